@@ -1,0 +1,1 @@
+"""Adapters: concrete implementations of the service-layer ports (storage, bus, connectors, channels)."""

@@ -1,0 +1,381 @@
+"""Shared pieces of every connector: mapping result, status tables, event builder, registry, HTTP errors.
+
+    vendor payload --mapper.py (pure)--> MappingResult(events=[canonical dict], unmapped=[why not])
+    tracking no.   --proxy.py (httpx)--> GET {base_url}/tracking/{no} --> mapper --> MappingResult
+
+Mappers never raise on bad input: whatever they cannot translate is described in ``unmapped``.
+Proxies raise the typed errors below (``ConnectorError`` tree) on HTTP trouble:
+
+    * ConnectorError
+      + UpstreamError           status, retry_after (seconds or None)
+        - RateLimited           429
+        - UpstreamUnavailable   5xx
+      + TrackingNotFound        404
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import importlib
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TRACKING_TAGS: tuple[str, ...] = (
+    "pending",
+    "info_received",
+    "in_transit",
+    "out_for_delivery",
+    "attempt_fail",
+    "delivered",
+    "available_for_pickup",
+    "exception",
+    "expired",
+)
+REASONS: tuple[str, ...] = (
+    "damaged",
+    "lost",
+    "address_not_found",
+    "refused",
+    "weather_delay",
+    "customs",
+    "recipient_not_available",
+    "business_closed",
+    "returned_to_sender",
+    "returning_to_sender",
+    "cancelled",
+    "delayed",
+    "held_for_payment",
+    "rejected_by_carrier",
+    "pickup_missed",
+    "customer_moved",
+)
+
+# Korea has had no DST since 1988: a fixed offset is exact for carrier timestamps.
+KST = timezone(timedelta(hours=9), "KST")
+
+# Adding a connector = adding a package next to this module + one name here.
+CONNECTOR_PACKAGES: tuple[str, ...] = (
+    "shopify",
+    "cj",
+    "lotte",
+    "hanjin",
+    "epost",
+    "logen",
+    "aftership",
+    "easypost",
+)
+
+
+@dataclass(frozen=True)
+class TrackingStatus:
+    """One row of a status table: our normalized tag plus an optional reason."""
+
+    tag: str
+    reason: str | None = None
+
+
+StatusTable = Mapping[str, TrackingStatus]
+"""Raw carrier code or text -> normalized status."""
+
+KeywordRules = tuple[tuple[str, TrackingStatus], ...]
+"""Ordered (substring, status) rules for carriers that report sentences; first match wins."""
+
+
+@dataclass
+class MappingResult:
+    """Canonical events produced from one payload plus a description of everything left out."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    unmapped: list[str] = field(default_factory=list)
+
+    def extend(self, other: MappingResult) -> None:
+        self.events.extend(other.events)
+        self.unmapped.extend(other.unmapped)
+
+
+def stable_id(prefix: str, *parts: object) -> str:
+    """Deterministic event id from payload facts, so a re-delivered payload dedupes."""
+    digest = hashlib.sha256(json.dumps(parts, ensure_ascii=False, default=str).encode()).hexdigest()
+    return f"{prefix}:{digest[:32]}"
+
+
+_NAIVE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y.%m.%d %H:%M:%S", "%Y.%m.%d %H:%M", "%Y%m%d%H%M%S")
+
+
+def to_rfc3339(value: object, *, default_tz: timezone | None = None) -> str | None:
+    """Parse a vendor timestamp into RFC 3339 with offset; None when unparseable or naive without a zone.
+
+    ``default_tz`` is only for importers that declare their zone (Korean carriers report KST wall time).
+    """
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    parsed: datetime | None = None
+    iso = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
+    try:
+        parsed = datetime.fromisoformat(iso)
+    except ValueError:
+        for fmt in _NAIVE_FORMATS:
+            try:
+                parsed = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None:
+        if default_tz is None:
+            return None
+        parsed = parsed.replace(tzinfo=default_tz)
+    try:
+        return parsed.isoformat()
+    except (ValueError, OverflowError):  # pragma: no cover - extreme offsets
+        return None
+
+
+def utc_now_rfc3339() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def new_event(
+    *,
+    event_id: str,
+    source: str,
+    type: str,
+    occurred_at: str,
+    order_id: str,
+    shipment_id: str | None,
+    data: dict[str, Any],
+) -> dict[str, Any]:
+    """Build a canonical event envelope (see spec/EVENTS.md)."""
+    return {
+        "event_id": event_id[:128],
+        "source": source,
+        "type": type,
+        "occurred_at": occurred_at,
+        "order_id": order_id,
+        "shipment_id": shipment_id,
+        "data": data,
+    }
+
+
+def as_str(value: object) -> str | None:
+    """A scalar as a stripped string (ids arrive as int or str); None for empty/other types."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+def as_dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def truncate(value: object, limit: int = 200) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# --------------------------------------------------------------------------------------------- registry
+
+
+@dataclass(frozen=True)
+class Connector:
+    """What the registry knows about one outside system."""
+
+    code: str
+    name: str
+    kind: str  # "shop" | "carrier" | "aggregator"
+    source: str  # canonical event source, e.g. "oms", "carrier:cj"
+    map_payload: Callable[..., MappingResult]
+    settings_cls: type | None = None
+    proxy_cls: type | None = None
+    validate_number: Callable[[str], bool] | None = None
+
+
+_REGISTRY: dict[str, Connector] = {}
+
+
+def _discover() -> dict[str, Connector]:
+    if not _REGISTRY:
+        found: dict[str, Connector] = {}
+        for name in CONNECTOR_PACKAGES:
+            module = importlib.import_module(f"{__package__}.{name}")
+            connector = module.CONNECTOR
+            found[connector.code] = connector
+        _REGISTRY.update(found)
+    return _REGISTRY
+
+
+def get_connector(code: str) -> Connector:
+    """The connector registered under ``code``; KeyError if there is none."""
+    registry = _discover()
+    if code not in registry:
+        raise KeyError(f"unknown connector {code!r}; known: {sorted(registry)}")
+    return registry[code]
+
+
+def connector_codes() -> list[str]:
+    return list(_discover())
+
+
+def carrier_codes() -> list[str]:
+    """Codes of the carriers we talk to directly (Korean parcel carriers), in registry order."""
+    return [c.code for c in _discover().values() if c.kind == "carrier"]
+
+
+# ------------------------------------------------------------------------------------------ HTTP errors
+
+
+class ConnectorError(Exception):
+    """Base class of every error a proxy raises."""
+
+
+class UpstreamError(ConnectorError):
+    def __init__(self, message: str, *, status: int, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class RateLimited(UpstreamError):
+    """HTTP 429: back off for ``retry_after`` seconds (None when the vendor did not say)."""
+
+
+class UpstreamUnavailable(UpstreamError):
+    """HTTP 5xx or a transport failure (status 0)."""
+
+
+class TrackingNotFound(ConnectorError):
+    """HTTP 404 for the tracking number."""
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds: delta-seconds or an HTTP date; None if absent or garbage."""
+    if not value:
+        return None
+    value = value.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    delta = (when - (now or datetime.now(UTC))).total_seconds()
+    return max(delta, 0.0)
+
+
+def raise_for_status(response: httpx.Response, *, what: str) -> None:
+    """Translate vendor HTTP failures into the ConnectorError tree."""
+    status = response.status_code
+    if status < 400:
+        return
+    retry_after = parse_retry_after(response.headers.get("retry-after"))
+    if status == 429:
+        raise RateLimited(f"{what}: rate limited", status=status, retry_after=retry_after)
+    if status >= 500:
+        raise UpstreamUnavailable(f"{what}: upstream {status}", status=status, retry_after=retry_after)
+    if status == 404:
+        raise TrackingNotFound(f"{what}: not found")
+    raise UpstreamError(f"{what}: HTTP {status}", status=status, retry_after=retry_after)
+
+
+
+# ------------------------------------------------------------------------------------- settings + proxy
+
+
+class ConnectorSettings(BaseSettings):
+    """Common settings; each package subclasses with its own ``env_prefix`` (e.g. ``DELIVERYHUB_CJ_``)."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    base_url: str = ""
+    api_key: SecretStr | None = None
+    webhook_secret: SecretStr | None = None
+    timeout_s: float = 10.0
+    connect_timeout_s: float = 3.0
+    rate_limit_per_minute: int = 60
+    poll_interval_s: int = 7200
+
+
+class TrackingProxy:
+    """Minimal polling client: ``GET {base_url}/tracking/{tracking_no}`` then the carrier's mapper.
+
+    I/O only. ``transport`` / ``async_transport`` are the test seam (``httpx.MockTransport``).
+    """
+
+    carrier = ""
+
+    def __init__(
+        self,
+        settings: ConnectorSettings,
+        *,
+        mapper: Callable[..., MappingResult],
+        transport: httpx.BaseTransport | None = None,
+        async_transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        if not settings.base_url:
+            raise ValueError(f"{self.carrier or 'connector'}: base_url is not configured")
+        self.settings = settings
+        self._mapper = mapper
+        self._transport = transport
+        self._async_transport = async_transport
+
+    def _timeout(self) -> httpx.Timeout:
+        return httpx.Timeout(self.settings.timeout_s, connect=self.settings.connect_timeout_s)
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"accept": "application/json"}
+        if self.settings.api_key is not None:
+            headers["authorization"] = f"Bearer {self.settings.api_key.get_secret_value()}"
+        return headers
+
+    def _url(self, tracking_no: str) -> str:
+        from urllib.parse import quote
+
+        return f"{self.settings.base_url.rstrip('/')}/tracking/{quote(tracking_no, safe='')}"
+
+    def _parse(self, response: httpx.Response, tracking_no: str, order_id: str | None) -> MappingResult:
+        what = f"{self.carrier} {tracking_no}"
+        raise_for_status(response, what=what)
+        try:
+            payload = response.json()
+        except ValueError as exc:
+            raise UpstreamError(f"{what}: response is not JSON", status=response.status_code) from exc
+        return self._mapper(payload, tracking_no=tracking_no, order_id=order_id)
+
+    def fetch(self, tracking_no: str, *, order_id: str | None = None) -> MappingResult:
+        """Poll one tracking number and map the answer (blocking)."""
+        try:
+            with httpx.Client(timeout=self._timeout(), transport=self._transport) as client:
+                response = client.get(self._url(tracking_no), headers=self._headers())
+        except httpx.TransportError as exc:
+            raise UpstreamUnavailable(f"{self.carrier} {tracking_no}: {exc}", status=0) from exc
+        return self._parse(response, tracking_no, order_id)
+
+    async def afetch(self, tracking_no: str, *, order_id: str | None = None) -> MappingResult:
+        """Poll one tracking number and map the answer (asyncio)."""
+        try:
+            async with httpx.AsyncClient(timeout=self._timeout(), transport=self._async_transport) as client:
+                response = await client.get(self._url(tracking_no), headers=self._headers())
+        except httpx.TransportError as exc:
+            raise UpstreamUnavailable(f"{self.carrier} {tracking_no}: {exc}", status=0) from exc
+        return self._parse(response, tracking_no, order_id)

@@ -1,0 +1,11 @@
+"""Settings for 한진택배 (hanjin); environment variables prefixed ``DELIVERYHUB_HANJIN_``."""
+
+from pydantic_settings import SettingsConfigDict
+
+from deliveryhub.adapters.connectors.base import ConnectorSettings
+
+
+class Settings(ConnectorSettings):
+    """Poll URL (``base_url``), optional API key / push-webhook secret, timeouts, rate limit."""
+
+    model_config = SettingsConfigDict(env_prefix="DELIVERYHUB_HANJIN_", extra="ignore")

@@ -1,0 +1,11 @@
+"""Settings for 롯데택배 (lotte); environment variables prefixed ``DELIVERYHUB_LOTTE_``."""
+
+from pydantic_settings import SettingsConfigDict
+
+from deliveryhub.adapters.connectors.base import ConnectorSettings
+
+
+class Settings(ConnectorSettings):
+    """Poll URL (``base_url``), optional API key / push-webhook secret, timeouts, rate limit."""
+
+    model_config = SettingsConfigDict(env_prefix="DELIVERYHUB_LOTTE_", extra="ignore")
