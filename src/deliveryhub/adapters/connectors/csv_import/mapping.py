@@ -45,14 +45,19 @@ EVENT_TYPES = frozenset(
 ORDERLESS_TYPES = frozenset({"inventory.snapshot", "cost.recorded"})
 
 # data fields copied into an event when its `data` is not given (only those with a value are copied)
-DEFAULT_DATA: dict[str, list[str]] = {
-    "order.created": ["customer", "address", "items", "total", "currency", "channel", "promised_delivery_date"],
+DEFAULT_DATA: dict[str, list[str]] = {  # fmt: skip
+    "order.created": [
+        "customer", "address", "items", "total", "currency", "channel", "promised_delivery_date",
+        "region", "category", "warehouse",
+    ],
     "order.paid": ["amount", "method", "currency"],
     "order.cancelled": ["reason"],
     "order.address_changed": ["address"],
     "shipment.waybill_created": ["carrier", "tracking_no"],
     "shipment.handed_over": ["carrier", "tracking_no"],
-    "shipment.tracking": ["carrier", "tracking_no", "status", "raw_status", "raw_code", "location", "message"],
+    "shipment.tracking": [
+        "carrier", "tracking_no", "status", "raw_status", "raw_code", "location", "message",
+    ],
     "shipment.delivered": ["carrier", "tracking_no", "proof"],
     "shipment.delivery_failed": ["carrier", "tracking_no", "reason"],
     "return.requested": ["items", "reason"],

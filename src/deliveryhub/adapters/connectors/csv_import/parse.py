@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
 CARRIERS: dict[str, str] = {
@@ -71,7 +71,7 @@ def _offset(text: str | None) -> timezone | None:
     if not text:
         return None
     if text == "z":
-        return timezone.utc
+        return UTC
     sign = -1 if text[0] == "-" else 1
     digits = text[1:].replace(":", "")
     hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
@@ -159,13 +159,13 @@ def parse_int(value: str) -> int:
 def parse_carrier(value: str, extra: dict[str, str] | None = None) -> str:
     key = re.sub(r"[\s()_\-.]", "", value.strip().lower())
     if extra:
-        for name, code in extra.items():
+        for name, extra_code in extra.items():
             if re.sub(r"[\s()_\-.]", "", name.lower()) == key:
-                return code
+                return extra_code
     code = CARRIERS.get(key)
     if code is None:
         raise CellError(
-            "unknown carrier (known: CJ대한통운, 롯데택배, 한진택배, 우체국택배, 로젠택배; "
+            "an unknown carrier (known: CJ대한통운, 롯데택배, 한진택배, 우체국택배, 로젠택배; "
             "add others under `carriers:` in the mapping)"
         )
     return code

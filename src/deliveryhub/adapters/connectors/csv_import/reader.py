@@ -147,15 +147,16 @@ class CsvEventReader(Iterator[RowResult]):
             if name not in seen and not spec.optional
         ]
         for event in self.mapping.events:
-            for name in (event.occurred_at, event.type_column):
-                if name is not None and name not in seen and f"{name!r} (→ event time)" not in missing:
-                    spec = self.mapping.columns.get(name)
-                    if spec is None or not spec.optional:
-                        missing.append(f"{name!r} (→ {event.type or 'event type'})")
+            for column in (event.occurred_at, event.type_column):
+                if column is not None and column not in seen:
+                    spec = self.mapping.columns.get(column)
+                    label = f"{column!r} (→ {event.type or 'event type'})"
+                    if (spec is None or not spec.optional) and label not in missing:
+                        missing.append(label)
         if missing:
             raise CsvImportError(
-                f"{self.path.name}: column(s) {', '.join(missing)} named in the mapping are not in the header; "
-                f"the header has: {', '.join(repr(h) for h in self.header)}"
+                f"{self.path.name}: column(s) {', '.join(missing)} named in the mapping are not in the "
+                f"header; the header has: {', '.join(repr(h) for h in self.header)}"
             )
 
     def __next__(self) -> RowResult:
@@ -220,7 +221,8 @@ def map_row(row_no: int, cells: dict[str, str], mapping: CsvMapping, zone: ZoneI
         try:
             _set_path(tree, spec.field, _convert(spec, value, mapping, zone))
         except parse.CellError as exc:
-            problems.append((header, f"column {header!r} ({spec.field}): {_shorten(value)!r} is {_reason(spec, exc)}"))
+            reason = f"column {header!r} ({spec.field}): {_shorten(value)!r} is {_reason(spec, exc)}"
+            problems.append((header, reason))
     for name, value in mapping.defaults.items():
         if _get_path(tree, name) is None:
             _set_path(tree, name, value)
@@ -230,15 +232,17 @@ def map_row(row_no: int, cells: dict[str, str], mapping: CsvMapping, zone: ZoneI
         tree["items"] = [item]
 
     events: list[dict[str, Any]] = []
-    for spec in mapping.events:
-        event = _event_for(spec, cells, tree, mapping, zone, problems)
+    for event_spec in mapping.events:
+        event = _event_for(event_spec, cells, tree, mapping, zone, problems)
         if event is not None:
             events.append(event)
     if problems:
-        return RowResult(row_no, rejection=Rejection(row_no, problems[0][0], "; ".join(p for _, p in problems)))
+        reason = "; ".join(p for _, p in problems)
+        return RowResult(row_no, rejection=Rejection(row_no, problems[0][0], reason))
     if not events:
         columns = ", ".join(dict.fromkeys(repr(e.occurred_at) for e in mapping.events))
-        return RowResult(row_no, rejection=Rejection(row_no, None, f"no event: every time column ({columns}) is empty"))
+        reason = f"no event: every time column ({columns}) is empty"
+        return RowResult(row_no, rejection=Rejection(row_no, None, reason))
     return RowResult(row_no, events=events)
 
 
@@ -266,9 +270,8 @@ def _event_for(
         type_ = spec.type_values.get(raw_type)
         if type_ is None:
             known = ", ".join(repr(k) for k in spec.type_values)
-            problems.append(
-                (spec.type_column, f"column {spec.type_column!r}: {_shorten(raw_type)!r} is not one of {known}")
-            )
+            reason = f"column {spec.type_column!r}: {_shorten(raw_type)!r} is not one of {known}"
+            problems.append((spec.type_column, reason))
             return None
     else:
         assert spec.type is not None  # noqa: S101 - guaranteed by the mapping validator
@@ -284,8 +287,8 @@ def _event_for(
         problems.append(
             (
                 spec.occurred_at,
-                f"column {spec.occurred_at!r} ({type_} time): {_shorten(at_text)!r} is not a date/time ({exc}); "
-                f"accepted: {parse.ACCEPTED_DATETIME}",
+                f"column {spec.occurred_at!r} ({type_} time): {_shorten(at_text)!r} is not a date/time "
+                f"({exc}); accepted: {parse.ACCEPTED_DATETIME}",
             )
         )
         return None
@@ -319,9 +322,8 @@ def _event_for(
 
 def event_id(order_id: str, type_: str, occurred_at: str, shipment_id: Any, data: dict[str, Any]) -> str:
     """csv:{order_id}:{type}:{hash of the event's content}: the same fact from any export gets the same id."""
-    payload = json.dumps(
-        [type_, occurred_at, shipment_id, data], sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
-    )
+    content = [type_, occurred_at, shipment_id, data]
+    payload = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     digest = hashlib.sha256(payload.encode()).hexdigest()[:16]
     eid = f"csv:{order_id}:{type_}:{digest}"
     if len(eid) > MAX_EVENT_ID:
