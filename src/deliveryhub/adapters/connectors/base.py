@@ -108,7 +108,13 @@ def stable_id(prefix: str, *parts: object) -> str:
     return f"{prefix}:{digest[:32]}"
 
 
-_NAIVE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y.%m.%d %H:%M:%S", "%Y.%m.%d %H:%M", "%Y%m%d%H%M%S")
+_NAIVE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y.%m.%d %H:%M:%S",
+    "%Y.%m.%d %H:%M",
+    "%Y%m%d%H%M%S",
+)
 
 
 def to_rfc3339(value: object, *, default_tz: timezone | None = None) -> str | None:
@@ -296,7 +302,6 @@ def raise_for_status(response: httpx.Response, *, what: str) -> None:
     if status == 404:
         raise TrackingNotFound(f"{what}: not found")
     raise UpstreamError(f"{what}: HTTP {status}", status=status, retry_after=retry_after)
-
 
 
 # ------------------------------------------------------------------------------------- settings + proxy

@@ -87,7 +87,9 @@ REASON_KEYWORDS: tuple[tuple[str, str], ...] = (
 )
 
 _PROBLEM_TAGS = frozenset({"attempt_fail", "exception"})
-_HANDED_OVER_TAGS = frozenset({"in_transit", "out_for_delivery", "attempt_fail", "delivered", "available_for_pickup"})
+_HANDED_OVER_TAGS = frozenset(
+    {"in_transit", "out_for_delivery", "attempt_fail", "delivered", "available_for_pickup"}
+)
 
 
 def _compact(text: str) -> str:
@@ -114,7 +116,9 @@ def _keyword(rules: KeywordRules, *texts: str | None) -> TrackingStatus | None:
     return None
 
 
-def _lookup(carrier: str, raw_code: str | None, raw_status: str | None, message: str | None) -> TrackingStatus | None:
+def _lookup(
+    carrier: str, raw_code: str | None, raw_status: str | None, message: str | None
+) -> TrackingStatus | None:
     module = _statuses(carrier)
     if module is None:
         return None
@@ -180,7 +184,10 @@ def eta_window(text: str | None, day: date) -> tuple[datetime, datetime] | None:
     return midnight + timedelta(hours=start), midnight + timedelta(hours=end)
 
 
-_ROLE = r"(?:배송\s?기사|택배\s?기사|배달\s?기사|담당\s?기사|배송\s?담당자?|배달\s?담당자?|담당자|배달원|집배원|기사)"
+_ROLE = (
+    r"(?:배송\s?기사|택배\s?기사|배달\s?기사|담당\s?기사|배송\s?담당자?|배달\s?담당자?"
+    r"|담당자|배달원|집배원|기사)"
+)
 _NAME_AFTER_ROLE = re.compile(rf"({_ROLE}\s*(?:님)?\s*[:：]?\s*)([가-힣]{{2,4}})(?=님|[^가-힣]|$)")
 _PHONE_SEP = r"(?<!\d)(0\d{1,2})([-.\s])(\d{3,4})[-.\s](\d{4})(?!\d)"
 _NAME_BEFORE_PHONE = re.compile(
@@ -197,7 +204,10 @@ def _mask_name(name: str) -> str:
 
 
 def mask_personal(text: str) -> str:
-    """Mask driver names ("배송기사 홍길동" -> "배송기사 홍*동") and phones (010-1234-5678 -> 010-****-5678)."""
+    """Mask driver names and phone numbers in a carrier message.
+
+    "배송기사 홍길동" -> "배송기사 홍*동"; "010-1234-5678" -> "010-****-5678".
+    """
     if not isinstance(text, str) or not text:
         return text
     masked = _NAME_AFTER_ROLE.sub(lambda m: m.group(1) + _mask_name(m.group(2)), text)
@@ -288,7 +298,11 @@ def derive_shipment_events(
                 occurred_at=delivered["occurred_at"],
                 order_id=delivered["order_id"],
                 shipment_id=tracking_no,
-                data={"carrier": carrier, "tracking_no": tracking_no, "location": delivered["data"].get("location")},
+                data={
+                    "carrier": carrier,
+                    "tracking_no": tracking_no,
+                    "location": delivered["data"].get("location"),
+                },
             )
         )
     return derived
@@ -334,7 +348,9 @@ def _map_korean_events(
         message = as_str(raw.get("message"))
         occurred_at = _event_time(raw)
         if occurred_at is None:
-            result.unmapped.append(f"{carrier} {tracking_no} event #{index}: unparseable time {truncate(raw)}")
+            result.unmapped.append(
+                f"{carrier} {tracking_no} event #{index}: unparseable time {truncate(raw)}"
+            )
             continue
         if raw_code is None and raw_status is None:
             result.unmapped.append(f"{carrier} {tracking_no} event #{index}: no status code or text")
@@ -362,7 +378,9 @@ def _map_korean_events(
         )
         scans.append(event)
         if tag == "out_for_delivery":
-            window = eta_window(raw_status, _kst_day(occurred_at)) or eta_window(message, _kst_day(occurred_at))
+            window = eta_window(raw_status, _kst_day(occurred_at)) or eta_window(
+                message, _kst_day(occurred_at)
+            )
             if window is not None:
                 eta_min, eta_max = (w.isoformat() for w in window)
                 extra_events.append(
@@ -402,7 +420,9 @@ def _order_id(
     order_id = explicit or as_str(payload.get("order_id"))
     if order_id:
         return order_id
-    result.unmapped.append(f"{carrier} {tracking_no}: no order_id in payload; order_id set to unknown:{tracking_no}")
+    result.unmapped.append(
+        f"{carrier} {tracking_no}: no order_id in payload; order_id set to unknown:{tracking_no}"
+    )
     return f"unknown:{tracking_no}"
 
 
@@ -426,12 +446,18 @@ def _map_korean(
         return
     entries = _search_post_entries(payload) if "events" not in payload else None
     if entries is not None:
-        number = tracking_no or as_str(payload.get("tracking_no")) or _tracking_no_from_url(payload.get("request_url"))
+        number = (
+            tracking_no
+            or as_str(payload.get("tracking_no"))
+            or _tracking_no_from_url(payload.get("request_url"))
+        )
         mine = [e for e in entries if as_str(e.get("companyName")) == carrier]
         for other in entries:
             name = as_str(other.get("companyName"))
             if name != carrier and as_list(other.get("result")):
-                result.unmapped.append(f"{carrier}: search-post result for {name!r} ignored (use map_search_post)")
+                result.unmapped.append(
+                    f"{carrier}: search-post result for {name!r} ignored (use map_search_post)"
+                )
         raw_events = [ev for entry in mine for ev in as_list(entry.get("result"))]
         if not raw_events:
             if not mine:
@@ -444,7 +470,9 @@ def _map_korean(
             result.unmapped.append(f"{carrier}: 'events' is not a list")
             return
     else:
-        result.unmapped.append(f"{carrier}: unrecognized payload shape, keys={sorted(map(str, payload))[:10]}")
+        result.unmapped.append(
+            f"{carrier}: unrecognized payload shape, keys={sorted(map(str, payload))[:10]}"
+        )
         return
     if not number:
         result.unmapped.append(f"{carrier}: no tracking number; {len(raw_events)} events dropped")
@@ -453,7 +481,9 @@ def _map_korean(
     _map_korean_events(carrier, raw_events, tracking_no=number, order_id=oid, result=result)
 
 
-def map_search_post(payload: Any, *, order_id: str | None = None, tracking_no: str | None = None) -> MappingResult:
+def map_search_post(
+    payload: Any, *, order_id: str | None = None, tracking_no: str | None = None
+) -> MappingResult:
     """A search-post response holds results for several carriers: map each non-empty one with its carrier."""
     result = MappingResult()
     entries = _search_post_entries(payload) if isinstance(payload, dict) else None

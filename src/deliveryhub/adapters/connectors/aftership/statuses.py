@@ -1,6 +1,7 @@
 """AfterShip delivery statuses (``tag``) and sub-statuses (``subtag``) -> our tag + reason, as data.
 
-Source: AfterShip docs (enum/delivery-statuses, enum/delivery-sub-statuses) quoted in guide/PRODUCT-ANCHORS.md 1.
+Source: AfterShip docs (enum/delivery-statuses, enum/delivery-sub-statuses),
+quoted in guide/PRODUCT-ANCHORS.md section 1.
 """
 
 from deliveryhub.adapters.connectors.base import KeywordRules, StatusTable, TrackingStatus

@@ -1,8 +1,8 @@
 """CJ대한통운 connector."""
 
 from deliveryhub.adapters.connectors import numbers
-from deliveryhub.adapters.connectors.cj import mapper, proxy, settings
 from deliveryhub.adapters.connectors.base import Connector
+from deliveryhub.adapters.connectors.cj import mapper, proxy, settings
 
 CONNECTOR = Connector(
     code="cj",

@@ -1,7 +1,8 @@
 """CJ대한통운 status table (``crgSt`` codes and their scan names), as data.
 
-Sources: spec/EVENTS.md; tracker.delivery ``kr.cjlogistics`` (11/21/41/42/44/82/91) and the code labels quoted in
-guide/PRODUCT-ANCHORS.md 13.1 (01, 12, R1, 43, 84). The public tracking page and the search-post scraper say
+Sources: spec/EVENTS.md; tracker.delivery ``kr.cjlogistics`` (11/21/41/42/44/82/91) and the code labels
+quoted in guide/PRODUCT-ANCHORS.md 13.1 (01, 12, R1, 43, 84). The public tracking page and the
+search-post scraper say
 배달출발/배달완료 where the API says 배송출발/배송완료.
 """
 

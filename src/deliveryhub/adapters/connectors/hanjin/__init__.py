@@ -1,8 +1,8 @@
 """한진택배 connector."""
 
 from deliveryhub.adapters.connectors import numbers
-from deliveryhub.adapters.connectors.hanjin import mapper, proxy, settings
 from deliveryhub.adapters.connectors.base import Connector
+from deliveryhub.adapters.connectors.hanjin import mapper, proxy, settings
 
 CONNECTOR = Connector(
     code="hanjin",

@@ -1,6 +1,7 @@
 """한진택배 status texts, as data (Hanjin reports sentences, not codes).
 
-Sources: spec/EVENTS.md (접수/운송장 등록, 집하완료, 이동중, 도착, 배달준비/배송출발, 미배달, 배달완료/배송완료)
+Sources: spec/EVENTS.md (접수/운송장 등록, 집하완료, 이동중, 도착, 배달준비/배송출발, 미배달,
+배달완료/배송완료)
 and tracker.delivery ``kr.hanjin`` (sentence keywords, customs phrases, 배송준비중 = still in transit).
 """
 

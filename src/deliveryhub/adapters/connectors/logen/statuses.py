@@ -1,6 +1,7 @@
 """로젠택배 status texts, as data.
 
-EVENTS.md names no Logen vocabulary; this follows tracker.delivery ``kr.logen`` (배송완료 사진확인 = 배송완료).
+EVENTS.md names no Logen vocabulary; this follows tracker.delivery ``kr.logen``
+(배송완료 사진확인 = 배송완료).
 """
 
 from deliveryhub.adapters.connectors.base import KeywordRules, StatusTable, TrackingStatus

@@ -1,8 +1,8 @@
 """롯데택배 connector."""
 
 from deliveryhub.adapters.connectors import numbers
-from deliveryhub.adapters.connectors.lotte import mapper, proxy, settings
 from deliveryhub.adapters.connectors.base import Connector
+from deliveryhub.adapters.connectors.lotte import mapper, proxy, settings
 
 CONNECTOR = Connector(
     code="lotte",

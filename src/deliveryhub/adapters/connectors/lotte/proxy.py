@@ -19,4 +19,6 @@ class Proxy(TrackingProxy):
         transport: httpx.BaseTransport | None = None,
         async_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        super().__init__(settings, mapper=mapper.map_payload, transport=transport, async_transport=async_transport)
+        super().__init__(
+            settings, mapper=mapper.map_payload, transport=transport, async_transport=async_transport
+        )
