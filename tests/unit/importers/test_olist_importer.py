@@ -284,3 +284,23 @@ def test_bom_header(tmp_path: Path) -> None:
     )
     events, _ = read_olist(tmp_path)
     assert [e["type"] for e in events] == ["order.created"]
+
+
+def test_summary_tables_render(olist_run) -> None:
+    from rich.console import Console
+
+    from deliveryhub.adapters.connectors.olist.summary import (
+        anomaly_table,
+        event_count_table,
+        rejection_table,
+    )
+
+    events, anomalies, _ = olist_run
+    console = Console(record=True, width=200)
+    console.print(event_count_table(Counter(e["type"] for e in events)))
+    console.print(anomaly_table(anomalies))
+    console.print(rejection_table([(3, "주문일시", "bad date")] * 30, limit=5))
+    text = console.export_text()
+    assert "order.created" in text and "8,135" in text
+    assert "handover_before_purchase" in text
+    assert "and 25 more" in text
