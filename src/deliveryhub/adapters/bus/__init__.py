@@ -1,0 +1,1 @@
+"""Bus adapters behind one port: in-process (default) and NATS JetStream."""

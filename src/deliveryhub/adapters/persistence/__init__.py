@@ -1,0 +1,1 @@
+"""Storage through SQLAlchemy 2 Core: SQLite (embedded default) and PostgreSQL."""

@@ -1,0 +1,1 @@
+"""Customer-service chatbot: Korean-first NLU and VOC classification."""

@@ -1,0 +1,1 @@
+"""Shipped, hand-written labelled corpora for the chatbot NLU and VOC classifiers."""

@@ -1,0 +1,116 @@
+"""Escalation signals (hand-off to a human) found in a single message, per CS.md.
+
+``escalation_reasons(text, intent=None)`` returns the list of reasons among ``human_request``,
+``threat`` (소비자원/경찰/고소/변호사/사기/신고...), ``anger`` (insults, swearing, strong anger),
+``repeat_contact`` (세 번째 문의, 몇 번을...), ``multi_problem`` (two or more distinct problems at once).
+``should_escalate`` is ``bool(escalation_reasons(...))``. Session-level rules (low confidence twice in a
+row, claim amount, VIP) belong to the conversation layer, not here.
+"""
+
+from __future__ import annotations
+
+import re
+
+from deliveryhub.chatbot.nlu.normalize import normalize
+
+
+def _rx(*parts: str) -> re.Pattern[str]:
+    return re.compile("|".join(parts))
+
+
+# Matched against the normalised text with all spaces removed (spacing-insensitive).
+_HUMAN = _rx(
+    r"상담(원|사|직원|사님|원님|원분|원한테|원이랑|원과|원하고|원연결|원좀|원바꿔)",
+    r"(사람|직원|매니저|담당자|책임자|실무자|관리자|점장|팀장|윗사람)(이랑|하고|과|와|한테|에게|분)?(연결|바꿔|통화|얘기|이야기|대화|불러|부탁|나와|있어|없어|원해)",
+    r"사람(이랑|하고|과|와|한테)?(상담|말|얘기|대화)",
+    r"(진짜|실제|살아있는)사람",
+    r"사람(좀|이)?(불러|바꿔|연결)",
+    r"(전화|통화|유선)(상담|연결|로상담|로얘기|로이야기)",
+    r"상담(연결|요청|신청|받고싶|하고싶|원해|부탁|좀해)",
+    r"(콜센터|고객센터)(연결|전화번호|번호|통화)",
+    r"봇(말고|아니고|은됐|은그만|이랑말고|이랑은)",
+    r"(챗봇|로봇|기계|자동응답|ai)(말고|아니고|은됐|은그만|이랑은|랑말고|랑얘기하기싫)",
+    r"humanagent|realperson|realhuman|talktoa(person|human|agent|representative)|speaktoa",
+    r"(want|need)(a|an|to)?(human|person|agent|representative|operator)",
+    r"(connect|transfer)me(to|with)",
+    r"customer(service)?(rep|representative|agent)",
+    r"livechat|liveagent|atendente|falarcomalguem",
+)
+_THREAT = _rx(
+    r"소비자(원|보호원|단체|고발|센터)",
+    r"소보원",
+    r"공정(위|거래위)",
+    r"경찰|신고(할|하겠|합니다|해버|하러|넣|접수|했|예정|각)|신고할",
+    r"고소|고발(할|하겠|합니다|조치)?",
+    r"변호사|법적(조치|대응|절차|책임)|소송|법원|내용증명",
+    r"사기(꾼|업체|치|당|같|죠|냐|네|잖|쇼핑몰|아니|인가|입니|판매|업자|야|예요|에요|다)|사기$|사기\b",
+    r"민원(넣|제기|접수|을넣|걸|올리)|국민신문고|카드사(에)?(이의|분쟁|민원)",
+    r"(언론|방송|기자)(에)?(제보|알리)|커뮤니티(에)?(올리|퍼뜨)|인터넷(에)?(올리|퍼뜨)|리뷰폭탄|별점테러",
+    r"lawyer|lawsuit|sue(you|yourcompany)?|police|scam|fraud|consumer(agency|protection)|legalaction|attorney",
+    r"procon|processar|advogado|golpe|fraude|policia",
+)
+_ANGER = _rx(
+    r"시발|씨발|씨팔|시팔|ㅅㅂ|ㅆㅂ|ㅂㅅ|병신|븅신|개새|개색|새끼|존나|졸라|좆|지랄|미친(놈|년|거|것|회사|업체|새|x|놈들|ㄴ|곳)?",
+    r"꺼져|닥쳐|엿먹|빡치|빡쳐|빡침|열받|열받네|열불|어이(가)?없|어이상실|장난(하|치|쳐|까|함|해)",
+    r"화(가)?(나|납|났|난다|나네|나요|치밀)|짜증(나|난|납|내|이)|분노|최악|쓰레기|개판|엉망진창",
+    r"죽을래|죽여|책임(져|지세요|자나와|자불러|지라)|가만안|가만두지|두고보|두고봐",
+    r"양심(이)?(없|좀)|뭐하는(회사|곳|거|짓)|일(을)?(이따위|이렇게밖에)|이따위|장사(를)?(이렇게|똑바로)|똑바로(해|하세요|일)",
+    r"(일처리|처리)(가)?(개|진짜)?(엉망|개판)|한심|무능|기가막히|기가막혀|환장|미치겠|미쳐버리|돌겠",
+    r"wtf|fuck|shit|damn(it)?|terrible|worstservice|ridiculous|unacceptable|furious|angry|disgusting",
+    r"absurdo|palhacada|pessimo|vergonha|lixo",
+)
+_REPEAT = _rx(
+    r"(세|네|다섯|3|4|5|여러|몇)(번|번째|차|째)(문의|연락|전화|말씀|얘기|글|질문|남기|요청|접수|묻)",
+    r"(세|네|다섯|3|4|5|몇)번째(에요|예요|입니다|인데|임|야|다|네요|라고|요|인지)",
+    r"(세|네|다섯|3|4|5|6|7|8|9|10|수십|여러|몇)번째(문의|연락|전화|요청|얘기|말|글|상담)",
+    r"몇번(을|이나|째|씩)|몇번(이고|을더)?(말|얘기|문의|물어|연락|전화)",
+    r"(벌써|이미|계속|자꾸|또|매번|여러번|수차례|몇차례|몇일째|며칠째|일주일째)(문의|연락|전화|말씀|얘기|물어|같은질문|똑같은)",
+    r"(문의|연락|전화|말|얘기)(를|을)?(몇번|여러번|계속|수차례|몇차례|또)(했|드렸|하는데|드리는데|해도|했는데)",
+    r"같은(말|얘기|질문|문의)(을|를)?(몇번|계속|또|반복|여러번)",
+    r"답변(이|도)?(계속|또|매번)?(없|안와|똑같|복붙)|답(이)?없(네|어|음|다)|연락(이)?(계속|또)?(없|안)",
+    r"(third|3rd|fourth|4th|fifth)(time|contact|message|request|email)|(asked|contacted|called|written)"
+    r"(you)?(three|four|five|several|many|multiple|\d+)times|again(and|&)again|howmanytimes",
+)
+
+# Distinct problem families for the "several problems at once" rule.
+_PROBLEMS: dict[str, re.Pattern[str]] = {
+    "late": _rx(r"늦|지연|안와|안오|언제와|언제오|아직도안|아직안|안옴|late|delay|atras"),
+    "missing": _rx(r"분실|못받|안받았|없어졌|사라졌|배송완료(라|로|인데|됐는데|떴는데)|수령(을)?못|missing|lost|naorecebi"),
+    "wrong": _rx(r"오배송|다른(상품|제품|물건|옵션|색|사이즈)|잘못(온|왔|보내|배송)|구성품(이)?(누락|빠)|빠져있|누락|wrongitem|wrongsize"),
+    "damaged": _rx(r"파손|깨져|깨졌|찌그러|부서|망가|터져|젖어|녹아|불량|고장|찢어|긁혀|damaged|broken|quebrad"),
+    "refund": _rx(r"환불(이|은|도)?(안|언제|아직)|환불(금|받지)|refund"),
+    "payment": _rx(r"중복결제|이중결제|두번결제|결제(가|는)?(두번|오류|에러|실패)|doublecharg|chargedtwice"),
+    "cs": _rx(r"불친절|응대|답변(이)?없|연락(이)?없|전화(를)?안받|rude"),
+    "exchange": _rx(r"교환(이|은|도)?(안|언제|아직)|교환(해|하고)"),
+    "return": _rx(r"반품(이|은|도)?(안|언제|아직|회수)|반품(하고|해|신청)|회수(가|도)?안"),
+}
+
+
+def problem_families(text: str) -> list[str]:
+    """Problem families mentioned in a message (used by the multi-problem rule and by VOC hints)."""
+    c = normalize(text).replace(" ", "")
+    return [name for name, rx in _PROBLEMS.items() if rx.search(c)]
+
+
+def escalation_reasons(text: str, intent: str | None = None) -> list[str]:
+    """Reasons to hand this message to a human (empty list when none)."""
+    c = normalize(text).replace(" ", "")
+    reasons: list[str] = []
+    if intent == "human_agent" or _HUMAN.search(c):
+        reasons.append("human_request")
+    if _THREAT.search(c):
+        reasons.append("threat")
+    if _ANGER.search(c):
+        reasons.append("anger")
+    if _REPEAT.search(c):
+        reasons.append("repeat_contact")
+    if len(problem_families(text)) >= 3 or (
+        len(problem_families(text)) >= 2 and re.search(r"그리고|게다가|심지어|또한|뿐만|인데다|에다가|도모자라|and also|plus", c)
+    ):
+        reasons.append("multi_problem")
+    return reasons
+
+
+def should_escalate(text: str, intent: str | None = None) -> bool:
+    """True when any hand-off rule that can be decided from this one message fires."""
+    return bool(escalation_reasons(text, intent))

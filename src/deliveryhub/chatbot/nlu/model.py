@@ -1,0 +1,185 @@
+"""The text classifiers: a scikit-learn pipeline (char n-grams + kiwi morphemes -> logistic regression).
+
+Models are trained from the corpora shipped in :mod:`deliveryhub.chatbot.data` the first time they are
+needed and cached with joblib under ``$DELIVERYHUB_CACHE_DIR`` (default ``./var/cache/``), in a file
+named after a hash of the corpus bytes, the feature/model code and the scikit-learn version -- edit a
+corpus or the code and the next process retrains. Nothing is ever downloaded. Within a process each
+model is loaded once and shared (thread-safe).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import json
+
+CODE_VERSION = "nlu-2"
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+_CODE_FILES = ("normalize.py", "features.py", "model.py")
+
+INTENTS = (
+    "track_order", "delivery_delay", "missing_delivery", "wrong_item", "damaged_item", "cancel_order",
+    "change_address", "return_request", "exchange_request", "refund_status", "payment_issue",
+    "stock_inquiry", "notification_issue", "human_agent", "other",
+)
+
+
+def cache_dir() -> Path:
+    """Where trained models are cached (``$DELIVERYHUB_CACHE_DIR`` or ``./var/cache``)."""
+    return Path(os.environ.get("DELIVERYHUB_CACHE_DIR") or Path("var") / "cache")
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def build_pipeline(c: float = 8.0) -> Any:
+    """Unfitted pipeline: normalise -> [char_wb 1-4 TF-IDF | kiwi morpheme 1-2 TF-IDF] -> LogisticRegression."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
+    from deliveryhub.chatbot.nlu.features import MorphJoiner, Normalizer, split_tokens
+
+    char = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=2, lowercase=False)
+    morph = Pipeline(
+        [
+            ("kiwi", MorphJoiner()),
+            (
+                "tfidf",
+                TfidfVectorizer(
+                    tokenizer=split_tokens, token_pattern=None, lowercase=False, ngram_range=(1, 2),
+                    sublinear_tf=True, min_df=1,
+                ),
+            ),
+        ]
+    )
+    return Pipeline(
+        [
+            ("norm", Normalizer()),
+            ("feats", FeatureUnion([("char", char), ("morph", morph)])),
+            ("clf", LogisticRegression(C=c, max_iter=3000)),
+        ]
+    )
+
+
+def _fingerprint(name: str, corpus_files: Sequence[Path], label_key: str, c: float) -> str:
+    import sklearn
+
+    h = hashlib.sha256()
+    h.update(f"{CODE_VERSION}|{name}|{label_key}|{c}|sklearn={sklearn.__version__}".encode())
+    for path in corpus_files:
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    here = Path(__file__).resolve().parent
+    for fname in _CODE_FILES:
+        h.update((here / fname).read_bytes())
+    return h.hexdigest()[:20]
+
+
+@dataclass
+class TextModel:
+    """A fitted pipeline plus where it came from."""
+
+    name: str
+    pipeline: Any
+    labels: tuple[str, ...]
+    source: str  # "trained" or "cache"
+    seconds: float
+    path: Path
+
+    def predict(self, texts: Sequence[str]) -> list[tuple[str, float]]:
+        """(label, probability of that label) for each text."""
+        if not texts:
+            return []
+        proba = self.pipeline.predict_proba(list(texts))
+        classes = self.pipeline.classes_
+        best = proba.argmax(axis=1)
+        return [(str(classes[j]), float(proba[i, j])) for i, j in enumerate(best)]
+
+    def predict_proba(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        proba = self.pipeline.predict_proba(list(texts))
+        classes = [str(c) for c in self.pipeline.classes_]
+        return [dict(zip(classes, map(float, row), strict=True)) for row in proba]
+
+
+def train_or_load(
+    name: str, corpus_files: Sequence[Path], label_key: str, c: float = 8.0, directory: Path | None = None
+) -> TextModel:
+    """Load the cached model for these corpora and this code, or train and cache it."""
+    import joblib
+
+    start = time.perf_counter()
+    target_dir = directory or cache_dir()
+    key = _fingerprint(name, corpus_files, label_key, c)
+    path = target_dir / f"{name}-{key}.joblib"
+    if path.exists():
+        try:
+            pipeline = joblib.load(path)
+            labels = tuple(str(x) for x in pipeline.classes_)
+            return TextModel(name, pipeline, labels, "cache", time.perf_counter() - start, path)
+        except Exception:  # noqa: BLE001 - a corrupt or incompatible cache file is simply rebuilt
+            pass
+    rows: list[dict[str, Any]] = []
+    for f in corpus_files:
+        rows.extend(read_jsonl(f))
+    texts = [str(r["text"]) for r in rows]
+    labels_y = [str(r[label_key]) for r in rows]
+    pipeline = build_pipeline(c)
+    pipeline.fit(texts, labels_y)
+    try:
+        target_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}-", suffix=".tmp", dir=target_dir)
+        os.close(fd)
+        joblib.dump(pipeline, tmp, compress=3)
+        os.replace(tmp, path)
+        for old in target_dir.glob(f"{name}-*.joblib"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass  # read-only or full disk: the model still works, it is just not cached
+    labels = tuple(str(x) for x in pipeline.classes_)
+    return TextModel(name, pipeline, labels, "trained", time.perf_counter() - start, path)
+
+
+_models: dict[str, TextModel] = {}
+_models_lock = threading.Lock()
+
+
+def get_model(name: str) -> TextModel:
+    """The process-wide model ``intent``, ``voc_category`` or ``voc_sentiment`` (loaded or trained once)."""
+    with _models_lock:
+        model = _models.get(name)
+        if model is None:
+            model = _load_named(name)
+            _models[name] = model
+        return model
+
+
+def reset_models() -> None:
+    """Forget the loaded models (tests use this after changing the cache directory)."""
+    with _models_lock:
+        _models.clear()
+
+
+def _load_named(name: str) -> TextModel:
+    if name == "intent":
+        return train_or_load("intent", [DATA_DIR / "intents_train.jsonl"], "intent", c=10.0)
+    if name == "voc_category":
+        return train_or_load("voc_category", [DATA_DIR / "voc_train.jsonl"], "category", c=8.0)
+    if name == "voc_sentiment":
+        return train_or_load("voc_sentiment", [DATA_DIR / "voc_train.jsonl"], "sentiment", c=4.0)
+    raise KeyError(name)
+
+
+def intent_model() -> TextModel:
+    return get_model("intent")

@@ -1,0 +1,68 @@
+"""Typed settings read from the environment (prefix DELIVERYHUB_); fail closed on unsafe values."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DB_URL = "sqlite:///./var/deliveryhub.db"
+
+
+class Settings(BaseSettings):
+    """Every tunable of the hub; environment variables win over defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="DELIVERYHUB_", extra="ignore")
+
+    db_url: str = DEFAULT_DB_URL
+    bus_url: str = "inprocess://"
+    master_key: str | None = None
+    master_key_file: Path | None = None
+    data_dir: Path = Path("./var")
+    env: str = Field(default="dev", description="dev | test | prod")
+    max_body_bytes: int = 5 * 1024 * 1024
+    max_batch: int = 1000
+    max_json_depth: int = 32
+    bus_partitions: int = 16
+    smtp_url: str | None = None
+    shopify_webhook_secret: str | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    tz: str = "Asia/Seoul"
+    config_file: Path | None = None
+    rate_limit_per_minute: int = 600
+    login_rate_limit_per_minute: int = 20
+
+    @field_validator("db_url")
+    @classmethod
+    def _normalise_db_url(cls, value: str) -> str:
+        # Users write postgresql://; SQLAlchemy needs the psycopg 3 driver named explicitly.
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            return "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @field_validator("bus_url")
+    @classmethod
+    def _check_bus_url(cls, value: str) -> str:
+        if not (value.startswith("inprocess://") or value.startswith("nats://")):
+            raise ValueError("bus URL must be inprocess:// or nats://host:port")
+        return value
+
+    @cached_property
+    def is_sqlite(self) -> bool:
+        """True when the embedded SQLite store is used."""
+        return self.db_url.startswith("sqlite")
+
+    @cached_property
+    def sqlite_path(self) -> Path | None:
+        """Filesystem path of the SQLite database, if any."""
+        if not self.is_sqlite or ":memory:" in self.db_url:
+            return None
+        return Path(self.db_url.split(":///", 1)[1])
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment with explicit overrides (CLI options) applied on top."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**clean)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Canonical inbound event contract (EVENTS.md), versioned."""

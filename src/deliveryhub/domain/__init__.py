@@ -1,0 +1,1 @@
+"""Pure domain model: order lifecycle, stages and their rules (stdlib only)."""

@@ -1,0 +1,1 @@
+"""Entry points: HTTP API and pages, worker, CLI."""

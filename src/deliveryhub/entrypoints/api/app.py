@@ -1,0 +1,144 @@
+"""The FastAPI application: middleware, error shape, routers of the backbone and the features."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from deliveryhub import __version__
+from deliveryhub.bootstrap import Hub
+from deliveryhub.entrypoints.api.errors import ApiError
+from deliveryhub.entrypoints.api.routers import events, orders, system
+
+log = structlog.get_logger(__name__)
+
+PUBLIC_PATHS = frozenset({"/healthz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+
+
+class BodyLimit:
+    """Answers 413 before reading more than `limit` bytes of a request body."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await _too_large(send, self.limit)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _BodyTooLarge:
+            await _too_large(send, self.limit)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = ApiError(413, "body_too_large", f"request body is larger than {limit} bytes").response().body
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "same-origin",
+    "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+}
+
+
+def create_app(hub: Hub, *, run_worker: bool | None = None) -> FastAPI:
+    """Build the app around a hub; with the in-process bus the worker runs inside it by default."""
+    if run_worker is None:
+        run_worker = hub.settings.bus_url.startswith("inprocess://")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = None
+        for hook in hub.on_start:
+            hook()
+        if run_worker:
+            from deliveryhub.entrypoints.worker import Worker
+
+            worker = Worker(hub)
+            worker.start_in_thread()
+            app.state.worker = worker
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+
+    app = FastAPI(
+        title="deliveryhub",
+        version=__version__,
+        description="E-commerce delivery and customer-service operations hub / 배송·CS 운영 허브",
+        lifespan=lifespan,
+    )
+    app.state.hub = hub
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return exc.response()
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        err = exc.errors()[0] if exc.errors() else {}
+        field = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
+        message = f"{field}: {err.get('msg', 'invalid value')}" if field else str(err.get("msg", "invalid"))
+        return ApiError(422, "invalid_field", message, field or None).response()
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return ApiError(exc.status_code, code, str(exc.detail)).response()
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", path=request.url.path)
+        return ApiError(500, "internal_error", "internal error; it was logged").response()
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        for k, v in SECURITY_HEADERS.items():
+            response.headers.setdefault(k, v)
+        if request.url.scheme == "https":
+            response.headers.setdefault("strict-transport-security", "max-age=31536000; includeSubDomains")
+        return response
+
+    app.include_router(system.router)
+    app.include_router(events.router)
+    app.include_router(orders.router)
+    for router in hub.routers:
+        app.include_router(router)
+    app.add_middleware(BodyLimit, limit=hub.settings.max_body_bytes)  # type: ignore[arg-type]
+    return app

@@ -1,0 +1,65 @@
+"""Request dependencies: the hub, the caller, and the permission a route requires."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from deliveryhub.bootstrap import Hub
+from deliveryhub.entrypoints.api.errors import ApiError
+from deliveryhub.security.apikeys import Principal, authenticate_key
+from deliveryhub.security.rbac import allowed
+
+
+def get_hub(request: Request) -> Hub:
+    """The hub the app was built with."""
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+HubDep = Annotated[Hub, Depends(get_hub)]
+
+
+def current_principal(request: Request) -> Principal | None:
+    """The caller from a Bearer token (API key or session token) or the session cookie."""
+    hub: Hub = request.app.state.hub
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    header = request.headers.get("authorization", "")
+    token = None
+    if header.lower().startswith("bearer "):
+        token = header[7:].strip()
+    principal = None
+    if token:
+        principal = authenticate_key(hub.db, token)
+        if principal is None and "session_auth" in hub.services:
+            principal = hub.services["session_auth"](token, request)
+    elif "cookie_auth" in hub.services:
+        principal = hub.services["cookie_auth"](request)
+    request.state.principal = principal
+    return principal
+
+
+def require(permission: str) -> Callable[..., Principal]:
+    """Dependency: 401 without credentials, 403 when the role lacks `permission`."""
+
+    def dependency(request: Request) -> Principal:
+        principal = current_principal(request)
+        if principal is None:
+            raise ApiError(401, "unauthorized", "missing or invalid credentials",
+                           headers={"WWW-Authenticate": "Bearer"})
+        if not allowed(principal.role, permission):
+            raise ApiError(403, "forbidden", f"role {principal.role} may not {permission}")
+        return principal
+
+    dependency.__name__ = f"require_{permission.replace(':', '_')}"
+    dependency.permission = permission  # type: ignore[attr-defined]
+    return dependency
+
+
+def route_permission(dep: Any) -> str | None:
+    """The permission a dependency enforces (for the permission-matrix test)."""
+    return getattr(dep, "permission", None)

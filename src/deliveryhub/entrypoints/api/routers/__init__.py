@@ -1,0 +1,1 @@
+"""One router per slice of the API."""

@@ -1,0 +1,74 @@
+"""Order read API: detail with timeline, parcels and tracking; filtered list with cursor."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.concurrency import run_in_threadpool
+
+from deliveryhub.entrypoints.api.deps import HubDep, require
+from deliveryhub.entrypoints.api.errors import ApiError
+from deliveryhub.security.apikeys import Principal
+from deliveryhub.security.rbac import PII_VIEW
+from deliveryhub.views.orders import BadCursor, customer_view, list_orders, order_detail
+
+router = APIRouter(prefix="/v1", tags=["orders"])
+
+
+def _detail(hub: Any, order_id: str, principal: Principal) -> dict[str, Any] | None:
+    with hub.db.read() as conn:
+        detail = order_detail(conn, order_id)
+        if detail is None:
+            return None
+        level = PII_VIEW.get(principal.role, "none")
+        if level == "masked_until_verified":
+            level = "masked"
+        detail["customer"] = customer_view(conn, hub.keyring, detail.pop("customer_id"), level)
+        for name, section in hub.order_sections.items():
+            detail[name] = section(conn, order_id, principal)
+    if "pii_read" in hub.services and detail.get("customer") and level in ("full", "masked"):
+        hub.services["pii_read"](principal, detail["customer"].get("customer_id"), list(detail["customer"]),
+                                 f"GET /v1/orders/{order_id}")
+    return detail
+
+
+@router.get("/orders/{order_id}", summary="One order: stage, timeline, parcels and tracking, ETA, exceptions")
+async def get_order(
+    order_id: str, hub: HubDep, principal: Annotated[Principal, Depends(require("orders:read"))]
+) -> dict[str, Any]:
+    """The order as every system reported it."""
+    detail = await run_in_threadpool(_detail, hub, order_id, principal)
+    if detail is None:
+        raise ApiError(404, "not_found", f"no order {order_id}")
+    return detail
+
+
+@router.get("/orders", summary="Orders, newest first, filtered and paginated")
+async def get_orders(
+    hub: HubDep,
+    _p: Annotated[Principal, Depends(require("orders:read"))],
+    stage: str | None = None,
+    exception: str | None = None,
+    carrier: str | None = None,
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: date | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    """Filter by stage, open exception type, carrier and creation date."""
+
+    def run() -> dict[str, Any]:
+        with hub.db.read() as conn:
+            ids = None
+            if exception:
+                finder = hub.services.get("orders_with_exception")
+                ids = finder(conn, exception) if finder else []
+            return list_orders(conn, stage=stage, carrier=carrier, date_from=from_, date_to=to, order_ids=ids,
+                               cursor=cursor, limit=limit)
+
+    try:
+        return await run_in_threadpool(run)
+    except BadCursor:
+        raise ApiError(400, "invalid_cursor", "cursor is not valid", "cursor") from None

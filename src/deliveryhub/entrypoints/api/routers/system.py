@@ -1,0 +1,37 @@
+"""Liveness, Prometheus metrics and integration health."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from deliveryhub.entrypoints.api.deps import HubDep, require
+from deliveryhub.security.apikeys import Principal
+from deliveryhub.service_layer.health import integration_health
+
+router = APIRouter(tags=["system"])
+
+
+@router.get("/healthz", summary="Liveness")
+def healthz(hub: HubDep) -> dict[str, Any]:
+    """Answers when the process and its database are alive."""
+    with hub.db.read() as conn:
+        conn.exec_driver_sql("SELECT 1")
+    return {"status": "ok", "db": hub.db.dialect, "bus": hub.settings.bus_url.split("://")[0]}
+
+
+@router.get("/metrics", summary="Prometheus metrics")
+def metrics(hub: HubDep) -> Response:
+    """Counters and gauges in the Prometheus text format."""
+    return Response(generate_latest(hub.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/v1/integrations", summary="Health per source system")
+def integrations(hub: HubDep, _p: Annotated[Principal, Depends(require("integrations:read"))]) -> dict[str, Any]:
+    """Last event, rates and rejections per source; silent sources flagged."""
+    with hub.db.read() as conn:
+        sources = integration_health(conn, hub.clock.now())
+    extra = hub.services.get("integration_status")
+    return {"sources": sources, **(extra() if extra else {})}

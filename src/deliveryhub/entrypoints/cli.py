@@ -1,0 +1,327 @@
+"""The `deliveryhub` command line (names from INTERFACE.md)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(help="deliveryhub — 배송·CS 운영 허브 / delivery & CS operations hub", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database migrations")
+keys_app = typer.Typer(help="API keys")
+users_app = typer.Typer(help="User accounts")
+import_app = typer.Typer(help="Bulk imports")
+kpi_app = typer.Typer(help="KPI catalog and computation")
+report_app = typer.Typer(help="Reports")
+nlu_app = typer.Typer(help="Customer-message understanding")
+voc_app = typer.Typer(help="Voice-of-customer classification")
+monitors_app = typer.Typer(help="Exception monitors")
+audit_app = typer.Typer(help="Audit log")
+crypto_app = typer.Typer(help="Encryption keys")
+for sub, name in ((db_app, "db"), (keys_app, "keys"), (users_app, "users"), (import_app, "import"),
+                  (kpi_app, "kpi"), (report_app, "report"), (nlu_app, "nlu"), (voc_app, "voc"),
+                  (monitors_app, "monitors"), (audit_app, "audit"), (crypto_app, "crypto")):
+    app.add_typer(sub, name=name)
+
+err = Console(stderr=True)
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    db: Annotated[str | None, typer.Option("--db", envvar="DELIVERYHUB_DB_URL", help="database URL")] = None,
+    bus: Annotated[str | None, typer.Option("--bus", envvar="DELIVERYHUB_BUS_URL", help="bus URL")] = None,
+) -> None:
+    """Global options."""
+    ctx.obj = {"db_url": db, "bus_url": bus}
+
+
+def _hub(ctx: typer.Context, *, migrate: bool = True, features: bool = True, **extra: Any) -> Any:
+    from deliveryhub.bootstrap import bootstrap
+
+    try:
+        return bootstrap(migrate=migrate, features=features, db_url=ctx.obj.get("db_url"),
+                         bus_url=ctx.obj.get("bus_url"), **extra)
+    except Exception as exc:
+        err.print(f"[red]cannot start: {exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+def _feature(module: str, attr: str) -> Any:
+    """A feature function; a clear message if that feature is not installed in this build."""
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        err.print(f"[red]{module}.{attr} is not available: {exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+# ---------------------------------------------------------------- server & worker
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int, typer.Option(help="API processes (uvicorn workers)")] = 1,
+) -> None:
+    """API + dashboard; with the in-process bus it also runs the worker and scheduler."""
+    import uvicorn
+
+    hub = _hub(ctx)
+    if workers > 1:
+        import os
+
+        os.environ.setdefault("DELIVERYHUB_DB_URL", hub.settings.db_url)
+        os.environ.setdefault("DELIVERYHUB_BUS_URL", hub.settings.bus_url)
+        hub.close()
+        uvicorn.run("deliveryhub.entrypoints.api.asgi:create_app_from_env", host=host, port=port,
+                    workers=workers, log_level="warning", factory=True)
+        return
+    from deliveryhub.entrypoints.api.app import create_app
+
+    uvicorn.run(create_app(hub), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def worker(ctx: typer.Context, concurrency: int = 1) -> None:
+    """Outbox relay + bus consumers + scheduler, for scale-out (any number, any machine)."""
+    from deliveryhub.entrypoints.worker import run_worker_forever
+
+    hub = _hub(ctx)
+    run_worker_forever(hub)
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    port: int = 8000,
+    orders_per_day: Annotated[int, typer.Option("--orders-per-day")] = 300,
+    speed: float = 720.0,
+    seed: int = 7,
+    no_browser: Annotated[bool, typer.Option("--no-browser")] = False,
+    history_days: Annotated[int, typer.Option("--history-days")] = 21,
+) -> None:
+    """What `make demo` runs: the hub plus a simulated shop sending real traffic to it."""
+    run_demo = _feature("deliveryhub.simulator.demo", "run_demo")
+    run_demo(db_url=ctx.obj.get("db_url"), bus_url=ctx.obj.get("bus_url"), port=port,
+             orders_per_day=orders_per_day, speed=speed, seed=seed, open_browser=not no_browser,
+             history_days=history_days)
+
+
+@app.command()
+def simulate(
+    target: Annotated[str, typer.Option("--target")],
+    api_key: Annotated[str, typer.Option("--api-key")],
+    days: float = 7.0,
+    orders_per_day: Annotated[int, typer.Option("--orders-per-day")] = 300,
+    speed: float = 720.0,
+    seed: int = 7,
+) -> None:
+    """Drive a running hub as the shop's OMS/WMS/TMS/carriers/customers would, over HTTP."""
+    run_simulation = _feature("deliveryhub.simulator.run", "run_simulation")
+    summary = run_simulation(target=target, api_key=api_key, days=days, orders_per_day=orders_per_day,
+                             speed=speed, seed=seed)
+    print(json.dumps(summary, ensure_ascii=False))
+
+
+# ---------------------------------------------------------------- db, keys, users
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Apply migrations."""
+    from deliveryhub.migrations.runner import current
+
+    hub = _hub(ctx, features=False)
+    print(f"database at revision {current(hub.db)}")
+
+
+@keys_app.command("create")
+def keys_create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option("--name")],
+    role: Annotated[str, typer.Option("--role")],
+    scopes: Annotated[str, typer.Option(help="comma-separated scopes")] = "",
+) -> None:
+    """Create an API key; the key is printed once, as the last line."""
+    from deliveryhub.security.apikeys import create_api_key
+
+    hub = _hub(ctx, features=False)
+    try:
+        key = create_api_key(hub.db, name, role, [s for s in scopes.split(",") if s])
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    err.print(f"API key for {name} ({role}); store it now, it is not shown again:")
+    print(key)
+
+
+@users_app.command("create")
+def users_create(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Option("--email")],
+    role: Annotated[str, typer.Option("--role")],
+    password: Annotated[str | None, typer.Option("--password", help="prompted when omitted")] = None,
+) -> None:
+    """Create a user account (argon2 password hash)."""
+    create_user = _feature("deliveryhub.security.users", "create_user_cli")
+    hub = _hub(ctx)
+    create_user(hub, email=email, role=role, password=password)
+
+
+# ---------------------------------------------------------------- imports
+@import_app.command("olist")
+def import_olist(
+    ctx: typer.Context, directory: Path, tz: Annotated[str, typer.Option("--tz")] = "America/Sao_Paulo"
+) -> None:
+    """Import the Olist public data set into events."""
+    run = _feature("deliveryhub.service_layer.imports", "import_olist")
+    hub = _hub(ctx)
+    summary = run(hub, directory, tz)
+    print(json.dumps(summary, ensure_ascii=False))
+
+
+@import_app.command("csv")
+def import_csv(ctx: typer.Context, file: Path, mapping: Annotated[Path, typer.Option("--mapping")]) -> None:
+    """Bulk import an OMS/WMS CSV export (UTF-8, UTF-8 BOM, CP949)."""
+    run = _feature("deliveryhub.service_layer.imports", "import_csv")
+    hub = _hub(ctx)
+    summary = run(hub, file, mapping)
+    print(json.dumps(summary, ensure_ascii=False))
+    if summary.get("error"):
+        raise typer.Exit(2)
+
+
+# ---------------------------------------------------------------- KPIs & reports
+@kpi_app.command("list")
+def kpi_list(ctx: typer.Context, fmt: Annotated[str, typer.Option("--format")] = "table") -> None:
+    """The catalog: key, names, unit, direction, target."""
+    run = _feature("deliveryhub.kpi.cli", "kpi_list")
+    run(ctx.obj, fmt)
+
+
+@kpi_app.command("compute")
+def kpi_compute(
+    ctx: typer.Context,
+    date_from: Annotated[str, typer.Option("--from")],
+    date_to: Annotated[str, typer.Option("--to")],
+    grain: str = "month",
+    by: str | None = None,
+    tz: str = "Asia/Seoul",
+    fmt: Annotated[str, typer.Option("--format")] = "json",
+    kpi: Annotated[list[str] | None, typer.Option("--kpi")] = None,
+) -> None:
+    """Compute the catalog for a period."""
+    run = _feature("deliveryhub.kpi.cli", "kpi_compute")
+    run(ctx.obj, date_from, date_to, grain, by, tz, fmt, kpi)
+
+
+@report_app.command("monthly")
+def report_monthly(
+    ctx: typer.Context, month: Annotated[str, typer.Option("--month")], out: Annotated[Path, typer.Option("--out")],
+    tz: str = "Asia/Seoul",
+) -> None:
+    """The KPI/VOC monthly report as PDF or HTML."""
+    run = _feature("deliveryhub.kpi.report", "report_monthly_cli")
+    run(ctx.obj, month, out, tz)
+
+
+# ---------------------------------------------------------------- CS
+@nlu_app.command("classify")
+def nlu_classify() -> None:
+    """One customer message per stdin line → one JSON line each."""
+    run = _feature("deliveryhub.chatbot.nlu.api", "run_classify_stream")
+    run(sys.stdin, sys.stdout)
+
+
+@voc_app.command("classify")
+def voc_classify() -> None:
+    """One text per stdin line → {"text","category","sentiment"} per line."""
+    run = _feature("deliveryhub.chatbot.voc", "run_voc_stream")
+    run(sys.stdin, sys.stdout)
+
+
+# ---------------------------------------------------------------- operations
+@monitors_app.command("run-once")
+def monitors_run_once(ctx: typer.Context) -> None:
+    """Evaluate every exception monitor now."""
+    run = _feature("deliveryhub.monitors.service", "run_all_monitors")
+    hub = _hub(ctx)
+    print(json.dumps(run(hub), ensure_ascii=False, default=str))
+
+
+@app.command()
+def doctor(ctx: typer.Context) -> None:
+    """Check every configured connection end to end; plain-words diagnosis."""
+    from deliveryhub.service_layer.doctor import run_doctor
+
+    ok = run_doctor(ctx.obj)
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out")],
+    anonymize: Annotated[bool, typer.Option("--anonymize/--no-anonymize")] = True,
+) -> None:
+    """Events for analytics with personal data replaced by stable pseudonyms."""
+    run = _feature("deliveryhub.security.export", "export_events")
+    hub = _hub(ctx)
+    print(json.dumps(run(hub, out, anonymize=anonymize), ensure_ascii=False))
+
+
+@audit_app.command("verify")
+def audit_verify(ctx: typer.Context) -> None:
+    """Check the audit log's hash chain; exit 1 and the first broken entry if tampered."""
+    run = _feature("deliveryhub.security.audit", "verify_cli")
+    hub = _hub(ctx)
+    raise typer.Exit(run(hub))
+
+
+@crypto_app.command("rotate")
+def crypto_rotate(ctx: typer.Context) -> None:
+    """New data-encryption key; re-encrypts personal data without downtime or loss."""
+    run = _feature("deliveryhub.security.rotation", "rotate_cli")
+    hub = _hub(ctx)
+    print(json.dumps(run(hub), ensure_ascii=False))
+
+
+@app.command()
+def bench(
+    ctx: typer.Context,
+    which: Annotated[str, typer.Argument(help="ingest | kpi | api | chat")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    orders: Annotated[int | None, typer.Option("--orders", help="size override (kpi)")] = None,
+    seconds: Annotated[float | None, typer.Option("--seconds", help="duration override")] = None,
+) -> None:
+    """Benchmarks; each measures the hub and the raw limit in the same run and prints the ratio."""
+    if which not in ("ingest", "kpi", "api", "chat"):
+        err.print("[red]bench takes one of: ingest, kpi, api, chat[/red]")
+        raise typer.Exit(2)
+    run = _feature(f"deliveryhub.bench.{which}", "run")
+    result = run(db_url=ctx.obj.get("db_url"), bus_url=ctx.obj.get("bus_url"), orders=orders, seconds=seconds)
+    if as_json:
+        print(json.dumps(result))
+    else:
+        from rich.table import Table
+
+        table = Table(title=f"bench {which}")
+        table.add_column("metric")
+        table.add_column("value", justify="right")
+        for k, v in result.items():
+            table.add_row(k, f"{v:,.3f}" if isinstance(v, float) else str(v))
+        Console().print(table)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

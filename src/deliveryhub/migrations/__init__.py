@@ -1,0 +1,1 @@
+"""Alembic migrations (run by `deliveryhub db upgrade`, and automatically by serve/demo)."""

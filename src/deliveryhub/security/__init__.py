@@ -1,0 +1,1 @@
+"""Security: field encryption and keys, roles and permissions, audit, DLP."""

@@ -1,0 +1,1 @@
+"""Read side: queries that build what the API and pages show (no writes)."""

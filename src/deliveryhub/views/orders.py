@@ -1,0 +1,173 @@
+"""Order read models: the detail view (timeline, parcels, tracking) and the filtered list."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.security import dlp
+from deliveryhub.security.cipher import KeyRing, decrypt_field
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime | date) else value
+
+
+def customer_view(conn: Connection, keyring: KeyRing, customer_id: str | None, level: str) -> dict[str, Any] | None:
+    """A customer's personal data at the visibility `level` (full, masked, pseudonym, none)."""
+    if not customer_id or level == "none":
+        return None
+    row = conn.execute(sa.select(t.customers).where(t.customers.c.customer_id == customer_id)).first()
+    if row is None:
+        return None
+    if level == "pseudonym":
+        return {"customer_id": row.pseudonym}
+    if row.erased_at is not None or row.dek_wrapped is None:
+        return {"customer_id": customer_id, "erased": True}
+    dek = keyring.unwrap_dek(customer_id, row.kek_id, row.dek_wrapped)
+    name = decrypt_field(dek, customer_id, "name", row.name_enc)
+    phone = decrypt_field(dek, customer_id, "phone", row.phone_enc)
+    email = decrypt_field(dek, customer_id, "email", row.email_enc)
+    address_raw = decrypt_field(dek, customer_id, "address", row.address_enc)
+    address = orjson.loads(address_raw) if address_raw else None
+    if level == "full":
+        return {"customer_id": customer_id, "name": name, "phone": phone, "email": email, "address": address}
+    masked_addr = None
+    if address:
+        line1 = str(address.get("line1") or "")
+        masked_addr = {"zip": (str(address.get("zip") or "")[:3] + "**") if address.get("zip") else None,
+                       "line1": " ".join(line1.split()[:2]) + " ***" if line1 else None}
+    return {
+        "customer_id": customer_id, "name": dlp.mask_name(name), "phone": dlp.mask_phone(phone),
+        "email": dlp.mask_text(email) if email else None, "address": masked_addr,
+    }
+
+
+def order_detail(conn: Connection, order_id: str) -> dict[str, Any] | None:
+    """Order, stage timeline, event timeline, parcels with tracking history (no personal data)."""
+    row = conn.execute(sa.select(t.orders).where(t.orders.c.order_id == order_id)).first()
+    if row is None:
+        return None
+    stages = conn.execute(
+        sa.select(t.order_stages).where(t.order_stages.c.order_id == order_id).order_by(t.order_stages.c.occurred_at)
+    ).all()
+    events = conn.execute(
+        sa.select(t.inbox.c.event_id, t.inbox.c.source, t.inbox.c.type, t.inbox.c.occurred_at, t.inbox.c.shipment_id,
+                  t.inbox.c.data, t.inbox.c.manual)
+        .where(t.inbox.c.order_id == order_id)
+        .order_by(t.inbox.c.occurred_at, t.inbox.c.id)
+    ).all()
+    parcels = conn.execute(sa.select(t.parcels).where(t.parcels.c.order_id == order_id)).all()
+    tracking: dict[str, list[dict[str, Any]]] = {}
+    for e in events:
+        if e.type.startswith("shipment."):
+            sid = e.shipment_id or order_id
+            tracking.setdefault(sid, []).append({
+                "type": e.type, "occurred_at": _iso(e.occurred_at), "source": e.source,
+                "status": e.data.get("status"), "raw_status": e.data.get("raw_status"),
+                "raw_code": e.data.get("raw_code"), "location": e.data.get("location"),
+                "message": e.data.get("message"), "reason": e.data.get("reason"),
+            })
+    eta = None
+    for p in parcels:
+        if p.eta_min and p.eta_max:
+            eta = {"eta_min": _iso(p.eta_min), "eta_max": _iso(p.eta_max)}
+    return {
+        "order_id": row.order_id,
+        "stage": row.stage,
+        "stage_at": _iso(row.stage_at),
+        "side_state": row.side_state,
+        "channel": row.channel,
+        "total": row.total,
+        "promised_delivery_date": _iso(row.promised_date),
+        "warehouse": row.warehouse,
+        "region": row.region,
+        "category": row.category,
+        "created_at": _iso(row.created_at),
+        "paid_at": _iso(row.paid_at),
+        "delivered_at": _iso(row.delivered_at),
+        "customer_id": row.customer_id,
+        "timeline": [
+            {"stage": s.stage, "occurred_at": _iso(s.occurred_at), "source": s.source,
+             "automatic": bool(s.automatic), "manual": not s.automatic}
+            for s in stages
+        ],
+        "events": [
+            {"event_id": e.event_id, "type": e.type, "occurred_at": _iso(e.occurred_at), "source": e.source,
+             "shipment_id": e.shipment_id, "manual": bool(e.manual)}
+            for e in events
+        ],
+        "parcels": [
+            {
+                "shipment_id": p.shipment_id, "carrier": p.carrier, "tracking_no": p.tracking_no, "status": p.status,
+                "status_at": _iso(p.status_at), "handed_over_at": _iso(p.handed_over_at),
+                "delivered_at": _iso(p.delivered_at),
+                "eta": {"eta_min": _iso(p.eta_min), "eta_max": _iso(p.eta_max)} if p.eta_min else None,
+                "tracking": tracking.get(p.shipment_id, []),
+            }
+            for p in parcels
+        ],
+        "eta": eta,
+    }
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class BadCursor(ValueError):
+    """The pagination cursor cannot be decoded."""
+
+
+def encode_cursor(created_at: datetime | None, order_id: str) -> str:
+    """Opaque keyset cursor."""
+    return base64.urlsafe_b64encode(orjson.dumps([_iso(created_at), order_id])).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime | None, str]:
+    """Inverse of `encode_cursor`."""
+    try:
+        created, oid = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return (datetime.fromisoformat(created) if created else None), str(oid)
+    except Exception as exc:
+        raise BadCursor("cursor is not valid") from exc
+
+
+def list_orders(
+    conn: Connection, *, stage: str | None = None, carrier: str | None = None, date_from: date | None = None,
+    date_to: date | None = None, order_ids: list[str] | None = None, cursor: str | None = None, limit: int = 50,
+) -> dict[str, Any]:
+    """Orders newest first, filtered, with a keyset cursor."""
+    q = sa.select(t.orders.c.order_id, t.orders.c.stage, t.orders.c.created_at, t.orders.c.channel,
+                  t.orders.c.total, t.orders.c.promised_date, t.orders.c.delivered_at, t.orders.c.region)
+    if stage:
+        q = q.where(t.orders.c.stage == stage)
+    if carrier:
+        q = q.where(t.orders.c.order_id.in_(sa.select(t.parcels.c.order_id).where(t.parcels.c.carrier == carrier)))
+    if date_from:
+        q = q.where(t.orders.c.created_at >= datetime.combine(date_from, time.min, UTC))
+    if date_to:
+        q = q.where(t.orders.c.created_at < datetime.combine(date_to, time.max, UTC))
+    if order_ids is not None:
+        q = q.where(t.orders.c.order_id.in_(order_ids))
+    if cursor:
+        c_created, c_oid = decode_cursor(cursor)
+        created_col = sa.func.coalesce(t.orders.c.created_at, EPOCH)
+        pivot = c_created or EPOCH
+        q = q.where(sa.or_(created_col < pivot, sa.and_(created_col == pivot, t.orders.c.order_id < c_oid)))
+    q = q.order_by(sa.func.coalesce(t.orders.c.created_at, EPOCH).desc(),
+                   t.orders.c.order_id.desc()).limit(limit + 1)
+    rows = conn.execute(q).all()
+    items = [
+        {"order_id": r.order_id, "stage": r.stage, "created_at": _iso(r.created_at), "channel": r.channel,
+         "total": r.total, "promised_delivery_date": _iso(r.promised_date), "delivered_at": _iso(r.delivered_at),
+         "region": r.region}
+        for r in rows[:limit]
+    ]
+    next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].order_id) if len(rows) > limit else None
+    return {"orders": items, "next_cursor": next_cursor}
