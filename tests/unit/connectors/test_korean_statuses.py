@@ -114,7 +114,12 @@ def test_attempt_fail_reason_from_message(carrier: str, text: str, message: str,
 
 @pytest.mark.parametrize(
     ("carrier", "code", "text"),
-    [("cj", "99", "알수없는상태"), ("lotte", None, "뭔가"), ("nosuchcarrier", "11", "집화처리"), ("cj", None, None)],
+    [
+        ("cj", "99", "알수없는상태"),
+        ("lotte", None, "뭔가"),
+        ("nosuchcarrier", "11", "집화처리"),
+        ("cj", None, None),
+    ],
 )
 def test_unknown_is_reported_not_guessed(carrier: str, code: str | None, text: str | None) -> None:
     assert tracking.normalize_status(carrier, code, text) == (None, None, False)
@@ -123,7 +128,11 @@ def test_unknown_is_reported_not_guessed(carrier: str, code: str | None, text: s
 def test_unknown_scan_is_kept_and_listed() -> None:
     result = tracking.map_korean_payload(
         "cj",
-        {"tracking_no": "1234567890", "order_id": "o-1", "events": [{"time": "2024-05-02 10:00", "status": "???"}]},
+        {
+            "tracking_no": "1234567890",
+            "order_id": "o-1",
+            "events": [{"time": "2024-05-02 10:00", "status": "???"}],
+        },
     )
     assert [e["data"]["status"] for e in result.events] == [None]
     assert result.events[0]["data"]["status_known"] is False

@@ -14,7 +14,11 @@ from deliveryhub.adapters.connectors.epost import mapper as epost
 
 
 def scans(events: list[dict[str, Any]]) -> list[tuple[str, str | None, str | None]]:
-    return [(e["occurred_at"], e["data"]["status"], e["data"]["raw_status"]) for e in events if e["type"] == "shipment.tracking"]
+    return [
+        (e["occurred_at"], e["data"]["status"], e["data"]["raw_status"])
+        for e in events
+        if e["type"] == "shipment.tracking"
+    ]
 
 
 def types(events: list[dict[str, Any]]) -> list[str]:
@@ -48,7 +52,9 @@ def test_cj_search_post_553825406594(payload) -> None:  # type: ignore[no-untype
     assert result.events[0]["data"]["location"] == "[집화]케이비"
     assert {e["order_id"] for e in result.events} == {"unknown:553825406594"}
     assert {e["shipment_id"] for e in result.events} == {"553825406594"}
-    assert result.unmapped == ["cj 553825406594: no order_id in payload; order_id set to unknown:553825406594"]
+    assert result.unmapped == [
+        "cj 553825406594: no order_id in payload; order_id set to unknown:553825406594"
+    ]
     assert_envelopes(result.events, "carrier:cj")
 
 
@@ -88,7 +94,9 @@ def test_search_post_wrong_carrier_reports_instead_of_mapping(payload) -> None: 
 
 
 def test_map_search_post_dispatches_by_company(payload) -> None:  # type: ignore[no-untyped-def]
-    result = tracking.map_search_post(payload("korean_tracking/search-post_6078921007831.json"), order_id="o-9")
+    result = tracking.map_search_post(
+        payload("korean_tracking/search-post_6078921007831.json"), order_id="o-9"
+    )
     assert {e["source"] for e in result.events} == {"carrier:epost"}
     assert len(scans(result.events)) == 11
 
@@ -161,19 +169,27 @@ def test_aftership_pending_trackings_give_one_summary(payload, name, expected_st
 
 
 def test_aftership_last_checkpoint_postnl(payload) -> None:  # type: ignore[no-untyped-def]
-    body = payload("aftership/recorded_api_responses_sdk_python/TrackingWithAdditionalFieldsTestCase.test_get_last_checkpoint__00.json")
+    body = payload(
+        "aftership/recorded_api_responses_sdk_python/TrackingWithAdditionalFieldsTestCase.test_get_last_checkpoint__00.json"
+    )
     result = aftership.map_payload(body)
     assert scans(result.events) == [("2021-03-25T10:59:00+01:00", "in_transit", "InTransit")]
 
 
 def test_aftership_last_checkpoint_pending_has_no_time(payload) -> None:  # type: ignore[no-untyped-def]
-    result = aftership.map_payload(payload("aftership/recorded_api_responses_sdk_python/TrackingTestCase.test_get_last_checkpoint__00.json"))
+    result = aftership.map_payload(
+        payload(
+            "aftership/recorded_api_responses_sdk_python/TrackingTestCase.test_get_last_checkpoint__00.json"
+        )
+    )
     assert result.events == []
     assert any("checkpoint #0" in u for u in result.unmapped)
 
 
 def test_aftership_retrack_without_tag(payload) -> None:  # type: ignore[no-untyped-def]
-    result = aftership.map_payload(payload("aftership/recorded_api_responses_sdk_python/TrackingTestCase.test_retrack__00.json"))
+    result = aftership.map_payload(
+        payload("aftership/recorded_api_responses_sdk_python/TrackingTestCase.test_retrack__00.json")
+    )
     assert result.events == []
 
 
@@ -250,7 +266,7 @@ def test_aftership_java_create_and_last_checkpoint(payload) -> None:  # type: ig
 
 def test_aftership_java_update_tracking_naive_times_rejected(payload) -> None:  # type: ignore[no-untyped-def]
     result = aftership.map_payload(payload("aftership/sdk_java_test_resources/UpdateTrackingResult.json"))
-    # All 11 checkpoint_time values lack an offset: rejected, not guessed. Only the tracking's own tag remains.
+    # All 11 checkpoint_time values lack an offset: rejected, not guessed; only the tracking tag remains.
     assert [(e["data"]["status"], e["data"]["summary"]) for e in result.events] == [("delivered", True)]
     assert sum("has no offset" in u for u in result.unmapped) == 11
 
@@ -298,7 +314,9 @@ EZ_TEST = [
 
 
 def test_easypost_webhook_event_body(payload) -> None:  # type: ignore[no-untyped-def]
-    result = easypost.map_payload(payload("easypost/official_examples/webhook_event_body_tracker_updated.json"))
+    result = easypost.map_payload(
+        payload("easypost/official_examples/webhook_event_body_tracker_updated.json")
+    )
     assert scans(result.events) == [
         ("2024-07-31T15:00:00+00:00", "info_received", "pre_transit"),
         ("2024-07-31T19:27:00+00:00", "in_transit", "in_transit"),
@@ -318,29 +336,44 @@ def test_easypost_webhook_event_body(payload) -> None:  # type: ignore[no-untype
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("official_examples/trackers-create.json", [
-            ("2025-04-09T20:40:17+00:00", "info_received", "pre_transit"),
-            ("2025-04-10T09:17:17+00:00", "info_received", "pre_transit"),
-        ]),
-        ("official_examples/trackers-retrieve.json", [
-            ("2025-04-09T20:40:17+00:00", "info_received", "pre_transit"),
-            ("2025-04-10T09:17:17+00:00", "info_received", "pre_transit"),
-        ]),
-        ("official_examples/trackers-list.json", [
-            ("2025-04-09T20:40:17+00:00", "info_received", "pre_transit"),
-            ("2025-04-10T09:17:17+00:00", "info_received", "pre_transit"),
-        ]),
+        (
+            "official_examples/trackers-create.json",
+            [
+                ("2025-04-09T20:40:17+00:00", "info_received", "pre_transit"),
+                ("2025-04-10T09:17:17+00:00", "info_received", "pre_transit"),
+            ],
+        ),
+        (
+            "official_examples/trackers-retrieve.json",
+            [
+                ("2025-04-09T20:40:17+00:00", "info_received", "pre_transit"),
+                ("2025-04-10T09:17:17+00:00", "info_received", "pre_transit"),
+            ],
+        ),
+        (
+            "official_examples/trackers-list.json",
+            [
+                ("2025-04-09T20:40:17+00:00", "info_received", "pre_transit"),
+                ("2025-04-10T09:17:17+00:00", "info_received", "pre_transit"),
+            ],
+        ),
         ("recorded_api_responses/test_tracker_create__00.json", EZ_TEST),
         ("recorded_api_responses/test_tracker_retrieve__00.json", EZ_TEST),
         ("recorded_api_responses/test_tracker_retrieve__01.json", EZ_TEST),
-        ("recorded_api_responses/test_tracker_retrieve_batch__00.json", [
-            ("2025-10-05T21:59:07+00:00", "info_received", "pre_transit"),
-            ("2025-10-06T10:36:07+00:00", "info_received", "pre_transit"),
-        ]),
-        ("recorded_api_responses/test_tracker_retrieve_batch__01.json", [
-            ("2025-10-05T21:59:07+00:00", "info_received", "pre_transit"),
-            ("2025-10-06T10:36:07+00:00", "info_received", "pre_transit"),
-        ]),
+        (
+            "recorded_api_responses/test_tracker_retrieve_batch__00.json",
+            [
+                ("2025-10-05T21:59:07+00:00", "info_received", "pre_transit"),
+                ("2025-10-06T10:36:07+00:00", "info_received", "pre_transit"),
+            ],
+        ),
+        (
+            "recorded_api_responses/test_tracker_retrieve_batch__01.json",
+            [
+                ("2025-10-05T21:59:07+00:00", "info_received", "pre_transit"),
+                ("2025-10-06T10:36:07+00:00", "info_received", "pre_transit"),
+            ],
+        ),
     ],
 )
 def test_easypost_single_tracker_files(payload, name: str, expected) -> None:  # type: ignore[no-untyped-def]
@@ -352,18 +385,36 @@ def test_easypost_single_tracker_files(payload, name: str, expected) -> None:  #
 @pytest.mark.parametrize(
     ("name", "codes"),
     [
-        ("test_tracker_all__00.json", [
-            "9400100208303109500782", "9400100208303109500775", "9400100208303109500768",
-            "9400100208303109500751", "9400100208303109500744",
-        ]),
-        ("test_tracker_get_next_page__00.json", [
-            "9400100208303109500782", "9400100208303109500775", "9400100208303109500768",
-            "9400100208303109500751", "9400100208303109500744",
-        ]),
-        ("test_tracker_get_next_page__01.json", [
-            "9400100208303109500737", "9400100208303109500720", "9400100208303109500713",
-            "9434600208303109492683", "EZ1000000001",
-        ]),
+        (
+            "test_tracker_all__00.json",
+            [
+                "9400100208303109500782",
+                "9400100208303109500775",
+                "9400100208303109500768",
+                "9400100208303109500751",
+                "9400100208303109500744",
+            ],
+        ),
+        (
+            "test_tracker_get_next_page__00.json",
+            [
+                "9400100208303109500782",
+                "9400100208303109500775",
+                "9400100208303109500768",
+                "9400100208303109500751",
+                "9400100208303109500744",
+            ],
+        ),
+        (
+            "test_tracker_get_next_page__01.json",
+            [
+                "9400100208303109500737",
+                "9400100208303109500720",
+                "9400100208303109500713",
+                "9434600208303109492683",
+                "EZ1000000001",
+            ],
+        ),
     ],
 )
 def test_easypost_tracker_pages(payload, name: str, codes: list[str]) -> None:  # type: ignore[no-untyped-def]
@@ -413,11 +464,18 @@ def test_easypost_status_detail_reason_and_summary() -> None:
         "status_detail": "return",
         "updated_at": "2024-01-03T00:00:00Z",
         "tracking_details": [
-            {"datetime": "2024-01-02T10:00:00Z", "status": "failure", "status_detail": "damaged", "message": "x"},
+            {
+                "datetime": "2024-01-02T10:00:00Z",
+                "status": "failure",
+                "status_detail": "damaged",
+                "message": "x",
+            },
         ],
     }
     result = easypost.map_payload(tracker, order_id="ORD-3")
-    assert [(e["data"]["status"], e["data"].get("reason"), e["data"].get("summary")) for e in result.events] == [
+    assert [
+        (e["data"]["status"], e["data"].get("reason"), e["data"].get("summary")) for e in result.events
+    ] == [
         ("exception", "returned_to_sender", True),
         ("exception", "damaged", None),
     ]

@@ -52,7 +52,11 @@ def test_hmac_uses_raw_bytes_not_reserialized_json() -> None:
 
 
 def test_sample_orders_create_webhook(payload) -> None:  # type: ignore[no-untyped-def]
-    result = mapper.map_webhook("orders/create", "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043", payload("shopify/sample_webhook_orders_create.json"))
+    result = mapper.map_webhook(
+        "orders/create",
+        "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
+        payload("shopify/sample_webhook_orders_create.json"),
+    )
     assert result.unmapped == []
     [event] = result.events
     assert event == {
@@ -90,7 +94,9 @@ def test_sample_as_other_topics(payload) -> None:  # type: ignore[no-untyped-def
     cancelled = mapper.map_webhook("orders/cancelled", "w2", body).events
     assert [(e["type"], e["data"]) for e in cancelled] == [("order.cancelled", {"reason": "customer"})]
     paid = mapper.map_webhook("orders/paid", "w3", body).events
-    assert [(e["type"], e["data"]["amount"], e["data"]["method"]) for e in paid] == [("order.paid", 403.0, "visa,bogus")]
+    assert [(e["type"], e["data"]["amount"], e["data"]["method"]) for e in paid] == [
+        ("order.paid", 403.0, "visa,bogus")
+    ]
 
 
 def test_rest_order_fixture(payload) -> None:  # type: ignore[no-untyped-def]
@@ -102,7 +108,11 @@ def test_rest_order_fixture(payload) -> None:  # type: ignore[no-untyped-def]
     assert created["data"]["total"] == 409.94
     assert created["data"]["customer"]["name"] == "Bob Norman"
     assert waybill["event_id"] == "shopify:waybill:255858046:1Z2345"
-    assert (waybill["shipment_id"], waybill["data"]["tracking_no"], waybill["data"]["carrier"]) == ("1Z2345", "1Z2345", None)
+    assert (waybill["shipment_id"], waybill["data"]["tracking_no"], waybill["data"]["carrier"]) == (
+        "1Z2345",
+        "1Z2345",
+        None,
+    )
 
 
 def test_rest_orders_list_fixture(payload) -> None:  # type: ignore[no-untyped-def]
@@ -122,7 +132,9 @@ def test_rest_fulfillment_fixture(payload) -> None:  # type: ignore[no-untyped-d
 
 
 def test_rest_fulfillment_event_fixture(payload) -> None:  # type: ignore[no-untyped-def]
-    result = mapper.map_payload(payload("shopify/shopify_python_api_fixtures/fulfillment_event.json"), webhook_id="w6")
+    result = mapper.map_payload(
+        payload("shopify/shopify_python_api_fixtures/fulfillment_event.json"), webhook_id="w6"
+    )
     [event] = result.events
     assert (event["type"], event["data"]["status"], event["data"]["raw_status"], event["order_id"]) == (
         "shipment.tracking",
@@ -176,7 +188,9 @@ def test_orders_updated_address_change() -> None:
     assert unchanged.events == []
     moved = order(shipping_address={"zip": "48058", "address1": "부산 해운대구 1", "address2": None})
     changed = mapper.map_webhook("orders/updated", "u2", moved, previous_address=previous)
-    assert [(e["type"], e["data"]["address"]["zip"]) for e in changed.events] == [("order.address_changed", "48058")]
+    assert [(e["type"], e["data"]["address"]["zip"]) for e in changed.events] == [
+        ("order.address_changed", "48058")
+    ]
     # without the previous address the event is emitted with an id keyed on the address: repeats dedupe
     again = mapper.map_webhook("orders/updated", "u3", moved)
     assert again.events[0]["event_id"] == changed.events[0]["event_id"]
