@@ -8,6 +8,7 @@ used.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -29,7 +30,7 @@ _lock = threading.Lock()
 def _make_kiwi() -> Any:
     from kiwipiepy import Kiwi  # imported here: importing kiwipiepy is cheap, building Kiwi is not
 
-    return Kiwi(num_workers=0)
+    return Kiwi()
 
 
 def get_kiwi() -> Any:
@@ -79,6 +80,41 @@ def morph_tokens_many(texts: Sequence[str]) -> list[list[str]]:
     return [_tokens_from_kiwi(toks) for toks in kiwi.tokenize(safe)]
 
 
+# Hand-written keyword families: each adds a ``HINT_<family>`` token when it matches the spacing-free
+# normalised text. They carry domain knowledge to phrasings the corpus has not seen (e.g. 할부 -> payment).
+_HINTS: dict[str, re.Pattern[str]] = {
+    name: re.compile(rx)
+    for name, rx in {
+        "payment": r"결제|할부|영수증|쿠폰|적립금|포인트|입금|카드|페이|청구|charg|coupon|payment|discount|promo|receipt"
+        r"|invoice|세금계산서|전표",
+        "notification": r"알림|문자|카톡|수신|푸시|notification|sms|text|message|이메일|메일",
+        "address": r"주소|배송지|수령인|수취인|받는사람|받는분|요청사항|메모|우편번호|동호수|호수|address|recipient|받는곳",
+        "stock": r"재입고|재고|품절|입고|단종|stock|soldout|available|예약주문|남은수량",
+        "return": r"반품|반송|회수|돌려보내|return|sendback|수거",
+        "exchange": r"교환|바꿔|바꾸|exchange|swap|다른사이즈로|치수",
+        "refund": r"환불|돌려받|돌려줘|refund|moneyback|카드취소|결제취소",
+        "cancel": r"취소|cancel|철회|안살래",
+        "damaged": r"파손|깨|불량|고장|녹아|녹은|찌그러|부서|망가|금이|흠집|스크래치|기스|찢어|터져|상해|썩|broken|damag"
+        r"|defect|crack|crush|누수|새요|작동|안켜|하자",
+        "wrong": r"다른(상품|제품|물건|게|거|색|사이즈|옵션)|잘못(온|왔|배송|보내)|누락|빠져|빠졌|빠뜨|구성품|부속품|오배송|수량|개수"
+        r"|wrong|notwhatiordered|사은품|증정품",
+        "missing": r"분실|배송완료|배달완료|완료(라|로|인데|래|처리)|도난|delivered|lost|stolen|missing|없어졌|사라졌|다른집|옆집"
+        r"|가져간|훔쳐",
+        "delay": r"늦|지연|아직|며칠째|일주일째|이틀째|째|멈춰|안움직|delay|late|stuck|still|오래걸|느려|기다",
+        "track": r"언제|어디|조회|송장|운송장|도착|출발|발송|출고|배송중|where|when|track|ship|몇시",
+        "human": r"상담원|상담사|사람|직원|연결|통화|전화번호|고객센터|콜센터|담당자|agent|human|person|representative"
+        r"|operator|봇말고",
+        "smalltalk": r"안녕|감사|고마|운영시간|영업시간|비밀번호|탈퇴|로그인|회원|hello|thank|^hi|bye|날씨|이름|ㅎㅇ|ㅋㅋ",
+    }.items()
+}
+
+
+def hint_tokens(text: str) -> list[str]:
+    """``HINT_<family>`` tokens for the keyword families found in a normalised text."""
+    c = text.replace(" ", "")
+    return [f"HINT_{name}" for name, rx in _HINTS.items() if rx.search(c)]
+
+
 def split_tokens(doc: str) -> list[str]:
     """Analyzer for pre-joined token strings (module level so it pickles)."""
     return doc.split(" ")
@@ -91,7 +127,11 @@ class MorphJoiner(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         return self
 
     def transform(self, x: Sequence[str]) -> list[str]:
-        return [" ".join(toks) if toks else "<EMPTY>" for toks in morph_tokens_many(list(x))]
+        docs = list(x)
+        return [
+            " ".join(toks + hint_tokens(doc)) if toks else "<EMPTY>"
+            for doc, toks in zip(docs, morph_tokens_many(docs), strict=True)
+        ]
 
 
 class Normalizer(BaseEstimator, TransformerMixin):  # type: ignore[misc]
