@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from hypothesis import given, settings
@@ -65,6 +66,13 @@ shaped = st.recursive(
 )
 
 
+parse_event: Callable[[Any], Any] | None
+try:  # the lead's contract: every emitted event must pass it, or it would land in quarantine
+    from deliveryhub.contracts.events import parse_event
+except ImportError:  # pragma: no cover - contract module not present in this checkout
+    parse_event = None
+
+
 def check(result: base.MappingResult) -> None:
     assert isinstance(result, base.MappingResult)
     assert all(isinstance(u, str) for u in result.unmapped)
@@ -73,6 +81,8 @@ def check(result: base.MappingResult) -> None:
         assert isinstance(event["event_id"], str) and 1 <= len(event["event_id"]) <= 128
         assert isinstance(event["order_id"], str) and event["order_id"]
         assert event["source"] != "shopify"
+        if parse_event is not None:
+            parse_event(event)
         status = event["data"].get("status")
         if event["type"] == "shipment.tracking":
             assert status is None or status in base.TRACKING_TAGS

@@ -111,7 +111,7 @@ def test_rest_order_fixture(payload) -> None:  # type: ignore[no-untyped-def]
     assert (waybill["shipment_id"], waybill["data"]["tracking_no"], waybill["data"]["carrier"]) == (
         "1Z2345",
         "1Z2345",
-        None,
+        "unknown",  # tracking_company null and 1Z2345 matches no Korean carrier rule
     )
 
 

@@ -239,10 +239,10 @@ def tracking_event(
     """One ``shipment.tracking`` event; the id hashes (carrier, tracking no, time, code, text, location)."""
     data: dict[str, Any] = {
         "status": tag,
-        "raw_status": mask_personal(raw_status) if raw_status else raw_status,
-        "raw_code": raw_code,
-        "location": location,
-        "message": mask_personal(message) if message else message,
+        "raw_status": mask_personal(raw_status)[:500] if raw_status else raw_status,
+        "raw_code": raw_code[:64] if raw_code else raw_code,
+        "location": location[:500] if location else location,
+        "message": mask_personal(message)[:2000] if message else message,
         "carrier": carrier,
         "tracking_no": tracking_no,
         "status_known": known,

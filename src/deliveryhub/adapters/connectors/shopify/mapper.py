@@ -25,6 +25,7 @@ import hashlib
 import hmac
 from typing import Any
 
+from deliveryhub.adapters.connectors import numbers
 from deliveryhub.adapters.connectors.base import (
     MappingResult,
     as_dict,
@@ -64,9 +65,10 @@ def _money(value: object) -> float | None:
     if text is None:
         return None
     try:
-        return round(float(text), 2)
+        amount = round(float(text), 2)
     except ValueError:
         return None
+    return amount if amount >= 0 and amount == amount and amount != float("inf") else None
 
 
 def _address(raw: object) -> dict[str, Any] | None:
@@ -95,17 +97,19 @@ def _customer(order: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _items(order: dict[str, Any]) -> list[dict[str, Any]]:
+def _items(order: dict[str, Any], result: MappingResult) -> list[dict[str, Any]]:
     items = []
-    for line in as_list(order.get("line_items")):
-        line = as_dict(line)
-        items.append(
-            {
-                "sku": as_str(line.get("sku")) or as_str(line.get("variant_id")) or as_str(line.get("id")),
-                "qty": line.get("quantity") if isinstance(line.get("quantity"), int) else None,
-                "price": _money(line.get("price")),
-            }
-        )
+    for index, raw in enumerate(as_list(order.get("line_items"))):
+        line = as_dict(raw)
+        sku = as_str(line.get("sku")) or as_str(line.get("variant_id")) or as_str(line.get("id"))
+        if sku is None:
+            result.unmapped.append(
+                f"shopify order {as_str(order.get('id'))} line #{index}: no sku/variant/id"
+            )
+            continue
+        qty = line.get("quantity")
+        valid_qty = isinstance(qty, int) and not isinstance(qty, bool) and 0 <= qty <= 1_000_000
+        items.append({"sku": sku[:128], "qty": qty if valid_qty else 1, "price": _money(line.get("price"))})
     return items
 
 
@@ -118,12 +122,14 @@ def _time(result: MappingResult, what: str, *candidates: object) -> str | None:
     return None
 
 
-def _carrier(company: object, tracking_no: str) -> str | None:
+def _carrier(company: object, tracking_no: str) -> str:
+    """Our carrier code for ``tracking_company``; else the number's only candidate; else "unknown"."""
     text = as_str(company)
-    if text is None:
-        return None
-    key = "".join(text.lower().split())
-    return statuses.CARRIER_ALIASES.get(key, text)
+    if text is not None:
+        key = "".join(text.lower().split())
+        return statuses.CARRIER_ALIASES.get(key, text[:32])
+    candidates = numbers.detect_carrier(tracking_no)
+    return candidates[0] if len(candidates) == 1 else "unknown"
 
 
 def _order_created(order: dict[str, Any], order_id: str, event_id: str, result: MappingResult) -> None:
@@ -132,8 +138,8 @@ def _order_created(order: dict[str, Any], order_id: str, event_id: str, result: 
         return
     data = {
         "customer": _customer(order),
-        "address": _address(order.get("shipping_address")),
-        "items": _items(order),
+        "address": _address(order.get("shipping_address")) or {},
+        "items": _items(order, result),
         "total": _money(order.get("total_price")),
         "currency": as_str(order.get("currency")),
         "channel": CHANNEL,
@@ -203,11 +209,11 @@ def _address_changed(
 
 
 def _tracking_numbers(fulfillment: dict[str, Any]) -> list[str]:
-    numbers = [n for n in (as_str(x) for x in as_list(fulfillment.get("tracking_numbers"))) if n]
+    found = [n[:64] for n in (as_str(x) for x in as_list(fulfillment.get("tracking_numbers"))) if n]
     single = as_str(fulfillment.get("tracking_number"))
-    if single and single not in numbers:
-        numbers.insert(0, single)
-    return numbers
+    if single and single[:64] not in found:
+        found.insert(0, single[:64])
+    return found
 
 
 def _fulfillment(
@@ -218,8 +224,8 @@ def _fulfillment(
     if oid is None:
         result.unmapped.append(f"shopify fulfillment {fid}: no order_id")
         return
-    numbers = _tracking_numbers(fulfillment)
-    if not numbers:
+    tracking_numbers = _tracking_numbers(fulfillment)
+    if not tracking_numbers:
         result.unmapped.append(
             f"shopify fulfillment {fid}: no tracking number (status {fulfillment.get('status')!r})"
         )
@@ -231,7 +237,7 @@ def _fulfillment(
         return
     updated = to_rfc3339(fulfillment.get("updated_at")) or created
     raw_status = as_str(fulfillment.get("shipment_status"))
-    for number in numbers:
+    for number in tracking_numbers:
         carrier = _carrier(fulfillment.get("tracking_company"), number)
         data = {"carrier": carrier, "tracking_no": number, "tracking_url": _url_for(fulfillment, number)}
         result.events.append(
@@ -252,9 +258,9 @@ def _fulfillment(
 
 def _url_for(fulfillment: dict[str, Any], number: str) -> str | None:
     urls = [u for u in (as_str(x) for x in as_list(fulfillment.get("tracking_urls"))) if u]
-    numbers = _tracking_numbers(fulfillment)
-    if number in numbers and numbers.index(number) < len(urls):
-        return urls[numbers.index(number)]
+    found = _tracking_numbers(fulfillment)
+    if number in found and found.index(number) < len(urls):
+        return urls[found.index(number)]
     return as_str(fulfillment.get("tracking_url"))
 
 
