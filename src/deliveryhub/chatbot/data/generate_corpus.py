@@ -1,3 +1,4 @@
+# ruff: noqa: E501  -- Korean lexicon/template lines: ruff counts Hangul as double width.
 """Deterministic generator of the shipped chatbot corpora (intents, escalation, VOC).
 
 Run ``python -m deliveryhub.chatbot.data.generate_corpus`` (or this file directly) to rewrite the
@@ -166,6 +167,9 @@ def _is_korean(text: str) -> bool:
 # ----------------------------------------------------------------------------------------------
 INTENT_TEMPLATES: dict[str, list[str]] = {
     "track_order": [
+        "(any update|an update|updates) on (my order|my package|my delivery|order {oid})",
+        "(what is|what's) the (status|eta|delivery date) (of|for) my (order|package)",
+        "(배송|택배) (예정일|예정 시간|도착 시간)(이|) (언제예요|어떻게 돼요|궁금해요)",
         "(지금|현재) (배송중|배송 중)(인가요|이에요|이죠|맞나요)?",
         "(has|did) (my order|it|my package) (shipped|been shipped|ship|go out)( yet)?",
         "(배송|주문|택배) (진행 상황|현황|상태)(이|) (궁금해요|어떻게 돼요|알 수 있나요)",
@@ -208,6 +212,9 @@ INTENT_TEMPLATES: dict[str, list[str]] = {
         "{oid} 배송(조회|현황|상태)",
     ],
     "delivery_delay": [
+        "(it's been|its been|already) (a week|5 days|ten days|two weeks) (and nothing|and still nothing|no package|still waiting)",
+        "(my package|my order|the parcel) (hasn't|has not|still hasn't) (arrived|moved|shipped) (in days|for a week|yet)",
+        "(배송|택배)(이|가|) (안 온 지|못 받은 지) (일주일|며칠|5일)(이|가|) (넘었어요|됐어요|지났어요)",
         "(왜|대체 왜) (이렇게|아직도) (안 와요|안 오죠|늦어요|안 옴)",
         "(배송|택배)(이|가) (며칠째|일주일째|계속) (안 와요|멈춰있어요|그대로예요)",
         "{d} 주문했는데 (아직도|아직) (안 와요|안 왔어요|도착을 안 했어요|못 받았어요|안옴|소식이 없어요)",
@@ -244,6 +251,9 @@ INTENT_TEMPLATES: dict[str, list[str]] = {
         "{c} 조회하면 (계속 배송중이래요|간선하차에서 멈췄어요|집하 후 그대로예요)",
     ],
     "missing_delivery": [
+        "(택배|물건|상품|박스)(이|가|) (없어졌어요|사라졌어요|행방불명이에요|증발했어요|안 보여요) (배송완료라는데|완료 떴는데)?",
+        "(i can't find|cannot find|no sign of) my (package|parcel|delivery) (but it says delivered|anywhere)",
+        "(delivered to|left at) the wrong (address|house|door)",
         "(택배|물건|상품)(이|가) (다른 집|옆집|다른 동|엉뚱한 곳)(으로|에) (간 것 같아요|배송됐어요|갔대요)",
         "(박스|상자|택배) ({n}개|두 개|세 개) 중에 (하나|한 개|하나만)(가|는|) (안 왔어요|없어요|도착 안 했어요)",
         "(배송완료|배달완료)(인데|라는데) (물건|택배|박스)(이|가|는) (없어요|안 보여요|어디 있어요)",
@@ -274,6 +284,9 @@ INTENT_TEMPLATES: dict[str, list[str]] = {
         "(택배가|물건이) (온 적이 없어요|안 왔는데 완료래요)",
     ],
     "wrong_item": [
+        "(남의|다른 사람|모르는 사람) (물건|택배|상품)(이|가|) (왔어요|들어있어요|배송됐어요|잘못 왔어요)",
+        "(you sent|they sent|i received) (me )?(the wrong|a different) (item|product|model|color|size)",
+        "(the box|my order) (was missing|didn't include) (a part|the charger|an item|accessories)",
         "(구성품|부속품|리모컨|충전기|케이블|설명서|사은품|증정품|나사|부품) (하나|한 개|일부)(가|는|) (빠져 있어요|없어요|안 왔어요|누락됐어요)",
         "(잘못된 상품|다른 제품|엉뚱한 옵션)(이|으로|) (배송됐어요|왔네요|보내주셨어요)",
         "(사은품|증정품)(을|이) (못 받았어요|없어요|안 왔어요)",
@@ -303,6 +316,9 @@ INTENT_TEMPLATES: dict[str, list[str]] = {
         "(주문한 수량|구매 수량)(보다|이랑) (적게|다르게) 왔어요",
     ],
     "damaged_item": [
+        "(택배|배송) (오는 동안|중에|과정에서) (깨진|파손된|망가진|부서진) (것 같아요|거 같아요|듯해요)",
+        "(the product|it|my item) (doesn't work|stopped working|won't turn on|is broken)",
+        "(작동|전원|충전)(이|을|) (안 돼요|안 해요|안 켜져요) (처음부터|새 상품인데|받자마자)?",
         "(불량|파손)(이라|이어서|돼서) (교환|환불|반품)(받고 싶어요|해주세요)",
         "(제품|상품|물건)(이|에) (하자|문제|결함)(가 있어요|이 있어요|가 있네요)",
         "{item}(이|가) (깨져서|부서져서|찌그러져서|파손돼서|금이 가서) (왔어요|도착했어요|옴|왔네요)",
@@ -329,6 +345,8 @@ INTENT_TEMPLATES: dict[str, list[str]] = {
         "(화면이 안 나와요|버튼이 안 눌려요|지퍼가 고장났어요) 새 제품인데요",
     ],
     "cancel_order": [
+        "(please|can you|could you) cancel (it|my purchase|the order|order {oid})",
+        "(i changed my mind|i don't want it anymore|ordered by mistake)(,|) (cancel|please cancel)( it)?",
         "(주문|결제|구매)(을|를|) (취소하고 싶은데|취소하려면) (어떻게 해요|가능해요|방법이 있나요)",
         "(주문|결제) (취소|취소 좀) (해주세요|하고 싶어요|할게요|해줘|가능한가요|부탁드려요|하려고요)",
         "{o} 취소(요|해주세요|하려고요|해줄 수 있어?|부탁해요)",
@@ -352,6 +370,8 @@ INTENT_TEMPLATES: dict[str, list[str]] = {
         "안 살래 (취소해|취소 ㄱㄱ)",
     ],
     "change_address": [
+        "(please|can you) (ship|send|deliver) (it|my order) to a different address",
+        "(i moved|i'm moving|new address)(,|) (please update|can you change) (my|the) (address|shipping address)",
         "(받는 곳|수령지|배송 장소|배송지)(를|을|) (경비실로|회사로|다른 곳으로|편의점으로) (바꿔주세요|변경하고 싶어요|바꿀 수 있나요)",
         "(배송 요청사항|배송 메모|요청 메모)(을|를|) (수정|변경)(할 수 있나요|해주세요|하고 싶어요)",
         "(배송지|주소|받는 주소|배송 주소)(를|좀|) (변경|바꾸고|수정)(하고 싶어요|해주세요|할 수 있나요|해줘|하려는데요)",
@@ -376,6 +396,10 @@ INTENT_TEMPLATES: dict[str, list[str]] = {
         "(받는 곳|수령 장소)(을|를) (편의점으로|택배함으로|경비실로) (바꾸고 싶어요|변경돼요)?",
     ],
     "return_request": [
+        "(편의점|우체국|착불|직접|택배로) (보내도|반품해도|발송해도) (되나요|돼요|괜찮나요)",
+        "(i'd like|i want|i would like) (to return|a return for) (this|my order|the item|it)",
+        "(how|where) (do|can) i send (it|this|the item) back",
+        "(반품|반송)(하고 싶어요|할래요|하려구요|해줘요|하고싶은데)",
         "(반품|반송)(할 때|하려면) (주소|배송비|택배비|비용)(가|는|) (어떻게 돼요|얼마예요|어디예요)",
         "(반품|반송) (보낼|보내는) (주소|곳)(이|가|) (어디예요|알려주세요|어디죠)",
         "(왕복|반품) (배송비|택배비)(는|가|) (무료인가요|누가 부담해요|얼마나 나와요)",
@@ -401,6 +425,9 @@ INTENT_TEMPLATES: dict[str, list[str]] = {
         "please (arrange|schedule) a return pickup",
     ],
     "exchange_request": [
+        "(swap|change|exchange) (it|this|the shoes|the shirt) for (a|another) (larger|smaller|different) (size|color|one)",
+        "(i need|i want|can i get) (a|the) (different|bigger|smaller) size (instead)?",
+        "(exchange|replacement) (status|update|shipped)\?",
         "(교환|맞교환) (진행|처리)(이|) (어떻게 됐어요|언제 끝나요|어디까지 됐나요)",
         "(교환|교환 요청)(한 거|한 상품)(은|이) (어떻게 됐나요|언제 와요|발송됐나요)",
         "(사이즈|색상|색깔|옵션) (교환|교환 좀) (하고 싶어요|해주세요|가능한가요|할게요|돼요)",
@@ -423,6 +450,9 @@ INTENT_TEMPLATES: dict[str, list[str]] = {
         "(교환|교환 요청)(으로|을) (바꿀게요|하고 싶어요) 반품 말고요",
     ],
     "refund_status": [
+        "(when|how long) (will|until|do) i (get|receive) my money back",
+        "(i returned|i cancelled|i canceled) (it|the order|my order) (but|and) (no refund yet|haven't got my refund|still no money)",
+        "(환불금|환불|돈)(이|은|) (언제|아직|여태) (입금돼요|안 들어와요|안 왔어요|안 들어왔어요)",
         "(포인트|적립금|카드|계좌)(로|으로) 환불(되나요|받을 수 있나요|된 거 맞나요|은 언제 돼요)",
         "환불 (언제 돼요|언제 들어와요|언제 되나요|언제 받아요|아직이에요|안 들어왔어요|언제 처리돼요)",
         "(반품|취소)(했는데|한 지 일주일인데|완료됐는데|승인됐는데) 환불(이|은|) (아직|언제|안) (안 됐어요|돼요|들어왔어요|들어와요)?",
@@ -445,6 +475,9 @@ INTENT_TEMPLATES: dict[str, list[str]] = {
         "(부분 환불|차액 환불)(은|이) (언제 되나요|어떻게 됐어요)",
     ],
     "payment_issue": [
+        "(there is|there's) (a problem|an issue) with (my payment|the payment|checkout|my card)",
+        "(i need|can i get|please send) (a|the) (receipt|invoice|tax invoice)",
+        "(금액|결제 금액|청구 금액)(이|가|) (이상해요|잘못됐어요|틀려요|더 나갔어요)",
         "(무이자|할부|일시불)(는|가|로|) (되나요|안 되나요|결제 가능한가요|몇 개월까지 돼요)",
         "(discount|coupon|promo code|voucher) (doesn't|does not|won't) (work|apply)",
         "(할인|쿠폰|적립금)(이|가|) (빠졌어요|안 들어갔어요|반영 안 됐어요|적용이 안 돼요)",
@@ -472,6 +505,8 @@ INTENT_TEMPLATES: dict[str, list[str]] = {
         "(payment|checkout) (page|screen) (is stuck|won't load)",
     ],
     "stock_inquiry": [
+        "(do you have|will you have|any) {iteme} in (size|color)? (m|l|black|white|260|stock)",
+        "(대량|단체|{n}개 이상|50개|100개) (구매|주문)(가|이|) (가능한가요|되나요|재고 있나요)",
         "{opt}(은|는|) (품절인가요|없나요|재고 없어요|다 팔렸나요)",
         "(sold out|out of stock)(\?|) (restock|when back|any more)?",
         "(품절|일시품절|재고 없음)(이라고|으로) (나와요|떠요|되어 있어요)",
@@ -496,6 +531,9 @@ INTENT_TEMPLATES: dict[str, list[str]] = {
         "(대량 구매|10개 이상|50개) (가능한가요|재고 있나요)",
     ],
     "notification_issue": [
+        "(조용한 시간|방해금지 시간|야간 수신|알림 시간)(을|) (설정|변경)(하고 싶어요|해주세요|어떻게 해요)",
+        "(wrong|incorrect|someone else's) (notification|message|text|sms) (was sent to me|received|came to me)",
+        "(배송|출발|도착) (알림|문자|안내)(을|를|이|) (못 받아서|안 와서|없어서) (몰랐어요|놓쳤어요|택배 온 줄 몰랐어요)",
         "(알림|문자|카톡|알림톡) (받는|수신) (번호|연락처)(를|좀|) (변경|수정|바꿔)(해주세요|하고 싶어요|주세요)",
         "(stop|no more|too many) (messages|notifications|texts|alerts)",
         "(알림|문자|카톡|알림톡|배송 알림)(이|가|을) (안 와요|안 옵니다|못 받았어요|하나도 안 와요|안 오네요)",
@@ -521,6 +559,9 @@ INTENT_TEMPLATES: dict[str, list[str]] = {
         "(도착 예정 알림|배송 예정 안내)(이|가) (틀렸어요|실제랑 달라요|잘못 왔어요)",
     ],
     "human_agent": [
+        "(connect|transfer|put) me (through )?(to|with) (customer service|support|someone|a human|an agent)",
+        "(let me|can i|i want to) (talk|speak|chat) (to|with) (customer service|support|someone real)",
+        "(직접|사람한테|직원한테) (설명|말씀|상담)(하고 싶어요|드릴게요|할게요|받고 싶어요)",
         "(고객센터|콜센터|상담센터) (전화번호|번호|연락처)(가|) (뭐예요|어떻게 돼요|좀 주세요|알려줘요)",
         "(직원|상담원|사람|상담사)(하고|이랑|과|) (통화|전화|연결)(하고 싶어요|부탁드려요|해줄래요|가능해요)",
         "(콜센터|고객센터)(로|에) (전화|연결)(하고 싶어요|해주세요|돼요)?",
@@ -543,6 +584,11 @@ INTENT_TEMPLATES: dict[str, list[str]] = {
         "(이건|이 문제는) (사람이|직원이) (봐줘야|처리해줘야) (할 것 같아요|돼요)",
     ],
     "other": [
+        "(앱|어플|사이트|홈페이지|웹사이트)(이|가|) (안 열려요|느려요|자꾸 꺼져요|오류나요|로딩이 안 돼요)",
+        "(회원가입|로그인|본인인증|아이디 찾기|비밀번호 찾기)(이|가|) (안 돼요|오류가 나요|어떻게 해요)",
+        "(이메일 주소|닉네임|회원 정보|마케팅 동의)(를|을|) (수정|변경)(하고 싶어요|어디서 해요)",
+        "(VIP|회원 등급|멤버십) (혜택|조건)(이|은|) (뭐예요|어떻게 돼요|궁금해요)",
+        "(ok thanks|got it|that helps|great thank you|never mind|nevermind)",
         "(해외|제주도|도서산간|섬 지역|산간) (배송|배달)(도|이|) (가능해요|되나요|돼요|추가 비용 있나요)",
         "(선물 포장|쇼핑백|포장 옵션|친환경 포장)(도|이|) (되나요|가능해요|있나요)",
         "(확인했어요|알겠어요|알겠습니다|네 감사해요|잘 받았어요|해결됐어요)",

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  -- Korean lexicon/template lines: ruff counts Hangul as double width.
 """Entity extraction from customer messages: order numbers, tracking numbers (+ carrier), phones,
 dates and product options.
 

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  -- Korean lexicon/template lines: ruff counts Hangul as double width.
 """Escalation signals (hand-off to a human) found in a single message, per CS.md.
 
 ``escalation_reasons(text, intent=None)`` returns the list of reasons among ``human_request``,
@@ -27,12 +28,14 @@ _HUMAN = _rx(
     r"사람(좀|이)?(불러|바꿔|연결)",
     r"(전화|통화|유선)(상담|연결|로상담|로얘기|로이야기)",
     r"상담(연결|요청|신청|받고싶|하고싶|원해|부탁|좀해)",
-    r"(콜센터|고객센터)(연결|전화번호|번호|통화)",
+    r"(콜센터|고객센터|상담센터)(에|로)?(연결|전화번호|번호|통화|전화|연락처)",
+    r"(사람|직원|상담원)(이|한테|께서)?(봐|처리해|확인해|해결해)(줘야|주셔야|주세요)",
     r"봇(말고|아니고|은됐|은그만|이랑말고|이랑은)",
     r"(챗봇|로봇|기계|자동응답|ai)(말고|아니고|은됐|은그만|이랑은|랑말고|랑얘기하기싫)",
     r"humanagent|realperson|realhuman|talktoa(person|human|agent|representative)|speaktoa",
     r"(want|need)(a|an|to)?(human|person|agent|representative|operator)",
-    r"(connect|transfer)me(to|with)",
+    r"(connect|transfer|put)me(through)?(to|with)",
+    r"representative|(chat|talk|speak)(to|with)(someone|somebody|aperson|ahuman|anagent)",
     r"customer(service)?(rep|representative|agent)",
     r"livechat|liveagent|atendente|falarcomalguem",
 )
@@ -45,13 +48,17 @@ _THREAT = _rx(
     r"변호사|법적(조치|대응|절차|책임)|소송|법원|내용증명",
     r"사기(꾼|업체|치|당|같|죠|냐|네|잖|쇼핑몰|아니|인가|입니|판매|업자|야|예요|에요|다)|사기$|사기\b",
     r"민원(넣|제기|접수|을넣|걸|올리)|국민신문고|카드사(에)?(이의|분쟁|민원)",
-    r"(언론|방송|기자)(에)?(제보|알리)|커뮤니티(에)?(올리|퍼뜨)|인터넷(에)?(올리|퍼뜨)|리뷰폭탄|별점테러",
-    r"lawyer|lawsuit|sue(you|yourcompany)?|police|scam|fraud|consumer(agency|protection)|legalaction|attorney",
-    r"procon|processar|advogado|golpe|fraude|policia",
+    r"(언론|방송|기자)(에)?(제보|알리)|(커뮤니티|인터넷|sns|블로그|카페)(에)?.{0,3}(올리|올릴|퍼뜨|까발)|리뷰폭탄|별점테러",
+    r"procon|processar|advogado|fraude|policia",
+)
+# English words are matched on the spaced text with word boundaries ("sms came" must not read "scam").
+_THREAT_WORDS = re.compile(
+    r"\b(lawyers?|lawsuit|sue|suing|police|scam(mers?|med)?|fraud|consumer (agency|protection)|legal action"
+    r"|attorneys?|golpe)\b"
 )
 _ANGER = _rx(
     r"시발|씨발|씨팔|시팔|ㅅㅂ|ㅆㅂ|ㅂㅅ|병신|븅신|개새|개색|새끼|존나|졸라|좆|지랄|미친(놈|년|거|것|회사|업체|새|x|놈들|ㄴ|곳)?",
-    r"꺼져|닥쳐|엿먹|빡치|빡쳐|빡침|열받|열받네|열불|어이(가)?없|어이상실|장난(하|치|쳐|까|함|해)",
+    r"꺼져라|꺼져버|꺼지라|닥쳐|엿먹|빡치|빡쳐|빡침|열받|열받네|열불|어이(가)?없|어이상실|장난(하|치|쳐|까|함|해)",
     r"화(가)?(나|납|났|난다|나네|나요|치밀)|짜증(나|난|납|내|이)|분노|최악|쓰레기|개판|엉망진창",
     r"죽을래|죽여|책임(져|지세요|자나와|자불러|지라)|가만안|가만두지|두고보|두고봐",
     r"양심(이)?(없|좀)|뭐하는(회사|곳|거|짓)|일(을)?(이따위|이렇게밖에)|이따위|장사(를)?(이렇게|똑바로)|똑바로(해|하세요|일)",
@@ -67,24 +74,22 @@ _REPEAT = _rx(
     r"(벌써|이미|계속|자꾸|또|매번|여러번|수차례|몇차례|몇일째|며칠째|일주일째)(문의|연락|전화|말씀|얘기|물어|같은질문|똑같은)",
     r"(문의|연락|전화|말|얘기)(를|을)?(몇번|여러번|계속|수차례|몇차례|또)(했|드렸|하는데|드리는데|해도|했는데)",
     r"같은(말|얘기|질문|문의)(을|를)?(몇번|계속|또|반복|여러번)",
-    r"답변(이|도)?(계속|또|매번)?(없|안와|똑같|복붙)|답(이)?없(네|어|음|다)|연락(이)?(계속|또)?(없|안)",
+    r"답변(이|도)?(계속|또|매번)(없|안와|똑같|복붙)|(계속|또|매번|여전히)(답|답변|연락)(이|도)?(없|안)",
     r"(third|3rd|fourth|4th|fifth)(time|contact|message|request|email)|(asked|contacted|called|written)"
     r"(you)?(three|four|five|several|many|multiple|\d+)times|again(and|&)again|howmanytimes",
 )
 
 # Distinct problem families for the "several problems at once" rule.
 _PROBLEMS: dict[str, re.Pattern[str]] = {
-    "late": _rx(r"늦|지연|안와|안오|언제와|언제오|아직도안|아직안|안옴|late|delay|atras"),
-    "missing": _rx(r"분실|못받|안받았|없어졌|사라졌|배송완료(라|로|인데|됐는데|떴는데)|수령(을)?못|missing|lost|naorecebi"),
-    "wrong": _rx(r"오배송|다른(상품|제품|물건|옵션|색|사이즈)|잘못(온|왔|보내|배송)|구성품(이)?(누락|빠)|빠져있|누락|wrongitem|wrongsize"),
-    "damaged": _rx(r"파손|깨져|깨졌|찌그러|부서|망가|터져|젖어|녹아|불량|고장|찢어|긁혀|damaged|broken|quebrad"),
-    "refund": _rx(r"환불(이|은|도)?(안|언제|아직)|환불(금|받지)|refund"),
-    "payment": _rx(r"중복결제|이중결제|두번결제|결제(가|는)?(두번|오류|에러|실패)|doublecharg|chargedtwice"),
-    "cs": _rx(r"불친절|응대|답변(이)?없|연락(이)?없|전화(를)?안받|rude"),
-    "exchange": _rx(r"교환(이|은|도)?(안|언제|아직)|교환(해|하고)"),
-    "return": _rx(r"반품(이|은|도)?(안|언제|아직|회수)|반품(하고|해|신청)|회수(가|도)?안"),
+    "late": _rx(r"늦|지연|(배송|택배|물건|상품)(이|가|은|도)?(아직|아직도)?(안와|안오|안옴)|만에(왔|받|도착)|late|delay|atras"),
+    "missing": _rx(r"분실|못받|없어졌|사라졌|배송완료(라|로|인데|됐는데|떴는데)|수령(을)?못|missing|lost|naorecebi"),
+    "wrong": _rx(r"오배송|다른(상품|제품|물건|옵션|색|사이즈|게|거)|잘못(온|왔|배송|보내)|구성품(이|도)?(누락|빠)|빠져있|누락"
+                 r"|wrongitem|wrongsize"),
+    "damaged": _rx(r"파손|깨져|깨졌|찌그러|부서|망가|터져|젖어|녹아|불량|고장|찢어|긁혀|금이|damaged|broken|quebrad"),
+    "refund": _rx(r"환불(이|은|도)?(안|아직)|환불.{0,8}(말도없|소식없|연락없)|refund(not|hasn|still)"),
+    "payment": _rx(r"중복결제|이중결제|두번결제|결제(가|는|도)?(두번|2번|오류|에러|실패)|doublecharg|chargedtwice"),
+    "cs": _rx(r"불친절|답변(이)?없|연락(이)?없|전화(를)?안받|rude"),
 }
-
 
 def problem_families(text: str) -> list[str]:
     """Problem families mentioned in a message (used by the multi-problem rule and by VOC hints)."""
@@ -98,15 +103,13 @@ def escalation_reasons(text: str, intent: str | None = None) -> list[str]:
     reasons: list[str] = []
     if intent == "human_agent" or _HUMAN.search(c):
         reasons.append("human_request")
-    if _THREAT.search(c):
+    if _THREAT.search(c) or _THREAT_WORDS.search(normalize(text)):
         reasons.append("threat")
     if _ANGER.search(c):
         reasons.append("anger")
     if _REPEAT.search(c):
         reasons.append("repeat_contact")
-    if len(problem_families(text)) >= 3 or (
-        len(problem_families(text)) >= 2 and re.search(r"그리고|게다가|심지어|또한|뿐만|인데다|에다가|도모자라|and also|plus", c)
-    ):
+    if len(problem_families(text)) >= 2:
         reasons.append("multi_problem")
     return reasons
 

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  -- Korean lexicon/template lines: ruff counts Hangul as double width.
 """Feature extraction: kiwipiepy morphemes (lazily loaded, once per process) and char n-grams.
 
 Kiwi costs ~520 MB and ~3 s to start, so it is created on first use by :func:`get_kiwi` and kept for

@@ -10,6 +10,7 @@ model is loaded once and shared (thread-safe).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 import threading
@@ -18,8 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import json
 
 CODE_VERSION = "nlu-2"
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -43,14 +42,16 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def build_pipeline(c: float = 8.0) -> Any:
-    """Unfitted pipeline: normalise -> [char_wb 1-4 TF-IDF | kiwi morpheme 1-2 TF-IDF] -> LogisticRegression."""
+    """Unfitted pipeline: normalise -> [char_wb 1-4 | kiwi morpheme 1-2 TF-IDF] -> LogisticRegression."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion, Pipeline
 
     from deliveryhub.chatbot.nlu.features import MorphJoiner, Normalizer, split_tokens
 
-    char = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=2, lowercase=False)
+    char = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=2, lowercase=False
+    )
     morph = Pipeline(
         [
             ("kiwi", MorphJoiner()),
@@ -127,8 +128,8 @@ def train_or_load(
             pipeline = joblib.load(path)
             labels = tuple(str(x) for x in pipeline.classes_)
             return TextModel(name, pipeline, labels, "cache", time.perf_counter() - start, path)
-        except Exception:  # noqa: BLE001 - a corrupt or incompatible cache file is simply rebuilt
-            pass
+        except Exception:  # a corrupt or incompatible cache file is simply rebuilt
+            path.unlink(missing_ok=True)
     rows: list[dict[str, Any]] = []
     for f in corpus_files:
         rows.extend(read_jsonl(f))

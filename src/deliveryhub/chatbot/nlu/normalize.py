@@ -9,8 +9,8 @@ What :func:`normalize` does, in order:
   ``ㅎㅎ``, ``-_-`` / ``;;`` -> ``;;``, ``:(`` -> ``ㅠㅠ``);
 * runs of the same non-digit character longer than two are cut to two (``ㅠㅠㅠㅠ`` -> ``ㅠㅠ``,
   ``ㅋㅋㅋㅋ`` -> ``ㅋㅋ``, ``!!!`` -> ``!!``, ``ㅇㅇㅇ`` -> ``ㅇㅇ``); mixed ``ㅜㅠㅜ`` become ``ㅠㅠ``;
-* frequent spacing/spelling variants are unified (``택배가안와요`` keeps its letters but ``안와`` and
-  ``안 와`` both become ``안 와``; ``어케`` -> ``어떻게``; ``언제옴`` -> ``언제 옴``) so that word features agree;
+* frequent spacing/spelling variants are unified (``안와`` and ``안 와`` both become ``안 와``;
+  ``어케`` -> ``어떻게``; ``언제옴`` -> ``언제 옴``) so that word features agree;
 * whitespace is collapsed.
 
 Digits are never changed (order and tracking numbers stay intact).
