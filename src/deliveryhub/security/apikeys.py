@@ -60,5 +60,6 @@ def authenticate_key(db: Database, key: str) -> Principal | None:
 def revoke_api_key(db: Database, key_id: int) -> bool:
     """Revoke a key by id."""
     with db.write() as conn:
-        res = conn.execute(t.api_keys.update().where(t.api_keys.c.id == key_id).values(revoked_at=datetime.now(UTC)))
+        res = conn.execute(t.api_keys.update().where(t.api_keys.c.id == key_id)
+                           .values(revoked_at=datetime.now(UTC)))
     return res.rowcount > 0

@@ -66,7 +66,9 @@ class LocalMasterKey:
         return HKDF(algorithm=SHA256(), length=32, salt=None, info=purpose.encode()).derive(self.key)
 
 
-def load_master_key(env_value: str | None, key_file: Path | None, data_dir: Path, *, create: bool) -> LocalMasterKey:
+def load_master_key(
+    env_value: str | None, key_file: Path | None, data_dir: Path, *, create: bool
+) -> LocalMasterKey:
     """The master key from DELIVERYHUB_MASTER_KEY, else a key file (created 0600 when allowed)."""
     if env_value:
         try:

@@ -1,14 +1,45 @@
-"""Detect and mask personal data in free text (tickets, chats, carrier messages, logs)."""
+"""Data-loss prevention: find and mask personal data in free text (tickets, chats, carrier messages, logs).
+
+Detected kinds: Korean resident/foreigner registration numbers (valid date; checksum when written
+without the hyphen), card numbers (Luhn, real issuer prefixes), phone numbers (mobile, +82, landline,
+050x/070), bank account numbers (grouped digits, or a long digit run next to a bank word), e-mail
+addresses and street addresses (Korean road-name and lot-number addresses, common English forms).
+"""
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import MutableMapping
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
-_PHONE = re.compile(r"(?<!\d)(01[016789])[-. ]?(\d{3,4})[-. ]?(\d{4})(?!\d)|(?<!\d)(\+82)[-. ]?(1[016789])[-. ]?(\d{3,4})[-. ]?(\d{4})(?!\d)")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-_RRN = re.compile(r"(?<!\d)(\d{6})[- ]?([1-8]\d{6})(?!\d)")
-_CARD = re.compile(r"(?<!\d)(?:\d[ -]?){13,19}(?!\d)")
+_PHONE = re.compile(
+    r"(?<![\d-])(01[016789])[-. ]?(\d{3,4})[-. ]?(\d{4})(?![\d-])"
+    r"|(?<![\d+])(\+82|0082|82)[-. ]?\(?0?\)?(1[016789]|2|[3-6][1-5]|70)[-. ]?(\d{3,4})[-. ]?(\d{4})(?![\d-])"
+    r"|(?<![\d-])(02|0[3-6][1-5]|070|050\d)[-. )]+(\d{3,4})[-. ]?(\d{4})(?![\d-])"
+)
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_RRN = re.compile(r"(?<![\d-])(\d{2})(\d{2})(\d{2})(\s?-\s?|\s)?([1-8])(\d{6})(?![\d-])")
+_CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
+_ACCOUNT_GROUPED = re.compile(r"(?<![\w-])\d{2,6}-\d{2,6}-\d{1,7}(?:-\d{1,3})?(?![\w-])")
+_DIGIT_RUN = re.compile(r"(?<![\w-])\d{10,14}(?![\w-])")
+_BANK_WORDS = re.compile(r"(계좌|은행|입금|송금|예금주|농협|국민|신한|우리|하나|기업|"
+                         r"카카오뱅크|토스뱅크|새마을|우체국|수협|account|bank|iban)", re.IGNORECASE)
+_PROVINCE = (r"(?:서울|부산|대구|인천|광주|대전|울산|세종|경기|강원|충북|충남|전북|전남|경북|경남|제주)"
+             r"(?:특별시|광역시|특별자치시|특별자치도|도)?")
+_CITY = r"[가-힣]{1,6}(?:시|군|구)"
+_ROAD = (rf"(?:{_PROVINCE}\s*)?(?:{_CITY}\s+){{0,2}}"
+         r"[가-힣0-9]{1,12}(?:대로|로|길)\s?\d{1,4}(?:-\d{1,4})?(?:번길\s?\d{1,4})?"
+         r"(?:\s*,?\s*(?:[가-힣A-Za-z0-9]{1,15}\s*)?(?:\d{1,4}\s?동\s*)?\d{1,5}\s?(?:호|층))?")
+_LOT = (rf"(?:{_PROVINCE}\s*)?(?:{_CITY}\s+){{1,2}}[가-힣0-9]{{1,10}}(?:동|읍|면|리|가)\s?"
+        r"(?:산\s?)?\d{1,5}(?:-\d{1,5})?(?:\s?번지)?(?:\s*,?\s*(?:\d{1,4}\s?동\s*)?\d{1,5}\s?호)?")
+_ADDRESS_KO = re.compile(rf"(?:{_ROAD})|(?:{_LOT})")
+_ADDRESS_EN = re.compile(
+    r"\b\d{1,6}\s+(?:[A-Z][A-Za-z]+\s+){1,4}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|"
+    r"Court|Ct|Way|Place|Pl)\b\.?(?:,?\s*(?:Apt|Suite|Unit|#)\s*[\w-]+)?")
+_CARD_PREFIX = re.compile(r"^(4|5[1-5]|2[2-7]|3[47]|35|36|30|6|9)")
 
 
 @dataclass(frozen=True)
@@ -40,21 +71,76 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
-def find_personal_data(text: str) -> list[Finding]:
-    """Every span of personal data in `text` (RRNs and cards only with valid checksums)."""
-    found: list[Finding] = []
+def _rrn_date_ok(yy: str, mm: str, dd: str, gender: str) -> bool:
+    century = {"1": 1900, "2": 1900, "5": 1900, "6": 1900, "3": 2000, "4": 2000, "7": 2000, "8": 2000}[gender]
+    try:
+        date(century + int(yy), int(mm), int(dd))
+    except ValueError:
+        return False
+    return True
+
+
+def _rrn_findings(text: str) -> list[Finding]:
+    found = []
     for m in _RRN.finditer(text):
-        if rrn_valid(m.group(1) + m.group(2)):
+        yy, mm, dd, sep, gender, rest = m.groups()
+        if not _rrn_date_ok(yy, mm, dd, gender):
+            continue
+        digits = yy + mm + dd + gender + rest
+        # Numbers issued since October 2020 carry no checksum, so the written form "YYMMDD-G######"
+        # with a real date is enough; a bare 13-digit run must also pass the checksum.
+        if (sep and "-" in sep) or rrn_valid(digits):
             found.append(Finding("rrn", m.start(), m.end()))
-    for m in _CARD.finditer(text):
-        digits = re.sub(r"\D", "", m.group(0))
-        if 13 <= len(digits) <= 19 and luhn_valid(digits) and not _overlaps(found, m.start(), m.end()):
-            found.append(Finding("card", m.start(), m.end()))
-    for m in _PHONE.finditer(text):
-        if not _overlaps(found, m.start(), m.end()):
-            found.append(Finding("phone", m.start(), m.end()))
+    return found
+
+
+def _card_ok(raw: str) -> bool:
+    digits = re.sub(r"\D", "", raw)
+    if not (13 <= len(digits) <= 19) or not luhn_valid(digits) or not _CARD_PREFIX.match(digits):
+        return False
+    groups = re.split(r"[ -]", raw)
+    if len(groups) > 1:  # written in groups: 4-4-4-4, 4-6-5 (Amex), 4-4-4-4-3
+        return all(len(g) in (3, 4, 5, 6) for g in groups) and len(groups[0]) == 4
+    return len(digits) in (15, 16)  # unseparated: only real card lengths (13-digit waybills are common)
+
+
+def _account_ok(raw: str, text: str, start: int) -> bool:
+    digits = re.sub(r"\D", "", raw)
+    if not (10 <= len(digits) <= 14):
+        return False
+    if "-" not in raw:
+        return bool(_BANK_WORDS.search(text[max(0, start - 20) : start]))
+    groups = raw.split("-")
+    # 2026-11-22-style dates and 3-group phone shapes are excluded by length; order numbers by \w-.
+    return not (len(groups[0]) == 4 and groups[0].startswith(("19", "20")) and len(groups) == 3
+                and len(groups[1]) == 2)
+
+
+def find_personal_data(text: str) -> list[Finding]:
+    """Every span of personal data in `text` (RRNs and cards only when their checks pass)."""
+    found: list[Finding] = _rrn_findings(text)
+
+    def add(kind: str, start: int, end: int) -> None:
+        if not _overlaps(found, start, end):
+            found.append(Finding(kind, start, end))
+
     for m in _EMAIL.finditer(text):
-        found.append(Finding("email", m.start(), m.end()))
+        add("email", m.start(), m.end())
+    for m in _CARD.finditer(text):
+        if _card_ok(m.group(0)):
+            add("card", m.start(), m.end())
+    for m in _PHONE.finditer(text):
+        add("phone", m.start(), m.end())
+    for m in _ACCOUNT_GROUPED.finditer(text):
+        if _account_ok(m.group(0), text, m.start()):
+            add("account", m.start(), m.end())
+    for m in _DIGIT_RUN.finditer(text):
+        if _account_ok(m.group(0), text, m.start()):
+            add("account", m.start(), m.end())
+    for rx in (_ADDRESS_KO, _ADDRESS_EN):
+        for m in rx.finditer(text):
+            if re.search(r"\d", m.group(0)):
+                add("address", m.start(), m.end())
     return sorted(found, key=lambda f: f.start)
 
 
@@ -62,10 +148,21 @@ def _overlaps(found: list[Finding], start: int, end: int) -> bool:
     return any(f.start < end and start < f.end for f in found)
 
 
+def mask_address(value: str) -> str:
+    """Keep the province/city/district (useful for operations), mask the street and number."""
+    parts = value.split()
+    kept = []
+    for p in parts:
+        if re.fullmatch(rf"{_PROVINCE}|{_CITY}", p):
+            kept.append(p)
+        else:
+            break
+    return (" ".join(kept) + " ***").strip() if kept else "***"
+
+
 def _mask_span(kind: str, value: str) -> str:
     if kind == "phone":
-        digits = re.sub(r"\D", "", value)
-        return f"{digits[:3]}-****-{digits[-4:]}" if not value.startswith("+") else "+82-**-****-" + digits[-4:]
+        return mask_phone(value) or "****"
     if kind == "email":
         local, _, domain = value.partition("@")
         return f"{local[:1]}***@{domain}"
@@ -74,6 +171,11 @@ def _mask_span(kind: str, value: str) -> str:
     if kind == "card":
         digits = re.sub(r"\D", "", value)
         return "****-****-****-" + digits[-4:]
+    if kind == "account":
+        digits = re.sub(r"\D", "", value)
+        return "***-****-" + digits[-3:]
+    if kind == "address":
+        return mask_address(value)
     return "*" * len(value)
 
 
@@ -90,6 +192,11 @@ def mask_text(text: str | None) -> str | None:
     return "".join(out)
 
 
+def contains_personal_data(text: str | None) -> bool:
+    """Whether `text` holds any detectable personal data."""
+    return bool(text) and bool(find_personal_data(text or ""))
+
+
 def mask_name(name: str | None) -> str | None:
     """Korean-style name masking: 홍길동 → 홍*동, 김철 → 김*."""
     if not name:
@@ -104,4 +211,57 @@ def mask_phone(phone: str | None) -> str | None:
     if not phone:
         return phone
     digits = re.sub(r"\D", "", phone)
-    return f"{digits[:3]}-****-{digits[-4:]}" if len(digits) >= 8 else "****"
+    if len(digits) < 8:
+        return "****"
+    if phone.strip().startswith("+") or digits.startswith(("82", "0082")):
+        return "+82-**-****-" + digits[-4:]
+    head = "02" if digits.startswith("02") else digits[:3]
+    return f"{head}-****-{digits[-4:]}"
+
+
+# ---------------------------------------------------------------------- logs
+# Keys whose values are personal data whatever they look like.
+SENSITIVE_KEYS = frozenset({"name", "phone", "email", "address", "customer_name", "recipient", "password",
+                            "token", "authorization", "cookie", "totp", "line1", "line2", "zip", "rrn"})
+
+
+def mask_value(value: Any, depth: int = 0) -> Any:
+    """Mask personal data inside any JSON-like value (strings masked, sensitive keys replaced)."""
+    if depth > 8:
+        return "…"
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {k: ("***" if str(k).lower() in SENSITIVE_KEYS and v not in (None, "")
+                    else mask_value(v, depth + 1)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_value(v, depth + 1) for v in value]
+    return value
+
+
+def structlog_processor(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: structured logs never carry personal data."""
+    for key in list(event_dict):
+        value = event_dict[key]
+        if key.lower() in SENSITIVE_KEYS and value not in (None, ""):
+            event_dict[key] = "***"
+        elif key not in ("timestamp", "level", "logger", "exc_info"):
+            event_dict[key] = mask_value(value)
+    return event_dict
+
+
+class PiiLogFilter(logging.Filter):
+    """stdlib logging filter: masks personal data in the formatted message and its arguments."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record in place; never drops it."""
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string must not lose the record
+            message = str(record.msg)
+        masked = mask_text(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True

@@ -1,0 +1,90 @@
+"""Security tables: user accounts, sessions, the hash-chained audit log and retention bookkeeping."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from deliveryhub.adapters.persistence.tables import metadata
+from deliveryhub.adapters.persistence.types import BigId, UTCDateTime
+
+# Staff accounts (not customers). Passwords are argon2id hashes; the TOTP secret is sealed by a key
+# derived from the master key, so a database dump alone cannot produce second factors.
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("email", sa.String(254), nullable=False, unique=True),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("totp_secret_enc", sa.LargeBinary()),
+    sa.Column("failed_attempts", sa.Integer(), nullable=False, default=0),
+    sa.Column("locked_until", UTCDateTime()),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("password_changed_at", UTCDateTime(), nullable=False),
+    sa.Column("last_login_at", UTCDateTime()),
+    sa.Column("disabled_at", UTCDateTime()),
+)
+
+# Login sessions; only the SHA-256 of the 256-bit token is stored.
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.BigInteger(), nullable=False, index=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+    sa.Column("last_seen_at", UTCDateTime(), nullable=False),
+    sa.Column("ip", sa.String(64)),
+    sa.Column("kind", sa.String(16), nullable=False, default="cookie"),  # cookie | bearer
+    sa.Column("revoked_at", UTCDateTime()),
+)
+
+# Append-only audit log: entry `seq` commits to entry `seq - 1` through `prev_hash`; `hash` is an
+# HMAC keyed from the master key, so rows cannot be rewritten consistently without the key.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("seq", sa.BigInteger(), primary_key=True, autoincrement=False),
+    sa.Column("at", UTCDateTime(), nullable=False, index=True),
+    sa.Column("actor", sa.String(200), nullable=False, index=True),
+    sa.Column("action", sa.String(64), nullable=False, index=True),
+    sa.Column("target", sa.String(200)),
+    sa.Column("details", sa.Text(), nullable=False),  # canonical JSON (hashed byte for byte)
+    sa.Column("ip", sa.String(64)),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+# One row (id = 1): the chain's head and anchor, MACed. Pruning old entries moves the anchor; deleting
+# the newest entries is detected because the head names the last sequence number.
+audit_head = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("first_seq", sa.BigInteger(), nullable=False),
+    sa.Column("anchor_hash", sa.String(64), nullable=False),
+    sa.Column("last_seq", sa.BigInteger(), nullable=False),
+    sa.Column("last_hash", sa.String(64), nullable=False),
+    sa.Column("mac", sa.String(64), nullable=False),
+)
+
+# Monthly access-log reviews (ISMS-P 2.9.5): one row per month, with the flagged users.
+audit_reviews = sa.Table(
+    "audit_reviews",
+    metadata,
+    sa.Column("month", sa.String(7), primary_key=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("report", sa.JSON(), nullable=False),
+)
+
+# Retention runs per data class: what was deleted, when (counts only; ids go to the audit log).
+retention_runs = sa.Table(
+    "retention_runs",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("data_class", sa.String(32), nullable=False),
+    sa.Column("ran_at", UTCDateTime(), nullable=False, index=True),
+    sa.Column("cutoff", UTCDateTime(), nullable=False),
+    sa.Column("deleted", sa.Integer(), nullable=False),
+    sa.Column("kept_open_claim", sa.Integer(), nullable=False, default=0),
+)
