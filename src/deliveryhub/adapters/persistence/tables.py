@@ -215,6 +215,7 @@ FEATURE_TABLE_MODULES: tuple[str, ...] = (
     "deliveryhub.notifications.tables",
     "deliveryhub.chatbot.tables",
     "deliveryhub.kpi.tables",
+    "deliveryhub.adapters.connectors.tables",
 )
 
 

@@ -1,0 +1,75 @@
+"""State of the running connectors: polling schedule, carrier rate slots, unknown statuses, source silence."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from deliveryhub.adapters.persistence.tables import metadata
+from deliveryhub.adapters.persistence.types import UTCDateTime
+
+# One row per in-flight parcel the poller knows; `lease_until` is the claim that keeps two workers apart.
+connector_poll_state = sa.Table(
+    "connector_poll_state",
+    metadata,
+    sa.Column("order_id", sa.String(128), primary_key=True),
+    sa.Column("shipment_id", sa.String(128), primary_key=True),
+    sa.Column("carrier", sa.String(32), nullable=False, index=True),
+    sa.Column("tracking_no", sa.String(64), nullable=False),
+    sa.Column("next_poll_at", UTCDateTime(), nullable=False, index=True),
+    sa.Column("lease_until", UTCDateTime()),
+    sa.Column("last_poll_at", UTCDateTime()),
+    sa.Column("last_result", sa.String(32)),
+    sa.Column("polls", sa.Integer(), nullable=False, default=0),
+    sa.Column("failures", sa.Integer(), nullable=False, default=0),
+)
+
+# Per carrier API: the next request slot (rate limit shared by every worker), backoff and counters.
+connector_carrier_state = sa.Table(
+    "connector_carrier_state",
+    metadata,
+    sa.Column("carrier", sa.String(32), primary_key=True),
+    sa.Column("next_slot_at", UTCDateTime()),
+    sa.Column("backoff_until", UTCDateTime()),
+    sa.Column("consecutive_failures", sa.Integer(), nullable=False, default=0),
+    sa.Column("requests", sa.Integer(), nullable=False, default=0),
+    sa.Column("errors", sa.Integer(), nullable=False, default=0),
+    sa.Column("last_poll_at", UTCDateTime()),
+    sa.Column("last_success_at", UTCDateTime()),
+    sa.Column("last_error", sa.String(500)),
+    sa.Column("last_error_at", UTCDateTime()),
+)
+
+# Raw carrier statuses no table could map, with counts, so ops can add a row to the carrier's table.
+connector_unknown_statuses = sa.Table(
+    "connector_unknown_statuses",
+    metadata,
+    sa.Column("carrier", sa.String(64), primary_key=True),
+    sa.Column("raw", sa.String(200), primary_key=True),
+    sa.Column("raw_code", sa.String(64)),
+    sa.Column("raw_status", sa.String(500)),
+    sa.Column("count", sa.Integer(), nullable=False, default=0),
+    sa.Column("first_seen_at", UTCDateTime(), nullable=False),
+    sa.Column("last_seen_at", UTCDateTime(), nullable=False),
+    sa.Column("example_order_id", sa.String(128)),
+)
+
+# When each source system last sent something (hub clock), maintained by the connectors consumer.
+connector_source_seen = sa.Table(
+    "connector_source_seen",
+    metadata,
+    sa.Column("source", sa.String(72), primary_key=True),
+    sa.Column("last_received_at", UTCDateTime(), nullable=False),
+    sa.Column("last_event_at", UTCDateTime()),
+    sa.Column("events", sa.BigInteger(), nullable=False, default=0),
+)
+
+# One open silence episode per source; `alerted_at` is claimed once so only one ops alert goes out.
+connector_silence = sa.Table(
+    "connector_silence",
+    metadata,
+    sa.Column("source", sa.String(72), primary_key=True),
+    sa.Column("silent_since", UTCDateTime(), nullable=False),
+    sa.Column("detected_at", UTCDateTime(), nullable=False),
+    sa.Column("alerted_at", UTCDateTime()),
+    sa.Column("alert_key", sa.String(200)),
+)
