@@ -282,6 +282,7 @@ class IngestService:
             )
         }
         rows: list[dict[str, Any]] = []
+        new_rows: list[dict[str, Any]] = []
         for cid, evs in wanted.items():
             evs.sort(key=lambda e: e.occurred_at)
             row = existing.get(cid)
@@ -316,9 +317,11 @@ class IngestService:
                 full = {c: values.get(c) for c in (
                     "customer_id", "phone_bidx", "email_bidx", "kek_id", "dek_wrapped", "name_enc", "phone_enc",
                     "email_enc", "address_enc", "pseudonym", "created_at", "updated_at", "erased_at")}
-                conn.execute(t.customers.insert(), [full])
+                new_rows.append(full)
             else:
                 rows.append(values)
+        if new_rows:
+            conn.execute(t.customers.insert(), new_rows)
         for values in rows:
             cid = values.pop("customer_id")
             conn.execute(t.customers.update().where(t.customers.c.customer_id == cid).values(**values))
@@ -411,8 +414,10 @@ class IngestService:
                     })
         if inserts:
             conn.execute(t.orders.insert(), inserts)
-        for oid, values in updates:
-            conn.execute(t.orders.update().where(t.orders.c.order_id == oid).values(**values))
+        if updates:
+            conn.execute(_ORDER_UPDATE, [
+                {"b_order_id": oid, **{f"b_{c}": values.get(c) for c in _UPDATE_COLUMNS}} for oid, values in updates
+            ])
         # Keep the earliest time per stage (the state already did; the last row per key wins here).
         dedup = {(r["order_id"], r["stage"]): r for r in stage_rows}
         upsert(conn, t.order_stages, list(dedup.values()), ["order_id", "stage"])
@@ -472,6 +477,22 @@ class IngestService:
                 conn.execute(t.ingest_rejections.insert(), [{"source": source, "hour": hour, "rejected": n,
                                                              "duplicates": 0}])
 
+
+_BASE_COLUMNS = ("stage", "stage_rank", "stage_at", "side_state", "side_state_at", "last_event_at", "delivered_at",
+                 "updated_at")
+_EXTRA_COLUMNS = ("customer_id", "channel", "total", "promised_date", "warehouse", "region", "category",
+                  "created_at", "paid_at", "cancelled_at")
+_UPDATE_COLUMNS = _BASE_COLUMNS + _EXTRA_COLUMNS
+# One executemany for every touched order: state columns are set, descriptive columns only when given.
+_ORDER_UPDATE = (
+    t.orders.update()
+    .where(t.orders.c.order_id == sa.bindparam("b_order_id"))
+    .values({
+        **{c: sa.bindparam(f"b_{c}", type_=t.orders.c[c].type) for c in _BASE_COLUMNS},
+        **{c: sa.func.coalesce(sa.bindparam(f"b_{c}", type_=t.orders.c[c].type), t.orders.c[c])
+           for c in _EXTRA_COLUMNS},
+    })
+)
 
 _EMPTY_ORDER: dict[str, Any] = {
     c.name: None for c in t.orders.columns if c.name not in ("order_id", "stage_rank", "updated_at")

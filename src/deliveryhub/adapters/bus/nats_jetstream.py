@@ -62,7 +62,8 @@ class NatsJetStreamBus:
         """Publish pipelined; Nats-Msg-Id = outbox id lets JetStream drop a relay's re-send."""
         acks = [
             self.js.publish(
-                f"{self.subject_root}.p{m.partition}.{m.topic}",
+                # Partitions are fixed at ingest; fold them onto this bus's partition count.
+                f"{self.subject_root}.p{m.partition % self.partitions}.{m.topic}",
                 orjson.dumps({"id": m.id, "topic": m.topic, "order_id": m.order_id, "partition": m.partition,
                               "payload": m.payload}),
                 headers={"Nats-Msg-Id": str(m.id)},
