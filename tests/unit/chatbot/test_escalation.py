@@ -33,7 +33,14 @@ def test_reasons(text: str, reason: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["배송 언제 와요?", "환불 언제 돼요", "사이즈 교환하고 싶어요", "안녕하세요", "배송이 좀 늦네요", "쿠폰 적용이 안 돼요"],
+    [
+        "배송 언제 와요?",
+        "환불 언제 돼요",
+        "사이즈 교환하고 싶어요",
+        "안녕하세요",
+        "배송이 좀 늦네요",
+        "쿠폰 적용이 안 돼요",
+    ],
 )
 def test_calm_messages_do_not_escalate(text: str) -> None:
     assert not should_escalate(text)

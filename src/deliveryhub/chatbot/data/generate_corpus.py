@@ -167,6 +167,9 @@ def _is_korean(text: str) -> bool:
 # ----------------------------------------------------------------------------------------------
 INTENT_TEMPLATES: dict[str, list[str]] = {
     "track_order": [
+        "(can i|could i|can you|could you) (get|have|send me|give me) (the|my) tracking (number|code|link)",
+        "(송장번호|운송장 번호|운송장|조회 링크)(를|좀|) (문자로|카톡으로|메일로) (보내주세요|알려주세요|주세요)",
+        "(무슨|어느|어떤) 택배(사|)(로|) (보냈어요|보내셨나요|오나요|발송했어요)",
         "(any update|an update|updates) on (my order|my package|my delivery|order {oid})",
         "(what is|what's) the (status|eta|delivery date) (of|for) my (order|package)",
         "(배송|택배) (예정일|예정 시간|도착 시간)(이|) (언제예요|어떻게 돼요|궁금해요)",
@@ -212,6 +215,8 @@ INTENT_TEMPLATES: dict[str, list[str]] = {
         "{oid} 배송(조회|현황|상태)",
     ],
     "delivery_delay": [
+        "(my package|my order|it) (hasn't|has not) (shipped|moved|arrived) (in days|yet|for days|since last week)",
+        "(배송 예정일|도착 예정일|예정일)(이|) (또|계속|자꾸) (밀려요|미뤄져요|바뀌어요|연기됐어요)",
         "(it's been|its been|already) (a week|5 days|ten days|two weeks) (and nothing|and still nothing|no package|still waiting)",
         "(my package|my order|the parcel) (hasn't|has not|still hasn't) (arrived|moved|shipped) (in days|for a week|yet)",
         "(배송|택배)(이|가|) (안 온 지|못 받은 지) (일주일|며칠|5일)(이|가|) (넘었어요|됐어요|지났어요)",
@@ -251,6 +256,7 @@ INTENT_TEMPLATES: dict[str, list[str]] = {
         "{c} 조회하면 (계속 배송중이래요|간선하차에서 멈췄어요|집하 후 그대로예요)",
     ],
     "missing_delivery": [
+        "(cannot|can't|couldn't) find (my|the) (parcel|package|delivery) (anywhere|at my door|after it was delivered)",
         "(택배|물건|상품|박스)(이|가|) (없어졌어요|사라졌어요|행방불명이에요|증발했어요|안 보여요) (배송완료라는데|완료 떴는데)?",
         "(i can't find|cannot find|no sign of) my (package|parcel|delivery) (but it says delivered|anywhere)",
         "(delivered to|left at) the wrong (address|house|door)",
@@ -284,6 +290,9 @@ INTENT_TEMPLATES: dict[str, list[str]] = {
         "(택배가|물건이) (온 적이 없어요|안 왔는데 완료래요)",
     ],
     "wrong_item": [
+        "(상품|옵션|색상|모델)(이|가) (바뀌어서|바뀌어) (왔어요|배송됐어요|온 것 같아요)",
+        "(세트|묶음|구성)(인데|상품인데|로 샀는데) (하나|한 개|구성품 하나)(가|) (없어요|빠졌어요|안 들어있어요)",
+        "(한 짝만|같은 쪽만|한쪽만) (두 개|두 짝|2개) (왔어요|들어있어요)",
         "(남의|다른 사람|모르는 사람) (물건|택배|상품)(이|가|) (왔어요|들어있어요|배송됐어요|잘못 왔어요)",
         "(you sent|they sent|i received) (me )?(the wrong|a different) (item|product|model|color|size)",
         "(the box|my order) (was missing|didn't include) (a part|the charger|an item|accessories)",
@@ -316,6 +325,7 @@ INTENT_TEMPLATES: dict[str, list[str]] = {
         "(주문한 수량|구매 수량)(보다|이랑) (적게|다르게) 왔어요",
     ],
     "damaged_item": [
+        "(불량|파손|고장)(이라|이어서|난 거) (교환|환불|처리)(받고 싶어요|하려고요|어떻게 해요)",
         "(택배|배송) (오는 동안|중에|과정에서) (깨진|파손된|망가진|부서진) (것 같아요|거 같아요|듯해요)",
         "(the product|it|my item) (doesn't work|stopped working|won't turn on|is broken)",
         "(작동|전원|충전)(이|을|) (안 돼요|안 해요|안 켜져요) (처음부터|새 상품인데|받자마자)?",
@@ -425,6 +435,9 @@ INTENT_TEMPLATES: dict[str, list[str]] = {
         "please (arrange|schedule) a return pickup",
     ],
     "exchange_request": [
+        "(이거|이 상품|{item}) {opt}(로|으로) (바꿔주세요|바꿔줘|바꾸고 싶어요|교체해주세요)",
+        "(다른 색|다른 컬러|다른 사이즈|다른 옵션)(으로|로) (바꿀 수 있나요|바꿔주세요|교환하고 싶어요)",
+        "(교환|맞교환|교환 건)(은|이|) (어떻게 됐어요|처리됐나요|어디까지 됐나요)",
         "(swap|change|exchange) (it|this|the shoes|the shirt) for (a|another) (larger|smaller|different) (size|color|one)",
         "(i need|i want|can i get) (a|the) (different|bigger|smaller) size (instead)?",
         "(exchange|replacement) (status|update|shipped)\?",
@@ -475,6 +488,10 @@ INTENT_TEMPLATES: dict[str, list[str]] = {
         "(부분 환불|차액 환불)(은|이) (언제 되나요|어떻게 됐어요)",
     ],
     "payment_issue": [
+        "(checkout|the payment page|payment screen|my payment) (is stuck|won't load|keeps failing|is not working)",
+        "(카드 승인|결제 승인|결제 문자)(이|가|) (두 번|2건|중복으로) (왔어요|됐어요|찍혔어요)",
+        "(중복결제|이중결제|중복 결제)(된 거|건) (취소|환불)(해주세요|부탁드려요)",
+        "(돈은|금액은) (빠져나갔는데|결제됐는데) (주문이|주문 내역이) (안 됐어요|없어요|안 보여요)",
         "(there is|there's) (a problem|an issue) with (my payment|the payment|checkout|my card)",
         "(i need|can i get|please send) (a|the) (receipt|invoice|tax invoice)",
         "(금액|결제 금액|청구 금액)(이|가|) (이상해요|잘못됐어요|틀려요|더 나갔어요)",
@@ -505,6 +522,8 @@ INTENT_TEMPLATES: dict[str, list[str]] = {
         "(payment|checkout) (page|screen) (is stuck|won't load)",
     ],
     "stock_inquiry": [
+        "(남은 수량|잔여 수량|재고 수량)(이|은|) (몇 개예요|있나요|얼마나 돼요|남았나요)",
+        "(수량|재고)(이|가|) (아직|혹시) (남아 있나요|있을까요|남았어요)",
         "(do you have|will you have|any) {iteme} in (size|color)? (m|l|black|white|260|stock)",
         "(대량|단체|{n}개 이상|50개|100개) (구매|주문)(가|이|) (가능한가요|되나요|재고 있나요)",
         "{opt}(은|는|) (품절인가요|없나요|재고 없어요|다 팔렸나요)",
@@ -531,6 +550,7 @@ INTENT_TEMPLATES: dict[str, list[str]] = {
         "(대량 구매|10개 이상|50개) (가능한가요|재고 있나요)",
     ],
     "notification_issue": [
+        "(배송|택배) (알림|문자)(을|를|이|) (카톡으로|문자로|이메일로) (바꿔주세요|받을게요|변경하고 싶어요)",
         "(조용한 시간|방해금지 시간|야간 수신|알림 시간)(을|) (설정|변경)(하고 싶어요|해주세요|어떻게 해요)",
         "(wrong|incorrect|someone else's) (notification|message|text|sms) (was sent to me|received|came to me)",
         "(배송|출발|도착) (알림|문자|안내)(을|를|이|) (못 받아서|안 와서|없어서) (몰랐어요|놓쳤어요|택배 온 줄 몰랐어요)",
@@ -584,6 +604,11 @@ INTENT_TEMPLATES: dict[str, list[str]] = {
         "(이건|이 문제는) (사람이|직원이) (봐줘야|처리해줘야) (할 것 같아요|돼요)",
     ],
     "other": [
+        "(리뷰|후기|포토 리뷰)(를|) (쓰면|작성하면|남기면) (적립금|포인트|쿠폰)(을|) (주나요|얼마나 받아요|얼마예요)",
+        "(영업일|평일|주말) 기준(으로|) (며칠|몇 일)(이에요|걸려요|인가요)",
+        "(how do i|how can i|where do i) (reset|change) my password",
+        "(how do i|how can i|i want to) (delete|close|create|make) (my|an) account",
+        "(잘 받았어요|해결됐어요|문제 해결됐어요|이제 됐어요|괜찮아요 해결됐어요)",
         "(앱|어플|사이트|홈페이지|웹사이트)(이|가|) (안 열려요|느려요|자꾸 꺼져요|오류나요|로딩이 안 돼요)",
         "(회원가입|로그인|본인인증|아이디 찾기|비밀번호 찾기)(이|가|) (안 돼요|오류가 나요|어떻게 해요)",
         "(이메일 주소|닉네임|회원 정보|마케팅 동의)(를|을|) (수정|변경)(하고 싶어요|어디서 해요)",
@@ -986,6 +1011,8 @@ def build_intents(rng: random.Random) -> tuple[list[dict[str, object]], list[dic
         for i, line in enumerate(free):
             rec = {"text": line, "intent": intent, "escalate": intent == "human_agent"}
             (test if i in held_free else train).append(rec)
+    train_texts = {str(r["text"]) for r in train}
+    test = [r for r in test if str(r["text"]) not in train_texts]
     rng.shuffle(train)
     rng.shuffle(test)
     return train, test
@@ -1040,6 +1067,8 @@ def build_voc(rng: random.Random) -> tuple[list[dict[str, object]], list[dict[st
                 (test if is_test else train).append({"text": text, "category": category, "sentiment": sentiment})
         for text, sentiment in VOC_FREE.get(category, []):
             train.append({"text": text, "category": category, "sentiment": sentiment})
+    train_texts = {str(r["text"]) for r in train}
+    test = [r for r in test if str(r["text"]) not in train_texts]
     rng.shuffle(train)
     rng.shuffle(test)
     return train, test

@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-CODE_VERSION = "nlu-2"
+CODE_VERSION = "nlu-3"
+INTENT_C = 10.0
+HINT_WEIGHT = 2.0
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 _CODE_FILES = ("normalize.py", "features.py", "model.py")
 
@@ -41,13 +43,13 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def build_pipeline(c: float = 8.0) -> Any:
+def build_pipeline(c: float = 8.0, hint_weight: float = HINT_WEIGHT) -> Any:
     """Unfitted pipeline: normalise -> [char_wb 1-4 | kiwi morpheme 1-2 TF-IDF] -> LogisticRegression."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion, Pipeline
 
-    from deliveryhub.chatbot.nlu.features import MorphJoiner, Normalizer, split_tokens
+    from deliveryhub.chatbot.nlu.features import HintJoiner, MorphJoiner, Normalizer, split_tokens
 
     char = TfidfVectorizer(
         analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=2, lowercase=False
@@ -64,10 +66,25 @@ def build_pipeline(c: float = 8.0) -> Any:
             ),
         ]
     )
+    hints = Pipeline(
+        [
+            ("hint", HintJoiner()),
+            (
+                "vec",
+                TfidfVectorizer(tokenizer=split_tokens, token_pattern=None, lowercase=False, use_idf=False),
+            ),
+        ]
+    )
     return Pipeline(
         [
             ("norm", Normalizer()),
-            ("feats", FeatureUnion([("char", char), ("morph", morph)])),
+            (
+                "feats",
+                FeatureUnion(
+                    [("char", char), ("morph", morph), ("hints", hints)],
+                    transformer_weights={"char": 1.0, "morph": 1.0, "hints": hint_weight},
+                ),
+            ),
             ("clf", LogisticRegression(C=c, max_iter=3000)),
         ]
     )
@@ -174,7 +191,7 @@ def reset_models() -> None:
 
 def _load_named(name: str) -> TextModel:
     if name == "intent":
-        return train_or_load("intent", [DATA_DIR / "intents_train.jsonl"], "intent", c=10.0)
+        return train_or_load("intent", [DATA_DIR / "intents_train.jsonl"], "intent", c=INTENT_C)
     if name == "voc_category":
         return train_or_load("voc_category", [DATA_DIR / "voc_train.jsonl"], "category", c=8.0)
     if name == "voc_sentiment":
