@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -14,6 +16,12 @@ from deliveryhub.adapters.persistence.database import Database
 from deliveryhub.security.rbac import ROLES
 
 KEY_PREFIX = "dhk_"
+# Principals of recently seen keys: the API-key check runs on every request, so a hit skips the
+# database for CACHE_SECONDS. Revocation in this process clears the cache at once; other processes
+# notice within CACHE_SECONDS.
+CACHE_SECONDS = 5.0
+_cache: dict[str, tuple[float, Principal]] = {}
+_cache_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -48,13 +56,30 @@ def create_api_key(db: Database, name: str, role: str, scopes: list[str] | None 
 
 def authenticate_key(db: Database, key: str) -> Principal | None:
     """The principal behind a presented key, or None (lookup by hash: constant-time in the key)."""
-    if not key.startswith(KEY_PREFIX):
+    if not key.startswith(KEY_PREFIX) or len(key) > 200:
         return None
+    digest = hash_key(key)
+    cache_key = f"{id(db)}:{digest}"
+    now = time.monotonic()
+    hit = _cache.get(cache_key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
     with db.read() as conn:
-        row = conn.execute(sa.select(t.api_keys).where(t.api_keys.c.key_hash == hash_key(key))).first()
+        row = conn.execute(sa.select(t.api_keys).where(t.api_keys.c.key_hash == digest)).first()
     if row is None or row.revoked_at is not None:
         return None
-    return Principal("api_key", str(row.id), row.name, row.role, tuple(row.scopes or ()))
+    principal = Principal("api_key", str(row.id), row.name, row.role, tuple(row.scopes or ()))
+    with _cache_lock:
+        if len(_cache) > 10_000:
+            _cache.clear()
+        _cache[cache_key] = (now + CACHE_SECONDS, principal)
+    return principal
+
+
+def clear_cache() -> None:
+    """Forget cached principals (after a revocation or a role change)."""
+    with _cache_lock:
+        _cache.clear()
 
 
 def revoke_api_key(db: Database, key_id: int) -> bool:
@@ -62,4 +87,5 @@ def revoke_api_key(db: Database, key_id: int) -> bool:
     with db.write() as conn:
         res = conn.execute(t.api_keys.update().where(t.api_keys.c.id == key_id)
                            .values(revoked_at=datetime.now(UTC)))
+    clear_cache()
     return res.rowcount > 0

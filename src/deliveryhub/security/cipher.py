@@ -16,7 +16,9 @@ import os
 import re
 import secrets
 import threading
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -146,6 +148,27 @@ class KeyRing:
         self.active_kek_id: str | None = None
         self._dek_cache: OrderedDict[tuple[str, bytes], bytes] = OrderedDict()
         self._lock = threading.Lock()
+        # Set by security wiring: reloads key-encryption keys from the database, so a key rotated by
+        # another process (`deliveryhub crypto rotate`) is picked up here without a restart.
+        self.refresher: Callable[[str | None], None] | None = None
+        self.refresh_interval = 2.0
+        self._last_refresh = time.monotonic()
+
+    def maybe_refresh(self, force: bool = False, want: str | None = None) -> None:
+        """Reload keys from the store when the interval passed (or when forced / a key is missing)."""
+        if self.refresher is None:
+            return
+        now = time.monotonic()
+        if force or now - self._last_refresh >= self.refresh_interval:
+            self._last_refresh = now
+            try:
+                self.refresher(want)
+            except Exception:  # noqa: BLE001 - a failed refresh keeps the keys already loaded
+                self._last_refresh = now - self.refresh_interval / 2
+
+    def loaded_kek_ids(self) -> list[str]:
+        """Ids of the key-encryption keys held in memory."""
+        return list(self._keks)
 
     def load_kek(self, key_id: str, wrapped: bytes, active: bool) -> None:
         """Register a key-encryption key read from the data_keys table."""
@@ -168,6 +191,7 @@ class KeyRing:
 
     def new_dek(self, customer_id: str) -> tuple[bytes, str, bytes]:
         """A fresh customer data key: (raw, kek_id, wrapped)."""
+        self.maybe_refresh()
         if self.active_kek_id is None:
             raise KeyError_("no active key-encryption key")
         raw = AESGCM.generate_key(bit_length=256)
@@ -185,6 +209,9 @@ class KeyRing:
                 return hit
         kek = self._keks.get(kek_id)
         if kek is None:
+            self.maybe_refresh(force=True, want=kek_id)
+            kek = self._keks.get(kek_id)
+        if kek is None:
             raise KeyError_(f"key-encryption key {kek_id} is not loaded")
         raw = open_(kek, wrapped, b"dek:" + customer_id.encode())
         with self._lock:
@@ -196,12 +223,28 @@ class KeyRing:
     def rewrap_dek(self, customer_id: str, kek_id: str, wrapped: bytes) -> tuple[str, bytes]:
         """Re-wrap a customer's data key under the active key-encryption key."""
         raw = self.unwrap_dek(customer_id, kek_id, wrapped)
-        assert self.active_kek_id is not None
+        if self.active_kek_id is None:
+            raise KeyError_("no active key-encryption key")
         return self.active_kek_id, seal(self._keks[self.active_kek_id], raw, b"dek:" + customer_id.encode())
 
     def forget(self, key_id: str) -> None:
         """Drop a retired key-encryption key from memory."""
         self._keks.pop(key_id, None)
+        if self.active_kek_id == key_id:
+            self.active_kek_id = None
+
+    def activate(self, key_id: str) -> None:
+        """Make a loaded key-encryption key the one new data keys are wrapped with."""
+        if key_id not in self._keks:
+            raise KeyError_(f"key-encryption key {key_id} is not loaded")
+        self.active_kek_id = key_id
+
+    def evict(self, kek_id: str | None, wrapped: bytes | None) -> None:
+        """Drop a cached data key (after erasure, so it is gone from memory too)."""
+        if kek_id is None or wrapped is None:
+            return
+        with self._lock:
+            self._dek_cache.pop((kek_id, wrapped), None)
 
 
 def encrypt_field(dek: bytes, customer_id: str, field: str, value: str | None) -> bytes | None:

@@ -1,0 +1,371 @@
+"""Staff accounts: argon2id password hashes, lockout after repeated failures, expiring sessions, TOTP."""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import re
+import secrets
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pyotp
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from deliveryhub.security.apikeys import Principal
+from deliveryhub.security.audit import audit_log_of
+from deliveryhub.security.cipher import open_, seal
+from deliveryhub.security.rbac import ROLES
+from deliveryhub.security.tables import sessions, users
+
+MAX_FAILURES = 5
+LOCK_MINUTES = 15
+SESSION_HOURS = 12  # absolute lifetime
+IDLE_MINUTES = 30  # a session unused this long expires (ISMS-P 2.5.x: session timeout)
+MIN_PASSWORD = 10
+SESSION_PREFIX = "dhs_"
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[A-Za-z]{2,}$")
+_COMMON = {"password12", "1234567890", "qwerty1234", "password123", "deliveryhub", "admin12345", "letmein123"}
+
+WRONG = "email or password is wrong / 이메일 또는 비밀번호가 올바르지 않습니다"
+_hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile defaults
+# A real hash to verify against when the e-mail is unknown, so timing does not reveal accounts.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class AuthError(Exception):
+    """A login or account operation that failed, with a stable code and a user-facing message."""
+
+    def __init__(self, code: str, message: str, status: int = 401, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Session:
+    """A session token (shown once) and when it expires."""
+
+    token: str
+    expires_at: datetime
+    user_id: int
+    role: str
+
+
+def normalize_email(email: str) -> str:
+    """Lower-cased, trimmed e-mail, validated."""
+    value = (email or "").strip().lower()
+    if not _EMAIL.match(value):
+        raise AuthError("invalid_field", "email: not a valid e-mail address", 422, "email")
+    return value
+
+
+def check_password_policy(password: str, email: str = "") -> None:
+    """At least 10 characters, not a common password, not the e-mail itself."""
+    if len(password) < MIN_PASSWORD:
+        raise AuthError("weak_password", f"password: at least {MIN_PASSWORD} characters", 422, "password")
+    if len(password) > 1024:
+        raise AuthError("weak_password", "password: at most 1024 characters", 422, "password")
+    if password.lower() in _COMMON or (email and password.lower() == email.lower()):
+        raise AuthError("weak_password", "password: too easy to guess", 422, "password")
+
+
+def _totp_key(hub: Any) -> bytes:
+    key: bytes = hub.keyring.master.derive("deliveryhub totp v1")
+    return key
+
+
+def create_user(hub: Any, email: str, role: str, password: str, actor: Any = "cli") -> int:
+    """Create an account; returns its id. Raises AuthError on bad input or a duplicate e-mail."""
+    email = normalize_email(email)
+    if role not in ROLES:
+        raise AuthError("invalid_field", f"role: one of {', '.join(ROLES)}", 422, "role")
+    check_password_policy(password, email)
+    now = hub.clock.now()
+    with hub.db.write() as conn:
+        if conn.execute(sa.select(users.c.id).where(users.c.email == email)).first() is not None:
+            raise AuthError("duplicate", f"email: an account for {email} already exists", 409, "email")
+        user_id = conn.execute(
+            users.insert().values(
+                email=email,
+                role=role,
+                password_hash=_hasher.hash(password),
+                failed_attempts=0,
+                created_at=now,
+                password_changed_at=now,
+            )
+        ).inserted_primary_key[0]
+        audit_log_of(hub).record_in(
+            conn, actor, "user.created", f"user:{user_id}", {"email": email, "role": role}
+        )
+    return int(user_id)
+
+
+def set_role(hub: Any, user_id: int, role: str, actor: Any) -> None:
+    """Change a user's role (audited); their sessions end so the new role applies at once."""
+    if role not in ROLES:
+        raise AuthError("invalid_field", f"role: one of {', '.join(ROLES)}", 422, "role")
+    with hub.db.write() as conn:
+        row = conn.execute(sa.select(users).where(users.c.id == user_id)).first()
+        if row is None:
+            raise AuthError("not_found", f"no user {user_id}", 404)
+        conn.execute(users.update().where(users.c.id == user_id).values(role=role))
+        conn.execute(
+            sessions.update()
+            .where(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None))
+            .values(revoked_at=hub.clock.now())
+        )
+        audit_log_of(hub).record_in(
+            conn, actor, "user.role_changed", f"user:{user_id}", {"from": row.role, "to": role}
+        )
+    _session_cache.clear()
+
+
+def set_disabled(hub: Any, user_id: int, disabled: bool, actor: Any) -> None:
+    """Disable (ending every session) or re-enable an account (audited)."""
+    now = hub.clock.now()
+    with hub.db.write() as conn:
+        res = conn.execute(
+            users.update()
+            .where(users.c.id == user_id)
+            .values(disabled_at=now if disabled else None, failed_attempts=0, locked_until=None)
+        )
+        if res.rowcount == 0:
+            raise AuthError("not_found", f"no user {user_id}", 404)
+        if disabled:
+            conn.execute(
+                sessions.update()
+                .where(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+        audit_log_of(hub).record_in(
+            conn, actor, "user.disabled" if disabled else "user.enabled", f"user:{user_id}", {}
+        )
+    _session_cache.clear()
+
+
+def list_users(hub: Any) -> list[dict[str, Any]]:
+    """Every account without secrets."""
+    with hub.db.read() as conn:
+        rows = conn.execute(sa.select(users).order_by(users.c.id)).all()
+    return [
+        {
+            "id": r.id,
+            "email": r.email,
+            "role": r.role,
+            "totp": r.totp_secret_enc is not None,
+            "locked": bool(r.locked_until and r.locked_until > hub.clock.now()),
+            "disabled": r.disabled_at is not None,
+            "created_at": r.created_at.isoformat(),
+            "last_login_at": r.last_login_at.isoformat() if r.last_login_at else None,
+        }
+        for r in rows
+    ]
+
+
+def enable_totp(hub: Any, user_id: int, actor: Any) -> str:
+    """Turn on TOTP for a user; returns the otpauth:// provisioning URI (shown once)."""
+    secret = pyotp.random_base32()
+    with hub.db.write() as conn:
+        row = conn.execute(sa.select(users.c.email).where(users.c.id == user_id)).first()
+        if row is None:
+            raise AuthError("not_found", f"no user {user_id}", 404)
+        blob = seal(_totp_key(hub), secret.encode(), f"totp:{user_id}".encode())
+        conn.execute(users.update().where(users.c.id == user_id).values(totp_secret_enc=blob))
+        audit_log_of(hub).record_in(conn, actor, "user.totp_enabled", f"user:{user_id}", {})
+    return pyotp.TOTP(secret).provisioning_uri(name=row.email, issuer_name="deliveryhub")
+
+
+def totp_secret(hub: Any, user_id: int) -> str | None:
+    """The TOTP secret of a user (for tests and re-provisioning), or None."""
+    with hub.db.read() as conn:
+        blob = conn.execute(sa.select(users.c.totp_secret_enc).where(users.c.id == user_id)).scalar()
+    return open_(_totp_key(hub), blob, f"totp:{user_id}".encode()).decode() if blob else None
+
+
+def authenticate(hub: Any, email: str, password: str, totp: str | None = None, ip: str | None = None) -> Any:
+    """The user row for valid credentials; AuthError otherwise (failures counted, lockout after 5)."""
+    now = hub.clock.now()
+    try:
+        email = normalize_email(email)
+    except AuthError:
+        _verify(_DUMMY_HASH, password)
+        raise AuthError("invalid_credentials", WRONG) from None
+    with hub.db.read() as conn:
+        row = conn.execute(sa.select(users).where(users.c.email == email)).first()
+    if row is None:
+        _verify(_DUMMY_HASH, password)
+        raise AuthError("invalid_credentials", WRONG)
+    if row.disabled_at is not None:
+        _verify(row.password_hash, password)
+        raise AuthError("invalid_credentials", WRONG)
+    if row.locked_until is not None and row.locked_until > now:
+        raise AuthError(
+            "account_locked",
+            "too many failed attempts; try again later / "
+            "로그인 실패가 많아 잠시 잠겼습니다. 나중에 다시 시도하세요",
+            401,
+        )
+    ok = _verify(row.password_hash, password)
+    if ok and row.totp_secret_enc is not None:
+        secret = open_(_totp_key(hub), row.totp_secret_enc, f"totp:{row.id}".encode()).decode()
+        if not totp:
+            raise AuthError(
+                "totp_required", "a one-time code is required / 인증 코드를 입력하세요", 401, "totp"
+            )
+        ok = pyotp.TOTP(secret).verify(totp.strip(), for_time=now, valid_window=1)
+    audit = audit_log_of(hub)
+    with hub.db.write() as conn:
+        if not ok:
+            failures = (
+                conn.execute(sa.select(users.c.failed_attempts).where(users.c.id == row.id)).scalar() or 0
+            )
+            failures += 1
+            values: dict[str, Any] = {"failed_attempts": failures}
+            if failures >= MAX_FAILURES:
+                values = {"failed_attempts": 0, "locked_until": now + timedelta(minutes=LOCK_MINUTES)}
+                audit.record_in(
+                    conn,
+                    f"user:{row.id}:{row.email}",
+                    "user.locked",
+                    f"user:{row.id}",
+                    {"failures": failures, "minutes": LOCK_MINUTES},
+                    ip,
+                )
+            conn.execute(users.update().where(users.c.id == row.id).values(**values))
+        else:
+            values = {"failed_attempts": 0, "locked_until": None, "last_login_at": now}
+            if _hasher.check_needs_rehash(row.password_hash):
+                values["password_hash"] = _hasher.hash(password)
+            conn.execute(users.update().where(users.c.id == row.id).values(**values))
+            audit.record_in(conn, f"user:{row.id}:{row.email}", "user.login", f"user:{row.id}", {}, ip)
+    if not ok:
+        raise AuthError("invalid_credentials", WRONG)
+    return row
+
+
+def _verify(stored: str, password: str) -> bool:
+    try:
+        return bool(_hasher.verify(stored, password))
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+# ---------------------------------------------------------------------- sessions
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_session(hub: Any, user: Any, ip: str | None = None, kind: str = "cookie") -> Session:
+    """A new session for an authenticated user; the token is returned once and stored hashed."""
+    token = SESSION_PREFIX + secrets.token_urlsafe(32)
+    now = hub.clock.now()
+    expires = now + timedelta(hours=SESSION_HOURS)
+    with hub.db.write() as conn:
+        conn.execute(
+            sessions.insert().values(
+                token_hash=_token_hash(token),
+                user_id=user.id,
+                created_at=now,
+                expires_at=expires,
+                last_seen_at=now,
+                ip=(ip or "")[:64],
+                kind=kind,
+            )
+        )
+    return Session(token, expires, int(user.id), user.role)
+
+
+_session_cache: dict[str, tuple[float, Principal, datetime]] = {}
+_cache_lock = threading.Lock()
+SESSION_CACHE_SECONDS = 5.0
+
+
+def session_principal(hub: Any, token: str) -> Principal | None:
+    """The principal of a live session token, or None (expired, idle too long, revoked, disabled)."""
+    if not token or not token.startswith(SESSION_PREFIX) or len(token) > 200:
+        return None
+    digest = _token_hash(token)
+    key = f"{id(hub.db)}:{digest}"
+    mono = time.monotonic()
+    hit = _session_cache.get(key)
+    now = hub.clock.now()
+    if hit is not None and hit[0] > mono and now - hit[2] < timedelta(minutes=1):
+        return hit[1]
+    with hub.db.read() as conn:
+        row = conn.execute(
+            sa.select(sessions, users.c.email, users.c.role, users.c.disabled_at)
+            .join(users, users.c.id == sessions.c.user_id)
+            .where(sessions.c.token_hash == digest)
+        ).first()
+    if (
+        row is None
+        or row.revoked_at is not None
+        or row.disabled_at is not None
+        or row.expires_at <= now
+        or now - row.last_seen_at > timedelta(minutes=IDLE_MINUTES)
+    ):
+        return None
+    if now - row.last_seen_at > timedelta(minutes=1):  # idle tracking without a write per request
+        with hub.db.write() as conn:
+            conn.execute(sessions.update().where(sessions.c.token_hash == digest).values(last_seen_at=now))
+    principal = Principal("user", str(row.user_id), row.email, row.role)
+    with _cache_lock:
+        if len(_session_cache) > 10_000:
+            _session_cache.clear()
+        _session_cache[key] = (mono + SESSION_CACHE_SECONDS, principal, now)
+    return principal
+
+
+def revoke_session(hub: Any, token: str) -> bool:
+    """End a session (logout)."""
+    with hub.db.write() as conn:
+        res = conn.execute(
+            sessions.update()
+            .where(sessions.c.token_hash == _token_hash(token), sessions.c.revoked_at.is_(None))
+            .values(revoked_at=hub.clock.now())
+        )
+    _session_cache.pop(f"{id(hub.db)}:{_token_hash(token)}", None)
+    return bool(res.rowcount)
+
+
+def purge_sessions(hub: Any, now: datetime) -> int:
+    """Delete sessions that ended more than a day ago."""
+    cutoff = now - timedelta(days=1)
+    with hub.db.write() as conn:
+        res = conn.execute(
+            sessions.delete().where(sa.or_(sessions.c.expires_at < cutoff, sessions.c.revoked_at < cutoff))
+        )
+    return int(res.rowcount or 0)
+
+
+# ---------------------------------------------------------------------- CLI
+def create_user_cli(hub: Any, email: str, role: str, password: str | None = None) -> None:
+    """`deliveryhub users create`: prompt for the password on a terminal, else generate and print one."""
+    generated = False
+    if password is None:
+        if sys.stdin.isatty():
+            password = getpass.getpass("Password / 비밀번호: ")
+            if getpass.getpass("Repeat / 다시 입력: ") != password:
+                print("passwords differ / 비밀번호가 일치하지 않습니다", file=sys.stderr)
+                raise SystemExit(2)
+        else:
+            password = secrets.token_urlsafe(15)
+            generated = True
+    try:
+        user_id = create_user(hub, email, role, password, actor="cli")
+    except AuthError as exc:
+        print(exc.message, file=sys.stderr)
+        raise SystemExit(2) from None
+    print(f"user {user_id} created: {email.strip().lower()} ({role})", file=sys.stderr)
+    if generated:
+        print("generated password (shown once) / 생성된 비밀번호(한 번만 표시):", file=sys.stderr)
+        print(password)
