@@ -83,7 +83,8 @@ class Hub:
         if self.settings.bus_url.startswith("nats://"):
             from deliveryhub.adapters.bus.nats_jetstream import NatsJetStreamBus
 
-            return NatsJetStreamBus(self.settings.bus_url, self.db, partitions=self.settings.bus_partitions)
+            return NatsJetStreamBus(self.settings.bus_url, self.db, partitions=self.settings.bus_partitions,
+                                    stream=self.settings.bus_stream, replicas=self.settings.bus_replicas)
         from deliveryhub.adapters.bus.inprocess import InProcessBus
 
         return InProcessBus(self.db)

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     max_batch: int = 1000
     max_json_depth: int = 32
     bus_partitions: int = 16
+    bus_stream: str = "DELIVERYHUB"
+    bus_replicas: int = 1
     smtp_url: str | None = None
     shopify_webhook_secret: str | None = None
     public_url: str = "http://127.0.0.1:8000"
