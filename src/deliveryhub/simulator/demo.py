@@ -1,0 +1,345 @@
+"""`make demo` / `deliveryhub demo`: the hub, a few simulated weeks of history, and a live shop on top.
+
+First start: migrate, create an admin login and an API key for the shop, back-fill `history_days` of the
+simulated shop straight into the ingest service (fast, no HTTP), start the server, then let the shop
+send live traffic over HTTP on compressed time. Later starts resume: the shop's stream is
+deterministic, so it is regenerated from the saved start and continues after the last moment sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import inspect
+import itertools
+import json
+import os
+import secrets
+import signal
+import threading
+import time
+import webbrowser
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from deliveryhub.simulator.run import SimClock, run_simulation
+from deliveryhub.simulator.shop import KST, Emission, ShopConfig, ShopSimulator
+
+console = Console()
+STATE_FILE = "demo-state.json"
+ADMIN_EMAIL = "admin@demo.deliveryhub.local"
+NO_TRACKING = "(알림 기능 설치 후 표시 / shown once notifications are installed)"
+
+
+class DemoClock:
+    """The hub's clock in the demo: wall time while back-filling, then the shop's compressed time."""
+
+    def __init__(self) -> None:
+        self.live: SimClock | None = None
+
+    def now(self) -> datetime:
+        """Current (possibly simulated) time."""
+        return self.live.now() if self.live is not None else datetime.now(UTC)
+
+
+def _state_path(hub: Any) -> Path:
+    return Path(hub.settings.data_dir) / STATE_FILE
+
+
+def _load_state(hub: Any) -> dict[str, Any] | None:
+    path = _state_path(hub)
+    try:
+        state = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return state if state.get("db_url") == hub.settings.db_url else None
+
+
+def _save_state(hub: Any, state: dict[str, Any]) -> None:
+    path = _state_path(hub)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    # The state holds the shop's API key and the admin password: owner-only.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(state, fh, ensure_ascii=False, indent=1)
+    tmp.replace(path)
+
+
+def _order_count(hub: Any) -> int:
+    from deliveryhub.adapters.persistence import tables as t
+
+    with hub.db.read() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(t.orders)).scalar_one())
+
+
+def _create_admin(hub: Any) -> tuple[str, str] | None:
+    """An admin user through the security feature, if it is installed; (email, password)."""
+    try:
+        users = importlib.import_module("deliveryhub.security.users")
+    except ImportError:
+        return None
+    create = getattr(users, "create_user", None)
+    if create is None:
+        return None
+    password = "demo-" + secrets.token_urlsafe(9)
+    params = inspect.signature(create).parameters
+    first = hub.db if next(iter(params), "") in ("db", "database") else hub
+    try:
+        create(first, email=ADMIN_EMAIL, role="admin", password=password)
+    except Exception as exc:  # an existing account or a different signature: say so, keep going
+        console.print(
+            f"[yellow]관리자 계정을 만들지 못했습니다 / could not create the admin user: {exc}[/yellow]"
+        )
+        return None
+    return ADMIN_EMAIL, password
+
+
+def _tracking_url(hub: Any, order_id: str) -> str | None:
+    """A customer tracking-page URL, if the notifications feature can sign one."""
+    try:
+        tracking = importlib.import_module("deliveryhub.notifications.tracking")
+    except ImportError:
+        return None
+    for name in (
+        "tracking_url",
+        "tracking_link",
+        "make_tracking_token",
+        "tracking_token",
+        "make_token",
+        "sign_token",
+        "token_for",
+    ):
+        fn = getattr(tracking, name, None)
+        if fn is None:
+            continue
+        for args in ((hub, order_id), (hub.keyring, order_id), (order_id,)):
+            try:
+                value = fn(*args)
+            except Exception as exc:  # wrong call shape; try the next
+                console.log(f"tracking link via {name}{args!r:.40}: {exc}")
+                continue
+            if isinstance(value, str) and value:
+                return (
+                    value
+                    if value.startswith("http")
+                    else f"{hub.settings.public_url.rstrip('/')}/track/{value}"
+                )
+    return None
+
+
+def _latest_order(hub: Any) -> str | None:
+    from deliveryhub.adapters.persistence import tables as t
+
+    with hub.db.read() as conn:
+        return conn.execute(
+            sa.select(t.orders.c.order_id)
+            .where(t.orders.c.stage.in_(("in_transit", "out_for_delivery")))
+            .order_by(t.orders.c.updated_at.desc())
+            .limit(1)
+        ).scalar()
+
+
+def _backfill(hub: Any, items: Any, until: datetime, progress: Progress, task: Any) -> Emission | None:
+    """Ingest every emission up to `until` directly (batches of 1,000); returns the first later one."""
+    batch: list[dict[str, Any]] = []
+    for em in items:
+        if em.at > until:
+            if batch:
+                hub.ingest.ingest(batch)
+                progress.advance(task, len(batch))
+            return em  # type: ignore[no-any-return]
+        if em.kind != "event":
+            continue
+        batch.append(em.payload)
+        if len(batch) >= 1000:
+            hub.ingest.ingest(batch)
+            progress.advance(task, len(batch))
+            batch = []
+    if batch:
+        hub.ingest.ingest(batch)
+    return None
+
+
+def _wait_for_consumers(hub: Any, progress: Progress, timeout: float = 120.0) -> None:
+    from deliveryhub.service_layer.relay import outbox_lag
+
+    task = progress.add_task("이벤트 반영 중 / applying events to the read models", total=None)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and outbox_lag(hub.db) > 500:
+        time.sleep(0.5)
+    progress.update(task, completed=1, total=1)
+
+
+def run_demo(
+    db_url: str | None = None,
+    bus_url: str | None = None,
+    port: int = 8000,
+    orders_per_day: int = 300,
+    speed: float = 720.0,
+    seed: int = 7,
+    open_browser: bool = True,
+    history_days: int = 21,
+) -> None:
+    """Run the demo until Ctrl-C; a later start resumes where this one stopped."""
+    import uvicorn
+
+    from deliveryhub.bootstrap import bootstrap
+    from deliveryhub.entrypoints.api.app import create_app
+    from deliveryhub.security.apikeys import create_api_key
+
+    clock = DemoClock()
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,.0f}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        t_db = progress.add_task("데이터베이스 준비·마이그레이션 / migrating the database", total=1)
+        hub = bootstrap(db_url=db_url, bus_url=bus_url, clock=clock, public_url=f"http://127.0.0.1:{port}")
+        progress.update(t_db, completed=1)
+        state = _load_state(hub)
+        has_data = _order_count(hub) > 0
+        now = datetime.now(UTC)
+        if state is None:
+            t_acc = progress.add_task(
+                "계정 만들기 / creating the admin login and the shop's API key", total=1
+            )
+            login = _create_admin(hub)
+            key = create_api_key(hub.db, "demo-shop", "integration")
+            start = (
+                now
+                if has_data
+                else datetime.combine(
+                    (now.astimezone(KST) - timedelta(days=history_days)).date(), datetime.min.time(), KST
+                )
+            )
+            state = {
+                "db_url": hub.settings.db_url,
+                "seed": seed,
+                "orders_per_day": orders_per_day,
+                "stream_start": start.isoformat(),
+                "reached": start.isoformat(),
+                "api_key": key,
+                "admin": {"email": login[0], "password": login[1]} if login else None,
+            }
+            _save_state(hub, state)
+            progress.update(t_acc, completed=1)
+        stream_start = datetime.fromisoformat(state["stream_start"])
+        reached = datetime.fromisoformat(state["reached"])
+        sim = ShopSimulator(ShopConfig(orders_per_day=int(state["orders_per_day"])), seed=int(state["seed"]))
+        stream = sim.stream(stream_start)
+        if reached > stream_start:
+            t_skip = progress.add_task("재개 위치 찾는 중 / resuming the shop where it stopped", total=None)
+            stream = itertools.dropwhile(lambda e: e.at <= reached, stream)
+            progress.update(t_skip, completed=1, total=1)
+
+        app = create_app(hub)
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        server_thread = threading.Thread(target=server.run, name="demo-uvicorn", daemon=True)
+        server_thread.start()
+
+        pending: Emission | None = None
+        if reached < now:
+            days = max(1.0, (now - reached).total_seconds() / 86400)
+            estimate = int(days * orders_per_day * 17)
+            t_hist = progress.add_task(
+                f"지난 {days:.0f}일 주문 이력 채우기 / back-filling {days:.0f} days of history",
+                total=estimate,
+            )
+            pending = _backfill(hub, stream, now, progress, t_hist)
+            progress.update(t_hist, total=progress.tasks[t_hist].completed)
+            state["reached"] = now.isoformat()
+            _save_state(hub, state)
+        _wait_for_consumers(hub, progress)
+        deadline = time.monotonic() + 30
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    live_start = max(datetime.now(UTC), datetime.fromisoformat(state["reached"]))
+    clock.live = SimClock(live_start, speed)
+    stop = threading.Event()
+    base = f"http://127.0.0.1:{port}"
+    rest = itertools.chain([pending] if pending is not None else [], stream)
+
+    def remember(_n: int, at: datetime) -> None:
+        state["reached"] = at.isoformat()
+        _save_state(hub, state)
+
+    def live() -> None:
+        try:
+            run_simulation(
+                base,
+                state["api_key"],
+                days=3650,
+                orders_per_day=int(state["orders_per_day"]),
+                speed=speed,
+                seed=int(state["seed"]),
+                start=live_start,
+                simulator=sim,
+                stop=stop,
+                clock=clock.live,
+                emissions=rest,
+                on_batch=remember,
+            )
+        except Exception as exc:  # the demo keeps serving even if the shop stops
+            console.print(f"[red]시뮬레이터 중단 / simulator stopped: {exc}[/red]")
+
+    shop_thread = threading.Thread(target=live, name="demo-shop", daemon=True)
+    shop_thread.start()
+    _print_welcome(hub, state, base, speed)
+    if open_browser:
+        with contextlib.suppress(Exception):
+            webbrowser.open(base + "/")
+
+    def _term(_sig: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _term)
+    try:
+        while server_thread.is_alive():
+            server_thread.join(0.5)
+    except KeyboardInterrupt:
+        console.print("\n종료 중… / shutting down…")
+    finally:
+        stop.set()
+        shop_thread.join(timeout=15)
+        server.should_exit = True
+        server_thread.join(timeout=15)
+        _save_state(hub, state)
+        hub.close()
+        console.print(
+            "[green]멈췄습니다. 다시 실행하면 이어서 시작합니다 / stopped; run again to resume.[/green]"
+        )
+
+
+def _print_welcome(hub: Any, state: dict[str, Any], base: str, speed: float) -> None:
+    admin = state.get("admin")
+    login = (
+        f"{admin['email']} / {admin['password']}"
+        if admin
+        else f"API key (Authorization: Bearer): {state['api_key']}"
+    )
+    day_min = 86400 / speed / 60 if speed > 0 else 0.0
+    order = _latest_order(hub)
+    track = _tracking_url(hub, order) if order else None
+    lines = [
+        f"[bold]대시보드 / dashboard[/bold]     {base}/",
+        f"[bold]관리자 로그인 / admin login[/bold] {login}",
+        f"[bold]CS 데스크 / CS desk[/bold]      {base}/tickets",
+        f"[bold]고객 채팅 / customer chat[/bold] {base}/chat",
+        f"[bold]배송 조회 / tracking page[/bold] {track or NO_TRACKING}",
+        f"[bold]API 문서 / API docs[/bold]      {base}/docs",
+        f"시뮬레이터 API key (integration): {state['api_key']}",
+        f"시간 배속 / time speed: ×{speed:g} (하루 = {day_min:.1f}분 / a day every {day_min:.1f} min)",
+        "Ctrl-C 로 종료, 다시 실행하면 이어서 / Ctrl-C stops; run again to resume",
+    ]
+    console.print(Panel("\n".join(lines), title="deliveryhub demo", border_style="green"))
