@@ -1,0 +1,1 @@
+"""Automation: lifecycle orchestration, durable SLA timers, exception monitors, ETA and compensation."""

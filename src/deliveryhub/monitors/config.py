@@ -1,0 +1,316 @@
+"""Automation config: the packaged defaults merged with the user's YAML file; invalid files are refused
+with the line that is wrong."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from deliveryhub.monitors.business_hours import WEEKDAYS, BusinessCalendar
+
+DEFAULT_FILE = Path(__file__).with_name("default_rules.yaml")
+EXCEPTION_TYPES = (
+    "stock_shortage",
+    "inventory_mismatch",
+    "dispatch_delay",
+    "waybill_missing",
+    "handover_missing",
+    "tracking_stale",
+    "delay_risk",
+    "delivery_delay",
+    "delivery_failed",
+    "pick_error",
+    "duplicate_order",
+    "notice_missing",
+)
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; the message names the file and line."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _hhmm(value: Any) -> time:
+    if isinstance(value, int):  # YAML 1.1 reads 14:00 unquoted as a sexagesimal int
+        return time(value // 60, value % 60)
+    try:
+        hh, mm = str(value).split(":")
+        return time(int(hh), int(mm))
+    except (ValueError, TypeError):
+        raise ValueError(f'expected a time like "14:00", got {value!r}') from None
+
+
+class BusinessHoursCfg(_Strict):
+    start: time = time(9, 0)
+    end: time = time(18, 0)
+    cutoff: time = time(14, 0)
+    workdays: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = [
+        "mon",
+        "tue",
+        "wed",
+        "thu",
+        "fri",
+    ]
+    extra_holidays: list[date] = Field(default_factory=list)
+
+    @field_validator("start", "end", "cutoff", mode="before")
+    @classmethod
+    def _time(cls, value: Any) -> time:
+        return _hhmm(value)
+
+    @model_validator(mode="after")
+    def _order(self) -> BusinessHoursCfg:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class MonitorCfg(BaseModel):
+    """One monitor's switches and thresholds (known keys are checked, any others are kept)."""
+
+    model_config = ConfigDict(extra="allow")
+    enabled: bool = True
+    minutes: float | None = Field(default=None, gt=0)
+    hours: float | None = Field(default=None, gt=0)
+    pack_business_hours: float | None = Field(default=None, gt=0)
+    min_probability: float | None = Field(default=None, gt=0, le=1)
+    grace_hours: float | None = Field(default=None, ge=0)
+    window_minutes: float | None = Field(default=None, gt=0)
+    tolerance_units: int | None = Field(default=None, ge=0)
+    tolerance_pct: float | None = Field(default=None, ge=0, le=1)
+
+
+class OverrideCfg(_Strict):
+    match: dict[Literal["carrier", "warehouse", "channel"], str]
+    monitors: dict[str, MonitorCfg]
+
+    @field_validator("monitors")
+    @classmethod
+    def _known(cls, value: dict[str, MonitorCfg]) -> dict[str, MonitorCfg]:
+        for key in value:
+            if key not in EXCEPTION_TYPES:
+                raise ValueError(f"unknown monitor {key!r}; known: {', '.join(EXCEPTION_TYPES)}")
+        return value
+
+
+class EtaCfg(_Strict):
+    enabled: bool = True
+    lower_quantile: float = Field(default=0.04, gt=0, lt=0.5)
+    upper_quantile: float = Field(default=0.96, gt=0.5, lt=1)
+    min_samples: int = Field(default=30, ge=3)
+    history_days: int = Field(default=120, ge=1)
+    refit_minutes: float = Field(default=60, gt=0)
+    min_change_minutes: float = Field(default=60, ge=0)
+    hint_margin_minutes: float = Field(default=60, ge=0)
+    origin_regions: dict[str, str] = Field(default_factory=dict)
+
+
+class ShopCfg(_Strict):
+    wms_url: str | None = None
+    tms_url: str | None = None
+
+    @field_validator("wms_url", "tms_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+
+class OrchestrationCfg(_Strict):
+    enabled: bool = True
+    timeout_seconds: float = Field(default=5, gt=0, le=120)
+    max_attempts: int = Field(default=4, ge=1, le=50)
+    backoff_seconds: list[float] = Field(default_factory=lambda: [30.0, 120.0, 600.0], min_length=1)
+    shops: dict[str, ShopCfg] = Field(default_factory=dict)
+
+    def shop(self, name: str | None) -> ShopCfg:
+        """The endpoints of a shop (channel), falling back to `default`."""
+        return self.shops.get(name or "") or self.shops.get("default") or ShopCfg()
+
+
+class CompensationRule(_Strict):
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    trigger: Literal["delivery_delay", "claim"]
+    kind: Literal["coupon", "refund", "points"]
+    amount: float | Literal["claim"]
+    min_days_late: int | None = Field(default=None, ge=0)
+    claim_kind: Literal["delay", "damage", "wrong_item", "missing", "other"] | None = None
+    min_claim_amount: float | None = Field(default=None, ge=0)
+    max_claim_amount: float | None = Field(default=None, ge=0)
+    auto_approve: bool = False
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CompensationRule:
+        if self.trigger == "delivery_delay" and self.min_days_late is None:
+            raise ValueError("a delivery_delay rule needs min_days_late")
+        if self.amount == "claim" and self.trigger != "claim":
+            raise ValueError("amount: claim only works with trigger: claim")
+        if isinstance(self.amount, float | int) and self.amount < 0:
+            raise ValueError("amount must be >= 0")
+        return self
+
+
+class CapsCfg(_Strict):
+    per_order: float = Field(default=50000, ge=0)
+    per_day: float = Field(default=1_000_000, ge=0)
+
+
+class CompensationCfg(_Strict):
+    approval_threshold: float = Field(default=30000, ge=0)
+    caps: CapsCfg = Field(default_factory=CapsCfg)
+    rules: list[CompensationRule] = Field(default_factory=list)
+
+    @field_validator("rules")
+    @classmethod
+    def _unique(cls, value: list[CompensationRule]) -> list[CompensationRule]:
+        names = [r.name for r in value]
+        if len(names) != len(set(names)):
+            raise ValueError("rule names must be unique")
+        return value
+
+
+class AutomationConfig(_Strict):
+    """The whole automation config."""
+
+    timezone: str = "Asia/Seoul"
+    business_hours: BusinessHoursCfg = Field(default_factory=BusinessHoursCfg)
+    monitors: dict[str, MonitorCfg] = Field(default_factory=dict)
+    overrides: list[OverrideCfg] = Field(default_factory=list)
+    eta: EtaCfg = Field(default_factory=EtaCfg)
+    orchestration: OrchestrationCfg = Field(default_factory=OrchestrationCfg)
+    compensation: CompensationCfg = Field(default_factory=CompensationCfg)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("monitors")
+    @classmethod
+    def _known(cls, value: dict[str, MonitorCfg]) -> dict[str, MonitorCfg]:
+        for key in value:
+            if key not in EXCEPTION_TYPES:
+                raise ValueError(f"unknown monitor {key!r}; known: {', '.join(EXCEPTION_TYPES)}")
+        return value
+
+    def calendar(self) -> BusinessCalendar:
+        """The shop's business calendar."""
+        bh = self.business_hours
+        cal = BusinessCalendar(
+            tz=ZoneInfo(self.timezone),
+            start=bh.start,
+            end=bh.end,
+            cutoff=bh.cutoff,
+            workdays=frozenset(WEEKDAYS.index(d) for d in bh.workdays),
+        )
+        for day in bh.extra_holidays:
+            cal.holidays[day] = "휴무일"
+        return cal
+
+    def thresholds(
+        self,
+        type_: str,
+        *,
+        carrier: str | None = None,
+        warehouse: str | None = None,
+        channel: str | None = None,
+    ) -> dict[str, Any]:
+        """A monitor's effective settings for an order's carrier, warehouse and channel."""
+        base = self.monitors.get(type_)
+        out: dict[str, Any] = base.model_dump(exclude_none=True) if base else {"enabled": True}
+        facts = {"carrier": carrier, "warehouse": warehouse, "channel": channel}
+        for ov in self.overrides:
+            if type_ in ov.monitors and all(facts.get(k) == v for k, v in ov.match.items()):
+                out.update(ov.monitors[type_].model_dump(exclude_unset=True))
+        return out
+
+
+# ---------------------------------------------------------------- loading with line numbers
+def _compose(text: str, name: str) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f"{name}:{mark.line + 1}" if mark is not None else name
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(
+            f"{where} (line {mark.line + 1 if mark else '?'}): invalid YAML: {problem}"
+        ) from None
+
+
+def _node_at(node: yaml.Node | None, path: tuple[Any, ...]) -> yaml.Node | None:
+    """The deepest YAML node along `path` (mapping keys / sequence indexes)."""
+    best = node
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            nxt = None
+            for key, value in node.value:
+                if str(key.value) == str(part):
+                    nxt = value
+                    break
+            if nxt is None:
+                return best
+            node = best = nxt
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = best = node.value[part]
+        else:
+            return best
+    return best
+
+
+def _merge(base: Any, over: Any) -> Any:
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = _merge(base.get(k), v) if k in base else v
+        return out
+    return over
+
+
+def _read(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: config file must be UTF-8") from None
+    node = _compose(text, str(path))
+    data = yaml.safe_load(text) if node is not None else {}
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        line = node.start_mark.line + 1 if node is not None else 1
+        raise ConfigError(f"{path}:{line} (line {line}): the config must be a mapping of sections")
+    return data, node
+
+
+def load_config(user_file: Path | str | None = None) -> AutomationConfig:
+    """Defaults merged with `user_file`; raises ConfigError naming the file and line of the first error."""
+    defaults, default_node = _read(DEFAULT_FILE)
+    merged, node, name = defaults, default_node, str(DEFAULT_FILE)
+    if user_file:
+        user, node = _read(Path(user_file))
+        merged, name = _merge(defaults, user), str(user_file)
+    try:
+        return AutomationConfig.model_validate(merged)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        loc = tuple(err.get("loc", ()))
+        target = _node_at(node, loc)
+        line = target.start_mark.line + 1 if target is not None else 1
+        field = ".".join(str(p) for p in loc)
+        msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+        raise ConfigError(f"{name}:{line} (line {line}): {field}: {msg}") from None

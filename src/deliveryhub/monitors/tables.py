@@ -1,0 +1,97 @@
+"""Tables of the automation feature: exception records, durable timers, compensations, stock ledger."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from deliveryhub.adapters.persistence.tables import metadata
+from deliveryhub.adapters.persistence.types import BigId, UTCDateTime
+
+_ACTIVE = "status <> 'resolved'"
+
+# One row per detected problem. `subject` is the order id (or warehouse:sku for stock counts); the
+# partial unique index keeps at most one active (open or acknowledged) exception per type and subject.
+exceptions = sa.Table(
+    "monitor_exceptions",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("order_id", sa.String(128), index=True),
+    sa.Column("shipment_id", sa.String(128)),
+    sa.Column("carrier", sa.String(32)),
+    sa.Column("warehouse", sa.String(128)),
+    sa.Column("channel", sa.String(64)),
+    sa.Column("status", sa.String(16), nullable=False),  # open | acknowledged | resolved
+    sa.Column("evidence", sa.JSON(), nullable=False),
+    sa.Column("threshold", sa.JSON()),
+    sa.Column("due_at", UTCDateTime()),  # the deadline that was missed, when there is one
+    sa.Column("opened_at", UTCDateTime(), nullable=False),
+    sa.Column("acknowledged_at", UTCDateTime()),
+    sa.Column("resolved_at", UTCDateTime()),
+    sa.Column("resolution", sa.String(200)),  # auto:<event type> | manual | cancelled
+    sa.Column("assignee", sa.String(128)),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Index(
+        "uq_monitor_exceptions_active",
+        "type",
+        "subject",
+        unique=True,
+        postgresql_where=sa.text(_ACTIVE),
+        sqlite_where=sa.text(_ACTIVE),
+    ),
+    sa.Index("ix_monitor_exceptions_status_type", "status", "type"),
+)
+
+# SLA deadlines and deferred work, claimed by any number of workers.
+timers = sa.Table(
+    "monitor_timers",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("order_id", sa.String(128)),
+    sa.Column("due_at", UTCDateTime(), nullable=False, index=True),
+    sa.Column("payload", sa.JSON(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # pending | fired | cancelled
+    sa.Column("attempts", sa.Integer(), nullable=False, default=0),
+    sa.Column("claimed_by", sa.String(64)),
+    sa.Column("claimed_until", UTCDateTime()),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("fired_at", UTCDateTime()),
+    sa.Column("result", sa.String(200)),
+    sa.UniqueConstraint("kind", "subject"),
+    sa.Index("ix_monitor_timers_order", "order_id"),
+)
+
+# Compensation decisions: one per (order, rule), whatever is replayed.
+compensations = sa.Table(
+    "monitor_compensations",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("order_id", sa.String(128), nullable=False),
+    sa.Column("rule", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("amount", sa.Float(), nullable=False),
+    sa.Column(
+        "status", sa.String(24), nullable=False
+    ),  # pending_issue | pending_approval | issued | rejected
+    sa.Column("evidence", sa.JSON(), nullable=False),
+    sa.Column("event_id", sa.String(128), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("decided_by", sa.String(128)),
+    sa.Column("decided_at", UTCDateTime()),
+    sa.Column("issued_at", UTCDateTime()),
+    sa.UniqueConstraint("order_id", "rule"),
+    sa.Index("ix_monitor_compensations_status", "status"),
+)
+
+# System stock per warehouse and SKU: the last physical count minus reservations since.
+stock = sa.Table(
+    "monitor_stock",
+    metadata,
+    sa.Column("warehouse", sa.String(128), primary_key=True),
+    sa.Column("sku", sa.String(128), primary_key=True),
+    sa.Column("qty", sa.Integer(), nullable=False),
+    sa.Column("counted_at", UTCDateTime(), nullable=False),
+)

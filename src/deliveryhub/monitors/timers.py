@@ -1,0 +1,169 @@
+"""Durable timers: SLA deadlines and deferred work in the database. Armed and cancelled inside the
+consumer's transaction; claimed by any worker (`FOR UPDATE SKIP LOCKED` on PostgreSQL) under a lease;
+fired exactly once because the effect and the `fired` mark commit together only while the claim holds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from deliveryhub.monitors.tables import timers
+
+
+class ClaimLost(Exception):
+    """The timer was re-armed, cancelled or re-claimed while this worker held it."""
+
+
+def _upsert_stmt(conn: Connection) -> Any:
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(timers)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(timers)
+
+
+def arm(
+    conn: Connection,
+    kind: str,
+    subject: str,
+    due_at: datetime,
+    now: datetime,
+    *,
+    order_id: str | None = None,
+    payload: dict[str, Any] | None = None,
+    keep_earlier: bool = False,
+) -> None:
+    """Create or re-arm the timer (kind, subject) to fire at `due_at`.
+
+    `keep_earlier` keeps a pending timer's earlier due time (e.g. several events starting the same SLA)."""
+    values = {
+        "kind": kind,
+        "subject": subject,
+        "order_id": order_id,
+        "due_at": due_at,
+        "payload": payload or {},
+        "status": "pending",
+        "attempts": 0,
+        "claimed_by": None,
+        "claimed_until": None,
+        "created_at": now,
+        "fired_at": None,
+        "result": None,
+    }
+    stmt = _upsert_stmt(conn).values(**values)
+    update: dict[str, Any] = {
+        k: stmt.excluded[k]
+        for k in (
+            "due_at",
+            "payload",
+            "status",
+            "attempts",
+            "claimed_by",
+            "claimed_until",
+            "fired_at",
+            "result",
+            "order_id",
+        )
+    }
+    if keep_earlier:
+        update["due_at"] = sa.case(
+            (sa.and_(timers.c.status == "pending", timers.c.due_at < stmt.excluded.due_at), timers.c.due_at),
+            else_=stmt.excluded.due_at,
+        )
+    conn.execute(stmt.on_conflict_do_update(index_elements=["kind", "subject"], set_=update))
+
+
+def cancel(
+    conn: Connection,
+    *,
+    kinds: Sequence[str],
+    subject: str | None = None,
+    order_id: str | None = None,
+    now: datetime,
+    reason: str = "awaited event arrived",
+) -> int:
+    """Cancel pending timers of these kinds for a subject (or every subject of an order)."""
+    cond = [timers.c.status == "pending", timers.c.kind.in_(list(kinds))]
+    if subject is not None:
+        cond.append(timers.c.subject == subject)
+    if order_id is not None:
+        cond.append(timers.c.order_id == order_id)
+    res = conn.execute(
+        timers.update()
+        .where(*cond)
+        .values(status="cancelled", fired_at=now, result=reason[:200], claimed_by=None, claimed_until=None)
+    )
+    return int(res.rowcount or 0)
+
+
+def claim(conn: Connection, worker: str, now: datetime, lease: timedelta, limit: int = 100) -> list[Row[Any]]:
+    """Claim up to `limit` due timers for `worker` (skipping rows other workers hold locked)."""
+    q = (
+        sa.select(timers.c.id)
+        .where(
+            timers.c.status == "pending",
+            timers.c.due_at <= now,
+            sa.or_(timers.c.claimed_until.is_(None), timers.c.claimed_until < now),
+        )
+        .order_by(timers.c.due_at, timers.c.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True)
+    ids = list(conn.execute(q).scalars())
+    if not ids:
+        return []
+    conn.execute(
+        timers.update().where(timers.c.id.in_(ids)).values(claimed_by=worker, claimed_until=now + lease)
+    )
+    return list(
+        conn.execute(sa.select(timers).where(timers.c.id.in_(ids)).order_by(timers.c.due_at, timers.c.id))
+    )
+
+
+def finish(
+    conn: Connection, timer: Row[Any], worker: str, now: datetime, result: str, status: str = "fired"
+) -> None:
+    """Mark a claimed timer done; raises ClaimLost (rolling back its effects) if the claim no longer holds."""
+    res = conn.execute(
+        timers.update()
+        .where(
+            timers.c.id == timer.id,
+            timers.c.claimed_by == worker,
+            timers.c.status == "pending",
+            timers.c.due_at == timer.due_at,
+        )
+        .values(status=status, fired_at=now, result=result[:200], claimed_by=None, claimed_until=None)
+    )
+    if res.rowcount != 1:
+        raise ClaimLost(f"timer {timer.id} is no longer held by {worker}")
+
+
+def reschedule(
+    conn: Connection, timer: Row[Any], worker: str, due_at: datetime, attempts: int, result: str
+) -> None:
+    """Release a claimed timer to fire again later (retry with backoff)."""
+    res = conn.execute(
+        timers.update()
+        .where(timers.c.id == timer.id, timers.c.claimed_by == worker, timers.c.status == "pending")
+        .values(due_at=due_at, attempts=attempts, result=result[:200], claimed_by=None, claimed_until=None)
+    )
+    if res.rowcount != 1:
+        raise ClaimLost(f"timer {timer.id} is no longer held by {worker}")
+
+
+def pending(conn: Connection, order_id: str) -> list[Row[Any]]:
+    """Pending timers of an order (for the order view and tests)."""
+    return list(
+        conn.execute(
+            sa.select(timers)
+            .where(timers.c.order_id == order_id, timers.c.status == "pending")
+            .order_by(timers.c.due_at)
+        )
+    )
