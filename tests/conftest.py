@@ -92,6 +92,8 @@ def make_hub(tmp_path: Path, master_key: str, db_url: str | None = None, **overr
     """A fully wired hub on a temporary SQLite file (or the given URL)."""
     from deliveryhub.bootstrap import bootstrap
 
+    # DH_TEST_FEATURES=0 builds the bare backbone (to test it in isolation while features change).
+    overrides.setdefault("features", os.environ.get("DH_TEST_FEATURES", "1") != "0")
     return bootstrap(
         db_url=db_url or f"sqlite:///{tmp_path}/hub.db", data_dir=tmp_path, master_key=master_key, env="test",
         **overrides,
