@@ -1,0 +1,95 @@
+"""Kakao 알림톡 through NHN Cloud Notification — KakaoTalk Bizmessage.
+
+Request format as documented by NHN Cloud ("AlimTalk API v2.3", send with a registered template):
+https://docs.nhncloud.com/en/Notification/KakaoTalk%20Bizmessage/en/alimtalk-api-guide/
+    POST {base}/alimtalk/v2.3/appkeys/{appkey}/messages
+    Content-Type: application/json;charset=UTF-8
+    X-Secret-Key: {secretKey}
+    {"senderKey": "...", "templateCode": "...",
+     "recipientList": [{"recipientNo": "01012345678", "templateParameter": {"주문번호": "..."},
+                        "recipientGroupingKey": "..."}]}
+    → {"header": {"resultCode": 0, "resultMessage": "SUCCESS", "isSuccessful": true},
+       "message": {"requestId": "...", "sendResults": [{"recipientSeq": 1, "resultCode": 0, ...}]}}
+The base URL is configurable (production: https://api-alimtalk.cloud.toast.com) so tests point it at a
+local server. The provider's own SMS re-send is switched off: the dispatcher falls back to its SMS
+channel itself, so the fallback is recorded and honours the customer's SMS opt-out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from deliveryhub.adapters.channels.base import OutgoingMessage, SendResult, http_error_retryable
+from deliveryhub.security.cipher import normalize_phone
+
+DEFAULT_BASE_URL = "https://api-alimtalk.cloud.toast.com"
+
+
+class NhnAlimtalk:
+    """알림톡 sender (informational templates only; 알림톡 may not carry advertising)."""
+
+    name = "kakao"
+    provider = "nhn-alimtalk"
+
+    def __init__(
+        self, base_url: str, appkey: str, secret_key: str, sender_key: str, timeout: float = 10.0
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.appkey = appkey
+        self.secret_key = secret_key
+        self.sender_key = sender_key
+        self.timeout = timeout
+
+    def request_body(self, message: OutgoingMessage) -> dict[str, Any]:
+        """The documented JSON body for one recipient."""
+        recipient: dict[str, Any] = {
+            "recipientNo": normalize_phone(message.to),
+            "templateParameter": dict(message.variables),
+            "resendParameter": {"isResend": False},
+        }
+        if message.idempotency_key:
+            recipient["recipientGroupingKey"] = message.idempotency_key[:100]
+        return {
+            "senderKey": self.sender_key,
+            "templateCode": message.template_code or "",
+            "recipientList": [recipient],
+        }
+
+    def send(self, message: OutgoingMessage) -> SendResult:
+        """POST the message; provider-level and per-recipient result codes both count."""
+        url = f"{self.base_url}/alimtalk/v2.3/appkeys/{self.appkey}/messages"
+        headers = {"Content-Type": "application/json;charset=UTF-8", "X-Secret-Key": self.secret_key}
+        try:
+            resp = httpx.post(url, json=self.request_body(message), headers=headers, timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            return SendResult.failure(self.provider, f"unreachable: {type(exc).__name__}")
+        if resp.status_code >= 300:
+            return SendResult.failure(
+                self.provider, f"http {resp.status_code}", retryable=http_error_retryable(resp.status_code)
+            )
+        try:
+            body = resp.json()
+        except ValueError:
+            return SendResult.failure(self.provider, "response is not JSON")
+        header = body.get("header") or {}
+        if not header.get("isSuccessful", False):
+            return SendResult.failure(
+                self.provider,
+                f"provider {header.get('resultCode')}: {str(header.get('resultMessage'))[:200]}",
+                retryable=False,
+            )
+        msg = body.get("message") or {}
+        results = msg.get("sendResults") or [{}]
+        code = results[0].get("resultCode", 0)
+        if code not in (0, "0", None):
+            # e.g. the number is not a KakaoTalk user: a permanent failure → SMS fallback.
+            return SendResult.failure(
+                self.provider,
+                f"recipient {code}: {str(results[0].get('resultMessage'))[:200]}",
+                retryable=False,
+            )
+        return SendResult(
+            ok=True, provider=self.provider, status="sent", message_id=str(msg.get("requestId") or "")
+        )

@@ -1,0 +1,133 @@
+"""SMS/LMS: NHN Cloud Notification SMS (same provider family as the 알림톡 channel) and a generic JSON
+HTTP provider.
+
+NHN Cloud SMS API v3.0 (https://docs.nhncloud.com/en/Notification/SMS/en/api-guide/):
+    POST {base}/sms/v3.0/appKeys/{appKey}/sender/sms     (≤ 90 bytes EUC-KR)
+    POST {base}/sms/v3.0/appKeys/{appKey}/sender/mms     (LMS: long text, needs "title")
+    X-Secret-Key: {secretKey}
+    {"body": "...", "sendNo": "15771234", "recipientList": [{"recipientNo": "01012345678"}]}
+    → {"header": {"isSuccessful": true, "resultCode": 0, ...},
+       "body": {"data": {"requestId": "...", "sendResultList": [{"resultCode": 0, ...}]}}}
+
+Generic provider: POST {url} with `Authorization: Bearer {token}`, `Idempotency-Key: {key}` and
+{"to", "text", "advertising", "idempotency_key"} → any 2xx JSON, message id taken from "id" or
+"message_id".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from deliveryhub.adapters.channels.base import OutgoingMessage, SendResult, http_error_retryable
+from deliveryhub.security.cipher import normalize_phone
+
+DEFAULT_BASE_URL = "https://api-sms.cloud.toast.com"
+SMS_MAX_BYTES = 90  # EUC-KR bytes of a short SMS; longer texts go as LMS
+
+
+def sms_bytes(text: str) -> int:
+    """Length as Korean carriers count it (EUC-KR, 2 bytes per Hangul syllable)."""
+    return len(text.encode("euc-kr", errors="replace"))
+
+
+class NhnSms:
+    """NHN Cloud SMS/LMS sender."""
+
+    name = "sms"
+    provider = "nhn-sms"
+
+    def __init__(
+        self, base_url: str, appkey: str, secret_key: str, send_no: str, timeout: float = 10.0
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.appkey = appkey
+        self.secret_key = secret_key
+        self.send_no = send_no
+        self.timeout = timeout
+
+    def request(self, message: OutgoingMessage) -> tuple[str, dict[str, Any]]:
+        """(path, body) for one recipient: SMS when short, LMS otherwise."""
+        body: dict[str, Any] = {
+            "body": message.text,
+            "sendNo": self.send_no,
+            "recipientList": [{"recipientNo": normalize_phone(message.to)}],
+        }
+        if message.idempotency_key:
+            body["recipientList"][0]["recipientGroupingKey"] = message.idempotency_key[:100]
+        if sms_bytes(message.text) <= SMS_MAX_BYTES:
+            return f"/sms/v3.0/appKeys/{self.appkey}/sender/sms", body
+        body["title"] = (message.subject or message.text.splitlines()[0])[:20]
+        return f"/sms/v3.0/appKeys/{self.appkey}/sender/mms", body
+
+    def send(self, message: OutgoingMessage) -> SendResult:
+        """POST and read the provider's result codes."""
+        path, body = self.request(message)
+        headers = {"Content-Type": "application/json;charset=UTF-8", "X-Secret-Key": self.secret_key}
+        try:
+            resp = httpx.post(self.base_url + path, json=body, headers=headers, timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            return SendResult.failure(self.provider, f"unreachable: {type(exc).__name__}")
+        if resp.status_code >= 300:
+            return SendResult.failure(
+                self.provider, f"http {resp.status_code}", retryable=http_error_retryable(resp.status_code)
+            )
+        try:
+            payload = resp.json()
+        except ValueError:
+            return SendResult.failure(self.provider, "response is not JSON")
+        header = payload.get("header") or {}
+        if not header.get("isSuccessful", False):
+            return SendResult.failure(self.provider, f"provider {header.get('resultCode')}", retryable=False)
+        data = ((payload.get("body") or {}).get("data")) or {}
+        results = data.get("sendResultList") or [{}]
+        if results[0].get("resultCode", 0) not in (0, "0", None):
+            return SendResult.failure(
+                self.provider, f"recipient {results[0].get('resultCode')}", retryable=False
+            )
+        return SendResult(
+            ok=True, provider=self.provider, status="sent", message_id=str(data.get("requestId") or "")
+        )
+
+
+class GenericJsonSms:
+    """Any HTTP SMS gateway that takes a small JSON body."""
+
+    name = "sms"
+    provider = "generic-sms"
+
+    def __init__(self, url: str, token: str | None = None, timeout: float = 10.0) -> None:
+        self.url = url
+        self.token = token
+        self.timeout = timeout
+
+    def send(self, message: OutgoingMessage) -> SendResult:
+        """POST {to, text, advertising, idempotency_key}."""
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        if message.idempotency_key:
+            headers["Idempotency-Key"] = message.idempotency_key
+        body = {
+            "to": normalize_phone(message.to),
+            "text": message.text,
+            "advertising": message.advertising,
+            "idempotency_key": message.idempotency_key,
+        }
+        try:
+            resp = httpx.post(self.url, json=body, headers=headers, timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            return SendResult.failure(self.provider, f"unreachable: {type(exc).__name__}")
+        if resp.status_code >= 300:
+            return SendResult.failure(
+                self.provider, f"http {resp.status_code}", retryable=http_error_retryable(resp.status_code)
+            )
+        try:
+            data = resp.json()
+        except ValueError:
+            data = {}
+        mid = data.get("id") or data.get("message_id") if isinstance(data, dict) else None
+        return SendResult(
+            ok=True, provider=self.provider, status="sent", message_id=str(mid) if mid else None
+        )

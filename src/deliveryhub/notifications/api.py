@@ -1,0 +1,160 @@
+"""Notification API: list notices, dead letters and their replay, customer preferences."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Body, Depends, Query
+from fastapi.concurrency import run_in_threadpool
+
+from deliveryhub.entrypoints.api.deps import HubDep, require
+from deliveryhub.entrypoints.api.errors import ApiError
+from deliveryhub.notifications.facts import job_dict
+from deliveryhub.notifications.preferences import PreferenceError, get_preferences, update_preferences
+from deliveryhub.notifications.tables import notification_jobs as jobs_t
+from deliveryhub.security.apikeys import Principal
+
+router = APIRouter(prefix="/v1", tags=["notifications"])
+STATUSES = ("pending", "sending", "retry", "sent", "delivered", "failed", "dead", "suppressed")
+
+
+@router.get("/notifications", summary="Notices, newest first, by order and status")
+async def list_notifications(
+    hub: HubDep,
+    _p: Annotated[Principal, Depends(require("notifications:read"))],
+    order_id: str | None = None,
+    status: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    """Jobs with their status, channel and masked recipient."""
+    if status is not None and status not in STATUSES:
+        raise ApiError(422, "invalid_field", f"status: one of {', '.join(STATUSES)}", "status")
+
+    def run() -> list[dict[str, Any]]:
+        q = sa.select(jobs_t).order_by(jobs_t.c.id.desc()).limit(limit)
+        if order_id:
+            q = q.where(jobs_t.c.order_id == order_id)
+        if status:
+            q = q.where(jobs_t.c.status == status)
+        with hub.db.read() as conn:
+            return [job_dict(r) for r in conn.execute(q)]
+
+    return {"notifications": await run_in_threadpool(run)}
+
+
+@router.get("/notifications/dead-letters", summary="Notices that exhausted their retries")
+async def dead_letters(
+    hub: HubDep,
+    _p: Annotated[Principal, Depends(require("notifications:read"))],
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    """The dead-letter list ops can replay."""
+
+    def run() -> list[dict[str, Any]]:
+        with hub.db.read() as conn:
+            rows = conn.execute(
+                sa.select(jobs_t)
+                .where(jobs_t.c.status == "dead")
+                .order_by(jobs_t.c.dead_at.desc(), jobs_t.c.id.desc())
+                .limit(limit)
+            )
+            return [job_dict(r) for r in rows]
+
+    return {"dead_letters": await run_in_threadpool(run)}
+
+
+@router.post("/notifications/dead-letters/{job_id}/replay", summary="Send a dead-lettered notice again")
+async def replay(
+    job_id: int,
+    hub: HubDep,
+    principal: Annotated[Principal, Depends(require("notifications:admin"))],
+) -> dict[str, Any]:
+    """Re-queue one dead letter (same idempotency key: it is still sent at most once more)."""
+
+    def run() -> dict[str, Any] | None:
+        now = hub.clock.now()
+        with hub.db.write() as conn:
+            done = conn.execute(
+                jobs_t.update()
+                .where(jobs_t.c.id == job_id, jobs_t.c.status == "dead")
+                .values(
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    dead_at=None,
+                    manual=True,
+                    lease_until=None,
+                )
+            )
+            if done.rowcount == 0:
+                return None
+            row = conn.execute(sa.select(jobs_t).where(jobs_t.c.id == job_id)).first()
+        if "audit" in hub.services:
+            hub.services["audit"](
+                f"{principal.kind}:{principal.id}", "notification.replay", f"job:{job_id}", {}
+            )
+        return job_dict(row)
+
+    result = await run_in_threadpool(run)
+    if result is None:
+        raise ApiError(404, "not_found", f"no dead letter {job_id}", "job_id")
+    return result
+
+
+@router.get("/customers/{customer_id}/preferences", summary="A customer's notification preferences")
+async def get_prefs(
+    customer_id: str,
+    hub: HubDep,
+    _p: Annotated[Principal, Depends(require("notifications:read"))],
+) -> dict[str, Any]:
+    """Channel order, opt-outs, quiet hours, consent, language (no contact data)."""
+
+    def run() -> dict[str, Any]:
+        with hub.db.read() as conn:
+            return get_preferences(conn, customer_id).as_dict()
+
+    return await run_in_threadpool(run)
+
+
+@router.put("/customers/{customer_id}/preferences", summary="Change a customer's notification preferences")
+async def put_prefs(
+    customer_id: str,
+    hub: HubDep,
+    principal: Annotated[Principal, Depends(require("notifications:admin"))],
+    body: Annotated[
+        dict[str, Any],
+        Body(
+            examples=[
+                {
+                    "channels": ["kakao", "email"],
+                    "opt_out": ["sms"],
+                    "quiet_hours": {"start": "22:00", "end": "08:00"},
+                    "ad_consent": False,
+                    "lang": "ko",
+                    "phone": "010-1234-5678",
+                }
+            ]
+        ),
+    ],
+) -> dict[str, Any]:
+    """Partial update; a new phone/e-mail redirects every later message (stored encrypted)."""
+
+    def run() -> dict[str, Any]:
+        with hub.db.write() as conn:
+            prefs = update_preferences(conn, hub.keyring, customer_id, body, hub.clock.now())
+        if "audit" in hub.services:
+            hub.services["audit"](
+                f"{principal.kind}:{principal.id}",
+                "notification.preferences",
+                f"customer:{customer_id}",
+                {"fields": sorted(body)},
+            )
+        return prefs.as_dict()
+
+    try:
+        return await run_in_threadpool(run)
+    except PreferenceError as exc:
+        raise ApiError(422, "invalid_field", exc.message, exc.field) from None
+    except LookupError:
+        raise ApiError(404, "not_found", f"no customer {customer_id}", "customer_id") from None

@@ -1,0 +1,166 @@
+"""Pure queries over the notification tables for the KPI engine and the order view."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from deliveryhub.notifications.tables import notification_jobs as jobs_t
+from deliveryhub.notifications.tables import notification_receipts as receipts_t
+
+SENT = ("sent", "delivered")
+
+
+def _start(value: date | datetime) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.combine(value, time.min, UTC)
+
+
+def _end(value: date | datetime) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.combine(value + timedelta(days=1), time.min, UTC)  # dates are inclusive
+
+
+def notice_facts(
+    conn: Connection, date_from: date | datetime, date_to: date | datetime, as_of: datetime | None = None
+) -> dict[str, Any]:
+    """Facts behind notification_automation_rate, notification_missing_rate and delay_unnotified_rate.
+
+    Population: customer stage changes that required a notice (rules with `required: true`) that the hub
+    learned of in [date_from, date_to] (dates inclusive; datetimes as a half-open range), excluding
+    those the customer opted out of entirely (status suppressed).
+    - automatic: a notice was sent by the rules (not an ops replay), at any time.
+    - missing: no notice sent by the deadline (default 10 min after the change, later when quiet hours
+      deferred it). With `as_of`, changes whose deadline is still ahead and unsent are `open` and
+      excluded from the missing rate.
+    - delay_notices: order_id → first time a delay notice (delay predicted, delay, ETA revised) was
+      sent, up to date_to; a late order with none before its promised date is "delay unnotified".
+    """
+    lo, hi = _start(date_from), _end(date_to)
+    rows = conn.execute(
+        sa.select(
+            jobs_t.c.id,
+            jobs_t.c.order_id,
+            jobs_t.c.rule_id,
+            jobs_t.c.stage,
+            jobs_t.c.status,
+            jobs_t.c.manual,
+            jobs_t.c.created_at,
+            jobs_t.c.deadline_at,
+            jobs_t.c.sent_at,
+            jobs_t.c.channel,
+        )
+        .where(jobs_t.c.required.is_(True), jobs_t.c.created_at >= lo, jobs_t.c.created_at < hi)
+        .order_by(jobs_t.c.id)
+    ).all()
+    facts: list[dict[str, Any]] = []
+    counts = {"required": 0, "opted_out": 0, "automatic": 0, "missing": 0, "open": 0}
+    for r in rows:
+        if r.status == "suppressed":
+            counts["opted_out"] += 1
+            continue
+        sent = r.status in SENT and r.sent_at is not None
+        on_time = sent and r.deadline_at is not None and r.sent_at <= r.deadline_at
+        is_open = not sent and as_of is not None and r.deadline_at is not None and r.deadline_at > as_of
+        counts["required"] += 1
+        counts["automatic"] += int(sent and not r.manual)
+        counts["open"] += int(is_open)
+        counts["missing"] += int(not on_time and not is_open)
+        facts.append(
+            {
+                "job_id": r.id,
+                "order_id": r.order_id,
+                "rule_id": r.rule_id,
+                "stage": r.stage,
+                "learned_at": r.created_at,
+                "deadline_at": r.deadline_at,
+                "sent_at": r.sent_at,
+                "channel": r.channel,
+                "automatic": sent and not r.manual,
+                "on_time": on_time,
+                "open": is_open,
+            }
+        )
+    judged = counts["required"] - counts["open"]
+    delay_rows = conn.execute(
+        sa.select(jobs_t.c.order_id, sa.func.min(jobs_t.c.sent_at))
+        .where(
+            jobs_t.c.delay_notice.is_(True),
+            jobs_t.c.status.in_(SENT),
+            jobs_t.c.sent_at < hi,
+            jobs_t.c.audience == "customer",
+        )
+        .group_by(jobs_t.c.order_id)
+    ).all()
+    return {
+        **counts,
+        "notification_automation_rate": counts["automatic"] / counts["required"]
+        if counts["required"]
+        else None,
+        "notification_missing_rate": counts["missing"] / judged if judged else None,
+        "delay_notices": {oid: at for oid, at in delay_rows if oid},
+        "rows": facts,
+    }
+
+
+def order_notices(conn: Connection, order_id: str) -> list[dict[str, Any]]:
+    """The notices of one order with their receipts (the order timeline's notification section)."""
+    rows = conn.execute(sa.select(jobs_t).where(jobs_t.c.order_id == order_id).order_by(jobs_t.c.id)).all()
+    receipts: dict[int, list[dict[str, Any]]] = {}
+    if rows:
+        for rc in conn.execute(
+            sa.select(receipts_t)
+            .where(receipts_t.c.job_id.in_([r.id for r in rows]))
+            .order_by(receipts_t.c.id)
+        ):
+            receipts.setdefault(rc.job_id, []).append(
+                {
+                    "attempt": rc.attempt,
+                    "channel": rc.channel,
+                    "provider": rc.provider,
+                    "status": rc.status,
+                    "error": rc.error,
+                    "at": rc.at.isoformat(),
+                }
+            )
+    return [job_dict(r, receipts.get(r.id, [])) for r in rows]
+
+
+def job_dict(r: Any, receipts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """API shape of a job (no personal data: the recipient is masked)."""
+
+    def iso(v: Any) -> Any:
+        return v.isoformat() if isinstance(v, datetime) else v
+
+    out = {
+        "id": r.id,
+        "order_id": r.order_id,
+        "rule": r.rule_id,
+        "stage": r.stage,
+        "template": r.template,
+        "audience": r.audience,
+        "status": r.status,
+        "channel": r.channel,
+        "provider": r.provider,
+        "recipient": r.recipient_masked,
+        "fallback": bool(r.fallback),
+        "advertising": bool(r.advertising),
+        "required": bool(r.required),
+        "attempts": r.attempts,
+        "created_at": iso(r.created_at),
+        "scheduled_at": iso(r.scheduled_at),
+        "next_attempt_at": iso(r.next_attempt_at),
+        "deadline_at": iso(r.deadline_at),
+        "sent_at": iso(r.sent_at),
+        "last_error": r.last_error,
+        "dead_at": iso(r.dead_at),
+        "manual": bool(r.manual),
+    }
+    if receipts is not None:
+        out["receipts"] = receipts
+    return out

@@ -1,0 +1,43 @@
+"""Notification settings beyond config.py (env prefix DELIVERYHUB_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class NotificationSettings(BaseSettings):
+    """Channels, retry budget, deadlines; every field is DELIVERYHUB_<NAME> in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="DELIVERYHUB_", extra="ignore")
+
+    notification_rules: Path | None = Field(default=None, description="YAML rules replacing the defaults")
+    shop_name: str = "딜리버리허브"
+    mail_from: str = "deliveryhub <no-reply@deliveryhub.local>"
+    ops_email: str | None = None
+    ops_webhook_url: str | None = None
+    # Outgoing webhook for the shop's own systems (every stage change and exception, signed).
+    notify_webhook_url: str | None = None
+    webhook_secret: str | None = None
+    kakao_url: str | None = None
+    kakao_appkey: str | None = None
+    kakao_secret_key: str = ""
+    kakao_sender_key: str = ""
+    sms_provider: str = "nhn"  # nhn | generic
+    sms_url: str | None = None
+    sms_appkey: str | None = None
+    sms_secret_key: str = ""
+    sms_sender_no: str = ""
+    sms_token: str | None = None
+    console_notifications: bool | None = None  # default: on in dev when nothing else is configured
+    notice_deadline_minutes: float = 10.0
+    retry_budget: int = 8
+    retry_base_seconds: float = 30.0
+    retry_cap_seconds: float = 3600.0
+    send_batch: int = 100
+    lease_seconds: float = 300.0
+    # Facts older than this when the hub learns of them (imports, back-fills) never notify anyone.
+    max_event_age_hours: float = 72.0
+    ad_opt_out_line: str = "무료수신거부 080-000-0000"

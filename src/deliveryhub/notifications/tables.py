@@ -1,0 +1,98 @@
+"""Notification tables: jobs (one per order, rule and stage), provider receipts, customer preferences,
+and notice-missing findings (kept here when the monitors feature does not take them)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from deliveryhub.adapters.persistence.tables import metadata
+from deliveryhub.adapters.persistence.types import BigId, UTCDateTime
+
+# One row per message to send. `idem_key` = "<order>|<rule>|<stage>" is UNIQUE: a replayed event, a
+# second worker or a retried send can never create a second message. No personal data is stored:
+# the recipient is resolved (decrypted) at send time, only a masked form is kept for CS.
+notification_jobs = sa.Table(
+    "notification_jobs",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("idem_key", sa.String(300), nullable=False, unique=True),
+    sa.Column("order_id", sa.String(128), index=True),
+    sa.Column("customer_id", sa.String(40), index=True),
+    sa.Column("rule_id", sa.String(64), nullable=False),
+    sa.Column("stage", sa.String(128), nullable=False),
+    sa.Column("template", sa.String(64), nullable=False),
+    sa.Column("audience", sa.String(16), nullable=False),  # customer | ops
+    sa.Column("channels", sa.JSON(), nullable=False),
+    sa.Column("advertising", sa.Boolean(), nullable=False, default=False),
+    sa.Column("required", sa.Boolean(), nullable=False, default=False),
+    sa.Column("delay_notice", sa.Boolean(), nullable=False, default=False),
+    sa.Column("manual", sa.Boolean(), nullable=False, default=False),
+    sa.Column("context", sa.JSON(), nullable=False),
+    # pending | sending | retry | sent | delivered | failed | dead | suppressed
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("attempts", sa.Integer(), nullable=False, default=0),
+    sa.Column("trigger_at", UTCDateTime()),  # when the stage change / event happened
+    sa.Column("created_at", UTCDateTime(), nullable=False),  # when the hub learned of it
+    sa.Column("scheduled_at", UTCDateTime(), nullable=False),  # not before (quiet hours)
+    sa.Column("next_attempt_at", UTCDateTime(), nullable=False),
+    sa.Column("lease_until", UTCDateTime()),
+    sa.Column("deadline_at", UTCDateTime()),
+    sa.Column("sent_at", UTCDateTime()),
+    sa.Column("delivered_at", UTCDateTime()),
+    sa.Column("channel", sa.String(16)),
+    sa.Column("provider", sa.String(32)),
+    sa.Column("provider_message_id", sa.String(200)),
+    sa.Column("recipient_masked", sa.String(80)),
+    sa.Column("fallback", sa.Boolean(), nullable=False, default=False),
+    sa.Column("last_error", sa.String(500)),
+    sa.Column("dead_at", UTCDateTime()),
+    sa.Index("ix_notification_jobs_due", "status", "next_attempt_at"),
+    sa.Index("ix_notification_jobs_created", "created_at"),
+)
+
+# Every provider answer: sent (accepted), delivered (final receipt), failed (with the error).
+notification_receipts = sa.Table(
+    "notification_receipts",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("job_id", sa.BigInteger(), nullable=False, index=True),
+    sa.Column("attempt", sa.Integer(), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("provider", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("provider_message_id", sa.String(200)),
+    sa.Column("error", sa.String(500)),
+    sa.Column("at", UTCDateTime(), nullable=False),
+)
+
+# Per-customer choices. Contact overrides are encrypted with the customer's own data key (so erasing
+# the customer shreds them too); absent overrides mean "use the customers table at send time".
+notification_preferences = sa.Table(
+    "notification_preferences",
+    metadata,
+    sa.Column("customer_id", sa.String(40), primary_key=True),
+    sa.Column("channels", sa.JSON()),  # preferred order, e.g. ["kakao", "email"]
+    sa.Column("opt_out", sa.JSON(), nullable=False),  # channels the customer refused
+    sa.Column("quiet_start", sa.String(5)),  # "22:00" local time
+    sa.Column("quiet_end", sa.String(5)),
+    sa.Column("ad_consent", sa.Boolean(), nullable=False, default=False),
+    sa.Column("ad_consent_at", UTCDateTime()),
+    sa.Column("lang", sa.String(2)),
+    sa.Column("phone_enc", sa.LargeBinary()),
+    sa.Column("email_enc", sa.LargeBinary()),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# Stage changes that required a notice and got none before the deadline.
+notice_missing = sa.Table(
+    "notice_missing",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("job_id", sa.BigInteger(), nullable=False, unique=True),
+    sa.Column("order_id", sa.String(128), index=True),
+    sa.Column("stage", sa.String(128), nullable=False),
+    sa.Column("deadline_at", UTCDateTime(), nullable=False),
+    sa.Column("detected_at", UTCDateTime(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # open | resolved
+    sa.Column("resolved_at", UTCDateTime()),
+)

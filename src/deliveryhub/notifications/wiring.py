@@ -1,0 +1,32 @@
+"""Plug notifications into the hub: consumer, jobs, routes, order section, services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deliveryhub.notifications.dispatcher import TOPICS, Dispatcher, build_channels
+from deliveryhub.notifications.facts import order_notices
+from deliveryhub.notifications.rules import load_rules
+from deliveryhub.notifications.settings import NotificationSettings
+from deliveryhub.service_layer.messaging import Consumer
+from deliveryhub.service_layer.scheduler import Job
+
+
+def register(hub: Any) -> None:
+    """Wire the notification engine (rules are validated now: a bad rules file stops the start)."""
+    from deliveryhub.notifications import api, tracking
+
+    settings = NotificationSettings()
+    rules = load_rules(settings.notification_rules)
+    dispatcher = Dispatcher(hub, rules, build_channels(hub.settings, settings), settings)
+    hub.consumers.append(Consumer("notifications", dispatcher.handle, topics=TOPICS))
+    hub.jobs.append(Job("notifications.send", 1.0, dispatcher.send_due))
+    hub.jobs.append(Job("notifications.notice_missing", 60.0, dispatcher.check_missing))
+    hub.routers.append(api.router)
+    hub.routers.append(tracking.router)
+    hub.order_sections["notifications"] = lambda conn, order_id, _principal: order_notices(conn, order_id)
+    hub.services["notify_ops"] = dispatcher.notify_ops
+    hub.services["notifications"] = dispatcher
+    hub.services["tracking_url"] = lambda order_id: tracking.tracking_url(
+        hub.settings.public_url, tracking.tracking_key(hub.keyring), order_id
+    )
