@@ -48,9 +48,16 @@ def create_api_key(db: Database, name: str, role: str, scopes: list[str] | None 
         raise ValueError("a key needs a name")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     with db.write() as conn:
-        conn.execute(t.api_keys.insert().values(
-            name=name.strip(), role=role, prefix=key[:10], key_hash=hash_key(key), scopes=scopes or [],
-            created_at=datetime.now(UTC)))
+        conn.execute(
+            t.api_keys.insert().values(
+                name=name.strip(),
+                role=role,
+                prefix=key[:10],
+                key_hash=hash_key(key),
+                scopes=scopes or [],
+                created_at=datetime.now(UTC),
+            )
+        )
     return key
 
 
@@ -85,7 +92,26 @@ def clear_cache() -> None:
 def revoke_api_key(db: Database, key_id: int) -> bool:
     """Revoke a key by id."""
     with db.write() as conn:
-        res = conn.execute(t.api_keys.update().where(t.api_keys.c.id == key_id)
-                           .values(revoked_at=datetime.now(UTC)))
+        res = conn.execute(
+            t.api_keys.update().where(t.api_keys.c.id == key_id).values(revoked_at=datetime.now(UTC))
+        )
     clear_cache()
     return res.rowcount > 0
+
+
+def list_api_keys(db: Database) -> list[dict[str, object]]:
+    """Every key without its secret (prefix only)."""
+    with db.read() as conn:
+        rows = conn.execute(sa.select(t.api_keys).order_by(t.api_keys.c.id)).all()
+    return [
+        {
+            "id": r.id,
+            "name": r.name,
+            "role": r.role,
+            "prefix": r.prefix,
+            "scopes": list(r.scopes or []),
+            "created_at": r.created_at.isoformat(),
+            "revoked": r.revoked_at is not None,
+        }
+        for r in rows
+    ]

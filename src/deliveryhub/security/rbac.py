@@ -24,6 +24,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "users:admin": frozenset({"admin"}),
     "keys:admin": frozenset({"admin"}),
     "metrics:read": frozenset({"admin", "ops", "auditor"}),
+    "customers:erase": frozenset({"admin"}),
 }
 
 # How much personal data each role sees on an order or ticket.
@@ -44,6 +45,18 @@ def allowed(role: str, permission: str) -> bool:
 
 # Routes reachable without a role: liveness/metrics, docs, customer-facing pages authenticated by a
 # signed token or chat session, webhooks authenticated by their signature, login.
-PUBLIC_PATHS = frozenset({"/healthz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc",
-                          "/login", "/logout", "/chat", "/favicon.ico"})
+PUBLIC_PATHS = frozenset(
+    {
+        "/healthz",
+        "/metrics",
+        "/openapi.json",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/redoc",
+        "/login",
+        "/logout",
+        "/chat",
+        "/favicon.ico",
+    }
+)
 PUBLIC_PREFIXES = ("/track/", "/v1/chat/", "/static/", "/v1/webhooks/", "/v1/auth/")

@@ -140,5 +140,8 @@ def create_app(hub: Hub, *, run_worker: bool | None = None) -> FastAPI:
     app.include_router(orders.router)
     for router in hub.routers:
         app.include_router(router)
+    # Feature middleware (security: client IP for the audit log, rate limits on chat), inside the body limit.
+    for middleware, options in hub.services.get("asgi_middleware", ()):
+        app.add_middleware(middleware, **options)
     app.add_middleware(BodyLimit, limit=hub.settings.max_body_bytes)  # type: ignore[arg-type]
     return app

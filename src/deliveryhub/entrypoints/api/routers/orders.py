@@ -24,7 +24,11 @@ def _detail(hub: Any, order_id: str, principal: Principal) -> dict[str, Any] | N
             return None
         level = PII_VIEW.get(principal.role, "none")
         if level == "masked_until_verified":
-            level = "masked"
+            # cs_agent: full contact data only once the customer was verified in the conversation
+            # (service provided by the CS desk / chatbot); masked otherwise.
+            verified = hub.services.get("customer_verified")
+            ok = verified is not None and verified(conn, detail.get("customer_id"), principal)
+            level = "full" if ok else "masked"
         detail["customer"] = customer_view(conn, hub.keyring, detail.pop("customer_id"), level)
         for name, section in hub.order_sections.items():
             detail[name] = section(conn, order_id, principal)
