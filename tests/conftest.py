@@ -95,7 +95,10 @@ def make_hub(tmp_path: Path, master_key: str, db_url: str | None = None, **overr
     # DH_TEST_FEATURES=0 builds the bare backbone (to test it in isolation while features change).
     overrides.setdefault("features", os.environ.get("DH_TEST_FEATURES", "1") != "0")
     return bootstrap(
-        db_url=db_url or f"sqlite:///{tmp_path}/hub.db", data_dir=tmp_path, master_key=master_key, env="test",
+        db_url=db_url or f"sqlite:///{tmp_path}/hub.db",
+        data_dir=tmp_path,
+        master_key=master_key,
+        env="test",
         **overrides,
     )
 
@@ -149,10 +152,23 @@ def drain(hub: Any, rounds: int = 50) -> int:
     return total
 
 
-def event(event_id: str, type_: str, order_id: str | None, at: str, data: dict[str, Any] | None = None,
-          source: str = "oms", **extra: Any) -> dict[str, Any]:
+def event(
+    event_id: str,
+    type_: str,
+    order_id: str | None,
+    at: str,
+    data: dict[str, Any] | None = None,
+    source: str = "oms",
+    **extra: Any,
+) -> dict[str, Any]:
     """A canonical event dict for tests."""
-    out: dict[str, Any] = {"event_id": event_id, "source": source, "type": type_, "occurred_at": at,
-                           "order_id": order_id, "data": data or {}}
+    out: dict[str, Any] = {
+        "event_id": event_id,
+        "source": source,
+        "type": type_,
+        "occurred_at": at,
+        "order_id": order_id,
+        "data": data or {},
+    }
     out.update(extra)
     return out

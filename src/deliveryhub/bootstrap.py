@@ -43,14 +43,21 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.events = Counter("deliveryhub_events_total", "Ingested events by result", ["status"],
-                              registry=self.registry)
-        self.unknown_status = Counter("deliveryhub_unknown_raw_status_total",
-                                      "Carrier statuses that could not be mapped", ["carrier"],
-                                      registry=self.registry)
-        self.outbox_lag = Gauge("deliveryhub_outbox_lag", "Outbox rows not yet published", registry=self.registry)
-        self.consumer_lag = Gauge("deliveryhub_consumer_lag", "Messages not yet applied", ["consumer"],
-                                  registry=self.registry)
+        self.events = Counter(
+            "deliveryhub_events_total", "Ingested events by result", ["status"], registry=self.registry
+        )
+        self.unknown_status = Counter(
+            "deliveryhub_unknown_raw_status_total",
+            "Carrier statuses that could not be mapped",
+            ["carrier"],
+            registry=self.registry,
+        )
+        self.outbox_lag = Gauge(
+            "deliveryhub_outbox_lag", "Outbox rows not yet published", registry=self.registry
+        )
+        self.consumer_lag = Gauge(
+            "deliveryhub_consumer_lag", "Messages not yet applied", ["consumer"], registry=self.registry
+        )
 
     def observe_ingest(self, stats: IngestStats, _events: Any) -> None:
         """Count one ingest call."""
@@ -83,8 +90,13 @@ class Hub:
         if self.settings.bus_url.startswith("nats://"):
             from deliveryhub.adapters.bus.nats_jetstream import NatsJetStreamBus
 
-            return NatsJetStreamBus(self.settings.bus_url, self.db, partitions=self.settings.bus_partitions,
-                                    stream=self.settings.bus_stream, replicas=self.settings.bus_replicas)
+            return NatsJetStreamBus(
+                self.settings.bus_url,
+                self.db,
+                partitions=self.settings.bus_partitions,
+                stream=self.settings.bus_stream,
+                replicas=self.settings.bus_replicas,
+            )
         from deliveryhub.adapters.bus.inprocess import InProcessBus
 
         return InProcessBus(self.db)
@@ -102,8 +114,11 @@ def _load_keys(db: Database, keyring: KeyRing) -> None:
                 keyring.load_kek(r.key_id, r.wrapped, active=r.status == "active")
         if keyring.active_kek_id is None:
             key_id, wrapped = keyring.new_kek()
-            conn.execute(t.data_keys.insert().values(key_id=key_id, wrapped=wrapped, status="active",
-                                                     created_at=datetime.now(UTC)))
+            conn.execute(
+                t.data_keys.insert().values(
+                    key_id=key_id, wrapped=wrapped, status="active", created_at=datetime.now(UTC)
+                )
+            )
 
 
 def bootstrap(
@@ -121,8 +136,9 @@ def bootstrap(
         from deliveryhub.migrations.runner import upgrade
 
         upgrade(db)
-    master = load_master_key(settings.master_key, settings.master_key_file, settings.data_dir,
-                             create=settings.env != "prod")
+    master = load_master_key(
+        settings.master_key, settings.master_key_file, settings.data_dir, create=settings.env != "prod"
+    )
     keyring = KeyRing(master)
     _load_keys(db, keyring)
     clock = clock or SystemClock()
@@ -131,8 +147,14 @@ def bootstrap(
     if importlib.util.find_spec("deliveryhub.adapters.connectors.tracking"):
         tracking = importlib.import_module("deliveryhub.adapters.connectors.tracking")
         derive = getattr(tracking, "normalize_status", None)
-    ingest = IngestService(db, keyring, clock=clock, partitions=settings.bus_partitions, derive_status=derive,
-                           on_result=metrics.observe_ingest)
+    ingest = IngestService(
+        db,
+        keyring,
+        clock=clock,
+        partitions=settings.bus_partitions,
+        derive_status=derive,
+        on_result=metrics.observe_ingest,
+    )
     hub = Hub(settings=settings, db=db, keyring=keyring, clock=clock, ingest=ingest, metrics=metrics)
     hub.consumers.append(health_consumer())
     if features:

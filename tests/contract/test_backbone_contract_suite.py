@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import event, make_hub
 
+from conftest import event, make_hub
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.entrypoints.worker import Worker
 
@@ -38,7 +38,9 @@ class Backend:
         if self.bus_kind == "nats":
             from deliveryhub.adapters.bus.nats_jetstream import NatsJetStreamBus
 
-            return NatsJetStreamBus(self.nats_url or "", self.hub.db, partitions=4, stream=self.stream, ack_wait=2)
+            return NatsJetStreamBus(
+                self.nats_url or "", self.hub.db, partitions=4, stream=self.stream, ack_wait=2
+            )
         from deliveryhub.adapters.bus.inprocess import InProcessBus
 
         return InProcessBus(self.hub.db)
@@ -53,8 +55,9 @@ class Backend:
                 with self.hub.db.read() as conn:
                     total = conn.execute(sa.select(sa.func.count()).select_from(t.outbox)).scalar_one()
                     done = conn.execute(
-                        sa.select(t.processed_messages.c.consumer, sa.func.count())
-                        .group_by(t.processed_messages.c.consumer)
+                        sa.select(t.processed_messages.c.consumer, sa.func.count()).group_by(
+                            t.processed_messages.c.consumer
+                        )
                     ).all()
                 counts = dict(done)
                 if all(counts.get(c.name, 0) >= total for c in self.hub.consumers):
@@ -99,19 +102,50 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path, master_key: str) -> 
 def lifecycle(order_id: str, n: int = 0) -> list[dict[str, Any]]:
     day = "2026-11-0"
     return [
-        event(f"{order_id}-c", "order.created", order_id, f"{day}1T10:00:00+09:00",
-              {"customer": {"name": "김민지", "phone": f"010-5555-{n:04d}", "email": f"minji{n}@example.com"},
-               "address": {"zip": "04524", "line1": "서울특별시 중구 세종대로 110"},
-               "items": [{"sku": "TSHIRT-L", "qty": 2, "price": 15000}], "total": 33000, "channel": "web",
-               "promised_delivery_date": "2026-11-04"}),
+        event(
+            f"{order_id}-c",
+            "order.created",
+            order_id,
+            f"{day}1T10:00:00+09:00",
+            {
+                "customer": {
+                    "name": "김민지",
+                    "phone": f"010-5555-{n:04d}",
+                    "email": f"minji{n}@example.com",
+                },
+                "address": {"zip": "04524", "line1": "서울특별시 중구 세종대로 110"},
+                "items": [{"sku": "TSHIRT-L", "qty": 2, "price": 15000}],
+                "total": 33000,
+                "channel": "web",
+                "promised_delivery_date": "2026-11-04",
+            },
+        ),
         event(f"{order_id}-p", "order.paid", order_id, f"{day}1T10:01:00+09:00", {"amount": 33000}),
         event(f"{order_id}-r", "inventory.reserved", order_id, f"{day}1T10:05:00+09:00", source="wms"),
-        event(f"{order_id}-k", "fulfillment.packed", order_id, f"{day}1T15:00:00+09:00", {"packaging": "green"},
-              source="wms"),
-        event(f"{order_id}-w", "shipment.waybill_created", order_id, f"{day}1T16:00:00+09:00",
-              {"carrier": "cj", "tracking_no": "553825406594"}, source="tms"),
-        event(f"{order_id}-h", "shipment.handed_over", order_id, f"{day}1T18:00:00+09:00", {"carrier": "cj"},
-              source="carrier:cj"),
+        event(
+            f"{order_id}-k",
+            "fulfillment.packed",
+            order_id,
+            f"{day}1T15:00:00+09:00",
+            {"packaging": "green"},
+            source="wms",
+        ),
+        event(
+            f"{order_id}-w",
+            "shipment.waybill_created",
+            order_id,
+            f"{day}1T16:00:00+09:00",
+            {"carrier": "cj", "tracking_no": "553825406594"},
+            source="tms",
+        ),
+        event(
+            f"{order_id}-h",
+            "shipment.handed_over",
+            order_id,
+            f"{day}1T18:00:00+09:00",
+            {"carrier": "cj"},
+            source="carrier:cj",
+        ),
         event(f"{order_id}-d", "shipment.delivered", order_id, f"{day}3T14:00:00+09:00", source="carrier:cj"),
     ]
 
@@ -120,14 +154,22 @@ def counts(hub: Any) -> dict[str, int]:
     with hub.db.read() as conn:
         return {
             name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-            for name, table in [("inbox", t.inbox), ("orders", t.orders), ("stages", t.order_stages),
-                                ("outbox", t.outbox), ("quarantine", t.quarantine), ("customers", t.customers)]
+            for name, table in [
+                ("inbox", t.inbox),
+                ("orders", t.orders),
+                ("stages", t.order_stages),
+                ("outbox", t.outbox),
+                ("quarantine", t.quarantine),
+                ("customers", t.customers),
+            ]
         }
 
 
 def health_total(hub: Any) -> int:
     with hub.db.read() as conn:
-        return int(conn.execute(sa.select(sa.func.coalesce(sa.func.sum(t.source_stats.c.events), 0))).scalar_one())
+        return int(
+            conn.execute(sa.select(sa.func.coalesce(sa.func.sum(t.source_stats.c.events), 0))).scalar_one()
+        )
 
 
 def test_same_batch_twice_is_duplicate_everywhere_and_has_no_second_effect(backend: Backend):
@@ -157,10 +199,16 @@ def test_mixed_batch_stores_the_valid_items_and_quarantines_the_rest(backend: Ba
     assert results[2].error["field"] == "type"
     assert results[3].error["field"] == "order_id"
     with backend.hub.db.read() as conn:
-        q = conn.execute(sa.select(t.quarantine.c.event_id, t.quarantine.c.reason_code, t.quarantine.c.field)
-                         .order_by(t.quarantine.c.id)).all()
-    assert [(r.event_id, r.field) for r in q] == [("bad-naive", "occurred_at"), ("bad-type", "type"),
-                                                 ("bad-order", "order_id")]
+        q = conn.execute(
+            sa.select(t.quarantine.c.event_id, t.quarantine.c.reason_code, t.quarantine.c.field).order_by(
+                t.quarantine.c.id
+            )
+        ).all()
+    assert [(r.event_id, r.field) for r in q] == [
+        ("bad-naive", "occurred_at"),
+        ("bad-type", "type"),
+        ("bad-order", "order_id"),
+    ]
     assert counts(backend.hub)["inbox"] == 2
 
 
@@ -178,7 +226,14 @@ def test_delivered_before_handover_leaves_the_order_delivered_with_an_ordered_ti
     assert detail is not None
     assert detail["stage"] == "delivered"
     stages = [s["stage"] for s in detail["timeline"]]
-    assert stages == ["received", "stock_confirmed", "picked_packed", "waybill_created", "handed_over", "delivered"]
+    assert stages == [
+        "received",
+        "stock_confirmed",
+        "picked_packed",
+        "waybill_created",
+        "handed_over",
+        "delivered",
+    ]
     times = [s["occurred_at"] for s in detail["timeline"]]
     assert times == sorted(times)
     assert [e["type"] for e in detail["events"]][-2:] == ["shipment.handed_over", "shipment.delivered"]
@@ -210,8 +265,11 @@ def test_personal_data_is_encrypted_and_found_by_blind_index(backend: Backend):
     with hub.db.read() as conn:
         row = conn.execute(sa.select(t.customers)).one()
         data = conn.execute(sa.select(t.inbox.c.data).where(t.inbox.c.type == "order.created")).scalar_one()
-        found = conn.execute(sa.select(t.customers.c.customer_id)
-                             .where(t.customers.c.phone_bidx == hub.keyring.blind.phone("+82 10 5555 0077"))).all()
+        found = conn.execute(
+            sa.select(t.customers.c.customer_id).where(
+                t.customers.c.phone_bidx == hub.keyring.blind.phone("+82 10 5555 0077")
+            )
+        ).all()
     assert b"5555" not in row.phone_enc and "김민지" not in str(data) and "customer" not in data
     assert len(found) == 1
     from deliveryhub.views.orders import customer_view

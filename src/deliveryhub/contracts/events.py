@@ -42,7 +42,9 @@ TrackingTag = Literal[
     "expired",
 ]
 
-_SOURCE_RE = re.compile(r"^(oms|wms|tms|crm|erp|chatbot|sim|ui|cs|carrier:[a-z0-9_-]{1,32}|[a-z][a-z0-9_.:-]{0,63})$")
+_SOURCE_RE = re.compile(
+    r"^(oms|wms|tms|crm|erp|chatbot|sim|ui|cs|carrier:[a-z0-9_-]{1,32}|[a-z][a-z0-9_.:-]{0,63})$"
+)
 _CUSTOM_TYPE_RE = re.compile(r"^x-[A-Za-z0-9._-]{1,62}$")
 ORDERLESS_TYPES = frozenset({"inventory.snapshot", "cost.recorded"})
 
@@ -265,7 +267,9 @@ class Envelope(BaseModel):
     @classmethod
     def _known_source(cls, value: str) -> str:
         if not _SOURCE_RE.match(value):
-            raise ValueError("source must be oms, wms, tms, crm, erp, carrier:<code>, chatbot, sim or a custom name")
+            raise ValueError(
+                "source must be oms, wms, tms, crm, erp, carrier:<code>, chatbot, sim or a custom name"
+            )
         return value
 
     @field_validator("type")
@@ -341,8 +345,12 @@ def parse_event(raw: Any) -> CanonicalEvent:
     if not isinstance(raw, dict):
         raise ContractError("invalid_item", "each event must be a JSON object")
     kind = raw.get("type")
-    if (raw.get("order_id") in (None, "") and isinstance(kind, str) and kind in DATA_MODELS
-            and kind not in ORDERLESS_TYPES):
+    if (
+        raw.get("order_id") in (None, "")
+        and isinstance(kind, str)
+        and kind in DATA_MODELS
+        and kind not in ORDERLESS_TYPES
+    ):
         raise ContractError("missing_field", f"order_id: required for {kind} events", "order_id")
     try:
         env = Envelope.model_validate(raw)

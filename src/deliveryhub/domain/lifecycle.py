@@ -25,7 +25,15 @@ STAGE_RANK = {name: rank for rank, name in enumerate(STAGES)}
 PARCEL_STAGES = frozenset(STAGES[STAGE_RANK["waybill_created"] :])
 # Stages a customer is told about (notification automation / missing-notice KPIs).
 CUSTOMER_FACING_STAGES = frozenset(
-    {"received", "waybill_created", "handed_over", "out_for_delivery", "delivered", "cancelled", "delivery_failed"}
+    {
+        "received",
+        "waybill_created",
+        "handed_over",
+        "out_for_delivery",
+        "delivered",
+        "cancelled",
+        "delivery_failed",
+    }
 )
 
 _EVENT_STAGE = {
@@ -116,7 +124,9 @@ class OrderState:
     @property
     def current_stage(self) -> str | None:
         """The side state if it is newer than the furthest main stage, else the main stage."""
-        if self.side_state and (self.stage_at is None or (self.side_state_at and self.side_state_at >= self.stage_at)):
+        if self.side_state and (
+            self.stage_at is None or (self.side_state_at and self.side_state_at >= self.stage_at)
+        ):
             return self.side_state
         return self.stage
 
@@ -127,7 +137,12 @@ class OrderState:
         return self.parcels[shipment_id]
 
     def apply(
-        self, event_type: str, data: dict[str, Any], at: datetime, source: str, automatic: bool,
+        self,
+        event_type: str,
+        data: dict[str, Any],
+        at: datetime,
+        source: str,
+        automatic: bool,
         shipment_id: str | None = None,
     ) -> list[StageReached]:
         """Advance the state by one event; returns the stage transitions it caused."""
@@ -173,7 +188,9 @@ class OrderState:
             status = "in_transit"
         if status and (parcel.status_at is None or at >= parcel.status_at):
             parcel.status, parcel.status_at = str(status), at
-        if event_type == "shipment.handed_over" and (parcel.handed_over_at is None or at < parcel.handed_over_at):
+        if event_type == "shipment.handed_over" and (
+            parcel.handed_over_at is None or at < parcel.handed_over_at
+        ):
             parcel.handed_over_at = at
         if stage == "delivered" and (parcel.delivered_at is None or at < parcel.delivered_at):
             parcel.delivered_at = at

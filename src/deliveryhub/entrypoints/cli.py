@@ -11,8 +11,11 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-app = typer.Typer(help="deliveryhub — 배송·CS 운영 허브 / delivery & CS operations hub", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="deliveryhub — 배송·CS 운영 허브 / delivery & CS operations hub",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database migrations")
 keys_app = typer.Typer(help="API keys")
 users_app = typer.Typer(help="User accounts")
@@ -24,9 +27,19 @@ voc_app = typer.Typer(help="Voice-of-customer classification")
 monitors_app = typer.Typer(help="Exception monitors")
 audit_app = typer.Typer(help="Audit log")
 crypto_app = typer.Typer(help="Encryption keys")
-for sub, name in ((db_app, "db"), (keys_app, "keys"), (users_app, "users"), (import_app, "import"),
-                  (kpi_app, "kpi"), (report_app, "report"), (nlu_app, "nlu"), (voc_app, "voc"),
-                  (monitors_app, "monitors"), (audit_app, "audit"), (crypto_app, "crypto")):
+for sub, name in (
+    (db_app, "db"),
+    (keys_app, "keys"),
+    (users_app, "users"),
+    (import_app, "import"),
+    (kpi_app, "kpi"),
+    (report_app, "report"),
+    (nlu_app, "nlu"),
+    (voc_app, "voc"),
+    (monitors_app, "monitors"),
+    (audit_app, "audit"),
+    (crypto_app, "crypto"),
+):
     app.add_typer(sub, name=name)
 
 err = Console(stderr=True)
@@ -46,8 +59,13 @@ def _hub(ctx: typer.Context, *, migrate: bool = True, features: bool = True, **e
     from deliveryhub.bootstrap import bootstrap
 
     try:
-        return bootstrap(migrate=migrate, features=features, db_url=ctx.obj.get("db_url"),
-                         bus_url=ctx.obj.get("bus_url"), **extra)
+        return bootstrap(
+            migrate=migrate,
+            features=features,
+            db_url=ctx.obj.get("db_url"),
+            bus_url=ctx.obj.get("bus_url"),
+            **extra,
+        )
     except Exception as exc:
         err.print(f"[red]cannot start: {exc}[/red]")
         raise typer.Exit(2) from None
@@ -80,8 +98,14 @@ def serve(
         os.environ.setdefault("DELIVERYHUB_DB_URL", hub.settings.db_url)
         os.environ.setdefault("DELIVERYHUB_BUS_URL", hub.settings.bus_url)
         hub.close()
-        uvicorn.run("deliveryhub.entrypoints.api.asgi:create_app_from_env", host=host, port=port,
-                    workers=workers, log_level="warning", factory=True)
+        uvicorn.run(
+            "deliveryhub.entrypoints.api.asgi:create_app_from_env",
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            factory=True,
+        )
         return
     from deliveryhub.entrypoints.api.app import create_app
 
@@ -109,9 +133,16 @@ def demo(
 ) -> None:
     """What `make demo` runs: the hub plus a simulated shop sending real traffic to it."""
     run_demo = _feature("deliveryhub.simulator.demo", "run_demo")
-    run_demo(db_url=ctx.obj.get("db_url"), bus_url=ctx.obj.get("bus_url"), port=port,
-             orders_per_day=orders_per_day, speed=speed, seed=seed, open_browser=not no_browser,
-             history_days=history_days)
+    run_demo(
+        db_url=ctx.obj.get("db_url"),
+        bus_url=ctx.obj.get("bus_url"),
+        port=port,
+        orders_per_day=orders_per_day,
+        speed=speed,
+        seed=seed,
+        open_browser=not no_browser,
+        history_days=history_days,
+    )
 
 
 @app.command()
@@ -125,8 +156,9 @@ def simulate(
 ) -> None:
     """Drive a running hub as the shop's OMS/WMS/TMS/carriers/customers would, over HTTP."""
     run_simulation = _feature("deliveryhub.simulator.run", "run_simulation")
-    summary = run_simulation(target=target, api_key=api_key, days=days, orders_per_day=orders_per_day,
-                             speed=speed, seed=seed)
+    summary = run_simulation(
+        target=target, api_key=api_key, days=days, orders_per_day=orders_per_day, speed=speed, seed=seed
+    )
     print(json.dumps(summary, ensure_ascii=False))
 
 
@@ -222,7 +254,9 @@ def kpi_compute(
 
 @report_app.command("monthly")
 def report_monthly(
-    ctx: typer.Context, month: Annotated[str, typer.Option("--month")], out: Annotated[Path, typer.Option("--out")],
+    ctx: typer.Context,
+    month: Annotated[str, typer.Option("--month")],
+    out: Annotated[Path, typer.Option("--out")],
     tz: str = "Asia/Seoul",
 ) -> None:
     """The KPI/VOC monthly report as PDF or HTML."""

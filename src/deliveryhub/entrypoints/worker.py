@@ -21,7 +21,9 @@ log = structlog.get_logger(__name__)
 class Worker:
     """Runs relay, consumers and scheduler until stopped."""
 
-    def __init__(self, hub: Hub, bus: Bus | None = None, *, relay: bool = True, scheduler: bool = True) -> None:
+    def __init__(
+        self, hub: Hub, bus: Bus | None = None, *, relay: bool = True, scheduler: bool = True
+    ) -> None:
         self.hub = hub
         self.bus = bus or hub.make_bus()
         self.relay = OutboxRelay(hub.db, self.bus) if relay else None
@@ -57,8 +59,11 @@ class Worker:
         while not stop.is_set():
             try:
                 self.hub.metrics.outbox_lag.set(await asyncio.to_thread(outbox_lag, self.hub.db))
-                lag = (await refresh([c.name for c in self.hub.consumers])) if refresh else \
-                    await asyncio.to_thread(self.bus.lag)
+                lag = (
+                    (await refresh([c.name for c in self.hub.consumers]))
+                    if refresh
+                    else await asyncio.to_thread(self.bus.lag)
+                )
                 for name, value in lag.items():
                     self.hub.metrics.consumer_lag.labels(name).set(value)
             except Exception as exc:  # metrics must never stop the worker
@@ -75,7 +80,9 @@ class Worker:
 
     def start_in_thread(self) -> threading.Thread:
         """Run the worker in a daemon thread with its own event loop."""
-        thread = threading.Thread(target=lambda: asyncio.run(self.run()), name="deliveryhub-worker", daemon=True)
+        thread = threading.Thread(
+            target=lambda: asyncio.run(self.run()), name="deliveryhub-worker", daemon=True
+        )
         thread.start()
         self.started.wait(timeout=30)
         return thread

@@ -27,8 +27,13 @@ class CommandResult:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON shape."""
-        return {"ok": self.ok, "code": self.code, "message_ko": self.message_ko, "message_en": self.message_en,
-                "event_ids": self.event_ids}
+        return {
+            "ok": self.ok,
+            "code": self.code,
+            "message_ko": self.message_ko,
+            "message_en": self.message_en,
+            "event_ids": self.event_ids,
+        }
 
 
 def _order(hub: Any, order_id: str) -> Any:
@@ -36,21 +41,36 @@ def _order(hub: Any, order_id: str) -> Any:
         return conn.execute(sa.select(t.orders).where(t.orders.c.order_id == order_id)).first()
 
 
-def _emit(hub: Any, order_id: str, kind: str, data: dict[str, Any], actor: str, manual: bool) -> CommandResult | str:
+def _emit(
+    hub: Any, order_id: str, kind: str, data: dict[str, Any], actor: str, manual: bool
+) -> CommandResult | str:
     event_id = f"{actor}:{kind}:{uuid.uuid4().hex}"
     source = "chatbot" if actor == "chatbot" else "cs"
-    result = hub.ingest.ingest([{
-        "event_id": event_id, "source": source, "type": kind, "occurred_at": hub.clock.now().isoformat(),
-        "order_id": order_id, "data": data, "manual": manual,
-    }])[0]
+    result = hub.ingest.ingest(
+        [
+            {
+                "event_id": event_id,
+                "source": source,
+                "type": kind,
+                "occurred_at": hub.clock.now().isoformat(),
+                "order_id": order_id,
+                "data": data,
+                "manual": manual,
+            }
+        ]
+    )[0]
     if result.status != "accepted":
         msg = (result.error or {}).get("message", "rejected")
-        return CommandResult(False, "invalid", f"요청을 처리하지 못했어요: {msg}", f"Could not process: {msg}")
+        return CommandResult(
+            False, "invalid", f"요청을 처리하지 못했어요: {msg}", f"Could not process: {msg}"
+        )
     return event_id
 
 
 def _not_found(order_id: str) -> CommandResult:
-    return CommandResult(False, "not_found", f"주문번호 {order_id}을(를) 찾을 수 없어요.", f"Order {order_id} not found.")
+    return CommandResult(
+        False, "not_found", f"주문번호 {order_id}을(를) 찾을 수 없어요.", f"Order {order_id} not found."
+    )
 
 
 def cancel_order(hub: Any, order_id: str, reason: str | None = None, actor: str = "cs") -> CommandResult:
@@ -59,17 +79,29 @@ def cancel_order(hub: Any, order_id: str, reason: str | None = None, actor: str 
     if row is None:
         return _not_found(order_id)
     if row.stage == "cancelled":
-        return CommandResult(True, "already_cancelled", "이미 취소된 주문이에요.", "The order is already cancelled.")
+        return CommandResult(
+            True, "already_cancelled", "이미 취소된 주문이에요.", "The order is already cancelled."
+        )
     if row.stage_rank >= HANDOVER_RANK:
-        return CommandResult(False, "already_shipped",
-                             "이미 택배사에 인계되어 취소할 수 없어요. 받으신 뒤 반품 신청을 도와드릴게요.",
-                             "The parcel is already with the carrier, so it cannot be cancelled; we can "
-                             "start a return once it arrives.")
-    out = _emit(hub, order_id, "order.cancelled", {"reason": reason or "customer request"}, actor, actor != "chatbot")
+        return CommandResult(
+            False,
+            "already_shipped",
+            "이미 택배사에 인계되어 취소할 수 없어요. 받으신 뒤 반품 신청을 도와드릴게요.",
+            "The parcel is already with the carrier, so it cannot be cancelled; we can "
+            "start a return once it arrives.",
+        )
+    out = _emit(
+        hub, order_id, "order.cancelled", {"reason": reason or "customer request"}, actor, actor != "chatbot"
+    )
     if isinstance(out, CommandResult):
         return out
-    return CommandResult(True, "cancelled", "주문이 취소되었어요. 결제하신 금액은 영업일 기준 3~5일 안에 환불돼요.",
-                         "Your order is cancelled; the payment is refunded within 3-5 business days.", [out])
+    return CommandResult(
+        True,
+        "cancelled",
+        "주문이 취소되었어요. 결제하신 금액은 영업일 기준 3~5일 안에 환불돼요.",
+        "Your order is cancelled; the payment is refunded within 3-5 business days.",
+        [out],
+    )
 
 
 def change_address(hub: Any, order_id: str, address: dict[str, Any], actor: str = "cs") -> CommandResult:
@@ -78,58 +110,94 @@ def change_address(hub: Any, order_id: str, address: dict[str, Any], actor: str 
     if row is None:
         return _not_found(order_id)
     if row.stage_rank >= HANDOVER_RANK or row.stage == "cancelled":
-        return CommandResult(False, "too_late",
-                             "이미 출고되어 배송지를 바꿀 수 없어요. 택배사에 직접 요청하시거나 상담원을 연결해 드릴게요.",
-                             "The parcel has left the warehouse; the address can no longer be changed here.")
+        return CommandResult(
+            False,
+            "too_late",
+            "이미 출고되어 배송지를 바꿀 수 없어요. 택배사에 직접 요청하시거나 상담원을 연결해 드릴게요.",
+            "The parcel has left the warehouse; the address can no longer be changed here.",
+        )
     if not address.get("line1"):
         return CommandResult(False, "invalid", "새 주소를 알려주세요.", "Please give the new address.")
     out = _emit(hub, order_id, "order.address_changed", {"address": address}, actor, actor != "chatbot")
     if isinstance(out, CommandResult):
         return out
-    return CommandResult(True, "address_changed", "배송지가 변경되었어요.", "The delivery address was changed.", [out])
+    return CommandResult(
+        True, "address_changed", "배송지가 변경되었어요.", "The delivery address was changed.", [out]
+    )
 
 
-def request_return(hub: Any, order_id: str, reason: str | None = None, items: list[Any] | None = None,
-                   actor: str = "cs") -> CommandResult:
+def request_return(
+    hub: Any, order_id: str, reason: str | None = None, items: list[Any] | None = None, actor: str = "cs"
+) -> CommandResult:
     """Open a return for a delivered (or handed over) order."""
     row = _order(hub, order_id)
     if row is None:
         return _not_found(order_id)
     if row.stage_rank < HANDOVER_RANK:
-        return CommandResult(False, "not_shipped", "아직 출고 전이라 반품 대신 바로 취소할 수 있어요.",
-                             "The order has not shipped yet; it can be cancelled instead.")
-    out = _emit(hub, order_id, "return.requested", {"reason": reason, "items": items or []}, actor,
-                actor != "chatbot")
+        return CommandResult(
+            False,
+            "not_shipped",
+            "아직 출고 전이라 반품 대신 바로 취소할 수 있어요.",
+            "The order has not shipped yet; it can be cancelled instead.",
+        )
+    out = _emit(
+        hub, order_id, "return.requested", {"reason": reason, "items": items or []}, actor, actor != "chatbot"
+    )
     if isinstance(out, CommandResult):
         return out
-    return CommandResult(True, "return_requested",
-                         "반품이 접수되었어요. 1~2일 안에 택배 기사님이 회수하러 방문해요. 단순 변심은 왕복 배송비 6,000원이 들어요.",
-                         "Your return is registered; a courier picks it up within 1-2 days. Returns for a change "
-                         "of mind cost 6,000 won shipping.", [out])
+    return CommandResult(
+        True,
+        "return_requested",
+        "반품이 접수되었어요. 1~2일 안에 택배 기사님이 회수하러 방문해요. "
+        "단순 변심은 왕복 배송비 6,000원이 들어요.",
+        "Your return is registered; a courier picks it up within 1-2 days. Returns for a change "
+        "of mind cost 6,000 won shipping.",
+        [out],
+    )
 
 
-def request_exchange(hub: Any, order_id: str, reason: str | None = None, items: list[Any] | None = None,
-                     actor: str = "cs") -> CommandResult:
+def request_exchange(
+    hub: Any, order_id: str, reason: str | None = None, items: list[Any] | None = None, actor: str = "cs"
+) -> CommandResult:
     """Open an exchange."""
     row = _order(hub, order_id)
     if row is None:
         return _not_found(order_id)
-    out = _emit(hub, order_id, "exchange.requested", {"reason": reason, "items": items or []}, actor,
-                actor != "chatbot")
+    out = _emit(
+        hub,
+        order_id,
+        "exchange.requested",
+        {"reason": reason, "items": items or []},
+        actor,
+        actor != "chatbot",
+    )
     if isinstance(out, CommandResult):
         return out
-    return CommandResult(True, "exchange_requested", "교환이 접수되었어요. 회수 후 새 상품을 보내드려요.",
-                         "Your exchange is registered; we ship the new item once the old one is collected.", [out])
+    return CommandResult(
+        True,
+        "exchange_requested",
+        "교환이 접수되었어요. 회수 후 새 상품을 보내드려요.",
+        "Your exchange is registered; we ship the new item once the old one is collected.",
+        [out],
+    )
 
 
 CLAIM_KINDS = ("delay", "damage", "wrong_item", "missing", "other")
 
 
-def open_claim(hub: Any, order_id: str, kind: str, amount: float | None = None, note: str | None = None,
-               actor: str = "cs") -> CommandResult:
+def open_claim(
+    hub: Any,
+    order_id: str,
+    kind: str,
+    amount: float | None = None,
+    note: str | None = None,
+    actor: str = "cs",
+) -> CommandResult:
     """Open a claim (delay, damage, wrong item, missing, other)."""
     if kind not in CLAIM_KINDS:
-        return CommandResult(False, "invalid", "클레임 종류가 올바르지 않아요.", f"kind must be one of {CLAIM_KINDS}")
+        return CommandResult(
+            False, "invalid", "클레임 종류가 올바르지 않아요.", f"kind must be one of {CLAIM_KINDS}"
+        )
     row = _order(hub, order_id)
     if row is None:
         return _not_found(order_id)
@@ -141,5 +209,10 @@ def open_claim(hub: Any, order_id: str, kind: str, amount: float | None = None, 
     out = _emit(hub, order_id, "claim.opened", data, actor, actor != "chatbot")
     if isinstance(out, CommandResult):
         return out
-    return CommandResult(True, "claim_opened", "접수되었어요. 담당자가 확인 후 안내해 드릴게요.",
-                         "Your claim is registered; we will get back to you.", [out])
+    return CommandResult(
+        True,
+        "claim_opened",
+        "접수되었어요. 담당자가 확인 후 안내해 드릴게요.",
+        "Your claim is registered; we will get back to you.",
+        [out],
+    )

@@ -37,7 +37,9 @@ def _check_bus(settings: Any) -> str:
     import nats
 
     async def probe() -> str:
-        nc = await nats.connect(servers=settings.bus_url.split(","), connect_timeout=3, max_reconnect_attempts=0)
+        nc = await nats.connect(
+            servers=settings.bus_url.split(","), connect_timeout=3, max_reconnect_attempts=0
+        )
         try:
             js = nc.jetstream(timeout=3)
             info = await js.account_info()

@@ -42,8 +42,10 @@ def handle_health(conn: Connection, messages: Sequence[Message]) -> None:
             continue
         source = str(m.payload.get("source") or "unknown")
         occurred = datetime.fromisoformat(m.payload["occurred_at"]).astimezone(UTC)
-        row = agg.setdefault(source, {"source": source, "hour": hour, "events": 0, "last_event_at": occurred,
-                                      "last_received_at": now})
+        row = agg.setdefault(
+            source,
+            {"source": source, "hour": hour, "events": 0, "last_event_at": occurred, "last_received_at": now},
+        )
         row["events"] += 1
         row["last_event_at"] = max(row["last_event_at"], occurred)
     if agg:
@@ -70,27 +72,41 @@ def integration_health(conn: Connection, now: datetime | None = None) -> list[di
         ).group_by(t.source_stats.c.source)
     ):
         out[r.source] = {
-            "source": r.source, "events_total": int(r.total or 0),
-            "last_event_at": _iso(r.last_event_at), "last_received_at": _iso(r.last_received_at),
-            "events_last_hour": 0, "events_last_24h": 0, "rejected_last_24h": 0,
+            "source": r.source,
+            "events_total": int(r.total or 0),
+            "last_event_at": _iso(r.last_event_at),
+            "last_received_at": _iso(r.last_received_at),
+            "events_last_hour": 0,
+            "events_last_24h": 0,
+            "rejected_last_24h": 0,
         }
-    for r in conn.execute(
-        sa.select(t.source_stats.c.source, t.source_stats.c.hour, t.source_stats.c.events)
-        .where(t.source_stats.c.hour >= day_ago.replace(minute=0, second=0, microsecond=0))
+    for h in conn.execute(
+        sa.select(t.source_stats.c.source, t.source_stats.c.hour, t.source_stats.c.events).where(
+            t.source_stats.c.hour >= day_ago.replace(minute=0, second=0, microsecond=0)
+        )
     ):
-        entry = out[r.source]
-        entry["events_last_24h"] += r.events
-        if r.hour >= hour_ago.replace(minute=0, second=0, microsecond=0):
-            entry["events_last_hour"] += r.events
-    for r in conn.execute(
+        entry = out[h.source]
+        entry["events_last_24h"] += h.events
+        if h.hour >= hour_ago.replace(minute=0, second=0, microsecond=0):
+            entry["events_last_hour"] += h.events
+    for j in conn.execute(
         sa.select(t.ingest_rejections.c.source, sa.func.sum(t.ingest_rejections.c.rejected).label("rej"))
         .where(t.ingest_rejections.c.hour >= day_ago.replace(minute=0, second=0, microsecond=0))
         .group_by(t.ingest_rejections.c.source)
     ):
-        entry = out.setdefault(r.source, {"source": r.source, "events_total": 0, "last_event_at": None,
-                                          "last_received_at": None, "events_last_hour": 0, "events_last_24h": 0,
-                                          "rejected_last_24h": 0})
-        entry["rejected_last_24h"] = int(r.rej or 0)
+        entry = out.setdefault(
+            j.source,
+            {
+                "source": j.source,
+                "events_total": 0,
+                "last_event_at": None,
+                "last_received_at": None,
+                "events_last_hour": 0,
+                "events_last_24h": 0,
+                "rejected_last_24h": 0,
+            },
+        )
+        entry["rejected_last_24h"] = int(j.rej or 0)
     for entry in out.values():
         seen = entry["events_last_24h"] + entry["rejected_last_24h"]
         entry["rejection_rate_24h"] = (entry["rejected_last_24h"] / seen) if seen else None

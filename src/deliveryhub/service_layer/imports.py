@@ -42,15 +42,24 @@ def ingest_stream(hub: Any, events: Iterable[dict[str, Any]]) -> dict[str, Any]:
                 if len(examples) < 20:
                     examples.append({"event_id": res.event_id, **res.error})
     return {
-        "imported": counts["accepted"], "duplicate": counts["duplicate"], "rejected": counts["rejected"],
-        "imported_by_type": dict(by_type), "rejection_reasons": dict(reasons.most_common(20)),
+        "imported": counts["accepted"],
+        "duplicate": counts["duplicate"],
+        "rejected": counts["rejected"],
+        "imported_by_type": dict(by_type),
+        "rejection_reasons": dict(reasons.most_common(20)),
         "rejected_examples": examples,
     }
 
 
 def _progress(console: Console) -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console, transient=False)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
 
 
 def import_olist(hub: Any, directory: Path, tz: str = "America/Sao_Paulo") -> dict[str, Any]:
@@ -72,8 +81,9 @@ def import_olist(hub: Any, directory: Path, tz: str = "America/Sao_Paulo") -> di
     summary["anomalies"] = anomalies.as_dict()
     if anomalies.total:
         console.print(anomaly_table(anomalies))
-    console.print(f"imported {summary['imported']}, duplicate {summary['duplicate']}, "
-                  f"rejected {summary['rejected']}")
+    console.print(
+        f"imported {summary['imported']}, duplicate {summary['duplicate']}, rejected {summary['rejected']}"
+    )
     return summary
 
 
@@ -113,6 +123,8 @@ def import_csv(hub: Any, file: Path, mapping_path: Path) -> dict[str, Any]:
     summary["row_rejections"] = [{"row": r, "column": c, "reason": m} for r, c, m in row_rejections[:50]]
     if row_rejections:
         console.print(rejection_table(row_rejections))
-    console.print(f"imported {summary['imported']}, duplicate {summary['duplicate']}, "
-                  f"rejected {summary['rejected'] + len(row_rejections)} (encoding {reader.encoding})")
+    console.print(
+        f"imported {summary['imported']}, duplicate {summary['duplicate']}, "
+        f"rejected {summary['rejected'] + len(row_rejections)} (encoding {reader.encoding})"
+    )
     return summary

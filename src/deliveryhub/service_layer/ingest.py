@@ -167,7 +167,9 @@ class IngestService:
                 )
             if not (data.get("raw_code") or data.get("raw_status")):
                 raise ContractError(
-                    "missing_field", "data.status: give status, or raw_code/raw_status to derive it", "data.status"
+                    "missing_field",
+                    "data.status: give status, or raw_code/raw_status to derive it",
+                    "data.status",
                 )
             carrier = ev.source.split(":", 1)[1]
             tag, reason, known = (None, None, False)
@@ -264,21 +266,27 @@ class IngestService:
             order_ids = [ev.order_id for ev in changes]
             owner = dict(
                 conn.execute(
-                    sa.select(t.orders.c.order_id, t.orders.c.customer_id).where(t.orders.c.order_id.in_(order_ids))
+                    sa.select(t.orders.c.order_id, t.orders.c.customer_id).where(
+                        t.orders.c.order_id.in_(order_ids)
+                    )
                 ).all()
             )
             created_here = {ev.order_id: ev.data["customer_id"] for evs in wanted.values() for ev in evs}
             for ev in changes:
-                cid = owner.get(ev.order_id) or created_here.get(ev.order_id)
-                if cid:
-                    ev.data["customer_id"] = cid
-                    wanted.setdefault(cid, []).append(ev)
+                owner_id = owner.get(ev.order_id) or created_here.get(ev.order_id)
+                if owner_id:
+                    ev.data["customer_id"] = owner_id
+                    wanted.setdefault(str(owner_id), []).append(ev)
         ids = list(wanted)
         existing = {
             r.customer_id: r
             for r in conn.execute(
-                sa.select(t.customers.c.customer_id, t.customers.c.kek_id, t.customers.c.dek_wrapped,
-                          t.customers.c.erased_at).where(t.customers.c.customer_id.in_(ids))
+                sa.select(
+                    t.customers.c.customer_id,
+                    t.customers.c.kek_id,
+                    t.customers.c.dek_wrapped,
+                    t.customers.c.erased_at,
+                ).where(t.customers.c.customer_id.in_(ids))
             )
         }
         rows: list[dict[str, Any]] = []
@@ -292,7 +300,11 @@ class IngestService:
             else:
                 dek, kek_id, wrapped = self.keyring.new_dek(cid)
             values: dict[str, Any] = {
-                "customer_id": cid, "kek_id": kek_id, "dek_wrapped": wrapped, "updated_at": now, "erased_at": None,
+                "customer_id": cid,
+                "kek_id": kek_id,
+                "dek_wrapped": wrapped,
+                "updated_at": now,
+                "erased_at": None,
             }
             for ev in evs:
                 cust = ev.data.pop("customer", None) or {}
@@ -314,9 +326,24 @@ class IngestService:
             if row is None:
                 values.setdefault("created_at", now)
                 values["pseudonym"] = "p" + self.keyring.blind.token("pseudonym", cid, 12)
-                full = {c: values.get(c) for c in (
-                    "customer_id", "phone_bidx", "email_bidx", "kek_id", "dek_wrapped", "name_enc", "phone_enc",
-                    "email_enc", "address_enc", "pseudonym", "created_at", "updated_at", "erased_at")}
+                full = {
+                    c: values.get(c)
+                    for c in (
+                        "customer_id",
+                        "phone_bidx",
+                        "email_bidx",
+                        "kek_id",
+                        "dek_wrapped",
+                        "name_enc",
+                        "phone_enc",
+                        "email_enc",
+                        "address_enc",
+                        "pseudonym",
+                        "created_at",
+                        "updated_at",
+                        "erased_at",
+                    )
+                }
                 new_rows.append(full)
             else:
                 rows.append(values)
@@ -332,9 +359,14 @@ class IngestService:
             chunk = order_ids[start : start + 500]
             for r in conn.execute(sa.select(t.orders).where(t.orders.c.order_id.in_(chunk))):
                 states[r.order_id] = OrderState(
-                    order_id=r.order_id, stage=r.stage if r.stage_rank >= 0 else None, rank=r.stage_rank,
-                    side_state=r.side_state, side_state_at=r.side_state_at, stage_at=r.stage_at,
-                    last_event_at=r.last_event_at, delivered_at=r.delivered_at,
+                    order_id=r.order_id,
+                    stage=r.stage if r.stage_rank >= 0 else None,
+                    rank=r.stage_rank,
+                    side_state=r.side_state,
+                    side_state_at=r.side_state_at,
+                    stage_at=r.stage_at,
+                    last_event_at=r.last_event_at,
+                    delivered_at=r.delivered_at,
                 )
             for r in conn.execute(sa.select(t.order_stages).where(t.order_stages.c.order_id.in_(chunk))):
                 if r.order_id in states:
@@ -342,10 +374,17 @@ class IngestService:
             for r in conn.execute(sa.select(t.parcels).where(t.parcels.c.order_id.in_(chunk))):
                 if r.order_id in states:
                     states[r.order_id].parcels[r.shipment_id] = ParcelState(
-                        shipment_id=r.shipment_id, rank=_parcel_rank(r.status), carrier=r.carrier,
-                        tracking_no=r.tracking_no, status=r.status, status_at=r.status_at,
-                        handed_over_at=r.handed_over_at, delivered_at=r.delivered_at,
-                        last_event_at=r.last_event_at, eta_min=r.eta_min, eta_max=r.eta_max,
+                        shipment_id=r.shipment_id,
+                        rank=_parcel_rank(r.status),
+                        carrier=r.carrier,
+                        tracking_no=r.tracking_no,
+                        status=r.status,
+                        status_at=r.status_at,
+                        handed_over_at=r.handed_over_at,
+                        delivered_at=r.delivered_at,
+                        last_event_at=r.last_event_at,
+                        eta_min=r.eta_min,
+                        eta_max=r.eta_max,
                     )
         return states
 
@@ -365,9 +404,14 @@ class IngestService:
             d = ev.data
             if ev.type == "order.created":
                 extra.update(
-                    customer_id=d.get("customer_id"), channel=d.get("channel"), total=d.get("total"),
-                    promised_date=_as_date(d.get("promised_delivery_date")), warehouse=d.get("warehouse"),
-                    region=d.get("region"), category=d.get("category"), created_at=ev.occurred_at,
+                    customer_id=d.get("customer_id"),
+                    channel=d.get("channel"),
+                    total=d.get("total"),
+                    promised_date=_as_date(d.get("promised_delivery_date")),
+                    warehouse=d.get("warehouse"),
+                    region=d.get("region"),
+                    category=d.get("category"),
+                    created_at=ev.occurred_at,
                 )
             elif ev.type == "order.paid":
                 extra["paid_at"] = ev.occurred_at
@@ -381,17 +425,26 @@ class IngestService:
         return transitions
 
     def _write_states(
-        self, conn: Connection, states: dict[str, OrderState], existing: set[str],
-        order_rows: dict[str, dict[str, Any]], now: datetime,
+        self,
+        conn: Connection,
+        states: dict[str, OrderState],
+        existing: set[str],
+        order_rows: dict[str, dict[str, Any]],
+        now: datetime,
     ) -> None:
         inserts, updates, stage_rows, parcel_rows = [], [], [], []
         for oid, st in states.items():
             if oid not in order_rows:
                 continue
             base = {
-                "stage": st.current_stage, "stage_rank": st.rank, "stage_at": st.stage_at,
-                "side_state": st.side_state, "side_state_at": st.side_state_at,
-                "last_event_at": st.last_event_at, "delivered_at": st.delivered_at, "updated_at": now,
+                "stage": st.current_stage,
+                "stage_rank": st.rank,
+                "stage_at": st.stage_at,
+                "side_state": st.side_state,
+                "side_state_at": st.side_state_at,
+                "last_event_at": st.last_event_at,
+                "delivered_at": st.delivered_at,
+                "updated_at": now,
             }
             extra = {k: v for k, v in order_rows[oid].items() if v is not None}
             if oid in existing:
@@ -399,25 +452,43 @@ class IngestService:
             else:
                 inserts.append({**_EMPTY_ORDER, **base, **extra, "order_id": oid})
             for tr in st.new_transitions:
-                stage_rows.append({
-                    "order_id": oid, "stage": tr.stage, "occurred_at": st.stage_times[tr.stage],
-                    "source": tr.source, "automatic": tr.automatic,
-                })
+                stage_rows.append(
+                    {
+                        "order_id": oid,
+                        "stage": tr.stage,
+                        "occurred_at": st.stage_times[tr.stage],
+                        "source": tr.source,
+                        "automatic": tr.automatic,
+                    }
+                )
             for p in st.parcels.values():
                 if p.changed:
-                    parcel_rows.append({
-                        "order_id": oid, "shipment_id": p.shipment_id, "carrier": p.carrier,
-                        "tracking_no": p.tracking_no, "status": p.status, "status_at": p.status_at,
-                        "handed_over_at": p.handed_over_at, "delivered_at": p.delivered_at,
-                        "last_event_at": p.last_event_at, "eta_min": p.eta_min, "eta_max": p.eta_max,
-                        "updated_at": now,
-                    })
+                    parcel_rows.append(
+                        {
+                            "order_id": oid,
+                            "shipment_id": p.shipment_id,
+                            "carrier": p.carrier,
+                            "tracking_no": p.tracking_no,
+                            "status": p.status,
+                            "status_at": p.status_at,
+                            "handed_over_at": p.handed_over_at,
+                            "delivered_at": p.delivered_at,
+                            "last_event_at": p.last_event_at,
+                            "eta_min": p.eta_min,
+                            "eta_max": p.eta_max,
+                            "updated_at": now,
+                        }
+                    )
         if inserts:
             conn.execute(t.orders.insert(), inserts)
         if updates:
-            conn.execute(_ORDER_UPDATE, [
-                {"b_order_id": oid, **{f"b_{c}": values.get(c) for c in _UPDATE_COLUMNS}} for oid, values in updates
-            ])
+            conn.execute(
+                _ORDER_UPDATE,
+                [
+                    {"b_order_id": oid, **{f"b_{c}": values.get(c) for c in _UPDATE_COLUMNS}}
+                    for oid, values in updates
+                ],
+            )
         # Keep the earliest time per stage (the state already did; the last row per key wins here).
         dedup = {(r["order_id"], r["stage"]): r for r in stage_rows}
         upsert(conn, t.order_stages, list(dedup.values()), ["order_id", "stage"])
@@ -428,43 +499,71 @@ class IngestService:
     ) -> None:
         rows: list[dict[str, Any]] = []
         for ev in events:
-            rows.append({
-                "topic": ev.type, "order_id": ev.order_id, "partition": partition_of(ev.order_id, self.partitions),
-                "payload": {
-                    "event_id": ev.event_id, "source": ev.source, "type": ev.type,
-                    "occurred_at": ev.occurred_at.isoformat(), "order_id": ev.order_id,
-                    "shipment_id": ev.shipment_id, "data": ev.data, "manual": not _automatic(ev),
-                },
-                "created_at": now,
-            })
+            rows.append(
+                {
+                    "topic": ev.type,
+                    "order_id": ev.order_id,
+                    "partition": partition_of(ev.order_id, self.partitions),
+                    "payload": {
+                        "event_id": ev.event_id,
+                        "source": ev.source,
+                        "type": ev.type,
+                        "occurred_at": ev.occurred_at.isoformat(),
+                        "order_id": ev.order_id,
+                        "shipment_id": ev.shipment_id,
+                        "data": ev.data,
+                        "manual": not _automatic(ev),
+                    },
+                    "created_at": now,
+                }
+            )
         for tr in transitions:
-            rows.append({
-                "topic": "order.stage_changed", "order_id": tr.order_id,
-                "partition": partition_of(tr.order_id, self.partitions),
-                "payload": {
-                    "order_id": tr.order_id, "stage": tr.stage, "previous": tr.previous,
-                    "occurred_at": tr.at.isoformat(), "source": tr.source, "automatic": tr.automatic,
-                    "current": tr.current,
-                },
-                "created_at": now,
-            })
+            rows.append(
+                {
+                    "topic": "order.stage_changed",
+                    "order_id": tr.order_id,
+                    "partition": partition_of(tr.order_id, self.partitions),
+                    "payload": {
+                        "order_id": tr.order_id,
+                        "stage": tr.stage,
+                        "previous": tr.previous,
+                        "occurred_at": tr.at.isoformat(),
+                        "source": tr.source,
+                        "automatic": tr.automatic,
+                        "current": tr.current,
+                    },
+                    "created_at": now,
+                }
+            )
         conn.execute(t.outbox.insert(), rows)
 
     def _quarantine(
-        self, conn: Connection, rejected: list[tuple[int, Any, ContractError]], now: datetime, source_hint: str | None
+        self,
+        conn: Connection,
+        rejected: list[tuple[int, Any, ContractError]],
+        now: datetime,
+        source_hint: str | None,
     ) -> None:
         rows = []
         counts: dict[str, int] = {}
         for _, raw, err in rejected:
-            source = raw.get("source") if isinstance(raw, dict) and isinstance(raw.get("source"), str) else None
+            source = (
+                raw.get("source") if isinstance(raw, dict) and isinstance(raw.get("source"), str) else None
+            )
             source = (source or source_hint or "unknown")[:72]
             counts[source] = counts.get(source, 0) + 1
-            rows.append({
-                "received_at": now, "source": source, "event_id": (_raw_id(raw) or None),
-                "reason_code": err.code, "reason": err.message[:1000], "field": (err.field or None),
-                "payload_enc": seal(self.quarantine_key, orjson.dumps(raw, default=str), b"quarantine"),
-                "status": "open",
-            })
+            rows.append(
+                {
+                    "received_at": now,
+                    "source": source,
+                    "event_id": (_raw_id(raw) or None),
+                    "reason_code": err.code,
+                    "reason": err.message[:1000],
+                    "field": (err.field or None),
+                    "payload_enc": seal(self.quarantine_key, orjson.dumps(raw, default=str), b"quarantine"),
+                    "status": "open",
+                }
+            )
         conn.execute(t.quarantine.insert(), rows)
         hour = now.replace(minute=0, second=0, microsecond=0)
         for source, n in counts.items():
@@ -474,24 +573,48 @@ class IngestService:
                 .values(rejected=t.ingest_rejections.c.rejected + n)
             )
             if updated.rowcount == 0:
-                conn.execute(t.ingest_rejections.insert(), [{"source": source, "hour": hour, "rejected": n,
-                                                             "duplicates": 0}])
+                conn.execute(
+                    t.ingest_rejections.insert(),
+                    [{"source": source, "hour": hour, "rejected": n, "duplicates": 0}],
+                )
 
 
-_BASE_COLUMNS = ("stage", "stage_rank", "stage_at", "side_state", "side_state_at", "last_event_at", "delivered_at",
-                 "updated_at")
-_EXTRA_COLUMNS = ("customer_id", "channel", "total", "promised_date", "warehouse", "region", "category",
-                  "created_at", "paid_at", "cancelled_at")
+_BASE_COLUMNS = (
+    "stage",
+    "stage_rank",
+    "stage_at",
+    "side_state",
+    "side_state_at",
+    "last_event_at",
+    "delivered_at",
+    "updated_at",
+)
+_EXTRA_COLUMNS = (
+    "customer_id",
+    "channel",
+    "total",
+    "promised_date",
+    "warehouse",
+    "region",
+    "category",
+    "created_at",
+    "paid_at",
+    "cancelled_at",
+)
 _UPDATE_COLUMNS = _BASE_COLUMNS + _EXTRA_COLUMNS
 # One executemany for every touched order: state columns are set, descriptive columns only when given.
 _ORDER_UPDATE = (
     t.orders.update()
     .where(t.orders.c.order_id == sa.bindparam("b_order_id"))
-    .values({
-        **{c: sa.bindparam(f"b_{c}", type_=t.orders.c[c].type) for c in _BASE_COLUMNS},
-        **{c: sa.func.coalesce(sa.bindparam(f"b_{c}", type_=t.orders.c[c].type), t.orders.c[c])
-           for c in _EXTRA_COLUMNS},
-    })
+    .values(
+        {
+            **{c: sa.bindparam(f"b_{c}", type_=t.orders.c[c].type) for c in _BASE_COLUMNS},
+            **{
+                c: sa.func.coalesce(sa.bindparam(f"b_{c}", type_=t.orders.c[c].type), t.orders.c[c])
+                for c in _EXTRA_COLUMNS
+            },
+        }
+    )
 )
 
 _EMPTY_ORDER: dict[str, Any] = {
@@ -527,9 +650,9 @@ def _as_date(value: Any) -> date | None:
     return None
 
 
-def replay_quarantined(service: IngestService, ids: list[int], fixes: dict[int, dict[str, Any]] | None = None) -> list[
-    ItemResult
-]:
+def replay_quarantined(
+    service: IngestService, ids: list[int], fixes: dict[int, dict[str, Any]] | None = None
+) -> list[ItemResult]:
     """Re-submit quarantined items (optionally with fixed payloads); replayed ones are marked resolved."""
     from deliveryhub.security.cipher import open_
 
@@ -546,7 +669,8 @@ def replay_quarantined(service: IngestService, ids: list[int], fixes: dict[int, 
     if done:
         with service.db.write() as conn:
             conn.execute(
-                t.quarantine.update().where(t.quarantine.c.id.in_(done))
+                t.quarantine.update()
+                .where(t.quarantine.c.id.in_(done))
                 .values(status="replayed", resolved_at=datetime.now(UTC))
             )
     return results

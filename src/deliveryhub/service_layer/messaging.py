@@ -47,8 +47,9 @@ class Consumer:
         return not self.topics or topic.startswith(self.topics)
 
 
-def apply_batch(db: Database, consumer: Consumer, messages: Sequence[Message],
-                position: tuple[str, int] | None = None) -> int:
+def apply_batch(
+    db: Database, consumer: Consumer, messages: Sequence[Message], position: tuple[str, int] | None = None
+) -> int:
     """Apply messages exactly once for `consumer`; returns how many were new. Optionally moves a position."""
     if not messages:
         return 0

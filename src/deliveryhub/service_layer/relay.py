@@ -51,8 +51,13 @@ class OutboxRelay:
             return 0
         with self.db.write() as conn:
             rows = conn.execute(
-                sa.select(t.outbox.c.id, t.outbox.c.topic, t.outbox.c.order_id, t.outbox.c.partition,
-                          t.outbox.c.payload)
+                sa.select(
+                    t.outbox.c.id,
+                    t.outbox.c.topic,
+                    t.outbox.c.order_id,
+                    t.outbox.c.partition,
+                    t.outbox.c.payload,
+                )
                 .where(t.outbox.c.published_at.is_(None))
                 .order_by(t.outbox.c.id)
                 .limit(self.batch)
@@ -61,10 +66,13 @@ class OutboxRelay:
                 return 0
             messages = rows_to_messages(rows)
             await self.bus.publish(messages)
-            base = conn.execute(sa.select(sa.func.coalesce(sa.func.max(t.outbox.c.publish_seq), 0))).scalar_one()
+            base = conn.execute(
+                sa.select(sa.func.coalesce(sa.func.max(t.outbox.c.publish_seq), 0))
+            ).scalar_one()
             now = datetime.now(UTC)
             conn.execute(
-                t.outbox.update().where(t.outbox.c.id == sa.bindparam("b_id"))
+                t.outbox.update()
+                .where(t.outbox.c.id == sa.bindparam("b_id"))
                 .values(published_at=now, publish_seq=sa.bindparam("b_seq")),
                 [{"b_id": m.id, "b_seq": base + i + 1} for i, m in enumerate(messages)],
             )
@@ -97,6 +105,7 @@ def outbox_lag(db: Database) -> int:
     """Rows committed to the outbox and not yet published."""
     with db.read() as conn:
         return int(
-            conn.execute(sa.select(sa.func.count()).select_from(t.outbox).where(t.outbox.c.published_at.is_(None)))
-            .scalar_one()
+            conn.execute(
+                sa.select(sa.func.count()).select_from(t.outbox).where(t.outbox.c.published_at.is_(None))
+            ).scalar_one()
         )

@@ -19,7 +19,9 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime | date) else value
 
 
-def customer_view(conn: Connection, keyring: KeyRing, customer_id: str | None, level: str) -> dict[str, Any] | None:
+def customer_view(
+    conn: Connection, keyring: KeyRing, customer_id: str | None, level: str
+) -> dict[str, Any] | None:
     """A customer's personal data at the visibility `level` (full, masked, pseudonym, none)."""
     if not customer_id or level == "none":
         return None
@@ -41,11 +43,16 @@ def customer_view(conn: Connection, keyring: KeyRing, customer_id: str | None, l
     masked_addr = None
     if address:
         line1 = str(address.get("line1") or "")
-        masked_addr = {"zip": (str(address.get("zip") or "")[:3] + "**") if address.get("zip") else None,
-                       "line1": " ".join(line1.split()[:2]) + " ***" if line1 else None}
+        masked_addr = {
+            "zip": (str(address.get("zip") or "")[:3] + "**") if address.get("zip") else None,
+            "line1": " ".join(line1.split()[:2]) + " ***" if line1 else None,
+        }
     return {
-        "customer_id": customer_id, "name": dlp.mask_name(name), "phone": dlp.mask_phone(phone),
-        "email": dlp.mask_text(email) if email else None, "address": masked_addr,
+        "customer_id": customer_id,
+        "name": dlp.mask_name(name),
+        "phone": dlp.mask_phone(phone),
+        "email": dlp.mask_text(email) if email else None,
+        "address": masked_addr,
     }
 
 
@@ -55,11 +62,20 @@ def order_detail(conn: Connection, order_id: str) -> dict[str, Any] | None:
     if row is None:
         return None
     stages = conn.execute(
-        sa.select(t.order_stages).where(t.order_stages.c.order_id == order_id).order_by(t.order_stages.c.occurred_at)
+        sa.select(t.order_stages)
+        .where(t.order_stages.c.order_id == order_id)
+        .order_by(t.order_stages.c.occurred_at)
     ).all()
     events = conn.execute(
-        sa.select(t.inbox.c.event_id, t.inbox.c.source, t.inbox.c.type, t.inbox.c.occurred_at, t.inbox.c.shipment_id,
-                  t.inbox.c.data, t.inbox.c.manual)
+        sa.select(
+            t.inbox.c.event_id,
+            t.inbox.c.source,
+            t.inbox.c.type,
+            t.inbox.c.occurred_at,
+            t.inbox.c.shipment_id,
+            t.inbox.c.data,
+            t.inbox.c.manual,
+        )
         .where(t.inbox.c.order_id == order_id)
         .order_by(t.inbox.c.occurred_at, t.inbox.c.id)
     ).all()
@@ -68,12 +84,19 @@ def order_detail(conn: Connection, order_id: str) -> dict[str, Any] | None:
     for e in events:
         if e.type.startswith("shipment."):
             sid = e.shipment_id or order_id
-            tracking.setdefault(sid, []).append({
-                "type": e.type, "occurred_at": _iso(e.occurred_at), "source": e.source,
-                "status": e.data.get("status"), "raw_status": e.data.get("raw_status"),
-                "raw_code": e.data.get("raw_code"), "location": e.data.get("location"),
-                "message": e.data.get("message"), "reason": e.data.get("reason"),
-            })
+            tracking.setdefault(sid, []).append(
+                {
+                    "type": e.type,
+                    "occurred_at": _iso(e.occurred_at),
+                    "source": e.source,
+                    "status": e.data.get("status"),
+                    "raw_status": e.data.get("raw_status"),
+                    "raw_code": e.data.get("raw_code"),
+                    "location": e.data.get("location"),
+                    "message": e.data.get("message"),
+                    "reason": e.data.get("reason"),
+                }
+            )
     eta = None
     for p in parcels:
         if p.eta_min and p.eta_max:
@@ -94,19 +117,34 @@ def order_detail(conn: Connection, order_id: str) -> dict[str, Any] | None:
         "delivered_at": _iso(row.delivered_at),
         "customer_id": row.customer_id,
         "timeline": [
-            {"stage": s.stage, "occurred_at": _iso(s.occurred_at), "source": s.source,
-             "automatic": bool(s.automatic), "manual": not s.automatic}
+            {
+                "stage": s.stage,
+                "occurred_at": _iso(s.occurred_at),
+                "source": s.source,
+                "automatic": bool(s.automatic),
+                "manual": not s.automatic,
+            }
             for s in stages
         ],
         "events": [
-            {"event_id": e.event_id, "type": e.type, "occurred_at": _iso(e.occurred_at), "source": e.source,
-             "shipment_id": e.shipment_id, "manual": bool(e.manual)}
+            {
+                "event_id": e.event_id,
+                "type": e.type,
+                "occurred_at": _iso(e.occurred_at),
+                "source": e.source,
+                "shipment_id": e.shipment_id,
+                "manual": bool(e.manual),
+            }
             for e in events
         ],
         "parcels": [
             {
-                "shipment_id": p.shipment_id, "carrier": p.carrier, "tracking_no": p.tracking_no, "status": p.status,
-                "status_at": _iso(p.status_at), "handed_over_at": _iso(p.handed_over_at),
+                "shipment_id": p.shipment_id,
+                "carrier": p.carrier,
+                "tracking_no": p.tracking_no,
+                "status": p.status,
+                "status_at": _iso(p.status_at),
+                "handed_over_at": _iso(p.handed_over_at),
                 "delivered_at": _iso(p.delivered_at),
                 "eta": {"eta_min": _iso(p.eta_min), "eta_max": _iso(p.eta_max)} if p.eta_min else None,
                 "tracking": tracking.get(p.shipment_id, []),
@@ -139,16 +177,33 @@ def decode_cursor(cursor: str) -> tuple[datetime | None, str]:
 
 
 def list_orders(
-    conn: Connection, *, stage: str | None = None, carrier: str | None = None, date_from: date | None = None,
-    date_to: date | None = None, order_ids: list[str] | None = None, cursor: str | None = None, limit: int = 50,
+    conn: Connection,
+    *,
+    stage: str | None = None,
+    carrier: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    order_ids: list[str] | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
 ) -> dict[str, Any]:
     """Orders newest first, filtered, with a keyset cursor."""
-    q = sa.select(t.orders.c.order_id, t.orders.c.stage, t.orders.c.created_at, t.orders.c.channel,
-                  t.orders.c.total, t.orders.c.promised_date, t.orders.c.delivered_at, t.orders.c.region)
+    q = sa.select(
+        t.orders.c.order_id,
+        t.orders.c.stage,
+        t.orders.c.created_at,
+        t.orders.c.channel,
+        t.orders.c.total,
+        t.orders.c.promised_date,
+        t.orders.c.delivered_at,
+        t.orders.c.region,
+    )
     if stage:
         q = q.where(t.orders.c.stage == stage)
     if carrier:
-        q = q.where(t.orders.c.order_id.in_(sa.select(t.parcels.c.order_id).where(t.parcels.c.carrier == carrier)))
+        q = q.where(
+            t.orders.c.order_id.in_(sa.select(t.parcels.c.order_id).where(t.parcels.c.carrier == carrier))
+        )
     if date_from:
         q = q.where(t.orders.c.created_at >= datetime.combine(date_from, time.min, UTC))
     if date_to:
@@ -160,14 +215,24 @@ def list_orders(
         created_col = sa.func.coalesce(t.orders.c.created_at, EPOCH)
         pivot = c_created or EPOCH
         q = q.where(sa.or_(created_col < pivot, sa.and_(created_col == pivot, t.orders.c.order_id < c_oid)))
-    q = q.order_by(sa.func.coalesce(t.orders.c.created_at, EPOCH).desc(),
-                   t.orders.c.order_id.desc()).limit(limit + 1)
+    q = q.order_by(sa.func.coalesce(t.orders.c.created_at, EPOCH).desc(), t.orders.c.order_id.desc()).limit(
+        limit + 1
+    )
     rows = conn.execute(q).all()
     items = [
-        {"order_id": r.order_id, "stage": r.stage, "created_at": _iso(r.created_at), "channel": r.channel,
-         "total": r.total, "promised_delivery_date": _iso(r.promised_date), "delivered_at": _iso(r.delivered_at),
-         "region": r.region}
+        {
+            "order_id": r.order_id,
+            "stage": r.stage,
+            "created_at": _iso(r.created_at),
+            "channel": r.channel,
+            "total": r.total,
+            "promised_delivery_date": _iso(r.promised_date),
+            "delivered_at": _iso(r.delivered_at),
+            "region": r.region,
+        }
         for r in rows[:limit]
     ]
-    next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].order_id) if len(rows) > limit else None
+    next_cursor = (
+        encode_cursor(rows[limit - 1].created_at, rows[limit - 1].order_id) if len(rows) > limit else None
+    )
     return {"orders": items, "next_cursor": next_cursor}

@@ -9,11 +9,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-from conftest import drain, event
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import drain, event
 from deliveryhub.security.apikeys import create_api_key
 
 
@@ -21,12 +20,26 @@ def auth(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-def order_created(oid: str, phone: str = "010-2345-6789", name: str = "박서준", email: str = "seojun@example.com",
-                  at: str = "2026-11-01T10:00:00+09:00") -> dict[str, Any]:
-    return event(f"{oid}-created", "order.created", oid, at,
-                 {"customer": {"name": name, "phone": phone, "email": email},
-                  "address": {"zip": "06236", "line1": "서울특별시 강남구 테헤란로 152"},
-                  "items": [{"sku": "MUG", "qty": 1, "price": 12000}], "total": 15000, "channel": "app"})
+def order_created(
+    oid: str,
+    phone: str = "010-2345-6789",
+    name: str = "박서준",
+    email: str = "seojun@example.com",
+    at: str = "2026-11-01T10:00:00+09:00",
+) -> dict[str, Any]:
+    return event(
+        f"{oid}-created",
+        "order.created",
+        oid,
+        at,
+        {
+            "customer": {"name": name, "phone": phone, "email": email},
+            "address": {"zip": "06236", "line1": "서울특별시 강남구 테헤란로 152"},
+            "items": [{"sku": "MUG", "qty": 1, "price": 12000}],
+            "total": 15000,
+            "channel": "app",
+        },
+    )
 
 
 def test_events_need_credentials_and_the_right_role(client: Any, hub: Any) -> None:
@@ -48,18 +61,38 @@ def test_single_event_and_batch_answers_and_duplicates(client: Any, admin_key: s
     one = order_created("H-2")
     r = client.post("/v1/events", json=one, headers=auth(admin_key))
     assert r.json() == {"results": [{"event_id": "H-2-created", "status": "accepted"}]}
-    r = client.post("/v1/events", json={"events": [one, event("p", "order.paid", "H-2", "2026-11-01T11:00:00Z")]},
-                    headers=auth(admin_key))
+    r = client.post(
+        "/v1/events",
+        json={"events": [one, event("p", "order.paid", "H-2", "2026-11-01T11:00:00Z")]},
+        headers=auth(admin_key),
+    )
     assert [x["status"] for x in r.json()["results"]] == ["duplicate", "accepted"]
 
 
-def test_order_detail_shows_timeline_parcels_and_customer_for_admin(client: Any, admin_key: str, hub: Any) -> None:
-    events = [order_created("H-3"),
-              event("w", "shipment.waybill_created", "H-3", "2026-11-01T16:00:00+09:00",
-                    {"carrier": "lotte", "tracking_no": "309876543210"}, source="tms", shipment_id="S1"),
-              event("t1", "shipment.tracking", "H-3", "2026-11-02T08:00:00+09:00",
-                    {"raw_code": "40", "raw_status": "배달전", "message": "배송기사 010-9876-5432"},
-                    source="carrier:lotte", shipment_id="S1")]
+def test_order_detail_shows_timeline_parcels_and_customer_for_admin(
+    client: Any, admin_key: str, hub: Any
+) -> None:
+    events = [
+        order_created("H-3"),
+        event(
+            "w",
+            "shipment.waybill_created",
+            "H-3",
+            "2026-11-01T16:00:00+09:00",
+            {"carrier": "lotte", "tracking_no": "309876543210"},
+            source="tms",
+            shipment_id="S1",
+        ),
+        event(
+            "t1",
+            "shipment.tracking",
+            "H-3",
+            "2026-11-02T08:00:00+09:00",
+            {"raw_code": "40", "raw_status": "배달전", "message": "배송기사 010-9876-5432"},
+            source="carrier:lotte",
+            shipment_id="S1",
+        ),
+    ]
     client.post("/v1/events", json={"events": events}, headers=auth(admin_key))
     drain(hub)
     d = client.get("/v1/orders/H-3", headers=auth(admin_key)).json()
@@ -83,8 +116,10 @@ def test_cs_agent_sees_masked_personal_data(client: Any, hub: Any, admin_key: st
 
 
 def test_list_orders_filters_and_paginates(client: Any, admin_key: str) -> None:
-    events = [order_created(f"L-{i:02d}", phone=f"010-1111-{i:04d}", at=f"2026-11-{(i % 9) + 1:02d}T10:00:00+09:00")
-              for i in range(12)]
+    events = [
+        order_created(f"L-{i:02d}", phone=f"010-1111-{i:04d}", at=f"2026-11-{(i % 9) + 1:02d}T10:00:00+09:00")
+        for i in range(12)
+    ]
     client.post("/v1/events", json={"events": events}, headers=auth(admin_key))
     seen: list[str] = []
     cursor = None
@@ -96,8 +131,11 @@ def test_list_orders_filters_and_paginates(client: Any, admin_key: str) -> None:
         if not cursor:
             break
     assert sorted(seen) == sorted(f"L-{i:02d}" for i in range(12)) and len(seen) == 12
-    r = client.get("/v1/orders", params={"stage": "received", "from": "2026-11-09", "to": "2026-11-09"},
-                   headers=auth(admin_key))
+    r = client.get(
+        "/v1/orders",
+        params={"stage": "received", "from": "2026-11-09", "to": "2026-11-09"},
+        headers=auth(admin_key),
+    )
     assert {o["order_id"] for o in r.json()["orders"]} == {"L-08"}
     bad = client.get("/v1/orders", params={"cursor": "!!!"}, headers=auth(admin_key))
     assert bad.status_code == 400 and bad.json()["error"]["field"] == "cursor"
@@ -108,7 +146,9 @@ def test_size_and_batch_limits(client: Any, admin_key: str) -> None:
     r = client.post("/v1/events", json=too_many, headers=auth(admin_key))
     assert r.status_code == 413 and r.json()["error"]["code"] == "batch_too_large"
     huge = b'{"events": ["' + b"x" * (6 * 1024 * 1024) + b'"]}'
-    r = client.post("/v1/events", content=huge, headers={**auth(admin_key), "content-type": "application/json"})
+    r = client.post(
+        "/v1/events", content=huge, headers={**auth(admin_key), "content-type": "application/json"}
+    )
     assert r.status_code == 413
     deep: Any = 1
     for _ in range(100):
@@ -118,7 +158,9 @@ def test_size_and_batch_limits(client: Any, admin_key: str) -> None:
 
 
 def test_metrics_count_results(client: Any, admin_key: str) -> None:
-    client.post("/v1/events", json={"events": [order_created("M-1"), {"event_id": "x"}]}, headers=auth(admin_key))
+    client.post(
+        "/v1/events", json={"events": [order_created("M-1"), {"event_id": "x"}]}, headers=auth(admin_key)
+    )
     text = client.get("/metrics").text
     assert 'deliveryhub_events_total{status="accepted"} 1.0' in text
     assert 'deliveryhub_events_total{status="rejected"} 1.0' in text
@@ -126,22 +168,33 @@ def test_metrics_count_results(client: Any, admin_key: str) -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=12,
 )
 event_like = st.fixed_dictionaries(
-    {"event_id": st.text(max_size=5) | st.integers(), "type": st.sampled_from(
-        ["order.created", "order.paid", "shipment.tracking", "x-custom", "bogus", ""]),
-     "source": st.sampled_from(["oms", "carrier:cj", "", "BAD SOURCE"]),
-     "occurred_at": st.sampled_from(["2026-11-01T10:00:00+09:00", "2026-11-01T10:00:00", "yesterday", ""]),
-     "order_id": st.none() | st.text(max_size=5)},
+    {
+        "event_id": st.text(max_size=5) | st.integers(),
+        "type": st.sampled_from(
+            ["order.created", "order.paid", "shipment.tracking", "x-custom", "bogus", ""]
+        ),
+        "source": st.sampled_from(["oms", "carrier:cj", "", "BAD SOURCE"]),
+        "occurred_at": st.sampled_from(["2026-11-01T10:00:00+09:00", "2026-11-01T10:00:00", "yesterday", ""]),
+        "order_id": st.none() | st.text(max_size=5),
+    },
     optional={"data": json_values, "shipment_id": json_values},
 )
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.one_of(json_values, event_like, st.fixed_dictionaries({"events": st.lists(event_like | json_values,
-                                                                                         max_size=5)})))
+@given(
+    body=st.one_of(
+        json_values,
+        event_like,
+        st.fixed_dictionaries({"events": st.lists(event_like | json_values, max_size=5)}),
+    )
+)
 def test_no_malformed_body_gets_a_500(client: Any, admin_key: str, body: Any) -> None:
     r = client.post("/v1/events", json=body, headers=auth(admin_key))
     assert r.status_code in (200, 400, 413, 422), r.text
@@ -155,16 +208,27 @@ def test_no_malformed_body_gets_a_500(client: Any, admin_key: str, body: Any) ->
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(raw=st.binary(max_size=200))
 def test_no_raw_bytes_get_a_500(client: Any, admin_key: str, raw: bytes) -> None:
-    r = client.post("/v1/events", content=raw, headers={**auth(admin_key), "content-type": "application/json"})
+    r = client.post(
+        "/v1/events", content=raw, headers={**auth(admin_key), "content-type": "application/json"}
+    )
     assert r.status_code in (200, 400, 413, 422)
 
 
 def test_sqlite_file_holds_no_personal_data_in_clear(tmp_path: Path, master_key: str) -> None:
-    env = {**os.environ, "DELIVERYHUB_DB_URL": f"sqlite:///{tmp_path}/pii.db", "DELIVERYHUB_MASTER_KEY": master_key,
-           "DELIVERYHUB_DATA_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "DELIVERYHUB_DB_URL": f"sqlite:///{tmp_path}/pii.db",
+        "DELIVERYHUB_MASTER_KEY": master_key,
+        "DELIVERYHUB_DATA_DIR": str(tmp_path),
+    }
     cli = [sys.executable, "-m", "deliveryhub.entrypoints.cli"]
-    out = subprocess.run([*cli, "keys", "create", "--name", "ci", "--role", "admin"], env=env, capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [*cli, "keys", "create", "--name", "ci", "--role", "admin"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     key = out.stdout.strip().splitlines()[-1]
     assert key.startswith("dhk_")
     from fastapi.testclient import TestClient
@@ -173,14 +237,23 @@ def test_sqlite_file_holds_no_personal_data_in_clear(tmp_path: Path, master_key:
     from deliveryhub.entrypoints.api.app import create_app
 
     hub = bootstrap(db_url=env["DELIVERYHUB_DB_URL"], master_key=master_key, data_dir=tmp_path, env="test")
-    people = [("이도윤", "010-3141-5926", "doyoon@example.kr"), ("최하은", "01027182818", "haeun.choi@example.com")]
+    people = [
+        ("이도윤", "010-3141-5926", "doyoon@example.kr"),
+        ("최하은", "01027182818", "haeun.choi@example.com"),
+    ]
     with TestClient(create_app(hub, run_worker=False)) as client:
         for i, (name, phone, email) in enumerate(people):
-            r = client.post("/v1/events", json=order_created(f"P-{i}", phone=phone, name=name, email=email),
-                            headers=auth(key))
+            r = client.post(
+                "/v1/events",
+                json=order_created(f"P-{i}", phone=phone, name=name, email=email),
+                headers=auth(key),
+            )
             assert r.json()["results"][0]["status"] == "accepted"
             bad = order_created(f"Q-{i}", phone=phone, name=name, email=email, at="2026-11-01T10:00:00")
-            assert client.post("/v1/events", json=bad, headers=auth(key)).json()["results"][0]["status"] == "rejected"
+            assert (
+                client.post("/v1/events", json=bad, headers=auth(key)).json()["results"][0]["status"]
+                == "rejected"
+            )
     drain(hub)
     hub.close()
     blob = b"".join(p.read_bytes() for p in tmp_path.glob("pii.db*"))

@@ -8,8 +8,14 @@ from deliveryhub.contracts.events import ContractError, parse_event
 
 
 def base(**over):
-    ev = {"event_id": "e1", "source": "oms", "type": "order.paid", "occurred_at": "2026-11-03T14:05:00+09:00",
-          "order_id": "O1", "data": {"amount": 1000}}
+    ev = {
+        "event_id": "e1",
+        "source": "oms",
+        "type": "order.paid",
+        "occurred_at": "2026-11-03T14:05:00+09:00",
+        "order_id": "O1",
+        "data": {"amount": 1000},
+    }
     ev.update(over)
     return ev
 
@@ -47,7 +53,9 @@ def test_missing_order_id_is_named():
 
 
 def test_orderless_types_do_not_need_an_order():
-    ev = parse_event(base(type="inventory.snapshot", order_id=None, data={"warehouse": "W1", "counts": {"A": 3}}))
+    ev = parse_event(
+        base(type="inventory.snapshot", order_id=None, data={"warehouse": "W1", "counts": {"A": 3}})
+    )
     assert ev.order_id is None
 
 

@@ -15,11 +15,24 @@ def at(hours: float) -> datetime:
 
 def test_stages_advance_in_order():
     s = OrderState("O1")
-    for i, kind in enumerate(["order.created", "inventory.reserved", "fulfillment.packed", "shipment.waybill_created",
-                              "shipment.handed_over"]):
+    for i, kind in enumerate(
+        [
+            "order.created",
+            "inventory.reserved",
+            "fulfillment.packed",
+            "shipment.waybill_created",
+            "shipment.handed_over",
+        ]
+    ):
         s.apply(kind, {"carrier": "cj", "tracking_no": "1"}, at(i), "oms", True, None)
     assert s.current_stage == "handed_over"
-    assert list(s.stage_times) == ["received", "stock_confirmed", "picked_packed", "waybill_created", "handed_over"]
+    assert list(s.stage_times) == [
+        "received",
+        "stock_confirmed",
+        "picked_packed",
+        "waybill_created",
+        "handed_over",
+    ]
 
 
 def test_late_event_never_moves_the_order_backwards_but_fills_the_timeline():

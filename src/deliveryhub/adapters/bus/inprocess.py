@@ -41,22 +41,36 @@ class InProcessBus:
 
     def _position(self, name: str) -> int:
         with self.db.write() as conn:
-            insert_ignore(conn, t.consumer_positions,
-                          [{"consumer": name, "position": 0, "updated_at": datetime.now(UTC)}], ["consumer"])
-            return int(conn.execute(sa.select(t.consumer_positions.c.position)
-                                    .where(t.consumer_positions.c.consumer == name)).scalar_one())
+            insert_ignore(
+                conn,
+                t.consumer_positions,
+                [{"consumer": name, "position": 0, "updated_at": datetime.now(UTC)}],
+                ["consumer"],
+            )
+            return int(
+                conn.execute(
+                    sa.select(t.consumer_positions.c.position).where(t.consumer_positions.c.consumer == name)
+                ).scalar_one()
+            )
 
     def poll_once(self, consumer: Consumer) -> int:
         """Apply the next batch for `consumer`; returns the number of messages read."""
         name = consumer.name
         with self.db.read() as conn:
-            position = conn.execute(sa.select(t.consumer_positions.c.position)
-                                    .where(t.consumer_positions.c.consumer == name)).scalar()
+            position = conn.execute(
+                sa.select(t.consumer_positions.c.position).where(t.consumer_positions.c.consumer == name)
+            ).scalar()
             if position is None:
                 position = None
             rows = conn.execute(
-                sa.select(t.outbox.c.id, t.outbox.c.topic, t.outbox.c.order_id, t.outbox.c.partition,
-                          t.outbox.c.payload, t.outbox.c.publish_seq)
+                sa.select(
+                    t.outbox.c.id,
+                    t.outbox.c.topic,
+                    t.outbox.c.order_id,
+                    t.outbox.c.partition,
+                    t.outbox.c.payload,
+                    t.outbox.c.publish_seq,
+                )
                 .where(t.outbox.c.publish_seq > (position or 0))
                 .order_by(t.outbox.c.publish_seq)
                 .limit(self.batch)
@@ -95,7 +109,9 @@ class InProcessBus:
         """Messages published but not yet applied, per consumer."""
         out: dict[str, int] = {}
         with self.db.read() as conn:
-            top = conn.execute(sa.select(sa.func.coalesce(sa.func.max(t.outbox.c.publish_seq), 0))).scalar_one()
+            top = conn.execute(
+                sa.select(sa.func.coalesce(sa.func.max(t.outbox.c.publish_seq), 0))
+            ).scalar_one()
             for r in conn.execute(sa.select(t.consumer_positions)):
                 out[r.consumer] = int(top) - int(r.position)
         return out

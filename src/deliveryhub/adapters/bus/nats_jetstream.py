@@ -27,8 +27,15 @@ class NatsJetStreamBus:
     name = "nats"
 
     def __init__(
-        self, url: str, db: Database, *, partitions: int = 16, stream: str = "DELIVERYHUB", replicas: int = 1,
-        batch: int = 256, ack_wait: float = 10.0,
+        self,
+        url: str,
+        db: Database,
+        *,
+        partitions: int = 16,
+        stream: str = "DELIVERYHUB",
+        replicas: int = 1,
+        batch: int = 256,
+        ack_wait: float = 10.0,
     ) -> None:
         self.servers = [u if u.startswith("nats://") else "nats://" + u for u in url.split(",")]
         self.db = db
@@ -43,11 +50,16 @@ class NatsJetStreamBus:
 
     async def start(self) -> None:
         """Connect and make sure the stream exists."""
-        self.nc = await nats.connect(servers=self.servers, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
-                                     connect_timeout=5)
+        self.nc = await nats.connect(
+            servers=self.servers, max_reconnect_attempts=-1, reconnect_time_wait=0.5, connect_timeout=5
+        )
         self.js = self.nc.jetstream(timeout=10)
-        config = StreamConfig(name=self.stream, subjects=[f"{self.subject_root}.>"], num_replicas=self.replicas,
-                              duplicate_window=300.0)
+        config = StreamConfig(
+            name=self.stream,
+            subjects=[f"{self.subject_root}.>"],
+            num_replicas=self.replicas,
+            duplicate_window=300.0,
+        )
         try:
             await self.js.stream_info(self.stream)
         except NotFoundError:
@@ -64,8 +76,15 @@ class NatsJetStreamBus:
             self.js.publish(
                 # Partitions are fixed at ingest; fold them onto this bus's partition count.
                 f"{self.subject_root}.p{m.partition % self.partitions}.{m.topic}",
-                orjson.dumps({"id": m.id, "topic": m.topic, "order_id": m.order_id, "partition": m.partition,
-                              "payload": m.payload}),
+                orjson.dumps(
+                    {
+                        "id": m.id,
+                        "topic": m.topic,
+                        "order_id": m.order_id,
+                        "partition": m.partition,
+                        "payload": m.payload,
+                    }
+                ),
                 headers={"Nats-Msg-Id": str(m.id)},
             )
             for m in messages
@@ -76,12 +95,17 @@ class NatsJetStreamBus:
     async def _subscribe(self, consumer: Consumer, partition: int) -> Any:
         durable = f"{consumer.name}-p{partition}"
         config = ConsumerConfig(
-            durable_name=durable, ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL,
-            max_ack_pending=self.batch, ack_wait=self.ack_wait, max_deliver=-1,
+            durable_name=durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            max_ack_pending=self.batch,
+            ack_wait=self.ack_wait,
+            max_deliver=-1,
             filter_subject=f"{self.subject_root}.p{partition}.>",
         )
-        return await self.js.pull_subscribe(f"{self.subject_root}.p{partition}.>", durable=durable,
-                                            stream=self.stream, config=config)
+        return await self.js.pull_subscribe(
+            f"{self.subject_root}.p{partition}.>", durable=durable, stream=self.stream, config=config
+        )
 
     async def _consume_partition(self, consumer: Consumer, partition: int, stop: asyncio.Event) -> None:
         sub = None
@@ -93,15 +117,24 @@ class NatsJetStreamBus:
             except TimeoutError:
                 continue
             except Exception as exc:  # broker failover: resubscribe after a pause
-                log.warning("nats_fetch_error", consumer=consumer.name, partition=partition, error=str(exc)[:200])
+                log.warning(
+                    "nats_fetch_error", consumer=consumer.name, partition=partition, error=str(exc)[:200]
+                )
                 sub = None
                 await asyncio.sleep(0.5)
                 continue
             batch = []
             for m in msgs:
                 body = orjson.loads(m.data)
-                batch.append(Message(int(body["id"]), body["topic"], body.get("order_id"), int(body["partition"]),
-                                     body["payload"]))
+                batch.append(
+                    Message(
+                        int(body["id"]),
+                        body["topic"],
+                        body.get("order_id"),
+                        int(body["partition"]),
+                        body["payload"],
+                    )
+                )
             batch.sort(key=lambda x: x.id)
             try:
                 await asyncio.to_thread(apply_batch, self.db, consumer, batch)

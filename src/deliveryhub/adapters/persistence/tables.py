@@ -153,8 +153,12 @@ outbox = sa.Table(
     sa.Column("published_at", UTCDateTime()),
     # Gap-free publication order assigned by the single relay leader; in-process consumers follow it.
     sa.Column("publish_seq", sa.BigInteger(), unique=True),
-    sa.Index("ix_outbox_unpublished", "id", postgresql_where=sa.text("published_at IS NULL"),
-             sqlite_where=sa.text("published_at IS NULL")),
+    sa.Index(
+        "ix_outbox_unpublished",
+        "id",
+        postgresql_where=sa.text("published_at IS NULL"),
+        sqlite_where=sa.text("published_at IS NULL"),
+    ),
 )
 
 # Pull position of each in-process consumer over the outbox (the durable "notification log").

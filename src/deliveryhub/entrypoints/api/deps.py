@@ -49,8 +49,9 @@ def require(permission: str) -> Callable[..., Principal]:
     def dependency(request: Request) -> Principal:
         principal = current_principal(request)
         if principal is None:
-            raise ApiError(401, "unauthorized", "missing or invalid credentials",
-                           headers={"WWW-Authenticate": "Bearer"})
+            raise ApiError(
+                401, "unauthorized", "missing or invalid credentials", headers={"WWW-Authenticate": "Bearer"}
+            )
         if not allowed(principal.role, permission):
             raise ApiError(403, "forbidden", f"role {principal.role} may not {permission}")
         return principal

@@ -10,8 +10,14 @@ from fastapi.responses import JSONResponse
 class ApiError(Exception):
     """An error answered as {"error": {"code", "message", "field"?}}."""
 
-    def __init__(self, status: int, code: str, message: str, field: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code

@@ -19,8 +19,12 @@ from deliveryhub.service_layer.ingest import replay_quarantined
 router = APIRouter(prefix="/v1", tags=["events"])
 
 EVENTS_EXAMPLE = {
-    "event_id": "evt-1", "source": "oms", "type": "order.paid", "occurred_at": "2026-11-03T14:05:00+09:00",
-    "order_id": "ORD-1", "data": {"amount": 35000, "method": "card"},
+    "event_id": "evt-1",
+    "source": "oms",
+    "type": "order.paid",
+    "occurred_at": "2026-11-03T14:05:00+09:00",
+    "order_id": "ORD-1",
+    "data": {"amount": 35000, "method": "card"},
 }
 
 
@@ -56,15 +60,23 @@ _ENVELOPE_SCHEMA: dict[str, Any] = Envelope.model_json_schema()
 EVENTS_BODY_SCHEMA: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "content": {"application/json": {
-            "schema": {"oneOf": [
-                _ENVELOPE_SCHEMA,
-                {"type": "object", "required": ["events"], "properties": {
-                    "events": {"type": "array", "maxItems": 1000,
-                               "items": _ENVELOPE_SCHEMA}}},
-            ]},
-            "example": EVENTS_EXAMPLE,
-        }},
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        _ENVELOPE_SCHEMA,
+                        {
+                            "type": "object",
+                            "required": ["events"],
+                            "properties": {
+                                "events": {"type": "array", "maxItems": 1000, "items": _ENVELOPE_SCHEMA}
+                            },
+                        },
+                    ]
+                },
+                "example": EVENTS_EXAMPLE,
+            }
+        },
     }
 }
 
@@ -91,36 +103,65 @@ async def post_events(
     elif isinstance(payload, dict):
         items = [payload]
     else:
-        raise ApiError(400, "invalid_body", "send one event object or {\"events\": [...]}")
+        raise ApiError(400, "invalid_body", 'send one event object or {"events": [...]}')
     if len(items) > hub.settings.max_batch:
-        raise ApiError(413, "batch_too_large", f"at most {hub.settings.max_batch} events per request",
-                       "events")
+        raise ApiError(
+            413, "batch_too_large", f"at most {hub.settings.max_batch} events per request", "events"
+        )
     results = await run_in_threadpool(hub.ingest.ingest, items)
     return {"results": [r.as_dict() for r in results]}
 
 
 @router.get("/quarantine", summary="Rejected input waiting to be fixed and replayed")
 def list_quarantine(
-    hub: HubDep, _p: Annotated[Principal, Depends(require("quarantine:manage"))], status: str = "open",
+    hub: HubDep,
+    _p: Annotated[Principal, Depends(require("quarantine:manage"))],
+    status: str = "open",
     limit: int = 100,
 ) -> dict[str, Any]:
     """Quarantined items with their reasons (payloads stay encrypted)."""
     limit = max(1, min(limit, 1000))
     with hub.db.read() as conn:
         rows = conn.execute(
-            sa.select(t.quarantine.c.id, t.quarantine.c.received_at, t.quarantine.c.source, t.quarantine.c.event_id,
-                      t.quarantine.c.reason_code, t.quarantine.c.reason, t.quarantine.c.field, t.quarantine.c.status)
-            .where(t.quarantine.c.status == status).order_by(t.quarantine.c.id.desc()).limit(limit)
+            sa.select(
+                t.quarantine.c.id,
+                t.quarantine.c.received_at,
+                t.quarantine.c.source,
+                t.quarantine.c.event_id,
+                t.quarantine.c.reason_code,
+                t.quarantine.c.reason,
+                t.quarantine.c.field,
+                t.quarantine.c.status,
+            )
+            .where(t.quarantine.c.status == status)
+            .order_by(t.quarantine.c.id.desc())
+            .limit(limit)
         ).all()
-    return {"items": [
-        {"id": r.id, "received_at": r.received_at.isoformat(), "source": r.source, "event_id": r.event_id,
-         "code": r.reason_code, "reason": r.reason, "field": r.field, "status": r.status} for r in rows
-    ]}
+    return {
+        "items": [
+            {
+                "id": r.id,
+                "received_at": r.received_at.isoformat(),
+                "source": r.source,
+                "event_id": r.event_id,
+                "code": r.reason_code,
+                "reason": r.reason,
+                "field": r.field,
+                "status": r.status,
+            }
+            for r in rows
+        ]
+    }
 
 
-@router.post("/quarantine/{item_id}/replay", summary="Replay a quarantined item, optionally with a fixed body")
+@router.post(
+    "/quarantine/{item_id}/replay", summary="Replay a quarantined item, optionally with a fixed body"
+)
 async def replay_item(
-    item_id: int, request: Request, hub: HubDep, _p: Annotated[Principal, Depends(require("quarantine:manage"))],
+    item_id: int,
+    request: Request,
+    hub: HubDep,
+    _p: Annotated[Principal, Depends(require("quarantine:manage"))],
 ) -> dict[str, Any]:
     """Re-submit one quarantined item."""
     body = await request.body()

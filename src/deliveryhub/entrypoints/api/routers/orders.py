@@ -33,8 +33,12 @@ def _detail(hub: Any, order_id: str, principal: Principal) -> dict[str, Any] | N
         for name, section in hub.order_sections.items():
             detail[name] = section(conn, order_id, principal)
     if "pii_read" in hub.services and detail.get("customer") and level in ("full", "masked"):
-        hub.services["pii_read"](principal, detail["customer"].get("customer_id"), list(detail["customer"]),
-                                 f"GET /v1/orders/{order_id}")
+        hub.services["pii_read"](
+            principal,
+            detail["customer"].get("customer_id"),
+            list(detail["customer"]),
+            f"GET /v1/orders/{order_id}",
+        )
     return detail
 
 
@@ -69,8 +73,16 @@ async def get_orders(
             if exception:
                 finder = hub.services.get("orders_with_exception")
                 ids = finder(conn, exception) if finder else []
-            return list_orders(conn, stage=stage, carrier=carrier, date_from=from_, date_to=to, order_ids=ids,
-                               cursor=cursor, limit=limit)
+            return list_orders(
+                conn,
+                stage=stage,
+                carrier=carrier,
+                date_from=from_,
+                date_to=to,
+                order_ids=ids,
+                cursor=cursor,
+                limit=limit,
+            )
 
     try:
         return await run_in_threadpool(run)

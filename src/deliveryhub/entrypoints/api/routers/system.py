@@ -29,7 +29,9 @@ def metrics(hub: HubDep) -> Response:
 
 
 @router.get("/v1/integrations", summary="Health per source system")
-def integrations(hub: HubDep, _p: Annotated[Principal, Depends(require("integrations:read"))]) -> dict[str, Any]:
+def integrations(
+    hub: HubDep, _p: Annotated[Principal, Depends(require("integrations:read"))]
+) -> dict[str, Any]:
     """Last event, rates and rejections per source; silent sources flagged."""
     with hub.db.read() as conn:
         sources = integration_health(conn, hub.clock.now())
