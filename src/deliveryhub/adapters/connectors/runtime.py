@@ -3,7 +3,8 @@
 Sources, later wins:
     * each connector's ``DELIVERYHUB_<CODE>_*`` environment variables (``base.ConnectorSettings``);
     * ``DELIVERYHUB_SHOPIFY_WEBHOOK_SECRET`` (the hub setting ``shopify_webhook_secret``);
-    * the optional config file (``DELIVERYHUB_CONFIG_FILE``, YAML or JSON)::
+    * the optional connectors config file (``DELIVERYHUB_CONNECTORS_CONFIG``, YAML or JSON; its own file
+      because the automation config in ``DELIVERYHUB_CONFIG_FILE`` is strict about its keys)::
 
         shopify:
           shops:
@@ -57,6 +58,12 @@ def load_config_file(path: Path | str | None) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError(f"config file {file}: the top level must be a mapping")
     return data
+
+
+def load_connectors_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The connectors config file named by ``DELIVERYHUB_CONNECTORS_CONFIG``; {} when unset."""
+    source_env: Mapping[str, str] = os.environ if env is None else env
+    return load_config_file(source_env.get("DELIVERYHUB_CONNECTORS_CONFIG") or None)
 
 
 def connector_settings(code: str) -> ConnectorSettings:

@@ -187,9 +187,9 @@ async def shopify_webhook(request: Request, hub: HubDep) -> dict[str, Any]:
     return await run_in_threadpool(work)
 
 
-def _config(hub: Any) -> dict[str, Any]:
+def _config(_hub: Any) -> dict[str, Any]:
     try:
-        return runtime.load_config_file(hub.settings.config_file)
+        return runtime.load_connectors_config()
     except ValueError:
         log.exception("connectors_config_unreadable")
         return {}

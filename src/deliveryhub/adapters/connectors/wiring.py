@@ -22,7 +22,7 @@ SILENCE_EVERY_S = 60.0
 def register(hub: Any) -> None:
     """Wire the connectors into ``hub`` (called by bootstrap)."""
     try:
-        config = runtime.load_config_file(hub.settings.config_file)
+        config = runtime.load_connectors_config()
     except ValueError:
         log.exception("connectors_config_unreadable")
         config = {}
