@@ -47,6 +47,7 @@ TOPICS = ("order.", "shipment.", "return.", "exchange.", "claim.", "compensation
 FINAL = ("sent", "delivered", "failed", "dead", "suppressed")
 OPEN = ("pending", "retry", "sending")
 PHONE_CHANNELS = ("kakao", "sms")
+KIND_ORDER = {"stage": 0, "event": 1, "exception": 2}
 
 
 @dataclass
@@ -146,13 +147,19 @@ class Dispatcher:
         """Consumer handler: one job per matching rule, idempotent on (order, rule, stage)."""
         now = self.hub.clock.now()
         horizon = now - timedelta(hours=self.settings.max_event_age_hours)
-        for m in messages:
+        found: list[tuple[datetime, int, int, Trigger]] = []
+        for i, m in enumerate(messages):
             trig = trigger_of(m.topic, m.payload, m.order_id)
             if trig is None:
                 continue
             at = _parse_dt(trig.at)
             if at is not None and at < horizon:
                 continue  # history (an import, a back-fill): nobody is told about last month
+            found.append((at or now, KIND_ORDER.get(trig.kind, 9), i, trig))
+        # One ingest batch puts its events before its stage changes in the outbox; customers are told in
+        # the order things happened (a stage change first when it happened at the same moment).
+        found.sort(key=lambda f: (f[0], f[1], f[2]))
+        for _at, _rank, _i, trig in found:
             for rule in self.rules:
                 if rule.matches(trig):
                     self._create_job(conn, rule, trig, now)
