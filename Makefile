@@ -35,14 +35,17 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider --timeout=900 -o junit_family=xunit2
+
 test: install system-deps services lint typecheck
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+	$(PYTEST) -m "not scale" tests
 
 test-fast: install
 	$(BIN)/python -m pytest -q -x tests/unit
 
+## Scale-out fault tests (PostgreSQL + 3-node NATS cluster + several workers); .ci/run runs them too.
 test-scale: install services
-	$(BIN)/python -m pytest -q tests/integration -m scale
+	$(PYTEST) -m scale tests
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache
