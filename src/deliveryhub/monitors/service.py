@@ -265,6 +265,9 @@ class MonitorService:
             "order_id": f.order_id,
             "evidence": f.evidence,
             "opened_at": now.isoformat(),
+            # occurred_at/source: every outbox consumer (e.g. integration health) may read them.
+            "occurred_at": now.isoformat(),
+            "source": "monitors",
             "shipment_id": f.shipment_id,
             "carrier": carrier,
         }
@@ -336,6 +339,8 @@ class MonitorService:
                         "order_id": r.order_id,
                         "resolution": resolution,
                         "resolved_at": now.isoformat(),
+                        "occurred_at": now.isoformat(),
+                        "source": "monitors",
                     },
                     created_at=now,
                 )
