@@ -1,4 +1,4 @@
-"""Webhook routes on a real hub (SQLite file, real app): signatures, idempotency, carrier pushes, unknown statuses."""
+"""Webhook routes on a real hub (SQLite file, real app): signatures, idempotency, pushes, unknown statuses."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import drain, event, make_hub
 from fastapi.testclient import TestClient
 
+from conftest import drain, event, make_hub
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.security.apikeys import create_api_key
@@ -63,10 +63,22 @@ def shopify_sign(body: bytes, secret: str = SECRET) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
-def post_shopify(web: Web, topic: str, payload: Any, webhook_id: str, *, secret: str | None = SECRET,
-                 signature: str | None = None, shop: str | None = None) -> Any:
+def post_shopify(
+    web: Web,
+    topic: str,
+    payload: Any,
+    webhook_id: str,
+    *,
+    secret: str | None = SECRET,
+    signature: str | None = None,
+    shop: str | None = None,
+) -> Any:
     body = json.dumps(payload).encode()
-    headers = {"x-shopify-topic": topic, "x-shopify-webhook-id": webhook_id, "content-type": "application/json"}
+    headers = {
+        "x-shopify-topic": topic,
+        "x-shopify-webhook-id": webhook_id,
+        "content-type": "application/json",
+    }
     if signature is not None:
         headers["x-shopify-hmac-sha256"] = signature
     elif secret is not None:
@@ -84,7 +96,9 @@ def order_sample(shared_data: Path) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------ Shopify
 
 
-def test_shopify_wrong_or_missing_signature_is_401_and_stores_nothing(web: Web, order_sample: dict[str, Any]) -> None:
+def test_shopify_wrong_or_missing_signature_is_401_and_stores_nothing(
+    web: Web, order_sample: dict[str, Any]
+) -> None:
     body = json.dumps(order_sample).encode()
     wrong = shopify_sign(body, "not-the-secret")
     for kwargs in ({"signature": wrong}, {"secret": None}, {"signature": ""}, {"signature": "AAAA"}):
@@ -100,8 +114,9 @@ def test_shopify_wrong_or_missing_signature_is_401_and_stores_nothing(web: Web, 
     assert web.count(t.orders) == 0
 
 
-def test_shopify_without_any_secret_configured_refuses(tmp_path: Path, master_key: str,
-                                                       order_sample: dict[str, Any]) -> None:
+def test_shopify_without_any_secret_configured_refuses(
+    tmp_path: Path, master_key: str, order_sample: dict[str, Any]
+) -> None:
     for web in _web(tmp_path, master_key):
         response = post_shopify(web, "orders/create", order_sample, "wh-1", secret="anything")
         assert response.status_code == 401
@@ -119,8 +134,12 @@ def test_shopify_same_webhook_twice_has_one_effect(web: Web, order_sample: dict[
     assert web.count(t.inbox) == 1
     assert web.count(t.orders) == 1
     with web.hub.db.read() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(t.outbox)
-                            .where(t.outbox.c.topic == "order.created")).scalar_one() == 1
+        assert (
+            conn.execute(
+                sa.select(sa.func.count()).select_from(t.outbox).where(t.outbox.c.topic == "order.created")
+            ).scalar_one()
+            == 1
+        )
     detail = web.order(str(order_sample["id"]))
     assert detail["channel"] == "shopify"
     assert detail["total"] == pytest.approx(float(order_sample["total_price"]))
@@ -137,23 +156,35 @@ def test_shopify_lifecycle_paid_fulfilled_address_cancelled(web: Web, order_samp
     paid = dict(order_sample, processed_at="2019-06-04T14:00:00-04:00", gateway="bogus")
     assert post_shopify(web, "orders/paid", paid, "wh-p").json()["accepted"] == 1
     # orders/updated with the unchanged address: no address change recorded.
-    same = post_shopify(web, "orders/updated", dict(order_sample, updated_at="2019-06-04T15:00:00-04:00"), "wh-u1")
+    same = post_shopify(
+        web, "orders/updated", dict(order_sample, updated_at="2019-06-04T15:00:00-04:00"), "wh-u1"
+    )
     assert same.status_code == 200 and same.json()["results"] == []
     moved = copy.deepcopy(order_sample)
     moved["updated_at"] = "2019-06-04T15:30:00-04:00"
     moved["shipping_address"]["address1"] = "500 Other Street"
     changed = post_shopify(web, "orders/updated", moved, "wh-u2").json()
     assert [r["status"] for r in changed["results"]] == ["accepted"]
-    fulfillment = {"id": 255858046, "order_id": order_sample["id"], "status": "success",
-                   "created_at": "2019-06-05T09:00:00-04:00", "updated_at": "2019-06-05T09:00:00-04:00",
-                   "tracking_company": "CJ대한통운", "tracking_number": "553825406594",
-                   "shipment_status": "in_transit"}
+    fulfillment = {
+        "id": 255858046,
+        "order_id": order_sample["id"],
+        "status": "success",
+        "created_at": "2019-06-05T09:00:00-04:00",
+        "updated_at": "2019-06-05T09:00:00-04:00",
+        "tracking_company": "CJ대한통운",
+        "tracking_number": "553825406594",
+        "shipment_status": "in_transit",
+    }
     answer = post_shopify(web, "fulfillments/create", fulfillment, "wh-f").json()
     assert answer["accepted"] == 2, answer
     detail = web.order(oid)
     assert detail["paid_at"] is not None
     parcel = detail["parcels"][0]
-    assert (parcel["carrier"], parcel["tracking_no"], parcel["status"]) == ("cj", "553825406594", "in_transit")
+    assert (parcel["carrier"], parcel["tracking_no"], parcel["status"]) == (
+        "cj",
+        "553825406594",
+        "in_transit",
+    )
     types = [e["type"] for e in detail["events"]]
     assert types.count("order.address_changed") == 1
     cancelled = dict(order_sample, cancelled_at="2019-06-06T10:00:00-04:00", cancel_reason="customer")
@@ -163,32 +194,44 @@ def test_shopify_lifecycle_paid_fulfilled_address_cancelled(web: Web, order_samp
 
 def test_shopify_bad_json_and_missing_topic_are_4xx_naming_the_field(web: Web) -> None:
     body = b"{not json"
-    response = web.client.post("/v1/webhooks/shopify", content=body, headers={
-        "x-shopify-topic": "orders/create", "x-shopify-hmac-sha256": shopify_sign(body)})
+    response = web.client.post(
+        "/v1/webhooks/shopify",
+        content=body,
+        headers={"x-shopify-topic": "orders/create", "x-shopify-hmac-sha256": shopify_sign(body)},
+    )
     assert response.status_code == 400 and response.json()["error"]["field"] == "body"
     body = b"{}"
-    response = web.client.post("/v1/webhooks/shopify", content=body,
-                               headers={"x-shopify-hmac-sha256": shopify_sign(body)})
+    response = web.client.post(
+        "/v1/webhooks/shopify", content=body, headers={"x-shopify-hmac-sha256": shopify_sign(body)}
+    )
     assert response.status_code == 400 and response.json()["error"]["field"] == "X-Shopify-Topic"
     unmapped = post_shopify(web, "products/create", {"id": 1}, "wh-prod")
     assert unmapped.status_code == 200 and unmapped.json()["unmapped"]
     assert web.count(t.inbox) == 0
 
 
-def test_shopify_per_shop_secret_from_config_file(tmp_path: Path, master_key: str, order_sample: dict[str, Any],
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shopify_per_shop_secret_from_config_file(
+    tmp_path: Path, master_key: str, order_sample: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = tmp_path / "deliveryhub.yaml"
     config.write_text("shopify:\n  shops:\n    seoul-shop.myshopify.com: {webhook_secret: shop-secret-1}\n")
     monkeypatch.setenv("DELIVERYHUB_CONNECTORS_CONFIG", str(config))
     for web in _web(tmp_path, master_key, shopify_webhook_secret=SECRET):
         # That shop signs with its own secret; the global one is not accepted for it.
-        assert post_shopify(web, "orders/create", order_sample, "w1", secret=SECRET,
-                            shop="seoul-shop.myshopify.com").status_code == 401
-        ok = post_shopify(web, "orders/create", order_sample, "w1", secret="shop-secret-1",
-                          shop="seoul-shop.myshopify.com")
+        assert (
+            post_shopify(
+                web, "orders/create", order_sample, "w1", secret=SECRET, shop="seoul-shop.myshopify.com"
+            ).status_code
+            == 401
+        )
+        ok = post_shopify(
+            web, "orders/create", order_sample, "w1", secret="shop-secret-1", shop="seoul-shop.myshopify.com"
+        )
         assert ok.status_code == 200 and ok.json()["accepted"] == 1
         # Other shops still use the global secret.
-        other = post_shopify(web, "orders/create", dict(order_sample, id=42), "w2", shop="other.myshopify.com")
+        other = post_shopify(
+            web, "orders/create", dict(order_sample, id=42), "w2", shop="other.myshopify.com"
+        )
         assert other.status_code == 200 and other.json()["accepted"] == 1
 
 
@@ -198,12 +241,28 @@ def test_shopify_per_shop_secret_from_config_file(tmp_path: Path, master_key: st
 def seed_order(web: Web, order_id: str, carrier: str, tracking_no: str) -> None:
     """An order with a waybill, through the public events API."""
     events = [
-        event(f"{order_id}-c", "order.created", order_id, "2026-11-20T10:00:00+09:00",
-              {"customer": {"name": "김민수", "phone": "010-1234-5678"},
-               "address": {"zip": "06236", "line1": "서울 강남구 테헤란로 1"}, "items": [{"sku": "A", "qty": 1}],
-               "total": 10000, "channel": "web"}),
-        event(f"{order_id}-w", "shipment.waybill_created", order_id, "2026-11-20T12:00:00+09:00",
-              {"carrier": carrier, "tracking_no": tracking_no}, source="tms", shipment_id=tracking_no),
+        event(
+            f"{order_id}-c",
+            "order.created",
+            order_id,
+            "2026-11-20T10:00:00+09:00",
+            {
+                "customer": {"name": "김민수", "phone": "010-1234-5678"},
+                "address": {"zip": "06236", "line1": "서울 강남구 테헤란로 1"},
+                "items": [{"sku": "A", "qty": 1}],
+                "total": 10000,
+                "channel": "web",
+            },
+        ),
+        event(
+            f"{order_id}-w",
+            "shipment.waybill_created",
+            order_id,
+            "2026-11-20T12:00:00+09:00",
+            {"carrier": carrier, "tracking_no": tracking_no},
+            source="tms",
+            shipment_id=tracking_no,
+        ),
     ]
     response = web.client.post("/v1/events", json={"events": events}, headers=web.auth)
     assert response.status_code == 200, response.text
@@ -219,9 +278,15 @@ def test_unknown_carrier_is_404_with_error_json(web: Web) -> None:
 
 def test_lotte_tracking_without_status_raw_code_41_ends_delivered(web: Web) -> None:
     seed_order(web, "ORD-L1", "lotte", "309912345673")
-    item = event("lotte-41", "shipment.tracking", "ORD-L1", "2026-11-21T15:10:00+09:00",
-                 {"raw_code": "41", "raw_status": "", "carrier": "lotte", "tracking_no": "309912345673"},
-                 source="carrier:lotte", shipment_id="309912345673")
+    item = event(
+        "lotte-41",
+        "shipment.tracking",
+        "ORD-L1",
+        "2026-11-21T15:10:00+09:00",
+        {"raw_code": "41", "raw_status": "", "carrier": "lotte", "tracking_no": "309912345673"},
+        source="carrier:lotte",
+        shipment_id="309912345673",
+    )
     response = web.client.post("/v1/events", json=item, headers=web.auth)
     assert response.status_code == 200, response.text
     assert response.json()["results"][0]["status"] == "accepted"
@@ -232,11 +297,19 @@ def test_lotte_tracking_without_status_raw_code_41_ends_delivered(web: Web) -> N
 
 def test_lotte_push_without_status_derives_delivered(web: Web) -> None:
     seed_order(web, "ORD-L2", "lotte", "309912345684")
-    push = {"tracking_no": "309912345684", "events": [
-        {"time": "2026-11-21 09:12", "code": "10", "location": "평택허브"},
-        {"time": "2026-11-21 13:40", "code": "40", "location": "강남대리점", "message": "배송기사 홍길동 010-9876-5432"},
-        {"time": "2026-11-21 16:05", "code": "41", "location": "강남대리점"},
-    ]}
+    push = {
+        "tracking_no": "309912345684",
+        "events": [
+            {"time": "2026-11-21 09:12", "code": "10", "location": "평택허브"},
+            {
+                "time": "2026-11-21 13:40",
+                "code": "40",
+                "location": "강남대리점",
+                "message": "배송기사 홍길동 010-9876-5432",
+            },
+            {"time": "2026-11-21 16:05", "code": "41", "location": "강남대리점"},
+        ],
+    }
     answer = web.client.post("/v1/webhooks/carriers/lotte", json=push)
     assert answer.status_code == 200, answer.text
     assert answer.json()["rejected"] == 0 and answer.json()["unmapped"] == []
@@ -251,18 +324,30 @@ def test_lotte_push_without_status_derives_delivered(web: Web) -> None:
 
 def test_unknown_raw_status_is_kept_counted_and_listed(web: Web) -> None:
     seed_order(web, "ORD-U1", "hanjin", "512345678901")
-    push = {"tracking_no": "512345678901", "order_id": "ORD-U1", "events": [
-        {"time": "2026-11-21 10:00", "status": "집하완료", "location": "대전"},
-        {"time": "2026-11-21 11:00", "status": "우주정거장 경유중", "code": "Z9", "location": "궤도"},
-    ]}
+    push = {
+        "tracking_no": "512345678901",
+        "order_id": "ORD-U1",
+        "events": [
+            {"time": "2026-11-21 10:00", "status": "집하완료", "location": "대전"},
+            {"time": "2026-11-21 11:00", "status": "우주정거장 경유중", "code": "Z9", "location": "궤도"},
+        ],
+    }
     answer = web.client.post("/v1/webhooks/carriers/hanjin", json=push)
     assert answer.status_code == 200, answer.text
     assert answer.json()["accepted"] >= 2 and answer.json()["rejected"] == 0
     assert any("unknown status" in u for u in answer.json()["unmapped"])
     with web.hub.db.read() as conn:
-        kept = [r.data for r in conn.execute(sa.select(t.inbox.c.data).where(t.inbox.c.type == "shipment.tracking"))
-                if r.data.get("raw_code") == "Z9"]
-    assert len(kept) == 1 and kept[0].get("status") is None and kept[0]["status_unknown"] and kept[0]["raw_status"] == "우주정거장 경유중"
+        kept = [
+            r.data
+            for r in conn.execute(sa.select(t.inbox.c.data).where(t.inbox.c.type == "shipment.tracking"))
+            if r.data.get("raw_code") == "Z9"
+        ]
+    assert (
+        len(kept) == 1
+        and kept[0].get("status") is None
+        and kept[0]["status_unknown"]
+        and kept[0]["raw_status"] == "우주정거장 경유중"
+    )
     metrics = web.client.get("/metrics").text
     assert 'deliveryhub_unknown_raw_status_total{carrier="hanjin"} 1.0' in metrics
     drain(web.hub)
@@ -270,52 +355,90 @@ def test_unknown_raw_status_is_kept_counted_and_listed(web: Web) -> None:
     assert listed.status_code == 200, listed.text
     unknown = listed.json()["unknown_statuses"]
     assert [(u["carrier"], u["raw_code"], u["raw_status"], u["count"]) for u in unknown] == [
-        ("hanjin", "Z9", "우주정거장 경유중", 1)]
+        ("hanjin", "Z9", "우주정거장 경유중", 1)
+    ]
     # The known scan still moved the parcel.
     assert web.order("ORD-U1")["parcels"][0]["status"] == "in_transit"
 
 
 def test_aftership_signature_required_and_checked(web: Web, monkeypatch: pytest.MonkeyPatch) -> None:
-    push = {"event": "tracking_update", "event_id": "e1", "msg": {
-        "tracking_number": "AS1", "slug": "cj-logistics", "tag": "InTransit", "order_id": "ORD-A",
-        "checkpoints": [{"checkpoint_time": "2026-11-21T10:00:00+09:00", "tag": "InTransit",
-                         "subtag": "InTransit_001", "message": "간선상차"}]}, "ts": 1}
+    push = {
+        "event": "tracking_update",
+        "event_id": "e1",
+        "msg": {
+            "tracking_number": "AS1",
+            "slug": "cj-logistics",
+            "tag": "InTransit",
+            "order_id": "ORD-A",
+            "checkpoints": [
+                {
+                    "checkpoint_time": "2026-11-21T10:00:00+09:00",
+                    "tag": "InTransit",
+                    "subtag": "InTransit_001",
+                    "message": "간선상차",
+                }
+            ],
+        },
+        "ts": 1,
+    }
     body = json.dumps(push).encode()
     no_secret = web.client.post("/v1/webhooks/carriers/aftership", content=body)
     assert no_secret.status_code == 401 and "DELIVERYHUB_AFTERSHIP_WEBHOOK_SECRET" in no_secret.text
     monkeypatch.setenv("DELIVERYHUB_AFTERSHIP_WEBHOOK_SECRET", "as-secret")
     good = base64.b64encode(hmac.new(b"as-secret", body, hashlib.sha256).digest()).decode()
     bad = base64.b64encode(hmac.new(b"nope", body, hashlib.sha256).digest()).decode()
-    assert web.client.post("/v1/webhooks/carriers/aftership", content=body,
-                           headers={"aftership-hmac-sha256": bad}).status_code == 401
+    assert (
+        web.client.post(
+            "/v1/webhooks/carriers/aftership", content=body, headers={"aftership-hmac-sha256": bad}
+        ).status_code
+        == 401
+    )
     assert web.client.post("/v1/webhooks/carriers/aftership", content=body).status_code == 401
     assert web.count(t.inbox) == 0
-    ok = web.client.post("/v1/webhooks/carriers/aftership", content=body, headers={"aftership-hmac-sha256": good})
+    ok = web.client.post(
+        "/v1/webhooks/carriers/aftership", content=body, headers={"aftership-hmac-sha256": good}
+    )
     assert ok.status_code == 200, ok.text
     assert ok.json()["accepted"] >= 1
 
 
 def test_easypost_signature(web: Web, monkeypatch: pytest.MonkeyPatch, shared_data: Path) -> None:
     monkeypatch.setenv("DELIVERYHUB_EASYPOST_WEBHOOK_SECRET", "ep-secret")
-    body = (shared_data / "carrier_shop_api_payloads/easypost/official_examples/"
-            "webhook_event_body_tracker_updated.json").read_bytes()
+    body = (
+        shared_data / "carrier_shop_api_payloads/easypost/official_examples/"
+        "webhook_event_body_tracker_updated.json"
+    ).read_bytes()
     good = "hmac-sha256-hex=" + hmac.new(b"ep-secret", body, hashlib.sha256).hexdigest()
-    assert web.client.post("/v1/webhooks/carriers/easypost", content=body,
-                           headers={"x-hmac-signature": "hmac-sha256-hex=00"}).status_code == 401
-    ok = web.client.post("/v1/webhooks/carriers/easypost?order_id=ORD-E", content=body,
-                         headers={"x-hmac-signature": good})
+    assert (
+        web.client.post(
+            "/v1/webhooks/carriers/easypost", content=body, headers={"x-hmac-signature": "hmac-sha256-hex=00"}
+        ).status_code
+        == 401
+    )
+    ok = web.client.post(
+        "/v1/webhooks/carriers/easypost?order_id=ORD-E", content=body, headers={"x-hmac-signature": good}
+    )
     assert ok.status_code == 200, ok.text
     assert ok.json()["accepted"] == 8
 
 
 def test_korean_carrier_shared_secret_when_configured(web: Web, monkeypatch: pytest.MonkeyPatch) -> None:
-    push = {"tracking_no": "553825406594", "order_id": "ORD-K", "events": [
-        {"time": "2026-11-21 09:00", "code": "11", "status": "집화처리", "location": "곤지암"}]}
+    push = {
+        "tracking_no": "553825406594",
+        "order_id": "ORD-K",
+        "events": [{"time": "2026-11-21 09:00", "code": "11", "status": "집화처리", "location": "곤지암"}],
+    }
     body = json.dumps(push, ensure_ascii=False).encode()
     monkeypatch.setenv("DELIVERYHUB_CJ_WEBHOOK_SECRET", "cj-shared")
     assert web.client.post("/v1/webhooks/carriers/cj", content=body).status_code == 401
-    assert web.client.post("/v1/webhooks/carriers/cj", content=body,
-                           headers={"x-deliveryhub-signature": "sha256=" + "0" * 64}).status_code == 401
+    assert (
+        web.client.post(
+            "/v1/webhooks/carriers/cj",
+            content=body,
+            headers={"x-deliveryhub-signature": "sha256=" + "0" * 64},
+        ).status_code
+        == 401
+    )
     assert web.count(t.inbox) == 0
     sig = "sha256=" + hmac.new(b"cj-shared", body, hashlib.sha256).hexdigest()
     ok = web.client.post("/v1/webhooks/carriers/cj", content=body, headers={"x-deliveryhub-signature": sig})
