@@ -102,36 +102,14 @@ def _create_admin(hub: Any) -> tuple[str, str] | None:
 
 
 def _tracking_url(hub: Any, order_id: str) -> str | None:
-    """A customer tracking-page URL, if the notifications feature can sign one."""
+    """A signed customer tracking-page URL, if the notifications feature is installed."""
     try:
         tracking = importlib.import_module("deliveryhub.notifications.tracking")
-    except ImportError:
+        key = tracking.tracking_key(hub.keyring)
+        return str(tracking.tracking_url(hub.settings.public_url, key, order_id))
+    except (ImportError, AttributeError, TypeError) as exc:
+        console.log(f"no tracking link: {exc}")
         return None
-    for name in (
-        "tracking_url",
-        "tracking_link",
-        "make_tracking_token",
-        "tracking_token",
-        "make_token",
-        "sign_token",
-        "token_for",
-    ):
-        fn = getattr(tracking, name, None)
-        if fn is None:
-            continue
-        for args in ((hub, order_id), (hub.keyring, order_id), (order_id,)):
-            try:
-                value = fn(*args)
-            except Exception as exc:  # wrong call shape; try the next
-                console.log(f"tracking link via {name}{args!r:.40}: {exc}")
-                continue
-            if isinstance(value, str) and value:
-                return (
-                    value
-                    if value.startswith("http")
-                    else f"{hub.settings.public_url.rstrip('/')}/track/{value}"
-                )
-    return None
 
 
 def _latest_order(hub: Any) -> str | None:

@@ -1,0 +1,181 @@
+"""Shared plumbing of the benchmarks: a throw-away database (SQLite file or a temporary PostgreSQL
+database), a unique JetStream stream, and the real `deliveryhub serve` / `worker` processes."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+
+def free_port() -> int:
+    """An unused loopback TCP port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """The q-th percentile (0–100) by nearest rank; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+class BenchEnv:
+    """A fresh hub environment for one benchmark run; cleaned up by `close()`."""
+
+    def __init__(self, db_url: str | None, bus_url: str | None) -> None:
+        self.tmp = Path(tempfile.mkdtemp(prefix="dh-bench-"))
+        self.master_key = base64.b64encode(secrets.token_bytes(32)).decode()
+        self.bus_url = bus_url or "inprocess://"
+        self.stream = "DHBENCH" + uuid.uuid4().hex[:8].upper()
+        self._pg_admin: str | None = None
+        self._pg_name: str | None = None
+        if db_url and db_url.startswith(("postgresql", "postgres")):
+            # Never write benchmark rows into the user's database: a temporary one on the same server.
+            url = "postgresql+psycopg://" + db_url.split("://", 1)[1]
+            base, _name = url.rsplit("/", 1)
+            self._pg_admin = base + "/postgres"
+            self._pg_name = "dh_bench_" + uuid.uuid4().hex[:10]
+            engine = sa.create_engine(self._pg_admin, isolation_level="AUTOCOMMIT")
+            with engine.connect() as conn:
+                conn.exec_driver_sql(f'CREATE DATABASE "{self._pg_name}"')
+            engine.dispose()
+            self.db_url = f"{base}/{self._pg_name}"
+        else:
+            self.db_url = f"sqlite:///{self.tmp}/bench.db"
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.hub: Any = None
+
+    @property
+    def mode(self) -> str:
+        """embedded | postgresql+nats | … (for the report)."""
+        db = "postgresql" if self._pg_name else "sqlite"
+        bus = "nats" if self.bus_url.startswith("nats") else "inprocess"
+        return "embedded" if (db, bus) == ("sqlite", "inprocess") else f"{db}+{bus}"
+
+    def env(self) -> dict[str, str]:
+        """Environment of the hub processes."""
+        env = dict(os.environ)
+        env.update(
+            {
+                "DELIVERYHUB_DB_URL": self.db_url,
+                "DELIVERYHUB_BUS_URL": self.bus_url,
+                "DELIVERYHUB_MASTER_KEY": self.master_key,
+                "DELIVERYHUB_DATA_DIR": str(self.tmp),
+                "DELIVERYHUB_BUS_STREAM": self.stream,
+                "DELIVERYHUB_RATE_LIMIT_PER_MINUTE": "100000000",
+                "PYTHONDONTWRITEBYTECODE": "1",
+            }
+        )
+        return env
+
+    def bootstrap(self) -> Any:
+        """The hub in this process (migrates; used for keys, direct seeding and measurements)."""
+        from deliveryhub.bootstrap import bootstrap
+
+        self.hub = bootstrap(
+            db_url=self.db_url,
+            bus_url=self.bus_url,
+            master_key=self.master_key,
+            data_dir=self.tmp,
+            bus_stream=self.stream,
+        )
+        return self.hub
+
+    def api_key(self, role: str = "admin") -> str:
+        """A fresh API key."""
+        from deliveryhub.security.apikeys import create_api_key
+
+        return create_api_key(self.hub.db, f"bench-{role}", role)
+
+    def _cli(self) -> list[str]:
+        exe = shutil.which("deliveryhub", path=str(Path(sys.executable).parent))
+        return [exe] if exe else [sys.executable, "-m", "deliveryhub.entrypoints.cli"]
+
+    def start_server(self, port: int, timeout: float = 60.0) -> str:
+        """`deliveryhub serve` as a separate process (the load generator must not share its GIL)."""
+        proc = subprocess.Popen(
+            [*self._cli(), "serve", "--port", str(port)],
+            env=self.env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.procs.append(proc)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"deliveryhub serve exited with {proc.returncode}")
+            try:
+                if httpx.get(base + "/healthz", timeout=1.0).status_code == 200:
+                    return base
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("deliveryhub serve did not become ready")
+
+    def start_worker(self) -> None:
+        """`deliveryhub worker` (needed with NATS; the in-process bus runs the worker inside serve)."""
+        proc = subprocess.Popen(
+            [*self._cli(), "worker"], env=self.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        self.procs.append(proc)
+
+    def close(self) -> None:
+        """Stop processes, drop the temporary database and stream, remove files."""
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if self.hub is not None:
+            self.hub.close()
+        if self.bus_url.startswith("nats"):
+            _delete_stream(self.bus_url, self.stream)
+        if self._pg_name and self._pg_admin:
+            engine = sa.create_engine(self._pg_admin, isolation_level="AUTOCOMMIT")
+            with engine.connect() as conn:
+                conn.exec_driver_sql(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    f"WHERE datname = '{self._pg_name}'"
+                )
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{self._pg_name}"')
+            engine.dispose()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _delete_stream(url: str, stream: str) -> None:
+    import asyncio
+
+    import nats
+
+    async def run() -> None:
+        nc = await nats.connect(servers=url.split(","), connect_timeout=3)
+        try:
+            await nc.jetstream().delete_stream(stream)
+        finally:
+            await nc.close()
+
+    try:
+        asyncio.run(run())
+    except Exception:  # noqa: S110 - best effort: a leftover bench stream is harmless
+        pass
