@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
-from deliveryhub.notifications.render import STAGE_LABELS, _jinja, eta_text
+from deliveryhub.notifications.render import CARRIERS, STAGE_LABELS, _jinja, eta_text
 from deliveryhub.views.orders import customer_view, order_detail
 
 PURPOSE = "tracking links v1"
@@ -86,7 +86,11 @@ def page_context(hub: Any, order_id: str, lang: str) -> dict[str, Any] | None:
         return datetime.fromisoformat(iso).astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
     eta = detail.get("eta") or {}
-    parcels = [{"carrier": p.get("carrier"), "tracking_no": p.get("tracking_no")} for p in detail["parcels"]]
+    parcels = []
+    for p in detail["parcels"]:
+        names = CARRIERS.get(str(p.get("carrier")))
+        carrier = (names[1] if en else names[0]) if names else p.get("carrier")
+        parcels.append({"carrier": carrier or "", "tracking_no": p.get("tracking_no")})
     return {
         "lang": "en" if en else "ko",
         "title": "Delivery tracking" if en else "배송 조회",

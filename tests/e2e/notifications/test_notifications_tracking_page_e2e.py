@@ -1,0 +1,72 @@
+"""The tracking page linked from notices renders in headless Chromium with the right stage; a
+tampered token gets 404; nothing personal beyond the first character of the name is shown."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from conftest import drain, free_port, make_hub
+from notif_e2e_support import lifecycle
+
+from deliveryhub.entrypoints.api.app import create_app
+from deliveryhub.service_layer.clock import ManualClock
+
+START = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture
+def served(tmp_path: Path, master_key: str) -> Any:
+    port = free_port()
+    hub = make_hub(tmp_path, master_key, clock=ManualClock(START), public_url=f"http://127.0.0.1:{port}")
+    hub.ingest.ingest(lifecycle("O-TRACK", START, {"name": "홍길동", "phone": "010-1234-5678"})[:8])
+    drain(hub)
+    server = uvicorn.Server(uvicorn.Config(create_app(hub, run_worker=False), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if server.started:
+            break
+        time.sleep(0.05)
+    yield hub, f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    hub.close()
+
+
+@pytest.mark.browser
+def test_tracking_page_in_chromium(served: Any) -> None:
+    from playwright.sync_api import sync_playwright
+
+    hub, base = served
+    url = hub.services["tracking_url"]("O-TRACK")
+    assert url.startswith(base + "/track/")
+    token = url.rsplit("/", 1)[1]
+    tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        resp = page.goto(url)
+        assert resp is not None and resp.status == 200
+        assert page.locator("#stage").get_attribute("data-stage") == "out_for_delivery"
+        assert page.locator("#stage").inner_text() == "배송 출발"
+        assert page.locator("#timeline li").count() == 7
+        assert "CJ대한통운 123456789012" in page.locator(".parcel").inner_text()
+        assert "11월 22일(일) 15:00~17:00" in page.locator("#eta").inner_text()
+        text = page.locator("body").inner_text()
+        assert "홍**" in text and "홍길동" not in text and "길동" not in text
+        assert "010-1234" not in text and "01012345678" not in text and "테헤란로" not in text
+        resp = page.goto(url + "?lang=en")
+        assert resp is not None and page.locator("#stage").inner_text() == "Out for delivery"
+        for bad in (base + "/track/" + tampered, base + "/track/garbage", base + "/track/" + token.split(".")[0]):
+            resp = page.goto(bad)
+            assert resp is not None and resp.status == 404
+        browser.close()
