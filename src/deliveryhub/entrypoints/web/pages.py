@@ -1,0 +1,126 @@
+"""Routes of the ops pages: `/` dashboard, `/orders/{id}` timeline, static CSS/JS and the plotly bundle."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from deliveryhub.entrypoints.api.deps import get_hub
+from deliveryhub.entrypoints.web.auth import PageAuth, page_require
+from deliveryhub.entrypoints.web.i18n import lang_of, texts
+
+HERE = Path(__file__).parent
+STATIC = HERE / "static"
+STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+                ".svg": "image/svg+xml"}
+router = APIRouter(include_in_schema=False)
+env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
+DASHBOARD_KPIS = (
+    "on_time_delivery_rate", "delivery_delay_rate", "delay_unnotified_rate", "misdelivery_rate",
+    "order_processing_hours", "avg_delivery_days", "tracking_stale_rate", "notification_automation_rate",
+    "notification_missing_rate", "cs_first_response_minutes", "voc_response_rate", "cs_automation_rate",
+    "return_rate", "claims_count", "csat", "inventory_accuracy",
+)
+
+
+@lru_cache(maxsize=1)
+def plotly_js() -> Path:
+    """plotly.min.js shipped inside the installed plotly package (never copied into this repo)."""
+    import plotly
+
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def _lang_url(request: Request, lang: str) -> str:
+    params = dict(request.query_params)
+    if lang == "ko":
+        params.pop("lang", None)
+    else:
+        params["lang"] = lang
+    return request.url.path + ("?" + urlencode(params) if params else "")
+
+
+def render(request: Request, template: str, auth: PageAuth, **ctx: Any) -> HTMLResponse:
+    """A page in the base layout, in the request's language."""
+    lang = lang_of(request)
+    t = texts(lang)
+    other = "ko" if lang == "en" else "en"
+    html = env.get_template(template).render(
+        t=t, lang=lang, lang_switch_url=_lang_url(request, other), principal=auth.principal,
+        path=request.url.path, **ctx)
+    return HTMLResponse(html, headers={"cache-control": "no-store"})
+
+
+@router.get("/")
+def dashboard(request: Request, auth: Annotated[PageAuth, Depends(page_require("kpis:read"))]) -> Response:
+    """The ops dashboard: KPI tiles, trends, split, exception board, drill-down (data via /v1 APIs)."""
+    if auth.response is not None:
+        return auth.response
+    hub = get_hub(request)
+    q = request.query_params
+    tz = q.get("tz") or hub.settings.tz
+    try:
+        zone = ZoneInfo(tz)
+    except Exception:
+        zone, tz = ZoneInfo(hub.settings.tz), hub.settings.tz
+    today = hub.clock.now().astimezone(zone).date()
+    config = {
+        "from": q.get("from") or today.replace(day=1).isoformat(), "to": q.get("to") or today.isoformat(),
+        "grain": q.get("grain") if q.get("grain") in ("day", "week", "month") else "day",
+        "by": q.get("by") if q.get("by") in ("carrier", "warehouse", "channel", "region", "category") else "",
+        "tz": tz, "lang": lang_of(request), "kpis": list(DASHBOARD_KPIS), "refresh_seconds": 10,
+        "t": texts(lang_of(request)),
+    }
+    return render(request, "dashboard.html", auth, config=config, config_json=json.dumps(config, ensure_ascii=False))
+
+
+@router.get("/orders/{order_id}")
+def order_page(request: Request, order_id: str,
+               auth: Annotated[PageAuth, Depends(page_require("orders:read"))]) -> Response:
+    """One order's stage timeline, parcels and events (no personal data on this page)."""
+    if auth.response is not None:
+        return auth.response
+    from deliveryhub.views.orders import order_detail
+
+    hub = get_hub(request)
+    with hub.db.read() as conn:
+        detail = order_detail(conn, order_id)
+    zone = ZoneInfo(hub.settings.tz)
+
+    def local(value: str | None) -> str:
+        if not value:
+            return "—"
+        try:
+            return datetime.fromisoformat(value).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        except ValueError:
+            return value
+
+    status = 200 if detail else 404
+    resp = render(request, "order.html", auth, order=detail, order_id=order_id, local=local)
+    resp.status_code = status
+    return resp
+
+
+@router.get("/static/ops/{name}")
+def static_file(name: str) -> Response:
+    """CSS/JS of the ops pages."""
+    path = (STATIC / name).resolve()
+    if path.parent != STATIC.resolve() or not path.is_file() or path.suffix not in STATIC_TYPES:
+        return Response("not found", status_code=404, media_type="text/plain")
+    return FileResponse(path, media_type=STATIC_TYPES[path.suffix], headers={"cache-control": "no-cache"})
+
+
+@router.get("/static/vendor/plotly.min.js")
+def plotly_bundle() -> Response:
+    """The charting library, served from the installed plotly package."""
+    return FileResponse(plotly_js(), media_type="text/javascript; charset=utf-8",
+                        headers={"cache-control": "public, max-age=86400"})

@@ -1,0 +1,204 @@
+/* The ops dashboard: tiles, trend and split charts (plotly), exception board, drill-down, auto-refresh. */
+(function () {
+  "use strict";
+  var cfgEl = document.getElementById("dashboard-config");
+  if (!cfgEl) { return; }
+  var cfg = JSON.parse(cfgEl.getAttribute("data-config"));
+  var T = cfg.t;
+  var catalog = {};
+  var last = null;
+  var selected = cfg.kpis[0];
+  var lang = cfg.lang;
+
+  function qs(params) {
+    var parts = [];
+    Object.keys(params).forEach(function (k) {
+      var v = params[k];
+      if (v === null || v === undefined || v === "") { return; }
+      if (Array.isArray(v)) { v.forEach(function (x) { parts.push(encodeURIComponent(k) + "=" + encodeURIComponent(x)); }); }
+      else { parts.push(encodeURIComponent(k) + "=" + encodeURIComponent(v)); }
+    });
+    return parts.join("&");
+  }
+  function getJSON(url) {
+    return fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } }).then(function (r) {
+      if (!r.ok) { var e = new Error("HTTP " + r.status); e.status = r.status; throw e; }
+      return r.json();
+    });
+  }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined && text !== null) { e.textContent = text; }
+    return e;
+  }
+  function name(key) {
+    var k = catalog[key];
+    if (!k) { return key; }
+    return lang === "en" ? k.name_en : k.name_ko;
+  }
+  function fmt(key, v) {
+    if (v === null || v === undefined) { return "—"; }
+    var unit = catalog[key] ? catalog[key].unit : "";
+    if (unit === "rate") { return (v * 100).toFixed(2) + "%"; }
+    if (unit === "count") { return Math.round(v).toLocaleString(); }
+    if (unit === "currency") { return v.toLocaleString(undefined, { maximumFractionDigits: 0 }); }
+    var suffix = { days: lang === "en" ? " d" : "일", hours: lang === "en" ? " h" : "시간", minutes: lang === "en" ? " min" : "분" }[unit] || "";
+    return v.toFixed(2) + suffix;
+  }
+  function targetText(key, k) {
+    var c = catalog[key];
+    if (c && c.target) { return c.target; }
+    return k.target === null || k.target === undefined ? "—" : fmt(key, k.target);
+  }
+  function statusText(s) { return T["status_" + s] || s; }
+  var baseLayout = { margin: { l: 40, r: 10, t: 10, b: 40 }, font: { family: "Noto Sans KR, sans-serif", size: 11 } };
+
+  function renderTiles(data) {
+    var box = document.getElementById("tiles");
+    box.innerHTML = "";
+    cfg.kpis.forEach(function (key) {
+      var k = data.kpis[key];
+      if (!k) { return; }
+      var tile = el("div", "tile " + k.status + (key === selected ? " selected" : ""));
+      tile.setAttribute("data-kpi", key);
+      tile.setAttribute("role", "button");
+      tile.setAttribute("tabindex", "0");
+      tile.appendChild(el("div", "name", name(key)));
+      tile.appendChild(el("div", "value", fmt(key, k.value)));
+      var meta = el("div", "meta");
+      meta.appendChild(el("span", "", T.target + " " + targetText(key, k)));
+      meta.appendChild(el("span", "badge", statusText(k.status)));
+      tile.appendChild(meta);
+      if (k.reason) { tile.title = k.reason; }
+      var spark = el("div", "spark");
+      tile.appendChild(spark);
+      box.appendChild(tile);
+      var pts = k.series.filter(function (s) { return s.group === null || !cfg.by; });
+      if (pts.length > 1 && window.Plotly) {
+        Plotly.react(spark, [{ x: pts.map(function (s) { return s.period; }), y: pts.map(function (s) { return s.value; }),
+          type: "scatter", mode: "lines", line: { width: 1.5, color: k.status === "breach" ? "#c62828" : "#2563eb" }, hoverinfo: "skip" }],
+          { margin: { l: 0, r: 0, t: 0, b: 0 }, xaxis: { visible: false }, yaxis: { visible: false }, showlegend: false,
+            paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)" }, { staticPlot: true, displayModeBar: false });
+      }
+      tile.addEventListener("click", function () { select(key); });
+      tile.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { select(key); } });
+    });
+  }
+
+  function renderCharts() {
+    if (!last || !window.Plotly) { return; }
+    var k = last.kpis[selected];
+    if (!k) { return; }
+    document.getElementById("trend-title").textContent = name(selected);
+    document.getElementById("split-title").textContent = name(selected) + (cfg.by ? " · " + T[cfg.by] : "");
+    var groups = {};
+    k.series.forEach(function (s) { var g = s.group === null ? (cfg.by ? "—" : name(selected)) : s.group; (groups[g] = groups[g] || []).push(s); });
+    var traces = Object.keys(groups).map(function (g) {
+      return { x: groups[g].map(function (s) { return s.period; }), y: groups[g].map(function (s) { return s.value; }), name: g, type: "scatter", mode: "lines+markers" };
+    });
+    var layout = Object.assign({}, baseLayout, { showlegend: !!cfg.by, xaxis: { type: "category" } });
+    if (k.target !== null && typeof k.target === "number") {
+      layout.shapes = [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: k.target, y1: k.target, line: { color: "#c62828", dash: "dash", width: 1 } }];
+    }
+    Plotly.react("trend-chart", traces, layout, { displayModeBar: false, responsive: true });
+    var totals = {};
+    k.series.forEach(function (s) { var g = s.group === null ? "—" : s.group; (totals[g] = totals[g] || []).push(s.value); });
+    var names = Object.keys(totals);
+    var vals = names.map(function (g) { var v = totals[g].filter(function (x) { return x !== null; }); return v.length ? v.reduce(function (a, b) { return a + b; }, 0) / v.length : null; });
+    Plotly.react("split-chart", [{ x: names, y: vals, type: "bar", marker: { color: "#2563eb" } }],
+      Object.assign({}, baseLayout, { xaxis: { type: "category" } }), { displayModeBar: false, responsive: true });
+  }
+
+  function select(key) {
+    selected = key;
+    Array.prototype.forEach.call(document.querySelectorAll(".tile"), function (t) {
+      t.classList.toggle("selected", t.getAttribute("data-kpi") === key);
+    });
+    renderCharts();
+    drill(key);
+  }
+
+  function drill(key) {
+    var box = document.getElementById("drill");
+    document.getElementById("drill-title").textContent = name(key);
+    box.innerHTML = "";
+    box.appendChild(el("p", "muted", T.loading));
+    getJSON("/v1/kpis/" + encodeURIComponent(key) + "/orders?" + qs({ from: cfg.from, to: cfg.to, tz: cfg.tz, grain: cfg.grain, limit: 50 }))
+      .then(function (d) {
+        box.innerHTML = "";
+        if (!d.orders.length) { box.appendChild(el("p", "muted", d.reason || T.no_orders)); return; }
+        box.appendChild(el("p", "muted", d.total + " " + T.order));
+        var table = el("table", "drill-table");
+        var head = el("tr");
+        [T.order, T.time, T.carrier, T.value].forEach(function (h) { head.appendChild(el("th", "", h)); });
+        table.appendChild(head);
+        d.orders.forEach(function (o) {
+          var tr = el("tr");
+          var td = el("td");
+          var a = el("a", "order-link", o.order_id);
+          a.href = "/orders/" + encodeURIComponent(o.order_id) + (lang === "en" ? "?lang=en" : "");
+          td.appendChild(a);
+          tr.appendChild(td);
+          tr.appendChild(el("td", "", o.at ? o.at.replace("T", " ").slice(0, 16) : "—"));
+          tr.appendChild(el("td", "", o.carrier || "—"));
+          tr.appendChild(el("td", "", o.value === null ? "" : fmt(key, o.value)));
+          table.appendChild(tr);
+        });
+        box.appendChild(table);
+      })
+      .catch(function () { box.innerHTML = ""; box.appendChild(el("p", "muted", T.error)); });
+  }
+
+  function renderExceptions() {
+    var box = document.getElementById("exceptions");
+    getJSON("/v1/exceptions?" + qs({ status: "open", limit: 1, lang: lang }))
+      .then(function (d) {
+        box.innerHTML = "";
+        var table = el("table", "exc-table");
+        var head = el("tr");
+        [T.type, "#"].forEach(function (h) { head.appendChild(el("th", "", h)); });
+        table.appendChild(head);
+        Object.keys(d.counts || {}).sort(function (a, b) { return d.counts[b] - d.counts[a]; }).forEach(function (type) {
+          var tr = el("tr");
+          tr.appendChild(el("td", "", type));
+          tr.appendChild(el("td", "exc-count", String(d.counts[type])));
+          table.appendChild(tr);
+        });
+        box.appendChild(table);
+      })
+      .catch(function () { box.innerHTML = ""; box.appendChild(el("p", "muted", T.exceptions_unavailable)); });
+  }
+
+  function exportLinks() {
+    var base = { from: cfg.from, to: cfg.to, grain: cfg.grain, by: cfg.by, tz: cfg.tz };
+    document.getElementById("export-csv").href = "/v1/kpis/export?" + qs(Object.assign({ format: "csv" }, base));
+    document.getElementById("export-xlsx").href = "/v1/kpis/export?" + qs(Object.assign({ format: "xlsx" }, base));
+  }
+
+  function refresh() {
+    return getJSON("/v1/kpis?" + qs({ from: cfg.from, to: cfg.to, grain: cfg.grain, by: cfg.by, tz: cfg.tz, kpi: cfg.kpis.join(",") }))
+      .then(function (d) {
+        last = d;
+        renderTiles(d);
+        renderCharts();
+        document.getElementById("updated-at").textContent = new Date().toLocaleTimeString(lang === "en" ? "en-US" : "ko-KR");
+        document.body.setAttribute("data-loaded", "1");
+      })
+      .catch(function (e) {
+        if (e.status === 401) { window.location.href = "/login?next=" + encodeURIComponent(window.location.pathname + window.location.search); return; }
+        document.getElementById("tiles").textContent = T.error;
+      });
+  }
+
+  exportLinks();
+  getJSON("/v1/kpis/catalog").then(function (c) {
+    c.kpis.forEach(function (k) { catalog[k.key] = k; });
+  }).catch(function () { /* names fall back to keys */ }).then(function () {
+    return refresh();
+  }).then(function () {
+    renderExceptions();
+    drill(selected);
+  });
+  setInterval(function () { if (!document.hidden) { refresh(); renderExceptions(); } }, (cfg.refresh_seconds || 10) * 1000);
+})();
