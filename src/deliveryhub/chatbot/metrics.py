@@ -1,0 +1,122 @@
+"""CS metrics of a period, from the desk and chat tables (pure queries): first response time, resolution
+time, automation rate, escalation rate, VOC response rate, VOC category shares."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from deliveryhub.chatbot import tables as ct
+
+# Industry reference shares of CS contacts (operations study, CS.md).
+VOC_REFERENCE = {
+    "delivery_delay": (0.35, 0.58),
+    "wrong_item+damaged": (0.10, 0.14),
+    "status_notice": (0.17, 0.25),
+}
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    s = sorted(values)
+    k = (len(s) - 1) * q
+    lo = int(k)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+def summary(conn: Connection, start: datetime, end: datetime, sla_hours: float = 24.0) -> dict[str, Any]:
+    """Metrics of contacts created in [start, end). Values are None (with a reason) when nothing counts."""
+    tk = ct.tickets
+    rows = conn.execute(
+        sa.select(
+            tk.c.id,
+            tk.c.channel,
+            tk.c.created_at,
+            tk.c.first_response_at,
+            tk.c.resolved_at,
+            tk.c.voc_category,
+            tk.c.session_id,
+        ).where(tk.c.created_at >= start, tk.c.created_at < end)
+    ).all()
+    first = [(r.first_response_at - r.created_at).total_seconds() / 60 for r in rows if r.first_response_at]
+    resolution = [(r.resolved_at - r.created_at).total_seconds() / 3600 for r in rows if r.resolved_at]
+    within = sum(
+        1
+        for r in rows
+        if r.first_response_at and (r.first_response_at - r.created_at).total_seconds() <= sla_hours * 3600
+    )
+    cs = ct.chat_sessions
+    sessions = conn.execute(
+        sa.select(cs.c.session_id, cs.c.state, cs.c.handed_off_at, cs.c.bot_answers, cs.c.voc_category).where(
+            cs.c.created_at >= start, cs.c.created_at < end
+        )
+    ).all()
+    # A conversation counts once customers wrote in it (sessions opened and abandoned are not contacts).
+    spoke = (
+        set(
+            conn.execute(
+                sa.select(ct.chat_messages.c.session_id.distinct()).where(
+                    ct.chat_messages.c.role == "customer",
+                    ct.chat_messages.c.session_id.in_([s.session_id for s in sessions]),
+                )
+            ).scalars()
+        )
+        if sessions
+        else set()
+    )
+    chats = [s for s in sessions if s.session_id in spoke]
+    escalated = [s for s in chats if s.handed_off_at is not None]
+    automated_chats = [s for s in chats if s.handed_off_at is None and (s.bot_answers or 0) > 0]
+    other_tickets = [r for r in rows if r.channel != "chat"]
+    agent_replied = (
+        set(
+            conn.execute(
+                sa.select(ct.ticket_messages.c.ticket_id.distinct()).where(
+                    ct.ticket_messages.c.author_kind == "agent",
+                    ct.ticket_messages.c.ticket_id.in_([r.id for r in other_tickets]),
+                )
+            ).scalars()
+        )
+        if other_tickets
+        else set()
+    )
+    automated_tickets = [r for r in other_tickets if r.resolved_at and r.id not in agent_replied]
+    contacts = len(chats) + len(other_tickets)
+    voc: dict[str, int] = {}
+    for r in rows:
+        if r.voc_category and r.channel != "chat":
+            voc[r.voc_category] = voc.get(r.voc_category, 0) + 1
+    for s in chats:
+        if s.voc_category:
+            voc[s.voc_category] = voc.get(s.voc_category, 0) + 1
+    voc_total = sum(voc.values())
+    return {
+        "tickets": len(rows),
+        "chats": len(chats),
+        "first_response_minutes": {
+            "mean": sum(first) / len(first) if first else None,
+            "p50": _pct(first, 0.5),
+            "p90": _pct(first, 0.9),
+            "n": len(first),
+            **({} if first else {"reason": "no ticket got a reply in the period"}),
+        },
+        "resolution_hours": {
+            "mean": sum(resolution) / len(resolution) if resolution else None,
+            "p50": _pct(resolution, 0.5),
+            "n": len(resolution),
+            **({} if resolution else {"reason": "no ticket was resolved in the period"}),
+        },
+        "automation_rate": (len(automated_chats) + len(automated_tickets)) / contacts if contacts else None,
+        "escalation_rate": len(escalated) / len(chats) if chats else None,
+        "voc_response_rate": within / len(rows) if rows else None,
+        "voc": {
+            "counts": voc,
+            "shares": {k: v / voc_total for k, v in voc.items()} if voc_total else {},
+            "reference": {k: list(v) for k, v in VOC_REFERENCE.items()},
+        },
+    }

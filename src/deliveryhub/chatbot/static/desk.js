@@ -1,0 +1,164 @@
+// The CS desk: queue by priority and SLA, one-screen ticket view with order context, reply box.
+(function () {
+  "use strict";
+  var root = document.getElementById("desk");
+  var T = JSON.parse(document.getElementById("i18n").textContent);
+  var lang = root.getAttribute("data-lang");
+  var me = root.getAttribute("data-user");
+  var canAct = root.getAttribute("data-can-act") === "yes";
+  var queueEl = document.getElementById("queue");
+  var view = document.getElementById("view");
+  var filter = "";
+  var current = null;
+
+  function el(tag, attrs, kids) {
+    var e = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") { e.textContent = attrs[k]; } else if (k === "cls") { e.className = attrs[k]; } else { e.setAttribute(k, attrs[k]); }
+    });
+    (kids || []).forEach(function (c) { if (c) { e.appendChild(typeof c === "string" ? document.createTextNode(c) : c); } });
+    return e;
+  }
+  function fmt(iso) {
+    if (!iso) { return "-"; }
+    var d = new Date(iso);
+    return d.toLocaleString(lang === "en" ? "en-GB" : "ko-KR", {month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit"});
+  }
+  function api(method, path, body) {
+    return fetch(path, {method: method, credentials: "same-origin",
+      headers: body ? {"content-type": "application/json"} : {}, body: body ? JSON.stringify(body) : undefined})
+      .then(function (r) { return r.json().then(function (j) { if (!r.ok) { throw new Error((j.error && j.error.message) || r.status); } return j; }); });
+  }
+  function due(t) { return t.first_response_at ? (t.next_due || t.resolve_due) : t.first_due; }
+
+  function loadQueue() {
+    var q = "/v1/tickets?limit=200";
+    if (filter === "mine") { q += "&assignee=" + encodeURIComponent(me); }
+    else if (filter) { q += "&status=" + filter; }
+    return api("GET", q).then(function (j) {
+      queueEl.textContent = "";
+      if (!j.tickets.length) { queueEl.appendChild(el("li", {cls: "muted", text: T.no_tickets})); }
+      j.tickets.forEach(function (t) {
+        var d = due(t);
+        var late = d && new Date(d) < new Date() && t.status === "open";
+        var li = el("li", {"data-id": String(t.id), cls: current === t.id ? "sel" : ""}, [
+          el("div", {}, [el("span", {cls: "badge " + t.priority, text: t.priority}),
+            late ? el("span", {cls: "badge overdue", text: T.overdue}) : null,
+            el("strong", {text: "#" + t.id + " " + t.subject})]),
+          el("div", {cls: "meta", text: [t.channel, t.order_id || "", t.assignee || "-", T.due + " " + fmt(d)].join(" · ")})
+        ]);
+        li.addEventListener("click", function () { open(t.id); });
+        queueEl.appendChild(li);
+      });
+    }).catch(function (e) { queueEl.textContent = T.error + ": " + e.message; });
+  }
+
+  function table(rows, cols) {
+    var tb = el("table", {}, [el("tr", {}, cols.map(function (c) { return el("th", {text: c[0]}); }))]);
+    rows.forEach(function (r) { tb.appendChild(el("tr", {}, cols.map(function (c) { return el("td", {text: String(c[1](r) == null ? "-" : c[1](r))}); }))); });
+    return tb;
+  }
+
+  function orderBlock(o) {
+    var parcels = (o.parcels || []).map(function (p) {
+      var last = (p.tracking || []).slice(-1)[0];
+      return el("div", {cls: "muted", text: [p.carrier, p.tracking_no, p.status, last ? (last.location || "") + " " + fmt(last.occurred_at) : "",
+        p.eta ? T.eta + " " + fmt(p.eta.eta_min) + "~" + fmt(p.eta.eta_max) : ""].join(" · ")});
+    });
+    var notices = Array.isArray(o.notifications) ? o.notifications : (o.notifications && o.notifications.items) || [];
+    return el("div", {cls: "order"}, [
+      el("h3", {text: o.order_id + " · " + (o.stage || "-") + (o.total != null ? " · " + o.total.toLocaleString() : "")}),
+      table(o.timeline || [], [[T.timeline, function (s) { return s.stage; }], ["", function (s) { return fmt(s.occurred_at); }], ["", function (s) { return s.source + (s.manual ? " (manual)" : ""); }]]),
+      el("div", {}, parcels),
+      notices.length ? el("div", {}, [el("strong", {text: T.notifications}),
+        table(notices, [["", function (n) { return n.kind || n.type || n.template || n.rule || ""; }], ["", function (n) { return n.channel || ""; }], ["", function (n) { return n.status || ""; }], ["", function (n) { return fmt(n.sent_at || n.created_at || n.at); }]])]) : null
+    ]);
+  }
+
+  function render(t) {
+    view.textContent = "";
+    var head = el("section", {}, [
+      el("h2", {text: "#" + t.id + " " + t.subject}),
+      el("div", {}, [el("span", {cls: "badge " + t.priority, text: t.priority}), el("span", {cls: "badge", text: t.status}),
+        el("span", {cls: "badge", text: t.channel}), t.voc_category ? el("span", {cls: "badge", text: "VOC " + t.voc_category + "/" + t.voc_sentiment}) : null,
+        el("span", {cls: "muted", text: " " + T.due + " " + fmt(due(t)) + (t.assignee ? " · " + t.assignee : "")})]),
+      t.summary ? el("p", {}, [el("strong", {text: T.summary + ": "}), t.summary]) : null
+    ]);
+    view.appendChild(head);
+    var conv = el("ol", {cls: "conv", id: "conv"});
+    (t.messages || []).forEach(function (m) {
+      conv.appendChild(el("li", {cls: "m-" + m.author_kind}, [el("span", {cls: "k", text: m.author_kind + (m.author ? " " + m.author : "") + " " + fmt(m.at)}), m.text]));
+    });
+    view.appendChild(el("section", {}, [el("h3", {text: T.conversation}), conv]));
+    if (canAct) {
+      var box = el("textarea", {id: "reply", placeholder: T.reply_placeholder});
+      var wait = el("input", {type: "checkbox", id: "wait"});
+      var note = el("input", {type: "checkbox", id: "note"});
+      var status = el("span", {cls: "muted", id: "status"});
+      var send = el("button", {cls: "primary", type: "button", id: "send", text: T.reply});
+      var sug = el("button", {type: "button", id: "suggest", text: T.suggest});
+      var res = el("button", {type: "button", id: "resolve", text: T.resolve});
+      var mine = el("button", {type: "button", id: "assign", text: T.assign_me});
+      var back = t.session_id ? el("button", {type: "button", id: "handback", text: T.handback}) : null;
+      send.addEventListener("click", function () {
+        if (!box.value.trim()) { return; }
+        api("POST", "/v1/tickets/" + t.id + "/replies", {text: box.value, wait_for_customer: wait.checked, note: note.checked})
+          .then(function () { box.value = ""; status.textContent = T.sent; open(t.id); loadQueue(); })
+          .catch(function (e) { status.textContent = T.error + ": " + e.message; });
+      });
+      sug.addEventListener("click", function () { api("GET", "/v1/tickets/" + t.id + "/suggested-reply").then(function (j) { box.value = j.text; }); });
+      res.addEventListener("click", function () { api("POST", "/v1/tickets/" + t.id + "/resolve").then(function () { open(t.id); loadQueue(); }); });
+      mine.addEventListener("click", function () { api("POST", "/v1/tickets/" + t.id + "/assign", {assignee: me}).then(function () { open(t.id); loadQueue(); }); });
+      if (back) { back.addEventListener("click", function () { api("POST", "/v1/tickets/" + t.id + "/handback").then(function () { open(t.id); }); }); }
+      view.appendChild(el("section", {}, [box, el("div", {}, [el("label", {}, [wait, " " + T.wait]), " ", el("label", {}, [note, " " + T.note])]),
+        el("div", {}, [send, " ", sug, " ", mine, " ", res, " ", back, " ", status])]));
+    }
+    var c = t.customer;
+    var cust = el("section", {}, [el("h3", {text: T.customer + " · " + (t.customer_verified ? T.verified : T.unverified)})]);
+    if (c) {
+      var addr = c.address ? [c.address.zip, c.address.line1, c.address.line2].filter(Boolean).join(" ") : "-";
+      cust.appendChild(table([c], [["name", function (x) { return x.name; }], ["phone", function (x) { return x.phone; }], ["email", function (x) { return x.email; }], ["address", function () { return addr; }]]));
+    } else if (t.requester) { cust.appendChild(el("p", {text: t.requester})); }
+    else { cust.appendChild(el("p", {cls: "muted", text: "-"})); }
+    view.appendChild(cust);
+    var orders = el("section", {}, [el("h3", {text: T.orders})]);
+    (t.orders || []).forEach(function (o) { orders.appendChild(orderBlock(o)); });
+    view.appendChild(orders);
+    var side = el("div", {cls: "grid2"}, [
+      el("section", {}, [el("h3", {text: T.claims}), table(t.claims || [], [["order", function (x) { return x.order_id; }], ["kind", function (x) { return x.kind; }], ["at", function (x) { return fmt(x.occurred_at); }]])]),
+      el("section", {}, [el("h3", {text: T.history}), table(t.past_conversations || [], [["#", function (x) { return x.id; }], ["", function (x) { return x.subject; }], ["", function (x) { return x.status; }], ["", function (x) { return fmt(x.created_at); }]])])
+    ]);
+    view.appendChild(side);
+  }
+
+  function open(id) {
+    current = id;
+    Array.prototype.forEach.call(queueEl.children, function (li) { li.className = li.getAttribute("data-id") === String(id) ? "sel" : ""; });
+    return api("GET", "/v1/tickets/" + id).then(render).catch(function (e) { view.textContent = T.error + ": " + e.message; });
+  }
+
+  document.getElementById("filters").addEventListener("click", function (ev) {
+    var b = ev.target.closest("button");
+    if (!b) { return; }
+    filter = b.getAttribute("data-status");
+    Array.prototype.forEach.call(this.children, function (x) { x.className = x === b ? "on" : ""; });
+    loadQueue();
+  });
+  api("GET", "/v1/cs/metrics").then(function (m) {
+    function pct(v) { return v == null ? "-" : Math.round(v * 100) + "%"; }
+    var frt = m.first_response_minutes.mean;
+    document.getElementById("metrics").textContent = [T.frt + " " + (frt == null ? "-" : frt.toFixed(1)), T.automation + " " + pct(m.automation_rate),
+      T.escalation + " " + pct(m.escalation_rate), T.voc_rate + " " + pct(m.voc_response_rate)].join(" · ");
+  }).catch(function () {});
+  var m = /[#&]ticket=(\d+)/.exec(location.hash);
+  loadQueue().then(function () { if (m) { open(parseInt(m[1], 10)); } });
+  setInterval(function () {
+    loadQueue();
+    if (current && document.activeElement && document.activeElement.id !== "reply") {
+      api("GET", "/v1/tickets/" + current).then(function (t) {
+        var conv = document.getElementById("conv");
+        if (conv && conv.children.length !== (t.messages || []).length) { render(t); }
+      }).catch(function () {});
+    }
+  }, 5000);
+})();

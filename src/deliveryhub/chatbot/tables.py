@@ -1,0 +1,150 @@
+"""Tables of the CS feature: chat sessions and messages, tickets and their messages, SLA alerts, FAQ,
+unanswered questions and CSAT surveys. Free text is stored DLP-masked; personal data stays in `customers`.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from deliveryhub.adapters.persistence.tables import metadata
+from deliveryhub.adapters.persistence.types import BigId, UTCDateTime
+
+# One customer conversation with the bot. `state`: bot | handed_off | closed. `pending` holds what the
+# bot is waiting for (order number, phone digits, an address, a yes/no to an offer).
+chat_sessions = sa.Table(
+    "chat_sessions",
+    metadata,
+    sa.Column("session_id", sa.String(64), primary_key=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False, index=True),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("lang", sa.String(2), nullable=False, default="ko"),
+    sa.Column("state", sa.String(16), nullable=False, default="bot"),
+    sa.Column("order_id", sa.String(128), index=True),
+    sa.Column("customer_id", sa.String(40), index=True),
+    sa.Column("verified", sa.Boolean(), nullable=False, default=False),
+    sa.Column("verified_at", UTCDateTime()),
+    sa.Column("verify_failures", sa.Integer(), nullable=False, default=0),
+    sa.Column("pending", sa.JSON()),
+    sa.Column("low_conf_streak", sa.Integer(), nullable=False, default=0),
+    sa.Column("clarified", sa.Boolean(), nullable=False, default=False),
+    sa.Column("ticket_id", sa.BigInteger()),
+    sa.Column("handed_off_at", UTCDateTime()),
+    sa.Column("client_ip", sa.String(64)),
+    sa.Column("last_intent", sa.String(32)),
+    sa.Column("bot_answers", sa.Integer(), nullable=False, default=0),
+    sa.Column("voc_category", sa.String(32)),
+    sa.Column("voc_sentiment", sa.String(16)),
+    sa.Column("emitted", sa.JSON()),  # canonical events already recorded for this conversation
+)
+
+chat_messages = sa.Table(
+    "chat_messages",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("session_id", sa.String(64), nullable=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("role", sa.String(12), nullable=False),  # customer | bot | agent | system
+    sa.Column("text", sa.String(4000), nullable=False),  # DLP-masked
+    sa.Column("intent", sa.String(32)),
+    sa.Column("confidence", sa.Float()),
+    sa.Index("ix_chat_messages_session_id", "session_id", "id"),
+)
+
+# The CS desk. status: open | pending (waiting for the customer; SLA paused) | solved.
+tickets = sa.Table(
+    "tickets",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False, index=True),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),  # chat | email | api | claim
+    sa.Column("subject", sa.String(500), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, default="open", index=True),
+    sa.Column("priority", sa.String(8), nullable=False, default="normal"),
+    sa.Column("priority_rank", sa.SmallInteger(), nullable=False, default=2),
+    sa.Column("assignee", sa.String(128), index=True),
+    sa.Column("session_id", sa.String(64), index=True),
+    sa.Column("order_id", sa.String(128), index=True),
+    sa.Column("customer_id", sa.String(40), index=True),
+    sa.Column("customer_verified", sa.Boolean(), nullable=False, default=False),
+    sa.Column("requester_enc", sa.LargeBinary()),  # sealed e-mail address of an e-mail requester
+    sa.Column("requester_masked", sa.String(200)),
+    sa.Column("reason", sa.String(64)),
+    sa.Column("summary", sa.String(2000)),
+    sa.Column("voc_category", sa.String(32), index=True),
+    sa.Column("voc_sentiment", sa.String(16)),
+    sa.Column(
+        "source_ref", sa.String(200), unique=True
+    ),  # idempotency key of the origin (claim event, mail id)
+    sa.Column("canonical_id", sa.String(128), nullable=False),  # ticket_id in canonical ticket.* events
+    sa.Column("first_response_at", UTCDateTime()),
+    sa.Column("last_customer_at", UTCDateTime()),
+    sa.Column("last_agent_at", UTCDateTime()),
+    sa.Column("awaiting_reply_since", UTCDateTime()),
+    sa.Column("resolved_at", UTCDateTime()),
+    sa.Column("first_due", UTCDateTime()),
+    sa.Column("next_due", UTCDateTime()),
+    sa.Column("resolve_due", UTCDateTime()),
+    sa.Column("paused_at", UTCDateTime()),
+    sa.Column("sla_missed", sa.JSON()),
+)
+
+ticket_messages = sa.Table(
+    "ticket_messages",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("ticket_id", sa.BigInteger(), nullable=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("author_kind", sa.String(12), nullable=False),  # customer | agent | bot | system | note
+    sa.Column("author", sa.String(128)),
+    sa.Column("text", sa.String(20000), nullable=False),  # DLP-masked
+    sa.Index("ix_ticket_messages_ticket_id", "ticket_id", "id"),
+)
+
+# One row per SLA breach that was acted on: the unique key makes "alert once" hold across workers.
+ticket_sla_alerts = sa.Table(
+    "ticket_sla_alerts",
+    metadata,
+    sa.Column("ticket_id", sa.BigInteger(), primary_key=True),
+    sa.Column("metric", sa.String(64), primary_key=True),  # first_response | next_response:<n> | resolution
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+)
+
+faq_entries = sa.Table(
+    "faq_entries",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("topic", sa.String(32), nullable=False, default="other"),
+    sa.Column("question_ko", sa.String(500), nullable=False),
+    sa.Column("answer_ko", sa.String(4000), nullable=False),
+    sa.Column("question_en", sa.String(500), nullable=False),
+    sa.Column("answer_en", sa.String(4000), nullable=False),
+    sa.Column("keywords", sa.JSON(), nullable=False),
+    sa.Column("active", sa.Boolean(), nullable=False, default=True),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_by", sa.String(128), nullable=False),  # "file" until edited in the UI
+)
+
+unanswered_questions = sa.Table(
+    "unanswered_questions",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime(), nullable=False, index=True),
+    sa.Column("session_id", sa.String(64)),
+    sa.Column("lang", sa.String(2), nullable=False),
+    sa.Column("text", sa.String(1000), nullable=False),  # DLP-masked
+    sa.Column("norm", sa.String(1000), nullable=False),
+    sa.Column("intent", sa.String(32)),
+)
+
+csat_surveys = sa.Table(
+    "csat_surveys",
+    metadata,
+    sa.Column("token", sa.String(64), primary_key=True),
+    sa.Column("ticket_id", sa.BigInteger(), nullable=False, index=True),
+    sa.Column("sent_at", UTCDateTime(), nullable=False),
+    sa.Column("answered_at", UTCDateTime()),
+    sa.Column("score", sa.SmallInteger()),
+    sa.Column("comment", sa.String(2000)),
+)

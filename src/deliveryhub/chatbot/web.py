@@ -1,0 +1,224 @@
+"""Pages of the CS feature: /tickets (the desk, logged-in users), /tickets/faq (FAQ editor) and /chat
+(the public customer widget). Korean by default, English with ?lang=en. Static files under /static/chat/."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from deliveryhub.entrypoints.api.deps import current_principal
+from deliveryhub.entrypoints.api.errors import ApiError
+from deliveryhub.security.rbac import allowed
+
+HERE = Path(__file__).parent
+STATIC = HERE / "static"
+_ENV = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"]))
+STATIC_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+}
+
+TEXT: dict[str, dict[str, str]] = {
+    "ko": {
+        "desk_title": "CS 데스크",
+        "queue": "대기열",
+        "all": "전체",
+        "open": "진행 중",
+        "pending": "고객 답변 대기",
+        "solved": "해결",
+        "mine": "내 티켓",
+        "no_tickets": "대기 중인 티켓이 없어요.",
+        "select": "왼쪽에서 티켓을 선택하세요.",
+        "reply": "답변 보내기",
+        "note": "내부 메모",
+        "wait": "답변 후 고객 응답 대기",
+        "suggest": "추천 답변 불러오기",
+        "resolve": "해결 완료",
+        "assign_me": "내가 맡기",
+        "handback": "챗봇에게 돌려주기",
+        "summary": "요약",
+        "conversation": "대화",
+        "customer": "고객 정보",
+        "orders": "주문",
+        "timeline": "단계 이력",
+        "notifications": "발송한 알림",
+        "claims": "클레임",
+        "history": "지난 상담",
+        "priority": "우선순위",
+        "due": "SLA 기한",
+        "overdue": "기한 초과",
+        "verified": "본인 확인됨",
+        "unverified": "본인 확인 전(마스킹)",
+        "faq": "FAQ 관리",
+        "logout": "로그아웃",
+        "reply_placeholder": "고객에게 보낼 답변을 입력하세요",
+        "sent": "전송했어요",
+        "error": "오류",
+        "tracking": "배송 추적",
+        "eta": "도착 예정",
+        "lang": "English",
+        "lang_href": "?lang=en",
+        "metrics": "지표",
+        "frt": "평균 1차 응답(분)",
+        "automation": "자동화율",
+        "escalation": "상담원 연결률",
+        "voc_rate": "VOC 응답률",
+        "chat_title": "배송 상담 챗봇",
+        "chat_placeholder": "메시지를 입력하세요",
+        "send": "보내기",
+        "photo": "사진 올리기",
+        "chat_intro": "주문번호와 휴대폰 뒷자리로 본인 확인 후 주문 정보를 안내해 드려요.",
+        "agent_joined": "상담원",
+        "bot": "챗봇",
+        "you": "나",
+        "rate": "만족도 평가",
+        "faq_title": "FAQ 관리",
+        "save": "저장",
+        "candidates": "이번 주 FAQ 후보(답변하지 못한 질문)",
+        "count": "횟수",
+        "key": "키",
+        "topic": "주제",
+        "question_ko": "질문(한국어)",
+        "answer_ko": "답변(한국어)",
+        "question_en": "질문(영어)",
+        "answer_en": "답변(영어)",
+        "keywords": "키워드(쉼표로 구분)",
+        "new": "새 항목",
+    },
+    "en": {
+        "desk_title": "CS desk",
+        "queue": "Queue",
+        "all": "All",
+        "open": "Open",
+        "pending": "Waiting for customer",
+        "solved": "Solved",
+        "mine": "Mine",
+        "no_tickets": "No tickets in the queue.",
+        "select": "Select a ticket.",
+        "reply": "Send reply",
+        "note": "Internal note",
+        "wait": "Wait for the customer after replying",
+        "suggest": "Suggested reply",
+        "resolve": "Resolve",
+        "assign_me": "Assign to me",
+        "handback": "Hand back to the bot",
+        "summary": "Summary",
+        "conversation": "Conversation",
+        "customer": "Customer",
+        "orders": "Orders",
+        "timeline": "Stage timeline",
+        "notifications": "Notices sent",
+        "claims": "Claims",
+        "history": "Past conversations",
+        "priority": "Priority",
+        "due": "SLA due",
+        "overdue": "Overdue",
+        "verified": "Verified",
+        "unverified": "Not verified (masked)",
+        "faq": "FAQ",
+        "logout": "Log out",
+        "reply_placeholder": "Write your reply to the customer",
+        "sent": "Sent",
+        "error": "Error",
+        "tracking": "Tracking",
+        "eta": "ETA",
+        "lang": "한국어",
+        "lang_href": "?lang=ko",
+        "metrics": "Metrics",
+        "frt": "Avg first response (min)",
+        "automation": "Automation rate",
+        "escalation": "Escalation rate",
+        "voc_rate": "VOC response rate",
+        "chat_title": "Delivery assistant",
+        "chat_placeholder": "Type a message",
+        "send": "Send",
+        "photo": "Upload photo",
+        "chat_intro": "After a quick check (order number + last 4 phone digits) I can "
+        "show your order details.",
+        "agent_joined": "Agent",
+        "bot": "Assistant",
+        "you": "You",
+        "rate": "Rate us",
+        "faq_title": "FAQ editor",
+        "save": "Save",
+        "candidates": "This week's FAQ candidates (unanswered questions)",
+        "count": "Count",
+        "key": "Key",
+        "topic": "Topic",
+        "question_ko": "Question (Korean)",
+        "answer_ko": "Answer (Korean)",
+        "question_en": "Question (English)",
+        "answer_en": "Answer (English)",
+        "keywords": "Keywords (comma separated)",
+        "new": "New entry",
+    },
+}
+
+
+def _lang(request: Request) -> str:
+    return "en" if request.query_params.get("lang") == "en" else "ko"
+
+
+def _page(name: str, lang: str, **ctx: Any) -> HTMLResponse:
+    html = _ENV.get_template(name).render(
+        lang=lang, t=TEXT[lang], i18n=json.dumps(TEXT[lang], ensure_ascii=False), **ctx
+    )
+    return HTMLResponse(html, headers={"cache-control": "no-store"})
+
+
+def _guard(request: Request, permission: str) -> Any:
+    principal = current_principal(request)
+    if principal is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+    if not allowed(principal.role, permission):
+        raise ApiError(403, "forbidden", f"role {principal.role} may not {permission}")
+    return principal
+
+
+def build_router() -> APIRouter:
+    """The page routes."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/tickets")
+    def desk_page(request: Request) -> Response:
+        who = _guard(request, "tickets:read")
+        if isinstance(who, Response):
+            return who
+        return _page(
+            "desk.html",
+            _lang(request),
+            user=who.name,
+            role=who.role,
+            can_act=allowed(who.role, "tickets:act"),
+        )
+
+    @router.get("/tickets/faq")
+    def faq_page(request: Request) -> Response:
+        who = _guard(request, "tickets:read")
+        if isinstance(who, Response):
+            return who
+        return _page("faq.html", _lang(request), user=who.name, can_act=allowed(who.role, "tickets:act"))
+
+    @router.get("/chat")
+    def chat_page(request: Request) -> Response:
+        return _page("chat.html", _lang(request))
+
+    @router.get("/static/chat/{name}")
+    def static(name: str) -> Response:
+        path = (STATIC / name).resolve()
+        if path.parent != STATIC.resolve() or not path.is_file() or path.suffix not in STATIC_TYPES:
+            raise ApiError(404, "not_found", f"no static file {name}")
+        return FileResponse(
+            path, media_type=STATIC_TYPES[path.suffix], headers={"cache-control": "max-age=300"}
+        )
+
+    return router

@@ -1,0 +1,163 @@
+"""Dialogue policy with a tiny deterministic stub classifier (the real NLU is exercised in e2e tests)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from conftest import event
+
+from deliveryhub.chatbot import faq as faqmod
+from deliveryhub.chatbot import tables as ct
+from deliveryhub.chatbot.desk import BusinessHours, add_business_minutes, business_minutes_between
+from deliveryhub.chatbot.dialogue import ChatService, _copula, lang_of
+
+OID = "ORD-2026-000123"
+
+RULES = [
+    (r"상담원|agent", "human_agent", 0.99, True),
+    (r"사기|고소", "delivery_delay", 0.9, True),
+    (r"취소|cancel", "cancel_order", 0.95, False),
+    (r"배송지", "change_address", 0.95, False),
+    (r"어디|언제|where", "track_order", 0.95, False),
+    (r"파손", "damaged_item", 0.95, False),
+    (r"^(네|yes)$", "other", 0.8, False),
+]
+
+
+def stub(text: str) -> dict[str, Any]:
+    """Keyword rules; order numbers and four-digit answers as entities."""
+    ents: dict[str, Any] = {}
+    m = re.search(r"ORD-\d{4}-\d{6}", text)
+    if m:
+        ents["order_id"] = m.group(0)
+    if re.fullmatch(r"\d{4}", text.strip()):
+        ents["phone_last4"] = text.strip()
+    for rx, intent, conf, esc in RULES:
+        if re.search(rx, text):
+            return {"text": text, "intent": intent, "confidence": conf, "escalate": esc, "entities": ents}
+    return {"text": text, "intent": "other", "confidence": 0.2, "escalate": False, "entities": ents}
+
+
+@pytest.fixture
+def chat(hub: Any) -> ChatService:
+    hub.ingest.ingest([
+        event("o1", "order.created", OID, "2026-11-20T10:00:00+09:00",
+              {"customer": {"name": "홍길동", "phone": "010-1234-5678"},
+               "address": {"zip": "06236", "line1": "서울 강남구 테헤란로 1"},
+               "items": [{"sku": "SKU-RED", "qty": 1, "price": 30000}], "total": 30000}),
+        event("o2", "shipment.waybill_created", OID, "2026-11-21T10:00:00+09:00",
+              {"carrier": "cj", "tracking_no": "123456789012"}, shipment_id="S1", source="tms"),
+    ])
+    return ChatService(hub, hub.services["cs_desk"], hub.services["cs_config"], classify=stub)
+
+
+def test_asks_order_then_phone_and_never_reveals_before_verification(chat: ChatService) -> None:
+    sid = chat.new_session()["session_id"]
+    first = chat.post(sid, "배송 언제 와요?")
+    assert "주문번호" in (first.reply or "")
+    second = chat.post(sid, OID)
+    assert "뒷자리" in (second.reply or "")
+    wrong = chat.post(sid, "0000")
+    for secret in ("123456789012", "테헤란로", "SKU-RED", "홍길동", "CJ대한통운", "출고"):
+        for reply in (first.reply, second.reply, wrong.reply):
+            assert secret not in (reply or "")
+    assert "일치" in (wrong.reply or "")
+    ok = chat.post(sid, "5678")
+    assert "123456789012" in (ok.reply or "") and "CJ대한통운" in (ok.reply or "")
+
+
+def test_phone_digits_are_not_stored_in_the_transcript(chat: ChatService, hub: Any) -> None:
+    sid = chat.new_session()["session_id"]
+    chat.post(sid, f"{OID} 어디쯤이에요")
+    chat.post(sid, "5678")
+    with hub.db.read() as conn:
+        texts = list(conn.execute(sa.select(ct.chat_messages.c.text)
+                                  .where(ct.chat_messages.c.session_id == sid)).scalars())
+    assert not any(t.strip() == "5678" for t in texts)
+
+
+def test_handoff_is_a_state_and_the_bot_stays_silent(chat: ChatService, hub: Any) -> None:
+    sid = chat.new_session()["session_id"]
+    turn = chat.post(sid, "상담원 연결해주세요")
+    assert turn.escalated and turn.ticket_id
+    for text in ("여보세요", "주문 취소해주세요", "어디예요?"):
+        again = chat.post(sid, text)
+        assert again.reply is None and again.escalated
+    desk = hub.services["cs_desk"]
+    desk.handback(turn.ticket_id, "agent@example.com")
+    back = chat.post(sid, "배송 언제 와요?")
+    assert back.reply and "주문번호" in back.reply
+
+
+def test_clarifies_once_then_hands_off(chat: ChatService) -> None:
+    sid = chat.new_session()["session_id"]
+    first = chat.post(sid, "음 그게 말이죠 저번에")
+    assert not first.escalated and "자세히" in (first.reply or "")
+    second = chat.post(sid, "그러니까 그거요 그거")
+    assert second.escalated and second.ticket_id
+
+
+def test_threats_hand_off_at_once_with_urgent_priority(chat: ChatService, hub: Any) -> None:
+    sid = chat.new_session()["session_id"]
+    turn = chat.post(sid, f"{OID} 이거 사기 아니에요? 고소할게요")
+    assert turn.escalated
+    with hub.db.read() as conn:
+        row = conn.execute(sa.select(ct.tickets).where(ct.tickets.c.id == turn.ticket_id)).one()
+    assert row.priority == "urgent" and row.order_id == OID and not row.customer_verified
+    assert "주문 " + OID in (row.summary or "")
+
+
+def test_cancel_before_handover_asks_to_confirm_then_cancels(chat: ChatService, hub: Any) -> None:
+    sid = chat.new_session()["session_id"]
+    chat.post(sid, f"{OID} 취소하고 싶어요")
+    confirm = chat.post(sid, "5678")
+    assert "취소해 드릴까요" in (confirm.reply or "")
+    done = chat.post(sid, "네")
+    assert "취소되었어요" in (done.reply or "")
+    with hub.db.read() as conn:
+        stage = conn.execute(sa.text("select stage from orders where order_id = :o"), {"o": OID}).scalar()
+    assert stage == "cancelled"
+
+
+def test_english_customer_gets_english(chat: ChatService) -> None:
+    sid = chat.new_session()["session_id"]
+    turn = chat.post(sid, "where is my parcel?")
+    assert "order number" in (turn.reply or "")
+
+
+def test_third_contact_about_the_same_order_hands_off(chat: ChatService) -> None:
+    for _ in range(2):
+        sid = chat.new_session()["session_id"]
+        chat.post(sid, f"{OID} 어디예요")
+        assert not chat.post(sid, "5678").escalated
+    sid = chat.new_session()["session_id"]
+    chat.post(sid, f"{OID} 어디예요")
+    assert chat.post(sid, "5678").escalated
+
+
+def test_lang_and_copula() -> None:
+    assert lang_of("Where is my order ORD-2026-000123?") == "en"
+    assert lang_of("ORD-2026-000123", "ko") == "ko"
+    assert lang_of("배송 언제 와요") == "ko"
+    assert _copula("16시") == "예요" and _copula("11월 23일") == "이에요"
+
+
+def test_business_hours_arithmetic() -> None:
+    bh = BusinessHours(tz="Asia/Seoul", days=(0, 1, 2, 3, 4), start=time(9), end=time(18))
+    fri_1750 = datetime(2026, 11, 20, 8, 50, tzinfo=UTC)  # 17:50 KST Friday
+    due = add_business_minutes(fri_1750, 30, bh)
+    assert due == datetime(2026, 11, 23, 0, 20, tzinfo=UTC)  # Monday 09:20 KST
+    assert business_minutes_between(fri_1750, due, bh) == pytest.approx(30)
+    assert add_business_minutes(fri_1750, 30, None) == fri_1750 + timedelta(minutes=30)
+
+
+def test_faq_matches_policy_questions_in_both_languages() -> None:
+    entries = faqmod.load_file()
+    assert faqmod.match(entries, "반품 기간이 어떻게 되나요?")[0].key == "return_window"  # type: ignore[union-attr]
+    assert faqmod.match(entries, "How much is the return shipping fee?")[0].key == "return_fee"  # type: ignore[union-attr]
+    assert faqmod.match(entries, "고객센터 운영시간 알려주세요")[0].key == "hours"  # type: ignore[union-attr]
+    assert faqmod.match(entries, "오늘 날씨 좋네요")[0] is None
