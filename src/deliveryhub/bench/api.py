@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from deliveryhub.bench.common import BenchEnv, free_port, percentile
+from deliveryhub.bench.common import BenchEnv, free_port, percentile, wait_for_consumers
 
 CONCURRENCY = 50
 
@@ -69,6 +69,7 @@ def run(
         if env.bus_url.startswith("nats"):
             env.start_worker()
         headers = {"Authorization": f"Bearer {key}"}
+        quiet = wait_for_consumers(hub)
         check = httpx.get(f"{base}/v1/orders/{order_ids[0]}", headers=headers, timeout=30)
         check.raise_for_status()
         # Warm-up, then the hub endpoint and the trivial endpoint for the same time each.
@@ -90,6 +91,7 @@ def run(
             "orders": len(order_ids),
             "concurrency": CONCURRENCY,
             "seconds": seconds,
+            "consumers_caught_up": quiet,
             "mode": env.mode,
         }
     finally:

@@ -163,6 +163,22 @@ class BenchEnv:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def wait_for_consumers(hub: Any, timeout: float = 180.0) -> bool:
+    """Wait until every consumer has applied every outbox message (so a measurement runs on a quiet hub)."""
+    from deliveryhub.adapters.persistence import tables as t
+
+    wanted = len(hub.consumers)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with hub.db.read() as conn:
+            total = conn.execute(sa.select(sa.func.count()).select_from(t.outbox)).scalar_one()
+            done = conn.execute(sa.select(sa.func.count()).select_from(t.processed_messages)).scalar_one()
+        if done >= total * wanted:
+            return True
+        time.sleep(0.5)
+    return False
+
+
 def _delete_stream(url: str, stream: str) -> None:
     import asyncio
 

@@ -61,7 +61,8 @@ def raw_insert(db_url: str, events: list[dict[str, Any]]) -> float:
         for e in events
     ]
     with engine.begin() as conn:
-        pk = "INTEGER PRIMARY KEY AUTOINCREMENT" if engine.dialect.name == "sqlite" else "BIGSERIAL PRIMARY KEY"
+        sqlite = engine.dialect.name == "sqlite"
+        pk = "INTEGER PRIMARY KEY AUTOINCREMENT" if sqlite else "BIGSERIAL PRIMARY KEY"
         conn.exec_driver_sql(
             f"CREATE TABLE {table} (id {pk}, source VARCHAR(72), event_id VARCHAR(128), type VARCHAR(64),"
             " order_id VARCHAR(128), occurred_at VARCHAR(40), data TEXT, UNIQUE (source, event_id))"
@@ -179,10 +180,7 @@ def run(
             t0 = time.perf_counter()
             with ThreadPoolExecutor(max_workers=2) as pool:
                 # Two posters, each in order: one order's events mostly land in the same poster's batches.
-                futures = [
-                    pool.submit(post, b, c1 if i % 2 else c2)
-                    for i, b in enumerate(batches[1:])
-                ]
+                futures = [pool.submit(post, b, c1 if i % 2 else c2) for i, b in enumerate(batches[1:])]
                 for f in futures:
                     f.result()
             accepted_at = time.perf_counter()
