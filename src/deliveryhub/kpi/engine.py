@@ -427,7 +427,7 @@ class KpiEngine:
             cutoff = now - timedelta(hours=sla)
             return df.with_columns(
                 (pl.col("first_response_minutes") <= sla * 60).fill_null(False).alias("replied_in_sla"),
-                (pl.col("first_reply_at").is_null() & (pl.col("created_at") > pl.lit(cutoff, UTC_DT)))
+                (pl.col("first_reply_at").is_null() & (pl.col("created_at") > _lit(cutoff)))
                 .alias("sla_pending"),
             )
         if name == "stage_changes":
@@ -502,7 +502,7 @@ class KpiEngine:
         for i, ps in enumerate(periods):
             end_day = min(period_end(ps, grain), d1)
             at = min(datetime.combine(end_day + timedelta(days=1), datetime.min.time(), zone).astimezone(UTC), now)
-            lit_at = pl.lit(at, UTC_DT)
+            lit_at = _lit(at)
             last = pl.when(pl.col("last_event_at") <= lit_at).then(pl.col("last_event_at")).otherwise(
                 pl.max_horizontal(
                     pl.col("handed_over_at"),
@@ -586,8 +586,8 @@ class KpiEngine:
         if name == "parcels_at_period_end":
             name, time_col, flt, cond = "parcels_at_period_end", "handed_over_at", None, None
             df = facts.dated(name, time_col).filter(
-                pl.col("delivered_at").is_null() & (pl.col("last_event_at") < pl.lit(
-                    facts.now - timedelta(hours=float(kdef.params.get("stale_hours", 48))), UTC_DT)))
+                pl.col("delivered_at").is_null() & (pl.col("last_event_at") < _lit(
+                    facts.now - timedelta(hours=float(kdef.params.get("stale_hours", 48))))))
             df = df.with_columns(_period_expr(grain).alias("__p"))
         else:
             df = self._population(kdef, facts, name, time_col, flt, d0, d1, grain)
@@ -618,6 +618,10 @@ class KpiEngine:
 
 
 # ---------------------------------------------------------------------------------------------- helpers
+def _lit(when: datetime) -> pl.Expr:
+    return pl.lit(when.astimezone(UTC), UTC_DT)
+
+
 def _period_expr(grain: str) -> pl.Expr:
     d = pl.col("__d")
     if grain == "day":
