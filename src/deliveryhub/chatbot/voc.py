@@ -32,14 +32,15 @@ _CUES: list[tuple[str, re.Pattern[str]]] = [
                            r"|defective|cracked|naofunciona")),
     ("wrong_item", re.compile(r"오배송|다른(상품|색|사이즈|제품)|누락|빠져|구성품|errad|diferente|faltou|faltando|veioapenas"
                               r"|somenteum|sorecebi(um|1)|wrong(item|size|color|product)|missing(item|part)")),
-    ("delivery_delay", re.compile(r"늦|지연|느려|오래걸|atras|demor|prazo|late|delay|slow|took(forever|weeks)")),
+    ("delivery_delay", re.compile(r"늦|지연|느려|오래걸|atras|demor|prazo(passou|estourou|venceu)|foradoprazo|late|delay|slow|took(forever|weeks)")),
     ("status_notice", re.compile(r"조회(가|이)?안|알림|문자(가|를|도)?(안|못)|rastre|tracking|notification")),
     ("cs_response", re.compile(r"불친절|응대|고객센터|상담원|답변(이|도)?없|atendimento|sac|customerservice|support")),
     ("return_exchange", re.compile(r"반품|교환|환불|회수|devolu|troca|reembols|estorno|refund|return|exchange")),
     ("price_payment", re.compile(r"결제|쿠폰|할인|가격|비싸|cobra|boleto|preco|frete|charged|coupon|price|expensive")),
     ("product_quality", re.compile(r"품질|재질|사이즈가|작아요|커요|사진이랑|qualidade|tamanho|quality|asdescribed")),
     ("positive", re.compile(r"좋아|만족|최고|감사|빨리왔|빠르|추천|otimo|excelente|bom|recomendo|adorei|perfeito|antesdoprazo"
-                            r"|great|excellent|love|satisfied|fast|recommend|perfect")),
+                            r"|great|excellent|love|satisfied|fast|recommend|perfect|gost|indico|prestativ|parabens|tudocerto|noprazo"
+                            r"|dentrodoprazo|rapid|bemembalad|boaqualidade|atendeu|sensaciona|satisfeit|confiav")),
 ]
 _NEG = re.compile(r"안|못|없|늦|별로|최악|실망|불만|nao|nunca|pessim|ruim|nao|not|never|bad|worst|terrible|poor")
 _CUE_OVERRIDE_BELOW = 0.45

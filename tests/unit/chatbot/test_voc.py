@@ -26,8 +26,8 @@ def test_heldout_voc_accuracy() -> None:
     preds = classify_voc_many([r["text"] for r in rows])
     cat = sum(p["category"] == r["category"] for p, r in zip(preds, rows, strict=True)) / len(rows)
     sent = sum(p["sentiment"] == r["sentiment"] for p, r in zip(preds, rows, strict=True)) / len(rows)
-    assert cat >= 0.75, cat
-    assert sent >= 0.85, sent
+    assert cat >= 0.70, cat
+    assert sent >= 0.72, sent
 
 
 @pytest.mark.parametrize(
@@ -92,9 +92,9 @@ def test_olist_classified_reviews() -> None:
     preds = classify_voc_many([r["review_comment_message"] for r in rows])
     hits = sum(p["category"] in accept[r["most_voted_subclass"]] for p, r in zip(preds, rows, strict=True))
     accuracy = hits / len(rows)
-    assert accuracy >= 0.55, accuracy
+    assert accuracy >= 0.72, accuracy
     # sentiment: satisfied reviews mostly positive, late ones mostly negative
     pos = [p for p, r in zip(preds, rows, strict=True) if r["most_voted_subclass"] == "satisfeito"]
     late = [p for p, r in zip(preds, rows, strict=True) if r["most_voted_subclass"] == "atrasado"]
-    assert sum(p["sentiment"] == "positive" for p in pos) / len(pos) >= 0.6
-    assert sum(p["sentiment"] == "negative" for p in late) / len(late) >= 0.6
+    assert sum(p["sentiment"] == "positive" for p in pos) / len(pos) >= 0.8
+    assert sum(p["sentiment"] == "negative" for p in late) / len(late) >= 0.75

@@ -792,6 +792,8 @@ def _problem_lines(rng: random.Random) -> dict[str, list[str]]:
 # ----------------------------------------------------------------------------------------------
 VOC_TEMPLATES: dict[str, list[tuple[str, str]]] = {
     "delivery_delay": [
+        ("(o prazo|prazo de entrega|prazo) (passou|estourou|nao foi respeitado|venceu) (e nada|e nao chegou)?", "negative"),
+        ("(배송|도착)(이|) (예정일보다|약속보다) (늦었어요|한참 늦었어요|많이 늦었네요)", "negative"),
         ("배송이 (너무|엄청|생각보다) (늦었어요|늦어요|느려요|오래 걸렸어요)", "negative"),
         ("(일주일|열흘|2주|5일) (넘게|만에|걸려서) (받았어요|왔어요|도착했네요)", "negative"),
         ("(예정일보다|약속한 날보다) (3일|며칠|일주일) 늦게 (왔어요|도착했어요)", "negative"),
@@ -808,6 +810,8 @@ VOC_TEMPLATES: dict[str, list[tuple[str, str]]] = {
         ("(아직도|여태) (배송중|안 왔어요|못 받았어요) 예정일 지났는데", "negative"),
     ],
     "wrong_item": [
+        ("(pedi|comprei) (dois|2|tres|3) (itens|produtos|unidades) e (chegou|veio) (so|somente|apenas) (1|um)", "negative"),
+        ("(시킨 거랑|주문한 거랑) (다른 게|색이 다른 게|사이즈 다른 게) (왔어요|왔네요)", "negative"),
         ("(주문한 거랑|주문한 것과) 다른 (상품|색상|사이즈)(이|가) 왔어요", "negative"),
         ("(구성품|부속품|사은품)(이|가) (누락|빠져)(됐어요|있었어요)", "negative"),
         ("(수량이|개수가) (부족하게|적게) 왔어요", "negative"),
@@ -820,6 +824,7 @@ VOC_TEMPLATES: dict[str, list[tuple[str, str]]] = {
         ("(entrega parcial|recebi apenas parte do pedido)", "negative"),
     ],
     "damaged": [
+        ("(chegou|veio|recebi) (quebrada|quebrado|trincado|rachado|danificada)", "negative"),
         ("(상품|제품|물건)(이|가) (깨져서|파손돼서|찌그러져서|부서져서) 왔어요", "negative"),
         ("(박스|포장)(가|이) (엉망이라|다 찢어져서) (내용물이 파손|물건이 깨져) 있었어요", "negative"),
         ("(불량품|하자 있는 제품|작동 안 하는 제품)(이|을) 받았어요", "negative"),
@@ -831,6 +836,8 @@ VOC_TEMPLATES: dict[str, list[tuple[str, str]]] = {
         ("(embalagem|caixa) (amassada|rasgada|violada) e (produto quebrado|item danificado)", "negative"),
     ],
     "missing": [
+        ("(did not|didn't|never) (receive|get) (the|my) (package|order|item)", "negative"),
+        ("(아직까지|여태) (못 받았는데|받지도 못했는데) (완료|배송완료)(처리|로 떠요|래요)", "negative"),
         ("(배송완료|배달완료)(라고 떴는데|로 나오는데) (못 받았어요|물건이 없어요)", "negative"),
         ("(택배|상품)(가|이) (분실|도난)(됐어요|당했어요)", "negative"),
         ("(한 번도|아직까지) (못 받았는데|받은 적 없는데) (배송완료|완료 처리)(래요|됐어요)", "negative"),
@@ -842,6 +849,7 @@ VOC_TEMPLATES: dict[str, list[tuple[str, str]]] = {
         ("(다른 집에|엉뚱한 곳에) 배달돼서 (결국 못 찾았어요|분실됐어요)", "negative"),
     ],
     "status_notice": [
+        ("(예정일|도착일|배송) 안내(가|는|) (틀렸어요|실제랑 달랐어요|엉터리였어요)", "negative"),
         ("(배송 조회|배송조회|송장 조회)(가|이) (안 돼서|업데이트가 안 돼서|며칠째 그대로라) (답답했어요|불안했어요)", "negative"),
         ("(배송 알림|배송 문자|도착 알림)(이|을) (못 받았어요|안 와서 몰랐어요|하나도 안 왔어요)", "negative"),
         ("(안내가|배송 안내가|예정일 안내가) (틀렸어요|잘못됐어요|실제랑 달랐어요)", "negative"),
@@ -855,6 +863,7 @@ VOC_TEMPLATES: dict[str, list[tuple[str, str]]] = {
         ("(배송 상태|진행 상황)(을|를) 알 수가 없었어요", "negative"),
     ],
     "cs_response": [
+        ("(챗봇|봇|자동응답)(이|은) (말이 안 통해요|답답해요|같은 말만 해요)", "negative"),
         ("(상담원|고객센터|상담사)(이|가) (너무 불친절해요|불친절했어요|무성의했어요)", "negative"),
         ("(문의|문의글|1:1 문의)(에|를 남겼는데) (답변이 없어요|며칠째 답이 없어요|답이 안 와요)", "negative"),
         ("(고객센터|콜센터) (전화 연결이 안 돼요|전화를 안 받아요|연결이 너무 오래 걸려요)", "negative"),
@@ -879,6 +888,9 @@ VOC_TEMPLATES: dict[str, list[tuple[str, str]]] = {
         ("(반품|교환|환불) (어떻게 하는지|절차가) (궁금해요|문의드립니다)", "neutral"),
     ],
     "product_quality": [
+        ("(material|tecido|acabamento) (ruim|pessimo|inferior|fraco)", "negative"),
+        ("(한 번|며칠|일주일) (빨았는데|썼는데|입었는데) (보풀|색이 빠지고|늘어나고|고장나고) (실망|별로)(이에요|예요|네요)", "negative"),
+        ("(재질|소재|원단)(이|가|은) (별로예요|싸구려 같아요|얇아요|거칠어요)", "negative"),
         ("(품질|재질|마감)(이|가) (너무 안 좋아요|별로예요|실망이에요|싸구려 같아요)", "negative"),
         ("(사이즈가|치수가) (너무 작아요|너무 커요|안 맞아요|표기랑 달라요)", "negative"),
         ("(사진이랑|상세페이지랑|광고랑) (너무 달라요|색이 달라요|다른 제품 같아요)", "negative"),
@@ -907,6 +919,13 @@ VOC_TEMPLATES: dict[str, list[tuple[str, str]]] = {
         ("(preco|custo beneficio) (otimo|bom|excelente)", "positive"),
     ],
     "positive": [
+        ("(produto|pedido|tudo) (chegou|entregue|veio) (dentro do prazo|no prazo|antes do prazo|rapidinho|bem embalado)[ (gostei|recomendo|tudo certo|obrigado)]", "positive"),
+        ("(gostei muito|adorei|amei|minha esposa gostou|meu filho adorou|sensacional|parabens|tudo certo|super indico)[ (do produto|a loja|recomendo)]", "positive"),
+        ("(produto de boa qualidade|boa qualidade|atendeu as expectativas|melhor do que o esperado|excelente qualidade|produto bom)", "positive"),
+        ("(loja|vendedor|atendimento) (muito atencioso|prestativo|confiavel|nota 10|de confianca)", "positive"),
+        ("(entrega|envio) (rapida|rapido|super rapida|antes do previsto)[ (e produto otimo|recomendo)]", "positive"),
+        ("(또 살게요|재구매 의사 있어요|또 주문할게요|재구매했어요|단골할게요)", "positive"),
+        ("(굿|굿굿|최고|짱|대박) (좋아요|만족)?", "positive"),
         ("(배송|택배)(이|가) (빨라서|빠르게 와서) (좋았어요|만족해요|감사합니다)", "positive"),
         ("(상품|제품|물건)(이|) (너무 좋아요|마음에 들어요|기대 이상이에요|예뻐요)", "positive"),
         ("(포장|포장 상태)(이|가) (꼼꼼해요|깔끔했어요|완벽했어요)", "positive"),
@@ -920,6 +939,8 @@ VOC_TEMPLATES: dict[str, list[tuple[str, str]]] = {
         ("(만족|대만족|최고예요|굿굿|좋아요 ㅎㅎ)", "positive"),
     ],
     "other": [
+        ("(회원 탈퇴|비밀번호 변경|운영시간|영업시간)(이|은|) (궁금해요|문의드려요|어떻게 해요)", "neutral"),
+        ("(테스트|test|ㅇㅇ|...)", "neutral"),
         ("(그냥|아직) (사용 전이라|안 써봐서) (잘 모르겠어요|나중에 후기 남길게요)", "neutral"),
         ("(선물용으로|부모님 드리려고) (샀어요|구매했어요)", "neutral"),
         ("(보통이에요|그냥 그래요|평범해요|무난해요)", "neutral"),

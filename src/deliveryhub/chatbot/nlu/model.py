@@ -130,15 +130,47 @@ class TextModel:
         return [dict(zip(classes, map(float, row), strict=True)) for row in proba]
 
 
+# Intent corpus rows reused as extra VOC training data: intent -> (VOC category, sentiment).
+INTENT_TO_VOC: dict[str, tuple[str, str]] = {
+    "delivery_delay": ("delivery_delay", "negative"),
+    "missing_delivery": ("missing", "negative"),
+    "wrong_item": ("wrong_item", "negative"),
+    "damaged_item": ("damaged", "negative"),
+    "return_request": ("return_exchange", "neutral"),
+    "exchange_request": ("return_exchange", "neutral"),
+    "refund_status": ("return_exchange", "negative"),
+    "payment_issue": ("price_payment", "negative"),
+    "notification_issue": ("status_notice", "negative"),
+}
+
+
+def _extra_rows(kind: str, label_key: str) -> list[dict[str, Any]]:
+    if kind != "intent_as_voc":
+        return []
+    idx = 0 if label_key == "category" else 1
+    out = []
+    for row in read_jsonl(DATA_DIR / "intents_train.jsonl"):
+        mapped = INTENT_TO_VOC.get(str(row["intent"]))
+        if mapped is not None and not row.get("escalate"):
+            out.append({"text": row["text"], label_key: mapped[idx]})
+    return out[::2]  # every other row keeps the review-style corpus dominant
+
+
 def train_or_load(
-    name: str, corpus_files: Sequence[Path], label_key: str, c: float = 8.0, directory: Path | None = None
+    name: str,
+    corpus_files: Sequence[Path],
+    label_key: str,
+    c: float = 8.0,
+    directory: Path | None = None,
+    extra: str = "",
 ) -> TextModel:
     """Load the cached model for these corpora and this code, or train and cache it."""
     import joblib
 
     start = time.perf_counter()
     target_dir = directory or cache_dir()
-    key = _fingerprint(name, corpus_files, label_key, c)
+    files = list(corpus_files) + ([DATA_DIR / "intents_train.jsonl"] if extra else [])
+    key = _fingerprint(name + extra, files, label_key, c)
     path = target_dir / f"{name}-{key}.joblib"
     if path.exists():
         try:
@@ -150,6 +182,7 @@ def train_or_load(
     rows: list[dict[str, Any]] = []
     for f in corpus_files:
         rows.extend(read_jsonl(f))
+    rows.extend(_extra_rows(extra, label_key))
     texts = [str(r["text"]) for r in rows]
     labels_y = [str(r[label_key]) for r in rows]
     pipeline = build_pipeline(c)
@@ -192,10 +225,11 @@ def reset_models() -> None:
 def _load_named(name: str) -> TextModel:
     if name == "intent":
         return train_or_load("intent", [DATA_DIR / "intents_train.jsonl"], "intent", c=INTENT_C)
+    voc = [DATA_DIR / "voc_train.jsonl"]
     if name == "voc_category":
-        return train_or_load("voc_category", [DATA_DIR / "voc_train.jsonl"], "category", c=8.0)
+        return train_or_load("voc_category", voc, "category", c=8.0, extra="intent_as_voc")
     if name == "voc_sentiment":
-        return train_or_load("voc_sentiment", [DATA_DIR / "voc_train.jsonl"], "sentiment", c=4.0)
+        return train_or_load("voc_sentiment", voc, "sentiment", c=4.0, extra="intent_as_voc")
     raise KeyError(name)
 
 
