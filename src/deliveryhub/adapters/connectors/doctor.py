@@ -99,6 +99,7 @@ def checks(settings: Any) -> list[Check]:
             return probe(label, url, cs, key_env)
 
         found.append((f"connector {code}", run))
+    found.extend(_shop_outbound_checks(settings))
     shop = runtime.connector_settings("shopify")
     secret = getattr(settings, "shopify_webhook_secret", None) or runtime.secret_value(shop)
     if (shop.base_url or getattr(shop, "shop_domain", "")) and not secret:
@@ -110,4 +111,38 @@ def checks(settings: Any) -> list[Check]:
             )
 
         found.append(("shopify webhooks", no_secret))
+    return found
+
+
+def _shop_outbound_checks(settings: Any) -> list[Check]:
+    """The shops' outbound WMS/TMS command URLs from the automation config (``orchestration.shops``)."""
+    try:
+        from deliveryhub.monitors.config import load_config
+    except ImportError:  # the automation feature is not in this build
+        return []
+    config_file = getattr(settings, "config_file", None)
+    try:
+        cfg = load_config(config_file)
+    except Exception as exc:  # noqa: BLE001 - a broken config is itself the diagnosis
+        message = f"automation config {config_file}: {exc}"
+
+        def broken() -> str:
+            raise ConnectionProblem(message)
+
+        return [("shop outbound config", broken)]
+    probe_settings = ConnectorSettings(timeout_s=cfg.orchestration.timeout_seconds, connect_timeout_s=3.0)
+    found: list[Check] = []
+    for shop, endpoints in sorted(cfg.orchestration.shops.items()):
+        for what, url in (
+            ("WMS reserve-stock", endpoints.wms_url),
+            ("TMS create-waybill", endpoints.tms_url),
+        ):
+            if not url:
+                continue
+            label = f"shop {shop} {what} endpoint"
+
+            def run(label: str = label, url: str = url, hint: str = f"{shop} credentials") -> str:
+                return probe(label, url, probe_settings, hint)
+
+            found.append((f"shop {shop} {what.split()[0].lower()}", run))
     return found

@@ -1,8 +1,9 @@
 """The ``connectors.poll`` job: poll in-flight parcels of carriers without push, through their proxies.
 
 Per carrier API (state in ``connector_carrier_state``, shared by every worker):
-    * rate limit: one request slot every ``60 / rate_limit_per_minute`` seconds, claimed with a conditional
-      UPDATE (a token bucket of capacity one), so all workers together never exceed the limit;
+    * rate limit: a token bucket of capacity one, claimed with a conditional UPDATE so all workers share it:
+      one request in flight per carrier, the next one at least ``60 / rate_limit_per_minute`` seconds after
+      the previous answer, so the carrier never sees two requests closer than that;
     * backoff: 429, 5xx, timeouts and transport errors push ``backoff_until`` out exponentially with jitter,
       never sooner than the carrier's Retry-After; the parcel stays due, so no status change is lost.
 Per parcel (``connector_poll_state``): ``next_poll_at`` (the carrier's ``poll_interval_s``, shorter when out
@@ -57,6 +58,12 @@ class PolledCarrier:
         """Minimum time between two requests to this carrier."""
         per_minute = max(1, int(self.settings.rate_limit_per_minute))
         return timedelta(seconds=60.0 / per_minute)
+
+    @property
+    def hold(self) -> timedelta:
+        """How long a claimed slot blocks the next one while its request is in flight (worst case)."""
+        worst = self.settings.connect_timeout_s + self.settings.timeout_s + 1.0
+        return self.spacing + timedelta(seconds=worst)
 
 
 def configured_carriers(overrides: dict[str, ConnectorSettings] | None = None) -> dict[str, PolledCarrier]:
@@ -243,7 +250,7 @@ class Poller:
     def _take_slot(self, code: str, remaining: float) -> bool:
         """Claim the carrier's next request slot, waiting for it if that fits in the run's budget."""
         cs = ct.connector_carrier_state
-        spacing = self.carriers[code].spacing
+        hold = self.carriers[code].hold
         while True:
             wall = self.wall()
             with self.hub.db.write() as conn:
@@ -254,7 +261,7 @@ class Poller:
                         sa.or_(cs.c.next_slot_at.is_(None), cs.c.next_slot_at <= wall),
                         sa.or_(cs.c.backoff_until.is_(None), cs.c.backoff_until <= wall),
                     )
-                    .values(next_slot_at=wall + spacing, requests=cs.c.requests + 1, last_poll_at=wall)
+                    .values(next_slot_at=wall + hold, requests=cs.c.requests + 1, last_poll_at=wall)
                 )
                 if taken.rowcount == 1:
                     return True
@@ -270,13 +277,30 @@ class Poller:
             if remaining < 0:
                 return False
 
+    def _end_slot(self, code: str) -> None:
+        """The request is over: the next one may start ``spacing`` after its answer.
+
+        The server saw the request somewhere between claim and answer; counting from the answer keeps every
+        two requests (from any worker) at least ``spacing`` apart as the carrier measures them.
+        """
+        cs = ct.connector_carrier_state
+        with self.hub.db.write() as conn:
+            conn.execute(
+                cs.update()
+                .where(cs.c.carrier == code)
+                .values(next_slot_at=self.wall() + self.carriers[code].spacing)
+            )
+
     # ------------------------------------------------------------------ one poll
     def _poll_one(self, row: Any, now: datetime, report: PollReport) -> bool:
         """Poll one parcel; False when the carrier must back off."""
         carrier = self.carriers[row.carrier]
         report.count(report.polled, row.carrier)
         try:
-            mapped = carrier.proxy.fetch(row.tracking_no, order_id=row.order_id)
+            try:
+                mapped = carrier.proxy.fetch(row.tracking_no, order_id=row.order_id)
+            finally:
+                self._end_slot(row.carrier)
         except TrackingNotFound:
             self._release(
                 row,
