@@ -39,6 +39,23 @@ _ADDRESS_KO = re.compile(rf"(?:{_ROAD})|(?:{_LOT})")
 _ADDRESS_EN = re.compile(
     r"\b\d{1,6}\s+(?:[A-Z][A-Za-z]+\s+){1,4}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|"
     r"Court|Ct|Way|Place|Pl)\b\.?(?:,?\s*(?:Apt|Suite|Unit|#)\s*[\w-]+)?")
+_SURNAMES = ("김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우"
+             "구민진지엄채원천방공현함변염여추도소석선설마길연위표명기반라왕금옥육인맹제모탁국어은편용예경봉"
+             "나빈피승태감호가상시아영온운창초판평필학해형후")
+_SUR = f"[{_SURNAMES}]"
+# Names are found by context only (a bare Korean word cannot be told from a name): after a label
+# (수령인, 이름은, 예금주, …), as a self-introduction (…입니다 at the start), or before 님/씨.
+_NAME_CTX = re.compile(
+    rf"(?:이름(?:은|:)|수령인|받는\s?분|보내는\s?분|주문자|예금주|성명)\s*:?\s*({_SUR}[가-힣]{{1,3}}?)"
+    rf"(?=\s|$|[,.)]|님|씨|입니다|이에요|예요|이고)"
+    rf"|(?:^|안녕하세요[,.!]?\s*|저는\s*)({_SUR}[가-힣]{{2}})(?=입니다|이에요|예요|이고)"
+    rf"|(?<![가-힣])({_SUR}[가-힣]{{2}})(?=\s?(?:님|씨))"
+)
+_NOT_NAMES = (
+    "기사", "고객", "택배", "배송", "담당", "상담", "사장", "선생", "관리자", "매니저", "판매자",
+    "회원", "부장", "과장", "대리", "팀장", "실장", "차장", "이사", "원장", "교수", "주임", "소장",
+    "반장", "점장", "사모", "완료", "예정", "도착", "출발", "문의", "접수", "이름",
+)
 _CARD_PREFIX = re.compile(r"^(4|5[1-5]|2[2-7]|3[47]|35|36|30|6|9)")
 
 
@@ -137,6 +154,11 @@ def find_personal_data(text: str) -> list[Finding]:
     for m in _DIGIT_RUN.finditer(text):
         if _account_ok(m.group(0), text, m.start()):
             add("account", m.start(), m.end())
+    for m in _NAME_CTX.finditer(text):
+        group = next(g for g in (1, 2, 3) if m.group(g))
+        name = m.group(group)
+        if not any(name.startswith(w) or name.endswith(w) for w in _NOT_NAMES):
+            add("name", m.start(group), m.end(group))
     for rx in (_ADDRESS_KO, _ADDRESS_EN):
         for m in rx.finditer(text):
             if re.search(r"\d", m.group(0)):
@@ -176,6 +198,8 @@ def _mask_span(kind: str, value: str) -> str:
         return "***-****-" + digits[-3:]
     if kind == "address":
         return mask_address(value)
+    if kind == "name":
+        return mask_name(value) or "*"
     return "*" * len(value)
 
 
