@@ -190,12 +190,19 @@ class Dispatcher:
         d = trig.data
         if trig.kind == "stage" and trig.name == "delivery_failed" and trig.order_id and not d.get("reason"):
             # The stage change carries no reason; the carrier's failed-attempt event does.
-            last = conn.execute(
-                sa.select(t.inbox.c.data)
-                .where(t.inbox.c.order_id == trig.order_id,
-                       t.inbox.c.type.in_(("shipment.delivery_failed", "shipment.tracking")))
-                .order_by(t.inbox.c.occurred_at.desc(), t.inbox.c.id.desc()).limit(5)
-            ).scalars().all()
+            last = (
+                conn.execute(
+                    sa.select(t.inbox.c.data)
+                    .where(
+                        t.inbox.c.order_id == trig.order_id,
+                        t.inbox.c.type.in_(("shipment.delivery_failed", "shipment.tracking")),
+                    )
+                    .order_by(t.inbox.c.occurred_at.desc(), t.inbox.c.id.desc())
+                    .limit(5)
+                )
+                .scalars()
+                .all()
+            )
             reason = next((x.get("reason") for x in last if isinstance(x, dict) and x.get("reason")), None)
             d = {**d, "reason": reason} if reason else d
         if d.get("eta_min") and d.get("eta_max"):

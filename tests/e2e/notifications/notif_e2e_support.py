@@ -72,8 +72,13 @@ class Provider:
                     failing = provider.fail_always or provider.fail_remaining > 0
                     if provider.fail_remaining > 0:
                         provider.fail_remaining -= 1
-                    rec = {"path": self.path, "headers": dict(self.headers), "json": body, "raw": raw,
-                           "ok": not failing}
+                    rec = {
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "json": body,
+                        "raw": raw,
+                        "ok": not failing,
+                    }
                     if not failing and "/alimtalk/" in self.path:
                         number = body["recipientList"][0]["recipientNo"]
                         if number in provider.not_kakao_users:
@@ -86,14 +91,30 @@ class Provider:
                     return
                 if "/alimtalk/" in self.path:
                     code = 0 if rec["ok"] else -1
-                    out = {"header": {"resultCode": 0, "resultMessage": "SUCCESS", "isSuccessful": True},
-                           "message": {"requestId": f"req-{len(provider.requests)}",
-                                       "sendResults": [{"recipientSeq": 1, "resultCode": code,
-                                                        "resultMessage": "SUCCESS" if code == 0 else "NOT_USER"}]}}
+                    out = {
+                        "header": {"resultCode": 0, "resultMessage": "SUCCESS", "isSuccessful": True},
+                        "message": {
+                            "requestId": f"req-{len(provider.requests)}",
+                            "sendResults": [
+                                {
+                                    "recipientSeq": 1,
+                                    "resultCode": code,
+                                    "resultMessage": "SUCCESS" if code == 0 else "NOT_USER",
+                                }
+                            ],
+                        },
+                    }
                 elif "/sms/" in self.path:
-                    out = {"header": {"resultCode": 0, "resultMessage": "SUCCESS", "isSuccessful": True},
-                           "body": {"data": {"requestId": f"sms-{len(provider.requests)}", "statusCode": "2",
-                                             "sendResultList": [{"recipientSeq": 1, "resultCode": 0}]}}}
+                    out = {
+                        "header": {"resultCode": 0, "resultMessage": "SUCCESS", "isSuccessful": True},
+                        "body": {
+                            "data": {
+                                "requestId": f"sms-{len(provider.requests)}",
+                                "statusCode": "2",
+                                "sendResultList": [{"recipientSeq": 1, "resultCode": 0}],
+                            }
+                        },
+                    }
                 else:
                     out = {"ok": True}
                 data = json.dumps(out).encode()
@@ -127,10 +148,15 @@ class Provider:
 def configure_providers(monkeypatch: Any, provider: Provider, **extra: str) -> None:
     """Point the 알림톡 and SMS channels at the local provider (env, like production)."""
     env = {
-        "DELIVERYHUB_KAKAO_URL": provider.url, "DELIVERYHUB_KAKAO_APPKEY": "app-test",
-        "DELIVERYHUB_KAKAO_SECRET_KEY": "secret-test", "DELIVERYHUB_KAKAO_SENDER_KEY": "sender-test",
-        "DELIVERYHUB_SMS_URL": provider.url, "DELIVERYHUB_SMS_APPKEY": "sms-app", "DELIVERYHUB_SMS_SECRET_KEY": "s",
-        "DELIVERYHUB_SMS_SENDER_NO": "15770000", **extra,
+        "DELIVERYHUB_KAKAO_URL": provider.url,
+        "DELIVERYHUB_KAKAO_APPKEY": "app-test",
+        "DELIVERYHUB_KAKAO_SECRET_KEY": "secret-test",
+        "DELIVERYHUB_KAKAO_SENDER_KEY": "sender-test",
+        "DELIVERYHUB_SMS_URL": provider.url,
+        "DELIVERYHUB_SMS_APPKEY": "sms-app",
+        "DELIVERYHUB_SMS_SECRET_KEY": "s",
+        "DELIVERYHUB_SMS_SENDER_NO": "15770000",
+        **extra,
     }
     for k, v in env.items():
         monkeypatch.setenv(k, v)
@@ -139,33 +165,59 @@ def configure_providers(monkeypatch: Any, provider: Provider, **extra: str) -> N
 def lifecycle(order_id: str, start: datetime, customer: dict[str, Any]) -> list[dict[str, Any]]:
     """A full order lifecycle (canonical events) starting at `start`, one step every 10 minutes."""
     steps: list[tuple[str, dict[str, Any], str]] = [
-        ("order.created", {"customer": customer, "address": {"zip": "06236", "line1": "서울 강남구 테헤란로 1"},
-                           "items": [{"sku": "A-1", "qty": 1}], "total": 32000,
-                           "promised_delivery_date": (start + timedelta(days=2)).date().isoformat()}, "oms"),
+        (
+            "order.created",
+            {
+                "customer": customer,
+                "address": {"zip": "06236", "line1": "서울 강남구 테헤란로 1"},
+                "items": [{"sku": "A-1", "qty": 1}],
+                "total": 32000,
+                "promised_delivery_date": (start + timedelta(days=2)).date().isoformat(),
+            },
+            "oms",
+        ),
         ("order.paid", {"amount": 32000}, "oms"),
         ("inventory.reserved", {}, "wms"),
         ("fulfillment.packed", {}, "wms"),
         ("shipment.waybill_created", {"carrier": "cj", "tracking_no": "123456789012"}, "tms"),
         ("shipment.handed_over", {"carrier": "cj"}, "carrier:cj"),
         ("shipment.tracking", {"status": "in_transit", "location": "곤지암 Hub"}, "carrier:cj"),
-        ("shipment.tracking", {"status": "out_for_delivery",
-                               "eta_min": (start + timedelta(hours=5)).isoformat(),
-                               "eta_max": (start + timedelta(hours=7)).isoformat()}, "carrier:cj"),
+        (
+            "shipment.tracking",
+            {
+                "status": "out_for_delivery",
+                "eta_min": (start + timedelta(hours=5)).isoformat(),
+                "eta_max": (start + timedelta(hours=7)).isoformat(),
+            },
+            "carrier:cj",
+        ),
         ("shipment.delivered", {}, "carrier:cj"),
     ]
     out = []
     for i, (type_, data, source) in enumerate(steps):
-        ev: dict[str, Any] = {"event_id": f"{order_id}-{i}", "source": source, "type": type_,
-                              "occurred_at": (start + timedelta(minutes=10 * i)).isoformat(),
-                              "order_id": order_id, "data": data}
+        ev: dict[str, Any] = {
+            "event_id": f"{order_id}-{i}",
+            "source": source,
+            "type": type_,
+            "occurred_at": (start + timedelta(minutes=10 * i)).isoformat(),
+            "order_id": order_id,
+            "data": data,
+        }
         if type_.startswith("shipment."):
             ev["shipment_id"] = f"{order_id}-S1"
         out.append(ev)
     return out
 
 
-EXPECTED_TEMPLATES = ["order_received", "order_paid", "order_packed", "waybill_created", "handed_over",
-                      "out_for_delivery", "delivered"]
+EXPECTED_TEMPLATES = [
+    "order_received",
+    "order_paid",
+    "order_packed",
+    "waybill_created",
+    "handed_over",
+    "out_for_delivery",
+    "delivered",
+]
 
 
 def send_all(hub: Any, rounds: int = 20) -> int:

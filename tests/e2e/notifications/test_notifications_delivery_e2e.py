@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import drain, free_port, make_hub
 from fastapi.testclient import TestClient
 from notif_e2e_support import Provider, SmtpSink, configure_providers, lifecycle, send_all
 
+from conftest import drain, free_port, make_hub
 from deliveryhub.adapters.channels.webhook import verify
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.notifications.tables import notification_jobs as jobs_t
@@ -42,13 +42,20 @@ def smtp() -> Any:
 
 def _jobs(hub: Any, order_id: str) -> list[Any]:
     with hub.db.read() as conn:
-        return conn.execute(sa.select(jobs_t).where(jobs_t.c.order_id == order_id, jobs_t.c.audience == "customer")
-                            .order_by(jobs_t.c.id)).all()
+        return conn.execute(
+            sa.select(jobs_t)
+            .where(jobs_t.c.order_id == order_id, jobs_t.c.audience == "customer")
+            .order_by(jobs_t.c.id)
+        ).all()
 
 
 def _customer_id(hub: Any, order_id: str) -> str:
     with hub.db.read() as conn:
-        return str(conn.execute(sa.text("SELECT customer_id FROM orders WHERE order_id=:o"), {"o": order_id}).scalar())
+        return str(
+            conn.execute(
+                sa.text("SELECT customer_id FROM orders WHERE order_id=:o"), {"o": order_id}
+            ).scalar()
+        )
 
 
 def _step(hub: Any, events: list[dict[str, Any]]) -> None:
@@ -70,17 +77,30 @@ def test_provider_outage_retried_then_dead_lettered_and_replayed(
         clock.advance(timedelta(seconds=40))
         send_all(hub)
     kakao = provider.delivered("alimtalk")
-    assert [r["json"]["templateCode"] for r in kakao] == ["order_received", "order_paid"]  # in order, once each
+    assert [r["json"]["templateCode"] for r in kakao] == [
+        "order_received",
+        "order_paid",
+    ]  # in order, once each
     assert provider.delivered("sms") == []
     jobs = _jobs(hub, "O-OUT")
-    assert [(j.rule_id, j.status, j.attempts) for j in jobs[:2]] == [("order_received", "sent", 4),
-                                                                     ("order_paid", "sent", 1)]
+    assert [(j.rule_id, j.status, j.attempts) for j in jobs[:2]] == [
+        ("order_received", "sent", 4),
+        ("order_paid", "sent", 1),
+    ]
     with hub.db.read() as conn:
-        receipts = conn.execute(sa.text("SELECT attempt, channel, status FROM notification_receipts "
-                                        "WHERE job_id=:j ORDER BY id"), {"j": jobs[0].id}).all()
-    assert [tuple(r) for r in receipts] == [(1, "kakao", "failed"), (1, "sms", "failed"), (2, "kakao", "failed"),
-                                            (2, "sms", "failed"), (3, "kakao", "failed"), (3, "sms", "failed"),
-                                            (4, "kakao", "sent")]
+        receipts = conn.execute(
+            sa.text("SELECT attempt, channel, status FROM notification_receipts WHERE job_id=:j ORDER BY id"),
+            {"j": jobs[0].id},
+        ).all()
+    assert [tuple(r) for r in receipts] == [
+        (1, "kakao", "failed"),
+        (1, "sms", "failed"),
+        (2, "kakao", "failed"),
+        (2, "sms", "failed"),
+        (3, "kakao", "failed"),
+        (3, "sms", "failed"),
+        (4, "kakao", "sent"),
+    ]
 
     # Now the provider stays down: after the budget the message is dead-lettered and visible.
     provider.fail_always = True
@@ -101,12 +121,17 @@ def test_provider_outage_retried_then_dead_lettered_and_replayed(
         replayed = client.post(f"/v1/notifications/dead-letters/{packed.id}/replay", headers=h)
         assert replayed.status_code == 200 and replayed.json()["status"] == "pending"
         send_all(hub)
-        listed = client.get("/v1/notifications", params={"order_id": "O-OUT", "status": "sent"}, headers=h).json()
+        listed = client.get(
+            "/v1/notifications", params={"order_id": "O-OUT", "status": "sent"}, headers=h
+        ).json()
         assert "order_packed" in [n["rule"] for n in listed["notifications"]]
         assert client.get("/v1/notifications", params={"status": "nope"}, headers=h).status_code == 422
         detail = client.get("/v1/orders/O-OUT", headers=h).json()
         assert [n["rule"] for n in detail["notifications"] if n["audience"] == "customer"][:3] == [
-            "order_received", "order_paid", "order_packed"]
+            "order_received",
+            "order_paid",
+            "order_packed",
+        ]
     templates = [r["json"]["templateCode"] for r in provider.delivered("alimtalk")]
     assert templates == ["order_received", "order_paid", "order_packed"]
     # Ops were told once about the dead letter (console channel: no ops e-mail configured).
@@ -127,8 +152,11 @@ def test_advertising_at_22_waits_until_08_informational_goes_at_once(
     _step(hub, events[:1])
     key = create_api_key(hub.db, "ops", "ops")
     with TestClient(create_app(hub, run_worker=False)) as client:
-        r = client.put(f"/v1/customers/{_customer_id(hub, 'O-AD')}/preferences",
-                       json={"ad_consent": True}, headers={"Authorization": f"Bearer {key}"})
+        r = client.put(
+            f"/v1/customers/{_customer_id(hub, 'O-AD')}/preferences",
+            json={"ad_consent": True},
+            headers={"Authorization": f"Bearer {key}"},
+        )
         assert r.status_code == 200 and r.json()["ad_consent"] is True
     _step(hub, events[1:8])
     clock.set(datetime(2026, 11, 22, 13, 0, tzinfo=UTC))  # 22:00 Seoul
@@ -180,10 +208,14 @@ def test_opt_out_every_channel_and_phone_change(
         assert bad.status_code == 422 and bad.json()["error"]["field"] == "quiet_hours.start"
         assert client.put("/v1/customers/nobody/preferences", json={}, headers=h).status_code == 404
         cs = create_api_key(hub.db, "cs", "cs_agent")
-        assert client.put(url, json={"lang": "en"}, headers={"Authorization": f"Bearer {cs}"}).status_code == 403
+        assert (
+            client.put(url, json={"lang": "en"}, headers={"Authorization": f"Bearer {cs}"}).status_code == 403
+        )
     kakao = provider.delivered("alimtalk")
     assert [(r["json"]["templateCode"], r["json"]["recipientList"][0]["recipientNo"]) for r in kakao] == [
-        ("order_received", "01012345678"), ("handed_over", "01099998888")]
+        ("order_received", "01012345678"),
+        ("handed_over", "01099998888"),
+    ]
     sms = provider.delivered("sms")
     assert len(sms) == 1 and "결제 완료" in sms[0]["json"]["body"]
     assert [m["Subject"] for _, m in smtp.messages] == ["[딜리버리허브] 상품 포장이 완료되었습니다"]
@@ -207,8 +239,12 @@ def test_kakao_failure_falls_back_to_sms(
     assert len(sms) == 1 and sms[0]["json"]["recipientList"][0]["recipientNo"] == "01012345678"
     assert "주문 접수 안내" in sms[0]["json"]["body"]
     job = _jobs(hub, "O-FB")[0]
-    assert (job.status, job.channel, bool(job.fallback), job.recipient_masked) == ("sent", "sms", True,
-                                                                                   "010-****-5678")
+    assert (job.status, job.channel, bool(job.fallback), job.recipient_masked) == (
+        "sent",
+        "sms",
+        True,
+        "010-****-5678",
+    )
     hub.close()
 
 
@@ -223,12 +259,18 @@ def test_outgoing_webhook_signatures_verify(
     for ev in lifecycle("O-WH", START, CUSTOMER)[:5]:
         _step(hub, [ev])
     hooks = [r for r in provider.requests if r["path"] == "/hooks/deliveryhub"]
-    assert [json.loads(r["raw"])["stage"] for r in hooks] == ["received", "stock_confirmed", "picked_packed",
-                                                              "waybill_created"]
+    assert [json.loads(r["raw"])["stage"] for r in hooks] == [
+        "received",
+        "stock_confirmed",
+        "picked_packed",
+        "waybill_created",
+    ]
     for r in hooks:
         header = r["headers"]["X-Deliveryhub-Signature"]
         parts = dict(p.split("=", 1) for p in header.split(","))
-        expected = hmac.new(secret.encode(), parts["t"].encode() + b"." + r["raw"], hashlib.sha256).hexdigest()
+        expected = hmac.new(
+            secret.encode(), parts["t"].encode() + b"." + r["raw"], hashlib.sha256
+        ).hexdigest()
         assert hmac.compare_digest(parts["v1"], expected)
         assert verify(secret, header, r["raw"])
         assert not verify(secret, header, r["raw"] + b" ")

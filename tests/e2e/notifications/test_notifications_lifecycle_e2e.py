@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import drain, free_port, make_hub
 from notif_e2e_support import EXPECTED_TEMPLATES, Provider, SmtpSink, configure_providers, lifecycle, send_all
 
+from conftest import drain, free_port, make_hub
 from deliveryhub.service_layer.clock import ManualClock
 
 START = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)  # 10:00 in Seoul
@@ -46,7 +46,10 @@ def test_full_lifecycle_exact_messages_twice_posted_and_restarted(
     hub = _hub(tmp_path, master_key, clock, smtp)
     half = 5
     for i in range(half):
-        for batch in ([phone_events[i], mail_events[i]], [phone_events[i], mail_events[i]]):  # every event twice
+        for batch in (
+            [phone_events[i], mail_events[i]],
+            [phone_events[i], mail_events[i]],
+        ):  # every event twice
             hub.ingest.ingest(batch)
         clock.advance(timedelta(minutes=10))
         drain(hub)
@@ -87,9 +90,12 @@ def test_full_lifecycle_exact_messages_twice_posted_and_restarted(
     assert all(rcpt == ["younghee@example.com"] for rcpt, _ in smtp.messages)
     subjects = [m["Subject"] for _, m in smtp.messages]
     assert subjects == [
-        "[딜리버리허브] 주문이 접수되었습니다", "[딜리버리허브] 결제가 완료되었습니다",
-        "[딜리버리허브] 상품 포장이 완료되었습니다", "[딜리버리허브] 송장이 등록되었습니다",
-        "[딜리버리허브] 상품이 발송되었습니다", "[딜리버리허브] 오늘 배송 예정입니다",
+        "[딜리버리허브] 주문이 접수되었습니다",
+        "[딜리버리허브] 결제가 완료되었습니다",
+        "[딜리버리허브] 상품 포장이 완료되었습니다",
+        "[딜리버리허브] 송장이 등록되었습니다",
+        "[딜리버리허브] 상품이 발송되었습니다",
+        "[딜리버리허브] 오늘 배송 예정입니다",
         "[딜리버리허브] 배송이 완료되었습니다",
     ]
     first = smtp.messages[0][1]
@@ -99,8 +105,11 @@ def test_full_lifecycle_exact_messages_twice_posted_and_restarted(
     assert "배송 조회하기" in html and "/track/" in html
 
     with hub.db.read() as conn:
-        rows = conn.execute(sa.text(
-            "SELECT status, count(*) FROM notification_jobs WHERE audience='customer' GROUP BY status")).all()
+        rows = conn.execute(
+            sa.text(
+                "SELECT status, count(*) FROM notification_jobs WHERE audience='customer' GROUP BY status"
+            )
+        ).all()
     counts = dict(rows)
     assert counts.get("sent") == 14  # 7 per order
     assert counts.get("suppressed") == 2  # the advertising coupon: no consent

@@ -11,15 +11,21 @@ from typing import Any
 
 import pytest
 import uvicorn
-from conftest import drain, free_port, make_hub
 from notif_e2e_support import lifecycle
 
+from conftest import drain, free_port, make_hub
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.service_layer.clock import ManualClock
 
 START = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 
 @pytest.fixture
@@ -28,8 +34,9 @@ def served(tmp_path: Path, master_key: str) -> Any:
     hub = make_hub(tmp_path, master_key, clock=ManualClock(START), public_url=f"http://127.0.0.1:{port}")
     hub.ingest.ingest(lifecycle("O-TRACK", START, {"name": "홍길동", "phone": "010-1234-5678"})[:8])
     drain(hub)
-    server = uvicorn.Server(uvicorn.Config(create_app(hub, run_worker=False), host="127.0.0.1", port=port,
-                                           log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(hub, run_worker=False), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     for _ in range(100):
@@ -66,7 +73,11 @@ def test_tracking_page_in_chromium(served: Any) -> None:
         assert "010-1234" not in text and "01012345678" not in text and "테헤란로" not in text
         resp = page.goto(url + "?lang=en")
         assert resp is not None and page.locator("#stage").inner_text() == "Out for delivery"
-        for bad in (base + "/track/" + tampered, base + "/track/garbage", base + "/track/" + token.split(".")[0]):
+        for bad in (
+            base + "/track/" + tampered,
+            base + "/track/garbage",
+            base + "/track/" + token.split(".")[0],
+        ):
             resp = page.goto(bad)
             assert resp is not None and resp.status == 404
         browser.close()

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+
 from conftest import drain, event, free_port, make_hub
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "e2e" / "notifications"))
@@ -48,10 +49,21 @@ def test_only_smtp_url_every_stage_notice_by_email(tmp_path: Path, master_key: s
     hub = make_hub(tmp_path, master_key, clock=clock, smtp_url=smtp.url)
     happy = lifecycle("O-1", START, {"name": "이민수", "email": "minsu@example.com"})
     failed = lifecycle("O-2", START, {"name": "박지은", "email": "jieun@example.com"})[:8] + [
-        event("O-2-f", "shipment.delivery_failed", "O-2", (START + timedelta(minutes=90)).isoformat(),
-              {"reason": "recipient_absent"}, source="carrier:cj", shipment_id="O-2-S1")]
+        event(
+            "O-2-f",
+            "shipment.delivery_failed",
+            "O-2",
+            (START + timedelta(minutes=90)).isoformat(),
+            {"reason": "recipient_absent"},
+            source="carrier:cj",
+            shipment_id="O-2-S1",
+        )
+    ]
     cancelled = lifecycle("O-3", START, {"name": "최수진", "email": "sujin@example.com"})[:2] + [
-        event("O-3-c", "order.cancelled", "O-3", (START + timedelta(minutes=15)).isoformat(), {"reason": "변심"})]
+        event(
+            "O-3-c", "order.cancelled", "O-3", (START + timedelta(minutes=15)).isoformat(), {"reason": "변심"}
+        )
+    ]
     for i in range(9):
         batch = [evs[i] for evs in (happy, failed, cancelled) if i < len(evs)]
         hub.ingest.ingest(batch)
@@ -59,16 +71,22 @@ def test_only_smtp_url_every_stage_notice_by_email(tmp_path: Path, master_key: s
         drain(hub)
         send_all(hub)
     assert _subjects(smtp, "minsu@example.com") == [
-        "[딜리버리허브] 주문이 접수되었습니다", "[딜리버리허브] 결제가 완료되었습니다",
-        "[딜리버리허브] 상품 포장이 완료되었습니다", "[딜리버리허브] 송장이 등록되었습니다",
-        "[딜리버리허브] 상품이 발송되었습니다", "[딜리버리허브] 오늘 배송 예정입니다",
-        "[딜리버리허브] 배송이 완료되었습니다"]
+        "[딜리버리허브] 주문이 접수되었습니다",
+        "[딜리버리허브] 결제가 완료되었습니다",
+        "[딜리버리허브] 상품 포장이 완료되었습니다",
+        "[딜리버리허브] 송장이 등록되었습니다",
+        "[딜리버리허브] 상품이 발송되었습니다",
+        "[딜리버리허브] 오늘 배송 예정입니다",
+        "[딜리버리허브] 배송이 완료되었습니다",
+    ]
     assert _subjects(smtp, "jieun@example.com")[-1] == "[딜리버리허브] 배송에 실패했습니다"
     fail_mail = [m for rcpt, m in smtp.messages if rcpt == ["jieun@example.com"]][-1]
     assert "사유: 수취인 부재" in fail_mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert _subjects(smtp, "sujin@example.com") == [
-        "[딜리버리허브] 주문이 접수되었습니다", "[딜리버리허브] 결제가 완료되었습니다",
-        "[딜리버리허브] 주문이 취소되었습니다"]
+        "[딜리버리허브] 주문이 접수되었습니다",
+        "[딜리버리허브] 결제가 완료되었습니다",
+        "[딜리버리허브] 주문이 취소되었습니다",
+    ]
     for _, m in smtp.messages:
         assert m.get_content_type() == "multipart/alternative"
         assert [p.get_content_type() for p in m.iter_parts()] == ["text/plain", "text/html"]
@@ -113,19 +131,35 @@ def test_delay_notice_facts_and_one_ops_alert_per_key(
     clock = ManualClock(START)
     hub = make_hub(tmp_path, master_key, clock=clock, smtp_url=smtp.url)
     evs = lifecycle("O-D", START, {"name": "지연", "email": "late@example.com"})[:6]
-    evs.append(event("O-D-eta", "shipment.eta_updated", "O-D", (START + timedelta(hours=2)).isoformat(),
-                     {"eta_min": "2026-11-25T00:00:00+09:00", "eta_max": "2026-11-25T23:59:00+09:00"},
-                     source="tms", shipment_id="O-D-S1"))
+    evs.append(
+        event(
+            "O-D-eta",
+            "shipment.eta_updated",
+            "O-D",
+            (START + timedelta(hours=2)).isoformat(),
+            {"eta_min": "2026-11-25T00:00:00+09:00", "eta_max": "2026-11-25T23:59:00+09:00"},
+            source="tms",
+            shipment_id="O-D-S1",
+        )
+    )
     hub.ingest.ingest(evs)
     drain(hub)
     send_all(hub)
     notify = hub.services["notify_ops"]
-    notify("carrier_down", "cj-2026-11-22", "CJ 조회 장애", "CJ 배송조회 API가 응답하지 않습니다", {"carrier": "cj"})
+    notify(
+        "carrier_down",
+        "cj-2026-11-22",
+        "CJ 조회 장애",
+        "CJ 배송조회 API가 응답하지 않습니다",
+        {"carrier": "cj"},
+    )
     notify("carrier_down", "cj-2026-11-22", "CJ 조회 장애", "again", {"carrier": "cj"})
     send_all(hub)
     ops = [m for rcpt, m in smtp.messages if rcpt == ["ops@shop.example"]]
     assert [m["Subject"] for m in ops if "CJ" in m["Subject"]] == ["[운영] CJ 조회 장애"]  # one per key
-    eta_mail = [m for rcpt, m in smtp.messages if rcpt == ["late@example.com"] and "예정일" in m["Subject"]][0]
+    eta_mail = [m for rcpt, m in smtp.messages if rcpt == ["late@example.com"] and "예정일" in m["Subject"]][
+        0
+    ]
     assert eta_mail["Subject"] == "[딜리버리허브] 도착 예정일이 변경되었습니다"
     assert "11월 25일(수)" in eta_mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     with hub.db.read() as conn:

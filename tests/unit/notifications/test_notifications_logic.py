@@ -24,11 +24,15 @@ SEOUL_22 = datetime(2026, 11, 22, 13, 0, tzinfo=UTC)  # 22:00 KST
 
 
 def test_advertising_at_22_is_deferred_to_08_seoul() -> None:
-    assert policy.next_allowed(SEOUL_22, advertising=True, quiet=None) == datetime(2026, 11, 22, 23, 0, tzinfo=UTC)
+    assert policy.next_allowed(SEOUL_22, advertising=True, quiet=None) == datetime(
+        2026, 11, 22, 23, 0, tzinfo=UTC
+    )
     assert policy.next_allowed(SEOUL_22, advertising=False, quiet=None) == SEOUL_22
 
 
-@pytest.mark.parametrize(("hh", "mm", "deferred"), [(20, 59, False), (21, 0, True), (7, 59, True), (8, 0, False)])
+@pytest.mark.parametrize(
+    ("hh", "mm", "deferred"), [(20, 59, False), (21, 0, True), (7, 59, True), (8, 0, False)]
+)
 def test_ad_night_window_edges(hh: int, mm: int, deferred: bool) -> None:
     local = datetime(2026, 11, 23, hh, mm, tzinfo=policy.ZoneInfo("Asia/Seoul"))
     out = policy.next_allowed(local.astimezone(UTC), advertising=True, quiet=None)
@@ -61,29 +65,74 @@ def test_backoff_is_exponential_with_jitter_and_capped() -> None:
 
 
 def test_advertising_never_goes_by_alimtalk_and_opt_out_removes_channels() -> None:
-    assert policy.allowed_channels(["kakao", "sms", "email"], advertising=True, opt_out=set()) == ["sms", "email"]
-    assert policy.allowed_channels(["kakao", "sms", "email"], advertising=False, opt_out={"sms"}) == ["kakao", "email"]
+    assert policy.allowed_channels(["kakao", "sms", "email"], advertising=True, opt_out=set()) == [
+        "sms",
+        "email",
+    ]
+    assert policy.allowed_channels(["kakao", "sms", "email"], advertising=False, opt_out={"sms"}) == [
+        "kakao",
+        "email",
+    ]
 
 
 def test_default_rules_load_and_cover_every_customer_facing_stage() -> None:
     rules = load_rules()
-    stages = {n for r in rules if r.kind == "stage" and r.audience == "customer" and r.required for n in r.names}
-    assert stages == {"received", "waybill_created", "handed_over", "out_for_delivery", "delivered",
-                      "cancelled", "delivery_failed"}
+    stages = {
+        n for r in rules if r.kind == "stage" and r.audience == "customer" and r.required for n in r.names
+    }
+    assert stages == {
+        "received",
+        "waybill_created",
+        "handed_over",
+        "out_for_delivery",
+        "delivered",
+        "cancelled",
+        "delivery_failed",
+    }
     assert all(r.template in template_codes() for r in rules)
 
 
-@pytest.mark.parametrize(("rule", "field"), [
-    ({"id": "x", "on": {"stage": ["received"]}, "template": "nope", "channels": ["email"]}, "template"),
-    ({"id": "x", "on": {"stage": ["received"]}, "template": "delivered", "channels": ["pigeon"]}, "channels"),
-    ({"id": "x", "on": {"stage": ["received"]}, "template": "delivered", "channels": ["email"], "audience": "x"},
-     "audience"),
-    ({"id": "x", "on": {"when": ["received"]}, "template": "delivered", "channels": ["email"]}, "on"),
-    ({"id": "x", "on": {"stage": ["delivered"]}, "template": "review_coupon", "channels": ["kakao"],
-      "advertising": True}, "channels"),
-    ({"id": "x", "on": {"stage": ["delivered"]}, "template": "delivered", "channels": ["email"], "color": 1},
-     "unknown field"),
-])
+@pytest.mark.parametrize(
+    ("rule", "field"),
+    [
+        ({"id": "x", "on": {"stage": ["received"]}, "template": "nope", "channels": ["email"]}, "template"),
+        (
+            {"id": "x", "on": {"stage": ["received"]}, "template": "delivered", "channels": ["pigeon"]},
+            "channels",
+        ),
+        (
+            {
+                "id": "x",
+                "on": {"stage": ["received"]},
+                "template": "delivered",
+                "channels": ["email"],
+                "audience": "x",
+            },
+            "audience",
+        ),
+        ({"id": "x", "on": {"when": ["received"]}, "template": "delivered", "channels": ["email"]}, "on"),
+        (
+            {
+                "id": "x",
+                "on": {"stage": ["delivered"]},
+                "template": "review_coupon",
+                "channels": ["kakao"],
+                "advertising": True,
+            },
+            "channels",
+        ),
+        (
+            {
+                "id": "x",
+                "on": {"stage": ["delivered"]},
+                "template": "delivered",
+                "channels": ["email"],
+                "color": 1,
+            },
+            "unknown field",
+        ),
+    ],
+)
 def test_invalid_rules_are_refused_naming_the_field(rule: dict[str, object], field: str) -> None:
     with pytest.raises(RuleError) as err:
         parse_rules({"rules": [rule]}, "my.yaml")
@@ -98,18 +147,37 @@ def test_invalid_yaml_names_the_line(tmp_path: pytest.TempPathFactory) -> None:
 
 
 def test_rule_conditions_and_once_per_keys() -> None:
-    rules = parse_rules({"rules": [
-        {"id": "big_refund", "on": {"event": ["return.refunded"]}, "template": "return_refunded",
-         "channels": ["email"], "when": {"amount": {"exists": True}}},
-        {"id": "eta", "on": {"event": ["shipment.eta_updated"]}, "template": "eta_revised", "channels": ["email"],
-         "once_per": "eta"},
-    ]})
-    refund = trigger_of("return.refunded", {"type": "return.refunded", "order_id": "O", "data": {"amount": 5}}, "O")
+    rules = parse_rules(
+        {
+            "rules": [
+                {
+                    "id": "big_refund",
+                    "on": {"event": ["return.refunded"]},
+                    "template": "return_refunded",
+                    "channels": ["email"],
+                    "when": {"amount": {"exists": True}},
+                },
+                {
+                    "id": "eta",
+                    "on": {"event": ["shipment.eta_updated"]},
+                    "template": "eta_revised",
+                    "channels": ["email"],
+                    "once_per": "eta",
+                },
+            ]
+        }
+    )
+    refund = trigger_of(
+        "return.refunded", {"type": "return.refunded", "order_id": "O", "data": {"amount": 5}}, "O"
+    )
     no_amount = trigger_of("return.refunded", {"type": "return.refunded", "order_id": "O", "data": {}}, "O")
     assert refund is not None and no_amount is not None
     assert rules[0].matches(refund) and not rules[0].matches(no_amount)
-    eta = trigger_of("shipment.eta_updated", {"type": "shipment.eta_updated", "order_id": "O",
-                                              "data": {"eta_min": "a", "eta_max": "b"}}, "O")
+    eta = trigger_of(
+        "shipment.eta_updated",
+        {"type": "shipment.eta_updated", "order_id": "O", "data": {"eta_min": "a", "eta_max": "b"}},
+        "O",
+    )
     assert eta is not None and rules[1].stage_key(eta) == "eta:a/b"
 
 
@@ -134,8 +202,13 @@ def test_eta_text_ko_en() -> None:
 
 
 def test_render_advertising_and_html_escaping() -> None:
-    out = render("review_coupon", "ko", {"상점명": "샵", "고객명": "<b>x</b>"}, advertising=True,
-                 opt_out_line="무료수신거부 080-111-2222")
+    out = render(
+        "review_coupon",
+        "ko",
+        {"상점명": "샵", "고객명": "<b>x</b>"},
+        advertising=True,
+        opt_out_line="무료수신거부 080-111-2222",
+    )
     assert out["text"].startswith("(광고)") and out["subject"].startswith("(광고)")
     assert out["text"].endswith("무료수신거부 080-111-2222")
     assert "<b>x</b>" not in out["html"] and "&lt;b&gt;x&lt;/b&gt;" in out["html"]
@@ -175,12 +248,26 @@ def test_webhook_signature_documented_algorithm() -> None:
 
 
 def test_nhn_request_bodies() -> None:
-    msg = OutgoingMessage(to="+82 10-1234-5678", text="안녕하세요", template_code="delivered",
-                          variables={"주문번호": "O-1"}, idempotency_key="O-1|delivered|delivered")
+    msg = OutgoingMessage(
+        to="+82 10-1234-5678",
+        text="안녕하세요",
+        template_code="delivered",
+        variables={"주문번호": "O-1"},
+        idempotency_key="O-1|delivered|delivered",
+    )
     body = NhnAlimtalk("http://x", "app", "secret", "sender").request_body(msg)
-    assert body == {"senderKey": "sender", "templateCode": "delivered", "recipientList": [{
-        "recipientNo": "01012345678", "templateParameter": {"주문번호": "O-1"}, "resendParameter": {"isResend": False},
-        "recipientGroupingKey": "O-1|delivered|delivered"}]}
+    assert body == {
+        "senderKey": "sender",
+        "templateCode": "delivered",
+        "recipientList": [
+            {
+                "recipientNo": "01012345678",
+                "templateParameter": {"주문번호": "O-1"},
+                "resendParameter": {"isResend": False},
+                "recipientGroupingKey": "O-1|delivered|delivered",
+            }
+        ],
+    }
     path, sms = NhnSms("http://x", "app", "s", "15770000").request(msg)
     assert path == "/sms/v3.0/appKeys/app/sender/sms" and sms["sendNo"] == "15770000"
     long = OutgoingMessage(to="01012345678", text="가" * 46, subject="제목")

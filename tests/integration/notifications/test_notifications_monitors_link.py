@@ -1,0 +1,69 @@
+"""Notifications and the monitors feature together: an exception.opened row turns into one customer
+delay notice; a notice that missed its deadline becomes a `notice_missing` exception."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from conftest import drain, free_port, make_hub
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "e2e" / "notifications"))
+from notif_e2e_support import SmtpSink, lifecycle, send_all  # noqa: E402
+
+from deliveryhub.notifications.facts import notice_facts  # noqa: E402
+from deliveryhub.service_layer.clock import ManualClock  # noqa: E402
+
+START = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def smtp() -> Any:
+    s = SmtpSink(free_port()).start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(autouse=True)
+def _only_smtp(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("DELIVERYHUB_") and not name.startswith("DELIVERYHUB_TEST_"):
+            monkeypatch.delenv(name)
+
+
+def test_exception_opened_gives_one_delay_notice_and_missing_notice_opens_exception(
+    tmp_path: Path, master_key: str, smtp: SmtpSink
+) -> None:
+    clock = ManualClock(START)
+    hub = make_hub(tmp_path, master_key, clock=clock, smtp_url=smtp.url)
+    if "open_exception" not in hub.services:
+        pytest.fail("the monitors feature (open_exception service) is expected in this tree")
+    hub.ingest.ingest(lifecycle("O-X", START, {"name": "정우성", "email": "woo@example.com"})[:6])
+    drain(hub)
+    send_all(hub)
+    for _ in range(2):  # a second call for the same order and type is a no-op in monitors
+        hub.services["open_exception"]("delivery_delay", "O-X", key="test-delay", evidence={"why": "test"})
+        drain(hub)
+        send_all(hub)
+    delays = [m for rcpt, m in smtp.messages if rcpt == ["woo@example.com"] and "지연되고" in m["Subject"]]
+    assert len(delays) == 1
+    with hub.db.read() as conn:
+        facts = notice_facts(conn, START.date(), START.date())
+    assert "O-X" in facts["delay_notices"]
+
+    # A customer nobody can reach: the required notice misses its deadline → notice_missing exception.
+    hub.ingest.ingest(lifecycle("O-NONE", START, {"name": "무연락"})[:1])
+    drain(hub)
+    send_all(hub)
+    assert hub.services["notifications"].check_missing(clock.now() + timedelta(minutes=11)) == 1
+    with hub.db.read() as conn:
+        assert "O-NONE" in hub.services["orders_with_exception"](conn, "notice_missing")
+        own = conn.execute(sa.text("SELECT order_id, stage FROM notice_missing")).all()
+    assert [tuple(r) for r in own] == [("O-NONE", "received")]
+    hub.close()
