@@ -902,6 +902,13 @@ class ShopSimulator:
                 linehaul_out + timedelta(hours=rng.uniform(3, 8)),
                 f"{order.customer.city} 서브터미널",
             )
+            # A parcel that waits is scanned again each working day it moves between terminals, so only
+            # the configured share of parcels (the `stale` ones) goes silent for more than 48 hours.
+            day = linehaul_out.astimezone(KST).date() + timedelta(days=1)
+            while day < target:
+                if day.weekday() != 6 or carrier.sunday:
+                    self._scan(order, sid, code, "linehaul_in", self._clock_time(day, 5, 10), f"{hub} 재분류")
+                day += timedelta(days=1)
         if target > order.promised or stale:
             # The carrier knows the morning of the promised day; a new ETA goes out (delay notice).
             notice = datetime(
