@@ -1,0 +1,78 @@
+"""The connector tables, consumer upserts, polling claims and silence job on PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from conftest import drain, event, free_port, make_hub
+from deliveryhub.adapters.connectors import tables as ct
+from deliveryhub.adapters.connectors.base import get_connector
+from deliveryhub.adapters.connectors.webhooks import resolve_orders
+
+
+def test_connectors_on_postgres(
+    tmp_path: Path, master_key: str, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DELIVERYHUB_LOTTE_BASE_URL", f"http://127.0.0.1:{free_port()}")  # nothing listens
+    monkeypatch.setenv("DELIVERYHUB_LOTTE_CONNECT_TIMEOUT_S", "0.5")
+    hub = make_hub(tmp_path, master_key, db_url=pg_url)
+    try:
+        hub.ingest.ingest(
+            [
+                event(
+                    "c1",
+                    "order.created",
+                    "PG-1",
+                    "2026-11-20T10:00:00+09:00",
+                    {"customer": {"phone": "010-1111-2222"}, "items": [{"sku": "A", "qty": 1}], "total": 1},
+                ),
+                event(
+                    "w1",
+                    "shipment.waybill_created",
+                    "PG-1",
+                    "2026-11-20T11:00:00+09:00",
+                    {"carrier": "lotte", "tracking_no": "309912345673"},
+                    source="tms",
+                    shipment_id="309912345673",
+                ),
+            ]
+        )
+        push = {
+            "tracking_no": "309912345673",
+            "events": [
+                {"time": "2026-11-21 10:00", "code": "10"},
+                {"time": "2026-11-21 11:00", "code": "77", "status": "???"},
+            ],
+        }
+        mapped = get_connector("lotte").map_payload(push)
+        resolve_orders(hub, mapped)
+        assert {e["order_id"] for e in mapped.events} == {"PG-1"}
+        hub.ingest.ingest(mapped.events)
+        drain(hub)
+        hub.ingest.ingest(
+            get_connector("lotte")
+            .map_payload(
+                {**push, "events": [{"time": "2026-11-21 12:00", "code": "77", "status": "???"}]},
+                order_id="PG-1",
+            )
+            .events
+        )
+        drain(hub)
+        status = hub.services["integration_status"]()
+        assert [(u["carrier"], u["raw_code"], u["count"]) for u in status["unknown_statuses"]] == [
+            ("lotte", "77", 2)
+        ]
+        assert {s["source"] for s in status["sources_seen"]} == {"oms", "tms", "carrier:lotte"}
+        report = hub.services["connectors_poller"].run(hub.clock.now())
+        assert report.errors == {"lotte": 1}
+        with hub.db.read() as conn:
+            state = conn.execute(sa.select(ct.connector_carrier_state)).one()
+        assert state.errors == 1 and state.backoff_until is not None and "lotte" in (state.last_error or "")
+        polling = hub.services["integration_status"]()["polling"]["lotte"]
+        assert polling["parcels_tracked"] == 1 and polling["consecutive_failures"] == 1
+        assert hub.services["connectors_silence"].run(hub.clock.now()) == []
+    finally:
+        hub.close()
