@@ -605,6 +605,49 @@ class Dispatcher:
                 {"job_id": job.id},
             )
 
+    # ------------------------------------------------------------------ delivery receipts
+    def poll_receipts(self, now: datetime | None = None) -> int:
+        """Job `notifications.receipts`: ask the 알림톡 provider for the final receipt of sent messages."""
+        now = now or self.hub.clock.now()
+        kakao = self.channels.customer.get("kakao")
+        query = getattr(kakao, "delivery_status", None)
+        if query is None:
+            return 0
+        with self.hub.db.read() as conn:
+            rows = conn.execute(
+                sa.select(jobs_t)
+                .where(
+                    jobs_t.c.status == "sent",
+                    jobs_t.c.channel == "kakao",
+                    jobs_t.c.provider_message_id.is_not(None),
+                    jobs_t.c.sent_at > now - timedelta(hours=24),
+                )
+                .order_by(jobs_t.c.id)
+                .limit(self.settings.send_batch)
+            ).all()
+        done = 0
+        for job in rows:
+            status = query(job.provider_message_id)
+            if status is None:
+                continue
+            result = SendResult(
+                ok=status == "delivered",
+                provider="nhn-alimtalk",
+                status=status,
+                message_id=job.provider_message_id,
+                error=None if status == "delivered" else "provider reported failure",
+            )
+            self._receipt(job, job.attempts, "kakao", result, now)
+            # A provider-side failure after acceptance stays visible as `failed` (counts as not delivered).
+            self._finish(
+                job,
+                status=status,
+                delivered_at=now if status == "delivered" else None,
+                last_error=result.error,
+            )
+            done += 1
+        return done
+
     # ------------------------------------------------------------------ notice-missing monitor
     def check_missing(self, now: datetime | None = None) -> int:
         """Job `notifications.notice_missing`: flag required notices not sent before their deadline."""

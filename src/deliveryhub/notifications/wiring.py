@@ -22,11 +22,24 @@ def register(hub: Any) -> None:
     hub.consumers.append(Consumer("notifications", dispatcher.handle, topics=TOPICS))
     hub.jobs.append(Job("notifications.send", 1.0, dispatcher.send_due))
     hub.jobs.append(Job("notifications.notice_missing", 60.0, dispatcher.check_missing))
+    hub.jobs.append(Job("notifications.receipts", 60.0, dispatcher.poll_receipts))
     hub.routers.append(api.router)
     hub.routers.append(tracking.router)
     hub.order_sections["notifications"] = lambda conn, order_id, _principal: order_notices(conn, order_id)
     hub.services["notify_ops"] = dispatcher.notify_ops
     hub.services["notifications"] = dispatcher
+    hub.services["notification_preferences"] = _preferences_service(hub)
     hub.services["tracking_url"] = lambda order_id: tracking.tracking_url(
         hub.settings.public_url, tracking.tracking_key(hub.keyring), order_id
     )
+
+
+def _preferences_service(hub: Any) -> Any:
+    """`(customer_id, changes) -> dict` for the chatbot and CS desk (raises PreferenceError/LookupError)."""
+    from deliveryhub.notifications.preferences import update_preferences
+
+    def change(customer_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        with hub.db.write() as conn:
+            return update_preferences(conn, hub.keyring, customer_id, changes, hub.clock.now()).as_dict()
+
+    return change

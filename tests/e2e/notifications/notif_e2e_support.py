@@ -55,12 +55,34 @@ class Provider:
         self.requests: list[dict[str, Any]] = []
         self.fail_remaining = 0  # answer 500 to this many next requests
         self.fail_always = False
-        self.not_kakao_users: set[str] = set()  # numbers the 알림톡 provider rejects (resultCode -1)
+        self.not_kakao_users: set[str] = set()
+        self.failed_receipts: set[str] = (
+            set()
+        )  # request ids whose final receipt is FAILED  # numbers the 알림톡 provider rejects (resultCode -1)
         provider = self
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args: Any) -> None:
                 pass
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server API)
+                # NHN single-message query: /alimtalk/v2.3/appkeys/{appkey}/messages/{requestId}/{seq}
+                request_id = self.path.rstrip("/").split("/")[-2]
+                failed = request_id in provider.failed_receipts
+                out = {
+                    "header": {"resultCode": 0, "isSuccessful": True},
+                    "message": {
+                        "requestId": request_id,
+                        "messageStatus": "FAILED" if failed else "COMPLETED",
+                        "resultCode": "3018" if failed else "1000",
+                    },
+                }
+                data = json.dumps(out).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def do_POST(self) -> None:  # noqa: N802 (http.server API)
                 raw = self.rfile.read(int(self.headers.get("content-length") or 0))

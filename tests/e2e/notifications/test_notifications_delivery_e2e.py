@@ -279,3 +279,28 @@ def test_outgoing_webhook_signatures_verify(
         assert "홍길동" not in r["raw"].decode() and "1234-5678" not in r["raw"].decode()
         assert body["order_id"] == "O-WH" and body["tracking_url"].startswith("http://127.0.0.1:8000/track/")
     hub.close()
+
+
+def test_provider_receipts_delivered_and_failed(
+    tmp_path: Path, master_key: str, provider: Provider, smtp: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure_providers(monkeypatch, provider)
+    clock = ManualClock(START)
+    hub = make_hub(tmp_path, master_key, clock=clock, smtp_url=smtp.url)
+    _step(hub, lifecycle("O-RC", START, CUSTOMER)[:2])
+    jobs = _jobs(hub, "O-RC")
+    assert [j.status for j in jobs] == ["sent", "sent"]
+    provider.failed_receipts = {jobs[1].provider_message_id}
+    assert hub.services["notifications"].poll_receipts(clock.now()) == 2
+    jobs = _jobs(hub, "O-RC")
+    assert [j.status for j in jobs] == ["delivered", "failed"]
+    with hub.db.read() as conn:
+        receipts = conn.execute(sa.text("SELECT job_id, status FROM notification_receipts ORDER BY id")).all()
+    assert [tuple(r) for r in receipts] == [
+        (jobs[0].id, "sent"),
+        (jobs[1].id, "sent"),
+        (jobs[0].id, "delivered"),
+        (jobs[1].id, "failed"),
+    ]
+    assert hub.services["notifications"].poll_receipts(clock.now()) == 0  # final receipts are not asked again
+    hub.close()

@@ -93,3 +93,24 @@ class NhnAlimtalk:
         return SendResult(
             ok=True, provider=self.provider, status="sent", message_id=str(msg.get("requestId") or "")
         )
+
+    def delivery_status(self, request_id: str, recipient_seq: int = 1) -> str | None:
+        """Final receipt of a sent message: "delivered", "failed", or None while still pending/unknown.
+
+        NHN Cloud single-message query: GET {base}/alimtalk/v2.3/appkeys/{appkey}/messages/{requestId}/
+        {recipientSeq} → message.messageStatus (READY | COMPLETED | FAILED | CANCEL) and message.resultCode
+        ("1000" = delivered to the KakaoTalk user).
+        """
+        url = f"{self.base_url}/alimtalk/v2.3/appkeys/{self.appkey}/messages/{request_id}/{recipient_seq}"
+        try:
+            resp = httpx.get(url, headers={"X-Secret-Key": self.secret_key}, timeout=self.timeout)
+            body = resp.json() if resp.status_code < 300 else {}
+        except (httpx.HTTPError, ValueError):
+            return None
+        msg = body.get("message") or {}
+        status = str(msg.get("messageStatus") or "")
+        if status == "COMPLETED":
+            return "delivered" if str(msg.get("resultCode") or "1000") == "1000" else "failed"
+        if status in ("FAILED", "CANCEL"):
+            return "failed"
+        return None
