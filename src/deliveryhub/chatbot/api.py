@@ -30,6 +30,9 @@ from deliveryhub.security.rbac import PII_VIEW
 from deliveryhub.views.orders import customer_view, order_detail
 
 MAX_UPLOAD = 5 * 1024 * 1024
+ReadDep = Annotated[Principal, Depends(require("tickets:read"))]
+ActDep = Annotated[Principal, Depends(require("tickets:act"))]
+
 IMAGE_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/heic": ".heic"}
 
 
@@ -394,8 +397,6 @@ def build_router(hub: Any, desk: Desk, chat: ChatService) -> APIRouter:
             raise ApiError(404, "not_found", "no such survey", "token") from None
 
     # ------------------------------------------------------------ desk
-    ReadDep = Annotated[Principal, Depends(require("tickets:read"))]
-    ActDep = Annotated[Principal, Depends(require("tickets:act"))]
 
     @router.get("/v1/tickets", summary="The CS queue: open tickets by priority and SLA due time")
     async def list_tickets(
