@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
 from deliveryhub.entrypoints.api.deps import HubDep, require
@@ -66,7 +66,7 @@ async def dead_letters(
 
 @router.post("/notifications/dead-letters/{job_id}/replay", summary="Send a dead-lettered notice again")
 async def replay(
-    job_id: int,
+    job_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
     hub: HubDep,
     principal: Annotated[Principal, Depends(require("notifications:admin"))],
 ) -> dict[str, Any]:

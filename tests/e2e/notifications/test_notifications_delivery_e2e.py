@@ -118,6 +118,8 @@ def test_provider_outage_retried_then_dead_lettered_and_replayed(
         assert dead[0]["recipient"] is None and "http 500" in dead[0]["last_error"]
         provider.fail_always = False
         assert client.post("/v1/notifications/dead-letters/999999/replay", headers=h).status_code == 404
+        huge = client.post("/v1/notifications/dead-letters/99999999999999999999999/replay", headers=h)
+        assert huge.status_code == 422 and huge.json()["error"]["field"] == "job_id"
         replayed = client.post(f"/v1/notifications/dead-letters/{packed.id}/replay", headers=h)
         assert replayed.status_code == 200 and replayed.json()["status"] == "pending"
         send_all(hub)
