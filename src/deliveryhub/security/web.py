@@ -6,14 +6,14 @@ import hmac
 import os
 import secrets
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader
 from pydantic import BaseModel, Field
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from deliveryhub.entrypoints.api.errors import ApiError
 from deliveryhub.security.apikeys import Principal
@@ -137,9 +137,46 @@ class SecurityMiddleware:
                 except ApiError as exc:
                     await exc.response()(scope, receive, send)
                     return
-            await self.app(scope, receive, send)
+            if _wants_page(scope):
+                await self.app(scope, receive, _login_redirect(scope, send))
+            else:
+                await self.app(scope, receive, send)
         finally:
             request_ip.reset(token)
+
+
+def _wants_page(scope: Scope) -> bool:
+    if scope.get("method") != "GET" or str(scope.get("path", "")).startswith("/v1/"):
+        return False
+    accept = dict(scope.get("headers") or []).get(b"accept", b"")
+    return b"text/html" in accept
+
+
+def _login_redirect(scope: Scope, send: Send) -> Send:
+    """A browser asking for a page without a session is sent to /login (pages use require() like the API)."""
+    swallowed = {"on": False}
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start" and message["status"] == 401:
+            swallowed["on"] = True
+            target = scope.get("path", "/") + (
+                "?" + scope["query_string"].decode("latin-1") if scope.get("query_string") else ""
+            )
+            location = "/login?next=" + quote(target, safe="")
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 303,
+                    "headers": [(b"location", location.encode()), (b"content-length", b"0")],
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if swallowed["on"]:
+            return
+        await send(message)
+
+    return wrapped
 
 
 def _chat_key(scope: Scope, path: str) -> str | None:
@@ -157,13 +194,26 @@ def _chat_key(scope: Scope, path: str) -> str | None:
 _ENV = Environment(loader=PackageLoader("deliveryhub.security", "templates"), autoescape=True)
 _LOGIN = _ENV.get_template("login.html")
 _TEXT = {
-    "ko": {"title": "로그인", "email": "이메일", "password": "비밀번호", "totp": "인증 코드 (설정한 경우)",
-           "submit": "로그인", "other": "English", "csrf": "보안 토큰이 만료되었습니다. 다시 시도하세요.",
-           "out": "로그아웃되었습니다."},
-    "en": {"title": "Sign in", "email": "E-mail", "password": "Password",
-           "totp": "One-time code (if enabled)", "submit": "Sign in", "other": "한국어",
-           "csrf": "The security token expired; please try again.",
-           "out": "You are signed out."},
+    "ko": {
+        "title": "로그인",
+        "email": "이메일",
+        "password": "비밀번호",
+        "totp": "인증 코드 (설정한 경우)",
+        "submit": "로그인",
+        "other": "English",
+        "csrf": "보안 토큰이 만료되었습니다. 다시 시도하세요.",
+        "out": "로그아웃되었습니다.",
+    },
+    "en": {
+        "title": "Sign in",
+        "email": "E-mail",
+        "password": "Password",
+        "totp": "One-time code (if enabled)",
+        "submit": "Sign in",
+        "other": "한국어",
+        "csrf": "The security token expired; please try again.",
+        "out": "You are signed out.",
+    },
 }
 
 
@@ -182,13 +232,15 @@ def _secure(request: Request, hub: Any) -> bool:
     return request.url.scheme == "https" or str(hub.settings.public_url).startswith("https://")
 
 
-def _login_page(request: Request, hub: Any, lang: str, error: str | None = None, status: int = 200,
-                next_: str = "/") -> HTMLResponse:
+def _login_page(
+    request: Request, hub: Any, lang: str, error: str | None = None, status: int = 200, next_: str = "/"
+) -> HTMLResponse:
     csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
     html = _LOGIN.render(lang=lang, t=_TEXT[lang], error=error, csrf=csrf, next=_safe_next(next_))
     response = HTMLResponse(html, status_code=status, headers={"cache-control": "no-store"})
-    response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="strict", secure=_secure(request, hub),
-                        path="/")
+    response.set_cookie(
+        CSRF_COOKIE, csrf, httponly=True, samesite="strict", secure=_secure(request, hub), path="/"
+    )
     return response
 
 
@@ -245,11 +297,24 @@ def build_router(hub: Any) -> APIRouter:
             return _login_page(request, hub, lg, exc.message, exc.status, next)
         session = await run_in_threadpool(create_session, hub, user, ip, "cookie")
         response = RedirectResponse(_safe_next(next), status_code=303)
-        response.set_cookie(SESSION_COOKIE, session.token, max_age=SESSION_HOURS * 3600, httponly=True,
-                            samesite="strict", secure=_secure(request, hub), path="/")
+        response.set_cookie(
+            SESSION_COOKIE,
+            session.token,
+            max_age=SESSION_HOURS * 3600,
+            httponly=True,
+            samesite="strict",
+            secure=_secure(request, hub),
+            path="/",
+        )
         # A fresh CSRF token per session (login CSRF / fixation).
-        response.set_cookie(CSRF_COOKIE, secrets.token_urlsafe(24), httponly=True, samesite="strict",
-                            secure=_secure(request, hub), path="/")
+        response.set_cookie(
+            CSRF_COOKIE,
+            secrets.token_urlsafe(24),
+            httponly=True,
+            samesite="strict",
+            secure=_secure(request, hub),
+            path="/",
+        )
         return response
 
     @router.api_route("/logout", methods=["GET", "POST"], include_in_schema=False)
@@ -260,15 +325,24 @@ def build_router(hub: Any) -> APIRouter:
             principal = await run_in_threadpool(session_principal, hub, token)
             await run_in_threadpool(revoke_session, hub, token)
             if principal is not None:
-                await run_in_threadpool(audit_log_of(hub).record, principal, "user.logout",
-                                        f"user:{principal.id}", {}, client_ip(request))
+                await run_in_threadpool(
+                    audit_log_of(hub).record,
+                    principal,
+                    "user.logout",
+                    f"user:{principal.id}",
+                    {},
+                    client_ip(request),
+                )
         response = RedirectResponse(f"/login?lang={_lang(lang)}", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
-    @router.post("/v1/auth/login", summary="Exchange e-mail + password (+ TOTP) for a bearer session token",
-                 tags=["auth"], responses={401: {"description": "wrong credentials"},
-                                           429: {"description": "rate limited"}})
+    @router.post(
+        "/v1/auth/login",
+        summary="Exchange e-mail + password (+ TOTP) for a bearer session token",
+        tags=["auth"],
+        responses={401: {"description": "wrong credentials"}, 429: {"description": "rate limited"}},
+    )
     async def api_login(body: LoginBody, request: Request) -> LoginOut:
         """Session tokens expire after 12 h, or 30 min unused."""
         ip = client_ip(request)
@@ -279,8 +353,12 @@ def build_router(hub: Any) -> APIRouter:
         except AuthError as exc:
             raise ApiError(exc.status, exc.code, exc.message, exc.field) from None
         session = await run_in_threadpool(create_session, hub, user, ip, "bearer")
-        return LoginOut(token=session.token, expires_at=session.expires_at.isoformat(), role=session.role,
-                        idle_timeout_minutes=IDLE_MINUTES)
+        return LoginOut(
+            token=session.token,
+            expires_at=session.expires_at.isoformat(),
+            role=session.role,
+            idle_timeout_minutes=IDLE_MINUTES,
+        )
 
     @router.post("/v1/auth/logout", summary="End the bearer session", tags=["auth"])
     async def api_logout(request: Request) -> dict[str, Any]:
@@ -288,8 +366,9 @@ def build_router(hub: Any) -> APIRouter:
         header = request.headers.get("authorization", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else ""
         if not token:
-            raise ApiError(401, "unauthorized", "missing session token",
-                           headers={"WWW-Authenticate": "Bearer"})
+            raise ApiError(
+                401, "unauthorized", "missing session token", headers={"WWW-Authenticate": "Bearer"}
+            )
         revoked = await run_in_threadpool(revoke_session, hub, token)
         return {"revoked": revoked}
 
@@ -300,9 +379,9 @@ def build_router(hub: Any) -> APIRouter:
 
         principal = await run_in_threadpool(current_principal, request)
         if principal is None:
-            raise ApiError(401, "unauthorized", "missing or invalid credentials",
-                           headers={"WWW-Authenticate": "Bearer"})
+            raise ApiError(
+                401, "unauthorized", "missing or invalid credentials", headers={"WWW-Authenticate": "Bearer"}
+            )
         return {"kind": principal.kind, "id": principal.id, "name": principal.name, "role": principal.role}
 
     return router
-
