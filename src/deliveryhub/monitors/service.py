@@ -921,6 +921,15 @@ class MonitorService:
                 parcel.handed_over_at,
                 now,
             )
+        if window is not None and parcel.status == "out_for_delivery":
+            # On the delivery truck: it can arrive any minute now, whatever the transit history says.
+            window = eta_mod.EtaWindow(
+                now,
+                max(now, window.eta_max),
+                window.confidence,
+                window.basis + "+out_for_delivery",
+                window.samples,
+            )
         hmin, hmax = _dt((hint or {}).get("eta_min")), _dt((hint or {}).get("eta_max"))
         if hmin and hmax and hmax >= now:
             window = eta_mod.apply_hint(
