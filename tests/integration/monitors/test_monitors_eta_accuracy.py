@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from conftest import drain, event
+from dh_testkit import drain, event
 from monitors_helpers import ingest_ok, monitor_hub
 
 from deliveryhub.adapters.persistence import tables as t

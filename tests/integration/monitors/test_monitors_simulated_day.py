@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import drain, event
+from dh_testkit import drain, event
 from monitors_helpers import all_exceptions, ingest_ok, monitor_hub
 
 from deliveryhub.monitors.service import run_all_monitors

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from conftest import drain, event
+from dh_testkit import drain, event
 from monitors_helpers import all_exceptions, ingest_ok, monitor_hub, timer_rows
 
 from deliveryhub.adapters.persistence import tables as t
