@@ -11,13 +11,22 @@ from deliveryhub.bootstrap import bootstrap
 from deliveryhub.monitors.tables import exceptions, timers
 
 
-def monitor_hub(tmp_path: Path, master_key: str, clock: Any, db_url: str | None = None, **settings: Any) -> Any:
+def monitor_hub(
+    tmp_path: Path, master_key: str, clock: Any, db_url: str | None = None, **settings: Any
+) -> Any:
     """A hub on a ManualClock with only the monitors feature wired (other features are tested elsewhere, and a
     broken neighbour must not hide what this feature does)."""
     from deliveryhub.monitors import wiring
 
-    hub = bootstrap(clock=clock, db_url=db_url or f"sqlite:///{tmp_path}/hub.db", data_dir=tmp_path,
-                    master_key=master_key, env="test", features=False, **settings)
+    hub = bootstrap(
+        clock=clock,
+        db_url=db_url or f"sqlite:///{tmp_path}/hub.db",
+        data_dir=tmp_path,
+        master_key=master_key,
+        env="test",
+        features=False,
+        **settings,
+    )
     wiring.register(hub)
     return hub
 

@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from dh_testkit import drain, event
 from monitors_helpers import ingest_ok, monitor_hub
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.service_layer.clock import ManualClock
+from dh_testkit import drain, event
 
 KST = ZoneInfo("Asia/Seoul")
 BASE = {"서울": 22.0, "부산": 30.0, "제주": 52.0}
@@ -28,7 +28,9 @@ def transit_hours(rng: random.Random, carrier: str, dest: str, weekday: int) -> 
     return (BASE[dest] + CARRIER_ADD[carrier] + WEEKDAY_ADD.get(weekday, 0.0)) * rng.lognormvariate(0, 0.12)
 
 
-def _parcel(rng: random.Random, i: int, prefix: str, handover: datetime, with_hint: bool) -> tuple[list, datetime]:
+def _parcel(
+    rng: random.Random, i: int, prefix: str, handover: datetime, with_hint: bool
+) -> tuple[list, datetime]:
     carrier = rng.choice(["cj", "lotte"])
     dest = rng.choice(list(BASE))
     oid, tn = f"{prefix}{i:05d}", f"{'7' if carrier == 'cj' else '3'}{i:011d}"
@@ -36,17 +38,61 @@ def _parcel(rng: random.Random, i: int, prefix: str, handover: datetime, with_hi
     delivered = handover + timedelta(hours=hours)
     created = handover - timedelta(hours=6)
     evs: list[tuple[datetime, dict[str, Any]]] = [
-        (created, event(f"{oid}-c", "order.created", oid, created.isoformat(), {
-            "items": [{"sku": "X"}], "region": dest, "warehouse": rng.choice(["icheon", "gimpo"]),
-            "customer": {"external_id": oid}})),
-        (created, event(f"{oid}-w", "shipment.waybill_created", oid, created.isoformat(),
-                        {"carrier": carrier, "tracking_no": tn}, source="tms", shipment_id=tn)),
-        (handover, event(f"{oid}-h", "shipment.handed_over", oid, handover.isoformat(), {"carrier": carrier},
-                         source=f"carrier:{carrier}", shipment_id=tn)),
+        (
+            created,
+            event(
+                f"{oid}-c",
+                "order.created",
+                oid,
+                created.isoformat(),
+                {
+                    "items": [{"sku": "X"}],
+                    "region": dest,
+                    "warehouse": rng.choice(["icheon", "gimpo"]),
+                    "customer": {"external_id": oid},
+                },
+            ),
+        ),
+        (
+            created,
+            event(
+                f"{oid}-w",
+                "shipment.waybill_created",
+                oid,
+                created.isoformat(),
+                {"carrier": carrier, "tracking_no": tn},
+                source="tms",
+                shipment_id=tn,
+            ),
+        ),
+        (
+            handover,
+            event(
+                f"{oid}-h",
+                "shipment.handed_over",
+                oid,
+                handover.isoformat(),
+                {"carrier": carrier},
+                source=f"carrier:{carrier}",
+                shipment_id=tn,
+            ),
+        ),
     ]
     mid = handover + timedelta(hours=hours * 0.5)
-    evs.append((mid, event(f"{oid}-m", "shipment.tracking", oid, mid.isoformat(), {"status": "in_transit"},
-                           source=f"carrier:{carrier}", shipment_id=tn)))
+    evs.append(
+        (
+            mid,
+            event(
+                f"{oid}-m",
+                "shipment.tracking",
+                oid,
+                mid.isoformat(),
+                {"status": "in_transit"},
+                source=f"carrier:{carrier}",
+                shipment_id=tn,
+            ),
+        )
+    )
     ofd = delivered - timedelta(hours=rng.uniform(1, 4))
     data: dict[str, Any] = {"status": "out_for_delivery"}
     if with_hint and carrier == "cj":
@@ -56,10 +102,34 @@ def _parcel(rng: random.Random, i: int, prefix: str, handover: datetime, with_hi
         if rng.random() < 0.03:
             start += timedelta(hours=4)
         data.update(eta_min=start.isoformat(), eta_max=(start + timedelta(hours=2)).isoformat())
-    evs.append((ofd, event(f"{oid}-o", "shipment.tracking", oid, ofd.isoformat(), data,
-                           source=f"carrier:{carrier}", shipment_id=tn)))
-    evs.append((delivered, event(f"{oid}-d", "shipment.delivered", oid, delivered.isoformat(), {},
-                                 source=f"carrier:{carrier}", shipment_id=tn)))
+    evs.append(
+        (
+            ofd,
+            event(
+                f"{oid}-o",
+                "shipment.tracking",
+                oid,
+                ofd.isoformat(),
+                data,
+                source=f"carrier:{carrier}",
+                shipment_id=tn,
+            ),
+        )
+    )
+    evs.append(
+        (
+            delivered,
+            event(
+                f"{oid}-d",
+                "shipment.delivered",
+                oid,
+                delivered.isoformat(),
+                {},
+                source=f"carrier:{carrier}",
+                shipment_id=tn,
+            ),
+        )
+    )
     return evs, delivered
 
 
@@ -68,17 +138,21 @@ def test_eta_windows_cover_90_percent_and_are_not_trivially_wide(tmp_path, maste
     rng = random.Random(42)
     start = datetime(2026, 11, 24, 0, 0, tzinfo=KST)
     cfg = tmp_path / "rules.yaml"
-    cfg.write_text("eta:\n  min_samples: 20\n  origin_regions: {icheon: 경기, gimpo: 경기}\n", encoding="utf-8")
+    cfg.write_text(
+        "eta:\n  min_samples: 20\n  origin_regions: {icheon: 경기, gimpo: 경기}\n", encoding="utf-8"
+    )
     clock = ManualClock(start)
     hub = monitor_hub(tmp_path, master_key, clock, config_file=cfg)
     try:
         history: list[dict[str, Any]] = []
         for i in range(1100):
-            day = datetime(2026, 8, 10, tzinfo=KST) + timedelta(days=rng.randint(0, 100), hours=rng.uniform(15, 20))
+            day = datetime(2026, 8, 10, tzinfo=KST) + timedelta(
+                days=rng.randint(0, 100), hours=rng.uniform(15, 20)
+            )
             evs, _ = _parcel(rng, i, "H", day, with_hint=False)
             history.extend(e for _, e in evs)
         for k in range(0, len(history), 1000):
-            ingest_ok(hub, history[k:k + 1000])
+            ingest_ok(hub, history[k : k + 1000])
         drain(hub)
 
         upcoming: list[tuple[datetime, dict[str, Any]]] = []
@@ -102,9 +176,15 @@ def test_eta_windows_cover_90_percent_and_are_not_trivially_wide(tmp_path, maste
                 drain(hub)
         with hub.db.read() as conn:
             rows = conn.execute(sa.select(t.parcels).where(t.parcels.c.order_id.like("T%"))).all()
-            revisions = conn.execute(sa.select(sa.func.count()).select_from(t.inbox).where(
-                t.inbox.c.type == "shipment.eta_updated", t.inbox.c.source == "tms",
-                t.inbox.c.order_id.like("T%"))).scalar_one()
+            revisions = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(t.inbox)
+                .where(
+                    t.inbox.c.type == "shipment.eta_updated",
+                    t.inbox.c.source == "tms",
+                    t.inbox.c.order_id.like("T%"),
+                )
+            ).scalar_one()
     finally:
         hub.close()
 

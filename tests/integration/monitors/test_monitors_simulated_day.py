@@ -10,18 +10,20 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from dh_testkit import drain, event
 from monitors_helpers import all_exceptions, ingest_ok, monitor_hub
 
 from deliveryhub.monitors.service import run_all_monitors
 from deliveryhub.service_layer.clock import ManualClock
+from dh_testkit import drain, event
 
 KST = ZoneInfo("Asia/Seoul")
 N = 200
 TICK = timedelta(hours=1)
 
 
-def _schedule(rng: random.Random) -> tuple[list[tuple[datetime, dict[str, Any]]], dict[str, str], dict[str, Any]]:
+def _schedule(
+    rng: random.Random,
+) -> tuple[list[tuple[datetime, dict[str, Any]]], dict[str, str], dict[str, Any]]:
     """Events per order; which orders are faulty; the last event time that starts each faulty SLA."""
     day = datetime(2026, 11, 24, 9, 0, tzinfo=KST)  # a Tuesday, no holiday
     ids = [f"SIM{i:04d}" for i in range(N)]
@@ -37,24 +39,43 @@ def _schedule(rng: random.Random) -> tuple[list[tuple[datetime, dict[str, Any]]]
         paid = day + timedelta(minutes=rng.uniform(0, 8 * 60))
         promised = (paid + timedelta(days=7)).date().isoformat()
 
-        def add(at: datetime, type_: str, data: dict[str, Any] | None = None, source: str = "oms",
-                sid: str | None = None, _oid: str = oid) -> None:
+        def add(
+            at: datetime,
+            type_: str,
+            data: dict[str, Any] | None = None,
+            source: str = "oms",
+            sid: str | None = None,
+            _oid: str = oid,
+        ) -> None:
             n = len(events)
             ev = event(f"{_oid}-{type_}-{n}", type_, _oid, at.isoformat(), data or {}, source=source)
             if sid:
                 ev["shipment_id"] = sid
             events.append((at, ev))
 
-        add(paid - timedelta(minutes=1), "order.created", {
-            "customer": {"external_id": f"cust-{i}"}, "items": [{"sku": f"SKU{i % 17}", "qty": 1}],
-            "total": 10000 + i, "channel": "smartstore", "promised_delivery_date": promised,
-            "warehouse": "icheon", "region": "서울"})
+        add(
+            paid - timedelta(minutes=1),
+            "order.created",
+            {
+                "customer": {"external_id": f"cust-{i}"},
+                "items": [{"sku": f"SKU{i % 17}", "qty": 1}],
+                "total": 10000 + i,
+                "channel": "smartstore",
+                "promised_delivery_date": promised,
+                "warehouse": "icheon",
+                "region": "서울",
+            },
+        )
         add(paid, "order.paid", {"amount": 10000 + i})
         anchor[oid] = paid
         if kind == "wms_silent":
             continue
-        add(paid + timedelta(minutes=10), "inventory.reserved", {"items": [{"sku": f"SKU{i % 17}", "qty": 1}]},
-            source="wms")
+        add(
+            paid + timedelta(minutes=10),
+            "inventory.reserved",
+            {"items": [{"sku": f"SKU{i % 17}", "qty": 1}]},
+            source="wms",
+        )
         packed = paid + timedelta(minutes=rng.uniform(60, 180))
         add(packed, "fulfillment.packed", {}, source="wms")
         waybill = packed + timedelta(minutes=rng.uniform(10, 30))
@@ -81,7 +102,9 @@ def _schedule(rng: random.Random) -> tuple[list[tuple[datetime, dict[str, Any]]]
 
 
 @pytest.mark.slow
-def test_every_faulty_order_gets_exactly_one_exception_of_the_right_type_and_healthy_ones_none(tmp_path, master_key):
+def test_every_faulty_order_gets_exactly_one_exception_of_the_right_type_and_healthy_ones_none(
+    tmp_path, master_key
+):
     rng = random.Random(20261124)
     events, fault, anchor = _schedule(rng)
     clock = ManualClock(datetime(2026, 11, 24, 8, 0, tzinfo=KST))
@@ -110,7 +133,9 @@ def test_every_faulty_order_gets_exactly_one_exception_of_the_right_type_and_hea
         by_order.setdefault(r.order_id, []).append(r)
     expected_type = {"wms_silent": "dispatch_delay", "no_scan": "handover_missing", "stale": "tracking_stale"}
     healthy_flagged = sorted(oid for oid in by_order if oid not in fault)
-    assert healthy_flagged == [], f"healthy orders got exceptions: {[(o, by_order[o][0].type) for o in healthy_flagged]}"
+    assert healthy_flagged == [], (
+        f"healthy orders got exceptions: {[(o, by_order[o][0].type) for o in healthy_flagged]}"
+    )
     for oid, kind in fault.items():
         got = by_order.get(oid, [])
         assert len(got) == 1, (oid, kind, [(g.type, g.status) for g in got])

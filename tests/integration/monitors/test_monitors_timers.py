@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from dh_testkit import drain, event
 from monitors_helpers import all_exceptions, ingest_ok, monitor_hub, timer_rows
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.monitors import timers as tm
 from deliveryhub.service_layer.clock import ManualClock
+from dh_testkit import drain, event
 
 KST = ZoneInfo("Asia/Seoul")
 START = datetime(2026, 11, 24, 10, 0, tzinfo=KST)
@@ -23,7 +23,9 @@ def _packed(oid: str, at: datetime) -> list[dict]:
     return [
         event(f"{oid}-c", "order.created", oid, at.isoformat(), {"items": [{"sku": "A"}], "channel": "web"}),
         event(f"{oid}-p", "order.paid", oid, at.isoformat(), {"amount": 1}),
-        event(f"{oid}-k", "fulfillment.packed", oid, (at + timedelta(minutes=5)).isoformat(), {}, source="wms"),
+        event(
+            f"{oid}-k", "fulfillment.packed", oid, (at + timedelta(minutes=5)).isoformat(), {}, source="wms"
+        ),
     ]
 
 
@@ -47,9 +49,20 @@ def test_timer_survives_worker_restart_and_fires_once(tmp_path, master_key):
         fired = [r for r in timer_rows(hub2) if r.kind == "waybill_missing"]
         assert len(fired) == 1 and fired[0].status == "fired" and fired[0].result.startswith("opened")
         # The awaited event arrives late: the exception resolves itself.
-        ingest_ok(hub2, [event("R1-w", "shipment.waybill_created", "R1", clock.now().isoformat(),
-                               {"carrier": "cj", "tracking_no": "123412341234"}, source="tms",
-                               shipment_id="123412341234")])
+        ingest_ok(
+            hub2,
+            [
+                event(
+                    "R1-w",
+                    "shipment.waybill_created",
+                    "R1",
+                    clock.now().isoformat(),
+                    {"carrier": "cj", "tracking_no": "123412341234"},
+                    source="tms",
+                    shipment_id="123412341234",
+                )
+            ],
+        )
         drain(hub2)
         (row,) = all_exceptions(hub2)
         assert row.status == "resolved" and row.resolution == "auto:shipment.waybill_created"
@@ -63,9 +76,20 @@ def test_awaited_event_cancels_the_timer(tmp_path, master_key):
     try:
         ingest_ok(hub, _packed("C1", START))
         drain(hub)
-        ingest_ok(hub, [event("C1-w", "shipment.waybill_created", "C1", (START + timedelta(minutes=20)).isoformat(),
-                              {"carrier": "cj", "tracking_no": "555566667777"}, source="tms",
-                              shipment_id="555566667777")])
+        ingest_ok(
+            hub,
+            [
+                event(
+                    "C1-w",
+                    "shipment.waybill_created",
+                    "C1",
+                    (START + timedelta(minutes=20)).isoformat(),
+                    {"carrier": "cj", "tracking_no": "555566667777"},
+                    source="tms",
+                    shipment_id="555566667777",
+                )
+            ],
+        )
         drain(hub)
         by_kind = {r.kind: r.status for r in timer_rows(hub)}
         assert by_kind["waybill_missing"] == "cancelled"
@@ -83,8 +107,12 @@ def test_two_workers_on_postgresql_fire_each_timer_once(tmp_path, master_key, pg
     hub_a = monitor_hub(tmp_path / "a", master_key, clock, db_url=pg_url)
     hub_b = monitor_hub(tmp_path / "b", master_key, clock, db_url=pg_url)
     probe_md = sa.MetaData()
-    probe = sa.Table("monitors_probe_fired", probe_md, sa.Column("timer_id", sa.Integer), sa.Column("worker",
-                                                                                                   sa.String(80)))
+    probe = sa.Table(
+        "monitors_probe_fired",
+        probe_md,
+        sa.Column("timer_id", sa.Integer),
+        sa.Column("worker", sa.String(80)),
+    )
     probe_md.create_all(hub_a.db.engine)
 
     def handler(conn, timer, now):
@@ -115,12 +143,18 @@ def test_two_workers_on_postgresql_fire_each_timer_once(tmp_path, master_key, pg
         for th in threads:
             th.join(60)
         with hub_a.db.read() as conn:
-            fired = conn.execute(sa.select(probe.c.timer_id, sa.func.count()).group_by(probe.c.timer_id)).all()
-            opened = conn.execute(sa.select(sa.func.count()).select_from(t.outbox)
-                                  .where(t.outbox.c.topic == "exception.opened")).scalar_one()
+            fired = conn.execute(
+                sa.select(probe.c.timer_id, sa.func.count()).group_by(probe.c.timer_id)
+            ).all()
+            opened = conn.execute(
+                sa.select(sa.func.count()).select_from(t.outbox).where(t.outbox.c.topic == "exception.opened")
+            ).scalar_one()
         assert len(fired) == 80 and all(n == 1 for _, n in fired)
-        assert sum(v for k, v in results["a"].items() if k.startswith("probe")) + sum(
-            v for k, v in results["b"].items() if k.startswith("probe")) == 80
+        assert (
+            sum(v for k, v in results["a"].items() if k.startswith("probe"))
+            + sum(v for k, v in results["b"].items() if k.startswith("probe"))
+            == 80
+        )
         assert opened == 20
         assert sorted(r.order_id for r in all_exceptions(hub_a)) == sorted(f"W{i}" for i in range(20))
     finally:
