@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from conftest import event, make_hub
+from dh_testkit import event, make_hub
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.entrypoints.worker import Worker
 

@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import drain, event
+from dh_testkit import drain, event
 from deliveryhub.security.apikeys import create_api_key
 
 

@@ -12,29 +12,59 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from conftest import event, free_port, make_hub
 
 from deliveryhub.entrypoints.api.app import create_app
+from dh_testkit import event, free_port, make_hub
 
 OID = "ORD-2026-000901"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 PASSWORD = "Deliver-Desk-2026!"
 
 
 @pytest.fixture
 def live(tmp_path: Path, master_key: str) -> Iterator[tuple[str, Any]]:
     hub = make_hub(tmp_path, master_key)
-    hub.ingest.ingest([
-        event("b1", "order.created", OID, "2026-11-20T10:00:00+09:00",
-              {"customer": {"name": "이서연", "phone": "010-4444-1357"},
-               "address": {"zip": "04524", "line1": "서울 중구 세종대로 110"},
-               "items": [{"sku": "MUG-01", "qty": 2, "price": 9000}], "total": 18000}),
-        event("b2", "shipment.waybill_created", OID, "2026-11-21T09:00:00+09:00",
-              {"carrier": "lotte", "tracking_no": "309912345675"}, shipment_id="P1", source="tms"),
-        event("b3", "shipment.tracking", OID, "2026-11-22T07:00:00+09:00",
-              {"status": "in_transit", "location": "곤지암HUB"}, shipment_id="P1", source="carrier:lotte"),
-    ])
+    hub.ingest.ingest(
+        [
+            event(
+                "b1",
+                "order.created",
+                OID,
+                "2026-11-20T10:00:00+09:00",
+                {
+                    "customer": {"name": "이서연", "phone": "010-4444-1357"},
+                    "address": {"zip": "04524", "line1": "서울 중구 세종대로 110"},
+                    "items": [{"sku": "MUG-01", "qty": 2, "price": 9000}],
+                    "total": 18000,
+                },
+            ),
+            event(
+                "b2",
+                "shipment.waybill_created",
+                OID,
+                "2026-11-21T09:00:00+09:00",
+                {"carrier": "lotte", "tracking_no": "309912345675"},
+                shipment_id="P1",
+                source="tms",
+            ),
+            event(
+                "b3",
+                "shipment.tracking",
+                OID,
+                "2026-11-22T07:00:00+09:00",
+                {"status": "in_transit", "location": "곤지암HUB"},
+                shipment_id="P1",
+                source="carrier:lotte",
+            ),
+        ]
+    )
     from deliveryhub.security.users import create_user
 
     create_user(hub, "agent@shop.example", "cs_agent", PASSWORD)
@@ -101,6 +131,8 @@ def test_chat_handoff_agent_reply_roundtrip(live: tuple[str, Any]) -> None:
             agent.click("#send")
             expect(agent.locator("#status")).to_contain_text("전송했어요", timeout=30_000)
 
-            expect(customer.locator("#log li.msg-agent")).to_contain_text("상담원 김하늘입니다", timeout=30_000)
+            expect(customer.locator("#log li.msg-agent")).to_contain_text(
+                "상담원 김하늘입니다", timeout=30_000
+            )
         finally:
             browser.close()

@@ -12,11 +12,11 @@ import httpx
 import pytest
 import sqlalchemy as sa
 import uvicorn
-from conftest import event, free_port, make_hub
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.chatbot import tables as ct
 from deliveryhub.entrypoints.api.app import create_app
+from dh_testkit import event, free_port, make_hub
 
 SHIPPED = "ORD-2026-000501"
 PACKED = "ORD-2026-000502"
@@ -27,24 +27,67 @@ def seed(hub: Any) -> None:
     cust = {"name": "박지영", "phone": "010-3333-4821"}
     addr = {"zip": "06236", "line1": "서울 강남구 테헤란로 152"}
     items = [{"sku": "SKU-BLUE-L", "qty": 1, "price": 45000}]
-    hub.ingest.ingest([
-        event("s1", "order.created", SHIPPED, "2026-11-20T10:00:00+09:00",
-              {"customer": cust, "address": addr, "items": items, "total": 45000,
-               "promised_delivery_date": "2026-11-24"}),
-        event("s2", "shipment.waybill_created", SHIPPED, "2026-11-21T09:00:00+09:00",
-              {"carrier": "cj", "tracking_no": "123456789012"}, shipment_id="P1", source="tms"),
-        event("s3", "shipment.handed_over", SHIPPED, "2026-11-21T13:00:00+09:00", {"carrier": "cj"},
-              shipment_id="P1", source="carrier:cj"),
-        event("s4", "shipment.tracking", SHIPPED, "2026-11-22T06:10:00+09:00",
-              {"status": "in_transit", "location": "대전HUB", "raw_status": "간선하차"}, shipment_id="P1",
-              source="carrier:cj"),
-        event("s5", "shipment.eta_updated", SHIPPED, "2026-11-22T06:10:00+09:00",
-              {"eta_min": "2026-11-23T14:00:00+09:00", "eta_max": "2026-11-23T16:00:00+09:00"}, shipment_id="P1",
-              source="tms"),
-        event("p1", "order.created", PACKED, "2026-11-22T08:00:00+09:00",
-              {"customer": cust, "address": addr, "items": items, "total": 45000}),
-        event("p2", "fulfillment.packed", PACKED, "2026-11-22T11:00:00+09:00", {}, source="wms"),
-    ])
+    hub.ingest.ingest(
+        [
+            event(
+                "s1",
+                "order.created",
+                SHIPPED,
+                "2026-11-20T10:00:00+09:00",
+                {
+                    "customer": cust,
+                    "address": addr,
+                    "items": items,
+                    "total": 45000,
+                    "promised_delivery_date": "2026-11-24",
+                },
+            ),
+            event(
+                "s2",
+                "shipment.waybill_created",
+                SHIPPED,
+                "2026-11-21T09:00:00+09:00",
+                {"carrier": "cj", "tracking_no": "123456789012"},
+                shipment_id="P1",
+                source="tms",
+            ),
+            event(
+                "s3",
+                "shipment.handed_over",
+                SHIPPED,
+                "2026-11-21T13:00:00+09:00",
+                {"carrier": "cj"},
+                shipment_id="P1",
+                source="carrier:cj",
+            ),
+            event(
+                "s4",
+                "shipment.tracking",
+                SHIPPED,
+                "2026-11-22T06:10:00+09:00",
+                {"status": "in_transit", "location": "대전HUB", "raw_status": "간선하차"},
+                shipment_id="P1",
+                source="carrier:cj",
+            ),
+            event(
+                "s5",
+                "shipment.eta_updated",
+                SHIPPED,
+                "2026-11-22T06:10:00+09:00",
+                {"eta_min": "2026-11-23T14:00:00+09:00", "eta_max": "2026-11-23T16:00:00+09:00"},
+                shipment_id="P1",
+                source="tms",
+            ),
+            event(
+                "p1",
+                "order.created",
+                PACKED,
+                "2026-11-22T08:00:00+09:00",
+                {"customer": cust, "address": addr, "items": items, "total": 45000},
+            ),
+            event("p2", "fulfillment.packed", PACKED, "2026-11-22T11:00:00+09:00", {}, source="wms"),
+        ]
+    )
 
 
 @pytest.fixture
@@ -86,9 +129,16 @@ def test_unverified_questions_never_reveal_order_data(server: tuple[str, Any]) -
     base, _ = server
     with httpx.Client(base_url=base, timeout=60) as c:
         sid = new_session(c)
-        replies = [talk(c, sid, text)["reply"] or "" for text in (
-            f"{SHIPPED} 배송 어디쯤이에요?", "송장번호만 알려주세요", "그냥 주소 어디로 가는지만 알려줘요",
-            "0000", "1111")]
+        replies = [
+            talk(c, sid, text)["reply"] or ""
+            for text in (
+                f"{SHIPPED} 배송 어디쯤이에요?",
+                "송장번호만 알려주세요",
+                "그냥 주소 어디로 가는지만 알려줘요",
+                "0000",
+                "1111",
+            )
+        ]
         assert any("뒷자리" in r for r in replies)
         for r in replies:
             for secret in SECRETS:
@@ -110,9 +160,19 @@ def test_verified_wismo_gets_the_live_stage_and_eta(server: tuple[str, Any]) -> 
         answer = talk(c, sid, "4821")
         assert "배송 중" in answer["reply"] and "123456789012" in answer["reply"]
         assert "11월 23일(월) 14시~16시" in answer["reply"] and "대전HUB" in answer["reply"]
-        hub.ingest.ingest([event("s6", "shipment.tracking", SHIPPED, "2026-11-23T09:30:00+09:00",
-                                 {"status": "out_for_delivery", "location": "강남대리점"}, shipment_id="P1",
-                                 source="carrier:cj")])
+        hub.ingest.ingest(
+            [
+                event(
+                    "s6",
+                    "shipment.tracking",
+                    SHIPPED,
+                    "2026-11-23T09:30:00+09:00",
+                    {"status": "out_for_delivery", "location": "강남대리점"},
+                    shipment_id="P1",
+                    source="carrier:cj",
+                )
+            ]
+        )
         again = talk(c, sid, "지금은 어디쯤이에요?")
         assert "배송 출발" in again["reply"] and "강남대리점" in again["reply"]
 
@@ -138,12 +198,15 @@ def test_handoff_then_the_bot_is_silent(server: tuple[str, Any]) -> None:
             silent = talk(c, sid, text)
             assert silent["reply"] is None and silent["escalated"] and silent["ticket_id"] == out["ticket_id"]
         after = c.get(f"/v1/chat/sessions/{sid}/messages").json()["messages"]
-        new = after[len(before):]
+        new = after[len(before) :]
         assert [m["role"] for m in new] == ["customer"] * 3
     with hub.db.read() as conn:
         ticket = conn.execute(sa.select(ct.tickets).where(ct.tickets.c.id == out["ticket_id"])).one()
-        n_msgs = conn.execute(sa.select(sa.func.count()).select_from(ct.ticket_messages)
-                              .where(ct.ticket_messages.c.ticket_id == ticket.id)).scalar()
+        n_msgs = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(ct.ticket_messages)
+            .where(ct.ticket_messages.c.ticket_id == ticket.id)
+        ).scalar()
     assert ticket.channel == "chat" and ticket.order_id == SHIPPED and ticket.summary
     assert n_msgs >= 7  # greeting, the conversation and the three messages after the hand-off
 
@@ -159,8 +222,9 @@ def test_cancel_before_handover_cancels_and_notifies(server: tuple[str, Any]) ->
         assert done["intent"] == "cancel_order" and "취소되었어요" in done["reply"]
     with hub.db.read() as conn:
         order = conn.execute(sa.select(t.orders).where(t.orders.c.order_id == PACKED)).one()
-        cancelled = conn.execute(sa.select(t.inbox).where(t.inbox.c.order_id == PACKED,
-                                                          t.inbox.c.type == "order.cancelled")).one()
+        cancelled = conn.execute(
+            sa.select(t.inbox).where(t.inbox.c.order_id == PACKED, t.inbox.c.type == "order.cancelled")
+        ).one()
     assert order.stage == "cancelled" and cancelled.source == "chatbot"
     if "notifications" in hub.order_sections:
         deadline = time.monotonic() + 30
@@ -171,7 +235,9 @@ def test_cancel_before_handover_cancels_and_notifies(server: tuple[str, Any]) ->
             if any(n.get("stage") == "cancelled" or "cancel" in str(n.get("template")) for n in notices):
                 break
             time.sleep(0.3)
-        assert any(n.get("stage") == "cancelled" or "cancel" in str(n.get("template")) for n in notices), notices
+        assert any(n.get("stage") == "cancelled" or "cancel" in str(n.get("template")) for n in notices), (
+            notices
+        )
 
 
 def test_cancel_after_handover_explains_and_offers_a_return(server: tuple[str, Any]) -> None:

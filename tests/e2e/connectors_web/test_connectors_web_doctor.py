@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from conftest import free_port
+from dh_testkit import free_port
 
 BIN = Path(sys.executable).parent / "deliveryhub"
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from conftest import drain, event, make_hub
+from dh_testkit import drain, event, make_hub
 from deliveryhub.adapters.connectors import tables as ct
 from deliveryhub.adapters.connectors.polling import Poller
 from deliveryhub.adapters.persistence import tables as t

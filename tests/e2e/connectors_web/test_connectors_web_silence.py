@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import drain, event, make_hub
+from dh_testkit import drain, event, make_hub
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.security.apikeys import create_api_key
 from deliveryhub.service_layer.clock import ManualClock

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from notif_e2e_support import Provider, SmtpSink, configure_providers, lifecycle, send_all
 
-from conftest import drain, free_port, make_hub
+from dh_testkit import drain, free_port, make_hub
 from deliveryhub.adapters.channels.webhook import verify
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.notifications.tables import notification_jobs as jobs_t

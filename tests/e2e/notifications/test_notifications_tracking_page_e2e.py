@@ -13,7 +13,7 @@ import pytest
 import uvicorn
 from notif_e2e_support import lifecycle
 
-from conftest import drain, free_port, make_hub
+from dh_testkit import drain, free_port, make_hub
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.service_layer.clock import ManualClock
 

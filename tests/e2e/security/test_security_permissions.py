@@ -10,7 +10,7 @@ import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
-from conftest import make_hub
+from dh_testkit import make_hub
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.entrypoints.api.deps import route_permission
 from deliveryhub.security.apikeys import create_api_key

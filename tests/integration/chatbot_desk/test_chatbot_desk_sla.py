@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import drain, event, free_port
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.bootstrap import bootstrap
 from deliveryhub.chatbot import tables as ct
 from deliveryhub.service_layer.clock import ManualClock
+from dh_testkit import drain, event, free_port
 
 OID = "ORD-2026-000777"
 START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 10:00 KST
@@ -25,8 +25,13 @@ START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 10:00 KST
 @pytest.fixture
 def clocked(tmp_path: Path, master_key: str) -> Any:
     clock = ManualClock(START)
-    hub = bootstrap(clock=clock, db_url=f"sqlite:///{tmp_path}/hub.db", data_dir=tmp_path, master_key=master_key,
-                    env="test")
+    hub = bootstrap(
+        clock=clock,
+        db_url=f"sqlite:///{tmp_path}/hub.db",
+        data_dir=tmp_path,
+        master_key=master_key,
+        env="test",
+    )
     alerts: list[tuple[str, str]] = []
     real = hub.services.get("notify_ops")
 
@@ -36,9 +41,21 @@ def clocked(tmp_path: Path, master_key: str) -> Any:
             real(kind, key, subject, body, data)
 
     hub.services["notify_ops"] = notify_ops
-    hub.ingest.ingest([event("o1", "order.created", OID, "2026-11-22T10:00:00+09:00",
-                             {"customer": {"name": "김민수", "phone": "010-2222-3333"}, "total": 12000,
-                              "items": [{"sku": "A", "qty": 1, "price": 12000}]})])
+    hub.ingest.ingest(
+        [
+            event(
+                "o1",
+                "order.created",
+                OID,
+                "2026-11-22T10:00:00+09:00",
+                {
+                    "customer": {"name": "김민수", "phone": "010-2222-3333"},
+                    "total": 12000,
+                    "items": [{"sku": "A", "qty": 1, "price": 12000}],
+                },
+            )
+        ]
+    )
     try:
         yield hub, clock, alerts
     finally:
@@ -110,8 +127,9 @@ def test_ticket_lifecycle_records_canonical_events_and_csat(clocked: Any) -> Non
     out = desk.resolve(tid, "agent1")
     desk.answer_csat(out["csat_token"], 5, "친절해요")
     with hub.db.read() as conn:
-        evs = conn.execute(sa.select(t.inbox.c.type, t.inbox.c.source, t.inbox.c.data)
-                           .where(t.inbox.c.order_id == OID)).all()
+        evs = conn.execute(
+            sa.select(t.inbox.c.type, t.inbox.c.source, t.inbox.c.data).where(t.inbox.c.order_id == OID)
+        ).all()
         msgs = list(conn.execute(sa.select(ct.ticket_messages.c.text)).scalars())
     kinds = [(e.type, e.source) for e in evs]
     assert ("ticket.created", "crm") in kinds and ("ticket.resolved", "crm") in kinds
@@ -123,8 +141,9 @@ def test_ticket_lifecycle_records_canonical_events_and_csat(clocked: Any) -> Non
 
 def test_claims_from_other_systems_become_tickets(clocked: Any) -> None:
     hub, _, _ = clocked
-    hub.ingest.ingest([event("c1", "claim.opened", OID, "2026-11-23T10:00:00+09:00", {"kind": "damage"},
-                             source="erp")])
+    hub.ingest.ingest(
+        [event("c1", "claim.opened", OID, "2026-11-23T10:00:00+09:00", {"kind": "damage"}, source="erp")]
+    )
     drain(hub)
     drain(hub)
     with hub.db.read() as conn:
@@ -164,8 +183,11 @@ def test_inbound_email_becomes_a_ticket_and_replies_join_it(clocked: Any) -> Non
             s.send_message(reply)
         with hub.db.read() as conn:
             n = conn.execute(sa.select(sa.func.count()).select_from(ct.tickets)).scalar()
-            texts = list(conn.execute(sa.select(ct.ticket_messages.c.text)
-                                      .where(ct.ticket_messages.c.ticket_id == row.id)).scalars())
+            texts = list(
+                conn.execute(
+                    sa.select(ct.ticket_messages.c.text).where(ct.ticket_messages.c.ticket_id == row.id)
+                ).scalars()
+            )
         assert n == 1 and "사진 첨부합니다" in texts
         assert not any("1111-2222" in t for t in texts)
     finally:

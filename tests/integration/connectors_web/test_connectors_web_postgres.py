@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from conftest import drain, event, free_port, make_hub
+from dh_testkit import drain, event, free_port, make_hub
 from deliveryhub.adapters.connectors import tables as ct
 from deliveryhub.adapters.connectors.base import get_connector
 from deliveryhub.adapters.connectors.webhooks import resolve_orders

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from conftest import drain, event, make_hub
+from dh_testkit import drain, event, make_hub
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.security.apikeys import create_api_key

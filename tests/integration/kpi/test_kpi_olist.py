@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import make_hub
+from dh_testkit import make_hub
 
 SP = ZoneInfo("America/Sao_Paulo")
 RATE_TOL = 1e-6

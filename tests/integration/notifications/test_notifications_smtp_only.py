@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from conftest import drain, event, free_port, make_hub
+from dh_testkit import drain, event, free_port, make_hub
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "e2e" / "notifications"))
 from notif_e2e_support import SmtpSink, lifecycle, send_all  # noqa: E402

@@ -11,7 +11,7 @@ from typing import Any
 from faker import Faker
 from fastapi.testclient import TestClient
 
-from conftest import drain, event, make_hub
+from dh_testkit import drain, event, make_hub
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.security.apikeys import create_api_key
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_hub
+from dh_testkit import make_hub
 from deliveryhub.security.apikeys import Principal
 
 CLI = str(Path(sys.executable).parent / "deliveryhub")

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from conftest import event
+from dh_testkit import event
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.security.apikeys import create_api_key
 from deliveryhub.security.erasure import find_customer

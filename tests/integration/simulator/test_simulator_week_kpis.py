@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 import uvicorn
 
-from conftest import free_port, make_hub
+from dh_testkit import free_port, make_hub
 from deliveryhub.simulator.run import run_simulation
 from deliveryhub.simulator.shop import KST, ShopConfig
 

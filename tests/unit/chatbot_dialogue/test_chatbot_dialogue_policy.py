@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import event
 
 from deliveryhub.chatbot import faq as faqmod
 from deliveryhub.chatbot import tables as ct
 from deliveryhub.chatbot.desk import BusinessHours, add_business_minutes, business_minutes_between
 from deliveryhub.chatbot.dialogue import ChatService, _copula, lang_of
+from dh_testkit import event
 
 OID = "ORD-2026-000123"
 
@@ -44,14 +44,31 @@ def stub(text: str) -> dict[str, Any]:
 
 @pytest.fixture
 def chat(hub: Any) -> ChatService:
-    hub.ingest.ingest([
-        event("o1", "order.created", OID, "2026-11-20T10:00:00+09:00",
-              {"customer": {"name": "홍길동", "phone": "010-1234-5678"},
-               "address": {"zip": "06236", "line1": "서울 강남구 테헤란로 1"},
-               "items": [{"sku": "SKU-RED", "qty": 1, "price": 30000}], "total": 30000}),
-        event("o2", "shipment.waybill_created", OID, "2026-11-21T10:00:00+09:00",
-              {"carrier": "cj", "tracking_no": "123456789012"}, shipment_id="S1", source="tms"),
-    ])
+    hub.ingest.ingest(
+        [
+            event(
+                "o1",
+                "order.created",
+                OID,
+                "2026-11-20T10:00:00+09:00",
+                {
+                    "customer": {"name": "홍길동", "phone": "010-1234-5678"},
+                    "address": {"zip": "06236", "line1": "서울 강남구 테헤란로 1"},
+                    "items": [{"sku": "SKU-RED", "qty": 1, "price": 30000}],
+                    "total": 30000,
+                },
+            ),
+            event(
+                "o2",
+                "shipment.waybill_created",
+                OID,
+                "2026-11-21T10:00:00+09:00",
+                {"carrier": "cj", "tracking_no": "123456789012"},
+                shipment_id="S1",
+                source="tms",
+            ),
+        ]
+    )
     return ChatService(hub, hub.services["cs_desk"], hub.services["cs_config"], classify=stub)
 
 
@@ -75,8 +92,11 @@ def test_phone_digits_are_not_stored_in_the_transcript(chat: ChatService, hub: A
     chat.post(sid, f"{OID} 어디쯤이에요")
     chat.post(sid, "5678")
     with hub.db.read() as conn:
-        texts = list(conn.execute(sa.select(ct.chat_messages.c.text)
-                                  .where(ct.chat_messages.c.session_id == sid)).scalars())
+        texts = list(
+            conn.execute(
+                sa.select(ct.chat_messages.c.text).where(ct.chat_messages.c.session_id == sid)
+            ).scalars()
+        )
     assert not any(t.strip() == "5678" for t in texts)
 
 
