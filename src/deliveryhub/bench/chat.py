@@ -13,9 +13,14 @@ from typing import Any
 
 import httpx
 
-from deliveryhub.bench.common import BenchEnv, free_port, percentile
+from deliveryhub.bench.common import BenchEnv, free_port, percentile, wait_for_consumers
 
-QUESTIONS = ("{oid} 배송 어디쯤이에요?", "{oid} 언제 도착하나요", "Where is my order {oid}?", "{oid} 송장번호 알려주세요")
+QUESTIONS = (
+    "{oid} 배송 어디쯤이에요?",
+    "{oid} 언제 도착하나요",
+    "Where is my order {oid}?",
+    "{oid} 송장번호 알려주세요",
+)
 FOLLOW_UPS = ("언제쯤 도착할까요?", "택배사가 어디예요?", "감사합니다", "When will it arrive?")
 
 
@@ -29,17 +34,45 @@ def _seed(hub: Any, orders: int) -> list[tuple[str, str]]:
         sid = f"S{i}"
         base = {"source": "oms", "order_id": oid}
         events += [
-            {**base, "event_id": f"b{i}-1", "type": "order.created", "occurred_at": "2026-11-20T10:00:00+09:00",
-             "data": {"customer": {"name": "고객", "phone": f"010-5555-{last4}"},
-                      "address": {"zip": "06236", "line1": "서울 강남구 테헤란로 1"},
-                      "items": [{"sku": "A", "qty": 1, "price": 19000}], "total": 19000}},
-            {**base, "source": "tms", "event_id": f"b{i}-2", "type": "shipment.waybill_created", "shipment_id": sid,
-             "occurred_at": "2026-11-21T10:00:00+09:00", "data": {"carrier": "cj", "tracking_no": f"{600000000000 + i}"}},
-            {**base, "source": "tms", "event_id": f"b{i}-3", "type": "shipment.tracking", "shipment_id": sid,
-             "occurred_at": "2026-11-21T20:00:00+09:00", "data": {"status": "in_transit", "location": "옥천HUB"}},
-            {**base, "source": "tms", "event_id": f"b{i}-4", "type": "shipment.eta_updated", "shipment_id": sid,
-             "occurred_at": "2026-11-21T20:00:00+09:00",
-             "data": {"eta_min": "2026-11-24T14:00:00+09:00", "eta_max": "2026-11-24T16:00:00+09:00"}},
+            {
+                **base,
+                "event_id": f"b{i}-1",
+                "type": "order.created",
+                "occurred_at": "2026-11-20T10:00:00+09:00",
+                "data": {
+                    "customer": {"name": "고객", "phone": f"010-5555-{last4}"},
+                    "address": {"zip": "06236", "line1": "서울 강남구 테헤란로 1"},
+                    "items": [{"sku": "A", "qty": 1, "price": 19000}],
+                    "total": 19000,
+                },
+            },
+            {
+                **base,
+                "source": "tms",
+                "event_id": f"b{i}-2",
+                "type": "shipment.waybill_created",
+                "shipment_id": sid,
+                "occurred_at": "2026-11-21T10:00:00+09:00",
+                "data": {"carrier": "cj", "tracking_no": f"{600000000000 + i}"},
+            },
+            {
+                **base,
+                "source": "tms",
+                "event_id": f"b{i}-3",
+                "type": "shipment.tracking",
+                "shipment_id": sid,
+                "occurred_at": "2026-11-21T20:00:00+09:00",
+                "data": {"status": "in_transit", "location": "옥천HUB"},
+            },
+            {
+                **base,
+                "source": "tms",
+                "event_id": f"b{i}-4",
+                "type": "shipment.eta_updated",
+                "shipment_id": sid,
+                "occurred_at": "2026-11-21T20:00:00+09:00",
+                "data": {"eta_min": "2026-11-24T14:00:00+09:00", "eta_max": "2026-11-24T16:00:00+09:00"},
+            },
         ]
         if len(events) >= 2000:
             hub.ingest.ingest(events)
@@ -50,7 +83,9 @@ def _seed(hub: Any, orders: int) -> list[tuple[str, str]]:
     return out
 
 
-async def _conversations(base: str, people: list[tuple[str, str]], seconds: float, concurrency: int) -> dict[str, Any]:
+async def _conversations(
+    base: str, people: list[tuple[str, str]], seconds: float, concurrency: int
+) -> dict[str, Any]:
     latencies: list[float] = []
     verified = 0
     deadline = time.monotonic() + seconds
@@ -63,7 +98,11 @@ async def _conversations(base: str, people: list[tuple[str, str]], seconds: floa
                 oid, last4 = people[n % len(people)]
                 n += concurrency
                 sid = (await client.post("/v1/chat/sessions", json={})).json()["session_id"]
-                texts = (QUESTIONS[n % len(QUESTIONS)].format(oid=oid), last4, FOLLOW_UPS[n % len(FOLLOW_UPS)])
+                texts = (
+                    QUESTIONS[n % len(QUESTIONS)].format(oid=oid),
+                    last4,
+                    FOLLOW_UPS[n % len(FOLLOW_UPS)],
+                )
                 for text in texts:
                     t0 = time.perf_counter()
                     r = await client.post(f"/v1/chat/sessions/{sid}/messages", json={"text": text})
@@ -101,8 +140,12 @@ def _nlu_throughput(seconds: float) -> float:
     return done / (time.perf_counter() - t0)
 
 
-def run(db_url: str | None = None, bus_url: str | None = None, orders: int | None = None,
-        seconds: float | None = None) -> dict[str, Any]:
+def run(
+    db_url: str | None = None,
+    bus_url: str | None = None,
+    orders: int | None = None,
+    seconds: float | None = None,
+) -> dict[str, Any]:
     """Measure chat latency over HTTP (p50/p99 ms) and batch NLU throughput (messages/s)."""
     seconds = float(seconds or 15.0)
     env = BenchEnv(db_url, bus_url)
@@ -112,6 +155,8 @@ def run(db_url: str | None = None, bus_url: str | None = None, orders: int | Non
         base = env.start_server(free_port(), timeout=180.0)
         if env.bus_url.startswith("nats"):
             env.start_worker()
+        # Measure a quiet hub: the served worker first applies the seeded events (notices, monitors, KPIs).
+        wait_for_consumers(hub, timeout=600.0)
         # Warm-up: the server loads the NLU models on its first message.
         asyncio.run(_conversations(base, people[:4], 1.0, 1))
         result = asyncio.run(_conversations(base, people, seconds, 4))

@@ -256,7 +256,9 @@ class Desk:
         if requester:
             values["requester_enc"] = seal(self.mail_key, requester.encode(), b"requester")
             values["requester_masked"] = dlp.mask_text(requester)
-        tid = int(conn.execute(ct.tickets.insert().values(**values)).inserted_primary_key[0])
+        key = conn.execute(ct.tickets.insert().values(**values)).inserted_primary_key
+        assert key is not None  # an autoincrement insert always returns its key
+        tid = int(key[0])
         rows = [
             {
                 "ticket_id": tid,
@@ -458,7 +460,8 @@ class Desk:
                 text = (
                     "Your inquiry is resolved. How satisfied were you with our help? Please rate us 1-5."
                     if lang == "en"
-                    else "문의가 해결되었어요. 상담은 만족스러우셨나요? 1점부터 5점까지 평가해 주시면 큰 도움이 돼요."
+                    else "문의가 해결되었어요. 상담은 만족스러우셨나요? "
+                    "1점부터 5점까지 평가해 주시면 큰 도움이 돼요."
                 )
                 conn.execute(
                     ct.chat_messages.insert().values(
@@ -622,7 +625,8 @@ class Desk:
                     "cs_sla",
                     f"cs_sla:{r.id}:{key}",
                     f"[CS SLA] 티켓 #{r.id} {label} 기한 초과 / ticket #{r.id} {metric} overdue",
-                    f"티켓 #{r.id} ({r.priority}) '{r.subject}' 의 {label} 기한({due.isoformat() if due else '-'})이 "
+                    f"티켓 #{r.id} ({r.priority}) '{r.subject}' 의 {label} "
+                    f"기한({due.isoformat() if due else '-'})이 "
                     f"지났어요. 담당자: {r.assignee or '미배정'}.",
                     {
                         "ticket_id": r.id,

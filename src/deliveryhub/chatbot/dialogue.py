@@ -169,8 +169,14 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
 _LATIN = re.compile(r"[A-Za-z]")
 
 
-SCAN_TYPES = frozenset({"shipment.tracking", "shipment.handed_over", "shipment.delivered", "shipment.delivery_failed"})
-SCAN_KO = {"shipment.handed_over": "택배사 인계", "shipment.delivered": "배송 완료", "shipment.delivery_failed": "배달 실패"}
+SCAN_TYPES = frozenset(
+    {"shipment.tracking", "shipment.handed_over", "shipment.delivered", "shipment.delivery_failed"}
+)
+SCAN_KO = {
+    "shipment.handed_over": "택배사 인계",
+    "shipment.delivered": "배송 완료",
+    "shipment.delivery_failed": "배달 실패",
+}
 
 
 def _copula(word: str) -> str:
@@ -253,7 +259,8 @@ class Rephraser:
         """A politer/warmer wording of `text` in the same language, or `text` itself."""
         masked = dlp.mask_text(text) or ""
         style = (
-            "정중한 해요체의 한국어 고객센터 상담원 말투로, 사실·숫자·링크는 바꾸지 말고 자연스럽게 다듬어 주세요."
+            "정중한 해요체의 한국어 고객센터 상담원 말투로, 사실·숫자·링크는 바꾸지 말고 자연스럽게 다듬어 "
+            "주세요."
             if lang == "ko"
             else "Rewrite as a friendly, concise customer-service agent. Keep every fact, "
             "number and link unchanged."
@@ -350,10 +357,13 @@ class ChatService:
         now = self.now()
         lang = "en" if lang == "en" else "ko"
         greeting = (
-            "Hello! I'm the delivery assistant. I can track your order, cancel it or change the address before "
-            "it ships, start a return or exchange, and report damaged, wrong or missing items. How can I help?"
+            "Hello! I'm the delivery assistant. I can track your order, cancel it or change the address "
+            "before "
+            "it ships, start a return or exchange, and report damaged, wrong or missing items. How can "
+            "I help?"
             if lang == "en"
-            else "안녕하세요! 배송·주문 상담 챗봇이에요. 배송 조회, 출고 전 주문 취소·배송지 변경, 반품·교환 신청, "
+            else "안녕하세요! 배송·주문 상담 챗봇이에요. 배송 조회, 출고 전 주문 취소·배송지 변경, 반품·교환 "
+            "신청, "
             "파손·오배송·분실 접수를 도와드려요. 무엇을 도와드릴까요?"
         )
         with self.hub.db.write() as conn:
@@ -538,10 +548,12 @@ class ChatService:
             s["clarified"] = True
             ctx.intent = intent
             ctx.reply = (
-                'Sorry, I\'m not sure I understood. Could you tell me a little more? For example: "track my order", '
-                '"cancel my order", "start a return" or "my item arrived damaged".'
+                "Sorry, I'm not sure I understood. Could you tell me a little more? For example: "
+                '"track my order", "cancel my order", "start a return" or "my item arrived damaged".'
                 if lang == "en"
-                else "죄송해요, 제가 정확히 이해하지 못했어요. 조금만 더 자세히 말씀해 주시겠어요? 예를 들어 '배송 조회', "
+                else "죄송해요, 제가 정확히 이해하지 못했어요. 조금만 더 자세히 말씀해 주시겠어요? 예를 들어 "
+                "'배송 "
+                "조회', "
                 "'주문 취소', '반품 신청', '상품이 파손됐어요'처럼 말씀해 주시면 바로 도와드릴게요."
             )
             return
@@ -600,12 +612,18 @@ class ChatService:
                 return
             ctx.unanswered = True
             ctx.reply = (
-                "I couldn't find an answer to that, sorry. I can track orders, cancel or change the address before "
-                "shipping, start returns and exchanges, and report damaged, wrong or missing items. If you would "
+                "I couldn't find an answer to that, sorry. I can track orders, cancel or change the "
+                "address before "
+                "shipping, start returns and exchanges, and report damaged, wrong or missing items. If "
+                "you would "
                 'like a person to help, just type "agent".'
                 if s["lang"] == "en"
-                else "죄송해요, 그 질문에는 제가 바로 답변드리기 어려워요. 저는 배송 조회, 출고 전 취소·배송지 변경, 반품·교환 "
-                "신청, 파손·오배송·분실 접수를 도와드릴 수 있어요. 상담원과 이야기하고 싶으시면 '상담원 연결'이라고 "
+                else "죄송해요, 그 질문에는 제가 바로 답변드리기 어려워요. 저는 배송 조회, 출고 전 "
+                "취소·배송지 "
+                "변경, "
+                "반품·교환 "
+                "신청, 파손·오배송·분실 접수를 도와드릴 수 있어요. 상담원과 이야기하고 싶으시면 '상담원 "
+                "연결'이라고 "
                 "말씀해 주세요."
             )
             return
@@ -663,7 +681,8 @@ class ChatService:
             "The order number and phone digits don't match our records. Please check them and send the "
             "order number or the last four digits again."
             if lang == "en"
-            else "주문번호와 휴대폰 번호 뒷자리가 일치하는 주문을 찾지 못했어요. 주문번호나 휴대폰 번호 뒷자리 "
+            else "주문번호와 휴대폰 번호 뒷자리가 일치하는 주문을 찾지 못했어요. 주문번호나 휴대폰 번호 "
+            "뒷자리 "
             "4자리를 다시 한번 확인해 주시겠어요?"
         )
         return False
@@ -777,10 +796,12 @@ class ChatService:
         if intent == "change_address":
             if d["stage"] == "cancelled" or STAGE_RANK.get(str(d["stage"]), -1) >= STAGE_RANK["handed_over"]:
                 ctx.reply = prefix + (
-                    "The parcel has already left our warehouse, so the address can no longer be changed here. You can "
+                    "The parcel has already left our warehouse, so the address can no longer be changed "
+                    "here. You can "
                     'ask the carrier to redirect it, or type "agent" and a person will help.'
                     if lang == "en"
-                    else "이미 택배사로 출고되어 여기서는 배송지를 바꿀 수 없어요. 택배사에 직접 변경을 요청하시거나 "
+                    else "이미 택배사로 출고되어 여기서는 배송지를 바꿀 수 없어요. 택배사에 직접 변경을 "
+                    "요청하시거나 "
                     "'상담원 연결'이라고 말씀해 주시면 상담원이 도와드릴게요."
                 )
             else:
@@ -800,7 +821,8 @@ class ChatService:
                     "It hasn't shipped yet, so instead of a return I can simply cancel it. Shall I "
                     "cancel the order? (yes/no)"
                     if lang == "en"
-                    else "아직 출고 전이라 반품 대신 바로 취소할 수 있어요. 주문을 취소해 드릴까요? (네/아니요)"
+                    else "아직 출고 전이라 반품 대신 바로 취소할 수 있어요. 주문을 취소해 드릴까요? "
+                    "(네/아니요)"
                 )
                 return
             res = commands.request_return(self.hub, oid, reason=ctx.text[:200], actor="chatbot")
@@ -822,7 +844,10 @@ class ChatService:
                     else (
                         "교환이 완료되었어요."
                         if done
-                        else f"교환은 {_fmt_time(existing[-1]['occurred_at'], lang)}에 접수되어 진행 중이에요. 기존 상품이 "
+                        else f"교환은 {_fmt_time(existing[-1]['occurred_at'], lang)}에 접수되어 진행 "
+                        "중이에요. "
+                        "기존 "
+                        "상품이 "
                         "회수되는 대로 새 상품을 보내드려요."
                     )
                 )
@@ -863,28 +888,39 @@ class ChatService:
             return
         if kind == "missing":
             ctx.reply = prefix + (
-                "I've registered a missing-parcel claim and asked the carrier where it was left. We'll tell you the "
-                "result within 24 hours. Could you also check the door, the security office and parcel lockers?"
+                "I've registered a missing-parcel claim and asked the carrier where it was left. We'll "
+                "tell you the "
+                "result within 24 hours. Could you also check the door, the security office and parcel "
+                "lockers?"
                 if lang == "en"
-                else "분실·미수령 접수를 마쳤어요. 택배사에 배송 위치 확인을 요청했고, 24시간 안에 결과를 알려 드릴게요. "
+                else "분실·미수령 접수를 마쳤어요. 택배사에 배송 위치 확인을 요청했고, 24시간 안에 결과를 "
+                "알려 "
+                "드릴게요. "
                 "그동안 문 앞, 경비실, 무인 택배함도 한 번만 확인해 주시겠어요?"
             )
         elif kind == "wrong_item":
             s["pending"] = {"need": "choose_remedy", "intent": "wrong_item"}
             ctx.reply = prefix + (
-                "I'm sorry you received the wrong item. I've registered it. Would you like 1) the correct item sent "
+                "I'm sorry you received the wrong item. I've registered it. Would you like 1) the "
+                "correct item sent "
                 "(exchange) or 2) a return and refund? Return shipping is on us."
                 if lang == "en"
-                else "다른 상품을 받으셔서 많이 당황하셨죠, 정말 죄송해요. 오배송 접수를 마쳤어요. 1) 맞는 상품으로 다시 "
+                else "다른 상품을 받으셔서 많이 당황하셨죠, 정말 죄송해요. 오배송 접수를 마쳤어요. 1) 맞는 "
+                "상품으로 "
+                "다시 "
                 "보내드릴까요(교환), 2) 반품 후 환불해 드릴까요? 배송비는 저희가 부담해요."
             )
         else:
             s["pending"] = {"need": "choose_remedy", "intent": "damaged_item"}
             ctx.reply = prefix + (
-                "I'm very sorry it arrived damaged. I've registered a damage claim. Please upload a photo of the item "
+                "I'm very sorry it arrived damaged. I've registered a damage claim. Please upload a "
+                "photo of the item "
                 "and the box with the camera button, then tell me: 1) exchange or 2) refund?"
                 if lang == "en"
-                else "파손된 상품을 받으셔서 정말 속상하셨겠어요. 파손 접수를 마쳤어요. 아래 사진 버튼으로 상품과 상자 사진을 "
+                else "파손된 상품을 받으셔서 정말 속상하셨겠어요. 파손 접수를 마쳤어요. 아래 사진 버튼으로 "
+                "상품과 "
+                "상자 "
+                "사진을 "
                 "올려 주시고, 1) 교환과 2) 환불 중 원하시는 방법을 알려 주세요. 배송비는 저희가 부담해요."
             )
 
@@ -994,7 +1030,8 @@ class ChatService:
             entry.answer(lang)
             if entry
             else (
-                "Tell me what to change: the channel (KakaoTalk, SMS, e-mail), stopping notices, or quiet hours."
+                "Tell me what to change: the channel (KakaoTalk, SMS, e-mail), stopping notices, or "
+                "quiet hours."
                 if lang == "en"
                 else "알림 채널(알림톡·문자·이메일), 수신 중단, 야간 알림 제한 중 무엇을 바꿔 드릴까요?"
             )
@@ -1042,7 +1079,8 @@ class ChatService:
                 "There is no cancellation or return on this order yet. If you'd like to return it, just say "
                 '"return".'
                 if lang == "en"
-                else "이 주문에는 아직 취소나 반품 내역이 없어요. 반품을 원하시면 '반품 신청'이라고 말씀해 주세요."
+                else "이 주문에는 아직 취소나 반품 내역이 없어요. 반품을 원하시면 '반품 신청'이라고 말씀해 "
+                "주세요."
             )
         when = _fmt_time(last["occurred_at"], lang)
         if last["type"] == "return.refunded":
@@ -1055,26 +1093,32 @@ class ChatService:
             return (
                 f"Your refund{amt} was completed on {when}. Card refunds can take 3-5 business days to show."
                 if lang == "en"
-                else f"환불{amt}은 {when}에 완료되었어요. 카드 결제는 카드사 사정으로 3~5영업일 뒤에 보일 수 있어요."
+                else f"환불{amt}은 {when}에 완료되었어요. 카드 결제는 카드사 사정으로 3~5영업일 뒤에 보일 수 "
+                "있어요."
             )
         if last["type"] == "return.received":
             return (
-                f"We received your return on {when}; the refund follows within one business day of inspection."
+                f"We received your return on {when}; the refund follows within one business day of "
+                "inspection."
                 if lang == "en"
                 else f"반품 상품이 {when}에 물류센터에 도착했어요. 검수 후 1영업일 안에 환불해 드려요."
             )
         if last["type"] == "return.picked_up":
             return (
-                f"Your return was picked up on {when}. The refund follows once it reaches us and is inspected."
+                f"Your return was picked up on {when}. The refund follows once it reaches us and is "
+                "inspected."
                 if lang == "en"
                 else f"반품 상품은 {when}에 회수되었어요. 물류센터에 도착해 검수가 끝나면 바로 환불해 드려요."
             )
         if last["type"] == "return.requested":
             return (
-                f"Your return was registered on {when}; a courier will pick it up within 1-2 days, and the refund "
+                f"Your return was registered on {when}; a courier will pick it up within 1-2 days, and "
+                "the refund "
                 "follows after inspection."
                 if lang == "en"
-                else f"반품은 {when}에 접수되었어요. 1~2일 안에 택배 기사님이 회수하러 방문하고, 검수 후 환불해 드려요."
+                else f"반품은 {when}에 접수되었어요. 1~2일 안에 택배 기사님이 회수하러 방문하고, 검수 후 "
+                "환불해 "
+                "드려요."
             )
         return (
             f"The order was cancelled on {when}; the payment is refunded within 3-5 business days."
@@ -1083,14 +1127,16 @@ class ChatService:
         )
 
     def status_text(self, d: dict[str, Any], lang: str, delay: bool = False) -> str:
-        """The live status of an order in a CS agent's words (stage, carrier, waybill, last scan, ETA, cause)."""
+        """The live status of an order in an agent's words: stage, carrier, waybill, last scan, ETA, cause."""
         stage = str(d.get("stage") or "received")
         side = d.get("side_state")
         parcels = d.get("parcels") or []
         p = parcels[-1] if parcels else None
         scans = [
-            e for e in (p or {}).get("tracking") or []
-            if e["type"] in SCAN_TYPES and (e.get("status") or e.get("location") or e["type"] != "shipment.tracking")
+            e
+            for e in (p or {}).get("tracking") or []
+            if e["type"] in SCAN_TYPES
+            and (e.get("status") or e.get("location") or e["type"] != "shipment.tracking")
         ]
         last_scan = scans[-1] if scans else None
         eta = (p or {}).get("eta") or d.get("eta")
@@ -1199,7 +1245,8 @@ class ChatService:
 
     def _ask_last4(self, lang: str) -> str:
         return (
-            "To protect your information, please tell me the last four digits of the phone number used for the "
+            "To protect your information, please tell me the last four digits of the phone number used "
+            "for the "
             "order."
             if lang == "en"
             else "고객님 정보 보호를 위해 주문하실 때 입력하신 휴대폰 번호 뒷자리 4자리를 알려 주세요."
@@ -1244,26 +1291,36 @@ class ChatService:
         first = reasons[0] if reasons else "human_request"
         if first in ("threat", "anger"):
             ko = (
-                "많이 불편하셨을 텐데 정말 죄송해요. 바로 상담원이 직접 확인하도록 연결해 드릴게요. 지금까지 말씀해 주신 "
+                "많이 불편하셨을 텐데 정말 죄송해요. 바로 상담원이 직접 확인하도록 연결해 드릴게요. 지금까지 "
+                "말씀해 "
+                "주신 "
                 "내용과 주문 정보를 함께 전달했으니 같은 내용을 다시 설명하지 않으셔도 돼요."
             )
             en = (
-                "I'm truly sorry for the trouble. I'm connecting you to an agent right now, with our conversation and "
+                "I'm truly sorry for the trouble. I'm connecting you to an agent right now, with our "
+                "conversation and "
                 "your order details, so you won't need to repeat yourself."
             )
         elif first == "verify_failed":
             ko = (
-                "본인 확인이 여러 번 되지 않아 보안을 위해 상담원이 직접 도와드릴게요. 상담원이 곧 이 대화창으로 "
+                "본인 확인이 여러 번 되지 않아 보안을 위해 상담원이 직접 도와드릴게요. 상담원이 곧 이 "
+                "대화창으로 "
                 "연락드려요."
             )
-            en = "For your security, an agent will take over after several unsuccessful checks. They'll reply here."
+            en = (
+                "For your security, an agent will take over after several unsuccessful checks. They'll "
+                "reply here."
+            )
         else:
             ko = (
-                "상담원에게 연결해 드릴게요. 지금까지 나눈 대화와 주문 정보를 함께 전달했으니 같은 내용을 다시 "
-                "말씀하지 않으셔도 돼요. 상담원이 이 대화창으로 곧 답변드릴게요. (상담 시간: 평일 09:00~18:00)"
+                "상담원에게 연결해 드릴게요. 지금까지 나눈 대화와 주문 정보를 함께 전달했으니 같은 내용을 "
+                "다시 "
+                "말씀하지 않으셔도 돼요. 상담원이 이 대화창으로 곧 답변드릴게요. (상담 시간: 평일 "
+                "09:00~18:00)"
             )
             en = (
-                "I'm connecting you to an agent. They will see our conversation and your order details, so you won't "
+                "I'm connecting you to an agent. They will see our conversation and your order details, "
+                "so you won't "
                 "need to repeat anything, and will reply right here. (Agents: weekdays 9:00-18:00 KST)"
             )
         ctx.reply = en if lang == "en" else ko

@@ -206,7 +206,7 @@ def record_unanswered(
 
 
 def weekly_candidates(conn: Connection, week_start: datetime, limit: int = 20) -> list[dict[str, Any]]:
-    """Unanswered questions of the week starting `week_start`, grouped by similar wording, most asked first."""
+    """Unanswered questions of the week from `week_start`, grouped by similar wording, most asked first."""
     rows = conn.execute(
         sa.select(
             ct.unanswered_questions.c.text, ct.unanswered_questions.c.norm, ct.unanswered_questions.c.lang

@@ -68,8 +68,12 @@ def register(hub: Any) -> None:
 
     config = config_from_env()
     # Per-IP chat limits follow the hub's general API rate limit (the security middleware applies it too).
-    config.ip_messages_per_minute = max(config.ip_messages_per_minute, int(hub.settings.rate_limit_per_minute))
-    config.ip_sessions_per_minute = max(config.ip_sessions_per_minute, int(hub.settings.rate_limit_per_minute) // 5)
+    config.ip_messages_per_minute = max(
+        config.ip_messages_per_minute, int(hub.settings.rate_limit_per_minute)
+    )
+    config.ip_sessions_per_minute = max(
+        config.ip_sessions_per_minute, int(hub.settings.rate_limit_per_minute) // 5
+    )
     desk = Desk(hub, config)
     chat = ChatService(hub, desk, config)
     hub.services["cs_config"] = config
