@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from dh_testkit import event, make_hub
+from dh_testkit import drain, event, make_hub
 
 KST = ZoneInfo("Asia/Seoul")
 NOW = datetime(2026, 11, 5, 0, 0, tzinfo=KST)
