@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.contracts.events import EVENT_TYPES
 from deliveryhub.service_layer.messaging import Consumer, Message
 
 
@@ -38,7 +39,9 @@ def handle_health(conn: Connection, messages: Sequence[Message]) -> None:
     hour = now.replace(minute=0, second=0, microsecond=0)
     agg: dict[str, dict[str, Any]] = {}
     for m in messages:
-        if m.topic == "order.stage_changed":
+        # Only canonical events count as traffic from a source (not derived topics such as
+        # order.stage_changed or exception.opened).
+        if m.topic not in EVENT_TYPES and not m.topic.startswith("x-"):
             continue
         source = str(m.payload.get("source") or "unknown")
         occurred = datetime.fromisoformat(m.payload["occurred_at"]).astimezone(UTC)
