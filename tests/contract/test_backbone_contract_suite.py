@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from dh_testkit import event, make_hub
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.entrypoints.worker import Worker
+from dh_testkit import event, make_hub
 
 BACKENDS = [
     pytest.param(("sqlite", "inprocess"), id="sqlite-inprocess"),

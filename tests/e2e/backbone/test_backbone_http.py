@@ -12,8 +12,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dh_testkit import drain, event
 from deliveryhub.security.apikeys import create_api_key
+from dh_testkit import drain, event
 
 
 def auth(key: str) -> dict[str, str]:

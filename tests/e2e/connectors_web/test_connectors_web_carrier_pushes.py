@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from dh_testkit import drain, event, make_hub
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.security.apikeys import create_api_key
+from dh_testkit import drain, event, make_hub
 
 P = "carrier_shop_api_payloads"
 

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from dh_testkit import drain, event, make_hub
 from deliveryhub.adapters.connectors import tables as ct
 from deliveryhub.adapters.connectors.polling import Poller
 from deliveryhub.adapters.persistence import tables as t
+from dh_testkit import drain, event, make_hub
 
 # CJ scans the parcel goes through; each good answer reveals ONLY the next one (the current status),
 # so a poll that is lost or not ingested would lose a status change for good.

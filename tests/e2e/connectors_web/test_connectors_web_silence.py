@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from dh_testkit import drain, event, make_hub
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.security.apikeys import create_api_key
 from deliveryhub.service_layer.clock import ManualClock
+from dh_testkit import drain, event, make_hub
 
 KST = timezone(timedelta(hours=9))
 MONDAY = datetime(2026, 11, 23, 8, 0, tzinfo=KST)  # the Monday after today (2026-11-22)

@@ -15,12 +15,12 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from notif_e2e_support import Provider, SmtpSink, configure_providers, lifecycle, send_all
 
-from dh_testkit import drain, free_port, make_hub
 from deliveryhub.adapters.channels.webhook import verify
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.notifications.tables import notification_jobs as jobs_t
 from deliveryhub.security.apikeys import create_api_key
 from deliveryhub.service_layer.clock import ManualClock
+from dh_testkit import drain, free_port, make_hub
 
 START = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)  # 10:00 in Seoul
 CUSTOMER = {"name": "홍길동", "phone": "010-1234-5678", "email": "gildong@example.com"}

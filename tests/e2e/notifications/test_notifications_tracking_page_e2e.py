@@ -13,9 +13,9 @@ import pytest
 import uvicorn
 from notif_e2e_support import lifecycle
 
-from dh_testkit import drain, free_port, make_hub
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.service_layer.clock import ManualClock
+from dh_testkit import drain, free_port, make_hub
 
 START = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
 CHROMIUM_ARGS = [

@@ -16,12 +16,12 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from dh_testkit import make_hub
 from deliveryhub.adapters.connectors.base import MappingResult, connector_codes, get_connector
 from deliveryhub.adapters.connectors.shopify.mapper import map_webhook
 from deliveryhub.contracts.events import parse_event
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.security.apikeys import create_api_key
+from dh_testkit import make_hub
 
 pytestmark = pytest.mark.slow
 

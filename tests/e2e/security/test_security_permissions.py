@@ -10,12 +10,12 @@ import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
-from dh_testkit import make_hub
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.entrypoints.api.deps import route_permission
 from deliveryhub.security.apikeys import create_api_key
 from deliveryhub.security.rbac import PERMISSIONS, PUBLIC_PATHS, PUBLIC_PREFIXES, ROLES
 from deliveryhub.security.users import create_session, create_user
+from dh_testkit import make_hub
 
 
 def _permissions(dependant: Any) -> set[str]:

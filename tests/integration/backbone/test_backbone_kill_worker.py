@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from dh_testkit import event, make_hub
 from deliveryhub.adapters.persistence import tables as t
+from dh_testkit import event, make_hub
 
 pytestmark = [pytest.mark.postgres, pytest.mark.nats, pytest.mark.slow]
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from dh_testkit import drain, event, free_port, make_hub
 from deliveryhub.adapters.connectors import tables as ct
 from deliveryhub.adapters.connectors.base import get_connector
 from deliveryhub.adapters.connectors.webhooks import resolve_orders
+from dh_testkit import drain, event, free_port, make_hub
 
 
 def test_connectors_on_postgres(

@@ -15,10 +15,10 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from dh_testkit import drain, event, make_hub
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.security.apikeys import create_api_key
+from dh_testkit import drain, event, make_hub
 
 SECRET = "shpss_test_secret_123"
 SHOP_SAMPLE = "carrier_shop_api_payloads/shopify/sample_webhook_orders_create.json"

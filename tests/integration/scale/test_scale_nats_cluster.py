@@ -20,9 +20,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from dh_testkit import free_port, make_hub
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.bench.ingest import shop_events
+from dh_testkit import free_port, make_hub
 
 pytestmark = [pytest.mark.scale, pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(600)]
 NATS_SERVER = "/usr/sbin/nats-server"

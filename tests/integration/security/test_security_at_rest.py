@@ -11,9 +11,9 @@ from typing import Any
 from faker import Faker
 from fastapi.testclient import TestClient
 
-from dh_testkit import drain, event, make_hub
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.security.apikeys import create_api_key
+from dh_testkit import drain, event, make_hub
 
 TEXTS = (
     "{name}입니다. 연락처 {phone}, 메일 {email} 로 연락 주세요",

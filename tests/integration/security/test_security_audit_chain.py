@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from dh_testkit import make_hub
 from deliveryhub.security.apikeys import Principal
+from dh_testkit import make_hub
 
 CLI = str(Path(sys.executable).parent / "deliveryhub")
 # Each case runs the real CLI in a subprocess (a few seconds of start-up each).

@@ -11,12 +11,12 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from dh_testkit import event
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.security.apikeys import create_api_key
 from deliveryhub.security.erasure import find_customer
 from deliveryhub.security.export import export_events
 from deliveryhub.security.retention import run_pii_retention
+from dh_testkit import event
 
 A = {"name": "김하늘", "phone": "010-3333-4444", "email": "sky@example.com"}
 B = {"name": "박바다", "phone": "010-5555-6666", "email": "sea@example.com"}

@@ -15,12 +15,12 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from dh_testkit import event, make_hub
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.security.apikeys import create_api_key
 from deliveryhub.security.cipher import decrypt_field
 from deliveryhub.security.erasure import find_customer
+from dh_testkit import event, make_hub
 
 pytestmark = pytest.mark.slow
 CLI = str(Path(sys.executable).parent / "deliveryhub")
