@@ -21,6 +21,12 @@ from deliveryhub.service_layer.messaging import Consumer, Message, apply_batch
 log = structlog.get_logger(__name__)
 
 
+def durable_name(consumer: str, partition: int) -> str:
+    """JetStream durable of a (consumer, partition); NATS names may not contain '.', '*', '>' or spaces."""
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in consumer)
+    return f"{safe}-p{partition}"
+
+
 class NatsJetStreamBus:
     """Bus adapter for scale-out: any number of workers on any number of machines."""
 
@@ -93,7 +99,7 @@ class NatsJetStreamBus:
             await asyncio.gather(*acks[start : start + 1000])
 
     async def _subscribe(self, consumer: Consumer, partition: int) -> Any:
-        durable = f"{consumer.name}-p{partition}"
+        durable = durable_name(consumer.name, partition)
         config = ConsumerConfig(
             durable_name=durable,
             ack_policy=AckPolicy.EXPLICIT,
@@ -171,7 +177,7 @@ class NatsJetStreamBus:
             total = 0
             for p in range(self.partitions):
                 try:
-                    info = await self.js.consumer_info(self.stream, f"{name}-p{p}")
+                    info = await self.js.consumer_info(self.stream, durable_name(name, p))
                     total += info.num_pending + info.num_ack_pending
                 except Exception:  # consumer not created yet
                     continue
