@@ -1,0 +1,106 @@
+"""`deliveryhub demo` from nothing to a populated dashboard: a real subprocess, a real browser."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import free_port
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+SCREENSHOT = Path(os.environ.get("DELIVERYHUB_DEMO_SCREENSHOT", "/tmp/deliveryhub-demo-dashboard.png"))
+
+
+def test_demo_reaches_a_populated_dashboard_within_three_minutes(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("DELIVERYHUB_DB_URL", None)
+    env.pop("DELIVERYHUB_BUS_URL", None)
+    log = (tmp_path / "demo.log").open("wb")
+    t0 = time.monotonic()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "deliveryhub.entrypoints.cli",
+            "--db",
+            f"sqlite:///{tmp_path}/var/demo.db",
+            "demo",
+            "--no-browser",
+            "--port",
+            str(port),
+            "--history-days",
+            "14",
+            "--orders-per-day",
+            "150",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        # Ready = the welcome panel is printed (history back-filled, consumers caught up, server up).
+        deadline = t0 + 180
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, (tmp_path / "demo.log").read_text()[-3000:]
+            if "deliveryhub demo" in (tmp_path / "demo.log").read_text(errors="replace"):
+                break
+            time.sleep(1)
+        ready_s = time.monotonic() - t0
+        out = (tmp_path / "demo.log").read_text(errors="replace")
+        assert ready_s < 180, out[-3000:]
+        for url in ("/tickets", "/chat", "/track/"):
+            assert url in out, out[-3000:]
+        assert httpx.get(base + "/healthz", timeout=10).status_code == 200
+        state = json.loads((tmp_path / "var" / "demo-state.json").read_text())
+        admin = state["admin"]
+        assert admin and admin["email"] in out and admin["password"] in out
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1440, "height": 1500})
+            page.goto(base + "/login", wait_until="domcontentloaded")
+            page.fill("#email", admin["email"])
+            page.fill("#password", admin["password"])
+            page.locator("form button[type=submit], form input[type=submit]").first.click()
+            page.wait_for_url(base + "/", timeout=30_000)
+            # KPI tiles with numbers, a drawn trend chart, and the open-exception board.
+            page.wait_for_selector("#tiles .tile", timeout=90_000)
+            page.wait_for_selector("#trend-chart svg", timeout=90_000)
+            page.wait_for_selector("#exceptions .exc-count", timeout=90_000)
+            tiles = page.locator("#tiles .tile").count()
+            open_exceptions = [int(x) for x in page.locator("#exceptions .exc-count").all_inner_texts()]
+            page.screenshot(path=str(SCREENSHOT), full_page=True)
+            browser.close()
+        print(f"demo ready in {ready_s:.0f}s; {tiles} KPI tiles; screenshot {SCREENSHOT}")
+        assert tiles >= 4
+        assert sum(open_exceptions) > 0
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+    # Ctrl-C stops cleanly and says how to resume.
+    assert "resume" in (tmp_path / "demo.log").read_text(errors="replace")
