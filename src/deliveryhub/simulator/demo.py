@@ -28,24 +28,13 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from deliveryhub.simulator.run import SimClock, run_simulation
+from deliveryhub.simulator.run import CatchUpClock, run_simulation
 from deliveryhub.simulator.shop import KST, Emission, ShopConfig, ShopSimulator
 
 console = Console()
 STATE_FILE = "demo-state.json"
 ADMIN_EMAIL = "admin@demo.deliveryhub.local"
 NO_TRACKING = "(알림 기능 설치 후 표시 / shown once notifications are installed)"
-
-
-class DemoClock:
-    """The hub's clock in the demo: wall time while back-filling, then the shop's compressed time."""
-
-    def __init__(self) -> None:
-        self.live: SimClock | None = None
-
-    def now(self) -> datetime:
-        """Current (possibly simulated) time."""
-        return self.live.now() if self.live is not None else datetime.now(UTC)
 
 
 def _state_path(hub: Any) -> Path:
@@ -172,7 +161,9 @@ def run_demo(
     from deliveryhub.entrypoints.api.app import create_app
     from deliveryhub.security.apikeys import create_api_key
 
-    clock = DemoClock()
+    # The hub keeps the wall clock (sessions, timers, notices are real); the shop replays the last day at
+    # `speed` and then carries on in real time, so no event is ever stamped in the future.
+    catch_up = timedelta(days=1) if speed > 0 else timedelta(0)
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -182,7 +173,7 @@ def run_demo(
     )
     with Progress(*columns, console=console) as progress:
         t_db = progress.add_task("데이터베이스 준비·마이그레이션 / migrating the database", total=1)
-        hub = bootstrap(db_url=db_url, bus_url=bus_url, clock=clock, public_url=f"http://127.0.0.1:{port}")
+        hub = bootstrap(db_url=db_url, bus_url=bus_url, public_url=f"http://127.0.0.1:{port}")
         progress.update(t_db, completed=1)
         state = _load_state(hub)
         has_data = _order_count(hub) > 0
@@ -226,24 +217,25 @@ def run_demo(
         server_thread.start()
 
         pending: Emission | None = None
-        if reached < now:
-            days = max(1.0, (now - reached).total_seconds() / 86400)
+        backfill_until = now - catch_up
+        if reached < backfill_until:
+            days = max(1.0, (backfill_until - reached).total_seconds() / 86400)
             estimate = int(days * orders_per_day * 17)
             t_hist = progress.add_task(
                 f"지난 {days:.0f}일 주문 이력 채우기 / back-filling {days:.0f} days of history",
                 total=estimate,
             )
-            pending = _backfill(hub, stream, now, progress, t_hist)
+            pending = _backfill(hub, stream, backfill_until, progress, t_hist)
             progress.update(t_hist, total=progress.tasks[t_hist].completed)
-            state["reached"] = now.isoformat()
+            state["reached"] = backfill_until.isoformat()
             _save_state(hub, state)
         _wait_for_consumers(hub, progress)
         deadline = time.monotonic() + 30
         while not server.started and time.monotonic() < deadline:
             time.sleep(0.1)
 
-    live_start = max(datetime.now(UTC), datetime.fromisoformat(state["reached"]))
-    clock.live = SimClock(live_start, speed)
+    live_start = datetime.fromisoformat(state["reached"])
+    clock = CatchUpClock(live_start, speed)
     stop = threading.Event()
     base = f"http://127.0.0.1:{port}"
     rest = itertools.chain([pending] if pending is not None else [], stream)
@@ -264,7 +256,7 @@ def run_demo(
                 start=live_start,
                 simulator=sim,
                 stop=stop,
-                clock=clock.live,
+                clock=clock,
                 emissions=rest,
                 on_batch=remember,
             )
@@ -317,7 +309,8 @@ def _print_welcome(hub: Any, state: dict[str, Any], base: str, speed: float) -> 
         f"[bold]배송 조회 / tracking page[/bold] {track or NO_TRACKING}",
         f"[bold]API 문서 / API docs[/bold]      {base}/docs",
         f"시뮬레이터 API key (integration): {state['api_key']}",
-        f"시간 배속 / time speed: ×{speed:g} (하루 = {day_min:.1f}분 / a day every {day_min:.1f} min)",
+        f"최근 하루를 ×{speed:g} 배속으로 재생 후 실시간 ({day_min:.1f}분) / "
+        f"replaying the last day at ×{speed:g} ({day_min:.1f} min), then real time",
         "Ctrl-C 로 종료, 다시 실행하면 이어서 / Ctrl-C stops; run again to resume",
     ]
     console.print(Panel("\n".join(lines), title="deliveryhub demo", border_style="green"))

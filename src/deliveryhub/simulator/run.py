@@ -45,6 +45,28 @@ class SimClock:
         return max(0.0, (at - self.now()).total_seconds() / self.speed)
 
 
+class CatchUpClock(SimClock):
+    """Compressed time that never runs ahead of the wall clock: the shop replays the recent past at
+    `speed`, then carries on in real time (the demo: the hub's own clock, sessions and timers stay real)."""
+
+    def now(self) -> datetime:
+        """The simulated present, capped at the real present."""
+        return min(super().now(), datetime.now(UTC))
+
+    def wall_seconds_until(self, at: datetime) -> float:
+        """Real seconds until `at`: compressed while catching up, one to one afterwards."""
+        real = datetime.now(UTC)
+        sim = super().now()
+        if sim < real:
+            if at <= sim:
+                return 0.0
+            if at <= real:
+                return (at - sim).total_seconds() / self.speed if self.speed > 0 else 0.0
+            caught_up = (real - sim).total_seconds() / self.speed if self.speed > 0 else 0.0
+            return caught_up + (at - real).total_seconds()
+        return max(0.0, (at - real).total_seconds())
+
+
 class HubClient:
     """The few HTTP calls the shop makes to the hub."""
 
