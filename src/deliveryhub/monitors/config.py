@@ -3,6 +3,8 @@ with the line that is wrong."""
 
 from __future__ import annotations
 
+import os
+import re
 from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
@@ -14,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from deliveryhub.monitors.business_hours import WEEKDAYS, BusinessCalendar
 
 DEFAULT_FILE = Path(__file__).with_name("default_rules.yaml")
+# Top-level sections of the one config file that belong to other features: accepted here and left for
+# them to read and check (`kpis` is the KPI catalog's historical name for its section).
+OTHER_SECTIONS = ("connectors", "notifications", "kpi", "kpis", "chatbot", "security")
 EXCEPTION_TYPES = (
     "stock_shortage",
     "inventory_mismatch",
@@ -113,16 +118,101 @@ class EtaCfg(_Strict):
     origin_regions: dict[str, str] = Field(default_factory=dict)
 
 
+OMS_STAGES = (
+    "received",
+    "stock_confirmed",
+    "picked_packed",
+    "waybill_created",
+    "handed_over",
+    "in_transit",
+    "out_for_delivery",
+    "delivered",
+    "cancelled",
+    "delivery_failed",
+    "returned",
+)
+# Names of the fields we send to a shop's OMS (what `field_map` may rename).
+OMS_FIELDS = (
+    "order_id",
+    "stage",
+    "status",
+    "previous",
+    "occurred_at",
+    "automatic",
+    "tracking_no",
+    "carrier",
+    "cancelled",
+    "shipment_id",
+)
+_ENV_REF = re.compile(r"\$\{([A-Z0-9_]+)\}")
+
+
 class ShopCfg(_Strict):
+    """One shop's (channel's) endpoints: WMS reservation, TMS waybill, OMS order update."""
+
     wms_url: str | None = None
     tms_url: str | None = None
+    oms_url: str | None = None  # may contain {order_id}, e.g. https://oms.example/orders/{order_id}/status
+    oms_method: Literal["POST", "PUT", "PATCH"] = "POST"
+    # "Header-Name: value"; ${ENV_VAR} references are read from the environment when sent (keep secrets
+    # out of the file).
+    auth_header: str | None = None
+    field_map: dict[str, str] = Field(default_factory=dict)  # our field name → the shop's field name
+    stage_values: dict[str, str] = Field(default_factory=dict)  # our stage → the shop's status value
+    oms_stages: list[str] | None = None  # stages pushed to the OMS (default: every stage change)
 
-    @field_validator("wms_url", "tms_url")
+    @field_validator("wms_url", "tms_url", "oms_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value
+
+    @field_validator("auth_header")
+    @classmethod
+    def _header(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        name, sep, rest = value.partition(":")
+        if not sep or not re.fullmatch(r"[A-Za-z0-9-]+", name.strip()) or not rest.strip():
+            raise ValueError('expected "Header-Name: value", e.g. "Authorization: Bearer ${OMS_TOKEN}"')
+        return value
+
+    @field_validator("field_map")
+    @classmethod
+    def _fields(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if key not in OMS_FIELDS:
+                raise ValueError(f"unknown field {key!r}; known: {', '.join(OMS_FIELDS)}")
+        return value
+
+    @field_validator("stage_values")
+    @classmethod
+    def _stage_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if key not in OMS_STAGES:
+                raise ValueError(f"unknown stage {key!r}; known: {', '.join(OMS_STAGES)}")
+        return value
+
+    @field_validator("oms_stages")
+    @classmethod
+    def _stages(cls, value: list[str] | None) -> list[str] | None:
+        for key in value or ():
+            if key not in OMS_STAGES:
+                raise ValueError(f"unknown stage {key!r}; known: {', '.join(OMS_STAGES)}")
+        return value
+
+    def headers(self, environ: dict[str, str] | None = None) -> dict[str, str]:
+        """The auth header with ${ENV} references filled in (empty when none is configured)."""
+        if not self.auth_header:
+            return {}
+        env = dict(os.environ) if environ is None else environ
+        name, _, value = self.auth_header.partition(":")
+        return {name.strip(): _ENV_REF.sub(lambda m: env.get(m.group(1), ""), value.strip())}
+
+    def pushes(self, stage: str) -> bool:
+        """Whether a change to `stage` is pushed to this shop's OMS."""
+        return bool(self.oms_url) and (self.oms_stages is None or stage in self.oms_stages)
 
 
 class OrchestrationCfg(_Strict):
@@ -135,6 +225,10 @@ class OrchestrationCfg(_Strict):
     def shop(self, name: str | None) -> ShopCfg:
         """The endpoints of a shop (channel), falling back to `default`."""
         return self.shops.get(name or "") or self.shops.get("default") or ShopCfg()
+
+    def has_oms(self) -> bool:
+        """Whether any shop pushes order updates to an OMS."""
+        return self.enabled and any(s.oms_url for s in self.shops.values())
 
 
 class CompensationRule(_Strict):
@@ -271,6 +365,15 @@ def _node_at(node: yaml.Node | None, path: tuple[Any, ...]) -> yaml.Node | None:
     return best
 
 
+def _key_node(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    """The key node of a top-level mapping entry (for its line)."""
+    if isinstance(node, yaml.MappingNode):
+        for k, _v in node.value:
+            if str(k.value) == key:
+                return k  # type: ignore[no-any-return]
+    return node
+
+
 def _merge(base: Any, over: Any) -> Any:
     if isinstance(base, dict) and isinstance(over, dict):
         out = dict(base)
@@ -303,6 +406,15 @@ def load_config(user_file: Path | str | None = None) -> AutomationConfig:
     merged, node, name = defaults, default_node, str(DEFAULT_FILE)
     if user_file:
         user, node = _read(Path(user_file))
+        user = {k: v for k, v in user.items() if k not in OTHER_SECTIONS}
+        for key in user:
+            if key not in AutomationConfig.model_fields:
+                target = _key_node(node, str(key))
+                line = target.start_mark.line + 1 if target is not None else 1
+                known = ", ".join([*AutomationConfig.model_fields, *OTHER_SECTIONS])
+                raise ConfigError(
+                    f"{user_file}:{line} (line {line}): unknown section {key!r}; known: {known}"
+                )
         merged, name = _merge(defaults, user), str(user_file)
     try:
         return AutomationConfig.model_validate(merged)

@@ -1,5 +1,6 @@
 """Lifecycle orchestration: on `order.paid` reserve stock through the WMS port, on `fulfillment.packed`
-create the waybill through the TMS port. Ports are protocols; the shipped adapter posts JSON over HTTP
+create the waybill through the TMS port, on every stage change update the order in the shop's OMS.
+Ports are protocols; the shipped adapter sends JSON over HTTP (per shop: URL, auth header, field names)
 with an Idempotency-Key that stays the same on every retry, so a retried call never books twice.
 Answers come back into the hub as canonical events through the one ingest path."""
 
@@ -7,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import httpx
 
-from deliveryhub.monitors.config import OrchestrationCfg
+from deliveryhub.monitors.config import OrchestrationCfg, ShopCfg
 
 
 @dataclass
@@ -45,8 +47,32 @@ class TmsPort(Protocol):
     ) -> PortResult: ...
 
 
+class OmsPort(Protocol):
+    """Order updates (stage/status, tracking number, cancellation) in the shop's order system."""
+
+    def update_order(
+        self, shop: str | None, order_id: str, update: dict[str, Any], idempotency_key: str
+    ) -> PortResult: ...
+
+
+def map_fields(shop: ShopCfg, body: dict[str, Any]) -> dict[str, Any]:
+    """Rename our field names to the shop's (`field_map`); a field mapped to "" is left out."""
+    out: dict[str, Any] = {}
+    for key, value in body.items():
+        name = shop.field_map.get(key, key)
+        if name:
+            out[name] = value
+    return out
+
+
+def oms_body(shop: ShopCfg, update: dict[str, Any]) -> dict[str, Any]:
+    """The OMS request body: our update with the shop's status value and field names."""
+    stage = str(update.get("stage") or "")
+    return map_fields(shop, {**update, "status": shop.stage_values.get(stage, stage)})
+
+
 class HttpPorts:
-    """WMS and TMS over HTTP: POST JSON to the shop's configured URL."""
+    """WMS, TMS and OMS over HTTP: send JSON to the shop's configured URL with its auth header."""
 
     def __init__(self, cfg: OrchestrationCfg, transport: httpx.BaseTransport | None = None) -> None:
         self.cfg = cfg
@@ -60,14 +86,26 @@ class HttpPorts:
         """Whether this shop has a TMS endpoint."""
         return self.cfg.enabled and bool(self.cfg.shop(shop).tms_url)
 
-    def _post(self, url: str | None, body: dict[str, Any], key: str) -> PortResult:
+    def has_oms(self, shop: str | None, stage: str) -> bool:
+        """Whether this shop's OMS wants changes to `stage`."""
+        return self.cfg.enabled and self.cfg.shop(shop).pushes(stage)
+
+    def _post(
+        self,
+        url: str | None,
+        body: dict[str, Any],
+        key: str,
+        shop: ShopCfg | None = None,
+        method: str = "POST",
+    ) -> PortResult:
         if not url:
             return PortResult(False, False, error="no endpoint configured for this shop")
+        headers = {"Idempotency-Key": key, "User-Agent": "deliveryhub-orchestrator"}
+        if shop is not None:
+            headers.update(shop.headers())
         try:
             with httpx.Client(timeout=self.cfg.timeout_seconds, transport=self.transport) as client:
-                resp = client.post(
-                    url, json=body, headers={"Idempotency-Key": key, "User-Agent": "deliveryhub-orchestrator"}
-                )
+                resp = client.request(method, url, json=body, headers=headers)
         except httpx.TimeoutException:
             return PortResult(False, True, error=f"timeout after {self.cfg.timeout_seconds}s")
         except httpx.HTTPError as exc:
@@ -99,14 +137,28 @@ class HttpPorts:
         idempotency_key: str,
     ) -> PortResult:
         """Ask the WMS to reserve the order's items."""
-        body = {"order_id": order_id, "items": items, "warehouse": warehouse}
-        return self._post(self.cfg.shop(shop).wms_url, body, idempotency_key)
+        cfg = self.cfg.shop(shop)
+        body = map_fields(cfg, {"order_id": order_id, "items": items, "warehouse": warehouse})
+        return self._post(cfg.wms_url, body, idempotency_key, cfg)
 
     def create_waybill(
         self, shop: str | None, order_id: str, parcel: dict[str, Any], idempotency_key: str
     ) -> PortResult:
         """Ask the TMS to create a waybill for the packed order."""
-        return self._post(self.cfg.shop(shop).tms_url, {"order_id": order_id, **parcel}, idempotency_key)
+        cfg = self.cfg.shop(shop)
+        return self._post(
+            cfg.tms_url, map_fields(cfg, {"order_id": order_id, **parcel}), idempotency_key, cfg
+        )
+
+    def update_order(
+        self, shop: str | None, order_id: str, update: dict[str, Any], idempotency_key: str
+    ) -> PortResult:
+        """Push an order's new stage (and tracking number / cancellation) to the shop's OMS."""
+        cfg = self.cfg.shop(shop)
+        url = cfg.oms_url.replace("{order_id}", quote(order_id, safe="")) if cfg.oms_url else None
+        return self._post(
+            url, oms_body(cfg, {"order_id": order_id, **update}), idempotency_key, cfg, cfg.oms_method
+        )
 
 
 def wms_events(order_id: str, result: PortResult, at: str) -> list[dict[str, Any]]:

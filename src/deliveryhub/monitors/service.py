@@ -18,14 +18,14 @@ import structlog
 from sqlalchemy.engine import Connection, Row
 
 from deliveryhub.adapters.persistence import tables as t
-from deliveryhub.domain.lifecycle import CUSTOMER_FACING_STAGES
+from deliveryhub.domain.lifecycle import CUSTOMER_FACING_STAGES, STAGE_RANK
 from deliveryhub.monitors import compensation as comp
 from deliveryhub.monitors import eta as eta_mod
 from deliveryhub.monitors import rules
 from deliveryhub.monitors import timers as tm
 from deliveryhub.monitors.config import EXCEPTION_TYPES, AutomationConfig
 from deliveryhub.monitors.orchestration import HttpPorts, PortResult, tms_events, wms_events
-from deliveryhub.monitors.tables import compensations, exceptions, stock, timers
+from deliveryhub.monitors.tables import compensations, exceptions, oms_updates, stock, timers
 from deliveryhub.service_layer.ingest import partition_of
 from deliveryhub.service_layer.messaging import Message
 
@@ -67,6 +67,7 @@ class Outcome:
     result: str
     retry_at: datetime | None = None
     failed: rules.Finding | None = None
+    counts_attempt: bool = True  # False: only waiting for something else, not a failed try
 
 
 InTxHandler = Callable[[Connection, Row[Any], datetime], str]
@@ -183,6 +184,7 @@ class MonitorService:
         self.ports = HttpPorts(cfg.orchestration)
         self.wms: Any = self.ports
         self.tms: Any = self.ports
+        self.oms: Any = self.ports
         self._local = threading.local()
         self._model: eta_mod.TransitModel | None = None
         self._model_at: datetime | None = None
@@ -194,6 +196,7 @@ class MonitorService:
             "wms_reserve": self._fire_wms,
             "tms_waybill": self._fire_tms,
             "compensation": self._fire_compensation,
+            "oms_update": self._fire_oms,
         }
 
     # ================================================================ helpers
@@ -627,6 +630,8 @@ class MonitorService:
 
     def _on_stage_changed(self, conn: Connection, p: dict[str, Any], now: datetime) -> None:
         oid, stage = p.get("order_id"), p.get("stage")
+        if oid and stage and p.get("current"):
+            self._queue_oms_update(conn, str(oid), str(stage), p, now)
         if not oid or not p.get("current") or stage not in CUSTOMER_FACING_STAGES:
             return
         if "notice_sent" not in self.hub.services or not self.cfg.thresholds("notice_missing").get(
@@ -819,7 +824,8 @@ class MonitorService:
         outcome = handler(timer, now)
         with self.hub.db.write() as conn:
             if outcome.retry_at is not None:
-                tm.reschedule(conn, timer, self.worker, outcome.retry_at, timer.attempts + 1, outcome.result)
+                attempts = timer.attempts + (1 if outcome.counts_attempt else 0)
+                tm.reschedule(conn, timer, self.worker, outcome.retry_at, attempts, outcome.result)
             else:
                 if outcome.failed is not None:
                     facts = load_facts(conn, [timer.order_id]).get(timer.order_id) if timer.order_id else None
@@ -969,13 +975,17 @@ class MonitorService:
 
     # ---------------------------------------------------------------- orchestration
     def _retry(
-        self, timer: Row[Any], now: datetime, result: PortResult, step: str, fail: rules.Finding
+        self, timer: Row[Any], now: datetime, result: PortResult, step: str, fail: rules.Finding | None
     ) -> Outcome:
+        """Retry later with backoff while the error is retryable and attempts remain; else give up with
+        `fail` (an ops exception carrying the last error), or with no exception when `fail` is None."""
         orch = self.cfg.orchestration
         attempts = timer.attempts + 1
         if result.retryable and attempts < orch.max_attempts:
             delay = orch.backoff_seconds[min(attempts - 1, len(orch.backoff_seconds) - 1)]
             return Outcome(f"retry {attempts}: {result.error}", retry_at=now + timedelta(seconds=delay))
+        if fail is None:
+            return Outcome(f"failed: {result.error}")
         fail.evidence.update(
             {
                 "automation": step,
@@ -1041,6 +1051,117 @@ class MonitorService:
                 fail,
             )
         return Outcome(f"done: HTTP {res.status}")
+
+    # ---------------------------------------------------------------- OMS order updates
+    def _queue_oms_update(
+        self, conn: Connection, oid: str, stage: str, p: dict[str, Any], now: datetime
+    ) -> None:
+        """Record one push of this stage change for the shop's OMS (a replay finds it recorded) and arm its
+        timer; the timer job sends it with retries. Late fill-ins of earlier stages (`current` false) are
+        not pushed: they would move the shop's status backwards."""
+        if not self.cfg.orchestration.has_oms():
+            return
+        shop = conn.execute(sa.select(t.orders.c.channel).where(t.orders.c.order_id == oid)).scalar()
+        if not self.ports.has_oms(shop, stage):
+            return
+        facts = load_facts(conn, [oid]).get(oid)
+        # Tracking number as known at the change; the body is fixed here so every retry sends the same.
+        parcel = next((x for x in (facts.parcels if facts else []) if x.tracking_no), None)
+        update = {
+            "stage": stage,
+            "previous": p.get("previous"),
+            "occurred_at": p.get("occurred_at"),
+            "automatic": p.get("automatic"),
+            "tracking_no": parcel.tracking_no if parcel else None,
+            "carrier": parcel.carrier if parcel else None,
+            "shipment_id": parcel.shipment_id if parcel else None,
+            "cancelled": stage == "cancelled" or bool(facts and facts.cancelled_at is not None),
+        }
+        key = f"oms-update:{oid}:{stage}"
+        if stage not in STAGE_RANK:
+            # Side states (cancelled, delivery_failed, returned) can happen more than once per order.
+            key += ":" + str(p.get("occurred_at") or "")
+        push_id = _insert_returning_id(
+            conn,
+            oms_updates,
+            {
+                "order_id": oid,
+                "shop": shop,
+                "stage": stage,
+                "idempotency_key": key[:200],
+                "change": dict(p),
+                "update": update,
+                "status": "pending",
+                "attempts": 0,
+                "created_at": now,
+            },
+        )
+        if push_id is not None:
+            tm.arm(conn, "oms_update", f"oms:{push_id}", now, now, order_id=oid, payload={"id": push_id})
+
+    def _fire_oms(self, timer: Row[Any], now: datetime) -> Outcome:
+        push_id = int((timer.payload or {})["id"])
+        with self.hub.db.read() as conn:
+            push = conn.execute(sa.select(oms_updates).where(oms_updates.c.id == push_id)).first()
+        if push is None or push.status != "pending":
+            return Outcome("skipped")
+        with self.hub.db.read() as conn:
+            # One order's updates reach the OMS in the order they happened: a retried earlier stage must
+            # not land after (and so overwrite) a later one.
+            earlier = conn.execute(
+                sa.select(timers.c.due_at)
+                .select_from(
+                    oms_updates.join(
+                        timers, timers.c.subject == sa.literal("oms:") + sa.cast(oms_updates.c.id, sa.String)
+                    )
+                )
+                .where(
+                    oms_updates.c.order_id == push.order_id,
+                    oms_updates.c.id < push.id,
+                    oms_updates.c.status == "pending",
+                    timers.c.kind == "oms_update",
+                    timers.c.status == "pending",
+                )
+                .order_by(timers.c.due_at)
+            ).first()
+        if earlier is not None:
+            wait_until = max(now, earlier.due_at) + timedelta(seconds=1)
+            return Outcome("waiting for an earlier update", retry_at=wait_until, counts_attempt=False)
+        update = dict(push.update or {})
+        res = self.oms.update_order(push.shop, push.order_id, update, push.idempotency_key)
+        attempts = timer.attempts + 1
+        outcome: Outcome
+        if res.ok:
+            status, outcome = "sent", Outcome(f"done: HTTP {res.status}")
+        else:
+            # Not a delivery exception type: when retries are exhausted ops get an alert instead.
+            outcome = self._retry(timer, now, res, "oms_update", None)
+            status = "pending" if outcome.retry_at is not None else "failed"
+            if status == "failed":
+                self._alerts().append(
+                    {
+                        "kind": "oms_update_failed",
+                        "key": f"oms_update:{push_id}",
+                        "subject": f"[OMS 연동 실패] 주문 {push.order_id} {push.stage} / [OMS update failed]",
+                        "body": f"주문 {push.order_id} 상태({push.stage})를 쇼핑몰 OMS에 보내지 못했습니다: "
+                        f"{res.error}\nCould not update order {push.order_id} ({push.stage}) in the shop's "
+                        f"OMS after {attempts} attempts: {res.error}",
+                        "data": {"order_id": push.order_id, "stage": push.stage, "push_id": push_id},
+                    }
+                )
+        with self.hub.db.write() as conn:
+            conn.execute(
+                oms_updates.update()
+                .where(oms_updates.c.id == push_id, oms_updates.c.status == "pending")
+                .values(
+                    status=status,
+                    attempts=attempts,
+                    http_status=res.status,
+                    last_error=(res.error or None) and str(res.error)[:300],
+                    sent_at=now if res.ok else None,
+                )
+            )
+        return outcome
 
     # ---------------------------------------------------------------- compensation
     def _fire_compensation(self, timer: Row[Any], now: datetime) -> Outcome:

@@ -95,3 +95,24 @@ stock = sa.Table(
     sa.Column("qty", sa.Integer(), nullable=False),
     sa.Column("counted_at", UTCDateTime(), nullable=False),
 )
+
+# Order updates pushed to a shop's OMS: one row per stage change (the unique idempotency key makes a
+# replayed `order.stage_changed` a no-op); the retry schedule lives in `monitor_timers` (kind oms_update).
+oms_updates = sa.Table(
+    "monitor_oms_updates",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("order_id", sa.String(128), nullable=False, index=True),
+    sa.Column("shop", sa.String(64)),
+    sa.Column("stage", sa.String(32), nullable=False),
+    sa.Column("idempotency_key", sa.String(200), nullable=False, unique=True),
+    sa.Column("change", sa.JSON(), nullable=False),  # the order.stage_changed payload
+    sa.Column("update", sa.JSON(), nullable=False),  # what is sent (our names), fixed so retries match
+    sa.Column("status", sa.String(16), nullable=False),  # pending | sent | failed | skipped
+    sa.Column("attempts", sa.Integer(), nullable=False, default=0),
+    sa.Column("http_status", sa.Integer()),
+    sa.Column("last_error", sa.String(300)),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("sent_at", UTCDateTime()),
+    sa.Index("ix_monitor_oms_updates_status", "status"),
+)

@@ -11,9 +11,18 @@ from deliveryhub.service_layer.messaging import Consumer
 from deliveryhub.service_layer.scheduler import Job
 
 
+def _ensure_tables(hub: Any) -> None:
+    """Create tables added after a database was migrated (idempotent)."""
+    from deliveryhub.adapters.persistence.tables import metadata
+    from deliveryhub.monitors.tables import oms_updates
+
+    metadata.create_all(hub.db.engine, tables=[oms_updates], checkfirst=True)
+
+
 def register(hub: Any) -> None:
     """Wire the `monitors` consumer, the `timers` and `monitors` jobs, services and the API router."""
     cfg = load_config(getattr(hub.settings, "config_file", None))
+    _ensure_tables(hub)
     svc = MonitorService(hub, cfg)
     hub.services["monitors"] = svc
     hub.services["orders_with_exception"] = svc.orders_with_exception

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from monitors_helpers import all_exceptions, ingest_ok, monitor_hub
 
-from conftest import drain, event
+from dh_testkit import drain, event
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.service_layer.clock import ManualClock
 
