@@ -83,10 +83,13 @@ def build_router(hub: Any) -> APIRouter:
     def audit_review(
         request: Request,
         principal: Annotated[Principal, Depends(require("audit:read"))],
-        month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
+        month: Annotated[str, Query(pattern=r"^2\d{3}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
     ) -> dict[str, Any]:
         """Reads per actor, distinct customers, night-time reads; flags with reasons."""
-        report = access_review(hub, month)
+        try:
+            report = access_review(hub, month)
+        except ValueError:
+            raise ApiError(422, "invalid_field", "month: use YYYY-MM (2000-2999)", "month") from None
         audit.record(
             principal,
             "audit.review_viewed",

@@ -33,7 +33,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", _APP)
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_never_500_and_matches_its_schema(case: Any) -> None:
     if case.path in ("/v1/crypto/rotate", "/v1/keys/{key_id}"):
         # Starting rotations or revoking the fuzzer's own key would only test the fuzzer.
