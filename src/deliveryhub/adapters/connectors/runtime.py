@@ -3,8 +3,9 @@
 Sources, later wins:
     * each connector's ``DELIVERYHUB_<CODE>_*`` environment variables (``base.ConnectorSettings``);
     * ``DELIVERYHUB_SHOPIFY_WEBHOOK_SECRET`` (the hub setting ``shopify_webhook_secret``);
-    * the optional connectors config file (``DELIVERYHUB_CONNECTORS_CONFIG``, YAML or JSON; its own file
-      because the automation config in ``DELIVERYHUB_CONFIG_FILE`` is strict about its keys)::
+    * the ``connectors:`` section of the hub's one config file (``DELIVERYHUB_CONFIG_FILE``, see
+      docs/CONFIG.md), then the optional separate connectors file (``DELIVERYHUB_CONNECTORS_CONFIG``, YAML
+      or JSON, same shape as that section; kept for existing installations, it wins key by key)::
 
         shopify:
           shops:
@@ -60,10 +61,28 @@ def load_config_file(path: Path | str | None) -> dict[str, Any]:
     return data
 
 
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
 def load_connectors_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The connectors config file named by ``DELIVERYHUB_CONNECTORS_CONFIG``; {} when unset."""
+    """The ``connectors:`` section of ``DELIVERYHUB_CONFIG_FILE`` merged with the file named by
+    ``DELIVERYHUB_CONNECTORS_CONFIG`` (which wins); {} when neither is set."""
     source_env: Mapping[str, str] = os.environ if env is None else env
-    return load_config_file(source_env.get("DELIVERYHUB_CONNECTORS_CONFIG") or None)
+    merged: dict[str, Any] = {}
+    main_file = source_env.get("DELIVERYHUB_CONFIG_FILE") or None
+    if main_file:
+        section = load_config_file(main_file).get("connectors")
+        if section is not None and not isinstance(section, dict):
+            raise ValueError(f"config file {main_file}: the connectors section must be a mapping")
+        merged = dict(section or {})
+    return _merge(merged, load_config_file(source_env.get("DELIVERYHUB_CONNECTORS_CONFIG") or None))
 
 
 def connector_settings(code: str) -> ConnectorSettings:
