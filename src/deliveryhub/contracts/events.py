@@ -46,7 +46,17 @@ _SOURCE_RE = re.compile(
     r"^(oms|wms|tms|crm|erp|chatbot|sim|ui|cs|carrier:[a-z0-9_-]{1,32}|[a-z][a-z0-9_.:-]{0,63})$"
 )
 _CUSTOM_TYPE_RE = re.compile(r"^x-[A-Za-z0-9._-]{1,62}$")
-ORDERLESS_TYPES = frozenset({"inventory.snapshot", "cost.recorded"})
+# CS facts may concern no order (a general question by e-mail); they carry data.ticket_id instead.
+ORDERLESS_TYPES = frozenset(
+    {
+        "inventory.snapshot",
+        "cost.recorded",
+        "ticket.created",
+        "ticket.replied",
+        "ticket.resolved",
+        "survey.answered",
+    }
+)
 
 
 class _Data(BaseModel):

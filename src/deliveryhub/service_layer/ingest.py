@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from deliveryhub.adapters.persistence import tables as t
-from deliveryhub.adapters.persistence.database import Database, upsert
+from deliveryhub.adapters.persistence.database import Database, bulk_insert
 from deliveryhub.contracts.events import CanonicalEvent, ContractError, parse_event
 from deliveryhub.domain.lifecycle import STAGE_RANK, OrderState, ParcelState, StageReached
 from deliveryhub.security import dlp
@@ -198,21 +198,23 @@ class IngestService:
         new = self._filter_new(conn, [ev for _, ev in valid])
         if new:
             self._store_customers(conn, new, now)
-            conn.execute(
-                t.inbox.insert(),
+            bulk_insert(
+                conn,
+                t.inbox,
+                _INBOX_COLUMNS,
                 [
-                    {
-                        "source": ev.source,
-                        "event_id": ev.event_id,
-                        "type": ev.type,
-                        "order_id": ev.order_id,
-                        "shipment_id": ev.shipment_id,
-                        "occurred_at": ev.occurred_at,
-                        "received_at": now,
-                        "data": ev.data,
-                        "manual": not _automatic(ev),
-                        "schema_version": ev.schema_version,
-                    }
+                    (
+                        ev.source,
+                        ev.event_id,
+                        ev.type,
+                        ev.order_id,
+                        ev.shipment_id,
+                        ev.occurred_at,
+                        now,
+                        ev.data,
+                        not _automatic(ev),
+                        ev.schema_version,
+                    )
                     for ev in new
                 ],
             )
@@ -348,7 +350,8 @@ class IngestService:
             else:
                 rows.append(values)
         if new_rows:
-            conn.execute(t.customers.insert(), new_rows)
+            cols = tuple(new_rows[0])
+            bulk_insert(conn, t.customers, cols, [tuple(r[c] for c in cols) for r in new_rows])
         for values in rows:
             cid = values.pop("customer_id")
             conn.execute(t.customers.update().where(t.customers.c.customer_id == cid).values(**values))
@@ -480,7 +483,9 @@ class IngestService:
                         }
                     )
         if inserts:
-            conn.execute(t.orders.insert(), inserts)
+            bulk_insert(
+                conn, t.orders, _ORDER_COLUMNS, [tuple(r[c] for c in _ORDER_COLUMNS) for r in inserts]
+            )
         if updates:
             conn.execute(
                 _ORDER_UPDATE,
@@ -491,51 +496,50 @@ class IngestService:
             )
         # Keep the earliest time per stage (the state already did; the last row per key wins here).
         dedup = {(r["order_id"], r["stage"]): r for r in stage_rows}
-        upsert(conn, t.order_stages, list(dedup.values()), ["order_id", "stage"])
-        upsert(conn, t.parcels, parcel_rows, ["order_id", "shipment_id"])
+        bulk_insert(
+            conn,
+            t.order_stages,
+            _STAGE_COLUMNS,
+            [tuple(r[c] for c in _STAGE_COLUMNS) for r in dedup.values()],
+            conflict_keys=("order_id", "stage"),
+        )
+        bulk_insert(
+            conn,
+            t.parcels,
+            _PARCEL_COLUMNS,
+            [tuple(r[c] for c in _PARCEL_COLUMNS) for r in parcel_rows],
+            conflict_keys=("order_id", "shipment_id"),
+        )
 
     def _append_outbox(
         self, conn: Connection, events: list[CanonicalEvent], transitions: list[StageReached], now: datetime
     ) -> None:
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
+        parts = self.partitions
         for ev in events:
-            rows.append(
-                {
-                    "topic": ev.type,
-                    "order_id": ev.order_id,
-                    "partition": partition_of(ev.order_id, self.partitions),
-                    "payload": {
-                        "event_id": ev.event_id,
-                        "source": ev.source,
-                        "type": ev.type,
-                        "occurred_at": ev.occurred_at.isoformat(),
-                        "order_id": ev.order_id,
-                        "shipment_id": ev.shipment_id,
-                        "data": ev.data,
-                        "manual": not _automatic(ev),
-                    },
-                    "created_at": now,
-                }
-            )
+            payload = {
+                "event_id": ev.event_id,
+                "source": ev.source,
+                "type": ev.type,
+                "occurred_at": ev.occurred_at.isoformat(),
+                "order_id": ev.order_id,
+                "shipment_id": ev.shipment_id,
+                "data": ev.data,
+                "manual": not _automatic(ev),
+            }
+            rows.append((ev.type, ev.order_id, partition_of(ev.order_id, parts), payload, now))
         for tr in transitions:
-            rows.append(
-                {
-                    "topic": "order.stage_changed",
-                    "order_id": tr.order_id,
-                    "partition": partition_of(tr.order_id, self.partitions),
-                    "payload": {
-                        "order_id": tr.order_id,
-                        "stage": tr.stage,
-                        "previous": tr.previous,
-                        "occurred_at": tr.at.isoformat(),
-                        "source": tr.source,
-                        "automatic": tr.automatic,
-                        "current": tr.current,
-                    },
-                    "created_at": now,
-                }
-            )
-        conn.execute(t.outbox.insert(), rows)
+            payload = {
+                "order_id": tr.order_id,
+                "stage": tr.stage,
+                "previous": tr.previous,
+                "occurred_at": tr.at.isoformat(),
+                "source": tr.source,
+                "automatic": tr.automatic,
+                "current": tr.current,
+            }
+            rows.append(("order.stage_changed", tr.order_id, partition_of(tr.order_id, parts), payload, now))
+        bulk_insert(conn, t.outbox, _OUTBOX_COLUMNS, rows)
 
     def _quarantine(
         self,
@@ -579,6 +583,35 @@ class IngestService:
                 )
 
 
+_INBOX_COLUMNS = (
+    "source",
+    "event_id",
+    "type",
+    "order_id",
+    "shipment_id",
+    "occurred_at",
+    "received_at",
+    "data",
+    "manual",
+    "schema_version",
+)
+_OUTBOX_COLUMNS = ("topic", "order_id", "partition", "payload", "created_at")
+_ORDER_COLUMNS = tuple(c.name for c in t.orders.columns)
+_STAGE_COLUMNS = ("order_id", "stage", "occurred_at", "source", "automatic")
+_PARCEL_COLUMNS = (
+    "order_id",
+    "shipment_id",
+    "carrier",
+    "tracking_no",
+    "status",
+    "status_at",
+    "handed_over_at",
+    "delivered_at",
+    "last_event_at",
+    "eta_min",
+    "eta_max",
+    "updated_at",
+)
 _BASE_COLUMNS = (
     "stage",
     "stage_rank",

@@ -120,3 +120,45 @@ def insert_ignore(conn: Connection, table: sa.Table, rows: list[dict[str, Any]],
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
         conn.execute(sqlite_insert(table).on_conflict_do_nothing(index_elements=keys), rows)
+
+
+_INSERT_CACHE: dict[tuple[str, str, tuple[str, ...]], tuple[str, list[Any]]] = {}
+
+
+def bulk_insert(
+    conn: Connection,
+    table: sa.Table,
+    columns: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
+    conflict_keys: tuple[str, ...] = (),
+) -> None:
+    """Hot-path executemany: each value goes through its column's own bind processor (JSON, UTC
+    timestamps), but the statement is compiled once and SQLAlchemy's per-row machinery is skipped.
+    With `conflict_keys`, existing rows get their other columns replaced (upsert, both dialects)."""
+    if not rows:
+        return
+    dialect = conn.dialect
+    key = (dialect.name, table.name, columns + ("|",) + conflict_keys)
+    cached = _INSERT_CACHE.get(key)
+    if cached is None:
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        cols = ", ".join(f'"{c}"' for c in columns)
+        sql = f'INSERT INTO "{table.name}" ({cols}) VALUES ({", ".join([mark] * len(columns))})'
+        if conflict_keys:
+            updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in conflict_keys)
+            target = ", ".join(f'"{c}"' for c in conflict_keys)
+            sql += f" ON CONFLICT ({target}) DO " + (f"UPDATE SET {updates}" if updates else "NOTHING")
+        processors = [table.c[c].type._cached_bind_processor(dialect) for c in columns]
+        cached = _INSERT_CACHE[key] = (sql, processors)
+    sql, processors = cached
+    active = [(i, p) for i, p in enumerate(processors) if p is not None]
+    if active:
+        converted = []
+        for row in rows:
+            values = list(row)
+            for i, proc in active:
+                if values[i] is not None:
+                    values[i] = proc(values[i])
+            converted.append(tuple(values))
+        rows = converted
+    conn.exec_driver_sql(sql, rows)  # type: ignore[arg-type]
