@@ -13,9 +13,9 @@ import pytest
 import sqlalchemy as sa
 import uvicorn
 
-from dh_testkit import free_port, make_hub
 from deliveryhub.simulator.run import run_simulation
 from deliveryhub.simulator.shop import KST, ShopConfig
+from dh_testkit import free_port, make_hub
 
 WEEK_START = datetime(2026, 11, 2, tzinfo=KST)  # Mon 2 Nov 2026: a plain week, no sales event
 
