@@ -133,7 +133,7 @@ def test_users_create_cli_prints_a_generated_password(tmp_path: Path, master_key
     assert r.returncode == 0, r.stderr
     password = r.stdout.strip().splitlines()[-1]
     assert len(password) >= 15
-    from conftest import make_hub
+    from dh_testkit import make_hub
 
     hub = make_hub(tmp_path, master_key, db_url=f"sqlite:///{tmp_path}/cli.db")
     try:
