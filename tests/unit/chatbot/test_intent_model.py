@@ -144,3 +144,18 @@ def test_3i4k_does_not_crash(model) -> None:  # type: ignore[no-untyped-def]
     preds = api.classify_many(lines)
     assert len(preds) == len(lines)
     assert all(p["intent"] in INTENTS for p in preds)
+
+
+def test_fresh_handwritten_eval_accuracy(model) -> None:  # type: ignore[no-untyped-def]
+    """An independent, hand-written set (rambling, formal, fragments, 초성, slang, ids inside, mixed)."""
+    from pathlib import Path
+
+    rows = read_jsonl(Path(__file__).with_name("eval_fresh.jsonl"))
+    assert len(rows) >= 150 and {r["intent"] for r in rows} == set(INTENTS)
+    train_texts = {r["text"] for r in read_jsonl(DATA_DIR / "intents_train.jsonl")}
+    assert not [r["text"] for r in rows if r["text"] in train_texts]  # never copied into training
+    preds = api.classify_many([r["text"] for r in rows])
+    pairs = zip(rows, preds, strict=True)
+    wrong = [(r["text"], r["intent"], p["intent"]) for r, p in pairs if p["intent"] != r["intent"]]
+    acc = 1 - len(wrong) / len(rows)
+    assert acc >= 0.85, (acc, wrong)
