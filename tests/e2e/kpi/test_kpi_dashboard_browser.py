@@ -1,0 +1,100 @@
+"""The ops dashboard in headless Chromium: tiles, drill-down to the order page, ?lang=en, no console errors."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dh_testkit import free_port, make_hub
+
+REPO = Path(__file__).resolve().parents[3]
+ARTIFACTS = REPO / "test-artifacts"
+sys.path.insert(0, str(REPO / "tests" / "integration" / "kpi"))  # the hand-built October event set
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture
+def served(tmp_path: Path, master_key: str) -> Iterator[tuple[str, str, Any]]:
+    import uvicorn
+    from test_kpi_catalog_values import NOW, events
+
+    from deliveryhub.entrypoints.api.app import create_app
+    from deliveryhub.security.users import authenticate, create_session, create_user
+    from deliveryhub.service_layer.clock import ManualClock
+
+    hub = make_hub(tmp_path, master_key, clock=ManualClock(NOW))
+    hub.ingest.ingest(events())
+    password = "Kpi-dashboard-2026!strong"
+    create_user(hub, "ops@example.com", "ops", password)
+    token = create_session(hub, authenticate(hub, "ops@example.com", password)).token
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(hub, run_worker=False), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    try:
+        yield f"http://127.0.0.1:{port}", token, hub
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        hub.close()
+
+
+@pytest.mark.browser
+def test_dashboard_drilldown_and_language(served: tuple[str, str, Any]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    base, token, _hub = served
+    errors: list[str] = []
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            ctx = browser.new_context(viewport={"width": 1400, "height": 1100})
+            page = ctx.new_page()
+            page.on("console", lambda m: errors.append(f"console: {m.text} @ {m.location}") if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+            page.on("response", lambda r: errors.append(f"http {r.status}: {r.url}") if r.status >= 400 else None)
+            # Without a session the dashboard sends the browser to the login page.
+            page.goto(base + "/")
+            assert "/login" in page.url and "next=%2F" in page.url
+            ctx.add_cookies([{"name": "dh_session", "value": token, "url": base}])
+            page.goto(base + "/?from=2026-10-01&to=2026-10-31&grain=week")
+            page.wait_for_selector("body[data-loaded='1']", timeout=30_000)
+            tile = page.locator(".tile[data-kpi='delivery_delay_rate']")
+            assert "배송 지연율" in tile.inner_text() and "66.67%" in tile.inner_text()
+            assert "breach" in (tile.get_attribute("class") or "")
+            assert page.locator(".tile[data-kpi='on_time_delivery_rate'] .badge").inner_text() == "목표 미달"
+            page.wait_for_selector("#trend-chart .main-svg", timeout=20_000)
+            # Drill-down: the late orders of October are B and C, each linking to its timeline page.
+            tile.click()
+            page.wait_for_selector("#drill a.order-link", timeout=20_000)
+            links = sorted(page.locator("#drill a.order-link").all_inner_texts())
+            assert links == ["B", "C"]
+            page.screenshot(path=str(ARTIFACTS / "kpi_dashboard.png"), full_page=True)
+            page.locator("#drill a.order-link", has_text="C").click()
+            page.wait_for_url("**/orders/C")
+            assert page.locator("#order-id").inner_text() == "C"
+            timeline = page.locator("#timeline").inner_text()
+            assert "handed_over" in timeline and "수동" in timeline  # C's handover was entered by hand
+            # English.
+            page.goto(base + "/?from=2026-10-01&to=2026-10-31&grain=week&lang=en")
+            page.wait_for_selector("body[data-loaded='1']", timeout=30_000)
+            assert "Delivery delay rate" in page.locator(".tile[data-kpi='delivery_delay_rate']").inner_text()
+            assert page.locator("h2").first.inner_text() == "KPIs against targets"
+            assert page.locator("#lang-switch").inner_text() == "한국어"
+            page.screenshot(path=str(ARTIFACTS / "kpi_dashboard_en.png"), full_page=True)
+        finally:
+            browser.close()
+    assert errors == [], errors
+    assert (ARTIFACTS / "kpi_dashboard.png").stat().st_size > 10_000
