@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from collections import Counter
 
 import pytest
@@ -94,13 +93,11 @@ def test_stream(model) -> None:  # type: ignore[no-untyped-def]
     assert json.loads(lines[1])["intent"] == "refund_status"
 
 
-def test_batch_is_fast_and_consistent(model) -> None:  # type: ignore[no-untyped-def]
+def test_batch_is_consistent_with_single_classification(model) -> None:  # type: ignore[no-untyped-def]
+    # Speed is measured by `deliveryhub bench chat`, not by a timed test.
     texts = [t for t, _ in HANDWRITTEN] * 10
-    start = time.perf_counter()
     many = api.classify_many(texts)
-    elapsed = time.perf_counter() - start
     assert len(many) == len(texts)
-    assert elapsed < 10.0
     assert many[0] == api.classify(texts[0])
 
 
