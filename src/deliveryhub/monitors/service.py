@@ -103,13 +103,20 @@ def _insert_returning_id(conn: Connection, table: sa.Table, values: dict[str, An
     return int(row[0]) if row else None
 
 
+_IDS: sa.BindParameter[Any] = sa.bindparam("ids", expanding=True)
+# Built once: coercing a fresh IN list per call costs more than the query on SQLite.
+_ORDERS_Q = sa.select(t.orders).where(t.orders.c.order_id.in_(_IDS))
+_STAGES_Q = sa.select(t.order_stages).where(t.order_stages.c.order_id.in_(_IDS))
+_PARCELS_Q = sa.select(t.parcels).where(t.parcels.c.order_id.in_(_IDS)).order_by(t.parcels.c.shipment_id)
+
+
 def load_facts(conn: Connection, order_ids: Sequence[str]) -> dict[str, rules.OrderFacts]:
     """Read models → OrderFacts for the given orders."""
     out: dict[str, rules.OrderFacts] = {}
     ids = list(order_ids)
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        for r in conn.execute(sa.select(t.orders).where(t.orders.c.order_id.in_(chunk))):
+        for r in conn.execute(_ORDERS_Q, {"ids": chunk}):
             out[r.order_id] = rules.OrderFacts(
                 order_id=r.order_id,
                 stage=r.stage,
@@ -124,12 +131,10 @@ def load_facts(conn: Connection, order_ids: Sequence[str]) -> dict[str, rules.Or
                 cancelled_at=r.cancelled_at,
                 delivered_at=r.delivered_at,
             )
-        for r in conn.execute(sa.select(t.order_stages).where(t.order_stages.c.order_id.in_(chunk))):
+        for r in conn.execute(_STAGES_Q, {"ids": chunk}):
             if r.order_id in out:
                 out[r.order_id].stages[r.stage] = r.occurred_at
-        for r in conn.execute(
-            sa.select(t.parcels).where(t.parcels.c.order_id.in_(chunk)).order_by(t.parcels.c.shipment_id)
-        ):
+        for r in conn.execute(_PARCELS_Q, {"ids": chunk}):
             if r.order_id in out:
                 out[r.order_id].parcels.append(
                     rules.ParcelFacts(
@@ -355,9 +360,12 @@ class MonitorService:
         """Consumer `monitors`: react to each canonical event in the consumer's transaction."""
         self._local.alerts = []  # a retried batch starts again
         now = self.now
+        # The read models are written by ingest, never by this consumer: one read serves the whole batch.
+        ids = sorted({m.order_id for m in messages if m.order_id})
+        batch_facts = load_facts(conn, ids) if ids else {}
         for m in messages:
             try:
-                self._on_message(conn, m, now)
+                self._on_message(conn, m, now, batch_facts)
             except Exception:
                 log.exception("monitors_message_failed", topic=m.topic, message_id=m.id)
                 raise
@@ -366,7 +374,13 @@ class MonitorService:
         """Consumer hook: alerts go out only once their exceptions are committed."""
         self.send_alerts()
 
-    def _on_message(self, conn: Connection, m: Message, now: datetime) -> None:
+    def _on_message(
+        self,
+        conn: Connection,
+        m: Message,
+        now: datetime,
+        batch_facts: dict[str, rules.OrderFacts] | None = None,
+    ) -> None:
         p = m.payload
         topic, oid = m.topic, m.order_id
         data = p.get("data") or {}
@@ -383,7 +397,7 @@ class MonitorService:
             return
         if not oid:
             return
-        facts = load_facts(conn, [oid]).get(oid)
+        facts = batch_facts.get(oid) if batch_facts is not None else load_facts(conn, [oid]).get(oid)
         if facts is None:
             return
         event_note = {"type": topic, "event_id": p.get("event_id"), "occurred_at": p.get("occurred_at")}

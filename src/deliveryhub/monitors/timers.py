@@ -18,14 +18,58 @@ class ClaimLost(Exception):
     """The timer was re-armed, cancelled or re-claimed while this worker held it."""
 
 
-def _upsert_stmt(conn: Connection) -> Any:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
+_ARM_COLUMNS = (
+    "kind",
+    "subject",
+    "order_id",
+    "due_at",
+    "payload",
+    "status",
+    "attempts",
+    "claimed_by",
+    "claimed_until",
+    "created_at",
+    "fired_at",
+    "result",
+)
+_REARMED = (
+    "due_at",
+    "payload",
+    "status",
+    "attempts",
+    "claimed_by",
+    "claimed_until",
+    "fired_at",
+    "result",
+    "order_id",
+)
+# Statements are built once per dialect and flag: building an upsert per call cost more than running it.
+_ARM_CACHE: dict[tuple[str, bool], Any] = {}
 
-        return pg_insert(timers)
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    return sqlite_insert(timers)
+def _arm_stmt(dialect: str, keep_earlier: bool) -> Any:
+    key = (dialect, keep_earlier)
+    if key not in _ARM_CACHE:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            base: Any = pg_insert(timers)
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            base = sqlite_insert(timers)
+        stmt = base.values({c: sa.bindparam(f"v_{c}", type_=timers.c[c].type) for c in _ARM_COLUMNS})
+        update: dict[str, Any] = {k: stmt.excluded[k] for k in _REARMED}
+        if keep_earlier:
+            update["due_at"] = sa.case(
+                (
+                    sa.and_(timers.c.status == "pending", timers.c.due_at < stmt.excluded.due_at),
+                    timers.c.due_at,
+                ),
+                else_=stmt.excluded.due_at,
+            )
+        _ARM_CACHE[key] = stmt.on_conflict_do_update(index_elements=["kind", "subject"], set_=update)
+    return _ARM_CACHE[key]
 
 
 def arm(
@@ -56,27 +100,26 @@ def arm(
         "fired_at": None,
         "result": None,
     }
-    stmt = _upsert_stmt(conn).values(**values)
-    update: dict[str, Any] = {
-        k: stmt.excluded[k]
-        for k in (
-            "due_at",
-            "payload",
-            "status",
-            "attempts",
-            "claimed_by",
-            "claimed_until",
-            "fired_at",
-            "result",
-            "order_id",
-        )
-    }
-    if keep_earlier:
-        update["due_at"] = sa.case(
-            (sa.and_(timers.c.status == "pending", timers.c.due_at < stmt.excluded.due_at), timers.c.due_at),
-            else_=stmt.excluded.due_at,
-        )
-    conn.execute(stmt.on_conflict_do_update(index_elements=["kind", "subject"], set_=update))
+    conn.execute(_arm_stmt(conn.dialect.name, keep_earlier), {f"v_{k}": v for k, v in values.items()})
+
+
+_KINDS: sa.BindParameter[Any] = sa.bindparam("c_kinds", expanding=True)
+_CANCEL_SET = {
+    "status": "cancelled",
+    "fired_at": sa.bindparam("c_now", type_=timers.c.fired_at.type),
+    "result": sa.bindparam("c_reason", type_=timers.c.result.type),
+    "claimed_by": None,
+    "claimed_until": None,
+}
+_CANCEL_BASE = timers.update().where(timers.c.status == "pending", timers.c.kind.in_(_KINDS))
+_CANCEL: dict[tuple[bool, bool], Any] = {
+    (by_subject, by_order): _CANCEL_BASE.where(
+        *([timers.c.subject == sa.bindparam("c_subject")] if by_subject else []),
+        *([timers.c.order_id == sa.bindparam("c_order")] if by_order else []),
+    ).values(_CANCEL_SET)
+    for by_subject in (False, True)
+    for by_order in (False, True)
+}
 
 
 def cancel(
@@ -89,16 +132,12 @@ def cancel(
     reason: str = "awaited event arrived",
 ) -> int:
     """Cancel pending timers of these kinds for a subject (or every subject of an order)."""
-    cond = [timers.c.status == "pending", timers.c.kind.in_(list(kinds))]
+    params: dict[str, Any] = {"c_kinds": list(kinds), "c_now": now, "c_reason": reason[:200]}
     if subject is not None:
-        cond.append(timers.c.subject == subject)
+        params["c_subject"] = subject
     if order_id is not None:
-        cond.append(timers.c.order_id == order_id)
-    res = conn.execute(
-        timers.update()
-        .where(*cond)
-        .values(status="cancelled", fired_at=now, result=reason[:200], claimed_by=None, claimed_until=None)
-    )
+        params["c_order"] = order_id
+    res = conn.execute(_CANCEL[(subject is not None, order_id is not None)], params)
     return int(res.rowcount or 0)
 
 
