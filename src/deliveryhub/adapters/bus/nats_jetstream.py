@@ -141,7 +141,10 @@ class NatsJetStreamBus:
                         body["payload"],
                     )
                 )
-            batch.sort(key=lambda x: x.id)
+            # A slow batch outlives ack_wait and a nak'd one comes back: JetStream may then hand over two
+            # copies of one message in a single fetch. One copy per outbox id, or the tracking-row insert
+            # violates its key on every retry and the partition stalls.
+            batch = sorted({m.id: m for m in batch}.values(), key=lambda x: x.id)
             try:
                 await asyncio.to_thread(apply_batch, self.db, consumer, batch)
             except Exception as exc:
