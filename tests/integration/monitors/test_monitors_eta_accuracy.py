@@ -145,7 +145,7 @@ def test_eta_windows_cover_90_percent_and_are_not_trivially_wide(tmp_path, maste
     hub = monitor_hub(tmp_path, master_key, clock, config_file=cfg)
     try:
         history: list[dict[str, Any]] = []
-        for i in range(1100):
+        for i in range(700):
             day = datetime(2026, 8, 10, tzinfo=KST) + timedelta(
                 days=rng.randint(0, 100), hours=rng.uniform(15, 20)
             )

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from monitors_helpers import all_exceptions, ingest_ok, monitor_hub
 
-from dh_testkit import drain, event
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.service_layer.clock import ManualClock
+from dh_testkit import drain, event
 
 KST = ZoneInfo("Asia/Seoul")
 START = datetime(2026, 11, 24, 10, 0, tzinfo=KST)
