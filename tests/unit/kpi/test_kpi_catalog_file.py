@@ -54,7 +54,7 @@ def test_user_file_adds_and_overrides(tmp_path: Path, monkeypatch: pytest.Monkey
     ("kpis:\n  - key: x_rate\n    name_ko: a\n    name_en: b\n    kind: ratio\n    input: orders\n", 2, "unit"),
     ("kpis:\n  - key: delivery_delay_rate\n    target: soon\n", 3, "target"),
     ("kpis:\n  - key: delivery_delay_rate\n    colour: red\n", 3, "colour"),
-    ("kpis:\n  - key: a_b\n  - key: a_b\n", 3, "twice"),
+    ("kpis:\n  - key: aov\n    warning: 1\n  - key: aov\n", 4, "twice"),
     ("kpis: [\n", 2, "YAML"),
 ])
 def test_errors_name_file_line_and_field(text: str, line: int, words: str) -> None:
