@@ -16,8 +16,13 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-CORE = ("on_time_delivery_rate", "delivery_delay_rate", "avg_delivery_days", "avg_transit_days",
-        "order_processing_hours")
+CORE = (
+    "on_time_delivery_rate",
+    "delivery_delay_rate",
+    "avg_delivery_days",
+    "avg_transit_days",
+    "order_processing_hours",
+)
 CARRIERS = np.array(["cj", "lotte", "hanjin", "epost", "logen"])
 CHANNELS = np.array(["web", "app", "naver", "coupang"])
 REGIONS = np.array(["서울", "경기", "인천", "부산", "대구", "광주", "대전", "제주"])
@@ -57,8 +62,9 @@ def generate(db: Any, orders: int, end: datetime, seed: int = 7, days: int = 90)
     cust = rng.integers(0, max(1, int(n * 0.6)), n)
     green = rng.random(n) < 0.3
     oid = [f"B{i:08d}" for i in range(n)]
-    c_s, p_s, r_s, k_s, w_s, h_s, t_s, d_s = (_ts(a) for a in (created, paid, reserved, packed, waybill, handed,
-                                                                transit, delivered))
+    c_s, p_s, r_s, k_s, w_s, h_s, t_s, d_s = (
+        _ts(a) for a in (created, paid, reserved, packed, waybill, handed, transit, delivered)
+    )
     prom = np.datetime_as_string(promised).tolist()
     now_s = _ts(np.array([np.datetime64(end.replace(tzinfo=None), "us")]))[0]
     car, chan, reg, whs, cats = carrier.tolist(), channel.tolist(), region.tolist(), wh.tolist(), cat.tolist()
@@ -76,22 +82,64 @@ def generate(db: Any, orders: int, end: datetime, seed: int = 7, days: int = 90)
 
         if not pg:
             cur.execute("BEGIN")
-        put("orders", "order_id, customer_id, stage, stage_rank, stage_at, channel, total, promised_date, warehouse, "
+        put(
+            "orders",
+            "order_id, customer_id, stage, stage_rank, stage_at, channel, total, promised_date, warehouse, "
             "region, category, created_at, delivered_at, last_event_at, updated_at",
-            [(oid[i], f"c{cus[i]:09d}", "delivered" if dlv[i] else "in_transit", 7 if dlv[i] else 5,
-              d_s[i] if dlv[i] else t_s[i], chan[i], tot[i], prom[i], whs[i], reg[i], cats[i], c_s[i],
-              d_s[i] if dlv[i] else None, d_s[i] if dlv[i] else t_s[i], now_s) for i in range(n)])
-        put("parcels", "order_id, shipment_id, carrier, tracking_no, status, status_at, handed_over_at, delivered_at, "
+            [
+                (
+                    oid[i],
+                    f"c{cus[i]:09d}",
+                    "delivered" if dlv[i] else "in_transit",
+                    7 if dlv[i] else 5,
+                    d_s[i] if dlv[i] else t_s[i],
+                    chan[i],
+                    tot[i],
+                    prom[i],
+                    whs[i],
+                    reg[i],
+                    cats[i],
+                    c_s[i],
+                    d_s[i] if dlv[i] else None,
+                    d_s[i] if dlv[i] else t_s[i],
+                    now_s,
+                )
+                for i in range(n)
+            ],
+        )
+        put(
+            "parcels",
+            "order_id, shipment_id, carrier, tracking_no, status, status_at, handed_over_at, delivered_at, "
             "last_event_at, updated_at",
-            [(oid[i], "P" + oid[i], car[i], f"T{i:011d}", "delivered" if dlv[i] else "in_transit",
-              d_s[i] if dlv[i] else t_s[i], h_s[i], d_s[i] if dlv[i] else None, d_s[i] if dlv[i] else t_s[i],
-              now_s) for i in range(n)])
+            [
+                (
+                    oid[i],
+                    "P" + oid[i],
+                    car[i],
+                    f"T{i:011d}",
+                    "delivered" if dlv[i] else "in_transit",
+                    d_s[i] if dlv[i] else t_s[i],
+                    h_s[i],
+                    d_s[i] if dlv[i] else None,
+                    d_s[i] if dlv[i] else t_s[i],
+                    now_s,
+                )
+                for i in range(n)
+            ],
+        )
         stage_rows: list[tuple[Any, ...]] = []
         for i in range(n):
             o = oid[i]
-            stage_rows.extend(((o, "received", c_s[i], "oms", True), (o, "stock_confirmed", r_s[i], "wms", True),
-                               (o, "picked_packed", k_s[i], "wms", True), (o, "waybill_created", w_s[i], "tms", True),
-                               (o, "handed_over", h_s[i], "carrier", True), (o, "in_transit", t_s[i], "carrier", True)))
+            stage_rows.extend(
+                (
+                    (o, "received", c_s[i], "oms", True),
+                    (o, "stock_confirmed", r_s[i], "wms", True),
+                    (o, "picked_packed", k_s[i], "wms", True),
+                    (o, "waybill_created", w_s[i], "tms", True),
+                    (o, "handed_over", h_s[i], "carrier", True),
+                    (o, "in_transit", t_s[i], "carrier", True),
+                )
+            )
             if dlv[i]:
                 stage_rows.append((o, "delivered", d_s[i], "carrier", True))
             if len(stage_rows) >= 200_000:
@@ -100,36 +148,113 @@ def generate(db: Any, orders: int, end: datetime, seed: int = 7, days: int = 90)
         put("order_stages", "order_id, stage, occurred_at, source, automatic", stage_rows)
         events = 0
         inbox_rows: list[tuple[Any, ...]] = []
-        cols = "source, event_id, type, order_id, shipment_id, occurred_at, received_at, data, manual, schema_version"
+        cols = (
+            "source, event_id, type, order_id, shipment_id, occurred_at, received_at, data, manual, "
+            "schema_version"
+        )
         extra = rng.random(n)
         for i in range(n):
             o = oid[i]
             sid = "P" + o
             rows = [
-                ("oms", o + ":c", "order.created", o, None, c_s[i], now_s,
-                 f'{{"total": {tot[i]}, "channel": "{chan[i]}", "customer_id": "c{cus[i]:09d}"}}'),
+                (
+                    "oms",
+                    o + ":c",
+                    "order.created",
+                    o,
+                    None,
+                    c_s[i],
+                    now_s,
+                    f'{{"total": {tot[i]}, "channel": "{chan[i]}", "customer_id": "c{cus[i]:09d}"}}',
+                ),
                 ("oms", o + ":p", "order.paid", o, None, p_s[i], now_s, '{"method": "card"}'),
                 ("wms", o + ":r", "inventory.reserved", o, None, r_s[i], now_s, "{}"),
-                ("wms", o + ":k", "fulfillment.packed", o, None, k_s[i], now_s,
-                 '{"packaging": "green"}' if grn[i] else '{"packaging": "standard"}'),
-                ("tms", o + ":w", "shipment.waybill_created", o, sid, w_s[i], now_s, f'{{"carrier": "{car[i]}"}}'),
-                ("carrier", o + ":h", "shipment.handed_over", o, sid, h_s[i], now_s, f'{{"carrier": "{car[i]}"}}'),
+                (
+                    "wms",
+                    o + ":k",
+                    "fulfillment.packed",
+                    o,
+                    None,
+                    k_s[i],
+                    now_s,
+                    '{"packaging": "green"}' if grn[i] else '{"packaging": "standard"}',
+                ),
+                (
+                    "tms",
+                    o + ":w",
+                    "shipment.waybill_created",
+                    o,
+                    sid,
+                    w_s[i],
+                    now_s,
+                    f'{{"carrier": "{car[i]}"}}',
+                ),
+                (
+                    "carrier",
+                    o + ":h",
+                    "shipment.handed_over",
+                    o,
+                    sid,
+                    h_s[i],
+                    now_s,
+                    f'{{"carrier": "{car[i]}"}}',
+                ),
                 ("carrier", o + ":t", "shipment.tracking", o, sid, t_s[i], now_s, '{"status": "in_transit"}'),
             ]
             if dlv[i]:
                 rows.append(("carrier", o + ":d", "shipment.delivered", o, sid, d_s[i], now_s, "{}"))
                 x = extra[i]
                 if x < 0.01:
-                    rows.append(("crm", o + ":cl", "claim.opened", o, None, d_s[i], now_s,
-                                 '{"kind": "damage"}' if x < 0.004 else '{"kind": "wrong_item"}'))
+                    rows.append(
+                        (
+                            "crm",
+                            o + ":cl",
+                            "claim.opened",
+                            o,
+                            None,
+                            d_s[i],
+                            now_s,
+                            '{"kind": "damage"}' if x < 0.004 else '{"kind": "wrong_item"}',
+                        )
+                    )
                 elif x < 0.03:
-                    rows.append(("crm", o + ":s", "survey.answered", o, None, d_s[i], now_s,
-                                 f'{{"csat": {1 + int(x * 1000) % 5}}}'))
+                    rows.append(
+                        (
+                            "crm",
+                            o + ":s",
+                            "survey.answered",
+                            o,
+                            None,
+                            d_s[i],
+                            now_s,
+                            f'{{"csat": {1 + int(x * 1000) % 5}}}',
+                        )
+                    )
                 elif x < 0.045:
-                    rows.append(("crm", o + ":tc", "ticket.created", o, None, d_s[i], now_s,
-                                 f'{{"ticket_id": "{o}", "channel": "chat", "text": "배송 문의"}}'))
-                    rows.append(("crm", o + ":tr", "ticket.replied", o, None, d_s[i], now_s,
-                                 f'{{"ticket_id": "{o}", "by": "bot"}}'))
+                    rows.append(
+                        (
+                            "crm",
+                            o + ":tc",
+                            "ticket.created",
+                            o,
+                            None,
+                            d_s[i],
+                            now_s,
+                            f'{{"ticket_id": "{o}", "channel": "chat", "text": "배송 문의"}}',
+                        )
+                    )
+                    rows.append(
+                        (
+                            "crm",
+                            o + ":tr",
+                            "ticket.replied",
+                            o,
+                            None,
+                            d_s[i],
+                            now_s,
+                            f'{{"ticket_id": "{o}", "by": "bot"}}',
+                        )
+                    )
             inbox_rows.extend((*r, False, 1) for r in rows)
             if len(inbox_rows) >= 200_000:
                 put("inbox", cols, inbox_rows)
@@ -144,7 +269,7 @@ def generate(db: Any, orders: int, end: datetime, seed: int = 7, days: int = 90)
 
 
 def baseline_duckdb(snap: Any, tz: str) -> tuple[float, Any]:
-    """The five core KPIs by local day and carrier, hand-written in DuckDB SQL over the snapshot's Arrow data."""
+    """The five core KPIs by local day and carrier, hand-written DuckDB SQL over the snapshot's Arrow data."""
     import duckdb
 
     con = duckdb.connect()
@@ -180,8 +305,12 @@ def baseline_duckdb(snap: Any, tz: str) -> tuple[float, Any]:
     return time.perf_counter() - started, result
 
 
-def run(db_url: str | None = None, bus_url: str | None = None, orders: int | None = None,
-        seconds: float | None = None) -> dict[str, Any]:
+def run(
+    db_url: str | None = None,
+    bus_url: str | None = None,
+    orders: int | None = None,
+    seconds: float | None = None,
+) -> dict[str, Any]:
     """Generate, then time: snapshot load, full catalog, dashboard refresh, five core KPIs vs DuckDB."""
     from deliveryhub.bench.common import BenchEnv
     from deliveryhub.kpi.engine import KpiEngine, derive_facts
@@ -222,11 +351,27 @@ def run(db_url: str | None = None, bus_url: str | None = None, orders: int | Non
         for j in range(20):
             oid = f"NEW{j:05d}"
             at = now - timedelta(hours=3)
-            batch.append({"event_id": f"{oid}:c", "source": "oms", "type": "order.created", "order_id": oid,
-                          "occurred_at": at.isoformat(), "data": {"total": 10000, "channel": "web",
-                                                                 "promised_delivery_date": d1.isoformat()}})
-            batch.append({"event_id": f"{oid}:d", "source": "carrier:cj", "type": "shipment.delivered",
-                          "order_id": oid, "shipment_id": "P" + oid, "occurred_at": now.isoformat(), "data": {}})
+            batch.append(
+                {
+                    "event_id": f"{oid}:c",
+                    "source": "oms",
+                    "type": "order.created",
+                    "order_id": oid,
+                    "occurred_at": at.isoformat(),
+                    "data": {"total": 10000, "channel": "web", "promised_delivery_date": d1.isoformat()},
+                }
+            )
+            batch.append(
+                {
+                    "event_id": f"{oid}:d",
+                    "source": "carrier:cj",
+                    "type": "shipment.delivered",
+                    "order_id": oid,
+                    "shipment_id": "P" + oid,
+                    "occurred_at": now.isoformat(),
+                    "data": {},
+                }
+            )
         hub.ingest.ingest(batch)
         month_start = now.astimezone(__import__("zoneinfo").ZoneInfo(TZ)).date().replace(day=1)
         t0 = time.perf_counter()
@@ -237,11 +382,17 @@ def run(db_url: str | None = None, bus_url: str | None = None, orders: int | Non
         baseline = min(base_times)
         hub.close()
         return {
-            "orders": n, "events": events, "seconds_full_catalog": round(full_s, 3),
-            "seconds_dashboard_refresh": round(refresh_s, 3), "baseline_seconds": round(baseline, 3),
+            "orders": n,
+            "events": events,
+            "seconds_full_catalog": round(full_s, 3),
+            "seconds_dashboard_refresh": round(refresh_s, 3),
+            "baseline_seconds": round(baseline, 3),
             "ratio": round(engine_core / baseline, 3) if baseline > 0 else None,
-            "seconds_core_kpis_engine": round(engine_core, 3), "seconds_snapshot_load": round(load_s, 3),
-            "seconds_generate": round(gen_s, 1), "dashboard_refresh_mode": refresh_mode, "mode": env.mode,
+            "seconds_core_kpis_engine": round(engine_core, 3),
+            "seconds_snapshot_load": round(load_s, 3),
+            "seconds_generate": round(gen_s, 1),
+            "dashboard_refresh_mode": refresh_mode,
+            "mode": env.mode,
         }
     finally:
         env.close()

@@ -42,31 +42,55 @@ def check_alerts(hub: Any, now: datetime, grain: str = "month") -> list[dict[str
             continue
         kdef = engine.catalog[key]
         with hub.db.write() as conn:
-            before = conn.execute(sa.select(kpi_alerts.c.key).where(
-                kpi_alerts.c.key == key, kpi_alerts.c.period == label)).first()
+            before = conn.execute(
+                sa.select(kpi_alerts.c.key).where(kpi_alerts.c.key == key, kpi_alerts.c.period == label)
+            ).first()
             if before is None:
-                insert_ignore(conn, kpi_alerts, [{"key": key, "period": label, "status": k["status"],
-                                                  "value": k["value"], "raised_at": now}], ["key", "period"])
+                insert_ignore(
+                    conn,
+                    kpi_alerts,
+                    [
+                        {
+                            "key": key,
+                            "period": label,
+                            "status": k["status"],
+                            "value": k["value"],
+                            "raised_at": now,
+                        }
+                    ],
+                    ["key", "period"],
+                )
         if before is not None:
             continue  # this KPI already alerted in this period (by this or another worker)
         word = {"breach": "목표 미달 / target breached", "warning": "경고 / warning"}[k["status"]]
         subject = f"[KPI] {kdef.name_ko} ({kdef.name_en}) {word}: {_fmt(k['value'], kdef.unit)} ({label})"
-        body = (f"{kdef.name_ko} / {kdef.name_en}\n기간 period: {label} ({start} – {today}, {tz})\n"
-                f"현재 value: {_fmt(k['value'], kdef.unit)}\n목표 target: {kdef.target.text() if kdef.target else '—'}\n"
-                f"경고 warning: {kdef.warning if kdef.warning is not None else '—'}\n"
-                f"조치 action: {kdef.action_ko} / {kdef.action_en}")
+        body = (
+            f"{kdef.name_ko} / {kdef.name_en}\n기간 period: {label} ({start} – {today}, {tz})\n"
+            f"현재 value: {_fmt(k['value'], kdef.unit)}\n"
+            f"목표 target: {kdef.target.text() if kdef.target else '—'}\n"
+            f"경고 warning: {kdef.warning if kdef.warning is not None else '—'}\n"
+            f"조치 action: {kdef.action_ko} / {kdef.action_en}"
+        )
         alert = {"key": key, "period": label, "status": k["status"], "value": k["value"], "subject": subject}
         if notify is not None:
             try:
                 notify("kpi", f"kpi:{key}:{label}", subject, body, alert)
                 with hub.db.write() as conn:
-                    conn.execute(kpi_alerts.update().where(kpi_alerts.c.key == key, kpi_alerts.c.period == label)
-                                 .values(notified_at=now))
+                    conn.execute(
+                        kpi_alerts.update()
+                        .where(kpi_alerts.c.key == key, kpi_alerts.c.period == label)
+                        .values(notified_at=now)
+                    )
             except Exception:  # the alert row stays un-notified; the next run retries it
                 log.exception("kpi_alert_notify_failed", key=key, period=label)
                 with hub.db.write() as conn:
-                    conn.execute(kpi_alerts.delete().where(kpi_alerts.c.key == key, kpi_alerts.c.period == label,
-                                                           kpi_alerts.c.notified_at.is_(None)))
+                    conn.execute(
+                        kpi_alerts.delete().where(
+                            kpi_alerts.c.key == key,
+                            kpi_alerts.c.period == label,
+                            kpi_alerts.c.notified_at.is_(None),
+                        )
+                    )
                 continue
         raised.append(alert)
     return raised
@@ -75,7 +99,9 @@ def check_alerts(hub: Any, now: datetime, grain: str = "month") -> list[dict[str
 def open_alerts(hub: Any, period: str) -> dict[str, str]:
     """KPI key → alert status raised in `period` (for the dashboard's red tiles)."""
     with hub.db.read() as conn:
-        return {r.key: r.status for r in conn.execute(sa.select(kpi_alerts).where(kpi_alerts.c.period == period))}
+        return {
+            r.key: r.status for r in conn.execute(sa.select(kpi_alerts).where(kpi_alerts.c.period == period))
+        }
 
 
 def alerts_job(hub: Any, interval: float = 300.0) -> Job:

@@ -28,7 +28,9 @@ def _engine(request: Request) -> KpiEngine:
     return engine_for(get_hub(request))
 
 
-def _range(request: Request, date_from: str | None, date_to: str | None, tz: str | None) -> tuple[str, str, str]:
+def _range(
+    request: Request, date_from: str | None, date_to: str | None, tz: str | None
+) -> tuple[str, str, str]:
     hub = get_hub(request)
     zone = tz or hub.settings.tz
     if date_from is None or date_to is None:
@@ -70,8 +72,12 @@ def get_kpis(
 def get_catalog(request: Request, _p: Annotated[Principal, Depends(require("kpis:read"))]) -> dict[str, Any]:
     """Every KPI with names, unit, direction, target (admin overrides applied)."""
     eng = _engine(request)
-    return {"kpis": [k.summary() | {"action_ko": k.action_ko, "action_en": k.action_en}
-                     for k in eng.with_overrides(eng.catalog.values())]}
+    return {
+        "kpis": [
+            k.summary() | {"action_ko": k.action_ko, "action_en": k.action_en}
+            for k in eng.with_overrides(eng.catalog.values())
+        ]
+    }
 
 
 @router.get("/export", summary="Export a KPI table as CSV or XLSX / KPI 표 내보내기")
@@ -99,10 +105,16 @@ def export_kpis(
     rows = result_rows(result, eng.catalog)
     name = f"kpis_{d0}_{d1}.{format}"
     if format == "csv":
-        return Response(("\ufeff" + to_csv(rows)).encode(), media_type="text/csv; charset=utf-8",
-                        headers={"content-disposition": f'attachment; filename="{name}"'})
-    return Response(to_xlsx(rows), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"content-disposition": f'attachment; filename="{name}"'})
+        return Response(
+            ("\ufeff" + to_csv(rows)).encode(),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="{name}"'},
+        )
+    return Response(
+        to_xlsx(rows),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"content-disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.get("/{key}/orders", summary="Orders behind a KPI (drill-down) / KPI 근거 주문")
@@ -149,7 +161,10 @@ def _audit(request: Request, p: Principal, action: str, target: str, details: di
 
 @router.put("/{key}/target", summary="Change a KPI target / KPI 목표 변경 (audited)")
 def put_target(
-    request: Request, key: str, body: TargetIn, p: Annotated[Principal, Depends(require("kpis:admin"))],
+    request: Request,
+    key: str,
+    body: TargetIn,
+    p: Annotated[Principal, Depends(require("kpis:admin"))],
 ) -> dict[str, Any]:
     """Override the catalog target and warning threshold of one KPI."""
     eng = _engine(request)
@@ -162,11 +177,30 @@ def put_target(
     before = eng.kpi(key)
     hub = get_hub(request)
     with hub.db.write() as conn:
-        upsert(conn, kpi_targets, [{"key": key, "target": parsed.text() if parsed else None, "warning": body.warning,
-                                    "updated_by": _actor(p), "updated_at": hub.clock.now()}], ["key"])
-    _audit(request, p, "kpi.target_changed", key, {
-        "before": {"target": before.target.text() if before.target else None, "warning": before.warning},
-        "after": {"target": parsed.text() if parsed else None, "warning": body.warning}})
+        upsert(
+            conn,
+            kpi_targets,
+            [
+                {
+                    "key": key,
+                    "target": parsed.text() if parsed else None,
+                    "warning": body.warning,
+                    "updated_by": _actor(p),
+                    "updated_at": hub.clock.now(),
+                }
+            ],
+            ["key"],
+        )
+    _audit(
+        request,
+        p,
+        "kpi.target_changed",
+        key,
+        {
+            "before": {"target": before.target.text() if before.target else None, "warning": before.warning},
+            "after": {"target": parsed.text() if parsed else None, "warning": body.warning},
+        },
+    )
     after = eng.kpi(key)
     return {"key": key, "target": after.target.text() if after.target else None, "warning": after.warning}
 
@@ -183,7 +217,9 @@ class ManualIn(BaseModel):
 def _parse_manual_csv(text: str, known: set[str]) -> list[dict[str, Any]]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     if reader.fieldnames is None or not {"key", "period", "value"} <= set(reader.fieldnames):
-        raise ApiError(422, "invalid_field", "csv: header must have key,period,value (and optional group)", "csv")
+        raise ApiError(
+            422, "invalid_field", "csv: header must have key,period,value (and optional group)", "csv"
+        )
     rows = []
     for n, r in enumerate(reader, start=2):
         if n > MAX_MANUAL_ROWS + 1:
@@ -192,10 +228,15 @@ def _parse_manual_csv(text: str, known: set[str]) -> list[dict[str, Any]]:
         if key not in known:
             raise ApiError(422, "invalid_field", f"line {n}: key: unknown KPI {key!r}", "key")
         try:
-            period = date.fromisoformat((r.get("period") or "").strip()[:10] if len((r.get("period") or "").strip())
-                                        > 7 else (r.get("period") or "").strip() + "-01")
+            period = date.fromisoformat(
+                (r.get("period") or "").strip()[:10]
+                if len((r.get("period") or "").strip()) > 7
+                else (r.get("period") or "").strip() + "-01"
+            )
         except ValueError:
-            raise ApiError(422, "invalid_field", f"line {n}: period: YYYY-MM or YYYY-MM-DD", "period") from None
+            raise ApiError(
+                422, "invalid_field", f"line {n}: period: YYYY-MM or YYYY-MM-DD", "period"
+            ) from None
         try:
             value = float((r.get("value") or "").strip())
         except ValueError:
@@ -205,7 +246,9 @@ def _parse_manual_csv(text: str, known: set[str]) -> list[dict[str, Any]]:
 
 
 @router.post("/manual", summary="Enter manual KPI values (JSON or CSV upload) / 수기 KPI 값 입력")
-async def post_manual(request: Request, p: Annotated[Principal, Depends(require("kpis:admin"))]) -> dict[str, Any]:
+async def post_manual(
+    request: Request, p: Annotated[Principal, Depends(require("kpis:admin"))]
+) -> dict[str, Any]:
     """JSON {key, period, value, group?} or a CSV body / multipart file with key,period,value[,group]."""
     hub = get_hub(request)
     eng = engine_for(hub)
@@ -232,8 +275,12 @@ async def post_manual(request: Request, p: Annotated[Principal, Depends(require(
         rows = _parse_manual_csv(_decode(await request.body()), known)
     now = datetime.now(UTC)
     with hub.db.write() as conn:
-        upsert(conn, kpi_manual_values, [{**r, "entered_by": _actor(p), "entered_at": now} for r in rows],
-               ["key", "period", "grp"])
+        upsert(
+            conn,
+            kpi_manual_values,
+            [{**r, "entered_by": _actor(p), "entered_at": now} for r in rows],
+            ["key", "period", "grp"],
+        )
     _audit(request, p, "kpi.manual_values", ",".join(sorted({r["key"] for r in rows})), {"rows": len(rows)})
     return {"stored": len(rows)}
 

@@ -1,4 +1,4 @@
-"""The KPI catalog as data: load the shipped catalog.yaml, merge the user's file, validate with line numbers."""
+"""The KPI catalog as data: the shipped catalog.yaml plus the user's file, validated with line numbers."""
 
 from __future__ import annotations
 
@@ -17,8 +17,20 @@ KINDS = ("ratio", "mean", "count", "percentile", "score", "manual")
 UNITS = ("rate", "days", "hours", "minutes", "count", "score", "currency", "kg")
 DIRECTIONS = ("higher", "lower")
 FACTS = (
-    "orders", "delivered_orders", "delivered_parcels", "parcels_at_period_end", "stage_changes", "tickets",
-    "surveys", "claims", "returns", "exchanges", "costs", "packings", "inventory_counts", "received",
+    "orders",
+    "delivered_orders",
+    "delivered_parcels",
+    "parcels_at_period_end",
+    "stage_changes",
+    "tickets",
+    "surveys",
+    "claims",
+    "returns",
+    "exchanges",
+    "costs",
+    "packings",
+    "inventory_counts",
+    "received",
 )
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 _TARGET_RE = re.compile(r"^\s*(<=|>=|<|>|≤|≥)\s*(-?\d+(?:\.\d+)?)\s*$")
@@ -130,18 +142,48 @@ class KpiDef:
     def summary(self) -> dict[str, Any]:
         """The `kpi list` row."""
         return {
-            "key": self.key, "name_ko": self.name_ko, "name_en": self.name_en, "kind": self.kind,
-            "unit": self.unit, "direction": self.direction,
-            "target": self.target.text() if self.target else None, "warning": self.warning,
-            "industry_avg": list(self.industry_avg) if isinstance(self.industry_avg, tuple) else self.industry_avg,
-            "attribution": self.attribution, "input": self.input or (self.num_measure.input if self.num_measure else None),
+            "key": self.key,
+            "name_ko": self.name_ko,
+            "name_en": self.name_en,
+            "kind": self.kind,
+            "unit": self.unit,
+            "direction": self.direction,
+            "target": self.target.text() if self.target else None,
+            "warning": self.warning,
+            "industry_avg": list(self.industry_avg)
+            if isinstance(self.industry_avg, tuple)
+            else self.industry_avg,
+            "attribution": self.attribution,
+            "input": self.input or (self.num_measure.input if self.num_measure else None),
         }
 
 
 _KNOWN_FIELDS = {
-    "key", "name_ko", "name_en", "kind", "unit", "direction", "input", "time", "filter", "numerator",
-    "denominator", "value", "quantile", "distinct", "target", "warning", "industry_avg", "attribution",
-    "requires", "action_ko", "action_en", "description", "stale_hours", "notice_minutes", "sla_hours",
+    "key",
+    "name_ko",
+    "name_en",
+    "kind",
+    "unit",
+    "direction",
+    "input",
+    "time",
+    "filter",
+    "numerator",
+    "denominator",
+    "value",
+    "quantile",
+    "distinct",
+    "target",
+    "warning",
+    "industry_avg",
+    "attribution",
+    "requires",
+    "action_ko",
+    "action_en",
+    "description",
+    "stale_hours",
+    "notice_minutes",
+    "sla_hours",
     "aggregate",
 }
 _PARAM_FIELDS = ("stale_hours", "notice_minutes", "sla_hours", "aggregate")
@@ -194,8 +236,13 @@ def _parse_entry(raw: dict[str, Any], base: KpiDef | None, line: int) -> KpiDef:
         raise ValueError(f"{sorted(unknown)[0]}: unknown field")
     merged: dict[str, Any] = {}
     if base is not None:
-        merged = {"name_ko": base.name_ko, "name_en": base.name_en, "kind": base.kind, "unit": base.unit,
-                  "direction": base.direction}
+        merged = {
+            "name_ko": base.name_ko,
+            "name_en": base.name_en,
+            "kind": base.kind,
+            "unit": base.unit,
+            "direction": base.direction,
+        }
     merged.update(raw)
     key = str(merged.get("key", ""))
     if not _KEY_RE.match(key):
@@ -241,7 +288,9 @@ def _parse_entry(raw: dict[str, Any], base: KpiDef | None, line: int) -> KpiDef:
                 raise ValueError("time: required (the column that attributes a row to a period)")
             if kind == "ratio" and not numerator:
                 raise ValueError("numerator: required for a ratio")
-            if kind in ("mean", "percentile", "score") and not merged.get("value", base.value if base else None):
+            if kind in ("mean", "percentile", "score") and not merged.get(
+                "value", base.value if base else None
+            ):
                 raise ValueError(f"value: required for kind {kind}")
         for name in ("filter", "value"):
             expr = merged.get(name)
@@ -258,16 +307,30 @@ def _parse_entry(raw: dict[str, Any], base: KpiDef | None, line: int) -> KpiDef:
     params = dict(base.params) if base else {}
     params.update({k: merged[k] for k in _PARAM_FIELDS if k in merged})
     return KpiDef(
-        key=key, name_ko=str(merged["name_ko"]), name_en=str(merged["name_en"]), kind=kind,
-        unit=merged["unit"], direction=merged["direction"], input=inp if not num_m else None,
-        time=merged.get("time", base.time if base else None), filter=merged.get("filter", base.filter if base else None),
+        key=key,
+        name_ko=str(merged["name_ko"]),
+        name_en=str(merged["name_en"]),
+        kind=kind,
+        unit=merged["unit"],
+        direction=merged["direction"],
+        input=inp if not num_m else None,
+        time=merged.get("time", base.time if base else None),
+        filter=merged.get("filter", base.filter if base else None),
         numerator=numerator if isinstance(numerator, str) else None,
-        value=merged.get("value", base.value if base else None), quantile=float(q) if q else None,
-        distinct=merged.get("distinct", base.distinct if base else None), num_measure=num_m, den_measure=den_m,
-        target=target, warning=float(warning) if warning is not None else None, industry_avg=ind,
-        attribution=str(merged.get("attribution", base.attribution if base else "")), requires=tuple(req),
-        params=params, action_ko=str(merged.get("action_ko", base.action_ko if base else "")),
-        action_en=str(merged.get("action_en", base.action_en if base else "")), line=line,
+        value=merged.get("value", base.value if base else None),
+        quantile=float(q) if q else None,
+        distinct=merged.get("distinct", base.distinct if base else None),
+        num_measure=num_m,
+        den_measure=den_m,
+        target=target,
+        warning=float(warning) if warning is not None else None,
+        industry_avg=ind,
+        attribution=str(merged.get("attribution", base.attribution if base else "")),
+        requires=tuple(req),
+        params=params,
+        action_ko=str(merged.get("action_ko", base.action_ko if base else "")),
+        action_en=str(merged.get("action_en", base.action_en if base else "")),
+        line=line,
     )
 
 
@@ -292,7 +355,9 @@ def parse_catalog_text(text: str, source: str, base: dict[str, KpiDef] | None = 
             raise CatalogError(f"{source}:{fields.get('', 0)}: each KPI must be a mapping")
         key = str(raw.get("key", ""))
         if key in seen:
-            raise CatalogError(f"{source}:{fields.get('key', fields.get('', 0))}: key {key!r} is declared twice")
+            raise CatalogError(
+                f"{source}:{fields.get('key', fields.get('', 0))}: key {key!r} is declared twice"
+            )
         seen.add(key)
         try:
             out[key] = _parse_entry(raw, out.get(key), fields.get("", 0))

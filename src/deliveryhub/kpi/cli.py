@@ -58,11 +58,31 @@ def result_rows(result: dict[str, Any], catalog: dict[str, Any] | None = None) -
     rows = []
     for key, k in result["kpis"].items():
         name = catalog[key].name_ko if catalog and key in catalog else ""
-        rows.append({"kpi": key, "name": name, "period": "total", "group": "", "value": k["value"],
-                     "target": k["target"], "status": k["status"], "reason": k.get("reason", "")})
+        rows.append(
+            {
+                "kpi": key,
+                "name": name,
+                "period": "total",
+                "group": "",
+                "value": k["value"],
+                "target": k["target"],
+                "status": k["status"],
+                "reason": k.get("reason", ""),
+            }
+        )
         for s in k["series"]:
-            rows.append({"kpi": key, "name": name, "period": s["period"], "group": s["group"] or "",
-                         "value": s["value"], "target": k["target"], "status": "", "reason": ""})
+            rows.append(
+                {
+                    "kpi": key,
+                    "name": name,
+                    "period": s["period"],
+                    "group": s["group"] or "",
+                    "value": s["value"],
+                    "target": k["target"],
+                    "status": "",
+                    "reason": "",
+                }
+            )
     return rows
 
 
@@ -95,8 +115,16 @@ def to_xlsx(rows: list[dict[str, Any]]) -> bytes:
     return out.getvalue()
 
 
-def kpi_compute(obj: dict[str, Any], date_from: str, date_to: str, grain: str, by: str | None, tz: str, fmt: str,
-                kpis: list[str] | None) -> None:
+def kpi_compute(
+    obj: dict[str, Any],
+    date_from: str,
+    date_to: str,
+    grain: str,
+    by: str | None,
+    tz: str,
+    fmt: str,
+    kpis: list[str] | None,
+) -> None:
     """Compute the catalog for a period and print JSON, a table or CSV."""
     if fmt not in FORMATS:
         _fail(f"--format: one of {', '.join(FORMATS)}")
@@ -129,6 +157,12 @@ def kpi_compute(obj: dict[str, Any], date_from: str, date_to: str, grain: str, b
     for r in rows:
         if r["period"] == "total":
             v = r["value"]
-            table.add_row(r["kpi"], r["name"], "—" if v is None else f"{v:.4g}",
-                          "" if r["target"] is None else str(r["target"]), r["status"], r["reason"] or "")
+            table.add_row(
+                r["kpi"],
+                r["name"],
+                "—" if v is None else f"{v:.4g}",
+                "" if r["target"] is None else str(r["target"]),
+                r["status"],
+                r["reason"] or "",
+            )
     Console().print(table)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -110,7 +110,14 @@ def _ids(df: pl.DataFrame) -> pl.Series:
     return df["order_id"].drop_nulls().unique()
 
 
-HEAVY = ("orders", "delivered_orders", "delivered_parcels", "parcels_at_period_end", "stage_changes", "packings")
+HEAVY = (
+    "orders",
+    "delivered_orders",
+    "delivered_parcels",
+    "parcels_at_period_end",
+    "stage_changes",
+    "packings",
+)
 
 
 class _Base:
@@ -125,7 +132,9 @@ class _Base:
             self.o, self.p = snap.orders.filter(keep), snap.parcels.filter(keep)
             self.stages, self.packed = snap.stages.filter(keep), snap.packed.filter(keep)
         ev = snap.events
-        self.by_type = {t: ev.filter(pl.col("type") == t) for t in ev["type"].unique().to_list()} if ev.height else {}
+        self.by_type = (
+            {t: ev.filter(pl.col("type") == t) for t in ev["type"].unique().to_list()} if ev.height else {}
+        )
         self.empty_ev = ev.clear()
         self.snap = snap
         self._cache: dict[str, Any] = {}
@@ -136,11 +145,14 @@ class _Base:
 
     def notices(self) -> pl.DataFrame:
         if "notices" not in self._cache:
-            n = self.evs(*NOTICE_TYPES).select("order_id", "stage", "kind", pl.col("occurred_at").alias("sent_at"),
-                                               "automatic")
+            n = self.evs(*NOTICE_TYPES).select(
+                "order_id", "stage", "kind", pl.col("occurred_at").alias("sent_at"), "automatic"
+            )
             for extra in (self.snap.notices_table, self.snap.notices_extra):
                 if extra is not None and extra.height:
-                    extra = extra.rename({"occurred_at": "sent_at"}) if "occurred_at" in extra.columns else extra
+                    extra = (
+                        extra.rename({"occurred_at": "sent_at"}) if "occurred_at" in extra.columns else extra
+                    )
                     n = pl.concat([n, extra.select(n.columns)], how="vertical_relaxed")
             self._cache["notices"] = n
         return self._cache["notices"]  # type: ignore[no-any-return]
@@ -155,10 +167,13 @@ class _Base:
         packed_first = self.packed.group_by("order_id").agg(pl.col("occurred_at").min().alias("packed_at"))
         claims = self.evs("claim.opened")
         cancels = self.evs("order.cancelled")
-        errors = pl.concat([
-            _ids(self.evs("fulfillment.pick_error")), _ids(claims.filter(pl.col("kind") == "wrong_item")),
-            _ids(cancels.filter(pl.col("reason").fill_null("").str.contains(_ERROR_CANCEL))),
-        ]).unique()
+        errors = pl.concat(
+            [
+                _ids(self.evs("fulfillment.pick_error")),
+                _ids(claims.filter(pl.col("kind") == "wrong_item")),
+                _ids(cancels.filter(pl.col("reason").fill_null("").str.contains(_ERROR_CANCEL))),
+            ]
+        ).unique()
         out = (
             self.o.join(pc, on="order_id", how="left")
             .join(packed_first, on="order_id", how="left")
@@ -181,21 +196,29 @@ class _Base:
         if name == "delivered_orders":
             claims = self.evs("claim.opened")
             n = self.notices()
-            delay_notice = n.filter(pl.col("kind").is_in(DELAY_NOTICE_KINDS) | pl.col("stage").is_in(
-                DELAY_NOTICE_KINDS)).group_by("order_id").agg(pl.col("sent_at").min().alias("delay_notice_at"))
+            delay_notice = (
+                n.filter(pl.col("kind").is_in(DELAY_NOTICE_KINDS) | pl.col("stage").is_in(DELAY_NOTICE_KINDS))
+                .group_by("order_id")
+                .agg(pl.col("sent_at").min().alias("delay_notice_at"))
+            )
             return (
-                self.orders().filter(pl.col("delivered_at").is_not_null())
+                self.orders()
+                .filter(pl.col("delivered_at").is_not_null())
                 .join(delay_notice, on="order_id", how="left")
                 .with_columns(
                     pl.col("delivered_at").dt.convert_time_zone(tz).dt.date().alias("delivered_date"),
                     _days(pl.col("delivered_at"), pl.col("created_at")).alias("delivery_days"),
                     _days(pl.col("delivered_at"), pl.col("handed_over_at")).alias("transit_days"),
-                    pl.col("order_id").is_in(_ids(claims.filter(pl.col("kind").is_in(["wrong_item", "missing"]))))
+                    pl.col("order_id")
+                    .is_in(_ids(claims.filter(pl.col("kind").is_in(["wrong_item", "missing"]))))
                     .alias("claim_wrong_or_missing"),
-                    pl.col("order_id").is_in(_ids(claims.filter(pl.col("kind") == "damage"))).alias("claim_damage"),
+                    pl.col("order_id")
+                    .is_in(_ids(claims.filter(pl.col("kind") == "damage")))
+                    .alias("claim_damage"),
                     pl.col("order_id").is_in(_ids(self.evs("return.requested"))).alias("return_requested"),
                     (pl.col("delay_notice_at").dt.convert_time_zone(tz).dt.date() <= pl.col("promised_date"))
-                    .fill_null(False).alias("delay_notified"),
+                    .fill_null(False)
+                    .alias("delay_notified"),
                 )
             )
         if name == "delivered_parcels":
@@ -204,57 +227,103 @@ class _Base:
             return self.p
         if name == "stage_changes":
             n = self.notices().filter(pl.col("stage").is_not_null())
-            df = self.stages.with_columns(pl.col("stage").is_in(list(CUSTOMER_FACING_STAGES)).alias("customer_facing"))
+            df = self.stages.with_columns(
+                pl.col("stage").is_in(list(CUSTOMER_FACING_STAGES)).alias("customer_facing")
+            )
             if not n.height:
-                return df.with_columns(pl.lit(False).alias("auto_noticed"),
-                                       pl.lit(None, pl.Float64).alias("notice_delay_minutes"))
-            first = n.group_by("order_id", "stage").agg(pl.col("sent_at").min().alias("first_notice_at"),
-                                                         pl.col("automatic").fill_null(True).any().alias("auto_noticed"))
+                return df.with_columns(
+                    pl.lit(False).alias("auto_noticed"),
+                    pl.lit(None, pl.Float64).alias("notice_delay_minutes"),
+                )
+            first = n.group_by("order_id", "stage").agg(
+                pl.col("sent_at").min().alias("first_notice_at"),
+                pl.col("automatic").fill_null(True).any().alias("auto_noticed"),
+            )
             return df.join(first, on=["order_id", "stage"], how="left").with_columns(
                 pl.col("auto_noticed").fill_null(False),
-                _minutes(pl.col("first_notice_at"), pl.col("occurred_at")).alias("notice_delay_minutes"))
+                _minutes(pl.col("first_notice_at"), pl.col("occurred_at")).alias("notice_delay_minutes"),
+            )
         if name == "packings":
             return self.packed.select("order_id", pl.col("occurred_at").alias("packed_at"), "packaging")
         if name == "tickets":
-            created = self.evs("ticket.created").sort("occurred_at").unique("ticket_key", keep="first").select(
-                "ticket_key", "order_id", pl.col("occurred_at").alias("created_at"),
-                pl.col("category").alias("voc_category"), "channel", "text")
-            replies = self.evs("ticket.replied").group_by("ticket_key").agg(
-                pl.col("occurred_at").min().alias("first_reply_at"),
-                (pl.col("by") == "agent").fill_null(False).any().alias("has_agent_reply"))
-            resolves = self.evs("ticket.resolved").group_by("ticket_key").agg(
-                pl.col("occurred_at").min().alias("resolved_at"))
+            created = (
+                self.evs("ticket.created")
+                .sort("occurred_at")
+                .unique("ticket_key", keep="first")
+                .select(
+                    "ticket_key",
+                    "order_id",
+                    pl.col("occurred_at").alias("created_at"),
+                    pl.col("category").alias("voc_category"),
+                    "channel",
+                    "text",
+                )
+            )
+            replies = (
+                self.evs("ticket.replied")
+                .group_by("ticket_key")
+                .agg(
+                    pl.col("occurred_at").min().alias("first_reply_at"),
+                    (pl.col("by") == "agent").fill_null(False).any().alias("has_agent_reply"),
+                )
+            )
+            resolves = (
+                self.evs("ticket.resolved")
+                .group_by("ticket_key")
+                .agg(pl.col("occurred_at").min().alias("resolved_at"))
+            )
             return (
-                created.join(replies, on="ticket_key", how="left").join(resolves, on="ticket_key", how="left")
+                created.join(replies, on="ticket_key", how="left")
+                .join(resolves, on="ticket_key", how="left")
                 .with_columns(
                     pl.col("has_agent_reply").fill_null(False),
                     _minutes(pl.col("first_reply_at"), pl.col("created_at")).alias("first_response_minutes"),
-                    _hours(pl.col("resolved_at"), pl.col("created_at")).alias("resolution_hours"))
-                .with_columns((pl.col("resolved_at").is_not_null() & ~pl.col("has_agent_reply"))
-                              .alias("resolved_without_agent"))
+                    _hours(pl.col("resolved_at"), pl.col("created_at")).alias("resolution_hours"),
+                )
+                .with_columns(
+                    (pl.col("resolved_at").is_not_null() & ~pl.col("has_agent_reply")).alias(
+                        "resolved_without_agent"
+                    )
+                )
             )
         if name == "surveys":
-            return self.evs("survey.answered").select("order_id", pl.col("occurred_at").alias("answered_at"),
-                                                      "csat", "nps")
+            return self.evs("survey.answered").select(
+                "order_id", pl.col("occurred_at").alias("answered_at"), "csat", "nps"
+            )
         if name == "claims":
-            return self.evs("claim.opened").select("order_id", pl.col("occurred_at").alias("opened_at"), "kind")
+            return self.evs("claim.opened").select(
+                "order_id", pl.col("occurred_at").alias("opened_at"), "kind"
+            )
         if name in ("returns", "exchanges"):
-            start_t, end_t, end_name = (("return.requested", "return.refunded", "refunded_at") if name == "returns"
-                                        else ("exchange.requested", "exchange.completed", "completed_at"))
+            start_t, end_t, end_name = (
+                ("return.requested", "return.refunded", "refunded_at")
+                if name == "returns"
+                else ("exchange.requested", "exchange.completed", "completed_at")
+            )
             s = self.evs(start_t).group_by("order_id").agg(pl.col("occurred_at").min().alias("requested_at"))
             e = self.evs(end_t).group_by("order_id").agg(pl.col("occurred_at").min().alias(end_name))
             return s.join(e, on="order_id", how="left").with_columns(
-                _days(pl.col(end_name), pl.col("requested_at")).alias("processing_days"))
+                _days(pl.col(end_name), pl.col("requested_at")).alias("processing_days")
+            )
         if name == "costs":
             return self.evs("cost.recorded").select("order_id", "occurred_at", "kind", "amount")
         if name == "inventory_counts":
             return self.snap.inventory
         if name == "received":
             q = self.snap.quarantine
-            return q.filter(pl.col("type") == "received").select("hour", pl.col("n").alias("received")).join(
-                q.filter(pl.col("type") == "quarantined").select("hour", pl.col("n").alias("quarantined")),
-                on="hour", how="full", coalesce=True).with_columns(
-                pl.col("received").fill_null(0), pl.col("quarantined").fill_null(0))
+            return (
+                q.filter(pl.col("type") == "received")
+                .select("hour", pl.col("n").alias("received"))
+                .join(
+                    q.filter(pl.col("type") == "quarantined").select(
+                        "hour", pl.col("n").alias("quarantined")
+                    ),
+                    on="hour",
+                    how="full",
+                    coalesce=True,
+                )
+                .with_columns(pl.col("received").fill_null(0), pl.col("quarantined").fill_null(0))
+            )
         raise KeyError(name)
 
 
@@ -289,9 +358,12 @@ class Facts:
             prev = self.prev
             if prev is not None and name in HEAVY and name in prev.frames:
                 changed = self.snap.changed
+                assert changed is not None
                 old = prev.frames.pop(name)
-                self.frames[name] = pl.concat([old.filter(~pl.col("order_id").is_in(changed)),
-                                               self._subset().build(name)], how="vertical_relaxed")
+                self.frames[name] = pl.concat(
+                    [old.filter(~pl.col("order_id").is_in(changed)), self._subset().build(name)],
+                    how="vertical_relaxed",
+                )
             else:
                 self.frames[name] = self.base.build(name)
         return self.frames[name]
@@ -306,13 +378,17 @@ class Facts:
                 if time_col not in df.columns:
                     raise KeyError(f"{name} has no column {time_col}")
                 return df.filter(pl.col(time_col).is_not_null()).with_columns(
-                    pl.col(time_col).dt.convert_time_zone(self.tz).dt.date().alias("__d"))
+                    pl.col(time_col).dt.convert_time_zone(self.tz).dt.date().alias("__d")
+                )
 
             if prev is not None and name in HEAVY and key in prev._dated:
                 changed = self.snap.changed
+                assert changed is not None
                 old = prev._dated.pop(key)
-                self._dated[key] = pl.concat([old.filter(~pl.col("order_id").is_in(changed)),
-                                              local(self._subset().build(name))], how="vertical_relaxed")
+                self._dated[key] = pl.concat(
+                    [old.filter(~pl.col("order_id").is_in(changed)), local(self._subset().build(name))],
+                    how="vertical_relaxed",
+                )
             else:
                 self._dated[key] = local(self.frame(name))
         return self._dated[key]
@@ -331,7 +407,8 @@ class Facts:
         """`df` (orders) with customer_seq: the order's rank among all its customer's orders by time."""
         if self._seq is None:
             self._seq = self.frame("orders").select(
-                "order_id", pl.col("created_at").rank("ordinal").over("customer_id").alias("customer_seq"))
+                "order_id", pl.col("created_at").rank("ordinal").over("customer_id").alias("customer_seq")
+            )
         return df.join(self._seq, on="order_id", how="left")
 
 
@@ -354,7 +431,11 @@ class KpiEngine:
     """Computes catalog KPIs from one database (SQLite or PostgreSQL)."""
 
     def __init__(
-        self, db: Database, *, catalog: dict[str, KpiDef] | None = None, now: Callable[[], datetime] | None = None,
+        self,
+        db: Database,
+        *,
+        catalog: dict[str, KpiDef] | None = None,
+        now: Callable[[], datetime] | None = None,
         notices_provider: Callable[[], pl.DataFrame | None] | None = None,
     ) -> None:
         self.db = db
@@ -404,10 +485,15 @@ class KpiEngine:
 
     # -------------------------------------------------------------- compute
     def compute(
-        self, date_from: str | date, date_to: str | date, grain: str = "month", by: str | None = None,
-        tz: str = "Asia/Seoul", kpis: list[str] | None = None,
+        self,
+        date_from: str | date,
+        date_to: str | date,
+        grain: str = "month",
+        by: str | None = None,
+        tz: str = "Asia/Seoul",
+        kpis: list[str] | None = None,
     ) -> dict[str, Any]:
-        """The INTERFACE.md JSON: {"from","to","grain","by","kpis":{KEY:{value,target,status,series,reason?}}}."""
+        """INTERFACE.md JSON: {"from","to","grain","by","kpis":{KEY:{value,target,status,series,reason?}}}."""
         d0, d1 = parse_date(date_from, "from"), parse_date(date_to, "to")
         if d1 < d0:
             raise KpiQueryError("to", "to: must not be before from")
@@ -426,20 +512,35 @@ class KpiEngine:
         for kdef in defs:
             res = self.evaluate(kdef, facts, d0, d1, grain, by, manual)
             previous = None
-            if kdef.target is not None and kdef.target.change_vs_previous is not None and res.value is not None:
+            if (
+                kdef.target is not None
+                and kdef.target.change_vs_previous is not None
+                and res.value is not None
+            ):
                 span = (d1 - d0).days + 1
-                previous = self.evaluate(kdef, facts, d0 - timedelta(days=span), d0 - timedelta(days=1), grain,
-                                         None, manual).value
+                previous = self.evaluate(
+                    kdef, facts, d0 - timedelta(days=span), d0 - timedelta(days=1), grain, None, manual
+                ).value
             target_value, status = evaluate_status(kdef, res.value, previous)
-            entry: dict[str, Any] = {"value": res.value, "target": target_value, "status": status,
-                                     "series": res.series}
+            entry: dict[str, Any] = {
+                "value": res.value,
+                "target": target_value,
+                "status": status,
+                "series": res.series,
+            }
             if res.reason:
                 entry["reason"] = res.reason
             out[kdef.key] = entry
         return {"from": d0.isoformat(), "to": d1.isoformat(), "grain": grain, "by": by, "kpis": out}
 
     def evaluate(
-        self, kdef: KpiDef, facts: Facts, d0: date, d1: date, grain: str, by: str | None,
+        self,
+        kdef: KpiDef,
+        facts: Facts,
+        d0: date,
+        d1: date,
+        grain: str,
+        by: str | None,
         manual: pl.DataFrame | None = None,
     ) -> KpiResult:
         """One KPI over [d0, d1] at `grain`, split by `by`."""
@@ -462,7 +563,8 @@ class KpiEngine:
         reason = note
         if overall is None and reason is None:
             reason = f"no {kdef.input.replace('_', ' ')} in the period" + (
-                " matching the filter" if kdef.filter else "")
+                " matching the filter" if kdef.filter else ""
+            )
         return KpiResult(overall, series, reason)
 
     def _missing(self, kdef: KpiDef, facts: Facts) -> str | None:
@@ -477,7 +579,15 @@ class KpiEngine:
         return None
 
     def _population(
-        self, kdef: KpiDef, facts: Facts, name: str, time_col: str, flt: str | None, d0: date, d1: date, grain: str,
+        self,
+        kdef: KpiDef,
+        facts: Facts,
+        name: str,
+        time_col: str,
+        flt: str | None,
+        d0: date,
+        d1: date,
+        grain: str,
         by: str | None = None,
     ) -> pl.DataFrame:
         df = facts.dated(name, time_col)
@@ -499,17 +609,20 @@ class KpiEngine:
             cutoff = now - timedelta(hours=sla)
             return df.with_columns(
                 (pl.col("first_response_minutes") <= sla * 60).fill_null(False).alias("replied_in_sla"),
-                (pl.col("first_reply_at").is_null() & (pl.col("created_at") > _lit(cutoff)))
-                .alias("sla_pending"),
+                (pl.col("first_reply_at").is_null() & (pl.col("created_at") > _lit(cutoff))).alias(
+                    "sla_pending"
+                ),
             )
         if name == "stage_changes":
             limit = float(kdef.params.get("notice_minutes", 10))
             return df.with_columns(
-                (pl.col("notice_delay_minutes") <= limit).fill_null(False).alias("noticed_in_time"))
+                (pl.col("notice_delay_minutes") <= limit).fill_null(False).alias("noticed_in_time")
+            )
         return df
 
-    def _aggregate(self, kdef: KpiDef, df: pl.DataFrame, by: str | None,
-                   grain: str) -> tuple[float | None, list[dict[str, Any]]]:
+    def _aggregate(
+        self, kdef: KpiDef, df: pl.DataFrame, by: str | None, grain: str
+    ) -> tuple[float | None, list[dict[str, Any]]]:
         keys = ["__p"] + ([by] if by else [])
         agg = _agg_exprs(kdef)
         if kdef.kind == "ratio" and kdef.distinct:
@@ -527,8 +640,9 @@ class KpiEngine:
             overall = 0.0
         return _f(overall), _series(series_df, by, grain)
 
-    def _ratio_of_measures(self, kdef: KpiDef, facts: Facts, d0: date, d1: date, grain: str,
-                           by: str | None) -> KpiResult:
+    def _ratio_of_measures(
+        self, kdef: KpiDef, facts: Facts, d0: date, d1: date, grain: str, by: str | None
+    ) -> KpiResult:
         assert kdef.num_measure is not None and kdef.den_measure is not None
         parts = []
         note = None
@@ -546,17 +660,25 @@ class KpiEngine:
             expr = _measure_expr(m).alias(name)
             frames.append(df.group_by(keys).agg(expr))
             totals[name] = float(df.select(expr)[name][0] or 0.0) if df.height else 0.0
-        joined = frames[0].join(frames[1], on=keys, how="full", coalesce=True).with_columns(
-            pl.when(pl.col("__den") > 0).then(pl.col("__num").fill_null(0) / pl.col("__den")).otherwise(None)
-            .alias("__v"))
+        joined = (
+            frames[0]
+            .join(frames[1], on=keys, how="full", coalesce=True)
+            .with_columns(
+                pl.when(pl.col("__den") > 0)
+                .then(pl.col("__num").fill_null(0) / pl.col("__den"))
+                .otherwise(None)
+                .alias("__v")
+            )
+        )
         overall = totals["__num"] / totals["__den"] if totals["__den"] > 0 else None
         reason = note
         if overall is None and reason is None:
             reason = f"no {kdef.den_measure.input} in the period for the denominator"
         return KpiResult(_f(overall), _series(joined, by_ok, grain), reason)
 
-    def _at_period_end(self, kdef: KpiDef, facts: Facts, d0: date, d1: date, grain: str,
-                       by: str | None) -> KpiResult:
+    def _at_period_end(
+        self, kdef: KpiDef, facts: Facts, d0: date, d1: date, grain: str, by: str | None
+    ) -> KpiResult:
         """Parcels in flight at each period's end (or now): stale when silent longer than stale_hours."""
         zone = parse_tz(facts.tz)
         hours = float(kdef.params.get("stale_hours", 48))
@@ -578,12 +700,20 @@ class KpiEngine:
         overall_df = None
         for i, ps in enumerate(periods):
             end_day = min(period_end(ps, grain), d1)
-            at = min(datetime.combine(end_day + timedelta(days=1), datetime.min.time(), zone).astimezone(UTC), now)
+            at = min(
+                datetime.combine(end_day + timedelta(days=1), datetime.min.time(), zone).astimezone(UTC), now
+            )
             lit_at = _lit(at)
-            last = pl.when(pl.col("last_event_at") <= lit_at).then(pl.col("last_event_at")).otherwise(
-                pl.max_horizontal(
-                    pl.col("handed_over_at"),
-                    pl.when(pl.col("status_at") <= lit_at).then(pl.col("status_at")).otherwise(None)))
+            last = (
+                pl.when(pl.col("last_event_at") <= lit_at)
+                .then(pl.col("last_event_at"))
+                .otherwise(
+                    pl.max_horizontal(
+                        pl.col("handed_over_at"),
+                        pl.when(pl.col("status_at") <= lit_at).then(pl.col("status_at")).otherwise(None),
+                    )
+                )
+            )
             df = base.filter(pl.col("handed_over_at") <= lit_at).with_columns(
                 (pl.col("delivered_at").is_null() | (pl.col("delivered_at") > lit_at)).alias("in_flight"),
                 (last < lit_at - timedelta(hours=hours)).fill_null(False).alias("stale"),
@@ -610,18 +740,24 @@ class KpiEngine:
 
         try:
             with self.db.read() as conn:
-                rows = conn.execute(sa.select(mv.c.key, mv.c.period, mv.c.grp, mv.c.value)
-                                    .where(mv.c.key.in_(keys))).all()
+                rows = conn.execute(
+                    sa.select(mv.c.key, mv.c.period, mv.c.grp, mv.c.value).where(mv.c.key.in_(keys))
+                ).all()
         except sa.exc.DBAPIError:
             rows = []
         return pl.DataFrame(
-            {"key": [r.key for r in rows], "__d": [r.period for r in rows], "grp": [r.grp or None for r in rows],
-             "value": [float(r.value) for r in rows]},
+            {
+                "key": [r.key for r in rows],
+                "__d": [r.period for r in rows],
+                "grp": [r.grp or None for r in rows],
+                "value": [float(r.value) for r in rows],
+            },
             schema={"key": pl.String, "__d": pl.Date, "grp": pl.String, "value": pl.Float64},
         )
 
-    def _manual(self, kdef: KpiDef, manual: pl.DataFrame | None, d0: date, d1: date, grain: str,
-                by: str | None) -> KpiResult:
+    def _manual(
+        self, kdef: KpiDef, manual: pl.DataFrame | None, d0: date, d1: date, grain: str, by: str | None
+    ) -> KpiResult:
         if manual is None:
             return KpiResult(None, [], "no manual values entered")
         df = manual.filter((pl.col("key") == kdef.key) & pl.col("__d").is_between(d0, d1))
@@ -629,7 +765,8 @@ class KpiEngine:
             return KpiResult(None, [], "no manual values entered for the period")
         how = str(kdef.params.get("aggregate", "mean"))
         agg = {"sum": pl.col("value").sum(), "last": pl.col("value").sort_by("__d").last()}.get(
-            how, pl.col("value").mean()).alias("__v")
+            how, pl.col("value").mean()
+        ).alias("__v")
         df = df.with_columns(_period_expr(grain).alias("__p"))
         if by is not None:
             df = df.with_columns(pl.col("grp").alias(by))
@@ -643,8 +780,15 @@ class KpiEngine:
 
     # -------------------------------------------------------------- drill-down
     def orders_behind(
-        self, key: str, date_from: str | date, date_to: str | date, tz: str = "Asia/Seoul",
-        grain: str = "month", period: str | None = None, by: str | None = None, group: str | None = None,
+        self,
+        key: str,
+        date_from: str | date,
+        date_to: str | date,
+        tz: str = "Asia/Seoul",
+        grain: str = "month",
+        period: str | None = None,
+        by: str | None = None,
+        group: str | None = None,
         limit: int = 500,
     ) -> dict[str, Any]:
         """The orders behind a KPI's numerator (ratio), population (mean/percentile) or rows (count)."""
@@ -656,15 +800,24 @@ class KpiEngine:
         if kdef.kind == "manual":
             return {"kpi": key, "orders": [], "total": 0, "reason": "manual KPI: no orders behind it"}
         if kdef.num_measure is not None:
-            name, time_col, flt, cond = kdef.num_measure.input, kdef.num_measure.time, kdef.num_measure.filter, None
+            name, time_col, flt, cond = (
+                kdef.num_measure.input,
+                kdef.num_measure.time,
+                kdef.num_measure.filter,
+                None,
+            )
         else:
             assert kdef.input is not None and kdef.time is not None
             name, time_col, flt, cond = kdef.input, kdef.time, kdef.filter, kdef.numerator
         if name == "parcels_at_period_end":
             name, time_col, flt, cond = "parcels_at_period_end", "handed_over_at", None, None
             df = facts.dated(name, time_col).filter(
-                pl.col("delivered_at").is_null() & (pl.col("last_event_at") < _lit(
-                    facts.now - timedelta(hours=float(kdef.params.get("stale_hours", 48))))))
+                pl.col("delivered_at").is_null()
+                & (
+                    pl.col("last_event_at")
+                    < _lit(facts.now - timedelta(hours=float(kdef.params.get("stale_hours", 48))))
+                )
+            )
             df = df.with_columns(_period_expr(grain).alias("__p"))
         else:
             df = self._population(kdef, facts, name, time_col, flt, d0, d1, grain, by)
@@ -678,8 +831,9 @@ class KpiEngine:
             df = df.filter(pl.col(by) == group)
         value_col = None
         if kdef.value and kdef.kind in ("mean", "percentile", "score"):
-            df = df.with_columns(pl.sql_expr(kdef.value).alias("__val")).sort("__val", descending=True,
-                                                                                nulls_last=True)
+            df = df.with_columns(pl.sql_expr(kdef.value).alias("__val")).sort(
+                "__val", descending=True, nulls_last=True
+            )
             value_col = "__val"
         else:
             df = df.sort(time_col, descending=True)
@@ -688,9 +842,14 @@ class KpiEngine:
         rows = []
         for r in df.head(limit).iter_rows(named=True):
             t = r.get(time_col)
-            rows.append({"order_id": r["order_id"], "at": t.isoformat() if t else None,
-                         "value": _f(r[value_col]) if value_col else None,
-                         "carrier": r.get("carrier")})
+            rows.append(
+                {
+                    "order_id": r["order_id"],
+                    "at": t.isoformat() if t else None,
+                    "value": _f(r[value_col]) if value_col else None,
+                    "carrier": r.get("carrier"),
+                }
+            )
         return {"kpi": key, "orders": rows, "total": total}
 
 
@@ -724,7 +883,12 @@ def _agg_exprs(kdef: KpiDef) -> pl.Expr:
     if kdef.kind in ("mean", "score"):
         return pl.sql_expr(kdef.value or "0").cast(pl.Float64).mean().alias("__v")
     if kdef.kind == "percentile":
-        return pl.sql_expr(kdef.value or "0").cast(pl.Float64).quantile(kdef.quantile or 0.5, "linear").alias("__v")
+        return (
+            pl.sql_expr(kdef.value or "0")
+            .cast(pl.Float64)
+            .quantile(kdef.quantile or 0.5, "linear")
+            .alias("__v")
+        )
     return pl.len().cast(pl.Float64).alias("__v")
 
 
@@ -751,7 +915,9 @@ def _series(df: pl.DataFrame, by: str | None, grain: str) -> list[dict[str, Any]
     df = df.sort(cols, nulls_last=True)
     out = []
     for r in df.iter_rows(named=True):
-        out.append({"period": period_label(r["__p"], grain), "group": r[by] if by else None, "value": _f(r["__v"])})
+        out.append(
+            {"period": period_label(r["__p"], grain), "group": r[by] if by else None, "value": _f(r["__v"])}
+        )
     return out
 
 
@@ -769,11 +935,15 @@ def evaluate_status(kdef: KpiDef, value: float | None, previous: float | None = 
         op = "<=" if kdef.direction == "lower" else ">="
     if value is None or threshold is None:
         return threshold, "no_data"
-    ok = {"<": value < threshold, "<=": value <= threshold, ">": value > threshold, ">=": value >= threshold}[op]
+    ok = {"<": value < threshold, "<=": value <= threshold, ">": value > threshold, ">=": value >= threshold}[
+        op
+    ]
     if not ok:
         return threshold, "breach"
     w = kdef.warning
-    if w is not None and ((kdef.direction == "lower" and value >= w) or (kdef.direction == "higher" and value < w)):
+    if w is not None and (
+        (kdef.direction == "lower" and value >= w) or (kdef.direction == "higher" and value < w)
+    ):
         return threshold, "warning"
     return threshold, "ok"
 
@@ -789,7 +959,11 @@ def engine_for(hub: Any) -> KpiEngine:
     eng = _ENGINES.get(id(hub))
     if eng is None:
         provider = hub.services.get("kpi_notices") if hasattr(hub, "services") else None
-        eng = KpiEngine(hub.db, catalog=load_catalog(config_file=hub.settings.config_file),
-                        now=hub.clock.now, notices_provider=provider)
+        eng = KpiEngine(
+            hub.db,
+            catalog=load_catalog(config_file=hub.settings.config_file),
+            now=hub.clock.now,
+            notices_provider=provider,
+        )
         _ENGINES[id(hub)] = eng
     return eng

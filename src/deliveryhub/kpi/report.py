@@ -20,14 +20,31 @@ from deliveryhub.kpi.catalog import KpiDef
 from deliveryhub.kpi.engine import KpiEngine, KpiQueryError, engine_for, evaluate_status, period_end
 
 HERE = Path(__file__).parent
-VOC_CATEGORIES = ("delivery_delay", "wrong_item", "damaged", "missing", "status_notice", "cs_response",
-                  "return_exchange", "product_quality", "price_payment", "positive", "other")
+VOC_CATEGORIES = (
+    "delivery_delay",
+    "wrong_item",
+    "damaged",
+    "missing",
+    "status_notice",
+    "cs_response",
+    "return_exchange",
+    "product_quality",
+    "price_payment",
+    "positive",
+    "other",
+)
 VOC_NAMES = {
-    "delivery_delay": ("배송 지연", "Delivery delay"), "wrong_item": ("오배송·구성 누락", "Wrong item"),
-    "damaged": ("파손·불량 도착", "Damaged"), "missing": ("분실·미수령", "Missing"),
-    "status_notice": ("배송상태 안내 미흡", "Status notice"), "cs_response": ("응대 지연·불친절", "CS response"),
-    "return_exchange": ("반품·교환·환불", "Returns/exchanges"), "product_quality": ("상품 품질", "Product quality"),
-    "price_payment": ("가격·결제·쿠폰", "Price/payment"), "positive": ("만족·칭찬", "Positive"), "other": ("기타", "Other"),
+    "delivery_delay": ("배송 지연", "Delivery delay"),
+    "wrong_item": ("오배송·구성 누락", "Wrong item"),
+    "damaged": ("파손·불량 도착", "Damaged"),
+    "missing": ("분실·미수령", "Missing"),
+    "status_notice": ("배송상태 안내 미흡", "Status notice"),
+    "cs_response": ("응대 지연·불친절", "CS response"),
+    "return_exchange": ("반품·교환·환불", "Returns/exchanges"),
+    "product_quality": ("상품 품질", "Product quality"),
+    "price_payment": ("가격·결제·쿠폰", "Price/payment"),
+    "positive": ("만족·칭찬", "Positive"),
+    "other": ("기타", "Other"),
 }
 # Reference shares of CS contacts from the operations study (CS.md).
 VOC_REFERENCE = (
@@ -36,13 +53,38 @@ VOC_REFERENCE = (
     (("status_notice",), (0.17, 0.25), ("배송상태 안내", "Status notice")),
 )
 REPORT_KPIS = (
-    "on_time_delivery_rate", "delivery_delay_rate", "delay_unnotified_rate", "avg_delivery_days",
-    "avg_transit_days", "order_processing_hours", "misdelivery_rate", "order_error_rate", "damage_rate",
-    "return_rate", "stockout_rate", "inventory_accuracy", "inventory_sync_error_rate", "tracking_stale_rate",
-    "stage_automation_rate", "notification_automation_rate", "notification_missing_rate",
-    "cs_first_response_minutes", "cs_resolution_hours", "voc_response_rate", "cs_automation_rate", "claims_count",
-    "csat", "csat_mean", "nps", "shipping_cost_to_sales", "logistics_cost_to_revenue", "green_packaging_rate",
-    "eta_accuracy", "aov", "repeat_purchase_rate", "data_quarantine_rate",
+    "on_time_delivery_rate",
+    "delivery_delay_rate",
+    "delay_unnotified_rate",
+    "avg_delivery_days",
+    "avg_transit_days",
+    "order_processing_hours",
+    "misdelivery_rate",
+    "order_error_rate",
+    "damage_rate",
+    "return_rate",
+    "stockout_rate",
+    "inventory_accuracy",
+    "inventory_sync_error_rate",
+    "tracking_stale_rate",
+    "stage_automation_rate",
+    "notification_automation_rate",
+    "notification_missing_rate",
+    "cs_first_response_minutes",
+    "cs_resolution_hours",
+    "voc_response_rate",
+    "cs_automation_rate",
+    "claims_count",
+    "csat",
+    "csat_mean",
+    "nps",
+    "shipping_cost_to_sales",
+    "logistics_cost_to_revenue",
+    "green_packaging_rate",
+    "eta_accuracy",
+    "aov",
+    "repeat_purchase_rate",
+    "data_quarantine_rate",
 )
 TREND_KPIS = ("delivery_delay_rate", "order_processing_hours", "cs_first_response_minutes", "csat")
 env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
@@ -108,8 +150,13 @@ def _chart(series: dict[str, list[tuple[str, float | None]]], title: str, kdef: 
         ax.plot(xs, ys, marker="o", linewidth=1.5, label=label)
     t = kdef.target
     if t is not None and t.threshold is not None:
-        ax.axhline(t.threshold * 100 if kdef.unit == "rate" else t.threshold, color="#c62828", linestyle="--",
-                   linewidth=1, label="target")
+        ax.axhline(
+            t.threshold * 100 if kdef.unit == "rate" else t.threshold,
+            color="#c62828",
+            linestyle="--",
+            linewidth=1,
+            label="target",
+        )
     ax.set_title(title, fontsize=9)
     ax.tick_params(labelsize=7)
     if kdef.unit == "rate":
@@ -147,8 +194,15 @@ def voc_shares(engine: KpiEngine, start: date, end: date, tz: str) -> tuple[list
     rows = []
     for c in VOC_CATEGORIES:
         n = sum(1 for x in cats if x == c)
-        rows.append({"key": c, "ko": VOC_NAMES[c][0], "en": VOC_NAMES[c][1], "count": n,
-                     "share": n / total if total else None})
+        rows.append(
+            {
+                "key": c,
+                "ko": VOC_NAMES[c][0],
+                "en": VOC_NAMES[c][1],
+                "count": n,
+                "share": n / total if total else None,
+            }
+        )
     return rows, total, source
 
 
@@ -169,12 +223,22 @@ def _exceptions(engine: KpiEngine, start: date, end: date, tz: str) -> dict[str,
 
         bind = UTCDateTime().process_bind_param
         params = {"lo": bind(lo_dt, conn.dialect), "hi": bind(hi_dt, conn.dialect)}
-        by_type = _fetch(conn, "SELECT type, count(*) FROM monitor_exceptions WHERE opened_at >= :lo AND "
-                               "opened_at < :hi GROUP BY type ORDER BY count(*) DESC", params)
-        by_carrier = _fetch(conn, "SELECT coalesce(carrier, '—'), type, count(*) FROM monitor_exceptions "
-                                  "WHERE opened_at >= :lo AND opened_at < :hi GROUP BY 1, 2 ORDER BY 3 DESC", params)
-    return {"by_type": [{"type": r[0], "count": int(r[1])} for r in by_type][:10],
-            "by_carrier": [{"carrier": r[0], "type": r[1], "count": int(r[2])} for r in by_carrier][:10]}
+        by_type = _fetch(
+            conn,
+            "SELECT type, count(*) FROM monitor_exceptions WHERE opened_at >= :lo AND "
+            "opened_at < :hi GROUP BY type ORDER BY count(*) DESC",
+            params,
+        )
+        by_carrier = _fetch(
+            conn,
+            "SELECT coalesce(carrier, '—'), type, count(*) FROM monitor_exceptions "
+            "WHERE opened_at >= :lo AND opened_at < :hi GROUP BY 1, 2 ORDER BY 3 DESC",
+            params,
+        )
+    return {
+        "by_type": [{"type": r[0], "count": int(r[1])} for r in by_type][:10],
+        "by_carrier": [{"carrier": r[0], "type": r[1], "count": int(r[2])} for r in by_carrier][:10],
+    }
 
 
 def build_report(engine: KpiEngine, month: str, tz: str) -> dict[str, Any]:
@@ -183,7 +247,8 @@ def build_report(engine: KpiEngine, month: str, tz: str) -> dict[str, Any]:
     prev_start = (start - timedelta(days=1)).replace(day=1)
     prev_end = start - timedelta(days=1)
     keys = [k for k in REPORT_KPIS if k in engine.catalog] + [
-        k for k, d in engine.catalog.items() if k not in REPORT_KPIS and d.kind == "manual"]
+        k for k, d in engine.catalog.items() if k not in REPORT_KPIS and d.kind == "manual"
+    ]
     this = engine.compute(start, end, "month", None, tz, keys)["kpis"]
     last = engine.compute(prev_start, prev_end, "month", None, tz, keys)["kpis"]
     trend_start = start
@@ -194,43 +259,87 @@ def build_report(engine: KpiEngine, month: str, tz: str) -> dict[str, Any]:
     rows, actions = [], []
     for key in keys:
         kdef, cur, prev = defs[key], this[key], last[key]
-        rows.append({
-            "key": key, "name_ko": kdef.name_ko, "name_en": kdef.name_en, "target": _target(kdef),
-            "this": fmt_value(kdef, cur["value"]), "last": fmt_value(kdef, prev["value"]),
-            "industry": _industry(kdef), "status": cur["status"], "reason": cur.get("reason") or "",
-        })
+        rows.append(
+            {
+                "key": key,
+                "name_ko": kdef.name_ko,
+                "name_en": kdef.name_en,
+                "target": _target(kdef),
+                "this": fmt_value(kdef, cur["value"]),
+                "last": fmt_value(kdef, prev["value"]),
+                "industry": _industry(kdef),
+                "status": cur["status"],
+                "reason": cur.get("reason") or "",
+            }
+        )
         if cur["status"] in ("breach", "warning") and (kdef.action_ko or kdef.action_en):
-            actions.append({"name_ko": kdef.name_ko, "name_en": kdef.name_en, "status": cur["status"],
-                            "value": fmt_value(kdef, cur["value"]), "target": _target(kdef),
-                            "action_ko": kdef.action_ko, "action_en": kdef.action_en})
+            actions.append(
+                {
+                    "name_ko": kdef.name_ko,
+                    "name_en": kdef.name_en,
+                    "status": cur["status"],
+                    "value": fmt_value(kdef, cur["value"]),
+                    "target": _target(kdef),
+                    "action_ko": kdef.action_ko,
+                    "action_en": kdef.action_en,
+                }
+            )
     charts = []
     for key in TREND_KPIS:
         kdef = defs.get(key) or engine.catalog[key]
         points = [(s["period"], s["value"]) for s in trend[key]["series"]]
         if points:
-            charts.append({"key": key, "title": f"{kdef.name_ko} / {kdef.name_en}",
-                           "src": _chart({kdef.name_en: points}, kdef.name_en, kdef)})
+            charts.append(
+                {
+                    "key": key,
+                    "title": f"{kdef.name_ko} / {kdef.name_en}",
+                    "src": _chart({kdef.name_en: points}, kdef.name_en, kdef),
+                }
+            )
     voc, voc_total, voc_source = voc_shares(engine, start, end, tz)
     by_key = {r["key"]: r for r in voc}
     reference = []
     for cats, (lo, hi), (ko, en) in VOC_REFERENCE:
         n = sum(by_key[c]["count"] for c in cats)
         share = n / voc_total if voc_total else None
-        reference.append({"ko": ko, "en": en, "share": share, "lo": lo, "hi": hi,
-                          "within": None if share is None else lo <= share <= hi})
+        reference.append(
+            {
+                "ko": ko,
+                "en": en,
+                "share": share,
+                "lo": lo,
+                "hi": hi,
+                "within": None if share is None else lo <= share <= hi,
+            }
+        )
     facts = engine.facts(tz)
     orders_m = facts.dated("orders", "created_at").filter(pl.col("__d").is_between(start, end)).height
-    delivered_m = facts.dated("delivered_orders", "delivered_at").filter(pl.col("__d").is_between(start, end)).height
+    delivered_m = (
+        facts.dated("delivered_orders", "delivered_at").filter(pl.col("__d").is_between(start, end)).height
+    )
     breached = [r for r in rows if r["status"] == "breach"]
     return {
-        "month": month, "start": start.isoformat(), "end": end.isoformat(), "tz": tz,
-        "previous": f"{prev_start.year}-{prev_start.month:02d}", "rows": rows, "actions": actions,
-        "charts": charts, "voc": voc, "voc_total": voc_total, "voc_source": voc_source, "voc_reference": reference,
+        "month": month,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "tz": tz,
+        "previous": f"{prev_start.year}-{prev_start.month:02d}",
+        "rows": rows,
+        "actions": actions,
+        "charts": charts,
+        "voc": voc,
+        "voc_total": voc_total,
+        "voc_source": voc_source,
+        "voc_reference": reference,
         "exceptions": _exceptions(engine, start, end, tz),
-        "summary": {"orders": orders_m, "delivered": delivered_m, "breached": len(breached),
-                    "warnings": sum(1 for r in rows if r["status"] == "warning"),
-                    "on_target": sum(1 for r in rows if r["status"] == "ok"),
-                    "tickets": voc_total},
+        "summary": {
+            "orders": orders_m,
+            "delivered": delivered_m,
+            "breached": len(breached),
+            "warnings": sum(1 for r in rows if r["status"] == "warning"),
+            "on_target": sum(1 for r in rows if r["status"] == "ok"),
+            "tickets": voc_total,
+        },
     }
 
 

@@ -23,31 +23,93 @@ from deliveryhub.adapters.persistence.database import Database
 # Inbox types the engine reads with their data (rare per order; the heavy stream types are not needed:
 # their effect is already in the orders/parcels/order_stages projections).
 LIGHT_TYPES = (
-    "order.cancelled", "inventory.shortage", "inventory.snapshot", "fulfillment.pick_error",
-    "return.requested", "return.refunded", "exchange.requested", "exchange.completed", "claim.opened",
-    "ticket.created", "ticket.replied", "ticket.resolved", "survey.answered", "cost.recorded",
-    "notification.sent", "x-notification.sent",
+    "order.cancelled",
+    "inventory.shortage",
+    "inventory.snapshot",
+    "fulfillment.pick_error",
+    "return.requested",
+    "return.refunded",
+    "exchange.requested",
+    "exchange.completed",
+    "claim.opened",
+    "ticket.created",
+    "ticket.replied",
+    "ticket.resolved",
+    "survey.answered",
+    "cost.recorded",
+    "notification.sent",
+    "x-notification.sent",
 )
 NOTICE_TYPES = ("notification.sent", "x-notification.sent")
 UTC_DT = pl.Datetime("us", "UTC")
 
-ORDER_COLS = (("order_id", "s"), ("customer_id", "s"), ("channel", "s"), ("total", "f"), ("promised_date", "d"),
-              ("warehouse", "s"), ("region", "s"), ("category", "s"), ("created_at", "t"), ("cancelled_at", "t"),
-              ("delivered_at", "t"))
-PARCEL_COLS = (("order_id", "s"), ("shipment_id", "s"), ("carrier", "s"), ("status", "s"), ("status_at", "t"),
-               ("handed_over_at", "t"), ("delivered_at", "t"), ("last_event_at", "t"), ("eta_min", "t"),
-               ("eta_max", "t"))
+ORDER_COLS = (
+    ("order_id", "s"),
+    ("customer_id", "s"),
+    ("channel", "s"),
+    ("total", "f"),
+    ("promised_date", "d"),
+    ("warehouse", "s"),
+    ("region", "s"),
+    ("category", "s"),
+    ("created_at", "t"),
+    ("cancelled_at", "t"),
+    ("delivered_at", "t"),
+)
+PARCEL_COLS = (
+    ("order_id", "s"),
+    ("shipment_id", "s"),
+    ("carrier", "s"),
+    ("status", "s"),
+    ("status_at", "t"),
+    ("handed_over_at", "t"),
+    ("delivered_at", "t"),
+    ("last_event_at", "t"),
+    ("eta_min", "t"),
+    ("eta_max", "t"),
+)
 STAGE_COLS = (("order_id", "s"), ("stage", "s"), ("occurred_at", "t"), ("automatic", "b"))
 PACKED_COLS = (("id", "i"), ("order_id", "s"), ("occurred_at", "t"), ("packaging", "s"))
-EVENT_COLS = (("id", "i"), ("type", "s"), ("order_id", "s"), ("shipment_id", "s"), ("occurred_at", "t"),
-              ("manual", "b"), ("source", "s"), ("kind", "s"), ("csat", "f"), ("nps", "f"), ("amount", "f"),
-              ("by", "s"), ("category", "s"), ("channel", "s"), ("ticket_key", "s"), ("reason", "s"),
-              ("stage", "s"), ("warehouse", "s"), ("text", "s"), ("automatic", "b"))
-INVENTORY_COLS = (("event_id", "i"), ("counted_at", "t"), ("warehouse", "s"), ("sku", "s"), ("counted_qty", "f"),
-                  ("system_qty", "f"))
+EVENT_COLS = (
+    ("id", "i"),
+    ("type", "s"),
+    ("order_id", "s"),
+    ("shipment_id", "s"),
+    ("occurred_at", "t"),
+    ("manual", "b"),
+    ("source", "s"),
+    ("kind", "s"),
+    ("csat", "f"),
+    ("nps", "f"),
+    ("amount", "f"),
+    ("by", "s"),
+    ("category", "s"),
+    ("channel", "s"),
+    ("ticket_key", "s"),
+    ("reason", "s"),
+    ("stage", "s"),
+    ("warehouse", "s"),
+    ("text", "s"),
+    ("automatic", "b"),
+)
+INVENTORY_COLS = (
+    ("event_id", "i"),
+    ("counted_at", "t"),
+    ("warehouse", "s"),
+    ("sku", "s"),
+    ("counted_qty", "f"),
+    ("system_qty", "f"),
+)
 COUNT_COLS = (("type", "s"), ("hour", "t"), ("n", "i"))
 NOTICE_COLS = (("order_id", "s"), ("stage", "s"), ("kind", "s"), ("occurred_at", "t"), ("automatic", "b"))
-_POLARS = {"s": pl.String, "f": pl.Float64, "i": pl.Int64, "b": pl.Boolean, "d": pl.Date, "t": UTC_DT}
+_POLARS: dict[str, Any] = {
+    "s": pl.String,
+    "f": pl.Float64,
+    "i": pl.Int64,
+    "b": pl.Boolean,
+    "d": pl.Date,
+    "t": UTC_DT,
+}
 
 
 def frame(rows: list[tuple[Any, ...]] | list[list[Any]], cols: tuple[tuple[str, str], ...]) -> pl.DataFrame:
@@ -59,11 +121,15 @@ def frame(rows: list[tuple[Any, ...]] | list[list[Any]], cols: tuple[tuple[str, 
     for (name, kind), values in zip(cols, columns, strict=True):
         if kind == "t":
             s = pl.Series(name, values, dtype=pl.String, strict=False)
-            s = s.str.slice(0, 26).str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_zone="UTC", strict=False,
-                                                   time_unit="us")
+            s = s.str.slice(0, 26).str.to_datetime(
+                "%Y-%m-%d %H:%M:%S%.f", time_zone="UTC", strict=False, time_unit="us"
+            )
         elif kind == "d":
-            s = pl.Series(name, values, dtype=pl.String, strict=False).str.slice(0, 10).str.to_date(
-                "%Y-%m-%d", strict=False)
+            s = (
+                pl.Series(name, values, dtype=pl.String, strict=False)
+                .str.slice(0, 10)
+                .str.to_date("%Y-%m-%d", strict=False)
+            )
         elif kind == "b":
             s = pl.Series(name, [None if v is None else bool(v) for v in values], dtype=pl.Boolean)
         elif kind == "f":
@@ -144,15 +210,26 @@ def _event_row(r: Any) -> tuple[list[Any], list[list[Any]]]:
     text = data.get("text") if typ == "ticket.created" else None
     auto = data.get("automatic")
     row = [
-        r[0], typ, r[2], r[3], r[4], bool(r[5]), r[6], None if kind is None else str(kind),
-        _num(data.get("csat")), _num(data.get("nps")), _num(data.get("amount")),
+        r[0],
+        typ,
+        r[2],
+        r[3],
+        r[4],
+        bool(r[5]),
+        r[6],
+        None if kind is None else str(kind),
+        _num(data.get("csat")),
+        _num(data.get("nps")),
+        _num(data.get("amount")),
         None if data.get("by") is None else str(data.get("by")),
         None if data.get("category") is None else str(data.get("category")),
-        None if data.get("channel") is None else str(data.get("channel")), ticket_key,
+        None if data.get("channel") is None else str(data.get("channel")),
+        ticket_key,
         None if data.get("reason") is None else str(data.get("reason")),
         None if data.get("stage") is None else str(data.get("stage")),
         None if data.get("warehouse") is None else str(data.get("warehouse")),
-        None if text is None else str(text), (not bool(r[5])) if auto is None else bool(auto),
+        None if text is None else str(text),
+        (not bool(r[5])) if auto is None else bool(auto),
     ]
     inv: list[list[Any]] = []
     if typ == "inventory.snapshot":
@@ -198,6 +275,7 @@ class Snapshot:
     def key(self) -> tuple[int, int]:
         """Identity of this snapshot's content."""
         return (self.inbox_max, self.version)
+
     version: int = 0
     loaded_at: float = field(default_factory=time.monotonic)
     notices_extra: pl.DataFrame | None = None
@@ -238,9 +316,11 @@ class SnapshotStore:
         """Customer notices actually sent, from the notifications feature's job table when it exists."""
         if not self._has_notices_table(conn):
             return None
-        sql = (f"SELECT order_id, stage, CASE WHEN delay_notice THEN 'delay' ELSE template END, "
-               f"{self.sql.ts('sent_at')}, NOT manual FROM notification_jobs "
-               "WHERE audience = 'customer' AND sent_at IS NOT NULL")
+        sql = (
+            f"SELECT order_id, stage, CASE WHEN delay_notice THEN 'delay' ELSE template END, "
+            f"{self.sql.ts('sent_at')}, NOT manual FROM notification_jobs "
+            "WHERE audience = 'customer' AND sent_at IS NOT NULL"
+        )
         return frame(_fetch(conn, sql), NOTICE_COLS)
 
     def current(self) -> Snapshot:
@@ -278,16 +358,21 @@ class SnapshotStore:
     # ------------------------------------------------------------------ loading
     def _order_rows(self, conn: Connection, ids: list[str] | None) -> pl.DataFrame:
         s = self.sql
-        cols = ("order_id, customer_id, channel, total, CAST(promised_date AS TEXT), warehouse, region, category, "
-                f"{s.ts('created_at')}, {s.ts('cancelled_at')}, {s.ts('delivered_at')}")
+        cols = (
+            "order_id, customer_id, channel, total, CAST(promised_date AS TEXT), warehouse, region, "
+            "category, "
+            f"{s.ts('created_at')}, {s.ts('cancelled_at')}, {s.ts('delivered_at')}"
+        )
         if ids is None:
             return frame(_fetch(conn, f"SELECT {cols} FROM orders"), ORDER_COLS)
         return frame(_in_chunks(conn, f"SELECT {cols} FROM orders WHERE order_id IN :ids", ids), ORDER_COLS)
 
     def _parcel_rows(self, conn: Connection, ids: list[str] | None) -> pl.DataFrame:
         s = self.sql
-        cols = (f"order_id, shipment_id, carrier, status, {s.ts('status_at')}, {s.ts('handed_over_at')}, "
-                f"{s.ts('delivered_at')}, {s.ts('last_event_at')}, {s.ts('eta_min')}, {s.ts('eta_max')}")
+        cols = (
+            f"order_id, shipment_id, carrier, status, {s.ts('status_at')}, {s.ts('handed_over_at')}, "
+            f"{s.ts('delivered_at')}, {s.ts('last_event_at')}, {s.ts('eta_min')}, {s.ts('eta_max')}"
+        )
         if ids is None:
             return frame(_fetch(conn, f"SELECT {cols} FROM parcels"), PARCEL_COLS)
         return frame(_in_chunks(conn, f"SELECT {cols} FROM parcels WHERE order_id IN :ids", ids), PARCEL_COLS)
@@ -296,19 +381,26 @@ class SnapshotStore:
         cols = f"order_id, stage, {self.sql.ts('occurred_at')}, automatic"
         if ids is None:
             return frame(_fetch(conn, f"SELECT {cols} FROM order_stages"), STAGE_COLS)
-        return frame(_in_chunks(conn, f"SELECT {cols} FROM order_stages WHERE order_id IN :ids", ids), STAGE_COLS)
+        return frame(
+            _in_chunks(conn, f"SELECT {cols} FROM order_stages WHERE order_id IN :ids", ids), STAGE_COLS
+        )
 
     def _packed_rows(self, conn: Connection, after: int) -> pl.DataFrame:
         s = self.sql
-        sql = (f"SELECT id, order_id, {s.ts('occurred_at')}, {s.json_field('data', 'packaging')} FROM inbox "
-               "WHERE type = 'fulfillment.packed' AND id > :after")
+        sql = (
+            f"SELECT id, order_id, {s.ts('occurred_at')}, {s.json_field('data', 'packaging')} FROM inbox "
+            "WHERE type = 'fulfillment.packed' AND id > :after"
+        )
         return frame(_fetch(conn, sql, {"after": after}), PACKED_COLS)
 
     def _event_rows(self, conn: Connection, after: int) -> tuple[pl.DataFrame, pl.DataFrame]:
         s = self.sql
         types = ", ".join(f"'{t}'" for t in LIGHT_TYPES)
-        sql = (f"SELECT id, type, order_id, shipment_id, {s.ts('occurred_at')}, manual, source, {s.data('data')} "
-               f"FROM inbox WHERE type IN ({types}) AND id > :after ORDER BY id")
+        sql = (
+            f"SELECT id, type, order_id, shipment_id, {s.ts('occurred_at')}, manual, source, "
+            f"{s.data('data')} "
+            f"FROM inbox WHERE type IN ({types}) AND id > :after ORDER BY id"
+        )
         rows, inv = [], []
         for r in _fetch(conn, sql, {"after": after}):
             row, inv_rows = _event_row(r)
@@ -324,25 +416,41 @@ class SnapshotStore:
     def _quarantine_rows(self, conn: Connection) -> pl.DataFrame:
         """Received and rejected events per hour, from the backbone's incremental aggregates."""
         ts = self.sql.ts("hour")
-        rows = [("received", r[0], r[1]) for r in _fetch(conn, f"SELECT {ts}, sum(events) FROM source_stats "
-                                                               f"GROUP BY hour")]
-        rows += [("quarantined", r[0], r[1]) for r in _fetch(conn, f"SELECT {ts}, sum(rejected) FROM "
-                                                                  f"ingest_rejections GROUP BY hour")]
+        rows = [
+            ("received", r[0], r[1])
+            for r in _fetch(conn, f"SELECT {ts}, sum(events) FROM source_stats GROUP BY hour")
+        ]
+        rows += [
+            ("quarantined", r[0], r[1])
+            for r in _fetch(conn, f"SELECT {ts}, sum(rejected) FROM ingest_rejections GROUP BY hour")
+        ]
         return frame(rows, COUNT_COLS)
 
     def _full(self, conn: Connection, inbox_max: int, q_max: int) -> Snapshot:
         events, inventory = self._event_rows(conn, 0)
         return Snapshot(
-            orders=self._order_rows(conn, None), parcels=self._parcel_rows(conn, None),
-            stages=self._stage_rows(conn, None), packed=self._packed_rows(conn, 0), events=events,
-            inventory=inventory, counts=self._count_rows(conn, 0), quarantine=self._quarantine_rows(conn),
-            inbox_max=inbox_max, quarantine_max=q_max,
+            orders=self._order_rows(conn, None),
+            parcels=self._parcel_rows(conn, None),
+            stages=self._stage_rows(conn, None),
+            packed=self._packed_rows(conn, 0),
+            events=events,
+            inventory=inventory,
+            counts=self._count_rows(conn, 0),
+            quarantine=self._quarantine_rows(conn),
+            inbox_max=inbox_max,
+            quarantine_max=q_max,
         )
 
     def _incremental(self, conn: Connection, snap: Snapshot, inbox_max: int, q_max: int) -> Snapshot:
         after = snap.inbox_max
-        ids = [r[0] for r in _fetch(conn, "SELECT DISTINCT order_id FROM inbox WHERE id > :after "
-                                          "AND order_id IS NOT NULL", {"after": after})]
+        ids = [
+            r[0]
+            for r in _fetch(
+                conn,
+                "SELECT DISTINCT order_id FROM inbox WHERE id > :after AND order_id IS NOT NULL",
+                {"after": after},
+            )
+        ]
         if len(ids) > max(50_000, snap.orders.height // 5):
             return self._full(conn, inbox_max, q_max)  # a big import: one full read is cheaper
         id_s = pl.Series(ids, dtype=pl.String)
@@ -364,8 +472,13 @@ class SnapshotStore:
             inventory=pl.concat([snap.inventory, inventory], how="vertical_relaxed"),
             counts=counts,
             quarantine=self._quarantine_rows(conn),
-            inbox_max=inbox_max, quarantine_max=q_max, version=snap.version + 1,
-            prev_key=snap.key, changed=id_s, notices_table=snap.notices_table, notices_marker=snap.notices_marker,
+            inbox_max=inbox_max,
+            quarantine_max=q_max,
+            version=snap.version + 1,
+            prev_key=snap.key,
+            changed=id_s,
+            notices_table=snap.notices_table,
+            notices_marker=snap.notices_marker,
             notices_loaded=snap.notices_loaded,
         )
 

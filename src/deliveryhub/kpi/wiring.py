@@ -14,8 +14,9 @@ def _ensure_tables(hub: Any) -> None:
     from deliveryhub.adapters.persistence.tables import metadata
     from deliveryhub.kpi import tables as kt
 
-    metadata.create_all(hub.db.engine, tables=[kt.kpi_targets, kt.kpi_manual_values, kt.kpi_alerts],
-                        checkfirst=True)
+    metadata.create_all(
+        hub.db.engine, tables=[kt.kpi_targets, kt.kpi_manual_values, kt.kpi_alerts], checkfirst=True
+    )
 
 
 def register(hub: Any) -> None:

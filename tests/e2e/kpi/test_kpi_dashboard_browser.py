@@ -1,4 +1,4 @@
-"""The ops dashboard in headless Chromium: tiles, drill-down to the order page, ?lang=en, no console errors."""
+"""Ops dashboard in headless Chromium: tiles, drill-down to the order page, ?lang=en, no console errors."""
 
 from __future__ import annotations
 
@@ -10,13 +10,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from dh_testkit import free_port, make_hub
 
 REPO = Path(__file__).resolve().parents[3]
 ARTIFACTS = REPO / "test-artifacts"
 sys.path.insert(0, str(REPO / "tests" / "integration" / "kpi"))  # the hand-built October event set
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 
 @pytest.fixture
@@ -34,8 +41,9 @@ def served(tmp_path: Path, master_key: str) -> Iterator[tuple[str, str, Any]]:
     create_user(hub, "ops@example.com", "ops", password)
     token = create_session(hub, authenticate(hub, "ops@example.com", password)).token
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(hub, run_worker=False), host="127.0.0.1", port=port,
-                                           log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(hub, run_worker=False), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -62,9 +70,14 @@ def test_dashboard_drilldown_and_language(served: tuple[str, str, Any]) -> None:
         try:
             ctx = browser.new_context(viewport={"width": 1400, "height": 1100})
             page = ctx.new_page()
-            page.on("console", lambda m: errors.append(f"console: {m.text} @ {m.location}") if m.type == "error" else None)
+            page.on(
+                "console",
+                lambda m: errors.append(f"console: {m.text} @ {m.location}") if m.type == "error" else None,
+            )
             page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
-            page.on("response", lambda r: errors.append(f"http {r.status}: {r.url}") if r.status >= 400 else None)
+            page.on(
+                "response", lambda r: errors.append(f"http {r.status}: {r.url}") if r.status >= 400 else None
+            )
             # Without a session the dashboard sends the browser to the login page.
             page.goto(base + "/")
             assert "/login" in page.url and "next=%2F" in page.url

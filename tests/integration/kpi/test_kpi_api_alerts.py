@@ -1,4 +1,4 @@
-"""KPI HTTP API (permissions, errors, targets audited, manual CSV, export) and the one-alert-per-period job."""
+"""KPI HTTP API (permissions, errors, audited targets, manual CSV, export) and one alert per KPI/period."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+
 from dh_testkit import event, make_hub
 
 NOW = datetime(2026, 11, 5, 12, 0, tzinfo=ZoneInfo("Asia/Seoul"))
@@ -18,13 +19,36 @@ NOW = datetime(2026, 11, 5, 12, 0, tzinfo=ZoneInfo("Asia/Seoul"))
 
 def november_events() -> list[dict[str, Any]]:
     return [
-        event("n1", "order.created", "N1", "2026-11-01T09:00:00+09:00",
-              {"total": 100, "channel": "web", "promised_delivery_date": "2026-11-02",
-               "customer": {"phone": "010-2222-0001"}}),
-        event("n2", "shipment.handed_over", "N1", "2026-11-01T18:00:00+09:00", {"carrier": "cj"},
-              source="carrier:cj", shipment_id="s1"),
-        event("n3", "shipment.delivered", "N1", "2026-11-04T10:00:00+09:00", {}, source="carrier:cj",
-              shipment_id="s1"),
+        event(
+            "n1",
+            "order.created",
+            "N1",
+            "2026-11-01T09:00:00+09:00",
+            {
+                "total": 100,
+                "channel": "web",
+                "promised_delivery_date": "2026-11-02",
+                "customer": {"phone": "010-2222-0001"},
+            },
+        ),
+        event(
+            "n2",
+            "shipment.handed_over",
+            "N1",
+            "2026-11-01T18:00:00+09:00",
+            {"carrier": "cj"},
+            source="carrier:cj",
+            shipment_id="s1",
+        ),
+        event(
+            "n3",
+            "shipment.delivered",
+            "N1",
+            "2026-11-04T10:00:00+09:00",
+            {},
+            source="carrier:cj",
+            shipment_id="s1",
+        ),
     ]
 
 
@@ -57,30 +81,48 @@ def _key(hub: Any, role: str) -> dict[str, str]:
 def test_get_kpis_json_shape_and_permissions(api: Any, kpi_hub: Any) -> None:
     assert api.get("/v1/kpis").status_code == 401
     assert api.get("/v1/kpis", headers=_key(kpi_hub, "cs_agent")).status_code == 403
-    r = api.get("/v1/kpis", params={"from": "2026-11-01", "to": "2026-11-30", "grain": "day", "by": "carrier",
-                                    "tz": "Asia/Seoul", "kpi": "delivery_delay_rate,avg_delivery_days"},
-                headers=_key(kpi_hub, "analyst"))
+    r = api.get(
+        "/v1/kpis",
+        params={
+            "from": "2026-11-01",
+            "to": "2026-11-30",
+            "grain": "day",
+            "by": "carrier",
+            "tz": "Asia/Seoul",
+            "kpi": "delivery_delay_rate,avg_delivery_days",
+        },
+        headers=_key(kpi_hub, "analyst"),
+    )
     assert r.status_code == 200
     body = r.json()
     assert set(body) == {"from", "to", "grain", "by", "kpis"} and body["by"] == "carrier"
     delay = body["kpis"]["delivery_delay_rate"]
-    assert delay == {"value": 1.0, "target": 0.03, "status": "breach",
-                     "series": [{"period": "2026-11-04", "group": "cj", "value": 1.0}]}
-    assert body["kpis"]["avg_delivery_days"]["value"] == pytest.approx((73 / 24))
+    assert delay == {
+        "value": 1.0,
+        "target": 0.03,
+        "status": "breach",
+        "series": [{"period": "2026-11-04", "group": "cj", "value": 1.0}],
+    }
+    assert body["kpis"]["avg_delivery_days"]["value"] == pytest.approx(73 / 24)
     # Defaults: the current month to date in the hub's zone.
     d = api.get("/v1/kpis", params={"kpi": "delivery_delay_rate"}, headers=_key(kpi_hub, "ops")).json()
     assert (d["from"], d["to"], d["grain"]) == ("2026-11-01", "2026-11-05", "month")
 
 
-@pytest.mark.parametrize(("params", "field"), [
-    ({"from": "2026-02-30", "to": "2026-03-01"}, "from"),
-    ({"from": "2026-03-02", "to": "2026-03-01"}, "to"),
-    ({"grain": "year"}, "grain"),
-    ({"by": "colour"}, "by"),
-    ({"tz": "Mars/Base"}, "tz"),
-    ({"kpi": "no_such_kpi"}, "kpi"),
-])
-def test_bad_parameters_are_422_naming_the_field(api: Any, kpi_hub: Any, params: dict[str, str], field: str) -> None:
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"from": "2026-02-30", "to": "2026-03-01"}, "from"),
+        ({"from": "2026-03-02", "to": "2026-03-01"}, "to"),
+        ({"grain": "year"}, "grain"),
+        ({"by": "colour"}, "by"),
+        ({"tz": "Mars/Base"}, "tz"),
+        ({"kpi": "no_such_kpi"}, "kpi"),
+    ],
+)
+def test_bad_parameters_are_422_naming_the_field(
+    api: Any, kpi_hub: Any, params: dict[str, str], field: str
+) -> None:
     r = api.get("/v1/kpis", params=params, headers=_key(kpi_hub, "admin"))
     assert r.status_code == 422, r.text
     assert r.json()["error"]["field"] == field
@@ -88,12 +130,21 @@ def test_bad_parameters_are_422_naming_the_field(api: Any, kpi_hub: Any, params:
 
 def test_target_edit_is_admin_only_audited_and_applied(api: Any, kpi_hub: Any) -> None:
     body = {"target": "< 1.5", "warning": 0.9}
-    assert api.put("/v1/kpis/delivery_delay_rate/target", json=body, headers=_key(kpi_hub, "ops")).status_code == 403
-    bad = api.put("/v1/kpis/delivery_delay_rate/target", json={"target": "soon"}, headers=_key(kpi_hub, "admin"))
+    assert (
+        api.put("/v1/kpis/delivery_delay_rate/target", json=body, headers=_key(kpi_hub, "ops")).status_code
+        == 403
+    )
+    bad = api.put(
+        "/v1/kpis/delivery_delay_rate/target", json={"target": "soon"}, headers=_key(kpi_hub, "admin")
+    )
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "target"
     assert api.put("/v1/kpis/nope/target", json=body, headers=_key(kpi_hub, "admin")).status_code == 404
     r = api.put("/v1/kpis/delivery_delay_rate/target", json=body, headers=_key(kpi_hub, "admin"))
-    assert r.status_code == 200 and r.json() == {"key": "delivery_delay_rate", "target": "< 1.5", "warning": 0.9}
+    assert r.status_code == 200 and r.json() == {
+        "key": "delivery_delay_rate",
+        "target": "< 1.5",
+        "warning": 0.9,
+    }
     k = api.get("/v1/kpis", params={"kpi": "delivery_delay_rate"}, headers=_key(kpi_hub, "admin")).json()
     assert k["kpis"]["delivery_delay_rate"]["target"] == 1.5
     assert k["kpis"]["delivery_delay_rate"]["status"] == "warning"  # 1.0 < 1.5 but ≥ the 0.9 warning
@@ -108,18 +159,35 @@ def test_target_edit_is_admin_only_audited_and_applied(api: Any, kpi_hub: Any) -
 
 def test_manual_values_by_csv_and_export(api: Any, kpi_hub: Any) -> None:
     admin = _key(kpi_hub, "admin")
-    bad = api.post("/v1/kpis/manual", content="key,period,value\ntraining_completion_rate,2026-11,abc\n",
-                   headers={**admin, "content-type": "text/csv"})
-    assert bad.status_code == 422 and bad.json()["error"]["field"] == "value" and "line 2" in bad.json()["error"][
-        "message"]
-    unknown = api.post("/v1/kpis/manual", content="key,period,value\nmade_up,2026-11,1\n",
-                       headers={**admin, "content-type": "text/csv"})
+    bad = api.post(
+        "/v1/kpis/manual",
+        content="key,period,value\ntraining_completion_rate,2026-11,abc\n",
+        headers={**admin, "content-type": "text/csv"},
+    )
+    assert (
+        bad.status_code == 422
+        and bad.json()["error"]["field"] == "value"
+        and "line 2" in bad.json()["error"]["message"]
+    )
+    unknown = api.post(
+        "/v1/kpis/manual",
+        content="key,period,value\nmade_up,2026-11,1\n",
+        headers={**admin, "content-type": "text/csv"},
+    )
     assert unknown.status_code == 422 and unknown.json()["error"]["field"] == "key"
-    files = {"file": ("values.csv", "key,period,value\ntraining_completion_rate,2026-11,0.97\n"
-                                    "load_efficiency,2026-11-01,0.81\n".encode("cp949"), "text/csv")}
+    files = {
+        "file": (
+            "values.csv",
+            "key,period,value\ntraining_completion_rate,2026-11,0.97\n"
+            "load_efficiency,2026-11-01,0.81\n".encode("cp949"),
+            "text/csv",
+        )
+    }
     r = api.post("/v1/kpis/manual", files=files, headers=admin)
     assert r.status_code == 200 and r.json() == {"stored": 2}
-    k = api.get("/v1/kpis", params={"kpi": "training_completion_rate,load_efficiency"}, headers=admin).json()["kpis"]
+    k = api.get("/v1/kpis", params={"kpi": "training_completion_rate,load_efficiency"}, headers=admin).json()[
+        "kpis"
+    ]
     assert k["training_completion_rate"]["value"] == 0.97 and k["training_completion_rate"]["status"] == "ok"
     assert k["load_efficiency"]["value"] == 0.81
     csv_r = api.get("/v1/kpis/export", params={"format": "csv"}, headers=admin)
@@ -134,8 +202,11 @@ def test_manual_values_by_csv_and_export(api: Any, kpi_hub: Any) -> None:
 
 
 def test_drill_down_api(api: Any, kpi_hub: Any) -> None:
-    r = api.get("/v1/kpis/delivery_delay_rate/orders", params={"from": "2026-11-01", "to": "2026-11-30"},
-                headers=_key(kpi_hub, "ops"))
+    r = api.get(
+        "/v1/kpis/delivery_delay_rate/orders",
+        params={"from": "2026-11-01", "to": "2026-11-30"},
+        headers=_key(kpi_hub, "ops"),
+    )
     assert r.status_code == 200 and [o["order_id"] for o in r.json()["orders"]] == ["N1"]
     assert api.get("/v1/kpis/nope/orders", headers=_key(kpi_hub, "ops")).status_code == 404
 
@@ -170,8 +241,12 @@ def test_one_alert_per_kpi_per_period(kpi_hub: Any) -> None:
     with kpi_hub.db.read() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(kpi_alerts)).scalar() == len(first)
         if "notify_ops" in kpi_hub.services and sa.inspect(conn).has_table("notification_jobs"):
-            n = conn.execute(sa.text("SELECT count(*) FROM notification_jobs WHERE audience = 'ops' AND "
-                                     "idem_key LIKE :pattern"), {"pattern": "ops|kpi|kpi:%:2026-11"}).scalar()
+            n = conn.execute(
+                sa.text(
+                    "SELECT count(*) FROM notification_jobs WHERE audience = 'ops' AND idem_key LIKE :pattern"
+                ),
+                {"pattern": "ops|kpi|kpi:%:2026-11"},
+            ).scalar()
             assert n == len(first)
     job = next(j for j in kpi_hub.jobs if j.name == "kpi.alerts")
     assert job.run(NOW) == []

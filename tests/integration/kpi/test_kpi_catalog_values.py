@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from dh_testkit import drain, event, make_hub
 
 KST = ZoneInfo("Asia/Seoul")
@@ -22,14 +23,27 @@ def at(day: str, hm: str) -> str:
     return f"2026-{day}T{hm}:00+09:00"
 
 
-def ev(i: int, type_: str, order: str | None, when: str, data: dict[str, Any] | None = None, source: str = "oms",
-       **extra: Any) -> dict[str, Any]:
+def ev(
+    i: int,
+    type_: str,
+    order: str | None,
+    when: str,
+    data: dict[str, Any] | None = None,
+    source: str = "oms",
+    **extra: Any,
+) -> dict[str, Any]:
     return event(f"h{i:03d}", type_, order, when, data or {}, source=source, **extra)
 
 
-def created(i: int, order: str, when: str, total: float, phone: str, promised: str | None, **more: Any) -> dict[str, Any]:
-    data = {"total": total, "channel": "web", "customer": {"phone": phone}, "items": [{"sku": "S1", "qty": 1,
-                                                                                     "price": total}]}
+def created(
+    i: int, order: str, when: str, total: float, phone: str, promised: str | None, **more: Any
+) -> dict[str, Any]:
+    data = {
+        "total": total,
+        "channel": "web",
+        "customer": {"phone": phone},
+        "items": [{"sku": "S1", "qty": 1, "price": total}],
+    }
     if promised:
         data["promised_delivery_date"] = promised
     data.update(more)
@@ -41,11 +55,25 @@ def events() -> list[dict[str, Any]]:
     return [
         # A: on time; packed green; pick error; exchange 3.5 d; ticket T1 answered by the bot in 1 min.
         created(1, "A", at("10-01", "09:00"), 100, "010-1111-0001", "2026-10-03", warehouse="W1"),
-        ev(2, "fulfillment.pick_error", "A", at("10-01", "11:00"), {"expected_sku": "S1", "scanned_sku": "S2"}, "wms"),
+        ev(
+            2,
+            "fulfillment.pick_error",
+            "A",
+            at("10-01", "11:00"),
+            {"expected_sku": "S1", "scanned_sku": "S2"},
+            "wms",
+        ),
         ev(3, "fulfillment.packed", "A", at("10-01", "12:00"), {"packaging": "green"}, "wms"),
         ev(4, "shipment.handed_over", "A", at("10-01", "15:00"), {"carrier": "cj"}, cj, shipment_id="sA"),
-        ev(5, "shipment.eta_updated", "A", at("10-02", "20:00"),
-           {"eta_min": at("10-03", "08:00"), "eta_max": at("10-03", "12:00")}, cj, shipment_id="sA"),
+        ev(
+            5,
+            "shipment.eta_updated",
+            "A",
+            at("10-02", "20:00"),
+            {"eta_min": at("10-03", "08:00"), "eta_max": at("10-03", "12:00")},
+            cj,
+            shipment_id="sA",
+        ),
         ev(6, "shipment.delivered", "A", at("10-03", "09:00"), {}, cj, shipment_id="sA"),
         ev(7, "exchange.requested", "A", at("10-10", "10:00"), {"items": [], "reason": "size"}),
         ev(8, "exchange.completed", "A", at("10-13", "22:00")),
@@ -53,16 +81,31 @@ def events() -> list[dict[str, Any]]:
         created(10, "B", at("10-02", "10:00"), 200, "010-1111-0002", "2026-10-04"),
         ev(11, "fulfillment.packed", "B", at("10-02", "16:00"), {"packaging": "standard"}, "wms"),
         ev(12, "shipment.handed_over", "B", at("10-03", "10:00"), {"carrier": "cj"}, cj, shipment_id="sB"),
-        ev(13, "shipment.eta_updated", "B", at("10-03", "11:00"),
-           {"eta_min": at("10-04", "09:00"), "eta_max": at("10-04", "18:00")}, cj, shipment_id="sB"),
+        ev(
+            13,
+            "shipment.eta_updated",
+            "B",
+            at("10-03", "11:00"),
+            {"eta_min": at("10-04", "09:00"), "eta_max": at("10-04", "18:00")},
+            cj,
+            shipment_id="sB",
+        ),
         ev(14, "shipment.delivered", "B", at("10-06", "10:00"), {}, cj, shipment_id="sB"),
         ev(15, "claim.opened", "B", at("10-07", "09:00"), {"kind": "damage"}, "crm"),
         ev(16, "return.requested", "B", at("10-07", "10:00"), {"items": [], "reason": "broken"}),
         ev(17, "return.refunded", "B", at("10-09", "10:00"), {"amount": 200}),
         # C: same customer as A (repeat); handed over BY HAND; late, never told; wrong item claim.
         created(20, "C", at("10-03", "08:00"), 300, "010-1111-0001", "2026-10-05"),
-        ev(21, "shipment.handed_over", "C", at("10-03", "20:00"), {"carrier": "lotte"}, "ui", shipment_id="sC",
-           manual=True),
+        ev(
+            21,
+            "shipment.handed_over",
+            "C",
+            at("10-03", "20:00"),
+            {"carrier": "lotte"},
+            "ui",
+            shipment_id="sC",
+            manual=True,
+        ),
         ev(22, "shipment.delivered", "C", at("10-07", "08:00"), {}, lotte, shipment_id="sC"),
         ev(23, "claim.opened", "C", at("10-08", "09:00"), {"kind": "wrong_item"}, "crm"),
         # D: duplicate order, cancelled.
@@ -70,34 +113,102 @@ def events() -> list[dict[str, Any]]:
         ev(31, "order.cancelled", "D", at("10-04", "13:00"), {"reason": "duplicate order"}),
         # E: stock shortage; handed over 10-06 and silent since (stale at month end).
         created(40, "E", at("10-05", "09:00"), 50, "010-1111-0004", None),
-        ev(41, "inventory.shortage", "E", at("10-05", "10:00"), {"sku": "S1", "requested": 1, "available": 0}, "wms"),
+        ev(
+            41,
+            "inventory.shortage",
+            "E",
+            at("10-05", "10:00"),
+            {"sku": "S1", "requested": 1, "available": 0},
+            "wms",
+        ),
         ev(42, "shipment.handed_over", "E", at("10-06", "09:00"), {"carrier": "cj"}, cj, shipment_id="sE"),
         # F: handed over 10-31 10:00, scanned 20:00 (fresh at month end).
         created(50, "F", at("10-30", "10:00"), 150, "010-1111-0005", None),
         ev(51, "shipment.handed_over", "F", at("10-31", "10:00"), {"carrier": "cj"}, cj, shipment_id="sF"),
-        ev(52, "shipment.tracking", "F", at("10-31", "20:00"), {"status": "in_transit"}, cj, shipment_id="sF"),
+        ev(
+            52, "shipment.tracking", "F", at("10-31", "20:00"), {"status": "in_transit"}, cj, shipment_id="sF"
+        ),
         # G: a claim in September only (previous period of claims_count).
         ev(60, "claim.opened", "G", "2026-09-15T10:00:00+09:00", {"kind": "other"}, "crm"),
         # Customer notices.
-        ev(70, "x-notification.sent", "A", at("10-01", "09:01"), {"stage": "received", "automatic": True}, "notify"),
-        ev(71, "x-notification.sent", "A", at("10-01", "15:05"), {"stage": "handed_over", "automatic": True}, "notify"),
-        ev(72, "x-notification.sent", "A", at("10-03", "09:30"), {"stage": "delivered", "automatic": True}, "notify"),
-        ev(73, "x-notification.sent", "B", at("10-02", "10:02"), {"stage": "received", "automatic": False}, "notify"),
-        ev(74, "x-notification.sent", "B", at("10-04", "09:00"), {"kind": "delay", "automatic": True}, "notify"),
+        ev(
+            70,
+            "x-notification.sent",
+            "A",
+            at("10-01", "09:01"),
+            {"stage": "received", "automatic": True},
+            "notify",
+        ),
+        ev(
+            71,
+            "x-notification.sent",
+            "A",
+            at("10-01", "15:05"),
+            {"stage": "handed_over", "automatic": True},
+            "notify",
+        ),
+        ev(
+            72,
+            "x-notification.sent",
+            "A",
+            at("10-03", "09:30"),
+            {"stage": "delivered", "automatic": True},
+            "notify",
+        ),
+        ev(
+            73,
+            "x-notification.sent",
+            "B",
+            at("10-02", "10:02"),
+            {"stage": "received", "automatic": False},
+            "notify",
+        ),
+        ev(
+            74,
+            "x-notification.sent",
+            "B",
+            at("10-04", "09:00"),
+            {"kind": "delay", "automatic": True},
+            "notify",
+        ),
         # Tickets.
-        ev(80, "ticket.created", "A", at("10-02", "10:00"), {"ticket_id": "T1", "channel": "chat", "text": "언제 와요?",
-                                                              "category": "delivery_delay"}, "chatbot"),
+        ev(
+            80,
+            "ticket.created",
+            "A",
+            at("10-02", "10:00"),
+            {"ticket_id": "T1", "channel": "chat", "text": "언제 와요?", "category": "delivery_delay"},
+            "chatbot",
+        ),
         ev(81, "ticket.replied", "A", at("10-02", "10:01"), {"ticket_id": "T1", "by": "bot"}, "chatbot"),
         ev(82, "ticket.resolved", "A", at("10-02", "10:30"), {"ticket_id": "T1"}, "chatbot"),
-        ev(83, "ticket.created", "B", at("10-06", "09:00"), {"ticket_id": "T2", "channel": "chat", "text": "파손",
-                                                              "category": "damaged"}, "crm"),
+        ev(
+            83,
+            "ticket.created",
+            "B",
+            at("10-06", "09:00"),
+            {"ticket_id": "T2", "channel": "chat", "text": "파손", "category": "damaged"},
+            "crm",
+        ),
         ev(84, "ticket.replied", "B", at("10-06", "09:30"), {"ticket_id": "T2", "by": "agent"}, "crm"),
         ev(85, "ticket.resolved", "B", at("10-06", "12:00"), {"ticket_id": "T2"}, "crm"),
-        ev(86, "ticket.created", "C", at("10-08", "09:00"), {"ticket_id": "T3", "channel": "phone", "text": "오배송"},
-           "crm"),
+        ev(
+            86,
+            "ticket.created",
+            "C",
+            at("10-08", "09:00"),
+            {"ticket_id": "T3", "channel": "phone", "text": "오배송"},
+            "crm",
+        ),
         ev(87, "ticket.replied", "C", at("10-09", "11:00"), {"ticket_id": "T3", "by": "agent"}, "crm"),
-        ev(88, "ticket.created", "E", at("10-20", "09:00"), {"ticket_id": "T4", "channel": "chat", "text": "재고?"},
-           "crm"),
+        ev(
+            88,
+            "ticket.created",
+            "E",
+            at("10-20", "09:00"),
+            {"ticket_id": "T4", "channel": "chat", "text": "재고?"},
+            "crm",
+        ),
         # Surveys.
         ev(90, "survey.answered", "A", at("10-04", "10:00"), {"csat": 5}, "crm"),
         ev(91, "survey.answered", "B", at("10-07", "10:00"), {"csat": 2}, "crm"),
@@ -106,15 +217,42 @@ def events() -> list[dict[str, Any]]:
         ev(94, "survey.answered", "B", at("10-07", "11:00"), {"nps": 9}, "crm"),
         ev(95, "survey.answered", "C", at("10-09", "11:00"), {"nps": 3}, "crm"),
         # Costs and an inventory count.
-        ev(100, "cost.recorded", "A", at("10-01", "10:00"), {"kind": "shipping", "amount": 30, "currency": "KRW"},
-           "erp"),
-        ev(101, "cost.recorded", None, at("10-02", "10:00"), {"kind": "shipping", "amount": 10, "currency": "KRW"},
-           "erp"),
-        ev(102, "cost.recorded", None, at("10-03", "10:00"), {"kind": "logistics", "amount": 40, "currency": "KRW"},
-           "erp"),
-        ev(103, "inventory.snapshot", None, at("10-15", "18:00"),
-           {"warehouse": "W1", "counts": {"S1": 10, "S2": 5, "S3": 7, "S4": 0},
-            "system": {"S1": 10, "S2": 6, "S3": 7, "S4": 0}}, "wms"),
+        ev(
+            100,
+            "cost.recorded",
+            "A",
+            at("10-01", "10:00"),
+            {"kind": "shipping", "amount": 30, "currency": "KRW"},
+            "erp",
+        ),
+        ev(
+            101,
+            "cost.recorded",
+            None,
+            at("10-02", "10:00"),
+            {"kind": "shipping", "amount": 10, "currency": "KRW"},
+            "erp",
+        ),
+        ev(
+            102,
+            "cost.recorded",
+            None,
+            at("10-03", "10:00"),
+            {"kind": "logistics", "amount": 40, "currency": "KRW"},
+            "erp",
+        ),
+        ev(
+            103,
+            "inventory.snapshot",
+            None,
+            at("10-15", "18:00"),
+            {
+                "warehouse": "W1",
+                "counts": {"S1": 10, "S2": 5, "S3": 7, "S4": 0},
+                "system": {"S1": 10, "S2": 6, "S3": 7, "S4": 0},
+            },
+            "wms",
+        ),
     ]
 
 
@@ -168,10 +306,19 @@ def _hub(tmp_path: Path, master_key: str, db_url: str | None = None) -> Any:
 
     _ensure_tables(hub)
     results = hub.ingest.ingest(events())
-    assert [r.status for r in results] == ["accepted"] * len(results), [r.as_dict() for r in results
-                                                                      if r.status != "accepted"]
-    bad = [{"event_id": "q1", "source": "oms", "type": "order.created", "order_id": "Q"},
-           {"event_id": "q2", "source": "oms", "type": "nope", "occurred_at": at("10-01", "00:00"), "order_id": "Q"}]
+    assert [r.status for r in results] == ["accepted"] * len(results), [
+        r.as_dict() for r in results if r.status != "accepted"
+    ]
+    bad = [
+        {"event_id": "q1", "source": "oms", "type": "order.created", "order_id": "Q"},
+        {
+            "event_id": "q2",
+            "source": "oms",
+            "type": "nope",
+            "occurred_at": at("10-01", "00:00"),
+            "order_id": "Q",
+        },
+    ]
     assert [r.status for r in hub.ingest.ingest(bad)] == ["rejected", "rejected"]
     drain(hub)  # the backbone's per-hour receipt counts (source_stats) come from its consumer
     import sqlalchemy as sa
@@ -179,8 +326,16 @@ def _hub(tmp_path: Path, master_key: str, db_url: str | None = None) -> Any:
     from deliveryhub.kpi.tables import kpi_manual_values
 
     with hub.db.write() as conn:
-        conn.execute(sa.insert(kpi_manual_values).values(key="training_completion_rate", period=datetime(
-            2026, 10, 1).date(), grp="", value=0.9, entered_by="test", entered_at=NOW))
+        conn.execute(
+            sa.insert(kpi_manual_values).values(
+                key="training_completion_rate",
+                period=datetime(2026, 10, 1).date(),
+                grp="",
+                value=0.9,
+                entered_by="test",
+                entered_at=NOW,
+            )
+        )
     return hub
 
 
@@ -195,12 +350,17 @@ def _check_all(hub: Any) -> None:
         got = kpis[key]["value"]
         assert got is not None, (key, kpis[key].get("reason"))
         assert got == pytest.approx(want, rel=1e-9, abs=1e-12), (key, got, want)
-        assert kpis[key]["series"] == [{"period": "2026-10", "group": None, "value": pytest.approx(want)}], key
+        assert kpis[key]["series"] == [{"period": "2026-10", "group": None, "value": pytest.approx(want)}], (
+            key
+        )
     # Every KPI of KPIS.md (the table's keys) is in the catalog and checked above.
     spec = Path(__file__).resolve().parents[3].parent / "shared" / "spec" / "KPIS.md"
     if spec.exists():
-        keys = {line.split("`")[1] for line in spec.read_text(encoding="utf-8").splitlines()
-                if line.startswith("| `")}
+        keys = {
+            line.split("`")[1]
+            for line in spec.read_text(encoding="utf-8").splitlines()
+            if line.startswith("| `")
+        }
         assert keys <= set(EXPECTED) | {"data_quarantine_rate"}, keys - set(EXPECTED)
         assert keys <= set(load_catalog())
     # Targets and status: delay 2/3 vs < 0.03 is a breach; claims 2 vs previous 1 × 0.6 is a breach.
@@ -212,23 +372,36 @@ def _check_all(hub: Any) -> None:
     assert q["kpis"]["data_quarantine_rate"]["value"] == pytest.approx(2 / (len(events()) + 2))
     assert kpis["data_quarantine_rate"]["value"] is None and kpis["data_quarantine_rate"]["reason"]
     # Splits: by carrier (cj: A on time, B late; lotte: C late), by stage, by week.
-    by = engine.compute("2026-10-01", "2026-10-31", "month", "carrier", "Asia/Seoul",
-                        ["on_time_delivery_rate", "stage_automation_rate"])
+    by = engine.compute(
+        "2026-10-01",
+        "2026-10-31",
+        "month",
+        "carrier",
+        "Asia/Seoul",
+        ["on_time_delivery_rate", "stage_automation_rate"],
+    )
     assert by["kpis"]["on_time_delivery_rate"]["series"] == [
-        {"period": "2026-10", "group": "cj", "value": 0.5}, {"period": "2026-10", "group": "lotte", "value": 0.0}]
+        {"period": "2026-10", "group": "cj", "value": 0.5},
+        {"period": "2026-10", "group": "lotte", "value": 0.0},
+    ]
     st = engine.compute("2026-10-01", "2026-10-31", "month", "stage", "Asia/Seoul", ["stage_automation_rate"])
     handed = [s for s in st["kpis"]["stage_automation_rate"]["series"] if s["group"] == "handed_over"]
     assert handed == [{"period": "2026-10", "group": "handed_over", "value": 0.8}]  # 4 of A, B, C, E, F
     wk = engine.compute("2026-10-01", "2026-10-31", "week", None, "Asia/Seoul", ["on_time_delivery_rate"])
     assert wk["kpis"]["on_time_delivery_rate"]["series"] == [
-        {"period": "2026-W40", "group": None, "value": 1.0}, {"period": "2026-W41", "group": None, "value": 0.0}]
+        {"period": "2026-W40", "group": None, "value": 1.0},
+        {"period": "2026-W41", "group": None, "value": 0.0},
+    ]
     # Drill-down: the late orders of October are B and C.
     late = engine.orders_behind("delivery_delay_rate", "2026-10-01", "2026-10-31", "Asia/Seoul")
     assert sorted(o["order_id"] for o in late["orders"]) == ["B", "C"]
     # Time zone matters: C's delivery (10-07 08:00 KST) falls on 10-06 in UTC.
     kst = engine.compute("2026-10-01", "2026-10-31", "day", None, "Asia/Seoul", ["avg_delivery_days"])
     assert [s["period"] for s in kst["kpis"]["avg_delivery_days"]["series"]] == [
-        "2026-10-03", "2026-10-06", "2026-10-07"]
+        "2026-10-03",
+        "2026-10-06",
+        "2026-10-07",
+    ]
     utc = engine.compute("2026-10-01", "2026-10-31", "day", None, "UTC", ["avg_delivery_days"])
     assert [s["period"] for s in utc["kpis"]["avg_delivery_days"]["series"]] == ["2026-10-03", "2026-10-06"]
 
@@ -272,10 +445,14 @@ def test_incremental_refresh_sees_new_events(tmp_path: Path, master_key: str) ->
         evs = events()
         hub.ingest.ingest(evs[:6])  # order A, delivered on time
         engine = KpiEngine(hub.db)
-        first = engine.compute("2026-10-01", "2026-10-31", "month", None, "Asia/Seoul", ["on_time_delivery_rate"])
+        first = engine.compute(
+            "2026-10-01", "2026-10-31", "month", None, "Asia/Seoul", ["on_time_delivery_rate"]
+        )
         assert first["kpis"]["on_time_delivery_rate"]["value"] == 1.0
         hub.ingest.ingest([e for e in evs if e["order_id"] == "B"])
-        second = engine.compute("2026-10-01", "2026-10-31", "month", None, "Asia/Seoul", ["on_time_delivery_rate"])
+        second = engine.compute(
+            "2026-10-01", "2026-10-31", "month", None, "Asia/Seoul", ["on_time_delivery_rate"]
+        )
         assert engine.store.last_refresh["mode"] == "incremental"
         assert second["kpis"]["on_time_delivery_rate"]["value"] == 0.5
         engine.compute("2026-10-01", "2026-10-31", "month", None, "Asia/Seoul", ["on_time_delivery_rate"])

@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from dh_testkit import make_hub
 
 SP = ZoneInfo("America/Sao_Paulo")
@@ -65,7 +66,8 @@ def expected_kpis(directory: Path) -> dict[str, dict[str, Any]]:
                 acc["avg_transit_days"][m].append((_utc(delivered) - _utc(carrier)).total_seconds() / 86400)
         if bought is not None and carrier is not None:
             acc["order_processing_hours"][_month(bought)].append(
-                (_utc(carrier) - _utc(bought)).total_seconds() / 3600)
+                (_utc(carrier) - _utc(bought)).total_seconds() / 3600
+            )
     reviewed: set[tuple[str, str]] = set()
     for r in _rows(directory, "order_reviews"):
         oid, rid = r["order_id"].strip(), r["review_id"].strip()
@@ -81,13 +83,22 @@ def expected_kpis(directory: Path) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for key, months in acc.items():
         every = [v for vals in months.values() for v in vals]
-        out[key] = {"value": sum(every) / len(every),
-                    "months": {m: sum(v) / len(v) for m, v in months.items()}}
+        out[key] = {
+            "value": sum(every) / len(every),
+            "months": {m: sum(v) / len(v) for m, v in months.items()},
+        }
     return out
 
 
-KEYS = ("on_time_delivery_rate", "delivery_delay_rate", "avg_delivery_days", "avg_transit_days",
-        "order_processing_hours", "csat", "csat_mean")
+KEYS = (
+    "on_time_delivery_rate",
+    "delivery_delay_rate",
+    "avg_delivery_days",
+    "avg_transit_days",
+    "order_processing_hours",
+    "csat",
+    "csat_mean",
+)
 
 
 def _close(key: str, got: float | None, want: float) -> bool:
@@ -148,8 +159,16 @@ def test_olist_kpis_match_independent_recomputation_cli(
     monkeypatch.setenv("DELIVERYHUB_MASTER_KEY", hub.test_master_key)
     monkeypatch.setenv("DELIVERYHUB_DATA_DIR", str(hub.settings.data_dir))
     monkeypatch.setenv("DELIVERYHUB_ENV", "test")
-    kpi_compute({"db_url": hub.settings.db_url, "bus_url": None}, "2016-01-01", "2018-12-31", "month", None,
-                "America/Sao_Paulo", "json", None)
+    kpi_compute(
+        {"db_url": hub.settings.db_url, "bus_url": None},
+        "2016-01-01",
+        "2018-12-31",
+        "month",
+        None,
+        "America/Sao_Paulo",
+        "json",
+        None,
+    )
     result = json.loads(capsys.readouterr().out)
     assert result["from"] == "2016-01-01" and result["grain"] == "month" and result["by"] is None
     expected = expected_kpis(directory)
@@ -166,8 +185,14 @@ def test_olist_delay_is_the_complement_and_by_carrier(olist_hub: tuple[Any, Path
     from deliveryhub.kpi.engine import KpiEngine
 
     engine = KpiEngine(hub.db)
-    res = engine.compute(date(2017, 1, 1), date(2017, 12, 31), "week", "carrier", "America/Sao_Paulo",
-                         ["on_time_delivery_rate", "delivery_delay_rate"])
+    res = engine.compute(
+        date(2017, 1, 1),
+        date(2017, 12, 31),
+        "week",
+        "carrier",
+        "America/Sao_Paulo",
+        ["on_time_delivery_rate", "delivery_delay_rate"],
+    )
     on, late = res["kpis"]["on_time_delivery_rate"], res["kpis"]["delivery_delay_rate"]
     assert on["value"] is not None and abs(on["value"] + late["value"] - 1) < 1e-12
     assert {s["group"] for s in on["series"]} == {"olist"}

@@ -1,4 +1,4 @@
-"""Monthly KPI/VOC report for a simulated month: PDF text (pdftotext) has the KPI table and the VOC section."""
+"""Monthly KPI/VOC report for a simulated month: the PDF text has the KPI table rows and the VOC section."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from dh_testkit import make_hub
 
 
@@ -31,8 +32,13 @@ def test_monthly_report_pdf_has_kpi_rows_and_voc(tmp_path: Path, master_key: str
         engine = KpiEngine(hub.db, now=hub.clock.now)
         data = build_report(engine, "2026-10", "Asia/Seoul")
         rows = {r["key"]: r for r in data["rows"]}
-        assert rows["delivery_delay_rate"]["this"] == "66.67%" and rows["delivery_delay_rate"]["status"] == "breach"
-        assert rows["delivery_delay_rate"]["industry"] == "5.50%" and rows["delivery_delay_rate"]["last"] == "—"
+        assert (
+            rows["delivery_delay_rate"]["this"] == "66.67%"
+            and rows["delivery_delay_rate"]["status"] == "breach"
+        )
+        assert (
+            rows["delivery_delay_rate"]["industry"] == "5.50%" and rows["delivery_delay_rate"]["last"] == "—"
+        )
         assert rows["claims_count"]["last"] == "1" and rows["claims_count"]["this"] == "2"
         # Four tickets: T1 delivery_delay and T2 damaged stored; T3/T4 classified (or 'other').
         assert data["voc_total"] == 4
@@ -44,8 +50,9 @@ def test_monthly_report_pdf_has_kpi_rows_and_voc(tmp_path: Path, master_key: str
 
         out = write_report(engine, "2026-10", tmp_path / "report.pdf", "Asia/Seoul")
         assert out.read_bytes()[:5] == b"%PDF-"
-        text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True,
-                              check=True).stdout
+        text = subprocess.run(
+            ["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True
+        ).stdout
         assert "월간 KPI·VOC 보고서 — 2026-10" in text
         for line in ("배송 지연율", "납기 준수율", "고객 만족도", "CS 1차 응대 시간"):
             assert line in text, line
@@ -54,7 +61,9 @@ def test_monthly_report_pdf_has_kpi_rows_and_voc(tmp_path: Path, master_key: str
         assert "VOC 분석 / VOC categories" in text and "배송 지연" in text and "35–58%" in text
         assert "개선 과제 / Improvement actions" in text
 
-        html = write_report(engine, "2026-10", tmp_path / "report.html", "Asia/Seoul").read_text(encoding="utf-8")
+        html = write_report(engine, "2026-10", tmp_path / "report.html", "Asia/Seoul").read_text(
+            encoding="utf-8"
+        )
         assert "data:image/png;base64," in html  # trend charts rendered offline and embedded
     finally:
         hub.close()
@@ -66,6 +75,10 @@ def test_report_cli_rejects_bad_month(tmp_path: Path) -> None:
     from deliveryhub.kpi.report import report_monthly_cli
 
     with pytest.raises(typer.Exit):
-        report_monthly_cli({"db_url": f"sqlite:///{tmp_path}/x.db"}, "2026-13", tmp_path / "r.pdf", "Asia/Seoul")
+        report_monthly_cli(
+            {"db_url": f"sqlite:///{tmp_path}/x.db"}, "2026-13", tmp_path / "r.pdf", "Asia/Seoul"
+        )
     with pytest.raises(typer.Exit):
-        report_monthly_cli({"db_url": f"sqlite:///{tmp_path}/x.db"}, "2026-10", tmp_path / "r.docx", "Asia/Seoul")
+        report_monthly_cli(
+            {"db_url": f"sqlite:///{tmp_path}/x.db"}, "2026-10", tmp_path / "r.docx", "Asia/Seoul"
+        )

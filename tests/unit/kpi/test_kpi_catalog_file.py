@@ -36,7 +36,9 @@ def test_user_file_adds_and_overrides(tmp_path: Path, monkeypatch: pytest.Monkey
         "    time: created_at\n"
         "    numerator: total >= 100000\n"
         "    unit: rate\n"
-        "    direction: higher\n", encoding="utf-8")
+        "    direction: higher\n",
+        encoding="utf-8",
+    )
     monkeypatch.setenv("DELIVERYHUB_KPI_CATALOG", str(f))
     cat = load_catalog()
     assert cat["delivery_delay_rate"].target == Target(op="<", threshold=0.02)
@@ -44,19 +46,38 @@ def test_user_file_adds_and_overrides(tmp_path: Path, monkeypatch: pytest.Monkey
     assert cat["big_order_rate"].numerator == "total >= 100000"
 
 
-@pytest.mark.parametrize(("text", "line", "words"), [
-    ("kpis:\n  - key: x_rate\n    name_ko: a\n    name_en: b\n    kind: ratio\n    input: orders\n"
-     "    time: created_at\n    numerator: total >=\n    unit: rate\n    direction: higher\n", 8, "numerator"),
-    ("kpis:\n  - key: x_rate\n    name_ko: a\n    name_en: b\n    kind: median\n    unit: rate\n"
-     "    direction: higher\n", 5, "kind"),
-    ("kpis:\n  - key: x_rate\n    name_ko: a\n    name_en: b\n    kind: ratio\n    input: nowhere\n"
-     "    unit: rate\n    direction: higher\n", 6, "input"),
-    ("kpis:\n  - key: x_rate\n    name_ko: a\n    name_en: b\n    kind: ratio\n    input: orders\n", 2, "unit"),
-    ("kpis:\n  - key: delivery_delay_rate\n    target: soon\n", 3, "target"),
-    ("kpis:\n  - key: delivery_delay_rate\n    colour: red\n", 3, "colour"),
-    ("kpis:\n  - key: aov\n    warning: 1\n  - key: aov\n", 4, "twice"),
-    ("kpis: [\n", 2, "YAML"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        (
+            "kpis:\n  - key: x_rate\n    name_ko: a\n    name_en: b\n    kind: ratio\n    input: orders\n"
+            "    time: created_at\n    numerator: total >=\n    unit: rate\n    direction: higher\n",
+            8,
+            "numerator",
+        ),
+        (
+            "kpis:\n  - key: x_rate\n    name_ko: a\n    name_en: b\n    kind: median\n    unit: rate\n"
+            "    direction: higher\n",
+            5,
+            "kind",
+        ),
+        (
+            "kpis:\n  - key: x_rate\n    name_ko: a\n    name_en: b\n    kind: ratio\n    input: nowhere\n"
+            "    unit: rate\n    direction: higher\n",
+            6,
+            "input",
+        ),
+        (
+            "kpis:\n  - key: x_rate\n    name_ko: a\n    name_en: b\n    kind: ratio\n    input: orders\n",
+            2,
+            "unit",
+        ),
+        ("kpis:\n  - key: delivery_delay_rate\n    target: soon\n", 3, "target"),
+        ("kpis:\n  - key: delivery_delay_rate\n    colour: red\n", 3, "colour"),
+        ("kpis:\n  - key: aov\n    warning: 1\n  - key: aov\n", 4, "twice"),
+        ("kpis: [\n", 2, "YAML"),
+    ],
+)
 def test_errors_name_file_line_and_field(text: str, line: int, words: str) -> None:
     base = load_catalog()
     with pytest.raises(CatalogError) as err:

@@ -32,10 +32,19 @@ def page_require(permission: str) -> Callable[[Request], PageAuth]:
             return PageAuth(None, RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303))
         if not allowed(principal.role, permission):
             lang = "en" if request.query_params.get("lang") == "en" else "ko"
-            msg = (f"Your role ({principal.role}) may not open this page ({permission})." if lang == "en"
-                   else f"이 화면을 볼 권한이 없습니다 (역할 {principal.role}, 필요 권한 {permission}).")
-            return PageAuth(principal, HTMLResponse(f"<!doctype html><meta charset=utf-8><title>403</title>"
-                                                    f"<p>{msg}</p><p><a href='/'>Home</a></p>", status_code=403))
+            msg = (
+                f"Your role ({principal.role}) may not open this page ({permission})."
+                if lang == "en"
+                else f"이 화면을 볼 권한이 없습니다 (역할 {principal.role}, 필요 권한 {permission})."
+            )
+            return PageAuth(
+                principal,
+                HTMLResponse(
+                    f"<!doctype html><meta charset=utf-8><title>403</title>"
+                    f"<p>{msg}</p><p><a href='/'>Home</a></p>",
+                    status_code=403,
+                ),
+            )
         return PageAuth(principal)
 
     dependency.__name__ = f"page_require_{permission.replace(':', '_')}"

@@ -20,15 +20,30 @@ from deliveryhub.entrypoints.web.i18n import lang_of, texts
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
-STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-                ".svg": "image/svg+xml"}
+STATIC_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
 router = APIRouter(include_in_schema=False)
 env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
 DASHBOARD_KPIS = (
-    "on_time_delivery_rate", "delivery_delay_rate", "delay_unnotified_rate", "misdelivery_rate",
-    "order_processing_hours", "avg_delivery_days", "tracking_stale_rate", "notification_automation_rate",
-    "notification_missing_rate", "cs_first_response_minutes", "voc_response_rate", "cs_automation_rate",
-    "return_rate", "claims_count", "csat", "inventory_accuracy",
+    "on_time_delivery_rate",
+    "delivery_delay_rate",
+    "delay_unnotified_rate",
+    "misdelivery_rate",
+    "order_processing_hours",
+    "avg_delivery_days",
+    "tracking_stale_rate",
+    "notification_automation_rate",
+    "notification_missing_rate",
+    "cs_first_response_minutes",
+    "voc_response_rate",
+    "cs_automation_rate",
+    "return_rate",
+    "claims_count",
+    "csat",
+    "inventory_accuracy",
 )
 
 
@@ -55,8 +70,13 @@ def render(request: Request, template: str, auth: PageAuth, **ctx: Any) -> HTMLR
     t = texts(lang)
     other = "ko" if lang == "en" else "en"
     html = env.get_template(template).render(
-        t=t, lang=lang, lang_switch_url=_lang_url(request, other), principal=auth.principal,
-        path=request.url.path, **ctx)
+        t=t,
+        lang=lang,
+        lang_switch_url=_lang_url(request, other),
+        principal=auth.principal,
+        path=request.url.path,
+        **ctx,
+    )
     return HTMLResponse(html, headers={"cache-control": "no-store"})
 
 
@@ -74,18 +94,25 @@ def dashboard(request: Request, auth: Annotated[PageAuth, Depends(page_require("
         zone, tz = ZoneInfo(hub.settings.tz), hub.settings.tz
     today = hub.clock.now().astimezone(zone).date()
     config = {
-        "from": q.get("from") or today.replace(day=1).isoformat(), "to": q.get("to") or today.isoformat(),
+        "from": q.get("from") or today.replace(day=1).isoformat(),
+        "to": q.get("to") or today.isoformat(),
         "grain": q.get("grain") if q.get("grain") in ("day", "week", "month") else "day",
         "by": q.get("by") if q.get("by") in ("carrier", "warehouse", "channel", "region", "category") else "",
-        "tz": tz, "lang": lang_of(request), "kpis": list(DASHBOARD_KPIS), "refresh_seconds": 10,
+        "tz": tz,
+        "lang": lang_of(request),
+        "kpis": list(DASHBOARD_KPIS),
+        "refresh_seconds": 10,
         "t": texts(lang_of(request)),
     }
-    return render(request, "dashboard.html", auth, config=config, config_json=json.dumps(config, ensure_ascii=False))
+    return render(
+        request, "dashboard.html", auth, config=config, config_json=json.dumps(config, ensure_ascii=False)
+    )
 
 
 @router.get("/orders/{order_id}")
-def order_page(request: Request, order_id: str,
-               auth: Annotated[PageAuth, Depends(page_require("orders:read"))]) -> Response:
+def order_page(
+    request: Request, order_id: str, auth: Annotated[PageAuth, Depends(page_require("orders:read"))]
+) -> Response:
     """One order's stage timeline, parcels and events (no personal data on this page)."""
     if auth.response is not None:
         return auth.response
@@ -122,12 +149,17 @@ def static_file(name: str) -> Response:
 @router.get("/static/vendor/plotly.min.js")
 def plotly_bundle() -> Response:
     """The charting library, served from the installed plotly package."""
-    return FileResponse(plotly_js(), media_type="text/javascript; charset=utf-8",
-                        headers={"cache-control": "public, max-age=86400"})
+    return FileResponse(
+        plotly_js(),
+        media_type="text/javascript; charset=utf-8",
+        headers={"cache-control": "public, max-age=86400"},
+    )
 
 
-FAVICON = (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" '
-           b'fill="#111827"/><path d="M3 5l5-3 5 3v6l-5 3-5-3z" fill="#60a5fa"/></svg>')
+FAVICON = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" '
+    b'fill="#111827"/><path d="M3 5l5-3 5 3v6l-5 3-5-3z" fill="#60a5fa"/></svg>'
+)
 
 
 @router.get("/favicon.ico")
