@@ -10,7 +10,9 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -310,6 +312,14 @@ class SessionNotFound(LookupError):
     """No chat session with that id."""
 
 
+class _TurnConn(threading.local):
+    """The database transaction shared by one chat turn (per worker thread)."""
+
+    active: bool = False
+    cm: Any = None
+    conn: Any = None
+
+
 class ChatService:
     """The chatbot over the hub's read models and commands; the classifier is injected."""
 
@@ -319,8 +329,47 @@ class ChatService:
         self.config = config
         self._classify = classify
         self._faq: tuple[float, list[faqmod.FaqEntry]] | None = None
+        self._turn = _TurnConn()
+        # On PostgreSQL a turn's reads and its final write share one transaction: one pool checkout
+        # (pre-ping), one BEGIN and one COMMIT instead of one of each per lookup. READ COMMITTED lets those
+        # reads see what the service layer committed earlier in the same turn. SQLite keeps a connection
+        # per step: there a long read snapshot would hide the turn's own actions, and connections are free.
+        self._share_turn_tx = getattr(hub.db, "dialect", "") == "postgresql"
 
     # ------------------------------------------------------------ plumbing
+    @contextmanager
+    def _reading(self) -> Iterator[Any]:
+        """A connection for a lookup: the turn's shared transaction when there is one."""
+        tc = self._turn
+        if not tc.active:
+            with self.hub.db.read() as conn:
+                yield conn
+            return
+        if tc.conn is None:
+            tc.cm = self.hub.db.write()
+            tc.conn = tc.cm.__enter__()
+        yield tc.conn
+
+    @contextmanager
+    def _writing(self) -> Iterator[Any]:
+        """The turn's final write: in the shared transaction (committed on exit) when there is one."""
+        if not self._turn.active:
+            with self.hub.db.write() as conn:
+                yield conn
+            return
+        with self._reading() as conn:
+            yield conn
+        self._end_turn(None)
+
+    def _end_turn(self, exc: BaseException | None) -> None:
+        tc = self._turn
+        cm, tc.cm, tc.conn, tc.active = tc.cm, None, None, False
+        if cm is not None:
+            if exc is None:
+                cm.__exit__(None, None, None)
+            else:
+                cm.__exit__(type(exc), exc, exc.__traceback__)
+
     @property
     def classify(self) -> Classifier:
         """The classifier (the real NLU unless one was injected)."""
@@ -413,7 +462,7 @@ class ChatService:
         return out
 
     def _load(self, session_id: str) -> dict[str, Any]:
-        with self.hub.db.read() as conn:
+        with self._reading() as conn:
             row = conn.execute(
                 sa.select(ct.chat_sessions).where(ct.chat_sessions.c.session_id == session_id)
             ).first()
@@ -429,6 +478,16 @@ class ChatService:
         text = (text or "").strip()[:2000]
         if not text:
             raise ValueError("text: required")
+        self._turn.active = self._share_turn_tx
+        try:
+            return self._post(session_id, text)
+        except BaseException as exc:
+            self._end_turn(exc)
+            raise
+        finally:
+            self._end_turn(None)
+
+    def _post(self, session_id: str, text: str) -> Turn:
         s = self._load(session_id)
         s["lang"] = lang_of(text, s["lang"])
         ctx = _TurnCtx(s, text)
@@ -635,12 +694,12 @@ class ChatService:
         oid = ents.get("order_id")
         if not oid or oid == s.get("order_id"):
             return
-        with self.hub.db.read() as conn:
+        with self._reading() as conn:
             row = conn.execute(
                 sa.select(t.orders.c.order_id, t.orders.c.customer_id).where(t.orders.c.order_id == str(oid))
             ).first()
         if row is None and str(oid).upper() != str(oid):
-            with self.hub.db.read() as conn:
+            with self._reading() as conn:
                 row = conn.execute(
                     sa.select(t.orders.c.order_id, t.orders.c.customer_id).where(
                         t.orders.c.order_id == str(oid).upper()
@@ -659,7 +718,7 @@ class ChatService:
         ok = False
         customer_id = None
         if s.get("order_id"):
-            with self.hub.db.read() as conn:
+            with self._reading() as conn:
                 customer_id = conn.execute(
                     sa.select(t.orders.c.customer_id).where(t.orders.c.order_id == s["order_id"])
                 ).scalar()
@@ -691,7 +750,7 @@ class ChatService:
         """Rules that need a verified order: third contact, VIP."""
         s = ctx.s
         since = self.now() - timedelta(days=self.config.repeat_contact_days)
-        with self.hub.db.read() as conn:
+        with self._reading() as conn:
             contacts = (
                 conn.execute(
                     sa.select(sa.func.count())
@@ -737,7 +796,7 @@ class ChatService:
 
     # ------------------------------------------------------------ serving a verified request
     def _detail(self, order_id: str) -> dict[str, Any] | None:
-        with self.hub.db.read() as conn:
+        with self._reading() as conn:
             return order_detail(conn, order_id)
 
     def _serve(self, ctx: _TurnCtx, intent: str) -> None:
@@ -1060,7 +1119,7 @@ class ChatService:
         return True
 
     def _events(self, order_id: str, types: tuple[str, ...]) -> list[dict[str, Any]]:
-        with self.hub.db.read() as conn:
+        with self._reading() as conn:
             rows = conn.execute(
                 sa.select(t.inbox.c.type, t.inbox.c.occurred_at, t.inbox.c.data)
                 .where(t.inbox.c.order_id == order_id, t.inbox.c.type.in_(types))
@@ -1331,7 +1390,7 @@ class ChatService:
         parts = [f"챗봇 상담 중 상담원 연결({reason_txt})."]
         if s.get("order_id"):
             stage = None
-            with self.hub.db.read() as conn:
+            with self._reading() as conn:
                 stage = conn.execute(
                     sa.select(t.orders.c.stage).where(t.orders.c.order_id == s["order_id"])
                 ).scalar()
@@ -1358,7 +1417,11 @@ class ChatService:
             s["bot_answers"] = int(s.get("bot_answers") or 0) + 1
         ticket_id: int | None = s.get("ticket_id")
         new_ticket = False
-        with self.hub.db.write() as conn:
+        # A conversation the bot served is recorded before the turn commits; the session row then says so.
+        emitted = False
+        if not ctx.escalated and (ctx.answered or ctx.acted) and s.get("verified") and s.get("order_id"):
+            emitted = self._emit_conversation(s)
+        with self._writing() as conn:
             conn.execute(
                 ct.chat_messages.insert().values(
                     session_id=s["session_id"],
@@ -1450,6 +1513,8 @@ class ChatService:
             values.update(updated_at=now, last_intent=ctx.intent, ticket_id=ticket_id)
             if ctx.escalated:
                 values["handed_off_at"] = now
+            if emitted:
+                values["emitted"] = ["created", "replied", "resolved"]
             if voc is not None and (voc["category"] != "other" or not s.get("voc_category")):
                 values.update(voc_category=voc["category"], voc_sentiment=voc["sentiment"])
             conn.execute(
@@ -1459,17 +1524,18 @@ class ChatService:
             )
         if new_ticket and ticket_id is not None:
             self.desk.announce(ticket_id, "chatbot")
-        elif (ctx.answered or ctx.acted) and s.get("verified") and s.get("order_id"):
-            self._emit_conversation(s)
         return Turn(
             ctx.reply, ctx.intent, ctx.escalated or s["state"] == "handed_off", ticket_id, ctx.confidence
         )
 
-    def _emit_conversation(self, s: dict[str, Any]) -> None:
-        """A conversation the bot served: ticket.created + ticket.replied{by: bot} + resolved, once each."""
+    def _emit_conversation(self, s: dict[str, Any]) -> bool:
+        """A conversation the bot served: ticket.created + ticket.replied{by: bot} + resolved, once each.
+
+        Returns True when events were ingested now (the caller marks the session row in its transaction).
+        """
         done = set(s.get("emitted") or [])
         if {"created", "replied", "resolved"} <= done:
-            return
+            return False
         canonical = f"chat-{s['session_id'][:20]}"
         now = self.now().isoformat()
         base = {"source": "chatbot", "occurred_at": now, "order_id": s["order_id"]}
@@ -1507,12 +1573,7 @@ class ChatService:
                 }
             )
         self.hub.ingest.ingest(events)
-        with self.hub.db.write() as conn:
-            conn.execute(
-                ct.chat_sessions.update()
-                .where(ct.chat_sessions.c.session_id == s["session_id"])
-                .values(emitted=["created", "replied", "resolved"])
-            )
+        return True
 
     # ------------------------------------------------------------ agent help
     def suggest_reply(self, ticket: Any) -> str:

@@ -72,11 +72,31 @@ def morph_tokens(text: str) -> list[str]:
     return _tokens_from_kiwi(get_kiwi().tokenize(text))
 
 
+# Recent single-message analyses: the intent and both VOC models tokenise the same chat message in one
+# turn, so Kiwi runs once per message. Bounded; cleared wholesale when full (cheap, and hits are recent).
+_MORPH_CACHE: dict[str, list[str]] = {}
+_MORPH_CACHE_MAX = 4096
+_SMALL_BATCH = 4
+
+
 def morph_tokens_many(texts: Sequence[str]) -> list[list[str]]:
     """Batch version of :func:`morph_tokens` (one Kiwi call for the whole batch)."""
     if not texts:
         return []
     kiwi = get_kiwi()
+    if len(texts) <= _SMALL_BATCH:
+        # One message at a time (chat): the string API avoids Kiwi's worker-pool hand-off, which on a
+        # busy machine costs more than the analysis itself.
+        out: list[list[str]] = []
+        for t in texts:
+            toks = _MORPH_CACHE.get(t)
+            if toks is None:
+                toks = _tokens_from_kiwi(kiwi.tokenize(t)) if t.strip() else _tokens_from_kiwi(kiwi.tokenize("."))
+                if len(_MORPH_CACHE) >= _MORPH_CACHE_MAX:
+                    _MORPH_CACHE.clear()
+                _MORPH_CACHE[t] = toks
+            out.append(list(toks))
+        return out
     safe = [t if t.strip() else "." for t in texts]
     return [_tokens_from_kiwi(toks) for toks in kiwi.tokenize(safe)]
 
