@@ -156,3 +156,20 @@ def test_fresh_handwritten_eval_accuracy(model) -> None:  # type: ignore[no-unty
     wrong = [(r["text"], r["intent"], p["intent"]) for r, p in pairs if p["intent"] != r["intent"]]
     acc = 1 - len(wrong) / len(rows)
     assert acc >= 0.85, (acc, wrong)
+
+
+def test_single_message_fast_path_matches_pipeline(model) -> None:  # type: ignore[no-untyped-def]
+    """The direct scoring used for chat turns gives scikit-learn's own probabilities."""
+    import numpy as np
+
+    from deliveryhub.chatbot.nlu.model import get_model
+
+    texts = ["ORD-2024-000123 언제 와요?", "charged twice", "ㅋ", "   ", "파손됐어요 ㅠㅠ"]
+    for name in ("intent", "voc_category", "voc_sentiment"):
+        m = get_model(name)
+        m.predict(texts[:1])
+        assert m._fast is not None, name
+        for text in texts:
+            fast = m._fast.predict_proba([text])
+            slow = m.pipeline.predict_proba([text])
+            assert np.allclose(fast, slow, atol=1e-9), (name, text)
