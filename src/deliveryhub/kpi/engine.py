@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
 import polars as pl
 import sqlalchemy as sa
 
@@ -696,35 +697,57 @@ class KpiEngine:
         while start <= d1:
             periods.append(start)
             start = period_end(start, grain) + timedelta(days=1)
-        rows = []
-        overall_df = None
-        for i, ps in enumerate(periods):
-            end_day = min(period_end(ps, grain), d1)
-            at = min(
-                datetime.combine(end_day + timedelta(days=1), datetime.min.time(), zone).astimezone(UTC), now
+        ends = [
+            min(
+                datetime.combine(
+                    min(period_end(ps, grain), d1) + timedelta(days=1), datetime.min.time(), zone
+                ).astimezone(UTC),
+                now,
             )
-            lit_at = _lit(at)
-            last = (
-                pl.when(pl.col("last_event_at") <= lit_at)
-                .then(pl.col("last_event_at"))
-                .otherwise(
-                    pl.max_horizontal(
-                        pl.col("handed_over_at"),
-                        pl.when(pl.col("status_at") <= lit_at).then(pl.col("status_at")).otherwise(None),
-                    )
+            for ps in periods
+        ]
+        # Vectorised: each parcel is in flight at the period ends T with handed_over_at <= T < delivered_at,
+        # a contiguous index range found by binary search; explode to one row per (parcel, period end).
+        epoch = datetime(1970, 1, 1, tzinfo=UTC)
+        end_us = np.array([int((e - epoch).total_seconds() * 1e6) for e in ends], dtype=np.int64)
+        big = np.iinfo(np.int64).max
+        handed = base["handed_over_at"].dt.epoch("us").to_numpy()
+        delivered = base["delivered_at"].dt.epoch("us").fill_null(big).to_numpy()
+        k_lo = np.searchsorted(end_us, handed, side="left")
+        k_hi = np.searchsorted(end_us, delivered, side="left")
+        ends_df = pl.DataFrame(
+            {
+                "__k": pl.Series(range(len(periods)), dtype=pl.Int64),
+                "__p": pl.Series(periods, dtype=pl.Date),
+                "__at": pl.Series(ends, dtype=UTC_DT),
+            }
+        )
+        exploded = (
+            base.with_columns(
+                pl.int_ranges(pl.Series(k_lo, dtype=pl.Int64), pl.Series(k_hi, dtype=pl.Int64)).alias("__k")
+            )
+            .explode("__k")
+            .filter(pl.col("__k").is_not_null())
+            .join(ends_df, on="__k", how="left")
+        )
+        at = pl.col("__at")
+        last = (
+            pl.when(pl.col("last_event_at") <= at)
+            .then(pl.col("last_event_at"))
+            .otherwise(
+                pl.max_horizontal(
+                    pl.col("handed_over_at"),
+                    pl.when(pl.col("status_at") <= at).then(pl.col("status_at")).otherwise(None),
                 )
             )
-            df = base.filter(pl.col("handed_over_at") <= lit_at).with_columns(
-                (pl.col("delivered_at").is_null() | (pl.col("delivered_at") > lit_at)).alias("in_flight"),
-                (last < lit_at - timedelta(hours=hours)).fill_null(False).alias("stale"),
-            )
-            if kdef.filter:
-                df = df.filter(pl.sql_expr(kdef.filter).fill_null(False))
-            df = df.with_columns(pl.lit(ps).alias("__p"))
-            rows.append(df)
-            if i == len(periods) - 1:
-                overall_df = df
-        all_df = pl.concat(rows, how="vertical_relaxed") if rows else base.clear()
+        )
+        all_df = exploded.with_columns(
+            pl.lit(True).alias("in_flight"),
+            (last < at - pl.duration(hours=hours)).fill_null(False).alias("stale"),
+        )
+        if kdef.filter:
+            all_df = all_df.filter(pl.sql_expr(kdef.filter).fill_null(False))
+        overall_df = all_df.filter(pl.col("__k") == len(periods) - 1) if periods else None
         _, series = self._aggregate(kdef, all_df, by, grain)
         overall = None
         if overall_df is not None and overall_df.height:
