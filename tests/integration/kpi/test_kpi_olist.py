@@ -150,6 +150,7 @@ def _check(result: dict[str, Any], expected: dict[str, dict[str, Any]]) -> None:
             assert _close(key, series[month], value), (key, month, series[month], value)
 
 
+@pytest.mark.slow
 def test_olist_kpis_match_independent_recomputation_cli(
     olist_hub: tuple[Any, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -180,6 +181,7 @@ def test_olist_kpis_match_independent_recomputation_cli(
     assert "claim.opened" in result["kpis"]["misdelivery_rate"]["reason"]
 
 
+@pytest.mark.slow
 def test_olist_delay_is_the_complement_and_by_carrier(olist_hub: tuple[Any, Path]) -> None:
     hub, _ = olist_hub
     from deliveryhub.kpi.engine import KpiEngine

@@ -51,6 +51,11 @@
     if (c && c.target) { return c.target; }
     return k.target === null || k.target === undefined ? "—" : fmt(key, k.target);
   }
+  function localTime(iso) {
+    try {
+      return new Date(iso).toLocaleString(lang === "en" ? "en-US" : "ko-KR", { timeZone: cfg.tz, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+    } catch (e) { return iso; }
+  }
   function statusText(s) { return T["status_" + s] || s; }
   var baseLayout = { margin: { l: 40, r: 10, t: 10, b: 40 }, font: { family: "Noto Sans KR, sans-serif", size: 11 } };
 
@@ -140,7 +145,7 @@
           a.href = "/orders/" + encodeURIComponent(o.order_id) + (lang === "en" ? "?lang=en" : "");
           td.appendChild(a);
           tr.appendChild(td);
-          tr.appendChild(el("td", "", o.at ? o.at.replace("T", " ").slice(0, 16) : "—"));
+          tr.appendChild(el("td", "", o.at ? localTime(o.at) : "—"));
           tr.appendChild(el("td", "", o.carrier || "—"));
           tr.appendChild(el("td", "", o.value === null ? "" : fmt(key, o.value)));
           table.appendChild(tr);
