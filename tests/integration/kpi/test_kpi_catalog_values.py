@@ -414,6 +414,7 @@ def test_every_kpi_by_hand_sqlite(tmp_path: Path, master_key: str) -> None:
         hub.close()
 
 
+@pytest.mark.postgres
 def test_every_kpi_by_hand_postgresql(tmp_path: Path, master_key: str, pg_url: str) -> None:
     hub = _hub(tmp_path, master_key, pg_url)
     try:
