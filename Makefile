@@ -30,7 +30,7 @@ demo: install
 	$(BIN)/deliveryhub demo
 
 lint: install
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests
 
 typecheck: install
 	$(BIN)/mypy
