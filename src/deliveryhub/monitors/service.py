@@ -267,6 +267,9 @@ class MonitorService:
         )
         if new_id is None:
             return None
+        active = getattr(self._local, "active", None)
+        if active is not None and f.key in active:
+            active[f.key].add(f.type)
         payload = {
             "exception_id": new_id,
             "type": f.type,
@@ -314,6 +317,9 @@ class MonitorService:
         note: dict[str, Any] | None = None,
     ) -> list[int]:
         """Resolve the active exceptions of these types for a subject (the awaited event arrived)."""
+        active = getattr(self._local, "active", None)
+        if active is not None and subject in active and not active[subject].intersection(types):
+            return []
         rows = conn.execute(
             sa.select(exceptions.c.id, exceptions.c.type, exceptions.c.order_id, exceptions.c.evidence).where(
                 exceptions.c.subject == subject,
@@ -363,12 +369,32 @@ class MonitorService:
         # The read models are written by ingest, never by this consumer: one read serves the whole batch.
         ids = sorted({m.order_id for m in messages if m.order_id})
         batch_facts = load_facts(conn, ids) if ids else {}
-        for m in messages:
-            try:
-                self._on_message(conn, m, now, batch_facts)
-            except Exception:
-                log.exception("monitors_message_failed", topic=m.topic, message_id=m.id)
-                raise
+        # Most events resolve nothing: know the batch's active exceptions up front instead of asking
+        # the database once per event.
+        self._local.active = self._active_for(conn, ids)
+        pending_token = tm.begin_batch(conn, ids)
+        try:
+            for m in messages:
+                try:
+                    self._on_message(conn, m, now, batch_facts)
+                except Exception:
+                    log.exception("monitors_message_failed", topic=m.topic, message_id=m.id)
+                    raise
+        finally:
+            self._local.active = None
+            tm.end_batch(pending_token)
+
+    def _active_for(self, conn: Connection, order_ids: Sequence[str]) -> dict[str, set[str]]:
+        active: dict[str, set[str]] = {oid: set() for oid in order_ids}
+        for start in range(0, len(order_ids), 500):
+            for r in conn.execute(
+                sa.select(exceptions.c.subject, exceptions.c.type).where(
+                    exceptions.c.subject.in_(list(order_ids[start : start + 500])),
+                    exceptions.c.status != "resolved",
+                )
+            ):
+                active.setdefault(r.subject, set()).add(r.type)
+        return active
 
     def after_commit(self, _messages: Sequence[Message]) -> None:
         """Consumer hook: alerts go out only once their exceptions are committed."""

@@ -5,6 +5,7 @@ fired exactly once because the effect and the `fired` mark commit together only 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextvars import ContextVar, Token
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -72,6 +73,48 @@ def _arm_stmt(dialect: str, keep_earlier: bool) -> Any:
     return _ARM_CACHE[key]
 
 
+# Pending timers of the orders in the consumer batch being applied: most events cancel nothing, and
+# asking the database once per event dominated the consumer's cost.
+_BATCH_PENDING: ContextVar[dict[str, set[tuple[str, str]]] | None] = ContextVar("batch_pending", default=None)
+
+
+def begin_batch(conn: Connection, order_ids: Sequence[str]) -> Token[dict[str, set[tuple[str, str]]] | None]:
+    """Load the pending timers of these orders for the duration of one consumer batch."""
+    pending: dict[str, set[tuple[str, str]]] = {oid: set() for oid in order_ids}
+    ids = list(order_ids)
+    for start in range(0, len(ids), 500):
+        for r in conn.execute(
+            sa.select(timers.c.order_id, timers.c.kind, timers.c.subject).where(
+                timers.c.order_id.in_(ids[start : start + 500]), timers.c.status == "pending"
+            )
+        ):
+            pending[r.order_id].add((r.kind, r.subject))
+    return _BATCH_PENDING.set(pending)
+
+
+def end_batch(token: Token[dict[str, set[tuple[str, str]]] | None]) -> None:
+    """Forget the batch's pending-timer view."""
+    _BATCH_PENDING.reset(token)
+
+
+def _nothing_to_cancel(kinds: Sequence[str], subject: str | None, order_id: str | None) -> bool:
+    pending = _BATCH_PENDING.get()
+    if pending is None:
+        return False
+    oid = order_id if order_id is not None else (subject.split("|", 1)[0] if subject else None)
+    if oid is None or oid not in pending:
+        return False
+    return not any(k in kinds and (subject is None or s == subject) for k, s in pending[oid])
+
+
+def _forget(kinds: Sequence[str], subject: str | None, order_id: str | None) -> None:
+    pending = _BATCH_PENDING.get()
+    oid = order_id if order_id is not None else (subject.split("|", 1)[0] if subject else None)
+    if pending is None or oid not in pending:
+        return
+    pending[oid] = {(k, s) for k, s in pending[oid] if not (k in kinds and (subject is None or s == subject))}
+
+
 def arm(
     conn: Connection,
     kind: str,
@@ -101,6 +144,9 @@ def arm(
         "result": None,
     }
     conn.execute(_arm_stmt(conn.dialect.name, keep_earlier), {f"v_{k}": v for k, v in values.items()})
+    pending = _BATCH_PENDING.get()
+    if pending is not None and order_id in pending:
+        pending[order_id].add((kind, subject))
 
 
 _KINDS: sa.BindParameter[Any] = sa.bindparam("c_kinds", expanding=True)
@@ -132,6 +178,9 @@ def cancel(
     reason: str = "awaited event arrived",
 ) -> int:
     """Cancel pending timers of these kinds for a subject (or every subject of an order)."""
+    if _nothing_to_cancel(kinds, subject, order_id):
+        return 0
+    _forget(kinds, subject, order_id)
     params: dict[str, Any] = {"c_kinds": list(kinds), "c_now": now, "c_reason": reason[:200]}
     if subject is not None:
         params["c_subject"] = subject

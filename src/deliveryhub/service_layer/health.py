@@ -52,7 +52,8 @@ def handle_health(conn: Connection, messages: Sequence[Message]) -> None:
         row["events"] += 1
         row["last_event_at"] = max(row["last_event_at"], occurred)
     if agg:
-        _upsert_stats(conn, list(agg.values()))
+        # Fixed key order: concurrent workers upserting the same sources must not deadlock.
+        _upsert_stats(conn, [agg[k] for k in sorted(agg)])
 
 
 def health_consumer() -> Consumer:

@@ -136,7 +136,7 @@ class IngestService:
             for (_, ev), snap in zip(valid, snapshots, strict=True):
                 ev.data = dict(snap)  # a retried transaction starts from the validated data again
             try:
-                with self.db.write() as conn:
+                with self.db.write(urgent=True) as conn:
                     new = self._store(conn, valid, rejected, source_hint)
                 break
             except (IntegrityError, OperationalError):

@@ -53,6 +53,12 @@ def apply_batch(
     """Apply messages exactly once for `consumer`; returns how many were new. Optionally moves a position."""
     if not messages:
         return 0
+    # A broker may hand over two copies of one message in a single batch (redelivery after ack_wait);
+    # keep the first so the tracking-row insert cannot collide with itself.
+    unique: dict[int, Message] = {}
+    for m in messages:
+        unique.setdefault(m.id, m)
+    messages = list(unique.values())
     for attempt in range(6):
         try:
             with db.write() as conn:

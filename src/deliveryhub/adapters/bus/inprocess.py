@@ -25,7 +25,7 @@ class InProcessBus:
 
     name = "inprocess"
 
-    def __init__(self, db: Database, *, batch: int = 500) -> None:
+    def __init__(self, db: Database, *, batch: int = 200) -> None:
         self.db = db
         self.batch = batch
         self._wake: list[asyncio.Event] = []

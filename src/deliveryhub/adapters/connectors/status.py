@@ -83,7 +83,8 @@ def make_handler(now: Callable[[], datetime]) -> Callable[[Connection, Sequence[
                     "last_event_at": _greatest(conn, ss.c.last_event_at, stmt.excluded.last_event_at),
                 },
             )
-            conn.execute(stmt, list(seen.values()))
+            # Fixed key order: concurrent workers upserting the same sources must not deadlock.
+            conn.execute(stmt, [seen[k] for k in sorted(seen)])
         if unknown:
             us = ct.connector_unknown_statuses
             stmt = _insert(conn, us)
@@ -95,7 +96,7 @@ def make_handler(now: Callable[[], datetime]) -> Callable[[Connection, Sequence[
                     "example_order_id": stmt.excluded.example_order_id,
                 },
             )
-            conn.execute(stmt, list(unknown.values()))
+            conn.execute(stmt, [unknown[k] for k in sorted(unknown)])
 
     return handle
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,12 +18,55 @@ def _json_dumps(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
+class WriteGate:
+    """In-process queue for SQLite's single writer, with priority for urgent writers (ingest).
+
+    SQLite's own busy handler polls with growing sleeps, so a thread that writes in a loop (a
+    consumer with a backlog) can starve an HTTP ingest for seconds. Within one process this gate
+    hands the write lock over in turn and lets urgent writers go first; across processes SQLite's
+    busy timeout still applies."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._busy = False
+        self._urgent_waiting = 0
+        self._owner: int | None = None
+
+    @contextmanager
+    def hold(self, urgent: bool) -> Iterator[None]:
+        """Hold the gate for one write transaction."""
+        me = threading.get_ident()
+        if self._owner == me:
+            # A nested write in the same thread: SQLite itself decides (busy timeout), as without the gate.
+            yield
+            return
+        with self._cond:
+            if urgent:
+                self._urgent_waiting += 1
+            try:
+                while self._busy or (not urgent and self._urgent_waiting):
+                    self._cond.wait()
+            finally:
+                if urgent:
+                    self._urgent_waiting -= 1
+            self._busy = True
+            self._owner = me
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._busy = False
+                self._owner = None
+                self._cond.notify_all()
+
+
 class Database:
     """One engine plus the transaction styles the hub needs (read, write, write-immediate)."""
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.gate = WriteGate()
         if self.is_sqlite:
             path = url.split(":///", 1)[1] if ":///" in url else ""
             if path and path != ":memory:":
@@ -53,11 +97,15 @@ class Database:
         return self.engine.dialect.name
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """A write transaction; on SQLite it takes the write lock up front (BEGIN IMMEDIATE)."""
-        with self.engine.connect() as conn:
-            if self.is_sqlite:
-                conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+    def write(self, *, urgent: bool = False) -> Iterator[Connection]:
+        """A write transaction; on SQLite it takes the write lock up front (BEGIN IMMEDIATE), in turn
+        with the process's other writers, urgent ones (ingest) first."""
+        if not self.is_sqlite:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+            return
+        with self.gate.hold(urgent), self.engine.connect() as conn:
+            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
             with conn.begin():
                 yield conn
 
