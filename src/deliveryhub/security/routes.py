@@ -19,6 +19,7 @@ from deliveryhub.security.rbac import ROLES
 from deliveryhub.security.rotation import key_status, rotate, rotation_in_progress
 from deliveryhub.security.web import client_ip
 
+MAX_ID = 2**63 - 1  # ids are 64-bit: larger numbers are a 422, not a database overflow
 RoleField = Field(pattern="^(" + "|".join(ROLES) + ")$", description="one of " + ", ".join(ROLES))
 
 
@@ -125,7 +126,9 @@ def build_router(hub: Any) -> APIRouter:
 
     @router.patch("/users/{user_id}", summary="Change a user's role or disable the account")
     async def patch_user(
-        user_id: int, body: UserChange, principal: Annotated[Principal, Depends(require("users:admin"))]
+        user_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+        body: UserChange,
+        principal: Annotated[Principal, Depends(require("users:admin"))],
     ) -> dict[str, Any]:
         """Role changes end the user's sessions (the new role applies at once); both are audited."""
         try:
@@ -139,7 +142,8 @@ def build_router(hub: Any) -> APIRouter:
 
     @router.post("/users/{user_id}/totp", summary="Enable TOTP two-factor login for a user")
     async def post_totp(
-        user_id: int, principal: Annotated[Principal, Depends(require("users:admin"))]
+        user_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+        principal: Annotated[Principal, Depends(require("users:admin"))],
     ) -> dict[str, Any]:
         """Returns the otpauth:// URI once (scan it into an authenticator app)."""
         try:
@@ -173,7 +177,9 @@ def build_router(hub: Any) -> APIRouter:
 
     @router.delete("/keys/{key_id}", summary="Revoke an API key")
     def delete_key(
-        request: Request, key_id: int, principal: Annotated[Principal, Depends(require("keys:admin"))]
+        request: Request,
+        key_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+        principal: Annotated[Principal, Depends(require("keys:admin"))],
     ) -> dict[str, Any]:
         """Takes effect at once in this process, within seconds elsewhere."""
         if not apikeys.revoke_api_key(hub.db, key_id):
