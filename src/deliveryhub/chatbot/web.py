@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from deliveryhub.entrypoints.api.deps import current_principal
 from deliveryhub.entrypoints.api.errors import ApiError
+from deliveryhub.entrypoints.web.auth import PageAuth, page_require
 from deliveryhub.security.rbac import allowed
 
 HERE = Path(__file__).parent
@@ -174,25 +173,17 @@ def _page(name: str, lang: str, **ctx: Any) -> HTMLResponse:
     return HTMLResponse(html, headers={"cache-control": "no-store"})
 
 
-def _guard(request: Request, permission: str) -> Any:
-    principal = current_principal(request)
-    if principal is None:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
-    if not allowed(principal.role, permission):
-        raise ApiError(403, "forbidden", f"role {principal.role} may not {permission}")
-    return principal
-
-
 def build_router() -> APIRouter:
     """The page routes."""
     router = APIRouter(include_in_schema=False)
 
     @router.get("/tickets")
-    def desk_page(request: Request) -> Response:
-        who = _guard(request, "tickets:read")
-        if isinstance(who, Response):
-            return who
+    def desk_page(
+        request: Request, auth: Annotated[PageAuth, Depends(page_require("tickets:read"))]
+    ) -> Response:
+        if auth.response is not None or auth.principal is None:
+            return auth.response or RedirectResponse("/login", status_code=303)
+        who = auth.principal
         return _page(
             "desk.html",
             _lang(request),
@@ -202,10 +193,12 @@ def build_router() -> APIRouter:
         )
 
     @router.get("/tickets/faq")
-    def faq_page(request: Request) -> Response:
-        who = _guard(request, "tickets:read")
-        if isinstance(who, Response):
-            return who
+    def faq_page(
+        request: Request, auth: Annotated[PageAuth, Depends(page_require("tickets:read"))]
+    ) -> Response:
+        if auth.response is not None or auth.principal is None:
+            return auth.response or RedirectResponse("/login", status_code=303)
+        who = auth.principal
         return _page("faq.html", _lang(request), user=who.name, can_act=allowed(who.role, "tickets:act"))
 
     @router.get("/chat")

@@ -78,6 +78,7 @@ def register(hub: Any) -> None:
     chat = ChatService(hub, desk, config)
     hub.services["cs_config"] = config
     hub.services["cs_desk"] = desk
+    hub.services["customer_verified"] = customer_verified
     hub.services["chat"] = chat
     hub.consumers.append(desk.consumer())
     hub.jobs.append(desk.sla_job())
@@ -97,3 +98,22 @@ def register(hub: Any) -> None:
             log.info("cs_inbound_smtp_started", host=host, port=port)
 
     hub.on_start.append(start_smtp)
+
+
+def customer_verified(conn: Any, customer_id: str | None, _principal: Any) -> bool:
+    """Whether the customer proved who they are in a conversation that is still open on the desk
+    (order number + last four phone digits); until then an agent sees masked contact data."""
+    if not customer_id:
+        return False
+    from deliveryhub.chatbot.tables import tickets
+
+    row = conn.execute(
+        sa.select(tickets.c.id)
+        .where(
+            tickets.c.customer_id == customer_id,
+            tickets.c.customer_verified.is_(True),
+            tickets.c.status != "solved",
+        )
+        .limit(1)
+    ).first()
+    return row is not None

@@ -76,7 +76,10 @@ def test_kill_9_worker_mid_stream_then_restart_applies_every_event_once(
             ]
             accepted += sum(r.status == "accepted" for r in hub.ingest.ingest(batch))
             if i == 12:
-                time.sleep(1.0)  # let the worker get going, then kill it mid-stream
+                # Let the worker get going (start-up loads every feature), then kill it mid-stream.
+                deadline = time.monotonic() + 90
+                while applied(hub)[1] == 0 and time.monotonic() < deadline:
+                    time.sleep(0.2)
                 at_kill = applied(hub)
                 first.send_signal(signal.SIGKILL)
                 first.wait(timeout=10)

@@ -10,6 +10,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -127,6 +128,18 @@ def create_app(hub: Hub, *, run_worker: bool | None = None) -> FastAPI:
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return ApiError(exc.status_code, code, str(exc.detail)).response()
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(_request: Request, exc: OverflowError) -> JSONResponse:
+        # A number too large for the database (e.g. a 30-digit id in the path) is bad input, not a crash.
+        return ApiError(422, "out_of_range", "a number in the request is out of range").response()
+
+    @app.exception_handler(sa_exc.StatementError)
+    async def _statement_error(request: Request, exc: sa_exc.StatementError) -> JSONResponse:
+        if isinstance(exc.orig, OverflowError) or isinstance(exc, sa_exc.DataError):
+            return ApiError(422, "out_of_range", "a value in the request is out of range").response()
+        log.exception("database_error", path=request.url.path)
+        return ApiError(500, "internal_error", "internal error; it was logged").response()
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
