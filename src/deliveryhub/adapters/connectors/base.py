@@ -29,17 +29,6 @@ import httpx
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-TRACKING_TAGS: tuple[str, ...] = (
-    "pending",
-    "info_received",
-    "in_transit",
-    "out_for_delivery",
-    "attempt_fail",
-    "delivered",
-    "available_for_pickup",
-    "exception",
-    "expired",
-)
 REASONS: tuple[str, ...] = (
     "damaged",
     "lost",
