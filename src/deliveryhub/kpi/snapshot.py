@@ -8,6 +8,7 @@ million orders therefore touches only the few orders that moved since the last r
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -169,8 +170,10 @@ def _fetch(conn: Connection, sql: str, params: dict[str, Any] | None = None) -> 
     cur = raw.cursor()
     try:
         if conn.dialect.name == "postgresql":
-            for name in params:
-                sql = sql.replace(f":{name}", f"%({name})s")
+            # Whole names only (":i1" must not eat the start of ":i10"); "::" casts are left alone.
+            sql = re.sub(
+                r"(?<!:):(\w+)", lambda m: f"%({m.group(1)})s" if m.group(1) in params else m.group(0), sql
+            )
         cur.execute(sql, params)
         return list(cur.fetchall())
     finally:
