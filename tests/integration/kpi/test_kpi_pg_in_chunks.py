@@ -17,7 +17,9 @@ def test_in_chunks_with_more_than_ten_ids_on_postgres(pg_url: str) -> None:
             conn.exec_driver_sql("CREATE TABLE t (id text primary key, v int)")
             conn.exec_driver_sql("INSERT INTO t SELECT 'o' || g, g FROM generate_series(1, 30) g")
             ids = [f"o{i}" for i in range(1, 26)]
-            rows = _in_chunks(conn, "SELECT id, v::int FROM t WHERE id IN :ids AND v >= :low", ids, {"low": 5})
+            rows = _in_chunks(
+                conn, "SELECT id, v::int FROM t WHERE id IN :ids AND v >= :low", ids, {"low": 5}
+            )
         assert sorted(r[1] for r in rows) == list(range(5, 26))
     finally:
         engine.dispose()
