@@ -353,7 +353,7 @@ def build_router(hub: Any, desk: Desk, chat: ChatService) -> APIRouter:
             name = uuid.uuid4().hex + ext
             (folder / name).write_bytes(data)
             now = hub.clock.now()
-            with hub.db.write() as conn:
+            with hub.db.write(urgent=True) as conn:
                 conn.execute(
                     ct.chat_messages.insert().values(
                         session_id=session_id, at=now, role="customer", text=f"[photo:{name}]"

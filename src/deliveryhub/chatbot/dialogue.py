@@ -346,7 +346,7 @@ class ChatService:
                 yield conn
             return
         if tc.conn is None:
-            tc.cm = self.hub.db.write()
+            tc.cm = self.hub.db.write(urgent=True)
             tc.conn = tc.cm.__enter__()
         yield tc.conn
 
@@ -354,7 +354,7 @@ class ChatService:
     def _writing(self) -> Iterator[Any]:
         """The turn's final write: in the shared transaction (committed on exit) when there is one."""
         if not self._turn.active:
-            with self.hub.db.write() as conn:
+            with self.hub.db.write(urgent=True) as conn:
                 yield conn
             return
         with self._reading() as conn:
@@ -415,7 +415,7 @@ class ChatService:
             "신청, "
             "파손·오배송·분실 접수를 도와드려요. 무엇을 도와드릴까요?"
         )
-        with self.hub.db.write() as conn:
+        with self.hub.db.write(urgent=True) as conn:
             conn.execute(
                 ct.chat_sessions.insert().values(
                     session_id=sid,
@@ -517,7 +517,7 @@ class ChatService:
     def _silent(self, ctx: _TurnCtx) -> Turn:
         s = ctx.s
         now = self.now()
-        with self.hub.db.write() as conn:
+        with self.hub.db.write(urgent=True) as conn:
             conn.execute(
                 ct.chat_messages.insert().values(
                     session_id=s["session_id"],
@@ -1111,7 +1111,7 @@ class ChatService:
         if changes.get("quiet_hours"):
             upd["quiet_hours"] = changes["quiet_hours"]
         try:
-            with self.hub.db.write() as conn:
+            with self.hub.db.write(urgent=True) as conn:
                 update_preferences(conn, self.hub.keyring, customer_id, upd, self.now())
         except (LookupError, ValueError) as exc:
             log.warning("chat_preferences_failed", error=str(exc)[:200])
