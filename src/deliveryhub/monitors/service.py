@@ -1056,18 +1056,9 @@ class MonitorService:
         items = list((created.data if created else {}).get("items") or [])
         res = self.wms.reserve(facts.channel, oid, items, facts.warehouse, f"wms-reserve:{oid}")
         fail = rules.Finding("dispatch_delay", oid, {"reason": "stock_reservation_failed"})
-        if not res.ok:
-            return self._retry(timer, now, res, "wms_reserve", fail)
-        error = self._ingest_answer(wms_events(oid, res, now.isoformat()))
-        if error:
-            return self._retry(
-                timer,
-                now,
-                PortResult(False, False, res.status, res.body, f"bad answer: {error}"),
-                "wms_reserve",
-                fail,
-            )
-        return Outcome(f"done: HTTP {res.status}")
+        return self._settle_call(
+            timer, now, res, "wms_reserve", fail, lambda: wms_events(oid, res, now.isoformat())
+        )
 
     def _fire_tms(self, timer: Row[Any], now: datetime) -> Outcome:
         oid = timer.order_id
@@ -1079,17 +1070,26 @@ class MonitorService:
             facts.channel, oid, {"warehouse": facts.warehouse, "region": facts.region}, f"tms-waybill:{oid}"
         )
         fail = rules.Finding("waybill_missing", oid, {"reason": "waybill_creation_failed"})
+        return self._settle_call(
+            timer, now, res, "tms_waybill", fail, lambda: tms_events(oid, res, now.isoformat())
+        )
+
+    def _settle_call(
+        self,
+        timer: Row[Any],
+        now: datetime,
+        res: PortResult,
+        kind: str,
+        fail: rules.Finding,
+        answer_events: Callable[[], list[dict[str, Any]]],
+    ) -> Outcome:
+        """After an outbound WMS/TMS call: retry on failure or an unusable answer, else record the answer."""
         if not res.ok:
-            return self._retry(timer, now, res, "tms_waybill", fail)
-        error = self._ingest_answer(tms_events(oid, res, now.isoformat()))
+            return self._retry(timer, now, res, kind, fail)
+        error = self._ingest_answer(answer_events())
         if error:
-            return self._retry(
-                timer,
-                now,
-                PortResult(False, False, res.status, res.body, f"bad answer: {error}"),
-                "tms_waybill",
-                fail,
-            )
+            bad = PortResult(False, False, res.status, res.body, f"bad answer: {error}")
+            return self._retry(timer, now, bad, kind, fail)
         return Outcome(f"done: HTTP {res.status}")
 
     # ---------------------------------------------------------------- OMS order updates
