@@ -265,3 +265,30 @@ def test_sqlite_file_holds_no_personal_data_in_clear(tmp_path: Path, master_key:
     for name, phone, email in people:
         for needle in (name, phone, phone.replace("-", ""), phone[-9:], email):
             assert needle.encode() not in blob, needle
+
+
+def test_backbone_security_headers_on_every_response(client: Any, admin_key: str) -> None:
+    """JSON, errors and pages all carry the security headers; a handler's own header is kept; HSTS on https."""
+    for r in (
+        client.get("/healthz"),
+        client.get("/v1/orders", headers=auth(admin_key)),
+        client.get("/v1/orders"),  # 401
+        client.get("/v1/nope"),  # 404
+    ):
+        assert r.headers["x-content-type-options"] == "nosniff", r.url
+        assert r.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+        assert "strict-transport-security" not in r.headers
+        assert r.headers.get_list("x-frame-options") == ["DENY"]
+    from deliveryhub.notifications.tracking import make_token, tracking_key
+
+    hub = client.app.state.hub
+    hub.ingest.ingest([order_created("ORD-HDR-1")])
+    tracking = client.get("/track/" + make_token(tracking_key(hub.keyring), "ORD-HDR-1"))
+    assert tracking.status_code == 200
+    assert tracking.headers["referrer-policy"] == "no-referrer"  # the page's own value wins
+    assert tracking.headers.get_list("referrer-policy") == ["no-referrer"]
+    from fastapi.testclient import TestClient
+
+    secure = TestClient(client.app, base_url="https://hub.example")
+    assert "max-age=" in secure.get("/healthz").headers["strict-transport-security"]
