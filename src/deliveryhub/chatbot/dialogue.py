@@ -24,12 +24,13 @@ import structlog
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.chatbot import faq as faqmod
+from deliveryhub.chatbot import queries as q
 from deliveryhub.chatbot import tables as ct
 from deliveryhub.chatbot.desk import CsConfig, Desk
 from deliveryhub.domain.lifecycle import STAGE_RANK
 from deliveryhub.security import dlp
 from deliveryhub.service_layer import commands
-from deliveryhub.views.orders import customer_view, order_detail
+from deliveryhub.views.orders import customer_view
 
 log = structlog.get_logger(__name__)
 
@@ -417,35 +418,29 @@ class ChatService:
         )
         with self.hub.db.write(urgent=True) as conn:
             conn.execute(
-                ct.chat_sessions.insert().values(
-                    session_id=sid,
-                    created_at=now,
-                    updated_at=now,
-                    lang=lang,
-                    state="bot",
-                    verified=False,
-                    verify_failures=0,
-                    low_conf_streak=0,
-                    clarified=False,
-                    bot_answers=0,
-                    client_ip=(ip or "")[:64],
-                    emitted=[],
-                )
+                q.INSERT_SESSION,
+                {
+                    "session_id": sid,
+                    "created_at": now,
+                    "updated_at": now,
+                    "lang": lang,
+                    "state": "bot",
+                    "verified": False,
+                    "verify_failures": 0,
+                    "low_conf_streak": 0,
+                    "clarified": False,
+                    "bot_answers": 0,
+                    "client_ip": (ip or "")[:64],
+                    "emitted": [],
+                },
             )
-            conn.execute(ct.chat_messages.insert().values(session_id=sid, at=now, role="bot", text=greeting))
+            conn.execute(q.INSERT_MESSAGE, {"session_id": sid, "at": now, "role": "bot", "text": greeting})
         return {"session_id": sid, "greeting": greeting}
 
     def messages(self, session_id: str, after: int = 0) -> list[dict[str, Any]]:
         """Messages of a session after id `after` (the widget polls this for agent replies)."""
         with self.hub.db.read() as conn:
-            if (
-                conn.execute(
-                    sa.select(ct.chat_sessions.c.session_id).where(
-                        ct.chat_sessions.c.session_id == session_id
-                    )
-                ).first()
-                is None
-            ):
+            if conn.execute(q.SESSION_EXISTS, {"sid": session_id}).first() is None:
                 raise SessionNotFound(session_id)
             rows = conn.execute(
                 sa.select(ct.chat_messages)
@@ -463,9 +458,7 @@ class ChatService:
 
     def _load(self, session_id: str) -> dict[str, Any]:
         with self._reading() as conn:
-            row = conn.execute(
-                sa.select(ct.chat_sessions).where(ct.chat_sessions.c.session_id == session_id)
-            ).first()
+            row = conn.execute(q.LOAD_SESSION, {"sid": session_id}).first()
         if row is None:
             raise SessionNotFound(session_id)
         s = dict(row._mapping)
@@ -695,16 +688,9 @@ class ChatService:
         if not oid or oid == s.get("order_id"):
             return
         with self._reading() as conn:
-            row = conn.execute(
-                sa.select(t.orders.c.order_id, t.orders.c.customer_id).where(t.orders.c.order_id == str(oid))
-            ).first()
-        if row is None and str(oid).upper() != str(oid):
-            with self._reading() as conn:
-                row = conn.execute(
-                    sa.select(t.orders.c.order_id, t.orders.c.customer_id).where(
-                        t.orders.c.order_id == str(oid).upper()
-                    )
-                ).first()
+            row = conn.execute(q.ORDER_OWNER, {"oid": str(oid)}).first()
+            if row is None and str(oid).upper() != str(oid):
+                row = conn.execute(q.ORDER_OWNER, {"oid": str(oid).upper()}).first()
         s["order_id"] = row.order_id if row else str(oid)
         new_customer = row.customer_id if row else None
         # Verification belongs to the customer: another order of the same verified customer stays verified.
@@ -719,9 +705,8 @@ class ChatService:
         customer_id = None
         if s.get("order_id"):
             with self._reading() as conn:
-                customer_id = conn.execute(
-                    sa.select(t.orders.c.customer_id).where(t.orders.c.order_id == s["order_id"])
-                ).scalar()
+                owner = conn.execute(q.ORDER_OWNER, {"oid": s["order_id"]}).first()
+                customer_id = owner.customer_id if owner else None
                 cust = customer_view(conn, self.hub.keyring, customer_id, "full") if customer_id else None
             phone = re.sub(r"\D", "", str((cust or {}).get("phone") or ""))
             ok = len(phone) >= 4 and hmac.compare_digest(phone[-4:], last4[-4:])
@@ -751,41 +736,12 @@ class ChatService:
         s = ctx.s
         since = self.now() - timedelta(days=self.config.repeat_contact_days)
         with self._reading() as conn:
-            contacts = (
-                conn.execute(
-                    sa.select(sa.func.count())
-                    .select_from(ct.chat_sessions)
-                    .where(
-                        ct.chat_sessions.c.order_id == s["order_id"],
-                        ct.chat_sessions.c.created_at >= since,
-                        ct.chat_sessions.c.session_id != s["session_id"],
-                    )
-                ).scalar()
-                or 0
-            )
-            contacts += (
-                conn.execute(
-                    sa.select(sa.func.count())
-                    .select_from(ct.tickets)
-                    .where(
-                        ct.tickets.c.order_id == s["order_id"],
-                        ct.tickets.c.created_at >= since,
-                        ct.tickets.c.channel != "chat",
-                        ct.tickets.c.channel != "claim",
-                    )
-                ).scalar()
-                or 0
-            )
-            spend = 0.0
-            if intent in COMPLAINT_INTENTS and s.get("customer_id"):
-                spend = float(
-                    conn.execute(
-                        sa.select(sa.func.coalesce(sa.func.sum(t.orders.c.total), 0)).where(
-                            t.orders.c.customer_id == s["customer_id"]
-                        )
-                    ).scalar()
-                    or 0
-                )
+            row = conn.execute(
+                q.CONTACTS_AND_SPEND,
+                {"oid": s["order_id"], "since": since, "sid": s["session_id"], "cid": s.get("customer_id")},
+            ).one()
+        contacts = int(row.chats or 0) + int(row.tickets or 0)
+        spend = float(row.spend or 0) if intent in COMPLAINT_INTENTS else 0.0
         if contacts + 1 >= 3:
             self._handoff(ctx, ["repeat_contact"])
             return True
@@ -797,7 +753,7 @@ class ChatService:
     # ------------------------------------------------------------ serving a verified request
     def _detail(self, order_id: str) -> dict[str, Any] | None:
         with self._reading() as conn:
-            return order_detail(conn, order_id)
+            return q.order_status(conn, order_id)
 
     def _serve(self, ctx: _TurnCtx, intent: str) -> None:
         s, lang = ctx.s, ctx.s["lang"]
@@ -1422,24 +1378,25 @@ class ChatService:
         if not ctx.escalated and (ctx.answered or ctx.acted) and s.get("verified") and s.get("order_id"):
             emitted = self._emit_conversation(s)
         with self._writing() as conn:
-            conn.execute(
-                ct.chat_messages.insert().values(
-                    session_id=s["session_id"],
-                    at=now,
-                    role="customer",
-                    text=(dlp.mask_text(ctx.store_text or ctx.text) or "")[:4000],
-                    intent=ctx.intent,
-                    confidence=ctx.confidence,
-                )
-            )
+            said = {
+                "session_id": s["session_id"],
+                "at": now,
+                "role": "customer",
+                "text": (dlp.mask_text(ctx.store_text or ctx.text) or "")[:4000],
+                "intent": ctx.intent,
+                "confidence": ctx.confidence,
+            }
+            conn.execute(q.INSERT_MESSAGE, said)
             if ctx.reply:
                 conn.execute(
-                    ct.chat_messages.insert().values(
-                        session_id=s["session_id"],
-                        at=now,
-                        role="bot",
-                        text=(dlp.mask_text(ctx.reply) or "")[:4000],
-                    )
+                    q.INSERT_MESSAGE,
+                    {
+                        **said,
+                        "role": "bot",
+                        "text": (dlp.mask_text(ctx.reply) or "")[:4000],
+                        "intent": None,
+                        "confidence": None,
+                    },
                 )
             if ctx.unanswered:
                 faqmod.record_unanswered(conn, s["session_id"], ctx.text, s["lang"], ctx.intent, now)
@@ -1517,11 +1474,7 @@ class ChatService:
                 values["emitted"] = ["created", "replied", "resolved"]
             if voc is not None and (voc["category"] != "other" or not s.get("voc_category")):
                 values.update(voc_category=voc["category"], voc_sentiment=voc["sentiment"])
-            conn.execute(
-                ct.chat_sessions.update()
-                .where(ct.chat_sessions.c.session_id == s["session_id"])
-                .values(**values)
-            )
+            conn.execute(q.UPDATE_SESSION, {**values, "b_sid": s["session_id"]})
         if new_ticket and ticket_id is not None:
             self.desk.announce(ticket_id, "chatbot")
         return Turn(

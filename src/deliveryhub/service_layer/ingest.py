@@ -231,11 +231,7 @@ class IngestService:
         keys = [(ev.source, ev.event_id) for ev in events]
         for chunk_start in range(0, len(keys), 500):
             chunk = keys[chunk_start : chunk_start + 500]
-            rows = conn.execute(
-                sa.select(t.inbox.c.source, t.inbox.c.event_id).where(
-                    sa.tuple_(t.inbox.c.source, t.inbox.c.event_id).in_(chunk)
-                )
-            )
+            rows = conn.execute(_KNOWN_EVENTS, {"keys": chunk})
             existing.update((r.source, r.event_id) for r in rows)
         return [ev for ev in events if (ev.source, ev.event_id) not in existing]
 
@@ -360,7 +356,7 @@ class IngestService:
         states: dict[str, OrderState] = {}
         for start in range(0, len(order_ids), 500):
             chunk = order_ids[start : start + 500]
-            for r in conn.execute(sa.select(t.orders).where(t.orders.c.order_id.in_(chunk))):
+            for r in conn.execute(_ORDERS_IN, {"ids": chunk}):
                 states[r.order_id] = OrderState(
                     order_id=r.order_id,
                     stage=r.stage if r.stage_rank >= 0 else None,
@@ -371,10 +367,10 @@ class IngestService:
                     last_event_at=r.last_event_at,
                     delivered_at=r.delivered_at,
                 )
-            for r in conn.execute(sa.select(t.order_stages).where(t.order_stages.c.order_id.in_(chunk))):
+            for r in conn.execute(_STAGES_IN, {"ids": chunk}):
                 if r.order_id in states:
                     states[r.order_id].stage_times[r.stage] = r.occurred_at
-            for r in conn.execute(sa.select(t.parcels).where(t.parcels.c.order_id.in_(chunk))):
+            for r in conn.execute(_PARCELS_IN, {"ids": chunk}):
                 if r.order_id in states:
                     states[r.order_id].parcels[r.shipment_id] = ParcelState(
                         shipment_id=r.shipment_id,
@@ -582,6 +578,17 @@ class IngestService:
                     [{"source": source, "hour": hour, "rejected": n, "duplicates": 0}],
                 )
 
+
+# Lookups built once: a small batch (one API event, a chat's three ticket events) otherwise spends more
+# CPU building and cache-keying these statements than running them.
+_KNOWN_EVENTS = sa.select(t.inbox.c.source, t.inbox.c.event_id).where(
+    sa.tuple_(t.inbox.c.source, t.inbox.c.event_id).in_(sa.bindparam("keys", expanding=True))
+)
+_ORDERS_IN = sa.select(t.orders).where(t.orders.c.order_id.in_(sa.bindparam("ids", expanding=True)))
+_STAGES_IN = sa.select(t.order_stages).where(
+    t.order_stages.c.order_id.in_(sa.bindparam("ids", expanding=True))
+)
+_PARCELS_IN = sa.select(t.parcels).where(t.parcels.c.order_id.in_(sa.bindparam("ids", expanding=True)))
 
 _INBOX_COLUMNS = (
     "source",

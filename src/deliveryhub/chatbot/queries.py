@@ -1,0 +1,146 @@
+"""The chatbot's hot-path reads and writes as statements built once.
+
+A chat turn runs a dozen small statements. Built per call, SQLAlchemy spends more CPU constructing them
+and computing their cache keys than the database spends answering; built once with bind parameters,
+each execution is a cache hit. The order view here is the slice of `views.orders.order_detail` a chat
+answer needs (stage, parcels, scans, ETA) without the full event timeline.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.chatbot import tables as ct
+
+# Tracking events a customer cares about (the last one is "the last scan").
+SCAN_TYPES = (
+    "shipment.tracking",
+    "shipment.handed_over",
+    "shipment.delivered",
+    "shipment.delivery_failed",
+)
+
+LOAD_SESSION = sa.select(ct.chat_sessions).where(ct.chat_sessions.c.session_id == sa.bindparam("sid"))
+SESSION_EXISTS = sa.select(ct.chat_sessions.c.session_id).where(
+    ct.chat_sessions.c.session_id == sa.bindparam("sid")
+)
+INSERT_SESSION = ct.chat_sessions.insert()
+INSERT_MESSAGE = ct.chat_messages.insert()
+# The SET clause follows the keys of the parameters given (compiled once per distinct key set).
+UPDATE_SESSION = ct.chat_sessions.update().where(ct.chat_sessions.c.session_id == sa.bindparam("b_sid"))
+
+ORDER_OWNER = sa.select(t.orders.c.order_id, t.orders.c.customer_id).where(
+    t.orders.c.order_id == sa.bindparam("oid")
+)
+
+# Contacts about the same order in the repeat-contact window (other chats, non-chat tickets), and the
+# customer's total spend (VIP rule) — one round trip.
+CONTACTS_AND_SPEND = sa.select(
+    sa.select(sa.func.count())
+    .select_from(ct.chat_sessions)
+    .where(
+        ct.chat_sessions.c.order_id == sa.bindparam("oid"),
+        ct.chat_sessions.c.created_at >= sa.bindparam("since"),
+        ct.chat_sessions.c.session_id != sa.bindparam("sid"),
+    )
+    .scalar_subquery()
+    .label("chats"),
+    sa.select(sa.func.count())
+    .select_from(ct.tickets)
+    .where(
+        ct.tickets.c.order_id == sa.bindparam("oid"),
+        ct.tickets.c.created_at >= sa.bindparam("since"),
+        ct.tickets.c.channel.not_in(("chat", "claim")),
+    )
+    .scalar_subquery()
+    .label("tickets"),
+    sa.select(sa.func.coalesce(sa.func.sum(t.orders.c.total), 0))
+    .where(t.orders.c.customer_id == sa.bindparam("cid"))
+    .scalar_subquery()
+    .label("spend"),
+)
+
+_ORDER_ROW = sa.select(
+    t.orders.c.order_id,
+    t.orders.c.customer_id,
+    t.orders.c.stage,
+    t.orders.c.side_state,
+    t.orders.c.total,
+    t.orders.c.promised_date,
+    t.orders.c.delivered_at,
+).where(t.orders.c.order_id == sa.bindparam("oid"))
+_PARCELS = (
+    sa.select(
+        t.parcels.c.shipment_id,
+        t.parcels.c.carrier,
+        t.parcels.c.tracking_no,
+        t.parcels.c.status,
+        t.parcels.c.delivered_at,
+        t.parcels.c.eta_min,
+        t.parcels.c.eta_max,
+    )
+    .where(t.parcels.c.order_id == sa.bindparam("oid"))
+    .order_by(t.parcels.c.shipment_id)
+)
+_SCANS = (
+    sa.select(t.inbox.c.type, t.inbox.c.occurred_at, t.inbox.c.shipment_id, t.inbox.c.data)
+    .where(t.inbox.c.order_id == sa.bindparam("oid"), t.inbox.c.type.in_(SCAN_TYPES))
+    .order_by(t.inbox.c.occurred_at, t.inbox.c.id)
+)
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime | date) else value
+
+
+def order_status(conn: Any, order_id: str) -> dict[str, Any] | None:
+    """What a chat answer needs about an order: stage, parcels with their scans and ETA (no personal data).
+
+    The shape is the one of `views.orders.order_detail` for the keys it has."""
+    row = conn.execute(_ORDER_ROW, {"oid": order_id}).first()
+    if row is None:
+        return None
+    scans: dict[str, list[dict[str, Any]]] = {}
+    for e in conn.execute(_SCANS, {"oid": order_id}):
+        data = e.data or {}
+        scans.setdefault(e.shipment_id or order_id, []).append(
+            {
+                "type": e.type,
+                "occurred_at": _iso(e.occurred_at),
+                "status": data.get("status"),
+                "raw_status": data.get("raw_status"),
+                "location": data.get("location"),
+                "reason": data.get("reason"),
+            }
+        )
+    parcels = []
+    eta = None
+    for p in conn.execute(_PARCELS, {"oid": order_id}):
+        window = {"eta_min": _iso(p.eta_min), "eta_max": _iso(p.eta_max)} if p.eta_min and p.eta_max else None
+        eta = window or eta
+        parcels.append(
+            {
+                "shipment_id": p.shipment_id,
+                "carrier": p.carrier,
+                "tracking_no": p.tracking_no,
+                "status": p.status,
+                "delivered_at": _iso(p.delivered_at),
+                "eta": window,
+                "tracking": scans.get(p.shipment_id, []),
+            }
+        )
+    return {
+        "order_id": row.order_id,
+        "customer_id": row.customer_id,
+        "stage": row.stage,
+        "side_state": row.side_state,
+        "total": row.total,
+        "promised_delivery_date": _iso(row.promised_date),
+        "delivered_at": _iso(row.delivered_at),
+        "parcels": parcels,
+        "eta": eta,
+    }
