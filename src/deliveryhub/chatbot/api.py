@@ -22,7 +22,7 @@ from deliveryhub.chatbot import faq as faqmod
 from deliveryhub.chatbot import metrics as cs_metrics
 from deliveryhub.chatbot import tables as ct
 from deliveryhub.chatbot.desk import PRIORITIES, STATUSES, Desk, TicketNotFound
-from deliveryhub.chatbot.dialogue import ChatService, SessionNotFound
+from deliveryhub.chatbot.dialogue import ChatService, InvalidLinkToken, SessionNotFound
 from deliveryhub.entrypoints.api.deps import HubDep, require
 from deliveryhub.entrypoints.api.errors import ApiError
 from deliveryhub.security.apikeys import Principal
@@ -59,10 +59,19 @@ class RateLimiter:
             return True
 
 
+MAX_LINK_TOKEN = 400
+INVALID_TOKEN = "token: this link is not valid (it may be incomplete or changed); open the chat without it"
+
+
 class NewSession(BaseModel):
-    """Body of POST /v1/chat/sessions (optional)."""
+    """Body of POST /v1/chat/sessions (optional).
+
+    `token`: the signed token of a notification's tracking link (`/chat?t=...`); a valid one opens the
+    conversation verified for that order. Its length is checked in the route so that an over-long token
+    gets the same `invalid_token` answer as any other bad one."""
 
     lang: str = Field(default="ko", pattern="^(ko|en)$")
+    token: str | None = None
 
 
 class ChatIn(BaseModel):
@@ -299,7 +308,13 @@ def build_router(hub: Any, desk: Desk, chat: ChatService) -> APIRouter:
     async def open_session(request: Request, body: NewSession | None = None) -> dict[str, Any]:
         ip = _client_ip(request)
         limit(f"ip-session:{ip}", cfg.ip_sessions_per_minute)
-        return await run_in_threadpool(chat.new_session, ip, body.lang if body else "ko")
+        token = body.token if body else None
+        if token is not None and not 0 < len(token) <= MAX_LINK_TOKEN:
+            raise ApiError(422, "invalid_token", INVALID_TOKEN, "token")
+        try:
+            return await run_in_threadpool(chat.new_session, ip, body.lang if body else "ko", token)
+        except InvalidLinkToken:
+            raise ApiError(422, "invalid_token", INVALID_TOKEN, "token") from None
 
     @router.post(
         "/v1/chat/sessions/{session_id}/messages", summary="Send a customer message; get the bot's reply"

@@ -313,6 +313,10 @@ class SessionNotFound(LookupError):
     """No chat session with that id."""
 
 
+class InvalidLinkToken(ValueError):
+    """A link token that does not prove anything (tampered, malformed, unknown order, links not wired)."""
+
+
 class _TurnConn(threading.local):
     """The database transaction shared by one chat turn (per worker thread)."""
 
@@ -401,11 +405,18 @@ class ChatService:
         return Rephraser(c.llm_url, c.llm_model, c.llm_api_key, c.llm_timeout) if c.llm_url else None
 
     # ------------------------------------------------------------ sessions
-    def new_session(self, ip: str | None = None, lang: str = "ko") -> dict[str, Any]:
-        """Open a conversation; returns its id and the greeting."""
+    def new_session(
+        self, ip: str | None = None, lang: str = "ko", link_token: str | None = None
+    ) -> dict[str, Any]:
+        """Open a conversation; returns its id and the greeting.
+
+        With `link_token` (the signed token of a notification's tracking link) the conversation opens
+        verified for that order and its customer, as if the order number and phone digits had been given;
+        a token that proves nothing raises InvalidLinkToken and opens nothing."""
         sid = secrets.token_urlsafe(24)
         now = self.now()
         lang = "en" if lang == "en" else "ko"
+        linked = self._order_from_link(link_token) if link_token is not None else None
         greeting = (
             "Hello! I'm the delivery assistant. I can track your order, cancel it or change the address "
             "before "
@@ -416,6 +427,14 @@ class ChatService:
             "신청, "
             "파손·오배송·분실 접수를 도와드려요. 무엇을 도와드릴까요?"
         )
+        if linked is not None:
+            greeting = (
+                f"Welcome! You came from the link in our notification, so you're already verified for "
+                f"order {linked[0]} and I can help with it right away. How can I help?"
+                if lang == "en"
+                else f"알림 링크로 들어오셨네요. 주문({linked[0]}) 건으로 본인 확인이 되어 바로 안내해 "
+                "드릴 수 있어요. 무엇을 도와드릴까요?"
+            )
         with self.hub.db.write(urgent=True) as conn:
             conn.execute(
                 q.INSERT_SESSION,
@@ -425,7 +444,10 @@ class ChatService:
                     "updated_at": now,
                     "lang": lang,
                     "state": "bot",
-                    "verified": False,
+                    "order_id": linked[0] if linked else None,
+                    "customer_id": linked[1] if linked else None,
+                    "verified": linked is not None,
+                    "verified_at": now if linked else None,
                     "verify_failures": 0,
                     "low_conf_streak": 0,
                     "clarified": False,
@@ -435,7 +457,29 @@ class ChatService:
                 },
             )
             conn.execute(q.INSERT_MESSAGE, {"session_id": sid, "at": now, "role": "bot", "text": greeting})
-        return {"session_id": sid, "greeting": greeting}
+        out: dict[str, Any] = {"session_id": sid, "greeting": greeting, "verified": linked is not None}
+        if linked is not None:
+            out["order_id"] = linked[0]
+        return out
+
+    def _order_from_link(self, token: str) -> tuple[str, str | None]:
+        """(order_id, customer_id) of an existing order behind a valid link token, else InvalidLinkToken.
+
+        The token is checked by the notifications feature (service `order_from_link_token`); without that
+        service links are not available here. Every failure says the same thing: nothing is revealed."""
+        read = self.hub.services.get("order_from_link_token")
+        order_id = None
+        if read is not None and isinstance(token, str) and 0 < len(token) <= 400:
+            try:
+                order_id = read(token)
+            except (ValueError, TypeError):  # a malformed token is a bad link, never a server error
+                order_id = None
+        if order_id:
+            with self.hub.db.read() as conn:
+                row = conn.execute(q.ORDER_OWNER, {"oid": str(order_id)}).first()
+            if row is not None:
+                return str(row.order_id), row.customer_id
+        raise InvalidLinkToken("token: this link is not valid (it may be incomplete or changed)")
 
     def messages(self, session_id: str, after: int = 0) -> list[dict[str, Any]]:
         """Messages of a session after id `after` (the widget polls this for agent replies)."""

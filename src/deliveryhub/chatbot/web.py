@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -74,7 +75,8 @@ TEXT: dict[str, dict[str, str]] = {
         "chat_placeholder": "메시지를 입력하세요",
         "send": "보내기",
         "photo": "사진 올리기",
-        "chat_intro": "주문번호와 휴대폰 뒷자리로 본인 확인 후 주문 정보를 안내해 드려요.",
+        "chat_intro": "주문번호와 휴대폰 뒷자리(또는 알림 메시지의 링크)로 본인 확인 후 주문 정보를 "
+        "안내해 드려요.",
         "agent_joined": "상담원",
         "bot": "챗봇",
         "you": "나",
@@ -140,8 +142,8 @@ TEXT: dict[str, dict[str, str]] = {
         "chat_placeholder": "Type a message",
         "send": "Send",
         "photo": "Upload photo",
-        "chat_intro": "After a quick check (order number + last 4 phone digits) I can "
-        "show your order details.",
+        "chat_intro": "After a quick check (order number + last 4 phone digits, or the link in our "
+        "notification) I can show your order details.",
         "agent_joined": "Agent",
         "bot": "Assistant",
         "you": "You",
@@ -203,7 +205,16 @@ def build_router() -> APIRouter:
 
     @router.get("/chat")
     def chat_page(request: Request) -> Response:
-        return _page("chat.html", _lang(request))
+        # /chat?t=<token> (or token=): the signed tracking-link token; chat.js reads it from the address
+        # and opens the conversation with it. The language switch keeps it.
+        lang = _lang(request)
+        token = request.query_params.get("t") or request.query_params.get("token") or ""
+        other = "ko" if lang == "en" else "en"
+        lang_link = f"/chat?lang={other}" + (f"&t={quote(token[:400], safe='')}" if token else "")
+        page = _page("chat.html", lang, lang_link=lang_link)
+        if token:
+            page.headers["referrer-policy"] = "no-referrer"  # the token must not leak through Referer
+        return page
 
     @router.get("/static/chat/{name}")
     def static(name: str) -> Response:

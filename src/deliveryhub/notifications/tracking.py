@@ -2,7 +2,9 @@
 
 token = base64url(order_id) "." base64url(HMAC-SHA256(k, "track:" + order_id))[:22 chars], where
 k = hub.keyring.master.derive("tracking links v1"). A changed character anywhere → 404. The page shows
-stage, timeline and ETA window, and nothing personal beyond the first character of the name.
+stage, timeline and ETA window, and nothing personal beyond the first character of the name, and links
+to the chat widget with the same token (`/chat?t=<token>`): the chatbot accepts it as proof of identity
+for that order through the `order_from_link_token` service (see wiring.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import hashlib
 import hmac
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
@@ -24,6 +27,7 @@ from deliveryhub.views.orders import customer_view, order_detail
 
 PURPOSE = "tracking links v1"
 MAC_CHARS = 22  # 128 bits of the HMAC
+MAX_TOKEN = 400  # longer tokens are refused without decoding
 
 
 def _b64(data: bytes) -> str:
@@ -48,12 +52,14 @@ def make_token(key: bytes, order_id: str) -> str:
 
 def read_token(key: bytes, token: str) -> str | None:
     """The order id of a valid token, else None (tampered, truncated, malformed)."""
+    if not isinstance(token, str) or len(token) > MAX_TOKEN or not token.isascii():
+        return None  # compare_digest raises on non-ASCII text: refuse before decoding anything
     try:
         head, mac = token.split(".", 1)
         order_id = _unb64(head).decode()
     except (ValueError, binascii.Error, UnicodeDecodeError):
         return None
-    if not order_id or len(token) > 400:
+    if not order_id:
         return None
     expected = make_token(key, order_id).split(".", 1)[1]
     return order_id if hmac.compare_digest(expected, mac) else None
@@ -64,8 +70,15 @@ def tracking_url(public_url: str, key: bytes, order_id: str) -> str:
     return f"{public_url.rstrip('/')}/track/{make_token(key, order_id)}"
 
 
-def page_context(hub: Any, order_id: str, lang: str) -> dict[str, Any] | None:
-    """Everything the page shows (no personal data beyond the first character of the name)."""
+def chat_link(token: str, lang: str) -> str:
+    """The chat widget opened with the same signed token (the customer is verified for this order)."""
+    return f"/chat?t={quote(token, safe='')}" + ("&lang=en" if lang == "en" else "")
+
+
+def page_context(hub: Any, order_id: str, lang: str, token: str | None = None) -> dict[str, Any] | None:
+    """Everything the page shows (no personal data beyond the first character of the name).
+
+    With `token` and the chatbot wired, the page links to the chat widget with the same token."""
     tz = ZoneInfo(hub.settings.tz)
     with hub.db.read() as conn:
         detail = order_detail(conn, order_id)
@@ -110,6 +123,11 @@ def page_context(hub: Any, order_id: str, lang: str) -> dict[str, Any] | None:
         ],
         "parcels": parcels,
         "parcel_label": "Carrier / tracking no." if en else "택배사 / 송장번호",
+        "chat_href": chat_link(token, "en" if en else "ko") if token and "chat" in hub.services else "",
+        "chat_label": "Chat with us" if en else "챗봇 상담하기",
+        "chat_hint": "Ask about this order right away, no order number needed."
+        if en
+        else "주문번호 입력 없이 이 주문에 대해 바로 물어보실 수 있어요.",
     }
 
 
@@ -123,7 +141,7 @@ async def track_page(token: str, request: Request, lang: str = "ko") -> HTMLResp
     """Stage, timeline and ETA window for the order behind a signed token; 404 otherwise."""
     hub = request.app.state.hub
     order_id = read_token(tracking_key(hub.keyring), token)
-    ctx = await run_in_threadpool(page_context, hub, order_id, lang) if order_id else None
+    ctx = await run_in_threadpool(page_context, hub, order_id, lang, token) if order_id else None
     if ctx is None:
         body = (
             "<!doctype html><html lang='ko'><meta charset='utf-8'><title>404</title>"

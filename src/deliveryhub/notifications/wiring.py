@@ -32,6 +32,11 @@ def register(hub: Any) -> None:
     hub.services["tracking_url"] = lambda order_id: tracking.tracking_url(
         hub.settings.public_url, tracking.tracking_key(hub.keyring), order_id
     )
+    # The chatbot accepts the token of a tracking link as proof of identity for that order:
+    # `(token) -> order_id | None` (None for a tampered, truncated or malformed token).
+    hub.services["order_from_link_token"] = lambda token: tracking.read_token(
+        tracking.tracking_key(hub.keyring), token
+    )
 
 
 def _preferences_service(hub: Any) -> Any:

@@ -1,4 +1,6 @@
 // The customer chat widget: opens a session, sends messages, polls for agent replies. No dependencies.
+// Opened from a notification's tracking page as /chat?t=<token>, it passes the signed token so the
+// conversation starts verified for that order; a token the API refuses (422) gives a normal session.
 (function () {
   "use strict";
   var root = document.getElementById("chat");
@@ -9,7 +11,12 @@
   var input = document.getElementById("text");
   var photo = document.getElementById("photo");
   var key = "dh_chat_session_" + lang;
+  var tokenKey = key + "_token";
+  var params = new URLSearchParams(window.location.search);
+  var linkToken = params.get("t") || params.get("token") || "";
   var sessionId = sessionStorage.getItem(key);
+  // A link for another order (or a first visit by link) opens a new conversation; a reload keeps it.
+  if (linkToken && sessionStorage.getItem(tokenKey) !== linkToken) { sessionId = null; }
   var lastId = 0;
   var busy = false;
 
@@ -46,7 +53,15 @@
       headers: body ? {"content-type": "application/json"} : {},
       body: body ? JSON.stringify(body) : undefined
     }).then(function (r) {
-      return r.json().then(function (j) { if (!r.ok) { throw new Error((j.error && j.error.message) || r.status); } return j; });
+      return r.json().then(function (j) {
+        if (!r.ok) {
+          var err = new Error((j.error && j.error.message) || r.status);
+          err.status = r.status;
+          err.code = j.error && j.error.code;
+          throw err;
+        }
+        return j;
+      });
     });
   }
 
@@ -63,12 +78,26 @@
       });
   }
 
+  function opened(j, token) {
+    sessionId = j.session_id;
+    sessionStorage.setItem(key, sessionId);
+    if (token) { sessionStorage.setItem(tokenKey, token); } else { sessionStorage.removeItem(tokenKey); }
+    return poll();
+  }
+
   function start() {
-    return api("POST", "/v1/chat/sessions", {lang: lang}).then(function (j) {
-      sessionId = j.session_id;
-      sessionStorage.setItem(key, sessionId);
-      return poll();
-    });
+    var token = linkToken;
+    var plain = function () {
+      // Remembered with the link it came from, so a reload keeps this conversation.
+      return api("POST", "/v1/chat/sessions", {lang: lang}).then(function (j) { return opened(j, token); });
+    };
+    if (!token) { return plain(); }
+    return api("POST", "/v1/chat/sessions", {lang: lang, token: token})
+      .then(function (j) { return opened(j, token); }, function (e) {
+        if (e.status !== 422) { throw e; }
+        linkToken = "";  // a broken or changed link: a normal conversation (order number + phone digits)
+        return plain();
+      });
   }
 
   function send(text) {
