@@ -7,6 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +166,14 @@ def _bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
+@lru_cache(maxsize=2048)
+def _terms(entry: FaqEntry) -> tuple[tuple[str, ...], frozenset[str]]:
+    """An entry's compacted keywords and question bigrams (computed once per entry version)."""
+    keywords = tuple(k for k in (compact(k) for k in entry.keywords) if k)
+    grams = frozenset(_bigrams(compact(entry.question_ko)) | _bigrams(compact(entry.question_en)))
+    return keywords, grams
+
+
 def match(
     faq: list[FaqEntry], text: str, topics: tuple[str, ...] | None = None
 ) -> tuple[FaqEntry | None, float]:
@@ -178,11 +187,11 @@ def match(
     for e in faq:
         if topics and e.topic not in topics:
             continue
-        kw_hits = [k for k in e.keywords if compact(k) and compact(k) in c]
-        kw_score = min(1.0, sum(len(compact(k)) for k in kw_hits) / 6)
-        q_grams = _bigrams(compact(e.question_ko)) | _bigrams(compact(e.question_en))
+        keywords, q_grams = _terms(e)
+        hit_chars = sum(len(k) for k in keywords if k in c)
+        kw_score = min(1.0, hit_chars / 6)
         overlap = len(grams & q_grams) / max(1, len(grams))
-        score = 0.75 * kw_score + 0.25 * overlap + 0.01 * min(20, sum(len(compact(k)) for k in kw_hits))
+        score = 0.75 * kw_score + 0.25 * overlap + 0.01 * min(20, hit_chars)
         if score > best_score:
             best, best_score = e, score
     return (best, best_score) if best_score >= 0.45 else (None, best_score)

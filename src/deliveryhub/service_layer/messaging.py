@@ -47,6 +47,17 @@ class Consumer:
         return not self.topics or topic.startswith(self.topics)
 
 
+# Built once: consumers apply small batches many times a second under a trickle of events.
+_ALREADY_APPLIED = sa.select(t.processed_messages.c.message_id).where(
+    t.processed_messages.c.consumer == sa.bindparam("consumer"),
+    t.processed_messages.c.message_id.in_(sa.bindparam("ids", expanding=True)),
+)
+_INSERT_APPLIED = t.processed_messages.insert()
+_MOVE_POSITION = t.consumer_positions.update().where(
+    t.consumer_positions.c.consumer == sa.bindparam("b_consumer")
+)
+
+
 def apply_batch(
     db: Database, consumer: Consumer, messages: Sequence[Message], position: tuple[str, int] | None = None
 ) -> int:
@@ -63,29 +74,21 @@ def apply_batch(
         try:
             with db.write() as conn:
                 ids = [m.id for m in messages]
-                done = set(
-                    conn.execute(
-                        sa.select(t.processed_messages.c.message_id).where(
-                            t.processed_messages.c.consumer == consumer.name,
-                            t.processed_messages.c.message_id.in_(ids),
-                        )
-                    ).scalars()
-                )
+                done = set(conn.execute(_ALREADY_APPLIED, {"consumer": consumer.name, "ids": ids}).scalars())
                 fresh = [m for m in messages if m.id not in done]
                 wanted = [m for m in fresh if consumer.wants(m.topic)]
                 now = datetime.now(UTC)
                 if fresh:
                     conn.execute(
-                        t.processed_messages.insert(),
+                        _INSERT_APPLIED,
                         [{"consumer": consumer.name, "message_id": m.id, "processed_at": now} for m in fresh],
                     )
                 if wanted:
                     consumer.handle(conn, wanted)
                 if position is not None:
                     conn.execute(
-                        t.consumer_positions.update()
-                        .where(t.consumer_positions.c.consumer == position[0])
-                        .values(position=position[1], updated_at=now)
+                        _MOVE_POSITION,
+                        {"b_consumer": position[0], "position": position[1], "updated_at": now},
                     )
             if wanted and consumer.after_commit:
                 consumer.after_commit(wanted)

@@ -20,14 +20,33 @@ from deliveryhub.service_layer.messaging import Consumer, Message, apply_batch, 
 log = structlog.get_logger(__name__)
 
 
+_POSITION = sa.select(t.consumer_positions.c.position).where(
+    t.consumer_positions.c.consumer == sa.bindparam("consumer")
+)
+_NEXT_BATCH = (
+    sa.select(
+        t.outbox.c.id,
+        t.outbox.c.topic,
+        t.outbox.c.order_id,
+        t.outbox.c.partition,
+        t.outbox.c.payload,
+        t.outbox.c.publish_seq,
+    )
+    .where(t.outbox.c.publish_seq > sa.bindparam("after"))
+    .order_by(t.outbox.c.publish_seq)
+    .limit(sa.bindparam("batch"))
+)
+
+
 class InProcessBus:
     """The embedded default bus."""
 
     name = "inprocess"
 
-    def __init__(self, db: Database, *, batch: int = 200) -> None:
+    def __init__(self, db: Database, *, batch: int = 200, linger: float = 0.02) -> None:
         self.db = db
         self.batch = batch
+        self.linger = linger
         self._wake: list[asyncio.Event] = []
         self._lag: dict[str, int] = {}
 
@@ -57,24 +76,8 @@ class InProcessBus:
         """Apply the next batch for `consumer`; returns the number of messages read."""
         name = consumer.name
         with self.db.read() as conn:
-            position = conn.execute(
-                sa.select(t.consumer_positions.c.position).where(t.consumer_positions.c.consumer == name)
-            ).scalar()
-            if position is None:
-                position = None
-            rows = conn.execute(
-                sa.select(
-                    t.outbox.c.id,
-                    t.outbox.c.topic,
-                    t.outbox.c.order_id,
-                    t.outbox.c.partition,
-                    t.outbox.c.payload,
-                    t.outbox.c.publish_seq,
-                )
-                .where(t.outbox.c.publish_seq > (position or 0))
-                .order_by(t.outbox.c.publish_seq)
-                .limit(self.batch)
-            ).all()
+            position = conn.execute(_POSITION, {"consumer": name}).scalar()
+            rows = conn.execute(_NEXT_BATCH, {"after": position or 0, "batch": self.batch}).all()
         if position is None:
             self._position(name)
         if not rows:
@@ -99,6 +102,9 @@ class InProcessBus:
                 wake.clear()
                 try:
                     await asyncio.wait_for(wake.wait(), timeout=0.25)
+                    # Linger a moment after a wake-up so a trickle of events is applied in one batch
+                    # (one transaction per consumer) instead of one transaction per event.
+                    await asyncio.sleep(self.linger)
                 except TimeoutError:
                     pass
 

@@ -115,6 +115,21 @@ class Database:
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
+    @contextmanager
+    def read_latest(self) -> Iterator[Connection]:
+        """Point lookups where each statement sees the latest commit (READ COMMITTED).
+
+        On SQLite no transaction is opened at all (no BEGIN/COMMIT and no snapshot held between
+        statements): the cheapest way to run several small reads that must see each other's writers."""
+        if not self.is_sqlite:
+            with self.read() as conn:
+                yield conn
+            return
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(sqlite_begin="NONE")
+            with conn.begin():
+                yield conn
+
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
@@ -133,6 +148,8 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
 
 def _sqlite_on_begin(conn: Connection) -> None:
     mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+    if mode == "NONE":
+        return
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
