@@ -335,10 +335,11 @@ class ChatService:
         self._classify = classify
         self._faq: tuple[float, list[faqmod.FaqEntry]] | None = None
         self._turn = _TurnConn()
-        # On PostgreSQL a turn's reads and its final write share one transaction: one pool checkout
-        # (pre-ping), one BEGIN and one COMMIT instead of one of each per lookup. READ COMMITTED lets those
-        # reads see what the service layer committed earlier in the same turn. SQLite keeps a connection
-        # per step: there a long read snapshot would hide the turn's own actions, and connections are free.
+        # A turn's lookups share one connection instead of a checkout, BEGIN and COMMIT each. On PostgreSQL
+        # its reads and its final write are one transaction; READ COMMITTED lets those reads see what the
+        # service layer committed earlier in the same turn. On SQLite the shared connection reads without a
+        # transaction (each statement sees the latest commit: a snapshot would hide the turn's own actions)
+        # and the final write takes its own write transaction.
         self._share_turn_tx = getattr(hub.db, "dialect", "") == "postgresql"
 
     # ------------------------------------------------------------ plumbing
@@ -351,13 +352,15 @@ class ChatService:
                 yield conn
             return
         if tc.conn is None:
-            tc.cm = self.hub.db.write(urgent=True)
+            tc.cm = self.hub.db.write(urgent=True) if self._share_turn_tx else self.hub.db.read_latest()
             tc.conn = tc.cm.__enter__()
         yield tc.conn
 
     @contextmanager
     def _writing(self) -> Iterator[Any]:
         """The turn's final write: in the shared transaction (committed on exit) when there is one."""
+        if not self._share_turn_tx:
+            self._end_turn(None)  # SQLite: let go of the shared read connection first
         if not self._turn.active:
             with self.hub.db.write(urgent=True) as conn:
                 yield conn
@@ -515,7 +518,7 @@ class ChatService:
         text = (text or "").strip()[:2000]
         if not text:
             raise ValueError("text: required")
-        self._turn.active = self._share_turn_tx
+        self._turn.active = True
         try:
             return self._post(session_id, text)
         except BaseException as exc:
