@@ -2,12 +2,22 @@
 (NLU + session + order lookup + verification + reply written to the database), and batch NLU throughput.
 
 Each conversation is the common one: a WISMO question with the order number, then the last four phone
-digits, then a follow-up; every message is timed end to end from the client. The baseline is GET /healthz
-on the same server in the same run (the floor of one HTTP round trip here)."""
+digits, then a follow-up; every message is timed end to end from the client.
+
+Two phases:
+- **latency at load** (`p50_ms`, `p99_ms`): customers arrive at random (Poisson) at an offered rate of
+  `--rate` messages per second (default 25 ≈ 90,000 messages an hour, above the peak of any single shop's
+  chat) and type their next message after a random pause (mean 0.5 s). Arrivals do not wait for the
+  server, so a slow server shows up as queueing in the figures instead of slowing the load down.
+- **saturation** (`saturated`): four clients send back to back with no pause; their latency is
+  4 / throughput by construction, so it measures throughput (`messages_per_s`) more than latency.
+
+The baseline is GET /healthz on the same server in the same run (the floor of one HTTP round trip here)."""
 
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from typing import Any
 
@@ -15,6 +25,7 @@ import httpx
 
 from deliveryhub.bench.common import BenchEnv, free_port, percentile, wait_for_consumers
 
+THINK_SECONDS = 0.5  # mean pause before a customer's next message (a fast typist)
 QUESTIONS = (
     "{oid} 배송 어디쯤이에요?",
     "{oid} 언제 도착하나요",
@@ -112,8 +123,49 @@ async def _conversations(
                     if text == last4 and tracking in (r.json().get("reply") or ""):
                         verified += 1
 
+        started = time.monotonic()
         await asyncio.gather(*(worker(w) for w in range(concurrency)))
-    return {"latencies": latencies, "verified": verified}
+    return {"latencies": latencies, "verified": verified, "elapsed": time.monotonic() - started}
+
+
+async def _open_load(
+    base: str, people: list[tuple[str, str]], seconds: float, rate: float, seed: int = 7
+) -> dict[str, Any]:
+    """Conversations arriving at random at `rate` messages/s, each message after a random pause."""
+    rng = random.Random(seed)
+    latencies: list[float] = []
+    verified = 0
+    per_conversation = 3
+    start = time.monotonic()
+    limits = httpx.Limits(max_connections=400, max_keepalive_connections=100)
+    async with httpx.AsyncClient(base_url=base, timeout=300.0, limits=limits) as client:
+
+        async def conversation(n: int, at: float) -> None:
+            nonlocal verified
+            await asyncio.sleep(max(0.0, at - time.monotonic()))
+            oid, last4 = people[n % len(people)]
+            sid = (await client.post("/v1/chat/sessions", json={})).json()["session_id"]
+            texts = (QUESTIONS[n % len(QUESTIONS)].format(oid=oid), last4, FOLLOW_UPS[n % len(FOLLOW_UPS)])
+            for text in texts:
+                await asyncio.sleep(rng.expovariate(1 / THINK_SECONDS))
+                t0 = time.perf_counter()
+                r = await client.post(f"/v1/chat/sessions/{sid}/messages", json={"text": text})
+                latencies.append((time.perf_counter() - t0) * 1000)
+                r.raise_for_status()
+                if text == last4 and str(600000000000 + int(oid[-6:])) in (r.json().get("reply") or ""):
+                    verified += 1
+
+        tasks = []
+        offset, n = 0.0, 0
+        while True:
+            offset += rng.expovariate(rate / per_conversation)
+            if offset >= seconds:
+                break
+            tasks.append(asyncio.create_task(conversation(n, start + offset)))
+            n += 1
+        await asyncio.gather(*tasks)
+    elapsed = time.monotonic() - start
+    return {"latencies": latencies, "verified": verified, "elapsed": elapsed}
 
 
 async def _baseline(base: str, n: int) -> list[float]:
@@ -145,9 +197,14 @@ def run(
     bus_url: str | None = None,
     orders: int | None = None,
     seconds: float | None = None,
+    rate: float | None = None,
 ) -> dict[str, Any]:
-    """Measure chat latency over HTTP (p50/p99 ms) and batch NLU throughput (messages/s)."""
+    """Measure chat latency over HTTP at an offered load (p50/p99 ms), throughput at saturation, and batch
+    NLU throughput (messages/s)."""
     seconds = float(seconds or 15.0)
+    rate = float(rate or 25.0)
+    if rate <= 0:
+        raise ValueError("rate: must be > 0 messages per second")
     env = BenchEnv(db_url, bus_url)
     try:
         hub = env.bootstrap()
@@ -159,15 +216,26 @@ def run(
         wait_for_consumers(hub, timeout=600.0)
         # Warm-up: the server loads the NLU models on its first message.
         asyncio.run(_conversations(base, people[:4], 1.0, 1))
-        result = asyncio.run(_conversations(base, people, seconds, 4))
+        loaded = asyncio.run(_open_load(base, people, seconds, rate))
+        wait_for_consumers(hub, timeout=600.0)
+        saturated = asyncio.run(_conversations(base, people[::-1], max(5.0, seconds / 2), 4))
         baseline = asyncio.run(_baseline(base, 200))
-        lat = result["latencies"]
+        lat = loaded["latencies"]
+        sat = saturated["latencies"]
         out = {
             "p50_ms": round(percentile(lat, 50) or 0.0, 2),
             "p99_ms": round(percentile(lat, 99) or 0.0, 2),
             "nlu_messages_per_s": round(_nlu_throughput(seconds), 1),
+            "offered_messages_per_s": rate,
+            "achieved_messages_per_s": round(len(lat) / max(loaded["elapsed"], 1e-9), 1),
             "messages": len(lat),
-            "verified_answers": result["verified"],
+            "verified_answers": loaded["verified"],
+            "saturated": {
+                "concurrency": 4,
+                "p50_ms": round(percentile(sat, 50) or 0.0, 2),
+                "p99_ms": round(percentile(sat, 99) or 0.0, 2),
+                "messages_per_s": round(len(sat) / saturated["elapsed"], 1),
+            },
             "baseline_healthz_p50_ms": round(percentile(baseline, 50) or 0.0, 2),
             "baseline_healthz_p99_ms": round(percentile(baseline, 99) or 0.0, 2),
             "orders": len(people),

@@ -46,6 +46,8 @@ CONTACTS_AND_SPEND = sa.select(
         ct.chat_sessions.c.order_id == sa.bindparam("oid"),
         ct.chat_sessions.c.created_at >= sa.bindparam("since"),
         ct.chat_sessions.c.session_id != sa.bindparam("sid"),
+        # A conversation only counts once the customer said something (an opened link is no contact).
+        ct.chat_sessions.c.last_intent.is_not(None),
     )
     .scalar_subquery()
     .label("chats"),

@@ -332,13 +332,26 @@ def bench(
     as_json: Annotated[bool, typer.Option("--json")] = False,
     orders: Annotated[int | None, typer.Option("--orders", help="size override (kpi)")] = None,
     seconds: Annotated[float | None, typer.Option("--seconds", help="duration override")] = None,
+    rate: Annotated[
+        float | None, typer.Option("--rate", help="offered load in messages/s (chat; default 25)", min=0.1)
+    ] = None,
 ) -> None:
     """Benchmarks; each measures the hub and the raw limit in the same run and prints the ratio."""
     if which not in ("ingest", "kpi", "api", "chat"):
         err.print("[red]bench takes one of: ingest, kpi, api, chat[/red]")
         raise typer.Exit(2)
+    if rate is not None and which != "chat":
+        err.print("[red]--rate applies to: bench chat[/red]")
+        raise typer.Exit(2)
     run = _feature(f"deliveryhub.bench.{which}", "run")
-    result = run(db_url=ctx.obj.get("db_url"), bus_url=ctx.obj.get("bus_url"), orders=orders, seconds=seconds)
+    options: dict[str, Any] = {"rate": rate} if rate is not None else {}
+    result = run(
+        db_url=ctx.obj.get("db_url"),
+        bus_url=ctx.obj.get("bus_url"),
+        orders=orders,
+        seconds=seconds,
+        **options,
+    )
     if as_json:
         print(json.dumps(result))
     else:
@@ -348,7 +361,9 @@ def bench(
         table.add_column("metric")
         table.add_column("value", justify="right")
         for k, v in result.items():
-            table.add_row(k, f"{v:,.3f}" if isinstance(v, float) else str(v))
+            for name, value in v.items() if isinstance(v, dict) else [(k, v)]:
+                label = f"{k}.{name}" if isinstance(v, dict) else k
+                table.add_row(label, f"{value:,.3f}" if isinstance(value, float) else str(value))
         Console().print(table)
 
 

@@ -268,7 +268,7 @@ def test_sqlite_file_holds_no_personal_data_in_clear(tmp_path: Path, master_key:
 
 
 def test_backbone_security_headers_on_every_response(client: Any, admin_key: str) -> None:
-    """JSON, errors and pages all carry the security headers; a handler's own header is kept; HSTS on https."""
+    """JSON, errors and pages carry the security headers; a handler's own header wins; HSTS on https."""
     for r in (
         client.get("/healthz"),
         client.get("/v1/orders", headers=auth(admin_key)),

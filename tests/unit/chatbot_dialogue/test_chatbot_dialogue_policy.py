@@ -181,3 +181,16 @@ def test_faq_matches_policy_questions_in_both_languages() -> None:
     assert faqmod.match(entries, "How much is the return shipping fee?")[0].key == "return_fee"  # type: ignore[union-attr]
     assert faqmod.match(entries, "고객센터 운영시간 알려주세요")[0].key == "hours"  # type: ignore[union-attr]
     assert faqmod.match(entries, "오늘 날씨 좋네요")[0] is None
+
+
+def test_opened_but_unused_conversations_are_no_contact(chat: ChatService) -> None:
+    """Visits from a notification link that ask nothing do not push the customer towards a hand-off."""
+    from deliveryhub.notifications.tracking import make_token, tracking_key
+
+    token = make_token(tracking_key(chat.hub.keyring), OID)
+    for _ in range(3):
+        assert chat.new_session(link_token=token)["verified"] is True
+    sid = chat.new_session()["session_id"]
+    chat.post(sid, f"{OID} 어디예요")
+    turn = chat.post(sid, "5678")
+    assert not turn.escalated and OID in (turn.reply or "")
