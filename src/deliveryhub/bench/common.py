@@ -179,6 +179,19 @@ def wait_for_consumers(hub: Any, timeout: float = 180.0) -> bool:
     return False
 
 
+def wait_for_quiet(hub: Any, timeout: float = 600.0) -> bool:
+    """Consumers caught up and every feature's background backlog (e.g. notices due) worked off."""
+    deadline = time.monotonic() + timeout
+    if not wait_for_consumers(hub, timeout=timeout):
+        return False
+    backlogs = dict(hub.services.get("backlogs") or {})
+    while time.monotonic() < deadline:
+        if all(probe() == 0 for probe in backlogs.values()):
+            return True
+        time.sleep(0.5)
+    return False
+
+
 def _delete_stream(url: str, stream: str) -> None:
     import asyncio
 

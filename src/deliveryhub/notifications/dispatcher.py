@@ -387,6 +387,25 @@ class Dispatcher:
                 blocked_orders.add(job.order_id)
         return len(jobs)
 
+    def due_backlog(self, now: datetime | None = None) -> int:
+        """Jobs due to be sent now and not sent yet (what the `notifications.send` job still has to do)."""
+        now = now or self.hub.clock.now()
+        with self.hub.db.read() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(jobs_t)
+                    .where(
+                        sa.or_(
+                            sa.and_(
+                                jobs_t.c.status.in_(("pending", "retry")), jobs_t.c.next_attempt_at <= now
+                            ),
+                            jobs_t.c.status == "sending",
+                        )
+                    )
+                ).scalar_one()
+            )
+
     def _release(self, job: Any) -> None:
         with self.hub.db.write() as conn:
             conn.execute(

@@ -28,6 +28,8 @@ def register(hub: Any) -> None:
     hub.order_sections["notifications"] = lambda conn, order_id, _principal: order_notices(conn, order_id)
     hub.services["notify_ops"] = dispatcher.notify_ops
     hub.services["notifications"] = dispatcher
+    # Work waiting in the background, for anything that wants a quiet hub (benchmarks, health).
+    hub.services.setdefault("backlogs", {})["notifications"] = dispatcher.due_backlog
     hub.services["notification_preferences"] = _preferences_service(hub)
     hub.services["tracking_url"] = lambda order_id: tracking.tracking_url(
         hub.settings.public_url, tracking.tracking_key(hub.keyring), order_id
