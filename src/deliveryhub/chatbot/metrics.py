@@ -60,10 +60,12 @@ def summary(conn: Connection, start: datetime, end: datetime, sla_hours: float =
     spoke = (
         set(
             conn.execute(
-                sa.select(ct.chat_messages.c.session_id.distinct()).where(
+                sa.select(ct.chat_messages.c.session_id)
+                .where(
                     ct.chat_messages.c.role == "customer",
                     ct.chat_messages.c.session_id.in_([s.session_id for s in sessions]),
                 )
+                .distinct()
             ).scalars()
         )
         if sessions
@@ -76,10 +78,12 @@ def summary(conn: Connection, start: datetime, end: datetime, sla_hours: float =
     agent_replied = (
         set(
             conn.execute(
-                sa.select(ct.ticket_messages.c.ticket_id.distinct()).where(
+                sa.select(ct.ticket_messages.c.ticket_id)
+                .where(
                     ct.ticket_messages.c.author_kind == "agent",
                     ct.ticket_messages.c.ticket_id.in_([r.id for r in other_tickets]),
                 )
+                .distinct()
             ).scalars()
         )
         if other_tickets
