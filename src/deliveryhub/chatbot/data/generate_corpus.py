@@ -30,6 +30,53 @@ ITEMS = [
     "노트북 파우치", "책", "장난감", "유아복", "기저귀", "분유", "강아지 사료", "고양이 모래", "캠핑 의자",
     "전기장판", "이불", "베개", "커튼", "화분", "사과 한 박스", "귤 5kg", "냉동 만두", "닭가슴살", "생수", "커피캡슐",
 ]
+ADDRESSES = [
+    "서울 마포구 월드컵북로 21",
+    "부산 수영구 광안해변로 100",
+    "대전 유성구 대학로 99",
+    "경기 성남시 분당구 판교로 256",
+    "인천 연수구 송도동 12-3",
+    "광주 북구 용봉로 77",
+    "회사 주소",
+    "친정집",
+    "학교 기숙사",
+    "부모님 댁",
+    "새 집",
+    "강남역 근처 사무실",
+    "대구 수성구 달구벌대로 2450",
+    "제주시 연동 1길 5",
+]
+ADDRESSES_EN = [
+    "my office",
+    "my work address",
+    "my parents' place",
+    "the new address",
+    "12 Sejong-daero, Jung-gu",
+    "Apt 1203, Building 105",
+    "the address in my profile",
+]
+COLOURS_EN = ["black", "white", "navy", "beige", "grey", "red", "blue", "green", "pink", "brown"]
+SIZES_EN = ["small", "medium", "large", "xl", "s", "m", "l", "size 240", "size 270", "a 95"]
+# Neutral context a customer puts before the request (who they are, where they bought, why they write).
+CONTEXTS = [
+    "지난주에 처음 주문해 본 사람인데요",
+    "선물하려고 산 건데요",
+    "스마트스토어에서 구매한 건인데요",
+    "쿠팡으로 산 건데요",
+    "네이버페이로 결제한 주문인데요",
+    "바쁘실 텐데 죄송하지만",
+    "폰으로 써서 오타 양해 부탁드려요",
+    "회사 비품으로 산 건데요",
+    "여기서 몇 번 산 단골인데요",
+    "앱으로 주문했는데요",
+    "엄마 대신 문의드려요",
+    "사장님",
+    "처음 이용해 봐서 잘 모르는데요",
+    "다름이 아니라",
+    "아까 전화했는데 안 받으셔서 남겨요",
+    "아이 물건이라 급해서요",
+    "저번에도 문의했던 사람인데요",
+]
 ITEMS_EN = ["shoes", "jacket", "t-shirt", "jeans", "bag", "headphones", "charger", "mug", "book", "dress", "blender"]
 COLOURS = ["블랙", "화이트", "네이비", "베이지", "그레이", "아이보리", "카키", "핑크", "블루", "검정색", "흰색", "빨간색", "브라운"]
 SIZES = ["S사이즈", "M사이즈", "L사이즈", "XL", "XXL", "FREE", "230", "240", "250", "255", "260", "265", "270", "280", "스몰", "라지"]
@@ -93,6 +140,20 @@ SLOTS: dict[str, Callable[[random.Random], str]] = {
     "d": lambda r: r.choice(DATES),
     "n": lambda r: r.choice(["2", "3", "4", "5", "7", "10"]),
     "phone": lambda r: f"010-{r.randint(1000, 9999)}-{r.randint(1000, 9999)}",
+    "addr": lambda r: r.choice(ADDRESSES),
+    "addre": lambda r: r.choice(ADDRESSES_EN),
+    "cole": lambda r: r.choice(COLOURS_EN),
+    "sizee": lambda r: r.choice(SIZES_EN),
+    "ctx": lambda r: r.choice(CONTEXTS),
+    "kid": lambda r: r.choice(["90", "100", "110", "120", "130", "140", "150", "160"]),
+    "won": lambda r: r.choice(
+        [
+            f"{r.randint(5, 99)},{r.choice(['000', '500', '900'])}원",
+            f"{r.randint(5, 99)}000원",
+            f"{r.randint(5, 99)},000 won",
+            f"₩{r.randint(5, 99)},000",
+        ]
+    ),
 }
 
 _ALT = re.compile(r"\(([^()\[\]]*)\)")
@@ -1047,7 +1108,7 @@ EXTRA_TEMPLATES: dict[str, list[str]] = {
         "(배송 요청사항|배송 메시지|요청 메모)(을|를|) (바꿀게요|수정해주세요|추가하고 싶어요)",
     ],
     "exchange_request": [
-        "(색상|사이즈|컬러|색)(을|를|) ({col}|한 치수 큰 걸|다른 색)(으로|로) (바꿀 수 있을까요|바꿔도 되나요|바꾸고 싶어요)[ 아직 안 입었어요| 택도 안 뗐어요]",
+        "(색상|사이즈|컬러|색)(을|를|) ({col}|한 치수 큰 걸|다른 색)(으로|로) (바꿀 수 있을까요|바꿔도 되나요|바꾸고 싶어요)[( 아직 안 입었어요| 택도 안 뗐어요)]",
     ],
     "payment_issue": [
         "(i was|i got|we were|my card was) (billed|charged) (twice|two times|double) for (one|the same|a single) (order|purchase)",
@@ -1065,6 +1126,294 @@ EXTRA_TEMPLATES: dict[str, list[str]] = {
         "(토요일|일요일|공휴일|밤)(에|에도) (문의|상담)(하면|남기면) (답 받을 수 있어요|답장 오나요)",
     ],
 }
+
+
+# Second blind round (tests/unit/chatbot/eval_fresh2.jsonl, written before any error was looked at): the
+# error classes were Konglish / code-switched words (캔슬, 리펀, 리턴, 노티, "refund 처리", "package 파손"), vowel
+# slips on key nouns (반폼), requests phrased without the key noun (이건 가져가시고 다른 걸로 보내주세요 = exchange,
+# 보내는 곳/도착지를 돌려주세요 = address, 돈이 안 들어왔어요 after a return = refund, 없애 주세요 = cancel, 남아있나요 =
+# stock, 유효하지 않은 할인코드 = payment), a primary problem followed by the remedy the customer wants (파손 ...
+# 교환해주세요 is still damage; 반품할게요 환불로 = return), a delivered-notice that frames a missing parcel or a
+# wrong notice, business-letter register (납기 경과, 회신 바랍니다), sarcasm about slow parcels, richer English
+# (received a red one, void my order), and shipping-fee / policy questions (other). New templates for each
+# class plus train-only augmentation of existing lines (code-switching, jamo-level typos, context and
+# business-letter frames), all from their own random stream so the held-out split stays the same.
+ROUND2_TEMPLATES: dict[str, list[str]] = {
+    "track_order": [
+        "(송장번호|운송장 번호|조회번호|택배 번호)(를|) (좀 |)(알려주세요|주실 수 있나요|보내주세요) (알림이|문자가|카톡이) (안 와서|안 와서요|안 왔거든요|없어서)",
+        "(내가|제가|우리 애가) (주문한|시킨) (물건|거|게)(이|가|) (언제|어디쯤|며칠에) (오는지|도착하는지|있는지) (좀 알려주시오|알려주세요|알려 주이소|봐 주세요)",
+        "(what's|what is) the (tracking|waybill) number for (my order|order {oid}|my {iteme})",
+        "(has|did) (the|my) (parcel|box|package|{iteme}) (left|leave) (the warehouse|your warehouse) (yet|already)?",
+        "(could|can) you (check|look up|see) where my (package|order|{iteme}) is (right now|now)?",
+        "{ctx} (출고는|발송은) (됐는지|됐나요|하셨나요) (송장이|조회가) (아직 안 떠서요|안 돼서요|안 보여서요)",
+    ],
+    "delivery_delay": [
+        "(택배가|물건이|주문한 게|배송이) (걸어서|기어서|거북이 타고|배 타고|해외여행 하고) (오나 봐요|오는 중인가요|오나보네|오는 듯)[ ㅋㅋ]",
+        "(이러다|이 속도면|이대로면) (해 넘기겠어요|내년에 받겠네요|한 달 걸리겠어요|명절 지나겠어요)",
+        "(로켓배송|빠른배송|당일배송|새벽배송|익일배송)(이라면서|이라더니|이라고 해서 샀는데) (로켓이 고장났나 봐요|하나도 안 빠르네요|며칠째예요|감감무소식이네요)",
+        "(귀사에|귀사로|{d}) (발주한|주문한|구매한) {item} (건이|물품이|제품이) (납기일|약속된 기일|도착 예정일)(을|이) ({n}일|며칠) (경과|초과)(하였음에도|했음에도|했는데도) (아직|여전히) (도착하지 않았습니다|수령하지 못했습니다|입고되지 않았습니다)[( 지연 사유와 예상 도착일을 회신 바랍니다| 조속한 처리 바랍니다)]",
+        "(출고 지연|발송 지연|배송 지연|입고 지연) (문자|안내|카톡)(만|) (벌써|또|계속) (두 번째|세 번째|몇 번째|{n}번째) (받았어요|받네요|왔어요)[( 도대체 언제 보내세요| 언제 보내실 건가요| 언제 받아요)]",
+        "(why hasn't|how come) my (order|parcel|package|{iteme}) (arrived|shipped|come) (yet|already)",
+        "(the|my) (delivery|parcel|order) is (way|so|really) (overdue|late)[,] (it was supposed to|it should have) (arrive|come) (on monday|last week|days ago)",
+        "{ctx} (주문한 지|결제한 지) (한참|꽤|열흘|보름)(이|) (됐는데|지났는데) (소식이 없네요|감감무소식이에요|연락 한 통 없네요)",
+    ],
+    "missing_delivery": [
+        "(배송 완료|배송완료|배달 완료)(됐다고|되었다고|라고) (알림|문자|카톡)(이|은|) (왔는데|받았는데) (물건|택배|상자|박스)(은|는|을) (못 받았어요|없어요|못 봤어요|어디에도 없어요)",
+        "(택배|물건|박스) (씹혔어요|먹혔어요|증발함|실종됐어요|날아갔어요) (완료로 떠요|완료라는데|배송완료인데)",
+        "(the courier|the driver|tracking|your site) (says|claims|shows) (it was|it's) delivered (yesterday|today|on monday|two days ago) but (nothing|no package|no box) (arrived|was there|is at my door)",
+        "(someone|a neighbour|somebody) (must have|probably) (taken|stolen) (it|my parcel|the box)[,] (it says delivered|marked delivered)",
+        "{ctx} (기사님은|택배사는) (전달했다고|놓고 왔다고|배달했다고) (하는데|하시는데) (저희 집엔|집에는|현관엔) (아무것도|택배가) (없어요|없습니다)",
+    ],
+    "wrong_item": [
+        "i ordered (the|a) {cole} (one|version|size) but (received|got) (a|the) {cole} (one|instead)",
+        "(they|you) sent (the wrong|a different|another) (model|version|colour|size|flavour)",
+        "(the|my) ({iteme}|box|package|order) (came|arrived) without (the|a|its) (charger|cable|manual|lid|remote|screws|strap)",
+        "(there was|there's) no (charger|cable|manual|remote|free gift|second item) in the (box|package)",
+        "(별점|별 하나도) (아까움|아깝네요|주기 싫네요) {col} (주문했는데|골랐는데) {col} (옴|왔음|왔네요)",
+        "(주문한|선택한) (용량|맛|향|모델|수량)(이|) 아니에요 ({n}개|대용량|큰 거) (시켰는데|주문했는데) (작은 거|다른 게|소용량이) (왔어요|옴)",
+        "{ctx} (박스를|상자를) (열어보니|뜯어보니) (제가 고른|주문한) (색|옵션|사이즈)(이|가) 아니네요",
+        "({size}|{col}|{kid} 사이즈|{n}개) (주문했는데|시켰는데|골랐는데) ({size}|{col}|다른 걸|엉뚱한 걸|{kid}(을|를)) (보내셨어요|보내주셨네요|보내셨네요|주셨어요|넣어주셨어요)",
+        "{col} (골랐는데|주문했는데) {col}(이|가|) (왔네요|왔어요|옴)[(..| ㅠㅠ)] (맞는 걸로|제가 주문한 걸로|원래 주문한 걸로) (다시 보내주세요|재발송해주세요|보내주세요)[( 반품 말고요| 교환 말고요)]",
+    ],
+    "damaged_item": [
+        "[(배송은 빨랐는데|포장은 멀쩡했는데|상자는 괜찮았는데)] (열어보니|꺼내보니|뜯어보니) {item}(이|가|에) (금이 가|깨져|찌그러져|흠집이 나|찢어져) (있네요|있어요|있더라고요) (교환해주세요|환불해주세요|새 걸로 보내주세요|교환이나 환불 원해요)",
+        "(불량품|하자 있는 제품|고장난 제품|파손된 제품)(을|이) (받았어요|왔어요|받았습니다) (교환|환불|교환이나 환불|반품)(해주세요|원해요|부탁드려요|받고 싶어요)",
+        "(the|my) {iteme} (arrived|came|showed up) (scratched|dented|shattered|torn|leaking|with a crack)",
+        "{ctx} (받자마자|개봉하자마자|처음 써보는데) (전원이|불이|소리가) (안 들어와요|안 나와요|안 켜져요)",
+        "(과일이|채소가|고기가|빵이) (다 물러서|곰팡이가 펴서|상해서|썩어서) (왔어요|도착했어요|먹을 수가 없어요)",
+    ],
+    "cancel_order": [
+        "(아이가|애가|아들이|딸이|손주가|남편이) (잘못 눌러서|장난으로|실수로) (주문이 됐어요|결제가 됐어요|주문됐어요|결제됐네요) (취소해주세요|없애 주세요|지워주세요|무효로 해주세요)",
+        "(주문|주문한 거|결제한 거|방금 주문)(을|를|) (없애|지워|무효로 해)(주세요|줘요|주실 수 있나요)",
+        "(please|pls|kindly) (void|cancel|stop) (my|the|this) (order|purchase)( before it ships| asap| right away)?",
+        "i (placed|made) (an|the|this) order by (accident|mistake)[,] (please|can you|could you) cancel (it|that)",
+        "{ctx} (필요 없어져서|다른 걸로 사려고|가격이 내려서) (주문을|구매를) (접을게요|안 할게요|취소할게요)",
+    ],
+    "change_address": [
+        "(받을 곳|보내는 곳|도착지|배달 장소|목적지|받는 장소)(을|를|) (회사로|본가로|친정으로|학교로|다른 곳으로|{addr}로) (바꿀 수 있을까요|돌려주실 수 있나요|옮겨주세요|바꿔주세요)",
+        "(출발 전이면|아직 출고 전이면|발송 전이라면) (회사로|다른 주소로|{addr}로) (보내주세요|받을 수 있을까요|돌려주세요)[( 집에 아무도 없어서요| 그날 집에 없어서요)]",
+        "(please|can you|could you) (send|redirect|reroute|ship) (it|my package|the order) to {addre}",
+        "(my|the) (address|zip code|postcode|apartment number|unit number) (is|was) (wrong|incorrect)[,] (please|can you) (fix|update|correct) it",
+        "{ctx} (받는 곳|배송지|주소)(이|가) (예전 집|옛날 주소|잘못된 곳)(으로|로) (돼 있어서|되어 있네요) (고쳐주세요|바꿔주실 수 있나요)",
+    ],
+    "return_request": [
+        "(사이즈가 안 맞아서|맘에 안 들어서|생각과 달라서|단순 변심으로|색이 별로라) (반품|반품 접수|반품 신청)(할게요|하려고요|해주세요) (환불로 해주세요|환불로 처리해주세요|교환 말고 환불이요|돈으로 돌려주세요)",
+        "({d}|지난주) 구매한 {item} (관련하여|건에 대해) 반품을 (요청드립니다|신청하고자 합니다|요청드리고자 합니다)[( 회수 일정 안내 부탁드립니다| 미개봉 상태입니다| 원 포장 그대로 있습니다)]",
+        "(how|where) do i (get|print) a (return label|return slip|return form)",
+        "(can|could) you (arrange|schedule|send) a (courier|pickup|driver) to collect (the|my) (return|parcel)",
+        "{ctx} (써보니|입어보니|받아보니) (별로라|안 어울려서|필요 없어서) (돌려보내고|물리고|반품하고) 싶어요",
+        "(구매한 지|받은 지|수령한 지|배송 온 지) ({n}일|일주일|열흘|2주)(이|가|) (지났는데|넘었는데|됐는데) (아직|지금도|) (반품|반품 신청|반품 접수)(이|) (가능한가요|되나요|될까요|받아주시나요)",
+    ],
+    "exchange_request": [
+        "(이건|이거|받은 건) (가져가시고|회수해 가시고|수거해 가시고) ({size}|한 치수 큰 걸로|한 치수 작은 걸로|다른 색으로|{col}으로) (다시 보내주세요|새로 보내주세요|보내주실 수 있나요)",
+        "({size}|{col}|한 치수 위|한 사이즈 작은 거|{kid})(으로|로) 다시 (보내주시고|보내주시면) (이건|이거|받은 건) (가져가 주세요|회수해 주세요|보낼게요|돌려드릴게요)",
+        "(can i|could i|i'd like to) (swap|trade|switch) (it|this|the {iteme}) for (a {sizee}|a {cole} one|another colour|one size up)",
+        "{ctx} (작아서|커서|끼어서|헐렁해서) (못 입겠어요|못 신겠어요) (맞는 걸로|큰 걸로|작은 걸로) (바꿔주실 수 있나요|받고 싶어요)",
+    ],
+    "refund_status": [
+        "(반품 보낸 지|반품한 지|돌려보낸 지|회수해 가신 지) ({n}일|일주일|열흘|2주)(이 넘었는데|됐는데|지났는데) (아직|여태|아직도) (돈이|금액이|입금이|결제 취소가) (안 들어왔어요|안 됐어요|안 들어와요|안 보여요)",
+        "(환불 입금|환불금 입금|돈 입금)(은|이) (언제|며칠 뒤에|언제쯤) (되나요|돼요|들어와요)",
+        "(i|we) (sent|returned|mailed) (it|the item|the package) back (a week|two weeks|ten days) ago (and|but) (still no refund|haven't got my money|haven't seen the money)",
+        "(환불|돈)(은|) (언제 줘요|언제 돌려줘요|언제 보내줘요) (먹튀 아니죠|먹튀인가요|먹튀하시는 거예요)?",
+        "{ctx} (취소 승인|반품 승인|회수 완료)(은|) (떴는데|됐는데) (카드값에서|통장에|계좌로) (아직 안 빠졌어요|안 들어왔어요|돈이 안 보여요)",
+    ],
+    "payment_issue": [
+        "(할인코드|쿠폰 코드|프로모션 코드|쿠폰 번호|할인 쿠폰)(를|을|) (입력했는데|넣었는데|등록하려는데) (유효하지 않다고|사용할 수 없다고|만료됐다고|잘못된 코드라고|오류라고) (나와요|떠요|해요)",
+        "(카드값|카드 대금|결제 금액)(이|) (두 번|두 배로|이중으로) (나갔어요|청구됐어요|빠졌네요)[( 문자도 두 개 왔어요| 하나는 취소해주세요| 확인 부탁드려요)]",
+        "(my card|i) (got|was) (declined|rejected) (at checkout|when paying)( but the money was taken)?",
+        "(i need|can i get|please issue) a (cash receipt|tax invoice|vat invoice|proof of payment)",
+        "(i see|there are|i got|i have) (two|2|duplicate|double) (charges|payments|transactions) (of|for) ({won}|the same amount) (on my card|on my statement|on my account)[ for (one|a single) order]",
+        "{won}(이|) (두 번|2번|중복으로) (결제됐어요|빠져나갔어요|찍혔어요) (확인해주세요|한 번만 주문했어요|뭐죠)?",
+        "{ctx} (결제하려는데|결제 단계에서) (계속|자꾸) (튕겨요|넘어가질 않아요|오류 코드가 떠요)",
+        "(결제|카드 결제|승인|결제 승인)(가|이|) (두 번|2번|중복으로|두 건) (됨|됐어요|됐네요|났어요) (하나|한 건|한 개)(는|만|) (취소해주세요|취소해줘요|환불해주세요|빼주세요)",
+        "(사업자|법인|개인사업자|회사)(라서|입니다|인데요|예요) (세금계산서|지출증빙|현금영수증|계산서)(를|을|) (발행|발급|끊어)(해주세요|가능한가요|받을 수 있나요|주실 수 있나요)",
+    ],
+    "stock_inquiry": [
+        "{opt}(은|는|) (남아있나요|아직 있어요|남아 있어요|구할 수 있나요|살 수 있나요|주문 가능한가요)",
+        "(이거|이 상품|{item}) (언제 다시 팔아요|다시 판매하나요|재판매 계획 있나요|다시 만드실 계획 있나요|또 나오나요)",
+        "(do you still have|is there any) {iteme} (left|available) in ({cole}|{sizee})",
+        "(will|are) you (restock|bring back|get more of) (the|this) {iteme}",
+        "{ctx} {item} (찾고 있는데|사고 싶은데) (어디에도 없네요|계속 품절이네요) (들어올 예정 있나요|언제 풀려요)",
+    ],
+    "notification_issue": [
+        "(배송완료|도착|출발) (문자|알림|카톡)(이|가|는) (왔는데|받았는데) (조회하면|앱에서는|송장 조회로는) (아직 배송중|출고 전|배송 준비중)(이라고 나와요|으로 떠요|이에요)[( 잘못 보내신 거죠| 알림 오류인가요| 뭐가 맞아요)]",
+        "(알림|알림톡|푸시)(을|) (안 받을래요|끄고 싶어요|꺼주세요|그만 받고 싶어요|안 받고 싶어요)",
+        "(주문할 때마다|하루에도|한 건에) (카톡이|문자가|알림이) ({n}개씩|여러 개씩|몇 통씩) (와요|오네요) (하나로 줄일 수 없나요|줄여주세요|너무 많아요)",
+        "(i|we) (keep getting|get) (too many|duplicate|repeated) (texts|emails|notifications|messages)",
+        "(how do i|can i) (turn off|disable|mute) (the|your|order) (notifications|alerts|texts)",
+        "{ctx} (알림이|문자가|카톡이) (엉뚱한 번호로|예전 번호로|남편 폰으로) (가요|가는 것 같아요) (제 번호로|새 번호로) (바꿔주세요|받고 싶어요)",
+    ],
+    "human_agent": [
+        "(몇 번째|계속|아까부터) 같은 (말|얘기|답변)(만 하네요|하는지 모르겠네요|만 반복하네요) (사람|직원|상담원) (좀 바꿔주세요|연결해주세요|불러주세요)",
+        "(is there|can i get) (a real person|someone|a human) (to help me|i can talk to)",
+        "(stop|no more) (bot|robot|automatic) (answers|replies)[,] (i need|get me) (a person|an agent|a human)",
+        "{ctx} (글로는|채팅으로는) (설명이 어려워서|답답해서) (직원분|상담원|담당자)(이랑|하고) (직접 |)(통화|얘기)(하고 싶어요|할게요)",
+    ],
+    "other": [
+        "(배송비|택배비|배송료)(는|가|) (얼마예요|얼마인가요|있나요|따로 있나요|무료인가요)[( 무료배송 기준이 있나요| 묶음배송 되나요)]",
+        "(무료배송|무배) (기준|조건|금액)(이|은|) (얼마예요|어떻게 돼요|있나요|몇 만원부터예요)",
+        "(사업자 등록번호|통신판매업 번호|사업자 정보|대표자 이름|회사 주소)(를|을|) (알려주세요|어디서 봐요|확인하고 싶어요)",
+        "(how much is|what's) (shipping|the delivery fee|postage)( to busan| to jeju)?",
+        "(do you|can you) ship (overseas|abroad|internationally|to the us|to japan)",
+        "(이 제품|이거|{item}) (세탁기에 돌려도|건조기 써도|전자레인지에 돌려도|아이가 써도) (되나요|괜찮나요)",
+        # off-topic chit-chat ("anything else"): everyday life, moods, people, food, weather, time-since
+        "(요즘|오늘|이번 주|어제부터) (너무|진짜|좀|괜히) (피곤해|우울해|심심해|행복해|바빠|외로워|설레)[(요| ㅠㅠ| ㅎㅎ)]",
+        "(친구|동생|엄마|남자친구|여자친구|회사 동료|팀장님)(랑|이랑|하고) (싸웠어|놀러 가고 싶어|영화 보러 갈까|밥 먹기로 했어|연락이 끊겼어)[(요| ㅠㅠ)]",
+        "(점심|저녁|야식|내일 아침)(으로|) (뭐 먹지|치킨 먹을까|라면 끓일까|뭐 먹을까|떡볶이 먹고 싶다)[(?| ㅋㅋ)]",
+        "(비가|눈이|바람이) (많이|엄청|계속) (오네|부네|와)[(요| ㅠㅠ)] (나가기 싫다|집에 있고 싶어|기분이 이상해)",
+        "(헤어진 지|이사 온 지|입사한 지|운동 시작한 지|졸업한 지) (한 달|일주일|반년|일 년|석 달)(이|) (됐네|넘었네|지났어) (시간 빠르다|아직도 적응이 안 돼|생각보다 괜찮아|아직도 생각나)",
+        "(주말에|휴가 때|퇴근하고|방학에) (등산|캠핑|여행|낚시|게임|노래방|운동) (가고 싶다|할까|하러 갈 거야|하기 싫다)",
+        "(썸|연애|다이어트|공부|취업 준비|이직)(가|는|이) (너무 어려워|잘 안 돼|하기 싫어|재밌어|맘대로 안 돼)[(요| ㅠㅠ)]",
+        "(너는|넌|챗봇도) (꿈이 뭐야|좋아하는 음식 있어|잠은 자|사람 좋아해|기분이란 게 있어)[?]",
+        "(좋아하는 사람|짝사랑하는 애|전 애인)(이|가) (자꾸 생각나|연락을 안 받아|다른 사람이 생겼대|꿈에 나왔어)",
+        "(고양이|강아지|우리 집 개|햄스터)(가|) (너무 귀여워|오늘 말을 안 들어|계속 잠만 자|산책 가자고 졸라)",
+        "(i'm|i am|i feel) (so tired|bored|sad|happy|lonely) (today|lately|right now)",
+        "(what should i|what do you want to) (eat|do|watch) (for lunch|tonight|this weekend)",
+    ],
+}
+
+# Code-switching and Konglish the customers mix into Korean sentences (applied to copies of training lines).
+CODE_SWITCH: dict[str, list[str]] = {
+    "배송완료": ["delivered", "배달완료", "배송 완료"],
+    "송장번호": ["tracking number", "트래킹 넘버", "운송장 번호"],
+    "배송지": ["address", "배송 주소", "받을 곳", "도착지"],
+    "재입고": ["restock", "리스탁", "다시 입고"],
+    "상담원": ["agent", "상담사", "CS 직원"],
+    "영수증": ["receipt", "영수증"],
+    "취소": ["cancel", "캔슬"],
+    "환불": ["refund", "리펀", "리펀드"],
+    "반품": ["return", "리턴", "반송"],
+    "교환": ["exchange", "교체", "체인지"],
+    "주소": ["address", "주소지"],
+    "주문": ["order", "오더"],
+    "배송": ["delivery", "배달"],
+    "택배": ["package", "parcel"],
+    "재고": ["stock", "수량"],
+    "품절": ["sold out", "솔드아웃"],
+    "알림": ["notification", "알람", "노티", "푸시"],
+    "문자": ["sms", "메세지", "text"],
+    "결제": ["payment", "결재"],
+    "쿠폰": ["coupon", "할인코드", "프로모션 코드"],
+    "파손": ["damage", "데미지"],
+    "불량": ["defect", "불량품"],
+    "사이즈": ["size", "싸이즈", "치수"],
+    "색상": ["color", "컬러", "칼라"],
+    "분실": ["lost", "분실"],
+    "상품": ["제품", "물건", "item"],
+}
+_CS_PATTERN = re.compile("|".join(sorted(map(re.escape, CODE_SWITCH), key=len, reverse=True)))
+
+# Vowel slips between look-alike / sound-alike vowels (ㅐ/ㅔ, ㅗ/ㅜ/ㅛ, ㅓ/ㅕ, ㅏ/ㅑ, ㅚ/ㅙ/ㅞ, ㅡ/ㅜ, ㅢ/ㅣ).
+_VOWEL_SLIPS = {
+    0: [2],
+    1: [5],
+    2: [0],
+    4: [6],
+    5: [1],
+    6: [4],
+    8: [13, 12],
+    10: [11, 15],
+    11: [10, 15],
+    12: [8],
+    13: [8, 17, 18],
+    15: [10, 11],
+    17: [13],
+    18: [13],
+    19: [20],
+    20: [19],
+}
+FORMAL_OPEN = [
+    "안녕하십니까.",
+    "안녕하세요, 구매 담당자입니다.",
+    "수고 많으십니다.",
+    "안녕하세요. 주문 관련하여 문의드립니다.",
+    "담당자님께,",
+]
+FORMAL_CLOSE = [
+    "확인 후 회신 부탁드립니다.",
+    "빠른 처리 부탁드립니다.",
+    "검토 부탁드립니다.",
+    "연락 기다리겠습니다.",
+    "감사합니다.",
+    "회신 바랍니다.",
+]
+AUG_PER_INTENT = 90
+
+
+def code_switch(text: str, rng: random.Random) -> str:
+    """Replace one shop term with the English word or Konglish a customer might type instead."""
+    spans = list(_CS_PATTERN.finditer(text))
+    if not spans:
+        return text
+    m = rng.choice(spans)
+    return text[: m.start()] + rng.choice(CODE_SWITCH[m.group(0)]) + text[m.end() :]
+
+
+def jamo_typo(text: str, rng: random.Random) -> str:
+    """One syllable-level slip: a look-alike vowel, a dropped final consonant or a doubled syllable."""
+    idxs = [i for i, ch in enumerate(text) if "가" <= ch <= "힣"]
+    if not idxs:
+        return text
+    i = rng.choice(idxs)
+    code = ord(text[i]) - 0xAC00
+    lead, vowel, tail = code // 588, (code % 588) // 28, code % 28
+    r = rng.random()
+    if r < 0.6 and vowel in _VOWEL_SLIPS:
+        vowel = rng.choice(_VOWEL_SLIPS[vowel])
+    elif r < 0.85 and tail:
+        tail = 0
+    else:
+        return text[: i + 1] + text[i:]
+    return text[:i] + chr(0xAC00 + lead * 588 + vowel * 28 + tail) + text[i + 1 :]
+
+
+def frame(text: str, rng: random.Random) -> str:
+    """Put a neutral context sentence or a business-letter opening/closing around a request."""
+    if rng.random() < 0.55:
+        return f"{rng.choice(CONTEXTS)} {text}"
+    return f"{rng.choice(FORMAL_OPEN)} {text.rstrip('?.!')}. {rng.choice(FORMAL_CLOSE)}"
+
+
+def augment(text: str, rng: random.Random) -> str:
+    """A variant of one training line: code-switched, mistyped and/or framed (Korean lines only)."""
+    if not _is_korean(text):
+        return text
+    r = rng.random()
+    if r < 0.4:
+        out = code_switch(text, rng)
+        return out if out != text else jamo_typo(text, rng)
+    if r < 0.65:
+        return jamo_typo(text, rng)
+    if r < 0.85:
+        return frame(text, rng)
+    return frame(code_switch(text, rng), rng)
+
+
+def _round2(train: list[dict[str, object]], test_texts: set[str], seen: set[str]) -> list[dict[str, object]]:
+    """Second-round training rows: the ROUND2 templates and augmented copies of existing lines."""
+    rng = random.Random(SEED + 7)
+    out: list[dict[str, object]] = []
+    for intent, templates in ROUND2_TEMPLATES.items():
+        for tpl in templates:
+            for text in _sample_template(tpl, TRAIN_PER_TEMPLATE, rng, seen):
+                if text not in test_texts:
+                    out.append({"text": text, "intent": intent, "escalate": False})
+    by_intent: dict[str, list[dict[str, object]]] = {}
+    for rec in train:
+        if _is_korean(str(rec["text"])):
+            by_intent.setdefault(str(rec["intent"]), []).append(rec)
+    for intent in INTENT_TEMPLATES:
+        pool = by_intent.get(intent, [])
+        added = 0
+        for rec in rng.sample(pool, min(len(pool), AUG_PER_INTENT * 2)):
+            if added >= AUG_PER_INTENT:
+                break
+            text = re.sub(r"\s+", " ", augment(str(rec["text"]), rng)).strip()
+            if text and text not in seen and text not in test_texts:
+                seen.add(text)
+                out.append({"text": text, "intent": intent, "escalate": rec["escalate"]})
+                added += 1
+    return out
 
 
 def build_intents(rng: random.Random) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
@@ -1095,10 +1444,14 @@ def build_intents(rng: random.Random) -> tuple[list[dict[str, object]], list[dic
             # all to training: the held-out split keeps measuring the original unseen templates
             for text in _sample_template(tpl, TRAIN_PER_TEMPLATE, extra_rng, seen):
                 train.append({"text": text, "intent": intent, "escalate": False})
+    round2 = _round2(train, {str(r["text"]) for r in test}, seen)
     train_texts = {str(r["text"]) for r in train}
     test = [r for r in test if str(r["text"]) not in train_texts]
     rng.shuffle(train)
     rng.shuffle(test)
+    # the round-2 rows are mixed in with their own stream so the test split stays byte-identical
+    train.extend(round2)
+    random.Random(SEED + 8).shuffle(train)
     return train, test
 
 

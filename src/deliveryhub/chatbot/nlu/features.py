@@ -91,7 +91,11 @@ def morph_tokens_many(texts: Sequence[str]) -> list[list[str]]:
         for t in texts:
             toks = _MORPH_CACHE.get(t)
             if toks is None:
-                toks = _tokens_from_kiwi(kiwi.tokenize(t)) if t.strip() else _tokens_from_kiwi(kiwi.tokenize("."))
+                toks = (
+                    _tokens_from_kiwi(kiwi.tokenize(t))
+                    if t.strip()
+                    else _tokens_from_kiwi(kiwi.tokenize("."))
+                )
                 if len(_MORPH_CACHE) >= _MORPH_CACHE_MAX:
                     _MORPH_CACHE.clear()
                 _MORPH_CACHE[t] = toks
@@ -107,36 +111,39 @@ _HINTS: dict[str, re.Pattern[str]] = {
     name: re.compile(rx)
     for name, rx in {
         "payment": r"결제|할부|영수증|쿠폰|적립금|포인트|입금|카드|페이|청구|charged(?!up)|overcharg|billed|billing|coupon|payment|discount|promo|receipt"
-        r"|invoice|세금계산서|전표|checkout|가상계좌|무통장|계좌이체|승인|voucher|billing",
+        r"|invoice|세금계산서|전표|checkout|가상계좌|무통장|계좌이체|승인|voucher|billing|할인|쿠폰코드|쿠폰번호|프로모션코드|카드값"
+        r"|declined|카드대금",
         "double_charge": r"두번|2번|2건|중복|이중|twice|double",
-        "notification": r"알림|알림톡|(메일|문자|카톡)으?로만|수신|푸시|문자|카톡|notification|sms|text|message|이메일알림|메일알림|alert|방해금지|야간",
+        "notification": r"알림|알람|알림톡|(메일|문자|카톡)으?로만|수신|푸시|문자|카톡|notification|sms|text|message|이메일알림|메일알림|alert|방해금지|야간|수신거부|unsubscribe|mute",
         "address": r"주소|배송지|수령인|수취인|받는사람|받는분|요청사항|메모|우편번호|동호수|호수|address|recipient|받는곳"
-        r"|수령지|공동현관|출입|비번",
-        "account": r"비밀번호|password|아이디|로그인|login|회원|account|탈퇴|이메일주소|닉네임|본인인증|가입|sign",
+        r"|수령지|공동현관|출입|비번|도착지|목적지|받을곳|보내는곳|배달장소|받는장소|수령장소|redirect|reroute",
+        "account": r"(?<!현관)(?<!출입)(?<!대문)비밀번호|password|아이디|로그인|login|회원|account|탈퇴|이메일주소|닉네임|본인인증|가입|sign",
         "business": r"입점|제휴|도매|b2b|대량|단체|협업|partnership|wholesale",
-        "stock": r"재입고|재고|품절|입고|단종|stock|soldout|available|예약주문|예약구매|수량|남았|haveany|willyouhave|restock",
+        "stock": r"재입고|재고|품절|입고|단종|stock|soldout|available|예약주문|예약구매|수량|남았|남아있|haveany|willyouhave|restock|다시팔|재판매|다시판매|다시만드|솔드아웃|soldout|backinstock",
         "return": r"반품|반송|회수|돌려보내|return|sendback|수거|착불|보내도",
-        "exchange": r"교환|바꿔|바꾸|바꿀|exchange|swap|다른사이즈로|치수|새로보내|새걸로|replacement|교체",
-        "refund": r"환불|돌려받|돌려줘|refund|moneyback|카드취소|결제취소|돈언제|돈이언제|돈은언제|환불금|입금돼",
-        "cancel": r"취소|cancel|철회|안살래|않살래|주문안할|없던걸로|없던일로",
+        "exchange": r"교환|바꿔|바꾸|바꿀|exchange|swap|다른사이즈로|치수|새로보내|새걸로|replacement|교체|체인지|다시보내주|가져가시고|회수해가시고|trade",
+        "refund": r"환불|돌려받|돌려줘|refund|moneyback|카드취소|결제취소|돈언제|돈이언제|돈은언제|환불금|입금돼|돈이안들어|돈안들어|돈이덜|입금이안|moneyback",
+        "cancel": r"취소|cancel|철회|안살래|않살래|주문안할|없던걸로|없던일로|없애|지워|무효로|잘못눌러|void",
         "damaged": r"파손|깨|불량|고장|녹아|녹은|찌그러|부서|망가|금이|흠집|스크래치|기스|찢어|터져|상해|썩|broken|damag"
         r"|defect|crack|crush|누수|새요|작동|안켜|하자|전원|충전이안|소리가안|줄이|뭉개|멍|찌그|smash|doesn'?twork|won'?tturnon"
-        r"|won'?tcharge|doesn'?tcharge|notcharging|faulty|deadonarrival|나갔|나감|부러|찍혀|찍힘|휘어|긁혀",
+        r"|won'?tcharge|doesn'?tcharge|notcharging|faulty|deadonarrival|나갔|나감|부러|찍혀|찍힘|휘어|긁혀|금가|금갔|dent|scratch"
+        r"|shatter|leak|곰팡이|물러서|물렀|얼룩|오염|실밥|뜯어져|보풀|stain",
         "wrong": r"다른(상품|제품|물건|게|거|색|사이즈|옵션|모델)|잘못(온|왔|배송|보내)|누락|빠져|빠졌|빠뜨|구성품|부속품|오배송"
         r"|수량이(부족|모자)|개수|wrong|notwhatiordered|사은품|증정품|바뀌어|한짝|짝만|아니라|아니고|엉뚱한(게|거|물건|상품)|someoneelse|notmine|남의(물건|택배|주문)",
         "missing": r"분실|배송완료|배달완료|완료(라|로|인데|래|처리|떴|됐)|도난|delivered|lost|stolen|missing|없어졌|사라졌|다른집"
         r"|옆집|다른주소로|다른동|가져간|훔쳐|행방|증발|우리집이아니|집이아니|문이아니|cannotfind|can'?tfind|nosignof"
         r"|neverarrived|못받았|못받음|받은적없|현관이아니|(우리|저희)집(이|은)?아니|남의집",
         "delay": r"늦|지연|아직|며칠째|일주일째|이틀째|째|멈춰|안움직|delay|late|stuck|still|오래걸|느려|기다|hasn'?t|미뤄|밀려"
-        r"|언제까지|여태|waiting|takingsolong|forever",
-        "track": r"언제|어디|조회|송장|운송장|도착|출발|발송|출고|배송중|where|when|track|ship|몇시|택배사|eta|status",
+        r"|언제까지|여태|waiting|takingsolong|forever|overdue|납기|경과|걸어서오|기어서오",
+        "track": r"언제|어디|조회|송장|운송장|도착|출발|발송|출고|배송중|where|when|track|ship|몇시|택배사|eta|status|waybill",
         "where_is": r"어디쯤|어디까지|어디에있|whereis|where'?s",
         "human": r"상담원|상담사|사람|직원|연결|통화|전화번호|고객센터|콜센터|담당자|agent|human|person|representative"
         r"|operator|봇말고|someone|customerservice|support",
         "smalltalk": r"안녕|감사|고마|운영시간|영업시간|hello|thank|^hi|bye|날씨|이름|ㅎㅇ|ㅋㅋ|누구|해결됐|알겠|잘받았"
         r"|gotit|okay|^ok|^네|^넵",
         "faq": r"해외|제주|도서산간|군부대|포장|쇼핑백|사이즈표|사이즈추천|사용법|세탁|재질|원산지|리뷰|후기|이벤트|세일|영업일"
-        r"|평일|주말에도|앱|어플|사이트|홈페이지|website|app|매장|쇼룸|직영점|울릉도",
+        r"|평일|주말에도|앱|어플|사이트|홈페이지|website|app|매장|쇼룸|직영점|울릉도|배송비|택배비|배송료|무료배송|무배"
+        r"|shippingcost|shippingfee|deliveryfee|postage|overseas|international",
     }.items()
 }
 

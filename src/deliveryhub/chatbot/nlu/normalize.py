@@ -11,6 +11,9 @@ What :func:`normalize` does, in order:
   ``ㅋㅋㅋㅋ`` -> ``ㅋㅋ``, ``!!!`` -> ``!!``, ``ㅇㅇㅇ`` -> ``ㅇㅇ``); mixed ``ㅜㅠㅜ`` become ``ㅠㅠ``;
 * frequent spacing/spelling variants are unified (``안와`` and ``안 와`` both become ``안 와``;
   ``어케`` -> ``어떻게``; ``언제옴`` -> ``언제 옴``) so that word features agree;
+* Konglish loanwords become the Korean shop term (``캔슬`` -> ``취소``, ``리펀`` -> ``환불``, ``알람`` ->
+  ``알림``, ``트래킹 넘버`` -> ``송장번호``) and a few frequent misspellings of the key nouns are fixed
+  (``결재`` -> ``결제``, ``반폼`` -> ``반품``, ``환뷸`` -> ``환불``);
 * whitespace is collapsed.
 
 Digits are never changed (order and tracking numbers stay intact).
@@ -80,6 +83,25 @@ _VARIANTS: list[tuple[re.Pattern[str], str]] = [
         (r"택베|택뱌|택ㅂ배", "택배"),
         (r"배숑|배쏭|베송", "배송"),
         (r"환불좀", "환불 좀"),
+        # Konglish loanwords customers type for the shop's own terms -> the Korean word the model knows
+        (r"캔슬", "취소"),
+        (r"리펀드|리펀트|리펀", "환불"),
+        (r"리스탁|리스톡", "재입고"),
+        (r"익스체인지", "교환"),
+        (r"노티피케이션|노티(?![드스])", "알림"),
+        (r"알람(?!\s*시계)", "알림"),
+        (r"(트래킹|트랙킹)\s*(넘버|번호)", "송장번호"),
+        (r"딜리버리", "배송"),
+        (r"어드레스", "주소"),
+        (r"리턴", "반품"),
+        (r"오더", "주문"),
+        # frequent misspellings of the key nouns (vowel slips, 결재 for 결제)
+        (r"결재", "결제"),
+        (r"반[폼퓸픔]", "반품"),
+        (r"환[뷸볼벌]", "환불"),
+        (r"취쇼|춰소", "취소"),
+        (r"[재제]잉고|제입고", "재입고"),
+        (r"교횐|교한(?=[ 신요을이해])", "교환"),
         (r"주문번호", "주문번호 "),
         (r"송장번호", "송장번호 "),
     ]
