@@ -15,15 +15,19 @@ from deliveryhub.chatbot.desk import CsConfig, Desk, start_inbound_smtp
 log = structlog.get_logger(__name__)
 
 
-def config_from_env() -> CsConfig:
-    """CS settings; the LLM rephrasing backend is off unless DELIVERYHUB_CHAT_LLM_URL is set."""
-    cfg = CsConfig()
-    cfg.llm_url = os.environ.get("DELIVERYHUB_CHAT_LLM_URL") or None
+def config_from_env(config_file: Any = None) -> CsConfig:
+    """CS settings: defaults, then the config file's `chatbot:` section (checked, refused with its line),
+    then environment variables. The LLM rephrasing backend is off unless a URL is configured."""
+    from deliveryhub.chatbot.config import apply, load_section
+
+    cfg = apply(CsConfig(), load_section(config_file))
+    cfg.llm_url = os.environ.get("DELIVERYHUB_CHAT_LLM_URL") or cfg.llm_url
     cfg.llm_model = os.environ.get("DELIVERYHUB_CHAT_LLM_MODEL", cfg.llm_model)
-    cfg.llm_api_key = os.environ.get("DELIVERYHUB_CHAT_LLM_KEY") or None
+    cfg.llm_api_key = os.environ.get("DELIVERYHUB_CHAT_LLM_KEY") or cfg.llm_api_key
     if os.environ.get("DELIVERYHUB_CS_AUTO_APPROVAL_AMOUNT"):
         cfg.auto_approval_amount = float(os.environ["DELIVERYHUB_CS_AUTO_APPROVAL_AMOUNT"])
-    if os.environ.get("DELIVERYHUB_CS_BUSINESS_HOURS", "").lower() in ("1", "true", "yes"):
+    business_hours_env = os.environ.get("DELIVERYHUB_CS_BUSINESS_HOURS", "").lower() in ("1", "true", "yes")
+    if business_hours_env and cfg.business_hours is None:
         from deliveryhub.chatbot.desk import BusinessHours
 
         cfg.business_hours = BusinessHours()
@@ -66,7 +70,7 @@ def register(hub: Any) -> None:
     from deliveryhub.chatbot import api, faq, web
     from deliveryhub.chatbot.dialogue import ChatService
 
-    config = config_from_env()
+    config = config_from_env(getattr(hub.settings, "config_file", None))
     # Per-IP chat limits follow the hub's general API rate limit (the security middleware applies it too).
     config.ip_messages_per_minute = max(
         config.ip_messages_per_minute, int(hub.settings.rate_limit_per_minute)

@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from deliveryhub.config_file import ConfigError
+from deliveryhub.config_file import key_node as _key_node
+from deliveryhub.config_file import node_at as _node_at
+from deliveryhub.config_file import read_yaml as _read
 from deliveryhub.monitors.business_hours import WEEKDAYS, BusinessCalendar
 
 DEFAULT_FILE = Path(__file__).with_name("default_rules.yaml")
@@ -33,10 +36,6 @@ EXCEPTION_TYPES = (
     "duplicate_order",
     "notice_missing",
 )
-
-
-class ConfigError(ValueError):
-    """A config file that cannot be used; the message names the file and line."""
 
 
 class _Strict(BaseModel):
@@ -333,47 +332,6 @@ class AutomationConfig(_Strict):
 
 
 # ---------------------------------------------------------------- loading with line numbers
-def _compose(text: str, name: str) -> yaml.Node | None:
-    try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        where = f"{name}:{mark.line + 1}" if mark is not None else name
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(
-            f"{where} (line {mark.line + 1 if mark else '?'}): invalid YAML: {problem}"
-        ) from None
-
-
-def _node_at(node: yaml.Node | None, path: tuple[Any, ...]) -> yaml.Node | None:
-    """The deepest YAML node along `path` (mapping keys / sequence indexes)."""
-    best = node
-    for part in path:
-        if isinstance(node, yaml.MappingNode):
-            nxt = None
-            for key, value in node.value:
-                if str(key.value) == str(part):
-                    nxt = value
-                    break
-            if nxt is None:
-                return best
-            node = best = nxt
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = best = node.value[part]
-        else:
-            return best
-    return best
-
-
-def _key_node(node: yaml.Node | None, key: str) -> yaml.Node | None:
-    """The key node of a top-level mapping entry (for its line)."""
-    if isinstance(node, yaml.MappingNode):
-        for k, _v in node.value:
-            if str(k.value) == key:
-                return k  # type: ignore[no-any-return]
-    return node
-
-
 def _merge(base: Any, over: Any) -> Any:
     if isinstance(base, dict) and isinstance(over, dict):
         out = dict(base)
@@ -381,23 +339,6 @@ def _merge(base: Any, over: Any) -> Any:
             out[k] = _merge(base.get(k), v) if k in base else v
         return out
     return over
-
-
-def _read(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: config file must be UTF-8") from None
-    node = _compose(text, str(path))
-    data = yaml.safe_load(text) if node is not None else {}
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        line = node.start_mark.line + 1 if node is not None else 1
-        raise ConfigError(f"{path}:{line} (line {line}): the config must be a mapping of sections")
-    return data, node
 
 
 def load_config(user_file: Path | str | None = None) -> AutomationConfig:

@@ -1,0 +1,114 @@
+"""The `chatbot:` section of the one config file: SLA policies, breach actions, business hours and the
+bot's thresholds reach the desk; a bad value refuses the start naming its line."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from deliveryhub.bootstrap import bootstrap
+from deliveryhub.chatbot import tables as ct
+from deliveryhub.chatbot.config import ChatbotCfg, load_section
+from deliveryhub.config_file import ConfigError
+from deliveryhub.service_layer.clock import ManualClock
+
+MONDAY_1000_KST = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+
+GOOD = """\
+timezone: Asia/Seoul
+chatbot:
+  sla:
+    normal: {first_response: 3, next_response: 20, resolution: 600}
+  on_breach: {first_response: reassign}
+  business_hours: {timezone: Asia/Seoul, workdays: [mon, tue, wed, thu, fri], start: "09:00", end: "18:00"}
+  confidence_threshold: 0.6
+  auto_approval_amount: 20000
+  repeat_contact_days: 3
+  max_verify_failures: 2
+  llm: {url: "http://127.0.0.1:9/v1", model: small, api_key: "${DH_TEST_LLM_KEY}", timeout: 2}
+"""
+
+
+def _hub(tmp_path: Path, master_key: str, config: Path, clock: Any = None) -> Any:
+    return bootstrap(
+        clock=clock or ManualClock(MONDAY_1000_KST),
+        db_url=f"sqlite:///{tmp_path}/hub.db",
+        data_dir=tmp_path,
+        master_key=master_key,
+        env="test",
+        config_file=config,
+    )
+
+
+def test_chatbot_section_reaches_the_desk(
+    tmp_path: Path, master_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DH_TEST_LLM_KEY", "sk-from-env")
+    path = tmp_path / "deliveryhub.yaml"
+    path.write_text(GOOD, encoding="utf-8")
+    clock = ManualClock(MONDAY_1000_KST)
+    hub = _hub(tmp_path, master_key, path, clock)
+    try:
+        cfg = hub.services["cs_config"]
+        assert cfg.sla["normal"].first_response == 3 and cfg.sla["urgent"].first_response == 5  # default kept
+        assert cfg.on_breach["first_response"] == "reassign" and cfg.on_breach["resolution"] == "alert"
+        assert cfg.business_hours is not None and cfg.business_hours.days == (0, 1, 2, 3, 4)
+        assert (cfg.confidence_threshold, cfg.auto_approval_amount) == (0.6, 20000)
+        assert (cfg.repeat_contact_days, cfg.max_verify_failures) == (3, 2)
+        assert (cfg.llm_url, cfg.llm_model, cfg.llm_api_key) == (
+            "http://127.0.0.1:9/v1",
+            "small",
+            "sk-from-env",
+        )
+        # The file's 3-minute first-response target is what a new ticket is due by.
+        tid = hub.services["cs_desk"].create_ticket(channel="api", subject="문의", text="언제 와요?")
+        with hub.db.read() as conn:
+            row = conn.execute(sa.select(ct.tickets).where(ct.tickets.c.id == tid)).one()
+        assert row.first_due == MONDAY_1000_KST + timedelta(minutes=3)
+    finally:
+        hub.close()
+
+
+@pytest.mark.parametrize(
+    ("snippet", "line", "needle"),
+    [
+        (
+            "chatbot:\n  sla:\n    normal: {first_response: -1, next_response: 1, resolution: 1}\n",
+            3,
+            "first_response",
+        ),
+        ("chatbot:\n  sla:\n    vip: {first_response: 1, next_response: 1, resolution: 1}\n", 3, "vip"),
+        ("chatbot:\n  on_breach: {first_response: shout}\n", 2, "on_breach.first_response"),
+        ("chatbot:\n  business_hours: {start: 9:00}\n", 2, "quoted"),
+        ("chatbot:\n  business_hours:\n    workdays: [mon, funday]\n", 3, "funday"),
+        ("chatbot:\n  confidence_threshold: 1.5\n", 2, "confidence_threshold"),
+        ("chatbot:\n  llm: {url: ftp://x}\n", 2, "http"),
+        ("chatbot:\n  sla_minutes: 5\n", 2, "sla_minutes"),
+        ("chatbot: [1, 2]\n", 1, "mapping"),
+    ],
+)
+def test_chatbot_section_refused_with_its_line(tmp_path: Path, snippet: str, line: int, needle: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(snippet, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_section(path)
+    message = str(info.value)
+    assert f"bad.yaml:{line} (line {line})" in message and needle in message, message
+
+
+def test_chatbot_bad_section_stops_the_start(tmp_path: Path, master_key: str) -> None:
+    path = tmp_path / "deliveryhub.yaml"
+    path.write_text("chatbot:\n  max_verify_failures: 0\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"deliveryhub.yaml:2 .*max_verify_failures"):
+        _hub(tmp_path, master_key, path)
+
+
+def test_chatbot_no_file_or_no_section_keeps_defaults(tmp_path: Path) -> None:
+    assert load_section(None) == ChatbotCfg()
+    path = tmp_path / "other.yaml"
+    path.write_text("timezone: Asia/Seoul\n", encoding="utf-8")
+    assert load_section(path) == ChatbotCfg()
