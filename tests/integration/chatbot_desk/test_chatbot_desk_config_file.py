@@ -112,3 +112,17 @@ def test_chatbot_no_file_or_no_section_keeps_defaults(tmp_path: Path) -> None:
     path = tmp_path / "other.yaml"
     path.write_text("timezone: Asia/Seoul\n", encoding="utf-8")
     assert load_section(path) == ChatbotCfg()
+
+
+def test_chatbot_documented_section_is_valid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The `chatbot:` example in docs/CONFIG.md loads as written."""
+    import re
+
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "CONFIG.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```yaml\n(.*?)```", doc, re.S) if b.startswith("chatbot:"))
+    path = tmp_path / "doc.yaml"
+    path.write_text(block, encoding="utf-8")
+    monkeypatch.setenv("LLM_KEY", "k")
+    section = load_section(path)
+    assert section.sla["urgent"].first_response == 5 and section.on_breach["resolution"] == "reassign"
+    assert section.llm is not None and section.llm.url == "https://llm.example/v1"
