@@ -30,7 +30,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from deliveryhub.chatbot.desk import BusinessHours, CsConfig, SlaPolicy
-from deliveryhub.config_file import ConfigError, read_yaml, validation_error
+from deliveryhub.config_file import ConfigError, key_node, read_yaml, validation_error
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Priority = Literal["urgent", "high", "normal", "low"]
@@ -146,20 +146,13 @@ def load_section(config_file: Path | str | None) -> ChatbotCfg:
     if section is None:
         return ChatbotCfg()
     if not isinstance(section, dict):
-        raise validation_error_for(config_file, node, "the chatbot section must be a mapping")
+        target = key_node(node, "chatbot")
+        line = target.start_mark.line + 1 if target is not None else 1
+        raise ConfigError(f"{config_file}:{line} (line {line}): chatbot: the section must be a mapping")
     try:
         return ChatbotCfg.model_validate(section)
     except ValidationError as exc:
         raise validation_error(exc, str(config_file), node, ("chatbot",)) from None
-
-
-def validation_error_for(config_file: Path | str, node: Any, message: str) -> ConfigError:
-    """A ConfigError at the line of the `chatbot:` key."""
-    from deliveryhub.config_file import key_node
-
-    target = key_node(node, "chatbot")
-    line = target.start_mark.line + 1 if target is not None else 1
-    return ConfigError(f"{config_file}:{line} (line {line}): chatbot: {message}")
 
 
 def apply(cfg: CsConfig, section: ChatbotCfg) -> CsConfig:

@@ -8,13 +8,13 @@ answer needs (stage, parcels, scans, ETA) without the full event timeline.
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.chatbot import tables as ct
+from deliveryhub.views.orders import _iso
 
 # Tracking events a customer cares about (the last one is "the last scan").
 SCAN_TYPES = (
@@ -93,10 +93,6 @@ _SCANS = (
     .where(t.inbox.c.order_id == sa.bindparam("oid"), t.inbox.c.type.in_(SCAN_TYPES))
     .order_by(t.inbox.c.occurred_at, t.inbox.c.id)
 )
-
-
-def _iso(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime | date) else value
 
 
 def order_status(conn: Any, order_id: str) -> dict[str, Any] | None:

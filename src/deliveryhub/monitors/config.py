@@ -12,9 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from deliveryhub.config_file import ConfigError
+from deliveryhub.config_file import ConfigError, validation_error
 from deliveryhub.config_file import key_node as _key_node
-from deliveryhub.config_file import node_at as _node_at
 from deliveryhub.config_file import read_yaml as _read
 from deliveryhub.monitors.business_hours import WEEKDAYS, BusinessCalendar
 
@@ -360,10 +359,4 @@ def load_config(user_file: Path | str | None = None) -> AutomationConfig:
     try:
         return AutomationConfig.model_validate(merged)
     except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        loc = tuple(err.get("loc", ()))
-        target = _node_at(node, loc)
-        line = target.start_mark.line + 1 if target is not None else 1
-        field = ".".join(str(p) for p in loc)
-        msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
-        raise ConfigError(f"{name}:{line} (line {line}): {field}: {msg}") from None
+        raise validation_error(exc, name, node) from None
