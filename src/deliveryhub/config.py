@@ -35,6 +35,15 @@ class Settings(BaseSettings):
     config_file: Path | None = None
     rate_limit_per_minute: int = 600
     login_rate_limit_per_minute: int = 20
+    # Security (issue 13): every default is the safe choice; an operator loosens one on purpose.
+    trust_proxy: bool = False  # X-Forwarded-For/-Proto only from a proxy of your own
+    forwarded_allow_ips: str = "127.0.0.1"  # which proxy addresses, when trust_proxy is on
+    metrics_public: bool = False  # /metrics needs the metrics:read permission unless set
+    webhook_money_approval_krw: int = 0  # money caused by a pushed stage change above this waits for a human
+    chat_verify_failures_per_order: int = 10  # wrong tries per order (any session or address) before a lock
+    chat_verify_lock_minutes: int = 30  # first lock; each further lock doubles (backoff)
+    tracking_link_days_after_delivery: int = 30  # a tracking link expires this long after delivery
+    password_min_length: int = 12
 
     @field_validator("db_url")
     @classmethod
