@@ -1,4 +1,4 @@
-"""Reserved slot for issue 13: chat identity and tracking links. Empty until that work lands.
+"""Reserved slot for issue 13: chat identity (verification lockout). Empty until that work lands.
 
 Revision ID: 0003
 Revises: 0002
