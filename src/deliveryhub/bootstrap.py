@@ -156,7 +156,7 @@ def bootstrap(
         on_result=metrics.observe_ingest,
     )
     hub = Hub(settings=settings, db=db, keyring=keyring, clock=clock, ingest=ingest, metrics=metrics)
-    hub.consumers.append(health_consumer())
+    hub.consumers.append(health_consumer(clock.now))
     if features:
         for name in FEATURES:
             if importlib.util.find_spec(name.rsplit(".", 1)[0]) and importlib.util.find_spec(name):

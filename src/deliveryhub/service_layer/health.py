@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,9 +33,10 @@ def _upsert_stats(conn: Connection, rows: list[dict[str, Any]]) -> None:
     conn.execute(stmt, rows)
 
 
-def handle_health(conn: Connection, messages: Sequence[Message]) -> None:
+def handle_health(conn: Connection, messages: Sequence[Message], now: datetime | None = None) -> None:
     """Count events per source and hour; exactly once thanks to the consumer's tracking rows."""
-    now = datetime.now(UTC)
+    # The hour comes from the hub's clock (as the quarantine's receipt time does), not the wall clock.
+    now = (now or datetime.now(UTC)).astimezone(UTC)
     hour = now.replace(minute=0, second=0, microsecond=0)
     agg: dict[str, dict[str, Any]] = {}
     for m in messages:
@@ -56,9 +57,14 @@ def handle_health(conn: Connection, messages: Sequence[Message]) -> None:
         _upsert_stats(conn, [agg[k] for k in sorted(agg)])
 
 
-def health_consumer() -> Consumer:
-    """The backbone's own consumer."""
-    return Consumer(name="integration_health", handle=handle_health)
+def health_consumer(clock: Callable[[], datetime] | None = None) -> Consumer:
+    """The backbone's own consumer (receipt hours by `clock`, the hub's clock)."""
+    now = clock or (lambda: datetime.now(UTC))
+
+    def handle(conn: Connection, messages: Sequence[Message]) -> None:
+        handle_health(conn, messages, now())
+
+    return Consumer(name="integration_health", handle=handle)
 
 
 def integration_health(conn: Connection, now: datetime | None = None) -> list[dict[str, Any]]:
