@@ -208,7 +208,7 @@ def contact(conn: Connection, keyring: KeyRing, customer_id: str | None) -> dict
 
 
 def mask_contact(channel: str, value: str | None) -> str | None:
-    """What CS may see of a recipient: 010-****-5678, h***@example.com."""
+    """What CS may see of a recipient: 010-****-****, h***@example.com."""
     if not value:
         return None
     if channel in ("kakao", "sms"):

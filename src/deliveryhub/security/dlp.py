@@ -231,16 +231,16 @@ def mask_name(name: str | None) -> str | None:
 
 
 def mask_phone(phone: str | None) -> str | None:
-    """010-1234-5678 → 010-****-5678."""
+    """010-1234-5678 → 010-****-****: never the last four digits (the chatbot's identity check asks for them)."""
     if not phone:
         return phone
     digits = re.sub(r"\D", "", phone)
     if len(digits) < 8:
         return "****"
     if phone.strip().startswith("+") or digits.startswith(("82", "0082")):
-        return "+82-**-****-" + digits[-4:]
+        return "+82-**-****-****"
     head = "02" if digits.startswith("02") else digits[:3]
-    return f"{head}-****-{digits[-4:]}"
+    return f"{head}-****-****"
 
 
 # ---------------------------------------------------------------------- logs

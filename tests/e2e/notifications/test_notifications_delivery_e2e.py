@@ -245,7 +245,7 @@ def test_kakao_failure_falls_back_to_sms(
         "sent",
         "sms",
         True,
-        "010-****-5678",
+        "010-****-****",
     )
     hub.close()
 

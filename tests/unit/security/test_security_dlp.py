@@ -77,7 +77,7 @@ def test_near_misses_are_left_alone(text: str) -> None:
 
 
 def test_masks_keep_what_operations_need() -> None:
-    assert dlp.mask_text("010-1234-5678") == "010-****-5678"
+    assert dlp.mask_text("010-1234-5678") == "010-****-****"
     assert dlp.mask_text("서울특별시 강남구 테헤란로 152") == "서울특별시 강남구 ***"
     assert dlp.mask_text("4111 1111 1111 1111") == "****-****-****-1111"
     assert dlp.mask_name("홍길동") == "홍*동"
