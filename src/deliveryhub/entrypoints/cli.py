@@ -91,6 +91,8 @@ def serve(
     """API + dashboard; with the in-process bus it also runs the worker and scheduler."""
     import uvicorn
 
+    from deliveryhub.entrypoints.api.asgi import uvicorn_options
+
     hub = _hub(ctx)
     if workers > 1:
         import os
@@ -103,13 +105,13 @@ def serve(
             host=host,
             port=port,
             workers=workers,
-            log_level="warning",
             factory=True,
+            **uvicorn_options(hub.settings),
         )
         return
     from deliveryhub.entrypoints.api.app import create_app
 
-    uvicorn.run(create_app(hub), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(hub), host=host, port=port, **uvicorn_options(hub.settings))
 
 
 @app.command()

@@ -8,8 +8,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-import structlog
 
+from deliveryhub.logs import configure_logging
 from deliveryhub.security import dlp, routes, web
 from deliveryhub.security.audit import AuditLog, audit_key, store_review
 from deliveryhub.security.erasure import erase_customer, find_customer
@@ -102,10 +102,8 @@ def monthly_review_job(hub: Any) -> Any:
 
 
 def configure_log_masking() -> None:
-    """Structured and stdlib logs are masked before they are written."""
-    processors = list(structlog.get_config().get("processors", []))
-    if dlp.structlog_processor not in processors:
-        structlog.configure(processors=[dlp.structlog_processor, *processors])
+    """Structured and stdlib logs carry no personal data and no secrets, and tracebacks no locals."""
+    configure_logging([dlp.structlog_processor])
     root = logging.getLogger()
     for handler in root.handlers:
         if not any(isinstance(f, dlp.PiiLogFilter) for f in handler.filters):

@@ -212,7 +212,10 @@ def run_demo(
             progress.update(t_skip, completed=1, total=1)
 
         app = create_app(hub)
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        from deliveryhub.entrypoints.api.asgi import uvicorn_options
+
+        options = uvicorn_options(hub.settings)
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **options))
         server_thread = threading.Thread(target=server.run, name="demo-uvicorn", daemon=True)
         server_thread.start()
 

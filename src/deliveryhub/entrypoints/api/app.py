@@ -11,12 +11,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from deliveryhub import __version__
 from deliveryhub.bootstrap import Hub
 from deliveryhub.entrypoints.api.errors import ApiError
 from deliveryhub.entrypoints.api.routers import events, orders, system
+from deliveryhub.logs import configure_logging
 
 log = structlog.get_logger(__name__)
 
@@ -71,6 +73,48 @@ async def _too_large(send: Send, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+_DISCONNECT_MESSAGE = "the request body ended before its Content-Length / 요청 본문이 끝까지 오지 않았습니다"
+
+
+def _log_disconnect(scope: Scope) -> None:
+    # One short line: no traceback (its frames hold the request's headers and body), no headers.
+    log.warning("client_disconnected", method=scope.get("method"), path=str(scope.get("path", ""))[:200])
+
+
+class CatchAll:
+    """Outermost guard: a client that disconnects mid-body is a clean 400 and one log line; any other
+    escaped exception is logged once (plain traceback, no locals, redacted) and answered 500."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except ClientDisconnect:
+            _log_disconnect(scope)
+            if not started:
+                answer = ApiError(400, "client_disconnected", _DISCONNECT_MESSAGE).response()
+                await answer(scope, receive, send)
+        except Exception:
+            log.exception("unhandled_error", path=str(scope.get("path", ""))[:200])
+            if not started:
+                await ApiError(500, "internal_error", "internal error; it was logged").response()(
+                    scope, receive, send
+                )
 
 
 SECURITY_HEADERS = {
@@ -141,6 +185,12 @@ def create_app(hub: Hub, *, run_worker: bool | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.hub = hub
+    configure_logging()
+
+    @app.exception_handler(ClientDisconnect)
+    async def _disconnected(request: Request, _exc: ClientDisconnect) -> JSONResponse:
+        _log_disconnect(request.scope)
+        return ApiError(400, "client_disconnected", _DISCONNECT_MESSAGE).response()
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -170,11 +220,6 @@ def create_app(hub: Hub, *, run_worker: bool | None = None) -> FastAPI:
         log.exception("database_error", path=request.url.path)
         return ApiError(500, "internal_error", "internal error; it was logged").response()
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled_error", path=request.url.path)
-        return ApiError(500, "internal_error", "internal error; it was logged").response()
-
     app.include_router(system.router)
     app.include_router(events.router)
     app.include_router(orders.router)
@@ -185,4 +230,5 @@ def create_app(hub: Hub, *, run_worker: bool | None = None) -> FastAPI:
         app.add_middleware(middleware, **options)
     app.add_middleware(SecurityHeaders)  # type: ignore[arg-type]
     app.add_middleware(BodyLimit, limit=hub.settings.max_body_bytes)  # type: ignore[arg-type]
+    app.add_middleware(CatchAll)  # type: ignore[arg-type]
     return app
