@@ -1,19 +1,25 @@
-"""Notification API: list notices, dead letters and their replay, customer preferences."""
+"""Notification API: list notices, dead letters and their replay, customer preferences, and staff
+revocation / reissue of an order's tracking links (audited)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Body, Depends, Path, Query
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 
+from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.entrypoints.api.deps import HubDep, require
 from deliveryhub.entrypoints.api.errors import ApiError
 from deliveryhub.notifications.facts import job_dict
+from deliveryhub.notifications.links import issue_in, link_url, revoke_in
 from deliveryhub.notifications.preferences import PreferenceError, get_preferences, update_preferences
 from deliveryhub.notifications.tables import notification_jobs as jobs_t
 from deliveryhub.security.apikeys import Principal
+from deliveryhub.security.audit import audit_log_of
+from deliveryhub.security.web import client_ip
 
 router = APIRouter(prefix="/v1", tags=["notifications"])
 STATUSES = ("pending", "sending", "retry", "sent", "delivered", "failed", "dead", "suppressed")
@@ -158,3 +164,98 @@ async def put_prefs(
         raise ApiError(422, "invalid_field", exc.message, exc.field) from None
     except LookupError:
         raise ApiError(404, "not_found", f"no customer {customer_id}", "customer_id") from None
+
+
+OrderIdPath = Annotated[str, Path(min_length=1, max_length=128)]
+
+
+def _order_id(order_id: str) -> str:
+    if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 or 0x202A <= ord(ch) <= 0x202E for ch in order_id):
+        raise ApiError(422, "invalid_field", "order_id: control characters are not allowed", "order_id")
+    return order_id
+
+
+def _reason(body: dict[str, Any] | None) -> str:
+    reason = (body or {}).get("reason", "")
+    if not isinstance(reason, str) or len(reason) > 500:
+        raise ApiError(422, "invalid_field", "reason: text of at most 500 characters", "reason")
+    return reason
+
+
+@router.post(
+    "/orders/{order_id}/tracking-link/revoke", summary="Kill every tracking link sent for an order (audited)"
+)
+async def revoke_tracking_link(
+    order_id: OrderIdPath,
+    hub: HubDep,
+    request: Request,
+    principal: Annotated[Principal, Depends(require("notifications:admin"))],
+    body: Annotated[dict[str, Any] | None, Body(examples=[{"reason": "customer lost the phone"}])] = None,
+) -> dict[str, Any]:
+    """Every link sent so far stops working (410); later notices carry a new one."""
+    oid, reason = _order_id(order_id), _reason(body)
+
+    def run() -> int | None:
+        with hub.db.write() as conn:
+            if conn.execute(sa.select(t.orders.c.order_id).where(t.orders.c.order_id == oid)).first() is None:
+                return None
+            gen = revoke_in(conn, hub, oid, "revoked", f"{principal.kind}:{principal.id}", close=False)
+            audit_log_of(hub).record_in(
+                conn,
+                principal,
+                "tracking_link.revoked",
+                f"order:{oid}",
+                {"generation": gen, "reason": reason},
+                client_ip(request),
+            )
+        return gen
+
+    gen = await run_in_threadpool(run)
+    if gen is None:
+        raise ApiError(404, "not_found", f"no order {oid}", "order_id")
+    return {"order_id": oid, "revoked": True, "generation": gen}
+
+
+@router.post(
+    "/orders/{order_id}/tracking-link/reissue",
+    summary="A new tracking link for an order; every earlier one stops working (audited)",
+)
+async def reissue_tracking_link(
+    order_id: OrderIdPath,
+    hub: HubDep,
+    request: Request,
+    principal: Annotated[Principal, Depends(require("notifications:admin"))],
+    body: Annotated[dict[str, Any] | None, Body(examples=[{"reason": "link forwarded by mistake"}])] = None,
+) -> JSONResponse:
+    """Revoke, then one new link to give the customer (never stored; shown once, not cached)."""
+    oid, reason = _order_id(order_id), _reason(body)
+
+    def run() -> tuple[str, int, str | None]:
+        with hub.db.write() as conn:
+            if conn.execute(sa.select(t.orders.c.order_id).where(t.orders.c.order_id == oid)).first() is None:
+                return "missing", 0, None
+            if issue_in(conn, hub, oid) is None:
+                return "closed", 0, None
+            gen = revoke_in(conn, hub, oid, "reissued", f"{principal.kind}:{principal.id}", close=False)
+            token = issue_in(conn, hub, oid)
+            audit_log_of(hub).record_in(
+                conn,
+                principal,
+                "tracking_link.reissued",
+                f"order:{oid}",
+                {"generation": gen, "reason": reason},
+                client_ip(request),
+            )
+        return "ok", gen, token
+
+    state, gen, token = await run_in_threadpool(run)
+    if state == "missing":
+        raise ApiError(404, "not_found", f"no order {oid}", "order_id")
+    if state == "closed" or token is None:
+        raise ApiError(
+            409, "links_closed", "this order's tracking links are closed (cancelled or erased)", "order_id"
+        )
+    return JSONResponse(
+        {"order_id": oid, "url": link_url(hub, token), "generation": gen},
+        headers={"Cache-Control": "no-store"},
+    )

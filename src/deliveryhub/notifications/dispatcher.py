@@ -31,13 +31,13 @@ from deliveryhub.adapters.channels.webhook import WebhookSender
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.adapters.persistence.database import insert_ignore
 from deliveryhub.notifications import policy
+from deliveryhub.notifications.links import issue_link, revoke_in
 from deliveryhub.notifications.preferences import contact, get_preferences, mask_contact
 from deliveryhub.notifications.render import render, variables_for
 from deliveryhub.notifications.rules import Rule, Trigger, trigger_of
 from deliveryhub.notifications.settings import NotificationSettings
 from deliveryhub.notifications.tables import notification_jobs as jobs_t
 from deliveryhub.notifications.tables import notification_receipts as receipts_t
-from deliveryhub.notifications.tracking import tracking_key, tracking_url
 from deliveryhub.security import dlp
 from deliveryhub.service_layer.messaging import Message
 
@@ -139,7 +139,6 @@ class Dispatcher:
         self.rules = list(rules)
         self.channels = channels
         self.settings = settings
-        self.track_key = tracking_key(hub.keyring)
         self.rand = random.Random()
 
     # ------------------------------------------------------------------ jobs from the outbox
@@ -160,6 +159,9 @@ class Dispatcher:
         # the order things happened (a stage change first when it happened at the same moment).
         found.sort(key=lambda f: (f[0], f[1], f[2]))
         for _at, _rank, _i, trig in found:
+            if trig.kind == "stage" and trig.name == "cancelled" and trig.order_id:
+                # A cancelled order's tracking links die for good (links.py), in this transaction.
+                revoke_in(conn, self.hub, trig.order_id, "cancelled", "system:cancel", close=True)
             for rule in self.rules:
                 if rule.matches(trig):
                     self._create_job(conn, rule, trig, now)
@@ -176,7 +178,6 @@ class Dispatcher:
         }
         ctx["stage"] = trig.name if trig.kind == "stage" else (order.stage if order is not None else None)
         if trig.order_id:
-            ctx["link"] = tracking_url(self.hub.settings.public_url, self.track_key, trig.order_id)
             parcels = conn.execute(
                 sa.select(t.parcels)
                 .where(t.parcels.c.order_id == trig.order_id)
@@ -471,6 +472,8 @@ class Dispatcher:
         self, job: Any, channel: str, address: str, who: dict[str, str | None], lang: str
     ) -> OutgoingMessage:
         ctx = dict(job.context or {})
+        # The tracking link is a credential: made now for this send, never stored with the job.
+        ctx["link"] = issue_link(self.hub, job.order_id) if job.order_id else None
         variables = variables_for(
             ctx,
             lang,

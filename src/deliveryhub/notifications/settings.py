@@ -15,6 +15,10 @@ class NotificationSettings(BaseSettings):
 
     notification_rules: Path | None = Field(default=None, description="YAML rules replacing the defaults")
     shop_name: str = "딜리버리허브"
+    # How customers reach the shop, shown on the page of an expired tracking link (e.g. "1588-0000").
+    shop_contact: str = ""
+    # Hard cap on a tracking link's life after it is sent, for orders never delivered (days).
+    tracking_link_max_days: int = Field(default=180, ge=1, le=3650)
     mail_from: str = "deliveryhub <no-reply@deliveryhub.local>"
     ops_email: str | None = None
     ops_webhook_url: str | None = None

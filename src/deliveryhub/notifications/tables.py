@@ -96,3 +96,17 @@ notice_missing = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),  # open | resolved
     sa.Column("resolved_at", UTCDateTime()),
 )
+
+# Tracking links: one row per order whose links were ever revoked, never a token. A link is valid only
+# for the current `generation` (no row = 1); revoking bumps it, `closed_reason` (cancelled, erased)
+# refuses new links for good.
+tracking_links = sa.Table(
+    "tracking_links",
+    metadata,
+    sa.Column("order_id", sa.String(128), primary_key=True),
+    sa.Column("generation", sa.Integer(), nullable=False),
+    sa.Column("closed_reason", sa.String(32)),
+    sa.Column("reason", sa.String(32)),  # why the last change
+    sa.Column("changed_at", UTCDateTime(), nullable=False),
+    sa.Column("changed_by", sa.String(128), nullable=False),
+)

@@ -1,18 +1,15 @@
-"""Signed tracking links and the customer's tracking page `/track/{token}`.
+"""The customer's tracking page `/track/{token}` and the link helpers notices use.
 
-token = base64url(order_id) "." base64url(HMAC-SHA256(k, "track:" + order_id))[:22 chars], where
-k = hub.keyring.master.derive("tracking links v1"). A changed character anywhere → 404. The page shows
-stage, timeline and ETA window, and nothing personal beyond the first character of the name, and links
-to the chat widget with the same token (`/chat?t=<token>`): the chatbot accepts it as proof of identity
-for that order through the `order_from_link_token` service (see wiring.py).
+Tokens, their life (expiry, revocation, key rotation) and THE check are in `links.py`; this page only
+asks `resolve_link`. A valid link shows stage, timeline and ETA window and nothing personal beyond the
+first character of the name, and links to the chat widget with the same token (`/chat?t=<token>`; the
+chatbot checks it through the same `resolve_link`, service `order_from_link_token`). A link we
+recognise but that is over (expired, revoked, cancelled, erased, signed before a key rotation) gets a
+polite 410 page saying how to reach the shop, with no order data; anything else gets 404.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -22,56 +19,30 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
+from deliveryhub.notifications.links import (
+    EXPIRED,
+    INVALID,
+    LinkCheck,
+    make_token,
+    read_token,
+    resolve_link,
+    tracking_key,
+)
 from deliveryhub.notifications.render import CARRIERS, STAGE_LABELS, _jinja, eta_text
 from deliveryhub.views.orders import customer_view, order_detail
 
-PURPOSE = "tracking links v1"
-MAC_CHARS = 22  # 128 bits of the HMAC
-MAX_TOKEN = 400  # longer tokens are refused without decoding
+__all__ = ["LinkCheck", "make_token", "read_token", "resolve_link", "router", "tracking_key", "tracking_url"]
 
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def tracking_key(keyring: Any) -> bytes:
-    """The tracking-link key derived from the master key."""
-    key: bytes = keyring.master.derive(PURPOSE)
-    return key
-
-
-def make_token(key: bytes, order_id: str) -> str:
-    """A signed, unguessable token for one order."""
-    mac = hmac.new(key, b"track:" + order_id.encode(), hashlib.sha256).digest()
-    return f"{_b64(order_id.encode())}.{_b64(mac)[:MAC_CHARS]}"
-
-
-def read_token(key: bytes, token: str) -> str | None:
-    """The order id of a valid token, else None (tampered, truncated, malformed)."""
-    if not isinstance(token, str) or len(token) > MAX_TOKEN or not token.isascii():
-        return None  # compare_digest raises on non-ASCII text: refuse before decoding anything
-    try:
-        head, mac = token.split(".", 1)
-        order_id = _unb64(head).decode()
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        return None
-    if not order_id:
-        return None
-    expected = make_token(key, order_id).split(".", 1)[1]
-    return order_id if hmac.compare_digest(expected, mac) else None
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
 
 
 def tracking_url(public_url: str, key: bytes, order_id: str) -> str:
-    """Absolute link to the tracking page."""
+    """Absolute link for an order's first generation, issued now (the demo; notices use issue_link)."""
     return f"{public_url.rstrip('/')}/track/{make_token(key, order_id)}"
 
 
 def chat_link(token: str, lang: str) -> str:
-    """The chat widget opened with the same signed token (the customer is verified for this order)."""
+    """The chat widget opened with the same signed token (the chatbot checks it with resolve_link)."""
     return f"/chat?t={quote(token, safe='')}" + ("&lang=en" if lang == "en" else "")
 
 
@@ -131,6 +102,20 @@ def page_context(hub: Any, order_id: str, lang: str, token: str | None = None) -
     }
 
 
+def gone_context(hub: Any, check: LinkCheck, lang: str) -> dict[str, Any]:
+    """The 410 page: the link is over and how to reach the shop; never anything about the order."""
+    cfg = hub.services.get("tracking_links") or {}
+    shop = str(cfg.get("shop_name") or "")
+    contact = str(cfg.get("shop_contact") or "")
+    return {
+        "lang": "en" if lang == "en" else "ko",
+        "expired": check.status == EXPIRED,
+        "shop": shop,
+        "contact": contact,
+        "chat_href": ("/chat?lang=en" if lang == "en" else "/chat") if "chat" in hub.services else "",
+    }
+
+
 router = APIRouter(tags=["tracking"])
 
 
@@ -138,15 +123,20 @@ router = APIRouter(tags=["tracking"])
     "/track/{token}", response_class=HTMLResponse, summary="The customer's tracking page (signed link)"
 )
 async def track_page(token: str, request: Request, lang: str = "ko") -> HTMLResponse:
-    """Stage, timeline and ETA window for the order behind a signed token; 404 otherwise."""
+    """Stage, timeline and ETA window behind a valid link; 410 for a link that is over; 404 otherwise."""
     hub = request.app.state.hub
-    order_id = read_token(tracking_key(hub.keyring), token)
-    ctx = await run_in_threadpool(page_context, hub, order_id, lang, token) if order_id else None
-    if ctx is None:
-        body = (
-            "<!doctype html><html lang='ko'><meta charset='utf-8'><title>404</title>"
-            "<h1>페이지를 찾을 수 없습니다 / Not found</h1></html>"
-        )
-        return HTMLResponse(body, status_code=404, headers={"Cache-Control": "no-store"})
-    html = _jinja().get_template("track.html.j2").render(**ctx)
-    return HTMLResponse(html, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+    check = await run_in_threadpool(resolve_link, hub, token)
+    ctx = None
+    if check.valid and check.order_id:
+        ctx = await run_in_threadpool(page_context, hub, check.order_id, lang, token)
+    if ctx is not None:
+        html = _jinja().get_template("track.html.j2").render(**ctx)
+        return HTMLResponse(html, headers=NO_STORE)
+    if check.status != INVALID:
+        html = _jinja().get_template("track_gone.html.j2").render(**gone_context(hub, check, lang))
+        return HTMLResponse(html, status_code=410, headers=NO_STORE)
+    body = (
+        "<!doctype html><html lang='ko'><meta charset='utf-8'><title>404</title>"
+        "<h1>페이지를 찾을 수 없습니다 / Not found</h1></html>"
+    )
+    return HTMLResponse(body, status_code=404, headers=NO_STORE)

@@ -14,7 +14,7 @@ from deliveryhub.service_layer.scheduler import Job
 
 def register(hub: Any) -> None:
     """Wire the notification engine (rules are validated now: a bad rules file stops the start)."""
-    from deliveryhub.notifications import api, tracking
+    from deliveryhub.notifications import api, links, tracking
 
     settings = NotificationSettings()
     rules = load_rules(settings.notification_rules)
@@ -31,13 +31,20 @@ def register(hub: Any) -> None:
     # Work waiting in the background, for anything that wants a quiet hub (benchmarks, health).
     hub.services.setdefault("backlogs", {})["notifications"] = dispatcher.due_backlog
     hub.services["notification_preferences"] = _preferences_service(hub)
-    hub.services["tracking_url"] = lambda order_id: tracking.tracking_url(
-        hub.settings.public_url, tracking.tracking_key(hub.keyring), order_id
-    )
-    # The chatbot accepts the token of a tracking link as proof of identity for that order:
-    # `(token) -> order_id | None` (None for a tampered, truncated or malformed token).
-    hub.services["order_from_link_token"] = lambda token: tracking.read_token(
-        tracking.tracking_key(hub.keyring), token
+    # Tracking links (links.py): made at send time, never stored; one check for everyone.
+    hub.services["tracking_links"] = {
+        "max_days": settings.tracking_link_max_days,
+        "shop_name": settings.shop_name,
+        "shop_contact": settings.shop_contact,
+    }
+    hub.services["tracking_url"] = lambda order_id: links.issue_link(hub, order_id)
+    # The chatbot accepts a valid tracking link as proof of identity for that order:
+    # `(token) -> order_id | None` (None unless valid, unexpired and unrevoked: links.resolve_link).
+    hub.services["order_from_link_token"] = lambda token: links.resolve_link(hub, token).order_id
+    hub.services["resolve_tracking_link"] = lambda token: links.resolve_link(hub, token)
+    # Erasure closes the links of every order of the customer, in the erasure's transaction.
+    hub.services["close_tracking_links"] = lambda conn, customer_id: links.close_customer_links(
+        conn, hub, customer_id, "erased"
     )
 
 

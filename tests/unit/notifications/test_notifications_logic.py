@@ -228,13 +228,21 @@ def test_every_template_in_both_languages_uses_known_variables() -> None:
 
 def test_tracking_tokens() -> None:
     key = b"k" * 32
-    token = make_token(key, "O-1/한글")
+    issued = datetime(2026, 11, 1, tzinfo=UTC)
+    token = make_token(key, "O-1/한글", 3, issued)
     assert read_token(key, token) == "O-1/한글"
     assert read_token(b"x" * 32, token) is None
-    head, mac = token.split(".")
-    assert read_token(key, f"{head}.{mac[:-1]}{'A' if mac[-1] != 'A' else 'B'}") is None
-    assert read_token(key, make_token(key, "O-2").split(".")[0] + "." + mac) is None
-    assert read_token(key, "!!!") is None and read_token(key, "") is None
+    head, gen, at, mac = token.split(".")
+    assert (gen, at) == ("3", str(int(issued.timestamp())))
+    flipped = mac[:-1] + ("A" if mac[-1] != "A" else "B")
+    assert read_token(key, f"{head}.{gen}.{at}.{flipped}") is None
+    # Every signed part is covered: another order, a newer generation, a later issue time.
+    assert read_token(key, f"{make_token(key, 'O-2').split('.')[0]}.{gen}.{at}.{mac}") is None
+    assert read_token(key, f"{head}.4.{at}.{mac}") is None
+    assert read_token(key, f"{head}.{gen}.{int(at) + 86400}.{mac}") is None
+    for bad in ("!!!", "", f"{head}.{mac}", f"{head}.0.{at}.{mac}", f"{head}.-1.{at}.{mac}", "a.b.c.d.e"):
+        assert read_token(key, bad) is None, bad
+    assert read_token(key, token + "한") is None and read_token(key, "x" * 401) is None
 
 
 def test_webhook_signature_documented_algorithm() -> None:
