@@ -22,7 +22,7 @@ from deliveryhub.chatbot import faq as faqmod
 from deliveryhub.chatbot import metrics as cs_metrics
 from deliveryhub.chatbot import tables as ct
 from deliveryhub.chatbot.desk import PRIORITIES, STATUSES, Desk, TicketNotFound
-from deliveryhub.chatbot.dialogue import ChatService, InvalidLinkToken, SessionNotFound
+from deliveryhub.chatbot.dialogue import ChatService, InvalidLinkToken, SessionNotFound, VerifyThrottled
 from deliveryhub.entrypoints.api.deps import HubDep, require
 from deliveryhub.entrypoints.api.errors import ApiError
 from deliveryhub.security.apikeys import Principal
@@ -128,6 +128,20 @@ def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def _staff_request(request: Request) -> bool:
+    """Whether the request carries staff credentials (a console session cookie or any bearer token): the
+    customer chat never sends them, and staff must not pass a customer's identity check."""
+    from deliveryhub.security.web import SESSION_COOKIE
+
+    return bool(request.cookies.get(SESSION_COOKIE) or request.headers.get("authorization"))
+
+
+STAFF_REFUSED = (
+    "직원 계정으로 로그인된 상태에서는 고객 본인 확인 링크를 열 수 없어요. / "
+    "A staff login cannot open a customer's verified chat; sign out first."
+)
+
+
 def _iso(v: Any) -> Any:
     return v.isoformat() if isinstance(v, datetime | date) else v
 
@@ -193,7 +207,9 @@ def ticket_view(
             ).scalar()
         level = PII_VIEW.get(principal.role, "none")
         if level == "masked_until_verified":
-            level = "full" if row.customer_verified else "masked"
+            # A chat verification proves nothing about the agent (an agent could pass it in the public
+            # chat), so it never unmasks contact data for staff.
+            level = "masked"
         out["customer"] = customer_view(conn, hub.keyring, customer_id, level) if customer_id else None
         if level == "full" and row.requester_enc is not None:
             out["requester"] = desk.requester(row)
@@ -311,6 +327,8 @@ def build_router(hub: Any, desk: Desk, chat: ChatService) -> APIRouter:
         token = body.token if body else None
         if token is not None and not 0 < len(token) <= MAX_LINK_TOKEN:
             raise ApiError(422, "invalid_token", INVALID_TOKEN, "token")
+        if token is not None and _staff_request(request):
+            raise ApiError(403, "staff_not_customer", STAFF_REFUSED, "token")
         try:
             return await run_in_threadpool(chat.new_session, ip, body.lang if body else "ko", token)
         except InvalidLinkToken:
@@ -324,9 +342,18 @@ def build_router(hub: Any, desk: Desk, chat: ChatService) -> APIRouter:
         limit(f"ip:{ip}", cfg.ip_messages_per_minute)
         limit(f"session:{session_id}", cfg.session_messages_per_minute)
         try:
-            turn = await run_in_threadpool(chat.post, session_id, body.text, ip)
+            turn = await run_in_threadpool(chat.post, session_id, body.text, ip, _staff_request(request))
         except SessionNotFound:
             raise ApiError(404, "not_found", "no such chat session", "session_id") from None
+        except VerifyThrottled as exc:
+            wait = max(60, int((exc.until - hub.clock.now()).total_seconds())) if exc.until else 900
+            raise ApiError(
+                429,
+                "verify_throttled",
+                "본인 확인 시도가 너무 많아 잠시 멈췄어요. 잠시 후 다시 시도해 주세요. / Too many identity "
+                "checks from this address; please try again later.",
+                headers={"Retry-After": str(wait)},
+            ) from None
         except ValueError as exc:
             raise ApiError(422, "invalid_field", str(exc), "text") from None
         return turn.as_dict()

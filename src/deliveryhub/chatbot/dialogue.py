@@ -7,7 +7,6 @@ The optional LLM backend only rephrases finished answers (masked); it never deci
 
 from __future__ import annotations
 
-import hmac
 import re
 import secrets
 import threading
@@ -24,6 +23,7 @@ import structlog
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.chatbot import faq as faqmod
+from deliveryhub.chatbot import identity
 from deliveryhub.chatbot import queries as q
 from deliveryhub.chatbot import tables as ct
 from deliveryhub.chatbot.desk import CsConfig, Desk
@@ -317,6 +317,35 @@ class InvalidLinkToken(ValueError):
     """A link token that does not prove anything (tampered, malformed, unknown order, links not wired)."""
 
 
+class VerifyThrottled(RuntimeError):
+    """This client address made too many wrong identity checks; it must wait until `until`."""
+
+    def __init__(self, until: datetime | None) -> None:
+        super().__init__("too many identity checks from this address")
+        self.until = until
+
+
+# Intents that change something (or may pay): a view-only link session needs the phone digits first.
+ACTING_INTENTS = frozenset(
+    {
+        "cancel_order",
+        "change_address",
+        "return_request",
+        "exchange_request",
+        "missing_delivery",
+        "wrong_item",
+        "damaged_item",
+        "delivery_delay",
+        "notification_issue",
+    }
+)
+
+
+def _may_act(s: dict[str, Any]) -> bool:
+    """Whether the session proved identity with the phone digits (a notification link only shows)."""
+    return bool(s.get("verified")) and s.get("verified_by") == "digits"
+
+
 class _TurnConn(threading.local):
     """The database transaction shared by one chat turn (per worker thread)."""
 
@@ -335,6 +364,7 @@ class ChatService:
         self._classify = classify
         self._faq: tuple[float, list[faqmod.FaqEntry]] | None = None
         self._turn = _TurnConn()
+        self.guard = identity.VerifyGuard(hub)
         # A turn's lookups share one connection instead of a checkout, BEGIN and COMMIT each. On PostgreSQL
         # its reads and its final write are one transaction; READ COMMITTED lets those reads see what the
         # service layer committed earlier in the same turn. On SQLite the shared connection reads without a
@@ -451,6 +481,7 @@ class ChatService:
                     "customer_id": linked[1] if linked else None,
                     "verified": linked is not None,
                     "verified_at": now if linked else None,
+                    "verified_by": "link" if linked else None,
                     "verify_failures": 0,
                     "low_conf_streak": 0,
                     "clarified": False,
@@ -513,24 +544,28 @@ class ChatService:
         return s
 
     # ------------------------------------------------------------ one turn
-    def post(self, session_id: str, text: str, ip: str | None = None) -> Turn:
-        """Handle one customer message and return the bot's answer (None while handed off)."""
+    def post(self, session_id: str, text: str, ip: str | None = None, staff: bool = False) -> Turn:
+        """Handle one customer message and return the bot's answer (None while handed off).
+
+        `ip` is the client address (identity checks are limited per address); `staff` says the request
+        carried staff credentials, which may never pass the customer's identity check."""
         text = (text or "").strip()[:2000]
         if not text:
             raise ValueError("text: required")
         self._turn.active = True
         try:
-            return self._post(session_id, text)
+            return self._post(session_id, text, ip, staff)
         except BaseException as exc:
             self._end_turn(exc)
             raise
         finally:
             self._end_turn(None)
 
-    def _post(self, session_id: str, text: str) -> Turn:
+    def _post(self, session_id: str, text: str, ip: str | None = None, staff: bool = False) -> Turn:
         s = self._load(session_id)
         s["lang"] = lang_of(text, s["lang"])
         ctx = _TurnCtx(s, text)
+        ctx.ip, ctx.staff = ip, staff
         if s["state"] == "handed_off":
             return self._silent(ctx)
         if s["state"] == "closed":
@@ -681,6 +716,11 @@ class ChatService:
                 s["pending"] = {"need": "phone_last4", "intent": intent}
                 ctx.reply = self._empathy(intent, s["lang"]) + self._ask_last4(s["lang"])
                 return
+            if intent in ACTING_INTENTS and not _may_act(s):
+                # A notification link shows the order; acting on it needs the customer's digits too.
+                s["pending"] = {"need": "phone_last4", "intent": intent}
+                ctx.reply = self._empathy(intent, s["lang"]) + identity.link_act_text(s["lang"])
+                return
             if self._escalate_after_verify(ctx, intent):
                 return
             self._serve(ctx, intent)
@@ -743,30 +783,56 @@ class ChatService:
         # Verification belongs to the customer: another order of the same verified customer stays verified.
         if not (s.get("verified") and new_customer and new_customer == s.get("customer_id")):
             s["verified"] = False
+            s["verified_by"] = None
             s["customer_id"] = None
         s["_order_customer"] = new_customer
 
     def _verify(self, ctx: _TurnCtx, last4: str) -> bool:
+        """The phone-digit check under the durable lockout (identity.VerifyGuard). Failures never open a
+        ticket: a customer who cannot pass is offered the notification link or a person, on request."""
         s, lang = ctx.s, ctx.s["lang"]
-        ok = False
-        customer_id = None
+        ctx.store_text = "[휴대폰 뒷자리 입력됨]" if lang == "ko" else "[phone digits given]"
+        ctx.intent = (s.get("pending") or {}).get("intent") or ctx.intent
+        if ctx.staff:
+            self._audit_staff_attempt(ctx)
+            s["pending"] = None
+            ctx.reply = identity.staff_text(lang)
+            return False
+        if int(s.get("verify_failures") or 0) >= self.config.max_verify_failures:
+            s["pending"] = None
+            ctx.reply = identity.exhausted_text(lang)
+            return False
+        order_id = customer_id = expected = None
         if s.get("order_id"):
             with self._reading() as conn:
                 owner = conn.execute(q.ORDER_OWNER, {"oid": s["order_id"]}).first()
-                customer_id = owner.customer_id if owner else None
+                if owner is not None:
+                    order_id, customer_id = owner.order_id, owner.customer_id
                 cust = customer_view(conn, self.hub.keyring, customer_id, "full") if customer_id else None
             phone = re.sub(r"\D", "", str((cust or {}).get("phone") or ""))
-            ok = len(phone) >= 4 and hmac.compare_digest(phone[-4:], last4[-4:])
-        ctx.store_text = "[휴대폰 뒷자리 입력됨]" if lang == "ko" else "[phone digits given]"
-        if ok:
-            s.update(verified=True, customer_id=customer_id, verify_failures=0, verified_at=self.now())
+            expected = phone[-4:] if len(phone) >= 4 else None
+        outcome = self.guard.attempt(order_id, customer_id, ctx.ip, expected, last4[-4:], s["session_id"])
+        if outcome.result == identity.OK:
+            s.update(
+                verified=True,
+                verified_by="digits",
+                customer_id=customer_id,
+                verify_failures=0,
+                verified_at=self.now(),
+            )
             ctx.verified_now = True
             return True
+        if outcome.result == identity.THROTTLED:
+            raise VerifyThrottled(outcome.until)
+        if outcome.result == identity.LOCKED:
+            s["pending"] = None
+            ctx.reply = identity.locked_text(lang)
+            return False
         s["verify_failures"] = int(s.get("verify_failures") or 0) + 1
-        ctx.intent = (s.get("pending") or {}).get("intent") or ctx.intent
         if s["verify_failures"] >= self.config.max_verify_failures:
             s["order_id"] = None
-            self._handoff(ctx, ["verify_failed"])
+            s["pending"] = None
+            ctx.reply = identity.exhausted_text(lang)
             return False
         ctx.reply = (
             "The order number and phone digits don't match our records. Please check them and send the "
@@ -777,6 +843,18 @@ class ChatService:
             "4자리를 다시 한번 확인해 주시겠어요?"
         )
         return False
+
+    def _audit_staff_attempt(self, ctx: _TurnCtx) -> None:
+        """A staff login tried the customer's identity check: refused and recorded."""
+        audit = self.hub.services.get("audit")
+        if audit is not None:
+            audit(
+                identity.ACTOR,
+                "chat.verify_refused_staff",
+                f"order:{ctx.s.get('order_id')}" if ctx.s.get("order_id") else None,
+                {"session_id": str(ctx.s["session_id"])[:12]},
+                ctx.ip,
+            )
 
     def _escalate_after_verify(self, ctx: _TurnCtx, intent: str) -> bool:
         """Rules that need a verified order: third contact, VIP."""
@@ -990,7 +1068,7 @@ class ChatService:
         s, lang = ctx.s, ctx.s["lang"]
         oid = s.get("order_id")
         s["pending"] = None
-        if not oid or not s.get("verified"):
+        if not oid or not _may_act(s):
             ctx.reply = self._ask_order(lang)
             return
         if need in ("confirm_cancel", "offer_cancel"):
@@ -1034,7 +1112,7 @@ class ChatService:
         s, lang = ctx.s, ctx.s["lang"]
         s["pending"] = None
         ctx.intent = "change_address"
-        if not (s.get("order_id") and s.get("verified")):
+        if not (s.get("order_id") and _may_act(s)):
             ctx.reply = self._ask_order(lang)
             return
         zip_m = re.search(r"(?<!\d)(\d{5})(?!\d)", text)
@@ -1506,6 +1584,7 @@ class ChatService:
                     "order_id",
                     "verified",
                     "verified_at",
+                    "verified_by",
                     "verify_failures",
                     "pending",
                     "low_conf_streak",
@@ -1618,5 +1697,7 @@ class _TurnCtx:
         self.answered = False
         self.acted = False
         self.verified_now = False
+        self.ip: str | None = None
+        self.staff = False
         self.unanswered = False
         self.faq_key: str | None = None

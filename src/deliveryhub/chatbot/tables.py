@@ -35,6 +35,38 @@ chat_sessions = sa.Table(
     sa.Column("voc_category", sa.String(32)),
     sa.Column("voc_sentiment", sa.String(16)),
     sa.Column("emitted", sa.JSON()),  # canonical events already recorded for this conversation
+    # How the customer proved identity: "digits" (order number + phone digits) or "link" (a notification's
+    # signed link: view-only, acting needs the digits too).
+    sa.Column("verified_by", sa.String(8)),
+)
+
+# Durable counters of failed identity checks per order, per customer and per client address (hashed),
+# shared by every session and API worker. `locks` drives the backoff: each further lock lasts twice as long.
+chat_verify_guard = sa.Table(
+    "chat_verify_guard",
+    metadata,
+    sa.Column("scope", sa.String(8), primary_key=True),  # order | customer | ip
+    sa.Column("key", sa.String(128), primary_key=True),  # order id | customer id | keyed hash of the address
+    sa.Column("failures", sa.Integer(), nullable=False, default=0),  # in the current window
+    sa.Column("window_start", UTCDateTime()),
+    sa.Column("last_failure_at", UTCDateTime()),
+    sa.Column("locks", sa.Integer(), nullable=False, default=0),
+    sa.Column("locked_until", UTCDateTime(), index=True),
+)
+
+# Photos customers uploaded in the chat. The bytes live encrypted on disk under a per-file key, which is
+# stored here sealed with the hub's upload key: deleting the row shreds the file even in a backup.
+chat_attachments = sa.Table(
+    "chat_attachments",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("session_id", sa.String(64), nullable=False, index=True),
+    sa.Column("order_id", sa.String(128), index=True),
+    sa.Column("customer_id", sa.String(40), index=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False, index=True),
+    sa.Column("content_type", sa.String(32), nullable=False),
+    sa.Column("size", sa.Integer(), nullable=False),
+    sa.Column("key_enc", sa.LargeBinary(), nullable=False),
 )
 
 chat_messages = sa.Table(

@@ -82,7 +82,8 @@ def register(hub: Any) -> None:
     chat = ChatService(hub, desk, config)
     hub.services["cs_config"] = config
     hub.services["cs_desk"] = desk
-    hub.services["customer_verified"] = customer_verified
+    # No `customer_verified` service: a customer's chat verification never unmasks contact data for staff
+    # (an agent could pass it in the public chat), so cs_agents see masked data (orders router fallback).
     hub.services["chat"] = chat
     hub.consumers.append(desk.consumer())
     hub.jobs.append(desk.sla_job())
@@ -103,21 +104,3 @@ def register(hub: Any) -> None:
 
     hub.on_start.append(start_smtp)
 
-
-def customer_verified(conn: Any, customer_id: str | None, _principal: Any) -> bool:
-    """Whether the customer proved who they are in a conversation that is still open on the desk
-    (order number + last four phone digits); until then an agent sees masked contact data."""
-    if not customer_id:
-        return False
-    from deliveryhub.chatbot.tables import tickets
-
-    row = conn.execute(
-        sa.select(tickets.c.id)
-        .where(
-            tickets.c.customer_id == customer_id,
-            tickets.c.customer_verified.is_(True),
-            tickets.c.status != "solved",
-        )
-        .limit(1)
-    ).first()
-    return row is not None
