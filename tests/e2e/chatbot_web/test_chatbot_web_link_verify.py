@@ -158,16 +158,16 @@ def test_link_session_can_cancel_before_handover(hub: Any, client: Any) -> None:
 def test_bad_links_verify_nothing_and_reveal_nothing(hub: Any, client: Any) -> None:
     seed(hub)
     good = token_for(hub, MINE)
-    head, mac = good.split(".")
+    head, gen, at, mac = good.split(".")  # order . generation . issued . signature (links.py)
     flip = {"A": "B"}.get(mac[5], "A")
     bad_tokens = [
-        f"{head}.{mac[:5]}{flip}{mac[6:]}",  # one character of the signature changed
-        token_for(hub, THEIRS).split(".")[0] + "." + mac,  # another order's id with my signature
+        f"{head}.{gen}.{at}.{mac[:5]}{flip}{mac[6:]}",  # one character of the signature changed
+        token_for(hub, THEIRS).split(".")[0] + f".{gen}.{at}.{mac}",  # another order's id with my signature
         good[:-1],  # truncated
         token_for(hub, "ORD-2026-999999"),  # correctly signed, but no such order
         make_token(b"k" * 32, MINE),  # signed with another key
         "garbage",
-        f"{head}.한글서명",  # a real order id with a non-ASCII signature
+        f"{head}.{gen}.{at}.한글서명",  # a real order id with a non-ASCII signature
         "...",
         "",
         good + "A" * 400,  # over-long
