@@ -164,11 +164,9 @@ def configure_logging(extra_processors: list[Any] | None = None) -> None:
     structlog.configure(processors=processors)
     root = logging.getLogger()
     if not any(isinstance(h.formatter, RedactingFormatter) for h in root.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(RedactingFormatter(_FORMAT))
-        root.addHandler(handler)
-        if root.level == logging.NOTSET or root.level > logging.WARNING:
-            root.setLevel(logging.WARNING)
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setFormatter(RedactingFormatter(_FORMAT))
+        root.addHandler(stream)
     for handler in root.handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter())

@@ -179,19 +179,45 @@ def keys_create(
     ctx: typer.Context,
     name: Annotated[str, typer.Option("--name")],
     role: Annotated[str, typer.Option("--role")],
-    scopes: Annotated[str, typer.Option(help="comma-separated scopes")] = "",
+    scopes: Annotated[
+        str, typer.Option(help="comma-separated permission names the key is limited to, e.g. events:write")
+    ] = "",
+    expires_days: Annotated[
+        int | None, typer.Option("--expires-days", min=1, max=3660, help="the key expires after this")
+    ] = None,
 ) -> None:
-    """Create an API key; the key is printed once, as the last line."""
-    from deliveryhub.security.apikeys import create_api_key
+    """Create an API key (audited); the key is printed once, as the last line."""
+    from deliveryhub.security.apikeys import create_key_cli
 
     hub = _hub(ctx, features=False)
     try:
-        key = create_api_key(hub.db, name, role, [s for s in scopes.split(",") if s])
+        key = create_key_cli(hub, name, role, scopes, expires_days)
     except ValueError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
     err.print(f"API key for {name} ({role}); store it now, it is not shown again:")
     print(key)
+
+
+@keys_app.command("list")
+def keys_list(ctx: typer.Context) -> None:
+    """Every API key without its secret (prefix, role, scopes, expiry, last use)."""
+    from deliveryhub.security.apikeys import list_api_keys
+
+    hub = _hub(ctx, features=False)
+    print(json.dumps(list_api_keys(hub.db), ensure_ascii=False))
+
+
+@keys_app.command("revoke")
+def keys_revoke(ctx: typer.Context, key_id: Annotated[int, typer.Argument(min=1)]) -> None:
+    """Revoke an API key by id (audited)."""
+    from deliveryhub.security.apikeys import revoke_key_cli
+
+    hub = _hub(ctx, features=False)
+    if not revoke_key_cli(hub, key_id):
+        err.print(f"[red]no API key {key_id}[/red]")
+        raise typer.Exit(2)
+    err.print(f"API key {key_id} revoked")
 
 
 @users_app.command("create")

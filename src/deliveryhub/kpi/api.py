@@ -83,7 +83,7 @@ def get_catalog(request: Request, _p: Annotated[Principal, Depends(require("kpis
 @router.get("/export", summary="Export a KPI table as CSV or XLSX / KPI 표 내보내기")
 def export_kpis(
     request: Request,
-    _p: Annotated[Principal, Depends(require("kpis:read"))],
+    p: Annotated[Principal, Depends(require("kpis:read"))],
     date_from: Annotated[str | None, Query(alias="from")] = None,
     date_to: Annotated[str | None, Query(alias="to")] = None,
     grain: str = "month",
@@ -104,6 +104,9 @@ def export_kpis(
         raise _bad(exc) from None
     rows = result_rows(result, eng.catalog)
     name = f"kpis_{d0}_{d1}.{format}"
+    # Data leaving the system is a privileged action: audited like every other export.
+    _audit(request, p, "kpi.exported", f"kpis:{d0}..{d1}", {"format": format, "grain": grain, "by": by,
+                                                            "rows": len(rows)})
     if format == "csv":
         return Response(
             ("\ufeff" + to_csv(rows)).encode(),

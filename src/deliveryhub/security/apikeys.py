@@ -1,4 +1,9 @@
-"""API keys per integration: printed once, stored as a SHA-256 hash (keys are 256-bit random)."""
+"""API keys per integration: printed once, stored as a SHA-256 hash (keys are 256-bit random).
+
+A key may expire (`expires_at`; an expired key is a 401) and may be limited to scopes: scope names are
+the permission names of rbac.PERMISSIONS (e.g. `events:write`), each one the key's role holds; a key
+with scopes may call only routes whose permission is among them. `last_used_at` is written at most once
+a minute per key (LAST_USED_EVERY), not on every request."""
 
 from __future__ import annotations
 
@@ -7,21 +12,24 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.adapters.persistence.database import Database
-from deliveryhub.security.rbac import ROLES
+from deliveryhub.security.rbac import PERMISSIONS, ROLES, allowed
 
 KEY_PREFIX = "dhk_"
 # Principals of recently seen keys: the API-key check runs on every request, so a hit skips the
 # database for CACHE_SECONDS. Revocation in this process clears the cache at once; other processes
 # notice within CACHE_SECONDS.
 CACHE_SECONDS = 5.0
-_cache: dict[str, tuple[float, Principal]] = {}
+LAST_USED_EVERY = 60.0  # seconds between last_used_at writes for one key (per process)
+_cache: dict[str, tuple[float, Principal, datetime | None]] = {}
 _cache_lock = threading.Lock()
+_last_written: dict[str, float] = {}
 
 
 @dataclass(frozen=True)
@@ -40,12 +48,39 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_api_key(db: Database, name: str, role: str, scopes: list[str] | None = None) -> str:
+def check_scopes(role: str, scopes: list[str] | None) -> list[str]:
+    """The scopes, validated: known permission names that `role` holds (ValueError naming the bad one)."""
+    out: list[str] = []
+    for scope in scopes or []:
+        scope = scope.strip()
+        if not scope:
+            continue
+        if scope not in PERMISSIONS:
+            raise ValueError(f"unknown scope {scope!r}; scopes are permission names such as events:write")
+        if not allowed(role, scope):
+            raise ValueError(f"scope {scope!r} is not a permission of role {role}")
+        if scope not in out:
+            out.append(scope)
+    return out
+
+
+def create_api_key(
+    db: Database,
+    name: str,
+    role: str,
+    scopes: list[str] | None = None,
+    expires_at: datetime | None = None,
+    now: datetime | None = None,
+) -> str:
     """Create a key and return it (the only time it is visible)."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
     if not name.strip():
         raise ValueError("a key needs a name")
+    checked = check_scopes(role, scopes)
+    now = now or datetime.now(UTC)
+    if expires_at is not None and expires_at <= now:
+        raise ValueError("expires_at must be in the future")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     with db.write() as conn:
         conn.execute(
@@ -54,33 +89,55 @@ def create_api_key(db: Database, name: str, role: str, scopes: list[str] | None 
                 role=role,
                 prefix=key[:10],
                 key_hash=hash_key(key),
-                scopes=scopes or [],
-                created_at=datetime.now(UTC),
+                scopes=checked,
+                created_at=now,
+                expires_at=expires_at,
             )
         )
     return key
 
 
-def authenticate_key(db: Database, key: str) -> Principal | None:
-    """The principal behind a presented key, or None (lookup by hash: constant-time in the key)."""
+def authenticate_key(db: Database, key: str, now: datetime | None = None) -> Principal | None:
+    """The principal behind a presented key, or None (unknown, revoked or expired; lookup by hash)."""
     if not key.startswith(KEY_PREFIX) or len(key) > 200:
         return None
+    now = now or datetime.now(UTC)
     digest = hash_key(key)
     cache_key = f"{id(db)}:{digest}"
-    now = time.monotonic()
+    mono = time.monotonic()
     hit = _cache.get(cache_key)
-    if hit is not None and hit[0] > now:
+    if hit is not None and hit[0] > mono:
+        if hit[2] is not None and hit[2] <= now:
+            return None
+        _touch(db, hit[1].id, cache_key, mono, now)
         return hit[1]
     with db.read() as conn:
         row = conn.execute(sa.select(t.api_keys).where(t.api_keys.c.key_hash == digest)).first()
     if row is None or row.revoked_at is not None:
         return None
+    if row.expires_at is not None and row.expires_at <= now:
+        return None
     principal = Principal("api_key", str(row.id), row.name, row.role, tuple(row.scopes or ()))
     with _cache_lock:
         if len(_cache) > 10_000:
             _cache.clear()
-        _cache[cache_key] = (now + CACHE_SECONDS, principal)
+        _cache[cache_key] = (mono + CACHE_SECONDS, principal, row.expires_at)
+    if row.last_used_at is None or now - row.last_used_at > timedelta(seconds=LAST_USED_EVERY):
+        _touch(db, principal.id, cache_key, mono, now)
     return principal
+
+
+def _touch(db: Database, key_id: str, cache_key: str, mono: float, now: datetime) -> None:
+    # At most one write per key per LAST_USED_EVERY in this process: keys sit on the ingest hot path.
+    with _cache_lock:
+        last = _last_written.get(cache_key)
+        if last is not None and mono - last < LAST_USED_EVERY:
+            return
+        if len(_last_written) > 10_000:
+            _last_written.clear()
+        _last_written[cache_key] = mono
+    with db.write() as conn:
+        conn.execute(t.api_keys.update().where(t.api_keys.c.id == int(key_id)).values(last_used_at=now))
 
 
 def clear_cache() -> None:
@@ -111,7 +168,37 @@ def list_api_keys(db: Database) -> list[dict[str, object]]:
             "prefix": r.prefix,
             "scopes": list(r.scopes or []),
             "created_at": r.created_at.isoformat(),
+            "expires_at": r.expires_at.isoformat() if r.expires_at else None,
+            "last_used_at": r.last_used_at.isoformat() if r.last_used_at else None,
             "revoked": r.revoked_at is not None,
         }
         for r in rows
     ]
+
+
+def create_key_cli(hub: Any, name: str, role: str, scopes: str = "", expires_days: int | None = None) -> str:
+    """`deliveryhub keys create`: create the key and audit it (name, role, scopes, expiry, who ran it)."""
+    from deliveryhub.security.audit import audit_log_of, cli_actor
+
+    now = hub.clock.now()
+    expires = now + timedelta(days=expires_days) if expires_days else None
+    wanted = [s for s in scopes.split(",") if s.strip()]
+    key = create_api_key(hub.db, name, role, wanted, expires, now)
+    audit_log_of(hub).record(
+        cli_actor(),
+        "api_key.created",
+        f"api_key:{key[:10]}",
+        {"name": name.strip(), "role": role, "scopes": check_scopes(role, wanted),
+         "expires_at": expires.isoformat() if expires else None, "via": "cli"},
+    )
+    return key
+
+
+def revoke_key_cli(hub: Any, key_id: int) -> bool:
+    """`deliveryhub keys revoke`: revoke by id and audit it."""
+    from deliveryhub.security.audit import audit_log_of, cli_actor
+
+    ok = revoke_api_key(hub.db, key_id)
+    if ok:
+        audit_log_of(hub).record(cli_actor(), "api_key.revoked", f"api_key:{key_id}", {"via": "cli"})
+    return ok

@@ -40,6 +40,17 @@ def principal_label(principal: Any) -> str:
     return f"{principal.kind}:{principal.id}:{principal.name}"[:200]
 
 
+def cli_actor() -> str:
+    """The actor of a command-line action: `cli:<operating-system user>` (who ran it, for the audit log)."""
+    import getpass
+
+    try:
+        user = getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name in some containers; the action is still audited
+        user = "unknown"
+    return f"cli:{user}"[:200]
+
+
 def _canonical(details: dict[str, Any]) -> str:
     clean = _mask_values(details)
     return json.dumps(clean, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)

@@ -15,12 +15,26 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+# Separators people (and evaders) write between digit groups: "-", ".", "/", spaces, or a dash with spaces.
+_SEP = r"(?:[ \t]{0,2}[-./][ \t]{0,2}|[ \t]{1,2})?"
 _PHONE = re.compile(
-    r"(?<![\d-])(01[016789])[-. ]?(\d{3,4})[-. ]?(\d{4})(?![\d-])"
-    r"|(?<![\d+])(\+82|0082|82)[-. ]?\(?0?\)?(1[016789]|2|[3-6][1-5]|70)[-. ]?(\d{3,4})[-. ]?(\d{4})(?![\d-])"
-    r"|(?<![\d-])(02|0[3-6][1-5]|070|050\d)[-. )]+(\d{3,4})[-. ]?(\d{4})(?![\d-])"
+    rf"(?<![\d-])\(?(01[016789])\)?{_SEP}(\d{{3,4}}){_SEP}(\d{{4}})(?![\d-])"
+    rf"|(?<![\d+])(\+82|0082|82){_SEP}\(?0?\)?(1[016789]|2|[3-6][1-5]|70){_SEP}(\d{{3,4}}){_SEP}(\d{{4}})(?![\d-])"
+    rf"|(?<![\d-])\(?(02|0[3-6][1-5]|070|050\d)(?:\)[ \t]*|[ \t]{{0,2}}[-./][ \t]{{0,2}}|[ \t]{{1,2}})"
+    rf"(\d{{3,4}}){_SEP}(\d{{4}})(?![\d-])"
+)
+# A mobile number read out in Korean digit words ("공일공 일이삼사 오육칠팔"), possibly mixed with digits.
+_KO_DIGIT = "공영일이삼사오육륙칠팔구"
+_KO_DIGIT_VALUE = str.maketrans("공영일이삼사오육륙칠팔구", "001234566789")
+_PHONE_KO = re.compile(
+    rf"[0공영][ \t.-]?[1일][ \t.-]?[016789공영일육칠팔구](?:[ \t.-]{{0,3}}[0-9{_KO_DIGIT}]){{7,8}}(?![0-9])"
 )
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+# "kim (at) example (dot) com", "kim[at]example.com": the usual ways to dodge a filter.
+_EMAIL_OBF = re.compile(
+    r"[A-Za-z0-9._%+-]+\s?[\[(]\s?at\s?[\])]\s?[A-Za-z0-9-]+(?:\s?(?:\.|[\[(]\s?dot\s?[\])])\s?[A-Za-z]{2,})+",
+    re.IGNORECASE,
+)
 _RRN = re.compile(r"(?<![\d-])(\d{2})(\d{2})(\d{2})(\s?-\s?|\s)?([1-8])(\d{6})(?![\d-])")
 _CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
 _ACCOUNT_GROUPED = re.compile(r"(?<![\w-])\d{2,6}-\d{2,6}-\d{1,7}(?:-\d{1,3})?(?![\w-])")
@@ -46,7 +60,8 @@ _SUR = f"[{_SURNAMES}]"
 # Names are found by context only (a bare Korean word cannot be told from a name): after a label
 # (수령인, 이름은, 예금주, …), as a self-introduction (…입니다 at the start), or before 님/씨.
 _NAME_CTX = re.compile(
-    rf"(?:이름(?:은|:)|수령인|받는\s?분|보내는\s?분|주문자|예금주|성명)\s*:?\s*({_SUR}[가-힣]{{1,3}}?)"
+    rf"(?:이름(?:은|:)|수령인|받는\s?분|보내는\s?분|주문자|예금주|성명|(?:배송|택배|배달|담당)?\s?기사(?:님)?|담당자|배달원|집배원)"
+    rf"\s*:?\s*({_SUR}[가-힣]{{1,3}}?)"
     rf"(?=\s|$|[,.)]|님|씨|입니다|이에요|예요|이고)"
     rf"|(?:^|안녕하세요[,.!]?\s*|저는\s*)({_SUR}[가-힣]{{2}})(?=입니다|이에요|예요|이고)"
     rf"|(?<![가-힣])({_SUR}[가-힣]{{2}})(?=\s?(?:님|씨))"
@@ -55,6 +70,9 @@ _NOT_NAMES = (
     "기사", "고객", "택배", "배송", "담당", "상담", "사장", "선생", "관리자", "매니저", "판매자",
     "회원", "부장", "과장", "대리", "팀장", "실장", "차장", "이사", "원장", "교수", "주임", "소장",
     "반장", "점장", "사모", "완료", "예정", "도착", "출발", "문의", "접수", "이름",
+    # words that follow 기사/담당자 in carrier texts and start with a surname syllable
+    "연락", "전화", "배정", "방문", "정보", "변경", "확인", "안내", "조회", "성함", "전달", "요청", "부재",
+    "지연", "호출", "번호", "휴대", "위치", "차량", "현재", "오늘", "내일", "금일", "명일", "배달", "출동",
 )
 _CARD_PREFIX = re.compile(r"^(4|5[1-5]|2[2-7]|3[47]|35|36|30|6|9)")
 
@@ -133,21 +151,53 @@ def _account_ok(raw: str, text: str, start: int) -> bool:
                 and len(groups[1]) == 2)
 
 
+# Every detector needs a digit, an "@", a name context or a Korean digit word: most strings have none and
+# are answered by this one scan (ingest runs DLP over every free-text and unknown field of every event).
+_QUICK = re.compile(
+    r"[\d@＠]|\(\s?at\s?\)|\[\s?at\s?\]|이름|수령인|받는|보내는|주문자|예금주|성명|입니다|이에요|예요|이고|님|씨"
+    r"|기사|담당자|배달원|집배원|[공영][ \t.-]?일",
+    re.IGNORECASE,
+)
+# Look-alikes folded one character for one character (so spans map back to the original text):
+# full-width digits and signs, other dashes, and invisible characters read as a plain separator.
+_FOLD = str.maketrans(
+    {
+        **{chr(0xFF10 + i): str(i) for i in range(10)},
+        "＠": "@", "．": ".", "－": "-", "（": "(", "）": ")", "＋": "+", "／": "/", "\u3000": " ",
+        **{c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\u30fc"},
+        **{c: " " for c in "\u00a0\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u202a\u202b\u202c\u202d\u202e"},
+    }
+)
+_NEEDS_FOLD = re.compile("[\uff10-\uff19＠．－（）＋／\u3000\u2010-\u2015\u2212\ufe63\u30fc"
+                         "\u00a0\u00ad\u200b-\u200f\u2060\ufeff\u202a-\u202e]")
+
+
+def _folded(text: str) -> str:
+    return text.translate(_FOLD) if _NEEDS_FOLD.search(text) else text
+
+
 def find_personal_data(text: str) -> list[Finding]:
     """Every span of personal data in `text` (RRNs and cards only when their checks pass)."""
+    if not _QUICK.search(text):
+        return []
+    text = _folded(text)
     found: list[Finding] = _rrn_findings(text)
 
     def add(kind: str, start: int, end: int) -> None:
         if not _overlaps(found, start, end):
             found.append(Finding(kind, start, end))
 
-    for m in _EMAIL.finditer(text):
-        add("email", m.start(), m.end())
+    for rx in (_EMAIL, _EMAIL_OBF):
+        for m in rx.finditer(text):
+            add("email", m.start(), m.end())
     for m in _CARD.finditer(text):
         if _card_ok(m.group(0)):
             add("card", m.start(), m.end())
     for m in _PHONE.finditer(text):
         add("phone", m.start(), m.end())
+    for m in _PHONE_KO.finditer(text):
+        if any(c in _KO_DIGIT for c in m.group(0)):
+            add("phone", m.start(), m.end())
     for m in _ACCOUNT_GROUPED.finditer(text):
         if _account_ok(m.group(0), text, m.start()):
             add("account", m.start(), m.end())
@@ -184,10 +234,10 @@ def mask_address(value: str) -> str:
 
 def _mask_span(kind: str, value: str) -> str:
     if kind == "phone":
-        return mask_phone(value) or "****"
+        return mask_phone(value.translate(_KO_DIGIT_VALUE)) or "****"
     if kind == "email":
-        local, _, domain = value.partition("@")
-        return f"{local[:1]}***@{domain}"
+        local, at, domain = value.partition("@")
+        return f"{local[:1]}***@{domain}" if at else f"{local[:1]}***"
     if kind == "rrn":
         return value[:6] + "-*******"
     if kind == "card":
@@ -207,10 +257,14 @@ def mask_text(text: str | None) -> str | None:
     """`text` with every personal-data span masked."""
     if not text:
         return text
+    found = find_personal_data(text)
+    if not found:
+        return text
+    folded = _folded(text)  # masks are built from the folded span ("０１０" masks like "010")
     out, last = [], 0
-    for f in find_personal_data(text):
+    for f in found:
         out.append(text[last : f.start])
-        out.append(_mask_span(f.kind, text[f.start : f.end]))
+        out.append(_mask_span(f.kind, folded[f.start : f.end]))
         last = f.end
     out.append(text[last:])
     return "".join(out)

@@ -49,6 +49,8 @@ def erase_in(
     close_links = hub.services.get("close_tracking_links") if hasattr(hub, "services") else None
     if close_links is not None:  # the customer's tracking links die with their data (same transaction)
         close_links(conn, customer_id)
+    if (purge_photos := getattr(hub, "services", {}).get("purge_chat_uploads")) is not None:  # chatbot
+        purge_photos(conn, customer_id)
     orders = (
         conn.execute(
             sa.select(sa.func.count()).select_from(t.orders).where(t.orders.c.customer_id == customer_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 ROLES = ("admin", "ops", "cs_agent", "analyst", "integration", "auditor")
 
 # permission -> roles that hold it. Every route declares exactly one permission (or `public`).
@@ -43,12 +45,19 @@ def allowed(role: str, permission: str) -> bool:
     return role in PERMISSIONS.get(permission, frozenset())
 
 
-# Routes reachable without a role: liveness/metrics, docs, customer-facing pages authenticated by a
+def permits(principal: Any, permission: str) -> bool:
+    """Whether a principal may use `permission`: its role holds it and, for a scoped key, it is in scope."""
+    if not allowed(principal.role, permission):
+        return False
+    scopes = getattr(principal, "scopes", ()) or ()
+    return not scopes or permission in scopes
+
+
+# Routes reachable without a role: liveness, docs, customer-facing pages authenticated by a
 # signed token or chat session, webhooks authenticated by their signature, login.
 PUBLIC_PATHS = frozenset(
     {
         "/healthz",
-        "/metrics",
         "/openapi.json",
         "/docs",
         "/docs/oauth2-redirect",

@@ -144,5 +144,7 @@ def retention_job(hub: Any) -> Any:
         run_pii_retention(hub, now)
         run_audit_retention(hub, now)
         purge_sessions(hub, now)
+        if (purge_photos := hub.services.get("purge_expired_chat_uploads")) is not None:  # chatbot
+            purge_photos(now)
 
     return run

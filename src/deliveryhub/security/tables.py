@@ -23,6 +23,20 @@ users = sa.Table(
     sa.Column("password_changed_at", UTCDateTime(), nullable=False),
     sa.Column("last_login_at", UTCDateTime()),
     sa.Column("disabled_at", UTCDateTime()),
+    # The last TOTP time step accepted: a code (or an older one) cannot be used a second time.
+    sa.Column("totp_last_step", sa.BigInteger()),
+)
+
+# Failed logins per (account, address), keyed by an HMAC of both so the table names neither. Backoff
+# doubles per failure past the free ones and is capped: a stranger can slow their own address down, not
+# lock the owner out; unknown accounts behave exactly like known ones.
+login_throttle = sa.Table(
+    "login_throttle",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("failures", sa.Integer(), nullable=False, default=0),
+    sa.Column("last_failure_at", UTCDateTime(), nullable=False, index=True),
+    sa.Column("blocked_until", UTCDateTime()),
 )
 
 # Login sessions; only the SHA-256 of the 256-bit token is stored.

@@ -1,4 +1,4 @@
-"""Staff accounts: argon2id password hashes, lockout after repeated failures, expiring sessions, TOTP."""
+"""Staff accounts: argon2id password hashes, login throttling, expiring sessions, TOTP without replay."""
 
 from __future__ import annotations
 
@@ -18,22 +18,22 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from deliveryhub.security import logins
 from deliveryhub.security.apikeys import Principal
-from deliveryhub.security.audit import audit_log_of
+from deliveryhub.security.audit import audit_log_of, cli_actor
 from deliveryhub.security.cipher import open_, seal
+from deliveryhub.security.passwords import PasswordRejected, check_password
 from deliveryhub.security.rbac import ROLES
 from deliveryhub.security.tables import sessions, users
 
-MAX_FAILURES = 5
-LOCK_MINUTES = 15
 SESSION_HOURS = 12  # absolute lifetime
 IDLE_MINUTES = 30  # a session unused this long expires (ISMS-P 2.5.x: session timeout)
-MIN_PASSWORD = 10
 SESSION_PREFIX = "dhs_"
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[A-Za-z]{2,}$")
-_COMMON = {"password12", "1234567890", "qwerty1234", "password123", "deliveryhub", "admin12345", "letmein123"}
-
-WRONG = "email or password is wrong / 이메일 또는 비밀번호가 올바르지 않습니다"
+WRONG = (
+    "이메일 또는 비밀번호가 올바르지 않거나 시도가 너무 많습니다. 잠시 후 다시 시도하세요 / "
+    "e-mail or password is wrong, or too many attempts; try again in a moment"
+)
 _hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile defaults
 # A real hash to verify against when the e-mail is unknown, so timing does not reveal accounts.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
@@ -68,14 +68,12 @@ def normalize_email(email: str) -> str:
     return value
 
 
-def check_password_policy(password: str, email: str = "") -> None:
-    """At least 10 characters, not a common password, not the e-mail itself."""
-    if len(password) < MIN_PASSWORD:
-        raise AuthError("weak_password", f"password: at least {MIN_PASSWORD} characters", 422, "password")
-    if len(password) > 1024:
-        raise AuthError("weak_password", "password: at most 1024 characters", 422, "password")
-    if password.lower() in _COMMON or (email and password.lower() == email.lower()):
-        raise AuthError("weak_password", "password: too easy to guess", 422, "password")
+def check_password_policy(password: str, email: str = "", min_length: int = 12) -> None:
+    """The password policy of passwords.py, as an AuthError (422 naming the password field)."""
+    try:
+        check_password(password, min_length, email)
+    except PasswordRejected as exc:
+        raise AuthError("weak_password", str(exc), 422, "password") from None
 
 
 def _totp_key(hub: Any) -> bytes:
@@ -88,7 +86,7 @@ def create_user(hub: Any, email: str, role: str, password: str, actor: Any = "cl
     email = normalize_email(email)
     if role not in ROLES:
         raise AuthError("invalid_field", f"role: one of {', '.join(ROLES)}", 422, "role")
-    check_password_policy(password, email)
+    check_password_policy(password, email, int(hub.settings.password_min_length))
     now = hub.clock.now()
     with hub.db.write() as conn:
         if conn.execute(sa.select(users.c.id).where(users.c.email == email)).first() is not None:
@@ -192,62 +190,71 @@ def totp_secret(hub: Any, user_id: int) -> str | None:
 
 
 def authenticate(hub: Any, email: str, password: str, totp: str | None = None, ip: str | None = None) -> Any:
-    """The user row for valid credentials; AuthError otherwise (failures counted, lockout after 5)."""
+    """The user row for valid credentials; AuthError otherwise, one answer for every kind of failure.
+
+    Unknown account, wrong password, wrong or replayed TOTP, disabled account and a throttled
+    account+address pair all answer the same 401 (logins.py explains the throttle); each is audited."""
     now = hub.clock.now()
+    raw = (email or "").strip().lower()[:254]
+    key = logins.throttle_key(hub, raw, ip)
     try:
         email = normalize_email(email)
     except AuthError:
-        _verify(_DUMMY_HASH, password)
-        raise AuthError("invalid_credentials", WRONG) from None
+        email = ""
+    row: Any = None
     with hub.db.read() as conn:
-        row = conn.execute(sa.select(users).where(users.c.email == email)).first()
-    if row is None:
+        until = logins.blocked_until(conn, key, now)
+        if email and until is None:
+            row = conn.execute(sa.select(users).where(users.c.email == email)).first()
+    reason: str | None = None
+    step: int | None = None
+    if until is not None:
+        _verify(_DUMMY_HASH, password)  # the same cost as a real check: timing tells nothing either
+        reason = "throttled"
+    elif row is None:
         _verify(_DUMMY_HASH, password)
-        raise AuthError("invalid_credentials", WRONG)
-    if row.disabled_at is not None:
+        reason = "unknown_account"
+    elif row.disabled_at is not None:
         _verify(row.password_hash, password)
-        raise AuthError("invalid_credentials", WRONG)
-    if row.locked_until is not None and row.locked_until > now:
-        raise AuthError(
-            "account_locked",
-            "too many failed attempts; try again later / "
-            "로그인 실패가 많아 잠시 잠겼습니다. 나중에 다시 시도하세요",
-            401,
-        )
-    ok = _verify(row.password_hash, password)
-    if ok and row.totp_secret_enc is not None:
-        secret = open_(_totp_key(hub), row.totp_secret_enc, f"totp:{row.id}".encode()).decode()
+        reason = "disabled"
+    elif not _verify(row.password_hash, password):
+        reason = "wrong_password"
+    elif row.totp_secret_enc is not None:
         if not totp:
             raise AuthError(
-                "totp_required", "a one-time code is required / 인증 코드를 입력하세요", 401, "totp"
+                "totp_required", "인증 코드를 입력하세요 / a one-time code is required", 401, "totp"
             )
-        ok = pyotp.TOTP(secret).verify(totp.strip(), for_time=now, valid_window=1)
+        secret = open_(_totp_key(hub), row.totp_secret_enc, f"totp:{row.id}".encode()).decode()
+        step = logins.totp_step(secret, totp, now)
+        if step is None:
+            reason = "wrong_totp"
     audit = audit_log_of(hub)
     with hub.db.write() as conn:
-        if not ok:
-            failures = (
-                conn.execute(sa.select(users.c.failed_attempts).where(users.c.id == row.id)).scalar() or 0
-            )
-            failures += 1
-            values: dict[str, Any] = {"failed_attempts": failures}
-            if failures >= MAX_FAILURES:
-                values = {"failed_attempts": 0, "locked_until": now + timedelta(minutes=LOCK_MINUTES)}
-                audit.record_in(
-                    conn,
-                    f"user:{row.id}:{row.email}",
-                    "user.locked",
-                    f"user:{row.id}",
-                    {"failures": failures, "minutes": LOCK_MINUTES},
-                    ip,
+        if reason is None and step is not None and not logins.claim_totp_step(conn, row.id, step):
+            reason = "totp_replayed"
+        if reason is not None:
+            details: dict[str, Any] = {"reason": reason, "email": raw}
+            if reason != "throttled":  # attempts while blocked do not extend the block
+                failures, blocked = logins.record_failure(conn, key, now)
+                details["failures"] = failures
+                if blocked is not None:
+                    details["blocked_until"] = blocked.isoformat()
+            if row is not None:
+                conn.execute(
+                    users.update()
+                    .where(users.c.id == row.id)
+                    .values(failed_attempts=users.c.failed_attempts + 1)
                 )
-            conn.execute(users.update().where(users.c.id == row.id).values(**values))
+            target = f"user:{row.id}" if row is not None else None
+            audit.record_in(conn, "anonymous", "user.login_failed", target, details, ip)
         else:
-            values = {"failed_attempts": 0, "locked_until": None, "last_login_at": now}
+            logins.clear(conn, key)
+            values: dict[str, Any] = {"failed_attempts": 0, "locked_until": None, "last_login_at": now}
             if _hasher.check_needs_rehash(row.password_hash):
                 values["password_hash"] = _hasher.hash(password)
             conn.execute(users.update().where(users.c.id == row.id).values(**values))
             audit.record_in(conn, f"user:{row.id}:{row.email}", "user.login", f"user:{row.id}", {}, ip)
-    if not ok:
+    if reason is not None:
         raise AuthError("invalid_credentials", WRONG)
     return row
 
@@ -344,6 +351,7 @@ def purge_sessions(hub: Any, now: datetime) -> int:
         res = conn.execute(
             sessions.delete().where(sa.or_(sessions.c.expires_at < cutoff, sessions.c.revoked_at < cutoff))
         )
+        logins.purge(conn, now)
     return int(res.rowcount or 0)
 
 
@@ -361,7 +369,7 @@ def create_user_cli(hub: Any, email: str, role: str, password: str | None = None
             password = secrets.token_urlsafe(15)
             generated = True
     try:
-        user_id = create_user(hub, email, role, password, actor="cli")
+        user_id = create_user(hub, email, role, password, actor=cli_actor())
     except AuthError as exc:
         print(exc.message, file=sys.stderr)
         raise SystemExit(2) from None

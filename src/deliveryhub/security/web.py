@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-import os
+import ipaddress
 import secrets
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
@@ -36,19 +36,63 @@ CSRF_MESSAGE = "missing or wrong CSRF token / CSRF 토큰이 없거나 올바르
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def trust_proxy() -> bool:
-    """Whether X-Forwarded-For is trusted (only behind your own reverse proxy)."""
-    return os.environ.get("DELIVERYHUB_TRUST_PROXY", "").lower() in ("1", "true", "yes")
+def trust_proxy(settings: Any) -> bool:
+    """Whether X-Forwarded-For is trusted: only with DELIVERYHUB_TRUST_PROXY, behind your own proxy."""
+    return bool(getattr(settings, "trust_proxy", False))
 
 
-def scope_ip(scope: Scope) -> str:
-    """The client address of an ASGI request."""
-    if trust_proxy():
-        for name, value in scope.get("headers") or []:
-            if name == b"x-forwarded-for":
-                return value.decode("latin-1").split(",")[0].strip()[:64]
+def _trusted_hosts(settings: Any) -> list[Any]:
+    raw = str(getattr(settings, "forwarded_allow_ips", "") or "")
+    out: list[Any] = []
+    for item in (p.strip() for p in raw.split(",")):
+        if item == "*":
+            out.append("*")
+        elif item:
+            try:
+                out.append(ipaddress.ip_network(item, strict=False))
+            except ValueError:
+                continue  # a host name or a typo trusts nothing
+    return out
+
+
+def _is_trusted(host: str, trusted: list[Any]) -> bool:
+    if "*" in trusted:
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return any(address in net for net in trusted if net != "*")
+
+
+def _settings_of(scope: Scope) -> Any:
+    app = scope.get("app")
+    hub = getattr(getattr(app, "state", None), "hub", None)
+    return getattr(hub, "settings", None)
+
+
+def scope_ip(scope: Scope, settings: Any = None) -> str:
+    """The client address of an ASGI request.
+
+    X-Forwarded-For counts only when the operator trusts a proxy and the direct peer is one of the
+    allowed proxies; then the right-most address that is not a trusted proxy is the client (the
+    left-most entries are whatever the client wrote)."""
     client = scope.get("client")
-    return str(client[0]) if client else "unknown"
+    peer = str(client[0]) if client else "unknown"
+    settings = settings if settings is not None else _settings_of(scope)
+    if settings is None or not trust_proxy(settings):
+        return peer
+    trusted = _trusted_hosts(settings)
+    if not _is_trusted(peer, trusted):
+        return peer
+    for name, value in scope.get("headers") or []:
+        if name == b"x-forwarded-for":
+            hops = [h.strip() for h in value.decode("latin-1").split(",") if h.strip()]
+            for hop in reversed(hops):
+                if not _is_trusted(hop, trusted):
+                    return hop[:64]
+            return (hops[0] if hops else peer)[:64]
+    return peer
 
 
 def client_ip(request: Request) -> str:
@@ -123,7 +167,7 @@ class SecurityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        ip = scope_ip(scope)
+        ip = scope_ip(scope, self.hub.settings)
         token = request_ip.set(ip)
         try:
             path: str = scope.get("path", "")
@@ -369,7 +413,17 @@ def build_router(hub: Any) -> APIRouter:
             raise ApiError(
                 401, "unauthorized", "missing session token", headers={"WWW-Authenticate": "Bearer"}
             )
+        principal = await run_in_threadpool(session_principal, hub, token)
         revoked = await run_in_threadpool(revoke_session, hub, token)
+        if principal is not None:
+            await run_in_threadpool(
+                audit_log_of(hub).record,
+                principal,
+                "user.logout",
+                f"user:{principal.id}",
+                {"kind": "bearer"},
+                client_ip(request),
+            )
         return {"revoked": revoked}
 
     @router.get("/v1/auth/me", summary="Who the presented credentials belong to", tags=["auth"])

@@ -161,7 +161,7 @@ def test_metrics_count_results(client: Any, admin_key: str) -> None:
     client.post(
         "/v1/events", json={"events": [order_created("M-1"), {"event_id": "x"}]}, headers=auth(admin_key)
     )
-    text = client.get("/metrics").text
+    text = client.get("/metrics", headers=auth(admin_key)).text
     assert 'deliveryhub_events_total{status="accepted"} 1.0' in text
     assert 'deliveryhub_events_total{status="rejected"} 1.0' in text
 

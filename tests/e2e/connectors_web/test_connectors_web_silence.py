@@ -81,7 +81,7 @@ def test_silent_wms_alerts_once_per_episode(
             auth = {"authorization": f"Bearer {create_api_key(hub.db, 'ops-t', 'admin')}"}
             silent = client.get("/v1/integrations", headers=auth).json()["silent_sources"]
             assert {s["source"]: bool(s["alerted_at"]) for s in silent} == {"erp": True, "wms": True}
-            metrics = client.get("/metrics").text
+            metrics = client.get("/metrics", headers=auth).text
             assert "deliveryhub_silent_sources 2.0" in metrics
 
             at(12, 5)

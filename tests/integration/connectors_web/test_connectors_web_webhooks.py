@@ -1,4 +1,6 @@
-"""Webhook routes on a real hub (SQLite file, real app): signatures, idempotency, pushes, unknown statuses."""
+"""Webhook routes on a real hub (SQLite file, real app): signatures, idempotency, pushes, unknown statuses.
+
+Attacks on the inbound channels (issue 13) are in test_connectors_web_inbound_attacks.py."""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from deliveryhub.adapters.connectors.inbound import sign_push
+from deliveryhub.adapters.connectors.tracking import KOREAN_CARRIERS
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.security.apikeys import create_api_key
@@ -54,9 +58,23 @@ def _web(tmp_path: Path, master_key: str, **overrides: Any) -> Iterator[Web]:
 
 
 @pytest.fixture
-def web(tmp_path: Path, master_key: str) -> Iterator[Web]:
-    """Hub with a global Shopify webhook secret."""
+def web(tmp_path: Path, master_key: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Web]:
+    """Hub with a global Shopify webhook secret and a shared secret per Korean carrier."""
+    for code in KOREAN_CARRIERS:
+        monkeypatch.setenv(f"DELIVERYHUB_{code.upper()}_WEBHOOK_SECRET", carrier_secret(code))
     yield from _web(tmp_path, master_key, shopify_webhook_secret=SECRET)
+
+
+def carrier_secret(code: str) -> str:
+    return f"{code}-shared-secret"
+
+
+def push(web: Web, carrier: str, payload: Any, *, ts: int | None = None) -> Any:
+    """A carrier push signed the way the hub documents (timestamp + body), at the hub's clock."""
+    body = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
+    when = int(web.hub.clock.now().timestamp()) if ts is None else ts
+    headers = sign_push(carrier_secret(carrier), body, when)
+    return web.client.post(f"/v1/webhooks/carriers/{carrier}", content=body, headers=headers)
 
 
 def shopify_sign(body: bytes, secret: str = SECRET) -> str:
@@ -119,7 +137,8 @@ def test_shopify_without_any_secret_configured_refuses(
 ) -> None:
     for web in _web(tmp_path, master_key):
         response = post_shopify(web, "orders/create", order_sample, "wh-1", secret="anything")
-        assert response.status_code == 401
+        assert response.status_code == 403
+        assert response.json()["error"]["code"] == "webhook_not_configured"
         assert "DELIVERYHUB_SHOPIFY_WEBHOOK_SECRET" in response.json()["error"]["message"]
         assert web.count(t.inbox) == 0
 
@@ -130,7 +149,7 @@ def test_shopify_same_webhook_twice_has_one_effect(web: Web, order_sample: dict[
     assert first.json()["accepted"] == 1 and first.json()["results"][0]["status"] == "accepted"
     again = post_shopify(web, "orders/create", order_sample, "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043")
     assert again.status_code == 200
-    assert again.json()["accepted"] == 0 and again.json()["duplicate"] == 1
+    assert again.json()["replayed"] is True and again.json()["accepted"] == 0
     assert web.count(t.inbox) == 1
     assert web.count(t.orders) == 1
     with web.hub.db.read() as conn:
@@ -153,7 +172,9 @@ def test_shopify_same_webhook_twice_has_one_effect(web: Web, order_sample: dict[
 def test_shopify_lifecycle_paid_fulfilled_address_cancelled(web: Web, order_sample: dict[str, Any]) -> None:
     oid = str(order_sample["id"])
     assert post_shopify(web, "orders/create", order_sample, "wh-c").json()["accepted"] == 1
-    paid = dict(order_sample, processed_at="2019-06-04T14:00:00-04:00", gateway="bogus")
+    paid = dict(
+        order_sample, processed_at="2019-06-04T14:00:00-04:00", gateway="bogus", financial_status="paid"
+    )
     assert post_shopify(web, "orders/paid", paid, "wh-p").json()["accepted"] == 1
     # orders/updated with the unchanged address: no address change recorded.
     same = post_shopify(
@@ -197,9 +218,19 @@ def test_shopify_bad_json_and_missing_topic_are_4xx_naming_the_field(web: Web) -
     response = web.client.post(
         "/v1/webhooks/shopify",
         content=body,
-        headers={"x-shopify-topic": "orders/create", "x-shopify-hmac-sha256": shopify_sign(body)},
+        headers={
+            "x-shopify-topic": "orders/create",
+            "x-shopify-webhook-id": "wh-json",
+            "x-shopify-hmac-sha256": shopify_sign(body),
+        },
     )
     assert response.status_code == 400 and response.json()["error"]["field"] == "body"
+    no_id = web.client.post(
+        "/v1/webhooks/shopify",
+        content=b"{}",
+        headers={"x-shopify-topic": "orders/create", "x-shopify-hmac-sha256": shopify_sign(b"{}")},
+    )
+    assert no_id.status_code == 400 and no_id.json()["error"]["field"] == "X-Shopify-Webhook-Id"
     body = b"{}"
     response = web.client.post(
         "/v1/webhooks/shopify", content=body, headers={"x-shopify-hmac-sha256": shopify_sign(body)}
@@ -297,7 +328,7 @@ def test_lotte_tracking_without_status_raw_code_41_ends_delivered(web: Web) -> N
 
 def test_lotte_push_without_status_derives_delivered(web: Web) -> None:
     seed_order(web, "ORD-L2", "lotte", "309912345684")
-    push = {
+    scans = {
         "tracking_no": "309912345684",
         "events": [
             {"time": "2026-11-21 09:12", "code": "10", "location": "평택허브"},
@@ -310,7 +341,7 @@ def test_lotte_push_without_status_derives_delivered(web: Web) -> None:
             {"time": "2026-11-21 16:05", "code": "41", "location": "강남대리점"},
         ],
     }
-    answer = web.client.post("/v1/webhooks/carriers/lotte", json=push)
+    answer = push(web, "lotte", scans)
     assert answer.status_code == 200, answer.text
     assert answer.json()["rejected"] == 0 and answer.json()["unmapped"] == []
     detail = web.order("ORD-L2")
@@ -318,13 +349,14 @@ def test_lotte_push_without_status_derives_delivered(web: Web) -> None:
     assert parcel["status"] == "delivered"
     messages = [s["message"] for s in parcel["tracking"] if s.get("message")]
     assert messages and "홍길동" not in messages[0] and "9876" not in messages[0]
-    again = web.client.post("/v1/webhooks/carriers/lotte", json=push).json()
+    # The carrier re-sends the same scans in a newly signed push: the events dedupe.
+    again = push(web, "lotte", scans, ts=int(web.hub.clock.now().timestamp()) + 1).json()
     assert again["accepted"] == 0 and again["duplicate"] == len(again["results"])
 
 
 def test_unknown_raw_status_is_kept_counted_and_listed(web: Web) -> None:
     seed_order(web, "ORD-U1", "hanjin", "512345678901")
-    push = {
+    scans = {
         "tracking_no": "512345678901",
         "order_id": "ORD-U1",
         "events": [
@@ -332,7 +364,7 @@ def test_unknown_raw_status_is_kept_counted_and_listed(web: Web) -> None:
             {"time": "2026-11-21 11:00", "status": "우주정거장 경유중", "code": "Z9", "location": "궤도"},
         ],
     }
-    answer = web.client.post("/v1/webhooks/carriers/hanjin", json=push)
+    answer = push(web, "hanjin", scans)
     assert answer.status_code == 200, answer.text
     assert answer.json()["accepted"] >= 2 and answer.json()["rejected"] == 0
     assert any("unknown status" in u for u in answer.json()["unmapped"])
@@ -348,7 +380,7 @@ def test_unknown_raw_status_is_kept_counted_and_listed(web: Web) -> None:
         and kept[0]["status_unknown"]
         and kept[0]["raw_status"] == "우주정거장 경유중"
     )
-    metrics = web.client.get("/metrics").text
+    metrics = web.client.get("/metrics", headers=web.auth).text
     assert 'deliveryhub_unknown_raw_status_total{carrier="hanjin"} 1.0' in metrics
     drain(web.hub)
     listed = web.client.get("/v1/integrations", headers=web.auth)
@@ -362,7 +394,8 @@ def test_unknown_raw_status_is_kept_counted_and_listed(web: Web) -> None:
 
 
 def test_aftership_signature_required_and_checked(web: Web, monkeypatch: pytest.MonkeyPatch) -> None:
-    push = {
+    seed_order(web, "ORD-A", "cj", "AS1")
+    payload = {
         "event": "tracking_update",
         "event_id": "e1",
         "msg": {
@@ -381,9 +414,9 @@ def test_aftership_signature_required_and_checked(web: Web, monkeypatch: pytest.
         },
         "ts": 1,
     }
-    body = json.dumps(push).encode()
+    body = json.dumps(payload).encode()
     no_secret = web.client.post("/v1/webhooks/carriers/aftership", content=body)
-    assert no_secret.status_code == 401 and "DELIVERYHUB_AFTERSHIP_WEBHOOK_SECRET" in no_secret.text
+    assert no_secret.status_code == 403 and "DELIVERYHUB_AFTERSHIP_WEBHOOK_SECRET" in no_secret.text
     monkeypatch.setenv("DELIVERYHUB_AFTERSHIP_WEBHOOK_SECRET", "as-secret")
     good = base64.b64encode(hmac.new(b"as-secret", body, hashlib.sha256).digest()).decode()
     bad = base64.b64encode(hmac.new(b"nope", body, hashlib.sha256).digest()).decode()
@@ -394,16 +427,24 @@ def test_aftership_signature_required_and_checked(web: Web, monkeypatch: pytest.
         == 401
     )
     assert web.client.post("/v1/webhooks/carriers/aftership", content=body).status_code == 401
-    assert web.count(t.inbox) == 0
+    inbox_before = web.count(t.inbox)
     ok = web.client.post(
         "/v1/webhooks/carriers/aftership", content=body, headers={"aftership-hmac-sha256": good}
     )
     assert ok.status_code == 200, ok.text
     assert ok.json()["accepted"] >= 1
+    assert {e["order_id"] for e in web.order("ORD-A")["events"]} == {"ORD-A"}
+    # AfterShip re-sends the same signed body when it got no 2xx: acknowledged, nothing done twice.
+    again = web.client.post(
+        "/v1/webhooks/carriers/aftership", content=body, headers={"aftership-hmac-sha256": good}
+    )
+    assert again.status_code == 200 and again.json()["replayed"] is True
+    assert web.count(t.inbox) == inbox_before + ok.json()["accepted"]
 
 
 def test_easypost_signature(web: Web, monkeypatch: pytest.MonkeyPatch, shared_data: Path) -> None:
     monkeypatch.setenv("DELIVERYHUB_EASYPOST_WEBHOOK_SECRET", "ep-secret")
+    seed_order(web, "ORD-E", "FedEx", "1")
     body = (
         shared_data / "carrier_shop_api_payloads/easypost/official_examples/"
         "webhook_event_body_tracker_updated.json"
@@ -415,36 +456,35 @@ def test_easypost_signature(web: Web, monkeypatch: pytest.MonkeyPatch, shared_da
         ).status_code
         == 401
     )
-    ok = web.client.post(
-        "/v1/webhooks/carriers/easypost?order_id=ORD-E", content=body, headers={"x-hmac-signature": good}
-    )
+    ok = web.client.post("/v1/webhooks/carriers/easypost", content=body, headers={"x-hmac-signature": good})
     assert ok.status_code == 200, ok.text
     assert ok.json()["accepted"] == 8
+    assert web.order("ORD-E")["parcels"][0]["tracking_no"] == "1"
 
 
-def test_korean_carrier_shared_secret_when_configured(web: Web, monkeypatch: pytest.MonkeyPatch) -> None:
-    push = {
+def test_korean_carrier_push_signed_with_timestamp(web: Web) -> None:
+    seed_order(web, "ORD-K", "cj", "553825406594")
+    scans = {
         "tracking_no": "553825406594",
-        "order_id": "ORD-K",
+        "order_id": "ORD-SOMEONE-ELSE",  # ignored: the hub knows whose parcel this number is
         "events": [{"time": "2026-11-21 09:00", "code": "11", "status": "집화처리", "location": "곤지암"}],
     }
-    body = json.dumps(push, ensure_ascii=False).encode()
-    monkeypatch.setenv("DELIVERYHUB_CJ_WEBHOOK_SECRET", "cj-shared")
+    body = json.dumps(scans, ensure_ascii=False).encode()
     assert web.client.post("/v1/webhooks/carriers/cj", content=body).status_code == 401
-    assert (
-        web.client.post(
-            "/v1/webhooks/carriers/cj",
-            content=body,
-            headers={"x-deliveryhub-signature": "sha256=" + "0" * 64},
-        ).status_code
-        == 401
-    )
-    assert web.count(t.inbox) == 0
-    sig = "sha256=" + hmac.new(b"cj-shared", body, hashlib.sha256).hexdigest()
-    ok = web.client.post("/v1/webhooks/carriers/cj", content=body, headers={"x-deliveryhub-signature": sig})
-    assert ok.status_code == 200 and ok.json()["accepted"] == 2  # the scan + handed_over
+    now = int(web.hub.clock.now().timestamp())
+    zero = {"x-deliveryhub-timestamp": str(now), "x-deliveryhub-signature": "sha256=" + "0" * 64}
+    assert web.client.post("/v1/webhooks/carriers/cj", content=body, headers=zero).status_code == 401
+    # The old body-only signature (no timestamp) is no longer enough.
+    old = {
+        "x-deliveryhub-signature": "sha256=" + hmac.new(b"cj-shared-secret", body, hashlib.sha256).hexdigest()
+    }
+    assert web.client.post("/v1/webhooks/carriers/cj", content=body, headers=old).status_code == 401
+    assert web.count(t.inbox) == 2  # the two seeded events only
+    ok = push(web, "cj", body)
+    assert ok.status_code == 200 and ok.json()["accepted"] == 2, ok.text  # the scan + handed_over
+    assert web.order("ORD-K")["parcels"][0]["status"] == "in_transit"
 
 
 def test_carrier_push_bad_json_is_400(web: Web) -> None:
-    response = web.client.post("/v1/webhooks/carriers/logen", content=b"[1,")
+    response = push(web, "logen", b"[1,")
     assert response.status_code == 400 and response.json()["error"]["field"] == "body"

@@ -1,4 +1,4 @@
-"""Accounts and sessions: argon2, lockout, expiry, TOTP, the login page (CSRF, cookie flags), rate limits."""
+"""Accounts and sessions: argon2, login throttling, expiry, TOTP, the login page (CSRF, cookie flags), rate limits."""
 
 from __future__ import annotations
 
@@ -32,24 +32,33 @@ def _login(client: TestClient, email: str, password: str, **extra: Any) -> Any:
     return client.post("/v1/auth/login", json={"email": email, "password": password, **extra})
 
 
-def test_password_is_argon2_and_lockout_after_five_failures(hub: Any, client: TestClient,
-                                                            clock: ManualClock) -> None:
+def test_password_is_argon2_and_failures_throttle_the_address_not_the_owner(
+    hub: Any, client: TestClient, clock: ManualClock
+) -> None:
     users.create_user(hub, "Agent@Example.com", "cs_agent", PW)
     with hub.db.read() as conn:
         stored = conn.execute(sa.select(users_table.c.password_hash)).scalar()
     assert stored.startswith("$argon2id$") and PW not in stored
-    for _ in range(5):
-        r = _login(client, "agent@example.com", "wrong password!")
-        assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_credentials"
-    r = _login(client, "agent@example.com", PW)
-    assert r.status_code == 401 and r.json()["error"]["code"] == "account_locked"
-    clock.advance(timedelta(minutes=16))
+    answers = [_login(client, "agent@example.com", "wrong password!") for _ in range(5)]
+    assert {(r.status_code, r.text) for r in answers} == {(401, answers[0].text)}
+    # The guesser's address is slowed down: even the right password is refused there, with the same answer.
+    blocked = _login(client, "agent@example.com", PW)
+    assert (blocked.status_code, blocked.text) == (401, answers[0].text)
+    # The owner, from their own address, is not locked out by a stranger's guesses.
+    with TestClient(client.app, client=("198.51.100.20", 50000)) as owner:
+        assert _login(owner, "agent@example.com", PW).status_code == 200
+    # And the block ends by itself (backoff, not a permanent lock).
+    clock.advance(timedelta(seconds=31))
     assert _login(client, "agent@example.com", PW).status_code == 200
-    actions = [e["action"] for e in hub.services["audit_log"].entries(20)]
-    assert "user.locked" in actions and "user.login" in actions
-    # Unknown accounts get the same answer as a wrong password.
-    r = _login(client, "nobody@example.com", PW)
-    assert r.json()["error"]["code"] == "invalid_credentials"
+    # Unknown accounts: the very same answers, including when "blocked".
+    unknown = [_login(client, "nobody@example.com", PW) for _ in range(6)]
+    assert {(r.status_code, r.text) for r in unknown} == {(401, answers[0].text)}
+    failed = hub.services["audit_log"].entries(50, action="user.login_failed")
+    reasons = [e["details"]["reason"] for e in failed]
+    assert reasons.count("wrong_password") == 5 and reasons.count("unknown_account") == 5
+    assert reasons.count("throttled") == 2
+    with hub.db.read() as conn:
+        assert conn.execute(sa.select(users_table.c.locked_until)).scalar() is None
 
 
 def test_session_expires_when_idle_and_after_twelve_hours(hub: Any, client: TestClient,
@@ -85,6 +94,11 @@ def test_totp_is_required_once_enabled(hub: Any, client: TestClient, admin_key: 
     assert _login(client, "admin@example.com", PW, totp="000000").status_code == 401
     code = pyotp.TOTP(users.totp_secret(hub, uid)).now()
     assert _login(client, "admin@example.com", PW, totp=code).status_code == 200
+    # The same code again, inside its 30-second window, is a replay: refused.
+    replay = _login(client, "admin@example.com", PW, totp=code)
+    assert replay.status_code == 401 and replay.json()["error"]["code"] == "invalid_credentials"
+    failed = hub.services["audit_log"].entries(10, action="user.login_failed")
+    assert failed[0]["details"]["reason"] == "totp_replayed"
 
 
 def test_login_page_csrf_cookie_flags_and_cookie_csrf(hub: Any, client: TestClient) -> None:

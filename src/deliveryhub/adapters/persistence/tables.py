@@ -211,6 +211,7 @@ api_keys = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("last_used_at", UTCDateTime()),
     sa.Column("revoked_at", UTCDateTime()),
+    sa.Column("expires_at", UTCDateTime()),  # optional; an expired key is refused (migration 0004)
 )
 
 FEATURE_TABLE_MODULES: tuple[str, ...] = (

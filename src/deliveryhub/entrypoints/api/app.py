@@ -23,7 +23,7 @@ from deliveryhub.logs import configure_logging
 log = structlog.get_logger(__name__)
 
 PUBLIC_PATHS = frozenset(
-    {"/healthz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+    {"/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 )
 
 

@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from deliveryhub.bootstrap import Hub
 from deliveryhub.entrypoints.api.errors import ApiError
 from deliveryhub.security.apikeys import Principal, authenticate_key
-from deliveryhub.security.rbac import allowed
+from deliveryhub.security.rbac import allowed, permits
 
 
 def get_hub(request: Request) -> Hub:
@@ -34,7 +34,7 @@ def current_principal(request: Request) -> Principal | None:
         token = header[7:].strip()
     principal = None
     if token:
-        principal = authenticate_key(hub.db, token)
+        principal = authenticate_key(hub.db, token, hub.clock.now())
         if principal is None and "session_auth" in hub.services:
             principal = hub.services["session_auth"](token, request)
     elif "cookie_auth" in hub.services:
@@ -43,10 +43,16 @@ def current_principal(request: Request) -> Principal | None:
     return principal
 
 
-def require(permission: str) -> Callable[..., Principal]:
-    """Dependency: 401 without credentials, 403 when the role lacks `permission`."""
+def require(
+    permission: str, public_when: Callable[[Hub], bool] | None = None
+) -> Callable[..., Principal | None]:
+    """Dependency: 401 without credentials, 403 when the role (or a key's scopes) lacks `permission`.
 
-    def dependency(request: Request) -> Principal:
+    `public_when(hub)` true lets anyone in (e.g. /metrics with DELIVERYHUB_METRICS_PUBLIC=true)."""
+
+    def dependency(request: Request) -> Principal | None:
+        if public_when is not None and public_when(request.app.state.hub):
+            return current_principal(request)
         principal = current_principal(request)
         if principal is None:
             raise ApiError(
@@ -54,6 +60,8 @@ def require(permission: str) -> Callable[..., Principal]:
             )
         if not allowed(principal.role, permission):
             raise ApiError(403, "forbidden", f"role {principal.role} may not {permission}")
+        if not permits(principal, permission):
+            raise ApiError(403, "forbidden", f"this API key's scopes do not include {permission}")
         return principal
 
     dependency.__name__ = f"require_{permission.replace(':', '_')}"

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from deliveryhub.entrypoints.api.deps import current_principal
 from deliveryhub.security.apikeys import Principal
-from deliveryhub.security.rbac import allowed
+from deliveryhub.security.rbac import permits
 
 
 @dataclass
@@ -30,7 +30,7 @@ def page_require(permission: str) -> Callable[[Request], PageAuth]:
         if principal is None:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return PageAuth(None, RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303))
-        if not allowed(principal.role, permission):
+        if not permits(principal, permission):  # the role, and a scoped key's scopes
             lang = "en" if request.query_params.get("lang") == "en" else "ko"
             msg = (
                 f"Your role ({principal.role}) may not open this page ({permission})."

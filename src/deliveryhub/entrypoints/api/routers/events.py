@@ -189,9 +189,9 @@ async def replay_item(
     item_id: int,
     request: Request,
     hub: HubDep,
-    _p: Annotated[Principal, Depends(require("quarantine:manage"))],
+    principal: Annotated[Principal, Depends(require("quarantine:manage"))],
 ) -> dict[str, Any]:
-    """Re-submit one quarantined item."""
+    """Re-submit one quarantined item (audited)."""
     body = await request.body()
     fixes = None
     if body:
@@ -205,4 +205,8 @@ async def replay_item(
     if exists is None:
         raise ApiError(404, "not_found", f"no quarantined item {item_id}")
     results = await run_in_threadpool(replay_quarantined, hub.ingest, [item_id], fixes)
+    audit = hub.services.get("audit")
+    if audit is not None:  # replaying puts data into the system on a human's say-so: who, what, with fixes?
+        outcome = {"fixed": fixes is not None, "results": [r.as_dict().get("status") for r in results]}
+        await run_in_threadpool(audit, principal, "quarantine.replayed", f"quarantine:{item_id}", outcome)
     return {"results": [r.as_dict() for r in results]}

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
+from deliveryhub.contracts.ids import SafeId
 from deliveryhub.entrypoints.api.deps import HubDep, require
 from deliveryhub.entrypoints.api.errors import ApiError
 from deliveryhub.security.apikeys import Principal
@@ -15,6 +16,8 @@ from deliveryhub.security.rbac import PII_VIEW
 from deliveryhub.views.orders import BadCursor, customer_view, list_orders, order_detail
 
 router = APIRouter(prefix="/v1", tags=["orders"])
+# The one id rule (no control or invisible format characters), answered 422 naming `order_id`.
+OrderIdPath = Annotated[SafeId, Path(min_length=1, max_length=128)]
 
 
 def _detail(hub: Any, order_id: str, principal: Principal) -> dict[str, Any] | None:
@@ -44,7 +47,7 @@ def _detail(hub: Any, order_id: str, principal: Principal) -> dict[str, Any] | N
 
 @router.get("/orders/{order_id}", summary="One order: stage, timeline, parcels and tracking, ETA, exceptions")
 async def get_order(
-    order_id: str, hub: HubDep, principal: Annotated[Principal, Depends(require("orders:read"))]
+    order_id: OrderIdPath, hub: HubDep, principal: Annotated[Principal, Depends(require("orders:read"))]
 ) -> dict[str, Any]:
     """The order as every system reported it."""
     detail = await run_in_threadpool(_detail, hub, order_id, principal)
@@ -59,7 +62,7 @@ async def get_orders(
     _p: Annotated[Principal, Depends(require("orders:read"))],
     stage: str | None = None,
     exception: str | None = None,
-    carrier: str | None = None,
+    carrier: Annotated[SafeId | None, Query(max_length=32)] = None,
     from_: Annotated[date | None, Query(alias="from")] = None,
     to: date | None = None,
     cursor: str | None = None,

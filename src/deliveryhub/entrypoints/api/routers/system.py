@@ -22,9 +22,15 @@ def healthz(hub: HubDep) -> dict[str, Any]:
     return {"status": "ok", "db": hub.db.dialect, "bus": hub.settings.bus_url.split("://")[0]}
 
 
+def _metrics_public(hub: Any) -> bool:
+    return bool(hub.settings.metrics_public)
+
+
 @router.get("/metrics", summary="Prometheus metrics")
-def metrics(hub: HubDep) -> Response:
-    """Counters and gauges in the Prometheus text format."""
+def metrics(
+    hub: HubDep, _p: Annotated[Principal | None, Depends(require("metrics:read", _metrics_public))]
+) -> Response:
+    """Counters and gauges in the Prometheus text format (metrics:read, unless DELIVERYHUB_METRICS_PUBLIC)."""
     return Response(generate_latest(hub.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
