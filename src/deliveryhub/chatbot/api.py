@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections import deque
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
-from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
@@ -21,6 +19,7 @@ from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.chatbot import faq as faqmod
 from deliveryhub.chatbot import metrics as cs_metrics
 from deliveryhub.chatbot import tables as ct
+from deliveryhub.chatbot import uploads
 from deliveryhub.chatbot.desk import PRIORITIES, STATUSES, Desk, TicketNotFound
 from deliveryhub.chatbot.dialogue import ChatService, InvalidLinkToken, SessionNotFound, VerifyThrottled
 from deliveryhub.entrypoints.api.deps import HubDep, require
@@ -29,11 +28,8 @@ from deliveryhub.security.apikeys import Principal
 from deliveryhub.security.rbac import PII_VIEW
 from deliveryhub.views.orders import customer_view, order_detail
 
-MAX_UPLOAD = 5 * 1024 * 1024
 ReadDep = Annotated[Principal, Depends(require("tickets:read"))]
 ActDep = Annotated[Principal, Depends(require("tickets:act"))]
-
-IMAGE_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/heic": ".heic"}
 
 
 class RateLimiter:
@@ -311,13 +307,14 @@ def build_router(hub: Any, desk: Desk, chat: ChatService) -> APIRouter:
     router = APIRouter(tags=["cs"])
     limiter = RateLimiter()
     cfg = desk.config
-    upload_dir = Path(hub.settings.data_dir) / "chat_uploads"
 
     def limit(key: str, per_minute: int) -> None:
         if not limiter.allow(key, per_minute):
             raise ApiError(
                 429, "rate_limited", "too many messages; please wait a moment", headers={"Retry-After": "60"}
             )
+
+    router.include_router(uploads.build_router(hub, limit))
 
     # ------------------------------------------------------------ public chat
     @router.post("/v1/chat/sessions", summary="Open a chat conversation (public)")
@@ -370,66 +367,6 @@ def build_router(hub: Any, desk: Desk, chat: ChatService) -> APIRouter:
         except SessionNotFound:
             raise ApiError(404, "not_found", "no such chat session", "session_id") from None
         return {"messages": msgs}
-
-    @router.post("/v1/chat/sessions/{session_id}/attachments", summary="Upload a photo (damage claims)")
-    async def upload(session_id: str, file: UploadFile, request: Request) -> dict[str, Any]:
-        limit(f"upload:{_client_ip(request)}", 20)
-        ext = IMAGE_TYPES.get(file.content_type or "")
-        if ext is None:
-            raise ApiError(
-                415, "unsupported_media_type", "file: a JPEG, PNG, WebP or HEIC photo is expected", "file"
-            )
-        data = await file.read(MAX_UPLOAD + 1)
-        if len(data) > MAX_UPLOAD:
-            raise ApiError(413, "body_too_large", "file: larger than 5 MB", "file")
-
-        def store() -> dict[str, Any]:
-            with hub.db.read() as conn:
-                s = conn.execute(
-                    sa.select(ct.chat_sessions).where(ct.chat_sessions.c.session_id == session_id)
-                ).first()
-            if s is None:
-                raise SessionNotFound(session_id)
-            folder = upload_dir / session_id
-            folder.mkdir(parents=True, exist_ok=True)
-            name = uuid.uuid4().hex + ext
-            (folder / name).write_bytes(data)
-            now = hub.clock.now()
-            with hub.db.write(urgent=True) as conn:
-                conn.execute(
-                    ct.chat_messages.insert().values(
-                        session_id=session_id, at=now, role="customer", text=f"[photo:{name}]"
-                    )
-                )
-                tid = (
-                    s.ticket_id
-                    or conn.execute(
-                        sa.select(ct.tickets.c.id)
-                        .where(ct.tickets.c.order_id == s.order_id, ct.tickets.c.status != "solved")
-                        .order_by(ct.tickets.c.id.desc())
-                        .limit(1)
-                    ).scalar()
-                    if s.order_id
-                    else s.ticket_id
-                )
-                if tid:
-                    conn.execute(
-                        ct.ticket_messages.insert().values(
-                            ticket_id=tid, at=now, author_kind="customer", text=f"[photo:{session_id}/{name}]"
-                        )
-                    )
-            return {
-                "ok": True,
-                "name": name,
-                "reply": "Thanks, we received the photo."
-                if s.lang == "en"
-                else "사진 잘 받았어요. 확인에 참고할게요.",
-            }
-
-        try:
-            return await run_in_threadpool(store)
-        except SessionNotFound:
-            raise ApiError(404, "not_found", "no such chat session", "session_id") from None
 
     @router.post("/v1/chat/csat/{token}", summary="Answer the satisfaction survey")
     async def csat(token: str, body: CsatIn) -> dict[str, Any]:

@@ -37,13 +37,13 @@ class Limits:
     per_order: int = 10
     per_customer: int = 10
     per_ip: int = 20
-    lock_minutes: int = 15
+    lock_minutes: int = 30
 
     @classmethod
     def of(cls, hub: Any, per_ip: int | None = None) -> Limits:
         """The hub's limits (settings chat_verify_failures_per_order / chat_verify_lock_minutes)."""
         per_order = max(1, int(getattr(hub.settings, "chat_verify_failures_per_order", 10) or 10))
-        minutes = max(1, int(getattr(hub.settings, "chat_verify_lock_minutes", 15) or 15))
+        minutes = max(1, int(getattr(hub.settings, "chat_verify_lock_minutes", 30) or 30))
         return cls(per_order, per_order, per_ip or max(20, 2 * per_order), minutes)
 
 
@@ -254,7 +254,7 @@ def exhausted_text(lang: str) -> str:
     if lang == "en":
         return (
             "I couldn't confirm your identity, so I can't check more digits in this conversation. You can "
-            "open the chat from the link in our order notification, or type \"agent\" to talk to a person."
+            'open the chat from the link in our order notification, or type "agent" to talk to a person.'
         )
     return (
         "본인 확인이 여러 번 되지 않아 이 대화에서는 더 확인해 드리기 어려워요. 주문 알림 메시지의 링크로 "

@@ -48,6 +48,8 @@ CONTACTS_AND_SPEND = sa.select(
         ct.chat_sessions.c.session_id != sa.bindparam("sid"),
         # A conversation only counts once the customer said something (an opened link is no contact).
         ct.chat_sessions.c.last_intent.is_not(None),
+        # Only the customer's own (verified) conversations: strangers guessing the digits are no contact.
+        ct.chat_sessions.c.verified.is_(True),
     )
     .scalar_subquery()
     .label("chats"),

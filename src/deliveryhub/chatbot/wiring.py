@@ -67,7 +67,7 @@ def tickets_section(conn: Any, order_id: str, _principal: Any) -> list[dict[str,
 
 def register(hub: Any) -> None:
     """Wire the chatbot and the CS desk."""
-    from deliveryhub.chatbot import api, faq, web
+    from deliveryhub.chatbot import api, faq, uploads, web
     from deliveryhub.chatbot.dialogue import ChatService
 
     config = config_from_env(getattr(hub.settings, "config_file", None))
@@ -85,6 +85,9 @@ def register(hub: Any) -> None:
     # No `customer_verified` service: a customer's chat verification never unmasks contact data for staff
     # (an agent could pass it in the public chat), so cs_agents see masked data (orders router fallback).
     hub.services["chat"] = chat
+    # Chat photos are deleted with the customer (erasure) and by retention (security/{erasure,retention}.py).
+    hub.services["purge_chat_uploads"] = lambda conn, cid: uploads.purge_customer(conn, hub, cid)
+    hub.services["purge_expired_chat_uploads"] = lambda now: uploads.purge_expired(hub, now)
     hub.consumers.append(desk.consumer())
     hub.jobs.append(desk.sla_job())
     hub.routers.append(api.build_router(hub, desk, chat))
@@ -103,4 +106,3 @@ def register(hub: Any) -> None:
             log.info("cs_inbound_smtp_started", host=host, port=port)
 
     hub.on_start.append(start_smtp)
-

@@ -1,0 +1,264 @@
+"""Chat photo uploads (damage claims): the real type is sniffed from the bytes (JPEG, PNG, WebP, HEIC;
+anything else, markup or script inside included, is refused), size-limited, encrypted at rest under a
+per-file key, readable only by staff with tickets:read through an audited route, and deleted by retention
+and by erasure of the customer (`purge_expired`, `purge_customer`)."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+import structlog
+from fastapi import APIRouter, Depends, Request, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
+
+from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.chatbot import tables as ct
+from deliveryhub.entrypoints.api.deps import require
+from deliveryhub.entrypoints.api.errors import ApiError
+from deliveryhub.security.apikeys import Principal
+from deliveryhub.security.cipher import KeyError_, open_, seal
+
+log = structlog.get_logger(__name__)
+
+MAX_UPLOAD = 5 * 1024 * 1024
+MIN_UPLOAD = 32  # nothing shorter is a photo
+MAX_PER_SESSION = 10
+EXT = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/heic": "heic"}
+HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+# Markup or script anywhere in the bytes makes a polyglot a browser could run as a page: refused.
+MARKUP = re.compile(
+    rb"<\s*(?:script|html|body|iframe|svg|object|embed|meta|!doctype|\?php|\?xml)|javascript:", re.IGNORECASE
+)
+NOT_IMAGE = (
+    "file: not a photo; send a JPEG, PNG, WebP or HEIC image "
+    "(사진 파일만 올릴 수 있어요: JPEG, PNG, WebP, HEIC)"
+)
+MARKUP_FOUND = (
+    "file: the image contains markup or script and was refused "
+    "(이미지 안에 스크립트나 문서가 들어 있어 받을 수 없어요)"
+)
+
+
+def sniff(data: bytes) -> str | None:
+    """The image type the bytes really are (by magic number), or None."""
+    if data[:3] == b"\xff\xd8\xff":
+        return "image/jpeg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
+        return "image/png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP" and data[12:15] == b"VP8":
+        return "image/webp"
+    if data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS:
+        return "image/heic"
+    return None
+
+
+def check_image(data: bytes) -> str:
+    """The sniffed type of an acceptable photo; ApiError 413/415/422 naming what is wrong otherwise."""
+    if len(data) > MAX_UPLOAD:
+        raise ApiError(
+            413, "body_too_large", "file: larger than 5 MB (5MB 이하 사진만 올릴 수 있어요)", "file"
+        )
+    if len(data) < MIN_UPLOAD:
+        raise ApiError(422, "invalid_field", "file: empty or truncated image (빈 파일이에요)", "file")
+    ctype = sniff(data)
+    if ctype is None:
+        raise ApiError(415, "unsupported_media_type", NOT_IMAGE, "file")
+    if MARKUP.search(data):
+        raise ApiError(422, "invalid_image", MARKUP_FOUND, "file")
+    return ctype
+
+
+class UploadStore:
+    """Encrypted photo files under <data_dir>/chat_uploads, their keys in chat_attachments."""
+
+    def __init__(self, hub: Any) -> None:
+        self.hub = hub
+        self.root = Path(hub.settings.data_dir) / "chat_uploads"
+        self._key = hub.keyring.master.derive("deliveryhub chat uploads v1")
+
+    def path(self, attachment_id: str) -> Path:
+        """Where the encrypted bytes of an attachment live (the name says nothing about the content)."""
+        return self.root / attachment_id[:2] / f"{attachment_id}.bin"
+
+    def save(self, session: Any, data: bytes, ctype: str) -> str:
+        """Encrypt and store one photo of a chat session; returns its id."""
+        aid = uuid.uuid4().hex
+        file_key = os.urandom(32)
+        blob = seal(file_key, data, f"chat-upload:{aid}".encode())
+        target = self.path(aid)
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = target.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(blob)
+        os.replace(tmp, target)
+        with self.hub.db.write(urgent=True) as conn:
+            conn.execute(
+                ct.chat_attachments.insert().values(
+                    id=aid,
+                    session_id=session.session_id,
+                    order_id=session.order_id,
+                    customer_id=session.customer_id,
+                    created_at=self.hub.clock.now(),
+                    content_type=ctype,
+                    size=len(data),
+                    key_enc=seal(self._key, file_key, f"chat-upload-key:{aid}".encode()),
+                )
+            )
+        return aid
+
+    def read(self, attachment_id: str) -> tuple[Any, bytes] | None:
+        """(row, clear bytes) of an attachment, or None when it is unknown or gone."""
+        with self.hub.db.read() as conn:
+            row = conn.execute(
+                sa.select(ct.chat_attachments).where(ct.chat_attachments.c.id == attachment_id)
+            ).first()
+        if row is None:
+            return None
+        try:
+            file_key = open_(self._key, row.key_enc, f"chat-upload-key:{attachment_id}".encode())
+            data = open_(
+                file_key, self.path(attachment_id).read_bytes(), f"chat-upload:{attachment_id}".encode()
+            )
+        except (OSError, KeyError_):
+            return None
+        return row, data
+
+    def delete(self, conn: Any, where: Any) -> int:
+        """Delete the attachments matching `where` (rows in `conn`'s transaction, then their files)."""
+        ids = list(conn.execute(sa.select(ct.chat_attachments.c.id).where(where)).scalars())
+        if not ids:
+            return 0
+        conn.execute(ct.chat_attachments.delete().where(ct.chat_attachments.c.id.in_(ids)))
+        for aid in ids:
+            try:
+                self.path(aid).unlink(missing_ok=True)
+            except OSError as exc:  # the key row is gone: the file cannot be read any more anyway
+                log.warning("chat_upload_unlink_failed", error=str(exc)[:200])
+        return len(ids)
+
+
+def purge_customer(conn: Any, hub: Any, customer_id: str) -> int:
+    """Erasure: delete every chat photo of a customer and of their orders (inside the erasure transaction)."""
+    orders = sa.select(t.orders.c.order_id).where(t.orders.c.customer_id == customer_id)
+    return UploadStore(hub).delete(
+        conn,
+        sa.or_(ct.chat_attachments.c.customer_id == customer_id, ct.chat_attachments.c.order_id.in_(orders)),
+    )
+
+
+def purge_expired(hub: Any, now: datetime) -> int:
+    """Retention: delete chat photos older than the personal-data retention (pii_retention_days)."""
+    from deliveryhub.security.retention import pii_retention_days
+
+    cutoff = now - timedelta(days=pii_retention_days(hub))
+    with hub.db.write() as conn:
+        return UploadStore(hub).delete(conn, ct.chat_attachments.c.created_at < cutoff)
+
+
+def build_router(hub: Any, limit: Any) -> APIRouter:
+    """The public upload route and the staff-only, audited read route."""
+    router = APIRouter(tags=["cs"])
+    store = UploadStore(hub)
+    ReadDep = Annotated[Principal, Depends(require("tickets:read"))]
+
+    @router.post("/v1/chat/sessions/{session_id}/attachments", summary="Upload a photo (damage claims)")
+    async def upload(session_id: str, file: UploadFile, request: Request) -> dict[str, Any]:
+        limit(f"upload:{request.client.host if request.client else 'unknown'}", 20)
+        data = await file.read(MAX_UPLOAD + 1)
+        ctype = check_image(data)
+
+        def run() -> dict[str, Any]:
+            with hub.db.read() as conn:
+                s = conn.execute(
+                    sa.select(ct.chat_sessions).where(ct.chat_sessions.c.session_id == session_id)
+                ).first()
+                count = conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(ct.chat_attachments)
+                    .where(ct.chat_attachments.c.session_id == session_id)
+                ).scalar()
+            if s is None:
+                raise ApiError(404, "not_found", "no such chat session", "session_id")
+            if not (s.verified and s.verified_by == "digits"):
+                raise ApiError(
+                    403,
+                    "not_verified",
+                    "본인 확인(주문번호와 휴대폰 번호 뒷자리)을 마친 뒤에 사진을 올릴 수 있어요. / "
+                    "Please verify with your order number and phone digits before uploading.",
+                    "session_id",
+                )
+            if int(count or 0) >= MAX_PER_SESSION:
+                raise ApiError(429, "too_many_photos", f"file: at most {MAX_PER_SESSION} photos per chat")
+            aid = store.save(s, data, ctype)
+            _note_photo(hub, s, aid)
+            return {
+                "ok": True,
+                "name": aid,
+                "reply": "Thanks, we received the photo."
+                if s.lang == "en"
+                else "사진 잘 받았어요. 확인에 참고할게요.",
+            }
+
+        return await run_in_threadpool(run)
+
+    @router.get("/v1/attachments/{attachment_id}", summary="A chat photo (staff; every read is audited)")
+    async def read(attachment_id: str, p: ReadDep) -> Response:
+        if not re.fullmatch(r"[0-9a-f]{32}", attachment_id):
+            raise ApiError(404, "not_found", "no such attachment", "attachment_id")
+        found = await run_in_threadpool(store.read, attachment_id)
+        if found is None:
+            raise ApiError(404, "not_found", "no such attachment", "attachment_id")
+        row, data = found
+        audit = hub.services.get("audit")
+        if audit is not None:
+            await run_in_threadpool(
+                audit,
+                p,
+                "chat.attachment.read",
+                f"attachment:{attachment_id}",
+                {"order_id": row.order_id, "session_id": row.session_id[:12]},
+            )
+        return Response(
+            content=data,
+            media_type=row.content_type,
+            headers={
+                "X-Content-Type-Options": "nosniff",
+                "Content-Disposition": f'inline; filename="photo-{attachment_id}.{EXT[row.content_type]}"',
+                "Content-Security-Policy": "default-src 'none'; sandbox",
+                "Cache-Control": "no-store",
+            },
+        )
+
+    return router
+
+
+def _note_photo(hub: Any, s: Any, aid: str) -> None:
+    """The photo in the conversation and on the order's open ticket (a reference, never the bytes)."""
+    now = hub.clock.now()
+    with hub.db.write(urgent=True) as conn:
+        conn.execute(
+            ct.chat_messages.insert().values(
+                session_id=s.session_id, at=now, role="customer", text=f"[photo:{aid}]"
+            )
+        )
+        tid = s.ticket_id
+        if tid is None and s.order_id:
+            tid = conn.execute(
+                sa.select(ct.tickets.c.id)
+                .where(ct.tickets.c.order_id == s.order_id, ct.tickets.c.status != "solved")
+                .order_by(ct.tickets.c.id.desc())
+                .limit(1)
+            ).scalar()
+        if tid:
+            conn.execute(
+                ct.ticket_messages.insert().values(
+                    ticket_id=tid, at=now, author_kind="customer", text=f"[photo:{aid}] /v1/attachments/{aid}"
+                )
+            )
