@@ -4,6 +4,8 @@ order projections, and append outbox rows. Rejected items go to quarantine; they
 
 from __future__ import annotations
 
+import random
+import time
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -12,16 +14,24 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+import structlog
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InternalError, OperationalError
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.adapters.persistence.database import Database, bulk_insert
 from deliveryhub.contracts.events import CanonicalEvent, ContractError, parse_event
+from deliveryhub.contracts.ids import visible
 from deliveryhub.domain.lifecycle import STAGE_RANK, OrderState, ParcelState, StageReached
 from deliveryhub.security import dlp
-from deliveryhub.security.cipher import KeyRing, encrypt_field, seal
+from deliveryhub.security.cipher import KeyRing, seal
 from deliveryhub.service_layer.clock import Clock, SystemClock
+from deliveryhub.service_layer.ingest_customers import CustomerWriter
+from deliveryhub.service_layer.ingest_sql import insert_rows, lock_or_create
+
+log = structlog.get_logger(__name__)
+# Deadlocks with writers outside ingest, a lost connection: the whole transaction is tried again.
+_ATTEMPTS = 6
 
 MANUAL_SOURCES = ("ui", "cs", "import:csv", "csv")
 # Free-text fields that may carry personal data: masked before they are stored or shown.
@@ -75,14 +85,9 @@ def _automatic(ev: CanonicalEvent) -> bool:
     return not (ev.manual or ev.source in MANUAL_SOURCES or ev.source.startswith("ui:"))
 
 
-def _region_of(data: dict[str, Any]) -> str | None:
-    if data.get("region"):
-        return str(data["region"])[:64]
-    addr = data.get("address") or {}
-    if addr.get("state"):
-        return str(addr["state"])[:64]
-    line1 = str(addr.get("line1") or "").strip()
-    return line1.split()[0][:64] if line1 else None
+def _projects(ev: CanonicalEvent) -> bool:
+    """Whether an event advances its order's projection (extension types x-… only ride along)."""
+    return bool(ev.order_id) and not ev.type.startswith("x-")
 
 
 class IngestService:
@@ -106,6 +111,7 @@ class IngestService:
         self.derive_status = derive_status
         self.mask_text = mask_text or (lambda _type, text: dlp.mask_text(text) or "")
         self.on_result = on_result
+        self.customers = CustomerWriter(keyring)
         self.quarantine_key = keyring.master.derive("deliveryhub quarantine v1")
 
     # ------------------------------------------------------------------ public
@@ -132,17 +138,26 @@ class IngestService:
             valid.append((i, ev))
         accepted_events: list[CanonicalEvent] = []
         snapshots = [dict(ev.data) for _, ev in valid]
-        for attempt in range(5):
+        for attempt in range(_ATTEMPTS):
             for (_, ev), snap in zip(valid, snapshots, strict=True):
                 ev.data = dict(snap)  # a retried transaction starts from the validated data again
             try:
                 with self.db.write(urgent=True) as conn:
-                    new = self._store(conn, valid, rejected, source_hint)
+                    try:
+                        new = self._store(conn, valid, rejected, source_hint)
+                    except DBAPIError:
+                        # A failed statement can leave the driver connection in a state a rollback does
+                        # not clear (a psycopg pipeline in error): never hand it back to the pool.
+                        conn.invalidate()
+                        raise
                 break
-            except (IntegrityError, OperationalError):
-                # A concurrent writer stored some of the same events first: recompute duplicates.
-                if attempt == 4:
+            except (IntegrityError, OperationalError, InternalError) as exc:
+                # Concurrent ingests of one order cannot collide (rows are locked in key order); this is
+                # a deadlock with another kind of writer or a lost connection: a new transaction.
+                if attempt == _ATTEMPTS - 1:
                     raise
+                log.warning("ingest_retry", attempt=attempt, error=str(exc.orig or exc)[:200])
+                time.sleep(random.uniform(0.01, 0.05) * 2**attempt)  # noqa: S311 (jitter, not secrets)
         new_keys = {(ev.source, ev.event_id) for ev in new}
         for i, ev in valid:
             is_new = (ev.source, ev.event_id) in new_keys
@@ -195,34 +210,61 @@ class IngestService:
         source_hint: str | None,
     ) -> list[CanonicalEvent]:
         now = self.clock.now()
-        new = self._filter_new(conn, [ev for _, ev in valid])
-        if new:
-            self._store_customers(conn, new, now)
-            bulk_insert(
-                conn,
-                t.inbox,
-                _INBOX_COLUMNS,
-                [
-                    (
-                        ev.source,
-                        ev.event_id,
-                        ev.type,
-                        ev.order_id,
-                        ev.shipment_id,
-                        ev.occurred_at,
-                        now,
-                        ev.data,
-                        not _automatic(ev),
-                        ev.schema_version,
-                    )
-                    for ev in new
-                ],
+        events = [ev for _, ev in valid]
+        new: list[CanonicalEvent] = []
+        if events:
+            # Lock (or create) the row of every order the batch projects, in key order, before reading
+            # anything: two batches carrying one new order then run one after the other (the second sees
+            # the first's events and state) instead of both inserting it.
+            order_ids = sorted({str(ev.order_id) for ev in events if _projects(ev)})
+            placeholders = lock_or_create(
+                conn, t.orders, _LOCK_COLUMNS, [(oid, -1, now) for oid in order_ids], "order_id"
             )
-            transitions = self._project(conn, new, now)
-            self._append_outbox(conn, new, transitions, now)
+            candidates = self._filter_new(conn, events)
+            parts = self.customers.take(conn, candidates)
+            # An event id may also race under another order (or none): the inbox key decides, once.
+            stored = self._insert_inbox(conn, candidates, now)
+            new = [ev for ev in candidates if (ev.source, ev.event_id) in stored]
+            self.customers.write(
+                conn, [p for p in parts if (p.event.source, p.event.event_id) in stored], now
+            )
+            unused = placeholders - {ev.order_id for ev in new if _projects(ev)}
+            if unused:
+                conn.execute(t.orders.delete().where(t.orders.c.order_id.in_(sorted(unused))))
+            if new:
+                transitions = self._project(conn, new, now)
+                self._append_outbox(conn, new, transitions, now)
         if rejected:
             self._quarantine(conn, rejected, now, source_hint)
         return new
+
+    def _insert_inbox(
+        self, conn: Connection, events: list[CanonicalEvent], now: datetime
+    ) -> set[tuple[str, str]]:
+        rows = [
+            (
+                ev.source,
+                ev.event_id,
+                ev.type,
+                ev.order_id,
+                ev.shipment_id,
+                ev.occurred_at,
+                now,
+                ev.data,
+                not _automatic(ev),
+                ev.schema_version,
+            )
+            for ev in events
+        ]
+        inserted = insert_rows(
+            conn,
+            t.inbox,
+            _INBOX_COLUMNS,
+            rows,
+            conflict=("source", "event_id"),
+            returning=("source", "event_id"),
+        )
+        return {(str(r[0]), str(r[1])) for r in inserted}
 
     def _filter_new(self, conn: Connection, events: list[CanonicalEvent]) -> list[CanonicalEvent]:
         if not events:
@@ -234,123 +276,6 @@ class IngestService:
             rows = conn.execute(_KNOWN_EVENTS, {"keys": chunk})
             existing.update((r.source, r.event_id) for r in rows)
         return [ev for ev in events if (ev.source, ev.event_id) not in existing]
-
-    def _customer_id(self, ev: CanonicalEvent) -> str:
-        cust = ev.data.get("customer") or {}
-        blind = self.keyring.blind
-        if cust.get("external_id"):
-            return "c" + blind.token("ext", f"{ev.source}:{cust['external_id']}", 19)
-        if cust.get("phone"):
-            return "c" + blind.token("phone", blind.phone(cust["phone"]), 19)
-        if cust.get("email"):
-            return "c" + blind.token("email", blind.email(cust["email"]), 19)
-        return "c" + blind.token("order", ev.order_id or ev.event_id, 19)
-
-    def _store_customers(self, conn: Connection, events: list[CanonicalEvent], now: datetime) -> None:
-        wanted: dict[str, list[CanonicalEvent]] = {}
-        for ev in events:
-            if ev.type in ("order.created", "order.address_changed"):
-                if ev.type == "order.created":
-                    cid = self._customer_id(ev)
-                    ev.data["customer_id"] = cid
-                else:
-                    cid = ""  # resolved from the order below
-                wanted.setdefault(cid, []).append(ev)
-        if not wanted:
-            return
-        # Address changes belong to the order's customer.
-        changes = wanted.pop("", [])
-        if changes:
-            order_ids = [ev.order_id for ev in changes]
-            owner = dict(
-                conn.execute(
-                    sa.select(t.orders.c.order_id, t.orders.c.customer_id).where(
-                        t.orders.c.order_id.in_(order_ids)
-                    )
-                ).all()
-            )
-            created_here = {ev.order_id: ev.data["customer_id"] for evs in wanted.values() for ev in evs}
-            for ev in changes:
-                owner_id = owner.get(ev.order_id) or created_here.get(ev.order_id)
-                if owner_id:
-                    ev.data["customer_id"] = owner_id
-                    wanted.setdefault(str(owner_id), []).append(ev)
-        ids = list(wanted)
-        existing = {
-            r.customer_id: r
-            for r in conn.execute(
-                sa.select(
-                    t.customers.c.customer_id,
-                    t.customers.c.kek_id,
-                    t.customers.c.dek_wrapped,
-                    t.customers.c.erased_at,
-                ).where(t.customers.c.customer_id.in_(ids))
-            )
-        }
-        rows: list[dict[str, Any]] = []
-        new_rows: list[dict[str, Any]] = []
-        for cid, evs in wanted.items():
-            evs.sort(key=lambda e: e.occurred_at)
-            row = existing.get(cid)
-            if row is not None and row.erased_at is None and row.dek_wrapped:
-                dek = self.keyring.unwrap_dek(cid, row.kek_id, row.dek_wrapped)
-                kek_id, wrapped = row.kek_id, row.dek_wrapped
-            else:
-                dek, kek_id, wrapped = self.keyring.new_dek(cid)
-            values: dict[str, Any] = {
-                "customer_id": cid,
-                "kek_id": kek_id,
-                "dek_wrapped": wrapped,
-                "updated_at": now,
-                "erased_at": None,
-            }
-            for ev in evs:
-                cust = ev.data.pop("customer", None) or {}
-                addr = ev.data.pop("address", None)
-                if ev.type == "order.created":
-                    ev.data["region"] = ev.data.get("region") or _region_of({"address": addr or {}})
-                if cust.get("name"):
-                    values["name_enc"] = encrypt_field(dek, cid, "name", cust["name"])
-                if cust.get("phone"):
-                    values["phone_enc"] = encrypt_field(dek, cid, "phone", cust["phone"])
-                    values["phone_bidx"] = self.keyring.blind.phone(cust["phone"])
-                if cust.get("email"):
-                    values["email_enc"] = encrypt_field(dek, cid, "email", cust["email"])
-                    values["email_bidx"] = self.keyring.blind.email(cust["email"])
-                if addr:
-                    values["address_enc"] = encrypt_field(dek, cid, "address", orjson.dumps(addr).decode())
-                if cust.get("external_id"):
-                    ev.data["customer_external"] = True
-            if row is None:
-                values.setdefault("created_at", now)
-                values["pseudonym"] = "p" + self.keyring.blind.token("pseudonym", cid, 12)
-                full = {
-                    c: values.get(c)
-                    for c in (
-                        "customer_id",
-                        "phone_bidx",
-                        "email_bidx",
-                        "kek_id",
-                        "dek_wrapped",
-                        "name_enc",
-                        "phone_enc",
-                        "email_enc",
-                        "address_enc",
-                        "pseudonym",
-                        "created_at",
-                        "updated_at",
-                        "erased_at",
-                    )
-                }
-                new_rows.append(full)
-            else:
-                rows.append(values)
-        if new_rows:
-            cols = tuple(new_rows[0])
-            bulk_insert(conn, t.customers, cols, [tuple(r[c] for c in cols) for r in new_rows])
-        for values in rows:
-            cid = values.pop("customer_id")
-            conn.execute(t.customers.update().where(t.customers.c.customer_id == cid).values(**values))
 
     def _load_states(self, conn: Connection, order_ids: list[str]) -> dict[str, OrderState]:
         states: dict[str, OrderState] = {}
@@ -390,11 +315,10 @@ class IngestService:
     def _project(self, conn: Connection, events: list[CanonicalEvent], now: datetime) -> list[StageReached]:
         order_ids = sorted({ev.order_id for ev in events if ev.order_id})
         states = self._load_states(conn, order_ids)
-        existing = set(states)
         order_rows: dict[str, dict[str, Any]] = {}
         transitions: list[StageReached] = []
         for ev in sorted(events, key=lambda e: e.occurred_at):
-            if not ev.order_id or ev.type.startswith("x-"):
+            if not _projects(ev) or ev.order_id is None:
                 continue
             state = states.get(ev.order_id)
             if state is None:
@@ -420,19 +344,19 @@ class IngestService:
                 extra["warehouse"] = d["warehouse"]
             reached = state.apply(ev.type, d, ev.occurred_at, ev.source, _automatic(ev), ev.shipment_id)
             transitions.extend(reached)
-        self._write_states(conn, states, existing, order_rows, now)
+        self._write_states(conn, states, order_rows, now)
         return transitions
 
     def _write_states(
         self,
         conn: Connection,
         states: dict[str, OrderState],
-        existing: set[str],
         order_rows: dict[str, dict[str, Any]],
         now: datetime,
     ) -> None:
-        inserts, updates, stage_rows, parcel_rows = [], [], [], []
-        for oid, st in states.items():
+        # Every order row exists and is locked by now (`_store`); rows still go in key order.
+        updates, stage_rows, parcel_rows = [], [], []
+        for oid, st in sorted(states.items()):
             if oid not in order_rows:
                 continue
             base = {
@@ -446,10 +370,7 @@ class IngestService:
                 "updated_at": now,
             }
             extra = {k: v for k, v in order_rows[oid].items() if v is not None}
-            if oid in existing:
-                updates.append((oid, {**base, **extra}))
-            else:
-                inserts.append({**_EMPTY_ORDER, **base, **extra, "order_id": oid})
+            updates.append((oid, {**base, **extra}))
             for tr in st.new_transitions:
                 stage_rows.append(
                     {
@@ -460,7 +381,7 @@ class IngestService:
                         "automatic": tr.automatic,
                     }
                 )
-            for p in st.parcels.values():
+            for _sid, p in sorted(st.parcels.items()):
                 if p.changed:
                     parcel_rows.append(
                         {
@@ -478,10 +399,6 @@ class IngestService:
                             "updated_at": now,
                         }
                     )
-        if inserts:
-            bulk_insert(
-                conn, t.orders, _ORDER_COLUMNS, [tuple(r[c] for c in _ORDER_COLUMNS) for r in inserts]
-            )
         if updates:
             conn.execute(
                 _ORDER_UPDATE,
@@ -550,7 +467,7 @@ class IngestService:
             source = (
                 raw.get("source") if isinstance(raw, dict) and isinstance(raw.get("source"), str) else None
             )
-            source = (source or source_hint or "unknown")[:72]
+            source = visible(source or source_hint or "unknown")[:72]  # no NUL into PostgreSQL
             counts[source] = counts.get(source, 0) + 1
             rows.append(
                 {
@@ -566,17 +483,15 @@ class IngestService:
             )
         conn.execute(t.quarantine.insert(), rows)
         hour = now.replace(minute=0, second=0, microsecond=0)
-        for source, n in counts.items():
-            updated = conn.execute(
-                t.ingest_rejections.update()
-                .where(t.ingest_rejections.c.source == source, t.ingest_rejections.c.hour == hour)
-                .values(rejected=t.ingest_rejections.c.rejected + n)
-            )
-            if updated.rowcount == 0:
-                conn.execute(
-                    t.ingest_rejections.insert(),
-                    [{"source": source, "hour": hour, "rejected": n, "duplicates": 0}],
-                )
+        # One additive upsert in source order: two batches rejecting items of one new source both count.
+        insert_rows(
+            conn,
+            t.ingest_rejections,
+            ("source", "hour", "rejected", "duplicates"),
+            [(source, hour, n, 0) for source, n in counts.items()],
+            conflict=("source", "hour"),
+            action='"rejected" = "t"."rejected" + excluded."rejected"',
+        )
 
 
 # Lookups built once: a small batch (one API event, a chat's three ticket events) otherwise spends more
@@ -603,7 +518,7 @@ _INBOX_COLUMNS = (
     "schema_version",
 )
 _OUTBOX_COLUMNS = ("topic", "order_id", "partition", "payload", "created_at")
-_ORDER_COLUMNS = tuple(c.name for c in t.orders.columns)
+_LOCK_COLUMNS = ("order_id", "stage_rank", "updated_at")
 _STAGE_COLUMNS = ("order_id", "stage", "occurred_at", "source", "automatic")
 _PARCEL_COLUMNS = (
     "order_id",
@@ -657,10 +572,6 @@ _ORDER_UPDATE = (
     )
 )
 
-_EMPTY_ORDER: dict[str, Any] = {
-    c.name: None for c in t.orders.columns if c.name not in ("order_id", "stage_rank", "updated_at")
-}
-
 
 def _parcel_rank(status: str | None) -> int:
     from deliveryhub.domain.lifecycle import stage_of
@@ -675,7 +586,7 @@ def _raw_id(raw: Any) -> str | None:
     if isinstance(raw, dict):
         value = raw.get("event_id")
         if isinstance(value, str | int):
-            return str(value)[:128]
+            return visible(str(value))[:128]
     return None
 
 
