@@ -1,6 +1,12 @@
 """Compensation by rule: decide (once per order and rule, with caps and an approval step above a
 threshold), then issue `compensation.issued` through ingest with a deterministic event id so a
-replayed trigger, a retried job or a second worker can never pay twice."""
+replayed trigger, a retried job or a second worker can never pay twice.
+
+Money on pushed facts needs a human: when a webhook (carrier or shop push) has told us anything about the
+order, a compensation above ``pushed_approval_krw`` (hub setting ``webhook_money_approval_krw``, default 0:
+always) waits as ``pending_approval`` whatever the rule says (``auto_approve`` included) — a push is
+authenticated, but it is not an operator's decision, so ``decided_by`` must name a person before money moves.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from deliveryhub.adapters.connectors.tables import connector_pushed_orders
 from deliveryhub.monitors.config import CompensationCfg
 from deliveryhub.monitors.rules import decide_compensation
 from deliveryhub.monitors.tables import compensations
@@ -36,6 +43,16 @@ def _insert_ignore(conn: Connection, values: dict[str, Any]) -> int | None:
     return int(row[0]) if row else None
 
 
+def pushed_sources(conn: Connection, order_id: str) -> list[str]:
+    """Webhook sources that have pushed facts about this order (empty when none)."""
+    rows = conn.execute(
+        sa.select(connector_pushed_orders.c.source)
+        .where(connector_pushed_orders.c.order_id == order_id)
+        .order_by(connector_pushed_orders.c.source)
+    )
+    return [r.source for r in rows]
+
+
 def propose(
     conn: Connection,
     cfg: CompensationCfg,
@@ -47,9 +64,11 @@ def propose(
     days: int | None = None,
     claim_kind: str | None = None,
     claim_amount: float | None = None,
+    pushed_approval_krw: float = 0.0,
 ) -> list[tuple[int, str]]:
     """Record the compensations the rules grant for this trigger; returns new (id, status) pairs."""
     out: list[tuple[int, str]] = []
+    pushed: list[str] | None = None
     for rule in cfg.rules:
         if rule.trigger != trigger:
             continue
@@ -84,6 +103,13 @@ def propose(
         )
         if decision is None:
             continue
+        status, evidence = decision.status, {**decision.evidence, "trigger": trigger}
+        if status == "pending_issue" and decision.amount > pushed_approval_krw:
+            pushed = pushed_sources(conn, order_id) if pushed is None else pushed
+            if pushed:
+                status = "pending_approval"
+                evidence["approval_reason"] = "pushed_facts"
+                evidence["pushed_by"] = pushed
         new_id = _insert_ignore(
             conn,
             {
@@ -91,14 +117,14 @@ def propose(
                 "rule": rule.name,
                 "kind": decision.kind,
                 "amount": decision.amount,
-                "status": decision.status,
-                "evidence": {**decision.evidence, "trigger": trigger},
+                "status": status,
+                "evidence": evidence,
                 "event_id": event_id(order_id, rule.name),
                 "created_at": now,
             },
         )
         if new_id is not None:
-            out.append((new_id, decision.status))
+            out.append((new_id, status))
     return out
 
 

@@ -812,6 +812,7 @@ class MonitorService:
             self.resolve(conn, facts.order_id, ["delay_risk"], now, "auto:eta_within_promise")
 
     def _propose(self, conn: Connection, oid: str, now: datetime, **kw: Any) -> None:
+        kw.setdefault("pushed_approval_krw", float(self.hub.settings.webhook_money_approval_krw))
         for cid, status in comp.propose(conn, self.cfg.compensation, oid, now, self.cal.tz, **kw):
             if status == "pending_issue":
                 tm.arm(conn, "compensation", f"comp:{cid}", now, now, order_id=oid, payload={"id": cid})

@@ -1,4 +1,5 @@
-"""Every carrier push endpoint, fed a realistic payload, ends with the right parcel status on the order."""
+"""Every carrier push endpoint, fed a realistic signed payload, ends with the right parcel status on the
+order; unsigned, the same push is refused for every carrier and stores nothing."""
 
 from __future__ import annotations
 
@@ -11,8 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from deliveryhub.adapters.connectors.inbound import sign_push
+from deliveryhub.adapters.connectors.tracking import KOREAN_CARRIERS
+from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.security.apikeys import create_api_key
 from dh_testkit import drain, event, make_hub
@@ -104,6 +109,8 @@ def web(
 ) -> Iterator[tuple[Any, TestClient, str]]:
     monkeypatch.setenv("DELIVERYHUB_AFTERSHIP_WEBHOOK_SECRET", "as-secret")
     monkeypatch.setenv("DELIVERYHUB_EASYPOST_WEBHOOK_SECRET", "ep-secret")
+    for code in KOREAN_CARRIERS:
+        monkeypatch.setenv(f"DELIVERYHUB_{code.upper()}_WEBHOOK_SECRET", f"{code}-shared-secret")
     hub = make_hub(tmp_path, master_key)
     try:
         with TestClient(create_app(hub, run_worker=False)) as client:
@@ -112,7 +119,7 @@ def web(
         hub.close()
 
 
-def _signed(carrier: str, body: bytes) -> dict[str, str]:
+def _signed(carrier: str, body: bytes, hub: Any) -> dict[str, str]:
     if carrier == "aftership":
         return {
             "aftership-hmac-sha256": base64.b64encode(
@@ -123,7 +130,7 @@ def _signed(carrier: str, body: bytes) -> dict[str, str]:
         return {
             "x-hmac-signature": "hmac-sha256-hex=" + hmac.new(b"ep-secret", body, hashlib.sha256).hexdigest()
         }
-    return {}
+    return sign_push(f"{carrier}-shared-secret", body, int(hub.clock.now().timestamp()))
 
 
 @pytest.mark.parametrize(
@@ -182,7 +189,9 @@ def test_carrier_push_ends_with_the_right_parcel_status(
         }
     body = json.dumps(body_obj, ensure_ascii=False).encode()
     # No order id in any of these payloads: the hub finds the order by the parcel's tracking number.
-    pushed = client.post(f"/v1/webhooks/carriers/{carrier}", content=body, headers=_signed(carrier, body))
+    pushed = client.post(
+        f"/v1/webhooks/carriers/{carrier}", content=body, headers=_signed(carrier, body, hub)
+    )
     assert pushed.status_code == 200, pushed.text
     answer = pushed.json()
     assert answer["rejected"] == 0, answer
@@ -203,3 +212,28 @@ def test_carrier_push_ends_with_the_right_parcel_status(
     # The integration view shows the carrier source as heard from.
     sources = {s["source"] for s in client.get("/v1/integrations", headers=auth).json()["sources_seen"]}
     assert f"carrier:{carrier}" in sources
+
+
+@pytest.mark.parametrize("carrier", [c[0] for c in CASES])
+def test_anonymous_push_is_refused_for_every_carrier_even_with_secrets_elsewhere(
+    tmp_path: Path, master_key: str, shared_data: Path, carrier: str
+) -> None:
+    """Default configuration (no secret, no allowlist): the push is 403 naming what to set; nothing stored."""
+    hub = make_hub(tmp_path, master_key)
+    try:
+        with TestClient(create_app(hub, run_worker=False)) as client:
+            payload = next(c[4] for c in CASES if c[0] == carrier)
+            body_obj = _file(shared_data, payload) if isinstance(payload, str) else payload
+            body = json.dumps(body_obj, ensure_ascii=False).encode()
+            for query in ("", "?order_id=ORD-VICTIM"):
+                refused = client.post(f"/v1/webhooks/carriers/{carrier}{query}", content=body)
+                assert refused.status_code == 403, refused.text
+                error = refused.json()["error"]
+                assert error["code"] == "webhook_not_configured"
+                assert f"DELIVERYHUB_{carrier.upper()}_WEBHOOK_SECRET" in error["message"]
+                assert "설정" in error["message"].split(" / ")[0]  # Korean first, then English
+            with hub.db.read() as conn:
+                for table in (t.inbox, t.orders, t.quarantine):
+                    assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() == 0
+    finally:
+        hub.close()

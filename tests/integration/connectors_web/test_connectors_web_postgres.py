@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from deliveryhub.adapters.connectors import inbound
 from deliveryhub.adapters.connectors import tables as ct
 from deliveryhub.adapters.connectors.base import get_connector
-from deliveryhub.adapters.connectors.webhooks import resolve_orders
+from deliveryhub.adapters.connectors.webhooks import bind_orders
 from dh_testkit import drain, event, free_port, make_hub
 
 
@@ -47,9 +48,12 @@ def test_connectors_on_postgres(
                 {"time": "2026-11-21 11:00", "code": "77", "status": "???"},
             ],
         }
-        mapped = get_connector("lotte").map_payload(push)
-        resolve_orders(hub, mapped)
-        assert {e["order_id"] for e in mapped.events} == {"PG-1"}
+        mapped = get_connector("lotte").map_payload({**push, "order_id": "SOMEONE-ELSE"})
+        assert bind_orders(hub, "lotte", mapped) == []
+        assert {e["order_id"] for e in mapped.events} == {"PG-1"}  # the body's order_id is ignored
+        # The same number under another carrier is not this parcel: nothing bound, all for quarantine.
+        other = get_connector("cj").map_payload(push)
+        assert len(bind_orders(hub, "cj", other)) == 2 and other.events == []
         hub.ingest.ingest(mapped.events)
         drain(hub)
         hub.ingest.ingest(
@@ -74,5 +78,16 @@ def test_connectors_on_postgres(
         polling = hub.services["integration_status"]()["polling"]["lotte"]
         assert polling["parcels_tracked"] == 1 and polling["consecutive_failures"] == 1
         assert hub.services["connectors_silence"].run(hub.clock.now()) == []
+        # Replay memory and pushed orders on PostgreSQL: the second receipt of one id reports the first.
+        now = hub.clock.now()
+        with hub.db.write() as conn:
+            assert inbound.remember_delivery(conn, "cj", "", "sig-1", "cj", b"{}", now) is None
+            again = inbound.remember_delivery(conn, "cj", "", "sig-1", "cj", b"{}", now)
+            inbound.record_pushed_orders(conn, "webhook:cj", {"PG-1"}, now)
+            inbound.record_pushed_orders(conn, "webhook:cj", {"PG-1"}, now)
+        assert again is not None and again.topic == "cj"
+        with hub.db.read() as conn:
+            pushed = conn.execute(sa.select(ct.connector_pushed_orders)).one()
+        assert (pushed.order_id, pushed.source, pushed.pushes) == ("PG-1", "webhook:cj", 2)
     finally:
         hub.close()

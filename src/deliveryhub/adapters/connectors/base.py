@@ -304,6 +304,9 @@ class ConnectorSettings(BaseSettings):
     base_url: str = ""
     api_key: SecretStr | None = None
     webhook_secret: SecretStr | None = None
+    # Inbound pushes are refused unless one of these two is set (see connectors/inbound.py).
+    webhook_allow_ips: str = ""  # comma-separated CIDRs, checked against the real peer address
+    webhook_tolerance_s: int = 300  # signed timestamp must be this close to the hub clock
     timeout_s: float = 10.0
     connect_timeout_s: float = 3.0
     rate_limit_per_minute: int = 60

@@ -73,3 +73,30 @@ connector_silence = sa.Table(
     sa.Column("alerted_at", UTCDateTime()),
     sa.Column("alert_key", sa.String(200)),
 )
+
+# Every authenticated inbound push, keyed by who sent it and its delivery id (Shopify's X-Shopify-Webhook-Id,
+# or a hash of a carrier's signature): a replayed delivery is recognised, and a Shopify body already heard
+# under one topic cannot come back under another (the topic and webhook id are outside Shopify's HMAC).
+connector_webhook_receipts = sa.Table(
+    "connector_webhook_receipts",
+    metadata,
+    sa.Column("connector", sa.String(32), primary_key=True),
+    sa.Column("account", sa.String(255), primary_key=True),  # shop domain; "" for carriers
+    sa.Column("delivery_id", sa.String(128), primary_key=True),
+    sa.Column("topic", sa.String(64), nullable=False),
+    sa.Column("body_sha256", sa.String(64), nullable=False),
+    sa.Column("received_at", UTCDateTime(), nullable=False, index=True),
+    sa.Index("ix_connector_webhook_receipts_body", "connector", "account", "body_sha256"),
+)
+
+# Orders a webhook push has told us something about: money those facts would trigger waits for a human
+# (monitors/compensation.py reads this; the push is authenticated, but it is not an operator's decision).
+connector_pushed_orders = sa.Table(
+    "connector_pushed_orders",
+    metadata,
+    sa.Column("order_id", sa.String(128), primary_key=True),
+    sa.Column("source", sa.String(72), primary_key=True),
+    sa.Column("first_pushed_at", UTCDateTime(), nullable=False),
+    sa.Column("last_pushed_at", UTCDateTime(), nullable=False),
+    sa.Column("pushes", sa.Integer(), nullable=False, default=1),
+)

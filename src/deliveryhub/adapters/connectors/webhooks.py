@@ -1,8 +1,11 @@
 """Inbound webhooks: Shopify order webhooks and carrier tracking pushes, signature-verified, into ingest.
 
-Public by prefix (``/v1/webhooks/``): the signature is the authentication. The raw body is verified
-before it is parsed; a wrong or missing signature answers 401 and stores nothing. Event ids come from the
-webhook id / payload facts (see the mappers), so a re-delivered webhook is a no-op in the inbox.
+Public by prefix (``/v1/webhooks/``): the signature (or an operator-configured IP allowlist) is the
+authentication, see ``inbound.py``; with nothing configured a push is refused (403) and nothing is stored.
+The raw body is verified before it is parsed. A carrier push never names its order: it is attached to the
+order whose parcel the hub knows under that tracking number, and unknown numbers go to quarantine. Shopify
+bodies must fit their topic and a webhook id is accepted once per shop. Orders a push spoke about are
+remembered, so money those facts would trigger waits for a human (monitors/compensation.py).
 """
 
 from __future__ import annotations
@@ -20,10 +23,13 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
-from deliveryhub.adapters.connectors import runtime
+from deliveryhub.adapters.connectors import inbound, runtime
 from deliveryhub.adapters.connectors.base import MappingResult, get_connector
 from deliveryhub.adapters.connectors.shopify import mapper as shopify_mapper
+from deliveryhub.adapters.connectors.shopify import topics as shopify_topics
+from deliveryhub.adapters.connectors.tracking import KOREAN_CARRIERS
 from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.contracts.events import ContractError
 from deliveryhub.entrypoints.api.deps import HubDep
 from deliveryhub.entrypoints.api.errors import ApiError
 from deliveryhub.security.cipher import decrypt_field
@@ -31,8 +37,6 @@ from deliveryhub.security.cipher import decrypt_field
 log = structlog.get_logger(__name__)
 
 PUSH_CARRIERS: tuple[str, ...] = ("cj", "lotte", "hanjin", "epost", "logen", "aftership", "easypost")
-# Carriers that always sign their pushes: refused when we hold no secret to check them with.
-SIGNING_CARRIERS = frozenset({"aftership", "easypost"})
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -59,15 +63,6 @@ def verify_easypost(body: bytes, header: str | None, secret: str) -> bool:
     key = unicodedata.normalize("NFKD", secret)
     expected = ("hmac-sha256-hex=" + _hmac(key, body).hex()).encode()
     return hmac.compare_digest(expected, header.strip().lower().encode())
-
-
-def verify_shared(body: bytes, header: str | None, secret: str) -> bool:
-    """``X-Deliveryhub-Signature: sha256=<hex>`` (or bare hex) for carriers sharing a secret with us."""
-    if not header or not secret:
-        return False
-    value = header.strip().lower()
-    value = value.split("=", 1)[1] if value.startswith("sha256=") else value
-    return hmac.compare_digest(_hmac(secret, body).hex().encode(), value.encode())
 
 
 def _unauthorized(message: str) -> ApiError:
@@ -115,32 +110,63 @@ def _stored_address(hub: Any, order_id: str) -> dict[str, Any] | None:
         return None
 
 
-def resolve_orders(hub: Any, mapped: MappingResult) -> None:
-    """Replace ``unknown:<tracking no>`` order ids with the order whose parcel carries that number."""
-    numbers = {
-        str(e.get("shipment_id"))
-        for e in mapped.events
-        if str(e.get("order_id") or "").startswith("unknown:") and e.get("shipment_id")
-    }
-    if not numbers:
-        return
-    with hub.db.read() as conn:
-        rows = conn.execute(
-            sa.select(t.parcels.c.tracking_no, t.parcels.c.order_id, t.parcels.c.carrier).where(
-                t.parcels.c.tracking_no.in_(sorted(numbers))
-            )
-        ).all()
-    owners: dict[str, set[str]] = {}
-    for r in rows:
-        owners.setdefault(r.tracking_no, set()).add(r.order_id)
-    resolved: set[str] = set()
+def bind_orders(hub: Any, carrier: str, mapped: MappingResult) -> list[dict[str, Any]]:
+    """Point every pushed event at the order whose parcel the hub knows under that tracking number.
+
+    Whatever order id the payload (or anyone) named is ignored. Korean carriers must match the parcel's
+    carrier; aggregators (AfterShip, EasyPost) report for many carriers, so the number alone must be
+    unique. Events whose number is unknown or ambiguous are returned (to quarantine), never ingested.
+    """
+    numbers = {_number(e) for e in mapped.events} - {""}
+    owners: dict[str, set[tuple[str, str]]] = {}
+    if numbers:
+        query = sa.select(t.parcels.c.tracking_no, t.parcels.c.order_id, t.parcels.c.shipment_id).where(
+            t.parcels.c.tracking_no.in_(sorted(numbers))
+        )
+        if carrier in KOREAN_CARRIERS:
+            query = query.where(t.parcels.c.carrier == carrier)
+        with hub.db.read() as conn:
+            for r in conn.execute(query):
+                owners.setdefault(r.tracking_no, set()).add((r.order_id, r.shipment_id))
+    bound: list[dict[str, Any]] = []
+    unknown: list[dict[str, Any]] = []
     for ev in mapped.events:
-        number = str(ev.get("shipment_id") or "")
-        if str(ev.get("order_id") or "").startswith("unknown:") and len(owners.get(number, ())) == 1:
-            ev["order_id"] = next(iter(owners[number]))
-            resolved.add(number)
-    if resolved:
-        mapped.unmapped = [u for u in mapped.unmapped if not any(f"unknown:{n}" in u for n in resolved)]
+        found = owners.get(_number(ev), set())
+        if len(found) == 1:
+            ev["order_id"], ev["shipment_id"] = next(iter(found))
+            bound.append(ev)
+        else:
+            unknown.append(ev)
+    mapped.events = bound
+    mapped.unmapped = [u for u in mapped.unmapped if "unknown:" not in u]
+    return unknown
+
+
+def _number(ev: dict[str, Any]) -> str:
+    data = ev.get("data")
+    number = data.get("tracking_no") if isinstance(data, dict) else None
+    return str(number or ev.get("shipment_id") or "")
+
+
+def _quarantine_unknown(hub: Any, carrier: str, source: str, events: list[dict[str, Any]]) -> list[str]:
+    """Keep pushed events of unknown tracking numbers in quarantine (encrypted) with the reason."""
+    if not events:
+        return []
+    reasons = []
+    rejected = []
+    for i, ev in enumerate(events):
+        number = _number(ev) or "?"
+        reason = (
+            f"{carrier} push for tracking no. {number}: no order of this carrier has that number "
+            "(orders are found only by a tracking number the hub already knows)"
+        )
+        ev["order_id"] = None  # never a phantom order, even if the item is replayed unchanged
+        rejected.append((i, ev, ContractError("unknown_tracking_no", reason, "shipment_id")))
+        reasons.append(reason)
+    with hub.db.write() as conn:
+        hub.ingest._quarantine(conn, rejected, hub.clock.now(), source)  # the one quarantine writer
+    log.warning("webhook_unknown_tracking_no", carrier=carrier, events=len(events))
+    return sorted(set(reasons))
 
 
 # ------------------------------------------------------------------------------------------- Shopify
@@ -148,9 +174,9 @@ def resolve_orders(hub: Any, mapped: MappingResult) -> None:
 
 @router.post("/shopify", summary="Shopify-format order webhook (X-Shopify-Hmac-Sha256)")
 async def shopify_webhook(request: Request, hub: HubDep) -> dict[str, Any]:
-    """Verify the HMAC over the raw body, map the topic to canonical events and ingest them."""
+    """Verify the HMAC, check the topic fits the body, refuse a reused webhook id, map and ingest."""
     body = await request.body()
-    shop = request.headers.get("x-shopify-shop-domain")
+    shop = (request.headers.get("x-shopify-shop-domain") or "").strip().lower() or None
     config = _config(hub)  # read per request: a rotated per-shop secret applies without a restart
     per_shop = runtime.shop_secret(config, shop)
     if per_shop:
@@ -159,10 +185,7 @@ async def shopify_webhook(request: Request, hub: HubDep) -> dict[str, Any]:
         shop_settings = runtime.connector_settings("shopify")
         secrets = [s for s in (hub.settings.shopify_webhook_secret, runtime.secret_value(shop_settings)) if s]
     if not secrets:
-        raise _unauthorized(
-            "no Shopify webhook secret is configured (DELIVERYHUB_SHOPIFY_WEBHOOK_SECRET "
-            "or a per-shop secret); the webhook cannot be verified"
-        )
+        raise inbound.not_configured("shopify", signing=True)
     signature = request.headers.get("x-shopify-hmac-sha256")
     if not signature:
         raise _unauthorized("missing X-Shopify-Hmac-Sha256 header")
@@ -171,20 +194,90 @@ async def shopify_webhook(request: Request, hub: HubDep) -> dict[str, Any]:
     if not any(checks):
         raise _unauthorized("X-Shopify-Hmac-Sha256 does not match the body")
     topic = (request.headers.get("x-shopify-topic") or "").strip()
-    if not topic:
+    if not topic or len(topic) > 64:
         raise ApiError(400, "missing_field", "X-Shopify-Topic header is required", "X-Shopify-Topic")
-    webhook_id = request.headers.get("x-shopify-webhook-id")
+    webhook_id = (request.headers.get("x-shopify-webhook-id") or "").strip()
+    if not webhook_id or len(webhook_id) > 128:
+        raise ApiError(
+            400,
+            "missing_field",
+            "X-Shopify-Webhook-Id 헤더가 필요해요(최대 128자). / X-Shopify-Webhook-Id header is required "
+            "(at most 128 characters)",
+            "X-Shopify-Webhook-Id",
+        )
     payload = _parse_json(body)
+    wrong = shopify_topics.mismatch(topic, payload)
+    if wrong is not None:
+        raise ApiError(
+            422,
+            "topic_body_mismatch",
+            f"웹훅 본문이 주제({topic})와 맞지 않아 거부했어요. / The body does not fit X-Shopify-Topic: "
+            f"{wrong[1]}",
+            wrong[0],
+        )
 
     def work() -> dict[str, Any]:
+        account = shop or ""
+        with hub.db.write() as conn:
+            earlier = inbound.topics_for_body(conn, "shopify", account, body)
+            clash = sorted(e for e in earlier if not shopify_topics.may_share_body(e, topic))
+            seen = (
+                None
+                if clash
+                else inbound.remember_delivery(
+                    conn, "shopify", account, webhook_id, topic, body, hub.clock.now()
+                )
+            )
+        if clash:
+            log.warning("shopify_body_replayed_under_other_topic", topic=topic, earlier=clash, shop=shop)
+            raise ApiError(
+                409,
+                "topic_body_mismatch",
+                f"이 본문은 이미 {', '.join(clash)} 웹훅으로 받았어요. 다른 주제로 다시 보낼 수 "
+                f"없어요. / This exact body was already received as {', '.join(clash)}; "
+                f"it cannot be re-sent as {topic}",
+                "X-Shopify-Topic",
+            )
+        if seen is not None:
+            if seen.topic != topic or seen.body_sha256 != hashlib.sha256(body).hexdigest():
+                raise ApiError(
+                    409,
+                    "webhook_id_reused",
+                    "이미 다른 내용으로 받은 웹훅 ID예요. / This X-Shopify-Webhook-Id was already received "
+                    "with a different topic or body",
+                    "X-Shopify-Webhook-Id",
+                )
+            return _replayed(topic=topic, webhook_id=webhook_id, shop=shop)
         previous = None
         if topic == "orders/updated" and isinstance(payload, dict) and payload.get("id") is not None:
             previous = _stored_address(hub, str(payload["id"]))
         mapped = shopify_mapper.map_webhook(topic, webhook_id, payload, previous_address=previous)
+        _remember_orders(hub, "webhook:shopify", mapped)
         results = hub.ingest.ingest(mapped.events, source_hint="oms") if mapped.events else []
         return _answer(results, mapped, topic=topic, webhook_id=webhook_id, shop=shop)
 
     return await run_in_threadpool(work)
+
+
+def _replayed(**extra: Any) -> dict[str, Any]:
+    """The answer to a delivery already received: acknowledged, nothing done."""
+    return {
+        **extra,
+        "replayed": True,
+        "accepted": 0,
+        "duplicate": 0,
+        "rejected": 0,
+        "results": [],
+        "unmapped": [],
+    }
+
+
+def _remember_orders(hub: Any, source: str, mapped: MappingResult) -> None:
+    """Before ingest (the monitors may act on the events at once): which orders this push speaks about."""
+    ids = {str(e["order_id"]) for e in mapped.events if e.get("order_id")}
+    if ids:
+        with hub.db.write() as conn:
+            inbound.record_pushed_orders(conn, source, ids, hub.clock.now())
 
 
 def _config(_hub: Any) -> dict[str, Any]:
@@ -202,12 +295,11 @@ _VERIFY: dict[str, tuple[str, Verifier]] = {
     "aftership": ("aftership-hmac-sha256", verify_aftership),
     "easypost": ("x-hmac-signature", verify_easypost),
 }
-_SHARED = ("x-deliveryhub-signature", verify_shared)
 
 
-@router.post("/carriers/{carrier}", summary="Carrier tracking push (signed where the carrier signs)")
+@router.post("/carriers/{carrier}", summary="Carrier tracking push (shared secret and/or IP allowlist)")
 async def carrier_webhook(carrier: str, request: Request, hub: HubDep) -> dict[str, Any]:
-    """Verify the push, map it with the carrier's mapper, attach known orders by tracking no., ingest."""
+    """Authenticate the push, map it, attach it to the order known by tracking no., ingest."""
     if carrier not in PUSH_CARRIERS:
         raise ApiError(
             404,
@@ -217,25 +309,40 @@ async def carrier_webhook(carrier: str, request: Request, hub: HubDep) -> dict[s
         )
     body = await request.body()
     settings = runtime.connector_settings(carrier)
-    secret = runtime.secret_value(settings)
-    header_name, verify = _VERIFY.get(carrier, _SHARED)
-    env_name = f"DELIVERYHUB_{carrier.upper()}_WEBHOOK_SECRET"
-    if secret:
-        signature = request.headers.get(header_name)
-        if not signature:
-            raise _unauthorized(f"missing {header_name} header")
-        if not verify(body, signature, secret):
-            raise _unauthorized(f"{header_name} does not match the body")
-    elif carrier in SIGNING_CARRIERS:
-        raise _unauthorized(f"{carrier} signs its webhooks but no secret is configured ({env_name})")
+    auth = inbound.authenticate_carrier(request, hub, carrier, body, settings, _VERIFY.get(carrier))
+    if "order_id" in request.query_params:
+        raise ApiError(
+            400,
+            "order_id_not_allowed",
+            "주문은 운송장 번호로만 찾아요. order_id 파라미터는 받지 않아요. / Pushes find their "
+            "order only by the tracking number the hub knows; the order_id query parameter is not accepted",
+            "order_id",
+        )
     payload = _parse_json(body)
-    order_id = request.query_params.get("order_id") or None
     connector = get_connector(carrier)
 
     def work() -> dict[str, Any]:
-        mapped = connector.map_payload(payload, order_id=order_id)
-        resolve_orders(hub, mapped)
+        if auth.replay_key is not None:
+            with hub.db.write() as conn:
+                seen = inbound.remember_delivery(
+                    conn, carrier, "", auth.replay_key, carrier, body, hub.clock.now()
+                )
+            if seen is not None:
+                log.warning("webhook_replayed", carrier=carrier, refused=auth.refuse_replay)
+                if auth.refuse_replay:
+                    raise ApiError(
+                        409,
+                        "replayed_delivery",
+                        "이미 받은 서명이에요. 같은 푸시를 다시 보낼 수 없어요. / This signature was already "
+                        "received; a push is accepted once (sign each delivery with a new timestamp)",
+                        "X-Deliveryhub-Signature",
+                    )
+                return _replayed(carrier=carrier)
+        mapped = connector.map_payload(payload)
+        unknown = bind_orders(hub, carrier, mapped)
+        mapped.unmapped.extend(_quarantine_unknown(hub, carrier, connector.source, unknown))
+        _remember_orders(hub, f"webhook:{carrier}", mapped)
         results = hub.ingest.ingest(mapped.events, source_hint=connector.source) if mapped.events else []
-        return _answer(results, mapped, carrier=carrier)
+        return _answer(results, mapped, carrier=carrier, quarantined=len(unknown), auth=auth.method)
 
     return await run_in_threadpool(work)
