@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,19 +19,56 @@ def _json_dumps(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
+class _Waiter:
+    __slots__ = ("urgent", "granted", "overtaken")
+
+    def __init__(self, urgent: bool) -> None:
+        self.urgent = urgent
+        self.granted = False
+        self.overtaken = 0  # urgent writers let in ahead of this (normal) one while it waited
+
+
 class WriteGate:
-    """In-process queue for SQLite's single writer, with priority for urgent writers (ingest).
+    """In-process queue for SQLite's single writer: urgent writers (ingest) first, but no one starves.
 
     SQLite's own busy handler polls with growing sleeps, so a thread that writes in a loop (a
     consumer with a backlog) can starve an HTTP ingest for seconds. Within one process this gate
-    hands the write lock over in turn and lets urgent writers go first; across processes SQLite's
+    hands the write lock over explicitly, in arrival order, except that a waiting urgent writer may
+    overtake waiting normal ones -- at most `max_overtaken` times each: a normal writer passed over
+    that often goes next, so a continuous stream of ingest cannot starve a consumer (the bound is a
+    count, not a time, so it holds however slow or loaded the box is). Across processes SQLite's
     busy timeout still applies."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_overtaken: int = 4) -> None:
+        self.max_overtaken = max_overtaken
         self._cond = threading.Condition()
         self._busy = False
-        self._urgent_waiting = 0
+        self._queue: deque[_Waiter] = deque()
         self._owner: int | None = None
+
+    def _next(self) -> _Waiter:
+        """The waiter that goes next (the queue is not empty)."""
+        oldest = self._queue[0]
+        if oldest.urgent or oldest.overtaken >= self.max_overtaken:
+            return oldest
+        for w in self._queue:
+            if w.urgent:
+                # Every normal writer ahead of it is overtaken once more.
+                for ahead in self._queue:
+                    if ahead is w:
+                        break
+                    ahead.overtaken += 1
+                return w
+        return oldest
+
+    def _grant_next(self) -> None:
+        # Called with the condition held and the gate free.
+        if self._queue:
+            w = self._next()
+            self._queue.remove(w)
+            w.granted = True
+            self._busy = True
+            self._cond.notify_all()
 
     @contextmanager
     def hold(self, urgent: bool) -> Iterator[None]:
@@ -41,15 +79,22 @@ class WriteGate:
             yield
             return
         with self._cond:
-            if urgent:
-                self._urgent_waiting += 1
-            try:
-                while self._busy or (not urgent and self._urgent_waiting):
-                    self._cond.wait()
-            finally:
-                if urgent:
-                    self._urgent_waiting -= 1
-            self._busy = True
+            if not self._busy and not self._queue:
+                self._busy = True
+            else:
+                w = _Waiter(urgent)
+                self._queue.append(w)
+                try:
+                    while not w.granted:
+                        self._cond.wait()
+                except BaseException:
+                    # Interrupted while waiting: leave the queue, or pass on a turn already granted.
+                    if w.granted:
+                        self._busy = False
+                        self._grant_next()
+                    else:
+                        self._queue.remove(w)
+                    raise
             self._owner = me
         try:
             yield
@@ -57,7 +102,7 @@ class WriteGate:
             with self._cond:
                 self._busy = False
                 self._owner = None
-                self._cond.notify_all()
+                self._grant_next()
 
 
 class Database:
