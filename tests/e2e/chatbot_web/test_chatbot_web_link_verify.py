@@ -142,10 +142,13 @@ def test_valid_link_in_english(hub: Any, client: Any) -> None:
     assert MY_TRACKING in reply and "in transit" in reply and "last four digits" not in reply
 
 
-def test_link_session_can_cancel_before_handover(hub: Any, client: Any) -> None:
+def test_link_session_cancels_only_after_the_phone_digits(hub: Any, client: Any) -> None:
     seed(hub)
     sid = open_session(client, token=token_for(hub, MINE_PACKED)).json()["session_id"]
-    assert "취소해 드릴까요" in (talk(client, sid, "주문 취소해주세요")["reply"] or "")
+    # A link is view-only: acting needs the customer's digits too (issue 13).
+    ask = talk(client, sid, "주문 취소해주세요")["reply"] or ""
+    assert "뒷자리" in ask and "취소해 드릴까요" not in ask
+    assert "취소해 드릴까요" in (talk(client, sid, "7788")["reply"] or "")
     done = talk(client, sid, "네")
     assert done["intent"] == "cancel_order" and "취소되었어요" in (done["reply"] or "")
     from deliveryhub.adapters.persistence import tables as t
