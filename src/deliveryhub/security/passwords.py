@@ -54,7 +54,7 @@ def check_password(password: str, min_length: int = 12, email: str = "") -> None
     lowered = password.lower()
     if len(set(lowered)) < MIN_DISTINCT or _is_sequence(lowered):
         raise PasswordRejected(
-            "같은 문자나 단순한 순서의 반복은 쓸 수 없습니다 / "
+            "비밀번호에 같은 문자나 단순한 순서만 반복할 수 없습니다 / "
             "password: too few different characters or a simple sequence"
         )
     common = common_passwords()

@@ -51,18 +51,20 @@ def _trusted_hosts(settings: Any) -> list[Any]:
             try:
                 out.append(ipaddress.ip_network(item, strict=False))
             except ValueError:
-                continue  # a host name or a typo trusts nothing
+                out.append(item)  # a literal peer name (as uvicorn allows), matched exactly
     return out
 
 
 def _is_trusted(host: str, trusted: list[Any]) -> bool:
     if "*" in trusted:
         return True
+    if host in trusted:
+        return True
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
         return False
-    return any(address in net for net in trusted if net != "*")
+    return any(address in net for net in trusted if not isinstance(net, str))
 
 
 def _settings_of(scope: Scope) -> Any:

@@ -199,15 +199,15 @@ def test_forged_forwarded_for_changes_neither_the_rate_limit_key_nor_the_audited
     # The login limit is 20 a minute per address (a new e-mail each time keeps the per-account limit out).
     statuses = []
     with httpx.Client(base_url=served.base, timeout=10) as client:
-        for i in range(30):
+        for i in range(40):
             r = client.post(
                 "/v1/auth/login",
                 json={"email": f"guess{i}@example.com", "password": "wrong password 123"},
                 headers={"X-Forwarded-For": f"203.0.113.{i}", "X-Real-IP": f"198.51.100.{i}"},
             )
             statuses.append(r.status_code)
-        assert 429 in statuses, statuses
-        assert statuses.count(401) <= 20
+        # Were the forged addresses believed, every request would have a fresh bucket and none a 429.
+        assert statuses.count(429) >= 10, statuses
         # The audit trail names the real peer, not the forged one.
         r = client.post("/v1/auth/login", json={"email": "ops@example.com", "password": PASSWORD},
                         headers={"X-Forwarded-For": "203.0.113.250"})

@@ -1,4 +1,4 @@
-"""Accounts and sessions: argon2, login throttling, expiry, TOTP, the login page (CSRF, cookie flags), rate limits."""
+"""Accounts and sessions: argon2, login throttling, expiry, TOTP, the login page (CSRF, cookies), limits."""
 
 from __future__ import annotations
 
