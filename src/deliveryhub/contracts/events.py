@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -16,6 +16,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from deliveryhub.contracts.ids import FORBIDDEN_ID_CHARS, ID_ERROR_CODE, SafeId
+from deliveryhub.security import dlp_fields
 
 SCHEMA_VERSION = 1
 
@@ -60,16 +63,22 @@ ORDERLESS_TYPES = frozenset(
 
 
 class _Data(BaseModel):
-    """Base of every `data` model: unknown fields are kept, never dropped."""
+    """Base of every `data` model: unknown fields are kept, never dropped.
+
+    Known fields are ids, codes, enums, amounts and timestamps (kept as sent; ids and codes obey the id
+    rule) unless listed in TEXT (free text: DLP-masked). Unknown fields are DLP-masked at any depth.
+    NESTED names the model of a list of objects (its items are checked the same way)."""
 
     model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+    TEXT: ClassVar[frozenset[str]] = frozenset()
+    NESTED: ClassVar[dict[str, type[_Data]]] = {}
 
 
 class Customer(_Data):
     name: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=40)
     email: str | None = Field(default=None, max_length=320)
-    external_id: str | None = Field(default=None, max_length=128)
+    external_id: SafeId | None = Field(default=None, max_length=128)
 
 
 class Address(_Data):
@@ -79,7 +88,7 @@ class Address(_Data):
 
 
 class Item(_Data):
-    sku: str = Field(min_length=1, max_length=128)
+    sku: SafeId = Field(min_length=1, max_length=128)
     qty: int = Field(default=1, ge=0, le=1_000_000)
     price: float | None = Field(default=None, ge=0)
 
@@ -89,20 +98,22 @@ class OrderCreated(_Data):
     address: Address = Field(default_factory=Address)
     items: list[Item] = Field(default_factory=list)
     total: float | None = Field(default=None, ge=0)
-    channel: str | None = Field(default=None, max_length=64)
+    channel: SafeId | None = Field(default=None, max_length=64)
     promised_delivery_date: date | None = None
-    warehouse: str | None = None
-    region: str | None = None
-    category: str | None = None
+    warehouse: SafeId | None = None
+    region: SafeId | None = None
+    category: SafeId | None = None
+    NESTED: ClassVar[dict[str, type[_Data]]] = {"items": Item}
 
 
 class OrderPaid(_Data):
     amount: float | None = Field(default=None, ge=0)
-    method: str | None = None
+    method: SafeId | None = None
 
 
 class WithReason(_Data):
     reason: str | None = Field(default=None, max_length=2000)
+    TEXT: ClassVar[frozenset[str]] = frozenset({"reason"})
 
 
 class AddressChanged(_Data):
@@ -110,19 +121,21 @@ class AddressChanged(_Data):
 
 
 class WithItems(_Data):
-    items: list[Item] | list[str] | None = None
+    items: list[Item] | list[SafeId] | None = None
     reason: str | None = None
+    TEXT: ClassVar[frozenset[str]] = frozenset({"reason"})
+    NESTED: ClassVar[dict[str, type[_Data]]] = {"items": Item}
 
 
 class InventoryShortage(_Data):
-    sku: str
+    sku: SafeId
     requested: int = Field(ge=0)
     available: int = Field(ge=0)
 
 
 class InventorySnapshot(_Data):
-    warehouse: str
-    counts: dict[str, int]
+    warehouse: SafeId
+    counts: dict[SafeId, int]
 
 
 class Packed(_Data):
@@ -130,32 +143,34 @@ class Packed(_Data):
 
 
 class PickError(_Data):
-    expected_sku: str | None = None
-    scanned_sku: str | None = None
+    expected_sku: SafeId | None = None
+    scanned_sku: SafeId | None = None
 
 
 class WaybillCreated(_Data):
-    carrier: str = Field(min_length=1, max_length=32)
-    tracking_no: str = Field(min_length=1, max_length=64)
+    carrier: SafeId = Field(min_length=1, max_length=32)
+    tracking_no: SafeId = Field(min_length=1, max_length=64)
 
 
 class HandedOver(_Data):
-    carrier: str | None = None
+    carrier: SafeId | None = None
 
 
 class Tracking(_Data):
     status: TrackingTag | None = None
     raw_status: str | None = Field(default=None, max_length=500)
-    raw_code: str | None = Field(default=None, max_length=64)
+    raw_code: SafeId | None = Field(default=None, max_length=64)
     location: str | None = Field(default=None, max_length=500)
     message: str | None = Field(default=None, max_length=2000)
-    reason: str | None = Field(default=None, max_length=64)
+    reason: SafeId | None = Field(default=None, max_length=64)
     eta_min: AwareDatetime | None = None
     eta_max: AwareDatetime | None = None
+    TEXT: ClassVar[frozenset[str]] = frozenset({"raw_status", "location", "message"})
 
 
 class Delivered(_Data):
     proof: Any = None
+    TEXT: ClassVar[frozenset[str]] = frozenset({"proof"})
 
 
 class EtaUpdated(_Data):
@@ -181,31 +196,34 @@ class ClaimOpened(_Data):
 class CompensationIssued(_Data):
     kind: Literal["coupon", "refund", "points"]
     amount: float = Field(ge=0)
-    rule: str | None = None
+    rule: SafeId | None = None
 
 
 class TicketCreated(_Data):
-    channel: str | None = None
+    channel: SafeId | None = None
     subject: str | None = Field(default=None, max_length=500)
     text: str | None = Field(default=None, max_length=20000)
-    category: str | None = None
-    ticket_id: str | None = None
+    category: SafeId | None = None
+    ticket_id: SafeId | None = None
+    TEXT: ClassVar[frozenset[str]] = frozenset({"subject", "text"})
 
 
 class TicketReplied(_Data):
     by: Literal["agent", "bot"]
-    ticket_id: str | None = None
+    ticket_id: SafeId | None = None
     text: str | None = Field(default=None, max_length=20000)
+    TEXT: ClassVar[frozenset[str]] = frozenset({"text"})
 
 
 class TicketResolved(_Data):
-    ticket_id: str | None = None
+    ticket_id: SafeId | None = None
 
 
 class SurveyAnswered(_Data):
     csat: int | None = Field(default=None, ge=1, le=5)
     nps: int | None = Field(default=None, ge=0, le=10)
     comment: str | None = Field(default=None, max_length=20000)
+    TEXT: ClassVar[frozenset[str]] = frozenset({"comment"})
 
     @model_validator(mode="after")
     def _one_score(self) -> SurveyAnswered:
@@ -217,7 +235,7 @@ class SurveyAnswered(_Data):
 class CostRecorded(_Data):
     kind: Literal["shipping", "logistics", "operation"]
     amount: float = Field(ge=0)
-    currency: str = Field(default="KRW", min_length=3, max_length=3)
+    currency: SafeId = Field(default="KRW", min_length=3, max_length=3)
 
 
 class Empty(_Data):
@@ -263,12 +281,12 @@ class Envelope(BaseModel):
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    event_id: str = Field(min_length=1, max_length=128)
+    event_id: SafeId = Field(min_length=1, max_length=128)
     source: str = Field(min_length=1, max_length=72)
     type: str = Field(min_length=1, max_length=64)
     occurred_at: AwareDatetime
-    order_id: str | None = Field(default=None, min_length=1, max_length=128)
-    shipment_id: str | None = Field(default=None, min_length=1, max_length=128)
+    order_id: SafeId | None = Field(default=None, min_length=1, max_length=128)
+    shipment_id: SafeId | None = Field(default=None, min_length=1, max_length=128)
     data: dict[str, Any] = Field(default_factory=dict)
     schema_version: int = Field(default=SCHEMA_VERSION, ge=1, le=SCHEMA_VERSION)
     manual: bool = False
@@ -342,12 +360,40 @@ def _first_error(exc: ValidationError, prefix: str = "") -> ContractError:
     err = exc.errors(include_url=False)[0]
     loc = ".".join(str(p) for p in err.get("loc", ()) if p != "__root__")
     field = f"{prefix}{loc}" if loc else (prefix.rstrip(".") or None)
+    if field and FORBIDDEN_ID_CHARS.search(field):  # a bad dict key is part of the path: never echo it
+        field = FORBIDDEN_ID_CHARS.sub("?", field)
     msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
     if err.get("type") == "timezone_aware":
         return ContractError("naive_timestamp", f"{field}: timestamp needs a UTC offset (RFC 3339)", field)
     if err.get("type") == "missing":
         return ContractError("missing_field", f"{field}: field required", field)
+    if err.get("type") == ID_ERROR_CODE:
+        return ContractError(ID_ERROR_CODE, f"{field}: {msg}", field)
     return ContractError("invalid_field", f"{field}: {msg}" if field else msg, field)
+
+
+def scrub(model: type[_Data] | None, data: dict[str, Any]) -> dict[str, Any]:
+    """`data` with DLP applied to free text and unknown fields; ids, codes, amounts, timestamps and the
+    customer/address objects (encrypted separately at ingest) are left as they are."""
+    known = model.model_fields if model is not None else {}
+    text = model.TEXT if model is not None else frozenset()
+    nested = model.NESTED if model is not None else {}
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in known:
+            out[dlp_fields.clean_text(key)] = dlp_fields.mask_unknown(key, value)
+        elif key in text:
+            out[key] = dlp_fields.mask_unknown("", value)
+        elif key in nested and isinstance(value, list):
+            sub = nested[key]
+            out[key] = [scrub(sub, v) if isinstance(v, dict) else v for v in value]
+        elif isinstance(value, dict):
+            # customer / address: encrypted whole at ingest (masking would break the blind index), but
+            # control characters go (a NUL in line1 would reach orders.region and break PostgreSQL).
+            out[key] = dlp_fields.strip_controls(value)
+        else:
+            out[key] = value
+    return out
 
 
 def parse_event(raw: Any) -> CanonicalEvent:
@@ -377,6 +423,7 @@ def parse_event(raw: Any) -> CanonicalEvent:
             data = model.model_validate(data).model_dump(mode="json", exclude_none=True)
         except ValidationError as exc:
             raise _first_error(exc, "data.") from None
+    data = scrub(model, data)
     return CanonicalEvent(
         event_id=env.event_id,
         source=env.source,

@@ -165,7 +165,8 @@ _FOLD = str.maketrans(
         **{chr(0xFF10 + i): str(i) for i in range(10)},
         "＠": "@", "．": ".", "－": "-", "（": "(", "）": ")", "＋": "+", "／": "/", "\u3000": " ",
         **{c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\u30fc"},
-        **{c: " " for c in "\u00a0\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u202a\u202b\u202c\u202d\u202e"},
+        **{c: " " for c in "\u00a0\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"},
+        **{c: " " for c in "\u202a\u202b\u202c\u202d\u202e"},
     }
 )
 _NEEDS_FOLD = re.compile("[\uff10-\uff19＠．－（）＋／\u3000\u2010-\u2015\u2212\ufe63\u30fc"

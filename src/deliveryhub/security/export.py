@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from deliveryhub.adapters.persistence import tables as t
-from deliveryhub.security import dlp
+from deliveryhub.security import dlp, dlp_fields
 from deliveryhub.security.audit import audit_log_of
 
 ID_KEYS = ("tracking_no", "tracking_number", "waybill", "waybill_no", "external_id")
@@ -33,25 +33,39 @@ SCHEMA = pa.schema(
 )
 
 
-def _clean(value: Any, hub: Any, depth: int = 0) -> Any:
+def _clean(value: Any, hub: Any, ids: dict[str, str], depth: int = 0, key: str = "") -> Any:
     if depth > 16:
         return None
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
-            key = str(k)
-            if key.lower() in dlp.SENSITIVE_KEYS or key in ("customer", "address"):
+            name = str(k)
+            if name.lower() in dlp.SENSITIVE_KEYS or name in ("customer", "address"):
                 continue
-            if key in ID_KEYS and v is not None:
-                out[key] = "t" + hub.keyring.blind.token("export-id", str(v), 16)
+            if name in ID_KEYS and v is not None:
+                out[name] = "t" + hub.keyring.blind.token("export-id", str(v), 16)
             else:
-                out[key] = _clean(v, hub, depth + 1)
+                out[_text(name, "", ids)] = _clean(v, hub, ids, depth + 1, name)
         return out
     if isinstance(value, list):
-        return [_clean(v, hub, depth + 1) for v in value]
+        return [_clean(v, hub, ids, depth + 1, key) for v in value]
     if isinstance(value, str):
-        return dlp.mask_text(value)
+        return _text(value, key, ids)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # a number under a phone/account/... key (rows stored before ingest masked unknown fields)
+        return dlp_fields.mask_unknown(key, value)
     return value
+
+
+def _text(value: str, key: str, ids: dict[str, str]) -> str:
+    """Free text masked (field-name aware), and the row's own ids inside it replaced by their pseudonyms
+    (a support text quoting "ORD-…" would otherwise link the record back to the order)."""
+    masked = dlp_fields.mask_unknown(key, value)
+    text = masked if isinstance(masked, str) else value
+    for raw, pseudonym in ids.items():
+        if raw in text:
+            text = text.replace(raw, pseudonym)
+    return text
 
 
 def export_events(hub: Any, out_dir: Path | str, anonymize: bool = True, chunk: int = 5000) -> dict[str, Any]:
@@ -94,7 +108,6 @@ def export_events(hub: Any, out_dir: Path | str, anonymize: bool = True, chunk: 
                 data = dict(r.data) if isinstance(r.data, dict) else {}
                 cid = data.pop("customer_id", None)
                 if anonymize:
-                    data = _clean(data, hub)
                     record = {
                         "event_id": pseud("e", f"{r.source}:{r.event_id}"),
                         "source": r.source,
@@ -105,6 +118,14 @@ def export_events(hub: Any, out_dir: Path | str, anonymize: bool = True, chunk: 
                         "customer": pseudonyms.get(cid) if cid else None,
                         "manual": bool(r.manual),
                     }
+                    own_ids = {
+                        raw: str(record[name])
+                        for raw, name in ((r.order_id, "order_id"), (r.shipment_id, "shipment_id"),
+                                          (r.event_id, "event_id"))
+                        if raw and len(raw) >= 4
+                    }
+                    # longest first: a shipment id usually contains its order id
+                    data = _clean(data, hub, dict(sorted(own_ids.items(), key=lambda kv: -len(kv[0]))))
                 else:
                     record = {
                         "event_id": r.event_id,
