@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from deliveryhub import __version__
 from deliveryhub.bootstrap import Hub
 from deliveryhub.entrypoints.api.errors import ApiError
+from deliveryhub.entrypoints.api.idguard import IdGuard
 from deliveryhub.entrypoints.api.routers import events, orders, system
 from deliveryhub.logs import configure_logging
 
@@ -228,6 +229,7 @@ def create_app(hub: Hub, *, run_worker: bool | None = None) -> FastAPI:
     # Feature middleware (security: client IP for the audit log, rate limits on chat), inside the body limit.
     for middleware, options in hub.services.get("asgi_middleware", ()):
         app.add_middleware(middleware, **options)
+    app.add_middleware(IdGuard)  # type: ignore[arg-type]  # ids in URLs: no control/format characters
     app.add_middleware(SecurityHeaders)  # type: ignore[arg-type]
     app.add_middleware(BodyLimit, limit=hub.settings.max_body_bytes)  # type: ignore[arg-type]
     app.add_middleware(CatchAll)  # type: ignore[arg-type]
