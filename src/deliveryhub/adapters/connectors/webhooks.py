@@ -251,7 +251,10 @@ async def shopify_webhook(request: Request, hub: HubDep) -> dict[str, Any]:
         previous = None
         if topic == "orders/updated" and isinstance(payload, dict) and payload.get("id") is not None:
             previous = _stored_address(hub, str(payload["id"]))
-        mapped = shopify_mapper.map_webhook(topic, webhook_id, payload, previous_address=previous)
+        # Webhook ids are unique per shop only: the event id carries the shop so two shops never collide.
+        hook = f"{account}/{webhook_id}" if account else webhook_id
+        hook = hook if len(hook) <= 110 else hashlib.sha256(hook.encode()).hexdigest()
+        mapped = shopify_mapper.map_webhook(topic, hook, payload, previous_address=previous)
         _remember_orders(hub, "webhook:shopify", mapped)
         results = hub.ingest.ingest(mapped.events, source_hint="oms") if mapped.events else []
         return _answer(results, mapped, topic=topic, webhook_id=webhook_id, shop=shop)
