@@ -18,18 +18,29 @@ ID_QUERY_NAMES = frozenset({"order_id", "event_id", "shipment_id", "tracking_no"
                             "ticket_id", "session_id", "carrier", "source"})
 
 
+def _route_paths(routes: Any, prefix: str = "", depth: int = 0) -> list[str]:
+    """Path templates of routes, through included routers and mounts (best effort, any FastAPI version)."""
+    out: list[str] = []
+    for route in routes if depth < 8 else ():
+        path = getattr(route, "path", None)
+        if isinstance(path, str):
+            out.append(prefix + path)
+        inner = getattr(route, "original_router", None)  # FastAPI's wrapper of an included router
+        if inner is not None:
+            extra = str(getattr(getattr(route, "include_context", None), "prefix", "") or "")
+            out.extend(_route_paths(getattr(inner, "routes", ()), prefix + extra, depth + 1))
+        elif isinstance(path, str) and getattr(route, "routes", None):
+            out.extend(_route_paths(route.routes, prefix + path, depth + 1))
+    return out
+
+
 def _templates(app: Any) -> list[re.Pattern[str]]:
-    """Regexes of the app's path templates (from its OpenAPI paths and plain routes), built once."""
+    """Regexes of the app's path templates, built once per app."""
     state = getattr(app, "state", None)
     cached = getattr(state, "idguard_templates", None)
     if cached is not None:
         return list(cached)
-    paths: list[str] = []
-    try:
-        paths.extend(app.openapi().get("paths", {}))
-    except Exception:  # noqa: BLE001 - naming the parameter is a courtesy; "path" is still correct
-        pass
-    paths.extend(str(r.path) for r in getattr(app, "routes", ()) if isinstance(getattr(r, "path", None), str))
+    paths = _route_paths(getattr(app, "routes", ()))
     patterns = []
     for template in dict.fromkeys(paths):
         rx = re.sub(r"\\\{(\w+)(?::path)?\\\}", lambda m: f"(?P<{m.group(1)}>[^/]+)", re.escape(template))
