@@ -107,9 +107,8 @@ def test_a_normal_writer_gets_through_a_continuous_stream_of_urgent_writers() ->
         normal_started.wait()
         with lock:
             normal_seen["arrived"] = grants["urgent"]
-        with gate.hold(urgent=False):
-            with lock:
-                normal_seen["granted"] = grants["urgent"]
+        with gate.hold(urgent=False), lock:
+            normal_seen["granted"] = grants["urgent"]
 
     threads = [threading.Thread(target=urgent) for _ in range(urgent_threads)]
     threads.append(threading.Thread(target=normal))
@@ -126,9 +125,8 @@ def test_a_normal_writer_gets_through_a_continuous_stream_of_urgent_writers() ->
 
 def test_a_writer_that_fails_passes_the_gate_on() -> None:
     gate = WriteGate()
-    with pytest.raises(RuntimeError):
-        with gate.hold(urgent=True):
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), gate.hold(urgent=True):
+        raise RuntimeError("boom")
     done = threading.Event()
 
     def writer() -> None:
@@ -143,7 +141,6 @@ def test_a_writer_that_fails_passes_the_gate_on() -> None:
 
 def test_a_nested_write_in_the_same_thread_does_not_wait_on_itself() -> None:
     gate = WriteGate()
-    with gate.hold(urgent=False):
-        with gate.hold(urgent=True):
-            assert gate._busy
+    with gate.hold(urgent=False), gate.hold(urgent=True):
+        assert gate._busy
     assert not gate._busy

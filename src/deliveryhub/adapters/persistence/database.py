@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -114,8 +115,8 @@ class Database:
         self.gate = WriteGate()
         if self.is_sqlite:
             path = url.split(":///", 1)[1] if ":///" in url else ""
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            if path and path != ":memory:" and not path.startswith("file:"):
+                _private_sqlite_file(Path(path.split("?", 1)[0]))
             self.engine: Engine = sa.create_engine(
                 url,
                 json_serializer=_json_dumps,
@@ -178,6 +179,24 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def _private_sqlite_file(path: Path) -> None:
+    """Create the database file (and a missing data directory) readable by its owner only.
+
+    SQLite gives the -wal and -shm files the mode of the database file, so they follow. A file left
+    world-readable by an older version is tightened (when this user owns it)."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.parent.chmod(0o700)  # mkdir's mode is filtered by the umask; parents above keep the default
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    for f in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if f.stat().st_mode & 0o077:
+                f.chmod(0o600)
+        except (FileNotFoundError, PermissionError):
+            pass
 
 
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:

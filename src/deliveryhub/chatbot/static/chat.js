@@ -19,6 +19,7 @@
   if (linkToken && sessionStorage.getItem(tokenKey) !== linkToken) { sessionId = null; }
   var lastId = 0;
   var busy = false;
+  var queued = [];
 
   function add(role, text, csat) {
     var li = document.createElement("li");
@@ -70,7 +71,9 @@
     return api("GET", "/v1/chat/sessions/" + encodeURIComponent(sessionId) + "/messages?after=" + lastId)
       .then(function (j) {
         j.messages.forEach(function (m) {
-          lastId = Math.max(lastId, m.id);
+          // Polls overlap when the server is slower than the poll interval: show each message once.
+          if (m.id <= lastId) { return; }
+          lastId = m.id;
           add(m.role === "system" ? "bot" : m.role, m.text, m.csat);
         });
       }).catch(function (e) {
@@ -101,12 +104,14 @@
   }
 
   function send(text) {
-    if (!text || busy) { return; }
+    if (!text) { return; }
+    // Typed while the previous message is still on its way: send it next (never drop it).
+    if (busy) { queued.push(text); return; }
     busy = true;
     api("POST", "/v1/chat/sessions/" + encodeURIComponent(sessionId) + "/messages", {text: text})
       .then(function () { return poll(); })
       .catch(function (e) { add("bot", T.error + ": " + e.message); })
-      .then(function () { busy = false; });
+      .then(function () { busy = false; if (queued.length) { send(queued.shift()); } });
   }
 
   form.addEventListener("submit", function (ev) {
