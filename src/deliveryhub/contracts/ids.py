@@ -23,6 +23,11 @@ FORBIDDEN_ID_CHARS = re.compile(
     "\ufff9-\ufffb\U000e0000-\U000e007f\ud800-\udfff]"
 )
 ID_ERROR_CODE = "invalid_id"
+# Field names that hold ids wherever they appear (CSV mapping targets, query parameters).
+ID_FIELDS = frozenset(
+    {"event_id", "order_id", "shipment_id", "tracking_no", "sku", "expected_sku", "scanned_sku",
+     "external_id", "customer_id", "ticket_id"}
+)
 
 
 def id_problem(value: str) -> str | None:

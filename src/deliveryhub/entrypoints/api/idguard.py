@@ -10,12 +10,11 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from deliveryhub.contracts.ids import FORBIDDEN_ID_CHARS, ID_ERROR_CODE, id_problem
+from deliveryhub.contracts.ids import FORBIDDEN_ID_CHARS, ID_ERROR_CODE, ID_FIELDS, id_problem
 from deliveryhub.entrypoints.api.errors import ApiError
 
 # Query parameters that carry ids (filters such as ?order_id= or ?sku=); other query text is free text.
-ID_QUERY_NAMES = frozenset({"order_id", "event_id", "shipment_id", "tracking_no", "sku", "customer_id",
-                            "ticket_id", "session_id", "carrier", "source"})
+ID_QUERY_NAMES = ID_FIELDS | {"session_id", "carrier", "source"}
 
 
 def _route_paths(routes: Any, prefix: str = "", depth: int = 0) -> list[str]:

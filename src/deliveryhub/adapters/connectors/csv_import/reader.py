@@ -26,6 +26,7 @@ from deliveryhub.adapters.connectors.csv_import.mapping import (
     EventSpec,
     load_mapping,
 )
+from deliveryhub.contracts.ids import ID_FIELDS, id_problem
 
 MAX_EVENT_ID = 128
 
@@ -217,6 +218,9 @@ def map_row(row_no: int, cells: dict[str, str], mapping: CsvMapping, zone: ZoneI
     for header, spec in mapping.columns.items():
         value = (cells.get(header) or "").strip()
         if not value:
+            continue
+        if spec.field.rsplit(".", 1)[-1] in ID_FIELDS and (problem := id_problem(value)) is not None:
+            problems.append((header, f"column {header!r} ({spec.field}): {problem}"))
             continue
         try:
             _set_path(tree, spec.field, _convert(spec, value, mapping, zone))
