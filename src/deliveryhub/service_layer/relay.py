@@ -101,6 +101,9 @@ class OutboxRelay:
         """Give up leadership."""
         if self._leader_conn is not None:
             try:
+                # close() alone would return the connection to the pool still holding the session
+                # advisory lock, so no other relay could lead; invalidate() ends the session (lock freed).
+                self._leader_conn.invalidate()
                 self._leader_conn.close()
             finally:
                 self._leader_conn = None
