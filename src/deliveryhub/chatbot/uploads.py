@@ -26,6 +26,7 @@ from deliveryhub.security.cipher import KeyError_, open_, seal
 
 log = structlog.get_logger(__name__)
 
+ReadDep = Annotated[Principal, Depends(require("tickets:read"))]
 MAX_UPLOAD = 5 * 1024 * 1024
 MIN_UPLOAD = 32  # nothing shorter is a photo
 MAX_PER_SESSION = 10
@@ -166,7 +167,6 @@ def build_router(hub: Any, limit: Any) -> APIRouter:
     """The public upload route and the staff-only, audited read route."""
     router = APIRouter(tags=["cs"])
     store = UploadStore(hub)
-    ReadDep = Annotated[Principal, Depends(require("tickets:read"))]
 
     @router.post("/v1/chat/sessions/{session_id}/attachments", summary="Upload a photo (damage claims)")
     async def upload(session_id: str, file: UploadFile, request: Request) -> dict[str, Any]:
