@@ -1441,16 +1441,6 @@ class ChatService:
                 "conversation and "
                 "your order details, so you won't need to repeat yourself."
             )
-        elif first == "verify_failed":
-            ko = (
-                "본인 확인이 여러 번 되지 않아 보안을 위해 상담원이 직접 도와드릴게요. 상담원이 곧 이 "
-                "대화창으로 "
-                "연락드려요."
-            )
-            en = (
-                "For your security, an agent will take over after several unsuccessful checks. They'll "
-                "reply here."
-            )
         else:
             ko = (
                 "상담원에게 연결해 드릴게요. 지금까지 나눈 대화와 주문 정보를 함께 전달했으니 같은 내용을 "
