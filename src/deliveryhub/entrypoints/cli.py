@@ -52,6 +52,9 @@ def main_options(
     bus: Annotated[str | None, typer.Option("--bus", envvar="DELIVERYHUB_BUS_URL", help="bus URL")] = None,
 ) -> None:
     """Global options."""
+    from deliveryhub.logs import configure_logging
+
+    configure_logging()  # every command: plain tracebacks, secrets redacted
     ctx.obj = {"db_url": db, "bus_url": bus}
 
 
