@@ -184,7 +184,10 @@ def rotation_in_progress() -> bool:
 
 
 def rotate_cli(hub: Any) -> dict[str, Any]:
-    """`deliveryhub crypto rotate`: rotate and return the summary."""
+    """`deliveryhub crypto rotate`: rotate and return the summary (who asked is audited, like the API)."""
+    from deliveryhub.security.audit import cli_actor
+
+    audit_log_of(hub).record(cli_actor(), "key.rotation_requested", None, {"via": "cli"})
     return rotate(hub)
 
 
