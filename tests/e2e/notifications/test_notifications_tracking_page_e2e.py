@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -80,4 +80,50 @@ def test_tracking_page_in_chromium(served: Any) -> None:
         ):
             resp = page.goto(bad)
             assert resp is not None and resp.status == 404
+        browser.close()
+
+
+@pytest.mark.browser
+def test_link_over_shows_a_polite_410_page_in_chromium(served: Any) -> None:
+    """Expired (pinned clock), then revoked by staff over real HTTP: a Korean-first page with the way
+    to reach the shop, status 410, no order data; the reissued link works."""
+    import httpx
+    from playwright.sync_api import sync_playwright
+
+    from deliveryhub.security.apikeys import create_api_key
+
+    hub, base = served
+    url = hub.services["tracking_url"]("O-TRACK")
+    ops = {"Authorization": f"Bearer {create_api_key(hub.db, 'ops-e2e', 'ops')}"}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        # Never delivered: the link lives for the hard cap (180 days by default) after it was sent.
+        hub.clock.set(START + timedelta(days=181))
+        resp = page.goto(url)
+        assert resp is not None and resp.status == 410
+        assert page.locator("h1").first.inner_text() == "배송 조회 링크의 유효기간이 지났어요"
+        assert page.locator("#gone-en h1").inner_text() == "This tracking link has expired"
+        text = page.locator("body").inner_text()
+        assert "고객센터" in text and "customer service" in text
+        for leaked in ("O-TRACK", "홍**", "배송 출발", "CJ대한통운", "123456789012"):
+            assert leaked not in text
+        resp = page.goto(url + "?lang=en")
+        assert resp is not None and resp.status == 410
+        assert page.locator("h1").first.inner_text() == "This tracking link has expired"
+
+        hub.clock.set(START)
+        assert page.goto(url).status == 200  # type: ignore[union-attr]
+        revoked = httpx.post(f"{base}/v1/orders/O-TRACK/tracking-link/revoke", headers=ops, json={})
+        assert revoked.status_code == 200
+        resp = page.goto(url)
+        assert resp is not None and resp.status == 410
+        assert page.locator("h1").first.inner_text() == "이 배송 조회 링크는 더 이상 사용할 수 없어요"
+        assert "O-TRACK" not in page.locator("body").inner_text()
+        anonymous = httpx.post(f"{base}/v1/orders/O-TRACK/tracking-link/reissue")
+        assert anonymous.status_code == 401
+        fresh = httpx.post(f"{base}/v1/orders/O-TRACK/tracking-link/reissue", headers=ops).json()["url"]
+        resp = page.goto(fresh)
+        assert resp is not None and resp.status == 200
+        assert page.locator("#stage").get_attribute("data-stage") == "out_for_delivery"
         browser.close()
