@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import os
 import secrets
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +27,30 @@ from dh_testkit import (  # noqa: E402,F401  (re-exported for older tests)
     make_hub,
     port_open,
 )
+
+# A CPU hog that also ends when pytest does (its parent changes), even if pytest is killed.
+_BUSY_LOOP = (
+    "import os\nparent = os.getppid()\nwhile os.getppid() == parent:\n    for _ in range(200000): pass\n"
+)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def ci_busy_cores() -> Iterator[int]:
+    """DH_CI_BUSY=N keeps N busy loops running for the whole session (CI runs the suite with both cores
+    busy, so races and starved writers show up before they land); always stopped at the end."""
+    n = int(os.environ.get("DH_CI_BUSY", "0") or 0)
+    procs = [subprocess.Popen([sys.executable, "-c", _BUSY_LOOP]) for _ in range(n)]
+    try:
+        yield n
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
 
 
 @pytest.fixture(scope="session")
