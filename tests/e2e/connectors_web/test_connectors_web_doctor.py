@@ -61,6 +61,7 @@ def test_doctor_names_the_broken_url_in_plain_words(tmp_path: Path, api: str, ma
             "DELIVERYHUB_CJ_BASE_URL": f"{api}/ok",
             "DELIVERYHUB_HANJIN_BASE_URL": f"{api}/locked",
             "DELIVERYHUB_HANJIN_API_KEY": "expired-key",
+            "DELIVERYHUB_LOGEN_WEBHOOK_ALLOW_IPS": "203.0.113.0/24,logen-office",
             "COLUMNS": "400",
         }
     )
@@ -79,6 +80,7 @@ def test_doctor_names_the_broken_url_in_plain_words(tmp_path: Path, api: str, ma
     )
     assert tms_line in out
     assert "connector epost" not in out  # not configured: not checked
+    assert "DELIVERYHUB_LOGEN_WEBHOOK_ALLOW_IPS: 'logen-office' is not an IP address or CIDR" in out
     assert "some connections are broken" in out
 
 

@@ -107,10 +107,36 @@ def checks(settings: Any) -> list[Check]:
         def no_secret() -> str:
             raise ConnectionProblem(
                 "Shopify webhooks: no webhook secret is configured (DELIVERYHUB_SHOPIFY_WEBHOOK_SECRET) — "
-                "every Shopify webhook will be refused with 401"
+                "every Shopify webhook will be refused with 403"
             )
 
         found.append(("shopify webhooks", no_secret))
+    found.extend(_push_checks())
+    return found
+
+
+def _push_checks() -> list[Check]:
+    """Carrier push allowlists that cannot be parsed (every push of that carrier would be refused).
+
+    A carrier with neither a secret nor an allowlist is fine when it is only polled: its pushes are refused
+    with a 403 that names both settings.
+    """
+    from deliveryhub.adapters.connectors import inbound
+    from deliveryhub.adapters.connectors.webhooks import PUSH_CARRIERS
+
+    found: list[Check] = []
+    for code in PUSH_CARRIERS:
+        allow = (runtime.connector_settings(code).webhook_allow_ips or "").strip()
+        if not allow:
+            continue
+        try:
+            inbound.parse_allowlist(allow, inbound.env_name(code, "webhook_allow_ips"))
+        except ValueError as exc:
+
+            def refused(message: str = f"{code} pushes: {exc} — every push will be refused with 403") -> str:
+                raise ConnectionProblem(message)
+
+            found.append((f"{code} webhooks", refused))
     return found
 
 

@@ -292,6 +292,17 @@ def remember_delivery(
     return Receipt(row.topic, row.body_sha256)
 
 
+def forget_delivery(conn: Connection, connector: str, account: str, delivery_id: str) -> None:
+    """Drop a receipt whose delivery could not be stored, so the sender's retry is processed."""
+    conn.execute(
+        connector_webhook_receipts.delete().where(
+            connector_webhook_receipts.c.connector == connector,
+            connector_webhook_receipts.c.account == account,
+            connector_webhook_receipts.c.delivery_id == delivery_id,
+        )
+    )
+
+
 def topics_for_body(conn: Connection, connector: str, account: str, body: bytes) -> set[str]:
     """Topics this exact body was already received under (from this sender)."""
     digest = hashlib.sha256(body).hexdigest()

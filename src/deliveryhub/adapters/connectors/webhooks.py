@@ -256,7 +256,7 @@ async def shopify_webhook(request: Request, hub: HubDep) -> dict[str, Any]:
         hook = hook if len(hook) <= 110 else hashlib.sha256(hook.encode()).hexdigest()
         mapped = shopify_mapper.map_webhook(topic, hook, payload, previous_address=previous)
         _remember_orders(hub, "webhook:shopify", mapped)
-        results = hub.ingest.ingest(mapped.events, source_hint="oms") if mapped.events else []
+        results = _ingest_or_forget(hub, mapped, "oms", ("shopify", account, webhook_id))
         return _answer(results, mapped, topic=topic, webhook_id=webhook_id, shop=shop)
 
     return await run_in_threadpool(work)
@@ -273,6 +273,21 @@ def _replayed(**extra: Any) -> dict[str, Any]:
         "results": [],
         "unmapped": [],
     }
+
+
+def _ingest_or_forget(
+    hub: Any, mapped: MappingResult, source: str, receipt: tuple[str, str, str] | None
+) -> list[Any]:
+    """Ingest; if that fails, forget the receipt so the sender's retry of this delivery is not lost."""
+    if not mapped.events:
+        return []
+    try:
+        return list(hub.ingest.ingest(mapped.events, source_hint=source))
+    except Exception:
+        if receipt is not None:
+            with hub.db.write() as conn:
+                inbound.forget_delivery(conn, *receipt)
+        raise
 
 
 def _remember_orders(hub: Any, source: str, mapped: MappingResult) -> None:
@@ -345,7 +360,8 @@ async def carrier_webhook(carrier: str, request: Request, hub: HubDep) -> dict[s
         unknown = bind_orders(hub, carrier, mapped)
         mapped.unmapped.extend(_quarantine_unknown(hub, carrier, connector.source, unknown))
         _remember_orders(hub, f"webhook:{carrier}", mapped)
-        results = hub.ingest.ingest(mapped.events, source_hint=connector.source) if mapped.events else []
+        receipt = (carrier, "", auth.replay_key) if auth.replay_key else None
+        results = _ingest_or_forget(hub, mapped, connector.source, receipt)
         return _answer(results, mapped, carrier=carrier, quarantined=len(unknown), auth=auth.method)
 
     return await run_in_threadpool(work)
