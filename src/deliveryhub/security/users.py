@@ -247,6 +247,18 @@ def authenticate(hub: Any, email: str, password: str, totp: str | None = None, i
                 )
             target = f"user:{row.id}" if row is not None else None
             audit.record_in(conn, "anonymous", "user.login_failed", target, details, ip)
+            notify = hub.services.get("notify_ops")
+            if row is not None and notify is not None and details.get("failures") == logins.FREE_FAILURES:
+                # Someone is guessing a real account's password: tell ops (once per account and day).
+                notify(
+                    "login_throttled",
+                    f"user:{row.id}:{now:%Y-%m-%d}",
+                    f"[deliveryhub] 로그인 실패 반복: 계정 {row.id} / repeated failed logins, user {row.id}",
+                    f"{logins.FREE_FAILURES} failed logins in a row from {ip or 'unknown'}; that address now "
+                    "waits before each try. See GET /v1/audit?action=user.login_failed",
+                    {"user_id": row.id, "ip": ip},
+                    conn=conn,
+                )
         else:
             logins.clear(conn, key)
             values: dict[str, Any] = {"failed_attempts": 0, "locked_until": None, "last_login_at": now}

@@ -59,6 +59,10 @@ def test_password_is_argon2_and_failures_throttle_the_address_not_the_owner(
     assert reasons.count("throttled") == 2
     with hub.db.read() as conn:
         assert conn.execute(sa.select(users_table.c.locked_until)).scalar() is None
+        alerts = conn.execute(
+            sa.text("SELECT rule_id FROM notification_jobs WHERE rule_id = 'ops:login_throttled'")
+        ).all()
+        assert len(alerts) == 1  # ops hear about the guessing of the real account, once
 
 
 def test_session_expires_when_idle_and_after_twelve_hours(hub: Any, client: TestClient,
