@@ -281,3 +281,16 @@ def test_nhn_request_bodies() -> None:
     long = OutgoingMessage(to="01012345678", text="가" * 46, subject="제목")
     assert sms_bytes(long.text) == 92
     assert NhnSms("http://x", "app", "s", "1").request(long)[0].endswith("/sender/mms")
+
+
+def test_console_redacts_every_tracking_token() -> None:
+    from deliveryhub.adapters.channels.console import redact_links
+
+    token = make_token(b"k" * 32, "O-1/한글", 2, datetime(2026, 11, 1, tzinfo=UTC))
+    link = f"https://shop.example/track/{token}"
+    text = f"배송 조회: {link}\n(영문) {link}?lang=en. 챗봇: https://shop.example/chat?t={token}&lang=en"
+    out = redact_links(text, link)
+    mac = token.rsplit(".", 1)[1]
+    assert mac not in out and token.split(".")[0] not in out
+    assert out.count("/track/[redacted]") == 2 and "chat?t=[redacted]&lang=en" in out
+    assert redact_links("no link here, order O-1") == "no link here, order O-1"
