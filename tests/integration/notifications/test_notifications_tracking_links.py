@@ -221,6 +221,9 @@ def test_staff_revoke_needs_the_permission_is_audited_and_reissue_works(world: W
     assert r.status_code == 200 and r.json()["revoked"] is True
     _assert_gone(world.client.get(f"/track/{old}"), expired=False)
     assert world.hub.services["order_from_link_token"](old) is None
+    # The revoked link opens no chat for the order either (the chatbot asks the same resolve_link).
+    chat = world.client.post("/v1/chat/sessions", json={"token": old})
+    assert chat.status_code == 422 and OID not in chat.text
     with world.hub.db.read() as conn:
         entry = conn.execute(sa.select(audit_log).where(audit_log.c.action == "tracking_link.revoked")).one()
     assert entry.actor.startswith("api_key:") and entry.target == f"order:{OID}"
@@ -234,6 +237,7 @@ def test_staff_revoke_needs_the_permission_is_audited_and_reissue_works(world: W
     page = world.client.get(f"/track/{new}")
     assert page.status_code == 200 and OID in page.text
     assert world.hub.services["order_from_link_token"](new) == OID
+    assert world.client.post("/v1/chat/sessions", json={"token": new}).status_code == 200
     assert world.client.get(f"/track/{old}").status_code == 410
     with world.hub.db.read() as conn:
         reissued = conn.execute(
