@@ -31,8 +31,9 @@ _REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Authorization / Cookie headers in any rendering: `authorization: …`, `(b'cookie', b'…')`, JSON.
     (re.compile(r"(?i)((?:proxy-)?authorization|set-cookie|cookie|x-api-key)(['\"]?\s*[:=,]\s*\(?\s*b?['\"]?)"
                 r"[^'\"\r\n)]+"), r"\1\2" + MASK),
-    # Bearer / Basic credentials anywhere.
-    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]{6,}"), r"\1 " + MASK),
+    # Bearer credentials anywhere; Basic ones (base64, so not plain lower-case words: "basic validation").
+    (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=\-]{6,}"), r"\1 " + MASK),
+    (re.compile(r"\b([Bb]asic)\s+(?=[A-Za-z0-9+/=]*[A-Z0-9+/=])[A-Za-z0-9+/=]{8,}"), r"\1 " + MASK),
     # The hub's own secrets by their prefixes: API keys (dhk_), session tokens (dhs_).
     (re.compile(r"\b(dh[ks]_)[A-Za-z0-9_\-]{6,}"), r"\1" + MASK),
     # Our cookies by name (also inside a dumped Cookie header or a Set-Cookie line).

@@ -38,7 +38,7 @@ def test_redact_masks_every_rendering_of_a_secret(text: str) -> None:
 
 
 def test_redact_keeps_ordinary_text() -> None:
-    line = "order O-123 delivered by cj in 2 days; retry in 3 s; event_id=e-9"
+    line = "order O-123 delivered by cj in 2 days; basic validation failed; retry in 3 s; event_id=e-9"
     assert redact(line) == line
 
 
