@@ -127,7 +127,11 @@
     fd.append("file", photo.files[0]);
     fetch("/v1/chat/sessions/" + encodeURIComponent(sessionId) + "/attachments", {method: "POST", body: fd})
       .then(function (r) { return r.json(); })
-      .then(function (j) { poll(); if (j.reply) { add("bot", j.reply); } })
+      .then(function (j) {
+        poll();
+        if (j.reply) { add("bot", j.reply); }
+        else if (j.error) { add("bot", j.error.message); }  // not a photo, too large, not verified yet
+      })
       .catch(function (e) { add("bot", T.error + ": " + e.message); });
     photo.value = "";
   });
