@@ -198,6 +198,18 @@ def check_timestamped(
     return PushAuth("signature", replay_key=hashlib.sha256(signature.lower().encode()).hexdigest())
 
 
+def admit_carrier(
+    request: Request, hub: Any, code: str, settings: ConnectorSettings, vendor: tuple[str, Any] | None
+) -> None:
+    """Before the body is read: refuse when nothing is configured or the peer is outside the allowlist."""
+    secret = runtime.secret_value(settings)
+    allow = (settings.webhook_allow_ips or "").strip()
+    if not secret and (vendor is not None or not allow):
+        raise not_configured(code, signing=vendor is not None)
+    if allow:
+        check_allowlist(request, hub, code, allow)
+
+
 def authenticate_carrier(
     request: Request,
     hub: Any,
@@ -210,12 +222,9 @@ def authenticate_carrier(
 
     ``vendor`` is ``(header, verify(body, header_value, secret))`` for carriers with their own scheme.
     """
+    admit_carrier(request, hub, code, settings, vendor)
     secret = runtime.secret_value(settings)
     allow = (settings.webhook_allow_ips or "").strip()
-    if not secret and (vendor is not None or not allow):
-        raise not_configured(code, signing=vendor is not None)
-    if allow:
-        check_allowlist(request, hub, code, allow)
     if not secret:
         return PushAuth("allowlist")
     if vendor is None:

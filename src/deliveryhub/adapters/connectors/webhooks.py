@@ -175,7 +175,6 @@ def _quarantine_unknown(hub: Any, carrier: str, source: str, events: list[dict[s
 @router.post("/shopify", summary="Shopify-format order webhook (X-Shopify-Hmac-Sha256)")
 async def shopify_webhook(request: Request, hub: HubDep) -> dict[str, Any]:
     """Verify the HMAC, check the topic fits the body, refuse a reused webhook id, map and ingest."""
-    body = await request.body()
     shop = (request.headers.get("x-shopify-shop-domain") or "").strip().lower() or None
     config = _config(hub)  # read per request: a rotated per-shop secret applies without a restart
     per_shop = runtime.shop_secret(config, shop)
@@ -186,6 +185,7 @@ async def shopify_webhook(request: Request, hub: HubDep) -> dict[str, Any]:
         secrets = [s for s in (hub.settings.shopify_webhook_secret, runtime.secret_value(shop_settings)) if s]
     if not secrets:
         raise inbound.not_configured("shopify", signing=True)
+    body = await request.body()  # read only once a secret exists to check it with
     signature = request.headers.get("x-shopify-hmac-sha256")
     if not signature:
         raise _unauthorized("missing X-Shopify-Hmac-Sha256 header")
@@ -325,8 +325,9 @@ async def carrier_webhook(carrier: str, request: Request, hub: HubDep) -> dict[s
             f"unknown carrier {carrier!r}; known: {', '.join(PUSH_CARRIERS)}",
             "carrier",
         )
-    body = await request.body()
     settings = runtime.connector_settings(carrier)
+    inbound.admit_carrier(request, hub, carrier, settings, _VERIFY.get(carrier))  # before reading the body
+    body = await request.body()
     auth = inbound.authenticate_carrier(request, hub, carrier, body, settings, _VERIFY.get(carrier))
     if "order_id" in request.query_params:
         raise ApiError(
