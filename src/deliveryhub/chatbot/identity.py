@@ -78,18 +78,6 @@ class VerifyGuard:
         """Limits from the hub's settings unless given."""
         return self._limits or Limits.of(self.hub)
 
-    def blocked(self, order_id: str | None, customer_id: str | None, ip: str | None) -> Outcome | None:
-        """The lock that currently refuses a check for this order/customer/address, if any (read only)."""
-        now = self.hub.clock.now()
-        keys = self._keys(order_id, customer_id, ip)
-        with self.hub.db.read() as conn:
-            rows = conn.execute(
-                sa.select(ct.chat_verify_guard).where(
-                    sa.tuple_(ct.chat_verify_guard.c.scope, ct.chat_verify_guard.c.key).in_(keys)
-                )
-            ).all()
-        return _first_lock(rows, now)
-
     def attempt(
         self,
         order_id: str | None,
@@ -221,6 +209,19 @@ class VerifyGuard:
             )
         except Exception as exc:  # the lock itself already holds; a failed alert must not undo it
             log.warning("chat_verify_alert_failed", error=str(exc)[:200])
+
+
+def prune(hub: Any, now: datetime) -> int:
+    """Forget counters with no lock in force and no failure for LOCKS_FORGOTTEN_AFTER (retention job)."""
+    g = ct.chat_verify_guard
+    with hub.db.write() as conn:
+        result = conn.execute(
+            g.delete().where(
+                sa.or_(g.c.locked_until.is_(None), g.c.locked_until < now),
+                sa.or_(g.c.last_failure_at.is_(None), g.c.last_failure_at < now - LOCKS_FORGOTTEN_AFTER),
+            )
+        )
+    return int(result.rowcount or 0)
 
 
 def _first_lock(rows: Any, now: datetime) -> Outcome | None:

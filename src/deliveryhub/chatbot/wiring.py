@@ -67,7 +67,7 @@ def tickets_section(conn: Any, order_id: str, _principal: Any) -> list[dict[str,
 
 def register(hub: Any) -> None:
     """Wire the chatbot and the CS desk."""
-    from deliveryhub.chatbot import api, faq, uploads, web
+    from deliveryhub.chatbot import api, faq, identity, uploads, web
     from deliveryhub.chatbot.dialogue import ChatService
 
     config = config_from_env(getattr(hub.settings, "config_file", None))
@@ -87,7 +87,10 @@ def register(hub: Any) -> None:
     hub.services["chat"] = chat
     # Chat photos are deleted with the customer (erasure) and by retention (security/{erasure,retention}.py).
     hub.services["purge_chat_uploads"] = lambda conn, cid: uploads.purge_customer(conn, hub, cid)
-    hub.services["purge_expired_chat_uploads"] = lambda now: uploads.purge_expired(hub, now)
+    hub.services["purge_expired_chat_uploads"] = lambda now: (
+        uploads.purge_expired(hub, now),
+        identity.prune(hub, now),  # stale verification counters go with the same daily run
+    )
     hub.consumers.append(desk.consumer())
     hub.jobs.append(desk.sla_job())
     hub.routers.append(api.build_router(hub, desk, chat))

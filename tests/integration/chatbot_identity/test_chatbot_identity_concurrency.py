@@ -68,3 +68,20 @@ def test_a_success_does_not_reset_a_lock_but_resets_the_count_otherwise(hub: Any
     assert guard.attempt("O-1", "c-1", "10.8.3.2", "1234", "1234").result == identity.LOCKED
     hub.clock.advance(timedelta(minutes=11))
     assert guard.attempt("O-1", "c-1", "10.8.3.3", "1234", "1234").result == identity.OK
+
+
+def test_stale_counters_are_forgotten_by_the_retention_run_but_locks_stay(hub: Any) -> None:
+    guard = identity.VerifyGuard(
+        hub, identity.Limits(per_order=2, per_customer=2, per_ip=100, lock_minutes=60)
+    )
+    guard.attempt("O-OLD", None, "10.7.0.1", "1234", "0000")
+    for i in range(2):
+        guard.attempt("O-LOCKED", None, f"10.7.1.{i}", "1234", "0000")
+    hub.clock.advance(timedelta(days=8))
+    guard.attempt("O-LOCKED", None, "10.7.2.1", "1234", "0000")
+    guard.attempt("O-LOCKED", None, "10.7.2.2", "1234", "0000")  # a fresh lock, 8 days later
+    hub.services["purge_expired_chat_uploads"](hub.clock.now())
+    with hub.db.read() as conn:
+        left = {(r.scope, r.key) for r in conn.execute(sa.select(ct.chat_verify_guard))}
+    assert ("order", "O-OLD") not in left and ("order", "O-LOCKED") in left
+    assert guard.attempt("O-LOCKED", None, "10.7.3.1", "1234", "1234").result == identity.LOCKED
