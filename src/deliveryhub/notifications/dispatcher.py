@@ -472,8 +472,10 @@ class Dispatcher:
         self, job: Any, channel: str, address: str, who: dict[str, str | None], lang: str
     ) -> OutgoingMessage:
         ctx = dict(job.context or {})
-        # The tracking link is a credential: made now for this send, never stored with the job.
-        ctx["link"] = issue_link(self.hub, job.order_id) if job.order_id else None
+        # The tracking link is a credential: made now for this send, never stored with the job, and only
+        # for the customer (and the shop's own systems), never in staff alerts.
+        customer_facing = job.audience != "ops"
+        ctx["link"] = issue_link(self.hub, job.order_id) if job.order_id and customer_facing else None
         variables = variables_for(
             ctx,
             lang,
