@@ -320,3 +320,23 @@ def test_oversized_or_missing_webhook_id_is_400(web: Web, shared_data: Path) -> 
         assert response.status_code == 400, response.text
         assert response.json()["error"]["field"] == "X-Shopify-Webhook-Id"
     assert web.count(t.inbox, t.inbox.c.event_id.like("shopify:%")) == 0
+
+
+def test_integrations_view_shows_how_each_push_route_authenticates(
+    web: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DELIVERYHUB_LOTTE_WEBHOOK_ALLOW_IPS", "203.0.113.0/24")
+    monkeypatch.setenv("DELIVERYHUB_AFTERSHIP_WEBHOOK_ALLOW_IPS", "203.0.113.0/24")  # not enough alone
+    response = web.client.get("/v1/integrations", headers=web.auth)
+    assert response.status_code == 200, response.text
+    assert response.json()["webhooks"] == {
+        "cj": "signature",
+        "lotte": "allowlist",
+        "hanjin": "refused",
+        "epost": "refused",
+        "logen": "refused",
+        "aftership": "refused",
+        "easypost": "refused",
+        "shopify": "signature",
+    }
+    assert CJ_SECRET not in response.text

@@ -14,7 +14,7 @@ import base64
 import hashlib
 import hmac
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -172,9 +172,29 @@ def _quarantine_unknown(hub: Any, carrier: str, source: str, events: list[dict[s
 # ------------------------------------------------------------------------------------------- Shopify
 
 
+async def _refusals_logged(connector: str, request: Request, hub: Any, work: Awaitable[Any]) -> Any:
+    """One short security log line per refused push (no body, headers or secrets)."""
+    try:
+        return await work
+    except ApiError as exc:
+        log.warning(
+            "webhook_refused",
+            connector=connector,
+            status=exc.status,
+            code=exc.code,
+            peer=inbound.peer_address(request, hub.settings),
+        )
+        raise
+
+
 @router.post("/shopify", summary="Shopify-format order webhook (X-Shopify-Hmac-Sha256)")
 async def shopify_webhook(request: Request, hub: HubDep) -> dict[str, Any]:
     """Verify the HMAC, check the topic fits the body, refuse a reused webhook id, map and ingest."""
+    answer: dict[str, Any] = await _refusals_logged("shopify", request, hub, _shopify(request, hub))
+    return answer
+
+
+async def _shopify(request: Request, hub: Any) -> dict[str, Any]:
     shop = (request.headers.get("x-shopify-shop-domain") or "").strip().lower() or None
     config = _config(hub)  # read per request: a rotated per-shop secret applies without a restart
     per_shop = runtime.shop_secret(config, shop)
@@ -275,6 +295,22 @@ def _replayed(**extra: Any) -> dict[str, Any]:
     }
 
 
+def auth_status(hub: Any) -> dict[str, str]:
+    """How each push route authenticates now: signature, allowlist, both, or refused (not configured)."""
+    out: dict[str, str] = {}
+    for code in PUSH_CARRIERS:
+        cs = runtime.connector_settings(code)
+        secret, allow = bool(runtime.secret_value(cs)), bool((cs.webhook_allow_ips or "").strip())
+        if code in _VERIFY and not secret:
+            allow = False  # AfterShip/EasyPost always sign: without the secret nothing is accepted
+        out[code] = "+".join(n for n, on in (("signature", secret), ("allowlist", allow)) if on) or "refused"
+    shop = runtime.connector_settings("shopify")
+    per_shop = (_config(hub).get("shopify") or {}).get("shops") or {}
+    has_shop_secret = hub.settings.shopify_webhook_secret or runtime.secret_value(shop) or per_shop
+    out["shopify"] = "signature" if has_shop_secret else "refused"
+    return out
+
+
 def _ingest_or_forget(
     hub: Any, mapped: MappingResult, source: str, receipt: tuple[str, str, str] | None
 ) -> list[Any]:
@@ -318,6 +354,12 @@ _VERIFY: dict[str, tuple[str, Verifier]] = {
 @router.post("/carriers/{carrier}", summary="Carrier tracking push (shared secret and/or IP allowlist)")
 async def carrier_webhook(carrier: str, request: Request, hub: HubDep) -> dict[str, Any]:
     """Authenticate the push, map it, attach it to the order known by tracking no., ingest."""
+    work = _carrier(carrier, request, hub)
+    answer: dict[str, Any] = await _refusals_logged(carrier[:32], request, hub, work)
+    return answer
+
+
+async def _carrier(carrier: str, request: Request, hub: Any) -> dict[str, Any]:
     if carrier not in PUSH_CARRIERS:
         raise ApiError(
             404,

@@ -52,7 +52,7 @@ def register(hub: Any) -> None:
     watch = silence.SilenceWatch(hub, rules)
 
     def integration_status() -> dict[str, Any]:
-        """Unknown raw statuses, polling health per carrier, silent sources (for GET /v1/integrations)."""
+        """Unknown raw statuses, polling health, silent sources, webhook auth (for GET /v1/integrations)."""
         now = hub.clock.now()
         with hub.db.read() as conn:
             polling = polling_status(conn, poller.carriers, now)
@@ -63,6 +63,7 @@ def register(hub: Any) -> None:
                 "silent_sources": silent,
                 "sources_seen": status.sources_seen(conn),
             }
+        out["webhooks"] = webhooks.auth_status(hub)
         for code, entry in polling.items():
             lag.labels(code).set(entry["lag_seconds"])
         silent_gauge.set(len(silent))
