@@ -24,6 +24,7 @@ from deliveryhub.monitors import eta as eta_mod
 from deliveryhub.monitors import rules
 from deliveryhub.monitors import timers as tm
 from deliveryhub.monitors.config import EXCEPTION_TYPES, AutomationConfig
+from deliveryhub.monitors.ledger import lock_stock, stock_keys
 from deliveryhub.monitors.orchestration import HttpPorts, PortResult, tms_events, wms_events
 from deliveryhub.monitors.tables import compensations, exceptions, oms_updates, stock, timers
 from deliveryhub.service_layer.ingest import partition_of
@@ -369,6 +370,7 @@ class MonitorService:
         # The read models are written by ingest, never by this consumer: one read serves the whole batch.
         ids = sorted({m.order_id for m in messages if m.order_id})
         batch_facts = load_facts(conn, ids) if ids else {}
+        lock_stock(conn, stock_keys(messages, batch_facts))  # before any stock write, in key order
         # Most events resolve nothing: know the batch's active exceptions up front instead of asking
         # the database once per event.
         self._local.active = self._active_for(conn, ids)
@@ -800,7 +802,10 @@ class MonitorService:
         upsert(
             conn,
             stock,
-            [{"warehouse": warehouse, "sku": s, "qty": q, "counted_at": at} for s, q in counts.items()],
+            [
+                {"warehouse": warehouse, "sku": s, "qty": q, "counted_at": at}
+                for s, q in sorted(counts.items())
+            ],
             ["warehouse", "sku"],
         )
 
