@@ -360,3 +360,35 @@ def test_no_usable_token_in_the_database_the_console_file_or_the_log(
         mac = token.rsplit(".", 1)[1]
         assert mac.encode() not in stored, "a tracking token is stored in clear"
         assert mac not in out and mac not in err, "a tracking token reached the log"
+
+
+def test_staff_alerts_carry_no_customer_link(
+    tmp_path: Path, master_key: str, smtp: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DELIVERYHUB_OPS_EMAIL", "ops@shop.example")
+    hub, clock = _world(tmp_path, master_key, smtp)
+    try:
+        with TestClient(create_app(hub, run_worker=False)) as client:
+            w = World(hub, clock, smtp, client)
+            failed = event(
+                "f1",
+                "shipment.delivery_failed",
+                OID,
+                (START + timedelta(minutes=75)).isoformat(),
+                {"reason": "recipient_absent"},
+                source="carrier:cj",
+                shipment_id=f"{OID}-S1",
+            )
+            w.ingest([*lifecycle(OID, START, _customer())[:8], failed])
+            mails = [(rcpt, _all_parts(m)) for rcpt, m in smtp.messages]
+            ops = [text for rcpt, text in mails if rcpt == ["ops@shop.example"]]
+            customer = [text for rcpt, text in mails if rcpt == [EMAIL]]
+            assert ops and all("/track/" not in text for text in ops)
+            assert customer and "/track/" in customer[-1]
+    finally:
+        hub.close()
+
+
+def _all_parts(msg: Any) -> str:
+    """Every text part of a mail (plain and HTML), decoded."""
+    return "\n".join(str(p.get_content()) for p in msg.walk() if p.get_content_maintype() == "text")
