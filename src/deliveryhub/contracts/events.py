@@ -17,7 +17,7 @@ from pydantic import (
     model_validator,
 )
 
-from deliveryhub.contracts.ids import FORBIDDEN_ID_CHARS, ID_ERROR_CODE, SafeId
+from deliveryhub.contracts.ids import FORBIDDEN_ID_CHARS, ID_ERROR_CODE, SafeId, id_problem, is_id_error
 from deliveryhub.security import dlp_fields
 
 SCHEMA_VERSION = 1
@@ -274,6 +274,11 @@ DATA_MODELS: dict[str, type[_Data]] = {
     "cost.recorded": CostRecorded,
 }
 EVENT_TYPES = tuple(DATA_MODELS)
+# Per data model: its known field names, free-text fields and nested object lists (looked up per event).
+_PLANNED: list[type[_Data]] = [*DATA_MODELS.values(), Item]
+_PLANS: dict[type[_Data], tuple[frozenset[str], frozenset[str], dict[str, type[_Data]]]] = {
+    m: (frozenset(m.model_fields), m.TEXT, m.NESTED) for m in _PLANNED
+}
 
 
 class Envelope(BaseModel):
@@ -367,17 +372,16 @@ def _first_error(exc: ValidationError, prefix: str = "") -> ContractError:
         return ContractError("naive_timestamp", f"{field}: timestamp needs a UTC offset (RFC 3339)", field)
     if err.get("type") == "missing":
         return ContractError("missing_field", f"{field}: field required", field)
-    if err.get("type") == ID_ERROR_CODE:
-        return ContractError(ID_ERROR_CODE, f"{field}: {msg}", field)
+    if is_id_error(dict(err)):
+        problem = id_problem(str(err.get("input", ""))) or "control or format character"
+        return ContractError(ID_ERROR_CODE, f"{field}: {problem}", field)
     return ContractError("invalid_field", f"{field}: {msg}" if field else msg, field)
 
 
 def scrub(model: type[_Data] | None, data: dict[str, Any]) -> dict[str, Any]:
     """`data` with DLP applied to free text and unknown fields; ids, codes, amounts, timestamps and the
     customer/address objects (encrypted separately at ingest) are left as they are."""
-    known = model.model_fields if model is not None else {}
-    text = model.TEXT if model is not None else frozenset()
-    nested = model.NESTED if model is not None else {}
+    known, text, nested = _PLANS[model] if model is not None else (frozenset(), frozenset(), {})
     out: dict[str, Any] = {}
     for key, value in data.items():
         if key not in known:

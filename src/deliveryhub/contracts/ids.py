@@ -9,19 +9,25 @@ PostgreSQL (NUL) and terminal output. Everything else is left to the field's own
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator
-from pydantic_core import PydanticCustomError
+from pydantic import StringConstraints
 
 # C0, DEL, C1; soft hyphen; Arabic letter mark; Mongolian vowel separator; zero-width space/joiners and
 # LRM/RLM (U+200B–U+200F); line/paragraph separators, bidi embeddings and overrides (U+2028–U+202E);
 # word joiner, invisible operators, bidi isolates and deprecated format controls (U+2060–U+206F); BOM;
-# interlinear annotation controls; Unicode tag characters; lone surrogates.
-FORBIDDEN_ID_CHARS = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff"
-    "\ufff9-\ufffb\U000e0000-\U000e007f\ud800-\udfff]"
+# interlinear annotation controls; Unicode tag characters.
+_RANGES = (
+    (0x00, 0x1F), (0x7F, 0x9F), (0xAD, 0xAD), (0x61C, 0x61C), (0x180E, 0x180E), (0x200B, 0x200F),
+    (0x2028, 0x202E), (0x2060, 0x206F), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0xE0000, 0xE007F),
 )
+# Lone surrogates too on the Python side (pydantic already refuses them as invalid strings).
+_CLASS = "".join(f"{chr(a)}-{chr(b)}" if a != b else re.escape(chr(a)) for a, b in _RANGES)
+FORBIDDEN_ID_CHARS = re.compile(f"[{_CLASS}\ud800-\udfff]")
+# The same rule as a pattern for pydantic's Rust regex engine: checked inside validation, no Python call.
+SAFE_ID_PATTERN = "^[^" + "".join(
+    f"\\x{{{a:X}}}-\\x{{{b:X}}}" if a != b else f"\\x{{{a:X}}}" for a, b in _RANGES
+) + "]*$"
 ID_ERROR_CODE = "invalid_id"
 # Field names that hold ids wherever they appear (CSV mapping targets, query parameters).
 ID_FIELDS = frozenset(
@@ -42,15 +48,15 @@ def id_problem(value: str) -> str | None:
     )
 
 
-def _checked(value: str) -> str:
-    problem = id_problem(value)
-    if problem is not None:
-        raise PydanticCustomError(ID_ERROR_CODE, problem)
-    return value
+# Use as a field type wherever an id enters a pydantic model (events, request bodies, path parameters);
+# a violation is the error type "string_pattern_mismatch" with this pattern (see `is_id_error`).
+SafeId = Annotated[str, StringConstraints(pattern=SAFE_ID_PATTERN)]
 
 
-# Use as a field type wherever an id enters a pydantic model (events, request bodies, path parameters).
-SafeId = Annotated[str, AfterValidator(_checked)]
+def is_id_error(error: dict[str, Any]) -> bool:
+    """Whether a pydantic error dict is a violation of the id rule."""
+    ctx = error.get("ctx") or {}
+    return error.get("type") == "string_pattern_mismatch" and ctx.get("pattern") == SAFE_ID_PATTERN
 
 
 def visible(value: str) -> str:

@@ -153,7 +153,7 @@ def _account_ok(raw: str, text: str, start: int) -> bool:
 
 # Every detector needs a digit, an "@", a name context or a Korean digit word: most strings have none and
 # are answered by this one scan (ingest runs DLP over every free-text and unknown field of every event).
-_QUICK = re.compile(
+QUICK = re.compile(
     r"[\d@＠]|\(\s?at\s?\)|\[\s?at\s?\]|이름|수령인|받는|보내는|주문자|예금주|성명|입니다|이에요|예요|이고|님|씨"
     r"|기사|담당자|배달원|집배원|[공영][ \t.-]?일",
     re.IGNORECASE,
@@ -179,7 +179,7 @@ def _folded(text: str) -> str:
 
 def find_personal_data(text: str) -> list[Finding]:
     """Every span of personal data in `text` (RRNs and cards only when their checks pass)."""
-    if not _QUICK.search(text):
+    if not QUICK.search(text):
         return []
     text = _folded(text)
     found: list[Finding] = _rrn_findings(text)

@@ -12,12 +12,21 @@ import re
 from functools import lru_cache
 from typing import Any
 
+import orjson
+
 from deliveryhub.security import dlp
 
 MAX_DEPTH = 64
 # C0/C1 controls (tab, newline and carriage return are text) and the bidi embeddings, overrides and
 # isolates that can make stored text display reversed (a masked number shown as another one).
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# The same characters as orjson writes them: C0 escaped (\\u00XX, \\b, \\f; tab/newline/CR are text),
+# DEL, C1 and the bidi controls as raw UTF-8.
+_CONTROL_IN_JSON = re.compile(
+    rb"\\u00[01][0-9a-f]|\\[bf]|\x7f|\xc2[\x80-\x9f]|\xe2\x80[\xaa-\xae]|\xe2\x81[\xa6-\xa9]"
+)
+# Anything clean_text could change: a control/bidi character or a trigger of dlp's detectors.
+_NOTHING_TO_DO = re.compile(f"{_CONTROL.pattern}|{dlp.QUICK.pattern}", re.IGNORECASE)
 _TOKENS = re.compile(r"[_\-\s.:/]+|(?<=[a-z])(?=[A-Z])")
 _PERSON = frozenset(
     {"recipient", "receiver", "buyer", "orderer", "sender", "customer", "driver", "contact", "consignee",
@@ -68,6 +77,8 @@ def key_kind(key: str) -> str | None:
 
 def clean_text(text: str) -> str:
     """Free text without control/bidi-override characters and with its personal data masked."""
+    if _NOTHING_TO_DO.search(text) is None:  # the common case, answered by one scan
+        return text
     if _CONTROL.search(text):
         text = _CONTROL.sub("", text)
     return dlp.mask_text(text) or text
@@ -79,6 +90,12 @@ def strip_controls(value: Any, depth: int = 0) -> Any:
         return _CONTROL.sub("", value) if _CONTROL.search(value) else value
     if depth > MAX_DEPTH:
         return None
+    if depth == 0 and isinstance(value, dict | list):
+        try:  # one C-speed pass over the JSON form: most objects have nothing to strip
+            if _CONTROL_IN_JSON.search(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)) is None:
+                return value
+        except (TypeError, orjson.JSONEncodeError):
+            pass
     if isinstance(value, dict):
         return {strip_controls(str(k)): strip_controls(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
