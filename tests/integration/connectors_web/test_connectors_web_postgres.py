@@ -91,3 +91,97 @@ def test_connectors_on_postgres(
         assert (pushed.order_id, pushed.source, pushed.pushes) == ("PG-1", "webhook:cj", 2)
     finally:
         hub.close()
+
+
+def test_concurrent_replays_on_postgres_have_one_effect_and_no_500(
+    tmp_path: Path, master_key: str, pg_url: str, shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Eight simultaneous copies of one Shopify delivery and of one signed carrier push (a retry storm or a
+    replay attack): exactly one is applied, the others are acknowledged or refused, none is a 500."""
+    import base64
+    import hashlib
+    import hmac
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+    import uvicorn
+
+    from deliveryhub.adapters.persistence import tables as t
+    from deliveryhub.entrypoints.api.app import create_app
+
+    monkeypatch.setenv("DELIVERYHUB_CJ_WEBHOOK_SECRET", "cj-pg-secret")
+    hub = make_hub(tmp_path, master_key, db_url=pg_url, shopify_webhook_secret="shop-pg-secret")
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(hub, run_worker=False), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                threading.Event().wait(0.1)
+        hub.ingest.ingest(
+            [
+                event(
+                    "c1",
+                    "order.created",
+                    "PG-2",
+                    "2026-11-20T10:00:00+09:00",
+                    {"customer": {"phone": "010-1111-2222"}, "items": [{"sku": "A", "qty": 1}], "total": 1},
+                ),
+                event(
+                    "w1",
+                    "shipment.waybill_created",
+                    "PG-2",
+                    "2026-11-20T11:00:00+09:00",
+                    {"carrier": "cj", "tracking_no": "553825406594"},
+                    source="tms",
+                    shipment_id="553825406594",
+                ),
+            ]
+        )
+        shop_body = (
+            shared_data / "carrier_shop_api_payloads/shopify/sample_webhook_orders_create.json"
+        ).read_bytes()
+        shop_headers = {
+            "x-shopify-topic": "orders/create",
+            "x-shopify-webhook-id": "wh-storm-1",
+            "x-shopify-shop-domain": "pg.myshopify.com",
+            "x-shopify-hmac-sha256": base64.b64encode(
+                hmac.new(b"shop-pg-secret", shop_body, hashlib.sha256).digest()
+            ).decode(),
+        }
+        push = b'{"tracking_no": "553825406594", "events": [{"time": "2026-11-21 09:00", "code": "11"}]}'
+        push_headers = inbound.sign_push("cj-pg-secret", push, int(hub.clock.now().timestamp()))
+
+        def post(args: tuple[str, bytes, dict[str, str]]) -> httpx.Response:
+            with httpx.Client(base_url=base, timeout=60) as client:
+                return client.post(args[0], content=args[1], headers=args[2])
+
+        jobs = [("/v1/webhooks/shopify", shop_body, shop_headers)] * 8
+        jobs += [("/v1/webhooks/carriers/cj", push, push_headers)] * 8
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            answers = list(pool.map(post, jobs))
+        shop, carrier = answers[:8], answers[8:]
+        assert all(r.status_code == 200 for r in shop), [r.text for r in shop]
+        assert sorted(r.json()["accepted"] for r in shop) == [0] * 7 + [1]
+        assert sum(1 for r in shop if r.json().get("replayed")) == 7
+        assert sorted(r.status_code for r in carrier) == [200] + [409] * 7, [r.text for r in carrier]
+        with hub.db.read() as conn:
+            created = conn.execute(
+                sa.select(sa.func.count()).select_from(t.inbox).where(t.inbox.c.event_id.like("shopify:%"))
+            ).scalar_one()
+            scans = conn.execute(
+                sa.select(sa.func.count()).select_from(t.inbox).where(t.inbox.c.source == "carrier:cj")
+            ).scalar_one()
+        assert created == 1 and scans == 2  # the scan and the handed_over it implies
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+        hub.close()
