@@ -259,6 +259,12 @@ def test_create_body_resent_as_cancelled_with_a_new_webhook_id_is_refused(
     detail = web.order(order_id)
     assert detail["side_state"] is None
     assert "order.cancelled" not in [e["type"] for e in detail["events"]]
+    # The genuine delivery is remembered as a pushed fact: money it triggers will need an approver.
+    with web.hub.db.read() as conn:
+        pushed = conn.execute(
+            sa.select(ct.connector_pushed_orders.c.order_id, ct.connector_pushed_orders.c.source)
+        )
+        assert [tuple(r) for r in pushed] == [(order_id, "webhook:shopify")]
 
 
 def test_cancelled_topic_without_cancelled_at_is_refused(web: Web, shared_data: Path) -> None:
