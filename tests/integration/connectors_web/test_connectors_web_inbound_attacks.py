@@ -346,3 +346,18 @@ def test_integrations_view_shows_how_each_push_route_authenticates(
         "shopify": "signature",
     }
     assert CJ_SECRET not in response.text
+
+
+def test_secret_rotation_accepts_the_previous_secret_only_while_configured(
+    web: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = _body(DELIVERED)
+    assert web.push(body, sign_push("cj-old-secret", body, web.now())).status_code == 401
+    monkeypatch.setenv("DELIVERYHUB_CJ_WEBHOOK_SECRET_PREVIOUS", "cj-old-secret")
+    assert web.push(body, sign_push("cj-older-secret", body, web.now())).status_code == 401
+    rotated = web.push(body, sign_push("cj-old-secret", body, web.now()))
+    assert rotated.status_code == 200 and rotated.json()["accepted"] >= 2, rotated.text
+    # The previous secret alone (current one removed) opens nothing.
+    monkeypatch.delenv("DELIVERYHUB_CJ_WEBHOOK_SECRET")
+    alone = web.push(body, sign_push("cj-old-secret", body, web.now() + 1))
+    assert alone.status_code == 403 and alone.json()["error"]["code"] == "webhook_not_configured"

@@ -305,6 +305,7 @@ class ConnectorSettings(BaseSettings):
     api_key: SecretStr | None = None
     webhook_secret: SecretStr | None = None
     # Inbound pushes are refused unless one of these two is set (see connectors/inbound.py).
+    webhook_secret_previous: SecretStr | None = None  # still accepted while the sender switches over
     webhook_allow_ips: str = ""  # comma-separated CIDRs, checked against the real peer address
     webhook_tolerance_s: int = 300  # signed timestamp must be this close to the hub clock
     timeout_s: float = 10.0

@@ -7,7 +7,8 @@ A carrier push is accepted only when the operator configured, for that connector
   HMAC-SHA256(secret, ``"<timestamp>." + raw body``); the timestamp must lie within
   ``DELIVERYHUB_<CODE>_WEBHOOK_TOLERANCE_S`` (default 300 s) of the hub clock and a signature is accepted
   once. AfterShip and EasyPost use their own body signatures (no timestamp in their schemes): a signature
-  already received is acknowledged without effect.
+  already received is acknowledged without effect. During a rotation
+  ``DELIVERYHUB_<CODE>_WEBHOOK_SECRET_PREVIOUS`` is accepted as well.
 * ``DELIVERYHUB_<CODE>_WEBHOOK_ALLOW_IPS``: comma-separated CIDRs; the real peer address must be inside
   one. ``X-Forwarded-For`` counts only when the hub setting ``trust_proxy`` is on and the peer is one of
   ``forwarded_allow_ips``.
@@ -160,8 +161,15 @@ def check_allowlist(request: Request, hub: Any, code: str, text: str) -> None:
         )
 
 
+def _secrets(settings: ConnectorSettings) -> list[str]:
+    """The current secret, then the previous one during a rotation."""
+    previous = settings.webhook_secret_previous
+    extra = previous.get_secret_value() if previous is not None else ""
+    return [x for x in (runtime.secret_value(settings), extra) if x]
+
+
 def check_timestamped(
-    body: bytes, request: Request, secret: str, tolerance_s: int, now: datetime
+    body: bytes, request: Request, secrets: list[str], tolerance_s: int, now: datetime
 ) -> PushAuth:
     """Verify the shared-secret scheme: timestamp present and fresh, signature matching."""
     ts = (request.headers.get(TIMESTAMP_HEADER) or "").strip()
@@ -180,7 +188,8 @@ def check_timestamped(
             "missing or malformed X-Deliveryhub-Timestamp header (unix seconds)",
             "X-Deliveryhub-Timestamp",
         )
-    if not verify_timestamped(body, ts, signature, secret):
+    # Every candidate is checked (no early exit), so timing does not tell which secret matched.
+    if not any([verify_timestamped(body, ts, signature, secret) for secret in secrets]):
         raise _unauthorized(
             "invalid_signature",
             "서명이 본문과 맞지 않아요.",
@@ -228,13 +237,14 @@ def authenticate_carrier(
     if not secret:
         return PushAuth("allowlist")
     if vendor is None:
-        auth = check_timestamped(body, request, secret, settings.webhook_tolerance_s, hub.clock.now())
+        now = hub.clock.now()
+        auth = check_timestamped(body, request, _secrets(settings), settings.webhook_tolerance_s, now)
         return PushAuth("signature+allowlist" if allow else "signature", auth.replay_key)
     header, verify = vendor
     value = request.headers.get(header)
     if not value:
         raise _unauthorized("invalid_signature", "서명 헤더가 없어요.", f"missing {header} header", header)
-    if not verify(body, value, secret):
+    if not any([verify(body, value, candidate) for candidate in _secrets(settings)]):
         raise _unauthorized(
             "invalid_signature", "서명이 본문과 맞지 않아요.", f"{header} does not match the body", header
         )

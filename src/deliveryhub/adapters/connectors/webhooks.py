@@ -66,7 +66,9 @@ def verify_easypost(body: bytes, header: str | None, secret: str) -> bool:
 
 
 def _unauthorized(message: str) -> ApiError:
-    return ApiError(401, "invalid_signature", message)
+    return ApiError(
+        401, "invalid_signature", f"웹훅 서명을 확인할 수 없어요. / {message}", "X-Shopify-Hmac-Sha256"
+    )
 
 
 # ------------------------------------------------------------------------------------------- helpers
@@ -76,7 +78,9 @@ def _parse_json(body: bytes) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise ApiError(400, "invalid_json", f"body is not valid JSON: {exc}", "body") from None
+        raise ApiError(
+            400, "invalid_json", f"본문이 올바른 JSON이 아니에요. / body is not valid JSON: {exc}", "body"
+        ) from None
 
 
 def _answer(results: list[Any], mapped: MappingResult, **extra: Any) -> dict[str, Any]:
@@ -215,7 +219,12 @@ async def _shopify(request: Request, hub: Any) -> dict[str, Any]:
         raise _unauthorized("X-Shopify-Hmac-Sha256 does not match the body")
     topic = (request.headers.get("x-shopify-topic") or "").strip()
     if not topic or len(topic) > 64:
-        raise ApiError(400, "missing_field", "X-Shopify-Topic header is required", "X-Shopify-Topic")
+        raise ApiError(
+            400,
+            "missing_field",
+            "X-Shopify-Topic 헤더가 필요해요. / X-Shopify-Topic header is required",
+            "X-Shopify-Topic",
+        )
     webhook_id = (request.headers.get("x-shopify-webhook-id") or "").strip()
     if not webhook_id or len(webhook_id) > 128:
         raise ApiError(
@@ -364,7 +373,7 @@ async def _carrier(carrier: str, request: Request, hub: Any) -> dict[str, Any]:
         raise ApiError(
             404,
             "unknown_carrier",
-            f"unknown carrier {carrier!r}; known: {', '.join(PUSH_CARRIERS)}",
+            f"알 수 없는 택배사예요. / unknown carrier {carrier[:32]!r}; known: {', '.join(PUSH_CARRIERS)}",
             "carrier",
         )
     settings = runtime.connector_settings(carrier)
