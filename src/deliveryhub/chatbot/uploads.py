@@ -87,7 +87,7 @@ class UploadStore:
         """Where the encrypted bytes of an attachment live (the name says nothing about the content)."""
         return self.root / attachment_id[:2] / f"{attachment_id}.bin"
 
-    def save(self, session: Any, data: bytes, ctype: str) -> str:
+    def save(self, session: Any, data: bytes, ctype: str, at: datetime | None = None) -> str:
         """Encrypt and store one photo of a chat session; returns its id."""
         aid = uuid.uuid4().hex
         file_key = os.urandom(32)
@@ -106,7 +106,7 @@ class UploadStore:
                     session_id=session.session_id,
                     order_id=session.order_id,
                     customer_id=session.customer_id,
-                    created_at=self.hub.clock.now(),
+                    created_at=at or self.hub.clock.now(),
                     content_type=ctype,
                     size=len(data),
                     key_enc=seal(self._key, file_key, f"chat-upload-key:{aid}".encode()),
@@ -154,10 +154,38 @@ def purge_customer(conn: Any, hub: Any, customer_id: str) -> int:
     )
 
 
+def encrypt_legacy(hub: Any) -> int:
+    """Photos stored in clear by earlier versions (<root>/<session>/<name>.<ext>): encrypted into the store
+    when they are real images of a known session, deleted otherwise. Returns how many were handled."""
+    store = UploadStore(hub)
+    if not store.root.is_dir():
+        return 0
+    done = 0
+    for path in [p for p in store.root.glob("*/*") if p.is_file()]:
+        if len(path.parent.name) == 2 and path.suffix in (".bin", ".tmp"):
+            continue  # already the encrypted layout
+        with hub.db.read() as conn:
+            session = conn.execute(
+                sa.select(ct.chat_sessions).where(ct.chat_sessions.c.session_id == path.parent.name)
+            ).first()
+        data = path.read_bytes()
+        ctype = sniff(data)
+        if session is not None and ctype is not None and not MARKUP.search(data):
+            at = datetime.fromtimestamp(path.stat().st_mtime, tz=hub.clock.now().tzinfo)
+            store.save(session, data, ctype, at=at)
+        path.unlink(missing_ok=True)
+        done += 1
+    for folder in store.root.iterdir():
+        if folder.is_dir() and len(folder.name) != 2 and not any(folder.iterdir()):
+            folder.rmdir()
+    return done
+
+
 def purge_expired(hub: Any, now: datetime) -> int:
     """Retention: delete chat photos older than the personal-data retention (pii_retention_days)."""
     from deliveryhub.security.retention import pii_retention_days
 
+    encrypt_legacy(hub)
     cutoff = now - timedelta(days=pii_retention_days(hub))
     with hub.db.write() as conn:
         return UploadStore(hub).delete(conn, ct.chat_attachments.c.created_at < cutoff)

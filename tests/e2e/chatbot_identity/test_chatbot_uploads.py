@@ -155,3 +155,22 @@ def test_retention_deletes_old_photos(hub: Any, client: Any) -> None:
     assert purge_expired(hub, now) == 0  # a fresh photo stays
     assert purge_expired(hub, now + timedelta(days=400)) == 1
     assert not store.path(aid).exists() and store.read(aid) is None
+
+
+def test_photos_left_in_clear_by_earlier_versions_are_encrypted_or_deleted(hub: Any, client: Any) -> None:
+    seed(hub)
+    sid = verified_session(client)
+    legacy = Path(hub.settings.data_dir) / "chat_uploads" / sid
+    legacy.mkdir(parents=True)
+    photo = png(8, 8)
+    (legacy / "a1b2c3.png").write_bytes(photo)
+    (legacy / "d4e5f6.jpg").write_bytes(b"<html><script>alert(1)</script></html>")
+    (Path(hub.settings.data_dir) / "chat_uploads" / "gone-session").mkdir()
+    (Path(hub.settings.data_dir) / "chat_uploads" / "gone-session" / "x.jpg").write_bytes(photo)
+    assert purge_expired(hub, hub.clock.now()) == 0
+    assert not legacy.exists()
+    files = [f for f in (Path(hub.settings.data_dir) / "chat_uploads").rglob("*") if f.is_file()]
+    assert len(files) == 1 and photo not in files[0].read_bytes()
+    with hub.db.read() as conn:
+        row = conn.execute(sa.select(ct.chat_attachments)).one()
+    assert row.session_id == sid and UploadStore(hub).read(row.id)[1] == photo  # type: ignore[index]
