@@ -361,3 +361,19 @@ def test_secret_rotation_accepts_the_previous_secret_only_while_configured(
     monkeypatch.delenv("DELIVERYHUB_CJ_WEBHOOK_SECRET")
     alone = web.push(body, sign_push("cj-old-secret", body, web.now() + 1))
     assert alone.status_code == 403 and alone.json()["error"]["code"] == "webhook_not_configured"
+
+
+def test_another_shop_header_does_not_make_an_old_body_new(web: Web, created: tuple[bytes, str]) -> None:
+    """The shop domain header is unsigned too (with the global secret): it cannot launder a replay."""
+    body, order_id = created
+    inbox = web.count(t.inbox)
+    for shop in ("busan.myshopify.com", "x.example", ""):
+        as_cancel = _shopify(web, "orders/cancelled", body, f"wh-launder-{shop}", shop=shop)
+        assert as_cancel.status_code == 409, as_cancel.text
+        copy = _shopify(web, "orders/create", body, f"wh-copy-{shop}", shop=shop)
+        assert copy.status_code == 200 and copy.json()["replayed"] is True, copy.text
+    assert web.count(t.inbox) == inbox
+    assert web.order(order_id)["side_state"] is None
+    for shop in ("evil shop", "a" * 256, "-x.myshopify.com", "x.myshopify.com/../admin"):
+        bad = _shopify(web, "orders/create", body, "wh-bad-shop", shop=shop)
+        assert bad.status_code == 400 and bad.json()["error"]["field"] == "X-Shopify-Shop-Domain", bad.text

@@ -322,13 +322,12 @@ def forget_delivery(conn: Connection, connector: str, account: str, delivery_id:
     )
 
 
-def topics_for_body(conn: Connection, connector: str, account: str, body: bytes) -> set[str]:
-    """Topics this exact body was already received under (from this sender)."""
+def topics_for_body(conn: Connection, connector: str, body: bytes) -> set[str]:
+    """Topics this exact body was already received under (whatever account the unsigned headers named)."""
     digest = hashlib.sha256(body).hexdigest()
     rows = conn.execute(
         sa.select(connector_webhook_receipts.c.topic).where(
             connector_webhook_receipts.c.connector == connector,
-            connector_webhook_receipts.c.account == account,
             connector_webhook_receipts.c.body_sha256 == digest,
         )
     )

@@ -86,7 +86,7 @@ connector_webhook_receipts = sa.Table(
     sa.Column("topic", sa.String(64), nullable=False),
     sa.Column("body_sha256", sa.String(64), nullable=False),
     sa.Column("received_at", UTCDateTime(), nullable=False, index=True),
-    sa.Index("ix_connector_webhook_receipts_body", "connector", "account", "body_sha256"),
+    sa.Index("ix_connector_webhook_receipts_body", "connector", "body_sha256"),
 )
 
 # Orders a webhook push has told us something about: money those facts would trigger waits for a human

@@ -32,7 +32,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_connector_webhook_receipts_body",
         "connector_webhook_receipts",
-        ["connector", "account", "body_sha256"],
+        ["connector", "body_sha256"],
         unique=False,
     )
     op.create_index(
