@@ -199,7 +199,7 @@ class VerifyGuard:
         try:
             notify(
                 "chat_verify_lock",
-                f"{scope}:{key}:{locks}",
+                f"{scope}:{key}:{locks}:{until:%Y%m%d%H%M}",  # once per lock, also after backoff restarts
                 f"[보안] 챗봇 본인 확인 잠금: {what} / chat identity check locked ({scope})",
                 f"{what}에 대해 본인 확인(휴대폰 뒷자리)이 {failures}회 연속 실패해 "
                 f"{until.isoformat()}까지 잠갔어요({locks}번째 잠금). 추측 공격일 수 있으니 확인해 주세요. "
