@@ -16,13 +16,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Debian packages the tests need (chromium for page tests, poppler for PDF text checks, faketime for the
-## dated run, wrk for load probes).
+## Debian packages the tests need (chromium for page tests, poppler for PDF text checks, faketime and a C
+## compiler for the dated run, wrk for load probes).
 system-deps:
 	@if ! command -v chromium >/dev/null || ! command -v pdftotext >/dev/null \
-	    || ! command -v faketime >/dev/null || ! command -v wrk >/dev/null; then \
+	    || ! command -v faketime >/dev/null || ! command -v wrk >/dev/null || ! command -v cc >/dev/null; then \
 	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    chromium poppler-utils fonts-noto-cjk faketime wrk >/dev/null; \
+	    chromium poppler-utils fonts-noto-cjk faketime wrk gcc libc6-dev >/dev/null; \
 	fi
 
 ## Start the local services the contract and integration tests use, if they are down.
@@ -52,15 +52,23 @@ test-scale: install services
 
 ## The non-scale suite again with every process's wall clock moved (libfaketime) to an unusual instant: by
 ## default shortly before midnight KST on New Year's Eve, so the run crosses a month, a year and ISO week
-## 2026-W53 into a Korean public holiday (2027-01-01) in KST while UTC is still 2026-12-31. The clock keeps
-## running (an offset, shared by every subprocess: uvicorn, workers, chromium); the monotonic clock stays
-## real so timeouts keep their meaning. PostgreSQL and NATS run outside it, on the real date.
+## 2026-W53 into a Korean public holiday (2027-01-01) in KST while UTC is still 2026-12-31. The wall clock
+## is shifted by a fixed offset (so it keeps running and every subprocess -- uvicorn, workers, chromium --
+## agrees); the monotonic clock stays real, so timeouts keep their meaning (scripts/faketime-sleepfix.c
+## works around libfaketime 0.9.10 breaking monotonic sleeps in that mode). PostgreSQL and NATS run
+## outside it, on the real date.
 DATED_AT ?= 2026-12-31T23:52:00+09:00
-test-dated: install system-deps services
+FAKETIME_LIB ?= $(firstword $(wildcard /usr/lib/*/faketime/libfaketimeMT.so.1))
+SLEEPFIX := var/ci/faketime-sleepfix.so
+$(SLEEPFIX): scripts/faketime-sleepfix.c
+	@mkdir -p $(@D)
+	cc -shared -fPIC -O2 -o $@ $< -ldl
+test-dated: install system-deps services $(SLEEPFIX)
+	@test -n "$(FAKETIME_LIB)" || { echo "libfaketime not found (make system-deps)"; exit 1; }
 	@off=$$(( $$(date -d '$(DATED_AT)' +%s) - $$(date +%s) )); \
-	  echo "test-dated: clock moved to $(DATED_AT) (offset $${off} s)"; \
-	  FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -m --exclude-monotonic -f "$$( [ $$off -ge 0 ] && echo +)$${off}" \
-	    $(PYTEST) -m "not scale" tests
+	  echo "test-dated: wall clock moved to $(DATED_AT) (offset $${off} s)"; \
+	  LD_PRELOAD="$(CURDIR)/$(SLEEPFIX):$(FAKETIME_LIB)" FAKETIME="$$( [ $$off -ge 0 ] && echo +)$${off}" \
+	  FAKETIME_DONT_FAKE_MONOTONIC=1 $(PYTEST) -m "not scale" tests
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache
