@@ -130,6 +130,10 @@ def test_forged_signature_is_refused(web: Web) -> None:
         # a valid signature of another body
         sign_push(CJ_SECRET, b"{}", web.now()),
         {"x-deliveryhub-timestamp": "not-a-time", "x-deliveryhub-signature": "sha256=00"},
+        {"x-deliveryhub-signature": "t=,v1="},
+        {"x-deliveryhub-signature": f"t={ts},v1={'0' * 64}"},
+        {"x-deliveryhub-signature": f"t={ts}"},
+        {"x-deliveryhub-signature": "t=1,t=2,v1=,,,=="},
     ]
     for headers in forged:
         response = web.push(body, headers)
@@ -148,6 +152,14 @@ def test_stale_and_future_timestamps_are_refused(web: Web) -> None:
     _nothing_from_cj(web)
     inside = web.push(body, sign_push(CJ_SECRET, body, web.now() - 250))
     assert inside.status_code == 200, inside.text
+    # The two-header form (timestamp header + sha256=) signs the same message and is accepted too.
+    ts = str(web.now())
+    digest = hmac.new(CJ_SECRET.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+    two = web.push(body, {"x-deliveryhub-timestamp": ts, "x-deliveryhub-signature": f"sha256={digest}"})
+    assert two.status_code == 200, two.text
+    stale = str(web.now() - 3600)
+    old = hmac.new(CJ_SECRET.encode(), stale.encode() + b"." + body, hashlib.sha256).hexdigest()
+    assert web.push(body, {"x-deliveryhub-signature": f"t={stale},v1={old}"}).status_code == 401
 
 
 def test_replayed_signature_is_refused_and_has_one_effect(web: Web) -> None:

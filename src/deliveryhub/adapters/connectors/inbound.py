@@ -3,8 +3,9 @@
 A carrier push is accepted only when the operator configured, for that connector, at least one of
 
 * ``DELIVERYHUB_<CODE>_WEBHOOK_SECRET``: the push is signed. Korean carriers (shared-secret scheme) send
-  ``X-Deliveryhub-Timestamp: <unix seconds>`` and ``X-Deliveryhub-Signature: sha256=<hex>`` where the hex is
-  HMAC-SHA256(secret, ``"<timestamp>." + raw body``); the timestamp must lie within
+  ``X-Deliveryhub-Signature: t=<unix seconds>,v1=<hex>`` (the format of the hub's own outgoing webhooks),
+  or ``X-Deliveryhub-Timestamp: <unix seconds>`` with ``X-Deliveryhub-Signature: sha256=<hex>``; the hex
+  is HMAC-SHA256(secret, ``"<timestamp>." + raw body``); the timestamp must lie within
   ``DELIVERYHUB_<CODE>_WEBHOOK_TOLERANCE_S`` (default 300 s) of the hub clock and a signature is accepted
   once. AfterShip and EasyPost use their own body signatures (no timestamp in their schemes): a signature
   already received is acknowledged without effect. During a rotation
@@ -30,6 +31,7 @@ import sqlalchemy as sa
 from fastapi import Request
 from sqlalchemy.engine import Connection
 
+from deliveryhub.adapters.channels.webhook import sign as outgoing_signature
 from deliveryhub.adapters.connectors import runtime
 from deliveryhub.adapters.connectors.base import ConnectorSettings
 from deliveryhub.adapters.connectors.tables import connector_pushed_orders, connector_webhook_receipts
@@ -55,10 +57,18 @@ def signed_message(timestamp: str, body: bytes) -> bytes:
 
 
 def sign_push(secret: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
-    """Headers a sender adds to a push for the shared-secret scheme (used by the simulator and tests)."""
-    ts = str(int(time.time()) if timestamp is None else int(timestamp))
-    digest = hmac.new(secret.encode(), signed_message(ts, body), hashlib.sha256).hexdigest()
-    return {TIMESTAMP_HEADER: ts, SIGNATURE_HEADER: f"sha256={digest}"}
+    """Headers a sender adds to a push: the hub's own outgoing-webhook format, ``t=<ts>,v1=<hex>``."""
+    ts = int(time.time()) if timestamp is None else int(timestamp)
+    return {SIGNATURE_HEADER: outgoing_signature(secret, body, ts)}
+
+
+def _split_signature(request: Request) -> tuple[str, str]:
+    """(timestamp, hex) from ``t=..,v1=..`` in the signature header, or from the two-header form."""
+    signature = (request.headers.get(SIGNATURE_HEADER) or "").strip()
+    if signature.startswith("t="):
+        parts = dict(p.strip().split("=", 1) for p in signature.split(",") if "=" in p)
+        return parts.get("t", ""), parts.get("v1", "")
+    return (request.headers.get(TIMESTAMP_HEADER) or "").strip(), signature
 
 
 def verify_timestamped(body: bytes, timestamp: str, signature: str, secret: str) -> bool:
@@ -172,8 +182,7 @@ def check_timestamped(
     body: bytes, request: Request, secrets: list[str], tolerance_s: int, now: datetime
 ) -> PushAuth:
     """Verify the shared-secret scheme: timestamp present and fresh, signature matching."""
-    ts = (request.headers.get(TIMESTAMP_HEADER) or "").strip()
-    signature = (request.headers.get(SIGNATURE_HEADER) or "").strip()
+    ts, signature = _split_signature(request)
     if not signature:
         raise _unauthorized(
             "invalid_signature",
