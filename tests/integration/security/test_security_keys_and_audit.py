@@ -209,3 +209,43 @@ def test_forwarded_for_is_ignored_unless_a_proxy_is_configured(hub: Any, client:
         assert _failed_login_ips(behind) == ["198.51.100.4"]
     finally:
         behind.close()
+
+
+def test_throttle_totp_guard_and_key_expiry_on_postgresql(
+    tmp_path: Path, master_key: str, pg_url: str
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pyotp
+
+    hub = make_hub(tmp_path, master_key, db_url=pg_url, clock=ManualClock(datetime(2026, 12, 31, 23, 0,
+                                                                                    tzinfo=UTC)))
+    try:
+        hub.services["audit_log"].now = hub.clock.now
+        uid = users.create_user(hub, "lead@example.com", "ops", PW)
+
+        def attempt(_i: int) -> str:
+            try:
+                users.authenticate(hub, "lead@example.com", "not the password", ip="203.0.113.5")
+            except users.AuthError as exc:
+                return exc.code
+            return "ok"
+
+        with ThreadPoolExecutor(4) as pool:  # concurrent failures of one pair: counted, never a crash
+            assert set(pool.map(attempt, range(8))) == {"invalid_credentials"}
+        with pytest.raises(users.AuthError):
+            users.authenticate(hub, "lead@example.com", PW, ip="203.0.113.5")  # that pair waits
+        assert users.authenticate(hub, "lead@example.com", PW, ip="198.51.100.1").id == uid
+        users.enable_totp(hub, uid, "test")
+        code = pyotp.TOTP(users.totp_secret(hub, uid)).at(hub.clock.now())
+        assert users.authenticate(hub, "lead@example.com", PW, code, ip="198.51.100.1").id == uid
+        with pytest.raises(users.AuthError):
+            users.authenticate(hub, "lead@example.com", PW, code, ip="198.51.100.1")
+        key = apikeys.create_api_key(hub.db, "pg", "ops", ["orders:read"],
+                                     hub.clock.now() + timedelta(hours=1), hub.clock.now())
+        assert apikeys.authenticate_key(hub.db, key, hub.clock.now()) is not None
+        apikeys.clear_cache()
+        assert apikeys.authenticate_key(hub.db, key, hub.clock.now() + timedelta(hours=2)) is None
+        assert hub.services["audit_log"].verify().ok
+    finally:
+        hub.close()
