@@ -61,7 +61,12 @@ def require(
         if not allowed(principal.role, permission):
             raise ApiError(403, "forbidden", f"role {principal.role} may not {permission}")
         if not permits(principal, permission):
-            raise ApiError(403, "forbidden", f"this API key's scopes do not include {permission}")
+            raise ApiError(
+                403,
+                "forbidden",
+                f"이 API 키의 범위(scopes)에 {permission} 권한이 없습니다 / "
+                f"this API key's scopes do not include {permission}",
+            )
         return principal
 
     dependency.__name__ = f"require_{permission.replace(':', '_')}"
