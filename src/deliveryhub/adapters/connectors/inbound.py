@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -44,6 +45,7 @@ SIGNATURE_HEADER = "x-deliveryhub-signature"
 CARRIER_RECEIPT_DAYS = 2
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+_UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
 
 
 def env_name(code: str, field: str) -> str:
@@ -190,7 +192,7 @@ def check_timestamped(
             "missing X-Deliveryhub-Signature header",
             "X-Deliveryhub-Signature",
         )
-    if not ts.isdigit() or len(ts) > 12:
+    if not _UNIX_SECONDS.fullmatch(ts):  # ASCII digits only: "²".isdigit() is true but int("²") fails
         raise _unauthorized(
             "invalid_signature",
             "서명 시각 헤더가 없거나 올바르지 않아요.",
