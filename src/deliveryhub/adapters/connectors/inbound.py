@@ -117,7 +117,7 @@ def peer_address(request: Request, hub_settings: Any) -> str:
     # The right-most address our own proxies did not add is the one that reached them.
     for hop in reversed(hops):
         if not _in(hop, proxies):
-            return hop
+            return hop[:64]  # it may be junk: it is shown and logged, so keep it short
     return peer
 
 
