@@ -32,7 +32,7 @@ PASSWORD = "correct horse battery staple 7"
 class Served:
     """A `deliveryhub serve` subprocess with its log captured in a file."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, **extra_env: str) -> None:
         self.tmp = tmp
         master_key = base64.b64encode(secrets.token_bytes(32)).decode()
         self.hub = make_hub(tmp, master_key)
@@ -58,6 +58,7 @@ class Served:
         }
         for name in ("DELIVERYHUB_TRUST_PROXY", "FORWARDED_ALLOW_IPS", "DELIVERYHUB_METRICS_PUBLIC"):
             env.pop(name, None)
+        env.update(extra_env)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "deliveryhub.entrypoints.cli", "serve", "--port", str(self.port)],
             env=env,
@@ -231,3 +232,18 @@ def test_metrics_need_the_metrics_permission_by_default(served: Served) -> None:
         assert client.get("/metrics", headers={"Authorization": f"Bearer {cs}"}).status_code == 403
         ok = client.get("/metrics", headers={"Authorization": f"Bearer {ops}"})
         assert ok.status_code == 200 and "# TYPE" in ok.text
+
+
+def test_behind_a_configured_proxy_the_forwarded_client_is_audited(tmp_path: Path) -> None:
+    served = Served(tmp_path, DELIVERYHUB_TRUST_PROXY="true", DELIVERYHUB_FORWARDED_ALLOW_IPS="127.0.0.1")
+    try:
+        with httpx.Client(base_url=served.base, timeout=10) as client:
+            r = client.post("/v1/auth/login", json={"email": "guess@example.com", "password": "wrong pw 1"},
+                            headers={"X-Forwarded-For": "6.6.6.6, 198.51.100.23"})
+            assert r.status_code == 401
+    finally:
+        served.stop()
+        ips = _audit_ips(served, "user.login_failed")
+        served.hub.close()
+    # The proxy (loopback) appended the real client; what the client wrote before it is not believed.
+    assert ips == ["198.51.100.23"]
