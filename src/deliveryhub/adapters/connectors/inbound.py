@@ -37,6 +37,7 @@ from deliveryhub.adapters.connectors import runtime
 from deliveryhub.adapters.connectors.base import ConnectorSettings
 from deliveryhub.adapters.connectors.tables import connector_pushed_orders, connector_webhook_receipts
 from deliveryhub.entrypoints.api.errors import ApiError
+from deliveryhub.security.web import scope_ip
 
 TIMESTAMP_HEADER = "x-deliveryhub-timestamp"
 SIGNATURE_HEADER = "x-deliveryhub-signature"
@@ -103,22 +104,9 @@ def _in(address: str, networks: list[Network]) -> bool:
 
 
 def peer_address(request: Request, hub_settings: Any) -> str:
-    """The sender's address: the socket peer, or X-Forwarded-For only behind a proxy we were told to trust."""
-    peer = request.client.host if request.client else ""
-    if not getattr(hub_settings, "trust_proxy", False):
-        return peer
-    try:
-        proxies = parse_allowlist(str(getattr(hub_settings, "forwarded_allow_ips", "") or ""), "proxies")
-    except ValueError:
-        return peer
-    if not _in(peer, proxies):
-        return peer
-    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",") if h.strip()]
-    # The right-most address our own proxies did not add is the one that reached them.
-    for hop in reversed(hops):
-        if not _in(hop, proxies):
-            return hop[:64]  # it may be junk: it is shown and logged, so keep it short
-    return peer
+    """The sender's address: the socket peer, or X-Forwarded-For only behind a proxy we were told to trust
+    (``trust_proxy`` and ``forwarded_allow_ips``; the one rule of the whole app, security/web.py)."""
+    return scope_ip(request.scope, hub_settings)
 
 
 @dataclass(frozen=True)
