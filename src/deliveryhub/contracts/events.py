@@ -400,6 +400,19 @@ def scrub(model: type[_Data] | None, data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# Keys ingest itself adds to stored data (ids and codes it derived): never re-masked.
+INGEST_KEYS = frozenset({"customer_id", "customer_external", "region", "status_unknown"})
+
+
+def scrub_stored(type_: str, data: Any) -> Any:
+    """DLP for `data` as stored by an older version (migration 0005): what parse_event would have kept."""
+    if not isinstance(data, dict):
+        return data
+    kept = {k: v for k, v in data.items() if k in INGEST_KEYS}
+    rest = {k: v for k, v in data.items() if k not in INGEST_KEYS}
+    return {**scrub(DATA_MODELS.get(type_), rest), **kept}
+
+
 def parse_event(raw: Any) -> CanonicalEvent:
     """Validate one raw inbound item into a CanonicalEvent, or raise ContractError naming the field."""
     if not isinstance(raw, dict):

@@ -128,3 +128,90 @@ def test_nul_and_rtl_override_ids_are_refused_and_the_rest_of_the_batch_is_store
         assert "\x00" not in _all_text(hub) and "\u202e" not in _all_text(hub)
     finally:
         hub.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migration_0005_masks_personal_data_stored_in_clear_by_older_versions(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    from datetime import UTC, datetime
+
+    from deliveryhub.adapters.persistence.database import Database
+    from deliveryhub.migrations import runner
+
+    url = request.getfixturevalue("pg_url") if backend == "postgresql" else f"sqlite:///{tmp_path}/old.db"
+    db = Database(url)
+    try:
+        runner.upgrade(db, "0004")
+        now = datetime(2026, 11, 3, 5, 6, tzinfo=UTC)
+        legacy = {
+            "amount": 12000,
+            "memo": "문 앞에 놓아주세요 010-4827-1936",
+            "vendor": {"receiver_phone": "01098765432", "수령인": "유재석"},
+            "customer_id": "c0102345678901234567",  # ingest's own id: kept even though it is digit-heavy
+        }
+        with db.engine.begin() as conn:
+            conn.execute(
+                t.inbox.insert(),
+                [
+                    {
+                        "source": "oms",
+                        "event_id": "old-1",
+                        "type": "order.paid",
+                        "order_id": "OLD-1",
+                        "occurred_at": now,
+                        "received_at": now,
+                        "data": legacy,
+                        "manual": False,
+                        "schema_version": 1,
+                    },
+                    {
+                        "source": "oms",
+                        "event_id": "old-2",
+                        "type": "order.paid",
+                        "order_id": "OLD-2",
+                        "occurred_at": now,
+                        "received_at": now,
+                        "data": {"amount": 1},
+                        "manual": False,
+                        "schema_version": 1,
+                    },
+                ],
+            )
+            conn.execute(
+                t.outbox.insert(),
+                [
+                    {
+                        "topic": "order.paid",
+                        "order_id": "OLD-1",
+                        "partition": 0,
+                        "created_at": now,
+                        "payload": {
+                            "event_id": "old-1",
+                            "type": "order.paid",
+                            "order_id": "OLD-1",
+                            "data": legacy,
+                        },
+                    },
+                    {
+                        "topic": "order.stage_changed",
+                        "order_id": "OLD-1",
+                        "partition": 0,
+                        "created_at": now,
+                        "payload": {"order_id": "OLD-1", "stage": "received"},
+                    },
+                ],
+            )
+        runner.upgrade(db)
+        assert runner.current(db) is not None
+        with db.engine.connect() as conn:
+            inbox = dict(conn.execute(sa.select(t.inbox.c.event_id, t.inbox.c.data)).all())
+            outbox = [r.payload for r in conn.execute(sa.select(t.outbox.c.payload).order_by(t.outbox.c.id))]
+        assert inbox["old-1"]["memo"] == "문 앞에 놓아주세요 010-****-****"
+        assert inbox["old-1"]["customer_id"] == legacy["customer_id"] and inbox["old-1"]["amount"] == 12000
+        assert inbox["old-2"] == {"amount": 1}
+        assert outbox[1] == {"order_id": "OLD-1", "stage": "received"}
+        for secret in ("4827-1936", "98765432", "유재석"):
+            assert secret not in json.dumps([inbox, outbox], ensure_ascii=False), secret
+    finally:
+        db.engine.dispose()
