@@ -286,7 +286,7 @@ def mask_name(name: str | None) -> str | None:
 
 
 def mask_phone(phone: str | None) -> str | None:
-    """010-1234-5678 → 010-****-****: never the last four digits (the chatbot's identity check asks for them)."""
+    """010-1234-5678 → 010-****-****: never the last four digits (the chatbot asks for them)."""
     if not phone:
         return phone
     digits = re.sub(r"\D", "", phone)
