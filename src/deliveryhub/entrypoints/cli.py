@@ -84,6 +84,9 @@ def _feature(module: str, attr: str) -> Any:
 
 
 # ---------------------------------------------------------------- server & worker
+SERVE_GRACE_S = 5  # seconds open requests get after SIGTERM before `serve` cancels them
+
+
 @app.command()
 def serve(
     ctx: typer.Context,
@@ -109,12 +112,21 @@ def serve(
             port=port,
             workers=workers,
             factory=True,
+            timeout_graceful_shutdown=SERVE_GRACE_S,
             **uvicorn_options(hub.settings),
         )
         return
     from deliveryhub.entrypoints.api.app import create_app
 
-    uvicorn.run(create_app(hub), host=host, port=port, **uvicorn_options(hub.settings))
+    # On SIGTERM: no new connections, requests in flight get SERVE_GRACE_S to finish (then they are
+    # cancelled), then the in-process worker stops (it finishes its batch and releases the relay).
+    uvicorn.run(
+        create_app(hub),
+        host=host,
+        port=port,
+        timeout_graceful_shutdown=SERVE_GRACE_S,
+        **uvicorn_options(hub.settings),
+    )
 
 
 @app.command()

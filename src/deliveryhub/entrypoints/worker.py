@@ -4,8 +4,10 @@ with the in-process bus; `deliveryhub worker` runs it alone for scale-out."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import threading
+import time
 from typing import Any
 
 import structlog
@@ -18,41 +20,99 @@ from deliveryhub.service_layer.scheduler import Scheduler
 log = structlog.get_logger(__name__)
 
 
+# Seconds a stopping worker gives its in-flight work (one consumer batch, one scheduled job, one relay
+# batch) before it cancels what is left; well inside a process manager's usual 30 s grace period.
+STOP_GRACE_S = 3.0
+
+
 class Worker:
     """Runs relay, consumers and scheduler until stopped."""
 
     def __init__(
-        self, hub: Hub, bus: Bus | None = None, *, relay: bool = True, scheduler: bool = True
+        self,
+        hub: Hub,
+        bus: Bus | None = None,
+        *,
+        relay: bool = True,
+        scheduler: bool = True,
+        grace: float = STOP_GRACE_S,
     ) -> None:
         self.hub = hub
         self.bus = bus or hub.make_bus()
         self.relay = OutboxRelay(hub.db, self.bus) if relay else None
         self.scheduler = Scheduler(hub.jobs, hub.clock.now) if scheduler else None
+        self.grace = grace
         self.stop_event: asyncio.Event | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.started = threading.Event()
+        self.forced = False
+        self._force: asyncio.Event | None = None
+        self._thread: threading.Thread | None = None
 
     async def run(self) -> None:
-        """Run until `stop()`."""
+        """Run until `stop()`; then finish in-flight work (at most `grace` seconds) and release everything."""
         self.loop = asyncio.get_running_loop()
         self.stop_event = asyncio.Event()
+        self._force = asyncio.Event()
         await self.bus.start()
         tasks: list[Any] = []
         if self.relay is not None:
-            tasks.append(asyncio.create_task(self.relay.run(self.stop_event)))
+            tasks.append(asyncio.create_task(self.relay.run(self.stop_event), name="relay"))
         for consumer in self.hub.consumers:
-            tasks.append(asyncio.create_task(self.bus.consume(consumer, self.stop_event)))
+            tasks.append(
+                asyncio.create_task(
+                    self.bus.consume(consumer, self.stop_event), name=f"consumer:{consumer.name}"
+                )
+            )
         if self.scheduler is not None:
-            tasks.append(asyncio.create_task(self.scheduler.run(self.stop_event)))
-        tasks.append(asyncio.create_task(self._metrics_loop(self.stop_event)))
+            tasks.append(asyncio.create_task(self.scheduler.run(self.stop_event), name="scheduler"))
+        # Metrics hold nothing: cancelled at once on stop rather than waited for.
+        metrics = asyncio.create_task(self._metrics_loop(self.stop_event), name="metrics")
         self.started.set()
         log.info("worker_started", bus=self.bus.name, consumers=[c.name for c in self.hub.consumers])
+        everything: asyncio.Future[Any] = asyncio.gather(*tasks)
         try:
-            await asyncio.gather(*tasks)
+            await self._first(everything, self.stop_event.wait())
+            metrics.cancel()
+            if not everything.done():
+                t0 = time.monotonic()
+                log.info("worker_stopping", grace_s=self.grace)
+                await self._first(everything, self._force.wait(), timeout=self.grace)
+                if not everything.done():
+                    # Past the grace period: cancel. Consumers hand their unfinished messages back (nak);
+                    # an abandoned transaction is rolled back by the database when the process goes.
+                    self.forced = True
+                    log.warning(
+                        "worker_stop_forced",
+                        after_s=round(time.monotonic() - t0, 2),
+                        unfinished=[t.get_name() for t in tasks if not t.done()],
+                        job=self.scheduler.current if self.scheduler is not None else None,
+                    )
+                    everything.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await everything
+            if not self.forced:
+                everything.result()  # a task that crashed on its own surfaces here
         finally:
-            await self.bus.close()
+            metrics.cancel()
+            if not everything.done():
+                everything.cancel()
+            try:
+                await asyncio.wait_for(self.bus.close(), timeout=1.5)
+            except Exception as exc:  # closing must not keep the relay's leadership
+                log.warning("bus_close_failed", error=str(exc)[:200])
             if self.relay is not None:
                 self.relay.release()
+            log.info("worker_stopped", forced=self.forced)
+
+    @staticmethod
+    async def _first(work: asyncio.Future[Any], signal_: Any, timeout: float | None = None) -> None:
+        """Wait until `work` is done, `signal_` (a coroutine) returns, or `timeout` passes."""
+        waiter: asyncio.Future[Any] = asyncio.ensure_future(signal_)
+        try:
+            await asyncio.wait([work, waiter], timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
 
     async def _metrics_loop(self, stop: asyncio.Event) -> None:
         refresh = getattr(self.bus, "refresh_lag", None)
@@ -73,32 +133,60 @@ class Worker:
             except TimeoutError:
                 pass
 
-    def stop(self) -> None:
-        """Ask the worker to stop (thread-safe)."""
+    def stop(self, wait: bool = True) -> None:
+        """Ask the worker to stop (thread-safe). From another thread, and when it runs in the thread
+        `start_in_thread` made, also wait until it has stopped (at most about `grace` seconds)."""
         if self.loop is not None and self.stop_event is not None:
-            self.loop.call_soon_threadsafe(self.stop_event.set)
+            with contextlib.suppress(RuntimeError):  # the loop already ended
+                self.loop.call_soon_threadsafe(self.stop_event.set)
+        thread = self._thread
+        if wait and thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=self.grace + 5)
+
+    def force(self) -> None:
+        """Stop now, without waiting for in-flight work (thread-safe; a second SIGTERM/SIGINT)."""
+        self.stop(wait=False)
+        if self.loop is not None and self._force is not None:
+            with contextlib.suppress(RuntimeError):
+                self.loop.call_soon_threadsafe(self._force.set)
 
     def start_in_thread(self) -> threading.Thread:
         """Run the worker in a daemon thread with its own event loop."""
         thread = threading.Thread(
             target=lambda: asyncio.run(self.run()), name="deliveryhub-worker", daemon=True
         )
+        self._thread = thread
         thread.start()
         self.started.wait(timeout=30)
         return thread
 
 
-def run_worker_forever(hub: Hub) -> None:
-    """`deliveryhub worker`: run until SIGINT/SIGTERM."""
-    worker = Worker(hub)
+def run_worker_forever(hub: Hub, grace: float = STOP_GRACE_S) -> None:
+    """`deliveryhub worker`: run until SIGTERM/SIGINT, then stop within about `grace` seconds (a second
+    signal stops at once)."""
+    worker = Worker(hub, grace=grace)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
         task = asyncio.create_task(worker.run())
-        while worker.stop_event is None:
+        while worker.stop_event is None and not task.done():
             await asyncio.sleep(0.01)
+        signals = 0
+
+        def on_signal(sig: signal.Signals) -> None:
+            nonlocal signals
+            signals += 1
+            log.info("worker_signal", signal=sig.name, count=signals)
+            if signals == 1:
+                worker.stop(wait=False)
+            else:
+                worker.force()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, worker.stop)
+            loop.add_signal_handler(sig, on_signal, sig)
         await task
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        hub.close()

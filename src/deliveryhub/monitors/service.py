@@ -29,6 +29,7 @@ from deliveryhub.monitors.orchestration import HttpPorts, PortResult, tms_events
 from deliveryhub.monitors.tables import compensations, exceptions, oms_updates, stock, timers
 from deliveryhub.service_layer.ingest import partition_of
 from deliveryhub.service_layer.messaging import Message
+from deliveryhub.service_layer.scheduler import stop_requested
 
 log = structlog.get_logger(__name__)
 
@@ -837,6 +838,8 @@ class MonitorService:
         """Claim and fire every due timer; returns counts by kind and result."""
         counts: dict[str, int] = {}
         for _ in range(max_rounds):
+            if stop_requested():
+                break  # each claimed batch is fired whole; a stopping worker claims no more
             at = now or self.now
             with self.hub.db.write() as conn:
                 batch = tm.claim(conn, self.worker, at, self.lease)
@@ -1292,9 +1295,13 @@ class MonitorService:
             "delay_risk",
         )
         for start in range(0, len(ids), 500):
+            if stop_requested():
+                break
             self._local.alerts = []
             with self.hub.db.write() as conn:
                 for oid, facts in load_facts(conn, ids[start : start + 500]).items():
+                    if stop_requested():
+                        break  # a stopping worker commits what it evaluated; the next sweep does the rest
                     for type_ in types:
                         f = self._evaluate(type_, facts, now)
                         if f is not None and self.open_exception(conn, f, facts, now):

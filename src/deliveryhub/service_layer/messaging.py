@@ -79,9 +79,14 @@ def apply_batch(
                 wanted = [m for m in fresh if consumer.wants(m.topic)]
                 now = datetime.now(UTC)
                 if fresh:
+                    # Tracking rows in id order: two workers handed overlapping redeliveries wait for each
+                    # other on the first shared id instead of deadlocking.
                     conn.execute(
                         _INSERT_APPLIED,
-                        [{"consumer": consumer.name, "message_id": m.id, "processed_at": now} for m in fresh],
+                        [
+                            {"consumer": consumer.name, "message_id": m.id, "processed_at": now}
+                            for m in sorted(fresh, key=lambda x: x.id)
+                        ],
                     )
                 if wanted:
                     consumer.handle(conn, wanted)

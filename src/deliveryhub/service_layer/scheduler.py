@@ -4,6 +4,7 @@ with row locks / SKIP LOCKED or are idempotent)."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,7 +13,19 @@ from typing import Any
 
 import structlog
 
+from deliveryhub.service_layer.threads import in_daemon_thread
+
 log = structlog.get_logger(__name__)
+_STOPPING: contextvars.ContextVar[Callable[[], bool] | None] = contextvars.ContextVar(
+    "stopping", default=None
+)
+
+
+def stop_requested() -> bool:
+    """Whether the worker running this job is stopping: a long job ends at its next safe point (between
+    transactions) so the worker exits within its grace period; the next run picks up the rest."""
+    check = _STOPPING.get()
+    return bool(check and check())
 
 
 @dataclass
@@ -32,26 +45,42 @@ class Scheduler:
     def __init__(self, jobs: list[Job], now: Callable[[], datetime]) -> None:
         self.jobs = jobs
         self.now = now
+        self.current: str | None = None  # the job running now (reported by a worker forced to stop)
 
-    def run_due(self) -> list[str]:
-        """Run every job whose interval has passed; returns their names."""
+    def run_due(self, stopping: Callable[[], bool] = lambda: False) -> list[str]:
+        """Run every job whose interval has passed (none once `stopping()`); returns their names."""
         ran = []
-        for job in self.jobs:
-            if time.monotonic() - job.last_run >= job.interval:
-                job.last_run = time.monotonic()
-                try:
-                    job.run(self.now())
-                    job.last_error = None
-                except Exception as exc:  # one failing job must not stop the others
-                    job.last_error = str(exc)[:300]
-                    log.exception("job_failed", job=job.name)
-                ran.append(job.name)
+        token = _STOPPING.set(stopping)
+        try:
+            for job in self.jobs:
+                if stopping():
+                    break  # a stopping worker finishes the job it is in, and starts no other
+                if time.monotonic() - job.last_run >= job.interval:
+                    self._run(job)
+                    ran.append(job.name)
+        finally:
+            _STOPPING.reset(token)
         return ran
+
+    def _run(self, job: Job) -> None:
+        job.last_run = time.monotonic()
+        self.current = job.name
+        try:
+            job.run(self.now())
+            job.last_error = None
+            took = time.monotonic() - job.last_run
+            if took > 2.0:  # a long job delays every other job and a stopping worker
+                log.info("job_slow", job=job.name, seconds=round(took, 2))
+        except Exception as exc:  # one failing job must not stop the others
+            job.last_error = str(exc)[:300]
+            log.exception("job_failed", job=job.name)
+        finally:
+            self.current = None
 
     async def run(self, stop: asyncio.Event, tick: float = 0.2) -> None:
         """Run jobs until `stop` is set."""
         while not stop.is_set():
-            await asyncio.to_thread(self.run_due)
+            await in_daemon_thread(self.run_due, stop.is_set, name="dh-scheduler")
             try:
                 await asyncio.wait_for(stop.wait(), timeout=tick)
             except TimeoutError:

@@ -16,6 +16,7 @@ import structlog
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.adapters.persistence.database import Database, insert_ignore
 from deliveryhub.service_layer.messaging import Consumer, Message, apply_batch, rows_to_messages
+from deliveryhub.service_layer.threads import in_daemon_thread
 
 log = structlog.get_logger(__name__)
 
@@ -93,7 +94,7 @@ class InProcessBus:
         self._position(consumer.name)
         while not stop.is_set():
             try:
-                n = await asyncio.to_thread(self.poll_once, consumer)
+                n = await in_daemon_thread(self.poll_once, consumer, name=f"dh-{consumer.name}")
             except Exception as exc:  # keep consuming after a handler bug; the batch is retried
                 log.exception("consumer_error", consumer=consumer.name, error=str(exc)[:300])
                 n = 0
