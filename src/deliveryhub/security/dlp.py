@@ -59,12 +59,16 @@ _SURNAMES = ("김이박최정강조윤장임한오서신권황안송류전홍고
 _SUR = f"[{_SURNAMES}]"
 # Names are found by context only (a bare Korean word cannot be told from a name): after a label
 # (수령인, 이름은, 예금주, …), as a self-introduction (…입니다 at the start), or before 님/씨.
+_ROLE = r"(?:(?:배송|택배|배달|담당)\s?기사(?:님)?|기사(?:님)?|담당자|배달원|집배원)"
 _NAME_CTX = re.compile(
-    rf"(?:이름(?:은|:)|수령인|받는\s?분|보내는\s?분|주문자|예금주|성명|(?:배송|택배|배달|담당)?\s?기사(?:님)?|담당자|배달원|집배원)"
-    rf"\s*:?\s*({_SUR}[가-힣]{{1,3}}?)"
+    rf"(?:이름(?:은|:)|수령인|받는\s?분|보내는\s?분|주문자|예금주|성명)\s*:?\s*({_SUR}[가-힣]{{1,3}}?)"
     rf"(?=\s|$|[,.)]|님|씨|입니다|이에요|예요|이고)"
     rf"|(?:^|안녕하세요[,.!]?\s*|저는\s*)({_SUR}[가-힣]{{2}})(?=입니다|이에요|예요|이고)"
     rf"|(?<![가-힣])({_SUR}[가-힣]{{2}})(?=\s?(?:님|씨))"
+    # a driver or person in charge (carrier texts): only when a phone, 님/씨, "(" or 기사 follows the
+    # name, or a three-syllable name ends the text ("담당자 연결해 주세요" and "기사 배정" are no names)
+    rf"|{_ROLE}\s*:?\s*({_SUR}[가-힣]{{1,2}})(?=\s*(?:님|씨|\(|0\d|\+82|입니다|이에요|예요|이고|기사))"
+    rf"|{_ROLE}\s*:?\s*({_SUR}[가-힣]{{2}})(?=\s*$)"
 )
 _NOT_NAMES = (
     "기사", "고객", "택배", "배송", "담당", "상담", "사장", "선생", "관리자", "매니저", "판매자",
@@ -206,7 +210,7 @@ def find_personal_data(text: str) -> list[Finding]:
         if _account_ok(m.group(0), text, m.start()):
             add("account", m.start(), m.end())
     for m in _NAME_CTX.finditer(text):
-        group = next(g for g in (1, 2, 3) if m.group(g))
+        group = next(g for g in (1, 2, 3, 4, 5) if m.group(g))
         name = m.group(group)
         if not any(name.startswith(w) or name.endswith(w) for w in _NOT_NAMES):
             add("name", m.start(group), m.end(group))
@@ -235,7 +239,9 @@ def mask_address(value: str) -> str:
 
 def _mask_span(kind: str, value: str) -> str:
     if kind == "phone":
-        return mask_phone(value.translate(_KO_DIGIT_VALUE)) or "****"
+        masked = mask_phone(value.translate(_KO_DIGIT_VALUE)) or "****"
+        # "(010-1234-5678)": keep the opening parenthesis the text's closing one belongs to
+        return "(" + masked if value.startswith("(") and ")" not in value else masked
     if kind == "email":
         local, at, domain = value.partition("@")
         return f"{local[:1]}***@{domain}" if at else f"{local[:1]}***"

@@ -50,6 +50,7 @@ def test_phones_in_any_korean_form_are_masked_inside_free_text(phone: str) -> No
 
 def test_the_briefs_example_keeps_its_meaning() -> None:
     assert dlp_fields.clean_text("문 앞에 놓아주세요 010-1234-5678") == "문 앞에 놓아주세요 010-****-****"
+    assert dlp_fields.clean_text("담당기사: 홍길동(010-1234-5678)") == "담당기사: 홍*동(010-****-****)"
 
 
 @pytest.mark.parametrize(
@@ -63,6 +64,7 @@ def test_the_briefs_example_keeps_its_meaning() -> None:
         ("배송기사 홍길동 님이 오셨어요", "홍길동"),
         ("택배기사: 김철수 010-2222-3333", "김철수"),
         ("수령인 이영희", "이영희"),
+        ("담당기사: 박민수(010-4444-5555)", "박민수"),
     ],
 )
 def test_other_personal_data_in_free_text_is_masked(text: str, secret: str) -> None:
@@ -74,6 +76,9 @@ def test_other_personal_data_in_free_text_is_masked(text: str, secret: str) -> N
     [
         "기사님 연락처 남겨주세요",  # a word after 기사, not a name
         "배송기사 배정 완료",
+        "담당자 연결해 주세요",
+        "배송기사 이동 중",
+        "담당자 지정",
         "WH-YONGIN",
         "사이즈 교환",
         "ORD-261204-4FC0058 취소해 주세요",
