@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import StringConstraints
+from pydantic import Field, StringConstraints
 
 # C0, DEL, C1; soft hyphen; Arabic letter mark; Mongolian vowel separator; zero-width space/joiners and
 # LRM/RLM (U+200B–U+200F); line/paragraph separators, bidi embeddings and overrides (U+2028–U+202E);
@@ -48,9 +48,24 @@ def id_problem(value: str) -> str | None:
     )
 
 
+# JSON Schema (OpenAPI) readers use ECMA-262 or Python regexes, not Rust's \\x{...}: the same rule in
+# \\uXXXX escapes for the Basic Multilingual Plane (tag characters are checked, just not described here).
+_SCHEMA_PATTERN = "^[^" + "".join(
+    f"\\u{a:04X}-\\u{b:04X}" if a != b else f"\\u{a:04X}" for a, b in _RANGES if b <= 0xFFFF
+) + "]*$"
+
+
+def _portable(schema: dict[str, Any]) -> None:
+    if schema.get("pattern") == SAFE_ID_PATTERN:
+        schema["pattern"] = _SCHEMA_PATTERN
+        schema.setdefault("description", "no control or invisible format characters (the id rule)")
+
+
 # Use as a field type wherever an id enters a pydantic model (events, request bodies, path parameters);
 # a violation is the error type "string_pattern_mismatch" with this pattern (see `is_id_error`).
-SafeId = Annotated[str, StringConstraints(pattern=SAFE_ID_PATTERN)]
+SafeId = Annotated[
+    str, StringConstraints(pattern=SAFE_ID_PATTERN), Field(json_schema_extra=_portable)
+]
 
 
 def is_id_error(error: dict[str, Any]) -> bool:
