@@ -27,11 +27,16 @@ from deliveryhub.security import dlp
 from deliveryhub.security.cipher import KeyRing, seal
 from deliveryhub.service_layer.clock import Clock, SystemClock
 from deliveryhub.service_layer.ingest_customers import CustomerWriter
-from deliveryhub.service_layer.ingest_sql import insert_rows, lock_or_create
+from deliveryhub.service_layer.ingest_sql import insert_new, insert_rows, lock_or_create
 
 log = structlog.get_logger(__name__)
 # Deadlocks with writers outside ingest, a lost connection: the whole transaction is tried again.
 _ATTEMPTS = 6
+
+
+class _RaceLost(Exception):
+    """An event id of the batch was stored by a concurrent batch: the transaction is tried again."""
+
 
 MANUAL_SOURCES = ("ui", "cs", "import:csv", "csv")
 # Free-text fields that may carry personal data: masked before they are stored or shown.
@@ -151,12 +156,13 @@ class IngestService:
                         conn.invalidate()
                         raise
                 break
-            except (IntegrityError, OperationalError, InternalError) as exc:
+            except (IntegrityError, OperationalError, InternalError, _RaceLost) as exc:
                 # Concurrent ingests of one order cannot collide (rows are locked in key order); this is
                 # a deadlock with another kind of writer or a lost connection: a new transaction.
                 if attempt == _ATTEMPTS - 1:
                     raise
-                log.warning("ingest_retry", attempt=attempt, error=str(exc.orig or exc)[:200])
+                cause = getattr(exc, "orig", None) or exc
+                log.warning("ingest_retry", attempt=attempt, error=str(cause)[:200] or type(exc).__name__)
                 time.sleep(random.uniform(0.01, 0.05) * 2**attempt)  # noqa: S311 (jitter, not secrets)
         new_keys = {(ev.source, ev.event_id) for ev in new}
         for i, ev in valid:
@@ -223,24 +229,23 @@ class IngestService:
             candidates = self._filter_new(conn, events)
             parts = self.customers.take(conn, candidates)
             # An event id may also race under another order (or none): the inbox key decides, once.
-            stored = self._insert_inbox(conn, candidates, now)
-            new = [ev for ev in candidates if (ev.source, ev.event_id) in stored]
-            self.customers.write(
-                conn, [p for p in parts if (p.event.source, p.event.event_id) in stored], now
-            )
+            if self._insert_inbox(conn, candidates, now) != len(candidates):
+                # Some event id was stored meanwhile by a batch holding other orders (the insert waited
+                # for it): start again; the new transaction sees it as a duplicate.
+                raise _RaceLost
+            new = candidates
+            self.customers.write(conn, parts, now)
             unused = placeholders - {ev.order_id for ev in new if _projects(ev)}
             if unused:
                 conn.execute(t.orders.delete().where(t.orders.c.order_id.in_(sorted(unused))))
             if new:
-                transitions = self._project(conn, new, now)
+                transitions = self._project(conn, new, now, placeholders)
                 self._append_outbox(conn, new, transitions, now)
         if rejected:
             self._quarantine(conn, rejected, now, source_hint)
         return new
 
-    def _insert_inbox(
-        self, conn: Connection, events: list[CanonicalEvent], now: datetime
-    ) -> set[tuple[str, str]]:
+    def _insert_inbox(self, conn: Connection, events: list[CanonicalEvent], now: datetime) -> int:
         rows = [
             (
                 ev.source,
@@ -256,15 +261,7 @@ class IngestService:
             )
             for ev in events
         ]
-        inserted = insert_rows(
-            conn,
-            t.inbox,
-            _INBOX_COLUMNS,
-            rows,
-            conflict=("source", "event_id"),
-            returning=("source", "event_id"),
-        )
-        return {(str(r[0]), str(r[1])) for r in inserted}
+        return insert_new(conn, t.inbox, _INBOX_COLUMNS, rows, ("source", "event_id"))
 
     def _filter_new(self, conn: Connection, events: list[CanonicalEvent]) -> list[CanonicalEvent]:
         if not events:
@@ -312,7 +309,9 @@ class IngestService:
                     )
         return states
 
-    def _project(self, conn: Connection, events: list[CanonicalEvent], now: datetime) -> list[StageReached]:
+    def _project(
+        self, conn: Connection, events: list[CanonicalEvent], now: datetime, created: set[str]
+    ) -> list[StageReached]:
         order_ids = sorted({ev.order_id for ev in events if ev.order_id})
         states = self._load_states(conn, order_ids)
         order_rows: dict[str, dict[str, Any]] = {}
@@ -344,7 +343,7 @@ class IngestService:
                 extra["warehouse"] = d["warehouse"]
             reached = state.apply(ev.type, d, ev.occurred_at, ev.source, _automatic(ev), ev.shipment_id)
             transitions.extend(reached)
-        self._write_states(conn, states, order_rows, now)
+        self._write_states(conn, states, order_rows, now, created)
         return transitions
 
     def _write_states(
@@ -353,9 +352,10 @@ class IngestService:
         states: dict[str, OrderState],
         order_rows: dict[str, dict[str, Any]],
         now: datetime,
+        created: set[str],
     ) -> None:
         # Every order row exists and is locked by now (`_store`); rows still go in key order.
-        updates, stage_rows, parcel_rows = [], [], []
+        rows, updates, stage_rows, parcel_rows = [], [], [], []
         for oid, st in sorted(states.items()):
             if oid not in order_rows:
                 continue
@@ -370,7 +370,11 @@ class IngestService:
                 "updated_at": now,
             }
             extra = {k: v for k, v in order_rows[oid].items() if v is not None}
-            updates.append((oid, {**base, **extra}))
+            if oid in created:
+                # Created (empty) by this transaction: written whole in one fast statement.
+                rows.append({**_EMPTY_ORDER, **base, **extra, "order_id": oid})
+            else:
+                updates.append((oid, {**base, **extra}))
             for tr in st.new_transitions:
                 stage_rows.append(
                     {
@@ -399,6 +403,13 @@ class IngestService:
                             "updated_at": now,
                         }
                     )
+        bulk_insert(
+            conn,
+            t.orders,
+            _ORDER_COLUMNS,
+            [tuple(r[c] for c in _ORDER_COLUMNS) for r in rows],
+            conflict_keys=("order_id",),
+        )
         if updates:
             conn.execute(
                 _ORDER_UPDATE,
@@ -519,6 +530,10 @@ _INBOX_COLUMNS = (
 )
 _OUTBOX_COLUMNS = ("topic", "order_id", "partition", "payload", "created_at")
 _LOCK_COLUMNS = ("order_id", "stage_rank", "updated_at")
+_ORDER_COLUMNS = tuple(c.name for c in t.orders.columns)
+_EMPTY_ORDER: dict[str, Any] = {
+    c.name: None for c in t.orders.columns if c.name not in ("order_id", "stage_rank", "updated_at")
+}
 _STAGE_COLUMNS = ("order_id", "stage", "occurred_at", "source", "automatic")
 _PARCEL_COLUMNS = (
     "order_id",

@@ -85,3 +85,45 @@ def lock_or_create(
         r[0]
         for r in insert_rows(conn, table, columns, rows, conflict=(key,), action="lock", returning=(key,))
     }
+
+
+_INSERT_NEW: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], tuple[str, list[Any]]] = {}
+
+
+def insert_new(
+    conn: Connection,
+    table: sa.Table,
+    columns: tuple[str, ...],
+    rows: Sequence[Sequence[Any]],
+    conflict: tuple[str, ...],
+) -> int:
+    """INSERT … ON CONFLICT DO NOTHING of rows sorted by their `conflict` key (one prepared statement,
+    pipelined); returns how many were inserted. A key that a concurrent transaction is inserting is
+    waited for, then skipped."""
+    if not rows:
+        return 0
+    key = (conn.dialect.name, table.name, columns, conflict)
+    cached = _INSERT_NEW.get(key)
+    if cached is None:
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        cols = ", ".join(f'"{c}"' for c in columns)
+        target = ", ".join(f'"{c}"' for c in conflict)
+        sql = (
+            f'INSERT INTO "{table.name}" ({cols}) VALUES ({", ".join([mark] * len(columns))}) '  # noqa: S608
+            f"ON CONFLICT ({target}) DO NOTHING"
+        )
+        cached = _INSERT_NEW[key] = (
+            sql,
+            [table.c[c].type._cached_bind_processor(conn.dialect) for c in columns],
+        )
+    sql, processors = cached
+    key_idx = [columns.index(c) for c in conflict]
+    ordered = sorted(rows, key=lambda r: tuple(r[i] for i in key_idx))
+    params = [
+        tuple(
+            proc(v) if proc is not None and v is not None else v
+            for v, proc in zip(row, processors, strict=True)
+        )
+        for row in ordered
+    ]
+    return int(conn.exec_driver_sql(sql, params).rowcount)  # type: ignore[arg-type]
