@@ -156,3 +156,18 @@ def test_the_id_rule_refuses_controls_and_invisible_format_characters(bad: str) 
 @pytest.mark.parametrize("good", ["ORD-261204-4FC0017", "주문-1", "SKU_BEA.009", "a b", "T-ORD-1-18", "ÄÖ"])
 def test_the_id_rule_keeps_every_ordinary_id(good: str) -> None:
     assert id_problem(good) is None and visible(good) == good
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "7" * 200_000,  # no "@": an unanchored e-mail pattern retried from every digit (hours, not ms)
+        "a" * 200_000 + "@",
+        "가로1 " * 40_000,  # 40,000 address findings: overlap checks were quadratic in findings
+        "공일공 " * 50_000,
+    ],
+)
+def test_huge_hostile_memos_are_masked_in_linear_work(hostile: str) -> None:
+    # Not timed: with the quadratic patterns this test did not finish in a CI job's lifetime.
+    masked = dlp_fields.clean_text(hostile)
+    assert len(masked) <= len(hostile) + 16 and dlp.find_personal_data(masked) == []
