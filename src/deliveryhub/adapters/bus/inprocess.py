@@ -92,22 +92,33 @@ class InProcessBus:
         wake = asyncio.Event()
         self._wake.append(wake)
         self._position(consumer.name)
-        while not stop.is_set():
-            try:
-                n = await in_daemon_thread(self.poll_once, consumer, name=f"dh-{consumer.name}")
-            except Exception as exc:  # keep consuming after a handler bug; the batch is retried
-                log.exception("consumer_error", consumer=consumer.name, error=str(exc)[:300])
-                n = 0
-                await asyncio.sleep(1.0)
-            if n < self.batch:
-                wake.clear()
+
+        async def wake_on_stop() -> None:  # a stopping worker's idle consumer ends at once
+            await stop.wait()
+            wake.set()
+
+        watcher = asyncio.create_task(wake_on_stop())
+        try:
+            while not stop.is_set():
                 try:
-                    await asyncio.wait_for(wake.wait(), timeout=0.25)
-                    # Linger a moment after a wake-up so a trickle of events is applied in one batch
-                    # (one transaction per consumer) instead of one transaction per event.
-                    await asyncio.sleep(self.linger)
-                except TimeoutError:
-                    pass
+                    n = await in_daemon_thread(self.poll_once, consumer, name=f"dh-{consumer.name}")
+                except Exception as exc:  # keep consuming after a handler bug; the batch is retried
+                    log.exception("consumer_error", consumer=consumer.name, error=str(exc)[:300])
+                    n = 0
+                    await asyncio.sleep(1.0)
+                if n < self.batch and not stop.is_set():
+                    wake.clear()
+                    try:
+                        await asyncio.wait_for(wake.wait(), timeout=0.25)
+                        # Linger a moment after a wake-up so a trickle of events is applied in one batch
+                        # (one transaction per consumer) instead of one transaction per event.
+                        if not stop.is_set():
+                            await asyncio.sleep(self.linger)
+                    except TimeoutError:
+                        pass
+        finally:
+            watcher.cancel()
+            self._wake.remove(wake)
 
     async def close(self) -> None:
         """Nothing to close."""
