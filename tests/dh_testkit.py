@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -83,3 +87,27 @@ def event(
     }
     out.update(extra)
     return out
+
+
+@contextmanager
+def serving(app: Any, port: int | None = None, **config: Any) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on a loopback port in a thread; yields its base URL once it answers."""
+    import uvicorn
+
+    port = port or free_port()
+    config.setdefault("log_level", "warning")
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **config))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    # Started is a condition, not a time budget: a loaded box only makes it come later.
+    deadline = time.monotonic() + 120
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not server.started:
+        server.should_exit = True
+        raise RuntimeError(f"uvicorn did not start on port {port}")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)

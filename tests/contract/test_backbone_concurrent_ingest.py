@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -14,14 +13,13 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-import uvicorn
 from backbone_backends import Backend, counts, health_total, lifecycle
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.contracts.events import EVENT_TYPES
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.security.apikeys import create_api_key
-from dh_testkit import event, free_port
+from dh_testkit import event, serving
 
 CLIENTS = 8
 ORDERS = 16
@@ -32,23 +30,8 @@ ROUNDS = 4
 def api(backend: Backend) -> Iterator[tuple[str, str]]:
     """The hub's real API on a loopback port (the bus runs separately, in `settle`)."""
     key = create_api_key(backend.hub.db, "contract-attack", "integration")
-    port = free_port()
-    app = create_app(backend.hub, run_worker=False)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    try:
+    with serving(create_app(backend.hub, run_worker=False)) as base:
         yield base, key
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
 
 
 def post_all(base: str, key: str, per_client: list[list[list[dict[str, Any]]]]) -> list[httpx.Response]:

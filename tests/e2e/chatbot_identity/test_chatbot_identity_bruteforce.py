@@ -5,8 +5,6 @@ The hub's clock is pinned, and moved past the lock to show it expires."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +13,6 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-import uvicorn
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.chatbot import tables as ct
@@ -23,7 +20,7 @@ from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.notifications.tables import notification_jobs
 from deliveryhub.security.audit import audit_log_of
 from deliveryhub.service_layer.clock import ManualClock
-from dh_testkit import event, free_port, make_hub
+from dh_testkit import event, make_hub, serving
 
 NOW = datetime(2026, 11, 30, 5, 0, tzinfo=UTC)  # pinned: a month end
 TARGET = "ORD-2026-000901"  # packed, not shipped: cancellable once verified
@@ -57,22 +54,10 @@ def served(tmp_path: Path, master_key: str) -> Iterator[tuple[str, Any, ManualCl
     for i in range(25):  # other customers' orders, for the spraying attacker
         events += _order(f"s{i}-", f"ORD-2026-0010{i:02d}", f"010-5555-{1000 + i:04d}", "이고객")
     hub.ingest.ingest(events)
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(hub), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
     try:
-        yield base, hub, clock
+        with serving(create_app(hub)) as base:
+            yield base, hub, clock
     finally:
-        srv.should_exit = True
-        thread.join(timeout=20)
         hub.close()
 
 

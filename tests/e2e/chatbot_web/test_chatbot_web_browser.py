@@ -9,18 +9,14 @@ one is on its way must not be dropped.
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-import uvicorn
 
 from deliveryhub.entrypoints.api.app import create_app
-from dh_testkit import event, free_port, make_hub
+from dh_testkit import event, make_hub, serving
 
 OID = "ORD-2026-000901"
 CHROMIUM_ARGS = [
@@ -92,24 +88,10 @@ def live(tmp_path: Path, master_key: str) -> Iterator[tuple[str, Any]]:
     from deliveryhub.security.users import create_user
 
     create_user(hub, "agent@shop.example", "cs_agent", PASSWORD)
-    port = free_port()
-    srv = uvicorn.Server(
-        uvicorn.Config(SlowPolls(create_app(hub)), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
     try:
-        yield base, hub
+        with serving(SlowPolls(create_app(hub))) as base:
+            yield base, hub
     finally:
-        srv.should_exit = True
-        thread.join(timeout=20)
         hub.close()
 
 

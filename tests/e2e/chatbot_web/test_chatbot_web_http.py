@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,12 +10,11 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-import uvicorn
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.chatbot import tables as ct
 from deliveryhub.entrypoints.api.app import create_app
-from dh_testkit import event, free_port, make_hub
+from dh_testkit import event, make_hub, serving
 
 SHIPPED = "ORD-2026-000501"
 PACKED = "ORD-2026-000502"
@@ -94,22 +92,10 @@ def seed(hub: Any) -> None:
 def server(tmp_path: Path, master_key: str) -> Iterator[tuple[str, Any]]:
     hub = make_hub(tmp_path, master_key)
     seed(hub)
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(hub), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
     try:
-        yield base, hub
+        with serving(create_app(hub)) as base:
+            yield base, hub
     finally:
-        srv.should_exit = True
-        thread.join(timeout=20)
         hub.close()
 
 

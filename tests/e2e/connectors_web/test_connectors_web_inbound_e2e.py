@@ -4,8 +4,6 @@ the fraud chain of issue 13 — anonymous "delivered" push → damage claim in c
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,14 +11,13 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-import uvicorn
 
 from deliveryhub.adapters.connectors.inbound import sign_push
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.monitors.tables import compensations
 from deliveryhub.security.apikeys import create_api_key
-from dh_testkit import drain, event, free_port, make_hub
+from dh_testkit import drain, event, make_hub, serving
 
 NUMBER = "553825406594"
 PUSH = {
@@ -80,32 +77,15 @@ class Live:
 
 def _serve(tmp_path: Path, master_key: str, **overrides: Any) -> Iterator[Live]:
     hub = make_hub(tmp_path, master_key, **overrides)
-    port = free_port()
-    # proxy_headers off: this test checks the route's own peer logic, not uvicorn's (see inbound.py).
-    config = uvicorn.Config(
-        create_app(hub, run_worker=False),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        proxy_headers=False,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    live = Live(hub, base, create_api_key(hub.db, "e2e-admin", "admin"))
     try:
-        yield live
+        # proxy_headers off: this test checks the route's own peer logic, not uvicorn's (see inbound.py).
+        with serving(create_app(hub, run_worker=False), proxy_headers=False) as base:
+            live = Live(hub, base, create_api_key(hub.db, "e2e-admin", "admin"))
+            try:
+                yield live
+            finally:
+                live.http.close()
     finally:
-        live.http.close()
-        server.should_exit = True
-        thread.join(timeout=20)
         hub.close()
 
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from dh_testkit import free_port, make_hub
+from dh_testkit import make_hub, serving
 
 REPO = Path(__file__).resolve().parents[3]
 ARTIFACTS = REPO / "test-artifacts"
@@ -28,7 +26,6 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture
 def served(tmp_path: Path, master_key: str) -> Iterator[tuple[str, str, Any]]:
-    import uvicorn
     from test_kpi_catalog_values import NOW, events
 
     from deliveryhub.entrypoints.api.app import create_app
@@ -40,21 +37,10 @@ def served(tmp_path: Path, master_key: str) -> Iterator[tuple[str, str, Any]]:
     password = "Kpi-dashboard-2026!strong"
     create_user(hub, "ops@example.com", "ops", password)
     token = create_session(hub, authenticate(hub, "ops@example.com", password)).token
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(hub, run_worker=False), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
     try:
-        yield f"http://127.0.0.1:{port}", token, hub
+        with serving(create_app(hub, run_worker=False)) as base:
+            yield base, token, hub
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         hub.close()
 
 

@@ -3,19 +3,16 @@ tampered token gets 404; nothing personal beyond the first character of the name
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from notif_e2e_support import lifecycle
 
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.service_layer.clock import ManualClock
-from dh_testkit import drain, free_port, make_hub
+from dh_testkit import drain, free_port, make_hub, serving
 
 START = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
 CHROMIUM_ARGS = [
@@ -34,19 +31,11 @@ def served(tmp_path: Path, master_key: str) -> Any:
     hub = make_hub(tmp_path, master_key, clock=ManualClock(START), public_url=f"http://127.0.0.1:{port}")
     hub.ingest.ingest(lifecycle("O-TRACK", START, {"name": "홍길동", "phone": "010-1234-5678"})[:8])
     drain(hub)
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(hub, run_worker=False), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield hub, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    hub.close()
+    try:
+        with serving(create_app(hub, run_worker=False), port=port) as base:
+            yield hub, base
+    finally:
+        hub.close()
 
 
 @pytest.mark.browser

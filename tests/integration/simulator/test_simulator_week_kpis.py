@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -11,11 +9,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-import uvicorn
 
 from deliveryhub.simulator.run import run_simulation
 from deliveryhub.simulator.shop import KST, ShopConfig
-from dh_testkit import free_port, make_hub
+from dh_testkit import make_hub, serving
 
 WEEK_START = datetime(2026, 11, 2, tzinfo=KST)  # Mon 2 Nov 2026: a plain week, no sales event
 
@@ -28,20 +25,10 @@ def served_hub(tmp_path: Path, master_key: str) -> Iterator[tuple[Any, str, str]
 
     hub = make_hub(tmp_path, master_key)
     key = create_api_key(hub.db, "sim", "integration")
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(hub, run_worker=False), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
     try:
-        yield hub, f"http://127.0.0.1:{port}", key
+        with serving(create_app(hub, run_worker=False)) as base:
+            yield hub, base, key
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         hub.close()
 
 
