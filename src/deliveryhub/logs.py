@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 import structlog
@@ -107,8 +107,12 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().formatException(ei))
 
 
-class RedactingFilter(logging.Filter):
-    """stdlib filter: the message and its arguments are redacted before any handler formats them."""
+class RewritingFilter(logging.Filter):
+    """stdlib filter: the formatted message is rewritten by `rewrite` before any handler formats it."""
+
+    def __init__(self, rewrite: Callable[[str], str]) -> None:
+        super().__init__()
+        self._rewrite = rewrite
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record in place; never drops it."""
@@ -116,10 +120,17 @@ class RedactingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a bad format string must not lose the record
             message = str(record.msg)
-        masked = redact(message)
+        masked = self._rewrite(message)
         if masked != message:
             record.msg, record.args = masked, None
         return True
+
+
+class RedactingFilter(RewritingFilter):
+    """stdlib filter: secrets in the formatted message are redacted before any handler formats it."""
+
+    def __init__(self) -> None:
+        super().__init__(redact)
 
 
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"

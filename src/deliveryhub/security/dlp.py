@@ -8,12 +8,13 @@ addresses and street addresses (Korean road-name and lot-number addresses, commo
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+
+from deliveryhub.logs import RewritingFilter
 
 # Separators people (and evaders) write between digit groups: "-", ".", "/", spaces, or a dash with spaces.
 _SEP = r"(?:[ \t]{0,2}[-./][ \t]{0,2}|[ \t]{1,2})?"
@@ -344,16 +345,8 @@ def structlog_processor(
     return event_dict
 
 
-class PiiLogFilter(logging.Filter):
+class PiiLogFilter(RewritingFilter):
     """stdlib logging filter: masks personal data in the formatted message and its arguments."""
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite the record in place; never drops it."""
-        try:
-            message = record.getMessage()
-        except Exception:  # a bad format string must not lose the record
-            message = str(record.msg)
-        masked = mask_text(message)
-        if masked != message:
-            record.msg, record.args = masked, None
-        return True
+    def __init__(self) -> None:
+        super().__init__(lambda text: mask_text(text) or "")
