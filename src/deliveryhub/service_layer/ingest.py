@@ -23,7 +23,6 @@ from deliveryhub.adapters.persistence.database import Database, bulk_insert
 from deliveryhub.contracts.events import CanonicalEvent, ContractError, parse_event
 from deliveryhub.contracts.ids import visible
 from deliveryhub.domain.lifecycle import STAGE_RANK, OrderState, ParcelState, StageReached
-from deliveryhub.security import dlp
 from deliveryhub.security.cipher import KeyRing, seal
 from deliveryhub.service_layer.clock import Clock, SystemClock
 from deliveryhub.service_layer.ingest_customers import CustomerWriter
@@ -39,20 +38,7 @@ class _RaceLost(Exception):
 
 
 MANUAL_SOURCES = ("ui", "cs", "import:csv", "csv")
-# Free-text fields that may carry personal data: masked before they are stored or shown.
-TEXT_FIELDS: dict[str, tuple[str, ...]] = {
-    "ticket.created": ("text", "subject"),
-    "ticket.replied": ("text",),
-    "survey.answered": ("comment",),
-    "shipment.tracking": ("message", "location"),
-    "shipment.delivery_failed": ("reason",),
-    "order.cancelled": ("reason",),
-    "return.requested": ("reason",),
-    "exchange.requested": ("reason",),
-}
-
 StatusDeriver = Callable[[str, str | None, str | None], tuple[str | None, str | None, bool]]
-TextMasker = Callable[[str, str], str]
 
 
 @dataclass
@@ -106,7 +92,6 @@ class IngestService:
         clock: Clock | None = None,
         partitions: int = 16,
         derive_status: StatusDeriver | None = None,
-        mask_text: TextMasker | None = None,
         on_result: Callable[[IngestStats, Sequence[CanonicalEvent]], None] | None = None,
     ) -> None:
         self.db = db
@@ -114,7 +99,6 @@ class IngestService:
         self.clock = clock or SystemClock()
         self.partitions = partitions
         self.derive_status = derive_status
-        self.mask_text = mask_text or (lambda _type, text: dlp.mask_text(text) or "")
         self.on_result = on_result
         self.customers = CustomerWriter(keyring)
         self.quarantine_key = keyring.master.derive("deliveryhub quarantine v1")
@@ -203,10 +187,6 @@ class IngestService:
                 data["status"] = tag
             if reason and not data.get("reason"):
                 data["reason"] = reason
-        for name in TEXT_FIELDS.get(ev.type, ()):
-            value = data.get(name)
-            if isinstance(value, str) and value:
-                data[name] = self.mask_text(ev.type, value)
 
     def _store(
         self,
