@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import polars as pl
@@ -329,7 +330,8 @@ def run(
         t0 = time.perf_counter()
         snap = engine.store.current()
         load_s = time.perf_counter() - t0
-        d1 = now.date()
+        # Periods are shop-local dates: the UTC date is a day behind in KST from 09:00 to midnight (UTC).
+        d1 = now.astimezone(ZoneInfo(TZ)).date()
         d0 = d1 - timedelta(days=90)
         t0 = time.perf_counter()
         engine.compute(d0, d1, "day", None, TZ)
@@ -373,7 +375,7 @@ def run(
                 }
             )
         hub.ingest.ingest(batch)
-        month_start = now.astimezone(__import__("zoneinfo").ZoneInfo(TZ)).date().replace(day=1)
+        month_start = d1.replace(day=1)
         t0 = time.perf_counter()
         engine.compute(month_start, d1, "day", None, TZ, list(DASHBOARD_KPIS))
         refresh_s = time.perf_counter() - t0
