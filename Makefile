@@ -64,7 +64,7 @@ test-scale: install services
 ## Tests marked `realclock` are left out too (an open finding, docs/PERFORMANCE.md): in the two worker
 ## stream tests (kill -9 and SIGTERM mid-stream on PostgreSQL + NATS) the second worker's first monitors
 ## sweep took 110-116 s under the shifted clock (11-13 s for the slowest job on the real date), once
-## outlasting the test's 120 s settle. They run in `make test`.
+## outlasting the SIGTERM test's 120 s settle. They run in `make test`.
 DATED_AT ?= 2026-12-31T23:52:00+09:00
 FAKETIME_LIB ?= $(firstword $(wildcard /usr/lib/*/faketime/libfaketimeMT.so.1))
 SLEEPFIX := var/ci/faketime-sleepfix.so
