@@ -21,8 +21,8 @@ from sqlalchemy.engine import Connection
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.chatbot import tables as ct
-from deliveryhub.security import dlp
-from deliveryhub.security.cipher import open_, seal
+from deliveryhub.pii import dlp
+from deliveryhub.pii.cipher import open_, seal
 from deliveryhub.service_layer.messaging import Consumer, Message
 from deliveryhub.service_layer.scheduler import Job
 

@@ -28,7 +28,7 @@ from deliveryhub.chatbot import queries as q
 from deliveryhub.chatbot import tables as ct
 from deliveryhub.chatbot.desk import CsConfig, Desk
 from deliveryhub.domain.lifecycle import STAGE_RANK
-from deliveryhub.security import dlp
+from deliveryhub.pii import dlp
 from deliveryhub.service_layer import commands
 from deliveryhub.views.orders import customer_view
 

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from deliveryhub.adapters.persistence.database import Database
 from deliveryhub.chatbot import tables as ct
-from deliveryhub.security import dlp
+from deliveryhub.pii import dlp
 
 FAQ_FILE = Path(__file__).with_name("faq.yaml")
 FIELDS = ("topic", "question_ko", "answer_ko", "question_en", "answer_en", "keywords")

@@ -21,8 +21,8 @@ from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.chatbot import tables as ct
 from deliveryhub.entrypoints.api.deps import require
 from deliveryhub.entrypoints.api.errors import ApiError
+from deliveryhub.pii.cipher import KeyError_, open_, seal
 from deliveryhub.security.apikeys import Principal
-from deliveryhub.security.cipher import KeyError_, open_, seal
 
 log = structlog.get_logger(__name__)
 

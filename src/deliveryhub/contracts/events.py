@@ -18,7 +18,7 @@ from pydantic import (
 )
 
 from deliveryhub.contracts.ids import FORBIDDEN_ID_CHARS, ID_ERROR_CODE, SafeId, id_problem, is_id_error
-from deliveryhub.security import dlp_fields
+from deliveryhub.pii import dlp_fields
 
 SCHEMA_VERSION = 1
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from deliveryhub.config_file import ConfigError, validation_error
 from deliveryhub.config_file import key_node as _key_node
 from deliveryhub.config_file import read_yaml as _read
-from deliveryhub.monitors.business_hours import WEEKDAYS, BusinessCalendar
+from deliveryhub.kernel.calendar import WEEKDAYS, BusinessCalendar
 
 DEFAULT_FILE = Path(__file__).with_name("default_rules.yaml")
 # Top-level sections of the one config file that belong to other features: accepted here and left for

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from deliveryhub.domain.lifecycle import STAGE_RANK
-from deliveryhub.monitors.business_hours import BusinessCalendar
+from deliveryhub.kernel.calendar import BusinessCalendar
 
 IN_FLIGHT = frozenset({"in_transit", "out_for_delivery"})
 FAILED_STATUSES = frozenset({"attempt_fail", "exception", "expired"})

@@ -38,7 +38,7 @@ from deliveryhub.notifications.rules import Rule, Trigger, trigger_of
 from deliveryhub.notifications.settings import NotificationSettings
 from deliveryhub.notifications.tables import notification_jobs as jobs_t
 from deliveryhub.notifications.tables import notification_receipts as receipts_t
-from deliveryhub.security import dlp
+from deliveryhub.pii import dlp
 from deliveryhub.service_layer.messaging import Message
 
 log = structlog.get_logger(__name__)

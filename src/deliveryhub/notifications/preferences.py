@@ -15,8 +15,8 @@ from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.adapters.persistence.database import upsert
 from deliveryhub.notifications.policy import parse_hhmm
 from deliveryhub.notifications.tables import notification_preferences as prefs_t
-from deliveryhub.security import dlp
-from deliveryhub.security.cipher import KeyRing, decrypt_field, encrypt_field, normalize_phone
+from deliveryhub.pii import dlp
+from deliveryhub.pii.cipher import KeyRing, decrypt_field, encrypt_field, normalize_phone
 from deliveryhub.views.orders import customer_view
 
 CUSTOMER_CHANNELS = ("kakao", "sms", "email")

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from deliveryhub.adapters.persistence.database import Database, insert_ignore
-from deliveryhub.security import dlp
+from deliveryhub.pii import dlp
 from deliveryhub.security.tables import audit_head, audit_log, audit_reviews
 
 GENESIS = "0" * 64

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from deliveryhub.adapters.persistence import tables as t
-from deliveryhub.security import dlp, dlp_fields
+from deliveryhub.pii import dlp, dlp_fields
 from deliveryhub.security.audit import audit_log_of
 
 ID_KEYS = ("tracking_no", "tracking_number", "waybill", "waybill_no", "external_id")

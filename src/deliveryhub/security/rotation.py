@@ -19,8 +19,8 @@ import sqlalchemy as sa
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.adapters.persistence.database import Database
+from deliveryhub.pii.cipher import KeyError_, KeyRing
 from deliveryhub.security.audit import audit_log_of
-from deliveryhub.security.cipher import KeyError_, KeyRing
 
 _running = threading.Lock()
 

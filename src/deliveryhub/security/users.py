@@ -18,10 +18,10 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from deliveryhub.pii.cipher import open_, seal
 from deliveryhub.security import logins
 from deliveryhub.security.apikeys import Principal
 from deliveryhub.security.audit import audit_log_of, cli_actor
-from deliveryhub.security.cipher import open_, seal
 from deliveryhub.security.passwords import PasswordRejected, check_password
 from deliveryhub.security.rbac import ROLES
 from deliveryhub.security.tables import sessions, users

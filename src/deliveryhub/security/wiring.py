@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from deliveryhub.logs import configure_logging
-from deliveryhub.security import dlp, routes, web
+from deliveryhub.pii import dlp
+from deliveryhub.security import routes, web
 from deliveryhub.security.audit import AuditLog, audit_key, store_review
 from deliveryhub.security.erasure import erase_customer, find_customer
 from deliveryhub.security.ratelimit import enforce

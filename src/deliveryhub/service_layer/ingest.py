@@ -23,8 +23,8 @@ from deliveryhub.adapters.persistence.database import Database, bulk_insert
 from deliveryhub.contracts.events import CanonicalEvent, ContractError, parse_event
 from deliveryhub.contracts.ids import visible
 from deliveryhub.domain.lifecycle import STAGE_RANK, OrderState, ParcelState, StageReached
-from deliveryhub.security.cipher import KeyRing, seal
-from deliveryhub.service_layer.clock import Clock, SystemClock
+from deliveryhub.kernel.clock import Clock, SystemClock
+from deliveryhub.pii.cipher import KeyRing, seal
 from deliveryhub.service_layer.ingest_customers import CustomerWriter
 from deliveryhub.service_layer.ingest_sql import insert_new, insert_rows, lock_or_create
 
@@ -600,7 +600,7 @@ def replay_quarantined(
     service: IngestService, ids: list[int], fixes: dict[int, dict[str, Any]] | None = None
 ) -> list[ItemResult]:
     """Re-submit quarantined items (optionally with fixed payloads); replayed ones are marked resolved."""
-    from deliveryhub.security.cipher import open_
+    from deliveryhub.pii.cipher import open_
 
     with service.db.read() as conn:
         rows = conn.execute(sa.select(t.quarantine).where(t.quarantine.c.id.in_(ids))).all()

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.contracts.events import CanonicalEvent
-from deliveryhub.security.cipher import KeyRing, encrypt_field
+from deliveryhub.pii.cipher import KeyRing, encrypt_field
 from deliveryhub.service_layer.ingest_sql import lock_or_create
 
 _ROW_COLUMNS = (

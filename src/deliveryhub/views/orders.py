@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from deliveryhub.adapters.persistence import tables as t
-from deliveryhub.security import dlp
-from deliveryhub.security.cipher import KeyRing, decrypt_field
+from deliveryhub.pii import dlp
+from deliveryhub.pii.cipher import KeyRing, decrypt_field
 
 
 def _iso(value: Any) -> Any:

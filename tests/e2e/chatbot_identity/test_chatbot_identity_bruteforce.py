@@ -17,9 +17,9 @@ import sqlalchemy as sa
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.chatbot import tables as ct
 from deliveryhub.entrypoints.api.app import create_app
+from deliveryhub.kernel.clock import ManualClock
 from deliveryhub.notifications.tables import notification_jobs
 from deliveryhub.security.audit import audit_log_of
-from deliveryhub.service_layer.clock import ManualClock
 from dh_testkit import event, make_hub, serving
 
 NOW = datetime(2026, 11, 30, 5, 0, tzinfo=UTC)  # pinned: a month end

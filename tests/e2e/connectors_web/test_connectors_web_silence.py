@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from deliveryhub.entrypoints.api.app import create_app
+from deliveryhub.kernel.clock import ManualClock
 from deliveryhub.security.apikeys import create_api_key
-from deliveryhub.service_layer.clock import ManualClock
 from dh_testkit import drain, event, make_hub
 
 KST = timezone(timedelta(hours=9))

@@ -29,8 +29,8 @@ def served(tmp_path: Path, master_key: str) -> Iterator[tuple[str, str, Any]]:
     from test_kpi_catalog_values import NOW, events
 
     from deliveryhub.entrypoints.api.app import create_app
+    from deliveryhub.kernel.clock import ManualClock
     from deliveryhub.security.users import authenticate, create_session, create_user
-    from deliveryhub.service_layer.clock import ManualClock
 
     hub = make_hub(tmp_path, master_key, clock=ManualClock(NOW))
     hub.ingest.ingest(events())

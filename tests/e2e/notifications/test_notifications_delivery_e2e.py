@@ -17,9 +17,9 @@ from notif_e2e_support import Provider, SmtpSink, configure_providers, lifecycle
 
 from deliveryhub.adapters.channels.webhook import verify
 from deliveryhub.entrypoints.api.app import create_app
+from deliveryhub.kernel.clock import ManualClock
 from deliveryhub.notifications.tables import notification_jobs as jobs_t
 from deliveryhub.security.apikeys import create_api_key
-from deliveryhub.service_layer.clock import ManualClock
 from dh_testkit import drain, free_port, make_hub
 
 START = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)  # 10:00 in Seoul

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from notif_e2e_support import EXPECTED_TEMPLATES, Provider, SmtpSink, configure_providers, lifecycle, send_all
 
-from deliveryhub.service_layer.clock import ManualClock
+from deliveryhub.kernel.clock import ManualClock
 from dh_testkit import drain, free_port, make_hub
 
 START = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)  # 10:00 in Seoul

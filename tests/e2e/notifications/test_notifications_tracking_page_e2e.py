@@ -11,7 +11,7 @@ import pytest
 from notif_e2e_support import lifecycle
 
 from deliveryhub.entrypoints.api.app import create_app
-from deliveryhub.service_layer.clock import ManualClock
+from deliveryhub.kernel.clock import ManualClock
 from dh_testkit import drain, free_port, make_hub, serving
 
 START = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)

@@ -14,7 +14,7 @@ from deliveryhub.bootstrap import bootstrap
 from deliveryhub.chatbot import tables as ct
 from deliveryhub.chatbot.config import ChatbotCfg, load_section
 from deliveryhub.config_file import ConfigError
-from deliveryhub.service_layer.clock import ManualClock
+from deliveryhub.kernel.clock import ManualClock
 
 MONDAY_1000_KST = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 

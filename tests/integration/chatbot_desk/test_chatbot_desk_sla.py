@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.bootstrap import bootstrap
 from deliveryhub.chatbot import tables as ct
-from deliveryhub.service_layer.clock import ManualClock
+from deliveryhub.kernel.clock import ManualClock
 from dh_testkit import drain, event, free_port
 
 OID = "ORD-2026-000777"

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 from deliveryhub.chatbot import identity
 from deliveryhub.chatbot import tables as ct
+from deliveryhub.kernel.clock import ManualClock
 from deliveryhub.security.audit import audit_log_of
-from deliveryhub.service_layer.clock import ManualClock
 from dh_testkit import make_hub
 
 NOW = datetime(2026, 12, 31, 14, 59, tzinfo=UTC)  # pinned: New Year's Eve, 23:59 KST

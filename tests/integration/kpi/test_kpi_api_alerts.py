@@ -54,7 +54,7 @@ def november_events() -> list[dict[str, Any]]:
 
 @pytest.fixture
 def kpi_hub(tmp_path: Path, master_key: str) -> Iterator[Any]:
-    from deliveryhub.service_layer.clock import ManualClock
+    from deliveryhub.kernel.clock import ManualClock
 
     hub = make_hub(tmp_path, master_key, clock=ManualClock(NOW))
     hub.ingest.ingest(november_events())

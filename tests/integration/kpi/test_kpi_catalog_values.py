@@ -299,7 +299,7 @@ EXPECTED: dict[str, float | None] = {
 
 
 def _hub(tmp_path: Path, master_key: str, db_url: str | None = None) -> Any:
-    from deliveryhub.service_layer.clock import ManualClock
+    from deliveryhub.kernel.clock import ManualClock
 
     hub = make_hub(tmp_path, master_key, db_url, clock=ManualClock(NOW), features=False)
     from deliveryhub.kpi.wiring import _ensure_tables

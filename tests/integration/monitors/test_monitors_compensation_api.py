@@ -13,11 +13,11 @@ from monitors_helpers import all_exceptions, ingest_ok, monitor_hub
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.entrypoints.api.app import create_app
+from deliveryhub.kernel.clock import ManualClock
 from deliveryhub.monitors.config import ConfigError
 from deliveryhub.monitors.service import run_all_monitors
 from deliveryhub.monitors.tables import compensations
 from deliveryhub.security.apikeys import create_api_key
-from deliveryhub.service_layer.clock import ManualClock
 from dh_testkit import drain, event
 
 KST = ZoneInfo("Asia/Seoul")

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from monitors_helpers import ingest_ok, monitor_hub
 
 from deliveryhub.adapters.persistence import tables as t
-from deliveryhub.service_layer.clock import ManualClock
+from deliveryhub.kernel.clock import ManualClock
 from dh_testkit import drain, event
 
 KST = ZoneInfo("Asia/Seoul")

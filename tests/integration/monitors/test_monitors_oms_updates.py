@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from monitors_helpers import ingest_ok, monitor_hub
 
 from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.kernel.clock import ManualClock
 from deliveryhub.monitors.tables import oms_updates
-from deliveryhub.service_layer.clock import ManualClock
 from deliveryhub.service_layer.messaging import Message
 from dh_testkit import drain, event
 

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from monitors_helpers import all_exceptions, ingest_ok, monitor_hub
 
 from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.kernel.clock import ManualClock
 from deliveryhub.monitors.service import run_all_monitors
 from deliveryhub.monitors.tables import compensations
-from deliveryhub.service_layer.clock import ManualClock
 from dh_testkit import drain, event
 
 KST = ZoneInfo("Asia/Seoul")

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from monitors_helpers import all_exceptions, ingest_ok, monitor_hub
 
+from deliveryhub.kernel.clock import ManualClock
 from deliveryhub.monitors.service import run_all_monitors
-from deliveryhub.service_layer.clock import ManualClock
 from dh_testkit import drain, event
 
 KST = ZoneInfo("Asia/Seoul")

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from monitors_helpers import all_exceptions, ingest_ok, monitor_hub, timer_rows
 
 from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.kernel.clock import ManualClock
 from deliveryhub.monitors import timers as tm
-from deliveryhub.service_layer.clock import ManualClock
 from dh_testkit import drain, event
 
 KST = ZoneInfo("Asia/Seoul")

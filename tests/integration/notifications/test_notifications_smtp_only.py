@@ -19,9 +19,9 @@ from dh_testkit import drain, event, free_port, make_hub
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "e2e" / "notifications"))
 from notif_e2e_support import SmtpSink, lifecycle, send_all  # noqa: E402
 
+from deliveryhub.kernel.clock import ManualClock  # noqa: E402
 from deliveryhub.notifications.facts import notice_facts  # noqa: E402
 from deliveryhub.notifications.tables import notice_missing, notification_jobs  # noqa: E402
-from deliveryhub.service_layer.clock import ManualClock  # noqa: E402
 
 START = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
 

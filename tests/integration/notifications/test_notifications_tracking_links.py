@@ -26,11 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "e2e" / "notificati
 from notif_e2e_support import SmtpSink, lifecycle, send_all  # noqa: E402
 
 from deliveryhub.entrypoints.api.app import create_app  # noqa: E402
+from deliveryhub.kernel.clock import ManualClock  # noqa: E402
 from deliveryhub.notifications.links import make_token, tracking_key  # noqa: E402
 from deliveryhub.notifications.tables import notification_jobs, tracking_links  # noqa: E402
 from deliveryhub.security.apikeys import create_api_key  # noqa: E402
 from deliveryhub.security.tables import audit_log  # noqa: E402
-from deliveryhub.service_layer.clock import ManualClock  # noqa: E402
 
 START = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)  # every time here is pinned: never today's date
 OID = "O-LINK-1"

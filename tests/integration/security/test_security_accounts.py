@@ -14,9 +14,9 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from deliveryhub.kernel.clock import ManualClock
 from deliveryhub.security import users
 from deliveryhub.security.tables import users as users_table
-from deliveryhub.service_layer.clock import ManualClock
 
 PW = "a long enough password"
 

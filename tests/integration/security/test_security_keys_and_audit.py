@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.entrypoints.api.app import create_app
+from deliveryhub.kernel.clock import ManualClock
 from deliveryhub.security import apikeys, users
-from deliveryhub.service_layer.clock import ManualClock
 from dh_testkit import make_hub
 
 PW = "a long enough password"

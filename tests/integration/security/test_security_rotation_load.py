@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.entrypoints.api.app import create_app
+from deliveryhub.pii.cipher import decrypt_field
 from deliveryhub.security.apikeys import create_api_key
-from deliveryhub.security.cipher import decrypt_field
 from deliveryhub.security.erasure import find_customer
 from dh_testkit import event, make_hub
 

@@ -8,7 +8,7 @@ import pytest
 
 from deliveryhub.chatbot import identity, uploads
 from deliveryhub.entrypoints.api.errors import ApiError
-from deliveryhub.security import dlp
+from deliveryhub.pii import dlp
 
 
 def test_each_further_lock_lasts_twice_as_long_up_to_a_day() -> None:

@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
+from deliveryhub.kernel.calendar import BusinessCalendar
 from deliveryhub.monitors import rules
-from deliveryhub.monitors.business_hours import BusinessCalendar
 from deliveryhub.monitors.config import load_config
 from deliveryhub.monitors.eta import TransitModel, TransitSample, apply_hint, quantile
 

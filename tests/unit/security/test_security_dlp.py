@@ -7,7 +7,7 @@ import logging
 import pytest
 import structlog
 
-from deliveryhub.security import dlp
+from deliveryhub.pii import dlp
 
 
 def _rrn(front: str, gender: str, middle: str) -> str:

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from deliveryhub.contracts.ids import id_problem, visible
-from deliveryhub.security import dlp, dlp_fields
+from deliveryhub.pii import dlp, dlp_fields
 
 # (how the number is written, the digits that must disappear)
 PHONE_FORMS = [

@@ -14,7 +14,7 @@ import orjson
 import structlog
 
 from deliveryhub.adapters.channels.base import OutgoingMessage, SendResult
-from deliveryhub.security import dlp
+from deliveryhub.pii import dlp
 
 log = structlog.get_logger(__name__)
 _lock = threading.Lock()

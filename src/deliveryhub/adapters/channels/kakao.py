@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from deliveryhub.adapters.channels.base import OutgoingMessage, SendResult, http_error_retryable
-from deliveryhub.security.cipher import normalize_phone
+from deliveryhub.pii.cipher import normalize_phone
 
 DEFAULT_BASE_URL = "https://api-alimtalk.cloud.toast.com"
 

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from deliveryhub.adapters.channels.base import OutgoingMessage, SendResult, http_error_retryable
-from deliveryhub.security.cipher import normalize_phone
+from deliveryhub.pii.cipher import normalize_phone
 
 DEFAULT_BASE_URL = "https://api-sms.cloud.toast.com"
 SMS_MAX_BYTES = 90  # EUC-KR bytes of a short SMS; longer texts go as LMS

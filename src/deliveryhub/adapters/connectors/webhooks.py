@@ -33,7 +33,7 @@ from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.contracts.events import ContractError
 from deliveryhub.entrypoints.api.deps import HubDep
 from deliveryhub.entrypoints.api.errors import ApiError
-from deliveryhub.security.cipher import decrypt_field
+from deliveryhub.pii.cipher import decrypt_field
 
 log = structlog.get_logger(__name__)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from deliveryhub.security import dlp
+from deliveryhub.pii import dlp
 
 MAX_DEPTH = 64
 # C0/C1 controls (tab, newline and carriage return are text) and the bidi embeddings, overrides and
