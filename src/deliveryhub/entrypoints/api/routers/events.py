@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.contracts.events import Envelope
-from deliveryhub.entrypoints.api.deps import HubDep, require
+from deliveryhub.entrypoints.api.deps import Hub, HubDep, require
 from deliveryhub.entrypoints.api.errors import ApiError
 from deliveryhub.security.apikeys import Principal
 from deliveryhub.service_layer.ingest import replay_quarantined
@@ -210,3 +210,8 @@ async def replay_item(
         outcome = {"fixed": fixes is not None, "results": [r.as_dict().get("status") for r in results]}
         await run_in_threadpool(audit, principal, "quarantine.replayed", f"quarantine:{item_id}", outcome)
     return {"results": [r.as_dict() for r in results]}
+
+
+def build_router(hub: Hub) -> APIRouter:
+    """The router (always present: part of the backbone)."""
+    return router

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
 from deliveryhub.contracts.ids import SafeId
-from deliveryhub.entrypoints.api.deps import HubDep, require
+from deliveryhub.entrypoints.api.deps import Hub, HubDep, require
 from deliveryhub.entrypoints.api.errors import ApiError
 from deliveryhub.security.apikeys import Principal
 from deliveryhub.security.rbac import PII_VIEW
@@ -91,3 +91,8 @@ async def get_orders(
         return await run_in_threadpool(run)
     except BadCursor:
         raise ApiError(400, "invalid_cursor", "cursor is not valid", "cursor") from None
+
+
+def build_router(hub: Hub) -> APIRouter:
+    """The router (always present: part of the backbone)."""
+    return router

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from deliveryhub.entrypoints.api.deps import HubDep, require
+from deliveryhub.entrypoints.api.deps import Hub, HubDep, require
 from deliveryhub.security.apikeys import Principal
 from deliveryhub.service_layer.health import integration_health
 
@@ -43,3 +43,8 @@ def integrations(
         sources = integration_health(conn, hub.clock.now())
     extra = hub.services.get("integration_status")
     return {"sources": sources, **(extra() if extra else {})}
+
+
+def build_router(hub: Hub) -> APIRouter:
+    """The router (always present: part of the backbone)."""
+    return router
