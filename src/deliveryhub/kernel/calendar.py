@@ -1,154 +1,195 @@
-"""Business-time arithmetic for Korean shops: public holidays (incl. 설날/추석 and substitute days),
-working hours and the daily cut-off after which an order ships the next business day."""
+"""Business-time arithmetic for Korean shops: public and substitute holidays (computed for any year by
+the `holidays` package), extra closures a shop configures, working hours and the daily cut-off after
+which an order ships the next business day. Arithmetic walks whole days and working intervals, never
+minutes."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-# Korean public holidays 2024–2027 (관공서의 공휴일에 관한 규정), as data. Lunar dates (설날, 부처님오신날,
-# 추석) are pre-computed; 대체공휴일 follow the 2021/2023 rules (설날·추석 only for Sundays; the others
-# for Saturdays and Sundays); election days and one-off temporary holidays are included as announced.
-KOREAN_HOLIDAYS: dict[date, str] = {
-    # 2024
-    date(2024, 1, 1): "신정",
-    date(2024, 2, 9): "설날 연휴",
-    date(2024, 2, 10): "설날",
-    date(2024, 2, 11): "설날 연휴",
-    date(2024, 2, 12): "대체공휴일(설날)",
-    date(2024, 3, 1): "삼일절",
-    date(2024, 4, 10): "제22대 국회의원선거",
-    date(2024, 5, 5): "어린이날",
-    date(2024, 5, 6): "대체공휴일(어린이날)",
-    date(2024, 5, 15): "부처님오신날",
-    date(2024, 6, 6): "현충일",
-    date(2024, 8, 15): "광복절",
-    date(2024, 9, 16): "추석 연휴",
-    date(2024, 9, 17): "추석",
-    date(2024, 9, 18): "추석 연휴",
-    date(2024, 10, 1): "국군의 날(임시공휴일)",
-    date(2024, 10, 3): "개천절",
-    date(2024, 10, 9): "한글날",
-    date(2024, 12, 25): "성탄절",
-    # 2025
-    date(2025, 1, 1): "신정",
-    date(2025, 1, 27): "임시공휴일",
-    date(2025, 1, 28): "설날 연휴",
-    date(2025, 1, 29): "설날",
-    date(2025, 1, 30): "설날 연휴",
-    date(2025, 3, 1): "삼일절",
-    date(2025, 3, 3): "대체공휴일(삼일절)",
-    date(2025, 5, 5): "어린이날·부처님오신날",
-    date(2025, 5, 6): "대체공휴일(부처님오신날)",
-    date(2025, 6, 3): "제21대 대통령선거",
-    date(2025, 6, 6): "현충일",
-    date(2025, 8, 15): "광복절",
-    date(2025, 10, 3): "개천절",
-    date(2025, 10, 5): "추석 연휴",
-    date(2025, 10, 6): "추석",
-    date(2025, 10, 7): "추석 연휴",
-    date(2025, 10, 8): "대체공휴일(추석)",
-    date(2025, 10, 9): "한글날",
-    date(2025, 12, 25): "성탄절",
-    # 2026
-    date(2026, 1, 1): "신정",
-    date(2026, 2, 16): "설날 연휴",
-    date(2026, 2, 17): "설날",
-    date(2026, 2, 18): "설날 연휴",
-    date(2026, 3, 1): "삼일절",
-    date(2026, 3, 2): "대체공휴일(삼일절)",
-    date(2026, 5, 5): "어린이날",
-    date(2026, 5, 24): "부처님오신날",
-    date(2026, 5, 25): "대체공휴일(부처님오신날)",
-    date(2026, 6, 3): "제9회 전국동시지방선거",
-    date(2026, 6, 6): "현충일",
-    date(2026, 8, 15): "광복절",
-    date(2026, 8, 17): "대체공휴일(광복절)",
-    date(2026, 9, 24): "추석 연휴",
-    date(2026, 9, 25): "추석",
-    date(2026, 9, 26): "추석 연휴",
-    date(2026, 10, 3): "개천절",
-    date(2026, 10, 5): "대체공휴일(개천절)",
-    date(2026, 10, 9): "한글날",
-    date(2026, 12, 25): "성탄절",
-    # 2027
-    date(2027, 1, 1): "신정",
-    date(2027, 2, 6): "설날 연휴",
-    date(2027, 2, 7): "설날",
-    date(2027, 2, 8): "설날 연휴",
-    date(2027, 2, 9): "대체공휴일(설날)",
-    date(2027, 3, 1): "삼일절",
-    date(2027, 5, 5): "어린이날",
-    date(2027, 5, 13): "부처님오신날",
-    date(2027, 6, 6): "현충일",
-    date(2027, 8, 15): "광복절",
-    date(2027, 8, 16): "대체공휴일(광복절)",
-    date(2027, 9, 14): "추석 연휴",
-    date(2027, 9, 15): "추석",
-    date(2027, 9, 16): "추석 연휴",
-    date(2027, 10, 3): "개천절",
-    date(2027, 10, 4): "대체공휴일(개천절)",
-    date(2027, 10, 9): "한글날",
-    date(2027, 10, 11): "대체공휴일(한글날)",
-    date(2027, 12, 25): "성탄절",
-    date(2027, 12, 27): "대체공휴일(성탄절)",
-}
+import holidays as holidays_lib
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+EXTRA_CLOSURE_NAME = "휴무일"
+# A calendar with no working day at all would loop for ever; the horizon bounds every walk (~3 years).
+_HORIZON_DAYS = 1100
+_DEFAULT_TZ = "Asia/Seoul"
 
 
-@dataclass
+class _PublicHolidays:
+    """Names of one country's public holidays by date, computed a year at a time and cached."""
+
+    _lock = threading.Lock()
+    _by_country: dict[tuple[str, str], dict[int, dict[date, str]]] = {}
+
+    @classmethod
+    def year(cls, country: str, year: int, language: str = "ko") -> dict[date, str]:
+        """Every public (incl. substitute and election) holiday of `year`."""
+        key = (country, language)
+        cached = cls._by_country.get(key, {}).get(year)
+        if cached is not None:
+            return cached
+        with cls._lock:
+            found = holidays_lib.country_holidays(country, years=year, language=language)
+            table = {d: str(name) for d, name in found.items()}
+            cls._by_country.setdefault(key, {})[year] = table
+            return table
+
+
+@dataclass(frozen=True)
 class BusinessCalendar:
     """Working days and hours of one shop in its time zone."""
 
-    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Seoul"))
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo(_DEFAULT_TZ))
     start: time = time(9, 0)
     end: time = time(18, 0)
     cutoff: time = time(14, 0)
-    workdays: frozenset[int] = frozenset({0, 1, 2, 3, 4})
-    holidays: dict[date, str] = field(default_factory=lambda: dict(KOREAN_HOLIDAYS))
+    workdays: frozenset[int] = frozenset({0, 1, 2, 3, 4})  # Monday = 0
+    extra_closures: frozenset[date] = frozenset()
+    # ISO country whose public holidays close the shop; None = only weekends and extra closures.
+    country: str | None = "KR"
+
+    def __post_init__(self) -> None:
+        if self.end <= self.start:
+            raise ValueError("business hours: the end must be after the start")
+        # frozen: callers share one calendar; accept any iterable and keep it immutable
+        object.__setattr__(self, "workdays", frozenset(self.workdays))
+        object.__setattr__(self, "extra_closures", frozenset(self.extra_closures))
+
+    # ------------------------------------------------------------ construction
+    @classmethod
+    def from_settings(cls, section: Any, *, tz: str | ZoneInfo | None = None) -> BusinessCalendar:
+        """A calendar from a business-hours config section (object or mapping): start, end, cutoff,
+        workdays (names or 0–6), extra_closures/extra_holidays, timezone/tz; missing keys keep defaults."""
+
+        def get(*names: str) -> Any:
+            for name in names:
+                value = section.get(name) if isinstance(section, Mapping) else getattr(section, name, None)
+                if value is not None:
+                    return value
+            return None
+
+        zone = tz if tz is not None else get("timezone", "tz")
+        kwargs: dict[str, Any] = {}
+        if zone is not None:
+            kwargs["tz"] = zone if isinstance(zone, ZoneInfo) else ZoneInfo(str(zone))
+        for name in ("start", "end", "cutoff"):
+            value = get(name)
+            if value is not None:
+                kwargs[name] = value if isinstance(value, time) else time.fromisoformat(str(value))
+        days = get("workdays", "days")
+        if days is not None:
+            kwargs["workdays"] = frozenset(_weekday(d) for d in days)
+        closures = get("extra_closures", "extra_holidays")
+        if closures is not None:
+            kwargs["extra_closures"] = frozenset(_as_date(d) for d in closures)
+        if isinstance(section, Mapping) and "country" in section:
+            kwargs["country"] = section["country"]
+        elif not isinstance(section, Mapping) and hasattr(section, "country"):
+            kwargs["country"] = section.country
+        return cls(**kwargs)
+
+    # ------------------------------------------------------------ days
+    def holiday_name(self, day: date) -> str | None:
+        """The Korean name of the public holiday or closure on `day` (None on an ordinary day)."""
+        if day in self.extra_closures:
+            return EXTRA_CLOSURE_NAME
+        if self.country is None:
+            return None
+        return _PublicHolidays.year(self.country, day.year).get(day)
+
+    def holidays_in(self, year: int) -> dict[date, str]:
+        """Every holiday and extra closure of `year`, by date."""
+        out = dict(_PublicHolidays.year(self.country, year)) if self.country else {}
+        out.update({d: EXTRA_CLOSURE_NAME for d in self.extra_closures if d.year == year})
+        return dict(sorted(out.items()))
 
     def is_business_day(self, day: date) -> bool:
-        """A working weekday that is not a holiday."""
-        return day.weekday() in self.workdays and day not in self.holidays
+        """A working weekday that is not a holiday or closure."""
+        return day.weekday() in self.workdays and self.holiday_name(day) is None
 
     def next_business_day(self, day: date) -> date:
         """The first business day strictly after `day`."""
-        day += timedelta(days=1)
-        for _ in range(400):
+        for _ in range(_HORIZON_DAYS):
+            day += timedelta(days=1)
             if self.is_business_day(day):
                 return day
-            day += timedelta(days=1)
-        raise ValueError("no business day within 400 days; check the calendar")
+        raise ValueError(f"no business day within {_HORIZON_DAYS} days; check the calendar")
 
+    def business_day_on_or_after(self, day: date) -> date:
+        """`day` when it is a business day, else the next one."""
+        return day if self.is_business_day(day) else self.next_business_day(day)
+
+    # ------------------------------------------------------------ instants
     def _at(self, day: date, at: time) -> datetime:
         return datetime.combine(day, at, tzinfo=self.tz)
 
-    def add_business_hours(self, start: datetime, hours: float) -> datetime:
-        """The instant `hours` working hours after `start` (time outside working hours does not count)."""
-        local = start.astimezone(self.tz)
-        remaining = timedelta(hours=hours)
+    def local_date(self, when: datetime) -> date:
+        """The calendar date of an instant in the shop's zone."""
+        return when.astimezone(self.tz).date()
+
+    def end_of_day(self, day: date) -> datetime:
+        """Midnight after `day` in the shop's zone (a promised date is kept until then)."""
+        return self._at(day + timedelta(days=1), time(0, 0))
+
+    def is_open(self, at: datetime) -> bool:
+        """Whether `at` falls inside working hours on a business day."""
+        local = at.astimezone(self.tz)
+        return self.is_business_day(local.date()) and self.start <= local.time() < self.end
+
+    def next_opening(self, at: datetime) -> datetime:
+        """`at` itself when open, else the next instant the shop opens (aware, in the shop's zone)."""
+        local = at.astimezone(self.tz)
         day = local.date()
-        cursor = local
-        for _ in range(800):
+        if self.is_business_day(day):
+            if local.time() < self.start:
+                return self._at(day, self.start)
+            if local.time() < self.end:
+                return at
+        return self._at(self.next_business_day(day), self.start)
+
+    def _intervals(self, since: datetime) -> Iterable[tuple[datetime, datetime]]:
+        """Working intervals (open, close) from `since` on, the first one clipped to start at `since`."""
+        local = since.astimezone(self.tz)
+        day = local.date()
+        for _ in range(_HORIZON_DAYS):
             if self.is_business_day(day):
                 open_at, close_at = self._at(day, self.start), self._at(day, self.end)
-                begin = max(cursor, open_at)
+                begin = max(local, open_at)
                 if begin < close_at:
-                    available = close_at - begin
-                    if remaining <= available:
-                        return begin + remaining
-                    remaining -= available
-            day = day + timedelta(days=1)
-            cursor = self._at(day, time(0, 0))
-        raise ValueError("business-hours horizon exceeded")
+                    yield begin, close_at
+            day += timedelta(days=1)
+        raise ValueError("business-hours horizon exceeded; check the calendar")
 
-    def business_hours_between(self, a: datetime, b: datetime) -> float:
-        """Working hours elapsed from `a` to `b` (0 when b <= a)."""
-        if b <= a:
-            return 0.0
-        la, lb = a.astimezone(self.tz), b.astimezone(self.tz)
+    def add_business_time(self, start: datetime, delta: timedelta) -> datetime:
+        """The instant `delta` of working time after `start` (time outside working hours does not count)."""
+        remaining = max(delta, timedelta(0))  # zero time lands on the next opening, as it always did
+        for begin, close_at in self._intervals(start):
+            available = close_at - begin
+            if remaining <= available:
+                return begin + remaining
+            remaining -= available
+        raise AssertionError("unreachable")  # pragma: no cover - _intervals raises at its horizon
+
+    def add_business_hours(self, start: datetime, hours: float) -> datetime:
+        """The instant `hours` working hours after `start` (time outside working hours does not count)."""
+        return self.add_business_time(start, timedelta(hours=hours))
+
+    def add_business_minutes(self, start: datetime, minutes: float) -> datetime:
+        """The instant `minutes` working minutes after `start`."""
+        return self.add_business_time(start, timedelta(minutes=minutes))
+
+    def business_time_between(self, a: datetime, b: datetime) -> timedelta:
+        """Working time elapsed from `a` to `b` (zero when b <= a)."""
         total = timedelta()
+        if b <= a:
+            return total
+        la, lb = a.astimezone(self.tz), b.astimezone(self.tz)
         day = la.date()
         while day <= lb.date():
             if self.is_business_day(day):
@@ -157,7 +198,11 @@ class BusinessCalendar:
                 if hi > lo:
                     total += hi - lo
             day += timedelta(days=1)
-        return total.total_seconds() / 3600
+        return total
+
+    def business_hours_between(self, a: datetime, b: datetime) -> float:
+        """Working hours elapsed from `a` to `b` (0 when b <= a)."""
+        return self.business_time_between(a, b).total_seconds() / 3600
 
     def ship_by(self, paid_at: datetime) -> datetime:
         """Dispatch deadline: paid on a business day before the cut-off → end of that day, else the end
@@ -168,10 +213,32 @@ class BusinessCalendar:
             return self._at(day, self.end)
         return self._at(self.next_business_day(day), self.end)
 
-    def end_of_day(self, day: date) -> datetime:
-        """Midnight after `day` in the shop's zone (a promised date is kept until then)."""
-        return self._at(day + timedelta(days=1), time(0, 0))
 
-    def local_date(self, when: datetime) -> date:
-        """The calendar date of an instant in the shop's zone."""
-        return when.astimezone(self.tz).date()
+def _weekday(value: Any) -> int:
+    if isinstance(value, int):
+        if not 0 <= value <= 6:
+            raise ValueError(f"weekday {value!r}: expected 0 (Monday) to 6 (Sunday)")
+        return value
+    name = str(value).strip().lower()[:3]
+    if name not in WEEKDAYS:
+        raise ValueError(f"weekday {value!r}: expected one of {', '.join(WEEKDAYS)}")
+    return WEEKDAYS.index(name)
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+_DEFAULT: BusinessCalendar | None = None
+
+
+def default_calendar() -> BusinessCalendar:
+    """The shop's calendar with Korean defaults: weekdays 09:00–18:00, cut-off 14:00, KR holidays."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = BusinessCalendar()
+    return _DEFAULT

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from deliveryhub.config_file import ConfigError, validation_error
 from deliveryhub.config_file import key_node as _key_node
 from deliveryhub.config_file import read_yaml as _read
-from deliveryhub.kernel.calendar import WEEKDAYS, BusinessCalendar
+from deliveryhub.kernel.calendar import BusinessCalendar
 
 DEFAULT_FILE = Path(__file__).with_name("default_rules.yaml")
 # Top-level sections of the one config file that belong to other features: accepted here and left for
@@ -299,18 +299,8 @@ class AutomationConfig(_Strict):
         return value
 
     def calendar(self) -> BusinessCalendar:
-        """The shop's business calendar."""
-        bh = self.business_hours
-        cal = BusinessCalendar(
-            tz=ZoneInfo(self.timezone),
-            start=bh.start,
-            end=bh.end,
-            cutoff=bh.cutoff,
-            workdays=frozenset(WEEKDAYS.index(d) for d in bh.workdays),
-        )
-        for day in bh.extra_holidays:
-            cal.holidays[day] = "휴무일"
-        return cal
+        """The shop's business calendar (Korean public holidays plus the configured extra closures)."""
+        return BusinessCalendar.from_settings(self.business_hours, tz=self.timezone)
 
     def thresholds(
         self,

@@ -1,0 +1,303 @@
+"""One table of the names people read, Korean first and English: order stages, tracking tags,
+exceptions, CS intents, carriers, channels, priorities, event types, notice templates, ticket statuses,
+claims. The bot, the notices, the pages and the report all read it, so a stage has one name everywhere."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Final
+
+Pair = tuple[str, str]  # (Korean, English)
+
+# Kinds and their entries. Keys are the codes the hub stores; the wording is what a customer or an
+# operator reads (해요체-neutral nouns, no trailing punctuation).
+_TABLE: Final[dict[str, dict[str, Pair]]] = {
+    # Order lifecycle (domain/lifecycle.py STAGES + SIDE_STATES).
+    "stage": {
+        "received": ("주문 접수", "Order received"),
+        "stock_confirmed": ("상품 준비 중", "Being prepared"),
+        "picked_packed": ("포장 완료", "Packed"),
+        "waybill_created": ("출고 준비(송장 발급)", "Ready to ship (waybill issued)"),
+        "handed_over": ("택배사 인계", "Handed to the carrier"),
+        "in_transit": ("배송 중", "In transit"),
+        "out_for_delivery": ("배송 출발", "Out for delivery"),
+        "delivered": ("배송 완료", "Delivered"),
+        "cancelled": ("주문 취소", "Cancelled"),
+        "delivery_failed": ("배송 실패", "Delivery failed"),
+        "returned": ("반품 완료", "Returned"),
+    },
+    # Normalised carrier tracking tags (contracts/events.py TRACKING_TAGS).
+    "tag": {
+        "pending": ("접수 대기", "Pending"),
+        "info_received": ("운송장 등록", "Label created"),
+        "in_transit": ("이동 중", "In transit"),
+        "out_for_delivery": ("배송 출발", "Out for delivery"),
+        "attempt_fail": ("배달 시도 실패", "Delivery attempt failed"),
+        "delivered": ("배송 완료", "Delivered"),
+        "available_for_pickup": ("보관 중(수령 대기)", "Ready for pickup"),
+        "exception": ("배송 이상", "Exception"),
+        "expired": ("조회 만료", "Tracking expired"),
+    },
+    # Monitors' exception types (monitors/config.py EXCEPTION_TYPES).
+    "exception": {
+        "stock_shortage": ("재고 부족", "Stock shortage"),
+        "inventory_mismatch": ("재고 불일치", "Inventory mismatch"),
+        "dispatch_delay": ("출고 지연", "Dispatch delay"),
+        "waybill_missing": ("송장 미발행", "Waybill missing"),
+        "handover_missing": ("택배사 미집하", "Handover missing (forgotten parcel)"),
+        "tracking_stale": ("배송 추적 정체", "Tracking stale"),
+        "delay_risk": ("배송 지연 예상", "Delay risk"),
+        "delivery_delay": ("배송 지연", "Delivery delay"),
+        "delivery_failed": ("배송 실패", "Delivery failed"),
+        "pick_error": ("피킹 오류", "Pick error"),
+        "duplicate_order": ("중복 주문 의심", "Duplicate order"),
+        "notice_missing": ("고객 안내 누락", "Notice missing"),
+    },
+    # CS intents (chatbot/nlu/model.py INTENTS).
+    "intent": {
+        "track_order": ("배송 조회", "Order tracking"),
+        "delivery_delay": ("배송 지연 문의", "Delivery delay"),
+        "missing_delivery": ("상품 미수령", "Not received"),
+        "wrong_item": ("오배송", "Wrong item"),
+        "damaged_item": ("상품 파손", "Damaged item"),
+        "cancel_order": ("주문 취소", "Cancel order"),
+        "change_address": ("배송지 변경", "Change address"),
+        "return_request": ("반품 신청", "Return request"),
+        "exchange_request": ("교환 신청", "Exchange request"),
+        "refund_status": ("환불 문의", "Refund status"),
+        "payment_issue": ("결제 문의", "Payment issue"),
+        "stock_inquiry": ("재입고 문의", "Stock inquiry"),
+        "notification_issue": ("알림 설정", "Notifications"),
+        "human_agent": ("상담원 연결", "Talk to a person"),
+        "other": ("기타 문의", "Other"),
+    },
+    "carrier": {
+        "cj": ("CJ대한통운", "CJ Logistics"),
+        "lotte": ("롯데택배", "Lotte Global Logistics"),
+        "hanjin": ("한진택배", "Hanjin"),
+        "epost": ("우체국택배", "Korea Post"),
+        "logen": ("로젠택배", "Logen"),
+    },
+    # Sales channels an order comes from (simulator, KPI `channel` dimension, bench).
+    "channel": {
+        "own": ("자사몰", "Own store"),
+        "web": ("자사몰(웹)", "Web store"),
+        "app": ("자사몰(앱)", "App"),
+        "naver": ("네이버 스마트스토어", "Naver Smart Store"),
+        "coupang": ("쿠팡", "Coupang"),
+        "kakao": ("카카오톡 쇼핑", "Kakao Shopping"),
+        "11st": ("11번가", "11st"),
+        "gmarket": ("G마켓", "Gmarket"),
+        "auction": ("옥션", "Auction"),
+        "ssg": ("SSG닷컴", "SSG.com"),
+        "shopify": ("Shopify", "Shopify"),
+        "olist": ("Olist", "Olist"),
+    },
+    # Channels a notice goes out on (notifications/rules.py CHANNELS).
+    "notice_channel": {
+        "kakao": ("알림톡", "KakaoTalk"),
+        "sms": ("문자", "SMS"),
+        "email": ("이메일", "E-mail"),
+        "webhook": ("웹훅", "Webhook"),
+        "console": ("콘솔", "Console"),
+    },
+    # CS ticket priorities (chatbot desk SLA policies).
+    "priority": {
+        "urgent": ("긴급", "Urgent"),
+        "high": ("높음", "High"),
+        "normal": ("보통", "Normal"),
+        "low": ("낮음", "Low"),
+    },
+    # Canonical event types (contracts/events.py DATA_MODELS) and the notices' own facts.
+    "event_type": {
+        "order.created": ("주문 생성", "Order created"),
+        "order.paid": ("결제 완료", "Order paid"),
+        "order.cancelled": ("주문 취소", "Order cancelled"),
+        "order.address_changed": ("배송지 변경", "Address changed"),
+        "inventory.reserved": ("재고 할당", "Stock reserved"),
+        "inventory.shortage": ("재고 부족", "Stock shortage"),
+        "inventory.snapshot": ("재고 현황", "Stock snapshot"),
+        "fulfillment.picked": ("피킹 완료", "Picked"),
+        "fulfillment.packed": ("포장 완료", "Packed"),
+        "fulfillment.pick_error": ("피킹 오류", "Pick error"),
+        "shipment.waybill_created": ("송장 발급", "Waybill issued"),
+        "shipment.handed_over": ("택배사 인계", "Handed to the carrier"),
+        "shipment.tracking": ("배송 추적", "Tracking scan"),
+        "shipment.delivered": ("배송 완료", "Delivered"),
+        "shipment.delivery_failed": ("배송 실패", "Delivery failed"),
+        "shipment.eta_updated": ("도착 예정일 변경", "ETA updated"),
+        "return.requested": ("반품 신청", "Return requested"),
+        "return.picked_up": ("반품 회수", "Return picked up"),
+        "return.received": ("반품 입고", "Return received"),
+        "return.refunded": ("환불 완료", "Refunded"),
+        "exchange.requested": ("교환 신청", "Exchange requested"),
+        "exchange.completed": ("교환 완료", "Exchange completed"),
+        "claim.opened": ("클레임 접수", "Claim opened"),
+        "compensation.issued": ("보상 지급", "Compensation issued"),
+        "ticket.created": ("문의 접수", "Ticket created"),
+        "ticket.replied": ("문의 답변", "Ticket replied"),
+        "ticket.resolved": ("문의 해결", "Ticket resolved"),
+        "survey.answered": ("만족도 응답", "Survey answered"),
+        "cost.recorded": ("비용 기록", "Cost recorded"),
+        "notification.sent": ("고객 안내 발송", "Notice sent"),
+        "exception.opened": ("예외 발생", "Exception opened"),
+        "exception.resolved": ("예외 해소", "Exception resolved"),
+    },
+    # Notice templates (notifications/templates/messages.*.yaml).
+    "template": {
+        "order_received": ("주문 접수 안내", "Order received"),
+        "order_paid": ("결제 완료 안내", "Payment confirmed"),
+        "order_packed": ("포장 완료 안내", "Order packed"),
+        "waybill_created": ("송장 발급 안내", "Tracking number issued"),
+        "handed_over": ("발송 안내", "Order shipped"),
+        "out_for_delivery": ("배송 출발 안내", "Out for delivery"),
+        "delivered": ("배송 완료 안내", "Delivered"),
+        "delivery_failed": ("배송 실패 안내", "Delivery attempt failed"),
+        "order_cancelled": ("주문 취소 안내", "Order cancelled"),
+        "delay_predicted": ("배송 지연 예상 안내", "Delivery may be late"),
+        "delivery_delayed": ("배송 지연 안내", "Delivery delayed"),
+        "eta_revised": ("도착 예정일 변경 안내", "New delivery estimate"),
+        "return_requested": ("반품 신청 접수", "Return requested"),
+        "return_picked_up": ("반품 회수 안내", "Return picked up"),
+        "return_received": ("반품 입고 안내", "Return received"),
+        "return_refunded": ("환불 완료 안내", "Refund complete"),
+        "exchange_requested": ("교환 신청 접수", "Exchange requested"),
+        "exchange_completed": ("교환 완료 안내", "Exchange complete"),
+        "claim_opened": ("문의 접수 안내", "Claim received"),
+        "compensation_issued": ("보상 지급 안내", "Compensation issued"),
+        "review_coupon": ("리뷰 쿠폰 안내", "Review coupon"),
+        "ops_claim_opened": ("[운영] 클레임 접수", "[ops] Claim opened"),
+        "ops_delivery_failed": ("[운영] 배송 실패", "[ops] Delivery failed"),
+        "ops_alert": ("[운영] 알림", "[ops] Alert"),
+        "webhook_event": ("웹훅 이벤트", "Webhook event"),
+    },
+    # CS desk ticket statuses (chatbot/desk.py STATUSES).
+    "ticket_status": {
+        "open": ("진행 중", "Open"),
+        "pending": ("고객 답변 대기", "Waiting for customer"),
+        "solved": ("해결", "Solved"),
+    },
+    # Claim kinds (chatbot desk, notices, compensation rules).
+    "claim": {
+        "delay": ("배송 지연", "Delay"),
+        "damage": ("파손", "Damage"),
+        "wrong_item": ("오배송", "Wrong item"),
+        "missing": ("분실·미수령", "Missing item"),
+        "other": ("기타", "Other"),
+    },
+    # What a compensation is paid as.
+    "compensation": {
+        "coupon": ("쿠폰", "Coupon"),
+        "refund": ("환불", "Refund"),
+        "points": ("적립금", "Points"),
+    },
+    # Why a parcel is late or failed (carrier scans, notices, bot).
+    "reason": {
+        "weather_delay": ("기상 악화", "Bad weather"),
+        "customs": ("통관 절차", "Customs clearance"),
+        "address_not_found": ("주소 확인 불가", "Address not found"),
+        "address_issue": ("주소 확인 필요", "Address problem"),
+        "refused": ("수취 거부", "Refused"),
+        "damaged": ("파손", "Damaged"),
+        "lost": ("분실", "Lost"),
+        "recipient_absent": ("수취인 부재", "Recipient not available"),
+        "volume": ("물량 증가", "High volume"),
+        "capacity": ("물량 증가", "High volume"),
+        "holiday": ("연휴 물량", "Holiday volume"),
+    },
+    # Why the bot hands a conversation to a person (chatbot/dialogue.py REASON_TEXT).
+    "escalation": {
+        "human_request": ("상담원 연결 요청", "Asked for a person"),
+        "threat": ("분쟁·신고 언급", "Mentions a complaint to authorities or legal action"),
+        "anger": ("강한 불만 표현", "Strong anger"),
+        "repeat_contact": ("같은 주문 반복 문의", "Repeat contact about the same order"),
+        "multi_problem": ("여러 문제 동시 제기", "Several problems at once"),
+        "low_confidence": ("챗봇이 두 번 연속 이해하지 못함", "The bot did not understand twice"),
+        "claim_amount": ("자동 승인 한도를 넘는 클레임", "Claim above the auto-approval amount"),
+        "vip": ("VIP 고객", "VIP customer"),
+        "double_charge": ("중복 결제 의심", "Possible double charge"),
+        "missing_old": ("배송 완료 후 2일 넘은 미수령", "Not received, delivered more than 2 days ago"),
+        "verify_failed": ("본인 확인 반복 실패", "Identity check failed repeatedly"),
+    },
+    # Voice-of-customer categories (chatbot/voc.py CATEGORIES, the KPI report).
+    "voc": {
+        "delivery_delay": ("배송 지연", "Delivery delay"),
+        "wrong_item": ("오배송·구성 누락", "Wrong item"),
+        "damaged": ("파손·불량 도착", "Damaged"),
+        "missing": ("분실·미수령", "Missing"),
+        "status_notice": ("배송상태 안내 미흡", "Status notice"),
+        "cs_response": ("응대 지연·불친절", "CS response"),
+        "return_exchange": ("반품·교환·환불", "Returns/exchanges"),
+        "product_quality": ("상품 품질", "Product quality"),
+        "price_payment": ("가격·결제·쿠폰", "Price/payment"),
+        "positive": ("만족·칭찬", "Positive"),
+        "other": ("기타", "Other"),
+    },
+}
+
+# What an unknown key of a known kind reads as; "{name}" is the key made readable. Stages and tags
+# that we cannot name are "being checked" to a customer rather than a code.
+_FALLBACK: Final[dict[str, Pair]] = {
+    "stage": ("확인 중", "To be confirmed"),
+    "tag": ("확인 중", "To be confirmed"),
+    "exception": ("기타 예외({name})", "Other exception ({name})"),
+    "intent": ("기타 문의", "Other"),
+    "carrier": ("{name}", "{name}"),
+    "channel": ("{name}", "{name}"),
+    "notice_channel": ("{name}", "{name}"),
+    "priority": ("보통", "Normal"),
+    "event_type": ("기타 이벤트({name})", "Other event ({name})"),
+    "template": ("안내({name})", "Notice ({name})"),
+    "ticket_status": ("확인 중", "To be confirmed"),
+    "claim": ("기타", "Other"),
+    "compensation": ("보상", "Compensation"),
+    "reason": ("확인 중", "To be confirmed"),
+    "escalation": ("기타 사유({name})", "Other reason ({name})"),
+    "voc": ("기타", "Other"),
+}
+assert set(_FALLBACK) == set(_TABLE)
+
+KINDS: Final[tuple[str, ...]] = tuple(_TABLE)
+
+
+def _readable(key: str) -> str:
+    return key.replace("_", " ").replace(".", " ").strip() or "?"
+
+
+def _index(lang: str) -> int:
+    return 1 if lang == "en" else 0  # Korean first: anything but "en" reads Korean
+
+
+def label_pair(kind: str, key: str) -> Pair:
+    """(Korean, English) name of `key` of `kind`, falling back to a readable name for unknown keys."""
+    table = _TABLE.get(kind)
+    if table is None:
+        name = _readable(str(key))
+        return name, name
+    pair = table.get(key)
+    if pair is not None:
+        return pair
+    ko, en = _FALLBACK[kind]
+    name = _readable(str(key))
+    return ko.format(name=name), en.format(name=name)
+
+
+def label(kind: str, key: str, lang: str = "ko") -> str:
+    """The name people read for `key` of `kind` in `lang` ("ko" or "en")."""
+    return label_pair(kind, key)[_index(lang)]
+
+
+def labels(kind: str, lang: str = "ko") -> dict[str, str]:
+    """Every known key of `kind` with its name in `lang` (a fresh dict)."""
+    i = _index(lang)
+    return {key: pair[i] for key, pair in _TABLE.get(kind, {}).items()}
+
+
+def pairs(kind: str) -> MappingProxyType[str, Pair]:
+    """Every known key of `kind` with its (Korean, English) names (read-only)."""
+    return MappingProxyType(_TABLE.get(kind, {}))
+
+
+def is_known(kind: str, key: str) -> bool:
+    """Whether the table names `key` of `kind`."""
+    return key in _TABLE.get(kind, {})
