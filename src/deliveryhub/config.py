@@ -1,4 +1,5 @@
-"""Typed settings read from the environment (prefix DELIVERYHUB_); fail closed on unsafe values."""
+"""Typed settings read from the environment (prefix DELIVERYHUB_); fail closed on unsafe values. Loaded
+through the one config loader (kernel/configfile.py), which also reads the YAML file they point at."""
 
 from __future__ import annotations
 
@@ -6,15 +7,14 @@ from functools import cached_property
 from pathlib import Path
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from deliveryhub.kernel.configfile import ConfigDocument, EnvSettings, load_env, read_optional
 
 DEFAULT_DB_URL = "sqlite:///./var/deliveryhub.db"
 
 
-class Settings(BaseSettings):
+class Settings(EnvSettings):
     """Every tunable of the hub; environment variables win over defaults."""
-
-    model_config = SettingsConfigDict(env_prefix="DELIVERYHUB_", extra="ignore")
 
     db_url: str = DEFAULT_DB_URL
     bus_url: str = "inprocess://"
@@ -73,7 +73,12 @@ class Settings(BaseSettings):
         return Path(self.db_url.split(":///", 1)[1])
 
 
+    def config(self) -> ConfigDocument:
+        """The YAML config file (DELIVERYHUB_CONFIG_FILE) parsed with its line numbers; empty when unset."""
+        return read_optional(self.config_file)
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Settings from the environment with explicit overrides (CLI options) applied on top."""
-    clean = {k: v for k, v in overrides.items() if v is not None}
-    return Settings(**clean)  # type: ignore[arg-type]
+    """Settings from the environment with explicit overrides (CLI options) applied on top; a bad value
+    raises ConfigError naming the variable."""
+    return load_env(Settings, **overrides)

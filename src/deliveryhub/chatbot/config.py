@@ -21,18 +21,19 @@ chatbot:
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from deliveryhub.chatbot.desk import BusinessHours, CsConfig, SlaPolicy
-from deliveryhub.config_file import ConfigError, key_node, read_yaml, validation_error
+from deliveryhub.kernel import configfile
+from deliveryhub.kernel.calendar import WEEKDAYS, BusinessCalendar
+from deliveryhub.kernel.configfile import ConfigError, expand_env
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+__all__ = ["ChatbotCfg", "ConfigError", "apply", "load_section"]
 Priority = Literal["urgent", "high", "normal", "low"]
 Clock = Literal["first_response", "next_response", "resolution"]
 
@@ -99,6 +100,10 @@ class BusinessHoursCfg(_Strict):
             raise ValueError("end must be after start")
         return self
 
+    def calendar(self) -> BusinessCalendar:
+        """The SLA clocks' business calendar (these hours, Korean public holidays closed)."""
+        return BusinessCalendar.from_settings(self)
+
 
 class LlmCfg(_Strict):
     """The optional rephrasing backend (OpenAI-compatible); off unless `url` is set."""
@@ -130,29 +135,9 @@ class ChatbotCfg(_Strict):
     llm: LlmCfg | None = None
 
 
-def _env(value: str | None) -> str | None:
-    """`${NAME}` is read from the environment (so the file can be shared without the secret)."""
-    if value and (m := re.fullmatch(r"\$\{(\w+)\}", value.strip())):
-        return os.environ.get(m.group(1))
-    return value
-
-
 def load_section(config_file: Path | str | None) -> ChatbotCfg:
     """The checked `chatbot:` section of the config file (empty when there is none)."""
-    if not config_file:
-        return ChatbotCfg()
-    data, node = read_yaml(Path(config_file))
-    section = data.get("chatbot")
-    if section is None:
-        return ChatbotCfg()
-    if not isinstance(section, dict):
-        target = key_node(node, "chatbot")
-        line = target.start_mark.line + 1 if target is not None else 1
-        raise ConfigError(f"{config_file}:{line} (line {line}): chatbot: the section must be a mapping")
-    try:
-        return ChatbotCfg.model_validate(section)
-    except ValidationError as exc:
-        raise validation_error(exc, str(config_file), node, ("chatbot",)) from None
+    return configfile.load_section(config_file, "chatbot", ChatbotCfg)
 
 
 def apply(cfg: CsConfig, section: ChatbotCfg) -> CsConfig:
@@ -181,6 +166,6 @@ def apply(cfg: CsConfig, section: ChatbotCfg) -> CsConfig:
     if section.llm is not None:
         cfg.llm_url = section.llm.url
         cfg.llm_model = section.llm.model
-        cfg.llm_api_key = _env(section.llm.api_key)
+        cfg.llm_api_key = expand_env(section.llm.api_key)
         cfg.llm_timeout = section.llm.timeout
     return cfg

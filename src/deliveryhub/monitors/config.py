@@ -10,17 +10,16 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from deliveryhub.config_file import ConfigError, validation_error
-from deliveryhub.config_file import key_node as _key_node
-from deliveryhub.config_file import read_yaml as _read
 from deliveryhub.kernel.calendar import BusinessCalendar
+from deliveryhub.kernel.configfile import SECTIONS, ConfigError, merge, read_config, validate
 
 DEFAULT_FILE = Path(__file__).with_name("default_rules.yaml")
 # Top-level sections of the one config file that belong to other features: accepted here and left for
-# them to read and check (`kpis` is the KPI catalog's historical name for its section).
-OTHER_SECTIONS = ("connectors", "notifications", "kpi", "kpis", "chatbot", "security")
+# them to read and check (the list of every section is kernel/configfile.py SECTIONS).
+OTHER_SECTIONS = tuple(name for name, owner in SECTIONS.items() if owner != "monitors")
+__all__ = ["ConfigError", "load_config"]
 EXCEPTION_TYPES = (
     "stock_shortage",
     "inventory_mismatch",
@@ -321,32 +320,12 @@ class AutomationConfig(_Strict):
 
 
 # ---------------------------------------------------------------- loading with line numbers
-def _merge(base: Any, over: Any) -> Any:
-    if isinstance(base, dict) and isinstance(over, dict):
-        out = dict(base)
-        for k, v in over.items():
-            out[k] = _merge(base.get(k), v) if k in base else v
-        return out
-    return over
-
-
 def load_config(user_file: Path | str | None = None) -> AutomationConfig:
     """Defaults merged with `user_file`; raises ConfigError naming the file and line of the first error."""
-    defaults, default_node = _read(DEFAULT_FILE)
-    merged, node, name = defaults, default_node, str(DEFAULT_FILE)
-    if user_file:
-        user, node = _read(Path(user_file))
-        user = {k: v for k, v in user.items() if k not in OTHER_SECTIONS}
-        for key in user:
-            if key not in AutomationConfig.model_fields:
-                target = _key_node(node, str(key))
-                line = target.start_mark.line + 1 if target is not None else 1
-                known = ", ".join([*AutomationConfig.model_fields, *OTHER_SECTIONS])
-                raise ConfigError(
-                    f"{user_file}:{line} (line {line}): unknown section {key!r}; known: {known}"
-                )
-        merged, name = _merge(defaults, user), str(user_file)
-    try:
-        return AutomationConfig.model_validate(merged)
-    except ValidationError as exc:
-        raise validation_error(exc, name, node) from None
+    defaults = read_config(DEFAULT_FILE)
+    if not user_file:
+        return validate(AutomationConfig, defaults.data, defaults)
+    doc = read_config(user_file)
+    doc.check_sections()
+    own = {k: v for k, v in doc.data.items() if k not in OTHER_SECTIONS}
+    return validate(AutomationConfig, merge(defaults.data, own), doc)

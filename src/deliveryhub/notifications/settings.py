@@ -1,17 +1,16 @@
-"""Notification settings beyond config.py (env prefix DELIVERYHUB_)."""
+"""Notification settings beyond config.py (env prefix DELIVERYHUB_), typed by the one config loader."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from deliveryhub.kernel.configfile import EnvSettings, load_env
 
 
-class NotificationSettings(BaseSettings):
+class NotificationSettings(EnvSettings):
     """Channels, retry budget, deadlines; every field is DELIVERYHUB_<NAME> in the environment."""
-
-    model_config = SettingsConfigDict(env_prefix="DELIVERYHUB_", extra="ignore")
 
     notification_rules: Path | None = Field(default=None, description="YAML rules replacing the defaults")
     shop_name: str = "딜리버리허브"
@@ -45,3 +44,8 @@ class NotificationSettings(BaseSettings):
     # Facts older than this when the hub learns of them (imports, back-fills) never notify anyone.
     max_event_age_hours: float = 72.0
     ad_opt_out_line: str = "무료수신거부 080-000-0000"
+
+
+def load_notification_settings(**overrides: object) -> NotificationSettings:
+    """The notification settings from the environment; a bad value raises ConfigError naming the variable."""
+    return load_env(NotificationSettings, **overrides)

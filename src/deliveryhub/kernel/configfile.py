@@ -1,0 +1,264 @@
+"""The one config loader. The YAML file (DELIVERYHUB_CONFIG_FILE) is read once with its node marks and
+each feature takes its section as a typed pydantic model; environment settings (DELIVERYHUB_*) are typed
+models too. Every refusal is a ConfigError naming where the bad value is: `file.yaml:12 (line 12):
+section.key: message` for the file, `DELIVERYHUB_NAME: message` for the environment."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "DELIVERYHUB_"
+M = TypeVar("M", bound=BaseModel)
+S = TypeVar("S", bound=BaseSettings)
+
+# Top-level sections of the one file and the feature that reads each. A key not listed here is refused
+# (a typo like `monitor:` must not be silently ignored). `kpi` is the KPI catalog's historical name.
+SECTIONS: dict[str, str] = {
+    "timezone": "monitors",
+    "business_hours": "monitors",
+    "monitors": "monitors",
+    "overrides": "monitors",
+    "eta": "monitors",
+    "orchestration": "monitors",
+    "compensation": "monitors",
+    "connectors": "connectors",
+    "notifications": "notifications",
+    "kpi": "kpi",
+    "kpis": "kpi",
+    "chatbot": "chatbot",
+    "security": "security",
+}
+
+
+class ConfigError(ValueError):
+    """A config that cannot be used; the message names the file and line (or the variable)."""
+
+
+# ---------------------------------------------------------------- YAML with line numbers
+def compose(text: str, name: str) -> yaml.Node | None:
+    """The YAML node tree of `text` (for line numbers); invalid YAML raises ConfigError with its line."""
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        where = f"{name}:{line} (line {line})" if line is not None else f"{name} (line ?)"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{where}: invalid YAML: {problem}") from None
+
+
+def _walk(node: yaml.Node | None, path: tuple[Any, ...]) -> tuple[yaml.Node | None, yaml.Node | None]:
+    """(deepest value node reached along `path`, the key node of the last mapping step that matched)."""
+    best, key_of_best = node, None
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            found = next(((k, v) for k, v in node.value if str(k.value) == str(part)), None)
+            if found is None:
+                break
+            key_of_best, node = found
+            best = node
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            node = best = node.value[part]
+            key_of_best = None
+        else:
+            break
+    return best, key_of_best
+
+
+def node_at(node: yaml.Node | None, path: tuple[Any, ...]) -> yaml.Node | None:
+    """The deepest YAML node along `path` (mapping keys / sequence indexes)."""
+    return _walk(node, path)[0]
+
+
+def key_node(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    """The key node of a top-level mapping entry (for its line); the node itself when there is none."""
+    if isinstance(node, yaml.MappingNode):
+        for k, _v in node.value:
+            if str(k.value) == key:
+                return k  # type: ignore[no-any-return]
+    return node
+
+
+def line_of(node: yaml.Node | None, path: tuple[Any, ...]) -> int:
+    """1-based line of the key (or item) at `path`; the nearest enclosing one when it is missing."""
+    value, key = _walk(node, path)
+    target = key if key is not None else value
+    return target.start_mark.line + 1 if target is not None else 1
+
+
+def merge(base: Any, over: Any) -> Any:
+    """`over` merged onto `base`: mappings key by key, anything else (lists too) replaced whole."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = merge(base.get(k), v) if k in base else v
+        return out
+    return over
+
+
+def expand_env(value: str | None, environ: Mapping[str, str] | None = None) -> str | None:
+    """A value that is exactly `${NAME}` is read from the environment (the file can be shared)."""
+    if value and (m := re.fullmatch(r"\$\{(\w+)\}", value.strip())):
+        return (os.environ if environ is None else environ).get(m.group(1))
+    return value
+
+
+@dataclass(frozen=True)
+class ConfigDocument:
+    """One parsed config file: its top-level mapping and node tree (for the line of every key)."""
+
+    name: str
+    data: dict[str, Any] = field(default_factory=dict)
+    node: yaml.Node | None = None
+
+    def line(self, path: tuple[Any, ...]) -> int:
+        """1-based line of the key at `path` (nearest enclosing key when missing)."""
+        return line_of(self.node, path)
+
+    def error(self, path: tuple[Any, ...], message: str) -> ConfigError:
+        """A ConfigError naming this file, the line of `path` and the dotted field."""
+        line = self.line(path)
+        where = ".".join(str(p) for p in path)
+        return ConfigError(f"{self.name}:{line} (line {line}): {where + ': ' if where else ''}{message}")
+
+    def check_sections(self, known: Iterable[str] = SECTIONS) -> None:
+        """Refuse any top-level key not in `known`, naming its line."""
+        allowed = list(known)
+        for key in self.data:
+            if key not in allowed:
+                line = self.line((key,))
+                raise ConfigError(
+                    f"{self.name}:{line} (line {line}): unknown section {key!r}; known: {', '.join(allowed)}"
+                )
+
+    def raw(self, name: str) -> Any:
+        """The untyped value of a top-level section (None when absent)."""
+        return self.data.get(name)
+
+    def mapping(self, name: str) -> dict[str, Any] | None:
+        """A top-level section that must be a mapping (None when absent)."""
+        value = self.data.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise self.error((name,), "the section must be a mapping")
+        return value
+
+    def section(self, name: str, model: type[M]) -> M:
+        """The top-level section `name` validated as `model` (defaults when absent); errors name the line."""
+        value = self.mapping(name)
+        return validate(model, value or {}, self, (name,))
+
+
+def validation_error(
+    exc: ValidationError, name: str, node: yaml.Node | None, prefix: tuple[Any, ...] = ()
+) -> ConfigError:
+    """The first pydantic error as a ConfigError naming the file, the line of the offending key and field."""
+    err = exc.errors(include_url=False)[0]
+    loc = (*prefix, *tuple(err.get("loc", ())))
+    msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+    child = _named_child(node, loc, msg)
+    line = line_of(node, (*loc, child) if child is not None else loc)
+    where = ".".join(str(p) for p in loc)
+    return ConfigError(f"{name}:{line} (line {line}): {where}: {msg}")
+
+
+def _named_child(node: yaml.Node | None, loc: tuple[Any, ...], msg: str) -> str | None:
+    """The key under `loc` a whole-mapping check names in its message ("unknown monitor 'x'"), so the
+    error points at that key's line rather than the section's."""
+    value, _key = _walk(node, loc)
+    if isinstance(value, yaml.MappingNode):
+        for k, _v in value.value:
+            if f"{str(k.value)!r}" in msg:
+                return str(k.value)
+    return None
+
+
+def validate(model: type[M], data: Any, doc: ConfigDocument, prefix: tuple[Any, ...] = ()) -> M:
+    """`data` (found at `prefix` of `doc`) as `model`; a ConfigError with the file and line when invalid."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, doc.name, doc.node, prefix) from None
+
+
+def parse_config(text: str, name: str) -> ConfigDocument:
+    """A config document from YAML text; ConfigError when it is not YAML or not a mapping."""
+    node = compose(text, name)
+    data = yaml.safe_load(text) if node is not None else None
+    if data is None:
+        return ConfigDocument(name, {}, node)
+    if not isinstance(data, dict):
+        line = node.start_mark.line + 1 if node is not None else 1
+        raise ConfigError(f"{name}:{line} (line {line}): the config must be a mapping of sections")
+    return ConfigDocument(name, data, node)
+
+
+_CACHE_LOCK = threading.Lock()
+_CACHE: dict[str, tuple[tuple[int, int], ConfigDocument]] = {}
+
+
+def read_config(path: Path | str) -> ConfigDocument:
+    """The config file at `path`, parsed once per version of the file (features share one parse)."""
+    p = Path(path)
+    try:
+        st = p.stat()
+        stamp = (st.st_mtime_ns, st.st_size)
+        with _CACHE_LOCK:
+            hit = _CACHE.get(str(p))
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: config file must be UTF-8") from None
+    doc = parse_config(text, str(path))
+    with _CACHE_LOCK:
+        _CACHE[str(p)] = (stamp, doc)
+    return doc
+
+
+def read_optional(path: Path | str | None) -> ConfigDocument:
+    """The config file, or an empty document when no file is configured."""
+    return read_config(path) if path else ConfigDocument("<no config file>")
+
+
+def load_section(path: Path | str | None, name: str, model: type[M]) -> M:
+    """Section `name` of the config file at `path` as `model` (defaults when no file or no section)."""
+    return read_optional(path).section(name, model)
+
+
+# ---------------------------------------------------------------- environment settings
+class EnvSettings(BaseSettings):
+    """Base of every environment-typed settings model: DELIVERYHUB_<FIELD>, unknown variables ignored."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+
+def load_env(model: type[S], **overrides: object) -> S:
+    """`model` from the environment with explicit overrides (None values skipped) on top; a bad variable
+    is a ConfigError naming it (DELIVERYHUB_MAX_BATCH: …)."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        # BaseSettings' typed __init__ lists its private source options; fields are passed by name.
+        built: S = cast(Any, model)(**clean)
+        return built
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        loc = tuple(err.get("loc", ()))
+        first = str(loc[0]) if loc else ""
+        prefix = str(model.model_config.get("env_prefix") or "")
+        var = first if first in clean else f"{prefix}{first}".upper()
+        msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+        raise ConfigError(f"{var}: {msg}") from None
