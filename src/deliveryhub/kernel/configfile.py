@@ -5,6 +5,7 @@ section.key: message` for the file, `DELIVERYHUB_NAME: message` for the environm
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import threading
@@ -217,7 +218,8 @@ def read_config(path: Path | str) -> ConfigDocument:
         with _CACHE_LOCK:
             hit = _CACHE.get(str(p))
         if hit is not None and hit[0] == stamp:
-            return hit[1]
+            # a copy: a caller that edits its mapping must not change what the next caller reads
+            return ConfigDocument(hit[1].name, copy.deepcopy(hit[1].data), hit[1].node)
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
@@ -226,7 +228,7 @@ def read_config(path: Path | str) -> ConfigDocument:
     doc = parse_config(text, str(path))
     with _CACHE_LOCK:
         _CACHE[str(p)] = (stamp, doc)
-    return doc
+    return ConfigDocument(doc.name, copy.deepcopy(doc.data), doc.node)
 
 
 def read_optional(path: Path | str | None) -> ConfigDocument:
