@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.contracts.events import EVENT_TYPES
+from deliveryhub.kernel.timefmt import iso, parse_datetime, utc
 from deliveryhub.service_layer.messaging import Consumer, Message
 
 
@@ -45,7 +46,7 @@ def handle_health(conn: Connection, messages: Sequence[Message], now: datetime |
         if m.topic not in EVENT_TYPES and not m.topic.startswith("x-"):
             continue
         source = str(m.payload.get("source") or "unknown")
-        occurred = datetime.fromisoformat(m.payload["occurred_at"]).astimezone(UTC)
+        occurred = utc(parse_datetime(m.payload.get("occurred_at")) or now)
         row = agg.setdefault(
             source,
             {"source": source, "hour": hour, "events": 0, "last_event_at": occurred, "last_received_at": now},
@@ -84,8 +85,8 @@ def integration_health(conn: Connection, now: datetime | None = None) -> list[di
         out[r.source] = {
             "source": r.source,
             "events_total": int(r.total or 0),
-            "last_event_at": _iso(r.last_event_at),
-            "last_received_at": _iso(r.last_received_at),
+            "last_event_at": iso(r.last_event_at),
+            "last_received_at": iso(r.last_received_at),
             "events_last_hour": 0,
             "events_last_24h": 0,
             "rejected_last_24h": 0,
@@ -121,7 +122,3 @@ def integration_health(conn: Connection, now: datetime | None = None) -> list[di
         seen = entry["events_last_24h"] + entry["rejected_last_24h"]
         entry["rejection_rate_24h"] = (entry["rejected_last_24h"] / seen) if seen else None
     return sorted(out.values(), key=lambda e: e["source"])
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None

@@ -11,12 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.kernel.timefmt import iso
 from deliveryhub.pii import dlp
 from deliveryhub.pii.cipher import KeyRing, decrypt_field
-
-
-def _iso(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime | date) else value
 
 
 def customer_view(
@@ -87,7 +84,7 @@ def order_detail(conn: Connection, order_id: str) -> dict[str, Any] | None:
             tracking.setdefault(sid, []).append(
                 {
                     "type": e.type,
-                    "occurred_at": _iso(e.occurred_at),
+                    "occurred_at": iso(e.occurred_at),
                     "source": e.source,
                     "status": e.data.get("status"),
                     "raw_status": e.data.get("raw_status"),
@@ -100,26 +97,26 @@ def order_detail(conn: Connection, order_id: str) -> dict[str, Any] | None:
     eta = None
     for p in parcels:
         if p.eta_min and p.eta_max:
-            eta = {"eta_min": _iso(p.eta_min), "eta_max": _iso(p.eta_max)}
+            eta = {"eta_min": iso(p.eta_min), "eta_max": iso(p.eta_max)}
     return {
         "order_id": row.order_id,
         "stage": row.stage,
-        "stage_at": _iso(row.stage_at),
+        "stage_at": iso(row.stage_at),
         "side_state": row.side_state,
         "channel": row.channel,
         "total": row.total,
-        "promised_delivery_date": _iso(row.promised_date),
+        "promised_delivery_date": iso(row.promised_date),
         "warehouse": row.warehouse,
         "region": row.region,
         "category": row.category,
-        "created_at": _iso(row.created_at),
-        "paid_at": _iso(row.paid_at),
-        "delivered_at": _iso(row.delivered_at),
+        "created_at": iso(row.created_at),
+        "paid_at": iso(row.paid_at),
+        "delivered_at": iso(row.delivered_at),
         "customer_id": row.customer_id,
         "timeline": [
             {
                 "stage": s.stage,
-                "occurred_at": _iso(s.occurred_at),
+                "occurred_at": iso(s.occurred_at),
                 "source": s.source,
                 "automatic": bool(s.automatic),
                 "manual": not s.automatic,
@@ -130,7 +127,7 @@ def order_detail(conn: Connection, order_id: str) -> dict[str, Any] | None:
             {
                 "event_id": e.event_id,
                 "type": e.type,
-                "occurred_at": _iso(e.occurred_at),
+                "occurred_at": iso(e.occurred_at),
                 "source": e.source,
                 "shipment_id": e.shipment_id,
                 "manual": bool(e.manual),
@@ -143,10 +140,10 @@ def order_detail(conn: Connection, order_id: str) -> dict[str, Any] | None:
                 "carrier": p.carrier,
                 "tracking_no": p.tracking_no,
                 "status": p.status,
-                "status_at": _iso(p.status_at),
-                "handed_over_at": _iso(p.handed_over_at),
-                "delivered_at": _iso(p.delivered_at),
-                "eta": {"eta_min": _iso(p.eta_min), "eta_max": _iso(p.eta_max)} if p.eta_min else None,
+                "status_at": iso(p.status_at),
+                "handed_over_at": iso(p.handed_over_at),
+                "delivered_at": iso(p.delivered_at),
+                "eta": {"eta_min": iso(p.eta_min), "eta_max": iso(p.eta_max)} if p.eta_min else None,
                 "tracking": tracking.get(p.shipment_id, []),
             }
             for p in parcels
@@ -164,7 +161,7 @@ class BadCursor(ValueError):
 
 def encode_cursor(created_at: datetime | None, order_id: str) -> str:
     """Opaque keyset cursor."""
-    return base64.urlsafe_b64encode(orjson.dumps([_iso(created_at), order_id])).decode()
+    return base64.urlsafe_b64encode(orjson.dumps([iso(created_at), order_id])).decode()
 
 
 def decode_cursor(cursor: str) -> tuple[datetime | None, str]:
@@ -223,11 +220,11 @@ def list_orders(
         {
             "order_id": r.order_id,
             "stage": r.stage,
-            "created_at": _iso(r.created_at),
+            "created_at": iso(r.created_at),
             "channel": r.channel,
             "total": r.total,
-            "promised_delivery_date": _iso(r.promised_date),
-            "delivered_at": _iso(r.delivered_at),
+            "promised_delivery_date": iso(r.promised_date),
+            "delivered_at": iso(r.delivered_at),
             "region": r.region,
         }
         for r in rows[:limit]
