@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 import time
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -20,13 +19,18 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InternalError, Operationa
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.adapters.persistence.database import Database, bulk_insert
+from deliveryhub.adapters.persistence.keyorder import insert_new, insert_rows
+from deliveryhub.adapters.persistence.orders import load_orders, lock_or_create_orders
+from deliveryhub.adapters.persistence.outbox import write_outbox
 from deliveryhub.contracts.events import CanonicalEvent, ContractError, parse_event
 from deliveryhub.contracts.ids import visible
-from deliveryhub.domain.lifecycle import STAGE_RANK, OrderState, ParcelState, StageReached
+from deliveryhub.domain.lifecycle import StageReached
+from deliveryhub.domain.messages import Message
+from deliveryhub.domain.messages import partition_of as partition_of  # monitors' import, until it moves
+from deliveryhub.domain.order import Order
 from deliveryhub.kernel.clock import Clock, SystemClock
 from deliveryhub.pii.cipher import KeyRing, seal
 from deliveryhub.service_layer.ingest_customers import CustomerWriter
-from deliveryhub.service_layer.ingest_sql import insert_new, insert_rows, lock_or_create
 
 log = structlog.get_logger(__name__)
 # Deadlocks with writers outside ingest, a lost connection: the whole transaction is tried again.
@@ -65,11 +69,6 @@ class IngestStats:
     duplicate: int = 0
     rejected: int = 0
     unknown_statuses: list[tuple[str, str]] = field(default_factory=list)
-
-
-def partition_of(order_id: str | None, partitions: int) -> int:
-    """Stable partition of an order, so one order's messages stay in order on the bus."""
-    return zlib.crc32((order_id or "").encode()) % partitions
 
 
 def _automatic(ev: CanonicalEvent) -> bool:
@@ -203,9 +202,7 @@ class IngestService:
             # anything: two batches carrying one new order then run one after the other (the second sees
             # the first's events and state) instead of both inserting it.
             order_ids = sorted({str(ev.order_id) for ev in events if _projects(ev)})
-            placeholders = lock_or_create(
-                conn, t.orders, _LOCK_COLUMNS, [(oid, -1, now) for oid in order_ids], "order_id"
-            )
+            placeholders = lock_or_create_orders(conn, order_ids, now)
             candidates = self._filter_new(conn, events)
             parts = self.customers.take(conn, candidates)
             # An event id may also race under another order (or none): the inbox key decides, once.
@@ -254,46 +251,11 @@ class IngestService:
             existing.update((r.source, r.event_id) for r in rows)
         return [ev for ev in events if (ev.source, ev.event_id) not in existing]
 
-    def _load_states(self, conn: Connection, order_ids: list[str]) -> dict[str, OrderState]:
-        states: dict[str, OrderState] = {}
-        for start in range(0, len(order_ids), 500):
-            chunk = order_ids[start : start + 500]
-            for r in conn.execute(_ORDERS_IN, {"ids": chunk}):
-                states[r.order_id] = OrderState(
-                    order_id=r.order_id,
-                    stage=r.stage if r.stage_rank >= 0 else None,
-                    rank=r.stage_rank,
-                    side_state=r.side_state,
-                    side_state_at=r.side_state_at,
-                    stage_at=r.stage_at,
-                    last_event_at=r.last_event_at,
-                    delivered_at=r.delivered_at,
-                )
-            for r in conn.execute(_STAGES_IN, {"ids": chunk}):
-                if r.order_id in states:
-                    states[r.order_id].stage_times[r.stage] = r.occurred_at
-            for r in conn.execute(_PARCELS_IN, {"ids": chunk}):
-                if r.order_id in states:
-                    states[r.order_id].parcels[r.shipment_id] = ParcelState(
-                        shipment_id=r.shipment_id,
-                        rank=_parcel_rank(r.status),
-                        carrier=r.carrier,
-                        tracking_no=r.tracking_no,
-                        status=r.status,
-                        status_at=r.status_at,
-                        handed_over_at=r.handed_over_at,
-                        delivered_at=r.delivered_at,
-                        last_event_at=r.last_event_at,
-                        eta_min=r.eta_min,
-                        eta_max=r.eta_max,
-                    )
-        return states
-
     def _project(
         self, conn: Connection, events: list[CanonicalEvent], now: datetime, created: set[str]
     ) -> list[StageReached]:
         order_ids = sorted({ev.order_id for ev in events if ev.order_id})
-        states = self._load_states(conn, order_ids)
+        states = load_orders(conn, order_ids)
         order_rows: dict[str, dict[str, Any]] = {}
         transitions: list[StageReached] = []
         for ev in sorted(events, key=lambda e: e.occurred_at):
@@ -301,7 +263,7 @@ class IngestService:
                 continue
             state = states.get(ev.order_id)
             if state is None:
-                state = states[ev.order_id] = OrderState(order_id=ev.order_id)
+                state = states[ev.order_id] = Order(order_id=ev.order_id)
             extra = order_rows.setdefault(ev.order_id, {})
             d = ev.data
             if ev.type == "order.created":
@@ -329,7 +291,7 @@ class IngestService:
     def _write_states(
         self,
         conn: Connection,
-        states: dict[str, OrderState],
+        states: dict[str, Order],
         order_rows: dict[str, dict[str, Any]],
         now: datetime,
         created: set[str],
@@ -341,7 +303,7 @@ class IngestService:
                 continue
             base = {
                 "stage": st.current_stage,
-                "stage_rank": st.rank,
+                "stage_rank": st.stage_rank,
                 "stage_at": st.stage_at,
                 "side_state": st.side_state,
                 "side_state_at": st.side_state_at,
@@ -360,12 +322,12 @@ class IngestService:
                     {
                         "order_id": oid,
                         "stage": tr.stage,
-                        "occurred_at": st.stage_times[tr.stage],
+                        "occurred_at": st.stages[tr.stage],
                         "source": tr.source,
                         "automatic": tr.automatic,
                     }
                 )
-            for _sid, p in sorted(st.parcels.items()):
+            for p in st.parcels:
                 if p.changed:
                     parcel_rows.append(
                         {
@@ -418,32 +380,11 @@ class IngestService:
     def _append_outbox(
         self, conn: Connection, events: list[CanonicalEvent], transitions: list[StageReached], now: datetime
     ) -> None:
-        rows: list[tuple[Any, ...]] = []
         parts = self.partitions
-        for ev in events:
-            payload = {
-                "event_id": ev.event_id,
-                "source": ev.source,
-                "type": ev.type,
-                "occurred_at": ev.occurred_at.isoformat(),
-                "order_id": ev.order_id,
-                "shipment_id": ev.shipment_id,
-                "data": ev.data,
-                "manual": not _automatic(ev),
-            }
-            rows.append((ev.type, ev.order_id, partition_of(ev.order_id, parts), payload, now))
-        for tr in transitions:
-            payload = {
-                "order_id": tr.order_id,
-                "stage": tr.stage,
-                "previous": tr.previous,
-                "occurred_at": tr.at.isoformat(),
-                "source": tr.source,
-                "automatic": tr.automatic,
-                "current": tr.current,
-            }
-            rows.append(("order.stage_changed", tr.order_id, partition_of(tr.order_id, parts), payload, now))
-        bulk_insert(conn, t.outbox, _OUTBOX_COLUMNS, rows)
+        messages = [Message.new(ev.type, ev.order_id, _event_payload(ev), parts) for ev in events]
+        topic = "order.stage_changed"
+        messages += [Message.new(topic, tr.order_id, _transition_payload(tr), parts) for tr in transitions]
+        write_outbox(conn, messages, now=now)
 
     def _quarantine(
         self,
@@ -490,12 +431,6 @@ class IngestService:
 _KNOWN_EVENTS = sa.select(t.inbox.c.source, t.inbox.c.event_id).where(
     sa.tuple_(t.inbox.c.source, t.inbox.c.event_id).in_(sa.bindparam("keys", expanding=True))
 )
-_ORDERS_IN = sa.select(t.orders).where(t.orders.c.order_id.in_(sa.bindparam("ids", expanding=True)))
-_STAGES_IN = sa.select(t.order_stages).where(
-    t.order_stages.c.order_id.in_(sa.bindparam("ids", expanding=True))
-)
-_PARCELS_IN = sa.select(t.parcels).where(t.parcels.c.order_id.in_(sa.bindparam("ids", expanding=True)))
-
 _INBOX_COLUMNS = (
     "source",
     "event_id",
@@ -508,8 +443,6 @@ _INBOX_COLUMNS = (
     "manual",
     "schema_version",
 )
-_OUTBOX_COLUMNS = ("topic", "order_id", "partition", "payload", "created_at")
-_LOCK_COLUMNS = ("order_id", "stage_rank", "updated_at")
 _ORDER_COLUMNS = tuple(c.name for c in t.orders.columns)
 _EMPTY_ORDER: dict[str, Any] = {
     c.name: None for c in t.orders.columns if c.name not in ("order_id", "stage_rank", "updated_at")
@@ -568,13 +501,29 @@ _ORDER_UPDATE = (
 )
 
 
-def _parcel_rank(status: str | None) -> int:
-    from deliveryhub.domain.lifecycle import stage_of
+def _event_payload(ev: CanonicalEvent) -> dict[str, Any]:
+    return {
+        "event_id": ev.event_id,
+        "source": ev.source,
+        "type": ev.type,
+        "occurred_at": ev.occurred_at.isoformat(),
+        "order_id": ev.order_id,
+        "shipment_id": ev.shipment_id,
+        "data": ev.data,
+        "manual": not _automatic(ev),
+    }
 
-    stage = stage_of("shipment.tracking", {"status": status}) if status else None
-    if status == "info_received":
-        return STAGE_RANK["waybill_created"]
-    return STAGE_RANK[stage] if stage else STAGE_RANK["waybill_created"]
+
+def _transition_payload(tr: StageReached) -> dict[str, Any]:
+    return {
+        "order_id": tr.order_id,
+        "stage": tr.stage,
+        "previous": tr.previous,
+        "occurred_at": tr.at.isoformat(),
+        "source": tr.source,
+        "automatic": tr.automatic,
+        "current": tr.current,
+    }
 
 
 def _raw_id(raw: Any) -> str | None:

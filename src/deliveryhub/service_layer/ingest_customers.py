@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.adapters.persistence.keyorder import lock_or_create
 from deliveryhub.contracts.events import CanonicalEvent
 from deliveryhub.pii.cipher import KeyRing, encrypt_field
-from deliveryhub.service_layer.ingest_sql import lock_or_create
 
 _ROW_COLUMNS = (
     "customer_id",

@@ -14,19 +14,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.adapters.persistence.database import Database
+from deliveryhub.domain.messages import Message
 
 log = structlog.get_logger(__name__)
-
-
-@dataclass(frozen=True)
-class Message:
-    """One outbox row as it travels on the bus; `id` is the outbox id (the dedupe key)."""
-
-    id: int
-    topic: str
-    order_id: str | None
-    partition: int
-    payload: dict[str, Any]
 
 
 BatchHandler = Callable[[Connection, Sequence[Message]], None]

@@ -1,4 +1,4 @@
-"""Multi-row writes of the ingest transaction that stay correct when batches race on PostgreSQL.
+"""Key-ordered multi-row writes (ingest, order locks) that stay correct when batches race on PostgreSQL.
 
 Every statement here takes its row locks in one fixed key order (rows sorted by key, one multi-row
 VALUES list, which PostgreSQL processes in list order), so two transactions touching overlapping keys

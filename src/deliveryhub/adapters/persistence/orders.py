@@ -1,0 +1,110 @@
+"""The order repository: the one way to read orders (with their stage timeline and parcels) into the
+domain's `Order`, and to lock order rows for writing in key order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.adapters.persistence.dialect import is_postgres
+from deliveryhub.adapters.persistence.keyorder import lock_or_create
+from deliveryhub.domain.order import Order, Parcel, parcel_rank
+
+_CHUNK = 500
+_IDS: sa.BindParameter[Any] = sa.bindparam("ids", expanding=True)
+# Built once: coercing a fresh IN list per call costs more than the query on SQLite.
+_ORDERS_Q = sa.select(t.orders).where(t.orders.c.order_id.in_(_IDS))
+_STAGES_Q = sa.select(t.order_stages.c.order_id, t.order_stages.c.stage, t.order_stages.c.occurred_at).where(
+    t.order_stages.c.order_id.in_(_IDS)
+)
+_PARCELS_Q = sa.select(t.parcels).where(t.parcels.c.order_id.in_(_IDS)).order_by(t.parcels.c.shipment_id)
+_LOCK_Q = (
+    sa.select(t.orders.c.order_id).where(t.orders.c.order_id.in_(_IDS)).order_by(t.orders.c.order_id)
+).with_for_update()
+_LOCK_COLUMNS = ("order_id", "stage_rank", "updated_at")
+
+
+def _order(r: Any) -> Order:
+    return Order(
+        order_id=r.order_id,
+        # A row of stage_rank -1 is a placeholder an ingest transaction created (and locked) for itself.
+        stage=r.stage if r.stage_rank >= 0 else None,
+        stage_rank=r.stage_rank,
+        stage_at=r.stage_at,
+        side_state=r.side_state,
+        side_state_at=r.side_state_at,
+        customer_id=r.customer_id,
+        channel=r.channel,
+        total=r.total,
+        warehouse=r.warehouse,
+        region=r.region,
+        category=r.category,
+        promised_date=r.promised_date,
+        created_at=r.created_at,
+        paid_at=r.paid_at,
+        cancelled_at=r.cancelled_at,
+        delivered_at=r.delivered_at,
+        last_event_at=r.last_event_at,
+    )
+
+
+def _parcel(r: Any) -> Parcel:
+    return Parcel(
+        shipment_id=r.shipment_id,
+        rank=parcel_rank(r.status),
+        carrier=r.carrier,
+        tracking_no=r.tracking_no,
+        status=r.status,
+        status_at=r.status_at,
+        handed_over_at=r.handed_over_at,
+        delivered_at=r.delivered_at,
+        last_event_at=r.last_event_at,
+        eta_min=r.eta_min,
+        eta_max=r.eta_max,
+    )
+
+
+def load_orders(conn: Connection, order_ids: Iterable[str]) -> dict[str, Order]:
+    """The stored orders among `order_ids`, with stages and parcels (unknown ids are left out)."""
+    out: dict[str, Order] = {}
+    ids = list(dict.fromkeys(order_ids))
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        for r in conn.execute(_ORDERS_Q, {"ids": chunk}):
+            out[r.order_id] = _order(r)
+        for r in conn.execute(_STAGES_Q, {"ids": chunk}):
+            if r.order_id in out:
+                out[r.order_id].stages[r.stage] = r.occurred_at
+        for r in conn.execute(_PARCELS_Q, {"ids": chunk}):
+            if r.order_id in out:
+                out[r.order_id].parcels.append(_parcel(r))
+    return out
+
+
+def load_order(conn: Connection, order_id: str) -> Order | None:
+    """One stored order with stages and parcels, or None."""
+    return load_orders(conn, [order_id]).get(order_id)
+
+
+def lock_orders(conn: Connection, order_ids: Iterable[str]) -> None:
+    """Lock the existing rows of these orders in key order (PostgreSQL; SQLite has one writer anyway).
+
+    Every writer of `orders` locks in this one order, so two writers of overlapping orders wait for each
+    other instead of deadlocking."""
+    if not is_postgres(conn):
+        return
+    ids = sorted(set(order_ids))
+    for start in range(0, len(ids), _CHUNK):
+        conn.execute(_LOCK_Q, {"ids": ids[start : start + _CHUNK]}).all()
+
+
+def lock_or_create_orders(conn: Connection, order_ids: Iterable[str], now: datetime) -> set[str]:
+    """Lock every order row in key order, creating missing ones as empty placeholders (stage_rank -1);
+    returns the ids created. Two transactions carrying one new order then run one after the other."""
+    rows = [(oid, -1, now) for oid in sorted(set(order_ids))]
+    return {str(oid) for oid in lock_or_create(conn, t.orders, _LOCK_COLUMNS, rows, "order_id")}
