@@ -125,3 +125,20 @@ def test_customers_write_in_korean_in_many_moods(emissions: list) -> None:
 def test_business_days_skip_sunday() -> None:
     assert add_business_days(date(2026, 11, 7), 1) == date(2026, 11, 9)  # Sat + 1 → Mon
     assert add_business_days(date(2026, 11, 4), 2) == date(2026, 11, 6)
+
+
+def test_parcels_rest_on_korean_public_holidays() -> None:
+    """추석 2026 (Thu 24 – Sat 26 Sep): nothing is packed, picked up or delivered on those days, and a
+    promise made before the holiday skips it (the simulator uses the kernel's business calendar)."""
+    start = datetime(2026, 9, 21, tzinfo=KST)
+    emissions = ShopSimulator(ShopConfig(orders_per_day=120, sales_events=()), seed=3).generate(
+        start, 5, include_tail=True
+    )
+    holiday = {date(2026, 9, 24), date(2026, 9, 25), date(2026, 9, 26)}
+    moving = ("fulfillment.packed", "shipment.handed_over", "shipment.delivered")
+    for e in events_only(emissions):
+        if e["type"] in moving:
+            day = datetime.fromisoformat(e["occurred_at"]).astimezone(KST).date()
+            assert day not in holiday, e
+    assert add_business_days(date(2026, 9, 23), 1) == date(2026, 9, 28)  # Wed → Mon after 추석
+    assert add_business_days(date(2027, 2, 5), 1) == date(2027, 2, 10)  # Fri → Wed after 설날
