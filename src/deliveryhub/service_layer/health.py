@@ -10,28 +10,25 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.adapters.persistence.dialect import excluded, greatest, upsert
 from deliveryhub.contracts.events import EVENT_TYPES
 from deliveryhub.kernel.timefmt import iso, parse_datetime, utc
 from deliveryhub.service_layer.messaging import Consumer, Message
 
 
 def _upsert_stats(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    stmt = insert(t.source_stats)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["source", "hour"],
-        set_={
-            "events": t.source_stats.c.events + stmt.excluded.events,
-            "last_event_at": sa.func.max(t.source_stats.c.last_event_at, stmt.excluded.last_event_at)
-            if conn.dialect.name == "sqlite"
-            else sa.func.greatest(t.source_stats.c.last_event_at, stmt.excluded.last_event_at),
-            "last_received_at": stmt.excluded.last_received_at,
+    st = t.source_stats
+    upsert(
+        conn,
+        st,
+        rows,
+        ["source", "hour"],
+        {
+            "events": st.c.events + excluded(st, "events"),
+            "last_event_at": greatest(conn, st.c.last_event_at, excluded(st, "last_event_at")),
+            "last_received_at": excluded(st, "last_received_at"),
         },
     )
-    conn.execute(stmt, rows)
 
 
 def handle_health(conn: Connection, messages: Sequence[Message], now: datetime | None = None) -> None:
