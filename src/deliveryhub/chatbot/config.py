@@ -33,7 +33,7 @@ from deliveryhub.kernel import configfile
 from deliveryhub.kernel.calendar import WEEKDAYS, BusinessCalendar
 from deliveryhub.kernel.configfile import ConfigError, expand_env
 
-__all__ = ["ChatbotCfg", "ConfigError", "apply", "load_section"]
+__all__ = ["ChatbotCfg", "ConfigError", "apply", "load_section", "sla_calendar"]
 Priority = Literal["urgent", "high", "normal", "low"]
 Clock = Literal["first_response", "next_response", "resolution"]
 
@@ -133,6 +133,14 @@ class ChatbotCfg(_Strict):
     repeat_contact_days: int | None = Field(default=None, ge=1, le=365)
     max_verify_failures: int | None = Field(default=None, ge=1, le=10)
     llm: LlmCfg | None = None
+
+
+def sla_calendar(section: ChatbotCfg) -> BusinessCalendar:
+    """The calendar the SLA clocks run on: the configured business hours, else around the clock; either
+    way Korean public holidays do not count."""
+    if section.business_hours is not None:
+        return section.business_hours.calendar()
+    return BusinessCalendar.around_the_clock()
 
 
 def load_section(config_file: Path | str | None) -> ChatbotCfg:

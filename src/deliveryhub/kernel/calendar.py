@@ -19,6 +19,8 @@ EXTRA_CLOSURE_NAME = "휴무일"
 # A calendar with no working day at all would loop for ever; the horizon bounds every walk (~3 years).
 _HORIZON_DAYS = 1100
 _DEFAULT_TZ = "Asia/Seoul"
+MIDNIGHT = time(0, 0)
+ALL_WEEK = frozenset(range(7))
 
 
 class _PublicHolidays:
@@ -55,7 +57,8 @@ class BusinessCalendar:
     country: str | None = "KR"
 
     def __post_init__(self) -> None:
-        if self.end <= self.start:
+        # end 00:00 means midnight at the end of the day (start 00:00, end 00:00 = around the clock)
+        if self.end <= self.start and self.end != MIDNIGHT:
             raise ValueError("business hours: the end must be after the start")
         # frozen: callers share one calendar; accept any iterable and keep it immutable
         object.__setattr__(self, "workdays", frozenset(self.workdays))
@@ -94,6 +97,14 @@ class BusinessCalendar:
             kwargs["country"] = section.country
         return cls(**kwargs)
 
+    @classmethod
+    def around_the_clock(
+        cls, tz: str | ZoneInfo = _DEFAULT_TZ, *, country: str | None = "KR"
+    ) -> BusinessCalendar:
+        """Every hour of every day except public holidays (e.g. SLA clocks without business hours)."""
+        zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
+        return cls(tz=zone, start=MIDNIGHT, end=MIDNIGHT, cutoff=MIDNIGHT, workdays=ALL_WEEK, country=country)
+
     # ------------------------------------------------------------ days
     def holiday_name(self, day: date) -> str | None:
         """The Korean name of the public holiday or closure on `day` (None on an ordinary day)."""
@@ -129,6 +140,12 @@ class BusinessCalendar:
     def _at(self, day: date, at: time) -> datetime:
         return datetime.combine(day, at, tzinfo=self.tz)
 
+    def _close(self, day: date) -> datetime:
+        """When `day`'s working hours end (midnight after it when `end` is 00:00)."""
+        if self.end == MIDNIGHT:
+            return self._at(day + timedelta(days=1), MIDNIGHT)
+        return self._at(day, self.end)
+
     def local_date(self, when: datetime) -> date:
         """The calendar date of an instant in the shop's zone."""
         return when.astimezone(self.tz).date()
@@ -140,7 +157,11 @@ class BusinessCalendar:
     def is_open(self, at: datetime) -> bool:
         """Whether `at` falls inside working hours on a business day."""
         local = at.astimezone(self.tz)
-        return self.is_business_day(local.date()) and self.start <= local.time() < self.end
+        return (
+            self.is_business_day(local.date())
+            and local >= self._at(local.date(), self.start)
+            and local < self._close(local.date())
+        )
 
     def next_opening(self, at: datetime) -> datetime:
         """`at` itself when open, else the next instant the shop opens (aware, in the shop's zone)."""
@@ -149,7 +170,7 @@ class BusinessCalendar:
         if self.is_business_day(day):
             if local.time() < self.start:
                 return self._at(day, self.start)
-            if local.time() < self.end:
+            if local < self._close(day):
                 return at
         return self._at(self.next_business_day(day), self.start)
 
@@ -159,7 +180,7 @@ class BusinessCalendar:
         day = local.date()
         for _ in range(_HORIZON_DAYS):
             if self.is_business_day(day):
-                open_at, close_at = self._at(day, self.start), self._at(day, self.end)
+                open_at, close_at = self._at(day, self.start), self._close(day)
                 begin = max(local, open_at)
                 if begin < close_at:
                     yield begin, close_at
@@ -194,7 +215,7 @@ class BusinessCalendar:
         while day <= lb.date():
             if self.is_business_day(day):
                 lo = max(la, self._at(day, self.start))
-                hi = min(lb, self._at(day, self.end))
+                hi = min(lb, self._close(day))
                 if hi > lo:
                     total += hi - lo
             day += timedelta(days=1)
@@ -210,8 +231,8 @@ class BusinessCalendar:
         local = paid_at.astimezone(self.tz)
         day = local.date()
         if self.is_business_day(day) and local.time() < self.cutoff:
-            return self._at(day, self.end)
-        return self._at(self.next_business_day(day), self.end)
+            return self._close(day)
+        return self._close(self.next_business_day(day))
 
 
 def _weekday(value: Any) -> int:

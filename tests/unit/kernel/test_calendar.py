@@ -144,3 +144,14 @@ def test_default_calendar_is_korean():
     assert cal.start == time(9, 0) and cal.end == time(18, 0) and cal.cutoff == time(14, 0)
     assert str(cal.tz) == "Asia/Seoul"
     assert not cal.is_business_day(date(2027, 2, 9))
+
+
+def test_around_the_clock_still_closes_on_holidays():
+    cal = BusinessCalendar.around_the_clock()
+    assert cal.is_open(kst(2026, 11, 21, 3, 0))  # a Saturday night counts
+    assert not cal.is_open(kst(2027, 2, 8, 12, 0))  # 설날 does not
+    # A 90-minute SLA from Friday 23:00 before 설날: 60 minutes that night, the rest on Wed the 10th.
+    assert cal.add_business_minutes(kst(2027, 2, 5, 23, 0), 90) == kst(2027, 2, 10, 0, 30)
+    assert cal.business_time_between(kst(2027, 2, 5, 23, 0), kst(2027, 2, 10, 0, 30)) == timedelta(minutes=90)
+    assert cal.next_opening(kst(2027, 2, 7, 10, 0)) == kst(2027, 2, 10, 0, 0)
+    assert cal.add_business_hours(kst(2026, 11, 18, 10, 0), 48) == kst(2026, 11, 20, 10, 0)
