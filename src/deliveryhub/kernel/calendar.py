@@ -12,8 +12,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import holidays as holidays_lib
-
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 EXTRA_CLOSURE_NAME = "휴무일"
 # A calendar with no working day at all would loop for ever; the horizon bounds every walk (~3 years).
@@ -37,6 +35,9 @@ class _PublicHolidays:
         if cached is not None:
             return cached
         with cls._lock:
+            # imported on first use: the package costs ~65 ms to import and most commands never ask
+            import holidays as holidays_lib
+
             found = holidays_lib.country_holidays(country, years=year, language=language)
             table = {d: str(name) for d, name in found.items()}
             cls._by_country.setdefault(key, {})[year] = table
