@@ -18,7 +18,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from deliveryhub.adapters.connectors.tables import connector_pushed_orders
+from deliveryhub.adapters.persistence.dialect import insert_or_ignore_returning
+from deliveryhub.kernel.timefmt import iso
+from deliveryhub.monitors import timers as tm
 from deliveryhub.monitors.config import CompensationCfg
+from deliveryhub.monitors.context import Context
+from deliveryhub.monitors.errors import InvalidTransition, NotFound
 from deliveryhub.monitors.rules import decide_compensation
 from deliveryhub.monitors.tables import compensations
 
@@ -28,19 +33,6 @@ COUNTED = ("pending_issue", "pending_approval", "issued")
 def event_id(order_id: str, rule: str) -> str:
     """The one event id a compensation can ever be issued under."""
     return f"comp:{order_id}:{rule}"
-
-
-def _insert_ignore(conn: Connection, values: dict[str, Any]) -> int | None:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt = pg_insert(compensations).values(**values).on_conflict_do_nothing()
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        stmt = sqlite_insert(compensations).values(**values).on_conflict_do_nothing()  # type: ignore[assignment]
-    row = conn.execute(stmt.returning(compensations.c.id)).first()
-    return int(row[0]) if row else None
 
 
 def pushed_sources(conn: Connection, order_id: str) -> list[str]:
@@ -110,8 +102,9 @@ def propose(
                 status = "pending_approval"
                 evidence["approval_reason"] = "pushed_facts"
                 evidence["pushed_by"] = pushed
-        new_id = _insert_ignore(
+        new_id = insert_or_ignore_returning(
             conn,
+            compensations,
             {
                 "order_id": order_id,
                 "rule": rule.name,
@@ -122,9 +115,10 @@ def propose(
                 "event_id": event_id(order_id, rule.name),
                 "created_at": now,
             },
+            compensations.c.id,
         )
         if new_id is not None:
-            out.append((new_id, status))
+            out.append((int(new_id), status))
     return out
 
 
@@ -139,8 +133,107 @@ def as_dict(row: Any) -> dict[str, Any]:
         "status": row.status,
         "evidence": row.evidence,
         "event_id": row.event_id,
-        "created_at": row.created_at.isoformat(),
+        "created_at": iso(row.created_at),
         "decided_by": row.decided_by,
-        "decided_at": row.decided_at.isoformat() if row.decided_at else None,
-        "issued_at": row.issued_at.isoformat() if row.issued_at else None,
+        "decided_at": iso(row.decided_at),
+        "issued_at": iso(row.issued_at),
     }
+
+
+# ---------------------------------------------------------------- the feature's steps
+def propose_and_arm(ctx: Context, conn: Connection, order_id: str, now: datetime, **kw: Any) -> None:
+    """Propose what the rules grant for a trigger: issue-ready ones get an issuing timer, the others
+    ask ops for approval (after commit)."""
+    kw.setdefault("pushed_approval_krw", float(ctx.core.settings.webhook_money_approval_krw))
+    for cid, status in propose(conn, ctx.cfg.compensation, order_id, now, ctx.cal.tz, **kw):
+        if status == "pending_issue":
+            tm.arm(conn, "compensation", f"comp:{cid}", now, now, order_id=order_id, payload={"id": cid})
+        else:
+            ctx.alert(
+                "compensation_approval",
+                f"compensation:{cid}",
+                f"[보상 승인 필요] 주문 {order_id} / [Approval needed] compensation for {order_id}",
+                f"보상 #{cid} 승인이 필요합니다. POST /v1/compensations/{cid}/approve",
+                {"compensation_id": cid, "order_id": order_id},
+            )
+
+
+def issue(ctx: Context, comp_id: int, now: datetime | None = None, actor: str = "system:monitors") -> str:
+    """Issue an approved compensation through ingest; a second call is a no-op."""
+    now = now or ctx.now
+    with ctx.core.db.read() as conn:
+        row = conn.execute(sa.select(compensations).where(compensations.c.id == comp_id)).first()
+    if row is None or row.status not in ("pending_issue", "issued"):
+        return f"not issuable: {row.status if row else 'missing'}"
+    res = ctx.core.ingest.ingest(
+        [
+            {
+                "event_id": row.event_id,
+                "source": "monitors",
+                "type": "compensation.issued",
+                "occurred_at": now.isoformat(),
+                "order_id": row.order_id,
+                "data": {"kind": row.kind, "amount": row.amount, "rule": row.rule, "compensation_id": row.id},
+            }
+        ]
+    )[0]
+    if res.status == "rejected":
+        return f"rejected: {(res.error or {}).get('message')}"
+    with ctx.core.db.write() as conn:
+        done = conn.execute(
+            compensations.update()
+            .where(compensations.c.id == comp_id, compensations.c.status == "pending_issue")
+            .values(status="issued", issued_at=now)
+        ).rowcount
+    if done:
+        ctx.core.audit.record(
+            actor,
+            "compensation.issued",
+            f"order:{row.order_id}",
+            {
+                "compensation_id": row.id,
+                "rule": row.rule,
+                "kind": row.kind,
+                "amount": row.amount,
+                "event_id": row.event_id,
+            },
+        )
+    return f"issued:{res.status}"
+
+
+def decide(ctx: Context, comp_id: int, approve: bool, actor: str) -> dict[str, Any]:
+    """An operator approves (then it is issued) or rejects a compensation awaiting approval; raises
+    NotFound / InvalidTransition."""
+    now = ctx.now
+    with ctx.core.db.write() as conn:
+        row = conn.execute(sa.select(compensations).where(compensations.c.id == comp_id)).first()
+        if row is None:
+            raise NotFound(f"no compensation {comp_id}")
+        if row.status != "pending_approval":
+            raise InvalidTransition(f"compensation {comp_id} is {row.status}")
+        conn.execute(
+            compensations.update()
+            .where(compensations.c.id == comp_id, compensations.c.status == "pending_approval")
+            .values(status="pending_issue" if approve else "rejected", decided_by=actor, decided_at=now)
+        )
+        if approve:
+            # Durable: if issuing below fails, the timer job issues it later.
+            tm.arm(
+                conn,
+                "compensation",
+                f"comp:{comp_id}",
+                now,
+                now,
+                order_id=row.order_id,
+                payload={"id": comp_id},
+            )
+    ctx.core.audit.record(
+        actor,
+        "compensation.approved" if approve else "compensation.rejected",
+        f"order:{row.order_id}",
+        {"compensation_id": comp_id, "amount": row.amount, "rule": row.rule},
+    )
+    if approve:
+        issue(ctx, comp_id, now, actor=actor)
+    with ctx.core.db.read() as conn:
+        return as_dict(conn.execute(sa.select(compensations).where(compensations.c.id == comp_id)).one())

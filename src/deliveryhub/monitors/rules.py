@@ -5,65 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from deliveryhub.domain.lifecycle import STAGE_RANK
+from deliveryhub.domain.order import Order, Parcel
 from deliveryhub.kernel.calendar import BusinessCalendar
+from deliveryhub.kernel.timefmt import iso
 
 IN_FLIGHT = frozenset({"in_transit", "out_for_delivery"})
 FAILED_STATUSES = frozenset({"attempt_fail", "exception", "expired"})
-CLOSED_SIDE_STATES = frozenset({"cancelled", "returned"})
-
-
-@dataclass
-class ParcelFacts:
-    """A parcel as the projections know it."""
-
-    shipment_id: str
-    carrier: str | None = None
-    tracking_no: str | None = None
-    status: str | None = None
-    status_at: datetime | None = None
-    handed_over_at: datetime | None = None
-    delivered_at: datetime | None = None
-    last_event_at: datetime | None = None
-    eta_min: datetime | None = None
-    eta_max: datetime | None = None
-
-
-@dataclass
-class OrderFacts:
-    """An order with its stage timeline and parcels."""
-
-    order_id: str
-    stage: str | None = None
-    stage_rank: int = -1
-    side_state: str | None = None
-    channel: str | None = None
-    warehouse: str | None = None
-    region: str | None = None
-    promised_date: date | None = None
-    created_at: datetime | None = None
-    paid_at: datetime | None = None
-    cancelled_at: datetime | None = None
-    delivered_at: datetime | None = None
-    stages: dict[str, datetime] = field(default_factory=dict)
-    parcels: list[ParcelFacts] = field(default_factory=list)
-
-    @property
-    def carrier(self) -> str | None:
-        """The carrier of the (first) parcel."""
-        return next((p.carrier for p in self.parcels if p.carrier), None)
-
-    @property
-    def closed(self) -> bool:
-        """Cancelled or returned orders are not watched any more."""
-        return self.cancelled_at is not None or self.side_state in CLOSED_SIDE_STATES
-
-    def reached(self, stage: str) -> bool:
-        """Whether the order reached `stage` (or a later one)."""
-        return stage in self.stages or self.stage_rank >= STAGE_RANK[stage]
+# A calendar without a single business day in three years is a configuration error, not a wait.
+_HORIZON_DAYS = 1100
 
 
 @dataclass
@@ -84,10 +36,6 @@ class Finding:
         return self.subject or self.order_id or ""
 
 
-def _iso(value: datetime | date | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 # ------------------------------------------------------------------ deadlines (shared with the timers)
 def pack_deadline(paid_at: datetime, th: dict[str, Any], cal: BusinessCalendar) -> datetime:
     """Packing SLA: N business hours after payment."""
@@ -99,19 +47,40 @@ def ship_deadline(paid_at: datetime, cal: BusinessCalendar) -> datetime:
     return cal.ship_by(paid_at)
 
 
-def waybill_deadline(packed_at: datetime, th: dict[str, Any]) -> datetime:
-    """Packed parcels need a waybill within N minutes."""
-    return packed_at + timedelta(minutes=float(th.get("minutes", 60)))
+def waybill_deadline(packed_at: datetime, th: dict[str, Any], cal: BusinessCalendar) -> datetime:
+    """Packed parcels need a waybill within N working minutes: the warehouse prints labels in its
+    business hours, so a parcel packed at closing time is due the next business morning."""
+    return cal.add_business_hours(packed_at, float(th.get("minutes", 60)) / 60)
 
 
-def handover_deadline(waybill_at: datetime, th: dict[str, Any]) -> datetime:
-    """A waybill needs the carrier's first scan within N hours (the "forgotten parcel")."""
-    return waybill_at + timedelta(hours=float(th.get("hours", 24)))
+def handover_deadline(waybill_at: datetime, th: dict[str, Any], cal: BusinessCalendar) -> datetime:
+    """A waybill needs the carrier's first scan within N hours of business days (the "forgotten
+    parcel"); nobody picks up on a weekend, holiday or closure, so those days do not count."""
+    return add_open_day_time(cal, waybill_at, timedelta(hours=float(th.get("hours", 24))))
 
 
-def stale_deadline(last_event_at: datetime, th: dict[str, Any]) -> datetime:
-    """A parcel in flight needs a tracking update every N hours."""
-    return last_event_at + timedelta(hours=float(th.get("hours", 48)))
+def stale_deadline(last_event_at: datetime, th: dict[str, Any], cal: BusinessCalendar) -> datetime:
+    """A parcel in flight needs a tracking update every N hours of business days (carriers stop on
+    weekends and holidays; their night sorting on business days counts)."""
+    return add_open_day_time(cal, last_event_at, timedelta(hours=float(th.get("hours", 48))))
+
+
+def add_open_day_time(cal: BusinessCalendar, start: datetime, delta: timedelta) -> datetime:
+    """The instant `delta` after `start` when only business days count, around the clock: the clock
+    stops at midnight entering a closed day (weekend, public holiday, extra closure) and runs again at
+    midnight leaving it. Walks whole days, never minutes."""
+    remaining = max(delta, timedelta(0))
+    cursor = start.astimezone(UTC)
+    day = cal.local_date(start)
+    for _ in range(_HORIZON_DAYS):
+        # Midnight after `day` in the shop's zone, as an instant (UTC arithmetic survives DST shifts).
+        day_end = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=cal.tz).astimezone(UTC)
+        if cal.is_business_day(day):
+            if remaining <= day_end - cursor:
+                return (cursor + remaining).astimezone(cal.tz)
+            remaining -= day_end - cursor
+        cursor, day = day_end, day + timedelta(days=1)
+    raise ValueError(f"no business day within {_HORIZON_DAYS} days; check the calendar")
 
 
 def promise_deadline(promised: date, th: dict[str, Any], cal: BusinessCalendar) -> datetime:
@@ -120,7 +89,7 @@ def promise_deadline(promised: date, th: dict[str, Any], cal: BusinessCalendar) 
 
 
 # ------------------------------------------------------------------ monitors over one order
-def dispatch_delay(o: OrderFacts, now: datetime, th: dict[str, Any], cal: BusinessCalendar) -> Finding | None:
+def dispatch_delay(o: Order, now: datetime, th: dict[str, Any], cal: BusinessCalendar) -> Finding | None:
     """Not packed within the packing SLA, or no waybill by the cut-off deadline (the shop's part)."""
     if o.closed or o.paid_at is None or o.reached("waybill_created"):
         return None
@@ -132,8 +101,8 @@ def dispatch_delay(o: OrderFacts, now: datetime, th: dict[str, Any], cal: Busine
             o.order_id,
             {
                 "reason": "not_packed",
-                "paid_at": _iso(o.paid_at),
-                "pack_due": _iso(pack_due),
+                "paid_at": iso(o.paid_at),
+                "pack_due": iso(pack_due),
                 "stage": o.stage,
                 "business_hours_waited": round(cal.business_hours_between(o.paid_at, now), 2),
             },
@@ -146,8 +115,8 @@ def dispatch_delay(o: OrderFacts, now: datetime, th: dict[str, Any], cal: Busine
             o.order_id,
             {
                 "reason": "not_dispatched",
-                "paid_at": _iso(o.paid_at),
-                "ship_by": _iso(ship_due),
+                "paid_at": iso(o.paid_at),
+                "ship_by": iso(ship_due),
                 "stage": o.stage,
                 "cutoff": cal.cutoff.strftime("%H:%M"),
             },
@@ -157,31 +126,31 @@ def dispatch_delay(o: OrderFacts, now: datetime, th: dict[str, Any], cal: Busine
     return None
 
 
-def waybill_missing(o: OrderFacts, now: datetime, th: dict[str, Any]) -> Finding | None:
-    """Packed, but no waybill after N minutes."""
+def waybill_missing(o: Order, now: datetime, th: dict[str, Any], cal: BusinessCalendar) -> Finding | None:
+    """Packed, but no waybill after N working minutes."""
     packed_at = o.stages.get("picked_packed")
     if o.closed or packed_at is None or o.reached("waybill_created"):
         return None
-    due = waybill_deadline(packed_at, th)
+    due = waybill_deadline(packed_at, th, cal)
     if now < due:
         return None
     return Finding(
         "waybill_missing",
         o.order_id,
-        {"packed_at": _iso(packed_at), "waybill_due": _iso(due)},
+        {"packed_at": iso(packed_at), "waybill_due": iso(due)},
         due_at=due,
         threshold={"minutes": th.get("minutes", 60)},
     )
 
 
-def _waybill_at(o: OrderFacts, p: ParcelFacts) -> datetime | None:
+def _waybill_at(o: Order, p: Parcel) -> datetime | None:
     if p.status in ("info_received", "pending") and p.status_at is not None:
         return p.status_at
     return o.stages.get("waybill_created")
 
 
-def handover_missing(o: OrderFacts, now: datetime, th: dict[str, Any]) -> Finding | None:
-    """A waybill exists but the carrier never scanned the parcel within N hours."""
+def handover_missing(o: Order, now: datetime, th: dict[str, Any], cal: BusinessCalendar) -> Finding | None:
+    """A waybill exists but the carrier never scanned the parcel within N hours of business days."""
     if o.closed:
         return None
     late = []
@@ -196,15 +165,15 @@ def handover_missing(o: OrderFacts, now: datetime, th: dict[str, Any]) -> Findin
         since = _waybill_at(o, p)
         if since is None:
             continue
-        due = handover_deadline(since, th)
+        due = handover_deadline(since, th, cal)
         if now >= due:
             late.append(
                 {
                     "shipment_id": p.shipment_id,
                     "carrier": p.carrier,
                     "tracking_no": p.tracking_no,
-                    "waybill_at": _iso(since),
-                    "handover_due": _iso(due),
+                    "waybill_at": iso(since),
+                    "handover_due": iso(due),
                 }
             )
             due_first = due if due_first is None or due < due_first else due_first
@@ -220,8 +189,8 @@ def handover_missing(o: OrderFacts, now: datetime, th: dict[str, Any]) -> Findin
     )
 
 
-def tracking_stale(o: OrderFacts, now: datetime, th: dict[str, Any]) -> Finding | None:
-    """A parcel in flight with no tracking update for N hours."""
+def tracking_stale(o: Order, now: datetime, th: dict[str, Any], cal: BusinessCalendar) -> Finding | None:
+    """A parcel in flight with no tracking update for N hours of business days."""
     if o.closed:
         return None
     stale = []
@@ -232,7 +201,7 @@ def tracking_stale(o: OrderFacts, now: datetime, th: dict[str, Any]) -> Finding 
         )
         if not in_flight or p.delivered_at is not None or p.last_event_at is None:
             continue
-        due = stale_deadline(p.last_event_at, th)
+        due = stale_deadline(p.last_event_at, th, cal)
         if now >= due:
             stale.append(
                 {
@@ -240,7 +209,7 @@ def tracking_stale(o: OrderFacts, now: datetime, th: dict[str, Any]) -> Finding 
                     "carrier": p.carrier,
                     "tracking_no": p.tracking_no,
                     "status": p.status,
-                    "last_update": _iso(p.last_event_at),
+                    "last_update": iso(p.last_event_at),
                     "hours_silent": round((now - p.last_event_at).total_seconds() / 3600, 1),
                 }
             )
@@ -257,7 +226,7 @@ def tracking_stale(o: OrderFacts, now: datetime, th: dict[str, Any]) -> Finding 
     )
 
 
-def delivery_delay(o: OrderFacts, now: datetime, th: dict[str, Any], cal: BusinessCalendar) -> Finding | None:
+def delivery_delay(o: Order, now: datetime, th: dict[str, Any], cal: BusinessCalendar) -> Finding | None:
     """The promised date passed and the order is not delivered."""
     if o.closed or o.promised_date is None or o.delivered_at is not None:
         return None
@@ -287,7 +256,7 @@ def late_probability(eta_min: datetime, eta_max: datetime, deadline: datetime) -
     return (eta_max - deadline).total_seconds() / width if width > 0 else 1.0
 
 
-def delay_risk(o: OrderFacts, now: datetime, th: dict[str, Any], cal: BusinessCalendar) -> Finding | None:
+def delay_risk(o: Order, now: datetime, th: dict[str, Any], cal: BusinessCalendar) -> Finding | None:
     """The predicted ETA window lies (mostly) after the promised date."""
     if o.closed or o.promised_date is None or o.delivered_at is not None:
         return None
@@ -308,8 +277,8 @@ def delay_risk(o: OrderFacts, now: datetime, th: dict[str, Any], cal: BusinessCa
         o.order_id,
         {
             "promised_date": o.promised_date.isoformat(),
-            "eta_min": _iso(p.eta_min),
-            "eta_max": _iso(p.eta_max),
+            "eta_min": iso(p.eta_min),
+            "eta_max": iso(p.eta_max),
             "late_probability": round(prob, 3),
             "shipment_id": p.shipment_id,
             "carrier": p.carrier,

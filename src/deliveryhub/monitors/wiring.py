@@ -1,36 +1,40 @@
-"""Plug the automation feature into the hub: consumer, jobs, services, order section and routes.
+"""Plug the monitors feature into the core: its consumer, the `timers` and `monitors` jobs, the order
+page's exceptions section and the `exceptions` port; returns the feature's handle for `Hub.monitors`.
 An invalid config file stops the start with a message naming the line."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from deliveryhub.adapters.persistence.tables import metadata
+from deliveryhub.monitors import read
 from deliveryhub.monitors.config import load_config
 from deliveryhub.monitors.service import TOPICS, MonitorService
+from deliveryhub.monitors.tables import oms_updates
+from deliveryhub.service_layer.hub import Core
 from deliveryhub.service_layer.messaging import Consumer
 from deliveryhub.service_layer.scheduler import Job
 
 
-def _ensure_tables(hub: Any) -> None:
+def _ensure_tables(core: Core) -> None:
     """Create tables added after a database was migrated (idempotent)."""
-    from deliveryhub.adapters.persistence.tables import metadata
-    from deliveryhub.monitors.tables import oms_updates
-
-    metadata.create_all(hub.db.engine, tables=[oms_updates], checkfirst=True)
+    metadata.create_all(core.db.engine, tables=[oms_updates], checkfirst=True)
 
 
-def register(hub: Any) -> None:
-    """Wire the `monitors` consumer, the `timers` and `monitors` jobs, services and the API router."""
-    cfg = load_config(getattr(hub.settings, "config_file", None))
-    _ensure_tables(hub)
-    svc = MonitorService(hub, cfg)
-    hub.services["monitors"] = svc
-    hub.services["orders_with_exception"] = svc.orders_with_exception
-    hub.services["open_exception"] = svc.open_exception_service
-    hub.order_sections["exceptions"] = svc.order_section
-    hub.consumers.append(Consumer("monitors", svc.handle, topics=TOPICS, after_commit=svc.after_commit))
-    hub.jobs.append(Job("timers", 5.0, lambda now: svc.fire_due()))
-    hub.jobs.append(Job("monitors", 600.0, lambda now: svc.sweep()))
-    from deliveryhub.monitors.api import router
+def register(core: Core) -> MonitorService:
+    """Wire the `monitors` consumer and jobs, the order section and `core.exceptions`; the handle."""
+    cfg = load_config(core.settings.config_file)
+    _ensure_tables(core)
+    svc = MonitorService(core, cfg)
+    core.exceptions = svc.exceptions
+    core.order_sections["exceptions"] = read.order_section
+    core.consumers.append(Consumer("monitors", svc.handle, topics=TOPICS, after_commit=svc.after_commit))
+    core.jobs.append(Job("timers", 5.0, lambda now: svc.fire_due()))
+    core.jobs.append(Job("monitors", 600.0, lambda now: svc.sweep()))
+    # Transitional (issue 14): until bootstrap keeps the returned handle as `hub.monitors` itself.
+    setattr(core, "monitors", svc)  # noqa: B010
+    # Transitional (issue 14): until entrypoints/api/app.py ROUTER_BUILDERS lists routers.monitors.
+    routers = getattr(core, "routers", None)
+    if routers is not None:
+        from deliveryhub.entrypoints.api.routers.monitors import router
 
-    hub.routers.append(router)
+        routers.append(router)
+    return svc

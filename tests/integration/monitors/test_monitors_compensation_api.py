@@ -131,7 +131,7 @@ def test_claims_auto_refund_under_threshold_and_need_approval_above(tmp_path, ma
                 ],
             )
         drain(hub)
-        hub.services["monitors"].fire_due()
+        hub.monitors.fire_due()
         assert [e.event_id for e in _issued(hub)] == ["comp:D1:damage_small"]
         with TestClient(create_app(hub, run_worker=False)) as client:
             pending = client.get(
@@ -149,7 +149,7 @@ def test_claims_auto_refund_under_threshold_and_need_approval_above(tmp_path, ma
                 f"/v1/compensations/{cid}/approve", headers={"Authorization": f"Bearer {ops}"}
             )
             assert again.status_code == 409
-        hub.services["monitors"].fire_due()
+        hub.monitors.fire_due()
         assert sorted(e.event_id for e in _issued(hub)) == ["comp:D1:damage_small", "comp:D2:damage_large"]
     finally:
         hub.close()
@@ -220,7 +220,7 @@ def test_exceptions_api_filters_counts_actions_and_permissions(tmp_path, master_
             assert [i["id"] for i in resolved["items"]] == [eid]
         # The awaited event resolves stock_shortage by itself; the order view and the order filter see it.
         with hub.db.read() as conn:
-            assert hub.services["orders_with_exception"](conn, "stock_shortage") == ["A2"]
+            assert hub.exceptions.orders_with_exception(conn, "stock_shortage") == ["A2"]
             section = hub.order_sections["exceptions"](conn, "A2", None)
         assert [s["type"] for s in section] == ["stock_shortage"]
         ingest_ok(

@@ -161,7 +161,7 @@ def test_eta_windows_cover_90_percent_and_are_not_trivially_wide(tmp_path, maste
             evs, _ = _parcel(rng, i, "T", day, with_hint=True)
             upcoming.extend(evs)
         upcoming.sort(key=lambda x: x[0])
-        svc = hub.services["monitors"]
+        svc = hub.monitors
         j = 0
         while j < len(upcoming):
             clock.advance(timedelta(hours=1))

@@ -134,7 +134,7 @@ connectors:
     )
     clock = ManualClock(START)
     hub = monitor_hub(tmp_path, master_key, clock, config_file=cfg)
-    svc = hub.services["monitors"]
+    svc = hub.monitors
     try:
         later = START + timedelta(minutes=10)
         ingest_ok(hub, _order("A1", "smartstore", START) + _order("B1", "coupang", START))

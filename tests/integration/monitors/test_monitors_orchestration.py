@@ -65,7 +65,7 @@ def test_reserve_with_retry_books_once_and_failed_waybill_becomes_ops_exception(
     )
     clock = ManualClock(START)
     hub = monitor_hub(tmp_path, master_key, clock, config_file=cfg)
-    svc = hub.services["monitors"]
+    svc = hub.monitors
     try:
         ingest_ok(
             hub,

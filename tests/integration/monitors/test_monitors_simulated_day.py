@@ -13,6 +13,7 @@ import pytest
 from monitors_helpers import all_exceptions, ingest_ok, monitor_hub
 
 from deliveryhub.kernel.clock import ManualClock
+from deliveryhub.monitors import rules
 from deliveryhub.monitors.service import run_all_monitors
 from dh_testkit import drain, event
 
@@ -109,7 +110,7 @@ def test_every_faulty_order_gets_exactly_one_exception_of_the_right_type_and_hea
     events, fault, anchor = _schedule(rng)
     clock = ManualClock(datetime(2026, 11, 24, 8, 0, tzinfo=KST))
     hub = monitor_hub(tmp_path, master_key, clock)
-    cal = hub.services["monitors"].cal
+    cal = hub.monitors.cal
     end = datetime(2026, 11, 28, 12, 0, tzinfo=KST)
     i = 0
     try:
@@ -145,9 +146,9 @@ def test_every_faulty_order_gets_exactly_one_exception_of_the_right_type_and_hea
         if kind == "wms_silent":
             deadline = cal.add_business_hours(anchor[oid], 4)
         elif kind == "no_scan":
-            deadline = anchor[oid] + timedelta(hours=24)
+            deadline = rules.handover_deadline(anchor[oid], {"hours": 24}, cal)
         else:
-            deadline = anchor[oid] + timedelta(hours=48)
+            deadline = rules.stale_deadline(anchor[oid], {"hours": 48}, cal)
         # Opened no earlier than its threshold and at the first evaluation after it (one tick).
         assert deadline <= exc.opened_at <= deadline + TICK, (oid, kind, deadline, exc.opened_at)
         assert exc.due_at == deadline

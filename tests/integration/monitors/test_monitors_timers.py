@@ -40,8 +40,8 @@ def test_timer_survives_worker_restart_and_fires_once(tmp_path, master_key):
     clock.advance(timedelta(minutes=66))
     hub2 = monitor_hub(tmp_path, master_key, clock)
     try:
-        first = hub2.services["monitors"].fire_due()
-        again = hub2.services["monitors"].fire_due()
+        first = hub2.monitors.fire_due()
+        again = hub2.monitors.fire_due()
         rows = all_exceptions(hub2)
         assert [(r.type, r.order_id, r.status) for r in rows] == [("waybill_missing", "R1", "open")]
         assert first.get("waybill_missing:opened") == 1
@@ -96,7 +96,7 @@ def test_awaited_event_cancels_the_timer(tmp_path, master_key):
         assert by_kind["dispatch_ship"] == "cancelled"
         assert by_kind["handover_missing"] == "pending"
         clock.advance(timedelta(hours=3))
-        hub.services["monitors"].fire_due()
+        hub.monitors.fire_due()
         assert all_exceptions(hub) == []
     finally:
         hub.close()
@@ -121,7 +121,7 @@ def test_two_workers_on_postgresql_fire_each_timer_once(tmp_path, master_key, pg
 
     try:
         for h in (hub_a, hub_b):
-            h.services["monitors"].in_tx["probe"] = handler
+            h.monitors.in_tx["probe"] = handler
         with hub_a.db.write() as conn:
             for i in range(80):
                 tm.arm(conn, "probe", f"s{i}", START - timedelta(seconds=i), START, order_id=f"P{i}")
@@ -135,7 +135,7 @@ def test_two_workers_on_postgresql_fire_each_timer_once(tmp_path, master_key, pg
 
         def work(name, h):
             barrier.wait()
-            results[name] = h.services["monitors"].fire_due()
+            results[name] = h.monitors.fire_due()
 
         threads = [threading.Thread(target=work, args=(n, h)) for n, h in (("a", hub_a), ("b", hub_b))]
         for th in threads:

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
+from deliveryhub.domain.order import Order, Parcel
 from deliveryhub.kernel.calendar import BusinessCalendar
 from deliveryhub.monitors import rules
 from deliveryhub.monitors.config import load_config
@@ -47,24 +48,44 @@ def test_cutoff_decides_same_day_or_next_business_day():
 
 def test_handover_and_stale_rules_follow_their_thresholds():
     wb = datetime(2026, 11, 24, 10, 0, tzinfo=KST)
-    o = rules.OrderFacts(
+    o = Order(
         "O1",
         stage="waybill_created",
         stage_rank=3,
         stages={"waybill_created": wb},
-        parcels=[rules.ParcelFacts("S1", carrier="cj", status="info_received", status_at=wb)],
+        parcels=[Parcel("S1", carrier="cj", status="info_received", status_at=wb)],
     )
-    assert rules.handover_missing(o, wb + timedelta(hours=23, minutes=59), {"hours": 24}) is None
-    f = rules.handover_missing(o, wb + timedelta(hours=24), {"hours": 24})
+    assert rules.handover_missing(o, wb + timedelta(hours=23, minutes=59), {"hours": 24}, CAL) is None
+    f = rules.handover_missing(o, wb + timedelta(hours=24), {"hours": 24}, CAL)
     assert (
         f is not None and f.due_at == wb + timedelta(hours=24) and f.evidence["parcels"][0]["carrier"] == "cj"
     )
-    o.parcels[0] = rules.ParcelFacts("S1", status="in_transit", handed_over_at=wb, last_event_at=wb)
-    assert rules.handover_missing(o, wb + timedelta(days=3), {"hours": 24}) is None
-    assert rules.tracking_stale(o, wb + timedelta(hours=47), {"hours": 48}) is None
-    assert rules.tracking_stale(o, wb + timedelta(hours=48), {"hours": 48}).type == "tracking_stale"
+    o.parcels[0] = Parcel("S1", status="in_transit", handed_over_at=wb, last_event_at=wb)
+    assert rules.handover_missing(o, wb + timedelta(days=3), {"hours": 24}, CAL) is None
+    assert rules.tracking_stale(o, wb + timedelta(hours=47), {"hours": 48}, CAL) is None
+    assert rules.tracking_stale(o, wb + timedelta(hours=48), {"hours": 48}, CAL).type == "tracking_stale"
     o.cancelled_at = wb
-    assert rules.tracking_stale(o, wb + timedelta(hours=48), {"hours": 48}) is None
+    assert rules.tracking_stale(o, wb + timedelta(hours=48), {"hours": 48}, CAL) is None
+
+
+def test_waybill_handover_and_stale_deadlines_run_on_business_time():
+    # Packed Friday 17:30 before 설날 2027 (02-06..02-09 incl. 대체공휴일): 30 working minutes left that
+    # day, the rest on Wednesday morning.
+    packed = datetime(2027, 2, 5, 17, 30, tzinfo=KST)
+    assert rules.waybill_deadline(packed, {"minutes": 60}, CAL) == datetime(2027, 2, 10, 9, 30, tzinfo=KST)
+    # Waybill Friday 16:30: 7.5 h of Friday count, Saturday to Tuesday do not, 16.5 h of Wednesday do.
+    wb = datetime(2027, 2, 5, 16, 30, tzinfo=KST)
+    assert rules.handover_deadline(wb, {"hours": 24}, CAL) == datetime(2027, 2, 10, 16, 30, tzinfo=KST)
+    # An ordinary week is unchanged: the night of a business day counts.
+    tue = datetime(2026, 11, 24, 15, 0, tzinfo=KST)
+    assert rules.handover_deadline(tue, {"hours": 24}, CAL) == tue + timedelta(hours=24)
+    assert rules.stale_deadline(tue, {"hours": 48}, CAL) == tue + timedelta(hours=48)
+    # A weekend stops the clock: Friday 20:00 + 48 h is Tuesday 20:00, not Sunday.
+    fri = datetime(2026, 11, 27, 20, 0, tzinfo=KST)
+    assert rules.stale_deadline(fri, {"hours": 48}, CAL) == datetime(2026, 12, 1, 20, 0, tzinfo=KST)
+    # Starting on a closed day: the clock starts at the next business day's midnight.
+    sat = datetime(2026, 11, 28, 11, 0, tzinfo=KST)
+    assert rules.handover_deadline(sat, {"hours": 24}, CAL) == datetime(2026, 12, 1, 0, 0, tzinfo=KST)
 
 
 def test_delay_risk_uses_the_share_of_the_window_after_the_promise():
@@ -75,13 +96,11 @@ def test_delay_risk_uses_the_share_of_the_window_after_the_promise():
         )
         == 0.75
     )
-    o = rules.OrderFacts(
+    o = Order(
         "O2",
         promised_date=date(2026, 11, 26),
         parcels=[
-            rules.ParcelFacts(
-                "S", eta_min=promise_end - timedelta(hours=3), eta_max=promise_end + timedelta(hours=1)
-            )
+            Parcel("S", eta_min=promise_end - timedelta(hours=3), eta_max=promise_end + timedelta(hours=1))
         ],
     )
     now = promise_end - timedelta(days=1)

@@ -1,0 +1,111 @@
+"""The notice_missing monitor is live: a customer-facing stage change arms a timer, and when it fires the
+monitors ask `core.notice_facts` whether the customer was told. An order whose notice never went out
+gets exactly one notice_missing exception; an order whose notice was sent gets none."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from monitors_helpers import all_exceptions, ingest_ok, monitor_hub, timer_rows
+from sqlalchemy.engine import Connection
+
+from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.kernel.clock import ManualClock
+from deliveryhub.monitors.service import run_all_monitors
+from deliveryhub.service_layer.messaging import Message
+from dh_testkit import drain, event
+
+KST = ZoneInfo("Asia/Seoul")
+START = datetime(2026, 11, 24, 10, 0, tzinfo=KST)  # a Tuesday, no holiday
+
+
+class SentNotices:
+    """A stand-in for the notifications feature's `notice_facts`: which (order, stage) notices went out."""
+
+    def __init__(self) -> None:
+        self.sent: set[tuple[str, str]] = set()
+        self.asked: list[tuple[str, str]] = []
+
+    def notice_sent(self, conn: Connection, order_id: str, stage: str) -> bool:
+        self.asked.append((order_id, stage))
+        return (order_id, stage) in self.sent
+
+
+def _created(oid: str, at: datetime) -> list[dict]:
+    return [
+        event(f"{oid}-c", "order.created", oid, at.isoformat(), {"items": [{"sku": "A"}], "channel": "web"}),
+        event(f"{oid}-p", "order.paid", oid, at.isoformat(), {"amount": 1}),
+    ]
+
+
+def _notice_exceptions(hub) -> list:
+    return [r for r in all_exceptions(hub) if r.type == "notice_missing"]
+
+
+def test_notice_missing_fires_once_when_the_notice_never_went_out_and_never_when_it_did(tmp_path, master_key):
+    clock = ManualClock(START)
+    hub = monitor_hub(tmp_path, master_key, clock)
+    notices = SentNotices()
+    hub.notice_facts = notices
+    notices.sent.add(("TOLD", "received"))
+    try:
+        ingest_ok(hub, _created("SILENT", START) + _created("TOLD", START))
+        drain(hub)
+        armed = {(r.subject, r.status) for r in timer_rows(hub) if r.kind == "notice_missing"}
+        assert armed == {("SILENT|received", "pending"), ("TOLD|received", "pending")}
+
+        clock.advance(timedelta(minutes=29))
+        hub.monitors.fire_due()
+        assert _notice_exceptions(hub) == []  # not due yet
+
+        clock.advance(timedelta(minutes=2))
+        fired = hub.monitors.fire_due()
+        assert fired.get("notice_missing:opened") == 1 and fired.get("notice_missing:ok") == 1, fired
+        assert sorted(notices.asked) == [("SILENT", "received"), ("TOLD", "received")]
+        (exc,) = _notice_exceptions(hub)
+        assert exc.order_id == "SILENT" and exc.status == "open"
+        assert exc.evidence["stage"] == "received"
+        assert exc.due_at == START + timedelta(minutes=30)
+
+        # Later timers, sweeps and redelivered stage changes never open a second one.
+        for _ in range(3):
+            clock.advance(timedelta(hours=1))
+            run_all_monitors(hub)
+            drain(hub)
+        with hub.db.read() as conn:
+            changes = conn.execute(
+                sa.select(t.outbox.c.payload).where(
+                    t.outbox.c.topic == "order.stage_changed", t.outbox.c.order_id == "SILENT"
+                )
+            ).all()
+        with hub.db.write() as conn:
+            hub.monitors.handle(
+                conn,
+                [Message(10**9, "order.stage_changed", "SILENT", 0, changes[0].payload)],
+            )
+        clock.advance(timedelta(minutes=31))
+        assert hub.monitors.fire_due().get("notice_missing:already open") == 1
+        assert len(_notice_exceptions(hub)) == 1
+        with hub.db.read() as conn:
+            opened = conn.execute(
+                sa.select(t.outbox.c.payload).where(t.outbox.c.topic == "exception.opened")
+            ).all()
+        assert [p.payload["order_id"] for p in opened if p.payload["type"] == "notice_missing"] == ["SILENT"]
+    finally:
+        hub.close()
+
+
+def test_without_a_notice_provider_nothing_is_raised(tmp_path, master_key):
+    """A hub without the notifications feature cannot know what was sent: it never claims a miss."""
+    clock = ManualClock(START)
+    hub = monitor_hub(tmp_path, master_key, clock)
+    try:
+        ingest_ok(hub, _created("N1", START))
+        drain(hub)
+        clock.advance(timedelta(minutes=31))
+        assert hub.monitors.fire_due().get("notice_missing:ok") == 1
+        assert _notice_exceptions(hub) == []
+    finally:
+        hub.close()
