@@ -1,48 +1,54 @@
-"""The one composition root: settings → adapters → services → consumers, jobs and routes.
+"""The one composition root: settings → adapters → core services → features → ports.
 
-Feature packages plug in through a `wiring.register(hub)` function; nothing connects at import time.
+Every feature is imported here by name and wired in a fixed order by `wire_features`; each returns its
+typed handle, which goes onto `Hub`, and each port of `Core` is pointed at the feature that provides it.
+Nothing connects at import time, and no feature looks another up by a string.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from deliveryhub.adapters.connectors.statuses import normalize_status
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.adapters.persistence.database import Database
+from deliveryhub.chatbot import wiring as chatbot_wiring
+from deliveryhub.chatbot.wiring import ChatFeature
 from deliveryhub.config import Settings, load_settings
+from deliveryhub.connectors import wiring as connectors_wiring
+from deliveryhub.connectors.wiring import ConnectorsFeature
 from deliveryhub.kernel.clock import Clock, SystemClock
+from deliveryhub.kpi import wiring as kpi_wiring
+from deliveryhub.kpi.wiring import KpiFeature
+from deliveryhub.monitors import wiring as monitors_wiring
+from deliveryhub.notifications import wiring as notifications_wiring
+from deliveryhub.notifications.wiring import NotificationsFeature
 from deliveryhub.pii.cipher import KeyRing, load_master_key
+from deliveryhub.security import wiring as security_wiring
+from deliveryhub.security.wiring import SecurityFeature
 from deliveryhub.service_layer.health import health_consumer
 from deliveryhub.service_layer.hub import Core
 from deliveryhub.service_layer.ingest import IngestService
 from deliveryhub.service_layer.metrics import Metrics
 from deliveryhub.service_layer.ports import Bus
 
-FEATURES = (
-    "deliveryhub.adapters.connectors.wiring",
-    "deliveryhub.security.wiring",
-    "deliveryhub.monitors.wiring",
-    "deliveryhub.notifications.wiring",
-    "deliveryhub.chatbot.wiring",
-    "deliveryhub.kpi.wiring",
-)
-
-OrderSection = Callable[[Any, str, Any], Any]
-
 
 @dataclass
 class Hub(Core):
-    """The wired hub the entrypoints use: the core plus each feature's typed handle."""
+    """The wired hub the entrypoints use: the core plus each feature's typed handle (None when the
+    hub was built without features)."""
 
+    security: SecurityFeature | None = None
+    connectors: ConnectorsFeature | None = None
+    notifications: NotificationsFeature | None = None
+    kpi: KpiFeature | None = None
+    chat: ChatFeature | None = None
+    # Transitional (issue 14): routers and the string registry of features not yet moved; both go.
     routers: list[Any] = field(default_factory=list)
-    # Transitional: the string registry issue 14 removes; nothing new may be added to it.
     services: dict[str, Any] = field(default_factory=dict)
 
     def make_bus(self) -> Bus:
@@ -103,22 +109,106 @@ def bootstrap(
     _load_keys(db, keyring)
     clock = clock or SystemClock()
     metrics = Metrics()
-    derive = None
-    if importlib.util.find_spec("deliveryhub.adapters.connectors.tracking"):
-        tracking = importlib.import_module("deliveryhub.adapters.connectors.tracking")
-        derive = getattr(tracking, "normalize_status", None)
     ingest = IngestService(
         db,
         keyring,
         clock=clock,
         partitions=settings.bus_partitions,
-        derive_status=derive,
+        derive_status=normalize_status,
         on_result=metrics.observe_ingest,
     )
     hub = Hub(settings=settings, db=db, keyring=keyring, clock=clock, ingest=ingest, metrics=metrics)
     hub.consumers.append(health_consumer(clock.now))
     if features:
-        for name in FEATURES:
-            if importlib.util.find_spec(name.rsplit(".", 1)[0]) and importlib.util.find_spec(name):
-                importlib.import_module(name).register(hub)
+        wire_features(hub)
     return hub
+
+
+def wire_features(hub: Hub) -> None:
+    """Wire every feature in order and point each port at its provider.
+
+    Features read ports at call time (`core.audit.record(...)`), never at wiring time, so the order
+    only decides the order of consumers, jobs and order sections."""
+    hub.connectors = connectors_wiring.register(hub)
+    hub.security = security_wiring.register(hub)
+    hub.audit = hub.security.audit
+    _legacy_security_services(hub, hub.security)
+    monitors_wiring.register(hub)
+    hub.notifications = notifications_wiring.register(hub)
+    hub.chat = chatbot_wiring.register(hub)
+    hub.kpi = kpi_wiring.register(hub)
+    _legacy_ports(hub)
+
+
+def _legacy_security_services(hub: Hub, security: SecurityFeature) -> None:
+    # Transitional (issue 14): the old string keys, until every feature reads hub.audit / hub.security.
+    hub.services.update(
+        {
+            "audit_log": security.audit,
+            "audit": security.audit.record,
+            "pii_read": security.audit.pii_read,
+            "erase_customer": security.erase_customer,
+            "find_customer": security.find_customer,
+        }
+    )
+
+
+class _LegacyPorts:
+    """Transitional (issue 14): ports served by the old string-keyed services of features not yet moved."""
+
+    def __init__(self, services: dict[str, Any]) -> None:
+        self.services = services
+
+    def notify_ops(
+        self, kind: str, key: str, subject: str, body: str, data: Any = None, *, conn: Any = None
+    ) -> None:
+        self.services["notify_ops"](kind, key, subject, body, data, conn=conn)
+
+    def open_exception(
+        self,
+        exception_type: str,
+        order_id: str | None,
+        key: str | None = None,
+        evidence: Any = None,
+        shipment_id: str | None = None,
+    ) -> int | None:
+        opened = self.services["open_exception"](exception_type, order_id, key, evidence, shipment_id)
+        return int(opened) if opened is not None else None
+
+    def orders_with_exception(self, conn: Any, exception_type: str) -> list[str]:
+        return list(self.services["orders_with_exception"](conn, exception_type))
+
+    def issue(self, order_id: str) -> str | None:
+        return None
+
+    def order_for_token(self, token: str) -> str | None:
+        return None
+
+    def close_customer_links(self, conn: Any, customer_id: str, reason: str = "erased") -> int:
+        self.services["close_tracking_links"](conn, customer_id)
+        return 0
+
+    def purge_customer(self, conn: Any, customer_id: str) -> int:
+        self.services["purge_chat_uploads"](conn, customer_id)
+        return 0
+
+    def purge_expired(self, now: datetime) -> int:
+        self.services["purge_expired_chat_uploads"](now)
+        return 0
+
+
+def _null(port: object) -> bool:
+    return type(port).__module__ == Core.__module__  # still the null object of service_layer/hub.py
+
+
+def _legacy_ports(hub: Hub) -> None:
+    # Transitional (issue 14): a port still on its null object but served by an old key gets that key.
+    legacy = _LegacyPorts(hub.services)
+    if "notify_ops" in hub.services and _null(hub.ops_alerts):
+        hub.ops_alerts = legacy
+    if "open_exception" in hub.services and _null(hub.exceptions):
+        hub.exceptions = legacy
+    if "close_tracking_links" in hub.services and _null(hub.links):
+        hub.links = legacy
+    if "purge_chat_uploads" in hub.services and _null(hub.customer_files):
+        hub.customer_files = legacy

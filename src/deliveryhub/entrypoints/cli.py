@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -74,15 +74,6 @@ def _hub(ctx: typer.Context, *, migrate: bool = True, features: bool = True, **e
         raise typer.Exit(2) from None
 
 
-def _feature(module: str, attr: str) -> Any:
-    """A feature function; a clear message if that feature is not installed in this build."""
-    try:
-        return getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError) as exc:
-        err.print(f"[red]{module}.{attr} is not available: {exc}[/red]")
-        raise typer.Exit(2) from None
-
-
 # ---------------------------------------------------------------- server & worker
 SERVE_GRACE_S = 5  # seconds open requests get after SIGTERM before `serve` cancels them
 
@@ -149,7 +140,8 @@ def demo(
     history_days: Annotated[int, typer.Option("--history-days")] = 21,
 ) -> None:
     """What `make demo` runs: the hub plus a simulated shop sending real traffic to it."""
-    run_demo = _feature("deliveryhub.simulator.demo", "run_demo")
+    from deliveryhub.simulator.demo import run_demo
+
     run_demo(
         db_url=ctx.obj.get("db_url"),
         bus_url=ctx.obj.get("bus_url"),
@@ -172,7 +164,8 @@ def simulate(
     seed: int = 7,
 ) -> None:
     """Drive a running hub as the shop's OMS/WMS/TMS/carriers/customers would, over HTTP."""
-    run_simulation = _feature("deliveryhub.simulator.run", "run_simulation")
+    from deliveryhub.simulator.run import run_simulation
+
     summary = run_simulation(
         target=target, api_key=api_key, days=days, orders_per_day=orders_per_day, speed=speed, seed=seed
     )
@@ -243,29 +236,91 @@ def users_create(
     password: Annotated[str | None, typer.Option("--password", help="prompted when omitted")] = None,
 ) -> None:
     """Create a user account (argon2 password hash)."""
-    create_user = _feature("deliveryhub.security.users", "create_user_cli")
+    import getpass
+    import secrets
+
+    from deliveryhub.security.audit import cli_actor
+    from deliveryhub.security.users import AuthError, create_user
+
+    generated = False
+    if password is None:
+        if sys.stdin.isatty():
+            password = getpass.getpass("Password / 비밀번호: ")
+            if getpass.getpass("Repeat / 다시 입력: ") != password:
+                err.print("passwords differ / 비밀번호가 일치하지 않습니다")
+                raise typer.Exit(2)
+        else:
+            password = secrets.token_urlsafe(15)
+            generated = True
     hub = _hub(ctx)
-    create_user(hub, email=email, role=role, password=password)
+    try:
+        user_id = create_user(hub, email, role, password, actor=cli_actor())
+    except AuthError as exc:
+        err.print(exc.message, markup=False)
+        raise typer.Exit(2) from None
+    err.print(f"user {user_id} created: {email.strip().lower()} ({role})", markup=False)
+    if generated:
+        err.print("generated password (shown once) / 생성된 비밀번호(한 번만 표시):")
+        print(password)
 
 
 # ---------------------------------------------------------------- imports
+def _progress_bar() -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
+
+
 @import_app.command("olist")
 def import_olist(
     ctx: typer.Context, directory: Path, tz: Annotated[str, typer.Option("--tz")] = "America/Sao_Paulo"
 ) -> None:
     """Import the Olist public data set into events."""
-    run = _feature("deliveryhub.service_layer.imports", "import_olist")
+    from deliveryhub.adapters.connectors.olist.summary import anomaly_table
+    from deliveryhub.service_layer.imports import import_olist as run
+
     hub = _hub(ctx)
-    summary = run(hub, directory, tz)
+    with _progress_bar() as bar:
+        task = bar.add_task("Olist 가져오기 / importing orders", total=None)
+        summary, anomalies = run(
+            hub.ingest, directory, tz, progress=lambda done, n: bar.update(task, completed=done, total=n)
+        )
+    if anomalies.total:
+        err.print(anomaly_table(anomalies))
+    err.print(
+        f"imported {summary['imported']}, duplicate {summary['duplicate']}, rejected {summary['rejected']}"
+    )
     print(json.dumps(summary, ensure_ascii=False))
 
 
 @import_app.command("csv")
 def import_csv(ctx: typer.Context, file: Path, mapping: Annotated[Path, typer.Option("--mapping")]) -> None:
     """Bulk import an OMS/WMS CSV export (UTF-8, UTF-8 BOM, CP949)."""
-    run = _feature("deliveryhub.service_layer.imports", "import_csv")
+    from deliveryhub.adapters.connectors.olist.summary import rejection_table
+    from deliveryhub.service_layer.imports import import_csv as run
+
     hub = _hub(ctx)
-    summary = run(hub, file, mapping)
+    with _progress_bar() as bar:
+        task = bar.add_task(f"CSV {file.name}", total=None)
+        summary, row_rejections = run(
+            hub.ingest, file, mapping, progress=lambda done, _total: bar.update(task, completed=done)
+        )
+    if summary.get("error"):
+        err.print(summary["error"], style="red", markup=False)
+    else:
+        if row_rejections:
+            err.print(rejection_table(row_rejections))
+        err.print(
+            f"imported {summary['imported']}, duplicate {summary['duplicate']}, "
+            f"rejected {summary['rejected'] + len(row_rejections)} (encoding {summary['encoding']})"
+        )
     print(json.dumps(summary, ensure_ascii=False))
     if summary.get("error"):
         raise typer.Exit(2)
@@ -275,7 +330,8 @@ def import_csv(ctx: typer.Context, file: Path, mapping: Annotated[Path, typer.Op
 @kpi_app.command("list")
 def kpi_list(ctx: typer.Context, fmt: Annotated[str, typer.Option("--format")] = "table") -> None:
     """The catalog: key, names, unit, direction, target."""
-    run = _feature("deliveryhub.kpi.cli", "kpi_list")
+    from deliveryhub.kpi.cli import kpi_list as run
+
     run(ctx.obj, fmt)
 
 
@@ -291,7 +347,8 @@ def kpi_compute(
     kpi: Annotated[list[str] | None, typer.Option("--kpi")] = None,
 ) -> None:
     """Compute the catalog for a period."""
-    run = _feature("deliveryhub.kpi.cli", "kpi_compute")
+    from deliveryhub.kpi.cli import kpi_compute as run
+
     run(ctx.obj, date_from, date_to, grain, by, tz, fmt, kpi)
 
 
@@ -303,7 +360,8 @@ def report_monthly(
     tz: str = "Asia/Seoul",
 ) -> None:
     """The KPI/VOC monthly report as PDF or HTML."""
-    run = _feature("deliveryhub.kpi.report", "report_monthly_cli")
+    from deliveryhub.kpi.report import report_monthly_cli as run
+
     run(ctx.obj, month, out, tz)
 
 
@@ -311,14 +369,16 @@ def report_monthly(
 @nlu_app.command("classify")
 def nlu_classify() -> None:
     """One customer message per stdin line → one JSON line each."""
-    run = _feature("deliveryhub.chatbot.nlu.api", "run_classify_stream")
+    from deliveryhub.chatbot.nlu.api import run_classify_stream as run
+
     run(sys.stdin, sys.stdout)
 
 
 @voc_app.command("classify")
 def voc_classify() -> None:
     """One text per stdin line → {"text","category","sentiment"} per line."""
-    run = _feature("deliveryhub.chatbot.voc", "run_voc_stream")
+    from deliveryhub.chatbot.voc import run_voc_stream as run
+
     run(sys.stdin, sys.stdout)
 
 
@@ -326,7 +386,8 @@ def voc_classify() -> None:
 @monitors_app.command("run-once")
 def monitors_run_once(ctx: typer.Context) -> None:
     """Evaluate every exception monitor now."""
-    run = _feature("deliveryhub.monitors.service", "run_all_monitors")
+    from deliveryhub.monitors.service import run_all_monitors as run
+
     hub = _hub(ctx)
     print(json.dumps(run(hub), ensure_ascii=False, default=str))
 
@@ -334,9 +395,18 @@ def monitors_run_once(ctx: typer.Context) -> None:
 @app.command()
 def doctor(ctx: typer.Context) -> None:
     """Check every configured connection end to end; plain-words diagnosis."""
-    from deliveryhub.service_layer.doctor import run_doctor
+    from deliveryhub.config import load_settings
+    from deliveryhub.service_layer.doctor import doctor_checks, run_checks
 
-    ok = run_doctor(ctx.obj)
+    settings = load_settings(db_url=ctx.obj.get("db_url"), bus_url=ctx.obj.get("bus_url"))
+    out = Console()
+    ok = True
+    for result in run_checks(doctor_checks(settings)):
+        ok = ok and result.ok
+        mark = "[green]✔[/green]" if result.ok else "[red]✘[/red]"
+        out.print(f"{mark} {result.name}: ", end="")
+        out.print(result.detail, markup=False)
+    out.print("all connections work" if ok else "some connections are broken (see ✘ above)")
     raise typer.Exit(0 if ok else 1)
 
 
@@ -347,7 +417,8 @@ def export(
     anonymize: Annotated[bool, typer.Option("--anonymize/--no-anonymize")] = True,
 ) -> None:
     """Events for analytics with personal data replaced by stable pseudonyms."""
-    run = _feature("deliveryhub.security.export", "export_events")
+    from deliveryhub.security.export import export_events as run
+
     hub = _hub(ctx)
     print(json.dumps(run(hub, out, anonymize=anonymize), ensure_ascii=False))
 
@@ -355,17 +426,45 @@ def export(
 @audit_app.command("verify")
 def audit_verify(ctx: typer.Context) -> None:
     """Check the audit log's hash chain; exit 1 and the first broken entry if tampered."""
-    run = _feature("deliveryhub.security.audit", "verify_cli")
-    hub = _hub(ctx)
-    raise typer.Exit(run(hub))
+    from deliveryhub.security.audit import audit_log_of
+
+    result = audit_log_of(_hub(ctx)).verify()
+    if result.ok:
+        print(f"audit log intact: {result.checked} entries verified / 감사 로그 무결성 확인")
+        raise typer.Exit(0)
+    print(
+        f"audit log BROKEN at entry {result.broken_seq}: {result.reason} "
+        f"({result.checked} entries verified before it) / 감사 로그 위변조 탐지: 항목 {result.broken_seq}"
+    )
+    raise typer.Exit(1)
 
 
 @crypto_app.command("rotate")
 def crypto_rotate(ctx: typer.Context) -> None:
     """New data-encryption key; re-encrypts personal data without downtime or loss."""
-    run = _feature("deliveryhub.security.rotation", "rotate_cli")
+    from deliveryhub.security.rotation import rotate_cli as run
+
     hub = _hub(ctx)
     print(json.dumps(run(hub), ensure_ascii=False))
+
+
+def _bench_runner(which: str) -> Callable[..., dict[str, Any]]:
+    # Imported on demand: each benchmark pulls in what it measures.
+    if which == "ingest":
+        from deliveryhub.bench import ingest
+
+        return ingest.run
+    if which == "kpi":
+        from deliveryhub.bench import kpi
+
+        return kpi.run
+    if which == "api":
+        from deliveryhub.bench import api
+
+        return api.run
+    from deliveryhub.bench import chat
+
+    return chat.run
 
 
 @app.command()
@@ -386,7 +485,7 @@ def bench(
     if rate is not None and which != "chat":
         err.print("[red]--rate applies to: bench chat[/red]")
         raise typer.Exit(2)
-    run = _feature(f"deliveryhub.bench.{which}", "run")
+    run = _bench_runner(which)
     options: dict[str, Any] = {"rate": rate} if rate is not None else {}
     result = run(
         db_url=ctx.obj.get("db_url"),

@@ -13,13 +13,16 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.adapters.persistence.database import Database
 from deliveryhub.security.rbac import PERMISSIONS, ROLES, allowed
+
+if TYPE_CHECKING:
+    from deliveryhub.service_layer.hub import Core
 
 KEY_PREFIX = "dhk_"
 # Principals of recently seen keys: the API-key check runs on every request, so a hit skips the
@@ -176,15 +179,17 @@ def list_api_keys(db: Database) -> list[dict[str, object]]:
     ]
 
 
-def create_key_cli(hub: Any, name: str, role: str, scopes: str = "", expires_days: int | None = None) -> str:
+def create_key_cli(
+    core: Core, name: str, role: str, scopes: str = "", expires_days: int | None = None
+) -> str:
     """`deliveryhub keys create`: create the key and audit it (name, role, scopes, expiry, who ran it)."""
     from deliveryhub.security.audit import audit_log_of, cli_actor
 
-    now = hub.clock.now()
+    now = core.clock.now()
     expires = now + timedelta(days=expires_days) if expires_days else None
     wanted = [s for s in scopes.split(",") if s.strip()]
-    key = create_api_key(hub.db, name, role, wanted, expires, now)
-    audit_log_of(hub).record(
+    key = create_api_key(core.db, name, role, wanted, expires, now)
+    audit_log_of(core).record(
         cli_actor(),
         "api_key.created",
         f"api_key:{key[:10]}",
@@ -194,11 +199,11 @@ def create_key_cli(hub: Any, name: str, role: str, scopes: str = "", expires_day
     return key
 
 
-def revoke_key_cli(hub: Any, key_id: int) -> bool:
+def revoke_key_cli(core: Core, key_id: int) -> bool:
     """`deliveryhub keys revoke`: revoke by id and audit it."""
     from deliveryhub.security.audit import audit_log_of, cli_actor
 
-    ok = revoke_api_key(hub.db, key_id)
+    ok = revoke_api_key(core.db, key_id)
     if ok:
-        audit_log_of(hub).record(cli_actor(), "api_key.revoked", f"api_key:{key_id}", {"via": "cli"})
+        audit_log_of(core).record(cli_actor(), "api_key.revoked", f"api_key:{key_id}", {"via": "cli"})
     return ok

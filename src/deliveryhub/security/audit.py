@@ -14,7 +14,7 @@ import hmac
 import json
 import statistics
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,17 +27,19 @@ from sqlalchemy.engine import Connection
 from deliveryhub.adapters.persistence.database import Database, insert_ignore
 from deliveryhub.pii import dlp
 from deliveryhub.security.tables import audit_head, audit_log, audit_reviews
+from deliveryhub.service_layer.hub import Core
 
 GENESIS = "0" * 64
 # Where the current request came from; set by the security middleware, read when ip=None.
 request_ip: ContextVar[str | None] = ContextVar("deliveryhub_request_ip", default=None)
 
 
-def principal_label(principal: Any) -> str:
+def principal_label(principal: object) -> str:
     """The actor string for a principal (kind:id:name) or a plain string."""
     if isinstance(principal, str):
         return principal[:200]
-    return f"{principal.kind}:{principal.id}:{principal.name}"[:200]
+    kind, id_, name = (getattr(principal, a, "?") for a in ("kind", "id", "name"))
+    return f"{kind}:{id_}:{name}"[:200]
 
 
 def cli_actor() -> str:
@@ -51,7 +53,7 @@ def cli_actor() -> str:
     return f"cli:{user}"[:200]
 
 
-def _canonical(details: dict[str, Any]) -> str:
+def _canonical(details: Mapping[str, Any]) -> str:
     clean = _mask_values(details)
     return json.dumps(clean, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
@@ -60,7 +62,7 @@ def _mask_values(value: Any) -> Any:
     # Details describe what happened; they must never become a second copy of personal data.
     if isinstance(value, str):
         return dlp.mask_text(value)
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {str(k): _mask_values(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         items = [_mask_values(v) for v in value]
@@ -85,7 +87,7 @@ def _head_mac(key: bytes, first_seq: int, anchor: str, last_seq: int, last_hash:
 
 
 class AuditLog:
-    """Writes and verifies the chain of one database."""
+    """Writes and verifies the chain of one database; it is the hub's `AuditTrail` port (core.audit)."""
 
     def __init__(self, db: Database, key: bytes, now: Any = None) -> None:
         self.db = db
@@ -93,14 +95,23 @@ class AuditLog:
         self.now = now or (lambda: datetime.now(UTC))
 
     # ------------------------------------------------------------------ writing
-    def record(self, actor: Any, action: str, target: str | None, details: dict[str, Any] | None = None,
-               ip: str | None = None) -> int:
-        """Append one entry in its own transaction; returns its sequence number."""
+    def record(self, actor: object, action: str, target: str | None,
+               details: Mapping[str, Any] | None = None, ip: str | None = None) -> None:
+        """Append one entry in its own transaction."""
         with self.db.write() as conn:
-            return self.record_in(conn, actor, action, target, details, ip)
+            self.record_in(conn, actor, action, target, details, ip)
 
-    def record_in(self, conn: Connection, actor: Any, action: str, target: str | None,
-                  details: dict[str, Any] | None = None, ip: str | None = None) -> int:
+    def pii_read(self, principal: object, customer_id: str | None, fields: Iterable[str], why: str) -> None:
+        """Record that `principal` saw `fields` of a customer's personal data, and why."""
+        self.record(
+            principal,
+            "pii.read",
+            f"customer:{customer_id}",
+            {"fields": sorted(str(f) for f in fields), "why": why, "role": getattr(principal, "role", None)},
+        )
+
+    def record_in(self, conn: Connection, actor: object, action: str, target: str | None,
+                  details: Mapping[str, Any] | None = None, ip: str | None = None) -> int:
         """Append one entry inside the caller's transaction (commits or rolls back with it)."""
         head = self._lock_head(conn)
         seq = head.last_seq + 1
@@ -215,40 +226,28 @@ class VerifyResult:
     reason: str | None = None
 
 
-def audit_key(hub: Any) -> bytes:
+def audit_key(core: Core) -> bytes:
     """The audit chain key of a hub (derived from its master key)."""
-    key: bytes = hub.keyring.master.derive("deliveryhub audit chain v1")
+    key: bytes = core.keyring.master.derive("deliveryhub audit chain v1")
     return key
 
 
-def audit_log_of(hub: Any) -> AuditLog:
-    """The hub's AuditLog (registered by security wiring, or built on the fly)."""
-    existing = hub.services.get("audit_log")
-    if isinstance(existing, AuditLog):
-        return existing
-    return AuditLog(hub.db, audit_key(hub), hub.clock.now)
-
-
-def verify_cli(hub: Any) -> int:
-    """`deliveryhub audit verify`: 0 when the chain is intact, else 1 naming the first broken entry."""
-    result = audit_log_of(hub).verify()
-    if result.ok:
-        print(f"audit log intact: {result.checked} entries verified / 감사 로그 무결성 확인")
-        return 0
-    print(f"audit log BROKEN at entry {result.broken_seq}: {result.reason} "
-          f"({result.checked} entries verified before it) / 감사 로그 위변조 탐지: 항목 {result.broken_seq}")
-    return 1
+def audit_log_of(core: Core) -> AuditLog:
+    """The hub's AuditLog: core.audit once security is wired, else one built on the fly (CLI, tests)."""
+    if isinstance(core.audit, AuditLog):
+        return core.audit
+    return AuditLog(core.db, audit_key(core), core.clock.now)
 
 
 # ---------------------------------------------------------------------- monthly access-log review
-def access_review(hub: Any, month: str, *, tz: str | None = None, floor: int = 50) -> dict[str, Any]:
+def access_review(core: Core, month: str, *, tz: str | None = None, floor: int = 50) -> dict[str, Any]:
     """Personal-data reads per actor in `month` (YYYY-MM, local time), unusual volumes flagged.
 
     An actor is flagged when their reads exceed 3x the median of all actors (and `floor`), exceed
     3x their own average of the previous three months (and `floor`), or when more than a quarter of
     their reads (at least 20) happened at night (22:00-07:00 local).
     """
-    zone = ZoneInfo(tz or hub.settings.tz)
+    zone = ZoneInfo(tz or core.settings.tz)
     try:
         start_local = datetime.strptime(month + "-01", "%Y-%m-%d").replace(tzinfo=zone)
     except ValueError as exc:
@@ -257,7 +256,7 @@ def access_review(hub: Any, month: str, *, tz: str | None = None, floor: int = 5
     hist_local = (start_local - timedelta(days=85)).replace(day=1)
     per: dict[str, dict[str, Any]] = defaultdict(lambda: {"reads": 0, "customers": set(), "night": 0})
     history: dict[str, int] = defaultdict(int)
-    with hub.db.read() as conn:
+    with core.db.read() as conn:
         rows = conn.execute(
             sa.select(audit_log.c.actor, audit_log.c.at, audit_log.c.target)
             .where(audit_log.c.action == "pii.read", audit_log.c.at >= hist_local.astimezone(UTC),
@@ -290,12 +289,12 @@ def access_review(hub: Any, month: str, *, tz: str | None = None, floor: int = 5
             "flagged": [a["actor"] for a in actors if a["flagged"]]}
 
 
-def store_review(hub: Any, month: str) -> dict[str, Any]:
+def store_review(core: Core, month: str) -> dict[str, Any]:
     """Compute and keep the review of `month` (idempotent), audited."""
-    report = access_review(hub, month)
-    with hub.db.write() as conn:
-        row = {"month": month, "created_at": hub.clock.now(), "report": report}
+    report = access_review(core, month)
+    with core.db.write() as conn:
+        row = {"month": month, "created_at": core.clock.now(), "report": report}
         insert_ignore(conn, audit_reviews, [row], ["month"])
-    audit_log_of(hub).record("system:review", "audit.reviewed", f"month:{month}",
+    audit_log_of(core).record("system:review", "audit.reviewed", f"month:{month}",
                              {"flagged": report["flagged"], "actors": len(report["actors"])})
     return report

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.security.audit import audit_log_of
+from deliveryhub.service_layer.hub import Core
 
 PERSONAL_COLUMNS = ("name_enc", "phone_enc", "email_enc", "address_enc")
 
@@ -20,7 +21,7 @@ class NotFound(LookupError):
 
 
 def erase_in(
-    conn: Connection, hub: Any, customer_id: str, actor: Any, reason: str, ip: str | None = None
+    conn: Connection, core: Core, customer_id: str, actor: object, reason: str, ip: str | None = None
 ) -> dict[str, Any]:
     """Shred one customer inside the caller's transaction; returns what was done."""
     row = conn.execute(sa.select(t.customers).where(t.customers.c.customer_id == customer_id)).first()
@@ -28,7 +29,7 @@ def erase_in(
         raise NotFound(customer_id)
     if row.erased_at is not None and row.dek_wrapped is None:
         return {"customer_id": customer_id, "erased": True, "already": True}
-    now = hub.clock.now()
+    now = core.clock.now()
     fields = [c.removesuffix("_enc") for c in PERSONAL_COLUMNS if getattr(row, c) is not None]
     conn.execute(
         t.customers.update()
@@ -46,18 +47,16 @@ def erase_in(
             updated_at=now,
         )
     )
-    close_links = hub.services.get("close_tracking_links") if hasattr(hub, "services") else None
-    if close_links is not None:  # the customer's tracking links die with their data (same transaction)
-        close_links(conn, customer_id)
-    if (purge_photos := getattr(hub, "services", {}).get("purge_chat_uploads")) is not None:  # chatbot
-        purge_photos(conn, customer_id)
+    # The customer's tracking links and uploaded photos die with their data, in the same transaction.
+    core.links.close_customer_links(conn, customer_id, "erased")
+    core.customer_files.purge_customer(conn, customer_id)
     orders = (
         conn.execute(
             sa.select(sa.func.count()).select_from(t.orders).where(t.orders.c.customer_id == customer_id)
         ).scalar()
         or 0
     )
-    audit_log_of(hub).record_in(
+    audit_log_of(core).record_in(
         conn,
         actor,
         "customer.erased",
@@ -65,7 +64,7 @@ def erase_in(
         {"reason": reason[:500], "fields": fields, "orders_kept": int(orders), "method": "crypto-shredding"},
         ip,
     )
-    hub.keyring.evict(row.kek_id, row.dek_wrapped)
+    core.keyring.evict(row.kek_id, row.dek_wrapped)
     return {
         "customer_id": customer_id,
         "erased": True,
@@ -77,23 +76,23 @@ def erase_in(
 
 
 def erase_customer(
-    hub: Any, customer_id: str, actor: Any, reason: str, ip: str | None = None
+    core: Core, customer_id: str, actor: object, reason: str, ip: str | None = None
 ) -> dict[str, Any]:
     """Shred one customer in its own transaction (audited in the same transaction)."""
-    with hub.db.write() as conn:
-        return erase_in(conn, hub, customer_id, actor, reason, ip)
+    with core.db.write() as conn:
+        return erase_in(conn, core, customer_id, actor, reason, ip)
 
 
-def find_customer(hub: Any, *, phone: str | None = None, email: str | None = None) -> str | None:
+def find_customer(core: Core, *, phone: str | None = None, email: str | None = None) -> str | None:
     """A customer id by phone or e-mail, through the blind index (nothing decrypted)."""
-    with hub.db.read() as conn:
+    with core.db.read() as conn:
         if phone:
             q = sa.select(t.customers.c.customer_id).where(
-                t.customers.c.phone_bidx == hub.keyring.blind.phone(phone)
+                t.customers.c.phone_bidx == core.keyring.blind.phone(phone)
             )
         elif email:
             q = sa.select(t.customers.c.customer_id).where(
-                t.customers.c.email_bidx == hub.keyring.blind.email(email)
+                t.customers.c.email_bidx == core.keyring.blind.email(email)
             )
         else:
             return None

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.pii import dlp, dlp_fields
 from deliveryhub.security.audit import audit_log_of
+from deliveryhub.service_layer.hub import Core
 
 ID_KEYS = ("tracking_no", "tracking_number", "waybill", "waybill_no", "external_id")
 SCHEMA = pa.schema(
@@ -33,7 +34,7 @@ SCHEMA = pa.schema(
 )
 
 
-def _clean(value: Any, hub: Any, ids: dict[str, str], depth: int = 0, key: str = "") -> Any:
+def _clean(value: Any, core: Core, ids: dict[str, str], depth: int = 0, key: str = "") -> Any:
     if depth > 16:
         return None
     if isinstance(value, dict):
@@ -43,12 +44,12 @@ def _clean(value: Any, hub: Any, ids: dict[str, str], depth: int = 0, key: str =
             if name.lower() in dlp.SENSITIVE_KEYS or name in ("customer", "address"):
                 continue
             if name in ID_KEYS and v is not None:
-                out[name] = "t" + hub.keyring.blind.token("export-id", str(v), 16)
+                out[name] = "t" + core.keyring.blind.token("export-id", str(v), 16)
             else:
-                out[_text(name, "", ids)] = _clean(v, hub, ids, depth + 1, name)
+                out[_text(name, "", ids)] = _clean(v, core, ids, depth + 1, name)
         return out
     if isinstance(value, list):
-        return [_clean(v, hub, ids, depth + 1, key) for v in value]
+        return [_clean(v, core, ids, depth + 1, key) for v in value]
     if isinstance(value, str):
         return _text(value, key, ids)
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -68,18 +69,24 @@ def _text(value: str, key: str, ids: dict[str, str]) -> str:
     return text
 
 
-def export_events(hub: Any, out_dir: Path | str, anonymize: bool = True, chunk: int = 5000) -> dict[str, Any]:
+def export_events(
+    core: Core, out_dir: Path | str, anonymize: bool = True, chunk: int = 5000
+) -> dict[str, Any]:
     """Write events.jsonl and events.parquet to `out_dir`; returns counts and paths (audited)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     jsonl_path, parquet_path = out / "events.jsonl", out / "events.parquet"
-    blind = hub.keyring.blind
+    blind = core.keyring.blind
 
     def pseud(kind: str, value: str | None) -> str | None:
         return None if value is None else kind + blind.token("export-" + kind, value, 16)
 
     count, after = 0, 0
-    with jsonl_path.open("wb") as fh, pq.ParquetWriter(parquet_path, SCHEMA) as writer, hub.db.read() as conn:
+    with (
+        jsonl_path.open("wb") as fh,
+        pq.ParquetWriter(parquet_path, SCHEMA) as writer,
+        core.db.read() as conn,
+    ):
         while True:
             rows = conn.execute(
                 sa.select(t.inbox).where(t.inbox.c.id > after).order_by(t.inbox.c.id).limit(chunk)
@@ -125,7 +132,7 @@ def export_events(hub: Any, out_dir: Path | str, anonymize: bool = True, chunk: 
                         if raw and len(raw) >= 4
                     }
                     # longest first: a shipment id usually contains its order id
-                    data = _clean(data, hub, dict(sorted(own_ids.items(), key=lambda kv: -len(kv[0]))))
+                    data = _clean(data, core, dict(sorted(own_ids.items(), key=lambda kv: -len(kv[0]))))
                 else:
                     record = {
                         "event_id": r.event_id,
@@ -162,5 +169,5 @@ def export_events(hub: Any, out_dir: Path | str, anonymize: bool = True, chunk: 
         "jsonl": str(jsonl_path),
         "parquet": str(parquet_path),
     }
-    audit_log_of(hub).record(f"cli:{who}", "data.exported", str(out)[:200], summary)
+    audit_log_of(core).record(f"cli:{who}", "data.exported", str(out)[:200], summary)
     return summary

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import datetime, timedelta
-from typing import Any
 
 import pyotp
 import sqlalchemy as sa
@@ -20,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from deliveryhub.adapters.persistence.database import insert_ignore
 from deliveryhub.security.tables import login_throttle, users
+from deliveryhub.service_layer.hub import Core
 
 FREE_FAILURES = 5
 BASE_WAIT = timedelta(seconds=30)
@@ -27,9 +27,9 @@ MAX_WAIT = timedelta(minutes=15)
 FORGET = timedelta(hours=24)
 
 
-def throttle_key(hub: Any, email: str, ip: str | None) -> str:
+def throttle_key(core: Core, email: str, ip: str | None) -> str:
     """HMAC of account and address (the table names neither)."""
-    key: bytes = hub.keyring.master.derive("deliveryhub login throttle v1")
+    key: bytes = core.keyring.master.derive("deliveryhub login throttle v1")
     return hmac.new(key, f"{email.strip().lower()}\x1f{ip or '-'}".encode(), hashlib.sha256).hexdigest()
 
 

@@ -1,62 +1,80 @@
-"""Token-bucket rate limits per key and per IP (login, chat); over the limit answers 429 with Retry-After."""
+"""Rate limits per IP, account and chat key (login, chat); over a limit raises `RateLimited`.
+
+The counting is the kernel's `RateLimiter` (moving windows on `limits`); the HTTP answer (429 with
+Retry-After) is the entrypoints' job.
+"""
 
 from __future__ import annotations
 
 import math
-import threading
-import time
-from collections.abc import Callable
+from dataclasses import dataclass
 
-from deliveryhub.entrypoints.api.errors import ApiError
-
-
-class TokenBucket:
-    """Many small token buckets, one per key: `burst` tokens, refilled at `per_minute` per minute."""
-
-    def __init__(self, per_minute: float, burst: int | None = None, *,
-                 clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000) -> None:
-        if per_minute <= 0:
-            raise ValueError("per_minute must be positive")
-        self.rate = per_minute / 60.0
-        self.burst = float(burst if burst is not None else max(1, int(per_minute)))
-        self.clock = clock
-        self.max_keys = max_keys
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def take(self, key: str, cost: float = 1.0) -> float:
-        """Spend `cost` tokens of `key`: 0.0 when allowed, else the seconds until it would be."""
-        now = self.clock()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens >= cost:
-                self._buckets[key] = (tokens - cost, now)
-                return 0.0
-            self._buckets[key] = (tokens, now)
-            if len(self._buckets) > self.max_keys:
-                self._evict(now)
-            return (cost - tokens) / self.rate
-
-    def _evict(self, now: float) -> None:
-        # Buckets that would be full again carry no information: drop them.
-        full_after = self.burst / self.rate
-        for k in [k for k, (_, last) in self._buckets.items() if now - last > full_after]:
-            del self._buckets[k]
-
-    def reset(self, key: str | None = None) -> None:
-        """Forget one key (or all)."""
-        with self._lock:
-            if key is None:
-                self._buckets.clear()
-            else:
-                self._buckets.pop(key, None)
+from deliveryhub.config import Settings
+from deliveryhub.kernel.ratelimit import RateLimiter
 
 
-def enforce(bucket: TokenBucket, key: str, what: str) -> None:
-    """Raise the 429 error when `key` is over its limit."""
-    wait = bucket.take(key)
-    if wait > 0:
-        raise ApiError(429, "rate_limited", f"too many {what} requests; retry in {math.ceil(wait)} s / "
-                       f"요청이 너무 많습니다. {math.ceil(wait)}초 후 다시 시도하세요",
-                       headers={"Retry-After": str(max(1, math.ceil(wait)))})
+class RateLimited(Exception):
+    """A caller went over one of its limits; `retry_after` seconds until it may try again."""
+
+    def __init__(self, what: str, retry_after: float) -> None:
+        self.what = what
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        """The caller-facing text, in Korean and English."""
+        return (
+            f"요청이 너무 많습니다. {self.retry_after}초 후 다시 시도하세요 / "
+            f"too many {self.what} requests; retry in {self.retry_after} s"
+        )
+
+
+def window(per_minute: int, burst: int) -> str:
+    """A moving window with the same burst and long-run rate as a token bucket (per_minute, burst)."""
+    seconds = max(1, math.ceil(burst * 60 / per_minute))
+    return f"{burst} per {seconds} seconds"
+
+
+def enforce(limiter: RateLimiter, key: str, what: str) -> None:
+    """Count one request of `key`; raise `RateLimited` when it is over the limit."""
+    if not limiter.hit(key):
+        raise RateLimited(what, limiter.retry_after(key))
+
+
+@dataclass
+class RateLimits:
+    """The rate limiters of one hub."""
+
+    login_ip: RateLimiter
+    login_account: RateLimiter
+    chat_ip: RateLimiter
+    chat_key: RateLimiter
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RateLimits:
+        """Login limits from `login_rate_limit_per_minute`, chat limits from `rate_limit_per_minute`."""
+        login = max(1, int(settings.login_rate_limit_per_minute))
+        general = max(1, int(settings.rate_limit_per_minute))
+        return cls(
+            login_ip=RateLimiter(window(login, login)),
+            login_account=RateLimiter(window(max(1, login // 2), max(1, login // 2))),
+            chat_ip=RateLimiter(window(general, max(30, general // 5))),
+            chat_key=RateLimiter(window(max(1, general // 10), max(10, general // 20))),
+        )
+
+    def login(self, ip: str, account: str) -> None:
+        """One login attempt from `ip` for `account` (raises `RateLimited`)."""
+        enforce(self.login_ip, ip, "login")
+        enforce(self.login_account, account.strip().lower(), "login")
+
+    def chat(self, ip: str, key: str | None) -> None:
+        """One chat write from `ip`, and from one caller/session `key` when known (raises `RateLimited`)."""
+        enforce(self.chat_ip, ip, "chat")
+        if key:
+            enforce(self.chat_key, key, "chat")
+
+    def reset(self) -> None:
+        """Forget every count (tests, and an operator after a false alarm)."""
+        for limiter in (self.login_ip, self.login_account, self.chat_ip, self.chat_key):
+            limiter.reset()

@@ -21,6 +21,7 @@ from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.adapters.persistence.database import Database
 from deliveryhub.pii.cipher import KeyError_, KeyRing
 from deliveryhub.security.audit import audit_log_of
+from deliveryhub.service_layer.hub import Core
 
 _running = threading.Lock()
 
@@ -43,16 +44,16 @@ def reload_keys(db: Database, keyring: KeyRing, want: str | None = None) -> None
         keyring.activate(active)
 
 
-def install_refresher(hub: Any) -> None:
+def install_refresher(core: Core) -> None:
     """Make the hub's key ring follow rotations done by other processes."""
-    hub.keyring.refresher = lambda want: reload_keys(hub.db, hub.keyring, want)
+    core.keyring.refresher = lambda want: reload_keys(core.db, core.keyring, want)
 
 
-def _start(hub: Any) -> str:
+def _start(core: Core) -> str:
     """Create and activate a new key; the previous active key becomes `retiring`."""
     now = datetime.now(UTC)
-    with hub.db.write() as conn:
-        key_id, wrapped = hub.keyring.new_kek()
+    with core.db.write() as conn:
+        key_id, wrapped = core.keyring.new_kek()
         old = [
             r.key_id
             for r in conn.execute(sa.select(t.data_keys.c.key_id).where(t.data_keys.c.status == "active"))
@@ -61,15 +62,15 @@ def _start(hub: Any) -> str:
         conn.execute(
             t.data_keys.insert().values(key_id=key_id, wrapped=wrapped, status="active", created_at=now)
         )
-        audit_log_of(hub).record_in(
+        audit_log_of(core).record_in(
             conn, "system:crypto", "key.rotation_started", f"kek:{key_id}", {"new": key_id, "retiring": old}
         )
     return key_id
 
 
-def sweep(hub: Any, batch: int = 200, pause: float = 0.02) -> dict[str, int]:
+def sweep(core: Core, batch: int = 200, pause: float = 0.02) -> dict[str, int]:
     """Re-wrap every customer data key not under the active key, in batches (each its own transaction)."""
-    keyring: KeyRing = hub.keyring
+    keyring: KeyRing = core.keyring
     keyring.maybe_refresh(force=True)
     active = keyring.active_kek_id
     if active is None:
@@ -77,7 +78,7 @@ def sweep(hub: Any, batch: int = 200, pause: float = 0.02) -> dict[str, int]:
     done = failed = batches = 0
     skip: set[str] = set()
     while True:
-        with hub.db.read() as conn:
+        with core.db.read() as conn:
             q = (
                 sa.select(t.customers.c.customer_id, t.customers.c.kek_id, t.customers.c.dek_wrapped)
                 .where(t.customers.c.kek_id != active, t.customers.c.dek_wrapped.is_not(None))
@@ -96,7 +97,7 @@ def sweep(hub: Any, batch: int = 200, pause: float = 0.02) -> dict[str, int]:
                 skip.add(r.customer_id)  # left under its old key (still readable); reported, never dropped
                 continue
             updates.append((r, new_kek, new_wrapped))
-        with hub.db.write() as conn:
+        with core.db.write() as conn:
             for r, new_kek, new_wrapped in updates:
                 # Optimistic: a concurrent ingest or erasure that changed the row wins; the next pass retries.
                 res = conn.execute(
@@ -115,9 +116,9 @@ def sweep(hub: Any, batch: int = 200, pause: float = 0.02) -> dict[str, int]:
     return {"rewrapped": done, "failed": failed, "batches": batches}
 
 
-def _retire(hub: Any) -> list[str]:
+def _retire(core: Core) -> list[str]:
     retired = []
-    with hub.db.write() as conn:
+    with core.db.write() as conn:
         retiring = [
             r.key_id
             for r in conn.execute(sa.select(t.data_keys.c.key_id).where(t.data_keys.c.status == "retiring"))
@@ -137,19 +138,21 @@ def _retire(hub: Any) -> list[str]:
             )
             retired.append(key_id)
         if retired:
-            audit_log_of(hub).record_in(conn, "system:crypto", "key.retired", None, {"keys": retired})
+            audit_log_of(core).record_in(conn, "system:crypto", "key.retired", None, {"keys": retired})
     for key_id in retired:
-        hub.keyring.forget(key_id)
+        core.keyring.forget(key_id)
     return retired
 
 
-def rotate(hub: Any, *, batch: int = 200, pause: float = 0.02, grace: float | None = None) -> dict[str, Any]:
+def rotate(
+    core: Core, *, batch: int = 200, pause: float = 0.02, grace: float | None = None
+) -> dict[str, Any]:
     """Full rotation: new key, background re-wrap, a grace period for other processes, retire old keys."""
     if not _running.acquire(blocking=False):
         raise RuntimeError("a key rotation is already running in this process")
     try:
         started = time.monotonic()
-        with hub.db.read() as conn:
+        with core.db.read() as conn:
             resuming = (
                 conn.execute(
                     sa.select(t.data_keys.c.key_id).where(t.data_keys.c.status == "retiring")
@@ -157,12 +160,12 @@ def rotate(hub: Any, *, batch: int = 200, pause: float = 0.02, grace: float | No
                 is not None
             )
         # An interrupted rotation is finished, not stacked with another key.
-        key_id = str(hub.keyring.active_kek_id) if resuming else _start(hub)
-        first = sweep(hub, batch=batch, pause=pause)
+        key_id = str(core.keyring.active_kek_id) if resuming else _start(core)
+        first = sweep(core, batch=batch, pause=pause)
         # Other processes pick the new key up within their refresh interval; sweep what they wrote meanwhile.
-        time.sleep(grace if grace is not None else hub.keyring.refresh_interval + 0.5)
-        second = sweep(hub, batch=batch, pause=pause)
-        retired = _retire(hub)
+        time.sleep(grace if grace is not None else core.keyring.refresh_interval + 0.5)
+        second = sweep(core, batch=batch, pause=pause)
+        retired = _retire(core)
         result = {
             "active_key": key_id,
             "resumed": resuming,
@@ -172,7 +175,7 @@ def rotate(hub: Any, *, batch: int = 200, pause: float = 0.02, grace: float | No
             "retired": retired,
             "seconds": round(time.monotonic() - started, 3),
         }
-        audit_log_of(hub).record("system:crypto", "key.rotated", f"kek:{key_id}", result)
+        audit_log_of(core).record("system:crypto", "key.rotated", f"kek:{key_id}", result)
         return result
     finally:
         _running.release()
@@ -183,18 +186,18 @@ def rotation_in_progress() -> bool:
     return _running.locked()
 
 
-def rotate_cli(hub: Any) -> dict[str, Any]:
+def rotate_cli(core: Core) -> dict[str, Any]:
     """`deliveryhub crypto rotate`: rotate and return the summary (who asked is audited, like the API)."""
     from deliveryhub.security.audit import cli_actor
 
-    audit_log_of(hub).record(cli_actor(), "key.rotation_requested", None, {"via": "cli"})
-    return rotate(hub)
+    audit_log_of(core).record(cli_actor(), "key.rotation_requested", None, {"via": "cli"})
+    return rotate(core)
 
 
-def key_status(hub: Any) -> list[dict[str, Any]]:
+def key_status(core: Core) -> list[dict[str, Any]]:
     """Every key-encryption key with its state and how many customers it wraps."""
-    with hub.db.read() as conn:
-        counts = dict(
+    with core.db.read() as conn:
+        counts: dict[str | None, int] = dict(
             conn.execute(
                 sa.select(t.customers.c.kek_id, sa.func.count())
                 .where(t.customers.c.dek_wrapped.is_not(None))
@@ -214,14 +217,14 @@ def key_status(hub: Any) -> list[dict[str, Any]]:
     ]
 
 
-def resume_job(hub: Any) -> Any:
+def resume_job(core: Core) -> Any:
     """A periodic job that finishes interrupted rotations and re-wraps stragglers under old keys."""
 
     def run(now: datetime) -> None:
         if rotation_in_progress():
             return
-        active = hub.keyring.active_kek_id
-        with hub.db.read() as conn:
+        active = core.keyring.active_kek_id
+        with core.db.read() as conn:
             row = conn.execute(
                 sa.select(t.data_keys.c.created_at).where(t.data_keys.c.key_id == active)
             ).first()
@@ -237,8 +240,8 @@ def resume_job(hub: Any) -> Any:
         if row is None or (datetime.now(UTC) - row.created_at).total_seconds() < 120:
             return
         if straggler is not None:
-            sweep(hub)
+            sweep(core)
         if pending is not None:
-            _retire(hub)
+            _retire(core)
 
     return run

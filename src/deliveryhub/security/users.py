@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import re
 import secrets
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -21,10 +19,11 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from deliveryhub.pii.cipher import open_, seal
 from deliveryhub.security import logins
 from deliveryhub.security.apikeys import Principal
-from deliveryhub.security.audit import audit_log_of, cli_actor
+from deliveryhub.security.audit import audit_log_of
 from deliveryhub.security.passwords import PasswordRejected, check_password
 from deliveryhub.security.rbac import ROLES
 from deliveryhub.security.tables import sessions, users
+from deliveryhub.service_layer.hub import Core
 
 SESSION_HOURS = 12  # absolute lifetime
 IDLE_MINUTES = 30  # a session unused this long expires (ISMS-P 2.5.x: session timeout)
@@ -76,22 +75,22 @@ def check_password_policy(password: str, email: str = "", min_length: int = 12) 
         raise AuthError("weak_password", str(exc), 422, "password") from None
 
 
-def _totp_key(hub: Any) -> bytes:
-    key: bytes = hub.keyring.master.derive("deliveryhub totp v1")
+def _totp_key(core: Core) -> bytes:
+    key: bytes = core.keyring.master.derive("deliveryhub totp v1")
     return key
 
 
-def create_user(hub: Any, email: str, role: str, password: str, actor: Any = "cli") -> int:
+def create_user(core: Core, email: str, role: str, password: str, actor: Any = "cli") -> int:
     """Create an account; returns its id. Raises AuthError on bad input or a duplicate e-mail."""
     email = normalize_email(email)
     if role not in ROLES:
         raise AuthError("invalid_field", f"role: one of {', '.join(ROLES)}", 422, "role")
-    check_password_policy(password, email, int(hub.settings.password_min_length))
-    now = hub.clock.now()
-    with hub.db.write() as conn:
+    check_password_policy(password, email, int(core.settings.password_min_length))
+    now = core.clock.now()
+    with core.db.write() as conn:
         if conn.execute(sa.select(users.c.id).where(users.c.email == email)).first() is not None:
             raise AuthError("duplicate", f"email: an account for {email} already exists", 409, "email")
-        user_id = conn.execute(
+        inserted = conn.execute(
             users.insert().values(
                 email=email,
                 role=role,
@@ -100,18 +99,20 @@ def create_user(hub: Any, email: str, role: str, password: str, actor: Any = "cl
                 created_at=now,
                 password_changed_at=now,
             )
-        ).inserted_primary_key[0]
-        audit_log_of(hub).record_in(
+        ).inserted_primary_key
+        assert inserted is not None  # noqa: S101 - an INSERT always has a primary key
+        user_id = inserted[0]
+        audit_log_of(core).record_in(
             conn, actor, "user.created", f"user:{user_id}", {"email": email, "role": role}
         )
     return int(user_id)
 
 
-def set_role(hub: Any, user_id: int, role: str, actor: Any) -> None:
+def set_role(core: Core, user_id: int, role: str, actor: Any) -> None:
     """Change a user's role (audited); their sessions end so the new role applies at once."""
     if role not in ROLES:
         raise AuthError("invalid_field", f"role: one of {', '.join(ROLES)}", 422, "role")
-    with hub.db.write() as conn:
+    with core.db.write() as conn:
         row = conn.execute(sa.select(users).where(users.c.id == user_id)).first()
         if row is None:
             raise AuthError("not_found", f"no user {user_id}", 404)
@@ -119,18 +120,18 @@ def set_role(hub: Any, user_id: int, role: str, actor: Any) -> None:
         conn.execute(
             sessions.update()
             .where(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None))
-            .values(revoked_at=hub.clock.now())
+            .values(revoked_at=core.clock.now())
         )
-        audit_log_of(hub).record_in(
+        audit_log_of(core).record_in(
             conn, actor, "user.role_changed", f"user:{user_id}", {"from": row.role, "to": role}
         )
     _session_cache.clear()
 
 
-def set_disabled(hub: Any, user_id: int, disabled: bool, actor: Any) -> None:
+def set_disabled(core: Core, user_id: int, disabled: bool, actor: Any) -> None:
     """Disable (ending every session) or re-enable an account (audited)."""
-    now = hub.clock.now()
-    with hub.db.write() as conn:
+    now = core.clock.now()
+    with core.db.write() as conn:
         res = conn.execute(
             users.update()
             .where(users.c.id == user_id)
@@ -144,15 +145,15 @@ def set_disabled(hub: Any, user_id: int, disabled: bool, actor: Any) -> None:
                 .where(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None))
                 .values(revoked_at=now)
             )
-        audit_log_of(hub).record_in(
+        audit_log_of(core).record_in(
             conn, actor, "user.disabled" if disabled else "user.enabled", f"user:{user_id}", {}
         )
     _session_cache.clear()
 
 
-def list_users(hub: Any) -> list[dict[str, Any]]:
+def list_users(core: Core) -> list[dict[str, Any]]:
     """Every account without secrets."""
-    with hub.db.read() as conn:
+    with core.db.read() as conn:
         rows = conn.execute(sa.select(users).order_by(users.c.id)).all()
     return [
         {
@@ -160,7 +161,7 @@ def list_users(hub: Any) -> list[dict[str, Any]]:
             "email": r.email,
             "role": r.role,
             "totp": r.totp_secret_enc is not None,
-            "locked": bool(r.locked_until and r.locked_until > hub.clock.now()),
+            "locked": bool(r.locked_until and r.locked_until > core.clock.now()),
             "disabled": r.disabled_at is not None,
             "created_at": r.created_at.isoformat(),
             "last_login_at": r.last_login_at.isoformat() if r.last_login_at else None,
@@ -169,40 +170,42 @@ def list_users(hub: Any) -> list[dict[str, Any]]:
     ]
 
 
-def enable_totp(hub: Any, user_id: int, actor: Any) -> str:
+def enable_totp(core: Core, user_id: int, actor: Any) -> str:
     """Turn on TOTP for a user; returns the otpauth:// provisioning URI (shown once)."""
     secret = pyotp.random_base32()
-    with hub.db.write() as conn:
+    with core.db.write() as conn:
         row = conn.execute(sa.select(users.c.email).where(users.c.id == user_id)).first()
         if row is None:
             raise AuthError("not_found", f"no user {user_id}", 404)
-        blob = seal(_totp_key(hub), secret.encode(), f"totp:{user_id}".encode())
+        blob = seal(_totp_key(core), secret.encode(), f"totp:{user_id}".encode())
         conn.execute(users.update().where(users.c.id == user_id).values(totp_secret_enc=blob))
-        audit_log_of(hub).record_in(conn, actor, "user.totp_enabled", f"user:{user_id}", {})
+        audit_log_of(core).record_in(conn, actor, "user.totp_enabled", f"user:{user_id}", {})
     return pyotp.TOTP(secret).provisioning_uri(name=row.email, issuer_name="deliveryhub")
 
 
-def totp_secret(hub: Any, user_id: int) -> str | None:
+def totp_secret(core: Core, user_id: int) -> str | None:
     """The TOTP secret of a user (for tests and re-provisioning), or None."""
-    with hub.db.read() as conn:
+    with core.db.read() as conn:
         blob = conn.execute(sa.select(users.c.totp_secret_enc).where(users.c.id == user_id)).scalar()
-    return open_(_totp_key(hub), blob, f"totp:{user_id}".encode()).decode() if blob else None
+    return open_(_totp_key(core), blob, f"totp:{user_id}".encode()).decode() if blob else None
 
 
-def authenticate(hub: Any, email: str, password: str, totp: str | None = None, ip: str | None = None) -> Any:
+def authenticate(
+    core: Core, email: str, password: str, totp: str | None = None, ip: str | None = None
+) -> Any:
     """The user row for valid credentials; AuthError otherwise, one answer for every kind of failure.
 
     Unknown account, wrong password, wrong or replayed TOTP, disabled account and a throttled
     account+address pair all answer the same 401 (logins.py explains the throttle); each is audited."""
-    now = hub.clock.now()
+    now = core.clock.now()
     raw = (email or "").strip().lower()[:254]
-    key = logins.throttle_key(hub, raw, ip)
+    key = logins.throttle_key(core, raw, ip)
     try:
         email = normalize_email(email)
     except AuthError:
         email = ""
     row: Any = None
-    with hub.db.read() as conn:
+    with core.db.read() as conn:
         until = logins.blocked_until(conn, key, now)
         if email and until is None:
             row = conn.execute(sa.select(users).where(users.c.email == email)).first()
@@ -224,12 +227,12 @@ def authenticate(hub: Any, email: str, password: str, totp: str | None = None, i
             raise AuthError(
                 "totp_required", "인증 코드를 입력하세요 / a one-time code is required", 401, "totp"
             )
-        secret = open_(_totp_key(hub), row.totp_secret_enc, f"totp:{row.id}".encode()).decode()
+        secret = open_(_totp_key(core), row.totp_secret_enc, f"totp:{row.id}".encode()).decode()
         step = logins.totp_step(secret, totp, now)
         if step is None:
             reason = "wrong_totp"
-    audit = audit_log_of(hub)
-    with hub.db.write() as conn:
+    audit = audit_log_of(core)
+    with core.db.write() as conn:
         if reason is None and step is not None and not logins.claim_totp_step(conn, row.id, step):
             reason = "totp_replayed"
         if reason is not None:
@@ -247,10 +250,9 @@ def authenticate(hub: Any, email: str, password: str, totp: str | None = None, i
                 )
             target = f"user:{row.id}" if row is not None else None
             audit.record_in(conn, "anonymous", "user.login_failed", target, details, ip)
-            notify = hub.services.get("notify_ops")
-            if row is not None and notify is not None and details.get("failures") == logins.FREE_FAILURES:
+            if row is not None and details.get("failures") == logins.FREE_FAILURES:
                 # Someone is guessing a real account's password: tell ops (once per account and day).
-                notify(
+                core.ops_alerts.notify_ops(
                     "login_throttled",
                     f"user:{row.id}:{now:%Y-%m-%d}",
                     f"[deliveryhub] 로그인 실패 반복: 계정 {row.id} / repeated failed logins, user {row.id}",
@@ -283,12 +285,12 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_session(hub: Any, user: Any, ip: str | None = None, kind: str = "cookie") -> Session:
+def create_session(core: Core, user: Any, ip: str | None = None, kind: str = "cookie") -> Session:
     """A new session for an authenticated user; the token is returned once and stored hashed."""
     token = SESSION_PREFIX + secrets.token_urlsafe(32)
-    now = hub.clock.now()
+    now = core.clock.now()
     expires = now + timedelta(hours=SESSION_HOURS)
-    with hub.db.write() as conn:
+    with core.db.write() as conn:
         conn.execute(
             sessions.insert().values(
                 token_hash=_token_hash(token),
@@ -308,18 +310,18 @@ _cache_lock = threading.Lock()
 SESSION_CACHE_SECONDS = 5.0
 
 
-def session_principal(hub: Any, token: str) -> Principal | None:
+def session_principal(core: Core, token: str) -> Principal | None:
     """The principal of a live session token, or None (expired, idle too long, revoked, disabled)."""
     if not token or not token.startswith(SESSION_PREFIX) or len(token) > 200:
         return None
     digest = _token_hash(token)
-    key = f"{id(hub.db)}:{digest}"
+    key = f"{id(core.db)}:{digest}"
     mono = time.monotonic()
     hit = _session_cache.get(key)
-    now = hub.clock.now()
+    now = core.clock.now()
     if hit is not None and hit[0] > mono and now - hit[2] < timedelta(minutes=1):
         return hit[1]
-    with hub.db.read() as conn:
+    with core.db.read() as conn:
         row = conn.execute(
             sa.select(sessions, users.c.email, users.c.role, users.c.disabled_at)
             .join(users, users.c.id == sessions.c.user_id)
@@ -334,7 +336,7 @@ def session_principal(hub: Any, token: str) -> Principal | None:
     ):
         return None
     if now - row.last_seen_at > timedelta(minutes=1):  # idle tracking without a write per request
-        with hub.db.write() as conn:
+        with core.db.write() as conn:
             conn.execute(sessions.update().where(sessions.c.token_hash == digest).values(last_seen_at=now))
     principal = Principal("user", str(row.user_id), row.email, row.role)
     with _cache_lock:
@@ -344,48 +346,24 @@ def session_principal(hub: Any, token: str) -> Principal | None:
     return principal
 
 
-def revoke_session(hub: Any, token: str) -> bool:
+def revoke_session(core: Core, token: str) -> bool:
     """End a session (logout)."""
-    with hub.db.write() as conn:
+    with core.db.write() as conn:
         res = conn.execute(
             sessions.update()
             .where(sessions.c.token_hash == _token_hash(token), sessions.c.revoked_at.is_(None))
-            .values(revoked_at=hub.clock.now())
+            .values(revoked_at=core.clock.now())
         )
-    _session_cache.pop(f"{id(hub.db)}:{_token_hash(token)}", None)
+    _session_cache.pop(f"{id(core.db)}:{_token_hash(token)}", None)
     return bool(res.rowcount)
 
 
-def purge_sessions(hub: Any, now: datetime) -> int:
+def purge_sessions(core: Core, now: datetime) -> int:
     """Delete sessions that ended more than a day ago."""
     cutoff = now - timedelta(days=1)
-    with hub.db.write() as conn:
+    with core.db.write() as conn:
         res = conn.execute(
             sessions.delete().where(sa.or_(sessions.c.expires_at < cutoff, sessions.c.revoked_at < cutoff))
         )
         logins.purge(conn, now)
     return int(res.rowcount or 0)
-
-
-# ---------------------------------------------------------------------- CLI
-def create_user_cli(hub: Any, email: str, role: str, password: str | None = None) -> None:
-    """`deliveryhub users create`: prompt for the password on a terminal, else generate and print one."""
-    generated = False
-    if password is None:
-        if sys.stdin.isatty():
-            password = getpass.getpass("Password / 비밀번호: ")
-            if getpass.getpass("Repeat / 다시 입력: ") != password:
-                print("passwords differ / 비밀번호가 일치하지 않습니다", file=sys.stderr)
-                raise SystemExit(2)
-        else:
-            password = secrets.token_urlsafe(15)
-            generated = True
-    try:
-        user_id = create_user(hub, email, role, password, actor=cli_actor())
-    except AuthError as exc:
-        print(exc.message, file=sys.stderr)
-        raise SystemExit(2) from None
-    print(f"user {user_id} created: {email.strip().lower()} ({role})", file=sys.stderr)
-    if generated:
-        print("generated password (shown once) / 생성된 비밀번호(한 번만 표시):", file=sys.stderr)
-        print(password)

@@ -1,8 +1,10 @@
-"""Plugs security into the hub: audit services, session/cookie authentication, guards, jobs, routes."""
+"""Plugs security into the hub: the audit trail (core.audit), rate limits, sessions, erasure and jobs."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,87 +13,76 @@ import sqlalchemy as sa
 
 from deliveryhub.logs import configure_logging
 from deliveryhub.pii import dlp
-from deliveryhub.security import routes, web
+from deliveryhub.security import erasure, users
+from deliveryhub.security.apikeys import Principal
 from deliveryhub.security.audit import AuditLog, audit_key, store_review
-from deliveryhub.security.erasure import erase_customer, find_customer
-from deliveryhub.security.ratelimit import enforce
+from deliveryhub.security.ratelimit import RateLimits
 from deliveryhub.security.retention import audit_retention_days, pii_retention_days, retention_job
 from deliveryhub.security.rotation import install_refresher, resume_job
 from deliveryhub.security.tables import audit_reviews
+from deliveryhub.service_layer.hub import Core
 from deliveryhub.service_layer.scheduler import Job
 
 
-def register(hub: Any) -> None:
-    """Register services, middleware, routes and jobs of the security feature."""
-    audit_retention_days(hub)  # fail closed on retention settings below the legal minimum
-    pii_retention_days(hub)
-    log = AuditLog(hub.db, audit_key(hub), hub.clock.now)
-    guards = web.Guards(hub.settings)
+@dataclass
+class SecurityFeature:
+    """What the rest of the hub uses of security (bootstrap puts it on `Hub.security`)."""
 
-    def audit(
-        actor: Any,
-        action: str,
-        target: str | None,
-        details: dict[str, Any] | None = None,
-        ip: str | None = None,
-    ) -> None:
-        log.record(actor, action, target, details, ip)
+    core: Core
+    audit: AuditLog  # also core.audit, the AuditTrail port
+    limits: RateLimits
 
-    def pii_read(principal: Any, customer_id: str | None, fields: Any, why: str) -> None:
-        log.record(
-            principal,
-            "pii.read",
-            f"customer:{customer_id}",
-            {"fields": sorted(str(f) for f in fields), "why": why, "role": getattr(principal, "role", None)},
-        )
+    def session_principal(self, token: str) -> Principal | None:
+        """The staff member of a live session token (bearer or cookie), or None."""
+        return users.session_principal(self.core, token)
 
-    def rate_limit(kind: str, key: str) -> None:
-        bucket = {"login": guards.login_ip, "chat": guards.chat_ip, "chat_key": guards.chat_key}[kind]
-        enforce(bucket, key, kind)
+    def find_customer(self, *, phone: str | None = None, email: str | None = None) -> str | None:
+        """A customer id by phone or e-mail through the blind index (nothing decrypted)."""
+        return erasure.find_customer(self.core, phone=phone, email=email)
 
-    hub.services.update(
-        {
-            "audit_log": log,
-            "audit": audit,
-            "pii_read": pii_read,
-            "security_guards": guards,
-            "rate_limit": rate_limit,
-            "session_auth": web.make_session_auth(hub),
-            "cookie_auth": web.make_cookie_auth(hub),
-            "csrf_ok": web.csrf_ok,
-            "erase_customer": lambda customer_id, actor, reason, ip=None: erase_customer(
-                hub, customer_id, actor, reason, ip
-            ),
-            "find_customer": lambda phone=None, email=None: find_customer(hub, phone=phone, email=email),
-            "mask_text": dlp.mask_text,
-        }
+    def erase_customer(
+        self, customer_id: str, actor: object, reason: str, ip: str | None = None
+    ) -> dict[str, Any]:
+        """Crypto-shred one customer (audited); raises erasure.NotFound for an unknown id."""
+        return erasure.erase_customer(self.core, customer_id, actor, reason, ip)
+
+    def mask_text(self, text: str) -> str:
+        """`text` with personal data (phones, e-mails, addresses, names by role words) masked."""
+        return dlp.mask_text(text) or ""
+
+
+def register(core: Core) -> SecurityFeature:
+    """Check the retention settings, build the audit trail and limits, add the security jobs."""
+    audit_retention_days(core)  # fail closed on retention settings below the legal minimum
+    pii_retention_days(core)
+    feature = SecurityFeature(
+        core=core,
+        audit=AuditLog(core.db, audit_key(core), core.clock.now),
+        limits=RateLimits.from_settings(core.settings),
     )
-    hub.services.setdefault("asgi_middleware", []).append((web.SecurityMiddleware, {"hub": hub}))
-    install_refresher(hub)
-    hub.routers.append(web.build_router(hub))
-    hub.routers.append(routes.build_router(hub))
-    hub.jobs.append(Job("security_retention", 3600, retention_job(hub)))
-    hub.jobs.append(Job("key_rotation_resume", 300, resume_job(hub)))
-    hub.jobs.append(Job("audit_monthly_review", 3600, monthly_review_job(hub)))
+    install_refresher(core)
+    core.jobs.append(Job("security_retention", 3600, retention_job(core)))
+    core.jobs.append(Job("key_rotation_resume", 300, resume_job(core)))
+    core.jobs.append(Job("audit_monthly_review", 3600, monthly_review_job(core)))
     configure_log_masking()
+    return feature
 
 
-def monthly_review_job(hub: Any) -> Any:
+def monthly_review_job(core: Core) -> Callable[[datetime], None]:
     """On the first run of each month: review last month's access log; alert ops when users are flagged."""
 
     def run(now: datetime) -> None:
-        local = now.astimezone(ZoneInfo(hub.settings.tz))
+        local = now.astimezone(ZoneInfo(core.settings.tz))
         month = (local.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
-        with hub.db.read() as conn:
+        with core.db.read() as conn:
             done = conn.execute(
                 sa.select(audit_reviews.c.month).where(audit_reviews.c.month == month)
             ).first()
         if done is not None:
             return
-        report = store_review(hub, month)
-        notify = hub.services.get("notify_ops")
-        if report["flagged"] and notify is not None:
-            notify(
+        report = store_review(core, month)
+        if report["flagged"]:
+            core.ops_alerts.notify_ops(
                 "audit_review",
                 f"audit_review:{month}",
                 f"[deliveryhub] 개인정보 접속기록 점검 {month}: 이상 {len(report['flagged'])}명",

@@ -1,20 +1,27 @@
-"""`deliveryhub doctor`: check every configured connection end to end and say what is broken."""
+"""`deliveryhub doctor`: check every configured connection end to end and say what is broken.
+
+The checks only answer; the command line (entrypoints/cli.py) prints them."""
 
 from __future__ import annotations
 
 import asyncio
-import importlib
-import importlib.util
 import smtplib
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
 from urllib.parse import urlparse
 
-from rich.console import Console
-
-from deliveryhub.config import load_settings
+from deliveryhub.adapters.connectors.doctor import checks as connector_checks
+from deliveryhub.config import Settings
 
 Check = tuple[str, Callable[[], str]]
+
+
+class CheckResult(NamedTuple):
+    """One check's outcome: its name, whether it worked, and what it found or what failed."""
+
+    name: str
+    ok: bool
+    detail: str
 
 
 def _check_db(settings: Any) -> str:
@@ -57,23 +64,19 @@ def _check_smtp(settings: Any) -> str:
     return f"SMTP server answers (NOOP {code})"
 
 
-def run_doctor(obj: dict[str, Any] | None = None) -> bool:
-    """Print one line per check; True when everything works."""
-    obj = obj or {}
-    settings = load_settings(db_url=obj.get("db_url"), bus_url=obj.get("bus_url"))
+def doctor_checks(settings: Settings) -> list[Check]:
+    """Every check of this configuration: database, bus, SMTP when set, each connector's endpoints."""
     checks: list[Check] = [("database", lambda: _check_db(settings)), ("bus", lambda: _check_bus(settings))]
     if settings.smtp_url:
         checks.append(("smtp", lambda: _check_smtp(settings)))
-    if importlib.util.find_spec("deliveryhub.adapters.connectors.doctor"):
-        extra = importlib.import_module("deliveryhub.adapters.connectors.doctor")
-        checks.extend(extra.checks(settings))
-    console = Console()
-    ok = True
+    checks.extend(connector_checks(settings))
+    return checks
+
+
+def run_checks(checks: list[Check]) -> Iterator[CheckResult]:
+    """Run each check; a failure is a result naming the error, never an exception."""
     for name, check in checks:
         try:
-            console.print(f"[green]✔[/green] {name}: {check()}")
-        except Exception as exc:
-            ok = False
-            console.print(f"[red]✘[/red] {name}: {type(exc).__name__}: {exc}")
-    console.print("all connections work" if ok else "some connections are broken (see ✘ above)")
-    return ok
+            yield CheckResult(name, True, check())
+        except Exception as exc:  # noqa: BLE001 - a broken connection is the answer, not a crash
+            yield CheckResult(name, False, f"{type(exc).__name__}: {exc}")

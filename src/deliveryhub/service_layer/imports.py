@@ -1,17 +1,26 @@
-"""Bulk imports (Olist, CSV exports) through the one ingest path, in batches, with a Rich progress bar
-and a summary: imported, duplicate, rejected with reasons, data anomalies."""
+"""Bulk imports (Olist, CSV exports) through the one ingest path, in batches, with a summary: imported,
+duplicate, rejected with reasons, data anomalies. Progress is reported to a callback; the command line
+(entrypoints/cli.py) draws the progress bar and the tables."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from deliveryhub.adapters.connectors.csv_import import (
+    CsvImportError,
+    MappingError,
+    load_mapping,
+    read_csv_events,
+)
+from deliveryhub.adapters.connectors.olist import ImportAnomalies, count_olist_orders, iter_olist_events
+from deliveryhub.service_layer.ingest import IngestService
 
 BATCH = 1000
+# (done, total or None when unknown)
+Progress = Callable[[int, int | None], None]
 
 
 def _batches(items: Iterable[dict[str, Any]], size: int = BATCH) -> Iterator[list[dict[str, Any]]]:
@@ -25,14 +34,14 @@ def _batches(items: Iterable[dict[str, Any]], size: int = BATCH) -> Iterator[lis
         yield batch
 
 
-def ingest_stream(hub: Any, events: Iterable[dict[str, Any]]) -> dict[str, Any]:
+def ingest_stream(ingest: IngestService, events: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """Feed events to the hub in batches; count results and collect rejection reasons."""
     counts: Counter[str] = Counter()
     by_type: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     examples: list[dict[str, Any]] = []
     for batch in _batches(events):
-        results = hub.ingest.ingest(batch)
+        results = ingest.ingest(batch)
         for item, res in zip(batch, results, strict=True):
             counts[res.status] += 1
             if res.status == "accepted":
@@ -51,80 +60,49 @@ def ingest_stream(hub: Any, events: Iterable[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _progress(console: Console) -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    )
+def _quiet(_done: int, _total: int | None) -> None:
+    pass
 
 
-def import_olist(hub: Any, directory: Path, tz: str = "America/Sao_Paulo") -> dict[str, Any]:
+def import_olist(
+    ingest: IngestService,
+    directory: Path,
+    tz: str = "America/Sao_Paulo",
+    *,
+    progress: Progress = _quiet,
+) -> tuple[dict[str, Any], ImportAnomalies]:
     """`deliveryhub import olist DIR`: every order, payment, handover, delivery and review as events."""
-    from deliveryhub.adapters.connectors.olist import ImportAnomalies, count_olist_orders, iter_olist_events
-    from deliveryhub.adapters.connectors.olist.summary import anomaly_table
-
-    console = Console(stderr=True)
     anomalies = ImportAnomalies()
     total = count_olist_orders(directory)
-    with _progress(console) as progress:
-        task = progress.add_task("Olist 가져오기 / importing orders", total=total)
-
-        def tick(done: int, _total: int) -> None:
-            progress.update(task, completed=done)
-
-        summary = ingest_stream(hub, iter_olist_events(directory, tz, anomalies=anomalies, progress=tick))
+    progress(0, total)
+    summary = ingest_stream(ingest, iter_olist_events(directory, tz, anomalies=anomalies, progress=progress))
     summary["orders_in_files"] = total
     summary["anomalies"] = anomalies.as_dict()
-    if anomalies.total:
-        console.print(anomaly_table(anomalies))
-    console.print(
-        f"imported {summary['imported']}, duplicate {summary['duplicate']}, rejected {summary['rejected']}"
-    )
-    return summary
+    return summary, anomalies
 
 
-def import_csv(hub: Any, file: Path, mapping_path: Path) -> dict[str, Any]:
-    """`deliveryhub import csv FILE --mapping MAPPING.yaml`."""
-    from deliveryhub.adapters.connectors.csv_import import (
-        CsvImportError,
-        MappingError,
-        load_mapping,
-        read_csv_events,
-    )
-    from deliveryhub.adapters.connectors.olist.summary import rejection_table
-
-    console = Console(stderr=True)
+def import_csv(
+    ingest: IngestService, file: Path, mapping_path: Path, *, progress: Progress = _quiet
+) -> tuple[dict[str, Any], list[tuple[int, str | None, str]]]:
+    """`deliveryhub import csv FILE --mapping MAPPING.yaml`: the summary and the rejected rows."""
     try:
         mapping = load_mapping(mapping_path)
         reader = read_csv_events(file, mapping)
     except (MappingError, CsvImportError, OSError) as exc:
-        console.print(f"[red]{exc}[/red]")
-        return {"error": str(exc), "imported": 0, "duplicate": 0, "rejected": 0}
+        return {"error": str(exc), "imported": 0, "duplicate": 0, "rejected": 0}, []
     row_rejections: list[tuple[int, str | None, str]] = []
 
     def events() -> Iterator[dict[str, Any]]:
-        with _progress(console) as progress:
-            task = progress.add_task(f"CSV {file.name}", total=None)
-            for result in reader:
-                progress.advance(task)
-                if result.rejection is not None:
-                    rej = result.rejection
-                    row_rejections.append((rej.row, rej.column, rej.reason))
-                else:
-                    yield from result.events
+        for done, result in enumerate(reader, start=1):
+            progress(done, None)
+            if result.rejection is not None:
+                rej = result.rejection
+                row_rejections.append((rej.row, rej.column, rej.reason))
+            else:
+                yield from result.events
 
-    summary = ingest_stream(hub, events())
+    summary = ingest_stream(ingest, events())
     summary["encoding"] = reader.encoding
     summary["rows_rejected"] = len(row_rejections)
     summary["row_rejections"] = [{"row": r, "column": c, "reason": m} for r, c, m in row_rejections[:50]]
-    if row_rejections:
-        console.print(rejection_table(row_rejections))
-    console.print(
-        f"imported {summary['imported']}, duplicate {summary['duplicate']}, "
-        f"rejected {summary['rejected'] + len(row_rejections)} (encoding {reader.encoding})"
-    )
-    return summary
+    return summary, row_rejections

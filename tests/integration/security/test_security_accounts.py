@@ -24,7 +24,7 @@ PW = "a long enough password"
 @pytest.fixture
 def clock(hub: Any) -> ManualClock:
     hub.clock = ManualClock(datetime(2026, 11, 22, 9, 0, tzinfo=UTC))
-    hub.services["audit_log"].now = hub.clock.now
+    hub.security.audit.now = hub.clock.now
     return hub.clock
 
 
@@ -53,7 +53,7 @@ def test_password_is_argon2_and_failures_throttle_the_address_not_the_owner(
     # Unknown accounts: the very same answers, including when "blocked".
     unknown = [_login(client, "nobody@example.com", PW) for _ in range(6)]
     assert {(r.status_code, r.text) for r in unknown} == {(401, answers[0].text)}
-    failed = hub.services["audit_log"].entries(50, action="user.login_failed")
+    failed = hub.security.audit.entries(50, action="user.login_failed")
     reasons = [e["details"]["reason"] for e in failed]
     assert reasons.count("wrong_password") == 5 and reasons.count("unknown_account") == 5
     assert reasons.count("throttled") == 2
@@ -101,7 +101,7 @@ def test_totp_is_required_once_enabled(hub: Any, client: TestClient, admin_key: 
     # The same code again, inside its 30-second window, is a replay: refused.
     replay = _login(client, "admin@example.com", PW, totp=code)
     assert replay.status_code == 401 and replay.json()["error"]["code"] == "invalid_credentials"
-    failed = hub.services["audit_log"].entries(10, action="user.login_failed")
+    failed = hub.security.audit.entries(10, action="user.login_failed")
     assert failed[0]["details"]["reason"] == "totp_replayed"
 
 
@@ -131,9 +131,7 @@ def test_login_page_csrf_cookie_flags_and_cookie_csrf(hub: Any, client: TestClie
 
 
 def test_login_and_chat_are_rate_limited(hub: Any, client: TestClient) -> None:
-    guards = hub.services["security_guards"]
-    for bucket in (guards.login_ip, guards.login_account, guards.chat_ip, guards.chat_key):
-        bucket.clock = lambda: 1000.0  # frozen: no refill while the (slow, argon2) logins run
+    hub.security.limits.reset()  # moving windows of a minute: the (slow, argon2) logins all fall in one
     statuses = [_login(client, f"u{i}@example.com", "whatever-pass").status_code for i in range(25)]
     assert statuses[:20] == [401] * 20 and 429 in statuses[20:]
     r = _login(client, "u@example.com", "x")

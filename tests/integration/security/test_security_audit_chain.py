@@ -24,8 +24,8 @@ def _build(tmp_path: Path, master_key: str) -> Path:
     hub = make_hub(tmp_path, master_key)
     who = Principal("user", "7", "agent@example.com", "cs_agent")
     for i in range(8):
-        hub.services["pii_read"](who, f"c{i}", ["name", "phone"], f"GET /v1/orders/O{i}")
-    hub.services["audit"]("user:1:admin@example.com", "user.role_changed", "user:7",
+        hub.audit.pii_read(who, f"c{i}", ["name", "phone"], f"GET /v1/orders/O{i}")
+    hub.audit.record("user:1:admin@example.com", "user.role_changed", "user:7",
                           {"from": "ops", "to": "cs_agent"})
     hub.close()
     return tmp_path / "hub.db"
@@ -95,7 +95,7 @@ def test_rewriting_a_row_and_its_hash_with_sha256_does_not_help(chain: Path, mas
 def test_pruning_past_retention_keeps_the_chain_verifiable(hub) -> None:  # noqa: ANN001
     from datetime import UTC, datetime, timedelta
 
-    log = hub.services["audit_log"]
+    log = hub.security.audit
     times = iter([datetime(2023, 1, 1, tzinfo=UTC) + timedelta(days=i) for i in range(5)])
     log.now = lambda: next(times, datetime(2026, 11, 22, tzinfo=UTC))
     for i in range(8):

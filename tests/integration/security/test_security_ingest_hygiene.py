@@ -85,7 +85,7 @@ def test_personal_data_in_memo_and_unknown_fields_is_stored_masked(
         assert data["gift_message"].startswith("생일 축하해, 답장은 h***@example.com")
         assert data["items"][0]["sku"] == "MUG" and data["total"] == 12000
         # the customer was encrypted (not masked): the hub still knows the real contact data
-        find = hub.services["find_customer"]
+        find = hub.security.find_customer
         assert find(phone="010-2345-6789") is not None
         if backend == "sqlite":  # the raw file and its WAL, not just what SQL shows
             blob = b"".join(Path(p).read_bytes() for p in glob.glob(str(tmp_path / "hub.db*")))

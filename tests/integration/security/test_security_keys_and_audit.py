@@ -29,7 +29,7 @@ def _auth(key: str) -> dict[str, str]:
 @pytest.fixture
 def clock(hub: Any) -> ManualClock:
     hub.clock = ManualClock(datetime(2026, 11, 30, 23, 50, tzinfo=UTC))
-    hub.services["audit_log"].now = hub.clock.now
+    hub.security.audit.now = hub.clock.now
     return hub.clock
 
 
@@ -130,7 +130,7 @@ def test_cli_key_and_user_changes_are_audited(tmp_path: Path, master_key: str) -
     assert _cli(tmp_path, master_key, "keys", "revoke", "99").returncode == 2
     hub = make_hub(tmp_path, master_key, db_url=f"sqlite:///{tmp_path}/cli.db")
     try:
-        entries = hub.services["audit_log"].entries(20)
+        entries = hub.security.audit.entries(20)
         created = [e for e in entries if e["action"] == "api_key.created"]
         assert len(created) == 1
         assert created[0]["actor"] == "cli:kim" and created[0]["target"] == f"api_key:{key[:10]}"
@@ -138,13 +138,13 @@ def test_cli_key_and_user_changes_are_audited(tmp_path: Path, master_key: str) -
         assert created[0]["details"]["scopes"] == ["events:write"] and created[0]["details"]["expires_at"]
         assert [e["target"] for e in entries if e["action"] == "api_key.revoked"] == ["api_key:1"]
         assert key not in str(entries)
-        assert hub.services["audit_log"].verify().ok
+        assert hub.security.audit.verify().ok
     finally:
         hub.close()
 
 
 def test_privileged_http_actions_are_audited(hub: Any, client: TestClient, admin_key: str) -> None:
-    audit = hub.services["audit_log"]
+    audit = hub.security.audit
     # A single failed login (no lock involved).
     wrong = client.post("/v1/auth/login", json={"email": "x@example.com", "password": "nope"})
     assert wrong.status_code == 401
@@ -190,7 +190,7 @@ def test_metrics_permission_and_the_public_switch(hub: Any, client: TestClient, 
 
 
 def _failed_login_ips(hub: Any) -> list[str | None]:
-    return [e["ip"] for e in hub.services["audit_log"].entries(50, action="user.login_failed")]
+    return [e["ip"] for e in hub.security.audit.entries(50, action="user.login_failed")]
 
 
 def test_forwarded_for_is_ignored_unless_a_proxy_is_configured(hub: Any, client: TestClient,
@@ -221,7 +221,7 @@ def test_throttle_totp_guard_and_key_expiry_on_postgresql(
     hub = make_hub(tmp_path, master_key, db_url=pg_url, clock=ManualClock(datetime(2026, 12, 31, 23, 0,
                                                                                     tzinfo=UTC)))
     try:
-        hub.services["audit_log"].now = hub.clock.now
+        hub.security.audit.now = hub.clock.now
         uid = users.create_user(hub, "lead@example.com", "ops", PW)
 
         def attempt(_i: int) -> str:
@@ -246,6 +246,6 @@ def test_throttle_totp_guard_and_key_expiry_on_postgresql(
         assert apikeys.authenticate_key(hub.db, key, hub.clock.now()) is not None
         apikeys.clear_cache()
         assert apikeys.authenticate_key(hub.db, key, hub.clock.now() + timedelta(hours=2)) is None
-        assert hub.services["audit_log"].verify().ok
+        assert hub.security.audit.verify().ok
     finally:
         hub.close()

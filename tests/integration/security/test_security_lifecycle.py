@@ -66,11 +66,11 @@ def test_erasure_shreds_personal_data_keeps_orders_and_is_audited(hub: Any, clie
     detail = client.get("/v1/orders/A1", headers=hdr).json()
     assert detail["customer"] == {"customer_id": cid, "erased": True}
     assert detail["stage"] is not None
-    entries = hub.services["audit_log"].entries(20, action="customer.erased")
+    entries = hub.security.audit.entries(20, action="customer.erased")
     assert len(entries) == 1 and entries[0]["target"] == f"customer:{cid}"
     assert entries[0]["details"]["orders_kept"] == 3 and entries[0]["actor"].startswith("api_key:")
     assert "42" in entries[0]["details"]["reason"]
-    assert hub.services["audit_log"].verify().ok
+    assert hub.security.audit.verify().ok
     # Other customers untouched
     assert client.get("/v1/orders/B1", headers=hdr).json()["customer"]["name"] == B["name"]
     # Only admins may erase
@@ -95,7 +95,7 @@ def test_retention_deletes_after_delivery_unless_a_claim_is_open(hub: Any, clien
         erased = {r.customer_id: r.erased_at is not None for r in conn.execute(sa.select(t.customers))}
     assert erased[_cid(hub, "A1")] is True
     assert erased[_cid(hub, "B1")] is False and erased[_cid(hub, "C1")] is False
-    actors = {e["actor"] for e in hub.services["audit_log"].entries(20, action="customer.erased")}
+    actors = {e["actor"] for e in hub.security.audit.entries(20, action="customer.erased")}
     assert actors == {"system:retention"}
 
 
@@ -123,4 +123,4 @@ def test_anonymised_export_uses_stable_pseudonyms(hub: Any, client: TestClient, 
     assert created[0]["order_id"] != created[1]["order_id"]
     table = pq.read_table(tmp_path / "one" / "events.parquet")
     assert table.num_rows == 5 and set(table.column("customer").to_pylist()) >= set(pseud.values())
-    assert any(e["action"] == "data.exported" for e in hub.services["audit_log"].entries(10))
+    assert any(e["action"] == "data.exported" for e in hub.security.audit.entries(10))

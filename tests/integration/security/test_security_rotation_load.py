@@ -101,8 +101,8 @@ def test_rotation_while_events_stream_in(tmp_path: Path, master_key: str) -> Non
         assert on_old == 0
         assert keys[old_key] == "retired"
         assert find_customer(fresh, phone="01050071007") is not None  # blind index survives rotation
-        actions = [e["action"] for e in fresh.services["audit_log"].entries(50)]
+        actions = [e["action"] for e in fresh.security.audit.entries(50)]
         assert "key.rotated" in actions and "key.rotation_started" in actions
-        assert fresh.services["audit_log"].verify().ok
+        assert fresh.security.audit.verify().ok
     finally:
         fresh.close()

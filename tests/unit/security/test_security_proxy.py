@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from deliveryhub.security.web import scope_ip
+from deliveryhub.entrypoints.api.security import scope_ip
 
 
 def _scope(peer: str, xff: str | None) -> dict[str, Any]:

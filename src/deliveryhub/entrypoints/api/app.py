@@ -11,19 +11,28 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from deliveryhub import __version__
 from deliveryhub.bootstrap import Hub
+from deliveryhub.entrypoints.api import security as http_security
 from deliveryhub.entrypoints.api.errors import ApiError
 from deliveryhub.entrypoints.api.idguard import IdGuard
-from deliveryhub.entrypoints.api.routers import events, orders, system
+from deliveryhub.entrypoints.api.routers import auth, events, kpi, notifications, orders, system, webhooks
+from deliveryhub.entrypoints.api.routers import chat as chat_api
+from deliveryhub.entrypoints.api.routers import desk as desk_api
+from deliveryhub.entrypoints.api.routers import security as security_admin
+from deliveryhub.entrypoints.web import chat as chat_pages
+from deliveryhub.entrypoints.web import tracking
 from deliveryhub.logs import configure_logging
+from deliveryhub.security.ratelimit import RateLimited
 
 log = structlog.get_logger(__name__)
 
 RouterBuilder = Callable[[Hub], APIRouter | None]
+MiddlewareBuilder = Callable[[Hub], Middleware | None]
 
 # Every router of the app, in the order it is included. A feature adds its one line here; its builder
 # returns None when the feature is not wired on this hub.
@@ -31,7 +40,20 @@ ROUTER_BUILDERS: tuple[RouterBuilder, ...] = (
     system.build_router,
     events.build_router,
     orders.build_router,
+    auth.build_router,
+    security_admin.build_router,
+    notifications.build_router,
+    tracking.build_router,
+    kpi.build_router,
+    webhooks.build_router,
+    chat_api.build_router,
+    desk_api.build_router,
+    chat_pages.build_router,
 )
+
+# Feature middleware (security: client IP for the audit log, chat rate limits), innermost first; all of it
+# runs inside the id guard, the security headers, the body limit and the catch-all.
+MIDDLEWARE_BUILDERS: tuple[MiddlewareBuilder, ...] = (http_security.middleware,)
 
 PUBLIC_PATHS = frozenset(
     {"/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
@@ -207,6 +229,10 @@ def create_app(hub: Hub, *, run_worker: bool | None = None) -> FastAPI:
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
         return exc.response()
 
+    @app.exception_handler(RateLimited)
+    async def _rate_limited(_request: Request, exc: RateLimited) -> JSONResponse:
+        return http_security.rate_limited(exc).response()
+
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         err = exc.errors()[0] if exc.errors() else {}
@@ -237,9 +263,10 @@ def create_app(hub: Hub, *, run_worker: bool | None = None) -> FastAPI:
             app.include_router(built)
     for router in hub.routers:  # transitional: features not yet moved to ROUTER_BUILDERS
         app.include_router(router)
-    # Feature middleware (security: client IP for the audit log, rate limits on chat), inside the body limit.
-    for middleware, options in hub.services.get("asgi_middleware", ()):
-        app.add_middleware(middleware, **options)
+    for build_middleware in MIDDLEWARE_BUILDERS:
+        built_middleware = build_middleware(hub)
+        if built_middleware is not None:
+            app.add_middleware(built_middleware.cls, *built_middleware.args, **built_middleware.kwargs)
     app.add_middleware(IdGuard)  # type: ignore[arg-type]  # ids in URLs: no control/format characters
     app.add_middleware(SecurityHeaders)  # type: ignore[arg-type]
     app.add_middleware(BodyLimit, limit=hub.settings.max_body_bytes)  # type: ignore[arg-type]

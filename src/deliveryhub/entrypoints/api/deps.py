@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 
-from deliveryhub.bootstrap import Hub
 from deliveryhub.entrypoints.api.errors import ApiError
+from deliveryhub.entrypoints.api.security import cookie_principal
 from deliveryhub.security.apikeys import Principal, authenticate_key
 from deliveryhub.security.rbac import allowed, permits
+
+if TYPE_CHECKING:
+    # Only for types: importing bootstrap here would import every feature from the request layer.
+    from deliveryhub.bootstrap import Hub
 
 
 def get_hub(request: Request) -> Hub:
@@ -19,7 +23,7 @@ def get_hub(request: Request) -> Hub:
     return hub
 
 
-HubDep = Annotated[Hub, Depends(get_hub)]
+HubDep = Annotated["Hub", Depends(get_hub)]
 
 
 def current_principal(request: Request) -> Principal | None:
@@ -35,10 +39,10 @@ def current_principal(request: Request) -> Principal | None:
     principal = None
     if token:
         principal = authenticate_key(hub.db, token, hub.clock.now())
-        if principal is None and "session_auth" in hub.services:
-            principal = hub.services["session_auth"](token, request)
-    elif "cookie_auth" in hub.services:
-        principal = hub.services["cookie_auth"](request)
+        if principal is None and hub.security is not None:
+            principal = hub.security.session_principal(token)
+    elif hub.security is not None:
+        principal = cookie_principal(hub.security, request)
     request.state.principal = principal
     return principal
 

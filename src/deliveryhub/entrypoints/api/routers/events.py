@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import orjson
 import sqlalchemy as sa
@@ -12,10 +12,13 @@ from pydantic import BaseModel
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.contracts.events import Envelope
-from deliveryhub.entrypoints.api.deps import Hub, HubDep, require
+from deliveryhub.entrypoints.api.deps import HubDep, require
 from deliveryhub.entrypoints.api.errors import ApiError
 from deliveryhub.security.apikeys import Principal
 from deliveryhub.service_layer.ingest import replay_quarantined
+
+if TYPE_CHECKING:
+    from deliveryhub.bootstrap import Hub
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
@@ -205,10 +208,11 @@ async def replay_item(
     if exists is None:
         raise ApiError(404, "not_found", f"no quarantined item {item_id}")
     results = await run_in_threadpool(replay_quarantined, hub.ingest, [item_id], fixes)
-    audit = hub.services.get("audit")
-    if audit is not None:  # replaying puts data into the system on a human's say-so: who, what, with fixes?
-        outcome = {"fixed": fixes is not None, "results": [r.as_dict().get("status") for r in results]}
-        await run_in_threadpool(audit, principal, "quarantine.replayed", f"quarantine:{item_id}", outcome)
+    # Replaying puts data into the system on a human's say-so: who, what, with fixes?
+    outcome = {"fixed": fixes is not None, "results": [r.as_dict().get("status") for r in results]}
+    await run_in_threadpool(
+        hub.audit.record, principal, "quarantine.replayed", f"quarantine:{item_id}", outcome
+    )
     return {"results": [r.as_dict() for r in results]}
 
 

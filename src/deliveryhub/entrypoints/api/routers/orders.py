@@ -3,40 +3,37 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
 from deliveryhub.contracts.ids import SafeId
-from deliveryhub.entrypoints.api.deps import Hub, HubDep, require
+from deliveryhub.entrypoints.api.deps import HubDep, require
 from deliveryhub.entrypoints.api.errors import ApiError
 from deliveryhub.security.apikeys import Principal
 from deliveryhub.security.rbac import PII_VIEW
 from deliveryhub.views.orders import BadCursor, customer_view, list_orders, order_detail
+
+if TYPE_CHECKING:
+    from deliveryhub.bootstrap import Hub
 
 router = APIRouter(prefix="/v1", tags=["orders"])
 # The one id rule (no control or invisible format characters), answered 422 naming `order_id`.
 OrderIdPath = Annotated[SafeId, Path(min_length=1, max_length=128)]
 
 
-def _detail(hub: Any, order_id: str, principal: Principal) -> dict[str, Any] | None:
+def _detail(hub: Hub, order_id: str, principal: Principal) -> dict[str, Any] | None:
     with hub.db.read() as conn:
         detail = order_detail(conn, order_id)
         if detail is None:
             return None
         level = PII_VIEW.get(principal.role, "none")
-        if level == "masked_until_verified":
-            # cs_agent: full contact data only once the customer was verified in the conversation
-            # (service provided by the CS desk / chatbot); masked otherwise.
-            verified = hub.services.get("customer_verified")
-            ok = verified is not None and verified(conn, detail.get("customer_id"), principal)
-            level = "full" if ok else "masked"
         detail["customer"] = customer_view(conn, hub.keyring, detail.pop("customer_id"), level)
         for name, section in hub.order_sections.items():
             detail[name] = section(conn, order_id, principal)
-    if "pii_read" in hub.services and detail.get("customer") and level in ("full", "masked"):
-        hub.services["pii_read"](
+    if detail.get("customer") and level in ("full", "masked"):
+        hub.audit.pii_read(
             principal,
             detail["customer"].get("customer_id"),
             list(detail["customer"]),
@@ -72,10 +69,7 @@ async def get_orders(
 
     def run() -> dict[str, Any]:
         with hub.db.read() as conn:
-            ids = None
-            if exception:
-                finder = hub.services.get("orders_with_exception")
-                ids = finder(conn, exception) if finder else []
+            ids = hub.exceptions.orders_with_exception(conn, exception) if exception else None
             return list_orders(
                 conn,
                 stage=stage,

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from deliveryhub.entrypoints.api.deps import Hub, HubDep, require
+from deliveryhub.entrypoints.api.deps import HubDep, require
 from deliveryhub.security.apikeys import Principal
 from deliveryhub.service_layer.health import integration_health
+
+if TYPE_CHECKING:
+    from deliveryhub.bootstrap import Hub
 
 router = APIRouter(tags=["system"])
 
@@ -41,8 +44,8 @@ def integrations(
     """Last event, rates and rejections per source; silent sources flagged."""
     with hub.db.read() as conn:
         sources = integration_health(conn, hub.clock.now())
-    extra = hub.services.get("integration_status")
-    return {"sources": sources, **(extra() if extra else {})}
+    extra = hub.connectors.integration_status() if hub.connectors is not None else {}
+    return {"sources": sources, **extra}
 
 
 def build_router(hub: Hub) -> APIRouter:

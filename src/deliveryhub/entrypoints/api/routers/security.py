@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -12,13 +12,17 @@ from pydantic import BaseModel, Field
 
 from deliveryhub.entrypoints.api.deps import require
 from deliveryhub.entrypoints.api.errors import ApiError
+from deliveryhub.entrypoints.api.security import client_ip
 from deliveryhub.security import apikeys, users
 from deliveryhub.security.apikeys import Principal
-from deliveryhub.security.audit import access_review, audit_log_of
-from deliveryhub.security.erasure import NotFound, erase_customer
+from deliveryhub.security.audit import access_review
+from deliveryhub.security.erasure import NotFound
 from deliveryhub.security.rbac import ROLES
 from deliveryhub.security.rotation import key_status, rotate, rotation_in_progress
-from deliveryhub.security.web import client_ip
+from deliveryhub.service_layer.hub import Core
+
+if TYPE_CHECKING:
+    from deliveryhub.bootstrap import Hub
 
 MAX_ID = 2**63 - 1  # ids are 64-bit: larger numbers are a 422, not a database overflow
 RoleField = Field(pattern="^(" + "|".join(ROLES) + ")$", description="one of " + ", ".join(ROLES))
@@ -63,10 +67,13 @@ def _api(exc: users.AuthError) -> ApiError:
     return ApiError(exc.status, exc.code, exc.message, exc.field)
 
 
-def build_router(hub: Any) -> APIRouter:
-    """The /v1 security administration routes."""
+def build_router(hub: Hub) -> APIRouter | None:
+    """The /v1 security administration routes (None without the security feature)."""
+    if hub.security is None:
+        return None
+    security = hub.security
+    audit = security.audit
     router = APIRouter(prefix="/v1", tags=["security"])
-    audit = audit_log_of(hub)
 
     @router.get("/audit", summary="Audit log entries, newest first")
     def audit_entries(
@@ -233,17 +240,17 @@ def build_router(hub: Any) -> APIRouter:
     ) -> dict[str, Any]:
         """Orders and events stay (KPIs intact); name, phone, e-mail and address become unrecoverable."""
         try:
-            return erase_customer(hub, customer_id, principal, body.reason, client_ip(request))
+            return security.erase_customer(customer_id, principal, body.reason, client_ip(request))
         except NotFound:
             raise ApiError(404, "not_found", f"no customer {customer_id}") from None
 
     return router
 
 
-def _rotate_quietly(hub: Any) -> None:
+def _rotate_quietly(core: Core) -> None:
     import structlog
 
     try:
-        rotate(hub)
+        rotate(core)
     except Exception:  # noqa: BLE001 - a background rotation reports through the log and the audit trail
         structlog.get_logger(__name__).exception("key_rotation_failed")
