@@ -89,8 +89,8 @@ class BusinessCalendar:
         days = get("workdays", "days")
         if days is not None:
             kwargs["workdays"] = frozenset(_weekday(d) for d in days)
-        closures = get("extra_closures", "extra_holidays")
-        if closures is not None:
+        closures = [*(get("extra_closures") or ()), *(get("extra_holidays") or ())]
+        if closures:
             kwargs["extra_closures"] = frozenset(_as_date(d) for d in closures)
         if isinstance(section, Mapping) and "country" in section:
             kwargs["country"] = section["country"]
