@@ -22,6 +22,8 @@ class RateLimiter:
 
     def hit(self, key: str, cost: int = 1) -> bool:
         """Count one request of `key`; False (and nothing counted) when it is over any limit."""
+        if len(self.items) == 1:  # a refused moving-window hit counts nothing, so one call is enough
+            return bool(self._limiter.hit(self.items[0], key, cost=cost))
         if not all(self._limiter.test(item, key, cost=cost) for item in self.items):
             return False
         return all([self._limiter.hit(item, key, cost=cost) for item in self.items])
