@@ -40,9 +40,10 @@ typecheck: install
 
 PYTEST := $(BIN)/python -m pytest -q -rfE -p no:cacheprovider --timeout=900 -o junit_family=xunit2
 
-## Lint, types and tests all run even if one fails (one CI run shows every problem); fails if any did.
+## Lint, types, import layers (lint-imports: the contracts in pyproject.toml) and tests all run even if one
+## fails (one CI run shows every problem); fails if any did.
 test: install system-deps services
-	@rc=0; $(BIN)/ruff check src tests || rc=1; $(BIN)/mypy || rc=1; \
+	@rc=0; $(BIN)/ruff check src tests || rc=1; $(BIN)/mypy || rc=1; $(BIN)/lint-imports --no-cache || rc=1; \
 	  $(PYTEST) -m "not scale" tests || rc=1; exit $$rc
 
 test-fast: install
