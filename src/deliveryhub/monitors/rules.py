@@ -4,18 +4,17 @@ and the time, does the order have a problem, since when, and what is the evidenc
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from deliveryhub.domain.order import Order, Parcel
-from deliveryhub.kernel.calendar import BusinessCalendar
+from deliveryhub.kernel.calendar import MIDNIGHT, BusinessCalendar
 from deliveryhub.kernel.timefmt import iso
 
 IN_FLIGHT = frozenset({"in_transit", "out_for_delivery"})
 FAILED_STATUSES = frozenset({"attempt_fail", "exception", "expired"})
-# A calendar without a single business day in three years is a configuration error, not a wait.
-_HORIZON_DAYS = 1100
 
 
 @dataclass
@@ -56,31 +55,20 @@ def waybill_deadline(packed_at: datetime, th: dict[str, Any], cal: BusinessCalen
 def handover_deadline(waybill_at: datetime, th: dict[str, Any], cal: BusinessCalendar) -> datetime:
     """A waybill needs the carrier's first scan within N hours of business days (the "forgotten
     parcel"); nobody picks up on a weekend, holiday or closure, so those days do not count."""
-    return add_open_day_time(cal, waybill_at, timedelta(hours=float(th.get("hours", 24))))
+    return open_days(cal).add_business_hours(waybill_at, float(th.get("hours", 24)))
 
 
 def stale_deadline(last_event_at: datetime, th: dict[str, Any], cal: BusinessCalendar) -> datetime:
     """A parcel in flight needs a tracking update every N hours of business days (carriers stop on
     weekends and holidays; their night sorting on business days counts)."""
-    return add_open_day_time(cal, last_event_at, timedelta(hours=float(th.get("hours", 48))))
+    return open_days(cal).add_business_hours(last_event_at, float(th.get("hours", 48)))
 
 
-def add_open_day_time(cal: BusinessCalendar, start: datetime, delta: timedelta) -> datetime:
-    """The instant `delta` after `start` when only business days count, around the clock: the clock
-    stops at midnight entering a closed day (weekend, public holiday, extra closure) and runs again at
-    midnight leaving it. Walks whole days, never minutes."""
-    remaining = max(delta, timedelta(0))
-    cursor = start.astimezone(UTC)
-    day = cal.local_date(start)
-    for _ in range(_HORIZON_DAYS):
-        # Midnight after `day` in the shop's zone, as an instant (UTC arithmetic survives DST shifts).
-        day_end = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=cal.tz).astimezone(UTC)
-        if cal.is_business_day(day):
-            if remaining <= day_end - cursor:
-                return (cursor + remaining).astimezone(cal.tz)
-            remaining -= day_end - cursor
-        cursor, day = day_end, day + timedelta(days=1)
-    raise ValueError(f"no business day within {_HORIZON_DAYS} days; check the calendar")
+@lru_cache(maxsize=8)
+def open_days(cal: BusinessCalendar) -> BusinessCalendar:
+    """The shop's calendar around the clock: every hour of a business day counts, no hour of a weekend,
+    public holiday or extra closure."""
+    return replace(cal, start=MIDNIGHT, end=MIDNIGHT, cutoff=MIDNIGHT)
 
 
 def promise_deadline(promised: date, th: dict[str, Any], cal: BusinessCalendar) -> datetime:

@@ -12,6 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
+from deliveryhub.adapters.persistence.dialect import insert as dialect_insert
+from deliveryhub.adapters.persistence.dialect import is_postgres
 from deliveryhub.monitors.tables import timers
 
 
@@ -51,15 +53,9 @@ _ARM_CACHE: dict[tuple[str, bool], Any] = {}
 def _arm_stmt(dialect: str, keep_earlier: bool) -> Any:
     key = (dialect, keep_earlier)
     if key not in _ARM_CACHE:
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-            base: Any = pg_insert(timers)
-        else:
-            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-            base = sqlite_insert(timers)
-        stmt = base.values({c: sa.bindparam(f"v_{c}", type_=timers.c[c].type) for c in _ARM_COLUMNS})
+        stmt = dialect_insert(dialect, timers).values(
+            {c: sa.bindparam(f"v_{c}", type_=timers.c[c].type) for c in _ARM_COLUMNS}
+        )
         update: dict[str, Any] = {k: stmt.excluded[k] for k in _REARMED}
         if keep_earlier:
             update["due_at"] = sa.case(
@@ -202,7 +198,7 @@ def claim(conn: Connection, worker: str, now: datetime, lease: timedelta, limit:
         .order_by(timers.c.due_at, timers.c.id)
         .limit(limit)
     )
-    if conn.dialect.name == "postgresql":
+    if is_postgres(conn):
         q = q.with_for_update(skip_locked=True)
     ids = list(conn.execute(q).scalars())
     if not ids:
