@@ -20,6 +20,7 @@ from deliveryhub.domain.lifecycle import (
     side_state_of,
     stage_of,
 )
+from deliveryhub.kernel.timefmt import parse_datetime
 
 CLOSED_SIDE_STATES = frozenset({"cancelled", "returned"})
 
@@ -218,18 +219,8 @@ def _update_parcel(
     if stage == "delivered" and (parcel.delivered_at is None or at < parcel.delivered_at):
         parcel.delivered_at = at
     if event_type == "shipment.eta_updated" or (data.get("eta_min") and data.get("eta_max")):
-        parcel.eta_min = _as_dt(data.get("eta_min")) or parcel.eta_min
-        parcel.eta_max = _as_dt(data.get("eta_max")) or parcel.eta_max
+        parcel.eta_min = parse_datetime(data.get("eta_min")) or parcel.eta_min
+        parcel.eta_max = parse_datetime(data.get("eta_max")) or parcel.eta_max
     if stage is not None:
         parcel.rank = max(parcel.rank, STAGE_RANK[stage])
 
-
-def _as_dt(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    return None

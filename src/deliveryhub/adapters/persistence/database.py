@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from deliveryhub.adapters.persistence import dialect
+
 
 def _json_dumps(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
@@ -218,37 +220,13 @@ def _sqlite_on_begin(conn: Connection) -> None:
 
 
 def upsert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]], keys: list[str]) -> None:
-    """Insert rows, replacing the non-key columns of rows that already exist (both dialects)."""
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt = pg_insert(table)
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        stmt = sqlite_insert(table)  # type: ignore[assignment]
-    cols = [c for c in rows[0] if c not in keys]
-    if cols:
-        stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in cols})
-    else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
-    conn.execute(stmt, rows)
+    """Insert rows, replacing the non-key columns of rows that already exist (`dialect.upsert`)."""
+    dialect.upsert(conn, table, rows, keys)
 
 
 def insert_ignore(conn: Connection, table: sa.Table, rows: list[dict[str, Any]], keys: list[str]) -> None:
-    """Insert rows, silently skipping those whose key already exists."""
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        conn.execute(pg_insert(table).on_conflict_do_nothing(index_elements=keys), rows)
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        conn.execute(sqlite_insert(table).on_conflict_do_nothing(index_elements=keys), rows)
+    """Insert rows, silently skipping those whose key already exists (`dialect.insert_or_ignore`)."""
+    dialect.insert_or_ignore(conn, table, rows, keys)
 
 
 _INSERT_CACHE: dict[tuple[str, str, tuple[str, ...]], tuple[str, list[Any]]] = {}

@@ -108,3 +108,14 @@ def lock_or_create_orders(conn: Connection, order_ids: Iterable[str], now: datet
     returns the ids created. Two transactions carrying one new order then run one after the other."""
     rows = [(oid, -1, now) for oid in sorted(set(order_ids))]
     return {str(oid) for oid in lock_or_create(conn, t.orders, _LOCK_COLUMNS, rows, "order_id")}
+
+
+def delete_placeholders(conn: Connection, order_ids: Iterable[str]) -> None:
+    """Drop placeholder rows (stage_rank -1) that `lock_or_create_orders` made and nothing filled."""
+    ids = sorted(set(order_ids))
+    for start in range(0, len(ids), _CHUNK):
+        conn.execute(
+            t.orders.delete().where(
+                t.orders.c.order_id.in_(ids[start : start + _CHUNK]), t.orders.c.stage_rank == -1
+            )
+        )
