@@ -1,19 +1,17 @@
-"""The CS desk: tickets from chat hand-offs, e-mail, the API and claim events; queue, assignment, SLA
-clocks with time-based rules, CSAT after resolution, and the one-screen customer view."""
+"""The CS desk's tickets: opened from chat hand-offs, e-mail, the API and claim events; the conversation
+on a ticket with its SLA clocks (paused while waiting for the customer), assignment, resolution and the
+CSAT survey. Every change a KPI needs is also recorded as a canonical ticket.*/survey.* event.
+
+The queue and the one-screen view are in queue.py, the SLA rules in sla.py, claim intake in claims.py
+and inbound e-mail in mail.py."""
 
 from __future__ import annotations
 
-import asyncio
-import email
-import email.policy
-import re
 import secrets
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import structlog
@@ -21,119 +19,16 @@ from sqlalchemy.engine import Connection
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.chatbot import tables as ct
+from deliveryhub.chatbot.settings import PRIORITIES, STATUSES, BusinessHours, CsConfig, SlaPolicy
+from deliveryhub.chatbot.sla import add_business_minutes, business_minutes_between
 from deliveryhub.pii import dlp
 from deliveryhub.pii.cipher import open_, seal
-from deliveryhub.service_layer.messaging import Consumer, Message
-from deliveryhub.service_layer.scheduler import Job
+from deliveryhub.service_layer.hub import Core
+
+# BusinessHours, CsConfig and SlaPolicy are also read from here by config.py (they live in settings.py).
+__all__ = ["PRIORITIES", "STATUSES", "BusinessHours", "CsConfig", "Desk", "SlaPolicy", "TicketNotFound"]
 
 log = structlog.get_logger(__name__)
-
-PRIORITIES = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
-STATUSES = ("open", "pending", "solved")
-
-
-@dataclass
-class SlaPolicy:
-    """Targets in (business) minutes for one priority."""
-
-    first_response: float
-    next_response: float
-    resolution: float
-
-
-@dataclass
-class BusinessHours:
-    """Working hours in a zone; SLA clocks only run inside them."""
-
-    tz: str = "Asia/Seoul"
-    days: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
-    start: time = time(9, 0)
-    end: time = time(18, 0)
-
-
-@dataclass
-class CsConfig:
-    """Tunables of the chatbot and the desk (tests and deployments change them on hub.services)."""
-
-    sla: dict[str, SlaPolicy] = field(
-        default_factory=lambda: {
-            "urgent": SlaPolicy(5, 30, 4 * 60),
-            "high": SlaPolicy(10, 60, 8 * 60),
-            "normal": SlaPolicy(10, 120, 24 * 60),
-            "low": SlaPolicy(60, 8 * 60, 72 * 60),
-        }
-    )
-    business_hours: BusinessHours | None = None  # None = the clock runs around the clock
-    # What a breach does: "alert" (ops alert, once), "reassign" (back to the queue, priority up), "both".
-    on_breach: dict[str, str] = field(
-        default_factory=lambda: {"first_response": "alert", "next_response": "alert", "resolution": "alert"}
-    )
-    confidence_threshold: float = 0.45
-    auto_approval_amount: float = 50_000.0
-    vip_min_spend: float = 1_000_000.0
-    repeat_contact_days: int = 7
-    max_verify_failures: int = 3
-    llm_url: str | None = None
-    llm_model: str = "gpt-4o-mini"
-    llm_api_key: str | None = None
-    llm_timeout: float = 3.0
-    session_messages_per_minute: int = 30
-    ip_messages_per_minute: int = 120
-    ip_sessions_per_minute: int = 30
-
-
-# ---------------------------------------------------------------- business-hours arithmetic
-def add_business_minutes(start: datetime, minutes: float, bh: BusinessHours | None) -> datetime:
-    """`start` plus `minutes` of working time."""
-    if bh is None:
-        return start + timedelta(minutes=minutes)
-    tz = ZoneInfo(bh.tz)
-    cur = start.astimezone(tz)
-    left = timedelta(minutes=minutes)
-    for _ in range(800):  # bounded: at most ~2 years of calendar days
-        day_start = cur.replace(hour=bh.start.hour, minute=bh.start.minute, second=0, microsecond=0)
-        day_end = cur.replace(hour=bh.end.hour, minute=bh.end.minute, second=0, microsecond=0)
-        if cur.weekday() in bh.days and cur < day_end:
-            cur = max(cur, day_start)
-            room = day_end - cur
-            if left <= room:
-                return (cur + left).astimezone(start.tzinfo)
-            left -= room
-        cur = (cur + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return (cur + left).astimezone(start.tzinfo)
-
-
-def business_minutes_between(a: datetime, b: datetime, bh: BusinessHours | None) -> float:
-    """Working minutes from `a` to `b` (0 when b <= a)."""
-    if b <= a:
-        return 0.0
-    if bh is None:
-        return (b - a).total_seconds() / 60
-    tz = ZoneInfo(bh.tz)
-    cur, end = a.astimezone(tz), b.astimezone(tz)
-    total = timedelta()
-    while cur < end:
-        day_start = cur.replace(hour=bh.start.hour, minute=bh.start.minute, second=0, microsecond=0)
-        day_end = cur.replace(hour=bh.end.hour, minute=bh.end.minute, second=0, microsecond=0)
-        if cur.weekday() in bh.days:
-            lo, hi = max(cur, day_start), min(end, day_end)
-            if hi > lo:
-                total += hi - lo
-        cur = (cur + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return total.total_seconds() / 60
-
-
-def _insert_ignore(conn: Connection, table: sa.Table, row: dict[str, Any]) -> bool:
-    """Insert one row unless its key exists; True when this call inserted it."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt: Any = pg_insert(table).values(**row).on_conflict_do_nothing()
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        stmt = sqlite_insert(table).values(**row).on_conflict_do_nothing()
-    return bool(conn.execute(stmt).rowcount)
 
 
 class TicketNotFound(LookupError):
@@ -143,18 +38,18 @@ class TicketNotFound(LookupError):
 class Desk:
     """Ticket operations of the CS desk; every change is also recorded as a canonical ticket.* event."""
 
-    def __init__(self, hub: Any, config: CsConfig) -> None:
-        self.hub = hub
+    def __init__(self, core: Core, config: CsConfig) -> None:
+        self.core = core
         self.config = config
-        self.mail_key = hub.keyring.master.derive("deliveryhub cs requester v1")
+        self.mail_key = core.keyring.master.derive("deliveryhub cs requester v1")
 
     # ------------------------------------------------------------ helpers
     def now(self) -> datetime:
         """The hub's time."""
-        return self.hub.clock.now()  # type: ignore[no-any-return]
+        return self.core.clock.now()
 
     def _policy(self, priority: str) -> SlaPolicy:
-        return self.config.sla.get(priority) or self.config.sla["normal"]
+        return self.config.policy(priority)
 
     def voc(self, text: str) -> dict[str, str]:
         """VOC category and sentiment of a text (other/neutral when the classifier is unavailable)."""
@@ -174,7 +69,7 @@ class Desk:
         contract requires an order_id)."""
         if not ticket.order_id:
             return
-        self.hub.ingest.ingest(
+        self.core.ingest.ingest(
             [
                 {
                     "event_id": f"cs:{ticket.canonical_id}:{key}",
@@ -190,7 +85,7 @@ class Desk:
     def get(self, ticket_id: int, conn: Connection | None = None) -> Any:
         """The ticket row; raises TicketNotFound."""
         if conn is None:
-            with self.hub.db.read() as c:
+            with self.core.db.read() as c:
                 return self.get(ticket_id, c)
         row = conn.execute(sa.select(ct.tickets).where(ct.tickets.c.id == ticket_id)).first()
         if row is None:
@@ -287,7 +182,7 @@ class Desk:
         """Record ticket.created for a ticket written earlier (idempotent)."""
         row = self.get(ticket_id)
         text = ""
-        with self.hub.db.read() as conn:
+        with self.core.db.read() as conn:
             first = conn.execute(
                 sa.select(ct.ticket_messages.c.text)
                 .where(ct.ticket_messages.c.ticket_id == ticket_id)
@@ -310,7 +205,7 @@ class Desk:
 
     def create_ticket(self, *, source: str = "crm", **kwargs: Any) -> int:
         """Create a ticket (own transaction) and record ticket.created."""
-        with self.hub.db.write() as conn:
+        with self.core.db.write() as conn:
             tid = self.insert_ticket(conn, **kwargs)
         self.announce(tid, source)
         return tid
@@ -320,7 +215,7 @@ class Desk:
         """A customer wrote on the ticket: the clock resumes (if paused) and a reply is due."""
         now = self.now()
         bh = self.config.business_hours
-        with self.hub.db.write() as conn:
+        with self.core.db.write() as conn:
             row = self.get(ticket_id, conn)
             values: dict[str, Any] = {"updated_at": now, "last_customer_at": now}
             if row.status == "pending" and row.paused_at is not None:
@@ -367,7 +262,7 @@ class Desk:
             raise ValueError("text: required")
         now = self.now()
         masked = (dlp.mask_text(text) or "")[:20000]
-        with self.hub.db.write() as conn:
+        with self.core.db.write() as conn:
             row = self.get(ticket_id, conn)
             conn.execute(
                 ct.ticket_messages.insert().values(
@@ -426,7 +321,7 @@ class Desk:
         """Close the ticket, stop its clocks, send the CSAT survey (in the chat, or as a link)."""
         now = self.now()
         token = secrets.token_urlsafe(24)
-        with self.hub.db.write() as conn:
+        with self.core.db.write() as conn:
             row = self.get(ticket_id, conn)
             if row.status == "solved":
                 return {"ticket_id": ticket_id, "status": "solved", "csat_token": None}
@@ -481,7 +376,7 @@ class Desk:
         if priority is not None and priority not in PRIORITIES:
             raise ValueError(f"priority: one of {', '.join(PRIORITIES)}")
         now = self.now()
-        with self.hub.db.write() as conn:
+        with self.core.db.write() as conn:
             self.get(ticket_id, conn)
             values: dict[str, Any] = {"assignee": assignee or None, "updated_at": now}
             if priority:
@@ -500,7 +395,7 @@ class Desk:
     def handback(self, ticket_id: int, author: str) -> None:
         """Give the conversation back to the bot (the only way the bot speaks again after a hand-off)."""
         now = self.now()
-        with self.hub.db.write() as conn:
+        with self.core.db.write() as conn:
             row = self.get(ticket_id, conn)
             if not row.session_id:
                 raise ValueError("ticket: not a chat conversation")
@@ -538,7 +433,7 @@ class Desk:
         if not 1 <= score <= 5:
             raise ValueError("score: 1-5")
         now = self.now()
-        with self.hub.db.write() as conn:
+        with self.core.db.write() as conn:
             survey = conn.execute(sa.select(ct.csat_surveys).where(ct.csat_surveys.c.token == token)).first()
             if survey is None:
                 raise TicketNotFound(token)
@@ -560,282 +455,8 @@ class Desk:
         self.emit("survey.answered", row, data, "crm", "csat")
         return {"ticket_id": survey.ticket_id, "score": score, "already": False}
 
-    # ------------------------------------------------------------ SLA
-    def run_sla(self, now: datetime) -> list[dict[str, Any]]:
-        """Time-based rules: every breached SLA target is acted on once (alert and/or reassign)."""
-        tk = ct.tickets
-        with self.hub.db.read() as conn:
-            rows = conn.execute(
-                sa.select(tk).where(
-                    tk.c.status == "open",
-                    sa.or_(
-                        sa.and_(tk.c.first_response_at.is_(None), tk.c.first_due < now),
-                        sa.and_(tk.c.awaiting_reply_since.is_not(None), tk.c.next_due < now),
-                        tk.c.resolve_due < now,
-                    ),
-                )
-            ).all()
-        breaches: list[tuple[Any, str, str]] = []
-        for r in rows:
-            if r.first_response_at is None and r.first_due and r.first_due < now:
-                breaches.append((r, "first_response", "first_response"))
-            elif r.awaiting_reply_since is not None and r.next_due and r.next_due < now:
-                breaches.append((r, "next_response", f"next_response:{r.awaiting_reply_since.isoformat()}"))
-            if r.resolve_due and r.resolve_due < now:
-                breaches.append((r, "resolution", "resolution"))
-        fired: list[dict[str, Any]] = []
-        for r, metric, key in breaches:
-            action = self.config.on_breach.get(metric, "alert")
-            with self.hub.db.write() as conn:
-                if not _insert_ignore(
-                    conn,
-                    ct.ticket_sla_alerts,
-                    {"ticket_id": r.id, "metric": key[:64], "at": now, "action": action},
-                ):
-                    continue  # already acted on (maybe by another worker)
-                missed = list(r.sla_missed or []) + [metric]
-                values: dict[str, Any] = {"sla_missed": missed, "updated_at": now}
-                if action in ("reassign", "both"):
-                    rank = max(0, r.priority_rank - 1)
-                    values.update(
-                        assignee=None,
-                        priority_rank=rank,
-                        priority=next(p for p, v in PRIORITIES.items() if v == rank),
-                    )
-                conn.execute(ct.tickets.update().where(ct.tickets.c.id == r.id).values(**values))
-                conn.execute(
-                    ct.ticket_messages.insert().values(
-                        ticket_id=r.id,
-                        at=now,
-                        author_kind="system",
-                        author="sla",
-                        text=f"SLA {metric} missed; action: {action}",
-                    )
-                )
-            if action in ("alert", "both") and "notify_ops" in self.hub.services:
-                due = {
-                    "first_response": r.first_due,
-                    "next_response": r.next_due,
-                    "resolution": r.resolve_due,
-                }[metric]
-                label = {"first_response": "1차 응답", "next_response": "추가 응답", "resolution": "해결"}[
-                    metric
-                ]
-                self.hub.services["notify_ops"](
-                    "cs_sla",
-                    f"cs_sla:{r.id}:{key}",
-                    f"[CS SLA] 티켓 #{r.id} {label} 기한 초과 / ticket #{r.id} {metric} overdue",
-                    f"티켓 #{r.id} ({r.priority}) '{r.subject}' 의 {label} "
-                    f"기한({due.isoformat() if due else '-'})이 "
-                    f"지났어요. 담당자: {r.assignee or '미배정'}.",
-                    {
-                        "ticket_id": r.id,
-                        "metric": metric,
-                        "priority": r.priority,
-                        "due": due.isoformat() if due else None,
-                        "assignee": r.assignee,
-                    },
-                )
-            fired.append({"ticket_id": r.id, "metric": metric, "action": action})
-        if fired:
-            log.info("cs_sla_breaches", count=len(fired))
-        return fired
-
-    # ------------------------------------------------------------ inbound e-mail
-    def ticket_from_email(self, sender: str, subject: str, body: str, message_id: str | None) -> int:
-        """A received e-mail becomes a ticket; a reply quoting [#id] in the subject joins that ticket."""
-        m = re.search(r"\[#(\d+)\]", subject or "")
-        if m:
-            try:
-                self.customer_message(int(m.group(1)), body)
-                return int(m.group(1))
-            except TicketNotFound:
-                pass
-        order_id = _order_id_in(f"{subject}\n{body}")
-        with self.hub.db.read() as conn:
-            if (
-                order_id
-                and conn.execute(
-                    sa.select(t.orders.c.order_id).where(t.orders.c.order_id == order_id)
-                ).first()
-                is None
-            ):
-                order_id = None
-        ref = f"mail:{message_id}" if message_id else None
-        if ref:
-            with self.hub.db.read() as conn:
-                existing = conn.execute(
-                    sa.select(ct.tickets.c.id).where(ct.tickets.c.source_ref == ref)
-                ).scalar()
-            if existing:
-                return int(existing)
-        return self.create_ticket(
-            channel="email",
-            subject=subject or "(제목 없음)",
-            text=body,
-            order_id=order_id,
-            source_ref=ref,
-            requester=sender,
-            priority="normal",
-        )
-
-    # ------------------------------------------------------------ consumer
-    def handle_events(self, conn: Connection, messages: Sequence[Message]) -> None:
-        """cs_desk consumer: claims and tickets from other systems become desk tickets (inside `conn`)."""
-        for m in messages:
-            p = m.payload
-            src, eid = p.get("source", ""), p.get("event_id", "")
-            data = p.get("data") or {}
-            if m.topic == "claim.opened":
-                kind = str(data.get("kind") or "other")
-                order_id = p.get("order_id")
-                open_ticket = (
-                    conn.execute(
-                        sa.select(ct.tickets.c.id)
-                        .where(ct.tickets.c.order_id == order_id, ct.tickets.c.status != "solved")
-                        .order_by(ct.tickets.c.id.desc())
-                        .limit(1)
-                    ).scalar()
-                    if order_id
-                    else None
-                )
-                note = (
-                    f"claim opened: {kind}"
-                    + (f", amount {data['amount']}" if data.get("amount") else "")
-                    + f" (source {src})"
-                )
-                if open_ticket:
-                    conn.execute(
-                        ct.ticket_messages.insert().values(
-                            ticket_id=open_ticket, at=self.now(), author_kind="system", author=src, text=note
-                        )
-                    )
-                    continue
-                ref = f"claim:{src}:{eid}"
-                if conn.execute(sa.select(ct.tickets.c.id).where(ct.tickets.c.source_ref == ref)).first():
-                    continue
-                label = CLAIM_LABELS.get(kind, kind)
-                self.insert_ticket(
-                    conn,
-                    channel="claim",
-                    subject=f"클레임 접수: {label} ({order_id})",
-                    text=str(data.get("note") or note),
-                    order_id=order_id,
-                    source_ref=ref,
-                    priority="high" if kind in ("damage", "missing", "wrong_item") else "normal",
-                    reason=f"claim_{kind}",
-                    author_kind="system",
-                )
-            elif m.topic == "ticket.created" and not str(eid).startswith("cs:"):
-                ref = f"event:{src}:{eid}"
-                if conn.execute(sa.select(ct.tickets.c.id).where(ct.tickets.c.source_ref == ref)).first():
-                    continue
-                self.insert_ticket(
-                    conn,
-                    channel=str(data.get("channel") or "api")[:16],
-                    subject=str(data.get("subject") or data.get("text") or "문의")[:200],
-                    text=str(data.get("text") or ""),
-                    order_id=p.get("order_id"),
-                    source_ref=ref,
-                    canonical_id=str(data.get("ticket_id") or f"tk-{uuid.uuid4().hex[:16]}")[:128],
-                )
-
-    def after_events(self, messages: Sequence[Message]) -> None:
-        """After commit: record ticket.created for tickets the consumer opened from claims."""
-        for m in messages:
-            if m.topic != "claim.opened":
-                continue
-            ref = f"claim:{m.payload.get('source', '')}:{m.payload.get('event_id', '')}"
-            with self.hub.db.read() as conn:
-                tid = conn.execute(sa.select(ct.tickets.c.id).where(ct.tickets.c.source_ref == ref)).scalar()
-            if tid:
-                self.announce(int(tid), "crm")
-
-    def consumer(self) -> Consumer:
-        """The cs_desk consumer."""
-        return Consumer(
-            "cs_desk",
-            self.handle_events,
-            topics=("claim.opened", "ticket.created"),
-            after_commit=self.after_events,
-        )
-
-    def sla_job(self) -> Job:
-        """The cs.sla job (every 30 s)."""
-        return Job("cs.sla", 30.0, self.run_sla)
-
     def requester(self, row: Any) -> str | None:
         """The e-mail address of an e-mail requester (for privileged views and replies)."""
         if row.requester_enc is None:
             return None
         return open_(self.mail_key, row.requester_enc, b"requester").decode()
-
-
-CLAIM_LABELS = {
-    "delay": "배송 지연",
-    "damage": "파손",
-    "wrong_item": "오배송",
-    "missing": "분실·미수령",
-    "other": "기타",
-}
-
-_ORDER_RX = re.compile(
-    r"(?<![A-Za-z0-9])([A-Za-z]{2,5}-\d{4}-\d{3,10}|[A-Za-z]{2,5}-?\d{6,14}|(?:19|20)\d{6}-\d{4,10})"
-    r"(?![A-Za-z0-9])"
-)
-
-
-def _order_id_in(text: str) -> str | None:
-    try:
-        from deliveryhub.chatbot.nlu.entities import extract_entities
-
-        found = extract_entities(text).get("order_id")
-        if found:
-            return str(found)
-    except ImportError:
-        pass
-    m = _ORDER_RX.search(text)
-    return m.group(1).upper() if m else None
-
-
-class InboundMailHandler:
-    """aiosmtpd handler: every received message becomes a desk ticket (or joins one by [#id])."""
-
-    def __init__(self, desk: Desk, max_bytes: int = 2_000_000) -> None:
-        self.desk = desk
-        self.max_bytes = max_bytes
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd API)
-        """Parse the message and open a ticket."""
-        raw = envelope.original_content or envelope.content
-        if isinstance(raw, str):
-            raw = raw.encode("utf-8", "replace")
-        if len(raw) > self.max_bytes:
-            return "552 Message too large"
-        msg = email.message_from_bytes(raw, policy=email.policy.default)
-        sender = str(msg.get("From") or envelope.mail_from or "")
-        subject = str(msg.get("Subject") or "")
-        body = ""
-        part = msg.get_body(preferencelist=("plain", "html"))  # type: ignore[attr-defined]
-        if part is not None:
-            body = part.get_content()
-            if part.get_content_type() == "text/html":
-                body = re.sub(r"<[^>]+>", " ", body)
-        tid = await asyncio.to_thread(
-            self.desk.ticket_from_email,
-            sender,
-            subject,
-            body.strip()[:20000],
-            str(msg.get("Message-ID") or "") or None,
-        )
-        log.info("cs_mail_ticket", ticket_id=tid)
-        return "250 Message accepted for delivery"
-
-
-def start_inbound_smtp(desk: Desk, port: int, host: str = "127.0.0.1") -> Any:
-    """Start the inbound SMTP server (aiosmtpd Controller) and return it (call .stop() to end)."""
-    from aiosmtpd.controller import Controller
-
-    controller = Controller(InboundMailHandler(desk), hostname=host, port=port)
-    controller.start()
-    return controller

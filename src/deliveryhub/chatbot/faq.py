@@ -4,6 +4,7 @@ questions nobody could answer are collected and ranked weekly as FAQ candidates.
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -124,6 +125,26 @@ def entries(conn: Connection, include_inactive: bool = False) -> list[FaqEntry]:
         )
         for r in conn.execute(q)
     ]
+
+
+class FaqCache:
+    """Active entries, read again after `ttl` seconds (edits in the UI show up quickly) or on demand."""
+
+    def __init__(self, db: Database, ttl: float = 30.0) -> None:
+        self.db = db
+        self.ttl = ttl
+        self._cached: tuple[float, list[FaqEntry]] | None = None
+
+    def entries(self) -> list[FaqEntry]:
+        """The active entries."""
+        if self._cached is None or time.monotonic() - self._cached[0] > self.ttl:
+            with self.db.read() as conn:
+                self._cached = (time.monotonic(), entries(conn))
+        return self._cached[1]
+
+    def invalidate(self) -> None:
+        """Forget the cached entries (after an edit)."""
+        self._cached = None
 
 
 def upsert_entry(db: Database, data: dict[str, Any], by: str, now: datetime) -> FaqEntry:

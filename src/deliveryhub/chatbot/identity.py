@@ -1,7 +1,7 @@
 """Identity checks that cannot be guessed: durable counters of failed phone-digit checks per order, per
 customer and per client address, shared by every session and worker. Past the limit the scope is locked
 (backoff: each further lock lasts twice as long); while locked even the right digits are refused, and a
-success does not clear a lock. Every lock is audited and alerts ops.
+success does not clear a lock. Every lock is audited (as soon as it is committed) and alerts ops.
 
 The check, the comparison and the count happen in ONE write transaction holding the counter rows, so
 concurrent guesses from many sessions cannot slip past the limit together."""
@@ -16,9 +16,9 @@ from typing import Any
 import sqlalchemy as sa
 import structlog
 
-from deliveryhub.adapters.persistence.database import insert_ignore
+from deliveryhub.adapters.persistence.dialect import insert_or_ignore
 from deliveryhub.chatbot import tables as ct
-from deliveryhub.security.audit import audit_log_of
+from deliveryhub.service_layer.hub import Core
 
 log = structlog.get_logger(__name__)
 
@@ -40,10 +40,10 @@ class Limits:
     lock_minutes: int = 30
 
     @classmethod
-    def of(cls, hub: Any, per_ip: int | None = None) -> Limits:
+    def of(cls, core: Core, per_ip: int | None = None) -> Limits:
         """The hub's limits (settings chat_verify_failures_per_order / chat_verify_lock_minutes)."""
-        per_order = max(1, int(getattr(hub.settings, "chat_verify_failures_per_order", 10) or 10))
-        minutes = max(1, int(getattr(hub.settings, "chat_verify_lock_minutes", 30) or 30))
+        per_order = max(1, int(getattr(core.settings, "chat_verify_failures_per_order", 10) or 10))
+        minutes = max(1, int(getattr(core.settings, "chat_verify_lock_minutes", 30) or 30))
         return cls(per_order, per_order, per_ip or max(20, 2 * per_order), minutes)
 
 
@@ -56,9 +56,9 @@ class Outcome:
     scope: str | None = None
 
 
-def ip_key(hub: Any, ip: str | None) -> str:
+def ip_key(core: Core, ip: str | None) -> str:
     """A keyed hash of the client address (the counter table holds no address in clear)."""
-    return str(hub.keyring.blind.token("chat-verify-ip", ip or "unknown", 32))
+    return str(core.keyring.blind.token("chat-verify-ip", ip or "unknown", 32))
 
 
 def lock_length(limits: Limits, locks: int) -> timedelta:
@@ -69,14 +69,14 @@ def lock_length(limits: Limits, locks: int) -> timedelta:
 class VerifyGuard:
     """Lockout for the chatbot's phone-digit check."""
 
-    def __init__(self, hub: Any, limits: Limits | None = None) -> None:
-        self.hub = hub
+    def __init__(self, core: Core, limits: Limits | None = None) -> None:
+        self.core = core
         self._limits = limits
 
     @property
     def limits(self) -> Limits:
         """Limits from the hub's settings unless given."""
-        return self._limits or Limits.of(self.hub)
+        return self._limits or Limits.of(self.core)
 
     def attempt(
         self,
@@ -88,12 +88,13 @@ class VerifyGuard:
         session_id: str | None = None,
     ) -> Outcome:
         """Check `given` against `expected` (last four digits) under the lockout; count a failure."""
-        now = self.hub.clock.now()
+        now = self.core.clock.now()
         limits = self.limits
         keys = self._keys(order_id, customer_id, ip)
         alerts: list[tuple[str, str, int, datetime, int]] = []
-        with self.hub.db.write(urgent=True) as conn:
-            insert_ignore(
+        audits: list[tuple[str, dict[str, Any]]] = []
+        with self.core.db.write(urgent=True) as conn:
+            insert_or_ignore(
                 conn,
                 ct.chat_verify_guard,
                 [{"scope": s, "key": k, "failures": 0, "locks": 0} for s, k in keys],
@@ -137,23 +138,20 @@ class VerifyGuard:
                     until = now + lock_length(limits, locks)
                     values.update(failures=0, window_start=None, locks=locks, locked_until=until)
                     target = f"{s}:{k}" if s != "ip" else f"ip:{k[:12]}"
-                    audit_log_of(self.hub).record_in(
-                        conn,
-                        ACTOR,
-                        "chat.verify_locked",
-                        target,
-                        {
-                            "scope": s,
-                            "failures": failures,
-                            "lock": locks,
-                            "until": until.isoformat(),
-                            "order_id": order_id,
-                            "session_id": (session_id or "")[:12] or None,
-                        },
-                        ip,
-                    )
+                    details = {
+                        "scope": s,
+                        "failures": failures,
+                        "lock": locks,
+                        "until": until.isoformat(),
+                        "order_id": order_id,
+                        "session_id": (session_id or "")[:12] or None,
+                    }
+                    audits.append((target, details))
                     alerts.append((s, k, failures, until, locks))
                 self._set(conn, s, k, **values)
+        # Recorded once the lock is committed (the audit log takes its own write transaction).
+        for target, details in audits:
+            self.core.audit.record(ACTOR, "chat.verify_locked", target, details, ip)
         for s, k, failures, until, locks in alerts:
             self._alert(s, k, failures, until, locks, order_id, ip)
         if any(s == "ip" for s, *_ in alerts):
@@ -162,7 +160,7 @@ class VerifyGuard:
 
     # ------------------------------------------------------------ internals
     def _keys(self, order_id: str | None, customer_id: str | None, ip: str | None) -> list[tuple[str, str]]:
-        keys = [("ip", ip_key(self.hub, ip))]
+        keys = [("ip", ip_key(self.core, ip))]
         if order_id:
             keys.append(("order", str(order_id)[:128]))
         if customer_id:
@@ -188,16 +186,13 @@ class VerifyGuard:
         ip: str | None,
     ) -> None:
         log.warning("chat_verify_locked", scope=scope, lock=locks, until=until.isoformat())
-        notify = self.hub.services.get("notify_ops")
-        if notify is None:
-            return
         what = {
             "order": f"주문 {key}",
             "customer": f"고객 {key}",
             "ip": f"접속 주소 {ip or '-'}",
         }[scope]
         try:
-            notify(
+            self.core.ops_alerts.notify_ops(
                 "chat_verify_lock",
                 f"{scope}:{key}:{locks}:{until:%Y%m%d%H%M}",  # once per lock, also after backoff restarts
                 f"[보안] 챗봇 본인 확인 잠금: {what} / chat identity check locked ({scope})",
@@ -211,10 +206,10 @@ class VerifyGuard:
             log.warning("chat_verify_alert_failed", error=str(exc)[:200])
 
 
-def prune(hub: Any, now: datetime) -> int:
+def prune(core: Core, now: datetime) -> int:
     """Forget counters with no lock in force and no failure for LOCKS_FORGOTTEN_AFTER (retention job)."""
     g = ct.chat_verify_guard
-    with hub.db.write() as conn:
+    with core.db.write() as conn:
         result = conn.execute(
             g.delete().where(
                 sa.or_(g.c.locked_until.is_(None), g.c.locked_until < now),

@@ -1,7 +1,8 @@
 """Chat photo uploads (damage claims): the real type is sniffed from the bytes (JPEG, PNG, WebP, HEIC;
 anything else, markup or script inside included, is refused), size-limited, encrypted at rest under a
 per-file key, readable only by staff with tickets:read through an audited route, and deleted by retention
-and by erasure of the customer (`purge_expired`, `purge_customer`)."""
+and by erasure of the customer (`ChatFiles`, the CustomerFiles port). The HTTP routes are in
+entrypoints/api/routers/chat.py."""
 
 from __future__ import annotations
 
@@ -10,23 +11,20 @@ import re
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import sqlalchemy as sa
 import structlog
-from fastapi import APIRouter, Depends, Request, Response, UploadFile
-from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.engine import Connection
 
 from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.chatbot import identity
 from deliveryhub.chatbot import tables as ct
-from deliveryhub.entrypoints.api.deps import require
-from deliveryhub.entrypoints.api.errors import ApiError
 from deliveryhub.pii.cipher import KeyError_, open_, seal
-from deliveryhub.security.apikeys import Principal
+from deliveryhub.service_layer.hub import Core
 
 log = structlog.get_logger(__name__)
 
-ReadDep = Annotated[Principal, Depends(require("tickets:read"))]
 MAX_UPLOAD = 5 * 1024 * 1024
 MIN_UPLOAD = 32  # nothing shorter is a photo
 MAX_PER_SESSION = 10
@@ -36,14 +34,37 @@ HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"
 MARKUP = re.compile(
     rb"<\s*(?:script|html|body|iframe|svg|object|embed|meta|!doctype|\?php|\?xml)|javascript:", re.IGNORECASE
 )
-NOT_IMAGE = (
-    "file: not a photo; send a JPEG, PNG, WebP or HEIC image "
-    "(사진 파일만 올릴 수 있어요: JPEG, PNG, WebP, HEIC)"
-)
-MARKUP_FOUND = (
-    "file: the image contains markup or script and was refused "
-    "(이미지 안에 스크립트나 문서가 들어 있어 받을 수 없어요)"
-)
+# Why an upload is refused, and what the customer is told (the router maps the reason to a status).
+REFUSALS = {
+    "too_large": ("file", "file: larger than 5 MB (5MB 이하 사진만 올릴 수 있어요)"),
+    "empty": ("file", "file: empty or truncated image (빈 파일이에요)"),
+    "not_image": (
+        "file",
+        "file: not a photo; send a JPEG, PNG, WebP or HEIC image "
+        "(사진 파일만 올릴 수 있어요: JPEG, PNG, WebP, HEIC)",
+    ),
+    "markup": (
+        "file",
+        "file: the image contains markup or script and was refused "
+        "(이미지 안에 스크립트나 문서가 들어 있어 받을 수 없어요)",
+    ),
+    "no_session": ("session_id", "no such chat session"),
+    "not_verified": (
+        "session_id",
+        "본인 확인(주문번호와 휴대폰 번호 뒷자리)을 마친 뒤에 사진을 올릴 수 있어요. / "
+        "Please verify with your order number and phone digits before uploading.",
+    ),
+    "too_many": ("file", f"file: at most {MAX_PER_SESSION} photos per chat"),
+}
+
+
+class UploadRefused(ValueError):
+    """A photo that is not accepted; `reason` is a key of REFUSALS, `field` the input it is about."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        self.field, message = REFUSALS[reason]
+        super().__init__(message)
 
 
 def sniff(data: bytes) -> str | None:
@@ -60,28 +81,26 @@ def sniff(data: bytes) -> str | None:
 
 
 def check_image(data: bytes) -> str:
-    """The sniffed type of an acceptable photo; ApiError 413/415/422 naming what is wrong otherwise."""
+    """The sniffed type of an acceptable photo; UploadRefused naming what is wrong otherwise."""
     if len(data) > MAX_UPLOAD:
-        raise ApiError(
-            413, "body_too_large", "file: larger than 5 MB (5MB 이하 사진만 올릴 수 있어요)", "file"
-        )
+        raise UploadRefused("too_large")
     if len(data) < MIN_UPLOAD:
-        raise ApiError(422, "invalid_field", "file: empty or truncated image (빈 파일이에요)", "file")
+        raise UploadRefused("empty")
     ctype = sniff(data)
     if ctype is None:
-        raise ApiError(415, "unsupported_media_type", NOT_IMAGE, "file")
+        raise UploadRefused("not_image")
     if MARKUP.search(data):
-        raise ApiError(422, "invalid_image", MARKUP_FOUND, "file")
+        raise UploadRefused("markup")
     return ctype
 
 
 class UploadStore:
     """Encrypted photo files under <data_dir>/chat_uploads, their keys in chat_attachments."""
 
-    def __init__(self, hub: Any) -> None:
-        self.hub = hub
-        self.root = Path(hub.settings.data_dir) / "chat_uploads"
-        self._key = hub.keyring.master.derive("deliveryhub chat uploads v1")
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.root = Path(core.settings.data_dir) / "chat_uploads"
+        self._key = core.keyring.master.derive("deliveryhub chat uploads v1")
 
     def path(self, attachment_id: str) -> Path:
         """Where the encrypted bytes of an attachment live (the name says nothing about the content)."""
@@ -99,14 +118,14 @@ class UploadStore:
         with os.fdopen(fd, "wb") as fh:
             fh.write(blob)
         os.replace(tmp, target)
-        with self.hub.db.write(urgent=True) as conn:
+        with self.core.db.write(urgent=True) as conn:
             conn.execute(
                 ct.chat_attachments.insert().values(
                     id=aid,
                     session_id=session.session_id,
                     order_id=session.order_id,
                     customer_id=session.customer_id,
-                    created_at=at or self.hub.clock.now(),
+                    created_at=at or self.core.clock.now(),
                     content_type=ctype,
                     size=len(data),
                     key_enc=seal(self._key, file_key, f"chat-upload-key:{aid}".encode()),
@@ -116,7 +135,7 @@ class UploadStore:
 
     def read(self, attachment_id: str) -> tuple[Any, bytes] | None:
         """(row, clear bytes) of an attachment, or None when it is unknown or gone."""
-        with self.hub.db.read() as conn:
+        with self.core.db.read() as conn:
             row = conn.execute(
                 sa.select(ct.chat_attachments).where(ct.chat_attachments.c.id == attachment_id)
             ).first()
@@ -131,7 +150,7 @@ class UploadStore:
             return None
         return row, data
 
-    def delete(self, conn: Any, where: Any) -> int:
+    def delete(self, conn: Connection, where: Any) -> int:
         """Delete the attachments matching `where` (rows in `conn`'s transaction, then their files)."""
         ids = list(conn.execute(sa.select(ct.chat_attachments.c.id).where(where)).scalars())
         if not ids:
@@ -145,132 +164,61 @@ class UploadStore:
         return len(ids)
 
 
-def purge_customer(conn: Any, hub: Any, customer_id: str) -> int:
-    """Erasure: delete every chat photo of a customer and of their orders (inside the erasure transaction)."""
-    orders = sa.select(t.orders.c.order_id).where(t.orders.c.customer_id == customer_id)
-    return UploadStore(hub).delete(
-        conn,
-        sa.or_(ct.chat_attachments.c.customer_id == customer_id, ct.chat_attachments.c.order_id.in_(orders)),
+def accept_photo(
+    core: Core, store: UploadStore, session_id: str, data: bytes, ctype: str | None = None
+) -> dict[str, Any]:
+    """Store a customer's photo on a verified conversation and note it there and on the order's open
+    ticket; returns the widget's answer. Raises UploadRefused. `ctype`: the type check_image found."""
+    ctype = ctype or check_image(data)
+    with core.db.read() as conn:
+        s = conn.execute(
+            sa.select(ct.chat_sessions).where(ct.chat_sessions.c.session_id == session_id)
+        ).first()
+        count = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(ct.chat_attachments)
+            .where(ct.chat_attachments.c.session_id == session_id)
+        ).scalar()
+    if s is None:
+        raise UploadRefused("no_session")
+    if not (s.verified and s.verified_by == "digits"):
+        raise UploadRefused("not_verified")
+    if int(count or 0) >= MAX_PER_SESSION:
+        raise UploadRefused("too_many")
+    aid = store.save(s, data, ctype)
+    _note_photo(core, s, aid)
+    return {
+        "ok": True,
+        "name": aid,
+        "reply": "Thanks, we received the photo."
+        if s.lang == "en"
+        else "사진 잘 받았어요. 확인에 참고할게요.",
+    }
+
+
+def read_photo(
+    core: Core, store: UploadStore, attachment_id: str, principal: object
+) -> tuple[Any, bytes] | None:
+    """(row, bytes) of a photo for a staff member, the read recorded in the audit log; None if unknown."""
+    if not re.fullmatch(r"[0-9a-f]{32}", attachment_id):
+        return None
+    found = store.read(attachment_id)
+    if found is None:
+        return None
+    row = found[0]
+    core.audit.record(
+        principal,
+        "chat.attachment.read",
+        f"attachment:{attachment_id}",
+        {"order_id": row.order_id, "session_id": row.session_id[:12]},
     )
+    return found
 
 
-def encrypt_legacy(hub: Any) -> int:
-    """Photos stored in clear by earlier versions (<root>/<session>/<name>.<ext>): encrypted into the store
-    when they are real images of a known session, deleted otherwise. Returns how many were handled."""
-    store = UploadStore(hub)
-    if not store.root.is_dir():
-        return 0
-    done = 0
-    for path in [p for p in store.root.glob("*/*") if p.is_file()]:
-        if len(path.parent.name) == 2 and path.suffix in (".bin", ".tmp"):
-            continue  # already the encrypted layout
-        with hub.db.read() as conn:
-            session = conn.execute(
-                sa.select(ct.chat_sessions).where(ct.chat_sessions.c.session_id == path.parent.name)
-            ).first()
-        data = path.read_bytes()
-        ctype = sniff(data)
-        if session is not None and ctype is not None and not MARKUP.search(data):
-            at = datetime.fromtimestamp(path.stat().st_mtime, tz=hub.clock.now().tzinfo)
-            store.save(session, data, ctype, at=at)
-        path.unlink(missing_ok=True)
-        done += 1
-    for folder in store.root.iterdir():
-        if folder.is_dir() and len(folder.name) != 2 and not any(folder.iterdir()):
-            folder.rmdir()
-    return done
-
-
-def purge_expired(hub: Any, now: datetime) -> int:
-    """Retention: delete chat photos older than the personal-data retention (pii_retention_days)."""
-    from deliveryhub.security.retention import pii_retention_days
-
-    encrypt_legacy(hub)
-    cutoff = now - timedelta(days=pii_retention_days(hub))
-    with hub.db.write() as conn:
-        return UploadStore(hub).delete(conn, ct.chat_attachments.c.created_at < cutoff)
-
-
-def build_router(hub: Any, limit: Any) -> APIRouter:
-    """The public upload route and the staff-only, audited read route."""
-    router = APIRouter(tags=["cs"])
-    store = UploadStore(hub)
-
-    @router.post("/v1/chat/sessions/{session_id}/attachments", summary="Upload a photo (damage claims)")
-    async def upload(session_id: str, file: UploadFile, request: Request) -> dict[str, Any]:
-        limit(f"upload:{request.client.host if request.client else 'unknown'}", 20)
-        data = await file.read(MAX_UPLOAD + 1)
-        ctype = check_image(data)
-
-        def run() -> dict[str, Any]:
-            with hub.db.read() as conn:
-                s = conn.execute(
-                    sa.select(ct.chat_sessions).where(ct.chat_sessions.c.session_id == session_id)
-                ).first()
-                count = conn.execute(
-                    sa.select(sa.func.count())
-                    .select_from(ct.chat_attachments)
-                    .where(ct.chat_attachments.c.session_id == session_id)
-                ).scalar()
-            if s is None:
-                raise ApiError(404, "not_found", "no such chat session", "session_id")
-            if not (s.verified and s.verified_by == "digits"):
-                raise ApiError(
-                    403,
-                    "not_verified",
-                    "본인 확인(주문번호와 휴대폰 번호 뒷자리)을 마친 뒤에 사진을 올릴 수 있어요. / "
-                    "Please verify with your order number and phone digits before uploading.",
-                    "session_id",
-                )
-            if int(count or 0) >= MAX_PER_SESSION:
-                raise ApiError(429, "too_many_photos", f"file: at most {MAX_PER_SESSION} photos per chat")
-            aid = store.save(s, data, ctype)
-            _note_photo(hub, s, aid)
-            return {
-                "ok": True,
-                "name": aid,
-                "reply": "Thanks, we received the photo."
-                if s.lang == "en"
-                else "사진 잘 받았어요. 확인에 참고할게요.",
-            }
-
-        return await run_in_threadpool(run)
-
-    @router.get("/v1/attachments/{attachment_id}", summary="A chat photo (staff; every read is audited)")
-    async def read(attachment_id: str, p: ReadDep) -> Response:
-        if not re.fullmatch(r"[0-9a-f]{32}", attachment_id):
-            raise ApiError(404, "not_found", "no such attachment", "attachment_id")
-        found = await run_in_threadpool(store.read, attachment_id)
-        if found is None:
-            raise ApiError(404, "not_found", "no such attachment", "attachment_id")
-        row, data = found
-        audit = hub.services.get("audit")
-        if audit is not None:
-            await run_in_threadpool(
-                audit,
-                p,
-                "chat.attachment.read",
-                f"attachment:{attachment_id}",
-                {"order_id": row.order_id, "session_id": row.session_id[:12]},
-            )
-        return Response(
-            content=data,
-            media_type=row.content_type,
-            headers={
-                "X-Content-Type-Options": "nosniff",
-                "Content-Disposition": f'inline; filename="photo-{attachment_id}.{EXT[row.content_type]}"',
-                "Content-Security-Policy": "default-src 'none'; sandbox",
-                "Cache-Control": "no-store",
-            },
-        )
-
-    return router
-
-
-def _note_photo(hub: Any, s: Any, aid: str) -> None:
+def _note_photo(core: Core, s: Any, aid: str) -> None:
     """The photo in the conversation and on the order's open ticket (a reference, never the bytes)."""
-    now = hub.clock.now()
-    with hub.db.write(urgent=True) as conn:
+    now = core.clock.now()
+    with core.db.write(urgent=True) as conn:
         conn.execute(
             ct.chat_messages.insert().values(
                 session_id=s.session_id, at=now, role="customer", text=f"[photo:{aid}]"
@@ -290,3 +238,67 @@ def _note_photo(hub: Any, s: Any, aid: str) -> None:
                     ticket_id=tid, at=now, author_kind="customer", text=f"[photo:{aid}] /v1/attachments/{aid}"
                 )
             )
+
+
+def purge_customer(conn: Connection, core: Core, customer_id: str) -> int:
+    """Erasure: delete every chat photo of a customer and of their orders (inside the erasure transaction)."""
+    orders = sa.select(t.orders.c.order_id).where(t.orders.c.customer_id == customer_id)
+    return UploadStore(core).delete(
+        conn,
+        sa.or_(ct.chat_attachments.c.customer_id == customer_id, ct.chat_attachments.c.order_id.in_(orders)),
+    )
+
+
+def encrypt_legacy(core: Core) -> int:
+    """Photos stored in clear by earlier versions (<root>/<session>/<name>.<ext>): encrypted into the store
+    when they are real images of a known session, deleted otherwise. Returns how many were handled."""
+    store = UploadStore(core)
+    if not store.root.is_dir():
+        return 0
+    done = 0
+    for path in [p for p in store.root.glob("*/*") if p.is_file()]:
+        if len(path.parent.name) == 2 and path.suffix in (".bin", ".tmp"):
+            continue  # already the encrypted layout
+        with core.db.read() as conn:
+            session = conn.execute(
+                sa.select(ct.chat_sessions).where(ct.chat_sessions.c.session_id == path.parent.name)
+            ).first()
+        data = path.read_bytes()
+        ctype = sniff(data)
+        if session is not None and ctype is not None and not MARKUP.search(data):
+            at = datetime.fromtimestamp(path.stat().st_mtime, tz=core.clock.now().tzinfo)
+            store.save(session, data, ctype, at=at)
+        path.unlink(missing_ok=True)
+        done += 1
+    for folder in store.root.iterdir():
+        if folder.is_dir() and len(folder.name) != 2 and not any(folder.iterdir()):
+            folder.rmdir()
+    return done
+
+
+def purge_expired(core: Core, now: datetime) -> int:
+    """Retention: delete chat photos older than the personal-data retention (pii_retention_days)."""
+    from deliveryhub.security.retention import pii_retention_days
+
+    encrypt_legacy(core)
+    cutoff = now - timedelta(days=pii_retention_days(core))
+    with core.db.write() as conn:
+        return UploadStore(core).delete(conn, ct.chat_attachments.c.created_at < cutoff)
+
+
+class ChatFiles:
+    """CustomerFiles provider: chat photos go with the customer (erasure) and with retention, and the
+    identity-check counters are pruned by the same daily run."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    def purge_customer(self, conn: Connection, customer_id: str) -> int:
+        """Delete a customer's photos inside the erasure transaction."""
+        return purge_customer(conn, self.core, customer_id)
+
+    def purge_expired(self, now: datetime) -> int:
+        """Delete photos past retention (and forget stale identity-check counters)."""
+        deleted = purge_expired(self.core, now)
+        identity.prune(self.core, now)
+        return deleted

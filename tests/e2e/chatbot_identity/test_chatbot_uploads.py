@@ -140,7 +140,7 @@ def test_a_photo_is_encrypted_on_disk_readable_by_staff_only_and_erased_with_the
     # Erasure of the customer deletes the photo (row and file).
     with hub.db.read() as conn:
         cid = conn.execute(sa.select(t.orders.c.customer_id).where(t.orders.c.order_id == OID)).scalar()
-    hub.services["erase_customer"](cid, "system:test", "customer asked for erasure")
+    hub.security.erase_customer(cid, "system:test", "customer asked for erasure")
     assert client.get(url, headers={"Authorization": f"Bearer {agent}"}).status_code == 404
     assert not stored[0].exists()
 

@@ -53,7 +53,7 @@ def test_chatbot_section_reaches_the_desk(
     clock = ManualClock(MONDAY_1000_KST)
     hub = _hub(tmp_path, master_key, path, clock)
     try:
-        cfg = hub.services["cs_config"]
+        cfg = hub.chat.config
         assert cfg.sla["normal"].first_response == 3 and cfg.sla["urgent"].first_response == 5  # default kept
         assert cfg.on_breach["first_response"] == "reassign" and cfg.on_breach["resolution"] == "alert"
         assert cfg.business_hours is not None and cfg.business_hours.days == (0, 1, 2, 3, 4)
@@ -65,7 +65,7 @@ def test_chatbot_section_reaches_the_desk(
             "sk-from-env",
         )
         # The file's 3-minute first-response target is what a new ticket is due by.
-        tid = hub.services["cs_desk"].create_ticket(channel="api", subject="문의", text="언제 와요?")
+        tid = hub.chat.desk.create_ticket(channel="api", subject="문의", text="언제 와요?")
         with hub.db.read() as conn:
             row = conn.execute(sa.select(ct.tickets).where(ct.tickets.c.id == tid)).one()
         assert row.first_due == MONDAY_1000_KST + timedelta(minutes=3)

@@ -78,7 +78,7 @@ def pg_chat(tmp_path: Path, master_key: str, pg_url: str) -> Iterator[tuple[Any,
     hub = make_hub(tmp_path, master_key, db_url=pg_url)
     try:
         hub.ingest.ingest(_order(SHIPPED, "010-2222-3456", 1) + _order(PACKED, "010-3333-4567", 2))
-        yield hub, ChatService(hub, hub.services["cs_desk"], hub.services["cs_config"], classify=keyword_nlu)
+        yield hub, ChatService(hub, hub.chat.desk, hub.chat.config, classify=keyword_nlu)
     finally:
         hub.close()
 

@@ -33,14 +33,14 @@ def clocked(tmp_path: Path, master_key: str) -> Any:
         env="test",
     )
     alerts: list[tuple[str, str]] = []
-    real = hub.services.get("notify_ops")
+    real = hub.ops_alerts
 
-    def notify_ops(kind: str, key: str, subject: str, body: str, data: dict[str, Any]) -> None:
-        alerts.append((kind, key))
-        if real is not None:
-            real(kind, key, subject, body, data)
+    class Recording:
+        def notify_ops(self, kind: str, key: str, subject: str, body: str, data: Any = None, **k: Any) -> Any:
+            alerts.append((kind, key))
+            real.notify_ops(kind, key, subject, body, data, **k)
 
-    hub.services["notify_ops"] = notify_ops
+    hub.ops_alerts = Recording()
     hub.ingest.ingest(
         [
             event(
@@ -68,7 +68,7 @@ def _sla_job(hub: Any) -> Any:
 
 def test_first_response_breach_alerts_once(clocked: Any) -> None:
     hub, clock, alerts = clocked
-    desk = hub.services["cs_desk"]
+    desk = hub.chat.desk
     tid = desk.create_ticket(channel="api", subject="배송 문의", text="언제 와요?", order_id=OID)
     job = _sla_job(hub)
     clock.advance(timedelta(minutes=9))
@@ -87,11 +87,11 @@ def test_first_response_breach_alerts_once(clocked: Any) -> None:
 
 def test_answered_ticket_raises_nothing_and_reassign_rule(clocked: Any) -> None:
     hub, clock, alerts = clocked
-    desk = hub.services["cs_desk"]
+    desk = hub.chat.desk
     answered = desk.create_ticket(channel="api", subject="a", text="a", order_id=OID)
     clock.advance(timedelta(minutes=5))
     desk.reply(answered, "agent1", "확인해 볼게요.")
-    hub.services["cs_config"].on_breach["first_response"] = "reassign"
+    hub.chat.config.on_breach["first_response"] = "reassign"
     late = desk.create_ticket(channel="api", subject="b", text="b", order_id=OID)
     desk.assign(late, "agent2")
     clock.advance(timedelta(minutes=15))
@@ -105,7 +105,7 @@ def test_answered_ticket_raises_nothing_and_reassign_rule(clocked: Any) -> None:
 
 def test_waiting_for_customer_pauses_the_clock(clocked: Any) -> None:
     hub, clock, alerts = clocked
-    desk = hub.services["cs_desk"]
+    desk = hub.chat.desk
     tid = desk.create_ticket(channel="api", subject="c", text="c", order_id=OID, priority="urgent")
     clock.advance(timedelta(minutes=2))
     desk.reply(tid, "agent1", "사진을 보내 주시겠어요?", wait_for_customer=True)
@@ -120,7 +120,7 @@ def test_waiting_for_customer_pauses_the_clock(clocked: Any) -> None:
 
 def test_ticket_lifecycle_records_canonical_events_and_csat(clocked: Any) -> None:
     hub, clock, _ = clocked
-    desk = hub.services["cs_desk"]
+    desk = hub.chat.desk
     tid = desk.create_ticket(channel="api", subject="환불 문의", text="환불 언제 되나요", order_id=OID)
     clock.advance(timedelta(minutes=3))
     desk.reply(tid, "agent1", "내일 환불돼요. 연락처 010-9999-8888로 안내드릴게요.")
@@ -157,10 +157,10 @@ def test_inbound_email_becomes_a_ticket_and_replies_join_it(clocked: Any) -> Non
     hub, _, _ = clocked
     from aiosmtpd.controller import Controller
 
-    from deliveryhub.chatbot.desk import InboundMailHandler
+    from deliveryhub.chatbot.mail import InboundMailHandler
 
     port = free_port()
-    controller = Controller(InboundMailHandler(hub.services["cs_desk"]), hostname="127.0.0.1", port=port)
+    controller = Controller(InboundMailHandler(hub.chat.desk), hostname="127.0.0.1", port=port)
     controller.start()
     try:
         msg = EmailMessage()
@@ -206,14 +206,14 @@ def test_serve_starts_inbound_smtp_when_port_is_set(clocked: Any, monkeypatch: p
         with hub.db.read() as conn:
             assert conn.execute(sa.select(ct.tickets.c.subject)).scalar() == "hello"
     finally:
-        hub.services["cs_smtp"].stop()
+        hub.chat.smtp.stop()
 
 
 def test_metrics_of_a_period(clocked: Any) -> None:
     hub, clock, _ = clocked
     from deliveryhub.chatbot import metrics
 
-    desk = hub.services["cs_desk"]
+    desk = hub.chat.desk
     tid = desk.create_ticket(channel="api", subject="x", text="배송이 너무 늦어요", order_id=OID)
     clock.advance(timedelta(minutes=4))
     desk.reply(tid, "agent1", "죄송합니다")

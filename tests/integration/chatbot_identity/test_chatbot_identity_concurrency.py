@@ -80,7 +80,7 @@ def test_stale_counters_are_forgotten_by_the_retention_run_but_locks_stay(hub: A
     hub.clock.advance(timedelta(days=8))
     guard.attempt("O-LOCKED", None, "10.7.2.1", "1234", "0000")
     guard.attempt("O-LOCKED", None, "10.7.2.2", "1234", "0000")  # a fresh lock, 8 days later
-    hub.services["purge_expired_chat_uploads"](hub.clock.now())
+    hub.customer_files.purge_expired(hub.clock.now())
     with hub.db.read() as conn:
         left = {(r.scope, r.key) for r in conn.execute(sa.select(ct.chat_verify_guard))}
     assert ("order", "O-OLD") not in left and ("order", "O-LOCKED") in left

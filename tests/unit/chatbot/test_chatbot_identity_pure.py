@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 
 from deliveryhub.chatbot import identity, uploads
-from deliveryhub.entrypoints.api.errors import ApiError
 from deliveryhub.pii import dlp
 
 
@@ -41,9 +40,9 @@ def test_sniff_goes_by_the_bytes(data: bytes, ctype: str | None) -> None:
     "marker", [b"<script>", b"<SVG onload=x>", b"<?php system($_GET[c]); ?>", b"<!DOCTYPE html>"]
 )
 def test_markup_inside_an_image_is_refused(marker: bytes) -> None:
-    with pytest.raises(ApiError) as err:
+    with pytest.raises(uploads.UploadRefused) as err:
         uploads.check_image(b"\xff\xd8\xff\xe0" + b"\x00" * 100 + marker)
-    assert err.value.status == 422
+    assert err.value.reason == "markup" and err.value.field == "file"
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,11 @@ import sqlalchemy as sa
 
 from deliveryhub.chatbot import faq as faqmod
 from deliveryhub.chatbot import tables as ct
-from deliveryhub.chatbot.desk import BusinessHours, add_business_minutes, business_minutes_between
-from deliveryhub.chatbot.dialogue import ChatService, _copula, lang_of
+from deliveryhub.chatbot.answers import copula
+from deliveryhub.chatbot.dialogue import ChatService
+from deliveryhub.chatbot.lexicon import lang_of
+from deliveryhub.chatbot.settings import BusinessHours
+from deliveryhub.chatbot.sla import add_business_minutes, business_minutes_between
 from dh_testkit import event
 
 OID = "ORD-2026-000123"
@@ -69,7 +72,7 @@ def chat(hub: Any) -> ChatService:
             ),
         ]
     )
-    return ChatService(hub, hub.services["cs_desk"], hub.services["cs_config"], classify=stub)
+    return ChatService(hub, hub.chat.desk, hub.chat.config, classify=stub)
 
 
 def test_asks_order_then_phone_and_never_reveals_before_verification(chat: ChatService) -> None:
@@ -107,7 +110,7 @@ def test_handoff_is_a_state_and_the_bot_stays_silent(chat: ChatService, hub: Any
     for text in ("여보세요", "주문 취소해주세요", "어디예요?"):
         again = chat.post(sid, text)
         assert again.reply is None and again.escalated
-    desk = hub.services["cs_desk"]
+    desk = hub.chat.desk
     desk.handback(turn.ticket_id, "agent@example.com")
     back = chat.post(sid, "배송 언제 와요?")
     assert back.reply and "주문번호" in back.reply
@@ -163,7 +166,7 @@ def test_lang_and_copula() -> None:
     assert lang_of("Where is my order ORD-2026-000123?") == "en"
     assert lang_of("ORD-2026-000123", "ko") == "ko"
     assert lang_of("배송 언제 와요") == "ko"
-    assert _copula("16시") == "예요" and _copula("11월 23일") == "이에요"
+    assert copula("16시") == "예요" and copula("11월 23일") == "이에요"
 
 
 def test_business_hours_arithmetic() -> None:
@@ -187,7 +190,7 @@ def test_opened_but_unused_conversations_are_no_contact(chat: ChatService) -> No
     """Visits from a notification link that ask nothing do not push the customer towards a hand-off."""
     from deliveryhub.notifications.tracking import make_token, tracking_key
 
-    token = make_token(tracking_key(chat.hub.keyring), OID)
+    token = make_token(tracking_key(chat.core.keyring), OID)
     for _ in range(3):
         assert chat.new_session(link_token=token)["verified"] is True
     sid = chat.new_session()["session_id"]

@@ -1,11 +1,12 @@
 """Pages of the CS feature: /tickets (the desk, logged-in users), /tickets/faq (FAQ editor) and /chat
-(the public customer widget). Korean by default, English with ?lang=en. Static files under /static/chat/."""
+(the public customer widget). Korean by default, English with ?lang=en. Templates in templates/cs/,
+static files in static/cs/ served under /static/chat/."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
@@ -16,9 +17,14 @@ from deliveryhub.entrypoints.api.errors import ApiError
 from deliveryhub.entrypoints.web.auth import PageAuth, page_require
 from deliveryhub.security.rbac import allowed
 
+if TYPE_CHECKING:
+    from deliveryhub.bootstrap import Hub
+
 HERE = Path(__file__).parent
-STATIC = HERE / "static"
-_ENV = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"]))
+STATIC = HERE / "static" / "cs"
+_ENV = Environment(
+    loader=FileSystemLoader(str(HERE / "templates" / "cs")), autoescape=select_autoescape(["html"])
+)
 STATIC_TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
@@ -175,8 +181,10 @@ def _page(name: str, lang: str, **ctx: Any) -> HTMLResponse:
     return HTMLResponse(html, headers={"cache-control": "no-store"})
 
 
-def build_router() -> APIRouter:
-    """The page routes."""
+def build_router(hub: Hub) -> APIRouter | None:
+    """The page routes (None without the CS feature)."""
+    if hub.chat is None:
+        return None
     router = APIRouter(include_in_schema=False)
 
     @router.get("/tickets")

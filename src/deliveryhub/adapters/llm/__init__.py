@@ -1,0 +1,1 @@
+"""Language-model backends (OpenAI-compatible HTTP); features consume them through their own Protocols."""

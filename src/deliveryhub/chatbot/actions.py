@@ -1,0 +1,312 @@
+"""Serving a verified request: answer from the read models or act through the service layer's order
+commands (cancel, change the address, return, exchange, open a claim) and notification preferences.
+Each step checks the order's stage first and offers the next sensible step (a return instead of a cancel
+once it shipped, a cancel instead of a return before it did)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import structlog
+
+from deliveryhub.chatbot import phrases
+from deliveryhub.chatbot.answers import KST, REFUND_EVENTS, exchange_text, refund_text, status_text
+from deliveryhub.chatbot.lexicon import (
+    CLAIM_KIND,
+    NOTICE_CHANNEL_WORDS,
+    NOTICE_QUIET,
+    NOTICE_STOP,
+    REMEDY_EXCHANGE,
+    ZIP,
+)
+from deliveryhub.chatbot.session import Bot, TurnCtx
+from deliveryhub.chatbot.verify import may_act
+from deliveryhub.domain.lifecycle import STAGE_RANK
+from deliveryhub.kernel.timefmt import parse_datetime
+from deliveryhub.pii import dlp
+from deliveryhub.service_layer import commands
+from deliveryhub.service_layer.commands import CommandResult
+
+log = structlog.get_logger(__name__)
+
+OFFER_RETURN_KO = " 지금 바로 반품 접수를 도와드릴까요? (네/아니요)"
+OFFER_RETURN_EN = " Would you like me to start a return now?"
+
+
+def _shipped(stage: Any) -> bool:
+    return STAGE_RANK.get(str(stage), -1) >= STAGE_RANK["handed_over"]
+
+
+def _said(res: CommandResult, lang: str) -> str:
+    return res.message_en if lang == "en" else res.message_ko
+
+
+def order_status_text(bot: Bot, d: dict[str, Any], lang: str, delay: bool = False) -> str:
+    """The live status of an order as of the hub's (Korean) today."""
+    return status_text(d, lang, bot.now().astimezone(KST).date(), delay=delay)
+
+
+def serve(bot: Bot, ctx: TurnCtx, intent: str) -> None:
+    """Answer or act on `intent` for the conversation's verified order."""
+    s, lang = ctx.s, ctx.lang
+    s["pending"] = None
+    ctx.intent = intent
+    oid = s["order_id"]
+    d = bot.detail(oid)
+    if d is None:
+        ctx.reply = phrases.order_not_found(lang)
+        return
+    ctx.answered = True
+    prefix = phrases.verified_prefix(lang) if ctx.verified_now else ""
+    if intent in ("track_order", "delivery_delay"):
+        ctx.reply = prefix + order_status_text(bot, d, lang, delay=intent == "delivery_delay")
+    elif intent == "cancel_order":
+        _cancel(bot, ctx, d, prefix)
+    elif intent == "change_address":
+        _address(ctx, d, prefix)
+    elif intent == "return_request":
+        _return(bot, ctx, d, prefix)
+    elif intent == "exchange_request":
+        _exchange(bot, ctx, prefix)
+    elif intent == "refund_status":
+        ctx.reply = prefix + refund_text(bot.events(oid, REFUND_EVENTS), lang)
+    elif intent in CLAIM_KIND:
+        _claim(bot, ctx, d, intent, prefix)
+    elif intent == "notification_issue":
+        _notification(bot, ctx, prefix)
+    else:
+        ctx.reply = prefix + order_status_text(bot, d, lang)
+
+
+def _cancel(bot: Bot, ctx: TurnCtx, d: dict[str, Any], prefix: str) -> None:
+    s, lang, oid = ctx.s, ctx.lang, ctx.s["order_id"]
+    if d["stage"] == "cancelled":
+        ctx.reply = prefix + phrases.pick(lang, "이미 취소된 주문이에요.", "This order is already cancelled.")
+    elif _shipped(d["stage"]):
+        res = commands.cancel_order(bot.core, oid, "chatbot request", actor="chatbot")
+        s["pending"] = {"need": "offer_return", "intent": "return_request"}
+        ctx.reply = prefix + _said(res, lang) + phrases.pick(lang, OFFER_RETURN_KO, OFFER_RETURN_EN)
+    else:
+        s["pending"] = {"need": "confirm_cancel", "intent": "cancel_order"}
+        ctx.reply = prefix + phrases.pick(
+            lang,
+            f"주문({oid})은 아직 출고 전이라 바로 취소할 수 있어요. 취소해 드릴까요? (네/아니요)",
+            f"Order {oid} has not shipped yet, so I can cancel it right away. Shall I cancel it? (yes/no)",
+        )
+
+
+def _address(ctx: TurnCtx, d: dict[str, Any], prefix: str) -> None:
+    lang = ctx.lang
+    if d["stage"] == "cancelled" or _shipped(d["stage"]):
+        ctx.reply = prefix + phrases.pick(
+            lang,
+            "이미 택배사로 출고되어 여기서는 배송지를 바꿀 수 없어요. 택배사에 직접 변경을 요청하시거나 "
+            "'상담원 연결'이라고 말씀해 주시면 상담원이 도와드릴게요.",
+            "The parcel has already left our warehouse, so the address can no longer be changed here. You "
+            'can ask the carrier to redirect it, or type "agent" and a person will help.',
+        )
+        return
+    ctx.s["pending"] = {"need": "address", "intent": "change_address"}
+    ctx.reply = prefix + phrases.pick(
+        lang,
+        "아직 출고 전이라 변경할 수 있어요. 새 배송지 주소를 한 번에 적어 주세요. "
+        "(받는 분이 바뀌면 함께 적어 주세요)",
+        "It hasn't shipped yet, so I can change it. Please type the new address (with the recipient if it "
+        "changes).",
+    )
+
+
+def _return(bot: Bot, ctx: TurnCtx, d: dict[str, Any], prefix: str) -> None:
+    lang = ctx.lang
+    if not _shipped(d["stage"]) and d["stage"] != "cancelled":
+        ctx.s["pending"] = {"need": "offer_cancel", "intent": "cancel_order"}
+        ctx.reply = prefix + phrases.pick(
+            lang,
+            "아직 출고 전이라 반품 대신 바로 취소할 수 있어요. 주문을 취소해 드릴까요? (네/아니요)",
+            "It hasn't shipped yet, so instead of a return I can simply cancel it. Shall I cancel the "
+            "order? (yes/no)",
+        )
+        return
+    res = commands.request_return(bot.core, ctx.s["order_id"], reason=ctx.text[:200], actor="chatbot")
+    ctx.reply = prefix + _said(res, lang)
+    ctx.acted = res.ok
+
+
+def _exchange(bot: Bot, ctx: TurnCtx, prefix: str) -> None:
+    oid = ctx.s["order_id"]
+    existing = bot.events(oid, ("exchange.requested", "exchange.completed"))
+    if existing:
+        ctx.reply = prefix + exchange_text(existing, ctx.lang)
+        return
+    res = commands.request_exchange(bot.core, oid, reason=ctx.text[:200], actor="chatbot")
+    ctx.reply = prefix + _said(res, ctx.lang)
+    ctx.acted = res.ok
+
+
+def _claim(bot: Bot, ctx: TurnCtx, d: dict[str, Any], intent: str, prefix: str) -> None:
+    s, lang, oid = ctx.s, ctx.lang, ctx.s["order_id"]
+    kind = CLAIM_KIND[intent]
+    amount = float(d.get("total") or 0) or None
+    note = (dlp.mask_text(ctx.text) or "")[:500]
+    res = commands.open_claim(bot.core, oid, kind, amount=amount, note=note, actor="chatbot")
+    ctx.acted = res.ok
+    delivered_at = parse_datetime(d.get("delivered_at"))
+    if kind == "missing" and delivered_at and bot.now() - delivered_at > timedelta(days=2):
+        ctx.hand_off(["missing_old"])
+        return
+    if amount and amount > bot.config.auto_approval_amount:
+        ctx.hand_off(["claim_amount"])
+        return
+    if kind == "missing":
+        ctx.reply = prefix + phrases.pick(
+            lang,
+            "분실·미수령 접수를 마쳤어요. 택배사에 배송 위치 확인을 요청했고, 24시간 안에 결과를 알려 "
+            "드릴게요. 그동안 문 앞, 경비실, 무인 택배함도 한 번만 확인해 주시겠어요?",
+            "I've registered a missing-parcel claim and asked the carrier where it was left. We'll tell you "
+            "the result within 24 hours. Could you also check the door, the security office and parcel "
+            "lockers?",
+        )
+    elif kind == "wrong_item":
+        s["pending"] = {"need": "choose_remedy", "intent": "wrong_item"}
+        ctx.reply = prefix + phrases.pick(
+            lang,
+            "다른 상품을 받으셔서 많이 당황하셨죠, 정말 죄송해요. 오배송 접수를 마쳤어요. 1) 맞는 상품으로 "
+            "다시 보내드릴까요(교환), 2) 반품 후 환불해 드릴까요? 배송비는 저희가 부담해요.",
+            "I'm sorry you received the wrong item. I've registered it. Would you like 1) the correct item "
+            "sent (exchange) or 2) a return and refund? Return shipping is on us.",
+        )
+    else:
+        s["pending"] = {"need": "choose_remedy", "intent": "damaged_item"}
+        ctx.reply = prefix + phrases.pick(
+            lang,
+            "파손된 상품을 받으셔서 정말 속상하셨겠어요. 파손 접수를 마쳤어요. 아래 사진 버튼으로 상품과 "
+            "상자 사진을 올려 주시고, 1) 교환과 2) 환불 중 원하시는 방법을 알려 주세요. 배송비는 저희가 "
+            "부담해요.",
+            "I'm very sorry it arrived damaged. I've registered a damage claim. Please upload a photo of "
+            "the item and the box with the camera button, then tell me: 1) exchange or 2) refund?",
+        )
+
+
+def confirmed(bot: Bot, ctx: TurnCtx, need: str, text: str) -> None:
+    """The customer said yes to the offered cancel or return, or chose a remedy (1 exchange, 2 refund)."""
+    s, lang = ctx.s, ctx.lang
+    oid = s.get("order_id")
+    s["pending"] = None
+    if not oid or not may_act(s):
+        ctx.reply = phrases.ask_order(lang)
+        return
+    ctx.answered = True
+    if need in ("confirm_cancel", "offer_cancel"):
+        ctx.intent = "cancel_order"
+        res = commands.cancel_order(bot.core, oid, "customer request via chatbot", actor="chatbot")
+        ctx.acted = res.ok
+        ctx.reply = _said(res, lang)
+        if res.code == "already_shipped":
+            s["pending"] = {"need": "offer_return", "intent": "return_request"}
+            ctx.reply += phrases.pick(lang, OFFER_RETURN_KO, OFFER_RETURN_EN)
+        return
+    remedy_exchange = need == "choose_remedy" and REMEDY_EXCHANGE.search(text) is not None
+    if remedy_exchange:
+        ctx.intent = "exchange_request"
+        res = commands.request_exchange(bot.core, oid, reason="chatbot remedy", actor="chatbot")
+    else:
+        ctx.intent = "return_request"
+        reason = "chatbot remedy" if need == "choose_remedy" else "customer request via chatbot"
+        res = commands.request_return(bot.core, oid, reason=reason, actor="chatbot")
+    ctx.acted = res.ok
+    ctx.reply = _said(res, lang)
+    if need == "choose_remedy" and res.ok and not remedy_exchange:
+        ctx.reply += phrases.pick(
+            lang,
+            " 상품 문제로 인한 반품이라 배송비는 받지 않아요.",
+            " Since the problem is ours, return shipping is free.",
+        )
+
+
+def change_address(bot: Bot, ctx: TurnCtx, text: str) -> None:
+    """The customer typed the new address the bot asked for."""
+    s, lang = ctx.s, ctx.lang
+    s["pending"] = None
+    ctx.intent = "change_address"
+    if not (s.get("order_id") and may_act(s)):
+        ctx.reply = phrases.ask_order(lang)
+        return
+    zip_m = ZIP.search(text)
+    address = {"line1": text[:300], "zip": zip_m.group(1) if zip_m else None}
+    res = commands.change_address(
+        bot.core, s["order_id"], {k: v for k, v in address.items() if v}, actor="chatbot"
+    )
+    ctx.acted = res.ok
+    ctx.answered = True
+    ctx.reply = _said(res, lang)
+
+
+def _preference_changes(text: str) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    if NOTICE_STOP.search(text):
+        changes["opt_out"] = True
+    for word, channel in NOTICE_CHANNEL_WORDS:
+        if word in text.lower() and "opt_out" not in changes:
+            changes["channel"] = channel
+            break
+    if NOTICE_QUIET.search(text):
+        changes["quiet_hours"] = {"start": "21:00", "end": "08:00"}
+    return changes
+
+
+def _notification(bot: Bot, ctx: TurnCtx, prefix: str) -> None:
+    s, lang = ctx.s, ctx.lang
+    changes = _preference_changes(ctx.text)
+    if changes and s.get("customer_id") and _set_preferences(bot, s["customer_id"], changes):
+        ctx.acted = True
+        parts_ko, parts_en = [], []
+        if changes.get("opt_out"):
+            parts_ko.append("배송 알림 수신을 중단")
+            parts_en.append("stopped delivery notices")
+        if changes.get("channel"):
+            names = {"email": "이메일", "sms": "문자", "kakao": "알림톡"}
+            parts_ko.append(f"알림 채널을 {names[changes['channel']]}(으)로 변경")
+            parts_en.append(f"switched notices to {changes['channel']}")
+        if changes.get("quiet_hours"):
+            parts_ko.append("밤 9시~아침 8시에는 알림을 보내지 않도록 설정")
+            parts_en.append("set quiet hours 21:00-08:00")
+        ctx.reply = prefix + phrases.pick(
+            lang,
+            ", ".join(parts_ko) + "했어요. 언제든 다시 바꾸실 수 있어요.",
+            "Done: " + ", ".join(parts_en) + ".",
+        )
+        return
+    entry = next((e for e in bot.faq.entries() if e.key == "notification_settings"), None)
+    ctx.reply = prefix + (
+        entry.answer(lang)
+        if entry
+        else phrases.pick(
+            lang,
+            "알림 채널(알림톡·문자·이메일), 수신 중단, 야간 알림 제한 중 무엇을 바꿔 드릴까요?",
+            "Tell me what to change: the channel (KakaoTalk, SMS, e-mail), stopping notices, or quiet hours.",
+        )
+    )
+
+
+def _set_preferences(bot: Bot, customer_id: str, changes: dict[str, Any]) -> bool:
+    """Apply notification preference changes through the notifications feature, when installed."""
+    try:
+        from deliveryhub.notifications.preferences import CUSTOMER_CHANNELS, update_preferences
+    except ImportError:
+        return False
+    upd: dict[str, Any] = {}
+    if changes.get("opt_out"):
+        upd["opt_out"] = list(CUSTOMER_CHANNELS)
+    if changes.get("channel"):
+        upd["channels"] = [changes["channel"]]
+        upd["opt_out"] = []
+    if changes.get("quiet_hours"):
+        upd["quiet_hours"] = changes["quiet_hours"]
+    try:
+        with bot.core.db.write(urgent=True) as conn:
+            update_preferences(conn, bot.core.keyring, customer_id, upd, bot.now())
+    except (LookupError, ValueError) as exc:
+        log.warning("chat_preferences_failed", error=str(exc)[:200])
+        return False
+    return True

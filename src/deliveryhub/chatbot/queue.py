@@ -1,0 +1,246 @@
+"""What the desk shows: the queue (open tickets by priority and SLA due time), the one screen of a ticket
+(conversation, customer, orders with timelines, claims, past conversations) and an order's tickets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.chatbot import tables as ct
+from deliveryhub.chatbot.desk import Desk
+from deliveryhub.kernel.timefmt import iso
+from deliveryhub.service_layer.hub import Core
+from deliveryhub.views.orders import customer_view, order_detail
+
+
+def ticket_brief(r: Any) -> dict[str, Any]:
+    """A ticket as a queue row (no personal data)."""
+    return {
+        "id": r.id,
+        "canonical_id": r.canonical_id,
+        "created_at": iso(r.created_at),
+        "updated_at": iso(r.updated_at),
+        "channel": r.channel,
+        "subject": r.subject,
+        "status": r.status,
+        "priority": r.priority,
+        "assignee": r.assignee,
+        "order_id": r.order_id,
+        "session_id": r.session_id,
+        "reason": r.reason,
+        "voc_category": r.voc_category,
+        "voc_sentiment": r.voc_sentiment,
+        "first_response_at": iso(r.first_response_at),
+        "resolved_at": iso(r.resolved_at),
+        "first_due": iso(r.first_due),
+        "next_due": iso(r.next_due),
+        "resolve_due": iso(r.resolve_due),
+        "awaiting_reply_since": iso(r.awaiting_reply_since),
+        "sla_missed": list(r.sla_missed or []),
+        "customer_verified": bool(r.customer_verified),
+        "requester": r.requester_masked,
+    }
+
+
+def list_tickets(
+    core: Core,
+    *,
+    status: str | None = None,
+    assignee: str | None = None,
+    priority: str | None = None,
+    order_id: str | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """The queue: unsolved tickets (or those of `status`, "all" for every one), most urgent first."""
+    tk = ct.tickets
+    q = sa.select(tk)
+    if status != "all":
+        q = q.where(tk.c.status == status) if status else q.where(tk.c.status != "solved")
+    if assignee:
+        q = q.where(tk.c.assignee == assignee)
+    if priority:
+        q = q.where(tk.c.priority == priority)
+    if order_id:
+        q = q.where(tk.c.order_id == order_id)
+    due = sa.func.coalesce(tk.c.first_due, tk.c.next_due, tk.c.resolve_due)
+    q = q.order_by(tk.c.priority_rank, due, tk.c.id).limit(limit)
+    with core.db.read() as conn:
+        return [ticket_brief(r) for r in conn.execute(q)]
+
+
+def order_exists(core: Core, order_id: str) -> bool:
+    """Whether the hub knows the order."""
+    with core.db.read() as conn:
+        found = conn.execute(sa.select(t.orders.c.order_id).where(t.orders.c.order_id == order_id)).first()
+    return found is not None
+
+
+def order_tickets(conn: Connection, order_id: str, _principal: Any) -> list[dict[str, Any]]:
+    """The `tickets` order section: the order's tickets (no personal data)."""
+    rows = conn.execute(
+        sa.select(
+            ct.tickets.c.id,
+            ct.tickets.c.created_at,
+            ct.tickets.c.channel,
+            ct.tickets.c.subject,
+            ct.tickets.c.status,
+            ct.tickets.c.priority,
+            ct.tickets.c.voc_category,
+            ct.tickets.c.resolved_at,
+        )
+        .where(ct.tickets.c.order_id == order_id)
+        .order_by(ct.tickets.c.id)
+    ).all()
+    return [
+        {
+            "id": r.id,
+            "created_at": iso(r.created_at),
+            "channel": r.channel,
+            "subject": r.subject,
+            "status": r.status,
+            "priority": r.priority,
+            "voc_category": r.voc_category,
+            "resolved_at": iso(r.resolved_at),
+        }
+        for r in rows
+    ]
+
+
+def _messages(conn: Connection, row: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "messages": [
+            {"id": m.id, "at": iso(m.at), "author_kind": m.author_kind, "author": m.author, "text": m.text}
+            for m in conn.execute(
+                sa.select(ct.ticket_messages)
+                .where(ct.ticket_messages.c.ticket_id == row.id)
+                .order_by(ct.ticket_messages.c.id)
+            )
+        ]
+    }
+    if row.session_id:
+        out["chat"] = [
+            {"id": m.id, "at": iso(m.at), "role": m.role, "text": m.text, "intent": m.intent}
+            for m in conn.execute(
+                sa.select(ct.chat_messages)
+                .where(ct.chat_messages.c.session_id == row.session_id)
+                .order_by(ct.chat_messages.c.id)
+            )
+        ]
+    return out
+
+
+def _orders(core: Core, conn: Connection, order_ids: list[str], principal: Any) -> list[dict[str, Any]]:
+    orders = []
+    for oid in order_ids:
+        d = order_detail(conn, oid)
+        if d is None:
+            continue
+        d.pop("customer_id", None)
+        d.pop("events", None)
+        for name, section in core.order_sections.items():
+            if name == "tickets":
+                continue
+            try:
+                d[name] = section(conn, oid, principal)
+            except Exception as exc:  # another feature's section must not break the desk
+                d[name] = {"error": str(exc)[:200]}
+        orders.append(d)
+    return orders
+
+
+def _claims(conn: Connection, order_ids: list[str]) -> list[dict[str, Any]]:
+    if not order_ids:
+        return []
+    return [
+        {
+            "order_id": r.order_id,
+            "occurred_at": iso(r.occurred_at),
+            "source": r.source,
+            "kind": (r.data or {}).get("kind"),
+            "amount": (r.data or {}).get("amount"),
+        }
+        for r in conn.execute(
+            sa.select(t.inbox.c.order_id, t.inbox.c.occurred_at, t.inbox.c.source, t.inbox.c.data)
+            .where(t.inbox.c.order_id.in_(order_ids), t.inbox.c.type == "claim.opened")
+            .order_by(t.inbox.c.occurred_at)
+        )
+    ]
+
+
+def _history(conn: Connection, ticket_id: int, customer_id: str | None, order_ids: list[str]) -> list[Any]:
+    conds = []
+    if customer_id:
+        conds.append(ct.tickets.c.customer_id == customer_id)
+    if order_ids:
+        conds.append(ct.tickets.c.order_id.in_(order_ids))
+    if not conds:
+        return []
+    past = conn.execute(
+        sa.select(ct.tickets)
+        .where(ct.tickets.c.id != ticket_id, sa.or_(*conds))
+        .order_by(ct.tickets.c.id.desc())
+        .limit(20)
+    ).all()
+    history = []
+    for p in past:
+        msgs = conn.execute(
+            sa.select(ct.ticket_messages)
+            .where(ct.ticket_messages.c.ticket_id == p.id)
+            .order_by(ct.ticket_messages.c.id)
+            .limit(50)
+        ).all()
+        history.append(
+            {
+                **ticket_brief(p),
+                "messages": [{"at": iso(m.at), "author_kind": m.author_kind, "text": m.text} for m in msgs],
+            }
+        )
+    return history
+
+
+def ticket_view(core: Core, desk: Desk, ticket_id: int, principal: Any, level: str) -> dict[str, Any]:
+    """The one screen: ticket, conversation, customer (at personal-data visibility `level`), orders with
+    timelines, notices, claims and past conversations. Raises TicketNotFound."""
+    if level == "masked_until_verified":
+        # A chat verification proves nothing about the agent (an agent could pass it in the public chat),
+        # so it never unmasks contact data for staff.
+        level = "masked"
+    with core.db.read() as conn:
+        row = desk.get(ticket_id, conn)
+        out = ticket_brief(row)
+        out["summary"] = row.summary
+        out.update(_messages(conn, row))
+        customer_id = row.customer_id
+        if customer_id is None and row.order_id:
+            customer_id = conn.execute(
+                sa.select(t.orders.c.customer_id).where(t.orders.c.order_id == row.order_id)
+            ).scalar()
+        out["customer"] = customer_view(conn, core.keyring, customer_id, level) if customer_id else None
+        if level == "full" and row.requester_enc is not None:
+            out["requester"] = desk.requester(row)
+        order_ids: list[str] = []
+        if customer_id:
+            order_ids = list(
+                conn.execute(
+                    sa.select(t.orders.c.order_id)
+                    .where(t.orders.c.customer_id == customer_id)
+                    .order_by(t.orders.c.created_at.desc())
+                    .limit(10)
+                ).scalars()
+            )
+        if row.order_id and row.order_id not in order_ids:
+            order_ids.insert(0, row.order_id)
+        out["orders"] = _orders(core, conn, order_ids, principal)
+        out["claims"] = _claims(conn, order_ids)
+        out["past_conversations"] = _history(conn, ticket_id, customer_id, order_ids)
+    if out.get("customer") and level in ("full", "masked"):
+        core.audit.pii_read(
+            principal,
+            out["customer"].get("customer_id"),
+            list(out["customer"]),
+            f"GET /v1/tickets/{ticket_id}",
+        )
+    return out
