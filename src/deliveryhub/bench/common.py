@@ -14,10 +14,13 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import sqlalchemy as sa
+
+if TYPE_CHECKING:
+    from deliveryhub.bootstrap import Hub
 
 
 def free_port() -> int:
@@ -179,12 +182,12 @@ def wait_for_consumers(hub: Any, timeout: float = 180.0) -> bool:
     return False
 
 
-def wait_for_quiet(hub: Any, timeout: float = 600.0) -> bool:
+def wait_for_quiet(hub: Hub, timeout: float = 600.0) -> bool:
     """Consumers caught up and every feature's background backlog (e.g. notices due) worked off."""
     deadline = time.monotonic() + timeout
     if not wait_for_consumers(hub, timeout=timeout):
         return False
-    backlogs = dict(hub.services.get("backlogs") or {})
+    backlogs = dict(hub.backlogs)
     while time.monotonic() < deadline:
         if all(probe() == 0 for probe in backlogs.values()):
             return True

@@ -10,17 +10,19 @@ notice handed to the channel (`notification_jobs.sent_at`), when the notificatio
 
 from __future__ import annotations
 
-import importlib.util
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import orjson
 import sqlalchemy as sa
 
 from deliveryhub.bench.common import BenchEnv, free_port, percentile
+
+if TYPE_CHECKING:
+    from deliveryhub.bootstrap import Hub
 
 BATCH = 1000
 
@@ -88,37 +90,25 @@ def _unpublished(hub: Any) -> int:
     return int(outbox_lag(hub.db))
 
 
-def notice_latencies(hub: Any, since: datetime, wait_s: float = 20.0) -> tuple[list[float], str | None]:
+def notice_latencies(hub: Hub, since: datetime, wait_s: float = 20.0) -> tuple[list[float], str | None]:
     """Milliseconds from event arrival to the customer notice handed to its channel."""
-    if importlib.util.find_spec("deliveryhub.notifications.tables") is None:
-        return [], "notifications feature not installed"
+    if hub.notifications is None:
+        return [], "notifications feature not wired"
     from deliveryhub.adapters.persistence import tables as t
-    from deliveryhub.notifications.tables import notification_jobs as nj
+    from deliveryhub.notifications.facts import customer_notice_times, unsent_customer_notices
 
     deadline = time.monotonic() + wait_s
     while True:
         with hub.db.read() as conn:
-            open_jobs = conn.execute(
-                sa.select(sa.func.count())
-                .select_from(nj)
-                .where(
-                    nj.c.audience == "customer",
-                    nj.c.created_at >= since,
-                    nj.c.status.in_(("pending", "sending", "retry")),
-                )
-            ).scalar_one()
+            open_jobs = unsent_customer_notices(conn, since)
         if open_jobs == 0 or time.monotonic() > deadline:
             break
         time.sleep(0.5)
     with hub.db.read() as conn:
-        jobs = conn.execute(
-            sa.select(nj.c.order_id, nj.c.trigger_at, nj.c.sent_at).where(
-                nj.c.audience == "customer", nj.c.sent_at.is_not(None), nj.c.created_at >= since
-            )
-        ).all()
+        jobs = customer_notice_times(conn, since)
         if not jobs:
             return [], "no customer notice was handed to a channel (no customer channel configured?)"
-        orders = list({j.order_id for j in jobs})
+        orders = list({oid for oid, _at, _sent in jobs if oid})
         arrivals: dict[tuple[str, datetime], datetime] = {}
         for i in range(0, len(orders), 500):
             for r in conn.execute(
@@ -129,10 +119,10 @@ def notice_latencies(hub: Any, since: datetime, wait_s: float = 20.0) -> tuple[l
                 key = (r.order_id, r.occurred_at)
                 arrivals[key] = min(arrivals.get(key, r.received_at), r.received_at)
     out = []
-    for j in jobs:
-        arrived = arrivals.get((j.order_id, j.trigger_at))
+    for oid, trigger_at, sent_at in jobs:
+        arrived = arrivals.get((oid, trigger_at)) if oid else None
         if arrived is not None:
-            out.append(max(0.0, (j.sent_at - arrived).total_seconds() * 1000))
+            out.append(max(0.0, (sent_at - arrived).total_seconds() * 1000))
     return out, None if out else "notices could not be matched to their triggering events"
 
 

@@ -314,7 +314,8 @@ def run(
 ) -> dict[str, Any]:
     """Generate, then time: snapshot load, full catalog, dashboard refresh, five core KPIs vs DuckDB."""
     from deliveryhub.bench.common import BenchEnv
-    from deliveryhub.kpi.engine import KpiEngine, derive_facts
+    from deliveryhub.kpi.engine import KpiEngine
+    from deliveryhub.kpi.facts import derive_facts
     from deliveryhub.kpi.wiring import _ensure_tables
 
     n = orders or 1_000_000

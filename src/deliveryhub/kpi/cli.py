@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 import sys
 from typing import Any
@@ -13,7 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from deliveryhub.kpi.catalog import CatalogError, load_catalog
-from deliveryhub.kpi.engine import KpiQueryError
+from deliveryhub.kpi.export import result_rows, to_csv
+from deliveryhub.kpi.periods import KpiQueryError
 
 FORMATS = ("json", "table", "csv")
 err = Console(stderr=True)
@@ -53,68 +53,6 @@ def kpi_list(obj: dict[str, Any], fmt: str) -> None:
     Console().print(table)
 
 
-def result_rows(result: dict[str, Any], catalog: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Flatten the compute JSON into rows (kpi, period, group, value, target, status) for CSV/XLSX/table."""
-    rows = []
-    for key, k in result["kpis"].items():
-        name = catalog[key].name_ko if catalog and key in catalog else ""
-        rows.append(
-            {
-                "kpi": key,
-                "name": name,
-                "period": "total",
-                "group": "",
-                "value": k["value"],
-                "target": k["target"],
-                "status": k["status"],
-                "reason": k.get("reason", ""),
-            }
-        )
-        for s in k["series"]:
-            rows.append(
-                {
-                    "kpi": key,
-                    "name": name,
-                    "period": s["period"],
-                    "group": s["group"] or "",
-                    "value": s["value"],
-                    "target": k["target"],
-                    "status": "",
-                    "reason": "",
-                }
-            )
-    return rows
-
-
-def to_csv(rows: list[dict[str, Any]]) -> str:
-    """CSV text of flattened KPI rows (UTF-8; Excel opens it with the BOM the caller adds)."""
-    buf = io.StringIO()
-    if not rows:
-        return ""
-    w = csv.DictWriter(buf, fieldnames=list(rows[0]))
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: "" if v is None else v for k, v in r.items()})
-    return buf.getvalue()
-
-
-def to_xlsx(rows: list[dict[str, Any]]) -> bytes:
-    """An XLSX workbook of flattened KPI rows."""
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "KPIs"
-    if rows:
-        ws.append(list(rows[0]))
-        for r in rows:
-            ws.append([v for v in r.values()])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
 def kpi_compute(
     obj: dict[str, Any],
     date_from: str,
@@ -129,14 +67,16 @@ def kpi_compute(
     if fmt not in FORMATS:
         _fail(f"--format: one of {', '.join(FORMATS)}")
     from deliveryhub.bootstrap import bootstrap
-    from deliveryhub.kpi.engine import engine_for
 
     try:
         hub = bootstrap(db_url=obj.get("db_url"))
     except Exception as exc:
         _fail(f"cannot start: {exc}")
     try:
-        engine = engine_for(hub)
+        if hub.kpi is None:
+            _fail("the KPI feature is not wired into this hub")
+        assert hub.kpi is not None
+        engine = hub.kpi.engine
         result = engine.compute(date_from, date_to, grain, by, tz, kpis or None)
     except KpiQueryError as exc:
         _fail(f"--{exc.field}: {exc.message}" if not exc.message.startswith(exc.field) else exc.message)

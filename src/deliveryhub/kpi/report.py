@@ -7,17 +7,21 @@ from __future__ import annotations
 import base64
 import io
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import polars as pl
-import sqlalchemy as sa
 import typer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from deliveryhub.kernel import labels as kl
 from deliveryhub.kpi.catalog import KpiDef
-from deliveryhub.kpi.engine import KpiEngine, KpiQueryError, engine_for, evaluate_status, period_end
+from deliveryhub.kpi.engine import KpiEngine
+from deliveryhub.kpi.measures import evaluate_status
+from deliveryhub.kpi.peer_queries import exceptions_opened, exceptions_recorded
+from deliveryhub.kpi.periods import KpiQueryError, period_end
 
 HERE = Path(__file__).parent
 VOC_CATEGORIES = (
@@ -33,19 +37,7 @@ VOC_CATEGORIES = (
     "positive",
     "other",
 )
-VOC_NAMES = {
-    "delivery_delay": ("배송 지연", "Delivery delay"),
-    "wrong_item": ("오배송·구성 누락", "Wrong item"),
-    "damaged": ("파손·불량 도착", "Damaged"),
-    "missing": ("분실·미수령", "Missing"),
-    "status_notice": ("배송상태 안내 미흡", "Status notice"),
-    "cs_response": ("응대 지연·불친절", "CS response"),
-    "return_exchange": ("반품·교환·환불", "Returns/exchanges"),
-    "product_quality": ("상품 품질", "Product quality"),
-    "price_payment": ("가격·결제·쿠폰", "Price/payment"),
-    "positive": ("만족·칭찬", "Positive"),
-    "other": ("기타", "Other"),
-}
+VOC_NAMES = kl.pairs("voc")  # the kernel's one label table (the CS desk and the bot use it too)
 # Reference shares of CS contacts from the operations study (CS.md).
 VOC_REFERENCE = (
     (("delivery_delay",), (0.35, 0.58), ("배송 지연", "Delivery delay")),
@@ -208,36 +200,21 @@ def voc_shares(engine: KpiEngine, start: date, end: date, tz: str) -> tuple[list
 
 def _exceptions(engine: KpiEngine, start: date, end: date, tz: str) -> dict[str, Any] | None:
     """Exceptions opened in the month by type and carrier (monitors feature), or None if absent."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    from deliveryhub.kpi.snapshot import _fetch
-
     zone = ZoneInfo(tz)
-    lo_dt = datetime.combine(start, datetime.min.time(), zone)
-    hi_dt = datetime.combine(end + timedelta(days=1), datetime.min.time(), zone)
+    lo = datetime.combine(start, datetime.min.time(), zone)
+    hi = datetime.combine(end + timedelta(days=1), datetime.min.time(), zone)
     with engine.db.read() as conn:
-        if not sa.inspect(conn).has_table("monitor_exceptions"):
+        if not exceptions_recorded(conn):
             return None
-        from deliveryhub.adapters.persistence.types import UTCDateTime
-
-        bind = UTCDateTime().process_bind_param
-        params = {"lo": bind(lo_dt, conn.dialect), "hi": bind(hi_dt, conn.dialect)}
-        by_type = _fetch(
-            conn,
-            "SELECT type, count(*) FROM monitor_exceptions WHERE opened_at >= :lo AND "
-            "opened_at < :hi GROUP BY type ORDER BY count(*) DESC",
-            params,
-        )
-        by_carrier = _fetch(
-            conn,
-            "SELECT coalesce(carrier, '—'), type, count(*) FROM monitor_exceptions "
-            "WHERE opened_at >= :lo AND opened_at < :hi GROUP BY 1, 2 ORDER BY 3 DESC",
-            params,
-        )
+        opened = exceptions_opened(conn, lo, hi)
     return {
-        "by_type": [{"type": r[0], "count": int(r[1])} for r in by_type][:10],
-        "by_carrier": [{"carrier": r[0], "type": r[1], "count": int(r[2])} for r in by_carrier][:10],
+        "by_type": [
+            {"type": r[0], "name": kl.label("exception", r[0]), "count": int(r[1])} for r in opened["by_type"]
+        ][:10],
+        "by_carrier": [
+            {"carrier": r[0], "type": r[1], "name": kl.label("exception", r[1]), "count": int(r[2])}
+            for r in opened["by_carrier"]
+        ][:10],
     }
 
 
@@ -385,7 +362,9 @@ def report_monthly_cli(obj: dict[str, Any], month: str, out: Path, tz: str) -> N
         err.print(f"[red]cannot start: {exc}[/red]")
         raise typer.Exit(2) from None
     try:
-        path = write_report(engine_for(hub), month, Path(out), tz)
+        if hub.kpi is None:
+            raise ValueError("the KPI feature is not wired into this hub")
+        path = write_report(hub.kpi.engine, month, Path(out), tz)
     except (ValueError, KpiQueryError) as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None

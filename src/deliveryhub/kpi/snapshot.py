@@ -12,6 +12,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -20,6 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from deliveryhub.adapters.persistence.database import Database
+from deliveryhub.kernel.timefmt import utc
+from deliveryhub.notifications.facts import notices_recorded, sent_customer_notices, sent_notices_marker
 
 # Inbox types the engine reads with their data (rare per order; the heavy stream types are not needed:
 # their effect is already in the orders/parcels/order_stages projections).
@@ -141,6 +144,22 @@ def frame(rows: list[tuple[Any, ...]] | list[list[Any]], cols: tuple[tuple[str, 
             s = pl.Series(name, values, dtype=pl.String, strict=False)
         series.append(s)
     return pl.DataFrame(series)
+
+
+def notice_frame(rows: list[tuple[str | None, str, str, datetime, bool]]) -> pl.DataFrame:
+    """Sent notices (order, stage, kind, sent at, automatic) → a typed frame like the inbox's notices."""
+    if not rows:
+        return pl.DataFrame(schema={n: _POLARS[k] for n, k in NOTICE_COLS})
+    order_ids, stages, kinds, sent, automatic = zip(*rows, strict=True)
+    return pl.DataFrame(
+        [
+            pl.Series("order_id", order_ids, dtype=pl.String),
+            pl.Series("stage", stages, dtype=pl.String),
+            pl.Series("kind", kinds, dtype=pl.String),
+            pl.Series("occurred_at", [utc(t) for t in sent], dtype=UTC_DT),
+            pl.Series("automatic", automatic, dtype=pl.Boolean),
+        ]
+    )
 
 
 class _Sql:
@@ -281,7 +300,6 @@ class Snapshot:
 
     version: int = 0
     loaded_at: float = field(default_factory=time.monotonic)
-    notices_extra: pl.DataFrame | None = None
 
     @property
     def types(self) -> set[str]:
@@ -298,6 +316,7 @@ class SnapshotStore:
         self.snapshot: Snapshot | None = None
         self.lock = threading.Lock()
         self.last_refresh: dict[str, Any] = {}
+        self._notices: bool | None = None  # whether the notification tables exist (asked once)
 
     def _positions(self, conn: Connection) -> tuple[int, int]:
         inbox_max = conn.execute(sa.text("SELECT max(id) FROM inbox")).scalar() or 0
@@ -308,27 +327,19 @@ class SnapshotStore:
         """Reading only new inbox rows: make SQLite walk the rowid range, not a whole secondary index."""
         return " NOT INDEXED" if after > 0 and not self.sql.pg else ""
 
-    def _has_notices_table(self, conn: Connection) -> bool:
-        if not hasattr(self, "_notices_table"):
-            self._notices_table = sa.inspect(conn).has_table("notification_jobs")
-        return self._notices_table
+    def _has_notices(self, conn: Connection) -> bool:
+        if self._notices is None:
+            self._notices = notices_recorded(conn)
+        return self._notices
 
     def _notice_marker(self, conn: Connection) -> tuple[Any, ...]:
-        if not self._has_notices_table(conn):
-            return ()
-        row = conn.execute(sa.text("SELECT max(id), count(sent_at) FROM notification_jobs")).first()
-        return tuple(row) if row else ()
+        return sent_notices_marker(conn) if self._has_notices(conn) else ()
 
     def _notice_rows(self, conn: Connection) -> pl.DataFrame | None:
-        """Customer notices actually sent, from the notifications feature's job table when it exists."""
-        if not self._has_notices_table(conn):
+        """Customer notices actually sent, from the notifications feature's query module."""
+        if not self._has_notices(conn):
             return None
-        sql = (
-            f"SELECT order_id, stage, CASE WHEN delay_notice THEN 'delay' ELSE template END, "
-            f"{self.sql.ts('sent_at')}, NOT manual FROM notification_jobs "
-            "WHERE audience = 'customer' AND sent_at IS NOT NULL"
-        )
-        return frame(_fetch(conn, sql), NOTICE_COLS)
+        return notice_frame(sent_customer_notices(conn))
 
     def current(self) -> Snapshot:
         """The snapshot, refreshed to the database's current positions."""

@@ -1,37 +1,43 @@
-"""Plug the KPI feature into the hub: tables, engine service, API router, ops pages, alert job."""
+"""Plug the KPI feature into the core: its tables, the engine and the `kpi.alerts` job; returns the
+feature's handle for `Hub.kpi` (the HTTP API and the ops dashboard are in entrypoints)."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 import structlog
+
+from deliveryhub.adapters.persistence.tables import metadata
+from deliveryhub.kpi import tables as kt
+from deliveryhub.kpi.alerts import alerts_job
+from deliveryhub.kpi.catalog import load_catalog
+from deliveryhub.kpi.engine import KpiEngine
+from deliveryhub.service_layer.hub import Core
 
 log = structlog.get_logger(__name__)
 
 
-def _ensure_tables(hub: Any) -> None:
-    """Create the KPI tables on databases migrated before this feature existed (idempotent)."""
-    from deliveryhub.adapters.persistence.tables import metadata
-    from deliveryhub.kpi import tables as kt
+@dataclass
+class KpiFeature:
+    """What the rest of the hub uses of the KPI feature (bootstrap puts it on `Hub.kpi`)."""
 
+    engine: KpiEngine
+
+
+def _ensure_tables(core: Core) -> None:
+    """Create the KPI tables on databases migrated before this feature existed (idempotent)."""
     metadata.create_all(
-        hub.db.engine, tables=[kt.kpi_targets, kt.kpi_manual_values, kt.kpi_alerts], checkfirst=True
+        core.db.engine, tables=[kt.kpi_targets, kt.kpi_manual_values, kt.kpi_alerts], checkfirst=True
     )
 
 
-def register(hub: Any) -> None:
-    """Called by bootstrap(): routers, services and the kpi.alerts job."""
-    from deliveryhub.entrypoints.web.pages import router as pages_router
-    from deliveryhub.kpi.alerts import alerts_job
-    from deliveryhub.kpi.api import router
-    from deliveryhub.kpi.engine import engine_for
-
+def register(core: Core) -> KpiFeature:
+    """Build the engine (catalog from the settings' config file) and add the kpi.alerts job; the handle."""
     try:
-        _ensure_tables(hub)
+        _ensure_tables(core)
     except Exception:  # a read-only replica: the tables come from migrations instead
         log.warning("kpi_tables_not_created")
-    hub.routers.append(router)
-    hub.routers.append(pages_router)
-    hub.services["kpi_compute"] = lambda *a, **kw: engine_for(hub).compute(*a, **kw)
-    hub.services["kpi_orders_behind"] = lambda *a, **kw: engine_for(hub).orders_behind(*a, **kw)
-    hub.jobs.append(alerts_job(hub))
+    catalog = load_catalog(config_file=core.settings.config_file)
+    engine = KpiEngine(core.db, catalog=catalog, now=core.clock.now)
+    core.jobs.append(alerts_job(core, engine))
+    return KpiFeature(engine=engine)

@@ -1,4 +1,5 @@
-"""Pure queries over the notification tables for the KPI engine and the order view."""
+"""The notifications feature's public query module: what other features (the KPI engine, monitors, the
+order view, benchmarks) may know of notices, without reading the notification tables themselves."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from deliveryhub.kernel.timefmt import iso
 from deliveryhub.notifications.tables import notification_jobs as jobs_t
 from deliveryhub.notifications.tables import notification_receipts as receipts_t
 
 SENT = ("sent", "delivered")
+# A required notice the customer opted out of entirely was not owed: it counts as told.
+TOLD = (*SENT, "suppressed")
 
 
 def _start(value: date | datetime) -> datetime:
@@ -133,10 +137,6 @@ def order_notices(conn: Connection, order_id: str) -> list[dict[str, Any]]:
 
 def job_dict(r: Any, receipts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """API shape of a job (no personal data: the recipient is masked)."""
-
-    def iso(v: Any) -> Any:
-        return v.isoformat() if isinstance(v, datetime) else v
-
     out = {
         "id": r.id,
         "order_id": r.order_id,
@@ -164,3 +164,85 @@ def job_dict(r: Any, receipts: list[dict[str, Any]] | None = None) -> dict[str, 
     if receipts is not None:
         out["receipts"] = receipts
     return out
+
+
+# ---------------------------------------------------------------------------------------- notice facts
+def notice_sent(conn: Connection, order_id: str, stage: str) -> bool:
+    """Whether the customer was told of `order_id` reaching `stage` (the `core.notice_facts` answer).
+
+    True when a required customer notice for that stage went out (or was suppressed because the customer
+    opted out of every channel), and when none was ever queued (no required rule covers the stage, or
+    the change was history too old to notify); False while the queued notice is unsent, failed or dead."""
+    statuses = conn.execute(
+        sa.select(jobs_t.c.status).where(
+            jobs_t.c.order_id == order_id,
+            jobs_t.c.stage == stage,
+            jobs_t.c.audience == "customer",
+            jobs_t.c.required.is_(True),
+        )
+    ).scalars()
+    found = False
+    for status in statuses:
+        if status in TOLD:
+            return True
+        found = True
+    return not found
+
+
+class SentNotices:
+    """The hub's `core.notice_facts` port (monitors' notice_missing timer asks it)."""
+
+    def notice_sent(self, conn: Connection, order_id: str, stage: str) -> bool:
+        """See `notice_sent`."""
+        return notice_sent(conn, order_id, stage)
+
+
+# ------------------------------------------------------------------------------ for the KPI snapshot
+def notices_recorded(conn: Connection) -> bool:
+    """Whether this database has the notification tables (a hub may run without the feature)."""
+    return bool(sa.inspect(conn).has_table(jobs_t.name))
+
+
+def sent_notices_marker(conn: Connection) -> tuple[Any, ...]:
+    """(last job id, number of sent jobs): changes whenever a notice is queued or sent."""
+    row = conn.execute(sa.select(sa.func.max(jobs_t.c.id), sa.func.count(jobs_t.c.sent_at))).first()
+    return tuple(row) if row else ()
+
+
+def sent_customer_notices(conn: Connection) -> list[tuple[str | None, str, str, datetime, bool]]:
+    """Every customer notice sent: (order id, stage, kind, sent at, automatic).
+
+    `kind` is "delay" for delay notices, else the template; `automatic` is false for ops replays."""
+    kind = sa.case((jobs_t.c.delay_notice.is_(True), sa.literal("delay")), else_=jobs_t.c.template)
+    rows = conn.execute(
+        sa.select(jobs_t.c.order_id, jobs_t.c.stage, kind, jobs_t.c.sent_at, jobs_t.c.manual).where(
+            jobs_t.c.audience == "customer", jobs_t.c.sent_at.is_not(None)
+        )
+    ).all()
+    return [(r[0], r[1], r[2], r[3], not r[4]) for r in rows]
+
+
+# ------------------------------------------------------------------------------------ for benchmarks
+def unsent_customer_notices(conn: Connection, since: datetime) -> int:
+    """Customer notices queued since `since` and not sent or given up yet."""
+    return int(
+        conn.execute(
+            sa.select(sa.func.count())
+            .select_from(jobs_t)
+            .where(
+                jobs_t.c.audience == "customer",
+                jobs_t.c.created_at >= since,
+                jobs_t.c.status.in_(("pending", "sending", "retry")),
+            )
+        ).scalar_one()
+    )
+
+
+def customer_notice_times(conn: Connection, since: datetime) -> list[tuple[str | None, datetime, datetime]]:
+    """(order id, when the fact happened, when its notice was handed to a channel) since `since`."""
+    rows = conn.execute(
+        sa.select(jobs_t.c.order_id, jobs_t.c.trigger_at, jobs_t.c.sent_at).where(
+            jobs_t.c.audience == "customer", jobs_t.c.sent_at.is_not(None), jobs_t.c.created_at >= since
+        )
+    ).all()
+    return [(r[0], r[1], r[2]) for r in rows]

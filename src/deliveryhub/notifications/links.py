@@ -16,6 +16,9 @@ A token is valid (`resolve_link`) only when all of these hold:
   delivery, and at most `tracking_link_max_days` (default 180) after the link was issued, for orders
   never delivered (lost, stuck, returned to sender) — generous against any real delivery time.
 
+`TrackingLinkService` is the hub's `core.links` port (issue, order_for_token, close_customer_links)
+and what the staff API and the tracking page use.
+
 Tokens are never stored: notices keep no link (it is made at send time), the console channel redacts
 it; the table holds only generation numbers.
 """
@@ -28,14 +31,19 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from deliveryhub.adapters.persistence import tables as t
-from deliveryhub.adapters.persistence.database import insert_ignore
+from deliveryhub.adapters.persistence.dialect import insert_or_ignore
+from deliveryhub.kernel.timefmt import utc
 from deliveryhub.notifications.tables import tracking_links
+from deliveryhub.pii.cipher import KeyRing
+
+if TYPE_CHECKING:
+    from deliveryhub.service_layer.hub import Core
 
 PURPOSE = "tracking links v2"
 LEGACY_PURPOSE = "tracking links v1"  # permanent links sent before links had a life: now shown expired
@@ -78,7 +86,7 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def tracking_key(keyring: Any, kek_id: str | None = None) -> bytes:
+def tracking_key(keyring: KeyRing, kek_id: str | None = None) -> bytes:
     """The link key under key-encryption key `kek_id` (default: the key ring's active one)."""
     kid = kek_id if kek_id is not None else (keyring.active_kek_id or NO_KEY)
     key: bytes = keyring.master.derive(f"{PURPOSE}:{kid}")
@@ -124,7 +132,7 @@ def read_token(key: bytes, token: str) -> str | None:
     return p.order_id if p is not None and _signed_by(key, p) else None
 
 
-def _legacy(keyring: Any, token: object) -> bool:
+def _legacy(keyring: KeyRing, token: object) -> bool:
     """Whether `token` is a genuine link of the first, permanent kind (base64url(order) "." MAC)."""
     if not isinstance(token, str) or len(token) > MAX_TOKEN or not token.isascii() or token.count(".") != 1:
         return False
@@ -145,14 +153,13 @@ def _keys(conn: Connection) -> tuple[str, list[str]]:
     return active, [r.key_id for r in rows if r.key_id != active]
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+@dataclass(frozen=True)
+class LinkSettings:
+    """What the links and the expired-link page need beyond the hub settings."""
 
-
-def max_days(hub: Any) -> int:
-    """The hard cap on a link's life after issue, in days."""
-    cfg = hub.services.get("tracking_links") or {}
-    return int(cfg.get("max_days") or DEFAULT_MAX_DAYS)
+    max_days: int = DEFAULT_MAX_DAYS  # hard cap on a link's life after issue
+    shop_name: str = ""
+    shop_contact: str = ""  # how customers reach the shop, shown on the expired-link page
 
 
 def _closed(conn: Connection, order_id: str) -> tuple[Any, str | None]:
@@ -190,94 +197,109 @@ def _generation(conn: Connection, order_id: str) -> int:
     return int(gen) if gen else 1
 
 
-def resolve_in(conn: Connection, hub: Any, token: str) -> LinkCheck:
-    """`resolve_link` inside the caller's transaction."""
-    p = _parse(token)
-    if p is None:
-        return LinkCheck(EXPIRED, reason="legacy") if _legacy(hub.keyring, token) else LinkCheck(INVALID)
-    active, others = _keys(conn)
-    if not _signed_by(tracking_key(hub.keyring, active), p):
-        if any(_signed_by(tracking_key(hub.keyring, k), p) for k in others):
-            return LinkCheck(REVOKED, reason="key_rotated")
-        return LinkCheck(INVALID, reason="tampered")
-    order, closed = _closed(conn, p.order_id)
-    if order is None:
-        return LinkCheck(INVALID, reason="no_order")
-    if closed:
-        return LinkCheck(REVOKED, reason=closed)
-    if p.generation != _generation(conn, p.order_id):
-        return LinkCheck(REVOKED, reason="revoked")
-    now = _aware(hub.clock.now()) or datetime.now(UTC)
-    delivered = _aware(order.delivered_at) or (
-        _aware(order.stage_at) if order.stage in ("delivered", "returned") else None
-    )
-    after_delivery = timedelta(days=hub.settings.tracking_link_days_after_delivery)
-    if delivered is not None and now >= delivered + after_delivery:
-        return LinkCheck(EXPIRED, reason="delivered")
-    if now >= datetime.fromtimestamp(p.issued, UTC) + timedelta(days=max_days(hub)):
-        return LinkCheck(EXPIRED, reason="issued")
-    return LinkCheck(VALID, order_id=p.order_id)
+def _opt_utc(value: datetime | None) -> datetime | None:
+    return utc(value) if value is not None else None
 
 
-def resolve_link(hub: Any, token: str) -> LinkCheck:
-    """THE check for a tracking-link token: `.order_id` only for a valid, unexpired, unrevoked link.
+class TrackingLinkService:
+    """Issues and checks an order's tracking links; the hub's `core.links` port."""
 
-    Used by the tracking page and the chatbot (service `order_from_link_token`); never raises on bad
-    input (a malformed token is INVALID)."""
-    if _parse(token) is None and not _legacy(hub.keyring, token):
-        return LinkCheck(INVALID)  # no database work for garbage
-    with hub.db.read() as conn:
-        return resolve_in(conn, hub, token)
+    def __init__(self, core: Core, settings: LinkSettings | None = None) -> None:
+        self.core = core
+        self.settings = settings or LinkSettings()
 
+    # ---------------------------------------------------------------- the one check
+    def resolve_in(self, conn: Connection, token: str) -> LinkCheck:
+        """`resolve` inside the caller's transaction."""
+        keyring = self.core.keyring
+        p = _parse(token)
+        if p is None:
+            return LinkCheck(EXPIRED, reason="legacy") if _legacy(keyring, token) else LinkCheck(INVALID)
+        active, others = _keys(conn)
+        if not _signed_by(tracking_key(keyring, active), p):
+            if any(_signed_by(tracking_key(keyring, k), p) for k in others):
+                return LinkCheck(REVOKED, reason="key_rotated")
+            return LinkCheck(INVALID, reason="tampered")
+        order, closed = _closed(conn, p.order_id)
+        if order is None:
+            return LinkCheck(INVALID, reason="no_order")
+        if closed:
+            return LinkCheck(REVOKED, reason=closed)
+        if p.generation != _generation(conn, p.order_id):
+            return LinkCheck(REVOKED, reason="revoked")
+        now = utc(self.core.clock.now())
+        delivered = _opt_utc(order.delivered_at) or (
+            _opt_utc(order.stage_at) if order.stage in ("delivered", "returned") else None
+        )
+        after_delivery = timedelta(days=self.core.settings.tracking_link_days_after_delivery)
+        if delivered is not None and now >= delivered + after_delivery:
+            return LinkCheck(EXPIRED, reason="delivered")
+        if now >= datetime.fromtimestamp(p.issued, UTC) + timedelta(days=self.settings.max_days):
+            return LinkCheck(EXPIRED, reason="issued")
+        return LinkCheck(VALID, order_id=p.order_id)
 
-def issue_in(conn: Connection, hub: Any, order_id: str) -> str | None:
-    """A new token for the order's current generation, or None when its links are closed."""
-    order, closed = _closed(conn, order_id)
-    if order is not None and closed:
-        return None
-    active, _ = _keys(conn)
-    key = tracking_key(hub.keyring, active)
-    return make_token(key, order_id, _generation(conn, order_id), hub.clock.now())
+    def resolve(self, token: str) -> LinkCheck:
+        """THE check for a tracking-link token: `.order_id` only for a valid, unexpired, unrevoked link.
 
+        Used by the tracking page and the chatbot (`order_for_token`); never raises on bad input (a
+        malformed token is INVALID)."""
+        if _parse(token) is None and not _legacy(self.core.keyring, token):
+            return LinkCheck(INVALID)  # no database work for garbage
+        with self.core.db.read() as conn:
+            return self.resolve_in(conn, token)
 
-def link_url(hub: Any, token: str) -> str:
-    """Absolute address of the tracking page for a token."""
-    return f"{hub.settings.public_url.rstrip('/')}/track/{token}"
+    def order_for_token(self, token: str) -> str | None:
+        """The order a valid link shows, else None (the chatbot takes a valid link as proof of identity)."""
+        return self.resolve(token).order_id
 
+    # ---------------------------------------------------------------- issuing
+    def issue_in(self, conn: Connection, order_id: str) -> str | None:
+        """A new token for the order's current generation, or None when its links are closed."""
+        order, closed = _closed(conn, order_id)
+        if order is not None and closed:
+            return None
+        active, _ = _keys(conn)
+        key = tracking_key(self.core.keyring, active)
+        return make_token(key, order_id, _generation(conn, order_id), self.core.clock.now())
 
-def issue_link(hub: Any, order_id: str) -> str | None:
-    """Absolute tracking-page address for an order (made when a notice is sent), or None if closed."""
-    with hub.db.read() as conn:
-        token = issue_in(conn, hub, order_id)
-    return link_url(hub, token) if token else None
+    def url(self, token: str) -> str:
+        """Absolute address of the tracking page for a token."""
+        return f"{self.core.settings.public_url.rstrip('/')}/track/{token}"
 
+    def issue(self, order_id: str) -> str | None:
+        """Absolute tracking-page address for an order (made when a notice is sent), or None if closed."""
+        with self.core.db.read() as conn:
+            token = self.issue_in(conn, order_id)
+        return self.url(token) if token else None
 
-def revoke_in(conn: Connection, hub: Any, order_id: str, reason: str, actor: str, *, close: bool) -> int:
-    """Kill every link of an order (generation + 1); `close` also refuses any new one. The new generation."""
-    now = hub.clock.now()
-    insert_ignore(
-        conn,
-        tracking_links,
-        [{"order_id": order_id, "generation": 1, "changed_at": now, "changed_by": actor[:128]}],
-        ["order_id"],
-    )
-    values: dict[str, Any] = {
-        "generation": tracking_links.c.generation + 1,
-        "reason": reason[:32],
-        "changed_at": now,
-        "changed_by": actor[:128],
-    }
-    if close:
-        values["closed_reason"] = reason[:32]
-    conn.execute(tracking_links.update().where(tracking_links.c.order_id == order_id).values(**values))
-    return _generation(conn, order_id)
+    # ---------------------------------------------------------------- revoking
+    def revoke_in(self, conn: Connection, order_id: str, reason: str, actor: str, *, close: bool) -> int:
+        """Kill every link of an order (generation + 1); `close` also refuses new ones. The new generation."""
+        now = self.core.clock.now()
+        insert_or_ignore(
+            conn,
+            tracking_links,
+            [{"order_id": order_id, "generation": 1, "changed_at": now, "changed_by": actor[:128]}],
+            ["order_id"],
+        )
+        values: dict[str, Any] = {
+            "generation": tracking_links.c.generation + 1,
+            "reason": reason[:32],
+            "changed_at": now,
+            "changed_by": actor[:128],
+        }
+        if close:
+            values["closed_reason"] = reason[:32]
+        conn.execute(tracking_links.update().where(tracking_links.c.order_id == order_id).values(**values))
+        return _generation(conn, order_id)
 
-
-def close_customer_links(conn: Connection, hub: Any, customer_id: str, reason: str = "erased") -> int:
-    """Close the links of every order of a customer (erasure); how many orders."""
-    ids = sorted(
-        conn.execute(sa.select(t.orders.c.order_id).where(t.orders.c.customer_id == customer_id)).scalars()
-    )
-    for order_id in ids:  # fixed key order: no deadlock with a concurrent revoke on PostgreSQL
-        revoke_in(conn, hub, order_id, reason, f"system:{reason}", close=True)
-    return len(ids)
+    def close_customer_links(self, conn: Connection, customer_id: str, reason: str = "erased") -> int:
+        """Close the links of every order of a customer (erasure), in the caller's transaction; how many."""
+        ids = sorted(
+            conn.execute(
+                sa.select(t.orders.c.order_id).where(t.orders.c.customer_id == customer_id)
+            ).scalars()
+        )
+        for order_id in ids:  # fixed key order: no deadlock with a concurrent revoke on PostgreSQL
+            self.revoke_in(conn, order_id, reason, f"system:{reason}", close=True)
+        return len(ids)

@@ -67,9 +67,3 @@ def next_allowed(
 def allowed_channels(channels: list[str], *, advertising: bool, opt_out: set[str]) -> list[str]:
     """Channels left after the customer's opt-outs and the advertising restrictions."""
     return [c for c in channels if c not in opt_out and not (advertising and c in AD_FORBIDDEN_CHANNELS)]
-
-
-def backoff_seconds(attempt: int, base: float, cap: float, rand: float) -> float:
-    """Exponential backoff with "equal jitter": half the step fixed, half random (rand in [0, 1))."""
-    step = min(cap, base * (2 ** max(0, attempt - 1)))
-    return step / 2 + (step / 2) * rand

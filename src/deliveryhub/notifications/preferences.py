@@ -6,18 +6,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from deliveryhub.adapters.persistence import tables as t
-from deliveryhub.adapters.persistence.database import upsert
+from deliveryhub.adapters.persistence.dialect import upsert
+from deliveryhub.kernel.phone import is_mobile, normalize_kr_phone
 from deliveryhub.notifications.policy import parse_hhmm
 from deliveryhub.notifications.tables import notification_preferences as prefs_t
 from deliveryhub.pii import dlp
-from deliveryhub.pii.cipher import KeyRing, decrypt_field, encrypt_field, normalize_phone
+from deliveryhub.pii.cipher import KeyRing, decrypt_field, encrypt_field
 from deliveryhub.views.orders import customer_view
+
+if TYPE_CHECKING:
+    from deliveryhub.service_layer.hub import Core
 
 CUSTOMER_CHANNELS = ("kakao", "sms", "email")
 DEFAULT_ORDER = ("kakao", "sms", "email")
@@ -99,8 +103,8 @@ def validate_phone(value: Any) -> str:
     """A Korean mobile number (010-1234-5678, +82 10 1234 5678) or a ValueError."""
     if not isinstance(value, str):
         raise PreferenceError("phone", "phone: expected a string")
-    digits = normalize_phone(value)
-    if not re.fullmatch(r"01[016789]\d{7,8}", digits):
+    e164 = normalize_kr_phone(value)
+    if e164 is None or not is_mobile(e164):
         raise PreferenceError("phone", "phone: expected a Korean mobile number like 010-1234-5678")
     return value.strip()
 
@@ -217,3 +221,22 @@ def mask_contact(channel: str, value: str | None) -> str | None:
         local, _, domain = value.partition("@")
         return f"{local[:1]}***@{domain}"
     return value if channel in ("webhook", "console") else "***"
+
+
+class PreferenceService:
+    """Customer notification preferences for the chatbot, the CS desk and the API (own transactions)."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    def get(self, customer_id: str) -> Preferences:
+        """Stored preferences or the defaults."""
+        with self.core.db.read() as conn:
+            return get_preferences(conn, customer_id)
+
+    def update(self, customer_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Apply a partial update; the new preferences (raises PreferenceError / LookupError)."""
+        with self.core.db.write() as conn:
+            return update_preferences(
+                conn, self.core.keyring, customer_id, changes, self.core.clock.now()
+            ).as_dict()

@@ -12,31 +12,16 @@ from zoneinfo import ZoneInfo
 import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from deliveryhub.kernel.labels import is_known, label
+from deliveryhub.kernel.timefmt import parse_datetime
+
 TEMPLATES = Path(__file__).with_name("templates")
 LANGS = ("ko", "en")
 AD_PREFIX = "(광고)"
 _VAR = re.compile(r"#\{([^{}]{1,40})\}")
 
-CARRIERS = {
-    "cj": ("CJ대한통운", "CJ Logistics"),
-    "lotte": ("롯데택배", "Lotte Global Logistics"),
-    "hanjin": ("한진택배", "Hanjin"),
-    "epost": ("우체국택배", "Korea Post"),
-    "logen": ("로젠택배", "Logen"),
-}
-STAGE_LABELS = {
-    "received": ("주문 접수", "Order received"),
-    "stock_confirmed": ("재고 확인", "Stock confirmed"),
-    "picked_packed": ("상품 준비 완료", "Packed"),
-    "waybill_created": ("송장 등록", "Waybill issued"),
-    "handed_over": ("택배사 인계", "Handed to carrier"),
-    "in_transit": ("배송 중", "In transit"),
-    "out_for_delivery": ("배송 출발", "Out for delivery"),
-    "delivered": ("배송 완료", "Delivered"),
-    "cancelled": ("주문 취소", "Cancelled"),
-    "delivery_failed": ("배송 실패", "Delivery failed"),
-    "returned": ("반품 완료", "Returned"),
-}
+# Claim and compensation kinds read inside a sentence ("we received your damage claim", "we issued a
+# coupon"), so their wording stays with the templates rather than in the kernel's label table.
 CLAIM_KINDS = {
     "delay": ("배송 지연", "delay"),
     "damage": ("파손", "damage"),
@@ -45,11 +30,6 @@ CLAIM_KINDS = {
     "other": ("기타 문의", "other"),
 }
 COMP_KINDS = {"coupon": ("쿠폰", "a coupon"), "refund": ("환불", "a refund"), "points": ("적립금", "points")}
-REASONS = {
-    "recipient_absent": ("수취인 부재", "recipient not available"),
-    "address_issue": ("주소 확인 필요", "address problem"),
-    "refused": ("수취 거부", "refused"),
-}
 WEEKDAYS_KO = "월화수목금토일"
 UNKNOWN = ("확인 중", "to be confirmed")
 
@@ -83,9 +63,20 @@ def _pick(pair: tuple[str, str], lang: str) -> str:
     return pair[1] if lang == "en" else pair[0]
 
 
+def carrier_name(code: Any, lang: str) -> str:
+    """The carrier's name people read ("CJ대한통운"); an unknown carrier code is shown as it is."""
+    text = str(code or "")
+    return label("carrier", text, lang) if is_known("carrier", text) else text
+
+
+def stage_name(stage: str, lang: str) -> str:
+    """The stage's one name (kernel labels, the same the bot and pages use); unknown stages as they are."""
+    return label("stage", stage, lang) if is_known("stage", stage) else stage
+
+
 def eta_text(eta_min: Any, eta_max: Any, lang: str, tz: str) -> str:
     """An ETA window in local time: "11월 23일(월) 14:00~16:00" / "Mon 23 Nov 14:00–16:00"."""
-    lo, hi = _dt(eta_min), _dt(eta_max)
+    lo, hi = parse_datetime(eta_min), parse_datetime(eta_max)
     if lo is None and hi is None:
         return _pick(UNKNOWN, lang)
     zone = ZoneInfo(tz)
@@ -106,17 +97,6 @@ def eta_text(eta_min: Any, eta_max: Any, lang: str, tz: str) -> str:
     return f"{day(a)}{sep}{day(b)}"
 
 
-def _dt(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
-
-
 def won(amount: Any, lang: str) -> str:
     """3000 → "3,000원" / "₩3,000"."""
     try:
@@ -135,17 +115,17 @@ def variables_for(context: dict[str, Any], lang: str, tz: str, shop: str, name: 
         "상점명": shop,
         "고객명": name or ("customer" if lang == "en" else "고객"),
         "주문번호": str(context.get("order_id") or ""),
-        "택배사": _pick(CARRIERS[carrier], lang)
-        if carrier in CARRIERS
-        else (carrier or _pick(UNKNOWN, lang)),
+        "택배사": carrier_name(carrier, lang) or _pick(UNKNOWN, lang),
         "송장번호": str(context.get("tracking_no") or _pick(UNKNOWN, lang)),
         "조회링크": str(context.get("link") or ""),
         "도착예정": eta_text(context.get("eta_min"), context.get("eta_max"), lang, tz),
-        "사유": _pick(REASONS[reason], lang) if reason in REASONS else (reason or _pick(UNKNOWN, lang)),
+        "사유": label("reason", reason, lang)
+        if is_known("reason", reason)
+        else (reason or _pick(UNKNOWN, lang)),
         "금액": won(context.get("amount"), lang),
         "클레임": _pick(CLAIM_KINDS.get(str(context.get("claim_kind")), CLAIM_KINDS["other"]), lang),
         "보상": _pick(COMP_KINDS.get(str(context.get("compensation_kind")), COMP_KINDS["coupon"]), lang),
-        "단계": _pick(STAGE_LABELS[stage], lang) if stage in STAGE_LABELS else stage,
+        "단계": stage_name(stage, lang),
         "제목": str(context.get("subject") or ""),
         "내용": str(context.get("body") or ""),
     }

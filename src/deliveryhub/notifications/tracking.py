@@ -1,68 +1,75 @@
-"""The customer's tracking page `/track/{token}` and the link helpers notices use.
+"""What the customer's tracking page shows, and the link helpers notices and the demo use.
 
-Tokens, their life (expiry, revocation, key rotation) and THE check are in `links.py`; this page only
-asks `resolve_link`. A valid link shows stage, timeline and ETA window and nothing personal beyond the
-first character of the name, and links to the chat widget with the same token (`/chat?t=<token>`; the
-chatbot checks it through the same `resolve_link`, service `order_from_link_token`). A link we
-recognise but that is over (expired, revoked, cancelled, erased, signed before a key rotation) gets a
-polite 410 page saying how to reach the shop, with no order data; anything else gets 404.
+The page itself (`GET /track/{token}`) is served by `entrypoints/web/tracking.py`; it asks THE check
+(`TrackingLinkService.resolve`, links.py) and renders what this module builds. A valid link shows
+stage, timeline and ETA window and nothing personal beyond the first character of the name, and links
+to the chat widget with the same token (`/chat?t=<token>`; the chatbot checks it through the same
+`core.links`). A link we recognise but that is over (expired, revoked, cancelled, erased, signed
+before a key rotation) gets a polite 410 page saying how to reach the shop, with no order data.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse
-
+from deliveryhub.kernel.labels import label
 from deliveryhub.notifications.links import (
     EXPIRED,
-    INVALID,
     LinkCheck,
+    LinkSettings,
     make_token,
     read_token,
-    resolve_link,
     tracking_key,
 )
-from deliveryhub.notifications.render import CARRIERS, STAGE_LABELS, _jinja, eta_text
+from deliveryhub.notifications.render import _jinja, carrier_name, eta_text
 from deliveryhub.views.orders import customer_view, order_detail
 
-__all__ = ["LinkCheck", "make_token", "read_token", "resolve_link", "router", "tracking_key", "tracking_url"]
+if TYPE_CHECKING:
+    from deliveryhub.service_layer.hub import Core
 
-NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
+__all__ = [
+    "LinkCheck",
+    "chat_link",
+    "gone_context",
+    "make_token",
+    "page_context",
+    "read_token",
+    "render_gone",
+    "render_page",
+    "tracking_key",
+    "tracking_url",
+]
 
 
 def tracking_url(public_url: str, key: bytes, order_id: str) -> str:
-    """Absolute link for an order's first generation, issued now (the demo; notices use issue_link)."""
+    """Absolute link for an order's first generation, issued now (the demo; notices use core.links)."""
     return f"{public_url.rstrip('/')}/track/{make_token(key, order_id)}"
 
 
 def chat_link(token: str, lang: str) -> str:
-    """The chat widget opened with the same signed token (the chatbot checks it with resolve_link)."""
+    """The chat widget opened with the same signed token (the chatbot checks it with core.links)."""
     return f"/chat?t={quote(token, safe='')}" + ("&lang=en" if lang == "en" else "")
 
 
-def page_context(hub: Any, order_id: str, lang: str, token: str | None = None) -> dict[str, Any] | None:
+def page_context(
+    core: Core, order_id: str, lang: str, token: str | None = None, *, chat: bool = False
+) -> dict[str, Any] | None:
     """Everything the page shows (no personal data beyond the first character of the name).
 
-    With `token` and the chatbot wired, the page links to the chat widget with the same token."""
-    tz = ZoneInfo(hub.settings.tz)
-    with hub.db.read() as conn:
+    With `token` and `chat` (the app serves the chat widget), the page links to it with the same token."""
+    tz = ZoneInfo(core.settings.tz)
+    with core.db.read() as conn:
         detail = order_detail(conn, order_id)
         if detail is None:
             return None
-        cust = customer_view(conn, hub.keyring, detail.get("customer_id"), "full") or {}
+        cust = customer_view(conn, core.keyring, detail.get("customer_id"), "full") or {}
     name = cust.get("name") or ""
     en = lang == "en"
+    lang = "en" if en else "ko"
     stage = detail.get("stage") or "received"
-
-    def label(s: str) -> str:
-        pair = STAGE_LABELS.get(s, (s, s))
-        return pair[1] if en else pair[0]
 
     def local(iso: str | None) -> str:
         if not iso:
@@ -70,31 +77,30 @@ def page_context(hub: Any, order_id: str, lang: str, token: str | None = None) -
         return datetime.fromisoformat(iso).astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
     eta = detail.get("eta") or {}
-    parcels = []
-    for p in detail["parcels"]:
-        names = CARRIERS.get(str(p.get("carrier")))
-        carrier = (names[1] if en else names[0]) if names else p.get("carrier")
-        parcels.append({"carrier": carrier or "", "tracking_no": p.get("tracking_no")})
+    parcels = [
+        {"carrier": carrier_name(p.get("carrier"), lang), "tracking_no": p.get("tracking_no")}
+        for p in detail["parcels"]
+    ]
     return {
-        "lang": "en" if en else "ko",
+        "lang": lang,
         "title": "Delivery tracking" if en else "배송 조회",
         "greeting": (f"{name[:1]}** " if name else "") + ("" if en else "님의 주문"),
         "order_label": "Order" if en else "주문번호",
         "order_id": order_id,
         "stage": stage,
-        "stage_label": label(stage),
+        "stage_label": label("stage", stage, lang),
         "eta_label": "Expected delivery" if en else "도착 예정",
-        "eta": eta_text(eta.get("eta_min"), eta.get("eta_max"), "en" if en else "ko", hub.settings.tz)
+        "eta": eta_text(eta.get("eta_min"), eta.get("eta_max"), lang, core.settings.tz)
         if stage != "delivered"
         else "",
         "timeline_label": "Timeline" if en else "진행 내역",
         "timeline": [
-            {"stage": s["stage"], "label": label(s["stage"]), "at": local(s["occurred_at"])}
+            {"stage": s["stage"], "label": label("stage", s["stage"], lang), "at": local(s["occurred_at"])}
             for s in detail["timeline"]
         ],
         "parcels": parcels,
         "parcel_label": "Carrier / tracking no." if en else "택배사 / 송장번호",
-        "chat_href": chat_link(token, "en" if en else "ko") if token and "chat" in hub.services else "",
+        "chat_href": chat_link(token, lang) if token and chat else "",
         "chat_label": "Chat with us" if en else "챗봇 상담하기",
         "chat_hint": "Ask about this order right away, no order number needed."
         if en
@@ -102,41 +108,24 @@ def page_context(hub: Any, order_id: str, lang: str, token: str | None = None) -
     }
 
 
-def gone_context(hub: Any, check: LinkCheck, lang: str) -> dict[str, Any]:
+def gone_context(
+    settings: LinkSettings, check: LinkCheck, lang: str, *, chat: bool = False
+) -> dict[str, Any]:
     """The 410 page: the link is over and how to reach the shop; never anything about the order."""
-    cfg = hub.services.get("tracking_links") or {}
-    shop = str(cfg.get("shop_name") or "")
-    contact = str(cfg.get("shop_contact") or "")
     return {
         "lang": "en" if lang == "en" else "ko",
         "expired": check.status == EXPIRED,
-        "shop": shop,
-        "contact": contact,
-        "chat_href": ("/chat?lang=en" if lang == "en" else "/chat") if "chat" in hub.services else "",
+        "shop": settings.shop_name,
+        "contact": settings.shop_contact,
+        "chat_href": ("/chat?lang=en" if lang == "en" else "/chat") if chat else "",
     }
 
 
-router = APIRouter(tags=["tracking"])
+def render_page(context: dict[str, Any]) -> str:
+    """HTML of the tracking page."""
+    return _jinja().get_template("track.html.j2").render(**context)
 
 
-@router.get(
-    "/track/{token}", response_class=HTMLResponse, summary="The customer's tracking page (signed link)"
-)
-async def track_page(token: str, request: Request, lang: str = "ko") -> HTMLResponse:
-    """Stage, timeline and ETA window behind a valid link; 410 for a link that is over; 404 otherwise."""
-    hub = request.app.state.hub
-    check = await run_in_threadpool(resolve_link, hub, token)
-    ctx = None
-    if check.valid and check.order_id:
-        ctx = await run_in_threadpool(page_context, hub, check.order_id, lang, token)
-    if ctx is not None:
-        html = _jinja().get_template("track.html.j2").render(**ctx)
-        return HTMLResponse(html, headers=NO_STORE)
-    if check.status != INVALID:
-        html = _jinja().get_template("track_gone.html.j2").render(**gone_context(hub, check, lang))
-        return HTMLResponse(html, status_code=410, headers=NO_STORE)
-    body = (
-        "<!doctype html><html lang='ko'><meta charset='utf-8'><title>404</title>"
-        "<h1>페이지를 찾을 수 없습니다 / Not found</h1></html>"
-    )
-    return HTMLResponse(body, status_code=404, headers=NO_STORE)
+def render_gone(context: dict[str, Any]) -> str:
+    """HTML of the page for a link that is over."""
+    return _jinja().get_template("track_gone.html.j2").render(**context)

@@ -293,7 +293,7 @@ def test_provider_receipts_delivered_and_failed(
     jobs = _jobs(hub, "O-RC")
     assert [j.status for j in jobs] == ["sent", "sent"]
     provider.failed_receipts = {jobs[1].provider_message_id}
-    assert hub.services["notifications"].poll_receipts(clock.now()) == 2
+    assert hub.notifications.dispatcher.poll_receipts(clock.now()) == 2
     jobs = _jobs(hub, "O-RC")
     assert [j.status for j in jobs] == ["delivered", "failed"]
     with hub.db.read() as conn:
@@ -304,5 +304,5 @@ def test_provider_receipts_delivered_and_failed(
         (jobs[0].id, "delivered"),
         (jobs[1].id, "failed"),
     ]
-    assert hub.services["notifications"].poll_receipts(clock.now()) == 0  # final receipts are not asked again
+    assert hub.notifications.dispatcher.poll_receipts(clock.now()) == 0  # final receipts are not asked again
     hub.close()

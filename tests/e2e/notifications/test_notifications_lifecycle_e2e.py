@@ -57,8 +57,8 @@ def test_full_lifecycle_exact_messages_twice_posted_and_restarted(
     # The worker claims the next due jobs and dies before sending them (no graceful shutdown).
     hub.ingest.ingest([phone_events[half], mail_events[half]])
     drain(hub)
-    dispatcher = hub.services["notifications"]
-    claimed = dispatcher._claim(clock.now())
+    assert hub.notifications is not None
+    claimed = hub.notifications.dispatcher.sender.claim(clock.now())
     assert claimed, "the dying worker had claimed work"
     hub.close()
     # A new worker on the same database; the claimed jobs are picked up when their lease expires.

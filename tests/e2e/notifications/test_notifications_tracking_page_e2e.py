@@ -43,7 +43,7 @@ def test_tracking_page_in_chromium(served: Any) -> None:
     from playwright.sync_api import sync_playwright
 
     hub, base = served
-    url = hub.services["tracking_url"]("O-TRACK")
+    url = hub.links.issue("O-TRACK")
     assert url.startswith(base + "/track/")
     token = url.rsplit("/", 1)[1]
     tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
@@ -82,7 +82,7 @@ def test_link_over_shows_a_polite_410_page_in_chromium(served: Any) -> None:
     from deliveryhub.security.apikeys import create_api_key
 
     hub, base = served
-    url = hub.services["tracking_url"]("O-TRACK")
+    url = hub.links.issue("O-TRACK")
     ops = {"Authorization": f"Bearer {create_api_key(hub.db, 'ops-e2e', 'ops')}"}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)

@@ -148,7 +148,7 @@ def test_target_edit_is_admin_only_audited_and_applied(api: Any, kpi_hub: Any) -
     k = api.get("/v1/kpis", params={"kpi": "delivery_delay_rate"}, headers=_key(kpi_hub, "admin")).json()
     assert k["kpis"]["delivery_delay_rate"]["target"] == 1.5
     assert k["kpis"]["delivery_delay_rate"]["status"] == "warning"  # 1.0 < 1.5 but ≥ the 0.9 warning
-    if "audit" in kpi_hub.services:
+    if kpi_hub.security is not None:
         from deliveryhub.security import tables as st
 
         audit_table = next(t for t in vars(st).values() if isinstance(t, sa.Table) and "audit" in t.name)
@@ -231,16 +231,16 @@ def test_one_alert_per_kpi_per_period(kpi_hub: Any) -> None:
     from deliveryhub.kpi.alerts import check_alerts, open_alerts
     from deliveryhub.kpi.tables import kpi_alerts
 
-    first = check_alerts(kpi_hub, NOW)
+    first = check_alerts(kpi_hub, kpi_hub.kpi.engine, NOW)
     keys = {a["key"] for a in first}
     assert {"delivery_delay_rate", "on_time_delivery_rate"} <= keys
     assert all(a["period"] == "2026-11" for a in first)
-    again = check_alerts(kpi_hub, NOW)
+    again = check_alerts(kpi_hub, kpi_hub.kpi.engine, NOW)
     assert again == []
     assert open_alerts(kpi_hub, "2026-11")["delivery_delay_rate"] == "breach"
     with kpi_hub.db.read() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(kpi_alerts)).scalar() == len(first)
-        if "notify_ops" in kpi_hub.services and sa.inspect(conn).has_table("notification_jobs"):
+        if kpi_hub.notifications is not None and sa.inspect(conn).has_table("notification_jobs"):
             n = conn.execute(
                 sa.text(
                     "SELECT count(*) FROM notification_jobs WHERE audience = 'ops' AND idem_key LIKE :pattern"

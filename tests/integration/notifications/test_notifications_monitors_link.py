@@ -42,13 +42,13 @@ def test_exception_opened_gives_one_delay_notice_and_missing_notice_opens_except
 ) -> None:
     clock = ManualClock(START)
     hub = make_hub(tmp_path, master_key, clock=clock, smtp_url=smtp.url)
-    if "open_exception" not in hub.services:
-        pytest.fail("the monitors feature (open_exception service) is expected in this tree")
+    if getattr(hub, "monitors", None) is None:
+        pytest.fail("the monitors feature (core.exceptions) is expected in this tree")
     hub.ingest.ingest(lifecycle("O-X", START, {"name": "정우성", "email": "woo@example.com"})[:6])
     drain(hub)
     send_all(hub)
     for _ in range(2):  # a second call for the same order and type is a no-op in monitors
-        hub.services["open_exception"]("delivery_delay", "O-X", key="test-delay", evidence={"why": "test"})
+        hub.exceptions.open_exception("delivery_delay", "O-X", key="test-delay", evidence={"why": "test"})
         drain(hub)
         send_all(hub)
     delays = [m for rcpt, m in smtp.messages if rcpt == ["woo@example.com"] and "지연되고" in m["Subject"]]
@@ -61,9 +61,9 @@ def test_exception_opened_gives_one_delay_notice_and_missing_notice_opens_except
     hub.ingest.ingest(lifecycle("O-NONE", START, {"name": "무연락"})[:1])
     drain(hub)
     send_all(hub)
-    assert hub.services["notifications"].check_missing(clock.now() + timedelta(minutes=11)) == 1
+    assert hub.notifications.dispatcher.check_missing(clock.now() + timedelta(minutes=11)) == 1
     with hub.db.read() as conn:
-        assert "O-NONE" in hub.services["orders_with_exception"](conn, "notice_missing")
+        assert "O-NONE" in hub.exceptions.orders_with_exception(conn, "notice_missing")
         own = conn.execute(sa.text("SELECT order_id, stage FROM notice_missing")).all()
     assert [tuple(r) for r in own] == [("O-NONE", "received")]
     hub.close()

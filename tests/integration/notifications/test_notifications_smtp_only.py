@@ -97,7 +97,7 @@ def test_only_smtp_url_every_stage_notice_by_email(tmp_path: Path, master_key: s
     assert facts["required"] == 5 + 5 + 2
     assert facts["notification_automation_rate"] == 1.0
     assert facts["notification_missing_rate"] == 0.0
-    assert hub.services["notifications"].check_missing(clock.now() + timedelta(hours=1)) == 0
+    assert hub.notifications.dispatcher.check_missing(clock.now() + timedelta(hours=1)) == 0
     hub.close()
 
 
@@ -109,7 +109,7 @@ def test_notice_missing_monitor_and_facts(tmp_path: Path, master_key: str, smtp:
     hub.ingest.ingest(lifecycle("O-OK", START, {"name": "연락됨", "email": "ok@example.com"})[:1])
     drain(hub)
     send_all(hub)
-    dispatcher = hub.services["notifications"]
+    dispatcher = hub.notifications.dispatcher
     assert dispatcher.check_missing(clock.now() + timedelta(minutes=9)) == 0  # deadline not reached yet
     assert dispatcher.check_missing(clock.now() + timedelta(minutes=11)) == 1
     assert dispatcher.check_missing(clock.now() + timedelta(minutes=12)) == 0  # flagged once
@@ -121,6 +121,29 @@ def test_notice_missing_monitor_and_facts(tmp_path: Path, master_key: str, smtp:
     assert job is not None and (job.status, job.last_error) == ("failed", "no_channel")
     assert facts["required"] == 2 and facts["missing"] == 1 and facts["automatic"] == 1
     assert facts["notification_missing_rate"] == 0.5
+    hub.close()
+
+
+def test_notice_facts_port_says_which_stage_changes_the_customer_was_told_of(
+    tmp_path: Path, master_key: str, smtp: SmtpSink
+) -> None:
+    clock = ManualClock(START)
+    hub = make_hub(tmp_path, master_key, clock=clock, smtp_url=smtp.url)
+    assert hub.notifications is not None
+    # The hub's ports are the feature's own providers (monitors' notice timer asks core.notice_facts).
+    assert hub.ops_alerts is hub.notifications.ops_alerts and hub.links is hub.notifications.links
+    hub.ingest.ingest(lifecycle("O-NC", START, {"name": "무연락"})[:4])
+    hub.ingest.ingest(lifecycle("O-OK", START, {"name": "연락됨", "email": "ok@example.com"})[:4])
+    drain(hub)
+    with hub.db.read() as conn:  # queued, not sent yet: not told
+        assert hub.notice_facts.notice_sent(conn, "O-OK", "received") is False
+    send_all(hub)
+    with hub.db.read() as conn:
+        told = hub.notice_facts.notice_sent
+        assert told(conn, "O-OK", "received") is True
+        assert told(conn, "O-NC", "received") is False  # nobody could be reached: failed, not told
+        assert told(conn, "O-NC", "picked_packed") is True  # no required notice for this stage
+        assert told(conn, "O-NOPE", "received") is True  # nothing was ever owed
     hub.close()
 
 
@@ -145,7 +168,7 @@ def test_delay_notice_facts_and_one_ops_alert_per_key(
     hub.ingest.ingest(evs)
     drain(hub)
     send_all(hub)
-    notify = hub.services["notify_ops"]
+    notify = hub.ops_alerts.notify_ops
     notify(
         "carrier_down",
         "cj-2026-11-22",

@@ -125,13 +125,13 @@ def test_link_from_the_notice_dies_when_the_order_is_cancelled(world: World) -> 
     token = world.links_received()[-1]
     page = world.client.get(f"/track/{token}")
     assert page.status_code == 200 and OID in page.text
-    assert world.hub.services["order_from_link_token"](token) == OID
+    assert world.hub.links.order_for_token(token) == OID
     world.clock.advance(timedelta(minutes=30))
     world.ingest([event("c1", "order.cancelled", OID, (START + timedelta(minutes=25)).isoformat())])
     _assert_gone(world.client.get(f"/track/{token}"), expired=False)
     _assert_gone(world.client.get(f"/track/{token}?lang=en"), expired=False)
     # The chatbot's check is the same one: a cancelled order's link proves nothing any more.
-    assert world.hub.services["order_from_link_token"](token) is None
+    assert world.hub.links.order_for_token(token) is None
     with world.hub.db.read() as conn:
         row = conn.execute(sa.select(tracking_links).where(tracking_links.c.order_id == OID)).one()
     assert row.closed_reason == "cancelled"
@@ -149,14 +149,15 @@ def test_link_dies_when_the_customer_is_erased(world: World) -> None:
         customer_id = conn.execute(
             sa.text("SELECT customer_id FROM orders WHERE order_id = :o"), {"o": OID}
         ).scalar()
-    world.hub.services["erase_customer"](customer_id, "user:dpo", "erasure request")
+    assert world.hub.security is not None
+    world.hub.security.erase_customer(customer_id, "user:dpo", "erasure request")
     _assert_gone(world.client.get(f"/track/{token}"), expired=False)
-    assert world.hub.services["order_from_link_token"](token) is None
+    assert world.hub.links.order_for_token(token) is None
     with world.hub.db.read() as conn:
         row = conn.execute(sa.select(tracking_links).where(tracking_links.c.order_id == OID)).one()
     assert row.closed_reason == "erased"
     # A link minted afterwards (a late notice, a staff reissue) is refused as well.
-    assert world.hub.services["tracking_url"](OID) is None
+    assert world.hub.links.issue(OID) is None
     r = world.client.post(f"/v1/orders/{OID}/tracking-link/reissue", headers=world.key("admin"))
     assert r.status_code == 409
 
@@ -171,9 +172,9 @@ def test_link_expires_after_delivery_by_the_pinned_clock(lite: World) -> None:
     w.clock.set(delivered + timedelta(days=30))
     _assert_gone(w.client.get(f"/track/{token}"), expired=True)
     _assert_gone(w.client.get(f"/track/{token}?lang=en"), expired=True)
-    assert w.hub.services["order_from_link_token"](token) is None
+    assert w.hub.links.order_for_token(token) is None
     # A link freshly issued for a long-delivered order is expired too: the window is the order's.
-    assert w.client.get(TOKEN_RE.search(w.hub.services["tracking_url"](OID)).group(0)).status_code == 410  # type: ignore[union-attr]
+    assert w.client.get(TOKEN_RE.search(w.hub.links.issue(OID)).group(0)).status_code == 410  # type: ignore[union-attr]
 
 
 def test_days_after_delivery_is_configurable_and_undelivered_links_hit_the_hard_cap(
@@ -220,7 +221,7 @@ def test_staff_revoke_needs_the_permission_is_audited_and_reissue_works(world: W
     r = world.client.post(url, headers=ops, json={"reason": "고객 휴대폰 분실"})
     assert r.status_code == 200 and r.json()["revoked"] is True
     _assert_gone(world.client.get(f"/track/{old}"), expired=False)
-    assert world.hub.services["order_from_link_token"](old) is None
+    assert world.hub.links.order_for_token(old) is None
     # The revoked link opens no chat for the order either (the chatbot asks the same resolve_link).
     chat = world.client.post("/v1/chat/sessions", json={"token": old})
     assert chat.status_code == 422 and OID not in chat.text
@@ -236,7 +237,7 @@ def test_staff_revoke_needs_the_permission_is_audited_and_reissue_works(world: W
     new = TOKEN_RE.search(r.json()["url"]).group(1)  # type: ignore[union-attr]
     page = world.client.get(f"/track/{new}")
     assert page.status_code == 200 and OID in page.text
-    assert world.hub.services["order_from_link_token"](new) == OID
+    assert world.hub.links.order_for_token(new) == OID
     assert world.client.post("/v1/chat/sessions", json={"token": new}).status_code == 200
     assert world.client.get(f"/track/{old}").status_code == 410
     with world.hub.db.read() as conn:
@@ -297,7 +298,7 @@ def test_forged_and_tampered_tokens_get_404_and_no_data(lite: World) -> None:
         assert r.status_code == 404, (bad, r.status_code)
         for secret in (OID, "O-OTHER", "이**", "123456789012", "배송"):
             assert secret not in r.text
-        assert w.hub.services["order_from_link_token"](bad) is None
+        assert w.hub.links.order_for_token(bad) is None
     assert w.client.get(f"/track/{good}").status_code == 200
 
 
@@ -309,7 +310,7 @@ def test_permanent_links_of_the_first_kind_are_shown_expired(lite: World) -> Non
     head = base64.urlsafe_b64encode(OID.encode()).decode().rstrip("=")
     legacy = f"{head}.{mac.decode().rstrip('=')[:22]}"
     _assert_gone(w.client.get(f"/track/{legacy}"), expired=True)
-    assert w.hub.services["order_from_link_token"](legacy) is None
+    assert w.hub.links.order_for_token(legacy) is None
     assert w.client.get(f"/track/{head}.{'A' * 22}").status_code == 404
 
 
@@ -322,7 +323,7 @@ def test_key_rotation_ends_links_signed_before_it(lite: World) -> None:
     assert w.client.get(f"/track/{before}").status_code == 200
     rotate(w.hub, pause=0, grace=0)
     _assert_gone(w.client.get(f"/track/{before}"), expired=False)
-    assert w.hub.services["order_from_link_token"](before) is None
+    assert w.hub.links.order_for_token(before) is None
     w.ingest(lifecycle(OID, START, _customer())[6:8])  # the next notice carries a working link
     after = w.links_received()[-1]
     assert after != before and w.client.get(f"/track/{after}").status_code == 200

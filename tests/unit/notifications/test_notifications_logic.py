@@ -15,6 +15,7 @@ from deliveryhub.adapters.channels.base import OutgoingMessage
 from deliveryhub.adapters.channels.kakao import NhnAlimtalk
 from deliveryhub.adapters.channels.sms import NhnSms, sms_bytes
 from deliveryhub.adapters.channels.webhook import sign, verify
+from deliveryhub.kernel.retry import backoff_delay
 from deliveryhub.notifications import policy
 from deliveryhub.notifications.render import eta_text, fill, render, template_codes, variables_of
 from deliveryhub.notifications.rules import RuleError, load_rules, parse_rules, trigger_of
@@ -58,10 +59,14 @@ def test_ads_never_land_in_the_night(naive: datetime) -> None:
     assert out >= naive.replace(tzinfo=UTC)
 
 
-def test_backoff_is_exponential_with_jitter_and_capped() -> None:
-    assert policy.backoff_seconds(1, 30, 3600, 0.0) == 15 and policy.backoff_seconds(1, 30, 3600, 0.999) < 30
-    assert policy.backoff_seconds(3, 30, 3600, 0.0) == 60
-    assert policy.backoff_seconds(20, 30, 3600, 0.5) == 2700
+def test_notice_retry_backoff_is_exponential_with_equal_jitter_and_capped() -> None:
+    # The schedule the sender stores for a notice's next attempt (kernel.retry, "equal" jitter).
+    def delay(attempt: int, rand: float) -> float:
+        return backoff_delay(attempt, 30, 3600, jitter="equal", rand=rand)
+
+    assert delay(1, 0.0) == 15 and delay(1, 0.999) < 30
+    assert delay(3, 0.0) == 60
+    assert delay(20, 0.5) == 2700
 
 
 def test_advertising_never_goes_by_alimtalk_and_opt_out_removes_channels() -> None:

@@ -1,28 +1,42 @@
 """Notification API: list notices, dead letters and their replay, customer preferences, and staff
-revocation / reissue of an order's tracking links (audited)."""
+revocation / reissue of an order's tracking links (audited). The notifications feature does the work
+(notifications/admin.py, preferences.py); this module only speaks HTTP."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Connection
 
-from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.bootstrap import Hub
 from deliveryhub.entrypoints.api.deps import HubDep, require
 from deliveryhub.entrypoints.api.errors import ApiError
-from deliveryhub.notifications.facts import job_dict
-from deliveryhub.notifications.links import issue_in, link_url, revoke_in
-from deliveryhub.notifications.preferences import PreferenceError, get_preferences, update_preferences
-from deliveryhub.notifications.tables import notification_jobs as jobs_t
+from deliveryhub.entrypoints.api.security import client_ip
+from deliveryhub.notifications import admin
+from deliveryhub.notifications.preferences import PreferenceError
+from deliveryhub.notifications.wiring import NotificationsFeature
 from deliveryhub.security.apikeys import Principal
 from deliveryhub.security.audit import audit_log_of
-from deliveryhub.security.web import client_ip
 
 router = APIRouter(prefix="/v1", tags=["notifications"])
-STATUSES = ("pending", "sending", "retry", "sent", "delivered", "failed", "dead", "suppressed")
+
+
+def build_router(hub: Hub) -> APIRouter | None:
+    """The notification routes (None when the notifications feature is not wired)."""
+    return router if hub.notifications is not None else None
+
+
+def _feature(hub: Hub) -> NotificationsFeature:
+    if hub.notifications is None:  # the router is only included with the feature; defensive
+        raise ApiError(404, "not_found", "notifications are not enabled on this hub")
+    return hub.notifications
+
+
+def _actor(principal: Principal) -> str:
+    return f"{principal.kind}:{principal.id}"
 
 
 @router.get("/notifications", summary="Notices, newest first, by order and status")
@@ -34,19 +48,9 @@ async def list_notifications(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     """Jobs with their status, channel and masked recipient."""
-    if status is not None and status not in STATUSES:
-        raise ApiError(422, "invalid_field", f"status: one of {', '.join(STATUSES)}", "status")
-
-    def run() -> list[dict[str, Any]]:
-        q = sa.select(jobs_t).order_by(jobs_t.c.id.desc()).limit(limit)
-        if order_id:
-            q = q.where(jobs_t.c.order_id == order_id)
-        if status:
-            q = q.where(jobs_t.c.status == status)
-        with hub.db.read() as conn:
-            return [job_dict(r) for r in conn.execute(q)]
-
-    return {"notifications": await run_in_threadpool(run)}
+    if status is not None and status not in admin.STATUSES:
+        raise ApiError(422, "invalid_field", f"status: one of {', '.join(admin.STATUSES)}", "status")
+    return {"notifications": await run_in_threadpool(admin.list_notices, hub, order_id, status, limit)}
 
 
 @router.get("/notifications/dead-letters", summary="Notices that exhausted their retries")
@@ -56,18 +60,7 @@ async def dead_letters(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     """The dead-letter list ops can replay."""
-
-    def run() -> list[dict[str, Any]]:
-        with hub.db.read() as conn:
-            rows = conn.execute(
-                sa.select(jobs_t)
-                .where(jobs_t.c.status == "dead")
-                .order_by(jobs_t.c.dead_at.desc(), jobs_t.c.id.desc())
-                .limit(limit)
-            )
-            return [job_dict(r) for r in rows]
-
-    return {"dead_letters": await run_in_threadpool(run)}
+    return {"dead_letters": await run_in_threadpool(admin.dead_letters, hub, limit)}
 
 
 @router.post("/notifications/dead-letters/{job_id}/replay", summary="Send a dead-lettered notice again")
@@ -79,28 +72,10 @@ async def replay(
     """Re-queue one dead letter (same idempotency key: it is still sent at most once more)."""
 
     def run() -> dict[str, Any] | None:
-        now = hub.clock.now()
-        with hub.db.write() as conn:
-            done = conn.execute(
-                jobs_t.update()
-                .where(jobs_t.c.id == job_id, jobs_t.c.status == "dead")
-                .values(
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=now,
-                    dead_at=None,
-                    manual=True,
-                    lease_until=None,
-                )
-            )
-            if done.rowcount == 0:
-                return None
-            row = conn.execute(sa.select(jobs_t).where(jobs_t.c.id == job_id)).first()
-        if "audit" in hub.services:
-            hub.services["audit"](
-                f"{principal.kind}:{principal.id}", "notification.replay", f"job:{job_id}", {}
-            )
-        return job_dict(row)
+        job = admin.replay_dead_letter(hub, job_id)
+        if job is not None:
+            hub.audit.record(_actor(principal), "notification.replay", f"job:{job_id}", {})
+        return job
 
     result = await run_in_threadpool(run)
     if result is None:
@@ -115,12 +90,8 @@ async def get_prefs(
     _p: Annotated[Principal, Depends(require("notifications:read"))],
 ) -> dict[str, Any]:
     """Channel order, opt-outs, quiet hours, consent, language (no contact data)."""
-
-    def run() -> dict[str, Any]:
-        with hub.db.read() as conn:
-            return get_preferences(conn, customer_id).as_dict()
-
-    return await run_in_threadpool(run)
+    prefs = await run_in_threadpool(_feature(hub).preferences.get, customer_id)
+    return prefs.as_dict()
 
 
 @router.put("/customers/{customer_id}/preferences", summary="Change a customer's notification preferences")
@@ -145,18 +116,14 @@ async def put_prefs(
     ],
 ) -> dict[str, Any]:
     """Partial update; a new phone/e-mail redirects every later message (stored encrypted)."""
+    preferences = _feature(hub).preferences
 
     def run() -> dict[str, Any]:
-        with hub.db.write() as conn:
-            prefs = update_preferences(conn, hub.keyring, customer_id, body, hub.clock.now())
-        if "audit" in hub.services:
-            hub.services["audit"](
-                f"{principal.kind}:{principal.id}",
-                "notification.preferences",
-                f"customer:{customer_id}",
-                {"fields": sorted(body)},
-            )
-        return prefs.as_dict()
+        prefs = preferences.update(customer_id, body)
+        hub.audit.record(
+            _actor(principal), "notification.preferences", f"customer:{customer_id}", {"fields": sorted(body)}
+        )
+        return prefs
 
     try:
         return await run_in_threadpool(run)
@@ -182,6 +149,18 @@ def _reason(body: dict[str, Any] | None) -> str:
     return reason
 
 
+def _audit_in_tx(hub: Hub, principal: Principal, request: Request, oid: str, reason: str) -> admin.AuditInTx:
+    """The link change's audit entry, written in the change's own transaction."""
+    log = audit_log_of(hub)
+    ip = client_ip(request)
+
+    def write(conn: Connection, action: str, generation: int) -> None:
+        details = {"generation": generation, "reason": reason}
+        log.record_in(conn, principal, action, f"order:{oid}", details, ip)
+
+    return write
+
+
 @router.post(
     "/orders/{order_id}/tracking-link/revoke", summary="Kill every tracking link sent for an order (audited)"
 )
@@ -194,23 +173,8 @@ async def revoke_tracking_link(
 ) -> dict[str, Any]:
     """Every link sent so far stops working (410); later notices carry a new one."""
     oid, reason = _order_id(order_id), _reason(body)
-
-    def run() -> int | None:
-        with hub.db.write() as conn:
-            if conn.execute(sa.select(t.orders.c.order_id).where(t.orders.c.order_id == oid)).first() is None:
-                return None
-            gen = revoke_in(conn, hub, oid, "revoked", f"{principal.kind}:{principal.id}", close=False)
-            audit_log_of(hub).record_in(
-                conn,
-                principal,
-                "tracking_link.revoked",
-                f"order:{oid}",
-                {"generation": gen, "reason": reason},
-                client_ip(request),
-            )
-        return gen
-
-    gen = await run_in_threadpool(run)
+    audit = _audit_in_tx(hub, principal, request, oid, reason)
+    gen = await run_in_threadpool(admin.revoke_links, _feature(hub).links, oid, _actor(principal), audit)
     if gen is None:
         raise ApiError(404, "not_found", f"no order {oid}", "order_id")
     return {"order_id": oid, "revoked": True, "generation": gen}
@@ -229,33 +193,15 @@ async def reissue_tracking_link(
 ) -> JSONResponse:
     """Revoke, then one new link to give the customer (never stored; shown once, not cached)."""
     oid, reason = _order_id(order_id), _reason(body)
-
-    def run() -> tuple[str, int, str | None]:
-        with hub.db.write() as conn:
-            if conn.execute(sa.select(t.orders.c.order_id).where(t.orders.c.order_id == oid)).first() is None:
-                return "missing", 0, None
-            if issue_in(conn, hub, oid) is None:
-                return "closed", 0, None
-            gen = revoke_in(conn, hub, oid, "reissued", f"{principal.kind}:{principal.id}", close=False)
-            token = issue_in(conn, hub, oid)
-            audit_log_of(hub).record_in(
-                conn,
-                principal,
-                "tracking_link.reissued",
-                f"order:{oid}",
-                {"generation": gen, "reason": reason},
-                client_ip(request),
-            )
-        return "ok", gen, token
-
-    state, gen, token = await run_in_threadpool(run)
-    if state == "missing":
+    audit = _audit_in_tx(hub, principal, request, oid, reason)
+    out = await run_in_threadpool(admin.reissue_link, _feature(hub).links, oid, _actor(principal), audit)
+    if out.state == "missing":
         raise ApiError(404, "not_found", f"no order {oid}", "order_id")
-    if state == "closed" or token is None:
+    if out.state == "closed" or out.url is None:
         raise ApiError(
             409, "links_closed", "this order's tracking links are closed (cancelled or erased)", "order_id"
         )
     return JSONResponse(
-        {"order_id": oid, "url": link_url(hub, token), "generation": gen},
+        {"order_id": oid, "url": out.url, "generation": out.generation},
         headers={"Cache-Control": "no-store"},
     )

@@ -1,31 +1,46 @@
-"""HTTP API of the KPI feature: compute, catalog, drill-down, export, target edits, manual values."""
+"""HTTP API of the KPI feature: compute, catalog, drill-down, export, target edits, manual values; and
+the ops pages (dashboard, order timeline) that show them. The KPI feature does the work (kpi/engine.py,
+kpi/admin.py, kpi/export.py); this module only speaks HTTP."""
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from deliveryhub.adapters.persistence.database import upsert
+from deliveryhub.bootstrap import Hub
 from deliveryhub.entrypoints.api.deps import get_hub, require
 from deliveryhub.entrypoints.api.errors import ApiError
-from deliveryhub.kpi.catalog import Target
-from deliveryhub.kpi.engine import KpiEngine, KpiQueryError, current_period, engine_for
-from deliveryhub.kpi.tables import kpi_manual_values, kpi_targets
+from deliveryhub.entrypoints.api.security import client_ip
+from deliveryhub.entrypoints.web.pages import router as pages_router
+from deliveryhub.kpi import admin
+from deliveryhub.kpi.engine import KpiEngine
+from deliveryhub.kpi.export import result_rows, to_csv, to_xlsx
+from deliveryhub.kpi.periods import KpiQueryError, current_period
 from deliveryhub.security.apikeys import Principal
 
 router = APIRouter(prefix="/v1/kpis", tags=["kpis"])
-MAX_MANUAL_ROWS = 10_000
+
+
+def build_router(hub: Hub) -> APIRouter | None:
+    """The KPI API and the ops pages (None when the KPI feature is not wired)."""
+    if hub.kpi is None:
+        return None
+    both = APIRouter()
+    both.include_router(router)
+    both.include_router(pages_router)
+    return both
 
 
 def _engine(request: Request) -> KpiEngine:
-    return engine_for(get_hub(request))
+    feature = get_hub(request).kpi
+    if feature is None:  # the router is only included with the feature; defensive
+        raise ApiError(404, "not_found", "KPIs are not enabled on this hub")
+    return feature.engine
 
 
 def _range(
@@ -38,7 +53,7 @@ def _range(
             start, _end, _ = current_period("month", zone, hub.clock.now())
         except KpiQueryError as exc:
             raise ApiError(422, "invalid_field", exc.message, exc.field) from None
-        today = hub.clock.now().astimezone(__import__("zoneinfo").ZoneInfo(zone)).date()
+        today = hub.clock.now().astimezone(ZoneInfo(zone)).date()
         date_from = date_from or start.isoformat()
         date_to = date_to or today.isoformat()
     return date_from, date_to, zone
@@ -46,6 +61,14 @@ def _range(
 
 def _bad(exc: KpiQueryError) -> ApiError:
     return ApiError(422, "invalid_field", exc.message, exc.field)
+
+
+def _actor(p: Principal) -> str:
+    return f"{p.kind}:{p.id}"
+
+
+def _audit(request: Request, p: Principal, action: str, target: str, details: dict[str, Any]) -> None:
+    get_hub(request).audit.record(_actor(p), action, target, details, client_ip(request))
 
 
 @router.get("", summary="Compute KPIs / KPI 계산 (same JSON as `deliveryhub kpi compute`)")
@@ -92,8 +115,6 @@ def export_kpis(
     format: str = "csv",  # noqa: A002 - the public query parameter name
 ) -> Response:
     """The flattened KPI table (total and series rows) as CSV (UTF-8 BOM for Excel) or XLSX."""
-    from deliveryhub.kpi.cli import result_rows, to_csv, to_xlsx
-
     if format not in ("csv", "xlsx"):
         raise ApiError(422, "invalid_field", "format: csv or xlsx", "format")
     d0, d1, zone = _range(request, date_from, date_to, tz)
@@ -105,8 +126,8 @@ def export_kpis(
     rows = result_rows(result, eng.catalog)
     name = f"kpis_{d0}_{d1}.{format}"
     # Data leaving the system is a privileged action: audited like every other export.
-    _audit(request, p, "kpi.exported", f"kpis:{d0}..{d1}", {"format": format, "grain": grain, "by": by,
-                                                            "rows": len(rows)})
+    details = {"format": format, "grain": grain, "by": by, "rows": len(rows)}
+    _audit(request, p, "kpi.exported", f"kpis:{d0}..{d1}", details)
     if format == "csv":
         return Response(
             ("\ufeff" + to_csv(rows)).encode(),
@@ -151,17 +172,6 @@ class TargetIn(BaseModel):
     warning: float | None = None
 
 
-def _actor(p: Principal) -> str:
-    return f"{p.kind}:{p.id}"
-
-
-def _audit(request: Request, p: Principal, action: str, target: str, details: dict[str, Any]) -> None:
-    hub = get_hub(request)
-    audit = hub.services.get("audit")
-    if audit is not None:
-        audit(_actor(p), action, target, details, request.client.host if request.client else None)
-
-
 @router.put("/{key}/target", summary="Change a KPI target / KPI 목표 변경 (audited)")
 def put_target(
     request: Request,
@@ -171,41 +181,20 @@ def put_target(
 ) -> dict[str, Any]:
     """Override the catalog target and warning threshold of one KPI."""
     eng = _engine(request)
-    if key not in eng.catalog:
-        raise ApiError(404, "not_found", f"unknown KPI {key!r}", "key")
     try:
-        parsed = Target.parse(body.target)
+        before, after = admin.set_target(get_hub(request), eng, key, body.target, body.warning, _actor(p))
+    except KeyError:
+        raise ApiError(404, "not_found", f"unknown KPI {key!r}", "key") from None
     except ValueError as exc:
         raise ApiError(422, "invalid_field", f"target: {exc}", "target") from None
-    before = eng.kpi(key)
-    hub = get_hub(request)
-    with hub.db.write() as conn:
-        upsert(
-            conn,
-            kpi_targets,
-            [
-                {
-                    "key": key,
-                    "target": parsed.text() if parsed else None,
-                    "warning": body.warning,
-                    "updated_by": _actor(p),
-                    "updated_at": hub.clock.now(),
-                }
-            ],
-            ["key"],
-        )
     _audit(
         request,
         p,
         "kpi.target_changed",
         key,
-        {
-            "before": {"target": before.target.text() if before.target else None, "warning": before.warning},
-            "after": {"target": parsed.text() if parsed else None, "warning": body.warning},
-        },
+        {"before": before, "after": {"target": after["target"], "warning": body.warning}},
     )
-    after = eng.kpi(key)
-    return {"key": key, "target": after.target.text() if after.target else None, "warning": after.warning}
+    return {"key": key, **after}
 
 
 class ManualIn(BaseModel):
@@ -217,35 +206,10 @@ class ManualIn(BaseModel):
     group: str | None = None
 
 
-def _parse_manual_csv(text: str, known: set[str]) -> list[dict[str, Any]]:
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    if reader.fieldnames is None or not {"key", "period", "value"} <= set(reader.fieldnames):
-        raise ApiError(
-            422, "invalid_field", "csv: header must have key,period,value (and optional group)", "csv"
-        )
-    rows = []
-    for n, r in enumerate(reader, start=2):
-        if n > MAX_MANUAL_ROWS + 1:
-            raise ApiError(413, "too_many_rows", f"csv: at most {MAX_MANUAL_ROWS} rows", "csv")
-        key = (r.get("key") or "").strip()
-        if key not in known:
-            raise ApiError(422, "invalid_field", f"line {n}: key: unknown KPI {key!r}", "key")
-        try:
-            period = date.fromisoformat(
-                (r.get("period") or "").strip()[:10]
-                if len((r.get("period") or "").strip()) > 7
-                else (r.get("period") or "").strip() + "-01"
-            )
-        except ValueError:
-            raise ApiError(
-                422, "invalid_field", f"line {n}: period: YYYY-MM or YYYY-MM-DD", "period"
-            ) from None
-        try:
-            value = float((r.get("value") or "").strip())
-        except ValueError:
-            raise ApiError(422, "invalid_field", f"line {n}: value: not a number", "value") from None
-        rows.append({"key": key, "period": period, "grp": (r.get("group") or "").strip(), "value": value})
-    return rows
+def _manual_error(exc: admin.ManualInputError) -> ApiError:
+    if exc.too_many:
+        return ApiError(413, "too_many_rows", exc.message, exc.field)
+    return ApiError(422, "invalid_field", exc.message, exc.field)
 
 
 @router.post("/manual", summary="Enter manual KPI values (JSON or CSV upload) / 수기 KPI 값 입력")
@@ -254,49 +218,31 @@ async def post_manual(
 ) -> dict[str, Any]:
     """JSON {key, period, value, group?} or a CSV body / multipart file with key,period,value[,group]."""
     hub = get_hub(request)
-    eng = engine_for(hub)
-    known = set(eng.catalog)
+    known = set(_engine(request).catalog)
     ctype = request.headers.get("content-type", "")
     rows: list[dict[str, Any]]
-    if ctype.startswith("application/json"):
-        try:
-            item = ManualIn.model_validate_json(await request.body())
-        except ValueError as exc:
-            field = str(exc).split("\n")[1].strip() if "\n" in str(exc) else None
-            raise ApiError(422, "invalid_field", f"{field or 'body'}: invalid manual value", field) from None
-        if item.key not in known:
-            raise ApiError(422, "invalid_field", f"key: unknown KPI {item.key!r}", "key")
-        rows = [{"key": item.key, "period": item.period, "grp": item.group or "", "value": item.value}]
-    elif ctype.startswith("multipart/form-data"):
-        form = await request.form()
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise ApiError(422, "invalid_field", "file: attach the CSV as `file`", "file")
-        raw = await upload.read()
-        rows = _parse_manual_csv(_decode(raw), known)
-    else:
-        rows = _parse_manual_csv(_decode(await request.body()), known)
-    now = datetime.now(UTC)
-    with hub.db.write() as conn:
-        upsert(
-            conn,
-            kpi_manual_values,
-            [{**r, "entered_by": _actor(p), "entered_at": now} for r in rows],
-            ["key", "period", "grp"],
-        )
-    _audit(request, p, "kpi.manual_values", ",".join(sorted({r["key"] for r in rows})), {"rows": len(rows)})
-    return {"stored": len(rows)}
-
-
-def _decode(raw: bytes) -> str:
-    for enc in ("utf-8-sig", "cp949"):
-        try:
-            return raw.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    raise ApiError(422, "invalid_field", "csv: encoding must be UTF-8 or CP949", "csv")
-
-
-def manual_rows_count(conn: Any) -> int:
-    """Number of stored manual values (for diagnostics)."""
-    return int(conn.execute(sa.select(sa.func.count()).select_from(kpi_manual_values)).scalar() or 0)
+    try:
+        if ctype.startswith("application/json"):
+            try:
+                item = ManualIn.model_validate_json(await request.body())
+            except ValueError as exc:
+                field = str(exc).split("\n")[1].strip() if "\n" in str(exc) else None
+                raise ApiError(
+                    422, "invalid_field", f"{field or 'body'}: invalid manual value", field
+                ) from None
+            if item.key not in known:
+                raise ApiError(422, "invalid_field", f"key: unknown KPI {item.key!r}", "key")
+            rows = [{"key": item.key, "period": item.period, "grp": item.group or "", "value": item.value}]
+        elif ctype.startswith("multipart/form-data"):
+            form = await request.form()
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise ApiError(422, "invalid_field", "file: attach the CSV as `file`", "file")
+            rows = admin.parse_manual_csv(admin.decode_csv(await upload.read()), known)
+        else:
+            rows = admin.parse_manual_csv(admin.decode_csv(await request.body()), known)
+    except admin.ManualInputError as exc:
+        raise _manual_error(exc) from None
+    stored = admin.store_manual(hub, rows, _actor(p))
+    _audit(request, p, "kpi.manual_values", ",".join(sorted({r["key"] for r in rows})), {"rows": stored})
+    return {"stored": stored}

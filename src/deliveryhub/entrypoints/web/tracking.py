@@ -1,0 +1,53 @@
+"""The customer's tracking page `GET /track/{token}`: what a signed link shows (notifications/tracking.py
+builds it) after THE link check (`core.links`, notifications/links.py). A link we recognise but that
+is over gets a polite 410 page; anything else 404."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
+
+from deliveryhub.bootstrap import Hub
+from deliveryhub.notifications.links import INVALID
+from deliveryhub.notifications.tracking import gone_context, page_context, render_gone, render_page
+
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
+NOT_FOUND = (
+    "<!doctype html><html lang='ko'><meta charset='utf-8'><title>404</title>"
+    "<h1>페이지를 찾을 수 없습니다 / Not found</h1></html>"
+)
+
+router = APIRouter(tags=["tracking"])
+
+
+def build_router(hub: Hub) -> APIRouter | None:
+    """The tracking page (None when the notifications feature is not wired)."""
+    return router if hub.notifications is not None else None
+
+
+def _serves_chat(request: Request) -> bool:
+    """Whether this app serves the chat widget, so the page may link to it."""
+    return any(getattr(route, "path", None) == "/chat" for route in request.app.routes)
+
+
+@router.get(
+    "/track/{token}", response_class=HTMLResponse, summary="The customer's tracking page (signed link)"
+)
+async def track_page(token: str, request: Request, lang: str = "ko") -> HTMLResponse:
+    """Stage, timeline and ETA window behind a valid link; 410 for a link that is over; 404 otherwise."""
+    hub: Hub = request.app.state.hub
+    feature = hub.notifications
+    if feature is None:
+        return HTMLResponse(NOT_FOUND, status_code=404, headers=NO_STORE)
+    chat = _serves_chat(request)
+    check = await run_in_threadpool(feature.links.resolve, token)
+    ctx = None
+    if check.valid and check.order_id:
+        ctx = await run_in_threadpool(page_context, hub, check.order_id, lang, token, chat=chat)
+    if ctx is not None:
+        return HTMLResponse(render_page(ctx), headers=NO_STORE)
+    if check.status != INVALID:
+        html = render_gone(gone_context(feature.link_settings, check, lang, chat=chat))
+        return HTMLResponse(html, status_code=410, headers=NO_STORE)
+    return HTMLResponse(NOT_FOUND, status_code=404, headers=NO_STORE)

@@ -1,0 +1,47 @@
+"""Writes to a claimed notification job and its provider receipts, each in its own short transaction
+(a send talks to a provider between them, never inside an open transaction)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from deliveryhub.adapters.channels.base import SendResult
+from deliveryhub.adapters.persistence.database import Database
+from deliveryhub.notifications.tables import notification_jobs as jobs_t
+from deliveryhub.notifications.tables import notification_receipts as receipts_t
+
+
+def release(db: Database, job: Any) -> None:
+    """Give a claimed job back unsent (its order is held back by an earlier failure)."""
+    with db.write() as conn:
+        conn.execute(
+            jobs_t.update()
+            .where(jobs_t.c.id == job.id, jobs_t.c.status == "sending")
+            .values(status="retry" if job.attempts else "pending", lease_until=None)
+        )
+
+
+def finish(db: Database, job: Any, **values: Any) -> None:
+    """End the job's lease and store its new state."""
+    with db.write() as conn:
+        conn.execute(jobs_t.update().where(jobs_t.c.id == job.id).values(lease_until=None, **values))
+
+
+def record_receipt(
+    db: Database, job: Any, attempt: int, channel: str, result: SendResult, now: datetime
+) -> None:
+    """Keep one provider answer (accepted, delivered, failed with the error)."""
+    with db.write() as conn:
+        conn.execute(
+            receipts_t.insert().values(
+                job_id=job.id,
+                attempt=attempt,
+                channel=channel,
+                provider=result.provider,
+                status=result.status,
+                provider_message_id=result.message_id,
+                error=result.error,
+                at=now,
+            )
+        )

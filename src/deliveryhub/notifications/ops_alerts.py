@@ -1,0 +1,72 @@
+"""Ops alerts: the hub's `core.ops_alerts` port. One queued job per (kind, key), sent by the same
+worker as customer notices (e-mail, ops webhook, console), never inside the caller's request."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from deliveryhub.adapters.persistence.database import Database
+from deliveryhub.adapters.persistence.dialect import insert_or_ignore
+from deliveryhub.kernel.clock import Clock
+from deliveryhub.notifications.tables import notification_jobs as jobs_t
+from deliveryhub.pii import dlp
+
+
+class OpsAlertQueue:
+    """Queues ops alerts as notification jobs (audience `ops`), once per (kind, key)."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    def notify_ops(
+        self,
+        kind: str,
+        key: str,
+        subject: str,
+        body: str,
+        data: Mapping[str, Any] | None = None,
+        *,
+        conn: Connection | None = None,
+    ) -> None:
+        """Queue ONE ops alert per (kind, key); pass `conn` when already inside a write transaction."""
+        now = self.clock.now()
+        facts = dict(data or {})
+        row = {
+            "idem_key": f"ops|{kind}|{key}"[:300],
+            "order_id": facts.get("order_id"),
+            "customer_id": None,
+            "rule_id": f"ops:{kind}"[:64],
+            "stage": str(key)[:128],
+            "template": "ops_alert",
+            "audience": "ops",
+            "channels": ["email", "webhook", "console"],
+            "advertising": False,
+            "required": False,
+            "delay_notice": False,
+            "manual": False,
+            "context": {
+                "subject": dlp.mask_text(subject),
+                "body": dlp.mask_text(body),
+                "data": facts,
+                "kind": kind,
+                "key": key,
+            },
+            "status": "pending",
+            "attempts": 0,
+            "trigger_at": now,
+            "created_at": now,
+            "scheduled_at": now,
+            "next_attempt_at": now,
+            "deadline_at": None,
+            "last_error": None,
+            "fallback": False,
+        }
+        if conn is not None:
+            insert_or_ignore(conn, jobs_t, [row], ["idem_key"])
+            return
+        with self.db.write() as c:
+            insert_or_ignore(c, jobs_t, [row], ["idem_key"])
