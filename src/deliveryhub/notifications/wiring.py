@@ -62,7 +62,6 @@ def register(core: Core) -> NotificationsFeature:
     core.ops_alerts = dispatcher.ops
     core.notice_facts = SentNotices()
     core.links = links
-    _legacy_keys(core, dispatcher, links)
     return NotificationsFeature(
         dispatcher=dispatcher,
         preferences=PreferenceService(core),
@@ -71,10 +70,3 @@ def register(core: Core) -> NotificationsFeature:
         settings=settings,
     )
 
-
-def _legacy_keys(core: Core, dispatcher: Dispatcher, links: TrackingLinkService) -> None:
-    # Transitional (issue 14): the chatbot still asks these two old keys; gone once it reads core.links
-    # and core.ops_alerts.
-    legacy = getattr(core, "services", None)
-    if isinstance(legacy, dict):
-        legacy.update({"order_from_link_token": links.order_for_token, "notify_ops": dispatcher.notify_ops})
