@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from deliveryhub.adapters.connectors.inbound import sign_push
+from deliveryhub.adapters.connectors.signatures import sign_push
 from deliveryhub.adapters.connectors.tracking import KOREAN_CARRIERS
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.entrypoints.api.app import create_app

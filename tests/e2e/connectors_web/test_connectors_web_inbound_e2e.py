@@ -12,9 +12,10 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from deliveryhub.adapters.connectors.inbound import sign_push
+from deliveryhub.adapters.connectors.signatures import sign_push
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.entrypoints.api.app import create_app
+from deliveryhub.monitors.service import monitors_of
 from deliveryhub.monitors.tables import compensations
 from deliveryhub.security.apikeys import create_api_key
 from dh_testkit import drain, event, make_hub, serving
@@ -78,7 +79,8 @@ class Live:
 def _serve(tmp_path: Path, master_key: str, **overrides: Any) -> Iterator[Live]:
     hub = make_hub(tmp_path, master_key, **overrides)
     try:
-        # proxy_headers off: this test checks the route's own peer logic, not uvicorn's (see inbound.py).
+        # proxy_headers off: this test checks the route's own peer logic, not uvicorn's
+        # (see entrypoints/api/security.py scope_ip).
         with serving(create_app(hub, run_worker=False), proxy_headers=False) as base:
             live = Live(hub, base, create_api_key(hub.db, "e2e-admin", "admin"))
             try:
@@ -186,9 +188,11 @@ def _issued(live: Live, order_id: str) -> int:
 
 def _settle(live: Live) -> None:
     """Run the consumers and every due monitor timer (issuing what is issuable) until quiet."""
+    monitors = monitors_of(live.hub)
+    assert monitors is not None
     for _ in range(3):
         drain(live.hub)
-        live.hub.services["monitors"].fire_due()
+        monitors.fire_due()
     drain(live.hub)
 
 
@@ -197,7 +201,7 @@ def test_fraud_chain_delivered_push_then_damage_claim_pays_nothing_without_a_hum
 ) -> None:
     monkeypatch.setenv("DELIVERYHUB_CJ_WEBHOOK_SECRET", "cj-e2e-secret")
     for live in _serve(tmp_path, master_key):
-        assert "monitors" in live.hub.services
+        assert monitors_of(live.hub) is not None
         victim, control = "ORD-2026-000901", "ORD-2026-000902"
         live.seed(victim, NUMBER)
         body = json.dumps(PUSH, ensure_ascii=False).encode()

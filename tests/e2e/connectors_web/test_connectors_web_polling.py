@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 
 from deliveryhub.adapters.connectors import tables as ct
-from deliveryhub.adapters.connectors.polling import Poller
 from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.connectors.polling import Poller
 from dh_testkit import drain, event, make_hub
 
 # CJ scans the parcel goes through; each good answer reveals ONLY the next one (the current status),
@@ -170,7 +170,8 @@ def test_flaky_carrier_never_loses_a_status_and_respects_the_rate_limit(
         _seed(hub)
         job = next(j for j in hub.jobs if j.name == "connectors.poll")
         # A second worker on the same database competes for the same parcels and the same rate slots.
-        rival = Poller(hub, on_poll=hub.services["connectors_poller"].on_poll)  # same metrics
+        assert hub.connectors is not None
+        rival = Poller(hub, on_poll=hub.connectors.poller.on_poll)  # same metrics
         stop = threading.Event()
 
         def rival_loop() -> None:
@@ -244,9 +245,9 @@ def test_flaky_carrier_never_loses_a_status_and_respects_the_rate_limit(
         assert state.errors == SCRIPT.count("timeout") + SCRIPT.count("429") + SCRIPT.count("500")
         assert left == 0  # nothing left to poll
         drain(hub)
-        polling = hub.services["integration_status"]()["polling"]["cj"]
+        polling = hub.connectors.integration_status()["polling"]["cj"]
         assert polling["configured"] and polling["errors"] == state.errors and polling["parcels_tracked"] == 0
-        assert "hanjin" not in hub.services["integration_status"]()["polling"]
+        assert "hanjin" not in hub.connectors.integration_status()["polling"]
         metrics = hub.metrics.registry.get_sample_value
         assert metrics("deliveryhub_connector_polls_total", {"carrier": "cj", "result": "rate_limited"}) == 2
         assert metrics("deliveryhub_connector_polls_total", {"carrier": "cj", "result": "http_500"}) == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,18 @@ from deliveryhub.security.apikeys import create_api_key
 from dh_testkit import drain, event, make_hub
 
 KST = timezone(timedelta(hours=9))
+
+
+class Ops:
+    """Stands in for the notifications feature behind the ops-alerts port."""
+
+    def __init__(self, send: Callable[[str, str, str, str, Any], None]) -> None:
+        self.send = send
+
+    def notify_ops(
+        self, kind: str, key: str, subject: str, body: str, data: Any = None, *, conn: Any = None
+    ) -> None:
+        self.send(kind, key, subject, body, data)
 MONDAY = datetime(2026, 11, 23, 8, 0, tzinfo=KST)  # the Monday after today (2026-11-22)
 
 
@@ -35,9 +48,7 @@ def test_silent_wms_alerts_once_per_episode(
     clock = ManualClock(MONDAY)
     hub = make_hub(tmp_path, master_key, clock=clock)
     alerts: list[tuple[str, str, str, str, dict[str, Any]]] = []
-    hub.services["notify_ops"] = lambda kind, key, subject, body, data: alerts.append(
-        (kind, key, subject, body, data)
-    )
+    hub.ops_alerts = Ops(lambda *alert: alerts.append(alert))
     job = next(j for j in hub.jobs if j.name == "connectors.silence")
 
     def at(hh: int, mm: int) -> datetime:
@@ -122,7 +133,7 @@ def test_failed_alert_is_retried_not_lost(
             raise ConnectionError("smtp down")
         sent.append(key)
 
-    hub.services["notify_ops"] = flaky_notify
+    hub.ops_alerts = Ops(flaky_notify)
     job = next(j for j in hub.jobs if j.name == "connectors.silence")
     try:
         job.run(clock.now())

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from deliveryhub.adapters.connectors import tables as ct
-from deliveryhub.adapters.connectors.inbound import sign_push
+from deliveryhub.adapters.connectors.signatures import sign_push
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.security.apikeys import create_api_key

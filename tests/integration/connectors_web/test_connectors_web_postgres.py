@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from deliveryhub.adapters.connectors import inbound
 from deliveryhub.adapters.connectors import tables as ct
 from deliveryhub.adapters.connectors.base import get_connector
-from deliveryhub.adapters.connectors.webhooks import bind_orders
+from deliveryhub.adapters.connectors.signatures import sign_push
+from deliveryhub.connectors import inbound, queries
+from deliveryhub.connectors.pushes import bind_orders
 from dh_testkit import drain, event, free_port, make_hub
 
 
@@ -65,19 +66,21 @@ def test_connectors_on_postgres(
             .events
         )
         drain(hub)
-        status = hub.services["integration_status"]()
+        connectors = hub.connectors
+        assert connectors is not None
+        status = connectors.integration_status()
         assert [(u["carrier"], u["raw_code"], u["count"]) for u in status["unknown_statuses"]] == [
             ("lotte", "77", 2)
         ]
         assert {s["source"] for s in status["sources_seen"]} == {"oms", "tms", "carrier:lotte"}
-        report = hub.services["connectors_poller"].run(hub.clock.now())
+        report = connectors.poller.run(hub.clock.now())
         assert report.errors == {"lotte": 1}
         with hub.db.read() as conn:
             state = conn.execute(sa.select(ct.connector_carrier_state)).one()
         assert state.errors == 1 and state.backoff_until is not None and "lotte" in (state.last_error or "")
-        polling = hub.services["integration_status"]()["polling"]["lotte"]
+        polling = connectors.integration_status()["polling"]["lotte"]
         assert polling["parcels_tracked"] == 1 and polling["consecutive_failures"] == 1
-        assert hub.services["connectors_silence"].run(hub.clock.now()) == []
+        assert connectors.silence.run(hub.clock.now()) == []
         # Replay memory and pushed orders on PostgreSQL: the second receipt of one id reports the first.
         now = hub.clock.now()
         with hub.db.write() as conn:
@@ -89,6 +92,8 @@ def test_connectors_on_postgres(
         with hub.db.read() as conn:
             pushed = conn.execute(sa.select(ct.connector_pushed_orders)).one()
         assert (pushed.order_id, pushed.source, pushed.pushes) == ("PG-1", "webhook:cj", 2)
+        with hub.db.read() as conn:
+            assert queries.push_sources(conn, "PG-1") == ["webhook:cj"]
     finally:
         hub.close()
 
@@ -158,7 +163,7 @@ def test_concurrent_replays_on_postgres_have_one_effect_and_no_500(
             ).decode(),
         }
         push = b'{"tracking_no": "553825406594", "events": [{"time": "2026-11-21 09:00", "code": "11"}]}'
-        push_headers = inbound.sign_push("cj-pg-secret", push, int(hub.clock.now().timestamp()))
+        push_headers = sign_push("cj-pg-secret", push, int(hub.clock.now().timestamp()))
 
         def post(args: tuple[str, bytes, dict[str, str]]) -> httpx.Response:
             with httpx.Client(base_url=base, timeout=60) as client:

@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from deliveryhub.adapters.connectors.inbound import (
+from deliveryhub.adapters.connectors.base import parse_allowlist
+from deliveryhub.adapters.connectors.shopify.topics import may_share_body, mismatch
+from deliveryhub.adapters.connectors.signatures import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
-    parse_allowlist,
     sign_push,
     verify_timestamped,
 )
-from deliveryhub.adapters.connectors.shopify.topics import may_share_body, mismatch
 
 SAMPLE = "carrier_shop_api_payloads/shopify/sample_webhook_orders_create.json"
 

@@ -138,3 +138,24 @@ def test_unknown_scan_is_kept_and_listed() -> None:
     assert result.events[0]["data"]["status_known"] is False
     assert result.events[0]["data"]["raw_status"] == "???"
     assert any("unknown status" in u for u in result.unmapped)
+
+
+def test_vocabulary_is_checked_when_read() -> None:
+    from deliveryhub.adapters.connectors.statuses import parse_vocabulary, vocabulary
+
+    shipped = vocabulary()
+    assert list(shipped.korean) == ["cj", "lotte", "hanjin", "epost", "logen"]
+    assert shipped.korean["lotte"].check == "mod7" and shipped.korean["cj"].lengths == {10, 12}
+    doc = {
+        "korean": {"x": {"name": "X", "lengths": [10], "texts": {"배송완료": "deliverd"}}},
+        "korean_keywords": [],
+        "korean_reasons": [],
+        "aftership": {},
+        "easypost": {},
+        "shopify": {"carrier_aliases": {}},
+    }
+    with pytest.raises(ValueError, match="korean.x.texts.배송완료: 'deliverd' is not one of the tracking"):
+        parse_vocabulary(doc)
+    doc["korean"]["x"]["texts"] = {"반송": "exception/sent_back"}
+    with pytest.raises(ValueError, match="'sent_back' is not a known reason"):
+        parse_vocabulary(doc)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from deliveryhub.adapters.connectors import base, tracking
 from deliveryhub.adapters.connectors.shopify import mapper as shopify
+from deliveryhub.contracts.events import TRACKING_TAGS
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -85,7 +86,7 @@ def check(result: base.MappingResult) -> None:
             parse_event(event)
         status = event["data"].get("status")
         if event["type"] == "shipment.tracking":
-            assert status is None or status in base.TRACKING_TAGS
+            assert status is None or status in TRACKING_TAGS
 
 
 @settings(max_examples=150, deadline=None)
@@ -120,13 +121,13 @@ def test_shopify_webhooks_never_raise(topic: str, webhook_id: str | None, payloa
 
 @settings(max_examples=200, deadline=None)
 @given(
-    carrier=st.sampled_from([*base.CONNECTOR_PACKAGES, "x"]),
+    carrier=st.sampled_from([*base.connector_codes(), "x"]),
     code=st.none() | st.text(max_size=5),
     text=st.none() | st.text(max_size=30),
 )
 def test_normalize_status_never_raises(carrier: str, code: str | None, text: str | None) -> None:
     tag, _reason, known = tracking.normalize_status(carrier, code, text, message=text)
-    assert (tag in base.TRACKING_TAGS) if known else tag is None
+    assert (tag in TRACKING_TAGS) if known else tag is None
 
 
 @given(text=st.text(max_size=60))

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from deliveryhub.adapters.connectors import tracking
-from deliveryhub.adapters.connectors.aftership import mapper as aftership
-from deliveryhub.adapters.connectors.cj import mapper as cj
-from deliveryhub.adapters.connectors.easypost import mapper as easypost
-from deliveryhub.adapters.connectors.epost import mapper as epost
+from deliveryhub.adapters.connectors import aftership, easypost, tracking
+from deliveryhub.adapters.connectors.base import get_connector
+
+cj = get_connector("cj")
+epost = get_connector("epost")
 
 
 def scans(events: list[dict[str, Any]]) -> list[tuple[str, str | None, str | None]]:

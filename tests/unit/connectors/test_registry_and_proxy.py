@@ -9,19 +9,28 @@ import pytest
 from pydantic import SecretStr
 
 from deliveryhub.adapters.connectors import base
-from deliveryhub.adapters.connectors.cj.proxy import Proxy as CJProxy
-from deliveryhub.adapters.connectors.cj.settings import Settings as CJSettings
+from deliveryhub.adapters.connectors.base import ConnectorSettings
 
 
 def test_registry() -> None:
     assert base.carrier_codes() == ["cj", "lotte", "hanjin", "epost", "logen"]
-    assert set(base.connector_codes()) == set(base.CONNECTOR_PACKAGES)
+    codes = ["shopify", "cj", "lotte", "hanjin", "epost", "logen", "aftership", "easypost"]
+    assert base.connector_codes() == codes
     cj = base.get_connector("cj")
-    assert (cj.source, cj.kind, cj.proxy_cls) == ("carrier:cj", "carrier", CJProxy)
+    assert (cj.source, cj.kind, cj.polls, cj.name) == ("carrier:cj", "carrier", True, "CJ대한통운")
     assert cj.validate_number is not None and cj.validate_number("553825406594")
-    assert base.get_connector("shopify").source == "oms"
+    assert base.get_connector("shopify").source == "oms" and not base.get_connector("shopify").polls
     with pytest.raises(KeyError):
         base.get_connector("nope")
+
+
+def test_settings_come_from_the_connectors_own_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DELIVERYHUB_CJ_BASE_URL", "https://cj.example")
+    monkeypatch.setenv("DELIVERYHUB_SHOPIFY_SHOP_DOMAIN", "a.myshopify.com")
+    assert base.get_connector("cj").settings().base_url == "https://cj.example"
+    assert base.get_connector("lotte").settings().base_url == ""
+    assert getattr(base.get_connector("shopify").settings(), "shop_domain", None) == "a.myshopify.com"
+    assert base.get_connector("cj").env_name("webhook_secret") == "DELIVERYHUB_CJ_WEBHOOK_SECRET"
 
 
 PUSH = {
@@ -30,9 +39,9 @@ PUSH = {
 }
 
 
-def proxy(handler) -> CJProxy:  # type: ignore[no-untyped-def]
-    settings = CJSettings(base_url="https://tracker.example/api/", api_key=SecretStr("k"))
-    return CJProxy(
+def proxy(handler) -> base.TrackingProxy:  # type: ignore[no-untyped-def]
+    settings = ConnectorSettings(base_url="https://tracker.example/api/", api_key=SecretStr("k"))
+    return base.get_connector("cj").proxy(
         settings, transport=httpx.MockTransport(handler), async_transport=httpx.MockTransport(handler)
     )
 
@@ -98,4 +107,6 @@ def test_retry_after_http_date() -> None:
 
 def test_proxy_requires_base_url() -> None:
     with pytest.raises(ValueError):
-        CJProxy(CJSettings(base_url=""))
+        base.get_connector("cj").proxy(ConnectorSettings(base_url=""))
+    with pytest.raises(ValueError):
+        base.get_connector("shopify").proxy(ConnectorSettings(base_url="https://x"))

@@ -21,8 +21,14 @@ from typing import Any
 
 import httpx
 
-from deliveryhub.adapters.channels.base import OutgoingMessage, SendResult, http_error_retryable
-from deliveryhub.pii.cipher import normalize_phone
+from deliveryhub.adapters.channels import nhn
+from deliveryhub.adapters.channels.base import (
+    OutgoingMessage,
+    SendResult,
+    invalid_recipient,
+    post,
+    recipient_number,
+)
 
 DEFAULT_BASE_URL = "https://api-alimtalk.cloud.toast.com"
 
@@ -45,7 +51,7 @@ class NhnAlimtalk:
     def request_body(self, message: OutgoingMessage) -> dict[str, Any]:
         """The documented JSON body for one recipient."""
         recipient: dict[str, Any] = {
-            "recipientNo": normalize_phone(message.to),
+            "recipientNo": recipient_number(message.to) or "",
             "templateParameter": dict(message.variables),
             "resendParameter": {"isResend": False},
         }
@@ -59,40 +65,19 @@ class NhnAlimtalk:
 
     def send(self, message: OutgoingMessage) -> SendResult:
         """POST the message; provider-level and per-recipient result codes both count."""
+        if recipient_number(message.to) is None:
+            return invalid_recipient(self.provider)
         url = f"{self.base_url}/alimtalk/v2.3/appkeys/{self.appkey}/messages"
-        headers = {"Content-Type": "application/json;charset=UTF-8", "X-Secret-Key": self.secret_key}
-        try:
-            resp = httpx.post(url, json=self.request_body(message), headers=headers, timeout=self.timeout)
-        except httpx.HTTPError as exc:
-            return SendResult.failure(self.provider, f"unreachable: {type(exc).__name__}")
-        if resp.status_code >= 300:
-            return SendResult.failure(
-                self.provider, f"http {resp.status_code}", retryable=http_error_retryable(resp.status_code)
-            )
-        try:
-            body = resp.json()
-        except ValueError:
-            return SendResult.failure(self.provider, "response is not JSON")
-        header = body.get("header") or {}
-        if not header.get("isSuccessful", False):
-            return SendResult.failure(
-                self.provider,
-                f"provider {header.get('resultCode')}: {str(header.get('resultMessage'))[:200]}",
-                retryable=False,
-            )
-        msg = body.get("message") or {}
-        results = msg.get("sendResults") or [{}]
-        code = results[0].get("resultCode", 0)
-        if code not in (0, "0", None):
-            # e.g. the number is not a KakaoTalk user: a permanent failure → SMS fallback.
-            return SendResult.failure(
-                self.provider,
-                f"recipient {code}: {str(results[0].get('resultMessage'))[:200]}",
-                retryable=False,
-            )
-        return SendResult(
-            ok=True, provider=self.provider, status="sent", message_id=str(msg.get("requestId") or "")
+        answer = post(
+            self.provider,
+            url,
+            timeout=self.timeout,
+            headers=nhn.headers(self.secret_key),
+            json=self.request_body(message),
         )
+        if isinstance(answer, SendResult):
+            return answer
+        return nhn.receipt(self.provider, answer, _results)
 
     def delivery_status(self, request_id: str, recipient_seq: int = 1) -> str | None:
         """Final receipt of a sent message: "delivered", "failed", or None while still pending/unknown.
@@ -114,3 +99,8 @@ class NhnAlimtalk:
         if status in ("FAILED", "CANCEL"):
             return "failed"
         return None
+
+
+def _results(body: dict[str, Any]) -> tuple[list[Any], Any]:
+    msg = body.get("message") or {}
+    return msg.get("sendResults") or [], msg.get("requestId")

@@ -18,10 +18,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
-from deliveryhub.adapters.channels.base import OutgoingMessage, SendResult, http_error_retryable
-from deliveryhub.pii.cipher import normalize_phone
+from deliveryhub.adapters.channels import nhn
+from deliveryhub.adapters.channels.base import (
+    OutgoingMessage,
+    SendResult,
+    invalid_recipient,
+    post,
+    recipient_number,
+)
 
 DEFAULT_BASE_URL = "https://api-sms.cloud.toast.com"
 SMS_MAX_BYTES = 90  # EUC-KR bytes of a short SMS; longer texts go as LMS
@@ -52,7 +56,7 @@ class NhnSms:
         body: dict[str, Any] = {
             "body": message.text,
             "sendNo": self.send_no,
-            "recipientList": [{"recipientNo": normalize_phone(message.to)}],
+            "recipientList": [{"recipientNo": recipient_number(message.to) or ""}],
         }
         if message.idempotency_key:
             body["recipientList"][0]["recipientGroupingKey"] = message.idempotency_key[:100]
@@ -63,32 +67,24 @@ class NhnSms:
 
     def send(self, message: OutgoingMessage) -> SendResult:
         """POST and read the provider's result codes."""
+        if recipient_number(message.to) is None:
+            return invalid_recipient(self.provider)
         path, body = self.request(message)
-        headers = {"Content-Type": "application/json;charset=UTF-8", "X-Secret-Key": self.secret_key}
-        try:
-            resp = httpx.post(self.base_url + path, json=body, headers=headers, timeout=self.timeout)
-        except httpx.HTTPError as exc:
-            return SendResult.failure(self.provider, f"unreachable: {type(exc).__name__}")
-        if resp.status_code >= 300:
-            return SendResult.failure(
-                self.provider, f"http {resp.status_code}", retryable=http_error_retryable(resp.status_code)
-            )
-        try:
-            payload = resp.json()
-        except ValueError:
-            return SendResult.failure(self.provider, "response is not JSON")
-        header = payload.get("header") or {}
-        if not header.get("isSuccessful", False):
-            return SendResult.failure(self.provider, f"provider {header.get('resultCode')}", retryable=False)
-        data = ((payload.get("body") or {}).get("data")) or {}
-        results = data.get("sendResultList") or [{}]
-        if results[0].get("resultCode", 0) not in (0, "0", None):
-            return SendResult.failure(
-                self.provider, f"recipient {results[0].get('resultCode')}", retryable=False
-            )
-        return SendResult(
-            ok=True, provider=self.provider, status="sent", message_id=str(data.get("requestId") or "")
+        answer = post(
+            self.provider,
+            self.base_url + path,
+            timeout=self.timeout,
+            headers=nhn.headers(self.secret_key),
+            json=body,
         )
+        if isinstance(answer, SendResult):
+            return answer
+        return nhn.receipt(self.provider, answer, _results)
+
+
+def _results(payload: dict[str, Any]) -> tuple[list[Any], Any]:
+    data = (payload.get("body") or {}).get("data") or {}
+    return data.get("sendResultList") or [], data.get("requestId")
 
 
 class GenericJsonSms:
@@ -109,22 +105,20 @@ class GenericJsonSms:
             headers["Authorization"] = f"Bearer {self.token}"
         if message.idempotency_key:
             headers["Idempotency-Key"] = message.idempotency_key
+        to = recipient_number(message.to)
+        if to is None:
+            return invalid_recipient(self.provider)
         body = {
-            "to": normalize_phone(message.to),
+            "to": to,
             "text": message.text,
             "advertising": message.advertising,
             "idempotency_key": message.idempotency_key,
         }
+        answer = post(self.provider, self.url, timeout=self.timeout, headers=headers, json=body)
+        if isinstance(answer, SendResult):
+            return answer
         try:
-            resp = httpx.post(self.url, json=body, headers=headers, timeout=self.timeout)
-        except httpx.HTTPError as exc:
-            return SendResult.failure(self.provider, f"unreachable: {type(exc).__name__}")
-        if resp.status_code >= 300:
-            return SendResult.failure(
-                self.provider, f"http {resp.status_code}", retryable=http_error_retryable(resp.status_code)
-            )
-        try:
-            data = resp.json()
+            data = answer.json()
         except ValueError:
             data = {}
         mid = data.get("id") or data.get("message_id") if isinstance(data, dict) else None

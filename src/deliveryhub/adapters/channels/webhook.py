@@ -11,10 +11,9 @@ import hashlib
 import hmac
 import time
 
-import httpx
 import orjson
 
-from deliveryhub.adapters.channels.base import OutgoingMessage, SendResult, http_error_retryable
+from deliveryhub.adapters.channels.base import OutgoingMessage, SendResult, post
 
 SIGNATURE_HEADER = "X-Deliveryhub-Signature"
 
@@ -58,14 +57,9 @@ class WebhookSender:
             SIGNATURE_HEADER: sign(self.secret, body, int(time.time())),
             "X-Deliveryhub-Delivery": message.idempotency_key,
         }
-        try:
-            resp = httpx.post(self.url, content=body, headers=headers, timeout=self.timeout)
-        except httpx.HTTPError as exc:
-            return SendResult.failure(self.provider, f"unreachable: {type(exc).__name__}")
-        if resp.status_code >= 300:
-            return SendResult.failure(
-                self.provider, f"http {resp.status_code}", retryable=http_error_retryable(resp.status_code)
-            )
+        answer = post(self.provider, self.url, timeout=self.timeout, headers=headers, content=body)
+        if isinstance(answer, SendResult):
+            return answer
         return SendResult(
             ok=True, provider=self.provider, status="delivered", message_id=message.idempotency_key
         )

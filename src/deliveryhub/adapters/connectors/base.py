@@ -1,7 +1,7 @@
-"""Shared pieces of every connector: mapping result, status tables, event builder, registry, HTTP errors.
+"""Shared pieces of every connector: mapping result, event builder, settings, polling client, HTTP errors.
 
-    vendor payload --mapper.py (pure)--> MappingResult(events=[canonical dict], unmapped=[why not])
-    tracking no.   --proxy.py (httpx)--> GET {base_url}/tracking/{no} --> mapper --> MappingResult
+    vendor payload --mapper (pure)--------> MappingResult(events=[canonical dict], unmapped=[why not])
+    tracking no.   --TrackingProxy (httpx)-> GET {base_url}/tracking/{no} --> mapper --> MappingResult
 
 Mappers never raise on bad input: whatever they cannot translate is described in ``unmapped``.
 Proxies raise the typed errors below (``ConnectorError`` tree) on HTTP trouble:
@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
-import importlib
+import ipaddress
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import quote
 
 import httpx
 from pydantic import SecretStr
@@ -51,18 +52,6 @@ REASONS: tuple[str, ...] = (
 # Korea has had no DST since 1988: a fixed offset is exact for carrier timestamps.
 KST = timezone(timedelta(hours=9), "KST")
 
-# Adding a connector = adding a package next to this module + one name here.
-CONNECTOR_PACKAGES: tuple[str, ...] = (
-    "shopify",
-    "cj",
-    "lotte",
-    "hanjin",
-    "epost",
-    "logen",
-    "aftership",
-    "easypost",
-)
-
 
 @dataclass(frozen=True)
 class TrackingStatus:
@@ -70,13 +59,6 @@ class TrackingStatus:
 
     tag: str
     reason: str | None = None
-
-
-StatusTable = Mapping[str, TrackingStatus]
-"""Raw carrier code or text -> normalized status."""
-
-KeywordRules = tuple[tuple[str, TrackingStatus], ...]
-"""Ordered (substring, status) rules for carriers that report sentences; first match wins."""
 
 
 @dataclass
@@ -89,6 +71,24 @@ class MappingResult:
     def extend(self, other: MappingResult) -> None:
         self.events.extend(other.events)
         self.unmapped.extend(other.unmapped)
+
+
+class Mapper(Protocol):
+    """A pure vendor mapper: payload -> MappingResult, never raising."""
+
+    def __call__(
+        self, payload: Any, *, order_id: str | None = None, tracking_no: str | None = None
+    ) -> MappingResult: ...
+
+
+def guarded(name: str, fill: Callable[..., None], payload: Any, **context: Any) -> MappingResult:
+    """Run ``fill(payload, result, **context)``; whatever it raises is reported in ``unmapped``."""
+    result = MappingResult()
+    try:
+        fill(payload, result, **context)
+    except Exception as exc:  # noqa: BLE001 - a mapper reports, it never raises
+        result.unmapped.append(f"{name}: mapper error {type(exc).__name__}: {exc}")
+    return result
 
 
 def stable_id(prefix: str, *parts: object) -> str:
@@ -137,10 +137,6 @@ def to_rfc3339(value: object, *, default_tz: timezone | None = None) -> str | No
         return None
 
 
-def utc_now_rfc3339() -> str:
-    return datetime.now(UTC).isoformat()
-
-
 def new_event(
     *,
     event_id: str,
@@ -185,54 +181,6 @@ def as_list(value: object) -> list[Any]:
 def truncate(value: object, limit: int = 200) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-# --------------------------------------------------------------------------------------------- registry
-
-
-@dataclass(frozen=True)
-class Connector:
-    """What the registry knows about one outside system."""
-
-    code: str
-    name: str
-    kind: str  # "shop" | "carrier" | "aggregator"
-    source: str  # canonical event source, e.g. "oms", "carrier:cj"
-    map_payload: Callable[..., MappingResult]
-    settings_cls: type | None = None
-    proxy_cls: type | None = None
-    validate_number: Callable[[str], bool] | None = None
-
-
-_REGISTRY: dict[str, Connector] = {}
-
-
-def _discover() -> dict[str, Connector]:
-    if not _REGISTRY:
-        found: dict[str, Connector] = {}
-        for name in CONNECTOR_PACKAGES:
-            module = importlib.import_module(f"{__package__}.{name}")
-            connector = module.CONNECTOR
-            found[connector.code] = connector
-        _REGISTRY.update(found)
-    return _REGISTRY
-
-
-def get_connector(code: str) -> Connector:
-    """The connector registered under ``code``; KeyError if there is none."""
-    registry = _discover()
-    if code not in registry:
-        raise KeyError(f"unknown connector {code!r}; known: {sorted(registry)}")
-    return registry[code]
-
-
-def connector_codes() -> list[str]:
-    return list(_discover())
-
-
-def carrier_codes() -> list[str]:
-    """Codes of the carriers we talk to directly (Korean parcel carriers), in registry order."""
-    return [c.code for c in _discover().values() if c.kind == "carrier"]
 
 
 # ------------------------------------------------------------------------------------------ HTTP errors
@@ -314,24 +262,40 @@ class ConnectorSettings(BaseSettings):
     poll_interval_s: int = 7200
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_allowlist(text: str, what: str) -> list[Network]:
+    """CIDRs from a comma-separated ``webhook_allow_ips``; ValueError naming the setting and the bad entry."""
+    networks = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ValueError(f"{what}: {part!r} is not an IP address or CIDR") from None
+    return networks
+
+
 class TrackingProxy:
     """Minimal polling client: ``GET {base_url}/tracking/{tracking_no}`` then the carrier's mapper.
 
     I/O only. ``transport`` / ``async_transport`` are the test seam (``httpx.MockTransport``).
     """
 
-    carrier = ""
-
     def __init__(
         self,
         settings: ConnectorSettings,
         *,
-        mapper: Callable[..., MappingResult],
+        carrier: str,
+        mapper: Mapper,
         transport: httpx.BaseTransport | None = None,
         async_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         if not settings.base_url:
-            raise ValueError(f"{self.carrier or 'connector'}: base_url is not configured")
+            raise ValueError(f"{carrier}: base_url is not configured")
+        self.carrier = carrier
         self.settings = settings
         self._mapper = mapper
         self._transport = transport
@@ -347,8 +311,6 @@ class TrackingProxy:
         return headers
 
     def _url(self, tracking_no: str) -> str:
-        from urllib.parse import quote
-
         return f"{self.settings.base_url.rstrip('/')}/tracking/{quote(tracking_no, safe='')}"
 
     def _parse(self, response: httpx.Response, tracking_no: str, order_id: str | None) -> MappingResult:
@@ -377,3 +339,83 @@ class TrackingProxy:
         except httpx.TransportError as exc:
             raise UpstreamUnavailable(f"{self.carrier} {tracking_no}: {exc}", status=0) from exc
         return self._parse(response, tracking_no, order_id)
+
+
+# --------------------------------------------------------------------------------------------- registry
+
+
+@dataclass(frozen=True)
+class Connector:
+    """What the registry knows about one outside system; built from data by ``registry.py``."""
+
+    code: str
+    name: str
+    kind: str  # "shop" | "carrier" | "aggregator"
+    source: str  # canonical event source, e.g. "oms", "carrier:cj"
+    map_payload: Mapper
+    polls: bool = False  # has a tracking API the poller may call
+    settings_cls: type[ConnectorSettings] = ConnectorSettings
+    validate_number: Callable[[str], bool] | None = None
+
+    @property
+    def env_prefix(self) -> str:
+        """Prefix of this connector's environment variables, e.g. ``DELIVERYHUB_CJ_``."""
+        return f"DELIVERYHUB_{self.code.upper()}_"
+
+    def env_name(self, setting: str) -> str:
+        """The environment variable of one setting, e.g. ``DELIVERYHUB_CJ_WEBHOOK_SECRET``."""
+        return self.env_prefix + setting.upper()
+
+    def settings(self) -> ConnectorSettings:
+        """Fresh settings from the connector's environment variables."""
+        # pydantic-settings takes the prefix per instance; mypy's synthesized __init__ does not know it.
+        prefix: dict[str, Any] = {"_env_prefix": self.env_prefix}
+        return self.settings_cls(**prefix)
+
+    def proxy(
+        self,
+        settings: ConnectorSettings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        async_transport: httpx.AsyncBaseTransport | None = None,
+    ) -> TrackingProxy:
+        """The polling client of this connector (ValueError when it has none or no ``base_url``)."""
+        if not self.polls:
+            raise ValueError(f"{self.code}: has no tracking API to poll")
+        return TrackingProxy(
+            settings,
+            carrier=self.code,
+            mapper=self.map_payload,
+            transport=transport,
+            async_transport=async_transport,
+        )
+
+
+def _registry() -> dict[str, Connector]:
+    # The vendor modules import this one, so the registry that imports them is read on first use.
+    from deliveryhub.adapters.connectors.registry import CONNECTORS
+
+    return CONNECTORS
+
+
+def get_connector(code: str) -> Connector:
+    """The connector registered under ``code``; KeyError if there is none."""
+    registry = _registry()
+    if code not in registry:
+        raise KeyError(f"unknown connector {code!r}; known: {sorted(registry)}")
+    return registry[code]
+
+
+def connector_codes() -> list[str]:
+    """Every registered connector, in registry order."""
+    return list(_registry())
+
+
+def push_codes() -> list[str]:
+    """Connectors whose tracking pushes the carrier webhook route takes (carriers and aggregators)."""
+    return [c.code for c in _registry().values() if c.kind != "shop"]
+
+
+def carrier_codes() -> list[str]:
+    """Codes of the carriers we talk to directly (Korean parcel carriers), in registry order."""
+    return [c.code for c in _registry().values() if c.kind == "carrier"]

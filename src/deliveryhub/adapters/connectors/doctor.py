@@ -1,5 +1,8 @@
 """Connector checks for ``deliveryhub doctor``: a real HTTP probe of every configured carrier and shop URL.
 
+Outbound URLs that belong to other features (a shop's WMS/TMS command endpoints, in the automation config)
+are passed in as ``Endpoint``s by whoever composes the doctor; this module reads no feature's config.
+
 Each check returns one plain-words line when the connection works and raises ``ConnectionProblem`` with a
 diagnosis ("롯데택배 tracking API at http://...: connection refused — is the URL right?") when it does not.
 """
@@ -8,13 +11,19 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import httpx
 
-from deliveryhub.adapters.connectors import runtime
-from deliveryhub.adapters.connectors.base import ConnectorSettings, connector_codes, get_connector
+from deliveryhub.adapters.connectors.base import (
+    ConnectorSettings,
+    connector_codes,
+    get_connector,
+    parse_allowlist,
+    push_codes,
+)
+from deliveryhub.config import Settings
 
 Check = tuple[str, Callable[[], str]]
 
@@ -77,40 +86,68 @@ def probe(label: str, url: str, settings: ConnectorSettings, key_env: str) -> st
     return f"{label} at {url} answers (HTTP {code} in {ms:.0f} ms)"
 
 
-def _label(code: str, kind: str) -> str:
-    name = get_connector(code).name
-    return f"{name} {'shop API' if kind == 'shop' else 'tracking API'}"
+@dataclass(frozen=True)
+class Endpoint:
+    """An outside URL another part of the hub calls (e.g. a shop's WMS command URL), to probe as it is."""
+
+    name: str  # the check's name, e.g. "shop default wms"
+    label: str  # in the sentence, e.g. "shop default WMS reserve-stock endpoint"
+    url: str
+    timeout_s: float = 10.0
+    credentials_hint: str = "its credentials"
 
 
-def checks(settings: Any) -> list[Check]:
-    """One check per connector with a configured ``base_url`` (carriers, aggregators, shop outbound URL)."""
+def endpoint_checks(endpoints: Iterable[Endpoint]) -> list[Check]:
+    """One probe per endpoint (a feature lists its outbound URLs; this module only knows how to probe)."""
+    found: list[Check] = []
+    for ep in endpoints:
+        settings = ConnectorSettings(timeout_s=ep.timeout_s, connect_timeout_s=3.0, api_key=None)
+
+        def run(ep: Endpoint = ep, settings: ConnectorSettings = settings) -> str:
+            return probe(ep.label, ep.url, settings, ep.credentials_hint)
+
+        found.append((ep.name, run))
+    return found
+
+
+def _failing(message: str) -> Callable[[], str]:
+    def check() -> str:
+        raise ConnectionProblem(message)
+
+    return check
+
+
+def checks(settings: Settings, outbound: Iterable[Endpoint] = ()) -> list[Check]:
+    """One check per connector with a configured ``base_url`` (carriers, aggregators, shop API), the Shopify
+    webhook secret, carrier push allowlists, then the ``outbound`` endpoints the caller lists."""
     found: list[Check] = []
     for code in connector_codes():
-        kind = get_connector(code).kind
-        cs = runtime.connector_settings(code)
+        connector = get_connector(code)
+        cs = connector.settings()
         if not cs.base_url:
             continue
-        label = _label(code, kind)
-        key_env = f"DELIVERYHUB_{code.upper()}_API_KEY"
+        label = f"{connector.name} {'shop API' if connector.kind == 'shop' else 'tracking API'}"
 
         def run(
-            label: str = label, url: str = cs.base_url, cs: ConnectorSettings = cs, key_env: str = key_env
+            label: str = label,
+            url: str = cs.base_url,
+            cs: ConnectorSettings = cs,
+            key_env: str = connector.env_name("api_key"),
         ) -> str:
             return probe(label, url, cs, key_env)
 
         found.append((f"connector {code}", run))
-    found.extend(_shop_outbound_checks(settings))
-    shop = runtime.connector_settings("shopify")
-    secret = getattr(settings, "shopify_webhook_secret", None) or runtime.secret_value(shop)
+    found.extend(endpoint_checks(outbound))
+    shop = get_connector("shopify").settings()
+    secret = settings.shopify_webhook_secret or (
+        shop.webhook_secret and shop.webhook_secret.get_secret_value()
+    )
     if (shop.base_url or getattr(shop, "shop_domain", "")) and not secret:
-
-        def no_secret() -> str:
-            raise ConnectionProblem(
-                "Shopify webhooks: no webhook secret is configured (DELIVERYHUB_SHOPIFY_WEBHOOK_SECRET) — "
-                "every Shopify webhook will be refused with 403"
-            )
-
-        found.append(("shopify webhooks", no_secret))
+        message = (
+            "Shopify webhooks: no webhook secret is configured (DELIVERYHUB_SHOPIFY_WEBHOOK_SECRET) — "
+            "every Shopify webhook will be refused with 403"
+        )
+        found.append(("shopify webhooks", _failing(message)))
     found.extend(_push_checks())
     return found
 
@@ -121,54 +158,15 @@ def _push_checks() -> list[Check]:
     A carrier with neither a secret nor an allowlist is fine when it is only polled: its pushes are refused
     with a 403 that names both settings.
     """
-    from deliveryhub.adapters.connectors import inbound
-    from deliveryhub.adapters.connectors.webhooks import PUSH_CARRIERS
-
     found: list[Check] = []
-    for code in PUSH_CARRIERS:
-        allow = (runtime.connector_settings(code).webhook_allow_ips or "").strip()
+    for code in push_codes():
+        connector = get_connector(code)
+        allow = (connector.settings().webhook_allow_ips or "").strip()
         if not allow:
             continue
         try:
-            inbound.parse_allowlist(allow, inbound.env_name(code, "webhook_allow_ips"))
+            parse_allowlist(allow, connector.env_name("webhook_allow_ips"))
         except ValueError as exc:
-
-            def refused(message: str = f"{code} pushes: {exc} — every push will be refused with 403") -> str:
-                raise ConnectionProblem(message)
-
-            found.append((f"{code} webhooks", refused))
-    return found
-
-
-def _shop_outbound_checks(settings: Any) -> list[Check]:
-    """The shops' outbound WMS/TMS command URLs from the automation config (``orchestration.shops``)."""
-    try:
-        from deliveryhub.monitors.config import load_config
-    except ImportError:  # the automation feature is not in this build
-        return []
-    config_file = getattr(settings, "config_file", None)
-    try:
-        cfg = load_config(config_file)
-    except Exception as exc:  # noqa: BLE001 - a broken config is itself the diagnosis
-        message = f"automation config {config_file}: {exc}"
-
-        def broken() -> str:
-            raise ConnectionProblem(message)
-
-        return [("shop outbound config", broken)]
-    probe_settings = ConnectorSettings(timeout_s=cfg.orchestration.timeout_seconds, connect_timeout_s=3.0)
-    found: list[Check] = []
-    for shop, endpoints in sorted(cfg.orchestration.shops.items()):
-        for what, url in (
-            ("WMS reserve-stock", endpoints.wms_url),
-            ("TMS create-waybill", endpoints.tms_url),
-        ):
-            if not url:
-                continue
-            label = f"shop {shop} {what} endpoint"
-
-            def run(label: str = label, url: str = url, hint: str = f"{shop} credentials") -> str:
-                return probe(label, url, probe_settings, hint)
-
-            found.append((f"shop {shop} {what.split()[0].lower()}", run))
+            message = f"{code} pushes: {exc} — every push will be refused with 403"
+            found.append((f"{code} webhooks", _failing(message)))
     return found

@@ -1,18 +1,7 @@
 """Tracking-number validation per carrier and carrier detection from a number.
 
-Rules (digits only, after removing spaces and hyphens):
-
-=========  =================  ====================================================================
-carrier    lengths            check
-=========  =================  ====================================================================
-cj         10 or 12           none (tracker.delivery ``kr.cjlogistics``: ``^\\d{10}(\\d{2})?$``; the real
-                              CJ number 553825406594 fails a Lotte-style mod-7 check, so none is applied)
-lotte      12                 last digit == int(first 11 digits) % 7
-hanjin     10, 12 or 14       none (brief: 10/12; tracker.delivery ``kr.hanjin``: 12/14)
-epost      13                 none
-logen      11                 none
-=========  =================  ====================================================================
-
+Each Korean carrier's rule is data in ``carriers.yaml``: the digit counts of a valid number (after removing
+spaces and hyphens) and an optional check (``mod7``: Lotte's last digit is the preceding digits mod 7).
 ``detect_carrier`` only proposes candidates; an operator's manual choice is handled by the caller.
 """
 
@@ -20,13 +9,7 @@ from __future__ import annotations
 
 import re
 
-LENGTHS: dict[str, frozenset[int]] = {
-    "cj": frozenset({10, 12}),
-    "lotte": frozenset({12}),
-    "hanjin": frozenset({10, 12, 14}),
-    "epost": frozenset({13}),
-    "logen": frozenset({11}),
-}
+from deliveryhub.adapters.connectors.statuses import vocabulary
 
 # Most specific first: a check-digit match is stronger evidence than a length match.
 DETECTION_ORDER: tuple[str, ...] = ("lotte", "epost", "logen", "cj", "hanjin")
@@ -47,10 +30,10 @@ def mod7_check(digits: str) -> bool:
 def is_valid(carrier: str, tracking_no: str) -> bool:
     """Whether ``tracking_no`` is well-formed for ``carrier`` (unknown carrier -> False)."""
     digits = clean(tracking_no)
-    lengths = LENGTHS.get(carrier)
-    if lengths is None or not digits.isdigit() or not digits.isascii() or len(digits) not in lengths:
+    rule = vocabulary().korean.get(carrier)
+    if rule is None or not digits.isdigit() or not digits.isascii() or len(digits) not in rule.lengths:
         return False
-    if carrier == "lotte":
+    if rule.check == "mod7":
         return mod7_check(digits)
     return True
 

@@ -1,11 +1,8 @@
-"""Tracking-status normalization shared by the carrier connectors, plus the Korean carrier payload mapper.
+"""Tracking events shared by the carrier connectors, and the one payload mapper of every Korean carrier.
 
-    raw (code, text, message) --carrier statuses.py tables--> (tag, reason, known)
-                              --GENERIC_KEYWORDS (Korean)----^      reason <- REASON_KEYWORDS
-
-Unknown raw statuses never crash and are never guessed: ``normalize_status`` returns ``(None, None, False)``;
-the mappers keep such a scan as a ``shipment.tracking`` event with ``status: None, status_known: False`` (raw
-code and text kept) and list it in ``MappingResult.unmapped`` so it can be counted and a table row added.
+Statuses are normalized by ``statuses.normalize_status`` from the data in ``carriers.yaml``. An unknown raw
+status is kept as a ``shipment.tracking`` event with ``status: None, status_known: False`` (raw code and text
+kept) and listed in ``MappingResult.unmapped`` so it can be counted and a table row added.
 
 Korean payload shapes understood by ``map_korean_payload``:
 
@@ -27,144 +24,32 @@ Carrier messages may carry driver names and phone numbers: ``message`` and ``raw
 
 from __future__ import annotations
 
-import importlib
 import re
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from types import ModuleType
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from deliveryhub.adapters.connectors.base import (
-    CONNECTOR_PACKAGES,
     KST,
-    KeywordRules,
     MappingResult,
-    TrackingStatus,
     as_dict,
     as_list,
     as_str,
+    guarded,
     new_event,
     stable_id,
     to_rfc3339,
     truncate,
 )
+from deliveryhub.adapters.connectors.statuses import korean_carriers, normalize_status
 
-KOREAN_CARRIERS: tuple[str, ...] = ("cj", "lotte", "hanjin", "epost", "logen")
+KOREAN_CARRIERS: tuple[str, ...] = korean_carriers()
 
-# Fallback for every Korean carrier when its own tables do not match (problem vocabulary is shared).
-GENERIC_KEYWORDS: KeywordRules = (
-    ("반송", TrackingStatus("exception", "returning_to_sender")),
-    ("파손", TrackingStatus("exception", "damaged")),
-    ("분실", TrackingStatus("exception", "lost")),
-    ("사고", TrackingStatus("exception")),
-    ("미배달", TrackingStatus("attempt_fail")),
-    ("미배송", TrackingStatus("attempt_fail")),
-    ("배달완료", TrackingStatus("delivered")),
-    ("배송완료", TrackingStatus("delivered")),
-)
-
-# Reason words searched in status text and message when the tag is attempt_fail or exception.
-REASON_KEYWORDS: tuple[tuple[str, str], ...] = (
-    ("수취거절", "refused"),
-    ("수취인거절", "refused"),
-    ("인수거절", "refused"),
-    ("수령거부", "refused"),
-    ("주소불명", "address_not_found"),
-    ("주소지불명", "address_not_found"),
-    ("주소오류", "address_not_found"),
-    ("주소지없음", "address_not_found"),
-    ("파손", "damaged"),
-    ("분실", "lost"),
-    ("폐문부재", "recipient_not_available"),
-    ("수취인부재", "recipient_not_available"),
-    ("부재", "recipient_not_available"),
-    ("기상", "weather_delay"),
-    ("폭설", "weather_delay"),
-    ("태풍", "weather_delay"),
-    ("천재지변", "weather_delay"),
-    ("통관", "customs"),
-    ("반송", "returning_to_sender"),
-)
-
-_PROBLEM_TAGS = frozenset({"attempt_fail", "exception"})
 _HANDED_OVER_TAGS = frozenset(
     {"in_transit", "out_for_delivery", "attempt_fail", "delivered", "available_for_pickup"}
 )
-
-
-def _compact(text: str) -> str:
-    return re.sub(r"\s+", "", text).rstrip(".")
-
-
-def _statuses(carrier: str) -> ModuleType | None:
-    if carrier not in CONNECTOR_PACKAGES:
-        return None
-    try:
-        return importlib.import_module(f"deliveryhub.adapters.connectors.{carrier}.statuses")
-    except ImportError:  # pragma: no cover - a package without a table
-        return None
-
-
-def _keyword(rules: KeywordRules, *texts: str | None) -> TrackingStatus | None:
-    for text in texts:
-        if not text:
-            continue
-        compact = _compact(text)
-        for needle, status in rules:
-            if needle in text or _compact(needle) in compact:
-                return status
-    return None
-
-
-def _lookup(
-    carrier: str, raw_code: str | None, raw_status: str | None, message: str | None
-) -> TrackingStatus | None:
-    module = _statuses(carrier)
-    if module is None:
-        return None
-    custom = getattr(module, "lookup", None)
-    if custom is not None:
-        found: TrackingStatus | None = custom(raw_code, raw_status)
-        return found
-    codes = getattr(module, "CODES", {})
-    texts = getattr(module, "TEXTS", {})
-    if raw_code and raw_code.strip() in codes:
-        return codes[raw_code.strip()]  # type: ignore[no-any-return]
-    if raw_status:
-        compact = _compact(raw_status)
-        if compact in texts:
-            return texts[compact]  # type: ignore[no-any-return]
-    found = _keyword(getattr(module, "KEYWORDS", ()), raw_status, message)
-    if found is None and carrier in KOREAN_CARRIERS:
-        found = _keyword(GENERIC_KEYWORDS, raw_status, message)
-    return found
-
-
-def _reason(*texts: str | None) -> str | None:
-    for text in texts:
-        if not text:
-            continue
-        compact = _compact(text)
-        for needle, reason in REASON_KEYWORDS:
-            if needle in compact:
-                return reason
-    return None
-
-
-def normalize_status(
-    carrier: str, raw_code: str | None, raw_status: str | None, *, message: str | None = None
-) -> tuple[str | None, str | None, bool]:
-    """Carrier raw code/text -> (tag, reason, known). Unknown -> (None, None, False); never raises."""
-    code = raw_code if isinstance(raw_code, str) else None
-    text = raw_status if isinstance(raw_status, str) else None
-    msg = message if isinstance(message, str) else None
-    status = _lookup(carrier, code, text, msg)
-    if status is None:
-        return None, None, False
-    reason = status.reason
-    if reason is None and status.tag in _PROBLEM_TAGS and carrier in KOREAN_CARRIERS:
-        reason = _reason(text, msg)
-    return status.tag, reason, True
 
 
 _WINDOW = re.compile(r"\(?\s*(\d{1,2})\s*(?:시)?\s*[~\-–]\s*(\d{1,2})\s*시\s*\)?")
@@ -219,45 +104,71 @@ def mask_personal(text: str) -> str:
 # ------------------------------------------------------------------------------------ event building
 
 
-def tracking_event(
-    *,
-    prefix: str,
-    source: str,
-    carrier: str,
-    tracking_no: str,
-    order_id: str,
-    occurred_at: str,
-    tag: str | None,
-    reason: str | None,
-    known: bool,
-    raw_code: str | None,
-    raw_status: str | None,
-    location: str | None,
-    message: str | None,
-    extra: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """One ``shipment.tracking`` event; the id hashes (carrier, tracking no, time, code, text, location)."""
+@dataclass(frozen=True)
+class Feed:
+    """Whose scans these are: the connector (status vocabulary, event source and id prefix), the carrier
+    named in the events (an aggregator reports for many), the parcel and its order."""
+
+    connector: str
+    carrier: str
+    tracking_no: str
+    order_id: str
+
+    @property
+    def source(self) -> str:
+        """The canonical event source, e.g. ``carrier:cj``."""
+        return f"carrier:{self.connector}"
+
+
+@dataclass
+class Scan:
+    """One raw checkpoint of a vendor payload with a usable time, before its status is normalized."""
+
+    where: str  # names the checkpoint in ``unmapped``, e.g. "cj 553825406594 event #2"
+    occurred_at: str
+    raw_code: str | None
+    raw_status: str | None
+    location: str | None = None
+    message: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def scan_event(feed: Feed, scan: Scan, result: MappingResult) -> dict[str, Any]:
+    """One ``shipment.tracking`` event; the id hashes (carrier, tracking no, time, code, text, location).
+
+    An unknown raw status is kept with status None and listed in ``result.unmapped``.
+    """
+    tag, reason, known = normalize_status(
+        feed.connector, scan.raw_code, scan.raw_status, message=scan.message
+    )
+    if not known:
+        result.unmapped.append(
+            f"{scan.where}: unknown status code={scan.raw_code!r} text={scan.raw_status!r} "
+            "(kept with status None)"
+        )
+    raw_code, raw_status, location, message = scan.raw_code, scan.raw_status, scan.location, scan.message
     data: dict[str, Any] = {
         "status": tag,
         "raw_status": mask_personal(raw_status)[:500] if raw_status else raw_status,
         "raw_code": raw_code[:64] if raw_code else raw_code,
         "location": location[:500] if location else location,
         "message": mask_personal(message)[:2000] if message else message,
-        "carrier": carrier,
-        "tracking_no": tracking_no,
+        "carrier": feed.carrier,
+        "tracking_no": feed.tracking_no,
         "status_known": known,
     }
     if reason:
         data["reason"] = reason
-    if extra:
-        data.update(extra)
+    data.update(scan.extra)
     return new_event(
-        event_id=stable_id(prefix, carrier, tracking_no, occurred_at, raw_code, raw_status, location),
-        source=source,
+        event_id=stable_id(
+            feed.connector, feed.carrier, feed.tracking_no, scan.occurred_at, raw_code, raw_status, location
+        ),
+        source=feed.source,
         type="shipment.tracking",
-        occurred_at=occurred_at,
-        order_id=order_id,
-        shipment_id=tracking_no,
+        occurred_at=scan.occurred_at,
+        order_id=feed.order_id,
+        shipment_id=feed.tracking_no,
         data=data,
     )
 
@@ -266,46 +177,45 @@ def _sort_key(event: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(event["occurred_at"])
 
 
-def derive_shipment_events(
-    tracking_events: list[dict[str, Any]], *, prefix: str, source: str, carrier: str, tracking_no: str
-) -> list[dict[str, Any]]:
+def derive_shipment_events(feed: Feed, tracking_events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Stage facts implied by scans: first carrier scan -> handed_over; first delivered -> delivered.
 
     Ids depend only on (carrier, tracking no, kind), so later polls with more scans dedupe to the same event.
     """
-    derived: list[dict[str, Any]] = []
     ordered = sorted(tracking_events, key=_sort_key)
-    first_scan = next((e for e in ordered if e["data"].get("status") in _HANDED_OVER_TAGS), None)
-    if first_scan is not None:
+    facts = (
+        ("handed_over", next((e for e in ordered if e["data"].get("status") in _HANDED_OVER_TAGS), None)),
+        ("delivered", next((e for e in ordered if e["data"].get("status") == "delivered"), None)),
+    )
+    derived: list[dict[str, Any]] = []
+    for kind, scan in facts:
+        if scan is None:
+            continue
+        data = {"carrier": feed.carrier, "tracking_no": feed.tracking_no}
+        if kind == "delivered":
+            data["location"] = scan["data"].get("location")
         derived.append(
             new_event(
-                event_id=stable_id(prefix, carrier, tracking_no, "handed_over"),
-                source=source,
-                type="shipment.handed_over",
-                occurred_at=first_scan["occurred_at"],
-                order_id=first_scan["order_id"],
-                shipment_id=tracking_no,
-                data={"carrier": carrier, "tracking_no": tracking_no},
-            )
-        )
-    delivered = next((e for e in ordered if e["data"].get("status") == "delivered"), None)
-    if delivered is not None:
-        derived.append(
-            new_event(
-                event_id=stable_id(prefix, carrier, tracking_no, "delivered"),
-                source=source,
-                type="shipment.delivered",
-                occurred_at=delivered["occurred_at"],
-                order_id=delivered["order_id"],
-                shipment_id=tracking_no,
-                data={
-                    "carrier": carrier,
-                    "tracking_no": tracking_no,
-                    "location": delivered["data"].get("location"),
-                },
+                event_id=stable_id(feed.connector, feed.carrier, feed.tracking_no, kind),
+                source=feed.source,
+                type=f"shipment.{kind}",
+                occurred_at=scan["occurred_at"],
+                order_id=scan["order_id"],
+                shipment_id=feed.tracking_no,
+                data=data,
             )
         )
     return derived
+
+
+def aggregator_feed(feed: Feed, scans: list[Scan], summary: Scan | None, result: MappingResult) -> None:
+    """One aggregator tracker: the summary scan (the tracker's own status, when its checkpoints do not end
+    with it) first, then the checkpoints, then the stage facts they imply."""
+    events = [scan_event(feed, scan, result) for scan in scans]
+    if summary is not None:
+        result.events.append(scan_event(feed, summary, result))
+    result.events.extend(events)
+    result.events.extend(derive_shipment_events(feed, events))
 
 
 # ----------------------------------------------------------------------------- Korean carrier payloads
@@ -332,73 +242,52 @@ def _event_time(raw: dict[str, Any]) -> str | None:
     return to_rfc3339(when if when is not None else day, default_tz=KST)
 
 
-def _map_korean_events(
-    carrier: str, raw_events: list[Any], *, tracking_no: str, order_id: str, result: MappingResult
-) -> None:
-    prefix, source = carrier, f"carrier:{carrier}"
+def _map_korean_events(feed: Feed, raw_events: list[Any], result: MappingResult) -> None:
     scans: list[dict[str, Any]] = []
-    extra_events: list[dict[str, Any]] = []
+    eta_events: list[dict[str, Any]] = []
     for index, raw in enumerate(raw_events):
+        where = f"{feed.carrier} {feed.tracking_no} event #{index}"
         if not isinstance(raw, dict):
-            result.unmapped.append(f"{carrier} {tracking_no} event #{index}: not an object: {truncate(raw)}")
+            result.unmapped.append(f"{where}: not an object: {truncate(raw)}")
             continue
-        raw_code = as_str(raw.get("code"))
-        raw_status = as_str(raw.get("status")) or as_str(raw.get("state"))
-        location = as_str(raw.get("location")) or as_str(raw.get("position"))
-        message = as_str(raw.get("message"))
         occurred_at = _event_time(raw)
         if occurred_at is None:
-            result.unmapped.append(
-                f"{carrier} {tracking_no} event #{index}: unparseable time {truncate(raw)}"
-            )
+            result.unmapped.append(f"{where}: unparseable time {truncate(raw)}")
             continue
-        if raw_code is None and raw_status is None:
-            result.unmapped.append(f"{carrier} {tracking_no} event #{index}: no status code or text")
-            continue
-        tag, reason, known = normalize_status(carrier, raw_code, raw_status, message=message)
-        if not known:
-            result.unmapped.append(
-                f"{carrier} {tracking_no} event #{index}: unknown status code={raw_code!r} "
-                f"text={raw_status!r} (kept with status None)"
-            )
-        event = tracking_event(
-            prefix=prefix,
-            source=source,
-            carrier=carrier,
-            tracking_no=tracking_no,
-            order_id=order_id,
+        scan = Scan(
+            where=where,
             occurred_at=occurred_at,
-            tag=tag,
-            reason=reason,
-            known=known,
-            raw_code=raw_code,
-            raw_status=raw_status,
-            location=location,
-            message=message,
+            raw_code=as_str(raw.get("code")),
+            raw_status=as_str(raw.get("status")) or as_str(raw.get("state")),
+            location=as_str(raw.get("location")) or as_str(raw.get("position")),
+            message=as_str(raw.get("message")),
         )
+        if scan.raw_code is None and scan.raw_status is None:
+            result.unmapped.append(f"{where}: no status code or text")
+            continue
+        event = scan_event(feed, scan, result)
         scans.append(event)
-        if tag == "out_for_delivery":
-            window = eta_window(raw_status, _kst_day(occurred_at)) or eta_window(
-                message, _kst_day(occurred_at)
-            )
+        if event["data"]["status"] == "out_for_delivery":
+            day = _kst_day(occurred_at)
+            window = eta_window(scan.raw_status, day) or eta_window(scan.message, day)
             if window is not None:
                 eta_min, eta_max = (w.isoformat() for w in window)
-                extra_events.append(
+                eta_events.append(
                     new_event(
-                        event_id=stable_id(prefix, carrier, tracking_no, "eta", eta_min, eta_max),
-                        source=source,
+                        event_id=stable_id(
+                            feed.connector, feed.carrier, feed.tracking_no, "eta", eta_min, eta_max
+                        ),
+                        source=feed.source,
                         type="shipment.eta_updated",
                         occurred_at=occurred_at,
-                        order_id=order_id,
-                        shipment_id=tracking_no,
-                        data={"eta_min": eta_min, "eta_max": eta_max, "carrier": carrier},
+                        order_id=feed.order_id,
+                        shipment_id=feed.tracking_no,
+                        data={"eta_min": eta_min, "eta_max": eta_max, "carrier": feed.carrier},
                     )
                 )
     result.events.extend(scans)
-    result.events.extend(extra_events)
-    result.events.extend(
-        derive_shipment_events(scans, prefix=prefix, source=source, carrier=carrier, tracking_no=tracking_no)
-    )
+    result.events.extend(eta_events)
+    result.events.extend(derive_shipment_events(feed, scans))
 
 
 def _kst_day(occurred_at: str) -> date:
@@ -414,15 +303,11 @@ def _search_post_entries(payload: dict[str, Any]) -> list[dict[str, Any]] | None
     return [entry for entry in response if isinstance(entry, dict)]
 
 
-def _order_id(
-    carrier: str, explicit: str | None, payload: dict[str, Any], tracking_no: str, result: MappingResult
-) -> str:
-    order_id = explicit or as_str(payload.get("order_id"))
+def order_or_unknown(order_id: str | None, tracking_no: str, why: str, result: MappingResult) -> str:
+    """``order_id``, or ``unknown:<tracking no>`` with ``why`` listed in ``result.unmapped``."""
     if order_id:
         return order_id
-    result.unmapped.append(
-        f"{carrier} {tracking_no}: no order_id in payload; order_id set to unknown:{tracking_no}"
-    )
+    result.unmapped.append(f"{why}; order_id set to unknown:{tracking_no}")
     return f"unknown:{tracking_no}"
 
 
@@ -430,16 +315,13 @@ def map_korean_payload(
     carrier: str, payload: Any, *, order_id: str | None = None, tracking_no: str | None = None
 ) -> MappingResult:
     """Map a Korean carrier payload (push format or search-post response) for ``carrier``; never raises."""
-    result = MappingResult()
-    try:
-        _map_korean(carrier, payload, order_id=order_id, tracking_no=tracking_no, result=result)
-    except Exception as exc:  # noqa: BLE001 - a mapper reports, it never raises
-        result.unmapped.append(f"{carrier}: mapper error {type(exc).__name__}: {exc}")
-    return result
+    return guarded(
+        carrier, partial(_map_korean, carrier), payload, order_id=order_id, tracking_no=tracking_no
+    )
 
 
 def _map_korean(
-    carrier: str, payload: Any, *, order_id: str | None, tracking_no: str | None, result: MappingResult
+    carrier: str, payload: Any, result: MappingResult, *, order_id: str | None, tracking_no: str | None
 ) -> None:
     if not isinstance(payload, dict):
         result.unmapped.append(f"{carrier}: payload is not an object: {truncate(payload)}")
@@ -477,8 +359,13 @@ def _map_korean(
     if not number:
         result.unmapped.append(f"{carrier}: no tracking number; {len(raw_events)} events dropped")
         return
-    oid = _order_id(carrier, order_id, payload, number, result) if raw_events else ""
-    _map_korean_events(carrier, raw_events, tracking_no=number, order_id=oid, result=result)
+    why = f"{carrier} {number}: no order_id in payload"
+    oid = (
+        order_or_unknown(order_id or as_str(payload.get("order_id")), number, why, result)
+        if raw_events
+        else ""
+    )
+    _map_korean_events(Feed(carrier, carrier, number, oid), raw_events, result)
 
 
 def map_search_post(

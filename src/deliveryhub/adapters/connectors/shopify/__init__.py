@@ -1,13 +1,13 @@
-"""Shopify connector (order and fulfillment webhooks; events have source ``oms``)."""
+"""Shopify connector: order and fulfilment webhooks (events have source ``oms``)."""
 
-from deliveryhub.adapters.connectors.base import Connector
-from deliveryhub.adapters.connectors.shopify import mapper, settings
+from pydantic import SecretStr
 
-CONNECTOR = Connector(
-    code="shopify",
-    name="Shopify",
-    kind="shop",
-    source=mapper.SOURCE,
-    map_payload=mapper.map_payload,
-    settings_cls=settings.Settings,
-)
+from deliveryhub.adapters.connectors.base import ConnectorSettings
+
+
+class ShopifySettings(ConnectorSettings):
+    """``DELIVERYHUB_SHOPIFY_*``; ``webhook_secret`` is the app's client secret for X-Shopify-Hmac-Sha256."""
+
+    shop_domain: str = ""
+    api_version: str = "2024-07"
+    admin_token: SecretStr | None = None

@@ -20,9 +20,6 @@ The source of every event is ``oms``; ``order_id`` is Shopify's numeric order id
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from typing import Any
 
 from deliveryhub.adapters.connectors import numbers
@@ -31,12 +28,13 @@ from deliveryhub.adapters.connectors.base import (
     as_dict,
     as_list,
     as_str,
+    guarded,
     new_event,
     stable_id,
     to_rfc3339,
     truncate,
 )
-from deliveryhub.adapters.connectors.shopify import statuses
+from deliveryhub.adapters.connectors.statuses import normalize_status, vocabulary
 
 SOURCE = "oms"
 CHANNEL = "shopify"
@@ -50,14 +48,6 @@ _WRAPPERS: dict[str, str] = {
     "transaction": "order_transactions/create",
 }
 _LIST_WRAPPERS: dict[str, str] = {"orders": "orders/create", "transactions": "order_transactions/create"}
-
-
-def verify_hmac(raw_body: bytes, header_value: str | None, secret: str) -> bool:
-    """Check X-Shopify-Hmac-Sha256: base64(HMAC-SHA256(secret, raw body)), compared in constant time."""
-    if not header_value or not secret or not isinstance(raw_body, bytes | bytearray):
-        return False
-    expected = base64.b64encode(hmac.new(secret.encode(), bytes(raw_body), hashlib.sha256).digest())
-    return hmac.compare_digest(expected, header_value.strip().encode())
 
 
 def _money(value: object) -> float | None:
@@ -127,7 +117,7 @@ def _carrier(company: object, tracking_no: str) -> str:
     text = as_str(company)
     if text is not None:
         key = "".join(text.lower().split())
-        return statuses.CARRIER_ALIASES.get(key, text[:32])
+        return vocabulary().carrier_aliases.get(key, text[:32])
     candidates = numbers.detect_carrier(tracking_no)
     return candidates[0] if len(candidates) == 1 else "unknown"
 
@@ -276,24 +266,24 @@ def _shipment_status(
     delivered_id: str,
     extra: dict[str, Any] | None = None,
 ) -> None:
-    status = statuses.TEXTS.get(raw_status)
-    if status is None:
+    tag, reason, known = normalize_status("shopify", None, raw_status)
+    if not known:
         result.unmapped.append(f"shopify: unknown shipment status {raw_status!r} (kept with status None)")
     data: dict[str, Any] = {
-        "status": status.tag if status else None,
+        "status": tag,
         "raw_status": raw_status,
         "raw_code": raw_status,
         "location": None,
         "message": None,
         "carrier": carrier,
         "tracking_no": shipment_id,
-        "status_known": status is not None,
+        "status_known": known,
         **(extra or {}),
     }
-    if status is not None and status.reason:
-        data["reason"] = status.reason
+    if reason:
+        data["reason"] = reason
     result.events.append(_event(event_id, "shipment.tracking", occurred, order_id, shipment_id, data))
-    if status is not None and status.tag == "delivered":
+    if tag == "delivered":
         result.events.append(
             _event(delivered_id, "shipment.delivered", occurred, order_id, shipment_id, {"carrier": carrier})
         )
@@ -414,26 +404,37 @@ def map_webhook(
     topic: str, webhook_id: str | None, payload: Any, *, previous_address: dict[str, Any] | None = None
 ) -> MappingResult:
     """Map one Shopify webhook (X-Shopify-Topic, X-Shopify-Webhook-Id, JSON body); never raises."""
-    result = MappingResult()
-    try:
-        if not isinstance(payload, dict):
-            result.unmapped.append(f"shopify {topic!r}: body is not an object: {truncate(payload)}")
-            return result
-        topic = topic.strip() if isinstance(topic, str) else ""
-        body = payload
-        for key in _WRAPPERS:  # REST resources arrive wrapped: {"order": {...}}
-            if len(payload) == 1 and isinstance(payload.get(key), dict):
-                body = payload[key]
-        hook = as_str(webhook_id)
-        if hook is None:
-            hook = stable_id("body", topic, body.get("id"), body.get("updated_at"))
-            result.unmapped.append(
-                f"shopify {topic!r}: no X-Shopify-Webhook-Id; event id derived from the body"
-            )
-        _dispatch(topic, f"shopify:{hook}", body, result, previous_address)
-    except Exception as exc:  # noqa: BLE001 - a mapper reports, it never raises
-        result.unmapped.append(f"shopify {topic!r}: mapper error {type(exc).__name__}: {exc}")
-    return result
+    return guarded(
+        f"shopify {topic!r}",
+        _map_webhook,
+        payload,
+        topic=topic,
+        webhook_id=webhook_id,
+        previous=previous_address,
+    )
+
+
+def _map_webhook(
+    payload: Any,
+    result: MappingResult,
+    *,
+    topic: str,
+    webhook_id: str | None,
+    previous: dict[str, Any] | None,
+) -> None:
+    if not isinstance(payload, dict):
+        result.unmapped.append(f"shopify {topic!r}: body is not an object: {truncate(payload)}")
+        return
+    topic = topic.strip() if isinstance(topic, str) else ""
+    body = payload
+    for key in _WRAPPERS:  # REST resources arrive wrapped: {"order": {...}}
+        if len(payload) == 1 and isinstance(payload.get(key), dict):
+            body = payload[key]
+    hook = as_str(webhook_id)
+    if hook is None:
+        hook = stable_id("body", topic, body.get("id"), body.get("updated_at"))
+        result.unmapped.append(f"shopify {topic!r}: no X-Shopify-Webhook-Id; event id derived from the body")
+    _dispatch(topic, f"shopify:{hook}", body, result, previous)
 
 
 def map_payload(

@@ -1,14 +1,17 @@
 """The ``connectors.poll`` job: poll in-flight parcels of carriers without push, through their proxies.
 
 Per carrier API (state in ``connector_carrier_state``, shared by every worker):
-    * rate limit: a token bucket of capacity one, claimed with a conditional UPDATE so all workers share it:
-      one request in flight per carrier, the next one at least ``60 / rate_limit_per_minute`` seconds after
-      the previous answer, so the carrier never sees two requests closer than that;
-    * backoff: 429, 5xx, timeouts and transport errors push ``backoff_until`` out exponentially with jitter,
-      never sooner than the carrier's Retry-After; the parcel stays due, so no status change is lost.
+    * rate limit: one request slot per carrier, claimed with a conditional UPDATE of ``next_slot_at`` so every
+      worker process shares it: one request in flight per carrier, the next one at least
+      ``60 / rate_limit_per_minute`` seconds after the previous answer, so the carrier never sees two
+      requests closer than that. (The kernel's in-memory ``RateLimiter`` counts per process and a moving
+      window allows bursts; neither would keep several workers' requests apart, so the slot stays in SQL.)
+    * backoff: 429, 5xx, timeouts and transport errors push ``backoff_until`` out by the kernel's one
+      backoff formula (``backoff_delay``, equal jitter), never sooner than the carrier's Retry-After; the
+      parcel stays due, so no status change is lost.
 Per parcel (``connector_poll_state``): ``next_poll_at`` (the carrier's ``poll_interval_s``, shorter when out
 for delivery) and a lease that keeps two workers from polling it at once. Delivered or expired parcels are
-never polled. Results go through ``hub.ingest``: unchanged scans are inbox duplicates, i.e. no-ops.
+never polled. Results go through ``core.ingest``: unchanged scans are inbox duplicates, i.e. no-ops.
 """
 
 from __future__ import annotations
@@ -35,9 +38,11 @@ from deliveryhub.adapters.connectors.base import (
     connector_codes,
     get_connector,
 )
-from deliveryhub.adapters.connectors.runtime import connector_settings
 from deliveryhub.adapters.persistence import tables as t
-from deliveryhub.adapters.persistence.database import insert_ignore
+from deliveryhub.adapters.persistence.dialect import insert_or_ignore
+from deliveryhub.kernel.retry import backoff_delay
+from deliveryhub.kernel.timefmt import iso
+from deliveryhub.service_layer.hub import Core
 
 log = structlog.get_logger(__name__)
 
@@ -71,12 +76,12 @@ def configured_carriers(overrides: dict[str, ConnectorSettings] | None = None) -
     found: dict[str, PolledCarrier] = {}
     for code in connector_codes():
         connector = get_connector(code)
-        if connector.proxy_cls is None:
+        if not connector.polls:
             continue
-        settings = (overrides or {}).get(code) or connector_settings(code)
+        settings = (overrides or {}).get(code) or connector.settings()
         if not settings.base_url:
             continue
-        found[code] = PolledCarrier(code, settings, connector.proxy_cls(settings))
+        found[code] = PolledCarrier(code, settings, connector.proxy(settings))
     return found
 
 
@@ -97,7 +102,7 @@ class Poller:
 
     def __init__(
         self,
-        hub: Any,
+        core: Core,
         carriers: dict[str, PolledCarrier] | None = None,
         *,
         wall: Callable[[], datetime] | None = None,
@@ -110,7 +115,7 @@ class Poller:
         rng: random.Random | None = None,
         on_poll: Callable[[str, str], None] | None = None,
     ) -> None:
-        self.hub = hub
+        self.core = core
         self.carriers = configured_carriers() if carriers is None else carriers
         # Rate limits and backoff are about the carrier's real clock, not the hub's (possibly simulated) one.
         self.wall = wall or (lambda: datetime.now(UTC))
@@ -129,9 +134,9 @@ class Poller:
         report = PollReport()
         if not self.carriers:
             return report
-        now = now or self.hub.clock.now()
+        now = now or self.core.clock.now()
         started = time.monotonic()
-        with self.hub.db.write() as conn:
+        with self.core.db.write() as conn:
             self._ensure_carriers(conn)
             self._sync(conn, now)
             due = self._due(conn, now)
@@ -155,7 +160,7 @@ class Poller:
 
     # ------------------------------------------------------------------ schedule
     def _ensure_carriers(self, conn: Connection) -> None:
-        insert_ignore(
+        insert_or_ignore(
             conn,
             ct.connector_carrier_state,
             [{"carrier": c, "consecutive_failures": 0, "requests": 0, "errors": 0} for c in self.carriers],
@@ -177,7 +182,7 @@ class Poller:
                 ps.c.order_id.is_(None),
             )
         ).all()
-        insert_ignore(
+        insert_or_ignore(
             conn,
             ps,
             [
@@ -227,7 +232,7 @@ class Poller:
 
     def _claim_parcel(self, row: Any, now: datetime) -> bool:
         ps = ct.connector_poll_state
-        with self.hub.db.write() as conn:
+        with self.core.db.write() as conn:
             claimed = conn.execute(
                 ps.update()
                 .where(
@@ -243,7 +248,7 @@ class Poller:
         ps = ct.connector_poll_state
         if next_poll_at is not None:
             values["next_poll_at"] = next_poll_at
-        with self.hub.db.write() as conn:
+        with self.core.db.write() as conn:
             conn.execute(ps.update().where(self._key(row)).values(lease_until=None, **values))
 
     # ------------------------------------------------------------------ rate limit
@@ -253,7 +258,7 @@ class Poller:
         hold = self.carriers[code].hold
         while True:
             wall = self.wall()
-            with self.hub.db.write() as conn:
+            with self.core.db.write() as conn:
                 taken = conn.execute(
                     cs.update()
                     .where(
@@ -284,7 +289,7 @@ class Poller:
         two requests (from any worker) at least ``spacing`` apart as the carrier measures them.
         """
         cs = ct.connector_carrier_state
-        with self.hub.db.write() as conn:
+        with self.core.db.write() as conn:
             conn.execute(
                 cs.update()
                 .where(cs.c.carrier == code)
@@ -321,7 +326,7 @@ class Poller:
             return False
         try:
             results = (
-                self.hub.ingest.ingest(mapped.events, source_hint=f"carrier:{row.carrier}")
+                self.core.ingest.ingest(mapped.events, source_hint=f"carrier:{row.carrier}")
                 if mapped.events
                 else []
             )
@@ -338,7 +343,7 @@ class Poller:
         if latest == "out_for_delivery":
             interval = min(interval, max(60, interval // 4))  # the delivery is close: look more often
         if latest in TERMINAL or "delivered" in statuses:
-            with self.hub.db.write() as conn:
+            with self.core.db.write() as conn:
                 conn.execute(ct.connector_poll_state.delete().where(self._key(row)))
         else:
             self._release(
@@ -360,7 +365,7 @@ class Poller:
 
     def _carrier_ok(self, code: str) -> None:
         cs = ct.connector_carrier_state
-        with self.hub.db.write() as conn:
+        with self.core.db.write() as conn:
             conn.execute(
                 cs.update()
                 .where(cs.c.carrier == code)
@@ -369,7 +374,7 @@ class Poller:
 
     def _record_error(self, code: str, message: str) -> None:
         cs = ct.connector_carrier_state
-        with self.hub.db.write() as conn:
+        with self.core.db.write() as conn:
             conn.execute(
                 cs.update()
                 .where(cs.c.carrier == code)
@@ -379,13 +384,15 @@ class Poller:
     def _backoff(self, code: str, exc: ConnectorError) -> None:
         """Exponential backoff with jitter, never shorter than Retry-After."""
         cs = ct.connector_carrier_state
-        with self.hub.db.write() as conn:
+        with self.core.db.write() as conn:
             failures = int(
                 conn.execute(sa.select(cs.c.consecutive_failures).where(cs.c.carrier == code)).scalar_one()
             )
             failures += 1
-            ceiling = min(self.max_backoff_s, self.base_backoff_s * (2 ** (failures - 1)))
-            delay = ceiling / 2 + self.rng.uniform(0, ceiling / 2)  # "equal jitter": spread, never near zero
+            # Equal jitter: spread out, yet never near zero, so a failing carrier is really left alone.
+            delay = backoff_delay(
+                failures, self.base_backoff_s, self.max_backoff_s, jitter="equal", rand=self.rng.random()
+            )
             retry_after = exc.retry_after if isinstance(exc, UpstreamError) else None
             if retry_after is not None:
                 delay = max(delay, min(float(retry_after), self.max_backoff_s))
@@ -452,14 +459,10 @@ def polling_status(conn: Connection, carriers: dict[str, PolledCarrier], now: da
             "requests": int(r.requests) if r else 0,
             "errors": int(r.errors) if r else 0,
             "consecutive_failures": int(r.consecutive_failures) if r else 0,
-            "last_poll_at": _iso(r.last_poll_at) if r else None,
-            "last_success_at": _iso(r.last_success_at) if r else None,
+            "last_poll_at": iso(r.last_poll_at) if r else None,
+            "last_success_at": iso(r.last_success_at) if r else None,
             "last_error": r.last_error if r else None,
-            "last_error_at": _iso(r.last_error_at) if r else None,
-            "backoff_until": _iso(r.backoff_until) if r else None,
+            "last_error_at": iso(r.last_error_at) if r else None,
+            "backoff_until": iso(r.backoff_until) if r else None,
         }
     return out
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None

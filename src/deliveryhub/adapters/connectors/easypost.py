@@ -12,10 +12,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from deliveryhub.adapters.connectors import tracking
-from deliveryhub.adapters.connectors.base import MappingResult, as_dict, as_list, as_str, to_rfc3339, truncate
+from deliveryhub.adapters.connectors.base import (
+    MappingResult,
+    as_dict,
+    as_list,
+    as_str,
+    guarded,
+    to_rfc3339,
+    truncate,
+)
+from deliveryhub.adapters.connectors.tracking import Feed, Scan, aggregator_feed, order_or_unknown
 
-CARRIER = "easypost"
+CODE = "easypost"
 SOURCE = "carrier:easypost"
 
 
@@ -61,17 +69,14 @@ def _map_tracker(
         result.unmapped.append(f"easypost tracker {as_str(trk.get('id'))}: no tracking_code")
         return
     carrier = as_str(trk.get("carrier")) or "unknown"
+    why = f"easypost {carrier} {number}: tracker has no order reference"
     oid = order_id or as_str(trk.get("order_id")) or as_str(trk.get("reference"))
-    if oid is None:
-        oid = f"unknown:{number}"
-        result.unmapped.append(
-            f"easypost {carrier} {number}: tracker has no order reference; order_id set to {oid}"
-        )
-    extra_base = {"aggregator": CARRIER, "easypost_tracker_id": as_str(trk.get("id"))}
+    feed = Feed(CODE, carrier, number, order_or_unknown(oid, number, why, result))
+    extra = {"aggregator": CODE, "easypost_tracker_id": as_str(trk.get("id"))}
     if as_str(trk.get("shipment_id")):
-        extra_base["easypost_shipment_id"] = as_str(trk.get("shipment_id"))
-    scans: list[dict[str, Any]] = []
+        extra["easypost_shipment_id"] = as_str(trk.get("shipment_id"))
     details = [as_dict(d) for d in as_list(trk.get("tracking_details"))]
+    scans: list[Scan] = []
     for index, detail in enumerate(details):
         occurred = to_rfc3339(detail.get("datetime"))
         if occurred is None:
@@ -79,84 +84,46 @@ def _map_tracker(
                 f"easypost {number} detail #{index}: datetime {detail.get('datetime')!r} unusable"
             )
             continue
-        message = as_str(detail.get("message")) or as_str(detail.get("description"))
         scans.append(
-            _event(carrier, number, oid, occurred, detail, message, _location(detail), {**extra_base}, result)
+            Scan(
+                where=f"easypost {number} detail #{index}",
+                occurred_at=occurred,
+                raw_code=as_str(detail.get("status_detail")),
+                raw_status=as_str(detail.get("status")),
+                location=_location(detail),
+                message=as_str(detail.get("message")) or as_str(detail.get("description")),
+                extra=dict(extra),
+            )
         )
     last = details[-1] if details else {}
-    status, status_detail = as_str(trk.get("status")), as_str(trk.get("status_detail"))
+    status = as_str(trk.get("status"))
+    summary = None
     if status and (not scans or status != as_str(last.get("status"))):
         occurred = to_rfc3339(trk.get("updated_at"))
         if occurred is None:
             result.unmapped.append(f"easypost {number}: tracker status {status!r} has no usable updated_at")
         else:
-            summary = {"status": status, "status_detail": status_detail}
-            result.events.append(
-                _event(
-                    carrier,
-                    number,
-                    oid,
-                    occurred,
-                    summary,
-                    None,
-                    None,
-                    {**extra_base, "summary": True},
-                    result,
-                )
+            summary = Scan(
+                where=f"easypost {number} summary",
+                occurred_at=occurred,
+                raw_code=as_str(trk.get("status_detail")),
+                raw_status=status,
+                extra={**extra, "summary": True},
             )
-    result.events.extend(scans)
-    result.events.extend(
-        tracking.derive_shipment_events(
-            scans, prefix=CARRIER, source=SOURCE, carrier=carrier, tracking_no=number
-        )
-    )
+    aggregator_feed(feed, scans, summary, result)
 
 
-def _event(
-    carrier: str,
-    number: str,
-    order_id: str,
-    occurred: str,
-    detail: dict[str, Any],
-    message: str | None,
-    location: str | None,
-    extra: dict[str, Any],
-    result: MappingResult,
-) -> dict[str, Any]:
-    raw_status, raw_code = as_str(detail.get("status")), as_str(detail.get("status_detail"))
-    tag, reason, known = tracking.normalize_status(CARRIER, raw_code, raw_status)
-    if not known:
-        result.unmapped.append(f"easypost {number}: unknown status={raw_status!r} detail={raw_code!r} (kept)")
-    return tracking.tracking_event(
-        prefix=CARRIER,
-        source=SOURCE,
-        carrier=carrier,
-        tracking_no=number,
-        order_id=order_id,
-        occurred_at=occurred,
-        tag=tag,
-        reason=reason,
-        known=known,
-        raw_code=raw_code,
-        raw_status=raw_status,
-        location=location,
-        message=message,
-        extra=extra,
-    )
+def _map(payload: Any, result: MappingResult, *, order_id: str | None, tracking_no: str | None) -> None:
+    trackers = _trackers(payload, result) if isinstance(payload, dict) else None
+    if trackers is None:
+        result.unmapped.append(f"easypost: no tracker in payload: {truncate(payload)}")
+        return
+    for trk in trackers:
+        _map_tracker(trk, order_id=order_id, tracking_no=tracking_no, result=result)
 
 
 def map_payload(
     payload: Any, *, order_id: str | None = None, tracking_no: str | None = None
 ) -> MappingResult:
     """Map any EasyPost tracker payload; never raises."""
-    result = MappingResult()
-    try:
-        trackers = _trackers(payload, result) if isinstance(payload, dict) else None
-        if trackers is None:
-            result.unmapped.append(f"easypost: no tracker in payload: {truncate(payload)}")
-            return result
-        for trk in trackers:
-            _map_tracker(trk, order_id=order_id, tracking_no=tracking_no, result=result)
-    except Exception as exc:  # noqa: BLE001 - a mapper reports, it never raises
-        result.unmapped.append(f"easypost: mapper error {type(exc).__name__}: {exc}")
-    return result
+    return guarded(CODE, _map, payload, order_id=order_id, tracking_no=tracking_no)

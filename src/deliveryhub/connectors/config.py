@@ -1,7 +1,7 @@
-"""Runtime configuration of the wired connectors: per-connector settings, per-shop secrets, silence rules.
+"""Runtime configuration of the wired connectors: per-shop secrets and silence rules.
 
 Sources, later wins:
-    * each connector's ``DELIVERYHUB_<CODE>_*`` environment variables (``base.ConnectorSettings``);
+    * each connector's ``DELIVERYHUB_<CODE>_*`` environment variables (``Connector.settings()``);
     * ``DELIVERYHUB_SHOPIFY_WEBHOOK_SECRET`` (the hub setting ``shopify_webhook_secret``);
     * the ``connectors:`` section of the hub's one config file (``DELIVERYHUB_CONFIG_FILE``, see
       docs/CONFIG.md), then the optional separate connectors file (``DELIVERYHUB_CONNECTORS_CONFIG``, YAML
@@ -14,6 +14,8 @@ Sources, later wins:
           wms: {minutes: 30, hours: "09:00-18:00", tz: Asia/Seoul, days: [0, 1, 2, 3, 4]}
 
     * ``DELIVERYHUB_CONNECTORS_SILENCE`` (JSON, same shape as ``silence:`` above).
+
+Both files are read through the kernel's one config loader, so a broken file is named with its line.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
-from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from deliveryhub.adapters.connectors.base import ConnectorSettings, get_connector
+from deliveryhub.adapters.connectors.base import ConnectorSettings
+from deliveryhub.kernel.calendar import BusinessCalendar
+from deliveryhub.kernel.configfile import merge, read_optional
 
 # Sources watched for silence unless configured otherwise; only once they have ever sent something.
 DEFAULT_SILENCE: dict[str, dict[str, Any]] = {
@@ -36,61 +40,15 @@ DEFAULT_SILENCE: dict[str, dict[str, Any]] = {
 }
 
 
-def load_config_file(path: Path | str | None) -> dict[str, Any]:
-    """The parsed config file (YAML or JSON); {} when none is set. A broken file raises ValueError."""
-    if not path:
-        return {}
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ValueError(f"config file {file}: cannot read: {exc}") from exc
-    try:
-        if file.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            import yaml
-
-            data = yaml.safe_load(text)
-    except Exception as exc:  # noqa: BLE001 - any parse error becomes one clear message
-        raise ValueError(f"config file {file}: not valid YAML/JSON: {exc}") from exc
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ValueError(f"config file {file}: the top level must be a mapping")
-    return data
-
-
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
 def load_connectors_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The ``connectors:`` section of ``DELIVERYHUB_CONFIG_FILE`` merged with the file named by
-    ``DELIVERYHUB_CONNECTORS_CONFIG`` (which wins); {} when neither is set."""
+    ``DELIVERYHUB_CONNECTORS_CONFIG`` (which wins); {} when neither is set. Broken files raise
+    ``ConfigError`` (a ValueError) naming the file and line."""
     source_env: Mapping[str, str] = os.environ if env is None else env
-    merged: dict[str, Any] = {}
-    main_file = source_env.get("DELIVERYHUB_CONFIG_FILE") or None
-    if main_file:
-        section = load_config_file(main_file).get("connectors")
-        if section is not None and not isinstance(section, dict):
-            raise ValueError(f"config file {main_file}: the connectors section must be a mapping")
-        merged = dict(section or {})
-    return _merge(merged, load_config_file(source_env.get("DELIVERYHUB_CONNECTORS_CONFIG") or None))
-
-
-def connector_settings(code: str) -> ConnectorSettings:
-    """Fresh settings of one connector from its environment variables."""
-    connector = get_connector(code)
-    cls = connector.settings_cls or ConnectorSettings
-    settings: ConnectorSettings = cls()
-    return settings
+    section = read_optional(source_env.get("DELIVERYHUB_CONFIG_FILE") or None).mapping("connectors") or {}
+    extra = read_optional(source_env.get("DELIVERYHUB_CONNECTORS_CONFIG") or None).data
+    merged: dict[str, Any] = merge(section, extra)
+    return merged
 
 
 def secret_value(settings: ConnectorSettings) -> str | None:
@@ -111,16 +69,21 @@ def shop_secret(config: dict[str, Any], shop_domain: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class SilenceRule:
-    """A source must send something at least every `minutes` during its business hours."""
+    """A source must send something at least every `minutes` while its calendar is open.
+
+    The calendar is the kernel's business calendar (Korean public and substitute holidays included unless
+    the rule says ``country: null``), with the rule's own hours, days and time zone.
+    """
 
     source: str
     minutes: int = 30
-    start: time = time(9, 0)
-    end: time = time(18, 0)
-    tz: str = "Asia/Seoul"
-    days: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
+    calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
     required: bool = False  # watched even before its first event
-    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def hours(self) -> str:
+        """The rule's business hours in words, e.g. ``09:00-18:00 Asia/Seoul``."""
+        return f"{self.calendar.start:%H:%M}-{self.calendar.end:%H:%M} {self.calendar.tz.key}"
 
 
 def _parse_hours(value: Any) -> tuple[time, time]:
@@ -133,18 +96,21 @@ def _parse_hours(value: Any) -> tuple[time, time]:
     return start, end
 
 
-def silence_rules(config: dict[str, Any], env: Mapping[str, str] | None = None) -> list[SilenceRule]:
-    """Rules from defaults, the config file's ``silence:`` and ``DELIVERYHUB_CONNECTORS_SILENCE``."""
-    source_env: Mapping[str, str] = os.environ if env is None else env
-    merged: dict[str, Any] = {k: dict(v) for k, v in DEFAULT_SILENCE.items()}
+def _layers(config: dict[str, Any], env: Mapping[str, str]) -> list[Any]:
     layers: list[Any] = [config.get("silence")]
-    raw_env = source_env.get("DELIVERYHUB_CONNECTORS_SILENCE")
+    raw_env = env.get("DELIVERYHUB_CONNECTORS_SILENCE")
     if raw_env:
         try:
             layers.append(json.loads(raw_env))
         except ValueError as exc:
             raise ValueError(f"DELIVERYHUB_CONNECTORS_SILENCE: not valid JSON: {exc}") from exc
-    for layer in layers:
+    return layers
+
+
+def silence_rules(config: dict[str, Any], env: Mapping[str, str] | None = None) -> list[SilenceRule]:
+    """Rules from defaults, the config file's ``silence:`` and ``DELIVERYHUB_CONNECTORS_SILENCE``."""
+    merged: dict[str, Any] = {k: dict(v) for k, v in DEFAULT_SILENCE.items()}
+    for layer in _layers(config, os.environ if env is None else env):
         if not layer:
             continue
         if not isinstance(layer, dict):
@@ -164,16 +130,20 @@ def silence_rules(config: dict[str, Any], env: Mapping[str, str] | None = None) 
         minutes = int(rule.get("minutes", 30))
         if minutes <= 0:
             raise ValueError(f"silence rule for {source!r}: minutes must be positive")
-        days = tuple(int(d) for d in rule.get("days", (0, 1, 2, 3, 4)))
+        try:
+            zone = ZoneInfo(str(rule.get("tz", "Asia/Seoul")))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"silence rule for {source!r}: unknown time zone {rule.get('tz')!r}") from None
+        calendar = BusinessCalendar(
+            tz=zone,
+            start=start,
+            end=end,
+            workdays=frozenset(int(d) for d in rule.get("days", (0, 1, 2, 3, 4))),
+            country=rule.get("country", "KR"),
+        )
         rules.append(
             SilenceRule(
-                source=source,
-                minutes=minutes,
-                start=start,
-                end=end,
-                tz=str(rule.get("tz", "Asia/Seoul")),
-                days=days,
-                required=bool(rule.get("required", False)),
+                source=source, minutes=minutes, calendar=calendar, required=bool(rule.get("required"))
             )
         )
     return rules

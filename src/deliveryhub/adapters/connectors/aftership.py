@@ -15,17 +15,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from deliveryhub.adapters.connectors import tracking
 from deliveryhub.adapters.connectors.base import (
     MappingResult,
     as_dict,
     as_list,
     as_str,
+    guarded,
     to_rfc3339,
     truncate,
 )
+from deliveryhub.adapters.connectors.tracking import Feed, Scan, aggregator_feed, order_or_unknown
 
-CARRIER = "aftership"
+CODE = "aftership"
 SOURCE = "carrier:aftership"
 
 
@@ -65,6 +66,19 @@ def _location(cp: dict[str, Any]) -> str | None:
     return ", ".join(p for p in parts if p) or as_str(cp.get("country_iso3"))
 
 
+def _scan(where: str, occurred: str, cp: dict[str, Any]) -> Scan:
+    extra = {key: cp[key] for key in ("raw_tag", "subtag_message") if cp.get(key) is not None}
+    return Scan(
+        where=where,
+        occurred_at=occurred,
+        raw_code=as_str(cp.get("subtag")),
+        raw_status=as_str(cp.get("tag")),
+        location=_location(cp),
+        message=as_str(cp.get("message")),
+        extra={"aggregator": CODE, **extra},
+    )
+
+
 def _map_tracking(
     trk: dict[str, Any], *, order_id: str | None, tracking_no: str | None, result: MappingResult
 ) -> None:
@@ -73,26 +87,23 @@ def _map_tracking(
         result.unmapped.append(f"aftership: tracking without tracking_number: {truncate(trk)}")
         return
     slug = as_str(trk.get("slug")) or "unknown"
-    oid = _order_id(trk, order_id)
-    if oid is None:
-        oid = f"unknown:{number}"
-        result.unmapped.append(f"aftership {slug} {number}: no order_id/order_number; order_id set to {oid}")
-    scans: list[dict[str, Any]] = []
-    for index, raw in enumerate(as_list(trk.get("checkpoints"))):
-        cp = as_dict(raw)
+    why = f"aftership {slug} {number}: no order_id/order_number"
+    feed = Feed(CODE, slug, number, order_or_unknown(_order_id(trk, order_id), number, why, result))
+    checkpoints = [as_dict(raw) for raw in as_list(trk.get("checkpoints"))]
+    scans: list[Scan] = []
+    for index, cp in enumerate(checkpoints):
+        where = f"aftership {slug} {number} checkpoint #{index}"
         occurred = to_rfc3339(cp.get("checkpoint_time"))
         if occurred is None:
             result.unmapped.append(
-                f"aftership {slug} {number} checkpoint #{index}: checkpoint_time "
-                f"{cp.get('checkpoint_time')!r} has no offset or is invalid"
+                f"{where}: checkpoint_time {cp.get('checkpoint_time')!r} has no offset or is invalid"
             )
             continue
-        scans.append(
-            _event(slug, number, oid, occurred, as_str(cp.get("subtag")), as_str(cp.get("tag")), cp, result)
-        )
-    last = as_dict(as_list(trk.get("checkpoints"))[-1]) if as_list(trk.get("checkpoints")) else {}
+        scans.append(_scan(where, occurred, cp))
+    last = checkpoints[-1] if checkpoints else {}
     tag, subtag = as_str(trk.get("tag")), as_str(trk.get("subtag"))
     differs = (tag, subtag) != (as_str(last.get("tag")), as_str(last.get("subtag")))
+    summary = None
     if (tag or subtag) and (not scans or differs) and not trk.get("_last_checkpoint_only"):
         occurred = to_rfc3339(trk.get("updated_at")) or to_rfc3339(trk.get("last_updated_at"))
         if occurred is None:
@@ -100,63 +111,28 @@ def _map_tracking(
                 f"aftership {slug} {number}: tracking tag {tag!r} has no usable updated_at"
             )
         else:
-            summary = {"message": as_str(trk.get("subtag_message")), "summary": True}
-            result.events.append(_event(slug, number, oid, occurred, subtag, tag, summary, result))
-    result.events.extend(scans)
-    result.events.extend(
-        tracking.derive_shipment_events(
-            scans, prefix=CARRIER, source=SOURCE, carrier=slug, tracking_no=number
-        )
-    )
+            summary = Scan(
+                where=f"aftership {slug} {number} summary",
+                occurred_at=occurred,
+                raw_code=subtag,
+                raw_status=tag,
+                message=as_str(trk.get("subtag_message")),
+                extra={"aggregator": CODE, "summary": True},
+            )
+    aggregator_feed(feed, scans, summary, result)
 
 
-def _event(
-    slug: str,
-    number: str,
-    order_id: str,
-    occurred: str,
-    subtag: str | None,
-    tag: str | None,
-    cp: dict[str, Any],
-    result: MappingResult,
-) -> dict[str, Any]:
-    status, reason, known = tracking.normalize_status(CARRIER, subtag, tag)
-    if not known:
-        result.unmapped.append(f"aftership {slug} {number}: unknown tag={tag!r} subtag={subtag!r} (kept)")
-    extra: dict[str, Any] = {"aggregator": CARRIER}
-    for key in ("raw_tag", "subtag_message", "summary"):
-        if cp.get(key) is not None:
-            extra[key] = cp[key]
-    return tracking.tracking_event(
-        prefix=CARRIER,
-        source=SOURCE,
-        carrier=slug,
-        tracking_no=number,
-        order_id=order_id,
-        occurred_at=occurred,
-        tag=status,
-        reason=reason,
-        known=known,
-        raw_code=subtag,
-        raw_status=tag,
-        location=None if cp.get("summary") else _location(cp),
-        message=as_str(cp.get("message")),
-        extra=extra,
-    )
+def _map(payload: Any, result: MappingResult, *, order_id: str | None, tracking_no: str | None) -> None:
+    trackings = _trackings(payload) if isinstance(payload, dict) else None
+    if trackings is None:
+        result.unmapped.append(f"aftership: no tracking in payload: {truncate(payload)}")
+        return
+    for trk in trackings:
+        _map_tracking(trk, order_id=order_id, tracking_no=tracking_no, result=result)
 
 
 def map_payload(
     payload: Any, *, order_id: str | None = None, tracking_no: str | None = None
 ) -> MappingResult:
     """Map any AfterShip tracking payload; never raises."""
-    result = MappingResult()
-    try:
-        trackings = _trackings(payload) if isinstance(payload, dict) else None
-        if trackings is None:
-            result.unmapped.append(f"aftership: no tracking in payload: {truncate(payload)}")
-            return result
-        for trk in trackings:
-            _map_tracking(trk, order_id=order_id, tracking_no=tracking_no, result=result)
-    except Exception as exc:  # noqa: BLE001 - a mapper reports, it never raises
-        result.unmapped.append(f"aftership: mapper error {type(exc).__name__}: {exc}")
-    return result
+    return guarded(CODE, _map, payload, order_id=order_id, tracking_no=tracking_no)

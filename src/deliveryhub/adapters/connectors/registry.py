@@ -1,0 +1,65 @@
+"""The connector registry: every outside system the hub maps, each one data plus one factory.
+
+A Korean parcel carrier is an entry of ``carriers.yaml`` (name, tracking-number rule, status table); the
+one factory below turns each entry into a ``Connector`` that maps with the shared Korean payload mapper,
+validates numbers with the shared rule and polls with the shared ``TrackingProxy``. Adding a Korean
+carrier is adding an entry there. The shop and the aggregators have their own payload shapes, so they
+bring a mapper module; their status vocabularies are data in the same file.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from deliveryhub.adapters.connectors import aftership, easypost, numbers, tracking
+from deliveryhub.adapters.connectors.base import Connector
+from deliveryhub.adapters.connectors.shopify import ShopifySettings
+from deliveryhub.adapters.connectors.shopify import mapper as shopify
+from deliveryhub.adapters.connectors.statuses import KoreanCarrier, vocabulary
+
+
+def korean_connector(carrier: KoreanCarrier) -> Connector:
+    """The connector of one Korean parcel carrier, from its data."""
+    return Connector(
+        code=carrier.code,
+        name=carrier.name,
+        kind="carrier",
+        source=f"carrier:{carrier.code}",
+        map_payload=partial(tracking.map_korean_payload, carrier.code),
+        polls=True,
+        validate_number=partial(numbers.is_valid, carrier.code),
+    )
+
+
+def _build() -> dict[str, Connector]:
+    found = [
+        Connector(
+            code="shopify",
+            name="Shopify",
+            kind="shop",
+            source=shopify.SOURCE,
+            map_payload=shopify.map_payload,
+            settings_cls=ShopifySettings,
+        ),
+        *(korean_connector(carrier) for carrier in vocabulary().korean.values()),
+        Connector(
+            code="aftership",
+            name="AfterShip",
+            kind="aggregator",
+            source=aftership.SOURCE,
+            map_payload=aftership.map_payload,
+            polls=True,
+        ),
+        Connector(
+            code="easypost",
+            name="EasyPost",
+            kind="aggregator",
+            source=easypost.SOURCE,
+            map_payload=easypost.map_payload,
+            polls=True,
+        ),
+    ]
+    return {c.code: c for c in found}
+
+
+CONNECTORS: dict[str, Connector] = _build()

@@ -1,0 +1,93 @@
+"""Plug the connectors into a hub: the polling and silence jobs, the health consumer, metrics, and the
+``ConnectorsFeature`` handle (integration status for ``GET /v1/integrations``; the webhook router uses it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import structlog
+from prometheus_client import Counter, Gauge
+
+from deliveryhub.connectors import config, health, pushes, silence
+from deliveryhub.connectors.polling import JOB_NAME as POLL_JOB
+from deliveryhub.connectors.polling import Poller, polling_status
+from deliveryhub.service_layer.hub import Core
+from deliveryhub.service_layer.scheduler import Job
+
+log = structlog.get_logger(__name__)
+
+POLL_EVERY_S = 5.0
+SILENCE_EVERY_S = 60.0
+
+
+@dataclass
+class ConnectorsFeature:
+    """The wired connectors: the poller, the silence watch, and what ``GET /v1/integrations`` shows."""
+
+    core: Core
+    poller: Poller
+    silence: silence.SilenceWatch
+    lag: Gauge
+    silent_gauge: Gauge
+
+    def integration_status(self, now: datetime | None = None) -> dict[str, Any]:
+        """Unknown raw statuses, polling health, silent sources, sources seen and webhook auth."""
+        now = now or self.core.clock.now()
+        with self.core.db.read() as conn:
+            polling = polling_status(conn, self.poller.carriers, now)
+            silent = silence.silence_status(conn, self.silence.rules, now)
+            out = {
+                "unknown_statuses": health.unknown_statuses(conn),
+                "polling": polling,
+                "silent_sources": silent,
+                "sources_seen": health.sources_seen(conn),
+            }
+        out["webhooks"] = pushes.auth_status(self.core)
+        for code, entry in polling.items():
+            self.lag.labels(code).set(entry["lag_seconds"])
+        self.silent_gauge.set(len(silent))
+        return out
+
+
+def _rules() -> list[config.SilenceRule]:
+    try:
+        settings = config.load_connectors_config()
+    except ValueError:
+        log.exception("connectors_config_unreadable")
+        settings = {}
+    try:
+        return config.silence_rules(settings)
+    except ValueError:
+        log.exception("connectors_silence_rules_invalid")
+        return config.silence_rules({}, env={})
+
+
+def register(core: Core) -> ConnectorsFeature:
+    """Wire the connectors into ``core`` (called by bootstrap) and return their handle."""
+    registry = core.metrics.registry
+    polls = Counter(
+        "deliveryhub_connector_polls_total",
+        "Carrier polls by result",
+        ["carrier", "result"],
+        registry=registry,
+    )
+    feature = ConnectorsFeature(
+        core=core,
+        poller=Poller(core, on_poll=lambda carrier, result: polls.labels(carrier, result).inc()),
+        silence=silence.SilenceWatch(core, _rules()),
+        lag=Gauge(
+            "deliveryhub_connector_poll_lag_seconds",
+            "How overdue the oldest due parcel is",
+            ["carrier"],
+            registry=registry,
+        ),
+        silent_gauge=Gauge(
+            "deliveryhub_silent_sources", "Sources silent during their business hours", registry=registry
+        ),
+    )
+    core.consumers.append(health.health_consumer(core.clock.now))
+    core.jobs.append(Job(POLL_JOB, POLL_EVERY_S, feature.poller.run))
+    core.jobs.append(Job(silence.JOB_NAME, SILENCE_EVERY_S, feature.silence.run))
+    return feature
