@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from deliveryhub.adapters.persistence.dialect import insert_or_ignore_returning
+from deliveryhub.adapters.persistence.dialect import insert as dialect_insert
 from deliveryhub.adapters.persistence.orders import load_order
 from deliveryhub.adapters.persistence.outbox import write_outbox
 from deliveryhub.domain.messages import Message
@@ -27,6 +27,35 @@ from deliveryhub.monitors.tables import exceptions
 ACTIONS = ("acknowledge", "resolve", "assign")
 
 
+_OPEN_COLUMNS = (
+    "type",
+    "subject",
+    "order_id",
+    "shipment_id",
+    "carrier",
+    "warehouse",
+    "channel",
+    "status",
+    "evidence",
+    "threshold",
+    "due_at",
+    "opened_at",
+    "updated_at",
+)
+_OPEN_STMTS: dict[str, Any] = {}
+
+
+def _open_stmt(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id, built once per dialect (the consumer and the sweep
+    open exceptions in their hot loops; building the statement per call cost more than running it)."""
+    stmt = _OPEN_STMTS.get(dialect)
+    if stmt is None:
+        values = {c: sa.bindparam(f"v_{c}", type_=exceptions.c[c].type) for c in _OPEN_COLUMNS}
+        stmt = dialect_insert(dialect, exceptions).values(values).on_conflict_do_nothing()
+        stmt = _OPEN_STMTS[dialect] = stmt.returning(exceptions.c.id)
+    return stmt
+
+
 def open_exception(
     ctx: Context, conn: Connection, f: Finding, order: Order | None, now: datetime
 ) -> int | None:
@@ -35,26 +64,24 @@ def open_exception(
     if not th.get("enabled", True):
         return None
     carrier = order.carrier if order is not None else f.evidence.get("carrier")
-    new_id = insert_or_ignore_returning(
-        conn,
-        exceptions,
+    new_id = conn.execute(
+        _open_stmt(conn.dialect.name),
         {
-            "type": f.type,
-            "subject": f.key,
-            "order_id": f.order_id,
-            "shipment_id": f.shipment_id,
-            "carrier": carrier,
-            "warehouse": order.warehouse if order else f.evidence.get("warehouse"),
-            "channel": order.channel if order else None,
-            "status": "open",
-            "evidence": f.evidence,
-            "threshold": f.threshold or None,
-            "due_at": f.due_at,
-            "opened_at": now,
-            "updated_at": now,
+            "v_type": f.type,
+            "v_subject": f.key,
+            "v_order_id": f.order_id,
+            "v_shipment_id": f.shipment_id,
+            "v_carrier": carrier,
+            "v_warehouse": order.warehouse if order else f.evidence.get("warehouse"),
+            "v_channel": order.channel if order else None,
+            "v_status": "open",
+            "v_evidence": f.evidence,
+            "v_threshold": f.threshold or None,
+            "v_due_at": f.due_at,
+            "v_opened_at": now,
+            "v_updated_at": now,
         },
-        exceptions.c.id,
-    )
+    ).scalar()
     if new_id is None:
         return None
     new_id = int(new_id)

@@ -12,7 +12,7 @@ from deliveryhub.adapters.persistence.orders import load_orders
 from deliveryhub.monitors import compensation as comp
 from deliveryhub.monitors import rules
 from deliveryhub.monitors.context import Context
-from deliveryhub.monitors.exceptions import open_exception
+from deliveryhub.monitors.exceptions import active_for, open_exception
 from deliveryhub.monitors.firing import SWEPT, evaluate
 from deliveryhub.service_layer.scheduler import stop_requested
 
@@ -40,11 +40,17 @@ def sweep(ctx: Context, now: datetime | None = None) -> dict[str, int]:
         if stop_requested():
             break
         ctx.reset_alerts()
+        chunk = ids[start : start + CHUNK]
         with ctx.core.db.write() as conn:
-            for oid, order in load_orders(conn, ids[start : start + CHUNK]).items():
+            # An order's active exception of a type cannot be opened again: skip evaluating it (most
+            # overdue orders already have theirs, from their timer or an earlier sweep).
+            active = active_for(conn, chunk)
+            for oid, order in load_orders(conn, chunk).items():
                 if stop_requested():
                     break  # a stopping worker commits what it evaluated; the next sweep does the rest
                 for type_ in SWEPT:
+                    if type_ in active.get(oid, ()):
+                        continue
                     f = evaluate(ctx, type_, order, now)
                     if f is not None and open_exception(ctx, conn, f, order, now):
                         opened[type_] = opened.get(type_, 0) + 1
