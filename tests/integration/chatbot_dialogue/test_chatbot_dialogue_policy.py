@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from deliveryhub.chatbot import faq as faqmod
 from deliveryhub.chatbot import tables as ct
-from deliveryhub.chatbot.answers import copula
 from deliveryhub.chatbot.dialogue import ChatService
-from deliveryhub.chatbot.lexicon import lang_of
-from deliveryhub.chatbot.settings import BusinessHours
-from deliveryhub.chatbot.sla import add_business_minutes, business_minutes_between
 from dh_testkit import event
 
 OID = "ORD-2026-000123"
@@ -160,30 +154,6 @@ def test_third_contact_about_the_same_order_hands_off(chat: ChatService) -> None
     sid = chat.new_session()["session_id"]
     chat.post(sid, f"{OID} 어디예요")
     assert chat.post(sid, "5678").escalated
-
-
-def test_lang_and_copula() -> None:
-    assert lang_of("Where is my order ORD-2026-000123?") == "en"
-    assert lang_of("ORD-2026-000123", "ko") == "ko"
-    assert lang_of("배송 언제 와요") == "ko"
-    assert copula("16시") == "예요" and copula("11월 23일") == "이에요"
-
-
-def test_business_hours_arithmetic() -> None:
-    bh = BusinessHours(tz="Asia/Seoul", days=(0, 1, 2, 3, 4), start=time(9), end=time(18))
-    fri_1750 = datetime(2026, 11, 20, 8, 50, tzinfo=UTC)  # 17:50 KST Friday
-    due = add_business_minutes(fri_1750, 30, bh)
-    assert due == datetime(2026, 11, 23, 0, 20, tzinfo=UTC)  # Monday 09:20 KST
-    assert business_minutes_between(fri_1750, due, bh) == pytest.approx(30)
-    assert add_business_minutes(fri_1750, 30, None) == fri_1750 + timedelta(minutes=30)
-
-
-def test_faq_matches_policy_questions_in_both_languages() -> None:
-    entries = faqmod.load_file()
-    assert faqmod.match(entries, "반품 기간이 어떻게 되나요?")[0].key == "return_window"  # type: ignore[union-attr]
-    assert faqmod.match(entries, "How much is the return shipping fee?")[0].key == "return_fee"  # type: ignore[union-attr]
-    assert faqmod.match(entries, "고객센터 운영시간 알려주세요")[0].key == "hours"  # type: ignore[union-attr]
-    assert faqmod.match(entries, "오늘 날씨 좋네요")[0] is None
 
 
 def test_opened_but_unused_conversations_are_no_contact(chat: ChatService) -> None:
