@@ -26,11 +26,6 @@ def build_router(hub: Hub) -> APIRouter | None:
     return router if hub.notifications is not None else None
 
 
-def _serves_chat(request: Request) -> bool:
-    """Whether this app serves the chat widget, so the page may link to it."""
-    return any(getattr(route, "path", None) == "/chat" for route in request.app.routes)
-
-
 @router.get(
     "/track/{token}", response_class=HTMLResponse, summary="The customer's tracking page (signed link)"
 )
@@ -40,7 +35,7 @@ async def track_page(token: str, request: Request, lang: str = "ko") -> HTMLResp
     feature = hub.notifications
     if feature is None:
         return HTMLResponse(NOT_FOUND, status_code=404, headers=NO_STORE)
-    chat = _serves_chat(request)
+    chat = hub.chat is not None  # the chat widget is served: the page may link to it
     check = await run_in_threadpool(feature.links.resolve, token)
     ctx = None
     if check.valid and check.order_id:
