@@ -4,9 +4,14 @@ gets exactly one notice_missing exception; an order whose notice was sent gets n
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import os
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 import sqlalchemy as sa
 from monitors_helpers import all_exceptions, ingest_ok, monitor_hub, timer_rows
 from sqlalchemy.engine import Connection
@@ -15,7 +20,10 @@ from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.kernel.clock import ManualClock
 from deliveryhub.monitors.service import run_all_monitors
 from deliveryhub.service_layer.messaging import Message
-from dh_testkit import drain, event
+from dh_testkit import drain, event, free_port, make_hub
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "e2e" / "notifications"))
+from notif_e2e_support import SmtpSink, lifecycle, send_all  # noqa: E402
 
 KST = ZoneInfo("Asia/Seoul")
 START = datetime(2026, 11, 24, 10, 0, tzinfo=KST)  # a Tuesday, no holiday
@@ -107,5 +115,51 @@ def test_without_a_notice_provider_nothing_is_raised(tmp_path, master_key):
         clock.advance(timedelta(minutes=31))
         assert hub.monitors.fire_due().get("notice_missing:ok") == 1
         assert _notice_exceptions(hub) == []
+    finally:
+        hub.close()
+
+
+@pytest.fixture
+def smtp() -> Any:
+    s = SmtpSink(free_port()).start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def _only_smtp(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("DELIVERYHUB_") and not name.startswith("DELIVERYHUB_TEST_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.mark.usefixtures("_only_smtp")
+def test_with_the_notifications_feature_the_unreachable_customer_gets_one_notice_missing(
+    tmp_path, master_key, smtp
+):
+    """The whole hub: notifications answer `notice_sent`. The order whose customer got the 주문 접수
+    mail raises nothing; the order whose customer cannot be reached raises notice_missing once, though
+    the notifications' own deadline check reports the same miss too."""
+    start = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
+    clock = ManualClock(start)
+    hub = make_hub(tmp_path, master_key, clock=clock, smtp_url=smtp.url)
+    try:
+        hub.ingest.ingest(lifecycle("TOLD", start, {"name": "정우성", "email": "woo@example.com"})[:1])
+        hub.ingest.ingest(lifecycle("SILENT", start, {"name": "무연락"})[:1])
+        drain(hub)
+        send_all(hub)
+        assert [rcpt for rcpt, _m in smtp.messages] == [["woo@example.com"]]
+        clock.advance(timedelta(minutes=31))
+        fired = hub.monitors.fire_due()
+        assert fired.get("notice_missing:opened") == 1 and fired.get("notice_missing:ok") == 1, fired
+        hub.notifications.dispatcher.check_missing(clock.now())  # the notifications' own check
+        for _ in range(2):
+            clock.advance(timedelta(hours=1))
+            run_all_monitors(hub)
+            drain(hub)
+        rows = _notice_exceptions(hub)
+        assert [(r.order_id, r.status, r.evidence.get("stage")) for r in rows] == [
+            ("SILENT", "open", "received")
+        ]
     finally:
         hub.close()
