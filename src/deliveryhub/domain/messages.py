@@ -1,11 +1,15 @@
 """Messages: what the hub emits through the outbox and carries on the bus (one order's messages share a
-partition, so they stay in order)."""
+partition, so they stay in order), and the consumers that subscribe to them."""
 
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 DEFAULT_PARTITIONS = 16
 
@@ -31,3 +35,21 @@ class Message:
     ) -> Message:
         """A message to emit (through `adapters.persistence.outbox.write_outbox`), partitioned by order."""
         return cls(0, topic, order_id, partition_of(order_id, partitions), payload)
+
+
+BatchHandler = Callable[["Connection", Sequence[Message]], None]
+
+
+@dataclass
+class Consumer:
+    """A named subscriber; `handle` runs inside the transaction that records the tracking rows."""
+
+    name: str
+    handle: BatchHandler
+    topics: tuple[str, ...] = ()  # prefixes; empty = every topic
+    after_commit: Callable[[Sequence[Message]], None] | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def wants(self, topic: str) -> bool:
+        """Whether this consumer subscribes to `topic`."""
+        return not self.topics or topic.startswith(self.topics)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -11,6 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.adapters.persistence.orders import load_order
+from deliveryhub.domain.order import Order, Parcel
 from deliveryhub.kernel.timefmt import iso
 from deliveryhub.pii import dlp
 from deliveryhub.pii.cipher import KeyRing, decrypt_field
@@ -55,33 +58,69 @@ def customer_view(
 
 def order_detail(conn: Connection, order_id: str) -> dict[str, Any] | None:
     """Order, stage timeline, event timeline, parcels with tracking history (no personal data)."""
-    row = conn.execute(sa.select(t.orders).where(t.orders.c.order_id == order_id)).first()
-    if row is None:
+    order = load_order(conn, order_id)
+    if order is None:
         return None
-    stages = conn.execute(
-        sa.select(t.order_stages)
-        .where(t.order_stages.c.order_id == order_id)
-        .order_by(t.order_stages.c.occurred_at)
-    ).all()
-    events = conn.execute(
-        sa.select(
-            t.inbox.c.event_id,
-            t.inbox.c.source,
-            t.inbox.c.type,
-            t.inbox.c.occurred_at,
-            t.inbox.c.shipment_id,
-            t.inbox.c.data,
-            t.inbox.c.manual,
-        )
-        .where(t.inbox.c.order_id == order_id)
-        .order_by(t.inbox.c.occurred_at, t.inbox.c.id)
-    ).all()
-    parcels = conn.execute(sa.select(t.parcels).where(t.parcels.c.order_id == order_id)).all()
+    events = conn.execute(_EVENTS_Q, {"oid": order_id}).all()
+    tracking = _tracking(events, order_id)
+    eta = None
+    for p in order.parcels:
+        if p.eta_min and p.eta_max:
+            eta = {"eta_min": iso(p.eta_min), "eta_max": iso(p.eta_max)}
+    return {
+        **_order_fields(order),
+        "timeline": [_stage_entry(s) for s in conn.execute(_TIMELINE_Q, {"oid": order_id})],
+        "events": [_event_entry(e) for e in events],
+        "parcels": [_parcel_entry(p, tracking.get(p.shipment_id, [])) for p in order.parcels],
+        "eta": eta,
+    }
+
+
+_TIMELINE_Q = (
+    sa.select(t.order_stages)
+    .where(t.order_stages.c.order_id == sa.bindparam("oid"))
+    .order_by(t.order_stages.c.occurred_at)
+)
+_EVENTS_Q = (
+    sa.select(
+        t.inbox.c.event_id,
+        t.inbox.c.source,
+        t.inbox.c.type,
+        t.inbox.c.occurred_at,
+        t.inbox.c.shipment_id,
+        t.inbox.c.data,
+        t.inbox.c.manual,
+    )
+    .where(t.inbox.c.order_id == sa.bindparam("oid"))
+    .order_by(t.inbox.c.occurred_at, t.inbox.c.id)
+)
+
+
+def _order_fields(order: Order) -> dict[str, Any]:
+    return {
+        "order_id": order.order_id,
+        "stage": order.stage,
+        "stage_at": iso(order.stage_at),
+        "side_state": order.side_state,
+        "channel": order.channel,
+        "total": order.total,
+        "promised_delivery_date": iso(order.promised_date),
+        "warehouse": order.warehouse,
+        "region": order.region,
+        "category": order.category,
+        "created_at": iso(order.created_at),
+        "paid_at": iso(order.paid_at),
+        "delivered_at": iso(order.delivered_at),
+        "customer_id": order.customer_id,
+    }
+
+
+def _tracking(events: Sequence[Any], order_id: str) -> dict[str, list[dict[str, Any]]]:
+    """Each parcel's tracking history (its shipment events), oldest first."""
     tracking: dict[str, list[dict[str, Any]]] = {}
     for e in events:
         if e.type.startswith("shipment."):
-            sid = e.shipment_id or order_id
-            tracking.setdefault(sid, []).append(
+            tracking.setdefault(e.shipment_id or order_id, []).append(
                 {
                     "type": e.type,
                     "occurred_at": iso(e.occurred_at),
@@ -94,61 +133,41 @@ def order_detail(conn: Connection, order_id: str) -> dict[str, Any] | None:
                     "reason": e.data.get("reason"),
                 }
             )
-    eta = None
-    for p in parcels:
-        if p.eta_min and p.eta_max:
-            eta = {"eta_min": iso(p.eta_min), "eta_max": iso(p.eta_max)}
+    return tracking
+
+
+def _stage_entry(s: Any) -> dict[str, Any]:
     return {
-        "order_id": row.order_id,
-        "stage": row.stage,
-        "stage_at": iso(row.stage_at),
-        "side_state": row.side_state,
-        "channel": row.channel,
-        "total": row.total,
-        "promised_delivery_date": iso(row.promised_date),
-        "warehouse": row.warehouse,
-        "region": row.region,
-        "category": row.category,
-        "created_at": iso(row.created_at),
-        "paid_at": iso(row.paid_at),
-        "delivered_at": iso(row.delivered_at),
-        "customer_id": row.customer_id,
-        "timeline": [
-            {
-                "stage": s.stage,
-                "occurred_at": iso(s.occurred_at),
-                "source": s.source,
-                "automatic": bool(s.automatic),
-                "manual": not s.automatic,
-            }
-            for s in stages
-        ],
-        "events": [
-            {
-                "event_id": e.event_id,
-                "type": e.type,
-                "occurred_at": iso(e.occurred_at),
-                "source": e.source,
-                "shipment_id": e.shipment_id,
-                "manual": bool(e.manual),
-            }
-            for e in events
-        ],
-        "parcels": [
-            {
-                "shipment_id": p.shipment_id,
-                "carrier": p.carrier,
-                "tracking_no": p.tracking_no,
-                "status": p.status,
-                "status_at": iso(p.status_at),
-                "handed_over_at": iso(p.handed_over_at),
-                "delivered_at": iso(p.delivered_at),
-                "eta": {"eta_min": iso(p.eta_min), "eta_max": iso(p.eta_max)} if p.eta_min else None,
-                "tracking": tracking.get(p.shipment_id, []),
-            }
-            for p in parcels
-        ],
-        "eta": eta,
+        "stage": s.stage,
+        "occurred_at": iso(s.occurred_at),
+        "source": s.source,
+        "automatic": bool(s.automatic),
+        "manual": not s.automatic,
+    }
+
+
+def _event_entry(e: Any) -> dict[str, Any]:
+    return {
+        "event_id": e.event_id,
+        "type": e.type,
+        "occurred_at": iso(e.occurred_at),
+        "source": e.source,
+        "shipment_id": e.shipment_id,
+        "manual": bool(e.manual),
+    }
+
+
+def _parcel_entry(p: Parcel, tracking: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "shipment_id": p.shipment_id,
+        "carrier": p.carrier,
+        "tracking_no": p.tracking_no,
+        "status": p.status,
+        "status_at": iso(p.status_at),
+        "handed_over_at": iso(p.handed_over_at),
+        "delivered_at": iso(p.delivered_at),
+        "eta": {"eta_min": iso(p.eta_min), "eta_max": iso(p.eta_max)} if p.eta_min else None,
+        "tracking": tracking,
     }
 
 

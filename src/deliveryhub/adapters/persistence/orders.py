@@ -32,8 +32,7 @@ _LOCK_COLUMNS = ("order_id", "stage_rank", "updated_at")
 def _order(r: Any) -> Order:
     return Order(
         order_id=r.order_id,
-        # A row of stage_rank -1 is a placeholder an ingest transaction created (and locked) for itself.
-        stage=r.stage if r.stage_rank >= 0 else None,
+        stage=r.stage,
         stage_rank=r.stage_rank,
         stage_at=r.stage_at,
         side_state=r.side_state,
