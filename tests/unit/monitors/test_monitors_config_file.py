@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from deliveryhub.adapters.connectors import runtime
+from deliveryhub.connectors import config as runtime
 from deliveryhub.monitors.config import ConfigError, load_config
 from deliveryhub.monitors.orchestration import HttpPorts, oms_body
 
