@@ -10,6 +10,7 @@ chatbot:
     normal: {first_response: 10, next_response: 120, resolution: 1440}
   on_breach: {first_response: alert, resolution: reassign}   # alert | reassign | both
   business_hours: {timezone: Asia/Seoul, workdays: [mon, tue, wed, thu, fri], start: "09:00", end: "18:00"}
+                             # SLA clocks never run on Korean public holidays; extra_closures: ["2026-12-31"]
   confidence_threshold: 0.45 # below: clarify once, then hand off
   auto_approval_amount: 50000
   vip_min_spend: 1000000
@@ -22,13 +23,13 @@ chatbot:
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from deliveryhub.chatbot.desk import BusinessHours, CsConfig, SlaPolicy
+from deliveryhub.chatbot.settings import BusinessHours, CsConfig, SlaPolicy
 from deliveryhub.kernel import configfile
 from deliveryhub.kernel.calendar import WEEKDAYS, BusinessCalendar
 from deliveryhub.kernel.configfile import ConfigError, expand_env
@@ -69,6 +70,8 @@ class BusinessHoursCfg(_Strict):
     workdays: list[str] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"], min_length=1)
     start: time = time(9, 0)
     end: time = time(18, 0)
+    # Days the desk is closed besides weekends and Korean public holidays (e.g. a company holiday).
+    extra_closures: list[date] = Field(default_factory=list)
 
     @field_validator("start", "end", mode="before")
     @classmethod
@@ -160,6 +163,7 @@ def apply(cfg: CsConfig, section: ChatbotCfg) -> CsConfig:
             days=tuple(sorted(WEEKDAYS.index(d) for d in set(bh.workdays))),
             start=bh.start,
             end=bh.end,
+            extra_closures=frozenset(bh.extra_closures),
         )
     for name in (
         "confidence_threshold",
