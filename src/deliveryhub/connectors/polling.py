@@ -81,7 +81,7 @@ def configured_carriers(overrides: dict[str, ConnectorSettings] | None = None) -
         settings = (overrides or {}).get(code) or connector.settings()
         if not settings.base_url:
             continue
-        found[code] = PolledCarrier(code, settings, connector.proxy(settings))
+        found[code] = PolledCarrier(code, settings, TrackingProxy(connector, settings))
     return found
 
 

@@ -20,7 +20,8 @@ from deliveryhub.adapters.connectors.tracking import KOREAN_CARRIERS
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.security.apikeys import create_api_key
-from dh_testkit import drain, event, make_hub
+from dh_testkit import drain, make_hub
+from e2e.connectors_web.connectors_kit import waybill_order
 
 P = "carrier_shop_api_payloads"
 
@@ -152,30 +153,13 @@ def test_carrier_push_ends_with_the_right_parcel_status(
         "/v1/events",
         headers=auth,
         json={
-            "events": [
-                event(
-                    f"{order_id}-c",
-                    "order.created",
-                    order_id,
-                    "2017-01-01T09:00:00+09:00",
-                    {
-                        "customer": {"name": "이서연", "phone": "010-2222-3333"},
-                        "address": {"zip": "04524", "line1": "서울 중구"},
-                        "items": [{"sku": "SKU-1", "qty": 1}],
-                        "total": 25000,
-                        "channel": "web",
-                    },
-                ),
-                event(
-                    f"{order_id}-w",
-                    "shipment.waybill_created",
-                    order_id,
-                    "2017-01-01T10:00:00+09:00",
-                    {"carrier": waybill_carrier, "tracking_no": tracking_no},
-                    source="tms",
-                    shipment_id=tracking_no,
-                ),
-            ]
+            "events": waybill_order(
+                order_id,
+                waybill_carrier,
+                tracking_no,
+                created="2017-01-01T09:00:00+09:00",
+                shipped="2017-01-01T10:00:00+09:00",
+            )
         },
     )
     assert [r["status"] for r in seeded.json()["results"]] == ["accepted", "accepted"], seeded.text

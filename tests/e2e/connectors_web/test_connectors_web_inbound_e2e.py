@@ -19,15 +19,9 @@ from deliveryhub.monitors.service import monitors_of
 from deliveryhub.monitors.tables import compensations
 from deliveryhub.security.apikeys import create_api_key
 from dh_testkit import drain, event, make_hub, serving
+from e2e.connectors_web.connectors_kit import CJ_DELIVERED, CJ_NUMBER, waybill_order
 
-NUMBER = "553825406594"
-PUSH = {
-    "tracking_no": NUMBER,
-    "events": [
-        {"time": "2026-11-21 09:00", "code": "11", "status": "집화처리", "location": "곤지암"},
-        {"time": "2026-11-21 15:00", "status": "배달완료", "location": "강남"},
-    ],
-}
+NUMBER, PUSH = CJ_NUMBER, CJ_DELIVERED
 
 
 class Live:
@@ -49,29 +43,7 @@ class Live:
         return response.json()  # type: ignore[no-any-return]
 
     def seed(self, order_id: str, number: str, total: int = 19900) -> None:
-        items = [
-            event(
-                f"{order_id}-c",
-                "order.created",
-                order_id,
-                "2026-11-20T10:00:00+09:00",
-                {
-                    "customer": {"name": "김민수", "phone": "010-1234-5678"},
-                    "address": {"zip": "06236", "line1": "서울 강남구 테헤란로 1"},
-                    "items": [{"sku": "A", "qty": 1, "price": total}],
-                    "total": total,
-                },
-            ),
-            event(
-                f"{order_id}-w",
-                "shipment.waybill_created",
-                order_id,
-                "2026-11-20T12:00:00+09:00",
-                {"carrier": "cj", "tracking_no": number},
-                source="tms",
-                shipment_id=number,
-            ),
-        ]
+        items = waybill_order(order_id, "cj", number, total=total)
         response = self.http.post("/v1/events", json={"events": items}, headers=self.auth)
         assert response.status_code == 200, response.text
 

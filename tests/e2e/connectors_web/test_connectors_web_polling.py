@@ -17,6 +17,7 @@ from deliveryhub.adapters.connectors import tables as ct
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.connectors.polling import Poller
 from dh_testkit import drain, event, make_hub
+from e2e.connectors_web.connectors_kit import waybill_order
 
 # CJ scans the parcel goes through; each good answer reveals ONLY the next one (the current status),
 # so a poll that is lost or not ingested would lose a status change for good.
@@ -123,24 +124,7 @@ def _seed(hub: Any) -> None:
         ("ORD-P2", "cj", "553825406605"),
         ("ORD-P3", "hanjin", "512345678901"),
     ):
-        items += [
-            event(
-                f"{oid}-c",
-                "order.created",
-                oid,
-                "2026-11-20T10:00:00+09:00",
-                {"customer": {"phone": "010-5555-0000"}, "items": [{"sku": "S", "qty": 1}], "total": 1000},
-            ),
-            event(
-                f"{oid}-w",
-                "shipment.waybill_created",
-                oid,
-                "2026-11-20T12:00:00+09:00",
-                {"carrier": carrier_code, "tracking_no": number},
-                source="tms",
-                shipment_id=number,
-            ),
-        ]
+        items += waybill_order(oid, carrier_code, number)
     # ORD-P2 is already delivered: it must never be polled.
     items.append(
         event(

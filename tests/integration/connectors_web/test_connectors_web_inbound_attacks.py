@@ -22,19 +22,13 @@ from deliveryhub.adapters.connectors.signatures import sign_push
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.security.apikeys import create_api_key
-from dh_testkit import event, make_hub
+from dh_testkit import make_hub
+from e2e.connectors_web.connectors_kit import CJ_DELIVERED, CJ_NUMBER, waybill_order
 
 SHOP_SECRET = "shpss_attack_secret"
 CJ_SECRET = "cj-attack-secret"
 SHOP_SAMPLE = "carrier_shop_api_payloads/shopify/sample_webhook_orders_create.json"
-VICTIM, NUMBER = "ORD-VICTIM-1", "553825406594"
-DELIVERED = {
-    "tracking_no": NUMBER,
-    "events": [
-        {"time": "2026-11-21 09:00", "code": "11", "status": "집화처리", "location": "곤지암"},
-        {"time": "2026-11-21 15:00", "status": "배달완료", "location": "강남"},
-    ],
-}
+VICTIM, NUMBER, DELIVERED = "ORD-VICTIM-1", CJ_NUMBER, CJ_DELIVERED
 
 
 class Web:
@@ -69,30 +63,7 @@ def web(tmp_path: Path, master_key: str, monkeypatch: pytest.MonkeyPatch) -> Ite
             seeded = client.post(
                 "/v1/events",
                 headers=w.auth,
-                json={
-                    "events": [
-                        event(
-                            "v-c",
-                            "order.created",
-                            VICTIM,
-                            "2026-11-20T10:00:00+09:00",
-                            {
-                                "customer": {"name": "김민수", "phone": "010-1234-5678"},
-                                "items": [{"sku": "A", "qty": 1}],
-                                "total": 19900,
-                            },
-                        ),
-                        event(
-                            "v-w",
-                            "shipment.waybill_created",
-                            VICTIM,
-                            "2026-11-20T12:00:00+09:00",
-                            {"carrier": "cj", "tracking_no": NUMBER},
-                            source="tms",
-                            shipment_id=NUMBER,
-                        ),
-                    ]
-                },
+                json={"events": waybill_order(VICTIM, "cj", NUMBER, total=19900)},
             )
             assert seeded.status_code == 200, seeded.text
             yield w

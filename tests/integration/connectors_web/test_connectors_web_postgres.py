@@ -12,7 +12,8 @@ from deliveryhub.adapters.connectors.base import get_connector
 from deliveryhub.adapters.connectors.signatures import sign_push
 from deliveryhub.connectors import inbound, queries
 from deliveryhub.connectors.pushes import bind_orders
-from dh_testkit import drain, event, free_port, make_hub
+from dh_testkit import drain, free_port, make_hub
+from e2e.connectors_web.connectors_kit import waybill_order
 
 
 def test_connectors_on_postgres(
@@ -22,26 +23,7 @@ def test_connectors_on_postgres(
     monkeypatch.setenv("DELIVERYHUB_LOTTE_CONNECT_TIMEOUT_S", "0.5")
     hub = make_hub(tmp_path, master_key, db_url=pg_url)
     try:
-        hub.ingest.ingest(
-            [
-                event(
-                    "c1",
-                    "order.created",
-                    "PG-1",
-                    "2026-11-20T10:00:00+09:00",
-                    {"customer": {"phone": "010-1111-2222"}, "items": [{"sku": "A", "qty": 1}], "total": 1},
-                ),
-                event(
-                    "w1",
-                    "shipment.waybill_created",
-                    "PG-1",
-                    "2026-11-20T11:00:00+09:00",
-                    {"carrier": "lotte", "tracking_no": "309912345673"},
-                    source="tms",
-                    shipment_id="309912345673",
-                ),
-            ]
-        )
+        hub.ingest.ingest(waybill_order("PG-1", "lotte", "309912345673"))
         push = {
             "tracking_no": "309912345673",
             "events": [
@@ -131,26 +113,7 @@ def test_concurrent_replays_on_postgres_have_one_effect_and_no_500(
                     break
             except httpx.HTTPError:
                 threading.Event().wait(0.1)
-        hub.ingest.ingest(
-            [
-                event(
-                    "c1",
-                    "order.created",
-                    "PG-2",
-                    "2026-11-20T10:00:00+09:00",
-                    {"customer": {"phone": "010-1111-2222"}, "items": [{"sku": "A", "qty": 1}], "total": 1},
-                ),
-                event(
-                    "w1",
-                    "shipment.waybill_created",
-                    "PG-2",
-                    "2026-11-20T11:00:00+09:00",
-                    {"carrier": "cj", "tracking_no": "553825406594"},
-                    source="tms",
-                    shipment_id="553825406594",
-                ),
-            ]
-        )
+        hub.ingest.ingest(waybill_order("PG-2", "cj", "553825406594"))
         shop_body = (
             shared_data / "carrier_shop_api_payloads/shopify/sample_webhook_orders_create.json"
         ).read_bytes()

@@ -23,6 +23,7 @@ from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.security.apikeys import create_api_key
 from dh_testkit import drain, event, make_hub
+from e2e.connectors_web.connectors_kit import waybill_order
 
 SECRET = "shpss_test_secret_123"
 SHOP_SAMPLE = "carrier_shop_api_payloads/shopify/sample_webhook_orders_create.json"
@@ -271,30 +272,7 @@ def test_shopify_per_shop_secret_from_config_file(
 
 def seed_order(web: Web, order_id: str, carrier: str, tracking_no: str) -> None:
     """An order with a waybill, through the public events API."""
-    events = [
-        event(
-            f"{order_id}-c",
-            "order.created",
-            order_id,
-            "2026-11-20T10:00:00+09:00",
-            {
-                "customer": {"name": "김민수", "phone": "010-1234-5678"},
-                "address": {"zip": "06236", "line1": "서울 강남구 테헤란로 1"},
-                "items": [{"sku": "A", "qty": 1}],
-                "total": 10000,
-                "channel": "web",
-            },
-        ),
-        event(
-            f"{order_id}-w",
-            "shipment.waybill_created",
-            order_id,
-            "2026-11-20T12:00:00+09:00",
-            {"carrier": carrier, "tracking_no": tracking_no},
-            source="tms",
-            shipment_id=tracking_no,
-        ),
-    ]
+    events = waybill_order(order_id, carrier, tracking_no)
     response = web.client.post("/v1/events", json={"events": events}, headers=web.auth)
     assert response.status_code == 200, response.text
     assert [r["status"] for r in response.json()["results"]] == ["accepted", "accepted"]

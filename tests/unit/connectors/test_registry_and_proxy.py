@@ -41,8 +41,11 @@ PUSH = {
 
 def proxy(handler) -> base.TrackingProxy:  # type: ignore[no-untyped-def]
     settings = ConnectorSettings(base_url="https://tracker.example/api/", api_key=SecretStr("k"))
-    return base.get_connector("cj").proxy(
-        settings, transport=httpx.MockTransport(handler), async_transport=httpx.MockTransport(handler)
+    return base.TrackingProxy(
+        base.get_connector("cj"),
+        settings,
+        transport=httpx.MockTransport(handler),
+        async_transport=httpx.MockTransport(handler),
     )
 
 
@@ -107,6 +110,6 @@ def test_retry_after_http_date() -> None:
 
 def test_proxy_requires_base_url() -> None:
     with pytest.raises(ValueError):
-        base.get_connector("cj").proxy(ConnectorSettings(base_url=""))
+        base.TrackingProxy(base.get_connector("cj"), ConnectorSettings(base_url=""))
     with pytest.raises(ValueError):
-        base.get_connector("shopify").proxy(ConnectorSettings(base_url="https://x"))
+        base.TrackingProxy(base.get_connector("shopify"), ConnectorSettings(base_url="https://x"))

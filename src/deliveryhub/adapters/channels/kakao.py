@@ -21,32 +21,18 @@ from typing import Any
 
 import httpx
 
-from deliveryhub.adapters.channels import nhn
-from deliveryhub.adapters.channels.base import (
-    OutgoingMessage,
-    SendResult,
-    invalid_recipient,
-    post,
-    recipient_number,
-)
+from deliveryhub.adapters.channels.base import OutgoingMessage, SendResult, recipient_number
+from deliveryhub.adapters.channels.nhn import NhnChannel
 
 DEFAULT_BASE_URL = "https://api-alimtalk.cloud.toast.com"
 
 
-class NhnAlimtalk:
-    """알림톡 sender (informational templates only; 알림톡 may not carry advertising)."""
+class NhnAlimtalk(NhnChannel):
+    """알림톡 sender (informational templates only; 알림톡 may not carry advertising); ``sender`` is the
+    KakaoTalk channel's sender key."""
 
     name = "kakao"
     provider = "nhn-alimtalk"
-
-    def __init__(
-        self, base_url: str, appkey: str, secret_key: str, sender_key: str, timeout: float = 10.0
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.appkey = appkey
-        self.secret_key = secret_key
-        self.sender_key = sender_key
-        self.timeout = timeout
 
     def request_body(self, message: OutgoingMessage) -> dict[str, Any]:
         """The documented JSON body for one recipient."""
@@ -58,26 +44,15 @@ class NhnAlimtalk:
         if message.idempotency_key:
             recipient["recipientGroupingKey"] = message.idempotency_key[:100]
         return {
-            "senderKey": self.sender_key,
+            "senderKey": self.sender,
             "templateCode": message.template_code or "",
             "recipientList": [recipient],
         }
 
     def send(self, message: OutgoingMessage) -> SendResult:
         """POST the message; provider-level and per-recipient result codes both count."""
-        if recipient_number(message.to) is None:
-            return invalid_recipient(self.provider)
-        url = f"{self.base_url}/alimtalk/v2.3/appkeys/{self.appkey}/messages"
-        answer = post(
-            self.provider,
-            url,
-            timeout=self.timeout,
-            headers=nhn.headers(self.secret_key),
-            json=self.request_body(message),
-        )
-        if isinstance(answer, SendResult):
-            return answer
-        return nhn.receipt(self.provider, answer, _results)
+        path = f"/alimtalk/v2.3/appkeys/{self.appkey}/messages"
+        return self._send(message, path, self.request_body(message), _results)
 
     def delivery_status(self, request_id: str, recipient_seq: int = 1) -> str | None:
         """Final receipt of a sent message: "delivered", "failed", or None while still pending/unknown.

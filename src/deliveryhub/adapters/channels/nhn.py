@@ -13,7 +13,16 @@ from typing import Any
 
 import httpx
 
-from deliveryhub.adapters.channels.base import SendResult
+from deliveryhub.adapters.channels.base import (
+    OutgoingMessage,
+    SendResult,
+    invalid_recipient,
+    post,
+    recipient_number,
+)
+
+Results = Callable[[dict[str, Any]], tuple[list[Any], Any]]
+"""(answer body) -> (per-recipient results, request id)."""
 
 
 def headers(secret_key: str) -> dict[str, str]:
@@ -21,9 +30,7 @@ def headers(secret_key: str) -> dict[str, str]:
     return {"Content-Type": "application/json;charset=UTF-8", "X-Secret-Key": secret_key}
 
 
-def receipt(
-    provider: str, resp: httpx.Response, results: Callable[[dict[str, Any]], tuple[list[Any], Any]]
-) -> SendResult:
+def receipt(provider: str, resp: httpx.Response, results: Results) -> SendResult:
     """The outcome of a 2xx answer; ``results(body)`` finds (per-recipient results, request id) in it."""
     try:
         body = resp.json()
@@ -40,3 +47,37 @@ def receipt(
         detail = f": {str(first.get('resultMessage'))[:200]}" if first.get("resultMessage") else ""
         return SendResult.failure(provider, f"recipient {code}{detail}", retryable=False)
     return SendResult(ok=True, provider=provider, status="sent", message_id=str(request_id or ""))
+
+
+class NhnChannel:
+    """An NHN Cloud Notification account (app key and secret key) sending as one sender: the 알림톡
+    sender key or the SMS calling number."""
+
+    name = ""
+    provider = ""
+
+    def __init__(
+        self, base_url: str, appkey: str, secret_key: str, sender: str, timeout: float = 10.0
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.appkey = appkey
+        self.secret_key = secret_key
+        self.sender = sender
+        self.timeout = timeout
+
+    def _send(
+        self, message: OutgoingMessage, path: str, body: dict[str, Any], results: Results
+    ) -> SendResult:
+        """POST ``body`` to ``path`` for a message whose number is Korean, and read the answer."""
+        if recipient_number(message.to) is None:
+            return invalid_recipient(self.provider)
+        answer = post(
+            self.provider,
+            self.base_url + path,
+            timeout=self.timeout,
+            headers=headers(self.secret_key),
+            json=body,
+        )
+        if isinstance(answer, SendResult):
+            return answer
+        return receipt(self.provider, answer, results)

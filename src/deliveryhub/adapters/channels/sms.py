@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from deliveryhub.adapters.channels import nhn
 from deliveryhub.adapters.channels.base import (
     OutgoingMessage,
     SendResult,
@@ -26,6 +25,7 @@ from deliveryhub.adapters.channels.base import (
     post,
     recipient_number,
 )
+from deliveryhub.adapters.channels.nhn import NhnChannel
 
 DEFAULT_BASE_URL = "https://api-sms.cloud.toast.com"
 SMS_MAX_BYTES = 90  # EUC-KR bytes of a short SMS; longer texts go as LMS
@@ -36,26 +36,17 @@ def sms_bytes(text: str) -> int:
     return len(text.encode("euc-kr", errors="replace"))
 
 
-class NhnSms:
-    """NHN Cloud SMS/LMS sender."""
+class NhnSms(NhnChannel):
+    """NHN Cloud SMS/LMS sender; ``sender`` is the registered calling number."""
 
     name = "sms"
     provider = "nhn-sms"
-
-    def __init__(
-        self, base_url: str, appkey: str, secret_key: str, send_no: str, timeout: float = 10.0
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.appkey = appkey
-        self.secret_key = secret_key
-        self.send_no = send_no
-        self.timeout = timeout
 
     def request(self, message: OutgoingMessage) -> tuple[str, dict[str, Any]]:
         """(path, body) for one recipient: SMS when short, LMS otherwise."""
         body: dict[str, Any] = {
             "body": message.text,
-            "sendNo": self.send_no,
+            "sendNo": self.sender,
             "recipientList": [{"recipientNo": recipient_number(message.to) or ""}],
         }
         if message.idempotency_key:
@@ -67,19 +58,8 @@ class NhnSms:
 
     def send(self, message: OutgoingMessage) -> SendResult:
         """POST and read the provider's result codes."""
-        if recipient_number(message.to) is None:
-            return invalid_recipient(self.provider)
         path, body = self.request(message)
-        answer = post(
-            self.provider,
-            self.base_url + path,
-            timeout=self.timeout,
-            headers=nhn.headers(self.secret_key),
-            json=body,
-        )
-        if isinstance(answer, SendResult):
-            return answer
-        return nhn.receipt(self.provider, answer, _results)
+        return self._send(message, path, body, _results)
 
 
 def _results(payload: dict[str, Any]) -> tuple[list[Any], Any]:

@@ -15,22 +15,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from deliveryhub.adapters.connectors.base import (
-    MappingResult,
-    as_dict,
-    as_list,
-    as_str,
-    guarded,
-    to_rfc3339,
-    truncate,
+from deliveryhub.adapters.connectors.base import MappingResult
+from deliveryhub.adapters.connectors.payload import as_dict, as_list, as_str, to_rfc3339, truncate
+from deliveryhub.adapters.connectors.tracking import (
+    Feed,
+    Scan,
+    aggregator_feed,
+    map_aggregator,
+    order_or_unknown,
 )
-from deliveryhub.adapters.connectors.tracking import Feed, Scan, aggregator_feed, order_or_unknown
 
 CODE = "aftership"
-SOURCE = "carrier:aftership"
 
 
-def _trackings(payload: dict[str, Any]) -> list[dict[str, Any]] | None:
+def _trackings(payload: dict[str, Any], _: MappingResult) -> list[dict[str, Any]] | None:
     if isinstance(payload.get("msg"), dict):
         return [payload["msg"]]
     data = payload.get("data")
@@ -122,17 +120,10 @@ def _map_tracking(
     aggregator_feed(feed, scans, summary, result)
 
 
-def _map(payload: Any, result: MappingResult, *, order_id: str | None, tracking_no: str | None) -> None:
-    trackings = _trackings(payload) if isinstance(payload, dict) else None
-    if trackings is None:
-        result.unmapped.append(f"aftership: no tracking in payload: {truncate(payload)}")
-        return
-    for trk in trackings:
-        _map_tracking(trk, order_id=order_id, tracking_no=tracking_no, result=result)
-
-
 def map_payload(
     payload: Any, *, order_id: str | None = None, tracking_no: str | None = None
 ) -> MappingResult:
     """Map any AfterShip tracking payload; never raises."""
-    return guarded(CODE, _map, payload, order_id=order_id, tracking_no=tracking_no)
+    return map_aggregator(
+        CODE, "tracking", _trackings, _map_tracking, payload, order_id=order_id, tracking_no=tracking_no
+    )

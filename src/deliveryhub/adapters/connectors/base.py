@@ -22,7 +22,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -48,9 +48,6 @@ REASONS: tuple[str, ...] = (
     "pickup_missed",
     "customer_moved",
 )
-
-# Korea has had no DST since 1988: a fixed offset is exact for carrier timestamps.
-KST = timezone(timedelta(hours=9), "KST")
 
 
 @dataclass(frozen=True)
@@ -97,46 +94,6 @@ def stable_id(prefix: str, *parts: object) -> str:
     return f"{prefix}:{digest[:32]}"
 
 
-_NAIVE_FORMATS = (
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%d %H:%M",
-    "%Y.%m.%d %H:%M:%S",
-    "%Y.%m.%d %H:%M",
-    "%Y%m%d%H%M%S",
-)
-
-
-def to_rfc3339(value: object, *, default_tz: timezone | None = None) -> str | None:
-    """Parse a vendor timestamp into RFC 3339 with offset; None when unparseable or naive without a zone.
-
-    ``default_tz`` is only for importers that declare their zone (Korean carriers report KST wall time).
-    """
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    parsed: datetime | None = None
-    iso = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
-    try:
-        parsed = datetime.fromisoformat(iso)
-    except ValueError:
-        for fmt in _NAIVE_FORMATS:
-            try:
-                parsed = datetime.strptime(text, fmt)
-                break
-            except ValueError:
-                continue
-    if parsed is None:
-        return None
-    if parsed.tzinfo is None:
-        if default_tz is None:
-            return None
-        parsed = parsed.replace(tzinfo=default_tz)
-    try:
-        return parsed.isoformat()
-    except (ValueError, OverflowError):  # pragma: no cover - extreme offsets
-        return None
-
-
 def new_event(
     *,
     event_id: str,
@@ -157,30 +114,6 @@ def new_event(
         "shipment_id": shipment_id,
         "data": data,
     }
-
-
-def as_str(value: object) -> str | None:
-    """A scalar as a stripped string (ids arrive as int or str); None for empty/other types."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None
-
-
-def as_dict(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def as_list(value: object) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def truncate(value: object, limit: int = 200) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # ------------------------------------------------------------------------------------------ HTTP errors
@@ -286,18 +219,19 @@ class TrackingProxy:
 
     def __init__(
         self,
+        connector: Connector,
         settings: ConnectorSettings,
         *,
-        carrier: str,
-        mapper: Mapper,
         transport: httpx.BaseTransport | None = None,
         async_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        if not connector.polls:
+            raise ValueError(f"{connector.code}: has no tracking API to poll")
         if not settings.base_url:
-            raise ValueError(f"{carrier}: base_url is not configured")
-        self.carrier = carrier
+            raise ValueError(f"{connector.code}: base_url is not configured")
+        self.carrier = connector.code
         self.settings = settings
-        self._mapper = mapper
+        self._mapper = connector.map_payload
         self._transport = transport
         self._async_transport = async_transport
 
@@ -371,24 +305,6 @@ class Connector:
         # pydantic-settings takes the prefix per instance; mypy's synthesized __init__ does not know it.
         prefix: dict[str, Any] = {"_env_prefix": self.env_prefix}
         return self.settings_cls(**prefix)
-
-    def proxy(
-        self,
-        settings: ConnectorSettings,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        async_transport: httpx.AsyncBaseTransport | None = None,
-    ) -> TrackingProxy:
-        """The polling client of this connector (ValueError when it has none or no ``base_url``)."""
-        if not self.polls:
-            raise ValueError(f"{self.code}: has no tracking API to poll")
-        return TrackingProxy(
-            settings,
-            carrier=self.code,
-            mapper=self.map_payload,
-            transport=transport,
-            async_transport=async_transport,
-        )
 
 
 def _registry() -> dict[str, Connector]:

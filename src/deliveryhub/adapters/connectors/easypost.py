@@ -12,19 +12,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from deliveryhub.adapters.connectors.base import (
-    MappingResult,
-    as_dict,
-    as_list,
-    as_str,
-    guarded,
-    to_rfc3339,
-    truncate,
+from deliveryhub.adapters.connectors.base import MappingResult
+from deliveryhub.adapters.connectors.payload import as_dict, as_list, as_str, to_rfc3339
+from deliveryhub.adapters.connectors.tracking import (
+    Feed,
+    Scan,
+    aggregator_feed,
+    map_aggregator,
+    order_or_unknown,
 )
-from deliveryhub.adapters.connectors.tracking import Feed, Scan, aggregator_feed, order_or_unknown
 
 CODE = "easypost"
-SOURCE = "carrier:easypost"
 
 
 def _trackers(payload: dict[str, Any], result: MappingResult) -> list[dict[str, Any]] | None:
@@ -113,17 +111,10 @@ def _map_tracker(
     aggregator_feed(feed, scans, summary, result)
 
 
-def _map(payload: Any, result: MappingResult, *, order_id: str | None, tracking_no: str | None) -> None:
-    trackers = _trackers(payload, result) if isinstance(payload, dict) else None
-    if trackers is None:
-        result.unmapped.append(f"easypost: no tracker in payload: {truncate(payload)}")
-        return
-    for trk in trackers:
-        _map_tracker(trk, order_id=order_id, tracking_no=tracking_no, result=result)
-
-
 def map_payload(
     payload: Any, *, order_id: str | None = None, tracking_no: str | None = None
 ) -> MappingResult:
     """Map any EasyPost tracker payload; never raises."""
-    return guarded(CODE, _map, payload, order_id=order_id, tracking_no=tracking_no)
+    return map_aggregator(
+        CODE, "tracker", _trackers, _map_tracker, payload, order_id=order_id, tracking_no=tracking_no
+    )

@@ -31,6 +31,13 @@ def korean_connector(carrier: KoreanCarrier) -> Connector:
     )
 
 
+# Tracking aggregators report for many carriers; their events carry the carrier they name.
+AGGREGATORS = (
+    (aftership.CODE, "AfterShip", aftership.map_payload),
+    (easypost.CODE, "EasyPost", easypost.map_payload),
+)
+
+
 def _build() -> dict[str, Connector]:
     found = [
         Connector(
@@ -42,21 +49,9 @@ def _build() -> dict[str, Connector]:
             settings_cls=ShopifySettings,
         ),
         *(korean_connector(carrier) for carrier in vocabulary().korean.values()),
-        Connector(
-            code="aftership",
-            name="AfterShip",
-            kind="aggregator",
-            source=aftership.SOURCE,
-            map_payload=aftership.map_payload,
-            polls=True,
-        ),
-        Connector(
-            code="easypost",
-            name="EasyPost",
-            kind="aggregator",
-            source=easypost.SOURCE,
-            map_payload=easypost.map_payload,
-            polls=True,
+        *(
+            Connector(code, name, "aggregator", f"carrier:{code}", mapper, polls=True)
+            for code, name, mapper in AGGREGATORS
         ),
     ]
     return {c.code: c for c in found}

@@ -25,24 +25,15 @@ Carrier messages may carry driver names and phone numbers: ``message`` and ``raw
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import partial
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from deliveryhub.adapters.connectors.base import (
-    KST,
-    MappingResult,
-    as_dict,
-    as_list,
-    as_str,
-    guarded,
-    new_event,
-    stable_id,
-    to_rfc3339,
-    truncate,
-)
+from deliveryhub.adapters.connectors.base import MappingResult, guarded, new_event, stable_id
+from deliveryhub.adapters.connectors.payload import KST, as_dict, as_list, as_str, to_rfc3339, truncate
 from deliveryhub.adapters.connectors.statuses import korean_carriers, normalize_status
 
 KOREAN_CARRIERS: tuple[str, ...] = korean_carriers()
@@ -216,6 +207,28 @@ def aggregator_feed(feed: Feed, scans: list[Scan], summary: Scan | None, result:
         result.events.append(scan_event(feed, summary, result))
     result.events.extend(events)
     result.events.extend(derive_shipment_events(feed, events))
+
+
+Find = Callable[[dict[str, Any], MappingResult], list[dict[str, Any]] | None]
+"""(payload object, result) -> the trackers it holds, or None when it holds none at all."""
+MapOne = Callable[..., None]
+"""(tracker, *, order_id, tracking_no, result) -> None: the tracker's events into the result."""
+
+
+def map_aggregator(
+    name: str, what: str, find: Find, map_one: MapOne, payload: Any, **context: str | None
+) -> MappingResult:
+    """An aggregator payload: each tracker ``find`` names, mapped by ``map_one``; never raises."""
+
+    def fill(payload: Any, result: MappingResult, **context: str | None) -> None:
+        trackers = find(payload, result) if isinstance(payload, dict) else None
+        if trackers is None:
+            result.unmapped.append(f"{name}: no {what} in payload: {truncate(payload)}")
+            return
+        for tracker in trackers:
+            map_one(tracker, result=result, **context)
+
+    return guarded(name, fill, payload, **context)
 
 
 # ----------------------------------------------------------------------------- Korean carrier payloads

@@ -23,17 +23,8 @@ from __future__ import annotations
 from typing import Any
 
 from deliveryhub.adapters.connectors import numbers
-from deliveryhub.adapters.connectors.base import (
-    MappingResult,
-    as_dict,
-    as_list,
-    as_str,
-    guarded,
-    new_event,
-    stable_id,
-    to_rfc3339,
-    truncate,
-)
+from deliveryhub.adapters.connectors.base import MappingResult, guarded, new_event, stable_id
+from deliveryhub.adapters.connectors.payload import as_dict, as_list, as_str, to_rfc3339, truncate
 from deliveryhub.adapters.connectors.statuses import normalize_status, vocabulary
 
 SOURCE = "oms"
