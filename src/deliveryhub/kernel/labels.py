@@ -171,6 +171,12 @@ _TABLE: Final[dict[str, dict[str, Pair]]] = {
         "ops_alert": ("[운영] 알림", "[ops] Alert"),
         "webhook_event": ("웹훅 이벤트", "Webhook event"),
     },
+    # The CS desk's SLA targets (chatbot/sla.py), as an alert names them.
+    "sla_metric": {
+        "first_response": ("1차 응답", "First response"),
+        "next_response": ("추가 응답", "Next response"),
+        "resolution": ("해결", "Resolution"),
+    },
     # CS desk ticket statuses (chatbot/desk.py STATUSES).
     "ticket_status": {
         "open": ("진행 중", "Open"),
@@ -249,6 +255,7 @@ _FALLBACK: Final[dict[str, Pair]] = {
     "event_type": ("기타 이벤트({name})", "Other event ({name})"),
     "template": ("안내({name})", "Notice ({name})"),
     "ticket_status": ("확인 중", "To be confirmed"),
+    "sla_metric": ("{name}", "{name}"),
     "claim": ("기타", "Other"),
     "compensation": ("보상", "Compensation"),
     "reason": ("확인 중", "To be confirmed"),

@@ -11,13 +11,13 @@ from typing import Any
 
 from faker import Faker
 
+from deliveryhub.kernel.labels import label
 from deliveryhub.simulator.data import (
     CATALOGUE,
     CHAT_TEMPLATES,
     KST,
     REGIONS,
     SCANS,
-    SUBJECTS,
     VOC_CATEGORY,
     WAREHOUSES,
 )
@@ -164,7 +164,7 @@ class ShopCore:
             {
                 "ticket_id": ticket,
                 "channel": rng.choice(("chat", "chat", "kakao", "phone", "email")),
-                "subject": SUBJECTS[intent],
+                "subject": label("intent", intent),
                 "text": " ".join(messages),
                 "category": VOC_CATEGORY[intent],
                 "intent": intent,

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta, timezone
 
+from deliveryhub.kernel.labels import label
+
 KST = timezone(timedelta(hours=9), "KST")
 
 # ---------------------------------------------------------------------------------------------- geography
@@ -47,13 +49,17 @@ class CarrierProfile:
     """One carrier: market share, reliability, Sunday delivery, and its own scan vocabulary."""
 
     code: str
-    name: str
     share: float
     delay_factor: float  # multiplies the shop's base delay probability
     early_share: float  # share of parcels that arrive a day before the promise (when the promise allows)
     sunday: bool  # delivers on Sundays (CJ's 7-day delivery)
     cost: int  # shipping cost per parcel, KRW
     region_factor: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def name(self) -> str:
+        """The carrier's Korean name (the kernel's label table)."""
+        return label("carrier", self.code)
 
     def factor(self, group: str) -> float:
         """Delay factor in a region group."""
@@ -62,11 +68,11 @@ class CarrierProfile:
 
 
 CARRIERS: tuple[CarrierProfile, ...] = (
-    CarrierProfile("cj", "CJ대한통운", 0.48, 0.80, 0.20, True, 2600, (("jeju", 1.6), ("province", 1.1))),
-    CarrierProfile("lotte", "롯데택배", 0.14, 1.00, 0.15, False, 2500, (("jeju", 1.8),)),
-    CarrierProfile("hanjin", "한진택배", 0.14, 1.15, 0.12, False, 2450, (("province", 1.3), ("jeju", 1.8))),
-    CarrierProfile("epost", "우체국택배", 0.12, 0.95, 0.10, False, 3200, (("jeju", 0.8), ("province", 0.8))),
-    CarrierProfile("logen", "로젠택배", 0.12, 1.50, 0.08, False, 2300, (("capital", 0.9), ("jeju", 2.0))),
+    CarrierProfile("cj", 0.48, 0.80, 0.20, True, 2600, (("jeju", 1.6), ("province", 1.1))),
+    CarrierProfile("lotte", 0.14, 1.00, 0.15, False, 2500, (("jeju", 1.8),)),
+    CarrierProfile("hanjin", 0.14, 1.15, 0.12, False, 2450, (("province", 1.3), ("jeju", 1.8))),
+    CarrierProfile("epost", 0.12, 0.95, 0.10, False, 3200, (("jeju", 0.8), ("province", 0.8))),
+    CarrierProfile("logen", 0.12, 1.50, 0.08, False, 2300, (("capital", 0.9), ("jeju", 2.0))),
 )
 CARRIER_BY_CODE = {c.code: c for c in CARRIERS}
 
@@ -300,23 +306,6 @@ CHAT_TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         "polite": ("안녕하세요~ 고객센터 운영시간이 어떻게 되나요?", "빠른 배송 감사합니다! 잘 받았어요 :)"),
         "confused": ("회원 탈퇴는 어떻게 하나요?",),
     },
-}
-SUBJECTS = {
-    "track_order": "배송 조회",
-    "delivery_delay": "배송 지연 문의",
-    "missing_delivery": "상품 미수령",
-    "wrong_item": "오배송",
-    "damaged_item": "상품 파손",
-    "cancel_order": "주문 취소",
-    "change_address": "배송지 변경",
-    "return_request": "반품 신청",
-    "exchange_request": "교환 신청",
-    "refund_status": "환불 문의",
-    "payment_issue": "결제 문의",
-    "stock_inquiry": "재입고 문의",
-    "notification_issue": "알림 설정",
-    "human_agent": "상담원 연결",
-    "other": "기타 문의",
 }
 VOC_CATEGORY = {
     "track_order": "status_notice",
