@@ -11,6 +11,8 @@ from typing import Any
 import polars as pl
 import yaml
 
+from deliveryhub.kernel.configfile import ConfigError, read_config
+
 DEFAULT_CATALOG = Path(__file__).with_name("catalog.yaml")
 ENV_VAR = "DELIVERYHUB_KPI_CATALOG"
 KINDS = ("ratio", "mean", "count", "percentile", "score", "manual")
@@ -375,10 +377,10 @@ def user_catalog_path(config_file: Path | None = None) -> Path | None:
         return Path(env)
     if config_file is not None and Path(config_file).exists():
         try:
-            doc = yaml.safe_load(Path(config_file).read_text(encoding="utf-8"))
-        except yaml.YAMLError:
-            doc = None
-        if isinstance(doc, dict) and "kpis" in doc:
+            doc = read_config(config_file)  # the one shared, cached parse of the config file
+        except ConfigError:
+            return None  # the config's owner reports a broken file; it holds no catalog we can read
+        if "kpis" in doc.data:
             return Path(config_file)
     return None
 

@@ -10,12 +10,12 @@ before a key rotation) gets a polite 410 page saying how to reach the shop, with
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from deliveryhub.kernel.labels import label
+from deliveryhub.kernel.timefmt import parse_datetime
 from deliveryhub.notifications.links import (
     EXPIRED,
     LinkCheck,
@@ -72,9 +72,8 @@ def page_context(
     stage = detail.get("stage") or "received"
 
     def local(iso: str | None) -> str:
-        if not iso:
-            return ""
-        return datetime.fromisoformat(iso).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        at = parse_datetime(iso)
+        return at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if at is not None else ""
 
     eta = detail.get("eta") or {}
     parcels = [
