@@ -4,7 +4,8 @@ adapters/persistence/consumers.py, so the bus adapters use them without importin
 
 from __future__ import annotations
 
-from deliveryhub.adapters.persistence.consumers import apply_batch, rows_to_messages
+from deliveryhub.adapters.persistence.consumers import apply_batch
+from deliveryhub.adapters.persistence.outbox import rows_to_messages
 from deliveryhub.domain.messages import BatchHandler, Consumer, Message
 
 __all__ = ["BatchHandler", "Consumer", "Message", "apply_batch", "rows_to_messages"]

@@ -4,28 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Any
 
 import sqlalchemy as sa
 import structlog
+from sqlalchemy.engine import Connection
 
-from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.adapters.persistence import outbox
 from deliveryhub.adapters.persistence.database import Database
-from deliveryhub.service_layer.messaging import rows_to_messages
 from deliveryhub.service_layer.ports import Bus
 
 log = structlog.get_logger(__name__)
 RELAY_LOCK_KEY = 782312
-
-
-_UNPUBLISHED_ROWS = t.outbox.c.published_at.is_(None)
-_ANY_UNPUBLISHED = sa.select(t.outbox.c.id).where(_UNPUBLISHED_ROWS).limit(1)
-_UNPUBLISHED = (
-    sa.select(t.outbox.c.id, t.outbox.c.topic, t.outbox.c.order_id, t.outbox.c.partition, t.outbox.c.payload)
-    .where(_UNPUBLISHED_ROWS)
-    .order_by(t.outbox.c.id)
-    .limit(sa.bindparam("batch"))
-)
 
 
 class OutboxRelay:
@@ -35,7 +24,7 @@ class OutboxRelay:
         self.db = db
         self.bus = bus
         self.batch = batch
-        self._leader_conn: Any = None
+        self._leader_conn: Connection | None = None
         self.published = 0
 
     def _try_lead(self) -> bool:
@@ -63,24 +52,14 @@ class OutboxRelay:
             # Idle polls look first without the write lock (20 a second would otherwise queue behind and
             # delay ingest and chat writes).
             with self.db.read() as conn:
-                if conn.execute(_ANY_UNPUBLISHED).first() is None:
+                if not outbox.has_unpublished(conn):
                     return 0
         with self.db.write() as conn:
-            rows = conn.execute(_UNPUBLISHED, {"batch": self.batch}).all()
-            if not rows:
+            messages = outbox.unpublished(conn, self.batch)
+            if not messages:
                 return 0
-            messages = rows_to_messages(rows)
             await self.bus.publish(messages)
-            base = conn.execute(
-                sa.select(sa.func.coalesce(sa.func.max(t.outbox.c.publish_seq), 0))
-            ).scalar_one()
-            now = datetime.now(UTC)
-            conn.execute(
-                t.outbox.update()
-                .where(t.outbox.c.id == sa.bindparam("b_id"))
-                .values(published_at=now, publish_seq=sa.bindparam("b_seq")),
-                [{"b_id": m.id, "b_seq": base + i + 1} for i, m in enumerate(messages)],
-            )
+            outbox.mark_published(conn, messages, datetime.now(UTC))
         self.published += len(messages)
         return len(messages)
 
@@ -112,8 +91,4 @@ class OutboxRelay:
 def outbox_lag(db: Database) -> int:
     """Rows committed to the outbox and not yet published."""
     with db.read() as conn:
-        return int(
-            conn.execute(
-                sa.select(sa.func.count()).select_from(t.outbox).where(t.outbox.c.published_at.is_(None))
-            ).scalar_one()
-        )
+        return outbox.unpublished_count(conn)

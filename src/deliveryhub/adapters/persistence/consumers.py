@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 import sqlalchemy as sa
 import structlog
@@ -88,8 +87,3 @@ def _apply_once(
                 _MOVE_POSITION, {"b_consumer": position[0], "position": position[1], "updated_at": now}
             )
     return fresh, wanted
-
-
-def rows_to_messages(rows: Sequence[Any]) -> list[Message]:
-    """Outbox rows → messages."""
-    return [Message(r.id, r.topic, r.order_id, r.partition, r.payload) for r in rows]

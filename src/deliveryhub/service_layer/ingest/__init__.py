@@ -8,7 +8,6 @@ emit.py (outbox messages), quarantine.py (rejected items), service.py (`IngestSe
 
 from __future__ import annotations
 
-from deliveryhub.domain.messages import partition_of
 from deliveryhub.service_layer.ingest.batch import MANUAL_SOURCES, IngestStats, ItemResult, StatusDeriver
 from deliveryhub.service_layer.ingest.quarantine import replay_quarantined
 from deliveryhub.service_layer.ingest.service import IngestService
@@ -19,6 +18,5 @@ __all__ = [
     "IngestStats",
     "ItemResult",
     "StatusDeriver",
-    "partition_of",  # monitors' import, until they emit through adapters/persistence/outbox.py
     "replay_quarantined",
 ]

@@ -73,8 +73,6 @@ class IngestService:
         """Quarantine rejected items in the caller's transaction (the one quarantine writer)."""
         self.rejects.write(conn, rejected, now, source_hint)
 
-    _quarantine = quarantine  # connectors/pushes.py's name, until it calls `quarantine`
-
     def _store(self, conn: Connection, batch: Batch, source_hint: str | None) -> list[CanonicalEvent]:
         now = self.clock.now()
         new = self._store_events(conn, batch.events, now) if batch.valid else []
