@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from deliveryhub.adapters.connectors.base import ConnectorSettings, Network, parse_allowlist
+from deliveryhub.adapters.connectors.base import ConnectorSettings, Network, get_connector, parse_allowlist
 from deliveryhub.adapters.connectors.signatures import VENDOR_SCHEMES, split_signature, verify_timestamped
 from deliveryhub.adapters.connectors.tables import connector_pushed_orders, connector_webhook_receipts
 from deliveryhub.adapters.persistence.dialect import excluded, insert_or_ignore_returning, upsert
@@ -52,11 +52,6 @@ class Refused(Exception):
         self.field = field
 
 
-def env_name(code: str, field: str) -> str:
-    """The environment variable of one connector setting, e.g. DELIVERYHUB_CJ_WEBHOOK_SECRET."""
-    return f"DELIVERYHUB_{code.upper()}_{field.upper()}"
-
-
 def _in(address: str, networks: list[Network]) -> bool:
     try:
         ip = ipaddress.ip_address(address)
@@ -76,7 +71,8 @@ class PushAuth:
 
 def not_configured(code: str, *, signing: bool) -> Refused:
     """Refusal naming the settings the operator must set before this connector's pushes are accepted."""
-    secret, ips = env_name(code, "webhook_secret"), env_name(code, "webhook_allow_ips")
+    connector = get_connector(code)
+    secret, ips = connector.env_name("webhook_secret"), connector.env_name("webhook_allow_ips")
     if signing:
         ko = f"{code} 웹훅 서명 비밀키가 설정되지 않아 수신을 거부했어요. 운영자가 {secret}를 설정해 주세요."
         en = f"{code} signs its webhooks but no secret is configured: the operator must set {secret}."
@@ -99,7 +95,7 @@ def unauthorized(code: str, ko: str, en: str, field: str | None = None) -> Refus
 
 def check_allowlist(peer: str, code: str, text: str) -> None:
     """Refuse unless the real peer address is inside the connector's allowlist."""
-    setting = env_name(code, "webhook_allow_ips")
+    setting = get_connector(code).env_name("webhook_allow_ips")
     try:
         networks = parse_allowlist(text, setting)
     except ValueError as exc:

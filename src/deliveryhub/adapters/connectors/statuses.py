@@ -9,7 +9,6 @@ the mappers keep such a scan with ``status: None, status_known: False`` and list
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -22,7 +21,8 @@ from deliveryhub.adapters.connectors.base import REASONS, TrackingStatus
 from deliveryhub.contracts.events import TRACKING_TAGS
 
 Rules = tuple[tuple[str, TrackingStatus], ...]
-"""Ordered (substring, status) rules for carriers that report sentences; first match wins."""
+"""Ordered (substring, status) rules for carriers that report sentences; first match wins. Substrings are
+kept without whitespace and compared with the text without whitespace."""
 
 Found = TrackingStatus | None
 
@@ -80,7 +80,7 @@ def _table(raw: Mapping[str, Any], where: str) -> StatusTable:
 
 
 def _rules(raw: Any, where: str) -> Rules:
-    return tuple((str(needle), _status(value, f"{where} {needle}")) for needle, value in raw or ())
+    return tuple((_compact(str(needle)), _status(value, f"{where} {needle}")) for needle, value in raw or ())
 
 
 def parse_vocabulary(doc: Mapping[str, Any]) -> Vocabulary:
@@ -102,7 +102,7 @@ def parse_vocabulary(doc: Mapping[str, Any]) -> Vocabulary:
     tables = {code: carrier.table for code, carrier in korean.items()}
     for code in ("aftership", "easypost", "shopify"):
         tables[code] = _table(doc[code], code)
-    reasons = tuple((str(needle), str(reason)) for needle, reason in doc["korean_reasons"])
+    reasons = tuple((_compact(str(needle)), str(reason)) for needle, reason in doc["korean_reasons"])
     unknown = sorted({reason for _, reason in reasons} - set(REASONS))
     if unknown:
         raise ValueError(f"carriers.yaml korean_reasons: unknown reasons {unknown}")
@@ -128,7 +128,7 @@ def korean_carriers() -> tuple[str, ...]:
 
 
 def _compact(text: str) -> str:
-    return re.sub(r"\s+", "", text).rstrip(".")
+    return "".join(text.split()).rstrip(".")
 
 
 def _keyword(rules: Rules, *texts: str | None) -> TrackingStatus | None:
@@ -137,7 +137,7 @@ def _keyword(rules: Rules, *texts: str | None) -> TrackingStatus | None:
             continue
         compact = _compact(text)
         for needle, status in rules:
-            if needle in text or _compact(needle) in compact:
+            if needle in compact:
                 return status
     return None
 
@@ -149,8 +149,10 @@ Lookup = Callable[[StatusTable, str | None, str | None, str | None], Found]
 def _by_table(table: StatusTable, code: str | None, text: str | None, message: str | None) -> Found:
     if code and code.strip() in table.codes:
         return table.codes[code.strip()]
-    if text and _compact(text) in table.texts:
-        return table.texts[_compact(text)]
+    if text:
+        found = table.texts.get(_compact(text))
+        if found is not None:
+            return found
     return _keyword(table.keywords, text, message)
 
 
