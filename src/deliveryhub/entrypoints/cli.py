@@ -330,7 +330,7 @@ def import_csv(ctx: typer.Context, file: Path, mapping: Annotated[Path, typer.Op
 @kpi_app.command("list")
 def kpi_list(ctx: typer.Context, fmt: Annotated[str, typer.Option("--format")] = "table") -> None:
     """The catalog: key, names, unit, direction, target."""
-    from deliveryhub.kpi.cli import kpi_list as run
+    from deliveryhub.entrypoints.kpi_cli import kpi_list as run
 
     run(ctx.obj, fmt)
 
@@ -347,7 +347,7 @@ def kpi_compute(
     kpi: Annotated[list[str] | None, typer.Option("--kpi")] = None,
 ) -> None:
     """Compute the catalog for a period."""
-    from deliveryhub.kpi.cli import kpi_compute as run
+    from deliveryhub.entrypoints.kpi_cli import kpi_compute as run
 
     run(ctx.obj, date_from, date_to, grain, by, tz, fmt, kpi)
 
@@ -360,7 +360,7 @@ def report_monthly(
     tz: str = "Asia/Seoul",
 ) -> None:
     """The KPI/VOC monthly report as PDF or HTML."""
-    from deliveryhub.kpi.report import report_monthly_cli as run
+    from deliveryhub.entrypoints.kpi_cli import report_monthly as run
 
     run(ctx.obj, month, out, tz)
 

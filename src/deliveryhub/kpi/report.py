@@ -13,7 +13,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
-import typer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from deliveryhub.kernel import labels as kl
@@ -21,7 +20,7 @@ from deliveryhub.kpi.catalog import KpiDef
 from deliveryhub.kpi.engine import KpiEngine
 from deliveryhub.kpi.measures import evaluate_status
 from deliveryhub.kpi.peer_queries import exceptions_opened, exceptions_recorded
-from deliveryhub.kpi.periods import KpiQueryError, period_end
+from deliveryhub.kpi.periods import period_end
 
 HERE = Path(__file__).parent
 VOC_CATEGORIES = (
@@ -342,35 +341,4 @@ def write_report(engine: KpiEngine, month: str, out: Path, tz: str) -> Path:
     return out
 
 
-def report_monthly_cli(obj: dict[str, Any], month: str, out: Path, tz: str) -> None:
-    """`deliveryhub report monthly --month YYYY-MM --out FILE.pdf|.html`."""
-    from rich.console import Console
-
-    err = Console(stderr=True)
-    try:
-        parse_month(month)
-        if Path(out).suffix.lower() not in (".pdf", ".html", ".htm"):
-            raise ValueError("--out: the file name must end in .pdf or .html")
-    except ValueError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-    from deliveryhub.bootstrap import bootstrap
-
-    try:
-        hub = bootstrap(db_url=obj.get("db_url"))
-    except Exception as exc:
-        err.print(f"[red]cannot start: {exc}[/red]")
-        raise typer.Exit(2) from None
-    try:
-        if hub.kpi is None:
-            raise ValueError("the KPI feature is not wired into this hub")
-        path = write_report(hub.kpi.engine, month, Path(out), tz)
-    except (ValueError, KpiQueryError) as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-    finally:
-        hub.close()
-    print(str(path))
-
-
-__all__ = ["build_report", "evaluate_status", "render_html", "report_monthly_cli", "write_report"]
+__all__ = ["build_report", "evaluate_status", "render_html", "write_report"]

@@ -155,7 +155,7 @@ def test_olist_kpis_match_independent_recomputation_cli(
     olist_hub: tuple[Any, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hub, directory = olist_hub
-    from deliveryhub.kpi.cli import kpi_compute
+    from deliveryhub.entrypoints.kpi_cli import kpi_compute
 
     monkeypatch.setenv("DELIVERYHUB_MASTER_KEY", hub.test_master_key)
     monkeypatch.setenv("DELIVERYHUB_DATA_DIR", str(hub.settings.data_dir))

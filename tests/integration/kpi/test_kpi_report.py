@@ -72,13 +72,13 @@ def test_monthly_report_pdf_has_kpi_rows_and_voc(tmp_path: Path, master_key: str
 def test_report_cli_rejects_bad_month(tmp_path: Path) -> None:
     import typer
 
-    from deliveryhub.kpi.report import report_monthly_cli
+    from deliveryhub.entrypoints.kpi_cli import report_monthly
 
     with pytest.raises(typer.Exit):
-        report_monthly_cli(
+        report_monthly(
             {"db_url": f"sqlite:///{tmp_path}/x.db"}, "2026-13", tmp_path / "r.pdf", "Asia/Seoul"
         )
     with pytest.raises(typer.Exit):
-        report_monthly_cli(
+        report_monthly(
             {"db_url": f"sqlite:///{tmp_path}/x.db"}, "2026-10", tmp_path / "r.docx", "Asia/Seoul"
         )

@@ -1,25 +1,30 @@
-"""`deliveryhub kpi list|compute` (wired in entrypoints/cli.py)."""
+"""`deliveryhub kpi list|compute` and `deliveryhub report monthly` (wired in entrypoints/cli.py): the
+KPI feature computes and renders, this module starts a hub and prints."""
 
 from __future__ import annotations
 
 import csv
 import json
 import sys
-from typing import Any
+from pathlib import Path
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from deliveryhub.bootstrap import bootstrap
+from deliveryhub.config import load_settings
 from deliveryhub.kpi.catalog import CatalogError, load_catalog
 from deliveryhub.kpi.export import result_rows, to_csv
 from deliveryhub.kpi.periods import KpiQueryError
+from deliveryhub.kpi.report import parse_month, write_report
 
 FORMATS = ("json", "table", "csv")
 err = Console(stderr=True)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     err.print(f"[red]{message}[/red]")
     raise typer.Exit(2)
 
@@ -29,8 +34,6 @@ def kpi_list(obj: dict[str, Any], fmt: str) -> None:
     if fmt not in FORMATS:
         _fail(f"--format: one of {', '.join(FORMATS)}")
     try:
-        from deliveryhub.config import load_settings
-
         catalog = load_catalog(config_file=load_settings().config_file)
     except CatalogError as exc:
         _fail(str(exc))
@@ -66,8 +69,6 @@ def kpi_compute(
     """Compute the catalog for a period and print JSON, a table or CSV."""
     if fmt not in FORMATS:
         _fail(f"--format: one of {', '.join(FORMATS)}")
-    from deliveryhub.bootstrap import bootstrap
-
     try:
         hub = bootstrap(db_url=obj.get("db_url"))
     except Exception as exc:
@@ -106,3 +107,26 @@ def kpi_compute(
                 r["reason"] or "",
             )
     Console().print(table)
+
+
+def report_monthly(obj: dict[str, Any], month: str, out: Path, tz: str) -> None:
+    """`deliveryhub report monthly --month YYYY-MM --out FILE.pdf|.html`."""
+    try:
+        parse_month(month)
+        if Path(out).suffix.lower() not in (".pdf", ".html", ".htm"):
+            raise ValueError("--out: the file name must end in .pdf or .html")
+    except ValueError as exc:
+        _fail(str(exc))
+    try:
+        hub = bootstrap(db_url=obj.get("db_url"))
+    except Exception as exc:
+        _fail(f"cannot start: {exc}")
+    try:
+        if hub.kpi is None:
+            raise ValueError("the KPI feature is not wired into this hub")
+        path = write_report(hub.kpi.engine, month, Path(out), tz)
+    except (ValueError, KpiQueryError) as exc:
+        _fail(str(exc))
+    finally:
+        hub.close()
+    print(str(path))
