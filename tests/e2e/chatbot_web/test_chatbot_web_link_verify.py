@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from deliveryhub.chatbot import tables as ct
+from deliveryhub.kernel.labels import label
 from deliveryhub.notifications.tracking import make_token, tracking_key
 from dh_testkit import drain, event
 
@@ -222,7 +223,7 @@ def test_link_session_does_not_open_another_customers_order(hub: Any, client: An
     sid = open_session(client, token=token_for(hub, MINE)).json()["session_id"]
     # Another order of the same customer: still verified (the existing rule of _bind_order).
     same = talk(client, sid, f"{MINE_PACKED} 배송 어디쯤이에요?")["reply"] or ""
-    assert "뒷자리" not in same and "포장 완료" in same and MINE_PACKED in same, same
+    assert "뒷자리" not in same and label("stage", "picked_packed") in same and MINE_PACKED in same, same
     # Someone else's order number: verification does not carry over, nothing is revealed.
     other = talk(client, sid, f"{THEIRS} 배송 어디쯤이에요?")["reply"] or ""
     assert "뒷자리" in other
