@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -25,6 +25,7 @@ Rules = tuple[tuple[str, TrackingStatus], ...]
 kept without whitespace and compared with the text without whitespace."""
 
 Found = TrackingStatus | None
+T = TypeVar("T")
 
 _PROBLEM_TAGS = frozenset({"attempt_fail", "exception"})
 
@@ -131,14 +132,15 @@ def _compact(text: str) -> str:
     return "".join(text.split()).rstrip(".")
 
 
-def _keyword(rules: Rules, *texts: str | None) -> TrackingStatus | None:
+def _first(rules: tuple[tuple[str, T], ...], *texts: str | None) -> T | None:
+    """The value of the first rule whose substring is in a text (texts in order, rules in order)."""
     for text in texts:
         if not text:
             continue
         compact = _compact(text)
-        for needle, status in rules:
+        for needle, value in rules:
             if needle in compact:
-                return status
+                return value
     return None
 
 
@@ -153,7 +155,7 @@ def _by_table(table: StatusTable, code: str | None, text: str | None, message: s
         found = table.texts.get(_compact(text))
         if found is not None:
             return found
-    return _keyword(table.keywords, text, message)
+    return _first(table.keywords, text, message)
 
 
 def _aftership(table: StatusTable, subtag: str | None, tag: str | None, _: str | None) -> Found:
@@ -183,17 +185,6 @@ _LOOKUPS: dict[str, Lookup] = {
 }
 
 
-def _reason(rules: tuple[tuple[str, str], ...], *texts: str | None) -> str | None:
-    for text in texts:
-        if not text:
-            continue
-        compact = _compact(text)
-        for needle, reason in rules:
-            if needle in compact:
-                return reason
-    return None
-
-
 def normalize_status(
     carrier: str, raw_code: str | None, raw_status: str | None, *, message: str | None = None
 ) -> tuple[str | None, str | None, bool]:
@@ -208,10 +199,10 @@ def normalize_status(
     korean = carrier in vocab.korean
     status = _LOOKUPS[table.lookup](table, code, text, msg)
     if status is None and korean:
-        status = _keyword(vocab.korean_keywords, text, msg)
+        status = _first(vocab.korean_keywords, text, msg)
     if status is None:
         return None, None, False
     reason = status.reason
     if reason is None and status.tag in _PROBLEM_TAGS and korean:
-        reason = _reason(vocab.korean_reasons, text, msg)
+        reason = _first(vocab.korean_reasons, text, msg)
     return status.tag, reason, True
