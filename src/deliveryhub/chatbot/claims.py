@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from deliveryhub.chatbot import tables as ct
 from deliveryhub.chatbot.desk import Desk
+from deliveryhub.chatbot.queries import system_note
 from deliveryhub.kernel.labels import label
 from deliveryhub.service_layer.messaging import Consumer, Message
 
@@ -56,11 +57,7 @@ class ClaimIntake:
             + f" (source {src})"
         )
         if open_ticket:
-            conn.execute(
-                ct.ticket_messages.insert().values(
-                    ticket_id=open_ticket, at=self.desk.now(), author_kind="system", author=src, text=note
-                )
-            )
+            system_note(conn, open_ticket, self.desk.now(), src, note)
             return
         ref = f"claim:{src}:{eid}"
         if conn.execute(sa.select(ct.tickets.c.id).where(ct.tickets.c.source_ref == ref)).first():

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.chatbot import tables as ct
+from deliveryhub.chatbot.queries import session_lang, system_note
 from deliveryhub.chatbot.settings import PRIORITIES, STATUSES, BusinessHours, CsConfig, SlaPolicy
 from deliveryhub.chatbot.sla import add_business_minutes, business_minutes_between
 from deliveryhub.pii import dlp
@@ -337,24 +338,12 @@ class Desk:
                     paused_at=None,
                 )
             )
-            conn.execute(
-                ct.ticket_messages.insert().values(
-                    ticket_id=ticket_id, at=now, author_kind="system", author=author, text="resolved"
-                )
-            )
+            system_note(conn, ticket_id, now, author, "resolved")
             conn.execute(ct.csat_surveys.insert().values(token=token, ticket_id=ticket_id, sent_at=now))
             if row.session_id:
-                lang = (
-                    conn.execute(
-                        sa.select(ct.chat_sessions.c.lang).where(
-                            ct.chat_sessions.c.session_id == row.session_id
-                        )
-                    ).scalar()
-                    or "ko"
-                )
                 text = (
                     "Your inquiry is resolved. How satisfied were you with our help? Please rate us 1-5."
-                    if lang == "en"
+                    if session_lang(conn, row.session_id) == "en"
                     else "문의가 해결되었어요. 상담은 만족스러우셨나요? "
                     "1점부터 5점까지 평가해 주시면 큰 도움이 돼요."
                 )
@@ -382,14 +371,8 @@ class Desk:
             if priority:
                 values.update(priority=priority, priority_rank=PRIORITIES[priority])
             conn.execute(ct.tickets.update().where(ct.tickets.c.id == ticket_id).values(**values))
-            conn.execute(
-                ct.ticket_messages.insert().values(
-                    ticket_id=ticket_id,
-                    at=now,
-                    author_kind="system",
-                    author=assignee,
-                    text=f"assigned to {assignee}" if assignee else "unassigned",
-                )
+            system_note(
+                conn, ticket_id, now, assignee, f"assigned to {assignee}" if assignee else "unassigned"
             )
 
     def handback(self, ticket_id: int, author: str) -> None:
@@ -399,15 +382,9 @@ class Desk:
             row = self.get(ticket_id, conn)
             if not row.session_id:
                 raise ValueError("ticket: not a chat conversation")
-            lang = (
-                conn.execute(
-                    sa.select(ct.chat_sessions.c.lang).where(ct.chat_sessions.c.session_id == row.session_id)
-                ).scalar()
-                or "ko"
-            )
             text = (
                 "The assistant will help you again from here. Just type your question."
-                if lang == "en"
+                if session_lang(conn, row.session_id) == "en"
                 else "이제부터는 다시 챗봇이 도와드릴게요. 궁금한 점을 편하게 말씀해 주세요."
             )
             conn.execute(
@@ -418,15 +395,7 @@ class Desk:
             conn.execute(
                 ct.chat_messages.insert().values(session_id=row.session_id, at=now, role="bot", text=text)
             )
-            conn.execute(
-                ct.ticket_messages.insert().values(
-                    ticket_id=ticket_id,
-                    at=now,
-                    author_kind="system",
-                    author=author,
-                    text="handed back to the bot",
-                )
-            )
+            system_note(conn, ticket_id, now, author, "handed back to the bot")
 
     def answer_csat(self, token: str, score: int, comment: str | None = None) -> dict[str, Any]:
         """Store a CSAT answer (1-5) and record survey.answered."""

@@ -230,14 +230,7 @@ class ChatService:
         lang = "ko"
         if ticket.session_id:
             with self.core.db.read() as conn:
-                lang = (
-                    conn.execute(
-                        sa.select(ct.chat_sessions.c.lang).where(
-                            ct.chat_sessions.c.session_id == ticket.session_id
-                        )
-                    ).scalar()
-                    or "ko"
-                )
+                lang = q.session_lang(conn, ticket.session_id)
         d = self.bot.detail(ticket.order_id) if ticket.order_id else None
         if lang == "en":
             body = "Hello, this is the customer care team. I'm sorry for the inconvenience. "

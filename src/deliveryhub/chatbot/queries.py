@@ -9,6 +9,7 @@ full event timeline.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,6 +36,23 @@ INSERT_SESSION = ct.chat_sessions.insert()
 INSERT_MESSAGE = ct.chat_messages.insert()
 # The SET clause follows the keys of the parameters given (compiled once per distinct key set).
 UPDATE_SESSION = ct.chat_sessions.update().where(ct.chat_sessions.c.session_id == sa.bindparam("b_sid"))
+
+SESSION_LANG = sa.select(ct.chat_sessions.c.lang).where(ct.chat_sessions.c.session_id == sa.bindparam("sid"))
+INSERT_TICKET_MESSAGE = ct.ticket_messages.insert()
+
+
+def session_lang(conn: Connection, session_id: str) -> str:
+    """The language of a chat conversation ("ko" when unknown)."""
+    return str(conn.execute(SESSION_LANG, {"sid": session_id}).scalar() or "ko")
+
+
+def system_note(conn: Connection, ticket_id: int, at: datetime, author: str | None, text: str) -> None:
+    """A line of the desk's own on a ticket (assignment, SLA, claim, resolution), shown to agents only."""
+    conn.execute(
+        INSERT_TICKET_MESSAGE,
+        {"ticket_id": ticket_id, "at": at, "author_kind": "system", "author": author, "text": text},
+    )
+
 
 ORDER_OWNER = sa.select(t.orders.c.order_id, t.orders.c.customer_id).where(
     t.orders.c.order_id == sa.bindparam("oid")

@@ -12,6 +12,7 @@ import structlog
 
 from deliveryhub.adapters.persistence.dialect import insert_or_ignore
 from deliveryhub.chatbot import tables as ct
+from deliveryhub.chatbot.queries import system_note
 from deliveryhub.chatbot.settings import PRIORITIES, BusinessHours, CsConfig
 from deliveryhub.kernel.timefmt import iso
 from deliveryhub.service_layer.hub import Core
@@ -101,15 +102,7 @@ class SlaRules:
                     priority=next(p for p, v in PRIORITIES.items() if v == rank),
                 )
             conn.execute(ct.tickets.update().where(ct.tickets.c.id == r.id).values(**values))
-            conn.execute(
-                ct.ticket_messages.insert().values(
-                    ticket_id=r.id,
-                    at=now,
-                    author_kind="system",
-                    author="sla",
-                    text=f"SLA {metric} missed; action: {action}",
-                )
-            )
+            system_note(conn, r.id, now, "sla", f"SLA {metric} missed; action: {action}")
         return True
 
     def _alert(self, r: Any, metric: str, key: str) -> None:
