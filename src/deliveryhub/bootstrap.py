@@ -25,6 +25,7 @@ from deliveryhub.kernel.clock import Clock, SystemClock
 from deliveryhub.kpi import wiring as kpi_wiring
 from deliveryhub.kpi.wiring import KpiFeature
 from deliveryhub.monitors import wiring as monitors_wiring
+from deliveryhub.monitors.service import MonitorService
 from deliveryhub.notifications import wiring as notifications_wiring
 from deliveryhub.notifications.wiring import NotificationsFeature
 from deliveryhub.pii.cipher import KeyRing, load_master_key
@@ -43,6 +44,7 @@ class Hub(Core):
     hub was built without features)."""
 
     security: SecurityFeature | None = None
+    monitors: MonitorService | None = None
     connectors: ConnectorsFeature | None = None
     notifications: NotificationsFeature | None = None
     kpi: KpiFeature | None = None
@@ -133,7 +135,7 @@ def wire_features(hub: Hub) -> None:
     hub.security = security_wiring.register(hub)
     hub.audit = hub.security.audit
     _legacy_security_services(hub, hub.security)
-    monitors_wiring.register(hub)
+    hub.monitors = monitors_wiring.register(hub)
     hub.notifications = notifications_wiring.register(hub)
     hub.chat = chatbot_wiring.register(hub)
     hub.kpi = kpi_wiring.register(hub)

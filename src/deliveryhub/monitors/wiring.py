@@ -29,12 +29,4 @@ def register(core: Core) -> MonitorService:
     core.consumers.append(Consumer("monitors", svc.handle, topics=TOPICS, after_commit=svc.after_commit))
     core.jobs.append(Job("timers", 5.0, lambda now: svc.fire_due()))
     core.jobs.append(Job("monitors", 600.0, lambda now: svc.sweep()))
-    # Transitional (issue 14): until bootstrap keeps the returned handle as `hub.monitors` itself.
-    setattr(core, "monitors", svc)  # noqa: B010
-    # Transitional (issue 14): until entrypoints/api/app.py ROUTER_BUILDERS lists routers.monitors.
-    routers = getattr(core, "routers", None)
-    if routers is not None:
-        from deliveryhub.entrypoints.api.routers.monitors import router
-
-        routers.append(router)
     return svc

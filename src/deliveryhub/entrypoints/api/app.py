@@ -20,7 +20,16 @@ from deliveryhub.bootstrap import Hub
 from deliveryhub.entrypoints.api import security as http_security
 from deliveryhub.entrypoints.api.errors import ApiError
 from deliveryhub.entrypoints.api.idguard import IdGuard
-from deliveryhub.entrypoints.api.routers import auth, events, kpi, notifications, orders, system, webhooks
+from deliveryhub.entrypoints.api.routers import (
+    auth,
+    events,
+    kpi,
+    monitors,
+    notifications,
+    orders,
+    system,
+    webhooks,
+)
 from deliveryhub.entrypoints.api.routers import chat as chat_api
 from deliveryhub.entrypoints.api.routers import desk as desk_api
 from deliveryhub.entrypoints.api.routers import security as security_admin
@@ -42,6 +51,7 @@ ROUTER_BUILDERS: tuple[RouterBuilder, ...] = (
     orders.build_router,
     auth.build_router,
     security_admin.build_router,
+    monitors.build_router,
     notifications.build_router,
     tracking.build_router,
     kpi.build_router,
