@@ -7,7 +7,7 @@ Nothing connects at import time, and no feature looks another up by a string.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,9 +49,6 @@ class Hub(Core):
     notifications: NotificationsFeature | None = None
     kpi: KpiFeature | None = None
     chat: ChatFeature | None = None
-    # Transitional (issue 14): routers and the string registry of features not yet moved; both go.
-    routers: list[Any] = field(default_factory=list)
-    services: dict[str, Any] = field(default_factory=dict)
 
     def make_bus(self) -> Bus:
         """The bus named by the settings."""
@@ -134,83 +131,7 @@ def wire_features(hub: Hub) -> None:
     hub.connectors = connectors_wiring.register(hub)
     hub.security = security_wiring.register(hub)
     hub.audit = hub.security.audit
-    _legacy_security_services(hub, hub.security)
     hub.monitors = monitors_wiring.register(hub)
     hub.notifications = notifications_wiring.register(hub)
     hub.chat = chatbot_wiring.register(hub)
     hub.kpi = kpi_wiring.register(hub)
-    _legacy_ports(hub)
-
-
-def _legacy_security_services(hub: Hub, security: SecurityFeature) -> None:
-    # Transitional (issue 14): the old string keys, until every feature reads hub.audit / hub.security.
-    hub.services.update(
-        {
-            "audit_log": security.audit,
-            "audit": security.audit.record,
-            "pii_read": security.audit.pii_read,
-            "erase_customer": security.erase_customer,
-            "find_customer": security.find_customer,
-        }
-    )
-
-
-class _LegacyPorts:
-    """Transitional (issue 14): ports served by the old string-keyed services of features not yet moved."""
-
-    def __init__(self, services: dict[str, Any]) -> None:
-        self.services = services
-
-    def notify_ops(
-        self, kind: str, key: str, subject: str, body: str, data: Any = None, *, conn: Any = None
-    ) -> None:
-        self.services["notify_ops"](kind, key, subject, body, data, conn=conn)
-
-    def open_exception(
-        self,
-        exception_type: str,
-        order_id: str | None,
-        key: str | None = None,
-        evidence: Any = None,
-        shipment_id: str | None = None,
-    ) -> int | None:
-        opened = self.services["open_exception"](exception_type, order_id, key, evidence, shipment_id)
-        return int(opened) if opened is not None else None
-
-    def orders_with_exception(self, conn: Any, exception_type: str) -> list[str]:
-        return list(self.services["orders_with_exception"](conn, exception_type))
-
-    def issue(self, order_id: str) -> str | None:
-        return None
-
-    def order_for_token(self, token: str) -> str | None:
-        return None
-
-    def close_customer_links(self, conn: Any, customer_id: str, reason: str = "erased") -> int:
-        self.services["close_tracking_links"](conn, customer_id)
-        return 0
-
-    def purge_customer(self, conn: Any, customer_id: str) -> int:
-        self.services["purge_chat_uploads"](conn, customer_id)
-        return 0
-
-    def purge_expired(self, now: datetime) -> int:
-        self.services["purge_expired_chat_uploads"](now)
-        return 0
-
-
-def _null(port: object) -> bool:
-    return type(port).__module__ == Core.__module__  # still the null object of service_layer/hub.py
-
-
-def _legacy_ports(hub: Hub) -> None:
-    # Transitional (issue 14): a port still on its null object but served by an old key gets that key.
-    legacy = _LegacyPorts(hub.services)
-    if "notify_ops" in hub.services and _null(hub.ops_alerts):
-        hub.ops_alerts = legacy
-    if "open_exception" in hub.services and _null(hub.exceptions):
-        hub.exceptions = legacy
-    if "close_tracking_links" in hub.services and _null(hub.links):
-        hub.links = legacy
-    if "purge_chat_uploads" in hub.services and _null(hub.customer_files):
-        hub.customer_files = legacy

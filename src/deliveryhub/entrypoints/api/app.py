@@ -271,8 +271,6 @@ def create_app(hub: Hub, *, run_worker: bool | None = None) -> FastAPI:
         built = build(hub)
         if built is not None:
             app.include_router(built)
-    for router in hub.routers:  # transitional: features not yet moved to ROUTER_BUILDERS
-        app.include_router(router)
     for build_middleware in MIDDLEWARE_BUILDERS:
         built_middleware = build_middleware(hub)
         if built_middleware is not None:
