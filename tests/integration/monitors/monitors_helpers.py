@@ -27,7 +27,7 @@ def monitor_hub(
         features=False,
         **settings,
     )
-    wiring.register(hub)
+    hub.monitors = wiring.register(hub)
     return hub
 
 

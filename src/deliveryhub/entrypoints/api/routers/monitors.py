@@ -15,7 +15,7 @@ from deliveryhub.entrypoints.api.deps import HubDep, require
 from deliveryhub.entrypoints.api.errors import ApiError
 from deliveryhub.monitors import read
 from deliveryhub.monitors.errors import InvalidTransition, NotFound
-from deliveryhub.monitors.service import MonitorService, monitors_of
+from deliveryhub.monitors.service import MonitorService
 from deliveryhub.security.apikeys import Principal
 
 if TYPE_CHECKING:
@@ -42,11 +42,11 @@ class Assign(BaseModel):
 
 def build_router(hub: Hub) -> APIRouter | None:
     """The exceptions and compensations routes (None when the monitors feature is not wired)."""
-    return router if monitors_of(hub) is not None else None
+    return router if hub.monitors is not None else None
 
 
-def _svc(hub: Any) -> MonitorService:
-    svc = monitors_of(hub)
+def _svc(hub: Hub) -> MonitorService:
+    svc = hub.monitors
     if svc is None:
         raise ApiError(404, "not_found", "the monitors feature is not enabled")
     return svc
@@ -92,7 +92,7 @@ async def list_exceptions(
 
 
 async def _transition(
-    hub: Any, exc_id: int, action: str, actor: str, note: str | None, assignee: str | None = None
+    hub: Hub, exc_id: int, action: str, actor: str, note: str | None, assignee: str | None = None
 ) -> dict[str, Any]:
     svc = _svc(hub)
     return await run_in_threadpool(_answer, lambda: svc.transition(exc_id, action, actor, note, assignee))
@@ -140,7 +140,7 @@ async def list_compensations(
     return await run_in_threadpool(read.list_compensations, hub.db, status, order_id, limit)
 
 
-async def _decide(hub: Any, comp_id: int, approve: bool, actor: str) -> dict[str, Any]:
+async def _decide(hub: Hub, comp_id: int, approve: bool, actor: str) -> dict[str, Any]:
     svc = _svc(hub)
     return await run_in_threadpool(_answer, lambda: svc.decide_compensation(comp_id, approve, actor))
 
