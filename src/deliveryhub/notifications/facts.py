@@ -209,17 +209,24 @@ def sent_notices_marker(conn: Connection) -> tuple[Any, ...]:
     return tuple(row) if row else ()
 
 
-def sent_customer_notices(conn: Connection) -> list[tuple[str | None, str, str, datetime, bool]]:
-    """Every customer notice sent: (order id, stage, kind, sent at, automatic).
+def sent_customer_notices_query() -> sa.Select[Any]:
+    """Every customer notice sent, as a query with the columns (order_id, stage, kind, sent_at, automatic).
 
-    `kind` is "delay" for delay notices, else the template; `automatic` is false for ops replays."""
+    `kind` is "delay" for delay notices, else the template; `automatic` is false for ops replays. A
+    reader with its own fast path (the KPI snapshot loads columns in bulk) may select from it."""
     kind = sa.case((jobs_t.c.delay_notice.is_(True), sa.literal("delay")), else_=jobs_t.c.template)
-    rows = conn.execute(
-        sa.select(jobs_t.c.order_id, jobs_t.c.stage, kind, jobs_t.c.sent_at, jobs_t.c.manual).where(
-            jobs_t.c.audience == "customer", jobs_t.c.sent_at.is_not(None)
-        )
-    ).all()
-    return [(r[0], r[1], r[2], r[3], not r[4]) for r in rows]
+    return sa.select(
+        jobs_t.c.order_id,
+        jobs_t.c.stage,
+        kind.label("kind"),
+        jobs_t.c.sent_at,
+        sa.not_(jobs_t.c.manual).label("automatic"),
+    ).where(jobs_t.c.audience == "customer", jobs_t.c.sent_at.is_not(None))
+
+
+def sent_customer_notices(conn: Connection) -> list[tuple[str | None, str, str, datetime, bool]]:
+    """Every customer notice sent: (order id, stage, kind, sent at, automatic); see the query above."""
+    return [(r[0], r[1], r[2], r[3], bool(r[4])) for r in conn.execute(sent_customer_notices_query())]
 
 
 # ------------------------------------------------------------------------------------ for benchmarks
