@@ -124,14 +124,21 @@ def bootstrap(
 
 
 def wire_features(hub: Hub) -> None:
-    """Wire every feature in order and point each port at its provider.
+    """Wire every feature in order, then point each port of `Core` at the feature that provides it.
 
-    Features read ports at call time (`core.audit.record(...)`), never at wiring time, so the order
+    Features read ports at call time (`core.audit.record(...)`), never while wiring, so the order below
     only decides the order of consumers, jobs and order sections."""
     hub.connectors = connectors_wiring.register(hub)
     hub.security = security_wiring.register(hub)
-    hub.audit = hub.security.audit
     hub.monitors = monitors_wiring.register(hub)
     hub.notifications = notifications_wiring.register(hub)
     hub.chat = chatbot_wiring.register(hub)
     hub.kpi = kpi_wiring.register(hub)
+
+    hub.audit = hub.security.audit
+    hub.exceptions = hub.monitors.exceptions
+    hub.ops_alerts = hub.notifications.ops_alerts
+    hub.notice_facts = hub.notifications.notice_facts
+    hub.links = hub.notifications.links
+    hub.customer_files = hub.chat.files
+    hub.claim_holds = hub.chat.claims

@@ -35,6 +35,8 @@ class ChatFeature:
     chat: ChatService
     config: CsConfig
     uploads: UploadStore
+    files: ChatFiles  # the core.customer_files provider
+    claims: OpenClaims  # the core.claim_holds provider
     smtp: SmtpServer | None = None
 
 
@@ -80,11 +82,11 @@ def register(core: Core) -> ChatFeature:
         chat=ChatService(core, desk, config, rephraser=rephraser_for(config)),
         config=config,
         uploads=UploadStore(core),
+        files=ChatFiles(core),  # erasure and retention delete chat photos
+        claims=OpenClaims(),  # retention keeps customers the desk still has a ticket open for
     )
     # No customer-verification port: a customer's chat verification never unmasks contact data for staff
     # (an agent could pass it in the public chat), so cs_agents see masked data.
-    core.customer_files = ChatFiles(core)  # erasure and retention delete chat photos
-    core.claim_holds = OpenClaims()  # retention keeps customers the desk still has a ticket open for
     core.consumers.append(ClaimIntake(desk).consumer())
     core.jobs.append(SlaRules(core, config).job())
     core.order_sections["tickets"] = order_tickets

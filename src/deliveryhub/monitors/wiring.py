@@ -20,11 +20,11 @@ def _ensure_tables(core: Core) -> None:
 
 
 def register(core: Core) -> MonitorService:
-    """Wire the `monitors` consumer and jobs, the order section and `core.exceptions`; the handle."""
+    """Wire the `monitors` consumer and jobs and the order section; the handle (its `exceptions` is the
+    core.exceptions provider, pointed at by bootstrap)."""
     cfg = load_config(core.settings.config_file)
     _ensure_tables(core)
     svc = MonitorService(core, cfg)
-    core.exceptions = svc.exceptions
     core.order_sections["exceptions"] = read.order_section
     core.consumers.append(Consumer("monitors", svc.handle, topics=TOPICS, after_commit=svc.after_commit))
     core.jobs.append(Job("timers", 5.0, lambda now: svc.fire_due()))

@@ -41,7 +41,8 @@ class NotificationsFeature:
 
 
 def register(core: Core) -> NotificationsFeature:
-    """Wire the notification engine into `core` and point its three ports at it; the handle."""
+    """Wire the notification engine into `core`; the handle (bootstrap points ops_alerts, notice_facts
+    and links at it)."""
     settings = load_notification_settings()
     rules = load_rules(settings.notification_rules)
     link_settings = LinkSettings(
@@ -59,9 +60,6 @@ def register(core: Core) -> NotificationsFeature:
     core.order_sections["notifications"] = lambda conn, order_id, _principal: order_notices(conn, order_id)
     # Work waiting in the background, for anything that wants a quiet hub (benchmarks, health).
     core.backlogs["notifications"] = dispatcher.due_backlog
-    core.ops_alerts = dispatcher.ops
-    core.notice_facts = SentNotices()
-    core.links = links
     return NotificationsFeature(
         dispatcher=dispatcher,
         preferences=PreferenceService(core),

@@ -28,6 +28,7 @@ def monitor_hub(
         **settings,
     )
     hub.monitors = wiring.register(hub)
+    hub.exceptions = hub.monitors.exceptions  # the port bootstrap points at monitors
     return hub
 
 
