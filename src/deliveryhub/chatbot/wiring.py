@@ -1,7 +1,8 @@
 """Plug the CS feature into the hub: the desk and the chatbot (returned as `ChatFeature`, the typed handle
-bootstrap puts on `Hub.chat`), the cs_desk consumer, the cs.sla job, the tickets order section, the
-CustomerFiles and ClaimHolds ports, and the inbound SMTP server (when DELIVERYHUB_INBOUND_SMTP_PORT is
-set). The HTTP routes are in entrypoints/api/routers/{chat,desk}.py, the pages in entrypoints/web/chat.py."""
+bootstrap puts on `Hub.chat`, carrying the CustomerFiles and ClaimHolds providers bootstrap points Core
+at), the cs_desk consumer, the cs.sla job, the tickets order section, and the inbound SMTP server (when
+DELIVERYHUB_INBOUND_SMTP_PORT is set). The HTTP routes are in entrypoints/api/routers/{chat,desk}.py,
+the pages in entrypoints/web/chat.py."""
 
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ log = structlog.get_logger(__name__)
 
 @dataclass
 class ChatFeature:
-    """The CS feature on a wired hub: the desk, the chatbot, their settings, the photo store and the
-    inbound mail server once it runs."""
+    """The CS feature on a wired hub: the desk, the chatbot, their settings, the photo store, the port
+    providers and the inbound mail server once it runs."""
 
     desk: Desk
     chat: ChatService
