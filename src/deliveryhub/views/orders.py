@@ -204,16 +204,40 @@ def list_orders(
     limit: int = 50,
 ) -> dict[str, Any]:
     """Orders newest first, filtered, with a keyset cursor."""
-    q = sa.select(
-        t.orders.c.order_id,
-        t.orders.c.stage,
-        t.orders.c.created_at,
-        t.orders.c.channel,
-        t.orders.c.total,
-        t.orders.c.promised_date,
-        t.orders.c.delivered_at,
-        t.orders.c.region,
-    )
+    q = _filtered(_LIST_Q, stage, carrier, date_from, date_to, order_ids)
+    created = sa.func.coalesce(t.orders.c.created_at, EPOCH)
+    if cursor:
+        c_created, c_oid = decode_cursor(cursor)
+        pivot = c_created or EPOCH
+        q = q.where(sa.or_(created < pivot, sa.and_(created == pivot, t.orders.c.order_id < c_oid)))
+    rows = conn.execute(q.order_by(created.desc(), t.orders.c.order_id.desc()).limit(limit + 1)).all()
+    last = rows[limit - 1] if len(rows) > limit else None
+    return {
+        "orders": [_list_item(r) for r in rows[:limit]],
+        "next_cursor": encode_cursor(last.created_at, last.order_id) if last is not None else None,
+    }
+
+
+_LIST_Q = sa.select(
+    t.orders.c.order_id,
+    t.orders.c.stage,
+    t.orders.c.created_at,
+    t.orders.c.channel,
+    t.orders.c.total,
+    t.orders.c.promised_date,
+    t.orders.c.delivered_at,
+    t.orders.c.region,
+)
+
+
+def _filtered(
+    q: sa.Select[Any],
+    stage: str | None,
+    carrier: str | None,
+    date_from: date | None,
+    date_to: date | None,
+    order_ids: list[str] | None,
+) -> sa.Select[Any]:
     if stage:
         q = q.where(t.orders.c.stage == stage)
     if carrier:
@@ -226,29 +250,17 @@ def list_orders(
         q = q.where(t.orders.c.created_at < datetime.combine(date_to, time.max, UTC))
     if order_ids is not None:
         q = q.where(t.orders.c.order_id.in_(order_ids))
-    if cursor:
-        c_created, c_oid = decode_cursor(cursor)
-        created_col = sa.func.coalesce(t.orders.c.created_at, EPOCH)
-        pivot = c_created or EPOCH
-        q = q.where(sa.or_(created_col < pivot, sa.and_(created_col == pivot, t.orders.c.order_id < c_oid)))
-    q = q.order_by(sa.func.coalesce(t.orders.c.created_at, EPOCH).desc(), t.orders.c.order_id.desc()).limit(
-        limit + 1
-    )
-    rows = conn.execute(q).all()
-    items = [
-        {
-            "order_id": r.order_id,
-            "stage": r.stage,
-            "created_at": iso(r.created_at),
-            "channel": r.channel,
-            "total": r.total,
-            "promised_delivery_date": iso(r.promised_date),
-            "delivered_at": iso(r.delivered_at),
-            "region": r.region,
-        }
-        for r in rows[:limit]
-    ]
-    next_cursor = (
-        encode_cursor(rows[limit - 1].created_at, rows[limit - 1].order_id) if len(rows) > limit else None
-    )
-    return {"orders": items, "next_cursor": next_cursor}
+    return q
+
+
+def _list_item(r: Any) -> dict[str, Any]:
+    return {
+        "order_id": r.order_id,
+        "stage": r.stage,
+        "created_at": iso(r.created_at),
+        "channel": r.channel,
+        "total": r.total,
+        "promised_delivery_date": iso(r.promised_date),
+        "delivered_at": iso(r.delivered_at),
+        "region": r.region,
+    }
