@@ -13,7 +13,7 @@ from typing import Any
 
 import structlog
 
-from deliveryhub.service_layer.threads import in_daemon_thread
+from deliveryhub.kernel.threads import in_daemon_thread
 
 log = structlog.get_logger(__name__)
 _STOPPING: contextvars.ContextVar[Callable[[], bool] | None] = contextvars.ContextVar(
@@ -30,13 +30,19 @@ def stop_requested() -> bool:
 
 @dataclass
 class Job:
-    """A periodic job: `run(now)` every `interval` seconds."""
+    """A periodic job: `run(now)` on a worker's first tick, then every `interval` seconds."""
 
     name: str
     interval: float
     run: Callable[[datetime], Any]
-    last_run: float = field(default=0.0)
+    # time.monotonic() of the last start; None until the first. (0.0 made the first run depend on the
+    # machine's uptime: monotonic counts from boot, so an hourly job ran at start only on hosts up > 1 h.)
+    last_run: float | None = field(default=None)
     last_error: str | None = None
+
+    def due(self, at: float) -> bool:
+        """Whether the job should run at monotonic time `at`."""
+        return self.last_run is None or at - self.last_run >= self.interval
 
 
 class Scheduler:
@@ -55,7 +61,7 @@ class Scheduler:
             for job in self.jobs:
                 if stopping():
                     break  # a stopping worker finishes the job it is in, and starts no other
-                if time.monotonic() - job.last_run >= job.interval:
+                if job.due(time.monotonic()):
                     self._run(job)
                     ran.append(job.name)
         finally:
@@ -63,12 +69,12 @@ class Scheduler:
         return ran
 
     def _run(self, job: Job) -> None:
-        job.last_run = time.monotonic()
+        started = job.last_run = time.monotonic()
         self.current = job.name
         try:
             job.run(self.now())
             job.last_error = None
-            took = time.monotonic() - job.last_run
+            took = time.monotonic() - started
             if took > 2.0:  # a long job delays every other job and a stopping worker
                 log.info("job_slow", job=job.name, seconds=round(took, 2))
         except Exception as exc:  # one failing job must not stop the others
