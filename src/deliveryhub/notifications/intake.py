@@ -17,6 +17,7 @@ from deliveryhub.adapters.persistence.dialect import insert_or_ignore
 from deliveryhub.kernel.timefmt import iso, parse_datetime
 from deliveryhub.notifications import policy
 from deliveryhub.notifications.channels import Channels
+from deliveryhub.notifications.jobrows import new_job
 from deliveryhub.notifications.links import TrackingLinkService
 from deliveryhub.notifications.preferences import get_preferences
 from deliveryhub.notifications.rules import Rule, Trigger, trigger_of
@@ -155,28 +156,25 @@ class Intake:
             scheduled + timedelta(minutes=self.settings.notice_deadline_minutes) if rule.required else None
         )
         stage = rule.stage_key(trig)
-        row = {
-            "idem_key": f"{trig.order_id or '-'}|{rule.id}|{stage}"[:300],
-            "order_id": trig.order_id,
-            "customer_id": customer_id,
-            "rule_id": rule.id,
-            "stage": stage[:128],
-            "template": rule.template,
-            "audience": rule.audience,
-            "channels": list(rule.channels),
-            "advertising": rule.advertising,
-            "required": rule.required and rule.audience == "customer",
-            "delay_notice": rule.delay_notice,
-            "manual": False,
-            "context": ctx,
-            "status": status,
-            "attempts": 0,
-            "trigger_at": parse_datetime(trig.at),
-            "created_at": now,
-            "scheduled_at": scheduled,
-            "next_attempt_at": scheduled,
-            "deadline_at": deadline,
-            "last_error": error,
-            "fallback": False,
-        }
+        row = new_job(
+            idem_key=f"{trig.order_id or '-'}|{rule.id}|{stage}"[:300],
+            order_id=trig.order_id,
+            customer_id=customer_id,
+            rule_id=rule.id,
+            stage=stage[:128],
+            template=rule.template,
+            audience=rule.audience,
+            channels=list(rule.channels),
+            advertising=rule.advertising,
+            required=rule.required and rule.audience == "customer",
+            delay_notice=rule.delay_notice,
+            context=ctx,
+            status=status,
+            trigger_at=parse_datetime(trig.at),
+            created_at=now,
+            scheduled_at=scheduled,
+            next_attempt_at=scheduled,
+            deadline_at=deadline,
+            last_error=error,
+        )
         insert_or_ignore(conn, jobs_t, [row], ["idem_key"])

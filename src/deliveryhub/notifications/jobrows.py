@@ -12,6 +12,24 @@ from deliveryhub.notifications.tables import notification_jobs as jobs_t
 from deliveryhub.notifications.tables import notification_receipts as receipts_t
 
 
+def new_job(**fields: Any) -> dict[str, Any]:
+    """A notification_jobs row: the defaults every new job starts from, then `fields`."""
+    row: dict[str, Any] = {
+        "customer_id": None,
+        "advertising": False,
+        "required": False,
+        "delay_notice": False,
+        "manual": False,
+        "status": "pending",
+        "attempts": 0,
+        "deadline_at": None,
+        "last_error": None,
+        "fallback": False,
+    }
+    row.update(fields)
+    return row
+
+
 def release(db: Database, job: Any) -> None:
     """Give a claimed job back unsent (its order is held back by an earlier failure)."""
     with db.write() as conn:

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from deliveryhub.adapters.persistence.database import Database
 from deliveryhub.adapters.persistence.dialect import insert_or_ignore
 from deliveryhub.kernel.clock import Clock
+from deliveryhub.notifications.jobrows import new_job
 from deliveryhub.notifications.tables import notification_jobs as jobs_t
 from deliveryhub.pii import dlp
 
@@ -35,36 +36,26 @@ class OpsAlertQueue:
         """Queue ONE ops alert per (kind, key); pass `conn` when already inside a write transaction."""
         now = self.clock.now()
         facts = dict(data or {})
-        row = {
-            "idem_key": f"ops|{kind}|{key}"[:300],
-            "order_id": facts.get("order_id"),
-            "customer_id": None,
-            "rule_id": f"ops:{kind}"[:64],
-            "stage": str(key)[:128],
-            "template": "ops_alert",
-            "audience": "ops",
-            "channels": ["email", "webhook", "console"],
-            "advertising": False,
-            "required": False,
-            "delay_notice": False,
-            "manual": False,
-            "context": {
+        row = new_job(
+            idem_key=f"ops|{kind}|{key}"[:300],
+            order_id=facts.get("order_id"),
+            rule_id=f"ops:{kind}"[:64],
+            stage=str(key)[:128],
+            template="ops_alert",
+            audience="ops",
+            channels=["email", "webhook", "console"],
+            context={
                 "subject": dlp.mask_text(subject),
                 "body": dlp.mask_text(body),
                 "data": facts,
                 "kind": kind,
                 "key": key,
             },
-            "status": "pending",
-            "attempts": 0,
-            "trigger_at": now,
-            "created_at": now,
-            "scheduled_at": now,
-            "next_attempt_at": now,
-            "deadline_at": None,
-            "last_error": None,
-            "fallback": False,
-        }
+            trigger_at=now,
+            created_at=now,
+            scheduled_at=now,
+            next_attempt_at=now,
+        )
         if conn is not None:
             insert_or_ignore(conn, jobs_t, [row], ["idem_key"])
             return
