@@ -67,4 +67,3 @@ def register(core: Core) -> NotificationsFeature:
         link_settings=link_settings,
         settings=settings,
     )
-
