@@ -14,9 +14,12 @@ import sqlalchemy as sa
 import structlog
 
 from deliveryhub.adapters.persistence import tables as t
-from deliveryhub.adapters.persistence.database import Database, insert_ignore
-from deliveryhub.service_layer.messaging import Consumer, Message, apply_batch, rows_to_messages
-from deliveryhub.service_layer.threads import in_daemon_thread
+from deliveryhub.adapters.persistence.consumers import apply_batch
+from deliveryhub.adapters.persistence.database import Database
+from deliveryhub.adapters.persistence.dialect import insert_or_ignore
+from deliveryhub.adapters.persistence.outbox import rows_to_messages
+from deliveryhub.domain.messages import Consumer, Message
+from deliveryhub.kernel.threads import in_daemon_thread
 
 log = structlog.get_logger(__name__)
 
@@ -61,7 +64,7 @@ class InProcessBus:
 
     def _position(self, name: str) -> int:
         with self.db.write() as conn:
-            insert_ignore(
+            insert_or_ignore(
                 conn,
                 t.consumer_positions,
                 [{"consumer": name, "position": 0, "updated_at": datetime.now(UTC)}],

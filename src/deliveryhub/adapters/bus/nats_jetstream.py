@@ -15,9 +15,10 @@ import structlog
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
 from nats.js.errors import NotFoundError
 
+from deliveryhub.adapters.persistence.consumers import apply_batch
 from deliveryhub.adapters.persistence.database import Database
-from deliveryhub.service_layer.messaging import Consumer, Message, apply_batch
-from deliveryhub.service_layer.threads import in_daemon_thread
+from deliveryhub.domain.messages import Consumer, Message
+from deliveryhub.kernel.threads import in_daemon_thread
 
 log = structlog.get_logger(__name__)
 
