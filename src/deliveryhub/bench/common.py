@@ -14,7 +14,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
 import sqlalchemy as sa
@@ -63,7 +63,7 @@ class BenchEnv:
         else:
             self.db_url = f"sqlite:///{self.tmp}/bench.db"
         self.procs: list[subprocess.Popen[bytes]] = []
-        self.hub: Any = None
+        self.hub: Hub | None = None
 
     @property
     def mode(self) -> str:
@@ -88,23 +88,25 @@ class BenchEnv:
         )
         return env
 
-    def bootstrap(self) -> Any:
+    def bootstrap(self) -> Hub:
         """The hub in this process (migrates; used for keys, direct seeding and measurements)."""
         from deliveryhub.bootstrap import bootstrap
 
-        self.hub = bootstrap(
+        hub = bootstrap(
             db_url=self.db_url,
             bus_url=self.bus_url,
             master_key=self.master_key,
             data_dir=self.tmp,
             bus_stream=self.stream,
         )
-        return self.hub
+        self.hub = hub
+        return hub
 
     def api_key(self, role: str = "admin") -> str:
         """A fresh API key."""
         from deliveryhub.security.apikeys import create_api_key
 
+        assert self.hub is not None, "bootstrap() first"
         return create_api_key(self.hub.db, f"bench-{role}", role)
 
     def _cli(self) -> list[str]:
@@ -166,7 +168,7 @@ class BenchEnv:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def wait_for_consumers(hub: Any, timeout: float = 180.0) -> bool:
+def wait_for_consumers(hub: Hub, timeout: float = 180.0) -> bool:
     """Wait until every consumer has applied every outbox message (so a measurement runs on a quiet hub)."""
     from deliveryhub.adapters.persistence import tables as t
 

@@ -84,7 +84,7 @@ def raw_insert(db_url: str, events: list[dict[str, Any]]) -> float:
     return len(rows) / elapsed
 
 
-def _unpublished(hub: Any) -> int:
+def _unpublished(hub: Hub) -> int:
     from deliveryhub.service_layer.relay import outbox_lag
 
     return int(outbox_lag(hub.db))
