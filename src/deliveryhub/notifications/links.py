@@ -4,7 +4,7 @@ token = base64url(order_id) "." generation "." issued (epoch seconds) "." MAC, w
 MAC = base64url(HMAC-SHA256(k, "track2" NUL order_id NUL generation NUL issued))[:22 chars] (128 bits) and
 k = master.derive("tracking links v2:" + id of the active key-encryption key).
 
-A token is valid (`resolve_link`) only when all of these hold:
+A token is valid (`TrackingLinkService.resolve`) only when all of these hold:
 - the MAC checks under the key of the *active* key-encryption key. A key rotation (`crypto rotate`) is
   the operator saying the old key material is no longer trusted, so links signed before it stop
   working (HTTP 410, not 404: we recognise them, they are just over); the next notice carries a new one.
@@ -127,7 +127,7 @@ def _signed_by(key: bytes, p: _Parsed) -> bool:
 
 
 def read_token(key: bytes, token: str) -> str | None:
-    """The order id when the signature checks under `key` (signature only: use `resolve_link`)."""
+    """The order id when the signature checks under `key` (signature only; the check is `resolve`)."""
     p = _parse(token)
     return p.order_id if p is not None and _signed_by(key, p) else None
 
