@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from deliveryhub.adapters.connectors.tables import connector_pushed_orders
 from deliveryhub.adapters.persistence.dialect import insert_or_ignore_returning
+from deliveryhub.connectors.queries import push_sources
 from deliveryhub.kernel.timefmt import iso
 from deliveryhub.monitors import timers as tm
 from deliveryhub.monitors.config import CompensationCfg
@@ -33,16 +33,6 @@ COUNTED = ("pending_issue", "pending_approval", "issued")
 def event_id(order_id: str, rule: str) -> str:
     """The one event id a compensation can ever be issued under."""
     return f"comp:{order_id}:{rule}"
-
-
-def pushed_sources(conn: Connection, order_id: str) -> list[str]:
-    """Webhook sources that have pushed facts about this order (empty when none)."""
-    rows = conn.execute(
-        sa.select(connector_pushed_orders.c.source)
-        .where(connector_pushed_orders.c.order_id == order_id)
-        .order_by(connector_pushed_orders.c.source)
-    )
-    return [r.source for r in rows]
 
 
 def propose(
@@ -97,7 +87,7 @@ def propose(
             continue
         status, evidence = decision.status, {**decision.evidence, "trigger": trigger}
         if status == "pending_issue" and decision.amount > pushed_approval_krw:
-            pushed = pushed_sources(conn, order_id) if pushed is None else pushed
+            pushed = push_sources(conn, order_id) if pushed is None else pushed
             if pushed:
                 status = "pending_approval"
                 evidence["approval_reason"] = "pushed_facts"
