@@ -6,10 +6,13 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from deliveryhub.bootstrap import Hub
 
 app = typer.Typer(
     help="deliveryhub — 배송·CS 운영 허브 / delivery & CS operations hub",
@@ -58,7 +61,7 @@ def main_options(
     ctx.obj = {"db_url": db, "bus_url": bus}
 
 
-def _hub(ctx: typer.Context, *, migrate: bool = True, features: bool = True, **extra: Any) -> Any:
+def _hub(ctx: typer.Context, *, migrate: bool = True, features: bool = True, **extra: Any) -> Hub:
     from deliveryhub.bootstrap import bootstrap
 
     try:
@@ -392,6 +395,32 @@ def monitors_run_once(ctx: typer.Context) -> None:
     print(json.dumps(run(hub), ensure_ascii=False, default=str))
 
 
+def _shop_endpoints(config_file: Path | str | None) -> tuple[list[Any], list[Any]]:
+    """The shops' outbound WMS/TMS command URLs (automation config `orchestration.shops`) to probe; a
+    config that does not load is itself a failing check."""
+    from deliveryhub.adapters.connectors.doctor import ConnectionProblem, Endpoint
+    from deliveryhub.monitors.config import load_config
+
+    try:
+        cfg = load_config(config_file)
+    except Exception as exc:  # noqa: BLE001 - a broken config is itself the diagnosis
+        message = f"automation config {config_file}: {exc}"
+
+        def broken() -> str:
+            raise ConnectionProblem(message)
+
+        return [], [("shop outbound config", broken)]
+    timeout = cfg.orchestration.timeout_seconds
+    endpoints = [
+        Endpoint(f"shop {shop} {what.split()[0].lower()}", f"shop {shop} {what} endpoint", url, timeout,
+                 f"{shop} credentials")
+        for shop, cfg_shop in sorted(cfg.orchestration.shops.items())
+        for what, url in (("WMS reserve-stock", cfg_shop.wms_url), ("TMS create-waybill", cfg_shop.tms_url))
+        if url
+    ]
+    return endpoints, []
+
+
 @app.command()
 def doctor(ctx: typer.Context) -> None:
     """Check every configured connection end to end; plain-words diagnosis."""
@@ -399,9 +428,10 @@ def doctor(ctx: typer.Context) -> None:
     from deliveryhub.service_layer.doctor import doctor_checks, run_checks
 
     settings = load_settings(db_url=ctx.obj.get("db_url"), bus_url=ctx.obj.get("bus_url"))
+    outbound, broken = _shop_endpoints(settings.config_file)
     out = Console()
     ok = True
-    for result in run_checks(doctor_checks(settings)):
+    for result in run_checks(doctor_checks(settings, outbound, broken)):
         ok = ok and result.ok
         mark = "[green]✔[/green]" if result.ok else "[red]✘[/red]"
         out.print(f"{mark} {result.name}: ", end="")

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 from urllib.parse import urlparse
 
+from deliveryhub.adapters.connectors.doctor import Endpoint
 from deliveryhub.adapters.connectors.doctor import checks as connector_checks
 from deliveryhub.config import Settings
 
@@ -64,12 +65,16 @@ def _check_smtp(settings: Any) -> str:
     return f"SMTP server answers (NOOP {code})"
 
 
-def doctor_checks(settings: Settings) -> list[Check]:
-    """Every check of this configuration: database, bus, SMTP when set, each connector's endpoints."""
+def doctor_checks(
+    settings: Settings, outbound: Iterable[Endpoint] = (), extra: Iterable[Check] = ()
+) -> list[Check]:
+    """Every check of this configuration: database, bus, SMTP when set, each connector's endpoints, the
+    `outbound` URLs features call (listed by the caller, e.g. the shops' WMS/TMS), then `extra`."""
     checks: list[Check] = [("database", lambda: _check_db(settings)), ("bus", lambda: _check_bus(settings))]
     if settings.smtp_url:
         checks.append(("smtp", lambda: _check_smtp(settings)))
-    checks.extend(connector_checks(settings))
+    checks.extend(connector_checks(settings, outbound))
+    checks.extend(extra)
     return checks
 
 

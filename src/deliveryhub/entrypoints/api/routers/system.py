@@ -25,7 +25,7 @@ def healthz(hub: HubDep) -> dict[str, Any]:
     return {"status": "ok", "db": hub.db.dialect, "bus": hub.settings.bus_url.split("://")[0]}
 
 
-def _metrics_public(hub: Any) -> bool:
+def _metrics_public(hub: Hub) -> bool:
     return bool(hub.settings.metrics_public)
 
 
