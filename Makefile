@@ -57,15 +57,15 @@ test-scale: install services
 ## default shortly before midnight KST on New Year's Eve, so the run crosses a month, a year and ISO week
 ## 2026-W53 into a Korean public holiday (2027-01-01) in KST while UTC is still 2026-12-31. The wall clock
 ## is shifted by a fixed offset (so it keeps running and every subprocess -- uvicorn, workers, chromium --
-## agrees); the monotonic clock stays real, so timeouts keep their meaning (scripts/faketime-sleepfix.c
-## works around libfaketime 0.9.10 breaking monotonic sleeps in that mode). PostgreSQL and NATS run
-## outside it, on the real date. Browser tests are left out: chromium under libfaketime 0.9.10 runs its
-## timers about 100x slow (a 100 ms setTimeout took 10 s, launch 42 s) and FAKETIME_SKIP_CMDS stops it
-## starting; the pages' server side is covered by the HTTP tests, the pages themselves by `make test`.
-## Tests marked `realclock` are left out too (an open finding, docs/PERFORMANCE.md): in the two worker
-## stream tests (kill -9 and SIGTERM mid-stream on PostgreSQL + NATS) the second worker's first monitors
-## sweep took 110-116 s under the shifted clock (11-13 s for the slowest job on the real date), once
-## outlasting the SIGTERM test's 120 s settle. They run in `make test`.
+## agrees); the monotonic clock stays real, so timeouts keep their meaning. scripts/faketime-sleepfix.c
+## works around libfaketime 0.9.10 getting monotonic deadlines wrong in that mode: monotonic sleeps failed,
+## and timed waits on monotonic condvars returned at once -- CPython's GIL is one, so a process with busy
+## threads crawled (a worker's monitors sweep took 110-116 s instead of ~10, docs/PERFORMANCE.md).
+## PostgreSQL and NATS run outside it, on the real date. Browser tests are left out: chromium under
+## libfaketime 0.9.10 ran its timers about 100x slow (a 100 ms setTimeout took 10 s, launch 42 s; measured
+## before the condvar fix, maybe the same bug) and FAKETIME_SKIP_CMDS stops it starting; the pages' server
+## side is covered by the HTTP tests, the pages themselves by `make test`. Tests marked `realclock` would be
+## left out too (none is).
 DATED_AT ?= 2026-12-31T23:52:00+09:00
 FAKETIME_LIB ?= $(firstword $(wildcard /usr/lib/*/faketime/libfaketimeMT.so.1))
 SLEEPFIX := var/ci/faketime-sleepfix.so

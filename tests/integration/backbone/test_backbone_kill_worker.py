@@ -14,8 +14,7 @@ from worker_procs import applied, batch, drop_stream, settle, start_worker, work
 
 from dh_testkit import make_hub
 
-# realclock: not in `make test-dated` (an open finding there, see the Makefile); it runs in `make test`.
-pytestmark = [pytest.mark.postgres, pytest.mark.nats, pytest.mark.slow, pytest.mark.realclock]
+pytestmark = [pytest.mark.postgres, pytest.mark.nats, pytest.mark.slow]
 
 
 def test_kill_9_worker_mid_stream_then_restart_applies_every_event_once(

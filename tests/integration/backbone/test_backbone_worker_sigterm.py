@@ -15,8 +15,7 @@ from worker_procs import applied, batch, drop_stream, settle, start_worker, work
 
 from dh_testkit import make_hub
 
-# realclock: not in `make test-dated` (an open finding there, see the Makefile); it runs in `make test`.
-pytestmark = [pytest.mark.postgres, pytest.mark.nats, pytest.mark.slow, pytest.mark.realclock]
+pytestmark = [pytest.mark.postgres, pytest.mark.nats, pytest.mark.slow]
 
 
 def test_sigterm_mid_stream_exits_within_5_s_and_a_new_worker_applies_every_message_once(
