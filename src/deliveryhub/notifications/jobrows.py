@@ -8,6 +8,8 @@ from typing import Any
 
 from deliveryhub.adapters.channels.base import SendResult
 from deliveryhub.adapters.persistence.database import Database
+from deliveryhub.adapters.persistence.outbox import write_outbox
+from deliveryhub.domain.messages import Message
 from deliveryhub.notifications.tables import notification_jobs as jobs_t
 from deliveryhub.notifications.tables import notification_receipts as receipts_t
 
@@ -44,6 +46,22 @@ def finish(db: Database, job: Any, **values: Any) -> None:
     """End the job's lease and store its new state."""
     with db.write() as conn:
         conn.execute(jobs_t.update().where(jobs_t.c.id == job.id).values(lease_until=None, **values))
+
+
+def finish_sent(db: Database, job: Any, partitions: int, **values: Any) -> None:
+    """Store a sent job and, for a customer notice about an order, emit `notification.sent` in the same
+    transaction (monitors end that stage's notice_missing timer and exception on it)."""
+    with db.write() as conn:
+        conn.execute(jobs_t.update().where(jobs_t.c.id == job.id).values(lease_until=None, **values))
+        if job.audience == "customer" and job.order_id:
+            payload = {
+                "order_id": job.order_id,
+                "stage": job.stage,
+                "rule_id": job.rule_id,
+                "channel": values.get("channel"),
+                "sent_at": values["sent_at"].isoformat(),
+            }
+            write_outbox(conn, [Message.new("notification.sent", job.order_id, payload, partitions)])
 
 
 def record_receipt(

@@ -18,7 +18,7 @@ from deliveryhub.adapters.persistence.dialect import is_postgres
 from deliveryhub.kernel.retry import backoff_delay
 from deliveryhub.notifications import policy
 from deliveryhub.notifications.channels import PHONE_CHANNELS, Channels
-from deliveryhub.notifications.jobrows import finish, record_receipt, release
+from deliveryhub.notifications.jobrows import finish, finish_sent, record_receipt, release
 from deliveryhub.notifications.links import TrackingLinkService
 from deliveryhub.notifications.preferences import contact, get_preferences, mask_contact
 from deliveryhub.notifications.render import render, variables_for
@@ -269,9 +269,10 @@ class Sender:
             result = notifier.send(self._message(job, channel, addr or "", who, lang))
             record_receipt(self.core.db, job, attempt, channel, result, now)
             if result.ok:
-                finish(
+                finish_sent(
                     self.core.db,
                     job,
+                    self.core.settings.bus_partitions,
                     status="delivered" if result.status == "delivered" else "sent",
                     attempts=attempt,
                     sent_at=now,

@@ -163,3 +163,34 @@ def test_with_the_notifications_feature_the_unreachable_customer_gets_one_notice
         ]
     finally:
         hub.close()
+
+
+@pytest.mark.usefixtures("_only_smtp")
+def test_a_notice_that_goes_out_late_ends_its_notice_missing_exception(tmp_path, master_key):
+    """The mail server is down when the 주문 접수 notice is due: notice_missing opens once. When the
+    server is back and the retried notice goes out, `notification.sent` ends the exception."""
+    start = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
+    clock = ManualClock(start)
+    sink = SmtpSink(free_port())  # not listening yet
+    hub = make_hub(tmp_path, master_key, clock=clock, smtp_url=sink.url)
+    try:
+        hub.ingest.ingest(lifecycle("LATE", start, {"name": "정우성", "email": "woo@example.com"})[:1])
+        drain(hub)
+        send_all(hub)
+        clock.advance(timedelta(minutes=31))
+        hub.monitors.fire_due()
+        drain(hub)
+        assert [(r.order_id, r.status) for r in _notice_exceptions(hub)] == [("LATE", "open")]
+        sink.start()
+        try:
+            for _ in range(12):  # retries back off; give them a few hours of hub time
+                clock.advance(timedelta(minutes=30))
+                send_all(hub)
+                drain(hub)
+            assert [rcpt for rcpt, _m in sink.messages] == [["woo@example.com"]]
+        finally:
+            sink.stop()
+        rows = _notice_exceptions(hub)
+        assert [(r.order_id, r.status) for r in rows] == [("LATE", "resolved")], rows
+    finally:
+        hub.close()
