@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
-from deliveryhub.adapters.persistence.tables import all_tables
-
-target_metadata = all_tables()
+# The full metadata (deliveryhub.schema.all_tables) only matters to autogenerate; whoever runs that passes
+# it in, so the migration scripts need not import every feature.
+target_metadata = context.config.attributes.get("target_metadata")
 connection = context.config.attributes.get("connection")
 if connection is None:
     raise RuntimeError("run migrations through deliveryhub.migrations.runner.upgrade()")

@@ -13,10 +13,12 @@ from deliveryhub.adapters.persistence.database import Database
 HERE = Path(__file__).parent
 
 
-def alembic_config() -> Config:
-    """An Alembic config pointing at the packaged migration scripts."""
+def alembic_config(target_metadata: sa.MetaData | None = None) -> Config:
+    """An Alembic config pointing at the packaged migration scripts (with the full metadata for
+    autogenerate: `alembic_config(deliveryhub.schema.all_tables())`)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(HERE))
+    cfg.attributes["target_metadata"] = target_metadata
     return cfg
 
 

@@ -13,8 +13,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from deliveryhub.adapters.persistence.database import Database
-from deliveryhub.adapters.persistence.tables import all_tables
 from deliveryhub.migrations import runner
+from deliveryhub.schema import all_tables
 
 
 def _differences(db: Database) -> list[Any]:

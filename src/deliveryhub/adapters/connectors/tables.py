@@ -53,16 +53,6 @@ connector_unknown_statuses = sa.Table(
     sa.Column("example_order_id", sa.String(128)),
 )
 
-# When each source system last sent something (hub clock), maintained by the connectors consumer.
-connector_source_seen = sa.Table(
-    "connector_source_seen",
-    metadata,
-    sa.Column("source", sa.String(72), primary_key=True),
-    sa.Column("last_received_at", UTCDateTime(), nullable=False),
-    sa.Column("last_event_at", UTCDateTime()),
-    sa.Column("events", sa.BigInteger(), nullable=False, default=0),
-)
-
 # One open silence episode per source; `alerted_at` is claimed once so only one ops alert goes out.
 connector_silence = sa.Table(
     "connector_silence",

@@ -1,7 +1,7 @@
 """Core tables of the event backbone: inbox, quarantine, projections, outbox, consumer tracking, keys.
 
-Feature packages declare their own tables on the same `metadata` in their own modules; migrations
-import `all_tables()` so every module is registered.
+Feature packages declare their own tables on the same `metadata` in their own modules;
+`deliveryhub.schema.all_tables()` registers them all.
 """
 
 from __future__ import annotations
@@ -213,23 +213,3 @@ api_keys = sa.Table(
     sa.Column("revoked_at", UTCDateTime()),
     sa.Column("expires_at", UTCDateTime()),  # optional; an expired key is refused (migration 0004)
 )
-
-FEATURE_TABLE_MODULES: tuple[str, ...] = (
-    "deliveryhub.security.tables",
-    "deliveryhub.monitors.tables",
-    "deliveryhub.notifications.tables",
-    "deliveryhub.chatbot.tables",
-    "deliveryhub.kpi.tables",
-    "deliveryhub.adapters.connectors.tables",
-)
-
-
-def all_tables() -> sa.MetaData:
-    """The metadata with every feature package's tables registered (modules that exist)."""
-    import importlib
-    import importlib.util
-
-    for name in FEATURE_TABLE_MODULES:
-        if importlib.util.find_spec(name.rsplit(".", 1)[0]) and importlib.util.find_spec(name):
-            importlib.import_module(name)
-    return metadata
