@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -111,3 +113,133 @@ def serving(app: Any, port: int | None = None, **config: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+def parcel_event(
+    event_id: str,
+    type_: str,
+    order_id: str | None,
+    at: str,
+    data: dict[str, Any],
+    shipment_id: str = "P1",
+    source: str = "tms",
+    **extra: Any,
+) -> dict[str, Any]:
+    """A canonical event about one parcel (its shipment_id set); the TMS is the default source."""
+    return event(event_id, type_, order_id, at, data, source=source, shipment_id=shipment_id, **extra)
+
+
+def waybill(
+    event_id: str, order_id: str, at: str, carrier: str, tracking_no: str, shipment_id: str = "P1"
+) -> dict[str, Any]:
+    """A `shipment.waybill_created` event from the TMS."""
+    data = {"carrier": carrier, "tracking_no": tracking_no}
+    return parcel_event(event_id, "shipment.waybill_created", order_id, at, data, shipment_id)
+
+
+def carrier_event(
+    event_id: str,
+    type_: str,
+    order_id: str,
+    at: str,
+    carrier: str,
+    data: dict[str, Any],
+    shipment_id: str = "P1",
+) -> dict[str, Any]:
+    """A parcel event reported by the carrier itself (source `carrier:<code>`)."""
+    return parcel_event(event_id, type_, order_id, at, data, shipment_id, source=f"carrier:{carrier}")
+
+
+def tracking(
+    event_id: str, order_id: str, at: str, carrier: str, shipment_id: str = "P1", **data: Any
+) -> dict[str, Any]:
+    """A `shipment.tracking` scan from the carrier; the keyword arguments are its data."""
+    return carrier_event(event_id, "shipment.tracking", order_id, at, carrier, data, shipment_id)
+
+
+def handed_over(
+    event_id: str, order_id: str, at: str, carrier: str, shipment_id: str = "P1"
+) -> dict[str, Any]:
+    """A `shipment.handed_over` event from the carrier."""
+    return carrier_event(
+        event_id, "shipment.handed_over", order_id, at, carrier, {"carrier": carrier}, shipment_id
+    )
+
+
+def order_created(
+    event_id: str,
+    order_id: str,
+    at: str,
+    customer: dict[str, Any],
+    address: dict[str, Any] | None = None,
+    items: list[dict[str, Any]] | None = None,
+    total: int | None = None,
+    source: str = "oms",
+    **data: Any,
+) -> dict[str, Any]:
+    """An `order.created` event: one item to a Seoul address unless given; the total sums the items."""
+    address = address or {"zip": "06236", "line1": "서울 강남구 테헤란로 152"}
+    items = items or [{"sku": "SKU-1", "qty": 1, "price": 30000}]
+    if total is None:
+        total = sum(int(i["qty"]) * int(i["price"]) for i in items)
+    body = {"customer": customer, "address": address, "items": items, "total": total, **data}
+    return event(event_id, "order.created", order_id, at, body, source=source)
+
+
+# Chromium as the browser tests run it: headless, in a container, nothing fetched in the background.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+def launch_chromium(playwright: Any) -> Any:
+    """The system Chromium launched through a sync_playwright() handle."""
+    return playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+
+
+@contextmanager
+def serve_hub(hub: Any, run_worker: bool = True, wrap: Any = None, **config: Any) -> Iterator[str]:
+    """Serve the hub's API app (optionally wrapped in ASGI middleware); the hub is closed afterwards."""
+    from deliveryhub.entrypoints.api.app import create_app
+
+    try:
+        app = create_app(hub, run_worker=run_worker)
+        with serving(wrap(app) if wrap else app, **config) as base:
+            yield base
+    finally:
+        hub.close()
+
+
+def stop_process(proc: Any, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
+    """Ask a child process to stop with `sig`; kill it when it has not exited within `timeout` s."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+class OpsAlertRecorder:
+    """Stands in for `hub.ops_alerts`: records (kind, key) of every alert and, given `forward`, passes
+    it on (so the real channel still runs)."""
+
+    def __init__(self, forward: Any = None) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.forward = forward
+
+    def notify_ops(self, kind: str, key: str, subject: str, body: str, data: Any = None, **k: Any) -> Any:
+        """Record the alert (and forward it)."""
+        self.sent.append((kind, key))
+        return None if self.forward is None else self.forward.notify_ops(kind, key, subject, body, data, **k)
+
+    def keys(self, kind: str) -> list[str]:
+        """The keys of the alerts of one kind, in order."""
+        return [k for kd, k in self.sent if kd == kind]

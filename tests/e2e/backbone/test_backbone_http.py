@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from deliveryhub.security.apikeys import create_api_key
-from dh_testkit import drain, event
+from dh_testkit import drain, event, tracking, waybill
 
 
 def auth(key: str) -> dict[str, str]:
@@ -74,23 +74,16 @@ def test_order_detail_shows_timeline_parcels_and_customer_for_admin(
 ) -> None:
     events = [
         order_created("H-3"),
-        event(
-            "w",
-            "shipment.waybill_created",
-            "H-3",
-            "2026-11-01T16:00:00+09:00",
-            {"carrier": "lotte", "tracking_no": "309876543210"},
-            source="tms",
-            shipment_id="S1",
-        ),
-        event(
+        waybill("w", "H-3", "2026-11-01T16:00:00+09:00", "lotte", "309876543210", shipment_id="S1"),
+        tracking(
             "t1",
-            "shipment.tracking",
             "H-3",
             "2026-11-02T08:00:00+09:00",
-            {"raw_code": "40", "raw_status": "배달전", "message": "배송기사 010-9876-5432"},
-            source="carrier:lotte",
+            "lotte",
             shipment_id="S1",
+            raw_code="40",
+            raw_status="배달전",
+            message="배송기사 010-9876-5432",
         ),
     ]
     client.post("/v1/events", json={"events": events}, headers=auth(admin_key))

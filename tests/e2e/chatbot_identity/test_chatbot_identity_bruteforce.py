@@ -16,11 +16,10 @@ import sqlalchemy as sa
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.chatbot import tables as ct
-from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.kernel.clock import ManualClock
 from deliveryhub.notifications.tables import notification_jobs
 from deliveryhub.security.audit import audit_log_of
-from dh_testkit import event, make_hub, serving
+from dh_testkit import event, make_hub, serve_hub
 
 NOW = datetime(2026, 11, 30, 5, 0, tzinfo=UTC)  # pinned: a month end
 TARGET = "ORD-2026-000901"  # packed, not shipped: cancellable once verified
@@ -54,11 +53,8 @@ def served(tmp_path: Path, master_key: str) -> Iterator[tuple[str, Any, ManualCl
     for i in range(25):  # other customers' orders, for the spraying attacker
         events += _order(f"s{i}-", f"ORD-2026-0010{i:02d}", f"010-5555-{1000 + i:04d}", "이고객")
     hub.ingest.ingest(events)
-    try:
-        with serving(create_app(hub)) as base:
-            yield base, hub, clock
-    finally:
-        hub.close()
+    with serve_hub(hub) as base:
+        yield base, hub, clock
 
 
 def from_address(base: str, n: int) -> httpx.Client:

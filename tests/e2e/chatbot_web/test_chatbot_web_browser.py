@@ -15,18 +15,9 @@ from typing import Any
 
 import pytest
 
-from deliveryhub.entrypoints.api.app import create_app
-from dh_testkit import event, make_hub, serving
+from dh_testkit import launch_chromium, make_hub, order_created, serve_hub, tracking, waybill
 
 OID = "ORD-2026-000901"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 PASSWORD = "Deliver-Desk-2026!"
 POLL_DELAY_S = 2.5  # longer than the widget's 2 s poll interval
 
@@ -53,46 +44,20 @@ def live(tmp_path: Path, master_key: str) -> Iterator[tuple[str, Any]]:
     hub = make_hub(tmp_path, master_key)
     hub.ingest.ingest(
         [
-            event(
-                "b1",
-                "order.created",
-                OID,
-                "2026-11-20T10:00:00+09:00",
-                {
-                    "customer": {"name": "이서연", "phone": "010-4444-1357"},
-                    "address": {"zip": "04524", "line1": "서울 중구 세종대로 110"},
-                    "items": [{"sku": "MUG-01", "qty": 2, "price": 9000}],
-                    "total": 18000,
-                },
+            order_created(
+                "b1", OID, "2026-11-20T10:00:00+09:00", {"name": "이서연", "phone": "010-4444-1357"}
             ),
-            event(
-                "b2",
-                "shipment.waybill_created",
-                OID,
-                "2026-11-21T09:00:00+09:00",
-                {"carrier": "lotte", "tracking_no": "309912345675"},
-                shipment_id="P1",
-                source="tms",
-            ),
-            event(
-                "b3",
-                "shipment.tracking",
-                OID,
-                "2026-11-22T07:00:00+09:00",
-                {"status": "in_transit", "location": "곤지암HUB"},
-                shipment_id="P1",
-                source="carrier:lotte",
+            waybill("b2", OID, "2026-11-21T09:00:00+09:00", "lotte", "309912345675"),
+            tracking(
+                "b3", OID, "2026-11-22T07:00:00+09:00", "lotte", status="in_transit", location="곤지암HUB"
             ),
         ]
     )
     from deliveryhub.security.users import create_user
 
     create_user(hub, "agent@shop.example", "cs_agent", PASSWORD)
-    try:
-        with serving(SlowPolls(create_app(hub))) as base:
-            yield base, hub
-    finally:
-        hub.close()
+    with serve_hub(hub, wrap=SlowPolls) as base:
+        yield base, hub
 
 
 @pytest.mark.browser
@@ -101,7 +66,7 @@ def test_chat_handoff_agent_reply_roundtrip(live: tuple[str, Any]) -> None:
 
     base, _hub = live
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = launch_chromium(p)
         try:
             customer = browser.new_context().new_page()
             customer.goto(base + "/chat")

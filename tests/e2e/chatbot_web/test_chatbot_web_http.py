@@ -13,8 +13,16 @@ import sqlalchemy as sa
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.chatbot import tables as ct
-from deliveryhub.entrypoints.api.app import create_app
-from dh_testkit import event, make_hub, serving
+from dh_testkit import (
+    event,
+    handed_over,
+    make_hub,
+    order_created,
+    parcel_event,
+    serve_hub,
+    tracking,
+    waybill,
+)
 
 SHIPPED = "ORD-2026-000501"
 PACKED = "ORD-2026-000502"
@@ -27,62 +35,34 @@ def seed(hub: Any) -> None:
     items = [{"sku": "SKU-BLUE-L", "qty": 1, "price": 45000}]
     hub.ingest.ingest(
         [
-            event(
+            order_created(
                 "s1",
-                "order.created",
                 SHIPPED,
                 "2026-11-20T10:00:00+09:00",
-                {
-                    "customer": cust,
-                    "address": addr,
-                    "items": items,
-                    "total": 45000,
-                    "promised_delivery_date": "2026-11-24",
-                },
+                cust,
+                addr,
+                items,
+                promised_delivery_date="2026-11-24",
             ),
-            event(
-                "s2",
-                "shipment.waybill_created",
-                SHIPPED,
-                "2026-11-21T09:00:00+09:00",
-                {"carrier": "cj", "tracking_no": "123456789012"},
-                shipment_id="P1",
-                source="tms",
-            ),
-            event(
-                "s3",
-                "shipment.handed_over",
-                SHIPPED,
-                "2026-11-21T13:00:00+09:00",
-                {"carrier": "cj"},
-                shipment_id="P1",
-                source="carrier:cj",
-            ),
-            event(
+            waybill("s2", SHIPPED, "2026-11-21T09:00:00+09:00", "cj", "123456789012"),
+            handed_over("s3", SHIPPED, "2026-11-21T13:00:00+09:00", "cj"),
+            tracking(
                 "s4",
-                "shipment.tracking",
                 SHIPPED,
                 "2026-11-22T06:10:00+09:00",
-                {"status": "in_transit", "location": "대전HUB", "raw_status": "간선하차"},
-                shipment_id="P1",
-                source="carrier:cj",
+                "cj",
+                status="in_transit",
+                location="대전HUB",
+                raw_status="간선하차",
             ),
-            event(
+            parcel_event(
                 "s5",
                 "shipment.eta_updated",
                 SHIPPED,
                 "2026-11-22T06:10:00+09:00",
                 {"eta_min": "2026-11-23T14:00:00+09:00", "eta_max": "2026-11-23T16:00:00+09:00"},
-                shipment_id="P1",
-                source="tms",
             ),
-            event(
-                "p1",
-                "order.created",
-                PACKED,
-                "2026-11-22T08:00:00+09:00",
-                {"customer": cust, "address": addr, "items": items, "total": 45000},
-            ),
+            order_created("p1", PACKED, "2026-11-22T08:00:00+09:00", cust, addr, items),
             event("p2", "fulfillment.packed", PACKED, "2026-11-22T11:00:00+09:00", {}, source="wms"),
         ]
     )
@@ -92,11 +72,8 @@ def seed(hub: Any) -> None:
 def server(tmp_path: Path, master_key: str) -> Iterator[tuple[str, Any]]:
     hub = make_hub(tmp_path, master_key)
     seed(hub)
-    try:
-        with serving(create_app(hub)) as base:
-            yield base, hub
-    finally:
-        hub.close()
+    with serve_hub(hub) as base:
+        yield base, hub
 
 
 def talk(client: httpx.Client, sid: str, text: str) -> dict[str, Any]:

@@ -11,55 +11,36 @@ import sqlalchemy as sa
 from deliveryhub.chatbot import tables as ct
 from deliveryhub.kernel.labels import label
 from deliveryhub.notifications.tracking import make_token, tracking_key
-from dh_testkit import drain, event
+from dh_testkit import drain, event, handed_over, order_created, tracking, waybill
 
 MINE = "ORD-2026-000701"  # shipped, customer A
 MINE_PACKED = "ORD-2026-000702"  # packed, customer A
 THEIRS = "ORD-2026-000703"  # shipped, customer B
 MY_TRACKING = "558812340001"
 THEIR_TRACKING = "558812349999"
+ADDRESS = {"zip": "06236", "line1": "서울 강남구 테헤란로 152"}
 
 
 def _shipped(prefix: str, oid: str, cust: dict[str, str], tracking_no: str, hub_name: str) -> list[Any]:
     return [
-        event(
+        order_created(
             f"{prefix}1",
-            "order.created",
             oid,
             "2026-11-20T10:00:00+09:00",
-            {
-                "customer": cust,
-                "address": {"zip": "06236", "line1": "서울 강남구 테헤란로 152"},
-                "items": [{"sku": "SKU-LINK-1", "qty": 1, "price": 30000}],
-                "total": 30000,
-            },
+            cust,
+            ADDRESS,
+            [{"sku": "SKU-LINK-1", "qty": 1, "price": 30000}],
         ),
-        event(
-            f"{prefix}2",
-            "shipment.waybill_created",
-            oid,
-            "2026-11-21T09:00:00+09:00",
-            {"carrier": "cj", "tracking_no": tracking_no},
-            shipment_id="P1",
-            source="tms",
-        ),
-        event(
-            f"{prefix}3",
-            "shipment.handed_over",
-            oid,
-            "2026-11-21T13:00:00+09:00",
-            {"carrier": "cj"},
-            shipment_id="P1",
-            source="carrier:cj",
-        ),
-        event(
+        waybill(f"{prefix}2", oid, "2026-11-21T09:00:00+09:00", "cj", tracking_no),
+        handed_over(f"{prefix}3", oid, "2026-11-21T13:00:00+09:00", "cj"),
+        tracking(
             f"{prefix}4",
-            "shipment.tracking",
             oid,
             "2026-11-22T06:10:00+09:00",
-            {"status": "in_transit", "location": hub_name, "raw_status": "간선하차"},
-            shipment_id="P1",
-            source="carrier:cj",
+            "cj",
+            status="in_transit",
+            location=hub_name,
+            raw_status="간선하차",
         ),
     ]
 
@@ -70,17 +51,13 @@ def seed(hub: Any) -> None:
     hub.ingest.ingest(
         [
             *_shipped("a", MINE, me, MY_TRACKING, "대전HUB"),
-            event(
+            order_created(
                 "m1",
-                "order.created",
                 MINE_PACKED,
                 "2026-11-22T08:00:00+09:00",
-                {
-                    "customer": me,
-                    "address": {"zip": "06236", "line1": "서울 강남구 테헤란로 152"},
-                    "items": [{"sku": "SKU-LINK-2", "qty": 1, "price": 12000}],
-                    "total": 12000,
-                },
+                me,
+                ADDRESS,
+                [{"sku": "SKU-LINK-2", "qty": 1, "price": 12000}],
             ),
             event("m2", "fulfillment.packed", MINE_PACKED, "2026-11-22T11:00:00+09:00", {}, source="wms"),
             *_shipped("b", THEIRS, other, THEIR_TRACKING, "옥천HUB"),

@@ -9,26 +9,17 @@ from typing import Any
 
 import pytest
 
-from dh_testkit import make_hub, serving
+from dh_testkit import launch_chromium, make_hub, serve_hub
 
 REPO = Path(__file__).resolve().parents[3]
 ARTIFACTS = REPO / "test-artifacts"
 sys.path.insert(0, str(REPO / "tests" / "integration" / "kpi"))  # the hand-built October event set
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 
 @pytest.fixture
 def served(tmp_path: Path, master_key: str) -> Iterator[tuple[str, str, Any]]:
     from test_kpi_catalog_values import NOW, events
 
-    from deliveryhub.entrypoints.api.app import create_app
     from deliveryhub.kernel.clock import ManualClock
     from deliveryhub.security.users import authenticate, create_session, create_user
 
@@ -37,11 +28,8 @@ def served(tmp_path: Path, master_key: str) -> Iterator[tuple[str, str, Any]]:
     password = "Kpi-dashboard-2026!strong"
     create_user(hub, "ops@example.com", "ops", password)
     token = create_session(hub, authenticate(hub, "ops@example.com", password)).token
-    try:
-        with serving(create_app(hub, run_worker=False)) as base:
-            yield base, token, hub
-    finally:
-        hub.close()
+    with serve_hub(hub, run_worker=False) as base:
+        yield base, token, hub
 
 
 @pytest.mark.browser
@@ -52,7 +40,7 @@ def test_dashboard_drilldown_and_language(served: tuple[str, str, Any]) -> None:
     errors: list[str] = []
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = launch_chromium(p)
         try:
             ctx = browser.new_context(viewport={"width": 1400, "height": 1100})
             page = ctx.new_page()

@@ -13,10 +13,9 @@ import pytest
 import sqlalchemy as sa
 
 from deliveryhub.adapters.persistence import tables as t
-from deliveryhub.bootstrap import bootstrap
 from deliveryhub.chatbot import tables as ct
 from deliveryhub.kernel.clock import ManualClock
-from dh_testkit import drain, event, free_port
+from dh_testkit import OpsAlertRecorder, drain, event, free_port, make_hub
 
 OID = "ORD-2026-000777"
 START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 10:00 KST
@@ -25,22 +24,10 @@ START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 10:00 KST
 @pytest.fixture
 def clocked(tmp_path: Path, master_key: str) -> Any:
     clock = ManualClock(START)
-    hub = bootstrap(
-        clock=clock,
-        db_url=f"sqlite:///{tmp_path}/hub.db",
-        data_dir=tmp_path,
-        master_key=master_key,
-        env="test",
-    )
-    alerts: list[tuple[str, str]] = []
-    real = hub.ops_alerts
-
-    class Recording:
-        def notify_ops(self, kind: str, key: str, subject: str, body: str, data: Any = None, **k: Any) -> Any:
-            alerts.append((kind, key))
-            real.notify_ops(kind, key, subject, body, data, **k)
-
-    hub.ops_alerts = Recording()
+    hub = make_hub(tmp_path, master_key, clock=clock)
+    recorder = OpsAlertRecorder(forward=hub.ops_alerts)
+    hub.ops_alerts = recorder
+    alerts = recorder.sent
     hub.ingest.ingest(
         [
             event(

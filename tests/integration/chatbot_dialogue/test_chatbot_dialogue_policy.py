@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from deliveryhub.chatbot import tables as ct
 from deliveryhub.chatbot.dialogue import ChatService
-from dh_testkit import event
+from dh_testkit import order_created, waybill
 
 OID = "ORD-2026-000123"
 
@@ -43,27 +43,15 @@ def stub(text: str) -> dict[str, Any]:
 def chat(hub: Any) -> ChatService:
     hub.ingest.ingest(
         [
-            event(
+            order_created(
                 "o1",
-                "order.created",
                 OID,
                 "2026-11-20T10:00:00+09:00",
-                {
-                    "customer": {"name": "홍길동", "phone": "010-1234-5678"},
-                    "address": {"zip": "06236", "line1": "서울 강남구 테헤란로 1"},
-                    "items": [{"sku": "SKU-RED", "qty": 1, "price": 30000}],
-                    "total": 30000,
-                },
+                {"name": "홍길동", "phone": "010-1234-5678"},
+                {"zip": "06236", "line1": "서울 강남구 테헤란로 1"},
+                [{"sku": "SKU-RED", "qty": 1, "price": 30000}],
             ),
-            event(
-                "o2",
-                "shipment.waybill_created",
-                OID,
-                "2026-11-21T10:00:00+09:00",
-                {"carrier": "cj", "tracking_no": "123456789012"},
-                shipment_id="S1",
-                source="tms",
-            ),
+            waybill("o2", OID, "2026-11-21T10:00:00+09:00", "cj", "123456789012", shipment_id="S1"),
         ]
     )
     return ChatService(hub, hub.chat.desk, hub.chat.config, classify=stub)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from deliveryhub.simulator.run import run_simulation
 from deliveryhub.simulator.shop import KST, ShopConfig
-from dh_testkit import make_hub, serving
+from dh_testkit import make_hub, serve_hub
 
 WEEK_START = datetime(2026, 11, 2, tzinfo=KST)  # Mon 2 Nov 2026: a plain week, no sales event
 
@@ -20,16 +20,12 @@ WEEK_START = datetime(2026, 11, 2, tzinfo=KST)  # Mon 2 Nov 2026: a plain week, 
 @pytest.fixture
 def served_hub(tmp_path: Path, master_key: str) -> Iterator[tuple[Any, str, str]]:
     """A hub on SQLite served by uvicorn on a free port (no background worker: KPIs read the inbox)."""
-    from deliveryhub.entrypoints.api.app import create_app
     from deliveryhub.security.apikeys import create_api_key
 
     hub = make_hub(tmp_path, master_key)
     key = create_api_key(hub.db, "sim", "integration")
-    try:
-        with serving(create_app(hub, run_worker=False)) as base:
-            yield hub, base, key
-    finally:
-        hub.close()
+    with serve_hub(hub, run_worker=False) as base:
+        yield hub, base, key
 
 
 @pytest.mark.slow
