@@ -101,22 +101,6 @@ def test_batch_is_consistent_with_single_classification(model) -> None:  # type:
     assert many[0] == api.classify(texts[0])
 
 
-def test_model_is_cached_on_disk(model, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from deliveryhub.chatbot.nlu.model import train_or_load
-
-    assert model.path.exists()
-    corpus = [DATA_DIR / "intents_train.jsonl"]
-    again = train_or_load("intent", corpus, "intent", c=model_c(), directory=model.path.parent)
-    assert again.source == "cache"
-    assert again.path == model.path
-
-
-def model_c() -> float:
-    from deliveryhub.chatbot.nlu.model import INTENT_C
-
-    return INTENT_C
-
-
 def test_bench_nlu(model) -> None:  # type: ignore[no-untyped-def]
     res = api.bench_nlu(200)
     assert res["nlu_messages_per_s"] > 50

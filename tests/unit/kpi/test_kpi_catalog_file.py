@@ -22,30 +22,6 @@ def test_shipped_catalog_covers_kpis_md() -> None:
     assert cat["stage_automation_rate"].industry_text() == "0.45–0.95"
 
 
-def test_user_file_adds_and_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    f = tmp_path / "kpis.yaml"
-    f.write_text(
-        "kpis:\n"
-        "  - key: delivery_delay_rate\n"
-        "    target: '< 0.02'\n"
-        "  - key: big_order_rate\n"
-        "    name_ko: 고액 주문 비율\n"
-        "    name_en: Big order rate\n"
-        "    kind: ratio\n"
-        "    input: orders\n"
-        "    time: created_at\n"
-        "    numerator: total >= 100000\n"
-        "    unit: rate\n"
-        "    direction: higher\n",
-        encoding="utf-8",
-    )
-    monkeypatch.setenv("DELIVERYHUB_KPI_CATALOG", str(f))
-    cat = load_catalog()
-    assert cat["delivery_delay_rate"].target == Target(op="<", threshold=0.02)
-    assert cat["delivery_delay_rate"].name_ko == "배송 지연율"  # untouched fields stay
-    assert cat["big_order_rate"].numerator == "total >= 100000"
-
-
 @pytest.mark.parametrize(
     ("text", "line", "words"),
     [

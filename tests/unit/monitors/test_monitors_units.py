@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from deliveryhub.domain.order import Order, Parcel
 from deliveryhub.kernel.calendar import BusinessCalendar
 from deliveryhub.monitors import rules
-from deliveryhub.monitors.config import load_config
 from deliveryhub.monitors.eta import TransitModel, TransitSample, apply_hint, quantile
 
 KST = ZoneInfo("Asia/Seoul")
@@ -168,16 +167,3 @@ def test_quantile_model_conditions_on_elapsed_time_and_hints_tighten():
         ho + timedelta(hours=35),
         True,
     )
-
-
-def test_overrides_per_carrier_and_channel(tmp_path):
-    f = tmp_path / "r.yaml"
-    f.write_text(
-        "overrides:\n  - match: {carrier: cj}\n    monitors: {handover_missing: {hours: 12}}\n"
-        "  - match: {channel: coupang}\n    monitors: {dispatch_delay: {pack_business_hours: 2}}\n"
-    )
-    cfg = load_config(f)
-    assert cfg.thresholds("handover_missing", carrier="cj")["hours"] == 12
-    assert cfg.thresholds("handover_missing", carrier="lotte")["hours"] == 24
-    assert cfg.thresholds("dispatch_delay", channel="coupang")["pack_business_hours"] == 2
-    assert cfg.compensation.rules[0].name == "delay_2d_coupon"  # defaults kept where the user is silent

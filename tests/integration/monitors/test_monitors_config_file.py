@@ -114,3 +114,16 @@ def test_oms_body_uses_the_shops_names_and_status_values(tmp_path):
     assert body == {"ordNo": "A1", "ordStatus": "DONE", "tracking_no": "1"}
     ports = HttpPorts(cfg.orchestration)
     assert ports.has_oms("any", "delivered") and ports.has_oms("any", "received")
+
+
+def test_overrides_per_carrier_and_channel(tmp_path):
+    f = tmp_path / "r.yaml"
+    f.write_text(
+        "overrides:\n  - match: {carrier: cj}\n    monitors: {handover_missing: {hours: 12}}\n"
+        "  - match: {channel: coupang}\n    monitors: {dispatch_delay: {pack_business_hours: 2}}\n"
+    )
+    cfg = load_config(f)
+    assert cfg.thresholds("handover_missing", carrier="cj")["hours"] == 12
+    assert cfg.thresholds("handover_missing", carrier="lotte")["hours"] == 24
+    assert cfg.thresholds("dispatch_delay", channel="coupang")["pack_business_hours"] == 2
+    assert cfg.compensation.rules[0].name == "delay_2d_coupon"  # defaults kept where the user is silent
