@@ -133,3 +133,31 @@ def client(hub: Any) -> Iterator[Any]:
 
     with TestClient(create_app(hub, run_worker=False)) as c:
         yield c
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No DELIVERYHUB_* setting from the shell reaches the test (the DELIVERYHUB_TEST_* ones stay)."""
+    for name in list(os.environ):
+        if name.startswith("DELIVERYHUB_") and not name.startswith("DELIVERYHUB_TEST_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def smtp() -> Iterator[Any]:
+    """A real SMTP server (aiosmtpd) on a free local port, collecting what the hub sends."""
+    from notif_kit import SmtpSink
+
+    sink = SmtpSink(free_port()).start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def provider() -> Iterator[Any]:
+    """A local HTTP server answering like NHN Cloud 알림톡/SMS, recording every request."""
+    from notif_kit import Provider
+
+    p = Provider().start()
+    yield p
+    p.stop()

@@ -13,31 +13,17 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from notif_e2e_support import Provider, SmtpSink, configure_providers, lifecycle, send_all
 
 from deliveryhub.adapters.channels.webhook import verify
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.kernel.clock import ManualClock
 from deliveryhub.notifications.tables import notification_jobs as jobs_t
 from deliveryhub.security.apikeys import create_api_key
-from dh_testkit import drain, free_port, make_hub
+from dh_testkit import drain, make_hub
+from notif_kit import Provider, SmtpSink, configure_providers, lifecycle, send_all
 
 START = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)  # 10:00 in Seoul
 CUSTOMER = {"name": "홍길동", "phone": "010-1234-5678", "email": "gildong@example.com"}
-
-
-@pytest.fixture
-def provider() -> Any:
-    p = Provider().start()
-    yield p
-    p.stop()
-
-
-@pytest.fixture
-def smtp() -> Any:
-    s = SmtpSink(free_port()).start()
-    yield s
-    s.stop()
 
 
 def _jobs(hub: Any, order_id: str) -> list[Any]:

@@ -10,26 +10,20 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from notif_e2e_support import EXPECTED_TEMPLATES, Provider, SmtpSink, configure_providers, lifecycle, send_all
 
 from deliveryhub.kernel.clock import ManualClock
-from dh_testkit import drain, free_port, make_hub
+from dh_testkit import drain, make_hub
+from notif_kit import (
+    EXPECTED_SUBJECTS,
+    EXPECTED_TEMPLATES,
+    Provider,
+    SmtpSink,
+    configure_providers,
+    lifecycle,
+    send_all,
+)
 
 START = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)  # 10:00 in Seoul
-
-
-@pytest.fixture
-def provider() -> Any:
-    p = Provider().start()
-    yield p
-    p.stop()
-
-
-@pytest.fixture
-def smtp() -> Any:
-    s = SmtpSink(free_port()).start()
-    yield s
-    s.stop()
 
 
 def _hub(tmp_path: Path, master_key: str, clock: ManualClock, smtp: SmtpSink) -> Any:
@@ -89,15 +83,7 @@ def test_full_lifecycle_exact_messages_twice_posted_and_restarted(
 
     assert all(rcpt == ["younghee@example.com"] for rcpt, _ in smtp.messages)
     subjects = [m["Subject"] for _, m in smtp.messages]
-    assert subjects == [
-        "[딜리버리허브] 주문이 접수되었습니다",
-        "[딜리버리허브] 결제가 완료되었습니다",
-        "[딜리버리허브] 상품 포장이 완료되었습니다",
-        "[딜리버리허브] 송장이 등록되었습니다",
-        "[딜리버리허브] 상품이 발송되었습니다",
-        "[딜리버리허브] 오늘 배송 예정입니다",
-        "[딜리버리허브] 배송이 완료되었습니다",
-    ]
+    assert subjects == EXPECTED_SUBJECTS
     first = smtp.messages[0][1]
     text = first.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     html = first.get_body(("html",)).get_content()  # type: ignore[union-attr]

@@ -8,21 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from notif_e2e_support import lifecycle
 
-from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.kernel.clock import ManualClock
-from dh_testkit import drain, free_port, make_hub, serving
+from dh_testkit import drain, free_port, launch_chromium, make_hub, serve_hub
+from notif_kit import lifecycle
 
 START = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 
 @pytest.fixture
@@ -31,11 +22,8 @@ def served(tmp_path: Path, master_key: str) -> Any:
     hub = make_hub(tmp_path, master_key, clock=ManualClock(START), public_url=f"http://127.0.0.1:{port}")
     hub.ingest.ingest(lifecycle("O-TRACK", START, {"name": "홍길동", "phone": "010-1234-5678"})[:8])
     drain(hub)
-    try:
-        with serving(create_app(hub, run_worker=False), port=port) as base:
-            yield hub, base
-    finally:
-        hub.close()
+    with serve_hub(hub, run_worker=False, port=port) as base:
+        yield hub, base
 
 
 @pytest.mark.browser
@@ -48,7 +36,7 @@ def test_tracking_page_in_chromium(served: Any) -> None:
     token = url.rsplit("/", 1)[1]
     tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = launch_chromium(p)
         page = browser.new_page()
         resp = page.goto(url)
         assert resp is not None and resp.status == 200
@@ -85,7 +73,7 @@ def test_link_over_shows_a_polite_410_page_in_chromium(served: Any) -> None:
     url = hub.links.issue("O-TRACK")
     ops = {"Authorization": f"Bearer {create_api_key(hub.db, 'ops-e2e', 'ops')}"}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = launch_chromium(p)
         page = browser.new_page()
         # Never delivered: the link lives for the hard cap (180 days by default) after it was sent.
         hub.clock.set(START + timedelta(days=181))

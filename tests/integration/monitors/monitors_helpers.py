@@ -49,3 +49,13 @@ def ingest_ok(hub: Any, events: list[dict[str, Any]]) -> None:
     results = hub.ingest.ingest(events)
     bad = [r.as_dict() for r in results if r.status == "rejected"]
     assert not bad, bad
+
+
+def ingest_due(hub: Any, timeline: list[tuple[Any, dict[str, Any]]], start: int, now: Any) -> int:
+    """Ingest the events of a time-sorted timeline from `start` on that are due by `now`; the next index."""
+    end = start
+    while end < len(timeline) and timeline[end][0] <= now:
+        end += 1
+    if end > start:
+        ingest_ok(hub, [e for _, e in timeline[start:end]])
+    return end

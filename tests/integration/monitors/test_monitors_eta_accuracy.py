@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from monitors_helpers import ingest_ok, monitor_hub
+from monitors_helpers import ingest_due, ingest_ok
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.kernel.clock import ManualClock
@@ -134,7 +134,7 @@ def _parcel(
 
 
 @pytest.mark.slow
-def test_eta_windows_cover_90_percent_and_are_not_trivially_wide(tmp_path, master_key):
+def test_eta_windows_cover_90_percent_and_are_not_trivially_wide(tmp_path, new_hub):
     rng = random.Random(42)
     start = datetime(2026, 11, 24, 0, 0, tzinfo=KST)
     cfg = tmp_path / "rules.yaml"
@@ -142,51 +142,44 @@ def test_eta_windows_cover_90_percent_and_are_not_trivially_wide(tmp_path, maste
         "eta:\n  min_samples: 20\n  origin_regions: {icheon: 경기, gimpo: 경기}\n", encoding="utf-8"
     )
     clock = ManualClock(start)
-    hub = monitor_hub(tmp_path, master_key, clock, config_file=cfg)
-    try:
-        history: list[dict[str, Any]] = []
-        for i in range(700):
-            day = datetime(2026, 8, 10, tzinfo=KST) + timedelta(
-                days=rng.randint(0, 100), hours=rng.uniform(15, 20)
-            )
-            evs, _ = _parcel(rng, i, "H", day, with_hint=False)
-            history.extend(e for _, e in evs)
-        for k in range(0, len(history), 1000):
-            ingest_ok(hub, history[k : k + 1000])
-        drain(hub)
+    hub = new_hub(clock, config_file=cfg)
+    history: list[dict[str, Any]] = []
+    for i in range(700):
+        day = datetime(2026, 8, 10, tzinfo=KST) + timedelta(
+            days=rng.randint(0, 100), hours=rng.uniform(15, 20)
+        )
+        evs, _ = _parcel(rng, i, "H", day, with_hint=False)
+        history.extend(e for _, e in evs)
+    for k in range(0, len(history), 1000):
+        ingest_ok(hub, history[k : k + 1000])
+    drain(hub)
 
-        upcoming: list[tuple[datetime, dict[str, Any]]] = []
-        for i in range(120):
-            day = start + timedelta(days=rng.randint(0, 3), hours=rng.uniform(15, 20))
-            evs, _ = _parcel(rng, i, "T", day, with_hint=True)
-            upcoming.extend(evs)
-        upcoming.sort(key=lambda x: x[0])
-        svc = hub.monitors
-        j = 0
-        while j < len(upcoming):
-            clock.advance(timedelta(hours=1))
-            batch = []
-            while j < len(upcoming) and upcoming[j][0] <= clock.now():
-                batch.append(upcoming[j][1])
-                j += 1
-            if batch:
-                ingest_ok(hub, batch)
-                drain(hub)
-            if svc.fire_due():  # revisions go through ingest; let the consumers see them
-                drain(hub)
-        with hub.db.read() as conn:
-            rows = conn.execute(sa.select(t.parcels).where(t.parcels.c.order_id.like("T%"))).all()
-            revisions = conn.execute(
-                sa.select(sa.func.count())
-                .select_from(t.inbox)
-                .where(
-                    t.inbox.c.type == "shipment.eta_updated",
-                    t.inbox.c.source == "tms",
-                    t.inbox.c.order_id.like("T%"),
-                )
-            ).scalar_one()
-    finally:
-        hub.close()
+    upcoming: list[tuple[datetime, dict[str, Any]]] = []
+    for i in range(120):
+        day = start + timedelta(days=rng.randint(0, 3), hours=rng.uniform(15, 20))
+        evs, _ = _parcel(rng, i, "T", day, with_hint=True)
+        upcoming.extend(evs)
+    upcoming.sort(key=lambda x: x[0])
+    svc = hub.monitors
+    j = 0
+    while j < len(upcoming):
+        clock.advance(timedelta(hours=1))
+        before, j = j, ingest_due(hub, upcoming, j, clock.now())
+        if j > before:
+            drain(hub)
+        if svc.fire_due():  # revisions go through ingest; let the consumers see them
+            drain(hub)
+    with hub.db.read() as conn:
+        rows = conn.execute(sa.select(t.parcels).where(t.parcels.c.order_id.like("T%"))).all()
+        revisions = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(t.inbox)
+            .where(
+                t.inbox.c.type == "shipment.eta_updated",
+                t.inbox.c.source == "tms",
+                t.inbox.c.order_id.like("T%"),
+            )
+        ).scalar_one()
 
     delivered = [r for r in rows if r.delivered_at is not None]
     predicted = [r for r in delivered if r.eta_min is not None and r.eta_max is not None]

@@ -4,16 +4,12 @@ gets exactly one notice_missing exception; an order whose notice was sent gets n
 
 from __future__ import annotations
 
-import os
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from monitors_helpers import all_exceptions, ingest_ok, monitor_hub, timer_rows
+from monitors_helpers import all_exceptions, ingest_ok, timer_rows
 from sqlalchemy.engine import Connection
 
 from deliveryhub.adapters.persistence import tables as t
@@ -21,9 +17,7 @@ from deliveryhub.kernel.clock import ManualClock
 from deliveryhub.monitors.service import run_all_monitors
 from deliveryhub.service_layer.messaging import Message
 from dh_testkit import drain, event, free_port, make_hub
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "e2e" / "notifications"))
-from notif_e2e_support import SmtpSink, lifecycle, send_all  # noqa: E402
+from notif_kit import SmtpSink, lifecycle, send_all
 
 KST = ZoneInfo("Asia/Seoul")
 START = datetime(2026, 11, 24, 10, 0, tzinfo=KST)  # a Tuesday, no holiday
@@ -52,88 +46,68 @@ def _notice_exceptions(hub) -> list:
     return [r for r in all_exceptions(hub) if r.type == "notice_missing"]
 
 
-def test_notice_missing_fires_once_when_the_notice_never_went_out_and_never_when_it_did(tmp_path, master_key):
+def test_notice_missing_fires_once_when_the_notice_never_went_out_and_never_when_it_did(new_hub):
     clock = ManualClock(START)
-    hub = monitor_hub(tmp_path, master_key, clock)
+    hub = new_hub(clock)
     notices = SentNotices()
     hub.notice_facts = notices
     notices.sent.add(("TOLD", "received"))
-    try:
-        ingest_ok(hub, _created("SILENT", START) + _created("TOLD", START))
+    ingest_ok(hub, _created("SILENT", START) + _created("TOLD", START))
+    drain(hub)
+    armed = {(r.subject, r.status) for r in timer_rows(hub) if r.kind == "notice_missing"}
+    assert armed == {("SILENT|received", "pending"), ("TOLD|received", "pending")}
+
+    clock.advance(timedelta(minutes=29))
+    hub.monitors.fire_due()
+    assert _notice_exceptions(hub) == []  # not due yet
+
+    clock.advance(timedelta(minutes=2))
+    fired = hub.monitors.fire_due()
+    assert fired.get("notice_missing:opened") == 1 and fired.get("notice_missing:ok") == 1, fired
+    assert sorted(notices.asked) == [("SILENT", "received"), ("TOLD", "received")]
+    (exc,) = _notice_exceptions(hub)
+    assert exc.order_id == "SILENT" and exc.status == "open"
+    assert exc.evidence["stage"] == "received"
+    assert exc.due_at == START + timedelta(minutes=30)
+
+    # Later timers, sweeps and redelivered stage changes never open a second one.
+    for _ in range(3):
+        clock.advance(timedelta(hours=1))
+        run_all_monitors(hub)
         drain(hub)
-        armed = {(r.subject, r.status) for r in timer_rows(hub) if r.kind == "notice_missing"}
-        assert armed == {("SILENT|received", "pending"), ("TOLD|received", "pending")}
-
-        clock.advance(timedelta(minutes=29))
-        hub.monitors.fire_due()
-        assert _notice_exceptions(hub) == []  # not due yet
-
-        clock.advance(timedelta(minutes=2))
-        fired = hub.monitors.fire_due()
-        assert fired.get("notice_missing:opened") == 1 and fired.get("notice_missing:ok") == 1, fired
-        assert sorted(notices.asked) == [("SILENT", "received"), ("TOLD", "received")]
-        (exc,) = _notice_exceptions(hub)
-        assert exc.order_id == "SILENT" and exc.status == "open"
-        assert exc.evidence["stage"] == "received"
-        assert exc.due_at == START + timedelta(minutes=30)
-
-        # Later timers, sweeps and redelivered stage changes never open a second one.
-        for _ in range(3):
-            clock.advance(timedelta(hours=1))
-            run_all_monitors(hub)
-            drain(hub)
-        with hub.db.read() as conn:
-            changes = conn.execute(
-                sa.select(t.outbox.c.payload).where(
-                    t.outbox.c.topic == "order.stage_changed", t.outbox.c.order_id == "SILENT"
-                )
-            ).all()
-        with hub.db.write() as conn:
-            hub.monitors.handle(
-                conn,
-                [Message(10**9, "order.stage_changed", "SILENT", 0, changes[0].payload)],
+    with hub.db.read() as conn:
+        changes = conn.execute(
+            sa.select(t.outbox.c.payload).where(
+                t.outbox.c.topic == "order.stage_changed", t.outbox.c.order_id == "SILENT"
             )
-        clock.advance(timedelta(minutes=31))
-        assert hub.monitors.fire_due().get("notice_missing:already open") == 1
-        assert len(_notice_exceptions(hub)) == 1
-        with hub.db.read() as conn:
-            opened = conn.execute(
-                sa.select(t.outbox.c.payload).where(t.outbox.c.topic == "exception.opened")
-            ).all()
-        assert [p.payload["order_id"] for p in opened if p.payload["type"] == "notice_missing"] == ["SILENT"]
-    finally:
-        hub.close()
+        ).all()
+    with hub.db.write() as conn:
+        hub.monitors.handle(
+            conn,
+            [Message(10**9, "order.stage_changed", "SILENT", 0, changes[0].payload)],
+        )
+    clock.advance(timedelta(minutes=31))
+    assert hub.monitors.fire_due().get("notice_missing:already open") == 1
+    assert len(_notice_exceptions(hub)) == 1
+    with hub.db.read() as conn:
+        opened = conn.execute(
+            sa.select(t.outbox.c.payload).where(t.outbox.c.topic == "exception.opened")
+        ).all()
+    assert [p.payload["order_id"] for p in opened if p.payload["type"] == "notice_missing"] == ["SILENT"]
 
 
-def test_without_a_notice_provider_nothing_is_raised(tmp_path, master_key):
+def test_without_a_notice_provider_nothing_is_raised(new_hub):
     """A hub without the notifications feature cannot know what was sent: it never claims a miss."""
     clock = ManualClock(START)
-    hub = monitor_hub(tmp_path, master_key, clock)
-    try:
-        ingest_ok(hub, _created("N1", START))
-        drain(hub)
-        clock.advance(timedelta(minutes=31))
-        assert hub.monitors.fire_due().get("notice_missing:ok") == 1
-        assert _notice_exceptions(hub) == []
-    finally:
-        hub.close()
+    hub = new_hub(clock)
+    ingest_ok(hub, _created("N1", START))
+    drain(hub)
+    clock.advance(timedelta(minutes=31))
+    assert hub.monitors.fire_due().get("notice_missing:ok") == 1
+    assert _notice_exceptions(hub) == []
 
 
-@pytest.fixture
-def smtp() -> Any:
-    s = SmtpSink(free_port()).start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture
-def _only_smtp(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("DELIVERYHUB_") and not name.startswith("DELIVERYHUB_TEST_"):
-            monkeypatch.delenv(name)
-
-
-@pytest.mark.usefixtures("_only_smtp")
+@pytest.mark.usefixtures("clean_env")
 def test_with_the_notifications_feature_the_unreachable_customer_gets_one_notice_missing(
     tmp_path, master_key, smtp
 ):
@@ -165,7 +139,7 @@ def test_with_the_notifications_feature_the_unreachable_customer_gets_one_notice
         hub.close()
 
 
-@pytest.mark.usefixtures("_only_smtp")
+@pytest.mark.usefixtures("clean_env")
 def test_a_notice_that_goes_out_late_ends_its_notice_missing_exception(tmp_path, master_key):
     """The mail server is down when the 주문 접수 notice is due: notice_missing opens once. When the
     server is back and the retried notice goes out, `notification.sent` ends the exception."""

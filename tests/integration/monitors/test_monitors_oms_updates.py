@@ -18,7 +18,7 @@ from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.kernel.clock import ManualClock
 from deliveryhub.monitors.tables import oms_updates
 from deliveryhub.service_layer.messaging import Message
-from dh_testkit import drain, event
+from dh_testkit import drain, event, handed_over, waybill
 
 KST = ZoneInfo("Asia/Seoul")
 START = datetime(2026, 11, 24, 10, 0, tzinfo=KST)
@@ -78,24 +78,8 @@ def _ship(oid: str, at: datetime) -> list[dict[str, Any]]:
     return [
         event(f"{oid}-r", "inventory.reserved", oid, iso, {"items": [{"sku": "A", "qty": 1}]}, source="wms"),
         event(f"{oid}-k", "fulfillment.packed", oid, iso, {}, source="wms"),
-        event(
-            f"{oid}-w",
-            "shipment.waybill_created",
-            oid,
-            iso,
-            {"carrier": "cj", "tracking_no": tn},
-            source="tms",
-            shipment_id=tn,
-        ),
-        event(
-            f"{oid}-h",
-            "shipment.handed_over",
-            oid,
-            iso,
-            {"carrier": "cj"},
-            source="carrier:cj",
-            shipment_id=tn,
-        ),
+        waybill(f"{oid}-w", oid, iso, "cj", tn, shipment_id=tn),
+        handed_over(f"{oid}-h", oid, iso, "cj", shipment_id=tn),
     ]
 
 

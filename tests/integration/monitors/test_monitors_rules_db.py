@@ -15,7 +15,7 @@ from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.kernel.clock import ManualClock
 from deliveryhub.monitors.service import run_all_monitors
 from deliveryhub.monitors.tables import compensations
-from dh_testkit import drain, event
+from dh_testkit import drain, event, handed_over, tracking, waybill
 
 KST = ZoneInfo("Asia/Seoul")
 DAY = datetime(2026, 11, 24, 9, 0, tzinfo=KST)  # a Tuesday, no holiday
@@ -64,39 +64,15 @@ def through(oid: str, last: str, **kw: Any) -> list[dict]:
         ("packed", event(f"{oid}-k", "fulfillment.packed", oid, at(1).isoformat(), {}, source="wms")),
         (
             "waybill",
-            event(
-                f"{oid}-w",
-                "shipment.waybill_created",
-                oid,
-                at(1.3).isoformat(),
-                {"carrier": "cj", "tracking_no": tn},
-                source="tms",
-                shipment_id=tn,
-            ),
+            waybill(f"{oid}-w", oid, at(1.3).isoformat(), "cj", tn, shipment_id=tn),
         ),
         (
             "handed_over",
-            event(
-                f"{oid}-h",
-                "shipment.handed_over",
-                oid,
-                at(6).isoformat(),
-                {"carrier": "cj"},
-                source="carrier:cj",
-                shipment_id=tn,
-            ),
+            handed_over(f"{oid}-h", oid, at(6).isoformat(), "cj", shipment_id=tn),
         ),
         (
             "in_transit",
-            event(
-                f"{oid}-t",
-                "shipment.tracking",
-                oid,
-                at(11).isoformat(),
-                {"status": "in_transit"},
-                source="carrier:cj",
-                shipment_id=tn,
-            ),
+            tracking(f"{oid}-t", oid, at(11).isoformat(), "cj", shipment_id=tn, status="in_transit"),
         ),
         ("delivered", delivered(oid, at(28))),
     ]
@@ -138,69 +114,64 @@ def only_open(rows: list[Any], type_: str) -> Any:
     return rows[0]
 
 
-def test_stock_shortage_and_pick_error_open_on_events_and_resolve(tmp_path, master_key):
+def test_stock_shortage_and_pick_error_open_on_events_and_resolve(new_hub):
     clock = ManualClock(at(0))
-    hub = monitor_hub(tmp_path, master_key, clock)
-    try:
-        step(
-            hub,
-            clock,
-            at(0.1),
-            through("SHORT1", "paid") + through("PICK1", "reserved") + through("OK1", "reserved"),
-        )
-        step(
-            hub,
-            clock,
-            at(0.3),
-            [
-                event(
-                    "SHORT1-s",
-                    "inventory.shortage",
-                    "SHORT1",
-                    at(0.2).isoformat(),
-                    {"sku": "SKU-A", "requested": 1, "available": 0},
-                    source="wms",
-                ),
-                event(
-                    "PICK1-e",
-                    "fulfillment.pick_error",
-                    "PICK1",
-                    at(0.3).isoformat(),
-                    {"expected_sku": "SKU-A", "scanned_sku": "SKU-B"},
-                    source="wms",
-                ),
-            ],
-        )
-        found = by_subject(hub)
-        assert set(found) == {"SHORT1", "PICK1"}
-        short = only_open(found["SHORT1"], "stock_shortage")
-        assert short.evidence["sku"] == "SKU-A" and short.evidence["available"] == 0
-        pick = only_open(found["PICK1"], "pick_error")
-        assert pick.evidence["scanned_sku"] == "SKU-B"
-        # Restocked and reserved / re-picked and packed: both resolve themselves.
-        step(
-            hub,
-            clock,
-            at(0.6),
-            [
-                event(
-                    "SHORT1-r",
-                    "inventory.reserved",
-                    "SHORT1",
-                    at(0.5).isoformat(),
-                    {"items": [{"sku": "SKU-A", "qty": 1}]},
-                    source="wms",
-                ),
-                event("PICK1-k", "fulfillment.packed", "PICK1", at(0.6).isoformat(), {}, source="wms"),
-            ],
-        )
-        after = by_subject(hub)
-        assert [(r.status, r.resolution) for r in after["SHORT1"]] == [
-            ("resolved", "auto:inventory.reserved")
-        ]
-        assert [(r.status, r.resolution) for r in after["PICK1"]] == [("resolved", "auto:fulfillment.packed")]
-    finally:
-        hub.close()
+    hub = new_hub(clock)
+    step(
+        hub,
+        clock,
+        at(0.1),
+        through("SHORT1", "paid") + through("PICK1", "reserved") + through("OK1", "reserved"),
+    )
+    step(
+        hub,
+        clock,
+        at(0.3),
+        [
+            event(
+                "SHORT1-s",
+                "inventory.shortage",
+                "SHORT1",
+                at(0.2).isoformat(),
+                {"sku": "SKU-A", "requested": 1, "available": 0},
+                source="wms",
+            ),
+            event(
+                "PICK1-e",
+                "fulfillment.pick_error",
+                "PICK1",
+                at(0.3).isoformat(),
+                {"expected_sku": "SKU-A", "scanned_sku": "SKU-B"},
+                source="wms",
+            ),
+        ],
+    )
+    found = by_subject(hub)
+    assert set(found) == {"SHORT1", "PICK1"}
+    short = only_open(found["SHORT1"], "stock_shortage")
+    assert short.evidence["sku"] == "SKU-A" and short.evidence["available"] == 0
+    pick = only_open(found["PICK1"], "pick_error")
+    assert pick.evidence["scanned_sku"] == "SKU-B"
+    # Restocked and reserved / re-picked and packed: both resolve themselves.
+    step(
+        hub,
+        clock,
+        at(0.6),
+        [
+            event(
+                "SHORT1-r",
+                "inventory.reserved",
+                "SHORT1",
+                at(0.5).isoformat(),
+                {"items": [{"sku": "SKU-A", "qty": 1}]},
+                source="wms",
+            ),
+            event("PICK1-k", "fulfillment.packed", "PICK1", at(0.6).isoformat(), {}, source="wms"),
+        ],
+    )
+    after = by_subject(hub)
+    assert [(r.status, r.resolution) for r in after["SHORT1"]] == [("resolved", "auto:inventory.reserved")]
+    assert [(r.status, r.resolution) for r in after["PICK1"]] == [("resolved", "auto:fulfillment.packed")]
 
 
 def test_inventory_mismatch_compares_the_count_with_system_stock(tmp_path, master_key):
@@ -236,84 +207,78 @@ def test_inventory_mismatch_compares_the_count_with_system_stock(tmp_path, maste
         hub.close()
 
 
-def test_duplicate_order_flags_the_second_purchase_only(tmp_path, master_key):
+def test_duplicate_order_flags_the_second_purchase_only(new_hub):
     clock = ManualClock(at(0))
-    hub = monitor_hub(tmp_path, master_key, clock)
-    try:
-        step(hub, clock, at(0), [created("DUP1", customer="kim")])
-        # Same customer, same items and total, 10 minutes later: the duplicate. Same customer with other
-        # items, and another customer with the same items: healthy.
-        second = created("DUP2", customer="kim")
-        second["occurred_at"] = at(10 / 60).isoformat()
-        other_items = created("DUP3", customer="kim", items=[{"sku": "SKU-Z", "qty": 1}])
-        other_items["occurred_at"] = at(12 / 60).isoformat()
-        other_cust = created("DUP4", customer="lee")
-        other_cust["occurred_at"] = at(11 / 60).isoformat()
-        step(hub, clock, at(0.3), [second, other_items, other_cust])
-        found = by_subject(hub)
-        assert set(found) == {"DUP2"}, found
-        exc = only_open(found["DUP2"], "duplicate_order")
-        assert exc.evidence["duplicate_of"] == "DUP1" and exc.evidence["minutes_apart"] == 10.0
-        # The shop cancels the duplicate: resolved.
-        step(
-            hub,
-            clock,
-            at(0.5),
-            [event("DUP2-x", "order.cancelled", "DUP2", at(0.5).isoformat(), {"reason": "중복"})],
-        )
-        (row,) = by_subject(hub)["DUP2"]
-        assert (row.status, row.resolution) == ("resolved", "auto:order.cancelled")
-    finally:
-        hub.close()
+    hub = new_hub(clock)
+    step(hub, clock, at(0), [created("DUP1", customer="kim")])
+    # Same customer, same items and total, 10 minutes later: the duplicate. Same customer with other
+    # items, and another customer with the same items: healthy.
+    second = created("DUP2", customer="kim")
+    second["occurred_at"] = at(10 / 60).isoformat()
+    other_items = created("DUP3", customer="kim", items=[{"sku": "SKU-Z", "qty": 1}])
+    other_items["occurred_at"] = at(12 / 60).isoformat()
+    other_cust = created("DUP4", customer="lee")
+    other_cust["occurred_at"] = at(11 / 60).isoformat()
+    step(hub, clock, at(0.3), [second, other_items, other_cust])
+    found = by_subject(hub)
+    assert set(found) == {"DUP2"}, found
+    exc = only_open(found["DUP2"], "duplicate_order")
+    assert exc.evidence["duplicate_of"] == "DUP1" and exc.evidence["minutes_apart"] == 10.0
+    # The shop cancels the duplicate: resolved.
+    step(
+        hub,
+        clock,
+        at(0.5),
+        [event("DUP2-x", "order.cancelled", "DUP2", at(0.5).isoformat(), {"reason": "중복"})],
+    )
+    (row,) = by_subject(hub)["DUP2"]
+    assert (row.status, row.resolution) == ("resolved", "auto:order.cancelled")
 
 
-def test_delivery_failed_from_carrier_statuses_and_resolved_on_delivery(tmp_path, master_key):
+def test_delivery_failed_from_carrier_statuses_and_resolved_on_delivery(new_hub):
     clock = ManualClock(at(0))
-    hub = monitor_hub(tmp_path, master_key, clock)
-    try:
-        orders = ("FAIL1", "FAIL2", "FAIL3", "OK1")
-        step(hub, clock, at(12), [e for o in orders for e in through(o, "in_transit")])
-        tracking = [
-            ("FAIL1", {"status": "attempt_fail", "reason": "수취인 부재"}),
-            ("FAIL2", {"status": "exception", "reason": "주소 불명"}),
-            ("OK1", {"status": "out_for_delivery"}),
-        ]
-        evs = [
-            event(
-                f"{o}-f",
-                "shipment.tracking",
-                o,
-                at(24).isoformat(),
-                data,
-                source="carrier:cj",
-                shipment_id=tn_of(o),
-            )
-            for o, data in tracking
-        ]
-        evs.append(
-            event(
-                "FAIL3-f",
-                "shipment.delivery_failed",
-                "FAIL3",
-                at(24).isoformat(),
-                {"reason": "수취 거부"},
-                source="carrier:cj",
-                shipment_id=tn_of("FAIL3"),
-            )
+    hub = new_hub(clock)
+    orders = ("FAIL1", "FAIL2", "FAIL3", "OK1")
+    step(hub, clock, at(12), [e for o in orders for e in through(o, "in_transit")])
+    tracking = [
+        ("FAIL1", {"status": "attempt_fail", "reason": "수취인 부재"}),
+        ("FAIL2", {"status": "exception", "reason": "주소 불명"}),
+        ("OK1", {"status": "out_for_delivery"}),
+    ]
+    evs = [
+        event(
+            f"{o}-f",
+            "shipment.tracking",
+            o,
+            at(24).isoformat(),
+            data,
+            source="carrier:cj",
+            shipment_id=tn_of(o),
         )
-        step(hub, clock, at(24.5), evs)
-        found = by_subject(hub)
-        assert set(found) == {"FAIL1", "FAIL2", "FAIL3"}, found
-        assert only_open(found["FAIL1"], "delivery_failed").evidence["status"] == "attempt_fail"
-        assert only_open(found["FAIL2"], "delivery_failed").evidence["reason"] == "주소 불명"
-        assert only_open(found["FAIL3"], "delivery_failed").evidence["reason"] == "수취 거부"
-        # The second attempt succeeds: resolved.
-        step(hub, clock, at(30), [delivered("FAIL1", at(29)), delivered("OK1", at(29))])
-        rows = by_subject(hub)
-        assert [(r.status, r.resolution) for r in rows["FAIL1"]] == [("resolved", "auto:delivered")]
-        assert "OK1" not in rows and [r.status for r in rows["FAIL2"]] == ["open"]
-    finally:
-        hub.close()
+        for o, data in tracking
+    ]
+    evs.append(
+        event(
+            "FAIL3-f",
+            "shipment.delivery_failed",
+            "FAIL3",
+            at(24).isoformat(),
+            {"reason": "수취 거부"},
+            source="carrier:cj",
+            shipment_id=tn_of("FAIL3"),
+        )
+    )
+    step(hub, clock, at(24.5), evs)
+    found = by_subject(hub)
+    assert set(found) == {"FAIL1", "FAIL2", "FAIL3"}, found
+    assert only_open(found["FAIL1"], "delivery_failed").evidence["status"] == "attempt_fail"
+    assert only_open(found["FAIL2"], "delivery_failed").evidence["reason"] == "주소 불명"
+    assert only_open(found["FAIL3"], "delivery_failed").evidence["reason"] == "수취 거부"
+    # The second attempt succeeds: resolved.
+    step(hub, clock, at(30), [delivered("FAIL1", at(29)), delivered("OK1", at(29))])
+    rows = by_subject(hub)
+    assert [(r.status, r.resolution) for r in rows["FAIL1"]] == [("resolved", "auto:delivered")]
+    assert "OK1" not in rows and [r.status for r in rows["FAIL2"]] == ["open"]
 
 
 def test_delay_risk_from_the_predicted_window_and_delivery_delay_after_the_promise(tmp_path, master_key):

@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from monitors_helpers import all_exceptions, ingest_ok, monitor_hub
+from monitors_helpers import all_exceptions, ingest_due
 
 from deliveryhub.kernel.clock import ManualClock
 from deliveryhub.monitors import rules
@@ -103,31 +103,21 @@ def _schedule(
 
 
 @pytest.mark.slow
-def test_every_faulty_order_gets_exactly_one_exception_of_the_right_type_and_healthy_ones_none(
-    tmp_path, master_key
-):
+def test_every_faulty_order_gets_exactly_one_exception_of_the_right_type_and_healthy_ones_none(new_hub):
     rng = random.Random(20261124)
     events, fault, anchor = _schedule(rng)
     clock = ManualClock(datetime(2026, 11, 24, 8, 0, tzinfo=KST))
-    hub = monitor_hub(tmp_path, master_key, clock)
+    hub = new_hub(clock)
     cal = hub.monitors.cal
     end = datetime(2026, 11, 28, 12, 0, tzinfo=KST)
     i = 0
-    try:
-        while clock.now() < end:
-            clock.advance(TICK)
-            due = []
-            while i < len(events) and events[i][0] <= clock.now():
-                due.append(events[i][1])
-                i += 1
-            if due:
-                ingest_ok(hub, due)
-            drain(hub)
-            run_all_monitors(hub)
-        assert i == len(events)
-        rows = all_exceptions(hub)
-    finally:
-        hub.close()
+    while clock.now() < end:
+        clock.advance(TICK)
+        i = ingest_due(hub, events, i, clock.now())
+        drain(hub)
+        run_all_monitors(hub)
+    assert i == len(events)
+    rows = all_exceptions(hub)
 
     by_order: dict[str, list[Any]] = {}
     for r in rows:

@@ -13,7 +13,7 @@ from monitors_helpers import all_exceptions, ingest_ok, monitor_hub, timer_rows
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.kernel.clock import ManualClock
 from deliveryhub.monitors import timers as tm
-from dh_testkit import drain, event
+from dh_testkit import drain, event, waybill
 
 KST = ZoneInfo("Asia/Seoul")
 START = datetime(2026, 11, 24, 10, 0, tzinfo=KST)
@@ -29,77 +29,60 @@ def _packed(oid: str, at: datetime) -> list[dict]:
     ]
 
 
-def test_timer_survives_worker_restart_and_fires_once(tmp_path, master_key):
+def test_timer_survives_worker_restart_and_fires_once(new_hub):
     clock = ManualClock(START)
-    hub = monitor_hub(tmp_path, master_key, clock)
+    hub = new_hub(clock)
     ingest_ok(hub, _packed("R1", START))
     drain(hub)
     assert {r.kind for r in timer_rows(hub) if r.status == "pending"} >= {"waybill_missing", "dispatch_ship"}
     hub.close()  # the worker dies; nothing about the deadline lives in memory
 
     clock.advance(timedelta(minutes=66))
-    hub2 = monitor_hub(tmp_path, master_key, clock)
-    try:
-        first = hub2.monitors.fire_due()
-        again = hub2.monitors.fire_due()
-        rows = all_exceptions(hub2)
-        assert [(r.type, r.order_id, r.status) for r in rows] == [("waybill_missing", "R1", "open")]
-        assert first.get("waybill_missing:opened") == 1
-        assert again == {}
-        fired = [r for r in timer_rows(hub2) if r.kind == "waybill_missing"]
-        assert len(fired) == 1 and fired[0].status == "fired" and fired[0].result.startswith("opened")
-        # The awaited event arrives late: the exception resolves itself.
-        ingest_ok(
-            hub2,
-            [
-                event(
-                    "R1-w",
-                    "shipment.waybill_created",
-                    "R1",
-                    clock.now().isoformat(),
-                    {"carrier": "cj", "tracking_no": "123412341234"},
-                    source="tms",
-                    shipment_id="123412341234",
-                )
-            ],
-        )
-        drain(hub2)
-        (row,) = all_exceptions(hub2)
-        assert row.status == "resolved" and row.resolution == "auto:shipment.waybill_created"
-    finally:
-        hub2.close()
+    hub2 = new_hub(clock)
+    first = hub2.monitors.fire_due()
+    again = hub2.monitors.fire_due()
+    rows = all_exceptions(hub2)
+    assert [(r.type, r.order_id, r.status) for r in rows] == [("waybill_missing", "R1", "open")]
+    assert first.get("waybill_missing:opened") == 1
+    assert again == {}
+    fired = [r for r in timer_rows(hub2) if r.kind == "waybill_missing"]
+    assert len(fired) == 1 and fired[0].status == "fired" and fired[0].result.startswith("opened")
+    # The awaited event arrives late: the exception resolves itself.
+    ingest_ok(
+        hub2,
+        [waybill("R1-w", "R1", clock.now().isoformat(), "cj", "123412341234", shipment_id="123412341234")],
+    )
+    drain(hub2)
+    (row,) = all_exceptions(hub2)
+    assert row.status == "resolved" and row.resolution == "auto:shipment.waybill_created"
 
 
-def test_awaited_event_cancels_the_timer(tmp_path, master_key):
+def test_awaited_event_cancels_the_timer(new_hub):
     clock = ManualClock(START)
-    hub = monitor_hub(tmp_path, master_key, clock)
-    try:
-        ingest_ok(hub, _packed("C1", START))
-        drain(hub)
-        ingest_ok(
-            hub,
-            [
-                event(
-                    "C1-w",
-                    "shipment.waybill_created",
-                    "C1",
-                    (START + timedelta(minutes=20)).isoformat(),
-                    {"carrier": "cj", "tracking_no": "555566667777"},
-                    source="tms",
-                    shipment_id="555566667777",
-                )
-            ],
-        )
-        drain(hub)
-        by_kind = {r.kind: r.status for r in timer_rows(hub)}
-        assert by_kind["waybill_missing"] == "cancelled"
-        assert by_kind["dispatch_ship"] == "cancelled"
-        assert by_kind["handover_missing"] == "pending"
-        clock.advance(timedelta(hours=3))
-        hub.monitors.fire_due()
-        assert all_exceptions(hub) == []
-    finally:
-        hub.close()
+    hub = new_hub(clock)
+    ingest_ok(hub, _packed("C1", START))
+    drain(hub)
+    ingest_ok(
+        hub,
+        [
+            waybill(
+                "C1-w",
+                "C1",
+                (START + timedelta(minutes=20)).isoformat(),
+                "cj",
+                "555566667777",
+                shipment_id="555566667777",
+            )
+        ],
+    )
+    drain(hub)
+    by_kind = {r.kind: r.status for r in timer_rows(hub)}
+    assert by_kind["waybill_missing"] == "cancelled"
+    assert by_kind["dispatch_ship"] == "cancelled"
+    assert by_kind["handover_missing"] == "pending"
+    clock.advance(timedelta(hours=3))
+    hub.monitors.fire_due()
+    assert all_exceptions(hub) == []
 
 
 def test_two_workers_on_postgresql_fire_each_timer_once(tmp_path, master_key, pg_url):
@@ -162,22 +145,19 @@ def test_two_workers_on_postgresql_fire_each_timer_once(tmp_path, master_key, pg
         hub_b.close()
 
 
-def test_claim_skips_rows_locked_by_another_worker_on_postgresql(tmp_path, master_key, pg_url):
+def test_claim_skips_rows_locked_by_another_worker_on_postgresql(pg_url, new_hub):
     clock = ManualClock(START)
-    hub = monitor_hub(tmp_path, master_key, clock, db_url=pg_url)
-    try:
-        with hub.db.write() as conn:
-            for i in range(10):
-                tm.arm(conn, "probe", f"k{i}", START, START)
-        with hub.db.engine.connect() as c1, hub.db.engine.connect() as c2:
-            tx1 = c1.begin()
-            first = tm.claim(c1, "w1", START, timedelta(minutes=5), limit=4)  # rows stay locked until commit
-            tx2 = c2.begin()
-            c2.exec_driver_sql("SET LOCAL statement_timeout = 3000")  # a blocked claim would fail here
-            second = tm.claim(c2, "w2", START, timedelta(minutes=5), limit=10)
-            tx2.commit()
-            tx1.commit()
-        assert len(first) == 4 and len(second) == 6
-        assert not {r.id for r in first} & {r.id for r in second}
-    finally:
-        hub.close()
+    hub = new_hub(clock, db_url=pg_url)
+    with hub.db.write() as conn:
+        for i in range(10):
+            tm.arm(conn, "probe", f"k{i}", START, START)
+    with hub.db.engine.connect() as c1, hub.db.engine.connect() as c2:
+        tx1 = c1.begin()
+        first = tm.claim(c1, "w1", START, timedelta(minutes=5), limit=4)  # rows stay locked until commit
+        tx2 = c2.begin()
+        c2.exec_driver_sql("SET LOCAL statement_timeout = 3000")  # a blocked claim would fail here
+        second = tm.claim(c2, "w2", START, timedelta(minutes=5), limit=10)
+        tx2.commit()
+        tx1.commit()
+    assert len(first) == 4 and len(second) == 6
+    assert not {r.id for r in first} & {r.id for r in second}

@@ -3,38 +3,21 @@ delay notice; a notice that missed its deadline becomes a `notice_missing` excep
 
 from __future__ import annotations
 
-import os
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from dh_testkit import drain, free_port, make_hub
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "e2e" / "notifications"))
-from notif_e2e_support import SmtpSink, lifecycle, send_all  # noqa: E402
-
-from deliveryhub.kernel.clock import ManualClock  # noqa: E402
-from deliveryhub.notifications.facts import notice_facts  # noqa: E402
+from deliveryhub.kernel.clock import ManualClock
+from deliveryhub.notifications.facts import notice_facts
+from dh_testkit import drain, make_hub
+from notif_kit import SmtpSink, lifecycle, send_all
 
 START = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def smtp() -> Any:
-    s = SmtpSink(free_port()).start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture(autouse=True)
-def _only_smtp(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("DELIVERYHUB_") and not name.startswith("DELIVERYHUB_TEST_"):
-            monkeypatch.delenv(name)
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 def test_exception_opened_gives_one_delay_notice_and_missing_notice_opens_exception(

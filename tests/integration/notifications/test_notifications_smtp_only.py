@@ -4,40 +4,23 @@ alerts work from the same tables; two workers on PostgreSQL never send a message
 
 from __future__ import annotations
 
-import os
-import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from dh_testkit import drain, event, free_port, make_hub
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "e2e" / "notifications"))
-from notif_e2e_support import SmtpSink, lifecycle, send_all  # noqa: E402
-
-from deliveryhub.kernel.clock import ManualClock  # noqa: E402
-from deliveryhub.notifications.facts import notice_facts  # noqa: E402
-from deliveryhub.notifications.tables import notice_missing, notification_jobs  # noqa: E402
+from deliveryhub.kernel.clock import ManualClock
+from deliveryhub.notifications.facts import notice_facts
+from deliveryhub.notifications.tables import notice_missing, notification_jobs
+from dh_testkit import drain, event, make_hub
+from notif_kit import EXPECTED_SUBJECTS, SmtpSink, lifecycle, send_all
 
 START = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def smtp() -> Any:
-    s = SmtpSink(free_port()).start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture(autouse=True)
-def _only_smtp(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("DELIVERYHUB_") and not name.startswith("DELIVERYHUB_TEST_"):
-            monkeypatch.delenv(name)
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 def _subjects(smtp: SmtpSink, to: str) -> list[str]:
@@ -70,15 +53,7 @@ def test_only_smtp_url_every_stage_notice_by_email(tmp_path: Path, master_key: s
         clock.advance(timedelta(minutes=10))
         drain(hub)
         send_all(hub)
-    assert _subjects(smtp, "minsu@example.com") == [
-        "[딜리버리허브] 주문이 접수되었습니다",
-        "[딜리버리허브] 결제가 완료되었습니다",
-        "[딜리버리허브] 상품 포장이 완료되었습니다",
-        "[딜리버리허브] 송장이 등록되었습니다",
-        "[딜리버리허브] 상품이 발송되었습니다",
-        "[딜리버리허브] 오늘 배송 예정입니다",
-        "[딜리버리허브] 배송이 완료되었습니다",
-    ]
+    assert _subjects(smtp, "minsu@example.com") == EXPECTED_SUBJECTS
     assert _subjects(smtp, "jieun@example.com")[-1] == "[딜리버리허브] 배송에 실패했습니다"
     fail_mail = [m for rcpt, m in smtp.messages if rcpt == ["jieun@example.com"]][-1]
     assert "사유: 수취인 부재" in fail_mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]

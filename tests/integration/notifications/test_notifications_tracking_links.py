@@ -8,9 +8,7 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import re
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,17 +18,14 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from dh_testkit import drain, event, free_port, make_hub
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "e2e" / "notifications"))
-from notif_e2e_support import SmtpSink, lifecycle, send_all  # noqa: E402
-
-from deliveryhub.entrypoints.api.app import create_app  # noqa: E402
-from deliveryhub.kernel.clock import ManualClock  # noqa: E402
-from deliveryhub.notifications.links import make_token, tracking_key  # noqa: E402
-from deliveryhub.notifications.tables import notification_jobs, tracking_links  # noqa: E402
-from deliveryhub.security.apikeys import create_api_key  # noqa: E402
-from deliveryhub.security.tables import audit_log  # noqa: E402
+from deliveryhub.entrypoints.api.app import create_app
+from deliveryhub.kernel.clock import ManualClock
+from deliveryhub.notifications.links import make_token, tracking_key
+from deliveryhub.notifications.tables import notification_jobs, tracking_links
+from deliveryhub.security.apikeys import create_api_key
+from deliveryhub.security.tables import audit_log
+from dh_testkit import drain, event, make_hub
+from notif_kit import SmtpSink, lifecycle, send_all
 
 START = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)  # every time here is pinned: never today's date
 OID = "O-LINK-1"
@@ -40,18 +35,8 @@ GONE_KO, GONE_EN = "더 이상 사용할 수 없어요", "no longer available"
 EXPIRED_KO, EXPIRED_EN = "유효기간이 지났어요", "has expired"
 
 
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    s = SmtpSink(free_port()).start()
-    yield s
-    s.stop()
-
-
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("DELIVERYHUB_") and not name.startswith("DELIVERYHUB_TEST_"):
-            monkeypatch.delenv(name)
+def _shop_env(clean_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DELIVERYHUB_SHOP_CONTACT", "1588-0000")
 
 

@@ -1,5 +1,6 @@
-"""Real local servers for notification tests: an aiosmtpd SMTP sink and an HTTP server playing the
-NHN Cloud 알림톡/SMS provider (and webhook receiver), plus lifecycle helpers."""
+"""Real local servers for notification tests (e2e and integration): an aiosmtpd SMTP sink and an HTTP
+server playing the NHN Cloud 알림톡/SMS provider (and webhook receiver), plus lifecycle helpers.
+The `smtp` and `provider` fixtures (tests/conftest.py) start and stop them."""
 
 from __future__ import annotations
 
@@ -34,10 +35,7 @@ class SmtpSink:
         self.lock = threading.Lock()
         self.messages: list[tuple[list[str], EmailMessage]] = []
         self.controller = Controller(_SmtpHandler(self), hostname="127.0.0.1", port=port)
-
-    @property
-    def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}"
+        self.url = f"smtp://127.0.0.1:{port}"
 
     def start(self) -> SmtpSink:
         self.controller.start()
@@ -148,10 +146,7 @@ class Provider:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def start(self) -> Provider:
         self.thread.start()
@@ -230,6 +225,17 @@ def lifecycle(order_id: str, start: datetime, customer: dict[str, Any]) -> list[
         out.append(ev)
     return out
 
+
+# The e-mail subjects of EXPECTED_TEMPLATES, in order (Korean is the shop's language).
+EXPECTED_SUBJECTS = [
+    "[딜리버리허브] 주문이 접수되었습니다",
+    "[딜리버리허브] 결제가 완료되었습니다",
+    "[딜리버리허브] 상품 포장이 완료되었습니다",
+    "[딜리버리허브] 송장이 등록되었습니다",
+    "[딜리버리허브] 상품이 발송되었습니다",
+    "[딜리버리허브] 오늘 배송 예정입니다",
+    "[딜리버리허브] 배송이 완료되었습니다",
+]
 
 EXPECTED_TEMPLATES = [
     "order_received",
