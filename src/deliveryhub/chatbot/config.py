@@ -89,13 +89,7 @@ class BusinessHoursCfg(_Strict):
     @field_validator("timezone")
     @classmethod
     def _tz(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
+        return configfile.check_time_zone(value)
 
     @model_validator(mode="after")
     def _order(self) -> BusinessHoursCfg:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -239,6 +240,24 @@ def read_optional(path: Path | str | None) -> ConfigDocument:
 def load_section(path: Path | str | None, name: str, model: type[M]) -> M:
     """Section `name` of the config file at `path` as `model` (defaults when no file or no section)."""
     return read_optional(path).section(name, model)
+
+
+# ---------------------------------------------------------------- checks shared by the sections' models
+def check_time_zone(value: str) -> str:
+    """`value` when it names an IANA time zone, else ValueError("unknown time zone ...")."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}") from None
+    return value
+
+
+def check_known(keys: Iterable[str], known: Iterable[str], what: str) -> None:
+    """ValueError naming the first of `keys` not in `known` (`unknown <what> 'x'; known: a, b`)."""
+    allowed = tuple(known)
+    for key in keys:
+        if key not in allowed:
+            raise ValueError(f"unknown {what} {key!r}; known: {', '.join(allowed)}")
 
 
 # ---------------------------------------------------------------- environment settings

@@ -8,12 +8,20 @@ import re
 from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from deliveryhub.domain.lifecycle import SIDE_STATES, STAGES
 from deliveryhub.kernel.calendar import BusinessCalendar
-from deliveryhub.kernel.configfile import SECTIONS, ConfigError, merge, read_config, validate
+from deliveryhub.kernel.configfile import (
+    SECTIONS,
+    ConfigError,
+    check_known,
+    check_time_zone,
+    merge,
+    read_config,
+    validate,
+)
 
 DEFAULT_FILE = Path(__file__).with_name("default_rules.yaml")
 # Top-level sections of the one config file that belong to other features: accepted here and left for
@@ -97,9 +105,7 @@ class OverrideCfg(_Strict):
     @field_validator("monitors")
     @classmethod
     def _known(cls, value: dict[str, MonitorCfg]) -> dict[str, MonitorCfg]:
-        for key in value:
-            if key not in EXCEPTION_TYPES:
-                raise ValueError(f"unknown monitor {key!r}; known: {', '.join(EXCEPTION_TYPES)}")
+        check_known(value, EXCEPTION_TYPES, "monitor")
         return value
 
 
@@ -115,19 +121,8 @@ class EtaCfg(_Strict):
     origin_regions: dict[str, str] = Field(default_factory=dict)
 
 
-OMS_STAGES = (
-    "received",
-    "stock_confirmed",
-    "picked_packed",
-    "waybill_created",
-    "handed_over",
-    "in_transit",
-    "out_for_delivery",
-    "delivered",
-    "cancelled",
-    "delivery_failed",
-    "returned",
-)
+# Stages a shop's `stage_values` / `oms_stages` may name: the lifecycle and its side states.
+OMS_STAGES = STAGES + SIDE_STATES
 # Names of the fields we send to a shop's OMS (what `field_map` may rename).
 OMS_FIELDS = (
     "order_id",
@@ -178,25 +173,19 @@ class ShopCfg(_Strict):
     @field_validator("field_map")
     @classmethod
     def _fields(cls, value: dict[str, str]) -> dict[str, str]:
-        for key in value:
-            if key not in OMS_FIELDS:
-                raise ValueError(f"unknown field {key!r}; known: {', '.join(OMS_FIELDS)}")
+        check_known(value, OMS_FIELDS, "field")
         return value
 
     @field_validator("stage_values")
     @classmethod
     def _stage_keys(cls, value: dict[str, str]) -> dict[str, str]:
-        for key in value:
-            if key not in OMS_STAGES:
-                raise ValueError(f"unknown stage {key!r}; known: {', '.join(OMS_STAGES)}")
+        check_known(value, OMS_STAGES, "stage")
         return value
 
     @field_validator("oms_stages")
     @classmethod
     def _stages(cls, value: list[str] | None) -> list[str] | None:
-        for key in value or ():
-            if key not in OMS_STAGES:
-                raise ValueError(f"unknown stage {key!r}; known: {', '.join(OMS_STAGES)}")
+        check_known(value or (), OMS_STAGES, "stage")
         return value
 
     def headers(self, environ: dict[str, str] | None = None) -> dict[str, str]:
@@ -283,18 +272,12 @@ class AutomationConfig(_Strict):
     @field_validator("timezone")
     @classmethod
     def _tz(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
+        return check_time_zone(value)
 
     @field_validator("monitors")
     @classmethod
     def _known(cls, value: dict[str, MonitorCfg]) -> dict[str, MonitorCfg]:
-        for key in value:
-            if key not in EXCEPTION_TYPES:
-                raise ValueError(f"unknown monitor {key!r}; known: {', '.join(EXCEPTION_TYPES)}")
+        check_known(value, EXCEPTION_TYPES, "monitor")
         return value
 
     def calendar(self) -> BusinessCalendar:

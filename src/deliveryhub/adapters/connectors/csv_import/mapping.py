@@ -28,6 +28,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from deliveryhub.kernel.configfile import check_time_zone
+
 FieldType = Literal["str", "int", "number", "datetime", "date", "carrier", "tracking_no", "phone", "zip"]
 
 EVENT_TYPES = frozenset(
@@ -179,13 +181,7 @@ class CsvMapping(_Strict):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
+        return check_time_zone(value)
 
     @model_validator(mode="after")
     def _consistent(self) -> CsvMapping:
