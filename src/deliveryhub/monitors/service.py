@@ -173,17 +173,6 @@ class MonitorService:
         return comp.issue(self.ctx, comp_id, now, actor)
 
     # ------------------------------------------------------------ read side
-    def open_exception_service(
-        self,
-        exception_type: str,
-        order_id: str | None,
-        key: str | None = None,
-        evidence: dict[str, Any] | None = None,
-        shipment_id: str | None = None,
-    ) -> int | None:
-        """Open an exception in its own transaction (what `core.exceptions.open_exception` does)."""
-        return self.exceptions.open_exception(exception_type, order_id, key, evidence, shipment_id)
-
     def orders_with_exception(self, conn: Connection, type_: str) -> list[str]:
         """Orders that have an active exception of this type."""
         return self.exceptions.orders_with_exception(conn, type_)

@@ -13,9 +13,9 @@ The dispatcher is the feature's one object the hub's consumer and jobs call; the
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Connection
 
@@ -77,16 +77,3 @@ class Dispatcher:
     def check_missing(self, now: datetime | None = None) -> int:
         """Job `notifications.notice_missing`: flag required notices not sent before their deadline."""
         return check_missing(self.core.db, self.core.exceptions, now or self.core.clock.now())
-
-    def notify_ops(
-        self,
-        kind: str,
-        key: str,
-        subject: str,
-        body: str,
-        data: Mapping[str, Any] | None = None,
-        *,
-        conn: Connection | None = None,
-    ) -> None:
-        """Queue ONE ops alert per (kind, key) (the `core.ops_alerts` port)."""
-        self.ops.notify_ops(kind, key, subject, body, data, conn=conn)
