@@ -10,13 +10,13 @@ is combined with a small lexicon of unmistakable cues, which wins when the model
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from typing import Any, TextIO
 
 from deliveryhub.chatbot.nlu.model import get_model
 from deliveryhub.chatbot.nlu.normalize import normalize
+from deliveryhub.chatbot.nlu.stream import run_stream
 
 CATEGORIES = (
     "delivery_delay", "wrong_item", "damaged", "missing", "status_notice", "cs_response", "return_exchange",
@@ -97,19 +97,4 @@ def classify_voc(text: str) -> dict[str, Any]:
 
 def run_voc_stream(inp: TextIO, out: TextIO) -> int:
     """One text per input line -> one JSON line each (blank lines skipped); returns the count."""
-    count = 0
-    pending: list[str] = []
-    for line in inp:
-        text = line.rstrip("\r\n")
-        if not text.strip():
-            continue
-        pending.append(text)
-        count += 1
-        if len(pending) >= 256:
-            for res in classify_voc_many(pending):
-                out.write(json.dumps(res, ensure_ascii=False) + "\n")
-            pending.clear()
-    for res in classify_voc_many(pending):
-        out.write(json.dumps(res, ensure_ascii=False) + "\n")
-    out.flush()
-    return count
+    return run_stream(inp, out, classify_voc_many, batch=256, interactive=False)

@@ -8,7 +8,6 @@ dates, options).
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from collections.abc import Sequence
@@ -18,6 +17,7 @@ from deliveryhub.chatbot.nlu.entities import extract_entities
 from deliveryhub.chatbot.nlu.escalation import escalation_reasons
 from deliveryhub.chatbot.nlu.model import DATA_DIR, intent_model, read_jsonl
 from deliveryhub.chatbot.nlu.normalize import normalize
+from deliveryhub.chatbot.nlu.stream import run_stream
 
 BATCH = 512
 _HUMAN_OVERRIDE_CONFIDENCE = 0.6
@@ -62,38 +62,7 @@ def classify(text: str) -> dict[str, Any]:
 
 def run_classify_stream(inp: TextIO, out: TextIO) -> int:
     """One message per input line -> one JSON line per message (blank lines skipped); returns the count."""
-    count = 0
-    pending: list[str] = []
-
-    def flush() -> None:
-        for res in classify_many(pending):
-            out.write(json.dumps(res, ensure_ascii=False) + "\n")
-        out.flush()
-        pending.clear()
-
-    for line in inp:
-        text = line.rstrip("\r\n")
-        if not text.strip():
-            continue
-        pending.append(text)
-        count += 1
-        if len(pending) >= 64 or not _has_buffered_input(inp):
-            flush()
-    if pending:
-        flush()
-    return count
-
-
-def _has_buffered_input(inp: TextIO) -> bool:
-    """For interactive use: answer each line at once unless more input is already buffered."""
-    buffer = getattr(inp, "buffer", None)
-    peek = getattr(buffer, "peek", None)
-    if peek is None:
-        return True  # in-memory streams: batch freely
-    try:
-        return bool(peek(1))
-    except (OSError, ValueError):
-        return False
+    return run_stream(inp, out, classify_many, batch=64, interactive=True)
 
 
 def bench_nlu(n: int = 2000) -> dict[str, Any]:
