@@ -29,6 +29,15 @@ def _pct(values: list[float], q: float) -> float | None:
     return s[lo] + (s[hi] - s[lo]) * (k - lo)
 
 
+def _ids_having(
+    conn: Connection, id_col: sa.ColumnElement[Any], cond: sa.ColumnElement[bool], ids: list[Any]
+) -> set[Any]:
+    """Those of `ids` that have a row of `id_col`'s table matching `cond` (no query when `ids` is empty)."""
+    if not ids:
+        return set()
+    return set(conn.execute(sa.select(id_col).where(cond, id_col.in_(ids)).distinct()).scalars())
+
+
 def summary(conn: Connection, start: datetime, end: datetime, sla_hours: float = 24.0) -> dict[str, Any]:
     """Metrics of contacts created in [start, end). Values are None (with a reason) when nothing counts."""
     tk = ct.tickets
@@ -57,37 +66,21 @@ def summary(conn: Connection, start: datetime, end: datetime, sla_hours: float =
         )
     ).all()
     # A conversation counts once customers wrote in it (sessions opened and abandoned are not contacts).
-    spoke = (
-        set(
-            conn.execute(
-                sa.select(ct.chat_messages.c.session_id)
-                .where(
-                    ct.chat_messages.c.role == "customer",
-                    ct.chat_messages.c.session_id.in_([s.session_id for s in sessions]),
-                )
-                .distinct()
-            ).scalars()
-        )
-        if sessions
-        else set()
+    spoke = _ids_having(
+        conn,
+        ct.chat_messages.c.session_id,
+        ct.chat_messages.c.role == "customer",
+        [s.session_id for s in sessions],
     )
     chats = [s for s in sessions if s.session_id in spoke]
     escalated = [s for s in chats if s.handed_off_at is not None]
     automated_chats = [s for s in chats if s.handed_off_at is None and (s.bot_answers or 0) > 0]
     other_tickets = [r for r in rows if r.channel != "chat"]
-    agent_replied = (
-        set(
-            conn.execute(
-                sa.select(ct.ticket_messages.c.ticket_id)
-                .where(
-                    ct.ticket_messages.c.author_kind == "agent",
-                    ct.ticket_messages.c.ticket_id.in_([r.id for r in other_tickets]),
-                )
-                .distinct()
-            ).scalars()
-        )
-        if other_tickets
-        else set()
+    agent_replied = _ids_having(
+        conn,
+        ct.ticket_messages.c.ticket_id,
+        ct.ticket_messages.c.author_kind == "agent",
+        [r.id for r in other_tickets],
     )
     automated_tickets = [r for r in other_tickets if r.resolved_at and r.id not in agent_replied]
     contacts = len(chats) + len(other_tickets)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 
 from pydantic import (
     AwareDatetime,
@@ -22,17 +22,6 @@ from deliveryhub.pii import dlp_fields
 
 SCHEMA_VERSION = 1
 
-TRACKING_TAGS = (
-    "pending",
-    "info_received",
-    "in_transit",
-    "out_for_delivery",
-    "attempt_fail",
-    "delivered",
-    "available_for_pickup",
-    "exception",
-    "expired",
-)
 TrackingTag = Literal[
     "pending",
     "info_received",
@@ -44,6 +33,7 @@ TrackingTag = Literal[
     "exception",
     "expired",
 ]
+TRACKING_TAGS: tuple[str, ...] = get_args(TrackingTag)
 
 _SOURCE_RE = re.compile(
     r"^(oms|wms|tms|crm|erp|chatbot|sim|ui|cs|carrier:[a-z0-9_-]{1,32}|[a-z][a-z0-9_.:-]{0,63})$"

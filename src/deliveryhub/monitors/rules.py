@@ -3,7 +3,7 @@ and the time, does the order have a problem, since when, and what is the evidenc
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -137,81 +137,86 @@ def _waybill_at(o: Order, p: Parcel) -> datetime | None:
     return o.stages.get("waybill_created")
 
 
+def _late_parcels(
+    type_: str,
+    o: Order,
+    now: datetime,
+    due_of: Callable[[Parcel], datetime | None],
+    facts: Callable[[Parcel, datetime], dict[str, Any]],
+    threshold: dict[str, Any],
+) -> Finding | None:
+    """One finding for the parcels whose deadline (`due_of`; None = not watched) has passed, each listed
+    with its `facts`, due at the earliest of those deadlines."""
+    late = []
+    due_first: datetime | None = None
+    for p in o.parcels:
+        due = due_of(p)
+        if due is None or now < due:
+            continue
+        late.append(
+            {
+                "shipment_id": p.shipment_id,
+                "carrier": p.carrier,
+                "tracking_no": p.tracking_no,
+                **facts(p, due),
+            }
+        )
+        due_first = due if due_first is None or due < due_first else due_first
+    if not late:
+        return None
+    return Finding(
+        type_,
+        o.order_id,
+        {"parcels": late},
+        due_at=due_first,
+        shipment_id=str(late[0]["shipment_id"]),
+        threshold=threshold,
+    )
+
+
 def handover_missing(o: Order, now: datetime, th: dict[str, Any], cal: BusinessCalendar) -> Finding | None:
     """A waybill exists but the carrier never scanned the parcel within N hours of business days."""
     if o.closed:
         return None
-    late = []
-    due_first: datetime | None = None
-    for p in o.parcels:
+
+    def due(p: Parcel) -> datetime | None:
         if (
             p.handed_over_at is not None
             or p.delivered_at is not None
             or p.status not in (None, "pending", "info_received")
         ):
-            continue
+            return None
         since = _waybill_at(o, p)
-        if since is None:
-            continue
-        due = handover_deadline(since, th, cal)
-        if now >= due:
-            late.append(
-                {
-                    "shipment_id": p.shipment_id,
-                    "carrier": p.carrier,
-                    "tracking_no": p.tracking_no,
-                    "waybill_at": iso(since),
-                    "handover_due": iso(due),
-                }
-            )
-            due_first = due if due_first is None or due < due_first else due_first
-    if not late:
-        return None
-    return Finding(
-        "handover_missing",
-        o.order_id,
-        {"parcels": late},
-        due_at=due_first,
-        shipment_id=str(late[0]["shipment_id"]),
-        threshold={"hours": th.get("hours", 24)},
-    )
+        return None if since is None else handover_deadline(since, th, cal)
+
+    def facts(p: Parcel, due: datetime) -> dict[str, Any]:
+        return {"waybill_at": iso(_waybill_at(o, p)), "handover_due": iso(due)}
+
+    return _late_parcels("handover_missing", o, now, due, facts, {"hours": th.get("hours", 24)})
 
 
 def tracking_stale(o: Order, now: datetime, th: dict[str, Any], cal: BusinessCalendar) -> Finding | None:
     """A parcel in flight with no tracking update for N hours of business days."""
     if o.closed:
         return None
-    stale = []
-    due_first: datetime | None = None
-    for p in o.parcels:
+
+    def due(p: Parcel) -> datetime | None:
         in_flight = p.status in IN_FLIGHT or (
             p.handed_over_at is not None and p.status in (None, "info_received")
         )
         if not in_flight or p.delivered_at is not None or p.last_event_at is None:
-            continue
-        due = stale_deadline(p.last_event_at, th, cal)
-        if now >= due:
-            stale.append(
-                {
-                    "shipment_id": p.shipment_id,
-                    "carrier": p.carrier,
-                    "tracking_no": p.tracking_no,
-                    "status": p.status,
-                    "last_update": iso(p.last_event_at),
-                    "hours_silent": round((now - p.last_event_at).total_seconds() / 3600, 1),
-                }
-            )
-            due_first = due if due_first is None or due < due_first else due_first
-    if not stale:
-        return None
-    return Finding(
-        "tracking_stale",
-        o.order_id,
-        {"parcels": stale},
-        due_at=due_first,
-        shipment_id=str(stale[0]["shipment_id"]),
-        threshold={"hours": th.get("hours", 48)},
-    )
+            return None
+        return stale_deadline(p.last_event_at, th, cal)
+
+    def facts(p: Parcel, _due: datetime) -> dict[str, Any]:
+        assert p.last_event_at is not None  # due() watches only parcels with an update
+        return {
+            "status": p.status,
+            "last_update": iso(p.last_event_at),
+            "hours_silent": round((now - p.last_event_at).total_seconds() / 3600, 1),
+        }
+
+    return _late_parcels("tracking_stale", o, now, due, facts, {"hours": th.get("hours", 48)})
 
 
 def delivery_delay(o: Order, now: datetime, th: dict[str, Any], cal: BusinessCalendar) -> Finding | None:

@@ -173,28 +173,17 @@ class ShopCore:
             conversation=conv_id,
         )
         escalate = mood == "angry" or intent in ("human_agent", "missing_delivery", "damaged_item")
-        if escalate:
-            first = at + timedelta(minutes=rng.uniform(3, 90))
-            self._event(
-                first,
-                "ticket.replied",
-                "crm",
-                order,
-                {"ticket_id": ticket, "by": "agent"},
-                conversation=conv_id,
-            )
-            resolved = first + timedelta(hours=rng.uniform(0.5, 30))
-        else:
-            first = at + timedelta(seconds=rng.uniform(2, 20))
-            self._event(
-                first,
-                "ticket.replied",
-                "crm",
-                order,
-                {"ticket_id": ticket, "by": "bot"},
-                conversation=conv_id,
-            )
-            resolved = first + timedelta(minutes=rng.uniform(1, 20))
+        # An agent answers within the hour or so and takes longer to resolve; the bot answers in seconds.
+        first = at + (
+            timedelta(minutes=rng.uniform(3, 90)) if escalate else timedelta(seconds=rng.uniform(2, 20))
+        )
+        by = "agent" if escalate else "bot"
+        self._event(
+            first, "ticket.replied", "crm", order, {"ticket_id": ticket, "by": by}, conversation=conv_id
+        )
+        resolved = first + (
+            timedelta(hours=rng.uniform(0.5, 30)) if escalate else timedelta(minutes=rng.uniform(1, 20))
+        )
         self._event(resolved, "ticket.resolved", "crm", order, {"ticket_id": ticket}, conversation=conv_id)
 
     def skus_by_id(self, sku: str) -> dict[str, Any]:

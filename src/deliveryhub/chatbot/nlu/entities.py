@@ -133,19 +133,14 @@ def _find_dates(low: str) -> list[tuple[int, str]]:
         if 1 <= mo <= 12 and 1 <= d <= 31:
             found.append((m.start(), f"{y:04d}-{mo:02d}-{d:02d}"))
             taken.append(m.span())
-    for m in _DATE_MD.finditer(low):
-        if any(a <= m.start() < b for a, b in taken):
-            continue
-        mo, d = int(m.group(1)), int(m.group(2))
-        if 1 <= mo <= 12 and 1 <= d <= 31:
-            found.append((m.start(), f"--{mo:02d}-{d:02d}"))
-            taken.append(m.span())
-    for m in _DATE_SLASH.finditer(low):
-        if any(a <= m.start() < b for a, b in taken):
-            continue
-        mo, d = int(m.group(1)), int(m.group(2))
-        if 1 <= mo <= 12 and 1 <= d <= 31:
-            found.append((m.start(), f"--{mo:02d}-{d:02d}"))
+    for rx in (_DATE_MD, _DATE_SLASH):  # month-day forms, never inside a full date already found
+        for m in rx.finditer(low):
+            if any(a <= m.start() < b for a, b in taken):
+                continue
+            mo, d = int(m.group(1)), int(m.group(2))
+            if 1 <= mo <= 12 and 1 <= d <= 31:
+                found.append((m.start(), f"--{mo:02d}-{d:02d}"))
+                taken.append(m.span())
     for m in _DAYS_AGO.finditer(low):
         n = _to_ko_digit(m.group(1))
         if n is not None and m.group(3) == "전":
