@@ -316,13 +316,11 @@ def run(
     from deliveryhub.bench.common import BenchEnv
     from deliveryhub.kpi.engine import KpiEngine
     from deliveryhub.kpi.facts import derive_facts
-    from deliveryhub.kpi.wiring import _ensure_tables
 
     n = orders or 1_000_000
     env = BenchEnv(db_url, bus_url)
     try:
         hub = env.bootstrap()
-        _ensure_tables(hub)
         now = datetime.now(UTC).replace(microsecond=0)
         t0 = time.perf_counter()
         events = generate(hub.db, n, now)

@@ -4,26 +4,18 @@ An invalid config file stops the start with a message naming the line."""
 
 from __future__ import annotations
 
-from deliveryhub.adapters.persistence.tables import metadata
 from deliveryhub.monitors import read
 from deliveryhub.monitors.config import load_config
 from deliveryhub.monitors.service import TOPICS, MonitorService
-from deliveryhub.monitors.tables import oms_updates
 from deliveryhub.service_layer.hub import Core
 from deliveryhub.service_layer.messaging import Consumer
 from deliveryhub.service_layer.scheduler import Job
-
-
-def _ensure_tables(core: Core) -> None:
-    """Create tables added after a database was migrated (idempotent)."""
-    metadata.create_all(core.db.engine, tables=[oms_updates], checkfirst=True)
 
 
 def register(core: Core) -> MonitorService:
     """Wire the `monitors` consumer and jobs and the order section; the handle (its `exceptions` is the
     core.exceptions provider, pointed at by bootstrap)."""
     cfg = load_config(core.settings.config_file)
-    _ensure_tables(core)
     svc = MonitorService(core, cfg)
     core.order_sections["exceptions"] = read.order_section
     core.consumers.append(Consumer("monitors", svc.handle, topics=TOPICS, after_commit=svc.after_commit))

@@ -14,10 +14,8 @@ def _hub(tmp_path: Path, master_key: str):  # type: ignore[no-untyped-def]
     from test_kpi_catalog_values import NOW, events
 
     from deliveryhub.kernel.clock import ManualClock
-    from deliveryhub.kpi.wiring import _ensure_tables
 
     hub = make_hub(tmp_path, master_key, clock=ManualClock(NOW), features=False)
-    _ensure_tables(hub)
     hub.ingest.ingest(events())
     return hub
 
