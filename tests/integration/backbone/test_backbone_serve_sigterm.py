@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
-from worker_procs import batch
+from worker_procs import batch, health_counts
 
 from deliveryhub.adapters.persistence import tables as t
 from dh_testkit import drain, free_port, make_hub
@@ -25,15 +25,7 @@ pytestmark = pytest.mark.slow
 def health_applied(hub: object) -> tuple[int, int]:
     """(messages integration_health applied, events it counted)."""
     with hub.db.read() as conn:  # type: ignore[attr-defined]
-        processed = conn.execute(
-            sa.select(sa.func.count())
-            .select_from(t.processed_messages)
-            .where(t.processed_messages.c.consumer == "integration_health")
-        ).scalar_one()
-        counted = conn.execute(
-            sa.select(sa.func.coalesce(sa.func.sum(t.source_stats.c.events), 0))
-        ).scalar_one()
-    return int(processed), int(counted)
+        return health_counts(conn)
 
 
 def test_sigterm_to_serve_stops_its_worker_cleanly_within_5_s(tmp_path: Path, master_key: str) -> None:

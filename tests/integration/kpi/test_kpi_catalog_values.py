@@ -23,16 +23,9 @@ def at(day: str, hm: str) -> str:
     return f"2026-{day}T{hm}:00+09:00"
 
 
-def ev(
-    i: int,
-    type_: str,
-    order: str | None,
-    when: str,
-    data: dict[str, Any] | None = None,
-    source: str = "oms",
-    **extra: Any,
-) -> dict[str, Any]:
-    return event(f"h{i:03d}", type_, order, when, data or {}, source=source, **extra)
+def ev(i: int, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """dh_testkit.event with the id h<i>."""
+    return event(f"h{i:03d}", *args, **kwargs)
 
 
 def created(
@@ -302,9 +295,7 @@ def _hub(tmp_path: Path, master_key: str, db_url: str | None = None) -> Any:
     from deliveryhub.kernel.clock import ManualClock
 
     hub = make_hub(tmp_path, master_key, db_url, clock=ManualClock(NOW), features=False)
-    from deliveryhub.kpi.wiring import _ensure_tables
 
-    _ensure_tables(hub)
     results = hub.ingest.ingest(events())
     assert [r.status for r in results] == ["accepted"] * len(results), [
         r.as_dict() for r in results if r.status != "accepted"

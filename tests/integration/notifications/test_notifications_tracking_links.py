@@ -10,6 +10,7 @@ import hmac
 import json
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -63,31 +64,31 @@ class World:
         return {"Authorization": f"Bearer {create_api_key(self.hub.db, f'k-{role}', role)}"}
 
 
-def _world(tmp_path: Path, master_key: str, smtp: SmtpSink, db_url: str | None = None, **kw: Any) -> Any:
+@contextmanager
+def _world(
+    tmp_path: Path, master_key: str, smtp: SmtpSink, db_url: str | None = None, **kw: Any
+) -> Iterator[World]:
+    """A World on a fresh hub (clock pinned at START); the hub is closed afterwards."""
     clock = ManualClock(START)
     hub = make_hub(tmp_path, master_key, db_url=db_url, clock=clock, smtp_url=smtp.url, **kw)
-    return hub, clock
+    try:
+        with TestClient(create_app(hub, run_worker=False)) as client:
+            yield World(hub, clock, smtp, client)
+    finally:
+        hub.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def world(request: Any, tmp_path: Path, master_key: str, smtp: SmtpSink) -> Iterator[World]:
     db_url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
-    hub, clock = _world(tmp_path, master_key, smtp, db_url)
-    try:
-        with TestClient(create_app(hub, run_worker=False)) as client:
-            yield World(hub, clock, smtp, client)
-    finally:
-        hub.close()
+    with _world(tmp_path, master_key, smtp, db_url) as w:
+        yield w
 
 
 @pytest.fixture
 def lite(tmp_path: Path, master_key: str, smtp: SmtpSink) -> Iterator[World]:
-    hub, clock = _world(tmp_path, master_key, smtp)
-    try:
-        with TestClient(create_app(hub, run_worker=False)) as client:
-            yield World(hub, clock, smtp, client)
-    finally:
-        hub.close()
+    with _world(tmp_path, master_key, smtp) as w:
+        yield w
 
 
 def _customer() -> dict[str, str]:
@@ -166,26 +167,22 @@ def test_days_after_delivery_is_configurable_and_undelivered_links_hit_the_hard_
     tmp_path: Path, master_key: str, smtp: SmtpSink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DELIVERYHUB_TRACKING_LINK_MAX_DAYS", "60")
-    hub, clock = _world(tmp_path, master_key, smtp, tracking_link_days_after_delivery=2)
-    try:
-        with TestClient(create_app(hub, run_worker=False)) as client:
-            w = World(hub, clock, smtp, client)
-            w.ingest(lifecycle(OID, START, _customer()))
-            w.ingest(lifecycle("O-STUCK", START, {"name": "박지은", "email": "jieun@example.com"})[:7])
-            delivered_token = next(t for t in w.links_received() if OID.encode() in _order_of(t))
-            stuck_token = next(t for t in w.links_received() if b"O-STUCK" in _order_of(t))
-            clock.set(START + timedelta(days=2, minutes=79))
-            assert client.get(f"/track/{delivered_token}").status_code == 200
-            clock.set(START + timedelta(days=2, minutes=80))
-            _assert_gone(client.get(f"/track/{delivered_token}"), expired=True)
-            # Never delivered: alive for the cap after it was sent, not a second more.
-            assert client.get(f"/track/{stuck_token}").status_code == 200
-            clock.set(START + timedelta(days=59, hours=23))
-            assert client.get(f"/track/{stuck_token}").status_code == 200
-            clock.set(START + timedelta(days=60, hours=1))
-            assert client.get(f"/track/{stuck_token}").status_code == 410
-    finally:
-        hub.close()
+    with _world(tmp_path, master_key, smtp, tracking_link_days_after_delivery=2) as w:
+        clock, client = w.clock, w.client
+        w.ingest(lifecycle(OID, START, _customer()))
+        w.ingest(lifecycle("O-STUCK", START, {"name": "박지은", "email": "jieun@example.com"})[:7])
+        delivered_token = next(t for t in w.links_received() if OID.encode() in _order_of(t))
+        stuck_token = next(t for t in w.links_received() if b"O-STUCK" in _order_of(t))
+        clock.set(START + timedelta(days=2, minutes=79))
+        assert client.get(f"/track/{delivered_token}").status_code == 200
+        clock.set(START + timedelta(days=2, minutes=80))
+        _assert_gone(client.get(f"/track/{delivered_token}"), expired=True)
+        # Never delivered: alive for the cap after it was sent, not a second more.
+        assert client.get(f"/track/{stuck_token}").status_code == 200
+        clock.set(START + timedelta(days=59, hours=23))
+        assert client.get(f"/track/{stuck_token}").status_code == 200
+        clock.set(START + timedelta(days=60, hours=1))
+        assert client.get(f"/track/{stuck_token}").status_code == 410
 
 
 def _order_of(token: str) -> bytes:
@@ -318,28 +315,24 @@ def test_no_usable_token_in_the_database_the_console_file_or_the_log(
     tmp_path: Path, master_key: str, smtp: SmtpSink, monkeypatch: pytest.MonkeyPatch, capfd: Any
 ) -> None:
     monkeypatch.setenv("DELIVERYHUB_CONSOLE_NOTIFICATIONS", "1")
-    hub, clock = _world(tmp_path, master_key, smtp)
-    try:
-        with TestClient(create_app(hub, run_worker=False)) as client:
-            w = World(hub, clock, smtp, client)
-            # One customer reachable by e-mail, one only through the console channel (no contact).
-            w.ingest(lifecycle(OID, START, _customer())[:8])
-            w.ingest(lifecycle("O-CONSOLE", START, {"name": "정하나"})[:8])
-            mailed = w.links_received()
-            assert mailed and all(client.get(f"/track/{t}").status_code == 200 for t in mailed[-1:])
-            # The console customer's link is deterministic under the pinned clock: rebuild it exactly.
-            console_token = make_token(tracking_key(hub.keyring), "O-CONSOLE", 1, clock.now())
-            assert client.get(f"/track/{console_token}").status_code == 200
-            console = (tmp_path / "notifications-console.jsonl").read_text(encoding="utf-8")
-            assert "/track/[redacted]" in console
-            lines = [json.loads(x) for x in console.splitlines()]
-            assert any(x["link"] and x["link"].endswith("/track/[redacted]") for x in lines)
-            assert oct((tmp_path / "notifications-console.jsonl").stat().st_mode & 0o777) == "0o600"
-            with hub.db.read() as conn:
-                contexts = [r.context for r in conn.execute(sa.select(notification_jobs))]
-            assert contexts and all("link" not in c for c in contexts)
-    finally:
-        hub.close()
+    with _world(tmp_path, master_key, smtp) as w:
+        hub, clock, client = w.hub, w.clock, w.client
+        # One customer reachable by e-mail, one only through the console channel (no contact).
+        w.ingest(lifecycle(OID, START, _customer())[:8])
+        w.ingest(lifecycle("O-CONSOLE", START, {"name": "정하나"})[:8])
+        mailed = w.links_received()
+        assert mailed and all(client.get(f"/track/{t}").status_code == 200 for t in mailed[-1:])
+        # The console customer's link is deterministic under the pinned clock: rebuild it exactly.
+        console_token = make_token(tracking_key(hub.keyring), "O-CONSOLE", 1, clock.now())
+        assert client.get(f"/track/{console_token}").status_code == 200
+        console = (tmp_path / "notifications-console.jsonl").read_text(encoding="utf-8")
+        assert "/track/[redacted]" in console
+        lines = [json.loads(x) for x in console.splitlines()]
+        assert any(x["link"] and x["link"].endswith("/track/[redacted]") for x in lines)
+        assert oct((tmp_path / "notifications-console.jsonl").stat().st_mode & 0o777) == "0o600"
+        with hub.db.read() as conn:
+            contexts = [r.context for r in conn.execute(sa.select(notification_jobs))]
+        assert contexts and all("link" not in c for c in contexts)
     out, err = capfd.readouterr()
     stored = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
     for token in {*mailed, console_token}:
@@ -352,27 +345,22 @@ def test_staff_alerts_carry_no_customer_link(
     tmp_path: Path, master_key: str, smtp: SmtpSink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DELIVERYHUB_OPS_EMAIL", "ops@shop.example")
-    hub, clock = _world(tmp_path, master_key, smtp)
-    try:
-        with TestClient(create_app(hub, run_worker=False)) as client:
-            w = World(hub, clock, smtp, client)
-            failed = event(
-                "f1",
-                "shipment.delivery_failed",
-                OID,
-                (START + timedelta(minutes=75)).isoformat(),
-                {"reason": "recipient_absent"},
-                source="carrier:cj",
-                shipment_id=f"{OID}-S1",
-            )
-            w.ingest([*lifecycle(OID, START, _customer())[:8], failed])
-            mails = [(rcpt, _all_parts(m)) for rcpt, m in smtp.messages]
-            ops = [text for rcpt, text in mails if rcpt == ["ops@shop.example"]]
-            customer = [text for rcpt, text in mails if rcpt == [EMAIL]]
-            assert ops and all("/track/" not in text for text in ops)
-            assert customer and "/track/" in customer[-1]
-    finally:
-        hub.close()
+    with _world(tmp_path, master_key, smtp) as w:
+        failed = event(
+            "f1",
+            "shipment.delivery_failed",
+            OID,
+            (START + timedelta(minutes=75)).isoformat(),
+            {"reason": "recipient_absent"},
+            source="carrier:cj",
+            shipment_id=f"{OID}-S1",
+        )
+        w.ingest([*lifecycle(OID, START, _customer())[:8], failed])
+        mails = [(rcpt, _all_parts(m)) for rcpt, m in smtp.messages]
+        ops = [text for rcpt, text in mails if rcpt == ["ops@shop.example"]]
+        customer = [text for rcpt, text in mails if rcpt == [EMAIL]]
+        assert ops and all("/track/" not in text for text in ops)
+        assert customer and "/track/" in customer[-1]
 
 
 def _all_parts(msg: Any) -> str:

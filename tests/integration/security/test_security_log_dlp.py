@@ -7,17 +7,9 @@ import logging
 import structlog
 
 from deliveryhub.pii import dlp
+from dh_testkit import rrn
 
-
-def _rrn(front: str, gender: str, middle: str) -> str:
-    """A checksum-valid 13-digit RRN from its first 12 digits."""
-    body = front + gender + middle
-    weights = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
-    check = (11 - sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11) % 10
-    return body + str(check)
-
-
-VALID_RRN = _rrn("900101", "1", "23456")
+VALID_RRN = rrn("900101", "1", "23456")
 
 
 def test_configured_structlog_and_stdlib_logs_carry_no_personal_data(hub, capsys) -> None:  # noqa: ANN001

@@ -15,13 +15,14 @@ def _wait_queued(gate: WriteGate, n: int) -> None:
         time.sleep(0.001)
 
 
-def test_a_normal_writer_is_overtaken_at_most_max_overtaken_times() -> None:
-    gate = WriteGate(max_overtaken=4)
+def _grant_order(gate: WriteGate, holder_urgent: bool, writers: list[tuple[str, bool]]) -> list[str]:
+    """A holder takes the gate; the writers (name, urgent) queue behind it one by one, in the order
+    given; then the holder lets go. The names in the order the gate let them in."""
     order: list[str] = []
     release_first = threading.Event()
 
     def first() -> None:
-        with gate.hold(urgent=False):
+        with gate.hold(urgent=holder_urgent):
             release_first.wait()
 
     def writer(name: str, urgent: bool) -> None:
@@ -32,9 +33,7 @@ def test_a_normal_writer_is_overtaken_at_most_max_overtaken_times() -> None:
     threads[0].start()
     while not gate._busy:
         time.sleep(0.001)
-    # Queue behind the holder, in this order: a normal writer, then six urgent ones.
-    names = [("normal", False)] + [(f"u{i}", True) for i in range(1, 7)]
-    for k, (name, urgent) in enumerate(names, start=1):
+    for k, (name, urgent) in enumerate(writers, start=1):
         t = threading.Thread(target=writer, args=(name, urgent))
         t.start()
         threads.append(t)
@@ -42,35 +41,19 @@ def test_a_normal_writer_is_overtaken_at_most_max_overtaken_times() -> None:
     release_first.set()
     for t in threads:
         t.join()
+    return order
+
+
+def test_a_normal_writer_is_overtaken_at_most_max_overtaken_times() -> None:
+    # Queue behind the holder, in this order: a normal writer, then six urgent ones.
+    names = [("normal", False)] + [(f"u{i}", True) for i in range(1, 7)]
+    order = _grant_order(WriteGate(max_overtaken=4), False, names)
     # Four urgent writers overtake it, then it goes -- ahead of the urgent writers still waiting.
     assert order == ["u1", "u2", "u3", "u4", "normal", "u5", "u6"]
 
 
 def test_normal_writers_keep_their_arrival_order() -> None:
-    gate = WriteGate()
-    order: list[str] = []
-    release_first = threading.Event()
-
-    def first() -> None:
-        with gate.hold(urgent=True):
-            release_first.wait()
-
-    def writer(name: str) -> None:
-        with gate.hold(urgent=False):
-            order.append(name)
-
-    threads = [threading.Thread(target=first)]
-    threads[0].start()
-    while not gate._busy:
-        time.sleep(0.001)
-    for k, name in enumerate(["a", "b", "c", "d"], start=1):
-        t = threading.Thread(target=writer, args=(name,))
-        t.start()
-        threads.append(t)
-        _wait_queued(gate, k)
-    release_first.set()
-    for t in threads:
-        t.join()
+    order = _grant_order(WriteGate(), True, [(name, False) for name in ["a", "b", "c", "d"]])
     assert order == ["a", "b", "c", "d"]
 
 

@@ -5,17 +5,9 @@ from __future__ import annotations
 import pytest
 
 from deliveryhub.pii import dlp
+from dh_testkit import rrn
 
-
-def _rrn(front: str, gender: str, middle: str) -> str:
-    """A checksum-valid 13-digit RRN from its first 12 digits."""
-    body = front + gender + middle
-    weights = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
-    check = (11 - sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11) % 10
-    return body + str(check)
-
-
-VALID_RRN = _rrn("900101", "1", "23456")
+VALID_RRN = rrn("900101", "1", "23456")
 BAD_RRN = VALID_RRN[:-1] + str((int(VALID_RRN[-1]) + 1) % 10)
 
 MASKED = [
