@@ -40,13 +40,7 @@ __all__ = [
     "render_gone",
     "render_page",
     "tracking_key",
-    "tracking_url",
 ]
-
-
-def tracking_url(public_url: str, key: bytes, order_id: str) -> str:
-    """Absolute link for an order's first generation, issued now (the demo; notices use core.links)."""
-    return f"{public_url.rstrip('/')}/track/{make_token(key, order_id)}"
 
 
 def chat_link(token: str, lang: str) -> str:

@@ -9,8 +9,6 @@ deterministic, so it is regenerated from the saved start and continues after the
 from __future__ import annotations
 
 import contextlib
-import importlib
-import inspect
 import itertools
 import json
 import os
@@ -21,15 +19,20 @@ import time
 import webbrowser
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from rich.console import Console
 from rich.panel import Panel
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.security.users import create_user
 from deliveryhub.simulator.run import CatchUpClock, run_simulation
 from deliveryhub.simulator.shop import KST, Emission, ShopConfig, ShopSimulator
+
+if TYPE_CHECKING:
+    from deliveryhub.bootstrap import Hub
 
 console = Console()
 STATE_FILE = "demo-state.json"
@@ -37,11 +40,11 @@ ADMIN_EMAIL = "admin@demo.deliveryhub.local"
 NO_TRACKING = "(알림 기능 설치 후 표시 / shown once notifications are installed)"
 
 
-def _state_path(hub: Any) -> Path:
+def _state_path(hub: Hub) -> Path:
     return Path(hub.settings.data_dir) / STATE_FILE
 
 
-def _load_state(hub: Any) -> dict[str, Any] | None:
+def _load_state(hub: Hub) -> dict[str, Any] | None:
     path = _state_path(hub)
     try:
         state = json.loads(path.read_text())
@@ -50,7 +53,7 @@ def _load_state(hub: Any) -> dict[str, Any] | None:
     return state if state.get("db_url") == hub.settings.db_url else None
 
 
-def _save_state(hub: Any, state: dict[str, Any]) -> None:
+def _save_state(hub: Hub, state: dict[str, Any]) -> None:
     path = _state_path(hub)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -61,28 +64,17 @@ def _save_state(hub: Any, state: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
-def _order_count(hub: Any) -> int:
-    from deliveryhub.adapters.persistence import tables as t
-
+def _order_count(hub: Hub) -> int:
     with hub.db.read() as conn:
         return int(conn.execute(sa.select(sa.func.count()).select_from(t.orders)).scalar_one())
 
 
-def _create_admin(hub: Any) -> tuple[str, str] | None:
-    """An admin user through the security feature, if it is installed; (email, password)."""
-    try:
-        users = importlib.import_module("deliveryhub.security.users")
-    except ImportError:
-        return None
-    create = getattr(users, "create_user", None)
-    if create is None:
-        return None
+def _create_admin(hub: Hub) -> tuple[str, str] | None:
+    """An admin user (email, password), or None when it cannot be made (e.g. it exists already)."""
     password = "demo-" + secrets.token_urlsafe(9)
-    params = inspect.signature(create).parameters
-    first = hub.db if next(iter(params), "") in ("db", "database") else hub
     try:
-        create(first, email=ADMIN_EMAIL, role="admin", password=password)
-    except Exception as exc:  # an existing account or a different signature: say so, keep going
+        create_user(hub, email=ADMIN_EMAIL, role="admin", password=password)
+    except Exception as exc:  # an existing account: say so, keep going
         console.print(
             f"[yellow]관리자 계정을 만들지 못했습니다 / could not create the admin user: {exc}[/yellow]"
         )
@@ -90,20 +82,12 @@ def _create_admin(hub: Any) -> tuple[str, str] | None:
     return ADMIN_EMAIL, password
 
 
-def _tracking_url(hub: Any, order_id: str) -> str | None:
-    """A signed customer tracking-page URL, if the notifications feature is installed."""
-    try:
-        tracking = importlib.import_module("deliveryhub.notifications.tracking")
-        key = tracking.tracking_key(hub.keyring)
-        return str(tracking.tracking_url(hub.settings.public_url, key, order_id))
-    except (ImportError, AttributeError, TypeError) as exc:
-        console.log(f"no tracking link: {exc}")
-        return None
+def _tracking_url(hub: Hub, order_id: str) -> str | None:
+    """A signed customer tracking-page URL (None without the notifications feature)."""
+    return hub.links.issue(order_id)
 
 
-def _latest_order(hub: Any) -> str | None:
-    from deliveryhub.adapters.persistence import tables as t
-
+def _latest_order(hub: Hub) -> str | None:
     with hub.db.read() as conn:
         return conn.execute(
             sa.select(t.orders.c.order_id)
@@ -113,7 +97,7 @@ def _latest_order(hub: Any) -> str | None:
         ).scalar()
 
 
-def _backfill(hub: Any, items: Any, until: datetime, progress: Progress, task: Any) -> Emission | None:
+def _backfill(hub: Hub, items: Any, until: datetime, progress: Progress, task: Any) -> Emission | None:
     """Ingest every emission up to `until` directly (batches of 1,000); returns the first later one."""
     batch: list[dict[str, Any]] = []
     for em in items:
@@ -134,7 +118,7 @@ def _backfill(hub: Any, items: Any, until: datetime, progress: Progress, task: A
     return None
 
 
-def _caught_up(hub: Any) -> bool:
+def _caught_up(hub: Hub) -> bool:
     """Every outbox row relayed and, on the in-process bus, applied by every consumer."""
     from deliveryhub.adapters.bus.inprocess import InProcessBus
     from deliveryhub.service_layer.relay import outbox_lag
@@ -147,7 +131,7 @@ def _caught_up(hub: Any) -> bool:
     return all(lag.get(c.name, 1) <= 0 for c in hub.consumers)
 
 
-def _wait_for_consumers(hub: Any, progress: Progress, timeout: float = 900.0) -> None:
+def _wait_for_consumers(hub: Hub, progress: Progress, timeout: float = 900.0) -> None:
     """Wait until the read models hold the back-filled history, exceptions included: every consumer has
     applied every event, then the monitors' due timers and sweep have run over it (the worker's own sweep
     ran at start, on an empty database) and their consequences are applied in turn."""
@@ -319,7 +303,7 @@ def run_demo(
         )
 
 
-def _print_welcome(hub: Any, state: dict[str, Any], base: str, speed: float) -> None:
+def _print_welcome(hub: Hub, state: dict[str, Any], base: str, speed: float) -> None:
     admin = state.get("admin")
     login = (
         f"{admin['email']} / {admin['password']}"
