@@ -217,24 +217,28 @@ def _shopify_headers(shop: str | None, headers: Mapping[str, str]) -> tuple[str,
             "X-Shopify-Shop-Domain is not a domain name",
             "X-Shopify-Shop-Domain",
         )
-    topic = (headers.get("x-shopify-topic") or "").strip()
-    if not topic or len(topic) > 64:
-        raise Refused(
-            "invalid",
-            "missing_field",
-            "X-Shopify-Topic 헤더가 필요해요. / X-Shopify-Topic header is required",
-            "X-Shopify-Topic",
-        )
-    webhook_id = (headers.get("x-shopify-webhook-id") or "").strip()
-    if not webhook_id or len(webhook_id) > 128:
-        raise Refused(
-            "invalid",
-            "missing_field",
-            "X-Shopify-Webhook-Id 헤더가 필요해요(최대 128자). / X-Shopify-Webhook-Id header is required "
-            "(at most 128 characters)",
-            "X-Shopify-Webhook-Id",
-        )
+    topic = _required_header(
+        headers,
+        "X-Shopify-Topic",
+        64,
+        "X-Shopify-Topic 헤더가 필요해요. / X-Shopify-Topic header is required",
+    )
+    webhook_id = _required_header(
+        headers,
+        "X-Shopify-Webhook-Id",
+        128,
+        "X-Shopify-Webhook-Id 헤더가 필요해요(최대 128자). / X-Shopify-Webhook-Id header is required "
+        "(at most 128 characters)",
+    )
     return topic, webhook_id
+
+
+def _required_header(headers: Mapping[str, str], name: str, max_len: int, message: str) -> str:
+    """The header's stripped value; refused as a missing field when absent, blank or over `max_len`."""
+    value = (headers.get(name.lower()) or "").strip()
+    if not value or len(value) > max_len:
+        raise Refused("invalid", "missing_field", message, name)
+    return value
 
 
 def receive_shopify(

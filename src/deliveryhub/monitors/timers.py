@@ -35,17 +35,8 @@ _ARM_COLUMNS = (
     "fired_at",
     "result",
 )
-_REARMED = (
-    "due_at",
-    "payload",
-    "status",
-    "attempts",
-    "claimed_by",
-    "claimed_until",
-    "fired_at",
-    "result",
-    "order_id",
-)
+# A re-armed timer keeps its key (kind, subject) and when it was first created; the rest is the new arming's.
+_REARMED = tuple(c for c in _ARM_COLUMNS if c not in ("kind", "subject", "created_at"))
 # Statements are built once per dialect and flag: building an upsert per call cost more than running it.
 _ARM_CACHE: dict[tuple[str, bool], Any] = {}
 

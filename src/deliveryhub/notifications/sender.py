@@ -304,6 +304,7 @@ class Sender:
         attempt: int | None = None,
     ) -> None:
         attempt = attempt if attempt is not None else job.attempts + 1
+        failure = {"attempts": attempt, "last_error": error[:500], "channel": channel}
         if retryable and attempt < self.settings.retry_budget:
             delay = backoff_delay(
                 attempt,
@@ -313,25 +314,11 @@ class Sender:
                 rand=self.rand.random(),
             )
             finish(
-                self.core.db,
-                job,
-                status="retry",
-                attempts=attempt,
-                last_error=error[:500],
-                channel=channel,
-                next_attempt_at=now + timedelta(seconds=delay),
+                self.core.db, job, status="retry", next_attempt_at=now + timedelta(seconds=delay), **failure
             )
             log.warning("notification_retry", job_id=job.id, attempt=attempt, delay=round(delay, 1))
             return
-        finish(
-            self.core.db,
-            job,
-            status="dead",
-            attempts=attempt,
-            last_error=error[:500],
-            channel=channel,
-            dead_at=now,
-        )
+        finish(self.core.db, job, status="dead", dead_at=now, **failure)
         log.error("notification_dead_letter", job_id=job.id, rule=job.rule_id, attempts=attempt)
         if job.audience != "ops":
             hour = now.strftime("%Y-%m-%dT%H")
