@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from deliveryhub.bench.common import BenchEnv, free_port, percentile, wait_for_consumers
+from deliveryhub.bench.common import BenchEnv, percentile, wait_for_consumers
 
 CONCURRENCY = 50
 
@@ -65,9 +65,7 @@ def run(
             hub.ingest.ingest(events[i : i + 1000])
         order_ids = sorted({e["order_id"] for e in events if e["type"] == "order.created"})
         key = env.api_key("ops")
-        base = env.start_server(free_port())
-        if env.bus_url.startswith("nats"):
-            env.start_worker()
+        base = env.serve()
         headers = {"Authorization": f"Bearer {key}"}
         quiet = wait_for_consumers(hub)
         check = httpx.get(f"{base}/v1/orders/{order_ids[0]}", headers=headers, timeout=30)

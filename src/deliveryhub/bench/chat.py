@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from deliveryhub.bench.common import BenchEnv, free_port, percentile, wait_for_quiet
+from deliveryhub.bench.common import BenchEnv, percentile, wait_for_quiet
 
 THINK_SECONDS = 0.5  # mean pause before a customer's next message (a fast typist)
 QUESTIONS = (
@@ -209,9 +209,7 @@ def run(
     try:
         hub = env.bootstrap()
         people = _seed(hub, int(orders or 2000))
-        base = env.start_server(free_port(), timeout=180.0)
-        if env.bus_url.startswith("nats"):
-            env.start_worker()
+        base = env.serve(timeout=180.0)
         # Measure a quiet hub: the served worker first applies the seeded events (monitors, KPIs) and sends
         # the notices they caused (seeding thousands of orders at once is a burst no shop produces).
         wait_for_quiet(hub, timeout=900.0)

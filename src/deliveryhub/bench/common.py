@@ -142,6 +142,13 @@ class BenchEnv:
         )
         self.procs.append(proc)
 
+    def serve(self, timeout: float = 60.0) -> str:
+        """Base URL of `deliveryhub serve` on a free port (plus a worker when the bus is NATS)."""
+        base = self.start_server(free_port(), timeout=timeout)
+        if self.bus_url.startswith("nats"):
+            self.start_worker()
+        return base
+
     def close(self) -> None:
         """Stop processes, drop the temporary database and stream, remove files."""
         for proc in self.procs:

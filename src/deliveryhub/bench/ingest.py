@@ -19,7 +19,7 @@ import httpx
 import orjson
 import sqlalchemy as sa
 
-from deliveryhub.bench.common import BenchEnv, free_port, percentile
+from deliveryhub.bench.common import BenchEnv, percentile
 
 if TYPE_CHECKING:
     from deliveryhub.bootstrap import Hub
@@ -144,9 +144,7 @@ def run(
         # The raw limit first, while nothing else writes: a sibling SQLite file / the same PG database.
         raw_url = env.db_url.replace("bench.db", "raw.db") if env.db_url.startswith("sqlite") else env.db_url
         raw = raw_insert(raw_url, events)
-        base = env.start_server(free_port())
-        if env.bus_url.startswith("nats"):
-            env.start_worker()
+        base = env.serve()
         batches = [events[i : i + BATCH] for i in range(0, len(events), BATCH)]
         latencies: list[float] = []
         counts = {"accepted": 0, "duplicate": 0, "rejected": 0}

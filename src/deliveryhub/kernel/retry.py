@@ -38,10 +38,11 @@ def _kwargs(
     max_s: float,
     retry_on: tuple[type[BaseException], ...],
     before_sleep: Callable[[RetryCallState], Any] | None,
+    sleep: Callable[[float], Any] | None,
 ) -> dict[str, Any]:
     if attempts < 1:
         raise ValueError("attempts must be at least 1")
-    return {
+    kwargs: dict[str, Any] = {
         "stop": stop_after_attempt(attempts),
         "wait": wait_random_exponential(multiplier=base_s, max=max_s),
         "retry": retry_if_exception_type(retry_on),
@@ -49,6 +50,9 @@ def _kwargs(
         "reraise": True,
         "before_sleep": before_sleep,
     }
+    if sleep is not None:  # else tenacity's own (time.sleep / asyncio.sleep)
+        kwargs["sleep"] = sleep
+    return kwargs
 
 
 def retrying(
@@ -62,10 +66,7 @@ def retrying(
 ) -> Retrying:
     """A tenacity `Retrying` (use as `@retrying(...)`-style `.wraps(fn)`, call `r(fn, *args)` or iterate
     `for attempt in r: with attempt: ...`) retrying `retry_on` with full-jitter exponential waits."""
-    kwargs = _kwargs(attempts, base_s, max_s, retry_on, before_sleep)
-    if sleep is not None:
-        kwargs["sleep"] = sleep
-    return Retrying(**kwargs)
+    return Retrying(**_kwargs(attempts, base_s, max_s, retry_on, before_sleep, sleep))
 
 
 def async_retrying(
@@ -78,7 +79,4 @@ def async_retrying(
     before_sleep: Callable[[RetryCallState], Any] | None = None,
 ) -> AsyncRetrying:
     """The same policy for coroutines (`async for attempt in async_retrying(...)`)."""
-    kwargs = _kwargs(attempts, base_s, max_s, retry_on, before_sleep)
-    if sleep is not None:
-        kwargs["sleep"] = sleep
-    return AsyncRetrying(**kwargs)
+    return AsyncRetrying(**_kwargs(attempts, base_s, max_s, retry_on, before_sleep, sleep))
