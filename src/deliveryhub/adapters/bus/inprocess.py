@@ -17,7 +17,7 @@ from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.adapters.persistence.consumers import apply_batch
 from deliveryhub.adapters.persistence.database import Database
 from deliveryhub.adapters.persistence.dialect import insert_or_ignore
-from deliveryhub.adapters.persistence.outbox import rows_to_messages
+from deliveryhub.adapters.persistence.outbox import MESSAGE_COLUMNS, rows_to_messages
 from deliveryhub.domain.messages import Consumer, Message
 from deliveryhub.kernel.threads import in_daemon_thread
 
@@ -28,14 +28,7 @@ _POSITION = sa.select(t.consumer_positions.c.position).where(
     t.consumer_positions.c.consumer == sa.bindparam("consumer")
 )
 _NEXT_BATCH = (
-    sa.select(
-        t.outbox.c.id,
-        t.outbox.c.topic,
-        t.outbox.c.order_id,
-        t.outbox.c.partition,
-        t.outbox.c.payload,
-        t.outbox.c.publish_seq,
-    )
+    sa.select(*MESSAGE_COLUMNS, t.outbox.c.publish_seq)
     .where(t.outbox.c.publish_seq > sa.bindparam("after"))
     .order_by(t.outbox.c.publish_seq)
     .limit(sa.bindparam("batch"))

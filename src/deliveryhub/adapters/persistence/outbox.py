@@ -17,12 +17,19 @@ from deliveryhub.adapters.persistence.types import utcnow
 from deliveryhub.domain.messages import Message
 
 _COLUMNS = ("topic", "order_id", "partition", "payload", "created_at")
-_MESSAGE = (t.outbox.c.id, t.outbox.c.topic, t.outbox.c.order_id, t.outbox.c.partition, t.outbox.c.payload)
+# The columns `rows_to_messages` reads (readers select these, plus what they order by).
+MESSAGE_COLUMNS = (
+    t.outbox.c.id,
+    t.outbox.c.topic,
+    t.outbox.c.order_id,
+    t.outbox.c.partition,
+    t.outbox.c.payload,
+)
 # Built once: the relay polls these many times a second.
 _UNPUBLISHED_ROWS = t.outbox.c.published_at.is_(None)
 _ANY_UNPUBLISHED = sa.select(t.outbox.c.id).where(_UNPUBLISHED_ROWS).limit(1)
 _UNPUBLISHED = (
-    sa.select(*_MESSAGE).where(_UNPUBLISHED_ROWS).order_by(t.outbox.c.id).limit(sa.bindparam("batch"))
+    sa.select(*MESSAGE_COLUMNS).where(_UNPUBLISHED_ROWS).order_by(t.outbox.c.id).limit(sa.bindparam("batch"))
 )
 _LAST_SEQ = sa.select(sa.func.coalesce(sa.func.max(t.outbox.c.publish_seq), 0))
 _MARK = (
