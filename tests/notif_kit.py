@@ -11,7 +11,7 @@ import threading
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 from aiosmtpd.controller import Controller
 
@@ -27,7 +27,26 @@ class _SmtpHandler:
         return "250 OK"
 
 
-class SmtpSink:
+class LocalServer:
+    """A fake server on a loopback port: `start()` returns it running, `stop()` ends it."""
+
+    url: str
+
+    def start(self) -> Self:
+        self._run()
+        return self
+
+    def stop(self) -> None:
+        self._end()
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def _end(self) -> None:
+        raise NotImplementedError
+
+
+class SmtpSink(LocalServer):
     """A real SMTP server (aiosmtpd) on a free local port collecting messages."""
 
     def __init__(self, port: int) -> None:
@@ -37,15 +56,14 @@ class SmtpSink:
         self.controller = Controller(_SmtpHandler(self), hostname="127.0.0.1", port=port)
         self.url = f"smtp://127.0.0.1:{port}"
 
-    def start(self) -> SmtpSink:
+    def _run(self) -> None:
         self.controller.start()
-        return self
 
-    def stop(self) -> None:
+    def _end(self) -> None:
         self.controller.stop()
 
 
-class Provider:
+class Provider(LocalServer):
     """HTTP server answering like NHN Cloud (알림톡 v2.3 + SMS v3.0) and recording every request."""
 
     def __init__(self) -> None:
@@ -63,6 +81,14 @@ class Provider:
             def log_message(self, *args: Any) -> None:
                 pass
 
+            def _answer_json(self, out: Any) -> None:
+                data = json.dumps(out).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def do_GET(self) -> None:  # noqa: N802 (http.server API)
                 # NHN single-message query: /alimtalk/v2.3/appkeys/{appkey}/messages/{requestId}/{seq}
                 request_id = self.path.rstrip("/").split("/")[-2]
@@ -75,12 +101,7 @@ class Provider:
                         "resultCode": "3018" if failed else "1000",
                     },
                 }
-                data = json.dumps(out).encode()
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self._answer_json(out)
 
             def do_POST(self) -> None:  # noqa: N802 (http.server API)
                 raw = self.rfile.read(int(self.headers.get("content-length") or 0))
@@ -137,22 +158,16 @@ class Provider:
                     }
                 else:
                     out = {"ok": True}
-                data = json.dumps(out).encode()
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self._answer_json(out)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def start(self) -> Provider:
+    def _run(self) -> None:
         self.thread.start()
-        return self
 
-    def stop(self) -> None:
+    def _end(self) -> None:
         self.server.shutdown()
         self.server.server_close()
 

@@ -18,17 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dh_testkit import free_port
+from dh_testkit import free_port, launch_chromium, stop_process
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(1200)]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 SCREENSHOT = Path(os.environ.get("DELIVERYHUB_DEMO_SCREENSHOT", "/tmp/deliveryhub-demo-dashboard.png"))
 
 
@@ -82,7 +74,7 @@ def test_demo_reaches_a_populated_dashboard(tmp_path: Path) -> None:
         assert admin and admin["email"] in out and admin["password"] in out
 
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            browser = launch_chromium(p)
             page = browser.new_page(viewport={"width": 1440, "height": 1500})
             page.goto(base + "/login", wait_until="domcontentloaded")
             page.fill("#email", admin["email"])
@@ -103,11 +95,7 @@ def test_demo_reaches_a_populated_dashboard(tmp_path: Path) -> None:
         assert tiles >= 4
         assert sum(open_exceptions) > 0
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, signal.SIGINT, timeout=30)
         log.close()
     # Ctrl-C stops cleanly and says how to resume.
     assert "resume" in (tmp_path / "demo.log").read_text(errors="replace")

@@ -24,7 +24,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from dh_testkit import free_port, make_hub
+from dh_testkit import answers_healthz, free_port, make_hub
 
 PASSWORD = "correct horse battery staple 7"
 
@@ -65,14 +65,7 @@ class Served:
             stdout=self.log.open("ab"),
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
+        if not answers_healthz(self.base, 90):
             self.stop()
             raise RuntimeError("serve did not start: " + self.log.read_text()[-3000:])
 
