@@ -25,7 +25,6 @@ from deliveryhub.monitors.eta_revision import EtaReviser
 from deliveryhub.monitors.exceptions import ExceptionPort, transition
 from deliveryhub.monitors.firing import ExternalHandler, InTxHandler, Outcome, TimerFiring
 from deliveryhub.monitors.oms_updates import fire_oms
-from deliveryhub.monitors.orchestration import OmsPort, TmsPort, WmsPort
 from deliveryhub.monitors.sweep import sweep
 from deliveryhub.service_layer.hub import Core
 from deliveryhub.service_layer.messaging import Message
@@ -80,33 +79,6 @@ class MonitorService:
     def external(self) -> dict[str, ExternalHandler]:
         """Timer kinds fired outside it (outbound calls), reporting an Outcome."""
         return self.firing.external
-
-    @property
-    def wms(self) -> WmsPort:
-        """The WMS port (HTTP by default)."""
-        return self.ctx.wms
-
-    @wms.setter
-    def wms(self, port: WmsPort) -> None:
-        self.ctx.wms = port
-
-    @property
-    def tms(self) -> TmsPort:
-        """The TMS port (HTTP by default)."""
-        return self.ctx.tms
-
-    @tms.setter
-    def tms(self, port: TmsPort) -> None:
-        self.ctx.tms = port
-
-    @property
-    def oms(self) -> OmsPort:
-        """The OMS port (HTTP by default)."""
-        return self.ctx.oms
-
-    @oms.setter
-    def oms(self, port: OmsPort) -> None:
-        self.ctx.oms = port
 
     @property
     def db(self) -> Database:
