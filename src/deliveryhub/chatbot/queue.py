@@ -13,7 +13,7 @@ from deliveryhub.chatbot import tables as ct
 from deliveryhub.chatbot.desk import Desk
 from deliveryhub.kernel.timefmt import iso
 from deliveryhub.service_layer.hub import Core
-from deliveryhub.views.orders import customer_view, order_detail
+from deliveryhub.views.orders import audit_customer_shown, customer_view, order_detail
 
 
 def ticket_brief(r: Any) -> dict[str, Any]:
@@ -236,11 +236,5 @@ def ticket_view(core: Core, desk: Desk, ticket_id: int, principal: Any, level: s
         out["orders"] = _orders(core, conn, order_ids, principal)
         out["claims"] = _claims(conn, order_ids)
         out["past_conversations"] = _history(conn, ticket_id, customer_id, order_ids)
-    if out.get("customer") and level in ("full", "masked"):
-        core.audit.pii_read(
-            principal,
-            out["customer"].get("customer_id"),
-            list(out["customer"]),
-            f"GET /v1/tickets/{ticket_id}",
-        )
+    audit_customer_shown(core.audit, principal, out.get("customer"), level, f"GET /v1/tickets/{ticket_id}")
     return out

@@ -17,6 +17,7 @@ from deliveryhub.domain.order import Order, Parcel
 from deliveryhub.kernel.timefmt import iso
 from deliveryhub.pii import dlp
 from deliveryhub.pii.cipher import KeyRing, decrypt_field
+from deliveryhub.service_layer.ports import AuditTrail
 
 
 def customer_view(
@@ -54,6 +55,15 @@ def customer_view(
         "email": dlp.mask_text(email) if email else None,
         "address": masked_addr,
     }
+
+
+def audit_customer_shown(
+    audit: AuditTrail, principal: Any, customer: dict[str, Any] | None, level: str, why: str
+) -> None:
+    """Record the personal-data read of a `customer_view` result shown in full or masked (a pseudonym
+    or nothing shown is no read)."""
+    if customer and level in ("full", "masked"):
+        audit.pii_read(principal, customer.get("customer_id"), list(customer), why)
 
 
 def order_detail(conn: Connection, order_id: str) -> dict[str, Any] | None:
