@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from deliveryhub.adapters.persistence.columns import columns
 from deliveryhub.chatbot import tables as ct
 
 # Industry reference shares of CS contacts (operations study, CS.md).
@@ -43,13 +44,16 @@ def summary(conn: Connection, start: datetime, end: datetime, sla_hours: float =
     tk = ct.tickets
     rows = conn.execute(
         sa.select(
-            tk.c.id,
-            tk.c.channel,
-            tk.c.created_at,
-            tk.c.first_response_at,
-            tk.c.resolved_at,
-            tk.c.voc_category,
-            tk.c.session_id,
+            *columns(
+                tk,
+                "id",
+                "channel",
+                "created_at",
+                "first_response_at",
+                "resolved_at",
+                "voc_category",
+                "session_id",
+            )
         ).where(tk.c.created_at >= start, tk.c.created_at < end)
     ).all()
     first = [(r.first_response_at - r.created_at).total_seconds() / 60 for r in rows if r.first_response_at]

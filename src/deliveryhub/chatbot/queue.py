@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.adapters.persistence.columns import columns
 from deliveryhub.chatbot import tables as ct
 from deliveryhub.chatbot.desk import Desk
 from deliveryhub.kernel.timefmt import iso
@@ -82,14 +83,17 @@ def order_tickets(conn: Connection, order_id: str, _principal: Any) -> list[dict
     """The `tickets` order section: the order's tickets (no personal data)."""
     rows = conn.execute(
         sa.select(
-            ct.tickets.c.id,
-            ct.tickets.c.created_at,
-            ct.tickets.c.channel,
-            ct.tickets.c.subject,
-            ct.tickets.c.status,
-            ct.tickets.c.priority,
-            ct.tickets.c.voc_category,
-            ct.tickets.c.resolved_at,
+            *columns(
+                ct.tickets,
+                "id",
+                "created_at",
+                "channel",
+                "subject",
+                "status",
+                "priority",
+                "voc_category",
+                "resolved_at",
+            )
         )
         .where(ct.tickets.c.order_id == order_id)
         .order_by(ct.tickets.c.id)

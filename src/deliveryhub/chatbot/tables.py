@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from deliveryhub.adapters.persistence.columns import id_column, timestamp
 from deliveryhub.adapters.persistence.tables import metadata
-from deliveryhub.adapters.persistence.types import BigId, UTCDateTime
 
 # One customer conversation with the bot. `state`: bot | handed_off | closed. `pending` holds what the
 # bot is waiting for (order number, phone digits, an address, a yes/no to an offer).
@@ -15,20 +15,20 @@ chat_sessions = sa.Table(
     "chat_sessions",
     metadata,
     sa.Column("session_id", sa.String(64), primary_key=True),
-    sa.Column("created_at", UTCDateTime(), nullable=False, index=True),
-    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    timestamp("created_at", nullable=False, index=True),
+    timestamp("updated_at", nullable=False),
     sa.Column("lang", sa.String(2), nullable=False, default="ko"),
     sa.Column("state", sa.String(16), nullable=False, default="bot"),
     sa.Column("order_id", sa.String(128), index=True),
     sa.Column("customer_id", sa.String(40), index=True),
     sa.Column("verified", sa.Boolean(), nullable=False, default=False),
-    sa.Column("verified_at", UTCDateTime()),
+    timestamp("verified_at"),
     sa.Column("verify_failures", sa.Integer(), nullable=False, default=0),
     sa.Column("pending", sa.JSON()),
     sa.Column("low_conf_streak", sa.Integer(), nullable=False, default=0),
     sa.Column("clarified", sa.Boolean(), nullable=False, default=False),
     sa.Column("ticket_id", sa.BigInteger()),
-    sa.Column("handed_off_at", UTCDateTime()),
+    timestamp("handed_off_at"),
     sa.Column("client_ip", sa.String(64)),
     sa.Column("last_intent", sa.String(32)),
     sa.Column("bot_answers", sa.Integer(), nullable=False, default=0),
@@ -48,10 +48,10 @@ chat_verify_guard = sa.Table(
     sa.Column("scope", sa.String(8), primary_key=True),  # order | customer | ip
     sa.Column("key", sa.String(128), primary_key=True),  # order id | customer id | keyed hash of the address
     sa.Column("failures", sa.Integer(), nullable=False, default=0),  # in the current window
-    sa.Column("window_start", UTCDateTime()),
-    sa.Column("last_failure_at", UTCDateTime()),
+    timestamp("window_start"),
+    timestamp("last_failure_at"),
     sa.Column("locks", sa.Integer(), nullable=False, default=0),
-    sa.Column("locked_until", UTCDateTime(), index=True),
+    timestamp("locked_until", index=True),
 )
 
 # Photos customers uploaded in the chat. The bytes live encrypted on disk under a per-file key, which is
@@ -63,7 +63,7 @@ chat_attachments = sa.Table(
     sa.Column("session_id", sa.String(64), nullable=False, index=True),
     sa.Column("order_id", sa.String(128), index=True),
     sa.Column("customer_id", sa.String(40), index=True),
-    sa.Column("created_at", UTCDateTime(), nullable=False, index=True),
+    timestamp("created_at", nullable=False, index=True),
     sa.Column("content_type", sa.String(32), nullable=False),
     sa.Column("size", sa.Integer(), nullable=False),
     sa.Column("key_enc", sa.LargeBinary(), nullable=False),
@@ -72,9 +72,9 @@ chat_attachments = sa.Table(
 chat_messages = sa.Table(
     "chat_messages",
     metadata,
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    id_column(),
     sa.Column("session_id", sa.String(64), nullable=False),
-    sa.Column("at", UTCDateTime(), nullable=False),
+    timestamp("at", nullable=False),
     sa.Column("role", sa.String(12), nullable=False),  # customer | bot | agent | system
     sa.Column("text", sa.String(4000), nullable=False),  # DLP-masked
     sa.Column("intent", sa.String(32)),
@@ -86,9 +86,9 @@ chat_messages = sa.Table(
 tickets = sa.Table(
     "tickets",
     metadata,
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
-    sa.Column("created_at", UTCDateTime(), nullable=False, index=True),
-    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    id_column(),
+    timestamp("created_at", nullable=False, index=True),
+    timestamp("updated_at", nullable=False),
     sa.Column("channel", sa.String(16), nullable=False),  # chat | email | api | claim
     sa.Column("subject", sa.String(500), nullable=False),
     sa.Column("status", sa.String(16), nullable=False, default="open", index=True),
@@ -109,24 +109,24 @@ tickets = sa.Table(
         "source_ref", sa.String(200), unique=True
     ),  # idempotency key of the origin (claim event, mail id)
     sa.Column("canonical_id", sa.String(128), nullable=False),  # ticket_id in canonical ticket.* events
-    sa.Column("first_response_at", UTCDateTime()),
-    sa.Column("last_customer_at", UTCDateTime()),
-    sa.Column("last_agent_at", UTCDateTime()),
-    sa.Column("awaiting_reply_since", UTCDateTime()),
-    sa.Column("resolved_at", UTCDateTime()),
-    sa.Column("first_due", UTCDateTime()),
-    sa.Column("next_due", UTCDateTime()),
-    sa.Column("resolve_due", UTCDateTime()),
-    sa.Column("paused_at", UTCDateTime()),
+    timestamp("first_response_at"),
+    timestamp("last_customer_at"),
+    timestamp("last_agent_at"),
+    timestamp("awaiting_reply_since"),
+    timestamp("resolved_at"),
+    timestamp("first_due"),
+    timestamp("next_due"),
+    timestamp("resolve_due"),
+    timestamp("paused_at"),
     sa.Column("sla_missed", sa.JSON()),
 )
 
 ticket_messages = sa.Table(
     "ticket_messages",
     metadata,
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    id_column(),
     sa.Column("ticket_id", sa.BigInteger(), nullable=False),
-    sa.Column("at", UTCDateTime(), nullable=False),
+    timestamp("at", nullable=False),
     sa.Column("author_kind", sa.String(12), nullable=False),  # customer | agent | bot | system | note
     sa.Column("author", sa.String(128)),
     sa.Column("text", sa.String(20000), nullable=False),  # DLP-masked
@@ -139,7 +139,7 @@ ticket_sla_alerts = sa.Table(
     metadata,
     sa.Column("ticket_id", sa.BigInteger(), primary_key=True),
     sa.Column("metric", sa.String(64), primary_key=True),  # first_response | next_response:<n> | resolution
-    sa.Column("at", UTCDateTime(), nullable=False),
+    timestamp("at", nullable=False),
     sa.Column("action", sa.String(16), nullable=False),
 )
 
@@ -154,15 +154,15 @@ faq_entries = sa.Table(
     sa.Column("answer_en", sa.String(4000), nullable=False),
     sa.Column("keywords", sa.JSON(), nullable=False),
     sa.Column("active", sa.Boolean(), nullable=False, default=True),
-    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    timestamp("updated_at", nullable=False),
     sa.Column("updated_by", sa.String(128), nullable=False),  # "file" until edited in the UI
 )
 
 unanswered_questions = sa.Table(
     "unanswered_questions",
     metadata,
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
-    sa.Column("at", UTCDateTime(), nullable=False, index=True),
+    id_column(),
+    timestamp("at", nullable=False, index=True),
     sa.Column("session_id", sa.String(64)),
     sa.Column("lang", sa.String(2), nullable=False),
     sa.Column("text", sa.String(1000), nullable=False),  # DLP-masked
@@ -175,8 +175,8 @@ csat_surveys = sa.Table(
     metadata,
     sa.Column("token", sa.String(64), primary_key=True),
     sa.Column("ticket_id", sa.BigInteger(), nullable=False, index=True),
-    sa.Column("sent_at", UTCDateTime(), nullable=False),
-    sa.Column("answered_at", UTCDateTime()),
+    timestamp("sent_at", nullable=False),
+    timestamp("answered_at"),
     sa.Column("score", sa.SmallInteger()),
     sa.Column("comment", sa.String(2000)),
 )

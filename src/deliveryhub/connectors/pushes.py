@@ -26,6 +26,7 @@ from deliveryhub.adapters.connectors.shopify import topics as shopify_topics
 from deliveryhub.adapters.connectors.signatures import verify_base64_hmac
 from deliveryhub.adapters.connectors.tracking import KOREAN_CARRIERS
 from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.adapters.persistence.columns import columns
 from deliveryhub.connectors import config, inbound
 from deliveryhub.connectors.inbound import Refused
 from deliveryhub.contracts.events import ContractError
@@ -71,12 +72,7 @@ def stored_address(core: Core, order_id: str) -> dict[str, Any] | None:
     try:
         with core.db.read() as conn:
             row = conn.execute(
-                sa.select(
-                    t.customers.c.customer_id,
-                    t.customers.c.kek_id,
-                    t.customers.c.dek_wrapped,
-                    t.customers.c.address_enc,
-                )
+                sa.select(*columns(t.customers, "customer_id", "kek_id", "dek_wrapped", "address_enc"))
                 .join(t.orders, t.orders.c.customer_id == t.customers.c.customer_id)
                 .where(t.orders.c.order_id == order_id)
             ).first()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from deliveryhub.adapters.persistence.columns import id_column, timestamp
 from deliveryhub.adapters.persistence.tables import metadata
-from deliveryhub.adapters.persistence.types import BigId, UTCDateTime
 
 # Admin overrides of catalog targets (edits are audited through the security feature).
 kpi_targets = sa.Table(
@@ -15,20 +15,20 @@ kpi_targets = sa.Table(
     sa.Column("target", sa.String(64)),
     sa.Column("warning", sa.Float()),
     sa.Column("updated_by", sa.String(128), nullable=False),
-    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    timestamp("updated_at", nullable=False),
 )
 
 # Values of `manual` KPIs (and manual overrides of any KPI) entered in the UI or by CSV.
 kpi_manual_values = sa.Table(
     "kpi_manual_values",
     metadata,
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    id_column(),
     sa.Column("key", sa.String(64), nullable=False),
     sa.Column("period", sa.Date(), nullable=False),  # first day of the period the value belongs to
     sa.Column("grp", sa.String(128), nullable=False, default=""),
     sa.Column("value", sa.Float(), nullable=False),
     sa.Column("entered_by", sa.String(128), nullable=False),
-    sa.Column("entered_at", UTCDateTime(), nullable=False),
+    timestamp("entered_at", nullable=False),
     sa.UniqueConstraint("key", "period", "grp"),
 )
 
@@ -40,6 +40,6 @@ kpi_alerts = sa.Table(
     sa.Column("period", sa.String(16), primary_key=True),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("value", sa.Float()),
-    sa.Column("raised_at", UTCDateTime(), nullable=False),
-    sa.Column("notified_at", UTCDateTime()),
+    timestamp("raised_at", nullable=False),
+    timestamp("notified_at"),
 )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from deliveryhub.adapters.persistence.columns import id_column, timestamp
 from deliveryhub.adapters.persistence.tables import metadata
-from deliveryhub.adapters.persistence.types import BigId, UTCDateTime
 
 _ACTIVE = "status <> 'resolved'"
 
@@ -14,7 +14,7 @@ _ACTIVE = "status <> 'resolved'"
 exceptions = sa.Table(
     "monitor_exceptions",
     metadata,
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    id_column(),
     sa.Column("type", sa.String(32), nullable=False),
     sa.Column("subject", sa.String(200), nullable=False),
     sa.Column("order_id", sa.String(128), index=True),
@@ -25,13 +25,13 @@ exceptions = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),  # open | acknowledged | resolved
     sa.Column("evidence", sa.JSON(), nullable=False),
     sa.Column("threshold", sa.JSON()),
-    sa.Column("due_at", UTCDateTime()),  # the deadline that was missed, when there is one
-    sa.Column("opened_at", UTCDateTime(), nullable=False),
-    sa.Column("acknowledged_at", UTCDateTime()),
-    sa.Column("resolved_at", UTCDateTime()),
+    timestamp("due_at"),  # the deadline that was missed, when there is one
+    timestamp("opened_at", nullable=False),
+    timestamp("acknowledged_at"),
+    timestamp("resolved_at"),
     sa.Column("resolution", sa.String(200)),  # auto:<event type> | manual | cancelled
     sa.Column("assignee", sa.String(128)),
-    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    timestamp("updated_at", nullable=False),
     sa.Index(
         "uq_monitor_exceptions_active",
         "type",
@@ -47,18 +47,18 @@ exceptions = sa.Table(
 timers = sa.Table(
     "monitor_timers",
     metadata,
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    id_column(),
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("subject", sa.String(200), nullable=False),
     sa.Column("order_id", sa.String(128)),
-    sa.Column("due_at", UTCDateTime(), nullable=False, index=True),
+    timestamp("due_at", nullable=False, index=True),
     sa.Column("payload", sa.JSON(), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),  # pending | fired | cancelled
     sa.Column("attempts", sa.Integer(), nullable=False, default=0),
     sa.Column("claimed_by", sa.String(64)),
-    sa.Column("claimed_until", UTCDateTime()),
-    sa.Column("created_at", UTCDateTime(), nullable=False),
-    sa.Column("fired_at", UTCDateTime()),
+    timestamp("claimed_until"),
+    timestamp("created_at", nullable=False),
+    timestamp("fired_at"),
     sa.Column("result", sa.String(200)),
     sa.UniqueConstraint("kind", "subject"),
     sa.Index("ix_monitor_timers_order", "order_id"),
@@ -68,7 +68,7 @@ timers = sa.Table(
 compensations = sa.Table(
     "monitor_compensations",
     metadata,
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    id_column(),
     sa.Column("order_id", sa.String(128), nullable=False),
     sa.Column("rule", sa.String(64), nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
@@ -78,10 +78,10 @@ compensations = sa.Table(
     ),  # pending_issue | pending_approval | issued | rejected
     sa.Column("evidence", sa.JSON(), nullable=False),
     sa.Column("event_id", sa.String(128), nullable=False),
-    sa.Column("created_at", UTCDateTime(), nullable=False),
+    timestamp("created_at", nullable=False),
     sa.Column("decided_by", sa.String(128)),
-    sa.Column("decided_at", UTCDateTime()),
-    sa.Column("issued_at", UTCDateTime()),
+    timestamp("decided_at"),
+    timestamp("issued_at"),
     sa.UniqueConstraint("order_id", "rule"),
     sa.Index("ix_monitor_compensations_status", "status"),
 )
@@ -93,7 +93,7 @@ stock = sa.Table(
     sa.Column("warehouse", sa.String(128), primary_key=True),
     sa.Column("sku", sa.String(128), primary_key=True),
     sa.Column("qty", sa.Integer(), nullable=False),
-    sa.Column("counted_at", UTCDateTime(), nullable=False),
+    timestamp("counted_at", nullable=False),
 )
 
 # Order updates pushed to a shop's OMS: one row per stage change (the unique idempotency key makes a
@@ -101,7 +101,7 @@ stock = sa.Table(
 oms_updates = sa.Table(
     "monitor_oms_updates",
     metadata,
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    id_column(),
     sa.Column("order_id", sa.String(128), nullable=False, index=True),
     sa.Column("shop", sa.String(64)),
     sa.Column("stage", sa.String(32), nullable=False),
@@ -112,7 +112,7 @@ oms_updates = sa.Table(
     sa.Column("attempts", sa.Integer(), nullable=False, default=0),
     sa.Column("http_status", sa.Integer()),
     sa.Column("last_error", sa.String(300)),
-    sa.Column("created_at", UTCDateTime(), nullable=False),
-    sa.Column("sent_at", UTCDateTime()),
+    timestamp("created_at", nullable=False),
+    timestamp("sent_at"),
     sa.Index("ix_monitor_oms_updates_status", "status"),
 )

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from deliveryhub.adapters.persistence.columns import columns
 from deliveryhub.kernel.timefmt import iso
 from deliveryhub.notifications.tables import notification_jobs as jobs_t
 from deliveryhub.notifications.tables import notification_receipts as receipts_t
@@ -48,16 +49,19 @@ def notice_facts(
     lo, hi = _start(date_from), _end(date_to)
     rows = conn.execute(
         sa.select(
-            jobs_t.c.id,
-            jobs_t.c.order_id,
-            jobs_t.c.rule_id,
-            jobs_t.c.stage,
-            jobs_t.c.status,
-            jobs_t.c.manual,
-            jobs_t.c.created_at,
-            jobs_t.c.deadline_at,
-            jobs_t.c.sent_at,
-            jobs_t.c.channel,
+            *columns(
+                jobs_t,
+                "id",
+                "order_id",
+                "rule_id",
+                "stage",
+                "status",
+                "manual",
+                "created_at",
+                "deadline_at",
+                "sent_at",
+                "channel",
+            )
         )
         .where(jobs_t.c.required.is_(True), jobs_t.c.created_at >= lo, jobs_t.c.created_at < hi)
         .order_by(jobs_t.c.id)

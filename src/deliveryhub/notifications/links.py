@@ -37,6 +37,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.adapters.persistence.columns import columns
 from deliveryhub.adapters.persistence.dialect import insert_or_ignore
 from deliveryhub.kernel.timefmt import utc
 from deliveryhub.notifications.tables import tracking_links
@@ -166,12 +167,7 @@ def _closed(conn: Connection, order_id: str) -> tuple[Any, str | None]:
     """(order row, why the order's links are closed or None)."""
     order = conn.execute(
         sa.select(
-            t.orders.c.order_id,
-            t.orders.c.customer_id,
-            t.orders.c.stage,
-            t.orders.c.stage_at,
-            t.orders.c.cancelled_at,
-            t.orders.c.delivered_at,
+            *columns(t.orders, "order_id", "customer_id", "stage", "stage_at", "cancelled_at", "delivered_at")
         ).where(t.orders.c.order_id == order_id)
     ).first()
     if order is None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from deliveryhub.adapters.persistence.columns import id_column, timestamp
 from deliveryhub.adapters.persistence.tables import metadata
-from deliveryhub.adapters.persistence.types import BigId, UTCDateTime
 
 # One row per message to send. `idem_key` = "<order>|<rule>|<stage>" is UNIQUE: a replayed event, a
 # second worker or a retried send can never create a second message. No personal data is stored:
@@ -14,7 +14,7 @@ from deliveryhub.adapters.persistence.types import BigId, UTCDateTime
 notification_jobs = sa.Table(
     "notification_jobs",
     metadata,
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    id_column(),
     sa.Column("idem_key", sa.String(300), nullable=False, unique=True),
     sa.Column("order_id", sa.String(128), index=True),
     sa.Column("customer_id", sa.String(40), index=True),
@@ -31,21 +31,21 @@ notification_jobs = sa.Table(
     # pending | sending | retry | sent | delivered | failed | dead | suppressed
     sa.Column("status", sa.String(16), nullable=False, index=True),
     sa.Column("attempts", sa.Integer(), nullable=False, default=0),
-    sa.Column("trigger_at", UTCDateTime()),  # when the stage change / event happened
-    sa.Column("created_at", UTCDateTime(), nullable=False),  # when the hub learned of it
-    sa.Column("scheduled_at", UTCDateTime(), nullable=False),  # not before (quiet hours)
-    sa.Column("next_attempt_at", UTCDateTime(), nullable=False),
-    sa.Column("lease_until", UTCDateTime()),
-    sa.Column("deadline_at", UTCDateTime()),
-    sa.Column("sent_at", UTCDateTime()),
-    sa.Column("delivered_at", UTCDateTime()),
+    timestamp("trigger_at"),  # when the stage change / event happened
+    timestamp("created_at", nullable=False),  # when the hub learned of it
+    timestamp("scheduled_at", nullable=False),  # not before (quiet hours)
+    timestamp("next_attempt_at", nullable=False),
+    timestamp("lease_until"),
+    timestamp("deadline_at"),
+    timestamp("sent_at"),
+    timestamp("delivered_at"),
     sa.Column("channel", sa.String(16)),
     sa.Column("provider", sa.String(32)),
     sa.Column("provider_message_id", sa.String(200)),
     sa.Column("recipient_masked", sa.String(80)),
     sa.Column("fallback", sa.Boolean(), nullable=False, default=False),
     sa.Column("last_error", sa.String(500)),
-    sa.Column("dead_at", UTCDateTime()),
+    timestamp("dead_at"),
     sa.Index("ix_notification_jobs_due", "status", "next_attempt_at"),
     sa.Index("ix_notification_jobs_created", "created_at"),
 )
@@ -54,7 +54,7 @@ notification_jobs = sa.Table(
 notification_receipts = sa.Table(
     "notification_receipts",
     metadata,
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    id_column(),
     sa.Column("job_id", sa.BigInteger(), nullable=False, index=True),
     sa.Column("attempt", sa.Integer(), nullable=False),
     sa.Column("channel", sa.String(16), nullable=False),
@@ -62,7 +62,7 @@ notification_receipts = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("provider_message_id", sa.String(200)),
     sa.Column("error", sa.String(500)),
-    sa.Column("at", UTCDateTime(), nullable=False),
+    timestamp("at", nullable=False),
 )
 
 # Per-customer choices. Contact overrides are encrypted with the customer's own data key (so erasing
@@ -76,25 +76,25 @@ notification_preferences = sa.Table(
     sa.Column("quiet_start", sa.String(5)),  # "22:00" local time
     sa.Column("quiet_end", sa.String(5)),
     sa.Column("ad_consent", sa.Boolean(), nullable=False, default=False),
-    sa.Column("ad_consent_at", UTCDateTime()),
+    timestamp("ad_consent_at"),
     sa.Column("lang", sa.String(2)),
     sa.Column("phone_enc", sa.LargeBinary()),
     sa.Column("email_enc", sa.LargeBinary()),
-    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    timestamp("updated_at", nullable=False),
 )
 
 # Stage changes that required a notice and got none before the deadline.
 notice_missing = sa.Table(
     "notice_missing",
     metadata,
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    id_column(),
     sa.Column("job_id", sa.BigInteger(), nullable=False, unique=True),
     sa.Column("order_id", sa.String(128), index=True),
     sa.Column("stage", sa.String(128), nullable=False),
-    sa.Column("deadline_at", UTCDateTime(), nullable=False),
-    sa.Column("detected_at", UTCDateTime(), nullable=False),
+    timestamp("deadline_at", nullable=False),
+    timestamp("detected_at", nullable=False),
     sa.Column("status", sa.String(16), nullable=False),  # open | resolved
-    sa.Column("resolved_at", UTCDateTime()),
+    timestamp("resolved_at"),
 )
 
 # Tracking links: one row per order whose links were ever revoked, never a token. A link is valid only
@@ -107,6 +107,6 @@ tracking_links = sa.Table(
     sa.Column("generation", sa.Integer(), nullable=False),
     sa.Column("closed_reason", sa.String(32)),
     sa.Column("reason", sa.String(32)),  # why the last change
-    sa.Column("changed_at", UTCDateTime(), nullable=False),
+    timestamp("changed_at", nullable=False),
     sa.Column("changed_by", sa.String(128), nullable=False),
 )

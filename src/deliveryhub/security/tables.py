@@ -4,25 +4,25 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from deliveryhub.adapters.persistence.columns import id_column, timestamp
 from deliveryhub.adapters.persistence.tables import metadata
-from deliveryhub.adapters.persistence.types import BigId, UTCDateTime
 
 # Staff accounts (not customers). Passwords are argon2id hashes; the TOTP secret is sealed by a key
 # derived from the master key, so a database dump alone cannot produce second factors.
 users = sa.Table(
     "users",
     metadata,
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    id_column(),
     sa.Column("email", sa.String(254), nullable=False, unique=True),
     sa.Column("role", sa.String(32), nullable=False),
     sa.Column("password_hash", sa.String(255), nullable=False),
     sa.Column("totp_secret_enc", sa.LargeBinary()),
     sa.Column("failed_attempts", sa.Integer(), nullable=False, default=0),
-    sa.Column("locked_until", UTCDateTime()),
-    sa.Column("created_at", UTCDateTime(), nullable=False),
-    sa.Column("password_changed_at", UTCDateTime(), nullable=False),
-    sa.Column("last_login_at", UTCDateTime()),
-    sa.Column("disabled_at", UTCDateTime()),
+    timestamp("locked_until"),
+    timestamp("created_at", nullable=False),
+    timestamp("password_changed_at", nullable=False),
+    timestamp("last_login_at"),
+    timestamp("disabled_at"),
     # The last TOTP time step accepted: a code (or an older one) cannot be used a second time.
     sa.Column("totp_last_step", sa.BigInteger()),
 )
@@ -35,8 +35,8 @@ login_throttle = sa.Table(
     metadata,
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("failures", sa.Integer(), nullable=False, default=0),
-    sa.Column("last_failure_at", UTCDateTime(), nullable=False, index=True),
-    sa.Column("blocked_until", UTCDateTime()),
+    timestamp("last_failure_at", nullable=False, index=True),
+    timestamp("blocked_until"),
 )
 
 # Login sessions; only the SHA-256 of the 256-bit token is stored.
@@ -45,12 +45,12 @@ sessions = sa.Table(
     metadata,
     sa.Column("token_hash", sa.String(64), primary_key=True),
     sa.Column("user_id", sa.BigInteger(), nullable=False, index=True),
-    sa.Column("created_at", UTCDateTime(), nullable=False),
-    sa.Column("expires_at", UTCDateTime(), nullable=False),
-    sa.Column("last_seen_at", UTCDateTime(), nullable=False),
+    timestamp("created_at", nullable=False),
+    timestamp("expires_at", nullable=False),
+    timestamp("last_seen_at", nullable=False),
     sa.Column("ip", sa.String(64)),
     sa.Column("kind", sa.String(16), nullable=False, default="cookie"),  # cookie | bearer
-    sa.Column("revoked_at", UTCDateTime()),
+    timestamp("revoked_at"),
 )
 
 # Append-only audit log: entry `seq` commits to entry `seq - 1` through `prev_hash`; `hash` is an
@@ -59,7 +59,7 @@ audit_log = sa.Table(
     "audit_log",
     metadata,
     sa.Column("seq", sa.BigInteger(), primary_key=True, autoincrement=False),
-    sa.Column("at", UTCDateTime(), nullable=False, index=True),
+    timestamp("at", nullable=False, index=True),
     sa.Column("actor", sa.String(200), nullable=False, index=True),
     sa.Column("action", sa.String(64), nullable=False, index=True),
     sa.Column("target", sa.String(200)),
@@ -87,7 +87,7 @@ audit_reviews = sa.Table(
     "audit_reviews",
     metadata,
     sa.Column("month", sa.String(7), primary_key=True),
-    sa.Column("created_at", UTCDateTime(), nullable=False),
+    timestamp("created_at", nullable=False),
     sa.Column("report", sa.JSON(), nullable=False),
 )
 
@@ -95,10 +95,10 @@ audit_reviews = sa.Table(
 retention_runs = sa.Table(
     "retention_runs",
     metadata,
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    id_column(),
     sa.Column("data_class", sa.String(32), nullable=False),
-    sa.Column("ran_at", UTCDateTime(), nullable=False, index=True),
-    sa.Column("cutoff", UTCDateTime(), nullable=False),
+    timestamp("ran_at", nullable=False, index=True),
+    timestamp("cutoff", nullable=False),
     sa.Column("deleted", sa.Integer(), nullable=False),
     sa.Column("kept_open_claim", sa.Integer(), nullable=False, default=0),
 )

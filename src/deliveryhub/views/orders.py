@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.adapters.persistence.columns import columns
 from deliveryhub.adapters.persistence.orders import load_order
 from deliveryhub.domain.order import Order, Parcel
 from deliveryhub.kernel.timefmt import iso
@@ -92,15 +93,7 @@ _TIMELINE_Q = (
     .order_by(t.order_stages.c.occurred_at)
 )
 _EVENTS_Q = (
-    sa.select(
-        t.inbox.c.event_id,
-        t.inbox.c.source,
-        t.inbox.c.type,
-        t.inbox.c.occurred_at,
-        t.inbox.c.shipment_id,
-        t.inbox.c.data,
-        t.inbox.c.manual,
-    )
+    sa.select(*columns(t.inbox, "event_id", "source", "type", "occurred_at", "shipment_id", "data", "manual"))
     .where(t.inbox.c.order_id == sa.bindparam("oid"))
     .order_by(t.inbox.c.occurred_at, t.inbox.c.id)
 )
@@ -229,14 +222,17 @@ def list_orders(
 
 
 _LIST_Q = sa.select(
-    t.orders.c.order_id,
-    t.orders.c.stage,
-    t.orders.c.created_at,
-    t.orders.c.channel,
-    t.orders.c.total,
-    t.orders.c.promised_date,
-    t.orders.c.delivered_at,
-    t.orders.c.region,
+    *columns(
+        t.orders,
+        "order_id",
+        "stage",
+        "created_at",
+        "channel",
+        "total",
+        "promised_date",
+        "delivered_at",
+        "region",
+    )
 )
 
 

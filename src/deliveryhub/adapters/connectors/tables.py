@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from deliveryhub.adapters.persistence.columns import timestamp
 from deliveryhub.adapters.persistence.tables import metadata
-from deliveryhub.adapters.persistence.types import UTCDateTime
 
 # One row per in-flight parcel the poller knows; `lease_until` is the claim that keeps two workers apart.
 connector_poll_state = sa.Table(
@@ -15,9 +15,9 @@ connector_poll_state = sa.Table(
     sa.Column("shipment_id", sa.String(128), primary_key=True),
     sa.Column("carrier", sa.String(32), nullable=False, index=True),
     sa.Column("tracking_no", sa.String(64), nullable=False),
-    sa.Column("next_poll_at", UTCDateTime(), nullable=False, index=True),
-    sa.Column("lease_until", UTCDateTime()),
-    sa.Column("last_poll_at", UTCDateTime()),
+    timestamp("next_poll_at", nullable=False, index=True),
+    timestamp("lease_until"),
+    timestamp("last_poll_at"),
     sa.Column("last_result", sa.String(32)),
     sa.Column("polls", sa.Integer(), nullable=False, default=0),
     sa.Column("failures", sa.Integer(), nullable=False, default=0),
@@ -28,15 +28,15 @@ connector_carrier_state = sa.Table(
     "connector_carrier_state",
     metadata,
     sa.Column("carrier", sa.String(32), primary_key=True),
-    sa.Column("next_slot_at", UTCDateTime()),
-    sa.Column("backoff_until", UTCDateTime()),
+    timestamp("next_slot_at"),
+    timestamp("backoff_until"),
     sa.Column("consecutive_failures", sa.Integer(), nullable=False, default=0),
     sa.Column("requests", sa.Integer(), nullable=False, default=0),
     sa.Column("errors", sa.Integer(), nullable=False, default=0),
-    sa.Column("last_poll_at", UTCDateTime()),
-    sa.Column("last_success_at", UTCDateTime()),
+    timestamp("last_poll_at"),
+    timestamp("last_success_at"),
     sa.Column("last_error", sa.String(500)),
-    sa.Column("last_error_at", UTCDateTime()),
+    timestamp("last_error_at"),
 )
 
 # Raw carrier statuses no table could map, with counts, so ops can add a row to the carrier's table.
@@ -48,8 +48,8 @@ connector_unknown_statuses = sa.Table(
     sa.Column("raw_code", sa.String(64)),
     sa.Column("raw_status", sa.String(500)),
     sa.Column("count", sa.Integer(), nullable=False, default=0),
-    sa.Column("first_seen_at", UTCDateTime(), nullable=False),
-    sa.Column("last_seen_at", UTCDateTime(), nullable=False),
+    timestamp("first_seen_at", nullable=False),
+    timestamp("last_seen_at", nullable=False),
     sa.Column("example_order_id", sa.String(128)),
 )
 
@@ -58,9 +58,9 @@ connector_silence = sa.Table(
     "connector_silence",
     metadata,
     sa.Column("source", sa.String(72), primary_key=True),
-    sa.Column("silent_since", UTCDateTime(), nullable=False),
-    sa.Column("detected_at", UTCDateTime(), nullable=False),
-    sa.Column("alerted_at", UTCDateTime()),
+    timestamp("silent_since", nullable=False),
+    timestamp("detected_at", nullable=False),
+    timestamp("alerted_at"),
     sa.Column("alert_key", sa.String(200)),
 )
 
@@ -75,7 +75,7 @@ connector_webhook_receipts = sa.Table(
     sa.Column("delivery_id", sa.String(128), primary_key=True),
     sa.Column("topic", sa.String(64), nullable=False),
     sa.Column("body_sha256", sa.String(64), nullable=False),
-    sa.Column("received_at", UTCDateTime(), nullable=False, index=True),
+    timestamp("received_at", nullable=False, index=True),
     sa.Index("ix_connector_webhook_receipts_body", "connector", "body_sha256"),
 )
 
@@ -86,7 +86,7 @@ connector_pushed_orders = sa.Table(
     metadata,
     sa.Column("order_id", sa.String(128), primary_key=True),
     sa.Column("source", sa.String(72), primary_key=True),
-    sa.Column("first_pushed_at", UTCDateTime(), nullable=False),
-    sa.Column("last_pushed_at", UTCDateTime(), nullable=False),
+    timestamp("first_pushed_at", nullable=False),
+    timestamp("last_pushed_at", nullable=False),
     sa.Column("pushes", sa.Integer(), nullable=False, default=1),
 )

@@ -12,19 +12,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.adapters.persistence.columns import columns
 from deliveryhub.adapters.persistence.database import bulk_insert
 from deliveryhub.adapters.persistence.types import utcnow
 from deliveryhub.domain.messages import Message
 
 _COLUMNS = ("topic", "order_id", "partition", "payload", "created_at")
 # The columns `rows_to_messages` reads (readers select these, plus what they order by).
-MESSAGE_COLUMNS = (
-    t.outbox.c.id,
-    t.outbox.c.topic,
-    t.outbox.c.order_id,
-    t.outbox.c.partition,
-    t.outbox.c.payload,
-)
+MESSAGE_COLUMNS = tuple(columns(t.outbox, "id", "topic", "order_id", "partition", "payload"))
 # Built once: the relay polls these many times a second.
 _UNPUBLISHED_ROWS = t.outbox.c.published_at.is_(None)
 _ANY_UNPUBLISHED = sa.select(t.outbox.c.id).where(_UNPUBLISHED_ROWS).limit(1)

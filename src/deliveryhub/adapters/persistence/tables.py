@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from deliveryhub.adapters.persistence.types import BigId, UTCDateTime
+from deliveryhub.adapters.persistence.columns import id_column, timestamp
 
 metadata = sa.MetaData(
     naming_convention={
@@ -25,14 +25,14 @@ metadata = sa.MetaData(
 inbox = sa.Table(
     "inbox",
     metadata,
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    id_column(),
     sa.Column("source", sa.String(72), nullable=False),
     sa.Column("event_id", sa.String(128), nullable=False),
     sa.Column("type", sa.String(64), nullable=False),
     sa.Column("order_id", sa.String(128)),
     sa.Column("shipment_id", sa.String(128)),
-    sa.Column("occurred_at", UTCDateTime(), nullable=False),
-    sa.Column("received_at", UTCDateTime(), nullable=False),
+    timestamp("occurred_at", nullable=False),
+    timestamp("received_at", nullable=False),
     sa.Column("data", sa.JSON(), nullable=False),
     sa.Column("manual", sa.Boolean(), nullable=False, default=False),
     sa.Column("schema_version", sa.SmallInteger(), nullable=False, default=1),
@@ -45,8 +45,8 @@ inbox = sa.Table(
 quarantine = sa.Table(
     "quarantine",
     metadata,
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
-    sa.Column("received_at", UTCDateTime(), nullable=False, index=True),
+    id_column(),
+    timestamp("received_at", nullable=False, index=True),
     sa.Column("source", sa.String(72)),
     sa.Column("event_id", sa.String(128)),
     sa.Column("reason_code", sa.String(64), nullable=False),
@@ -54,7 +54,7 @@ quarantine = sa.Table(
     sa.Column("field", sa.String(200)),
     sa.Column("payload_enc", sa.LargeBinary(), nullable=False),
     sa.Column("status", sa.String(16), nullable=False, default="open"),
-    sa.Column("resolved_at", UTCDateTime()),
+    timestamp("resolved_at"),
 )
 
 # Key-encryption keys, wrapped by the master key. Customer data keys are wrapped by one of these.
@@ -64,8 +64,8 @@ data_keys = sa.Table(
     sa.Column("key_id", sa.String(32), primary_key=True),
     sa.Column("wrapped", sa.LargeBinary(), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),  # active | retiring | retired
-    sa.Column("created_at", UTCDateTime(), nullable=False),
-    sa.Column("retired_at", UTCDateTime()),
+    timestamp("created_at", nullable=False),
+    timestamp("retired_at"),
 )
 
 # Personal data, kept apart from the orders and encrypted per customer (crypto-shredding = drop dek).
@@ -82,9 +82,9 @@ customers = sa.Table(
     sa.Column("email_enc", sa.LargeBinary()),
     sa.Column("address_enc", sa.LargeBinary()),
     sa.Column("pseudonym", sa.String(40), nullable=False),
-    sa.Column("created_at", UTCDateTime(), nullable=False),
-    sa.Column("updated_at", UTCDateTime(), nullable=False),
-    sa.Column("erased_at", UTCDateTime()),
+    timestamp("created_at", nullable=False),
+    timestamp("updated_at", nullable=False),
+    timestamp("erased_at"),
 )
 
 orders = sa.Table(
@@ -94,21 +94,21 @@ orders = sa.Table(
     sa.Column("customer_id", sa.String(40), index=True),
     sa.Column("stage", sa.String(32), index=True),
     sa.Column("stage_rank", sa.SmallInteger(), nullable=False, default=-1),
-    sa.Column("stage_at", UTCDateTime()),
+    timestamp("stage_at"),
     sa.Column("side_state", sa.String(32)),
-    sa.Column("side_state_at", UTCDateTime()),
+    timestamp("side_state_at"),
     sa.Column("channel", sa.String(64)),
     sa.Column("total", sa.Float()),
     sa.Column("promised_date", sa.Date()),
     sa.Column("warehouse", sa.String(128)),
     sa.Column("region", sa.String(64)),
     sa.Column("category", sa.String(128)),
-    sa.Column("created_at", UTCDateTime(), index=True),
-    sa.Column("paid_at", UTCDateTime()),
-    sa.Column("cancelled_at", UTCDateTime()),
-    sa.Column("delivered_at", UTCDateTime()),
-    sa.Column("last_event_at", UTCDateTime()),
-    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    timestamp("created_at", index=True),
+    timestamp("paid_at"),
+    timestamp("cancelled_at"),
+    timestamp("delivered_at"),
+    timestamp("last_event_at"),
+    timestamp("updated_at", nullable=False),
 )
 
 # The stage timeline: one row per stage reached, at the earliest event that reached it.
@@ -117,7 +117,7 @@ order_stages = sa.Table(
     metadata,
     sa.Column("order_id", sa.String(128), primary_key=True),
     sa.Column("stage", sa.String(32), primary_key=True),
-    sa.Column("occurred_at", UTCDateTime(), nullable=False),
+    timestamp("occurred_at", nullable=False),
     sa.Column("source", sa.String(72), nullable=False),
     sa.Column("automatic", sa.Boolean(), nullable=False),
     sa.Index("ix_order_stages_stage_occurred", "stage", "occurred_at"),
@@ -131,26 +131,26 @@ parcels = sa.Table(
     sa.Column("carrier", sa.String(32), index=True),
     sa.Column("tracking_no", sa.String(64), index=True),
     sa.Column("status", sa.String(32), index=True),
-    sa.Column("status_at", UTCDateTime()),
-    sa.Column("handed_over_at", UTCDateTime()),
-    sa.Column("delivered_at", UTCDateTime()),
-    sa.Column("last_event_at", UTCDateTime()),
-    sa.Column("eta_min", UTCDateTime()),
-    sa.Column("eta_max", UTCDateTime()),
-    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    timestamp("status_at"),
+    timestamp("handed_over_at"),
+    timestamp("delivered_at"),
+    timestamp("last_event_at"),
+    timestamp("eta_min"),
+    timestamp("eta_max"),
+    timestamp("updated_at", nullable=False),
 )
 
 # Ordered outbox; the relay publishes rows with published_at NULL in id order.
 outbox = sa.Table(
     "outbox",
     metadata,
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    id_column(),
     sa.Column("topic", sa.String(64), nullable=False),
     sa.Column("order_id", sa.String(128)),
     sa.Column("partition", sa.SmallInteger(), nullable=False),
     sa.Column("payload", sa.JSON(), nullable=False),
-    sa.Column("created_at", UTCDateTime(), nullable=False),
-    sa.Column("published_at", UTCDateTime()),
+    timestamp("created_at", nullable=False),
+    timestamp("published_at"),
     # Gap-free publication order assigned by the single relay leader; in-process consumers follow it.
     sa.Column("publish_seq", sa.BigInteger(), unique=True),
     sa.Index(
@@ -167,7 +167,7 @@ consumer_positions = sa.Table(
     metadata,
     sa.Column("consumer", sa.String(64), primary_key=True),
     sa.Column("position", sa.BigInteger(), nullable=False, default=0),
-    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    timestamp("updated_at", nullable=False),
 )
 
 # Tracking rows: a consumer's effect and this row commit together, so redelivery is a no-op.
@@ -176,7 +176,7 @@ processed_messages = sa.Table(
     metadata,
     sa.Column("consumer", sa.String(64), primary_key=True),
     sa.Column("message_id", sa.BigInteger(), primary_key=True),
-    sa.Column("processed_at", UTCDateTime(), nullable=False),
+    timestamp("processed_at", nullable=False),
 )
 
 # Integration health per source system and hour, maintained by the `integration_health` consumer.
@@ -184,17 +184,17 @@ source_stats = sa.Table(
     "source_stats",
     metadata,
     sa.Column("source", sa.String(72), primary_key=True),
-    sa.Column("hour", UTCDateTime(), primary_key=True),
+    timestamp("hour", primary_key=True),
     sa.Column("events", sa.Integer(), nullable=False, default=0),
-    sa.Column("last_event_at", UTCDateTime()),
-    sa.Column("last_received_at", UTCDateTime()),
+    timestamp("last_event_at"),
+    timestamp("last_received_at"),
 )
 
 ingest_rejections = sa.Table(
     "ingest_rejections",
     metadata,
     sa.Column("source", sa.String(72), primary_key=True),
-    sa.Column("hour", UTCDateTime(), primary_key=True),
+    timestamp("hour", primary_key=True),
     sa.Column("rejected", sa.Integer(), nullable=False, default=0),
     sa.Column("duplicates", sa.Integer(), nullable=False, default=0),
 )
@@ -202,14 +202,14 @@ ingest_rejections = sa.Table(
 api_keys = sa.Table(
     "api_keys",
     metadata,
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    id_column(),
     sa.Column("name", sa.String(128), nullable=False),
     sa.Column("role", sa.String(32), nullable=False),
     sa.Column("prefix", sa.String(16), nullable=False),
     sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("scopes", sa.JSON(), nullable=False),
-    sa.Column("created_at", UTCDateTime(), nullable=False),
-    sa.Column("last_used_at", UTCDateTime()),
-    sa.Column("revoked_at", UTCDateTime()),
-    sa.Column("expires_at", UTCDateTime()),  # optional; an expired key is refused (migration 0004)
+    timestamp("created_at", nullable=False),
+    timestamp("last_used_at"),
+    timestamp("revoked_at"),
+    timestamp("expires_at"),  # optional; an expired key is refused (migration 0004)
 )
