@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from deliveryhub.adapters.persistence.columns import id_column, timestamp
+from deliveryhub.adapters.persistence.columns import customer_id_column, id_column, order_id_column, timestamp
 from deliveryhub.adapters.persistence.tables import metadata
 
 # One customer conversation with the bot. `state`: bot | handed_off | closed. `pending` holds what the
@@ -19,8 +19,8 @@ chat_sessions = sa.Table(
     timestamp("updated_at", nullable=False),
     sa.Column("lang", sa.String(2), nullable=False, default="ko"),
     sa.Column("state", sa.String(16), nullable=False, default="bot"),
-    sa.Column("order_id", sa.String(128), index=True),
-    sa.Column("customer_id", sa.String(40), index=True),
+    order_id_column(index=True),
+    customer_id_column(index=True),
     sa.Column("verified", sa.Boolean(), nullable=False, default=False),
     timestamp("verified_at"),
     sa.Column("verify_failures", sa.Integer(), nullable=False, default=0),
@@ -61,8 +61,8 @@ chat_attachments = sa.Table(
     metadata,
     sa.Column("id", sa.String(32), primary_key=True),
     sa.Column("session_id", sa.String(64), nullable=False, index=True),
-    sa.Column("order_id", sa.String(128), index=True),
-    sa.Column("customer_id", sa.String(40), index=True),
+    order_id_column(index=True),
+    customer_id_column(index=True),
     timestamp("created_at", nullable=False, index=True),
     sa.Column("content_type", sa.String(32), nullable=False),
     sa.Column("size", sa.Integer(), nullable=False),
@@ -96,8 +96,8 @@ tickets = sa.Table(
     sa.Column("priority_rank", sa.SmallInteger(), nullable=False, default=2),
     sa.Column("assignee", sa.String(128), index=True),
     sa.Column("session_id", sa.String(64), index=True),
-    sa.Column("order_id", sa.String(128), index=True),
-    sa.Column("customer_id", sa.String(40), index=True),
+    order_id_column(index=True),
+    customer_id_column(index=True),
     sa.Column("customer_verified", sa.Boolean(), nullable=False, default=False),
     sa.Column("requester_enc", sa.LargeBinary()),  # sealed e-mail address of an e-mail requester
     sa.Column("requester_masked", sa.String(200)),

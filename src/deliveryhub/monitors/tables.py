@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from deliveryhub.adapters.persistence.columns import id_column, timestamp
+from deliveryhub.adapters.persistence.columns import id_column, order_id_column, shipment_id_column, timestamp
 from deliveryhub.adapters.persistence.tables import metadata
 
 _ACTIVE = "status <> 'resolved'"
@@ -17,8 +17,8 @@ exceptions = sa.Table(
     id_column(),
     sa.Column("type", sa.String(32), nullable=False),
     sa.Column("subject", sa.String(200), nullable=False),
-    sa.Column("order_id", sa.String(128), index=True),
-    sa.Column("shipment_id", sa.String(128)),
+    order_id_column(index=True),
+    shipment_id_column(),
     sa.Column("carrier", sa.String(32)),
     sa.Column("warehouse", sa.String(128)),
     sa.Column("channel", sa.String(64)),
@@ -50,7 +50,7 @@ timers = sa.Table(
     id_column(),
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("subject", sa.String(200), nullable=False),
-    sa.Column("order_id", sa.String(128)),
+    order_id_column(),
     timestamp("due_at", nullable=False, index=True),
     sa.Column("payload", sa.JSON(), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),  # pending | fired | cancelled
@@ -69,7 +69,7 @@ compensations = sa.Table(
     "monitor_compensations",
     metadata,
     id_column(),
-    sa.Column("order_id", sa.String(128), nullable=False),
+    order_id_column(nullable=False),
     sa.Column("rule", sa.String(64), nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("amount", sa.Float(), nullable=False),
@@ -102,7 +102,7 @@ oms_updates = sa.Table(
     "monitor_oms_updates",
     metadata,
     id_column(),
-    sa.Column("order_id", sa.String(128), nullable=False, index=True),
+    order_id_column(nullable=False, index=True),
     sa.Column("shop", sa.String(64)),
     sa.Column("stage", sa.String(32), nullable=False),
     sa.Column("idempotency_key", sa.String(200), nullable=False, unique=True),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from deliveryhub.adapters.persistence.columns import id_column, timestamp
+from deliveryhub.adapters.persistence.columns import customer_id_column, id_column, order_id_column, timestamp
 from deliveryhub.adapters.persistence.tables import metadata
 
 # One row per message to send. `idem_key` = "<order>|<rule>|<stage>" is UNIQUE: a replayed event, a
@@ -16,8 +16,8 @@ notification_jobs = sa.Table(
     metadata,
     id_column(),
     sa.Column("idem_key", sa.String(300), nullable=False, unique=True),
-    sa.Column("order_id", sa.String(128), index=True),
-    sa.Column("customer_id", sa.String(40), index=True),
+    order_id_column(index=True),
+    customer_id_column(index=True),
     sa.Column("rule_id", sa.String(64), nullable=False),
     sa.Column("stage", sa.String(128), nullable=False),
     sa.Column("template", sa.String(64), nullable=False),
@@ -70,7 +70,7 @@ notification_receipts = sa.Table(
 notification_preferences = sa.Table(
     "notification_preferences",
     metadata,
-    sa.Column("customer_id", sa.String(40), primary_key=True),
+    customer_id_column(primary_key=True),
     sa.Column("channels", sa.JSON()),  # preferred order, e.g. ["kakao", "email"]
     sa.Column("opt_out", sa.JSON(), nullable=False),  # channels the customer refused
     sa.Column("quiet_start", sa.String(5)),  # "22:00" local time
@@ -89,7 +89,7 @@ notice_missing = sa.Table(
     metadata,
     id_column(),
     sa.Column("job_id", sa.BigInteger(), nullable=False, unique=True),
-    sa.Column("order_id", sa.String(128), index=True),
+    order_id_column(index=True),
     sa.Column("stage", sa.String(128), nullable=False),
     timestamp("deadline_at", nullable=False),
     timestamp("detected_at", nullable=False),
@@ -103,7 +103,7 @@ notice_missing = sa.Table(
 tracking_links = sa.Table(
     "tracking_links",
     metadata,
-    sa.Column("order_id", sa.String(128), primary_key=True),
+    order_id_column(primary_key=True),
     sa.Column("generation", sa.Integer(), nullable=False),
     sa.Column("closed_reason", sa.String(32)),
     sa.Column("reason", sa.String(32)),  # why the last change

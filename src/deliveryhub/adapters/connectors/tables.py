@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from deliveryhub.adapters.persistence.columns import timestamp
+from deliveryhub.adapters.persistence.columns import (
+    order_id_column,
+    shipment_id_column,
+    source_column,
+    timestamp,
+)
 from deliveryhub.adapters.persistence.tables import metadata
 
 # One row per in-flight parcel the poller knows; `lease_until` is the claim that keeps two workers apart.
 connector_poll_state = sa.Table(
     "connector_poll_state",
     metadata,
-    sa.Column("order_id", sa.String(128), primary_key=True),
-    sa.Column("shipment_id", sa.String(128), primary_key=True),
+    order_id_column(primary_key=True),
+    shipment_id_column(primary_key=True),
     sa.Column("carrier", sa.String(32), nullable=False, index=True),
     sa.Column("tracking_no", sa.String(64), nullable=False),
     timestamp("next_poll_at", nullable=False, index=True),
@@ -57,7 +62,7 @@ connector_unknown_statuses = sa.Table(
 connector_silence = sa.Table(
     "connector_silence",
     metadata,
-    sa.Column("source", sa.String(72), primary_key=True),
+    source_column(primary_key=True),
     timestamp("silent_since", nullable=False),
     timestamp("detected_at", nullable=False),
     timestamp("alerted_at"),
@@ -84,8 +89,8 @@ connector_webhook_receipts = sa.Table(
 connector_pushed_orders = sa.Table(
     "connector_pushed_orders",
     metadata,
-    sa.Column("order_id", sa.String(128), primary_key=True),
-    sa.Column("source", sa.String(72), primary_key=True),
+    order_id_column(primary_key=True),
+    source_column(primary_key=True),
     timestamp("first_pushed_at", nullable=False),
     timestamp("last_pushed_at", nullable=False),
     sa.Column("pushes", sa.Integer(), nullable=False, default=1),

@@ -29,3 +29,24 @@ def id_column() -> sa.Column[int]:
 def timestamp(name: str, **kwargs: Any) -> sa.Column[datetime]:
     """A UTC timestamp column (`UTCDateTime`); nullable unless told otherwise."""
     return sa.Column(name, UTCDateTime(), **kwargs)
+
+
+# The identifiers every feature keys its rows by, one width each.
+def order_id_column(**kwargs: Any) -> sa.Column[str]:
+    """`order_id`: the shop's order id."""
+    return sa.Column("order_id", sa.String(128), **kwargs)
+
+
+def shipment_id_column(**kwargs: Any) -> sa.Column[str]:
+    """`shipment_id`: one parcel of an order."""
+    return sa.Column("shipment_id", sa.String(128), **kwargs)
+
+
+def customer_id_column(**kwargs: Any) -> sa.Column[str]:
+    """`customer_id`: the customer, whose personal data lives in `customers`."""
+    return sa.Column("customer_id", sa.String(40), **kwargs)
+
+
+def source_column(**kwargs: Any) -> sa.Column[str]:
+    """`source`: the system an event or push came from."""
+    return sa.Column("source", sa.String(72), **kwargs)

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from deliveryhub.adapters.persistence.columns import id_column, timestamp
+from deliveryhub.adapters.persistence.columns import (
+    customer_id_column,
+    id_column,
+    order_id_column,
+    shipment_id_column,
+    source_column,
+    timestamp,
+)
 
 metadata = sa.MetaData(
     naming_convention={
@@ -26,11 +33,11 @@ inbox = sa.Table(
     "inbox",
     metadata,
     id_column(),
-    sa.Column("source", sa.String(72), nullable=False),
+    source_column(nullable=False),
     sa.Column("event_id", sa.String(128), nullable=False),
     sa.Column("type", sa.String(64), nullable=False),
-    sa.Column("order_id", sa.String(128)),
-    sa.Column("shipment_id", sa.String(128)),
+    order_id_column(),
+    shipment_id_column(),
     timestamp("occurred_at", nullable=False),
     timestamp("received_at", nullable=False),
     sa.Column("data", sa.JSON(), nullable=False),
@@ -47,7 +54,7 @@ quarantine = sa.Table(
     metadata,
     id_column(),
     timestamp("received_at", nullable=False, index=True),
-    sa.Column("source", sa.String(72)),
+    source_column(),
     sa.Column("event_id", sa.String(128)),
     sa.Column("reason_code", sa.String(64), nullable=False),
     sa.Column("reason", sa.String(1000), nullable=False),
@@ -72,7 +79,7 @@ data_keys = sa.Table(
 customers = sa.Table(
     "customers",
     metadata,
-    sa.Column("customer_id", sa.String(40), primary_key=True),
+    customer_id_column(primary_key=True),
     sa.Column("phone_bidx", sa.String(64), index=True),
     sa.Column("email_bidx", sa.String(64), index=True),
     sa.Column("kek_id", sa.String(32)),
@@ -90,8 +97,8 @@ customers = sa.Table(
 orders = sa.Table(
     "orders",
     metadata,
-    sa.Column("order_id", sa.String(128), primary_key=True),
-    sa.Column("customer_id", sa.String(40), index=True),
+    order_id_column(primary_key=True),
+    customer_id_column(index=True),
     sa.Column("stage", sa.String(32), index=True),
     sa.Column("stage_rank", sa.SmallInteger(), nullable=False, default=-1),
     timestamp("stage_at"),
@@ -115,10 +122,10 @@ orders = sa.Table(
 order_stages = sa.Table(
     "order_stages",
     metadata,
-    sa.Column("order_id", sa.String(128), primary_key=True),
+    order_id_column(primary_key=True),
     sa.Column("stage", sa.String(32), primary_key=True),
     timestamp("occurred_at", nullable=False),
-    sa.Column("source", sa.String(72), nullable=False),
+    source_column(nullable=False),
     sa.Column("automatic", sa.Boolean(), nullable=False),
     sa.Index("ix_order_stages_stage_occurred", "stage", "occurred_at"),
 )
@@ -126,8 +133,8 @@ order_stages = sa.Table(
 parcels = sa.Table(
     "parcels",
     metadata,
-    sa.Column("order_id", sa.String(128), primary_key=True),
-    sa.Column("shipment_id", sa.String(128), primary_key=True),
+    order_id_column(primary_key=True),
+    shipment_id_column(primary_key=True),
     sa.Column("carrier", sa.String(32), index=True),
     sa.Column("tracking_no", sa.String(64), index=True),
     sa.Column("status", sa.String(32), index=True),
@@ -146,7 +153,7 @@ outbox = sa.Table(
     metadata,
     id_column(),
     sa.Column("topic", sa.String(64), nullable=False),
-    sa.Column("order_id", sa.String(128)),
+    order_id_column(),
     sa.Column("partition", sa.SmallInteger(), nullable=False),
     sa.Column("payload", sa.JSON(), nullable=False),
     timestamp("created_at", nullable=False),
@@ -183,7 +190,7 @@ processed_messages = sa.Table(
 source_stats = sa.Table(
     "source_stats",
     metadata,
-    sa.Column("source", sa.String(72), primary_key=True),
+    source_column(primary_key=True),
     timestamp("hour", primary_key=True),
     sa.Column("events", sa.Integer(), nullable=False, default=0),
     timestamp("last_event_at"),
@@ -193,7 +200,7 @@ source_stats = sa.Table(
 ingest_rejections = sa.Table(
     "ingest_rejections",
     metadata,
-    sa.Column("source", sa.String(72), primary_key=True),
+    source_column(primary_key=True),
     timestamp("hour", primary_key=True),
     sa.Column("rejected", sa.Integer(), nullable=False, default=0),
     sa.Column("duplicates", sa.Integer(), nullable=False, default=0),
