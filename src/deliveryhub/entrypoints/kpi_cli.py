@@ -13,9 +13,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from deliveryhub.bootstrap import bootstrap
+from deliveryhub.bootstrap import Hub, bootstrap
 from deliveryhub.config import load_settings
 from deliveryhub.kpi.catalog import CatalogError, load_catalog
+from deliveryhub.kpi.engine import KpiEngine
 from deliveryhub.kpi.export import result_rows, to_csv
 from deliveryhub.kpi.periods import KpiQueryError
 from deliveryhub.kpi.report import parse_month, write_report
@@ -27,6 +28,18 @@ err = Console(stderr=True)
 def _fail(message: str) -> NoReturn:
     err.print(f"[red]{message}[/red]")
     raise typer.Exit(2)
+
+
+def _start_kpi(obj: dict[str, Any]) -> tuple[Hub, KpiEngine]:
+    """A started hub and its KPI engine; fails (closing the hub) when the KPI feature is not wired."""
+    try:
+        hub = bootstrap(db_url=obj.get("db_url"))
+    except Exception as exc:
+        _fail(f"cannot start: {exc}")
+    if hub.kpi is None:
+        hub.close()
+        _fail("the KPI feature is not wired into this hub")
+    return hub, hub.kpi.engine
 
 
 def kpi_list(obj: dict[str, Any], fmt: str) -> None:
@@ -69,15 +82,8 @@ def kpi_compute(
     """Compute the catalog for a period and print JSON, a table or CSV."""
     if fmt not in FORMATS:
         _fail(f"--format: one of {', '.join(FORMATS)}")
+    hub, engine = _start_kpi(obj)
     try:
-        hub = bootstrap(db_url=obj.get("db_url"))
-    except Exception as exc:
-        _fail(f"cannot start: {exc}")
-    try:
-        if hub.kpi is None:
-            _fail("the KPI feature is not wired into this hub")
-        assert hub.kpi is not None
-        engine = hub.kpi.engine
         result = engine.compute(date_from, date_to, grain, by, tz, kpis or None)
     except KpiQueryError as exc:
         _fail(f"--{exc.field}: {exc.message}" if not exc.message.startswith(exc.field) else exc.message)
@@ -117,14 +123,9 @@ def report_monthly(obj: dict[str, Any], month: str, out: Path, tz: str) -> None:
             raise ValueError("--out: the file name must end in .pdf or .html")
     except ValueError as exc:
         _fail(str(exc))
+    hub, engine = _start_kpi(obj)
     try:
-        hub = bootstrap(db_url=obj.get("db_url"))
-    except Exception as exc:
-        _fail(f"cannot start: {exc}")
-    try:
-        if hub.kpi is None:
-            raise ValueError("the KPI feature is not wired into this hub")
-        path = write_report(hub.kpi.engine, month, Path(out), tz)
+        path = write_report(engine, month, Path(out), tz)
     except (ValueError, KpiQueryError) as exc:
         _fail(str(exc))
     finally:

@@ -15,6 +15,7 @@ from deliveryhub.adapters.channels.base import OutgoingMessage
 from deliveryhub.adapters.channels.kakao import NhnAlimtalk
 from deliveryhub.adapters.channels.sms import NhnSms, sms_bytes
 from deliveryhub.adapters.channels.webhook import sign, verify
+from deliveryhub.domain.lifecycle import CUSTOMER_FACING_STAGES
 from deliveryhub.kernel.retry import backoff_delay
 from deliveryhub.notifications import policy
 from deliveryhub.notifications.render import eta_text, fill, render, template_codes, variables_of
@@ -85,15 +86,7 @@ def test_default_rules_load_and_cover_every_customer_facing_stage() -> None:
     stages = {
         n for r in rules if r.kind == "stage" and r.audience == "customer" and r.required for n in r.names
     }
-    assert stages == {
-        "received",
-        "waybill_created",
-        "handed_over",
-        "out_for_delivery",
-        "delivered",
-        "cancelled",
-        "delivery_failed",
-    }
+    assert stages == CUSTOMER_FACING_STAGES
     assert all(r.template in template_codes() for r in rules)
 
 

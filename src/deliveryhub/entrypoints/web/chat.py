@@ -187,29 +187,30 @@ def build_router(hub: Hub) -> APIRouter | None:
         return None
     router = APIRouter(include_in_schema=False)
 
-    @router.get("/tickets")
-    def desk_page(
-        request: Request, auth: Annotated[PageAuth, Depends(page_require("tickets:read"))]
-    ) -> Response:
+    def agent_page(template: str, request: Request, auth: PageAuth) -> Response:
+        """A desk page for a signed-in agent (the login redirect otherwise)."""
         if auth.response is not None or auth.principal is None:
             return auth.response or RedirectResponse("/login", status_code=303)
         who = auth.principal
         return _page(
-            "desk.html",
+            template,
             _lang(request),
             user=who.name,
             role=who.role,
             can_act=allowed(who.role, "tickets:act"),
         )
 
+    @router.get("/tickets")
+    def desk_page(
+        request: Request, auth: Annotated[PageAuth, Depends(page_require("tickets:read"))]
+    ) -> Response:
+        return agent_page("desk.html", request, auth)
+
     @router.get("/tickets/faq")
     def faq_page(
         request: Request, auth: Annotated[PageAuth, Depends(page_require("tickets:read"))]
     ) -> Response:
-        if auth.response is not None or auth.principal is None:
-            return auth.response or RedirectResponse("/login", status_code=303)
-        who = auth.principal
-        return _page("faq.html", _lang(request), user=who.name, can_act=allowed(who.role, "tickets:act"))
+        return agent_page("faq.html", request, auth)
 
     @router.get("/chat")
     def chat_page(request: Request) -> Response:

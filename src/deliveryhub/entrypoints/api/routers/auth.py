@@ -156,22 +156,27 @@ def build_router(hub: Hub) -> APIRouter | None:
         )
         return response
 
+    async def end_session(token: str, request: Request, details: dict[str, Any]) -> bool:
+        """Revoke a session token and audit the logout of whoever held it; whether it was live."""
+        principal = await run_in_threadpool(session_principal, hub, token)
+        revoked = await run_in_threadpool(revoke_session, hub, token)
+        if principal is not None:
+            await run_in_threadpool(
+                security.audit.record,
+                principal,
+                "user.logout",
+                f"user:{principal.id}",
+                details,
+                client_ip(request),
+            )
+        return revoked
+
     @router.api_route("/logout", methods=["GET", "POST"], include_in_schema=False)
     async def logout(request: Request, lang: str | None = None) -> Response:
         # The session cookie is SameSite=Strict, so a cross-site link cannot log anyone out.
         token = request.cookies.get(SESSION_COOKIE)
         if token:
-            principal = await run_in_threadpool(session_principal, hub, token)
-            await run_in_threadpool(revoke_session, hub, token)
-            if principal is not None:
-                await run_in_threadpool(
-                    security.audit.record,
-                    principal,
-                    "user.logout",
-                    f"user:{principal.id}",
-                    {},
-                    client_ip(request),
-                )
+            await end_session(token, request, {})
         response = RedirectResponse(f"/login?lang={_lang(lang)}", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
@@ -210,18 +215,7 @@ def build_router(hub: Hub) -> APIRouter | None:
             raise ApiError(
                 401, "unauthorized", "missing session token", headers={"WWW-Authenticate": "Bearer"}
             )
-        principal = await run_in_threadpool(session_principal, hub, token)
-        revoked = await run_in_threadpool(revoke_session, hub, token)
-        if principal is not None:
-            await run_in_threadpool(
-                security.audit.record,
-                principal,
-                "user.logout",
-                f"user:{principal.id}",
-                {"kind": "bearer"},
-                client_ip(request),
-            )
-        return {"revoked": revoked}
+        return {"revoked": await end_session(token, request, {"kind": "bearer"})}
 
     @router.get("/v1/auth/me", summary="Who the presented credentials belong to", tags=["auth"])
     async def me(request: Request) -> dict[str, Any]:

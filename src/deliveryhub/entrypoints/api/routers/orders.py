@@ -13,7 +13,7 @@ from deliveryhub.entrypoints.api.deps import HubDep, require
 from deliveryhub.entrypoints.api.errors import ApiError
 from deliveryhub.security.apikeys import Principal
 from deliveryhub.security.rbac import PII_VIEW
-from deliveryhub.views.orders import BadCursor, customer_view, list_orders, order_detail
+from deliveryhub.views.orders import BadCursor, audit_customer_shown, customer_view, list_orders, order_detail
 
 if TYPE_CHECKING:
     from deliveryhub.bootstrap import Hub
@@ -32,13 +32,7 @@ def _detail(hub: Hub, order_id: str, principal: Principal) -> dict[str, Any] | N
         detail["customer"] = customer_view(conn, hub.keyring, detail.pop("customer_id"), level)
         for name, section in hub.order_sections.items():
             detail[name] = section(conn, order_id, principal)
-    if detail.get("customer") and level in ("full", "masked"):
-        hub.audit.pii_read(
-            principal,
-            detail["customer"].get("customer_id"),
-            list(detail["customer"]),
-            f"GET /v1/orders/{order_id}",
-        )
+    audit_customer_shown(hub.audit, principal, detail["customer"], level, f"GET /v1/orders/{order_id}")
     return detail
 
 
