@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -97,22 +98,14 @@ def test_upsert_replaces_named_columns_and_applies_expressions(db: Database) -> 
 
 def test_greatest_takes_the_larger_value(db: Database) -> None:
     with db.write() as conn:
+
+        def keep_larger(row: dict[str, Any]) -> None:
+            upsert(conn, counters, [row], ["k"], {"n": greatest(conn, counters.c.n, excluded(counters, "n"))})
+
         upsert(conn, counters, [{"k": "a", "n": 5}], ["k"])
-        upsert(
-            conn,
-            counters,
-            [{"k": "a", "n": 3}],
-            ["k"],
-            {"n": greatest(conn, counters.c.n, excluded(counters, "n"))},
-        )
+        keep_larger({"k": "a", "n": 3})
         upsert(conn, counters, [{"k": "b", "n": 3}], ["k"])
-        upsert(
-            conn,
-            counters,
-            [{"k": "b", "n": 7}],
-            ["k"],
-            {"n": greatest(conn, counters.c.n, excluded(counters, "n"))},
-        )
+        keep_larger({"k": "b", "n": 7})
         assert (
             conn.execute(sa.select(greatest(conn, sa.literal(2), sa.literal(9), sa.literal(4)))).scalar() == 9
         )

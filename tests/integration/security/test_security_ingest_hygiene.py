@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import glob
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +52,13 @@ def hostile_order(oid: str) -> dict[str, Any]:
     )
 
 
-def _hub(tmp_path: Path, master_key: str, backend: str, request: pytest.FixtureRequest) -> Any:
+@pytest.fixture
+def hub(tmp_path: Path, master_key: str, backend: str, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A hub on the test's `backend` (parametrized: sqlite or postgresql), closed after the test."""
     url = request.getfixturevalue("pg_url") if backend == "postgresql" else None
-    return make_hub(tmp_path, master_key, db_url=url)
+    hub = make_hub(tmp_path, master_key, db_url=url)
+    yield hub
+    hub.close()
 
 
 def _all_text(hub: Any) -> str:
@@ -68,66 +73,54 @@ def _all_text(hub: Any) -> str:
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_personal_data_in_memo_and_unknown_fields_is_stored_masked(
-    tmp_path: Path, master_key: str, backend: str, request: pytest.FixtureRequest
+    tmp_path: Path, hub: Any, backend: str
 ) -> None:
-    hub = _hub(tmp_path, master_key, backend, request)
-    try:
-        results = hub.ingest.ingest([hostile_order("HYG-1")])
-        assert [r.status for r in results] == ["accepted"]
-        drain(hub)
-        stored = _all_text(hub)
+    results = hub.ingest.ingest([hostile_order("HYG-1")])
+    assert [r.status for r in results] == ["accepted"]
+    drain(hub)
+    stored = _all_text(hub)
+    for secret in SECRETS:
+        assert secret not in stored, secret
+    with hub.db.read() as conn:
+        data = conn.execute(sa.select(t.inbox.c.data).where(t.inbox.c.order_id == "HYG-1")).scalar_one()
+    # free text keeps its meaning; the structured fields are as sent
+    assert data["memo"] == "문 앞에 놓아주세요 010-****-****"
+    assert data["gift_message"].startswith("생일 축하해, 답장은 h***@example.com")
+    assert data["items"][0]["sku"] == "MUG" and data["total"] == 12000
+    # the customer was encrypted (not masked): the hub still knows the real contact data
+    find = hub.security.find_customer
+    assert find(phone="010-2345-6789") is not None
+    if backend == "sqlite":  # the raw file and its WAL, not just what SQL shows
+        blob = b"".join(Path(p).read_bytes() for p in glob.glob(str(tmp_path / "hub.db*")))
         for secret in SECRETS:
-            assert secret not in stored, secret
-        with hub.db.read() as conn:
-            data = conn.execute(sa.select(t.inbox.c.data).where(t.inbox.c.order_id == "HYG-1")).scalar_one()
-        # free text keeps its meaning; the structured fields are as sent
-        assert data["memo"] == "문 앞에 놓아주세요 010-****-****"
-        assert data["gift_message"].startswith("생일 축하해, 답장은 h***@example.com")
-        assert data["items"][0]["sku"] == "MUG" and data["total"] == 12000
-        # the customer was encrypted (not masked): the hub still knows the real contact data
-        find = hub.security.find_customer
-        assert find(phone="010-2345-6789") is not None
-        if backend == "sqlite":  # the raw file and its WAL, not just what SQL shows
-            blob = b"".join(Path(p).read_bytes() for p in glob.glob(str(tmp_path / "hub.db*")))
-            for secret in SECRETS:
-                assert secret.encode() not in blob, secret
-    finally:
-        hub.close()
+            assert secret.encode() not in blob, secret
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_nul_and_rtl_override_ids_are_refused_and_the_rest_of_the_batch_is_stored(
-    tmp_path: Path, master_key: str, backend: str, request: pytest.FixtureRequest
-) -> None:
-    hub = _hub(tmp_path, master_key, backend, request)
-    try:
-        good = event("ok-1", "order.paid", "ORD-OK", AT, {"amount": 1000})
-        bad = [
-            event("nul\x00id", "order.paid", "ORD-OK", AT, {"amount": 1}),
-            event("rlo-1", "order.paid", "ORD\u202e1-DRO", AT, {"amount": 1}),
-            event("zw-1", "order.paid", "ORD-OK", AT, {"amount": 1}, shipment_id="S\u200b1"),
-            {**event("src-1", "order.paid", "ORD-OK", AT, {"amount": 1}), "source": "oms\x00"},
-            event(
-                "sku-1", "inventory.shortage", "ORD-OK", AT, {"sku": "A\x00", "requested": 1, "available": 0}
-            ),
-        ]
-        results = hub.ingest.ingest([bad[0], good, *bad[1:]])
-        statuses = {r.event_id: (r.status, (r.error or {}).get("field")) for r in results}
-        assert statuses["ok-1"] == ("accepted", None)
-        assert statuses["nul<U+0000>id"] == ("rejected", "event_id")
-        assert statuses["rlo-1"] == ("rejected", "order_id")
-        assert statuses["zw-1"] == ("rejected", "shipment_id")
-        assert statuses["src-1"] == ("rejected", "source")
-        assert statuses["sku-1"] == ("rejected", "data.sku")
-        with hub.db.read() as conn:
-            assert conn.execute(sa.select(t.inbox.c.event_id)).scalars().all() == ["ok-1"]
-            assert conn.execute(sa.select(t.orders.c.order_id)).scalars().all() == ["ORD-OK"]
-            quarantined = conn.execute(sa.select(t.quarantine.c.event_id, t.quarantine.c.field)).all()
-        assert len(quarantined) == 5  # nothing sent is lost: kept (encrypted) for fixing and replay
-        assert ("nul<U+0000>id", "event_id") in quarantined
-        assert "\x00" not in _all_text(hub) and "\u202e" not in _all_text(hub)
-    finally:
-        hub.close()
+def test_nul_and_rtl_override_ids_are_refused_and_the_rest_of_the_batch_is_stored(hub: Any) -> None:
+    good = event("ok-1", "order.paid", "ORD-OK", AT, {"amount": 1000})
+    bad = [
+        event("nul\x00id", "order.paid", "ORD-OK", AT, {"amount": 1}),
+        event("rlo-1", "order.paid", "ORD\u202e1-DRO", AT, {"amount": 1}),
+        event("zw-1", "order.paid", "ORD-OK", AT, {"amount": 1}, shipment_id="S\u200b1"),
+        {**event("src-1", "order.paid", "ORD-OK", AT, {"amount": 1}), "source": "oms\x00"},
+        event("sku-1", "inventory.shortage", "ORD-OK", AT, {"sku": "A\x00", "requested": 1, "available": 0}),
+    ]
+    results = hub.ingest.ingest([bad[0], good, *bad[1:]])
+    statuses = {r.event_id: (r.status, (r.error or {}).get("field")) for r in results}
+    assert statuses["ok-1"] == ("accepted", None)
+    assert statuses["nul<U+0000>id"] == ("rejected", "event_id")
+    assert statuses["rlo-1"] == ("rejected", "order_id")
+    assert statuses["zw-1"] == ("rejected", "shipment_id")
+    assert statuses["src-1"] == ("rejected", "source")
+    assert statuses["sku-1"] == ("rejected", "data.sku")
+    with hub.db.read() as conn:
+        assert conn.execute(sa.select(t.inbox.c.event_id)).scalars().all() == ["ok-1"]
+        assert conn.execute(sa.select(t.orders.c.order_id)).scalars().all() == ["ORD-OK"]
+        quarantined = conn.execute(sa.select(t.quarantine.c.event_id, t.quarantine.c.field)).all()
+    assert len(quarantined) == 5  # nothing sent is lost: kept (encrypted) for fixing and replay
+    assert ("nul<U+0000>id", "event_id") in quarantined
+    assert "\x00" not in _all_text(hub) and "\u202e" not in _all_text(hub)
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
