@@ -20,6 +20,7 @@ from deliveryhub.bootstrap import Hub
 from deliveryhub.entrypoints.api import security as http_security
 from deliveryhub.entrypoints.api.errors import ApiError
 from deliveryhub.entrypoints.api.idguard import IdGuard
+from deliveryhub.entrypoints.api.middleware import HttpMiddleware
 from deliveryhub.entrypoints.api.routers import (
     auth,
     events,
@@ -70,17 +71,14 @@ PUBLIC_PATHS = frozenset(
 )
 
 
-class BodyLimit:
+class BodyLimit(HttpMiddleware):
     """Answers 413 before reading more than `limit` bytes of a request body."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.limit = limit
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             await _too_large(send, self.limit)
@@ -126,17 +124,11 @@ def _log_disconnect(scope: Scope) -> None:
     log.warning("client_disconnected", method=scope.get("method"), path=str(scope.get("path", ""))[:200])
 
 
-class CatchAll:
+class CatchAll(HttpMiddleware):
     """Outermost guard: a client that disconnects mid-body is a clean 400 and one log line; any other
     escaped exception is logged once (plain traceback, no locals, redacted) and answered 500."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def tracking(message: Message) -> None:
@@ -173,19 +165,13 @@ _HEADER_PAIRS = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
 _HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 
 
-class SecurityHeaders:
+class SecurityHeaders(HttpMiddleware):
     """Adds the security headers to every response that does not set them itself.
 
     Plain ASGI rather than `@app.middleware("http")`: Starlette's BaseHTTPMiddleware costs a task and
     two memory streams per request, about a tenth of a chat turn's CPU on this box."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         extra = [*_HEADER_PAIRS, _HSTS] if scope.get("scheme") == "https" else _HEADER_PAIRS
 
         async def with_headers(message: Message) -> None:

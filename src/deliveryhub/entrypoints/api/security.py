@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from deliveryhub.config import Settings
 from deliveryhub.entrypoints.api.errors import ApiError
+from deliveryhub.entrypoints.api.middleware import HttpMiddleware
 from deliveryhub.security.apikeys import Principal
 from deliveryhub.security.audit import request_ip
 from deliveryhub.security.ratelimit import RateLimited
@@ -137,19 +138,16 @@ def cookie_principal(security: SecurityFeature, request: Request) -> Principal |
 
 
 # ---------------------------------------------------------------------- middleware
-class SecurityMiddleware:
+class SecurityMiddleware(HttpMiddleware):
     """Per-request guards: remembers the client IP for the audit log; rate-limits chat per IP and key;
     sends a browser without a session from a page to /login."""
 
     def __init__(self, app: ASGIApp, security: SecurityFeature, settings: Settings) -> None:
-        self.app = app
+        super().__init__(app)
         self.security = security
         self.settings = settings
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         ip = scope_ip(scope, self.settings)
         token = request_ip.set(ip)
         try:
