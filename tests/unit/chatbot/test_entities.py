@@ -12,6 +12,16 @@ def test_order_ids() -> None:
     assert extract_entities("주문번호 98765432 어디쯤이에요")["order_id"] == "98765432"
 
 
+def test_order_ids_with_several_digit_groups_are_taken_whole() -> None:
+    """The demo's ORD-YYMMDD-NNNNNNN was cut at the second hyphen ("ORD-261204"), so the right last four
+    digits never verified an order typed by hand."""
+    assert extract_entities("ORD-261204-7900123 배송 언제 와요?")["order_id"] == "ORD-261204-7900123"
+    said = "주문번호 ORD-261204-7900123 이고 전화번호 뒷자리는 6709예요. 배송 언제 와요?"
+    assert extract_entities(said)["order_id"] == "ORD-261204-7900123"
+    assert extract_entities("a-2026-12-00042 반품할게요")["order_id"] == "A-2026-12-00042"
+    assert "order_id" not in extract_entities("XL-100 사이즈로 교환돼요?")
+
+
 def test_tracking_and_carrier() -> None:
     ents = extract_entities("송장번호 553825406594 조회가 안돼요")
     assert ents["tracking_no"] == "553825406594"

@@ -75,7 +75,10 @@ def carrier_from_text(text: str) -> str | None:
     return None
 
 
-_ORDER_CODE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2,5}-\d{4}-\d{3,10}|[A-Za-z]{2,5}-?\d{6,14})(?![A-Za-z0-9])")
+# A letter prefix and digit groups joined by hyphens, taken whole: ORD-2024-000123, ORD-261204-7900123 (the
+# demo's), A-2026-12-00042. At least six digits, so sizes and model names ("XL-100") are not order numbers.
+_ORDER_CODE = re.compile(r"(?<![A-Za-z0-9-])([A-Za-z]{1,5}-?\d{2,14}(?:-\d{1,14}){0,3})(?![A-Za-z0-9]|-\d)")
+_ORDER_CODE_MIN_DIGITS = 6
 _ORDER_DATE_SEQ = re.compile(r"(?<!\d)((?:19|20)\d{6}-\d{4,10})(?![\d])")
 _PHONE = re.compile(r"(?<!\d)(01[016789])[-. ]?(\d{3,4})[-. ]?(\d{4})(?!\d)")
 _ORDER_KW = re.compile(r"(주문\s*번호|주문|order\s*(?:no\.?|number|id|#)?|오더)\s*[:#]?\s*(?:는|은|가|이)?\s*$")
@@ -202,10 +205,14 @@ def extract_entities(text: str) -> dict[str, Any]:
     for dm in _DATE_ISO.finditer(low):
         spans.append(dm.span())
 
-    m = _ORDER_CODE.search(low)
-    if m and not (m.group(1).startswith(("cj", "kr")) and not re.search(r"ord|주문", low)):
-        ents["order_id"] = m.group(1).upper()
-        spans.append(m.span())
+    for m in _ORDER_CODE.finditer(low):
+        code = m.group(1)
+        if sum(ch.isdigit() for ch in code) < _ORDER_CODE_MIN_DIGITS:
+            continue
+        if not (code.startswith(("cj", "kr")) and not re.search(r"ord|주문", low)):
+            ents["order_id"] = code.upper()
+            spans.append(m.span())
+        break
     if "order_id" not in ents:
         m = _ORDER_DATE_SEQ.search(low)
         if m:
