@@ -23,6 +23,7 @@ from deliveryhub.chatbot.lexicon import (
 from deliveryhub.chatbot.session import Bot, TurnCtx
 from deliveryhub.chatbot.verify import may_act
 from deliveryhub.domain.lifecycle import STAGE_RANK
+from deliveryhub.kernel.korean import attach
 from deliveryhub.kernel.timefmt import parse_datetime
 from deliveryhub.pii import dlp
 from deliveryhub.service_layer import commands
@@ -266,7 +267,7 @@ def _notification(bot: Bot, ctx: TurnCtx, prefix: str) -> None:
             parts_en.append("stopped delivery notices")
         if changes.get("channel"):
             names = {"email": "이메일", "sms": "문자", "kakao": "알림톡"}
-            parts_ko.append(f"알림 채널을 {names[changes['channel']]}(으)로 변경")
+            parts_ko.append(f"알림 채널을 {attach(names[changes['channel']], '으로/로')} 변경")
             parts_en.append(f"switched notices to {changes['channel']}")
         if changes.get("quiet_hours"):
             parts_ko.append("밤 9시~아침 8시에는 알림을 보내지 않도록 설정")

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from deliveryhub.chatbot.phrases import pick
 from deliveryhub.chatbot.queries import SCAN_TYPES
+from deliveryhub.kernel.korean import attach, josa
 from deliveryhub.kernel.labels import label, labels
 from deliveryhub.kernel.timefmt import parse_datetime
 
@@ -31,10 +32,7 @@ REFUND_EVENTS = (
 
 def copula(word: str) -> str:
     """'이에요' after a final consonant, '예요' after a vowel (해요체 copula)."""
-    last = word.rstrip()[-1:] if word.strip() else ""
-    if "가" <= last <= "힣":
-        return "이에요" if (ord(last) - 0xAC00) % 28 else "예요"
-    return "이에요" if last.isdigit() and last in "013678" else "예요"
+    return josa(word, "이에요/예요")
 
 
 def _lower_first(text: str) -> str:
@@ -128,37 +126,47 @@ def status_text(d: dict[str, Any], lang: str, today: date, delay: bool = False) 
             if late:
                 parts.append("It is later than we promised, and we are sorry for that.")
         return " ".join(parts)
-    parts = [f"주문하신 상품({d['order_id']})은 현재 '{label('stage', stage)}' 단계예요."]
+    stage_name = label("stage", stage)
+    parts = [f"주문하신 상품({d['order_id']})은 현재 '{stage_name}' 단계예요."]
     if p and carrier:
-        parts.append(
-            f"{carrier}"
-            + (
-                f" 운송장번호 {p['tracking_no']}로 배송되고 있어요."
-                if p.get("tracking_no")
-                else "로 배송될 예정이에요."
-            )
-        )
-    if last_scan:
+        parts.append(_parcel_ko(stage, carrier, p.get("tracking_no")))
+    if stage == "delivered":
+        # The delivery itself is the last scan: one sentence, never "on its way" next to "delivered".
+        place = f" '{last_scan['location']}'에서" if last_scan and last_scan.get("location") else ""
+        when = fmt_time(d.get("delivered_at") or (p or {}).get("delivered_at"), lang)
+        parts.append(f"{when}{place} {stage_name}되었어요." if when else f"{stage_name}되었어요.")
+    elif last_scan:
         loc = f"'{last_scan['location']}'에서 " if last_scan.get("location") else ""
         parts.append(
             f"마지막 위치는 {fmt_time(last_scan['occurred_at'], lang)} {loc}{_scan_status_ko(last_scan)} "
             "처리된 것으로 확인돼요."
         )
-    if stage == "delivered":
-        parts.append(f"{fmt_time(d.get('delivered_at'), lang)}에 배송 완료되었어요.")
-    elif eta:
+    if stage != "delivered" and eta:
         window = fmt_window(eta, lang)
         parts.append(f"도착 예정 시간은 {window}{copula(window)}.")
     elif stage in BEFORE_SHIPPING:
         parts.append("출고되면 운송장번호와 함께 알림으로 알려 드릴게요.")
     if late or delay:
         if cause:
-            parts.append(f"지연 사유는 {labels('reason', 'ko').get(cause, cause)}(으)로 확인돼요.")
+            reason = labels("reason", "ko").get(cause, cause)
+            parts.append(f"지연 사유는 {attach(reason, '으로/로')} 확인돼요.")
         if late:
             parts.append("약속드린 날짜보다 늦어지고 있어 정말 죄송해요.")
         elif delay:
             parts.append("기다리시게 해서 죄송해요. 배송 상황이 바뀌면 바로 알려 드릴게요.")
     return " ".join(parts)
+
+
+def _parcel_ko(stage: str, carrier: str, tracking_no: str | None) -> str:
+    """Which carrier and waybill carry the order, in the tense of its stage."""
+    if not tracking_no:
+        return f"{attach(carrier, '으로/로')} 배송될 예정이에요."
+    waybill = f"{carrier} 운송장번호 {tracking_no}"
+    if stage in ("delivered", "cancelled", "returned"):
+        return f"{attach(waybill, '으로/로')} 보내 드렸어요."
+    if stage in BEFORE_SHIPPING:
+        return f"{attach(waybill, '으로/로')} 곧 출고될 예정이에요."
+    return f"{attach(waybill, '으로/로')} 배송되고 있어요."
 
 
 def _reason_en(cause: str) -> str:

@@ -100,6 +100,32 @@ def test_status_text_with_carrier_scan_eta_and_a_late_promise() -> None:
     assert "due to: bad weather" in en and "later than we promised" in en
 
 
+def _parcel(tracking_no: str, *scans: dict[str, Any]) -> dict[str, Any]:
+    return {"carrier": "cj", "tracking_no": tracking_no, "eta": None, "tracking": list(scans)}
+
+
+def test_a_delivered_order_is_never_said_to_be_on_its_way() -> None:
+    scan = {
+        "type": "shipment.delivered",
+        "occurred_at": "2026-11-22T05:00:00+00:00",
+        "status": "delivered",
+        "location": "문 앞",
+    }
+    d = _order("delivered", delivered_at="2026-11-22T05:00:00+00:00", parcels=[_parcel("123456789406", scan)])
+    ko = status_text(d, "ko", TODAY)
+    assert "배송되고 있어요" not in ko and "도착 예정" not in ko, ko
+    assert ko.count("'배송 완료'") == 1 and "11월 22일(일) 14:00 '문 앞'에서 배송 완료되었어요" in ko
+    assert "운송장번호 123456789406으로 보내 드렸어요" in ko  # 육: 으로, not 로
+
+
+@pytest.mark.parametrize(
+    ("tracking_no", "particle"), [("123456789406", "으로"), ("123456789401", "로"), ("123456789402", "로")]
+)
+def test_the_waybill_takes_the_particle_its_last_digit_needs(tracking_no: str, particle: str) -> None:
+    d = _order("in_transit", parcels=[_parcel(tracking_no)])
+    assert f"운송장번호 {tracking_no}{particle} 배송되고 있어요" in status_text(d, "ko", TODAY)
+
+
 def test_refund_text_follows_the_last_event() -> None:
     assert "반품 신청" in refund_text([], "ko")
     refunded = [
