@@ -245,21 +245,6 @@ class OpsAlertRecorder:
         return [k for kd, k in self.sent if kd == kind]
 
 
-def answers_healthz(base: str, timeout: float) -> bool:
-    """Poll `base`/healthz until it answers 200 (True) or `timeout` seconds have passed (False)."""
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                return True
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    return False
-
-
 def rrn(front: str, gender: str, middle: str) -> str:
     """A checksum-valid 13-digit Korean resident registration number from its first 12 digits."""
     body = front + gender + middle

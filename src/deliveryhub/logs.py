@@ -51,36 +51,45 @@ def redact(text: str) -> str:
     return text
 
 
-def _redact_value(value: Any, depth: int = 0) -> Any:
-    if depth > 6:
-        return "…"
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, bytes):
-        return redact(value.decode("utf-8", "replace"))
-    if isinstance(value, dict):
-        return {
-            k: MASK if str(k).lower() in SECRET_KEYS and v not in (None, "") else _redact_value(v, depth + 1)
-            for k, v in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [_redact_value(v, depth + 1) for v in value]
-    return value
+Processor = Callable[[Any, str, MutableMapping[str, Any]], MutableMapping[str, Any]]
 
 
-def redact_processor(
-    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
-) -> MutableMapping[str, Any]:
-    """structlog processor: secret-named fields masked, secret-looking text masked in every value."""
-    for key in list(event_dict):
-        if key in ("exc_info", "stack_info"):
-            continue
-        value = event_dict[key]
-        if key.lower() in SECRET_KEYS and value not in (None, ""):
-            event_dict[key] = MASK
-        else:
-            event_dict[key] = _redact_value(value)
-    return event_dict
+def masking_processor(
+    mask_text: Callable[[str], str], keys: frozenset[str], mask: str, *, skip: frozenset[str], max_depth: int
+) -> Processor:
+    """A structlog processor: values under a name in `keys` become `mask`; all other text goes through
+    `mask_text`, inside dicts and lists too (up to `max_depth`); fields named in `skip` are left alone."""
+
+    def walk(value: Any, depth: int = 0) -> Any:
+        if depth > max_depth:
+            return "…"
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        if isinstance(value, str):
+            return mask_text(value)
+        if isinstance(value, dict):
+            return {k: mask if str(k).lower() in keys and v not in (None, "") else walk(v, depth + 1)
+                    for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [walk(v, depth + 1) for v in value]
+        return value
+
+    def process(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+        for key in list(event_dict):
+            value = event_dict[key]
+            if key.lower() in keys and value not in (None, ""):
+                event_dict[key] = mask
+            elif key not in skip:
+                event_dict[key] = walk(value)
+        return event_dict
+
+    return process
+
+
+# structlog processor: secret-named fields masked, secret-looking text masked in every value.
+redact_processor = masking_processor(
+    redact, SECRET_KEYS, MASK, skip=frozenset({"exc_info", "stack_info"}), max_depth=6
+)
 
 
 class _RedactedRenderer:

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from deliveryhub.bench.common import BenchEnv, percentile, wait_for_consumers
+from deliveryhub.bench.common import BenchEnv, BenchRequest, percentile, wait_for_consumers
 
 CONCURRENCY = 50
 
@@ -47,18 +47,13 @@ async def _load(
     return len(latencies), latencies, errors
 
 
-def run(
-    db_url: str | None = None,
-    bus_url: str | None = None,
-    orders: int | None = None,
-    seconds: float | None = None,
-) -> dict[str, Any]:
+def run(req: BenchRequest) -> dict[str, Any]:
     """Measure; returns the JSON object of `deliveryhub bench api --json`."""
+    orders, seconds = req.orders, req.seconds
     from deliveryhub.bench.ingest import shop_events
 
     seconds = seconds or 8.0
-    env = BenchEnv(db_url, bus_url)
-    try:
+    with BenchEnv(req.db_url, req.bus_url) as env:
         hub = env.bootstrap()
         events = shop_events(orders or 1000)
         for i in range(0, len(events), 1000):
@@ -92,5 +87,3 @@ def run(
             "consumers_caught_up": quiet,
             "mode": env.mode,
         }
-    finally:
-        env.close()

@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from deliveryhub.bench.common import BenchEnv, percentile, wait_for_quiet
+from deliveryhub.bench.common import BenchEnv, BenchRequest, percentile, wait_for_quiet
 
 THINK_SECONDS = 0.5  # mean pause before a customer's next message (a fast typist)
 QUESTIONS = (
@@ -192,21 +192,15 @@ def _nlu_throughput(seconds: float) -> float:
     return done / (time.perf_counter() - t0)
 
 
-def run(
-    db_url: str | None = None,
-    bus_url: str | None = None,
-    orders: int | None = None,
-    seconds: float | None = None,
-    rate: float | None = None,
-) -> dict[str, Any]:
+def run(req: BenchRequest) -> dict[str, Any]:
     """Measure chat latency over HTTP at an offered load (p50/p99 ms), throughput at saturation, and batch
     NLU throughput (messages/s)."""
+    orders, seconds, rate = req.orders, req.seconds, req.rate
     seconds = float(seconds or 15.0)
     rate = float(rate or 25.0)
     if rate <= 0:
         raise ValueError("rate: must be > 0 messages per second")
-    env = BenchEnv(db_url, bus_url)
-    try:
+    with BenchEnv(req.db_url, req.bus_url) as env:
         hub = env.bootstrap()
         people = _seed(hub, int(orders or 2000))
         base = env.serve(timeout=180.0)
@@ -241,5 +235,3 @@ def run(
             "mode": env.mode,
         }
         return out
-    finally:
-        env.close()

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,8 +40,52 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[k]
 
 
+def answers_healthz(base: str, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> bool:
+    """Poll `base`/healthz until it answers 200 (True), `proc` exits or `timeout` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            if httpx.get(base + "/healthz", timeout=1.0).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def stop_processes(procs: list[subprocess.Popen[bytes]], timeout: float) -> None:
+    """Terminate every process, wait up to `timeout` seconds each, kill those still running."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@dataclass(frozen=True)
+class BenchRequest:
+    """What `deliveryhub bench WHICH` was asked: where to run and how much (None: the benchmark's default)."""
+
+    db_url: str | None = None
+    bus_url: str | None = None
+    orders: int | None = None
+    seconds: float | None = None
+    rate: float | None = None
+
+
 class BenchEnv:
-    """A fresh hub environment for one benchmark run; cleaned up by `close()`."""
+    """A fresh hub environment for one benchmark run; `with BenchEnv(...)` cleans it up (`close()`)."""
+
+    def __enter__(self) -> BenchEnv:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def __init__(self, db_url: str | None, bus_url: str | None) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="dh-bench-"))
@@ -123,16 +168,10 @@ class BenchEnv:
         )
         self.procs.append(proc)
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"deliveryhub serve exited with {proc.returncode}")
-            try:
-                if httpx.get(base + "/healthz", timeout=1.0).status_code == 200:
-                    return base
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
+        if answers_healthz(base, timeout, proc):
+            return base
+        if proc.poll() is not None:
+            raise RuntimeError(f"deliveryhub serve exited with {proc.returncode}")
         raise RuntimeError("deliveryhub serve did not become ready")
 
     def start_worker(self) -> None:
@@ -151,14 +190,7 @@ class BenchEnv:
 
     def close(self) -> None:
         """Stop processes, drop the temporary database and stream, remove files."""
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_processes(self.procs, timeout=15)
         if self.hub is not None:
             self.hub.close()
         if self.bus_url.startswith("nats"):

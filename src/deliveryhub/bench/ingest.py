@@ -19,7 +19,7 @@ import httpx
 import orjson
 import sqlalchemy as sa
 
-from deliveryhub.bench.common import BenchEnv, percentile
+from deliveryhub.bench.common import BenchEnv, BenchRequest, percentile
 
 if TYPE_CHECKING:
     from deliveryhub.bootstrap import Hub
@@ -126,15 +126,10 @@ def notice_latencies(hub: Hub, since: datetime, wait_s: float = 20.0) -> tuple[l
     return out, None if out else "notices could not be matched to their triggering events"
 
 
-def run(
-    db_url: str | None = None,
-    bus_url: str | None = None,
-    orders: int | None = None,
-    seconds: float | None = None,
-) -> dict[str, Any]:
+def run(req: BenchRequest) -> dict[str, Any]:
     """Measure; returns the JSON object of `deliveryhub bench ingest --json`."""
-    env = BenchEnv(db_url, bus_url)
-    try:
+    orders, seconds = req.orders, req.seconds
+    with BenchEnv(req.db_url, req.bus_url) as env:
         hub = env.bootstrap()
         key = env.api_key("integration")
         events = shop_events(orders or 2000)
@@ -200,5 +195,3 @@ def run(
         if reason:
             result["notice_reason"] = reason
         return result
-    finally:
-        env.close()

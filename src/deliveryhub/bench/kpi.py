@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import polars as pl
+
+if TYPE_CHECKING:
+    from deliveryhub.bench.common import BenchRequest
 
 CORE = (
     "on_time_delivery_rate",
@@ -306,20 +309,14 @@ def baseline_duckdb(snap: Any, tz: str) -> tuple[float, Any]:
     return time.perf_counter() - started, result
 
 
-def run(
-    db_url: str | None = None,
-    bus_url: str | None = None,
-    orders: int | None = None,
-    seconds: float | None = None,
-) -> dict[str, Any]:
+def run(req: BenchRequest) -> dict[str, Any]:
     """Generate, then time: snapshot load, full catalog, dashboard refresh, five core KPIs vs DuckDB."""
     from deliveryhub.bench.common import BenchEnv
     from deliveryhub.kpi.engine import KpiEngine
     from deliveryhub.kpi.facts import derive_facts
 
-    n = orders or 1_000_000
-    env = BenchEnv(db_url, bus_url)
-    try:
+    n = req.orders or 1_000_000
+    with BenchEnv(req.db_url, req.bus_url) as env:
         hub = env.bootstrap()
         now = datetime.now(UTC).replace(microsecond=0)
         t0 = time.perf_counter()
@@ -395,8 +392,6 @@ def run(
             "dashboard_refresh_mode": refresh_mode,
             "mode": env.mode,
         }
-    finally:
-        env.close()
 
 
 __all__ = ["run", "generate", "baseline_duckdb", "pl"]

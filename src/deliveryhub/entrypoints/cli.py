@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from deliveryhub.bench.common import BenchRequest
     from deliveryhub.bootstrap import Hub
 
 app = typer.Typer(
@@ -478,7 +479,7 @@ def crypto_rotate(ctx: typer.Context) -> None:
     print(json.dumps(run(hub), ensure_ascii=False))
 
 
-def _bench_runner(which: str) -> Callable[..., dict[str, Any]]:
+def _bench_runner(which: str) -> Callable[[BenchRequest], dict[str, Any]]:
     # Imported on demand: each benchmark pulls in what it measures.
     if which == "ingest":
         from deliveryhub.bench import ingest
@@ -515,15 +516,11 @@ def bench(
     if rate is not None and which != "chat":
         err.print("[red]--rate applies to: bench chat[/red]")
         raise typer.Exit(2)
+    from deliveryhub.bench.common import BenchRequest
+
     run = _bench_runner(which)
-    options: dict[str, Any] = {"rate": rate} if rate is not None else {}
-    result = run(
-        db_url=ctx.obj.get("db_url"),
-        bus_url=ctx.obj.get("bus_url"),
-        orders=orders,
-        seconds=seconds,
-        **options,
-    )
+    request = BenchRequest(ctx.obj.get("db_url"), ctx.obj.get("bus_url"), orders, seconds, rate)
+    result = run(request)
     if as_json:
         print(json.dumps(result))
     else:

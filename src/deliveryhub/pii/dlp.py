@@ -9,12 +9,10 @@ addresses and street addresses (Korean road-name and lot-number addresses, commo
 from __future__ import annotations
 
 import re
-from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
-from deliveryhub.logs import RewritingFilter
+from deliveryhub.logs import RewritingFilter, masking_processor
 
 # Separators people (and evaders) write between digit groups: "-", ".", "/", spaces, or a dash with spaces.
 _SEP = r"(?:[ \t]{0,2}[-./][ \t]{0,2}|[ \t]{1,2})?"
@@ -318,31 +316,14 @@ SENSITIVE_KEYS = frozenset({"name", "phone", "email", "address", "customer_name"
                             "token", "authorization", "cookie", "totp", "line1", "line2", "zip", "rrn"})
 
 
-def mask_value(value: Any, depth: int = 0) -> Any:
-    """Mask personal data inside any JSON-like value (strings masked, sensitive keys replaced)."""
-    if depth > 8:
-        return "…"
-    if isinstance(value, str):
-        return mask_text(value)
-    if isinstance(value, dict):
-        return {k: ("***" if str(k).lower() in SENSITIVE_KEYS and v not in (None, "")
-                    else mask_value(v, depth + 1)) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [mask_value(v, depth + 1) for v in value]
-    return value
-
-
-def structlog_processor(
-    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
-) -> MutableMapping[str, Any]:
-    """structlog processor: structured logs never carry personal data."""
-    for key in list(event_dict):
-        value = event_dict[key]
-        if key.lower() in SENSITIVE_KEYS and value not in (None, ""):
-            event_dict[key] = "***"
-        elif key not in ("timestamp", "level", "logger", "exc_info"):
-            event_dict[key] = mask_value(value)
-    return event_dict
+# structlog processor: structured logs never carry personal data.
+structlog_processor = masking_processor(
+    lambda text: mask_text(text) or "",
+    SENSITIVE_KEYS,
+    "***",
+    skip=frozenset({"timestamp", "level", "logger", "exc_info"}),
+    max_depth=8,
+)
 
 
 class PiiLogFilter(RewritingFilter):

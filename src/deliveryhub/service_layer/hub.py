@@ -7,7 +7,7 @@ other up by name; they call the port attribute, which holds a null object until 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -39,48 +39,27 @@ log = structlog.get_logger(__name__)
 OrderSection = Callable[[Connection, str, Any], Any]
 
 
-class _NoOpsAlerts:
-    def notify_ops(
-        self,
-        kind: str,
-        key: str,
-        subject: str,
-        body: str,
-        data: Mapping[str, Any] | None = None,
-        *,
-        conn: Connection | None = None,
-    ) -> None:
+# The null objects accept any arguments (`*_`, `**__`): they stand for a port until its provider is
+# wired, and repeating each port's signature here would only be a second copy to keep in step.
+class _NoOpsAlerts(OpsAlerts):
+    def notify_ops(self, kind: str, key: str, *_: object, **__: object) -> None:
         log.warning("ops_alert_unsent", kind=kind, key=key, why="notifications feature not wired")
 
 
-class _NoAudit:
-    def record(
-        self,
-        actor: object,
-        action: str,
-        target: str | None,
-        details: Mapping[str, Any] | None = None,
-        ip: str | None = None,
-    ) -> None:
+class _NoAudit(AuditTrail):
+    def record(self, actor: object, action: str, *_: object, **__: object) -> None:
         log.info("audit_unrecorded", action=action, why="security feature not wired")
 
-    def pii_read(self, principal: object, customer_id: str | None, fields: Iterable[str], why: str) -> None:
+    def pii_read(self, *_: object, **__: object) -> None:
         log.info("audit_unrecorded", action="pii.read", why="security feature not wired")
 
 
-class _NoExceptions:
-    def open_exception(
-        self,
-        exception_type: str,
-        order_id: str | None,
-        key: str | None = None,
-        evidence: Mapping[str, Any] | None = None,
-        shipment_id: str | None = None,
-    ) -> int | None:
+class _NoExceptions(ExceptionOpener):
+    def open_exception(self, exception_type: str, *_: object, **__: object) -> int | None:
         log.warning("exception_unopened", type=exception_type, why="monitors feature not wired")
         return None
 
-    def orders_with_exception(self, conn: Connection, exception_type: str) -> list[str]:
+    def orders_with_exception(self, *_: object, **__: object) -> list[str]:
         return []
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,18 @@ def _customer_id(hub: Any, order_id: str) -> str:
                 sa.text("SELECT customer_id FROM orders WHERE order_id=:o"), {"o": order_id}
             ).scalar()
         )
+
+
+@pytest.fixture
+def hub_at_start(
+    tmp_path: Path, master_key: str, provider: Provider, smtp: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Any, ManualClock]]:
+    """A hub with every provider pointed at the local servers, its clock at START (10:00 in Seoul)."""
+    configure_providers(monkeypatch, provider)
+    clock = ManualClock(START)
+    hub = make_hub(tmp_path, master_key, clock=clock, smtp_url=smtp.url)
+    yield hub, clock
+    hub.close()
 
 
 def _step(hub: Any, events: list[dict[str, Any]]) -> None:
@@ -170,11 +183,9 @@ def test_advertising_at_22_waits_until_08_informational_goes_at_once(
 
 
 def test_opt_out_every_channel_and_phone_change(
-    tmp_path: Path, master_key: str, provider: Provider, smtp: SmtpSink, monkeypatch: pytest.MonkeyPatch
+    hub_at_start: tuple[Any, ManualClock], provider: Provider, smtp: SmtpSink
 ) -> None:
-    configure_providers(monkeypatch, provider)
-    clock = ManualClock(START)
-    hub = make_hub(tmp_path, master_key, clock=clock, smtp_url=smtp.url)
+    hub, clock = hub_at_start
     events = lifecycle("O-PREF", START, CUSTOMER)
     key = create_api_key(hub.db, "ops", "ops")
     h = {"Authorization": f"Bearer {key}"}
@@ -212,16 +223,11 @@ def test_opt_out_every_channel_and_phone_change(
     with hub.db.read() as conn:
         raw = conn.execute(sa.text("SELECT phone_enc FROM notification_preferences")).scalar()
     assert b"9999" not in raw and b"8888" not in raw  # the new number is stored encrypted
-    hub.close()
 
 
-def test_kakao_failure_falls_back_to_sms(
-    tmp_path: Path, master_key: str, provider: Provider, smtp: SmtpSink, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    configure_providers(monkeypatch, provider)
+def test_kakao_failure_falls_back_to_sms(hub_at_start: tuple[Any, ManualClock], provider: Provider) -> None:
+    hub, clock = hub_at_start
     provider.not_kakao_users = {"01012345678"}
-    clock = ManualClock(START)
-    hub = make_hub(tmp_path, master_key, clock=clock, smtp_url=smtp.url)
     _step(hub, lifecycle("O-FB", START, CUSTOMER)[:1])
     sms = provider.delivered("sms")
     assert len(sms) == 1 and sms[0]["json"]["recipientList"][0]["recipientNo"] == "01012345678"
@@ -233,7 +239,6 @@ def test_kakao_failure_falls_back_to_sms(
         True,
         "010-****-****",
     )
-    hub.close()
 
 
 def test_outgoing_webhook_signatures_verify(
@@ -270,11 +275,9 @@ def test_outgoing_webhook_signatures_verify(
 
 
 def test_provider_receipts_delivered_and_failed(
-    tmp_path: Path, master_key: str, provider: Provider, smtp: SmtpSink, monkeypatch: pytest.MonkeyPatch
+    hub_at_start: tuple[Any, ManualClock], provider: Provider
 ) -> None:
-    configure_providers(monkeypatch, provider)
-    clock = ManualClock(START)
-    hub = make_hub(tmp_path, master_key, clock=clock, smtp_url=smtp.url)
+    hub, clock = hub_at_start
     _step(hub, lifecycle("O-RC", START, CUSTOMER)[:2])
     jobs = _jobs(hub, "O-RC")
     assert [j.status for j in jobs] == ["sent", "sent"]
@@ -291,4 +294,3 @@ def test_provider_receipts_delivered_and_failed(
         (jobs[1].id, "failed"),
     ]
     assert hub.notifications.dispatcher.poll_receipts(clock.now()) == 0  # final receipts are not asked again
-    hub.close()

@@ -24,7 +24,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from dh_testkit import answers_healthz, free_port, make_hub
+from deliveryhub.bench.common import answers_healthz
+from dh_testkit import free_port, make_hub
 
 PASSWORD = "correct horse battery staple 7"
 

@@ -10,9 +10,10 @@ from dh_testkit import make_hub
 
 
 def test_bench_kpi_json_shape() -> None:
+    from deliveryhub.bench.common import BenchRequest
     from deliveryhub.bench.kpi import run
 
-    out = run(None, None, orders=3000)
+    out = run(BenchRequest(orders=3000))
     for key in (
         "orders",
         "events",

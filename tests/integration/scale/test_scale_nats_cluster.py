@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from scale_accounting import settled, wait_settled
 
 from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.bench.common import stop_processes
 from deliveryhub.bench.ingest import shop_events
 from dh_testkit import free_port, make_hub
 
@@ -118,14 +119,7 @@ class NatsCluster:
 
     def stop(self) -> None:
         """Stop every node."""
-        for p in self.procs:
-            if p.poll() is None:
-                p.terminate()
-        for p in self.procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_processes(self.procs, timeout=10)
 
 
 @pytest.fixture

@@ -307,9 +307,18 @@ def test_aftership_webhook_body_with_order_number() -> None:
 
 # ----------------------------------------------------------------------------------------- EasyPost
 
+# The scans EasyPost's own examples and recorded test responses carry, one list per recording session.
 EZ_TEST = [
     ("2025-02-06T19:48:26+00:00", "info_received", "pre_transit"),
     ("2025-02-07T08:25:26+00:00", "info_received", "pre_transit"),
+]
+EZ_OFFICIAL = [
+    ("2025-04-09T20:40:17+00:00", "info_received", "pre_transit"),
+    ("2025-04-10T09:17:17+00:00", "info_received", "pre_transit"),
+]
+EZ_BATCH = [
+    ("2025-10-05T21:59:07+00:00", "info_received", "pre_transit"),
+    ("2025-10-06T10:36:07+00:00", "info_received", "pre_transit"),
 ]
 
 
@@ -336,44 +345,14 @@ def test_easypost_webhook_event_body(payload) -> None:  # type: ignore[no-untype
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        (
-            "official_examples/trackers-create.json",
-            [
-                ("2025-04-09T20:40:17+00:00", "info_received", "pre_transit"),
-                ("2025-04-10T09:17:17+00:00", "info_received", "pre_transit"),
-            ],
-        ),
-        (
-            "official_examples/trackers-retrieve.json",
-            [
-                ("2025-04-09T20:40:17+00:00", "info_received", "pre_transit"),
-                ("2025-04-10T09:17:17+00:00", "info_received", "pre_transit"),
-            ],
-        ),
-        (
-            "official_examples/trackers-list.json",
-            [
-                ("2025-04-09T20:40:17+00:00", "info_received", "pre_transit"),
-                ("2025-04-10T09:17:17+00:00", "info_received", "pre_transit"),
-            ],
-        ),
+        ("official_examples/trackers-create.json", EZ_OFFICIAL),
+        ("official_examples/trackers-retrieve.json", EZ_OFFICIAL),
+        ("official_examples/trackers-list.json", EZ_OFFICIAL),
         ("recorded_api_responses/test_tracker_create__00.json", EZ_TEST),
         ("recorded_api_responses/test_tracker_retrieve__00.json", EZ_TEST),
         ("recorded_api_responses/test_tracker_retrieve__01.json", EZ_TEST),
-        (
-            "recorded_api_responses/test_tracker_retrieve_batch__00.json",
-            [
-                ("2025-10-05T21:59:07+00:00", "info_received", "pre_transit"),
-                ("2025-10-06T10:36:07+00:00", "info_received", "pre_transit"),
-            ],
-        ),
-        (
-            "recorded_api_responses/test_tracker_retrieve_batch__01.json",
-            [
-                ("2025-10-05T21:59:07+00:00", "info_received", "pre_transit"),
-                ("2025-10-06T10:36:07+00:00", "info_received", "pre_transit"),
-            ],
-        ),
+        ("recorded_api_responses/test_tracker_retrieve_batch__00.json", EZ_BATCH),
+        ("recorded_api_responses/test_tracker_retrieve_batch__01.json", EZ_BATCH),
     ],
 )
 def test_easypost_single_tracker_files(payload, name: str, expected) -> None:  # type: ignore[no-untyped-def]
