@@ -393,7 +393,7 @@ def monitors_run_once(ctx: typer.Context) -> None:
     from deliveryhub.monitors.service import run_all_monitors as run
 
     hub = _hub(ctx)
-    print(json.dumps(run(hub), ensure_ascii=False, default=str))
+    print(json.dumps(run(hub.monitors), ensure_ascii=False, default=str))
 
 
 def _shop_endpoints(config_file: Path | str | None) -> tuple[list[Any], list[Any]]:

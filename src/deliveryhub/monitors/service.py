@@ -29,7 +29,7 @@ from deliveryhub.monitors.sweep import sweep
 from deliveryhub.service_layer.hub import Core
 from deliveryhub.service_layer.messaging import Message
 
-__all__ = ["TOPICS", "MonitorService", "monitors_of", "pending_timers", "run_all_monitors"]
+__all__ = ["TOPICS", "MonitorService", "pending_timers", "run_all_monitors"]
 
 
 class MonitorService:
@@ -158,18 +158,11 @@ class MonitorService:
         return read.open_counts(self.db)
 
 
-def monitors_of(hub: object) -> MonitorService | None:
-    """The monitors handle of a hub (None when the feature is not wired)."""
-    found = getattr(hub, "monitors", None)
-    return found if isinstance(found, MonitorService) else None
-
-
-def run_all_monitors(hub: object) -> dict[str, Any]:
-    """Evaluate every monitor now (CLI `deliveryhub monitors run-once`, tests, operators)."""
-    svc = monitors_of(hub)
-    if svc is None:
+def run_all_monitors(monitors: MonitorService | None) -> dict[str, Any]:
+    """Evaluate every monitor now (CLI `monitors run-once`, tests, operators); give it `hub.monitors`."""
+    if monitors is None:
         raise RuntimeError("the monitors feature is not wired into this hub")
-    return svc.run_once()
+    return monitors.run_once()
 
 
 def pending_timers(hub: Core) -> int:

@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from deliveryhub.adapters.connectors.signatures import sign_push
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.entrypoints.api.app import create_app
-from deliveryhub.monitors.service import monitors_of
 from deliveryhub.monitors.tables import compensations
 from deliveryhub.security.apikeys import create_api_key
 from dh_testkit import drain, event, make_hub, serving
@@ -160,7 +159,7 @@ def _issued(live: Live, order_id: str) -> int:
 
 def _settle(live: Live) -> None:
     """Run the consumers and every due monitor timer (issuing what is issuable) until quiet."""
-    monitors = monitors_of(live.hub)
+    monitors = live.hub.monitors
     assert monitors is not None
     for _ in range(3):
         drain(live.hub)
@@ -173,7 +172,7 @@ def test_fraud_chain_delivered_push_then_damage_claim_pays_nothing_without_a_hum
 ) -> None:
     monkeypatch.setenv("DELIVERYHUB_CJ_WEBHOOK_SECRET", "cj-e2e-secret")
     for live in _serve(tmp_path, master_key):
-        assert monitors_of(live.hub) is not None
+        assert live.hub.monitors is not None
         victim, control = "ORD-2026-000901", "ORD-2026-000902"
         live.seed(victim, NUMBER)
         body = json.dumps(PUSH, ensure_ascii=False).encode()

@@ -107,7 +107,7 @@ def test_a_parcel_packed_on_the_eve_of_seollal_waits_for_business_time(tmp_path,
             if due:
                 assert not [r for r in hub.ingest.ingest(due) if r.status == "rejected"]
             drain(hub)
-            run_all_monitors(hub)
+            run_all_monitors(hub.monitors)
             drain(hub)
             found = {(r.type, r.order_id) for r in _watched(hub)}
             if now < WAYBILL_DUE:

@@ -62,7 +62,7 @@ def test_delay_compensation_is_paid_once_even_when_everything_is_replayed(new_hu
     )
     ingest_ok(hub, [delivered])
     drain(hub)
-    run_all_monitors(hub)
+    run_all_monitors(hub.monitors)
     assert [(e.event_id, e.data["amount"], e.data["kind"]) for e in _issued(hub)] == [
         ("comp:L1:delay_2d_coupon", 3000.0, "coupon")
     ]
@@ -77,9 +77,9 @@ def test_delay_compensation_is_paid_once_even_when_everything_is_replayed(new_hu
             .values(position=0)
         )
     drain(hub)
-    run_all_monitors(hub)
+    run_all_monitors(hub.monitors)
     clock.advance(timedelta(days=1))
-    run_all_monitors(hub)
+    run_all_monitors(hub.monitors)
     assert len(_issued(hub)) == 1
     with hub.db.read() as conn:
         rows = conn.execute(sa.select(compensations)).all()

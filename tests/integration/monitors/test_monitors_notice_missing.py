@@ -73,7 +73,7 @@ def test_notice_missing_fires_once_when_the_notice_never_went_out_and_never_when
     # Later timers, sweeps and redelivered stage changes never open a second one.
     for _ in range(3):
         clock.advance(timedelta(hours=1))
-        run_all_monitors(hub)
+        run_all_monitors(hub.monitors)
         drain(hub)
     with hub.db.read() as conn:
         changes = conn.execute(
@@ -129,7 +129,7 @@ def test_with_the_notifications_feature_the_unreachable_customer_gets_one_notice
         hub.notifications.dispatcher.check_missing(clock.now())  # the notifications' own check
         for _ in range(2):
             clock.advance(timedelta(hours=1))
-            run_all_monitors(hub)
+            run_all_monitors(hub.monitors)
             drain(hub)
         rows = _notice_exceptions(hub)
         assert [(r.order_id, r.status, r.evidence.get("stage")) for r in rows] == [

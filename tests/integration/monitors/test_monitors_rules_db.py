@@ -97,7 +97,7 @@ def step(hub: Any, clock: ManualClock, when: datetime, events: list[dict] | None
     if events:
         ingest_ok(hub, events)
     drain(hub)
-    run_all_monitors(hub)
+    run_all_monitors(hub.monitors)
     drain(hub)
 
 

@@ -115,7 +115,7 @@ def test_every_faulty_order_gets_exactly_one_exception_of_the_right_type_and_hea
         clock.advance(TICK)
         i = ingest_due(hub, events, i, clock.now())
         drain(hub)
-        run_all_monitors(hub)
+        run_all_monitors(hub.monitors)
     assert i == len(events)
     rows = all_exceptions(hub)
 
