@@ -19,11 +19,14 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from deliveryhub.bench.common import BenchEnv, BenchRequest, percentile, wait_for_quiet
+
+if TYPE_CHECKING:
+    from deliveryhub.bootstrap import Hub
 
 THINK_SECONDS = 0.5  # mean pause before a customer's next message (a fast typist)
 QUESTIONS = (
@@ -35,7 +38,7 @@ QUESTIONS = (
 FOLLOW_UPS = ("언제쯤 도착할까요?", "택배사가 어디예요?", "감사합니다", "When will it arrive?")
 
 
-def _seed(hub: Any, orders: int) -> list[tuple[str, str]]:
+def _seed(hub: Hub, orders: int) -> list[tuple[str, str]]:
     """Orders in transit with an ETA; returns (order_id, last four phone digits)."""
     out: list[tuple[str, str]] = []
     events: list[dict[str, Any]] = []
