@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from deliveryhub.chatbot.phrases import pick
 from deliveryhub.chatbot.queries import SCAN_TYPES
+from deliveryhub.kernel.calendar import BusinessCalendar
 from deliveryhub.kernel.korean import attach, josa
 from deliveryhub.kernel.labels import label, labels
 from deliveryhub.kernel.timefmt import parse_datetime
@@ -238,6 +239,35 @@ def exchange_text(events: list[dict[str, Any]], lang: str) -> str:
         f"교환은 {fmt_time(events[-1]['occurred_at'], lang)}에 접수되어 진행 중이에요. "
         "기존 상품이 회수되는 대로 새 상품을 보내드려요."
     )
+
+
+_WEEKDAY_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def agent_hours(cal: BusinessCalendar) -> tuple[str, str]:
+    """The desk's hours as said to customers, Korean and English ('평일 09:00~18:00')."""
+    days = sorted(cal.workdays)
+    if days == [0, 1, 2, 3, 4]:
+        ko, en = "평일", "weekdays"
+    else:
+        ko, en = "·".join(WEEKDAY_KO[d] for d in days), "/".join(_WEEKDAY_EN[d] for d in days)
+    return f"{ko} {cal.start:%H:%M}~{cal.end:%H:%M}", f"{en} {cal.start:%H:%M}-{cal.end:%H:%M} KST"
+
+
+def agents_away(cal: BusinessCalendar, now: datetime) -> tuple[str, str] | None:
+    """None while agents work; otherwise why they do not now and when they answer (Korean, English)."""
+    if cal.is_open(now):
+        return None
+    day = cal.local_date(now)
+    opens = cal.next_opening(now)
+    holiday = cal.holiday_name(day)
+    if holiday:
+        why = f"오늘은 {holiday} 휴무일이라", f"We are closed today for a public holiday ({holiday}), so"
+    elif day.weekday() not in cal.workdays:
+        why = "주말이라", "It's the weekend, so"
+    else:
+        why = "지금은 상담 시간이 아니라", "We are outside our working hours now, so"
+    return f"{why[0]} {fmt_time(opens, 'ko')}부터", f"{why[1]} from {fmt_time(opens, 'en')}"
 
 
 def handoff_summary(

@@ -159,21 +159,44 @@ def digits_mismatch(lang: str) -> str:
     )
 
 
-def handoff(first_reason: str, lang: str) -> str:
-    """The message that hands the conversation to a person (an apology first when the customer is upset)."""
+def handoff(
+    first_reason: str,
+    lang: str,
+    hours: tuple[str, str] = ("평일 09:00~18:00", "weekdays 9:00-18:00 KST"),
+    away: tuple[str, str] | None = None,
+) -> str:
+    """The message that hands the conversation to a person (an apology first when the customer is upset).
+
+    `hours` are the desk's hours in both languages; `away` (Korean, English), when agents are not working
+    now, says why and when they answer (the next business opening)."""
     if first_reason in ("threat", "anger"):
-        return pick(
+        opening = pick(
             lang,
             "많이 불편하셨을 텐데 정말 죄송해요. 바로 상담원이 직접 확인하도록 연결해 드릴게요. 지금까지 "
             "말씀해 주신 내용과 주문 정보를 함께 전달했으니 같은 내용을 다시 설명하지 않으셔도 돼요.",
-            "I'm truly sorry for the trouble. I'm connecting you to an agent right now, with our "
-            "conversation and your order details, so you won't need to repeat yourself.",
+            "I'm truly sorry for the trouble. I'm connecting you to an agent, with our conversation and "
+            "your order details, so you won't need to repeat yourself.",
         )
-    return pick(
-        lang,
-        "상담원에게 연결해 드릴게요. 지금까지 나눈 대화와 주문 정보를 함께 전달했으니 같은 내용을 "
-        "다시 말씀하지 않으셔도 돼요. 상담원이 이 대화창으로 곧 답변드릴게요. (상담 시간: 평일 "
-        "09:00~18:00)",
-        "I'm connecting you to an agent. They will see our conversation and your order details, "
-        "so you won't need to repeat anything, and will reply right here. (Agents: weekdays 9:00-18:00 KST)",
-    )
+    else:
+        opening = pick(
+            lang,
+            "상담원에게 연결해 드릴게요. 지금까지 나눈 대화와 주문 정보를 함께 전달했으니 같은 내용을 "
+            "다시 말씀하지 않으셔도 돼요.",
+            "I'm connecting you to an agent. They will see our conversation and your order details, so "
+            "you won't need to repeat anything.",
+        )
+    if away is None:
+        when = pick(
+            lang,
+            f"상담원이 이 대화창으로 곧 답변드릴게요. (상담 시간: {hours[0]})",
+            f"An agent will reply right here shortly. (Agents: {hours[1]})",
+        )
+    else:
+        when = pick(
+            lang,
+            f"{away[0]} 상담원이 이 대화창으로 답변드릴게요. 이 창을 닫으셔도 대화는 그대로 남아 있어요. "
+            f"(상담 시간: {hours[0]}, 주말·공휴일 휴무)",
+            f"{away[1]} an agent will reply right here; the conversation stays here even if you close "
+            f"this window. (Agents: {hours[1]}, closed on weekends and public holidays)",
+        )
+    return f"{opening} {when}"

@@ -26,7 +26,14 @@ from deliveryhub.chatbot.lexicon import (
     reasons_for,
 )
 from deliveryhub.chatbot.session import Bot, TurnCtx
-from deliveryhub.chatbot.verify import bind_order, check_digits, escalate_after_verify, last4, may_act
+from deliveryhub.chatbot.verify import (
+    bind_order,
+    check_digits,
+    escalate_after_verify,
+    find_order,
+    last4,
+    may_act,
+)
 
 CONFIRMING_NEEDS = ("confirm_cancel", "offer_return", "offer_cancel", "choose_remedy")
 
@@ -34,6 +41,7 @@ CONFIRMING_NEEDS = ("confirm_cancel", "offer_return", "offer_cancel", "choose_re
 def decide(bot: Bot, ctx: TurnCtx, nlu: dict[str, Any], ents: dict[str, Any]) -> None:
     """One turn's decision (the reply and the session changes land on `ctx`)."""
     s, text, lang = ctx.s, ctx.text, ctx.lang
+    find_order(bot, text, ents)
     pending = s.get("pending") or {}
     need = pending.get("need")
     reasons = reasons_for(text, ctx.intent or "other", bool(nlu.get("escalate")))
@@ -67,7 +75,20 @@ def decide(bot: Bot, ctx: TurnCtx, nlu: dict[str, Any], ents: dict[str, Any]) ->
     if need == "order_id" and not ents.get("order_id") and (token := order_token(text)):
         ents["order_id"] = token
     bind_order(bot, ctx, ents)
-    if need == "phone_last4" and (ents.get("phone_last4") or ents.get("phone")):
+    digits = ents.get("phone_last4") or ents.get("phone")
+    if digits and need != "phone_last4" and s.get("order_id") and not may_act(s):
+        # The order number and the phone digits in one message: check them at once, then answer the
+        # question asked with them (a policy question still gets the FAQ first).
+        if intent == "other" or low_confidence:
+            intent = pending.get("intent") or "track_order"
+        ctx.intent = intent
+        s["pending"] = {"need": "phone_last4", "intent": intent}
+        if check_digits(bot, ctx, str(ents.get("phone_last4") or last4(ents["phone"]) or "")):
+            s["pending"] = None
+            s["low_conf_streak"] = 0
+            route(bot, ctx, intent)
+        return
+    if need == "phone_last4" and digits:
         given = str(ents.get("phone_last4") or last4(ents["phone"]) or "")
         if not check_digits(bot, ctx, given):
             return

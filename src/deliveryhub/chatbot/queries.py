@@ -57,6 +57,31 @@ ORDER_OWNER = sa.select(t.orders.c.order_id, t.orders.c.customer_id).where(
     t.orders.c.order_id == sa.bindparam("oid")
 )
 
+_ORDERS_BY_ID = sa.select(t.orders.c.order_id).where(
+    t.orders.c.order_id.in_(sa.bindparam("ids", expanding=True))
+)
+_ORDERS_BY_ID_NOCASE = sa.select(t.orders.c.order_id).where(
+    sa.func.lower(t.orders.c.order_id).in_(sa.bindparam("ids", expanding=True))
+)
+
+
+def find_order_id(conn: Connection, candidates: list[str]) -> str | None:
+    """The stored order id the first of `candidates` names: exact (also upper-cased), else ignoring case."""
+    if not candidates:
+        return None
+    variants = list(dict.fromkeys([*candidates, *(c.upper() for c in candidates)]))
+    found = {r.order_id for r in conn.execute(_ORDERS_BY_ID, {"ids": variants})}
+    for c in candidates:
+        for v in (c, c.upper()):
+            if v in found:
+                return v
+    lettered = [c.lower() for c in candidates if any(ch.isalpha() for ch in c)]
+    if not lettered:  # digits and hyphens have no case: nothing more to find
+        return None
+    by_lower = {r.order_id.lower(): r.order_id for r in conn.execute(_ORDERS_BY_ID_NOCASE, {"ids": lettered})}
+    return next((by_lower[c] for c in lettered if c in by_lower), None)
+
+
 # Contacts about the same order in the repeat-contact window (other chats, non-chat tickets), and the
 # customer's total spend (VIP rule) — one round trip.
 CONTACTS_AND_SPEND = sa.select(

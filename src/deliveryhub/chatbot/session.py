@@ -24,7 +24,7 @@ from deliveryhub.chatbot import faq as faqmod
 from deliveryhub.chatbot import phrases
 from deliveryhub.chatbot import queries as q
 from deliveryhub.chatbot import tables as ct
-from deliveryhub.chatbot.answers import handoff_summary
+from deliveryhub.chatbot.answers import agent_hours, agents_away, handoff_summary
 from deliveryhub.chatbot.desk import Desk
 from deliveryhub.chatbot.identity import VerifyGuard
 from deliveryhub.chatbot.lexicon import COMPLAINT_INTENTS, REASON_PRIORITY
@@ -138,7 +138,7 @@ class TurnCtx:
         self.escalated = True
         self.s["state"] = "handed_off"
         self.s["pending"] = None
-        self.reply = phrases.handoff(reasons[0] if reasons else "human_request", self.lang)
+        self.reply = None  # said when the turn is written (finish): it depends on the desk's hours
 
 
 class _TurnState(threading.local):
@@ -314,10 +314,20 @@ def _handoff_ticket(bot: Bot, conn: Connection, ctx: TurnCtx, now: datetime) -> 
     )
 
 
+def handoff_reply(bot: Bot, ctx: TurnCtx) -> str:
+    """The hand-off message, with the next business opening when agents are not working now (the desk's
+    calendar: its hours, weekends, Korean public holidays)."""
+    cal = bot.config.agent_calendar()
+    first = ctx.handoff_reasons[0] if ctx.handoff_reasons else "human_request"
+    return phrases.handoff(first, ctx.lang, agent_hours(cal), agents_away(cal, bot.now()))
+
+
 def finish(bot: Bot, ctx: TurnCtx) -> Turn:
     """Write the turn (both messages, an unanswered question, the hand-off ticket, the session row)."""
     s = ctx.s
     now = bot.now()
+    if ctx.escalated:
+        ctx.reply = handoff_reply(bot, ctx)
     if ctx.reply and bot.rephraser is not None and not ctx.escalated:
         ctx.reply = safe_rephrase(bot.rephraser, ctx.reply, ctx.lang)
     voc = bot.desk.voc(ctx.text) if ctx.intent in COMPLAINT_INTENTS or ctx.escalated else None

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from zoneinfo import ZoneInfo
 
-from deliveryhub.kernel.calendar import BusinessCalendar
+from deliveryhub.kernel.calendar import BusinessCalendar, default_calendar
 
 PRIORITIES = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 STATUSES = ("open", "pending", "solved")
@@ -73,6 +73,11 @@ class CsConfig:
     session_messages_per_minute: int = 30
     ip_messages_per_minute: int = 120
     ip_sessions_per_minute: int = 30
+
+    def agent_calendar(self) -> BusinessCalendar:
+        """When agents answer: the desk's business hours, else the shop's default (weekdays 09:00–18:00,
+        Korean public holidays closed), as the bot and the FAQ tell customers."""
+        return self.business_hours.calendar() if self.business_hours is not None else default_calendar()
 
     def policy(self, priority: str) -> SlaPolicy:
         """The SLA targets of a priority (normal's for an unknown one)."""

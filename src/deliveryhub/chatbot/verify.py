@@ -11,6 +11,7 @@ from typing import Any
 from deliveryhub.chatbot import identity, phrases
 from deliveryhub.chatbot import queries as q
 from deliveryhub.chatbot.lexicon import COMPLAINT_INTENTS
+from deliveryhub.chatbot.nlu.entities import loose_last4, order_candidates
 from deliveryhub.chatbot.session import Bot, TurnCtx, VerifyThrottled
 from deliveryhub.kernel.phone import normalize_kr_phone
 from deliveryhub.views.orders import customer_view
@@ -26,6 +27,26 @@ def last4(phone: Any) -> str | None:
 def may_act(s: dict[str, Any]) -> bool:
     """Whether the session proved identity with the phone digits (a notification link only shows)."""
     return bool(s.get("verified")) and s.get("verified_by") == "digits"
+
+
+def find_order(bot: Bot, text: str, ents: dict[str, Any]) -> None:
+    """Name the order the customer typed by looking its number up among the orders the hub holds (any
+    shop's format: ORD-YYMMDD-NNNNNNN, Naver's 16 digits, Coupang's, Cafe24's YYYYMMDD-NNNNNNN, …): a
+    match becomes `ents["order_id"]`, and a lone four-digit group next to it the phone digits."""
+    candidates = order_candidates(text)
+    if not candidates:
+        return
+    with bot.tx.reading() as conn:
+        found = q.find_order_id(conn, candidates)
+    if found is None:
+        return
+    ents["order_id"] = found
+    if ents.get("tracking_no") and found.replace("-", "").upper().endswith(str(ents["tracking_no"]).upper()):
+        del ents["tracking_no"]  # the number was the order's, not a waybill
+    if not (ents.get("phone_last4") or ents.get("phone")):
+        digits = loose_last4(text, next(c for c in candidates if c.upper() == found.upper()))
+        if digits:
+            ents["phone_last4"] = digits
 
 
 def bind_order(bot: Bot, ctx: TurnCtx, ents: dict[str, Any]) -> None:

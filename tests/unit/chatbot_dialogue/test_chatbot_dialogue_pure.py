@@ -14,7 +14,14 @@ import pytest
 from deliveryhub.adapters.llm.rephraser import OpenAiRephraser
 from deliveryhub.chatbot import faq as faqmod
 from deliveryhub.chatbot import lexicon, phrases
-from deliveryhub.chatbot.answers import copula, handoff_summary, refund_text, status_text
+from deliveryhub.chatbot.answers import (
+    agent_hours,
+    agents_away,
+    copula,
+    handoff_summary,
+    refund_text,
+    status_text,
+)
 from deliveryhub.chatbot.lexicon import lang_of
 from deliveryhub.chatbot.session import TurnCtx, safe_rephrase
 from deliveryhub.chatbot.settings import BusinessHours
@@ -147,7 +154,37 @@ def test_hand_off_is_a_state_on_the_turn() -> None:
     ctx = TurnCtx({"lang": "ko", "state": "bot", "pending": {"need": "order_id"}}, "상담원")
     ctx.hand_off(["anger"])
     assert ctx.escalated and ctx.s["state"] == "handed_off" and ctx.s["pending"] is None
-    assert ctx.reply == phrases.handoff("anger", "ko") and "죄송" in (ctx.reply or "")
+    assert ctx.handoff_reasons == ["anger"]  # the message is said when the turn is written
+    assert "죄송" in phrases.handoff("anger", "ko") and "곧 답변" in phrases.handoff("anger", "ko")
+
+
+@pytest.mark.parametrize(
+    ("now", "why", "opens"),
+    [
+        (datetime(2026, 12, 5, 11, 0, tzinfo=KST), "주말이라", "12월 7일(월) 09:00부터"),  # Saturday
+        (
+            datetime(2026, 12, 25, 10, 0, tzinfo=KST),
+            "오늘은 기독탄신일 휴무일이라",
+            "12월 28일(월) 09:00부터",
+        ),
+        (datetime(2026, 9, 24, 15, 0, tzinfo=KST), "휴무일이라", "9월 28일(월) 09:00부터"),  # 추석 연휴
+        (datetime(2026, 12, 7, 19, 30, tzinfo=KST), "상담 시간이 아니라", "12월 8일(화) 09:00부터"),
+    ],
+)
+def test_a_hand_off_outside_hours_tells_the_next_business_opening(
+    now: datetime, why: str, opens: str
+) -> None:
+    cal = BusinessHours().calendar()
+    away = agents_away(cal, now)
+    assert away is not None and why in away[0] and away[0].endswith(opens), away
+    text = phrases.handoff("human_request", "ko", agent_hours(cal), away)
+    assert "곧" not in text and opens in text and "평일 09:00~18:00" in text
+    assert "from " in phrases.handoff("human_request", "en", agent_hours(cal), away)
+
+
+def test_a_hand_off_in_working_hours_says_soon() -> None:
+    cal = BusinessHours().calendar()
+    assert agents_away(cal, datetime(2026, 12, 7, 10, 0, tzinfo=KST)) is None  # Monday 10:00
 
 
 def test_short_answers_and_phone_digits() -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from deliveryhub.chatbot.nlu.normalize import basic_clean
+from deliveryhub.chatbot.nlu.normalize import basic_clean, fold_width
 
 CARRIERS = ("cj", "lotte", "hanjin", "epost", "logen")
 
@@ -81,13 +81,17 @@ _ORDER_CODE = re.compile(r"(?<![A-Za-z0-9-])([A-Za-z]{1,5}-?\d{2,14}(?:-\d{1,14}
 _ORDER_CODE_MIN_DIGITS = 6
 _ORDER_DATE_SEQ = re.compile(r"(?<!\d)((?:19|20)\d{6}-\d{4,10})(?![\d])")
 _PHONE = re.compile(r"(?<!\d)(01[016789])[-. ]?(\d{3,4})[-. ]?(\d{4})(?!\d)")
-_ORDER_KW = re.compile(r"(주문\s*번호|주문|order\s*(?:no\.?|number|id|#)?|오더)\s*[:#]?\s*(?:는|은|가|이)?\s*$")
+_ORDER_KW = re.compile(
+    r"(주문\s*번호|주문|order\s*(?:no\.?|number|id|#)?|오더)\s*[:#]?\s*(?:는|은|가|이)?\s*$"
+)
 _TRACK_KW = re.compile(
     r"(운송장|송장|트래킹|tracking|waybill|택배\s*번호|배송\s*번호|invoice)\s*(?:no\.?|number|번호)?\s*"
     r"[:#]?\s*(?:는|은|가|이)?\s*$"
 )
 _DIGIT_RUN = re.compile(r"(?<![\d-])(\d[\d-]{3,18}\d)(?![\d-])")
-_LAST4_KW = re.compile(r"(뒷\s*자리|끝\s*자리|끝\s*번호|뒷\s*번호|뒤\s*4\s*자리|뒤\s*네\s*자리|last\s*(?:4|four))\D{0,8}(\d{4})(?!\d)")
+_LAST4_KW = re.compile(
+    r"(뒷\s*자리|끝\s*자리|끝\s*번호|뒷\s*번호|뒤\s*4\s*자리|뒤\s*네\s*자리|last\s*(?:4|four))\D{0,8}(\d{4})(?!\d)"
+)
 
 _DATE_ISO = re.compile(r"(?<!\d)((?:19|20)\d{2})[-./년\s]\s*(\d{1,2})[-./월\s]\s*(\d{1,2})\s*일?(?!\d)")
 _DATE_MD = re.compile(r"(?<!\d)(\d{1,2})\s*월\s*(\d{1,2})\s*일")
@@ -107,17 +111,75 @@ _REL_DATES: list[tuple[re.Pattern[str], str]] = [
 _KO_NUM = {"한": 1, "두": 2, "세": 3, "네": 4, "이틀": 2, "사흘": 3, "나흘": 4, "닷새": 5}
 
 _COLOURS = [
-    "블랙", "화이트", "네이비", "베이지", "그레이", "회색", "차콜", "아이보리", "카키", "브라운", "레드", "빨간색",
-    "핑크", "블루", "파란색", "스카이블루", "민트", "그린", "초록색", "옐로우", "노란색", "퍼플", "보라색", "오렌지",
-    "실버", "골드", "검정색", "검은색", "검정", "흰색", "하얀색", "크림", "와인", "멜란지", "연청", "중청", "진청",
-    "black", "white", "navy", "beige", "grey", "gray", "red", "pink", "blue", "green", "ivory", "khaki", "brown",
+    "블랙",
+    "화이트",
+    "네이비",
+    "베이지",
+    "그레이",
+    "회색",
+    "차콜",
+    "아이보리",
+    "카키",
+    "브라운",
+    "레드",
+    "빨간색",
+    "핑크",
+    "블루",
+    "파란색",
+    "스카이블루",
+    "민트",
+    "그린",
+    "초록색",
+    "옐로우",
+    "노란색",
+    "퍼플",
+    "보라색",
+    "오렌지",
+    "실버",
+    "골드",
+    "검정색",
+    "검은색",
+    "검정",
+    "흰색",
+    "하얀색",
+    "크림",
+    "와인",
+    "멜란지",
+    "연청",
+    "중청",
+    "진청",
+    "black",
+    "white",
+    "navy",
+    "beige",
+    "grey",
+    "gray",
+    "red",
+    "pink",
+    "blue",
+    "green",
+    "ivory",
+    "khaki",
+    "brown",
 ]
 _COLOUR_RE = re.compile("|".join(sorted((re.escape(c) for c in _COLOURS), key=len, reverse=True)))
-_SIZE_LETTER = re.compile(r"(?<![a-z0-9])(xxs|xs|s|m|l|xl|xxl|2xl|3xl|xxxl|free|프리)\s*(?:사이즈|size|싸이즈)")
+_SIZE_LETTER = re.compile(
+    r"(?<![a-z0-9])(xxs|xs|s|m|l|xl|xxl|2xl|3xl|xxxl|free|프리)\s*(?:사이즈|size|싸이즈)"
+)
 _SIZE_BARE = re.compile(r"(?<![a-z0-9])(xxs|xs|xl|xxl|2xl|3xl|xxxl)(?![a-z0-9])")
-_SIZE_WORD = re.compile(r"(?:사이즈|size|싸이즈)\s*(?:는|를|가|은|이|을)?\s*(xxs|xs|s|m|l|xl|xxl|2xl|3xl|free|\d{2,3})(?![a-z0-9])")
+_SIZE_WORD = re.compile(
+    r"(?:사이즈|size|싸이즈)\s*(?:는|를|가|은|이|을)?\s*(xxs|xs|s|m|l|xl|xxl|2xl|3xl|free|\d{2,3})(?![a-z0-9])"
+)
 _SIZE_CODES = frozenset({"xxs", "xs", "s", "m", "l", "xl", "xxl", "2xl", "3xl", "xxxl"})
-_SIZE_KO = {"스몰": "s", "미디움": "m", "미디엄": "m", "라지": "l", "엑스라지": "xl", "투엑스라지": "xxl", "프리": "free"}
+_SIZE_KO = {
+    "스몰": "s",
+    "미디움": "m",
+    "미디엄": "m",
+    "라지": "l",
+    "엑스라지": "xl",
+    "투엑스라지": "xxl",
+    "프리": "free",
+}
 _SIZE_KO_RE = re.compile(r"(투엑스라지|엑스라지|스몰|미디움|미디엄|라지)(?:\s*사이즈)?")
 _SHOE = re.compile(r"(?<![\d-])(2[2-9][05]|300)(?:\s*(mm|미리|사이즈|size|호))?(?![\d-])")
 
@@ -236,7 +298,11 @@ def extract_entities(text: str) -> dict[str, Any]:
             if "tracking_no" not in ents and 9 <= len(digits) <= 14:
                 ents["tracking_no"] = digits
                 spans.append(m.span())
-        elif 6 <= len(digits) <= 9 and "order_id" not in ents and not re.search(r"원|won", low[m.end() : m.end() + 2]):
+        elif (
+            6 <= len(digits) <= 9
+            and "order_id" not in ents
+            and not re.search(r"원|won", low[m.end() : m.end() + 2])
+        ):
             ents["order_id"] = digits
             spans.append(m.span())
 
@@ -266,3 +332,33 @@ def extract_entities(text: str) -> dict[str, Any]:
     if options:
         ents["options"] = options
     return ents
+
+
+# Any run of letters, digits and hyphens: Korean particles (ORD-…이고, …로) are never part of one.
+_TOKEN = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
+_CANDIDATE_MIN_DIGITS = 5
+_CANDIDATE_MAX_LEN = 64
+_FOUR = re.compile(
+    r"(?<![A-Za-z0-9-])(\d{4})(?![A-Za-z0-9-])(?!\s*(?:년|원|개|건|명|월|일|시|분|호|번|mm|미리))"
+)
+
+
+def order_candidates(text: str) -> list[str]:
+    """Tokens of `text` that may be an order number in any shop's format (full-width folded, case kept),
+    in text order: runs of letters, digits and hyphens with at least five digits. The hub decides by
+    looking them up among the orders it holds (chatbot.verify.find_order)."""
+    out: list[str] = []
+    for m in _TOKEN.finditer(fold_width(text)):
+        token = m.group(0)
+        digits = sum(ch.isdigit() for ch in token)
+        if len(token) <= _CANDIDATE_MAX_LEN and digits >= _CANDIDATE_MIN_DIGITS and token not in out:
+            out.append(token)
+    return out
+
+
+def loose_last4(text: str, order_id: str) -> str | None:
+    """The one bare four-digit group in a message that also names `order_id` ("ORD-… / 6709"), if exactly
+    one stands apart from it (not a year, an amount or a count)."""
+    rest = fold_width(text).replace(order_id, " ")
+    found = {m.group(1) for m in _FOUR.finditer(rest)}
+    return found.pop() if len(found) == 1 else None

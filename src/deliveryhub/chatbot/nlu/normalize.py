@@ -108,9 +108,14 @@ _VARIANTS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+def fold_width(text: str) -> str:
+    """Full-width letters and digits (``ＯＲＤ－１２３``), dashes and quotes as ASCII; case kept."""
+    return text.translate(_FULLWIDTH).translate(_OTHER_CHARS)
+
+
 def basic_clean(text: str) -> str:
     """Width, accents, quotes, case and whitespace only (no emoticon or variant rewriting)."""
-    text = text.translate(_FULLWIDTH).translate(_OTHER_CHARS).translate(_LATIN_ACCENTS)
+    text = fold_width(text).translate(_LATIN_ACCENTS)
     return _SPACES.sub(" ", text.lower()).strip()
 
 
