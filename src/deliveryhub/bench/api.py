@@ -1,14 +1,22 @@
 """`deliveryhub bench api`: GET /v1/orders/{id} under concurrency 50 vs GET /healthz of the same server.
 
-The server is a real `deliveryhub serve` process seeded with simulated orders; the load generator is
-httpx async in this process (a separate process from the server, sharing the machine's cores).
+The server is a real `deliveryhub serve` process seeded with simulated orders. The load generator is
+`wrk` (C, one process, two threads) when it is installed, else httpx async in this process; either way
+it shares the machine's cores with the server. Throughput moves with whatever else the box is doing;
+the server's own CPU per request (user + system time of the server process tree, read from the OS
+before and after each timed phase) does not, so both are reported. Each phase's clock starts when the
+load starts and stops when it stops; warm-up requests before it are not counted.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import re
+import shutil
+import subprocess
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -47,6 +55,86 @@ async def _load(
     return len(latencies), latencies, errors
 
 
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+_WRK_SCRIPT = """
+local paths = {%s}
+local auth = "%s"
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i %% #paths) + 1], {["Authorization"] = auth})
+end
+"""
+
+
+def parse_wrk_output(out: str) -> tuple[int, dict[str, float], int]:
+    """Requests completed, latency percentiles in ms ("50", "99") and errors from `wrk --latency` output."""
+    done = re.search(r"(\d+) requests in", out)
+    latency = {
+        q: float(v) * _UNITS_MS[unit]
+        for q, v, unit in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.MULTILINE)
+    }
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    for n in re.findall(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out):
+        errors += sum(int(x) for x in n)
+    if done is None or not latency:
+        raise RuntimeError(f"could not read wrk's output: {out[-500:]!r}")
+    return int(done.group(1)), latency, errors
+
+
+def _wrk_load(
+    wrk: str, base: str, headers: dict[str, str], paths: list[str], seconds: float, script_dir: Path
+) -> tuple[int, dict[str, float], int]:
+    """Requests completed, latency percentiles (ms: p50, p99) and errors of one `wrk` run."""
+    script = script_dir / "paths.lua"
+    listed = ", ".join('"' + p.replace('"', "") + '"' for p in paths)
+    script.write_text(_WRK_SCRIPT % (listed, headers.get("Authorization", "")), encoding="utf-8")
+    threads = min(2, CONCURRENCY)
+    out = subprocess.run(
+        [
+            wrk,
+            f"-t{threads}",
+            f"-c{CONCURRENCY}",
+            f"-d{max(1, round(seconds))}s",
+            "--latency",
+            "-s",
+            str(script),
+            base,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=True,
+    ).stdout
+    return parse_wrk_output(out)
+
+
+def _phase(
+    env: BenchEnv, base: str, headers: dict[str, str], paths: list[str], seconds: float
+) -> dict[str, Any]:
+    """One timed load phase: requests/s, p50/p99 ms, errors and the server's CPU ms per request."""
+    wrk = shutil.which("wrk")
+    cpu0 = env.server_cpu_seconds()
+    started = time.perf_counter()
+    if wrk:
+        n, pct, errors = _wrk_load(wrk, base, headers, paths, seconds, env.tmp)
+        p50, p99 = pct.get("50"), pct.get("99")
+    else:
+        n, latencies, errors = asyncio.run(_load(base, headers, paths, seconds))
+        p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
+    elapsed = time.perf_counter() - started
+    cpu = env.server_cpu_seconds() - cpu0
+    return {
+        "requests": n,
+        "requests_per_s": n / elapsed if elapsed else 0.0,
+        "p50_ms": p50 or 0.0,
+        "p99_ms": p99 or 0.0,
+        "errors": errors,
+        "cpu_ms_per_request": cpu * 1000 / n if n else None,
+        "driver": "wrk" if wrk else "httpx",
+    }
+
+
 def run(req: BenchRequest) -> dict[str, Any]:
     """Measure; returns the JSON object of `deliveryhub bench api --json`."""
     orders, seconds = req.orders, req.seconds
@@ -67,20 +155,21 @@ def run(req: BenchRequest) -> dict[str, Any]:
         check.raise_for_status()
         # Warm-up, then the hub endpoint and the trivial endpoint for the same time each.
         asyncio.run(_load(base, headers, ["/healthz"], 1.0))
-        n_api, lat_api, err_api = asyncio.run(
-            _load(base, headers, [f"/v1/orders/{o}" for o in order_ids], seconds)
-        )
-        n_base, lat_base, err_base = asyncio.run(_load(base, headers, ["/healthz"], seconds))
-        rps = n_api / seconds
-        base_rps = n_base / seconds
+        api = _phase(env, base, headers, [f"/v1/orders/{o}" for o in order_ids], seconds)
+        trivial = _phase(env, base, headers, ["/healthz"], seconds)
+        rps, base_rps = api["requests_per_s"], trivial["requests_per_s"]
+        cpu, base_cpu = api["cpu_ms_per_request"], trivial["cpu_ms_per_request"]
         return {
             "requests_per_s": round(rps, 1),
-            "p50_ms": round(percentile(lat_api, 50) or 0.0, 2),
-            "p99_ms": round(percentile(lat_api, 99) or 0.0, 2),
+            "p50_ms": round(api["p50_ms"], 2),
+            "p99_ms": round(api["p99_ms"], 2),
+            "cpu_ms_per_request": round(cpu, 3) if cpu is not None else None,
             "baseline_requests_per_s": round(base_rps, 1),
             "ratio": round(rps / base_rps, 4) if base_rps else None,
-            "baseline_p99_ms": round(percentile(lat_base, 99) or 0.0, 2),
-            "errors": err_api + err_base,
+            "baseline_p99_ms": round(trivial["p99_ms"], 2),
+            "baseline_cpu_ms_per_request": round(base_cpu, 3) if base_cpu is not None else None,
+            "errors": api["errors"] + trivial["errors"],
+            "load_generator": api["driver"],
             "orders": len(order_ids),
             "concurrency": CONCURRENCY,
             "seconds": seconds,

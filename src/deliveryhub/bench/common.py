@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
+import psutil
 import sqlalchemy as sa
 
 if TYPE_CHECKING:
@@ -38,6 +39,23 @@ def percentile(values: list[float], q: float) -> float | None:
     ordered = sorted(values)
     k = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
     return ordered[k]
+
+
+def process_cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes `pids` and all their children have used so far (from the OS).
+
+    The hub's own CPU per unit of work is the stable figure on a shared box, where throughput is not.
+    """
+    total = 0.0
+    for pid in pids:
+        try:
+            root = psutil.Process(pid)
+            for proc in [root, *root.children(recursive=True)]:
+                times = proc.cpu_times()
+                total += times.user + times.system
+        except psutil.NoSuchProcess:
+            continue
+    return total
 
 
 def answers_healthz(base: str, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> bool:
@@ -173,6 +191,10 @@ class BenchEnv:
         if proc.poll() is not None:
             raise RuntimeError(f"deliveryhub serve exited with {proc.returncode}")
         raise RuntimeError("deliveryhub serve did not become ready")
+
+    def server_cpu_seconds(self) -> float:
+        """CPU seconds used so far by every process this environment started (server, workers)."""
+        return process_cpu_seconds([p.pid for p in self.procs])
 
     def start_worker(self) -> None:
         """`deliveryhub worker` (needed with NATS; the in-process bus runs the worker inside serve)."""
