@@ -97,6 +97,19 @@ class Measure:
 
 
 @dataclass(frozen=True)
+class Excluded:
+    """Rows of a KPI's input left out of its population on purpose, reported with their count and why."""
+
+    when: str
+    reason_ko: str
+    reason_en: str
+
+    def reason(self, lang: str = "ko") -> str:
+        """Why these rows are left out, in `lang`."""
+        return self.reason_en if lang == "en" else self.reason_ko
+
+
+@dataclass(frozen=True)
 class KpiDef:
     """One KPI of the catalog."""
 
@@ -120,6 +133,8 @@ class KpiDef:
     industry_avg: float | tuple[float, float] | None = None
     attribution: str = ""
     requires: tuple[str, ...] = ()
+    excluded: Excluded | None = None
+    min_sample: int | None = None
     params: dict[str, Any] = field(default_factory=dict)
     action_ko: str = ""
     action_en: str = ""
@@ -187,6 +202,8 @@ _KNOWN_FIELDS = {
     "notice_minutes",
     "sla_hours",
     "aggregate",
+    "excluded",
+    "min_sample",
 }
 _PARAM_FIELDS = ("stale_hours", "notice_minutes", "sla_hours", "aggregate")
 
@@ -230,6 +247,15 @@ def _measure(raw: Any, where: str) -> Measure:
         if raw.get(name) is not None:
             _check_expr(str(raw[name]), f"{where}.{name}")
     return Measure(raw["input"], raw["time"], raw.get("filter"), raw.get("sum"))
+
+
+def _excluded(raw: Any) -> Excluded | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not isinstance(raw.get("when"), str):
+        raise ValueError("excluded: a mapping with when (an expression), reason_ko and reason_en")
+    _check_expr(raw["when"], "excluded.when")
+    return Excluded(raw["when"], str(raw.get("reason_ko") or ""), str(raw.get("reason_en") or ""))
 
 
 def _parse_entry(raw: dict[str, Any], base: KpiDef | None, line: int) -> KpiDef:
@@ -306,6 +332,12 @@ def _parse_entry(raw: dict[str, Any], base: KpiDef | None, line: int) -> KpiDef:
     req = merged.get("requires", list(base.requires) if base else [])
     if not isinstance(req, list) or not all(isinstance(r, str) for r in req):
         raise ValueError("requires: a list of event types")
+    excluded = _excluded(merged["excluded"]) if "excluded" in merged else (base.excluded if base else None)
+    min_sample = merged.get("min_sample", base.min_sample if base else None)
+    if min_sample is not None and (
+        isinstance(min_sample, bool) or not isinstance(min_sample, int) or min_sample < 0
+    ):
+        raise ValueError("min_sample: a whole number ≥ 0")
     params = dict(base.params) if base else {}
     params.update({k: merged[k] for k in _PARAM_FIELDS if k in merged})
     return KpiDef(
@@ -329,6 +361,8 @@ def _parse_entry(raw: dict[str, Any], base: KpiDef | None, line: int) -> KpiDef:
         industry_avg=ind,
         attribution=str(merged.get("attribution", base.attribution if base else "")),
         requires=tuple(req),
+        excluded=excluded,
+        min_sample=min_sample,
         params=params,
         action_ko=str(merged.get("action_ko", base.action_ko if base else "")),
         action_en=str(merged.get("action_en", base.action_en if base else "")),

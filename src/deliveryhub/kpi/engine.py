@@ -27,6 +27,7 @@ from deliveryhub.kpi.measures import (
     manual_result,
     measure_expr,
     number,
+    population_counts,
     series_of,
 )
 from deliveryhub.kpi.periods import (
@@ -51,6 +52,27 @@ __all__ = [
     "evaluate_status",
     "period_end",
 ]
+
+
+def sample_fields(kdef: KpiDef, res: KpiResult) -> dict[str, Any]:
+    """The output fields that say how much stands behind a value: `sample` (rows the value is computed
+    over; a ratio's denominator), `count` (a ratio's numerator), `min_sample` (below it the status is
+    low_sample, shown as "표본 부족") and `excluded` ({count, reason_ko, reason_en}: rows left out on
+    purpose). Documented in docs/KPI_SAMPLES.md."""
+    out: dict[str, Any] = {}
+    if res.sample is not None:
+        out["sample"] = res.sample
+    if res.count is not None:
+        out["count"] = res.count
+    if kdef.min_sample:
+        out["min_sample"] = kdef.min_sample
+    if kdef.excluded is not None and res.excluded is not None:
+        out["excluded"] = {
+            "count": res.excluded,
+            "reason_ko": kdef.excluded.reason_ko,
+            "reason_en": kdef.excluded.reason_en,
+        }
+    return out
 
 
 class KpiEngine:
@@ -143,7 +165,7 @@ class KpiEngine:
                 previous = self.evaluate(
                     kdef, facts, d0 - timedelta(days=span), d0 - timedelta(days=1), grain, None, manual
                 ).value
-            target_value, status = evaluate_status(kdef, res.value, previous)
+            target_value, status = evaluate_status(kdef, res.value, previous, res.sample)
             entry: dict[str, Any] = {
                 "value": res.value,
                 "target": target_value,
@@ -152,6 +174,7 @@ class KpiEngine:
             }
             if res.reason:
                 entry["reason"] = res.reason
+            entry.update(sample_fields(kdef, res))
             out[kdef.key] = entry
         return {"from": d0.isoformat(), "to": d1.isoformat(), "grain": grain, "by": by, "kpis": out}
 
@@ -182,12 +205,19 @@ class KpiEngine:
             note = f"{kdef.key} cannot be split by {by}"
             by = None
         overall, series = aggregate(kdef, df, by, grain)
+        sample, count = population_counts(kdef, df)
+        excluded = None
+        if kdef.excluded is not None:
+            left_out = self._population(kdef, facts, kdef.input, kdef.time, kdef.excluded.when, d0, d1, grain)
+            excluded = left_out.height
         reason = note
         if overall is None and reason is None:
             reason = f"no {kdef.input.replace('_', ' ')} in the period" + (
                 " matching the filter" if kdef.filter else ""
             )
-        return KpiResult(overall, series, reason)
+            if excluded:
+                reason += f"; {excluded} left out: {kdef.excluded.reason_en}"  # type: ignore[union-attr]
+        return KpiResult(overall, series, reason, sample, count, excluded)
 
     def _missing(self, kdef: KpiDef, facts: Facts) -> str | None:
         for req in kdef.requires:
@@ -236,9 +266,18 @@ class KpiEngine:
                 ),
             )
         if name == "stage_changes":
+            # In time: by the hub's own deadline for its notice (quiet hours included), else within
+            # notice_minutes of the change; an unsent notice whose deadline is still ahead is open.
             limit = float(kdef.params.get("notice_minutes", 10))
+            sent = pl.col("first_notice_at")
+            deadline = pl.col("notice_deadline_at")
             return df.with_columns(
-                (pl.col("notice_delay_minutes") <= limit).fill_null(False).alias("noticed_in_time")
+                pl.when(deadline.is_not_null())
+                .then(sent <= deadline)
+                .otherwise(pl.col("notice_delay_minutes") <= limit)
+                .fill_null(False)
+                .alias("noticed_in_time"),
+                (sent.is_null() & (deadline > lit(now))).fill_null(False).alias("notice_open"),
             )
         return df
 

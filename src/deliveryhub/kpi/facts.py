@@ -10,12 +10,14 @@ from typing import Any
 import polars as pl
 
 from deliveryhub.domain.lifecycle import CUSTOMER_FACING_STAGES
-from deliveryhub.kpi.snapshot import NOTICE_TYPES, Snapshot
+from deliveryhub.kpi.snapshot import NOTICE_TYPES, UTC_DT, Snapshot
 
 DIMS = ("carrier", "warehouse", "channel", "region", "category")
 _US_PER_DAY = 86_400_000_000
 _ERROR_CANCEL = r"(?i)(duplicate|중복|payment|결제)"
 DELAY_NOTICE_KINDS = ("delay", "delay_notice", "delivery_delay", "delay_risk")
+# Notice statuses that mean the customer was told (a notice event without a status was sent).
+TOLD_STATUSES = ("sent", "delivered")
 
 
 def _hours(end: pl.Expr, start: pl.Expr) -> pl.Expr:
@@ -68,16 +70,44 @@ class _Base:
         return pl.concat(got) if got else self.empty_ev
 
     def notices(self) -> pl.DataFrame:
+        """Customer notices owed or sent: the hub's jobs and notices reported as events
+        (`x-notification.sent`, e.g. a shop's earlier notifier, written as history). Columns: order_id,
+        stage, kind, sent_at (null when not sent), automatic, required, learned_at, deadline_at, opted_out."""
         if "notices" not in self._cache:
-            n = self.evs(*NOTICE_TYPES).select(
-                "order_id", "stage", "kind", pl.col("occurred_at").alias("sent_at"), "automatic"
+            ev = self.evs(*NOTICE_TYPES)
+            told = pl.col("status").is_null() | pl.col("status").is_in(list(TOLD_STATUSES))
+            n = ev.select(
+                "order_id",
+                "stage",
+                "kind",
+                pl.when(told).then(pl.col("occurred_at")).otherwise(None).alias("sent_at"),
+                "automatic",
+                pl.col("stage").is_in(list(CUSTOMER_FACING_STAGES)).alias("required"),
+                pl.col("occurred_at").alias("learned_at"),
+                pl.lit(None, UTC_DT).alias("deadline_at"),
+                (pl.col("status") == "suppressed").fill_null(False).alias("opted_out"),
             )
-            sent = self.snap.notices_table  # notices the notifications feature sent
-            if sent is not None and sent.height:
-                sent = sent.rename({"occurred_at": "sent_at"}) if "occurred_at" in sent.columns else sent
-                n = pl.concat([n, sent.select(n.columns)], how="vertical_relaxed")
+            jobs = self.snap.notices_table  # notices the notifications feature owed or sent
+            if jobs is not None and jobs.height:
+                jobs = jobs.with_columns(
+                    pl.when(pl.col("status").is_in(list(TOLD_STATUSES)))
+                    .then(pl.col("sent_at"))
+                    .otherwise(None)
+                    .alias("sent_at"),
+                    pl.col("required").fill_null(False),
+                    (pl.col("status") == "suppressed").fill_null(False).alias("opted_out"),
+                )
+                n = pl.concat([n, jobs.select(n.columns)], how="vertical_relaxed")
             self._cache["notices"] = n
         return self._cache["notices"]  # type: ignore[no-any-return]
+
+    def notifier_since(self) -> pl.DataFrame:
+        """order_id → notifier_since: when a notifier first knew of the order (before, nobody could tell)."""
+        return self.notices().group_by("order_id").agg(pl.col("learned_at").min().alias("notifier_since"))
+
+    def notices_sent(self) -> pl.DataFrame:
+        """The notices a channel took (the customer was told)."""
+        return self.notices().filter(pl.col("sent_at").is_not_null())
 
     def orders(self) -> pl.DataFrame:
         if "orders" in self._cache:
@@ -117,9 +147,9 @@ class _Base:
             return self.orders()
         if name == "delivered_orders":
             claims = self.evs("claim.opened")
-            n = self.notices()
             delay_notice = (
-                n.filter(pl.col("kind").is_in(DELAY_NOTICE_KINDS) | pl.col("stage").is_in(DELAY_NOTICE_KINDS))
+                self.notices_sent()
+                .filter(pl.col("kind").is_in(DELAY_NOTICE_KINDS) | pl.col("stage").is_in(DELAY_NOTICE_KINDS))
                 .group_by("order_id")
                 .agg(pl.col("sent_at").min().alias("delay_notice_at"))
             )
@@ -127,6 +157,7 @@ class _Base:
                 self.orders()
                 .filter(pl.col("delivered_at").is_not_null())
                 .join(delay_notice, on="order_id", how="left")
+                .join(self.notifier_since(), on="order_id", how="left")
                 .with_columns(
                     pl.col("delivered_at").dt.convert_time_zone(tz).dt.date().alias("delivered_date"),
                     _days(pl.col("delivered_at"), pl.col("created_at")).alias("delivery_days"),
@@ -141,6 +172,11 @@ class _Base:
                     (pl.col("delay_notice_at").dt.convert_time_zone(tz).dt.date() <= pl.col("promised_date"))
                     .fill_null(False)
                     .alias("delay_notified"),
+                    # A delay notice was owed when a notifier knew of the order by its promised date; orders
+                    # the hub learned of afterwards (history, back-fills, imports) are left out, counted.
+                    (pl.col("notifier_since").dt.convert_time_zone(tz).dt.date() <= pl.col("promised_date"))
+                    .fill_null(False)
+                    .alias("delay_notice_owed"),
                 )
             )
         if name == "delivered_parcels":
@@ -148,22 +184,34 @@ class _Base:
         if name == "parcels_at_period_end":
             return self.p
         if name == "stage_changes":
-            n = self.notices().filter(pl.col("stage").is_not_null())
+            # A stage change owed a notice when the hub queued a required notice for it (it learned of the
+            # change in time) or a notifier reported one; a customer who opted out of every channel was not
+            # owed one. Changes nobody owed a notice (history, a stage passed over) are left out, counted.
+            n = self.notices().filter(pl.col("stage").is_not_null() & pl.col("required"))
             df = self.stages.with_columns(
                 pl.col("stage").is_in(list(CUSTOMER_FACING_STAGES)).alias("customer_facing")
             )
-            if not n.height:
-                return df.with_columns(
-                    pl.lit(False).alias("auto_noticed"),
-                    pl.lit(None, pl.Float64).alias("notice_delay_minutes"),
-                )
-            first = n.group_by("order_id", "stage").agg(
+            per = n.group_by("order_id", "stage").agg(
                 pl.col("sent_at").min().alias("first_notice_at"),
-                pl.col("automatic").fill_null(True).any().alias("auto_noticed"),
+                (pl.col("sent_at").is_not_null() & pl.col("automatic").fill_null(True))
+                .any()
+                .alias("auto_noticed"),
+                pl.col("deadline_at").min().alias("notice_deadline_at"),
+                pl.col("opted_out").all().alias("opted_out"),
             )
-            return df.join(first, on=["order_id", "stage"], how="left").with_columns(
-                pl.col("auto_noticed").fill_null(False),
-                _minutes(pl.col("first_notice_at"), pl.col("occurred_at")).alias("notice_delay_minutes"),
+            owed = pl.col("opted_out").is_not_null() | (pl.col("notifier_since") <= pl.col("occurred_at"))
+            return (
+                df.join(per, on=["order_id", "stage"], how="left")
+                .join(self.notifier_since(), on="order_id", how="left")
+                .with_columns(
+                    pl.col("auto_noticed").fill_null(False),
+                    (
+                        pl.col("customer_facing")
+                        & owed.fill_null(False)
+                        & ~pl.col("opted_out").fill_null(False)
+                    ).alias("notice_due"),
+                    _minutes(pl.col("first_notice_at"), pl.col("occurred_at")).alias("notice_delay_minutes"),
+                )
             )
         if name == "packings":
             return self.packed.select("order_id", pl.col("occurred_at").alias("packed_at"), "packaging")

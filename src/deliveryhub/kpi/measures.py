@@ -23,6 +23,9 @@ class KpiResult:
     value: float | None
     series: list[dict[str, Any]]
     reason: str | None = None
+    sample: int | None = None  # rows the value is computed over (a ratio's denominator)
+    count: int | None = None  # a ratio's numerator
+    excluded: int | None = None  # rows left out on purpose (the catalog entry's `excluded`)
 
 
 def aggregate(
@@ -202,8 +205,26 @@ def series_of(df: pl.DataFrame, by: str | None, grain: str) -> list[dict[str, An
     return out
 
 
-def evaluate_status(kdef: KpiDef, value: float | None, previous: float | None = None) -> tuple[Any, str]:
-    """(target value for the output, status: ok | warning | breach | no_target | no_data)."""
+def population_counts(kdef: KpiDef, df: pl.DataFrame) -> tuple[int, int | None]:
+    """(sample, numerator count): the rows a KPI's value is computed over, and for a ratio those counted."""
+    if kdef.kind == "ratio" and kdef.distinct:
+        ent = df.with_columns(pl.sql_expr(kdef.numerator or "TRUE").fill_null(False).alias("__c"))
+        ent = ent.group_by(kdef.distinct).agg(pl.col("__c").any())
+        return ent.height, int(ent["__c"].sum())
+    if kdef.kind == "ratio":
+        return df.height, int(df.select(pl.sql_expr(kdef.numerator or "TRUE").fill_null(False).sum()).item())
+    if kdef.kind in ("mean", "score", "percentile"):
+        return int(df.select(pl.sql_expr(kdef.value or "0").is_not_null().sum()).item()), None
+    return df.height, None
+
+
+def evaluate_status(
+    kdef: KpiDef, value: float | None, previous: float | None = None, sample: int | None = None
+) -> tuple[Any, str]:
+    """(target value for the output, status: ok | warning | breach | low_sample | no_target | no_data).
+
+    low_sample ("표본 부족"): the KPI has a `min_sample` and fewer rows than that stand behind the value;
+    the value is still reported but judged against no target (never red, never alerted)."""
     target: Target | None = kdef.target
     if target is None:
         return None, "no_data" if value is None else "no_target"
@@ -216,6 +237,8 @@ def evaluate_status(kdef: KpiDef, value: float | None, previous: float | None = 
         op = "<=" if kdef.direction == "lower" else ">="
     if value is None or threshold is None:
         return threshold, "no_data"
+    if kdef.min_sample and sample is not None and sample < kdef.min_sample:
+        return threshold, "low_sample"
     ok = {"<": value < threshold, "<=": value <= threshold, ">": value > threshold, ">=": value >= threshold}[
         op
     ]

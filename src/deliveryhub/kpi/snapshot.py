@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from deliveryhub.adapters.persistence.database import Database
-from deliveryhub.notifications.facts import notices_recorded, sent_customer_notices_query, sent_notices_marker
+from deliveryhub.notifications.facts import customer_notices_query, notices_recorded, sent_notices_marker
 
 # Inbox types the engine reads with their data (rare per order; the heavy stream types are not needed:
 # their effect is already in the orders/parcels/order_stages projections).
@@ -93,6 +93,7 @@ EVENT_COLS = (
     ("warehouse", "s"),
     ("text", "s"),
     ("automatic", "b"),
+    ("status", "s"),
 )
 INVENTORY_COLS = (
     ("event_id", "i"),
@@ -103,7 +104,17 @@ INVENTORY_COLS = (
     ("system_qty", "f"),
 )
 COUNT_COLS = (("type", "s"), ("hour", "t"), ("n", "i"))
-NOTICE_COLS = (("order_id", "s"), ("stage", "s"), ("kind", "s"), ("occurred_at", "t"), ("automatic", "b"))
+NOTICE_COLS = (
+    ("order_id", "s"),
+    ("stage", "s"),
+    ("kind", "s"),
+    ("sent_at", "t"),
+    ("automatic", "b"),
+    ("status", "s"),
+    ("required", "b"),
+    ("learned_at", "t"),
+    ("deadline_at", "t"),
+)
 _POLARS: dict[str, Any] = {
     "s": pl.String,
     "f": pl.Float64,
@@ -234,6 +245,7 @@ def _event_row(r: Any) -> tuple[list[Any], list[list[Any]]]:
         None if data.get("warehouse") is None else str(data.get("warehouse")),
         None if text is None else str(text),
         (not bool(r[5])) if auto is None else bool(auto),
+        None if data.get("status") is None else str(data.get("status")),
     ]
     inv: list[list[Any]] = []
     if typ == "inventory.snapshot":
@@ -269,7 +281,7 @@ class Snapshot:
     quarantine: pl.DataFrame  # quarantined rows per received hour
     inbox_max: int
     quarantine_max: int
-    notices_table: pl.DataFrame | None = None  # customer notices sent (notifications feature)
+    notices_table: pl.DataFrame | None = None  # customer notices owed or sent (notifications feature)
     notices_marker: tuple[Any, ...] = ()
     notices_loaded: bool = False
     prev_key: tuple[int, int] | None = None  # the snapshot this one was derived from incrementally
@@ -318,13 +330,23 @@ class SnapshotStore:
         return sent_notices_marker(conn) if self._has_notices(conn) else ()
 
     def _notice_rows(self, conn: Connection) -> pl.DataFrame | None:
-        """Customer notices actually sent, from the notifications feature's query module."""
+        """Customer notices owed or sent, from the notifications feature's query module."""
         if not self._has_notices(conn):
             return None
         # The notifications feature's query, read through this module's bulk path: times as text, parsed
         # vectorised (Python datetimes per row cost several times more at millions of notices).
-        q = sent_customer_notices_query().subquery()
-        cols = (q.c.order_id, q.c.stage, q.c.kind, sa.cast(q.c.sent_at, sa.Text), q.c.automatic)
+        q = customer_notices_query().subquery()
+        cols = (
+            q.c.order_id,
+            q.c.stage,
+            q.c.kind,
+            sa.cast(q.c.sent_at, sa.Text),
+            q.c.automatic,
+            q.c.status,
+            q.c.required,
+            sa.cast(q.c.learned_at, sa.Text),
+            sa.cast(q.c.deadline_at, sa.Text),
+        )
         sql = str(sa.select(*cols).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
         return frame(_fetch(conn, sql), NOTICE_COLS)
 

@@ -213,11 +213,15 @@ def sent_notices_marker(conn: Connection) -> tuple[Any, ...]:
     return tuple(row) if row else ()
 
 
-def sent_customer_notices_query() -> sa.Select[Any]:
-    """Every customer notice sent, as a query with the columns (order_id, stage, kind, sent_at, automatic).
+def customer_notices_query() -> sa.Select[Any]:
+    """Every customer notice the hub owed or sent, as a query with the columns (order_id, stage, kind,
+    sent_at, automatic, status, required, learned_at, deadline_at).
 
-    `kind` is "delay" for delay notices, else the template; `automatic` is false for ops replays. A
-    reader with its own fast path (the KPI snapshot loads columns in bulk) may select from it."""
+    One row per customer job: `kind` is "delay" for delay notices, else the template; `sent_at` is set
+    once a channel took it; `automatic` is false for ops replays; `required` marks the stage notices the
+    KPIs judge; `learned_at` is when the hub learned of the fact (the job was queued); `deadline_at` is
+    when it had to be out (quiet hours included). A reader with its own fast path (the KPI snapshot loads
+    columns in bulk) may select from it."""
     kind = sa.case((jobs_t.c.delay_notice.is_(True), sa.literal("delay")), else_=jobs_t.c.template)
     return sa.select(
         jobs_t.c.order_id,
@@ -225,12 +229,11 @@ def sent_customer_notices_query() -> sa.Select[Any]:
         kind.label("kind"),
         jobs_t.c.sent_at,
         sa.not_(jobs_t.c.manual).label("automatic"),
-    ).where(jobs_t.c.audience == "customer", jobs_t.c.sent_at.is_not(None))
-
-
-def sent_customer_notices(conn: Connection) -> list[tuple[str | None, str, str, datetime, bool]]:
-    """Every customer notice sent: (order id, stage, kind, sent at, automatic); see the query above."""
-    return [(r[0], r[1], r[2], r[3], bool(r[4])) for r in conn.execute(sent_customer_notices_query())]
+        jobs_t.c.status,
+        jobs_t.c.required,
+        jobs_t.c.created_at.label("learned_at"),
+        jobs_t.c.deadline_at,
+    ).where(jobs_t.c.audience == "customer", jobs_t.c.order_id.is_not(None))
 
 
 # ------------------------------------------------------------------------------------ for benchmarks

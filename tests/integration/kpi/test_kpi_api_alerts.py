@@ -102,6 +102,8 @@ def test_get_kpis_json_shape_and_permissions(api: Any, kpi_hub: Any) -> None:
         "target": 0.03,
         "status": "breach",
         "series": [{"period": "2026-11-04", "group": "cj", "value": 1.0}],
+        "sample": 1,  # one delivered order with a promised date stands behind the value
+        "count": 1,
     }
     assert body["kpis"]["avg_delivery_days"]["value"] == pytest.approx(73 / 24)
     # Defaults: the current month to date in the hub's zone.

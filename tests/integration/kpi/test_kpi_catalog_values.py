@@ -164,6 +164,15 @@ def events() -> list[dict[str, Any]]:
             {"kind": "delay", "automatic": True},
             "notify",
         ),
+        # C's customer heard of the order (the notifier knew C), but never of its delay.
+        ev(
+            75,
+            "x-notification.sent",
+            "C",
+            at("10-03", "08:30"),
+            {"stage": "received", "automatic": True},
+            "notify",
+        ),
         # Tickets.
         ev(
             80,
@@ -269,8 +278,10 @@ EXPECTED: dict[str, float | None] = {
     "inventory_sync_error_rate": 1 / 4,
     "tracking_stale_rate": 1 / 2,  # in flight at 11-01 00:00: E (silent since 10-06) and F (scan 10-31 20:00)
     "stage_automation_rate": 18 / 19,  # 19 stage rows, C's handover by hand
-    "notification_automation_rate": 3 / 15,  # 15 customer-facing changes; A's three have automatic notices
-    "notification_missing_rate": 12 / 15,  # in time: A received (1'), A handed over (5'), B received (2')
+    # Owed a notice: the 9 customer-facing changes of A, B, C (a notifier knew them); D, E, F's 6 changes
+    # were never owed one (no notifier knew those orders) and are left out, counted in `excluded`.
+    "notification_automation_rate": 4 / 9,  # A's three and C's received have automatic notices
+    "notification_missing_rate": 6 / 9,  # in time: A received (1'), A handed over (5'), B received (2')
     "cs_first_response_minutes": (1 + 30 + 1560) / 3,
     "cs_first_response_minutes_p50": 30.0,
     "cs_first_response_minutes_p90": 30 + 0.8 * 1530,
@@ -358,6 +369,14 @@ def _check_all(hub: Any) -> None:
     assert kpis["delivery_delay_rate"]["status"] == "breach" and kpis["delivery_delay_rate"]["target"] == 0.03
     assert kpis["claims_count"]["target"] == pytest.approx(0.6) and kpis["claims_count"]["status"] == "breach"
     assert kpis["avg_delivery_days"]["status"] == "no_target"
+    # What stands behind a value: the sample and count, the rows left out and why, and the minimum-sample
+    # rule — 9 owed notices are too few to raise an alarm (low_sample, "표본 부족"), never a breach.
+    missing = kpis["notification_missing_rate"]
+    assert (missing["sample"], missing["count"], missing["min_sample"]) == (9, 6, 20)
+    assert missing["status"] == "low_sample" and missing["excluded"]["count"] == 6
+    assert "과거 이력" in missing["excluded"]["reason_ko"]
+    unnotified = kpis["delay_unnotified_rate"]
+    assert (unnotified["sample"], unnotified["count"], unnotified["excluded"]["count"]) == (2, 1, 0)
     # Quarantine rate is attributed by receipt: everything arrived "now" (November).
     q = engine.compute("2026-11-01", "2026-11-30", "month", None, "Asia/Seoul", ["data_quarantine_rate"])
     assert q["kpis"]["data_quarantine_rate"]["value"] == pytest.approx(2 / (len(events()) + 2))
