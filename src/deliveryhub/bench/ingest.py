@@ -1,8 +1,14 @@
 """`deliveryhub bench ingest`: the whole ingest pipeline over HTTP vs a plain executemany insert.
 
 Events are the simulated shop's (realistic sizes and mixes), posted in batches of 1,000 to a real
-`deliveryhub serve` process on a free port by two concurrent posters. `events_per_s` counts until
-every event is accepted AND published by the outbox relay (the whole pipeline); `raw_insert_rows_per_s`
+`deliveryhub serve` process on a free port by two concurrent posters. The clock starts at the first
+timed post (a warm-up batch before it is not counted). `events_per_s` stops it when every consumer has
+applied every message the events caused (the whole pipeline, end to end);
+`published_events_per_s` stops it when the outbox relay has published them (the figure this benchmark
+reported before issue 17). `consumer_messages_per_s` is each consumer's applied messages over the time
+from the start until that consumer caught up; `cpu_ms_per_event` is the CPU (user + system, from the OS)
+of every hub process this benchmark started, from the start until everything was applied, per event
+(the stable figure on a shared box). `raw_insert_rows_per_s`
 is a plain executemany of the same rows (1,000 per transaction, with the same unique index) into the same
 kind of database in the same run. Notice latency: event arrival (inbox `received_at`) → the customer
 notice handed to the channel (`notification_jobs.sent_at`), when the notifications feature is installed.
@@ -90,6 +96,35 @@ def _unpublished(hub: Hub) -> int:
     return int(outbox_lag(hub.db))
 
 
+def _applied(hub: Hub) -> tuple[int, dict[str, int]]:
+    """Outbox messages so far, and how many of them each consumer has applied (its tracking rows)."""
+    from deliveryhub.adapters.persistence import tables as t
+
+    pm = t.processed_messages
+    with hub.db.read() as conn:
+        total = int(conn.execute(sa.select(sa.func.count()).select_from(t.outbox)).scalar_one())
+        rows = conn.execute(sa.select(pm.c.consumer, sa.func.count()).group_by(pm.c.consumer)).all()
+    found = {str(name): int(n) for name, n in rows}
+    return total, {c.name: found.get(c.name, 0) for c in hub.consumers}
+
+
+def _wait_applied(hub: Hub, timeout: float) -> tuple[float, float, dict[str, float]]:
+    """Poll until published and applied: (published_at, applied_at, each consumer's caught-up time)."""
+    deadline = time.perf_counter() + timeout
+    published_at: float | None = None
+    caught_up: dict[str, float] = {}
+    while time.perf_counter() < deadline:
+        now = time.perf_counter()
+        if published_at is None and _unpublished(hub) == 0:
+            published_at = now
+        total, applied = _applied(hub)
+        caught_up.update({c: now for c, n in applied.items() if n >= total and c not in caught_up})
+        if published_at is not None and len(caught_up) == len(applied):
+            return published_at, now, caught_up
+        time.sleep(0.1)
+    raise RuntimeError("the pipeline did not apply every message within the time allowed")
+
+
 def notice_latencies(hub: Hub, since: datetime, wait_s: float = 20.0) -> tuple[list[float], str | None]:
     """Milliseconds from event arrival to the customer notice handed to its channel."""
     if hub.notifications is None:
@@ -160,6 +195,8 @@ def run(req: BenchRequest) -> dict[str, Any]:
             httpx.Client(base_url=base, headers=headers, timeout=120) as c2,
         ):
             post(batches[0], c1)  # warm-up (not timed): first-request imports and caches
+            _, before_start = _applied(hub)
+            cpu0 = env.server_cpu_seconds()
             t0 = time.perf_counter()
             with ThreadPoolExecutor(max_workers=2) as pool:
                 # Two posters, each in order: one order's events mostly land in the same poster's batches.
@@ -167,17 +204,24 @@ def run(req: BenchRequest) -> dict[str, Any]:
                 for f in futures:
                     f.result()
             accepted_at = time.perf_counter()
-            deadline = accepted_at + 300
-            while _unpublished(hub) > 0 and time.perf_counter() < deadline:
-                time.sleep(0.05)
-            done_at = time.perf_counter()
+            applied0 = before_start
+            published_at, applied_at, caught_up = _wait_applied(hub, timeout=600)
+            cpu = env.server_cpu_seconds() - cpu0
+        _, applied1 = _applied(hub)
         timed = sum(len(b) for b in batches[1:])
         notices, reason = notice_latencies(hub, since)
-        events_per_s = timed / (done_at - t0)
+        events_per_s = timed / (applied_at - t0)
+        published_per_s = timed / (published_at - t0)
         result: dict[str, Any] = {
             "events_per_s": round(events_per_s, 1),
+            "published_events_per_s": round(published_per_s, 1),
             "raw_insert_rows_per_s": round(raw, 1),
             "ratio": round(events_per_s / raw, 4),
+            "cpu_ms_per_event": round(cpu * 1000 / timed, 3),
+            "consumer_messages_per_s": {
+                c: round((applied1[c] - applied0.get(c, 0)) / max(at - t0, 1e-9), 1)
+                for c, at in sorted(caught_up.items())
+            },
             "p50_ms": round(percentile(latencies, 50) or 0.0, 2),
             "p99_ms": round(percentile(latencies, 99) or 0.0, 2),
             "notice_p50_ms": round(v, 2) if (v := percentile(notices, 50)) is not None else None,
@@ -189,7 +233,7 @@ def run(req: BenchRequest) -> dict[str, Any]:
             "duplicate": counts["duplicate"],
             "rejected": counts["rejected"],
             "notices_measured": len(notices),
-            "pipeline_drain_s": round(done_at - accepted_at, 2),
+            "pipeline_drain_s": round(applied_at - accepted_at, 2),
             "mode": env.mode,
         }
         if reason:
