@@ -1,8 +1,10 @@
 """CS metrics of a period, from the desk and chat tables (pure queries): first response time, resolution
-time, automation rate, escalation rate, VOC response rate, VOC category shares."""
+time, escalation rate, VOC category shares; the automation and VOC response rates are the KPI catalog's
+(cs_automation_rate, voc_response_rate), so the desk header and the dashboard say the same."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -39,8 +41,30 @@ def _ids_having(
     return set(conn.execute(sa.select(id_col).where(cond, id_col.in_(ids)).distinct()).scalars())
 
 
-def summary(conn: Connection, start: datetime, end: datetime, sla_hours: float = 24.0) -> dict[str, Any]:
-    """Metrics of contacts created in [start, end). Values are None (with a reason) when nothing counts."""
+# The desk header's rates → the catalog KPIs that define them (one definition, computed by the KPI engine).
+KPI_RATES = {"automation_rate": "cs_automation_rate", "voc_response_rate": "voc_response_rate"}
+
+
+def kpi_rates(kpis: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Any]:
+    """The header's rates from a KPI result (`/v1/kpis` "kpis" of the same period), with each KPI's
+    status, sample and reason under "kpis" (status low_sample: too few tickets to judge, "표본 부족")."""
+    out: dict[str, Any] = {"kpis": {}}
+    for field, key in KPI_RATES.items():
+        entry = (kpis or {}).get(key)
+        out[field] = entry.get("value") if entry else None
+        out["kpis"][key] = (
+            {k: v for k, v in entry.items() if k != "series"}
+            if entry
+            else {"value": None, "status": "no_data", "reason": "the KPI feature is not enabled"}
+        )
+    return out
+
+
+def summary(
+    conn: Connection, start: datetime, end: datetime, kpis: Mapping[str, Mapping[str, Any]] | None = None
+) -> dict[str, Any]:
+    """Metrics of contacts created in [start, end); `kpis`: the KPI engine's result for the same days (the
+    automation and VOC response rates). Values are None (with a reason) when nothing counts."""
     tk = ct.tickets
     rows = conn.execute(
         sa.select(
@@ -58,11 +82,6 @@ def summary(conn: Connection, start: datetime, end: datetime, sla_hours: float =
     ).all()
     first = [(r.first_response_at - r.created_at).total_seconds() / 60 for r in rows if r.first_response_at]
     resolution = [(r.resolved_at - r.created_at).total_seconds() / 3600 for r in rows if r.resolved_at]
-    within = sum(
-        1
-        for r in rows
-        if r.first_response_at and (r.first_response_at - r.created_at).total_seconds() <= sla_hours * 3600
-    )
     cs = ct.chat_sessions
     sessions = conn.execute(
         sa.select(cs.c.session_id, cs.c.state, cs.c.handed_off_at, cs.c.bot_answers, cs.c.voc_category).where(
@@ -78,16 +97,6 @@ def summary(conn: Connection, start: datetime, end: datetime, sla_hours: float =
     )
     chats = [s for s in sessions if s.session_id in spoke]
     escalated = [s for s in chats if s.handed_off_at is not None]
-    automated_chats = [s for s in chats if s.handed_off_at is None and (s.bot_answers or 0) > 0]
-    other_tickets = [r for r in rows if r.channel != "chat"]
-    agent_replied = _ids_having(
-        conn,
-        ct.ticket_messages.c.ticket_id,
-        ct.ticket_messages.c.author_kind == "agent",
-        [r.id for r in other_tickets],
-    )
-    automated_tickets = [r for r in other_tickets if r.resolved_at and r.id not in agent_replied]
-    contacts = len(chats) + len(other_tickets)
     voc: dict[str, int] = {}
     for r in rows:
         if r.voc_category and r.channel != "chat":
@@ -112,9 +121,8 @@ def summary(conn: Connection, start: datetime, end: datetime, sla_hours: float =
             "n": len(resolution),
             **({} if resolution else {"reason": "no ticket was resolved in the period"}),
         },
-        "automation_rate": (len(automated_chats) + len(automated_tickets)) / contacts if contacts else None,
+        **kpi_rates(kpis),
         "escalation_rate": len(escalated) / len(chats) if chats else None,
-        "voc_response_rate": within / len(rows) if rows else None,
         "voc": {
             "counts": voc,
             "shares": {k: v / voc_total for k, v in voc.items()} if voc_total else {},

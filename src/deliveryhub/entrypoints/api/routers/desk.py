@@ -231,7 +231,7 @@ def _faq_and_metrics(router: APIRouter, hub: Hub, cs: ChatFeature) -> None:
     ) -> dict[str, Any]:
         tz = ZoneInfo(hub.settings.tz)
         today = hub.clock.now().astimezone(tz).date()
-        d_from = _parse_day(from_, "from") or today - timedelta(days=6)
+        d_from = _parse_day(from_, "from") or today.replace(day=1)  # the dashboard's default: month to date
         d_to = _parse_day(to, "to") or today
         if d_to < d_from:
             raise ApiError(400, "invalid_field", "to: must not be before from", "to")
@@ -239,11 +239,19 @@ def _faq_and_metrics(router: APIRouter, hub: Hub, cs: ChatFeature) -> None:
         end = datetime.combine(d_to + timedelta(days=1), dtime.min, tz)
 
         def run() -> dict[str, Any]:
+            # The rates the dashboard shows for the same days come from the one KPI definition.
+            kpis = (
+                hub.kpi.engine.compute(
+                    d_from, d_to, "month", None, hub.settings.tz, list(cs_metrics.KPI_RATES.values())
+                )["kpis"]
+                if hub.kpi is not None
+                else None
+            )
             with hub.db.read() as conn:
                 return {
                     "from": d_from.isoformat(),
                     "to": d_to.isoformat(),
-                    **cs_metrics.summary(conn, start, end),
+                    **cs_metrics.summary(conn, start, end, kpis),
                 }
 
         return await run_in_threadpool(run)
