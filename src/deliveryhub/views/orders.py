@@ -67,8 +67,16 @@ def audit_customer_shown(
         audit.pii_read(principal, customer.get("customer_id"), list(customer), why)
 
 
+def order_exists(conn: Connection, order_id: str) -> bool:
+    """Whether the hub knows the order."""
+    return (
+        conn.execute(sa.select(t.orders.c.order_id).where(t.orders.c.order_id == order_id)).first()
+        is not None
+    )
+
+
 def order_detail(conn: Connection, order_id: str) -> dict[str, Any] | None:
-    """Order, stage timeline, event timeline, parcels with tracking history (no personal data)."""
+    """Order, stage timeline, event timeline, parcels with tracking history, claims (no personal data)."""
     order = load_order(conn, order_id)
     if order is None:
         return None
@@ -84,6 +92,22 @@ def order_detail(conn: Connection, order_id: str) -> dict[str, Any] | None:
         "events": [_event_entry(e) for e in events],
         "parcels": [_parcel_entry(p, tracking.get(p.shipment_id, [])) for p in order.parcels],
         "eta": eta,
+        "claims": [_claim_entry(e) for e in events if e.type.startswith(CLAIM_EVENTS)],
+    }
+
+
+# Events that make up the order's claims section: claims, returns, exchanges, compensation.
+CLAIM_EVENTS = ("claim.", "return.", "exchange.", "compensation.")
+
+
+def _claim_entry(e: Any) -> dict[str, Any]:
+    data = e.data or {}
+    return {
+        "type": e.type,
+        "occurred_at": iso(e.occurred_at),
+        "kind": data.get("kind") or data.get("claim_kind"),
+        "amount": data.get("amount"),
+        "reason": data.get("reason"),
     }
 
 
@@ -99,23 +123,41 @@ _EVENTS_Q = (
 )
 
 
+# API name -> attribute of the Order / row (every value goes through `iso`).
+_DETAIL_FIELDS = {
+    "order_id": "order_id",
+    "stage": "stage",
+    "stage_at": "stage_at",
+    "side_state": "side_state",
+    "channel": "channel",
+    "total": "total",
+    "promised_delivery_date": "promised_date",
+    "warehouse": "warehouse",
+    "region": "region",
+    "category": "category",
+    "created_at": "created_at",
+    "paid_at": "paid_at",
+    "delivered_at": "delivered_at",
+    "customer_id": "customer_id",
+}
+_LIST_FIELDS = (
+    "order_id",
+    "stage",
+    "created_at",
+    "channel",
+    "total",
+    "promised_delivery_date",
+    "delivered_at",
+    "region",
+)
+
+
+def _fields(obj: Any, names: Sequence[str]) -> dict[str, Any]:
+    return {name: iso(getattr(obj, _DETAIL_FIELDS[name])) for name in names}
+
+
 def _order_fields(order: Order) -> dict[str, Any]:
-    return {
-        "order_id": order.order_id,
-        "stage": order.stage,
-        "stage_at": iso(order.stage_at),
-        "side_state": order.side_state,
-        "channel": order.channel,
-        "total": order.total,
-        "promised_delivery_date": iso(order.promised_date),
-        "warehouse": order.warehouse,
-        "region": order.region,
-        "category": order.category,
-        "created_at": iso(order.created_at),
-        "paid_at": iso(order.paid_at),
-        "delivered_at": iso(order.delivered_at),
-        "customer_id": order.customer_id,
-    }
+    return _fields(order, tuple(_DETAIL_FIELDS))
 
 
 def _tracking(events: Sequence[Any], order_id: str) -> dict[str, list[dict[str, Any]]]:
@@ -221,19 +263,7 @@ def list_orders(
     }
 
 
-_LIST_Q = sa.select(
-    *columns(
-        t.orders,
-        "order_id",
-        "stage",
-        "created_at",
-        "channel",
-        "total",
-        "promised_date",
-        "delivered_at",
-        "region",
-    )
-)
+_LIST_Q = sa.select(*columns(t.orders, *(_DETAIL_FIELDS[name] for name in _LIST_FIELDS)))
 
 
 def _filtered(
@@ -260,13 +290,4 @@ def _filtered(
 
 
 def _list_item(r: Any) -> dict[str, Any]:
-    return {
-        "order_id": r.order_id,
-        "stage": r.stage,
-        "created_at": iso(r.created_at),
-        "channel": r.channel,
-        "total": r.total,
-        "promised_delivery_date": iso(r.promised_date),
-        "delivered_at": iso(r.delivered_at),
-        "region": r.region,
-    }
+    return _fields(r, _LIST_FIELDS)

@@ -73,7 +73,7 @@ def test_dashboard_drilldown_and_language(served: tuple[str, str, Any]) -> None:
             page.wait_for_url("**/orders/C")
             assert page.locator("#order-id").inner_text() == "C"
             timeline = page.locator("#timeline").inner_text()
-            assert "handed_over" in timeline and "수동" in timeline  # C's handover was entered by hand
+            assert "택배사 인계" in timeline and "수동" in timeline  # C's handover was entered by hand
             # English.
             page.goto(base + "/?from=2026-10-01&to=2026-10-31&grain=week&lang=en")
             page.wait_for_selector("body[data-loaded='1']", timeout=30_000)

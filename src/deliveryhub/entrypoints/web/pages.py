@@ -1,9 +1,8 @@
-"""Routes of the ops pages: `/` dashboard, `/orders/{id}` timeline, static CSS/JS and the plotly bundle."""
+"""Routes of the ops pages: `/` dashboard, static CSS/JS, the plotly bundle (order pages: orders.py)."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,7 +15,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from deliveryhub.entrypoints.api.deps import get_hub
 from deliveryhub.entrypoints.web.auth import PageAuth, page_require
-from deliveryhub.entrypoints.web.i18n import lang_of, texts
+from deliveryhub.entrypoints.web.i18n import label_tables, lang_of, texts
+from deliveryhub.kernel.labels import label
+from deliveryhub.kernel.timefmt import format_target
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -27,6 +28,7 @@ STATIC_TYPES = {
 }
 router = APIRouter(include_in_schema=False)
 env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
+env.globals["label"] = label  # the one label table, for words every page shares (header search)
 DASHBOARD_KPIS = (
     "on_time_delivery_rate",
     "delivery_delay_rate",
@@ -80,6 +82,21 @@ def render(request: Request, template: str, auth: PageAuth, **ctx: Any) -> HTMLR
     return HTMLResponse(html, headers={"cache-control": "no-store"})
 
 
+def _target_texts(hub: Any, lang: str) -> dict[str, str]:
+    """Each dashboard KPI's target in its value's unit ("3% 미만"), admin overrides applied."""
+    feature = getattr(hub, "kpi", None)
+    if feature is None:
+        return {}
+    engine = feature.engine
+    out = {}
+    for k in engine.with_overrides(engine.catalog[key] for key in DASHBOARD_KPIS if key in engine.catalog):
+        if k.target is not None:
+            target = k.target
+            op = target.op or ("<=" if k.direction == "lower" else ">=")  # a bare number: the direction decides
+            out[k.key] = format_target(op, target.threshold, target.change_vs_previous, k.unit, lang)
+    return out
+
+
 @router.get("/")
 def dashboard(request: Request, auth: Annotated[PageAuth, Depends(page_require("kpis:read"))]) -> Response:
     """The ops dashboard: KPI tiles, trends, split, exception board, drill-down (data via /v1 APIs)."""
@@ -103,38 +120,12 @@ def dashboard(request: Request, auth: Annotated[PageAuth, Depends(page_require("
         "kpis": list(DASHBOARD_KPIS),
         "refresh_seconds": 10,
         "t": texts(lang_of(request)),
+        "labels": label_tables(lang_of(request)),
+        "targets": _target_texts(hub, lang_of(request)),
     }
     return render(
         request, "dashboard.html", auth, config=config, config_json=json.dumps(config, ensure_ascii=False)
     )
-
-
-@router.get("/orders/{order_id}")
-def order_page(
-    request: Request, order_id: str, auth: Annotated[PageAuth, Depends(page_require("orders:read"))]
-) -> Response:
-    """One order's stage timeline, parcels and events (no personal data on this page)."""
-    if auth.response is not None:
-        return auth.response
-    from deliveryhub.views.orders import order_detail
-
-    hub = get_hub(request)
-    with hub.db.read() as conn:
-        detail = order_detail(conn, order_id)
-    zone = ZoneInfo(hub.settings.tz)
-
-    def local(value: str | None) -> str:
-        if not value:
-            return "—"
-        try:
-            return datetime.fromisoformat(value).astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        except ValueError:
-            return value
-
-    status = 200 if detail else 404
-    resp = render(request, "order.html", auth, order=detail, order_id=order_id, local=local)
-    resp.status_code = status
-    return resp
 
 
 @router.get("/static/ops/{name}")

@@ -1,19 +1,31 @@
-"""Order read API: detail with timeline, parcels and tracking; filtered list with cursor."""
+"""Order read API: detail with timeline, parcels and tracking; filtered list with cursor; the order search;
+staff copying an order's current tracking link (audited). Also mounts the order and search pages."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 
 from deliveryhub.contracts.ids import SafeId
 from deliveryhub.entrypoints.api.deps import HubDep, require
 from deliveryhub.entrypoints.api.errors import ApiError
+from deliveryhub.entrypoints.api.security import client_ip
+from deliveryhub.entrypoints.web.orders import router as order_pages
 from deliveryhub.security.apikeys import Principal
 from deliveryhub.security.rbac import PII_VIEW
-from deliveryhub.views.orders import BadCursor, audit_customer_shown, customer_view, list_orders, order_detail
+from deliveryhub.views.orders import (
+    BadCursor,
+    audit_customer_shown,
+    customer_view,
+    list_orders,
+    order_detail,
+    order_exists,
+)
+from deliveryhub.views.search import search_orders
 
 if TYPE_CHECKING:
     from deliveryhub.bootstrap import Hub
@@ -34,6 +46,58 @@ def _detail(hub: Hub, order_id: str, principal: Principal) -> dict[str, Any] | N
             detail[name] = section(conn, order_id, principal)
     audit_customer_shown(hub.audit, principal, detail["customer"], level, f"GET /v1/orders/{order_id}")
     return detail
+
+
+@router.get("/orders/search", summary="Find orders by order no., marketplace no., tracking no. or phone")
+async def find_orders(
+    hub: HubDep,
+    _p: Annotated[Principal, Depends(require("orders:read"))],
+    q: Annotated[str, Query(max_length=200)] = "",
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    """Exact matches on the order number (any case), a marketplace's order number, a parcel's tracking
+    number (spaces and hyphens ignored) or the customer's phone through the blind index."""
+
+    def run() -> list[dict[str, Any]]:
+        with hub.db.read() as conn:
+            return search_orders(conn, hub.keyring, q, limit)
+
+    return {"orders": await run_in_threadpool(run)}
+
+
+def _copy_link(hub: Hub, order_id: str, principal: Principal, ip: str) -> tuple[str, str | None]:
+    """(state, url): state ok, missing (no order), closed (links closed) or off (no notifications)."""
+    feature = hub.notifications
+    if feature is None:
+        return "off", None
+    with hub.db.write() as conn:
+        if not order_exists(conn, order_id):
+            return "missing", None
+        token = feature.links.issue_in(conn, order_id)
+    if token is None:
+        return "closed", None
+    hub.audit.record(principal, "tracking_link.copied", f"order:{order_id}", {"by": principal.role}, ip)
+    return "ok", feature.links.url(token)
+
+
+@router.post(
+    "/orders/{order_id}/tracking-link/copy",
+    summary="The order's current tracking link, for staff to give the customer (audited)",
+)
+async def copy_tracking_link(
+    order_id: OrderIdPath,
+    hub: HubDep,
+    request: Request,
+    principal: Annotated[Principal, Depends(require("orders:act"))],
+) -> JSONResponse:
+    """A link of the current generation (earlier links keep working); every copy is in the audit log."""
+    state, url = await run_in_threadpool(_copy_link, hub, order_id, principal, client_ip(request))
+    if state in ("missing", "off"):
+        why = f"no order {order_id}" if state == "missing" else "tracking links are off"
+        raise ApiError(404, "not_found", why)
+    if state == "closed":
+        raise ApiError(409, "links_closed", "this order's tracking links are closed (cancelled or erased)")
+    return JSONResponse({"order_id": order_id, "url": url}, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/orders/{order_id}", summary="One order: stage, timeline, parcels and tracking, ETA, exceptions")
@@ -82,5 +146,8 @@ async def get_orders(
 
 
 def build_router(hub: Hub) -> APIRouter:
-    """The router (always present: part of the backbone)."""
-    return router
+    """The API router and the order pages (always present: part of the backbone)."""
+    both = APIRouter()
+    both.include_router(router)
+    both.include_router(order_pages)
+    return both

@@ -1,0 +1,76 @@
+"""The operator's order page as one read: the order with its sections (exceptions, notices, tickets),
+told against the promised date, in the reader's language, with nothing personal."""
+
+from __future__ import annotations
+
+from datetime import date, tzinfo
+from typing import Any
+
+from deliveryhub.kernel.labels import label, labels
+from deliveryhub.views.story import (
+    claim_story,
+    eta_vs_promise,
+    exception_story,
+    lateness,
+    lateness_text,
+    local_text,
+    notice_story,
+    parcel_story,
+    source_name,
+    ticket_story,
+)
+
+
+def order_page_context(
+    detail: dict[str, Any], lang: str, zone: tzinfo, today: date, eta_text: str
+) -> dict[str, Any]:
+    """Everything the order page shows, from `order_detail` plus its sections (`exceptions`,
+    `notifications`, `tickets` when those features are wired)."""
+    late = lateness(detail, today, zone)
+    exceptions = [exception_story(e, lang, zone) for e in detail.get("exceptions") or []]
+    eta = detail.get("eta")
+    versus = eta_vs_promise(eta, late["promised"], zone) if detail.get("stage") != "delivered" else None
+    stage = detail.get("stage") or ""
+    return {
+        "L": labels("order_page", lang),
+        "stage": stage,
+        "stage_label": label("stage", stage, lang) if stage else "—",
+        "late": late,
+        "late_text": lateness_text(late, lang),
+        "promised": late["promised"].isoformat() if late["promised"] else "—",
+        "eta_text": eta_text if eta else "",
+        "eta_versus": versus,
+        "eta_versus_text": label("order_page", f"eta_{versus}_promise", lang) if versus else "",
+        "channel": label("channel", detail["channel"], lang) if detail.get("channel") else "—",
+        "created_at": local_text(detail.get("created_at"), zone) or "—",
+        "delivered_at": local_text(detail.get("delivered_at"), zone) or "—",
+        "region": detail.get("region") or "—",
+        "timeline": [
+            {
+                "stage": s["stage"],
+                "label": label("stage", s["stage"], lang),
+                "at": local_text(s["occurred_at"], zone),
+                "source": source_name(s.get("source"), lang),
+                "automatic": s.get("automatic"),
+            }
+            for s in detail.get("timeline") or []
+        ],
+        "events": [
+            {
+                "type": e["type"],
+                "label": label("event_type", e["type"], lang),
+                "at": local_text(e["occurred_at"], zone),
+                "source": source_name(e.get("source"), lang),
+                "manual": e.get("manual"),
+            }
+            for e in detail.get("events") or []
+        ],
+        "parcels": [parcel_story(p, lang, zone) for p in detail.get("parcels") or []],
+        "open_exceptions": [e for e in exceptions if e["status"] != "resolved"],
+        "resolved_exceptions": [e for e in exceptions if e["status"] == "resolved"],
+        "notices": notice_story(detail.get("notifications") or [], lang, zone),
+        "has_notices": "notifications" in detail,
+        "tickets": ticket_story(detail.get("tickets") or [], lang, zone),
+        "has_tickets": "tickets" in detail,
+        "claims": claim_story(detail.get("claims") or [], lang, zone),
+    }
