@@ -40,7 +40,7 @@ class Settings(EnvSettings):
     forwarded_allow_ips: str = "127.0.0.1"  # which proxy addresses, when trust_proxy is on
     metrics_public: bool = False  # /metrics needs the metrics:read permission unless set
     webhook_money_approval_krw: int = 0  # money caused by a pushed stage change above this waits for a human
-    chat_verify_failures_per_order: int = 10  # wrong tries per order (any session or address) before a lock
+    chat_verify_failures_per_order: int = 5  # wrong tries per order (any session or address) before a lock
     chat_verify_lock_minutes: int = 30  # first lock; each further lock doubles (backoff)
     tracking_link_days_after_delivery: int = 30  # a tracking link expires this long after delivery
     password_min_length: int = 12
@@ -71,7 +71,6 @@ class Settings(EnvSettings):
         if not self.is_sqlite or ":memory:" in self.db_url:
             return None
         return Path(self.db_url.split(":///", 1)[1])
-
 
     def config(self) -> ConfigDocument:
         """The YAML config file (DELIVERYHUB_CONFIG_FILE) parsed with its line numbers; empty when unset."""

@@ -34,15 +34,15 @@ OK, WRONG, LOCKED, THROTTLED = "ok", "wrong", "locked", "throttled"
 class Limits:
     """Failures allowed per scope within WINDOW, and the first lock's length."""
 
-    per_order: int = 10
-    per_customer: int = 10
+    per_order: int = 5
+    per_customer: int = 5
     per_ip: int = 20
     lock_minutes: int = 30
 
     @classmethod
     def of(cls, core: Core, per_ip: int | None = None) -> Limits:
         """The hub's limits (settings chat_verify_failures_per_order / chat_verify_lock_minutes)."""
-        per_order = max(1, int(getattr(core.settings, "chat_verify_failures_per_order", 10) or 10))
+        per_order = max(1, int(getattr(core.settings, "chat_verify_failures_per_order", 5) or 5))
         minutes = max(1, int(getattr(core.settings, "chat_verify_lock_minutes", 30) or 30))
         return cls(per_order, per_order, per_ip or max(20, 2 * per_order), minutes)
 

@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.chatbot import identity
 from deliveryhub.chatbot import tables as ct
 from deliveryhub.kernel.clock import ManualClock
 from deliveryhub.notifications.tables import notification_jobs
@@ -25,6 +26,7 @@ NOW = datetime(2026, 11, 30, 5, 0, tzinfo=UTC)  # pinned: a month end
 TARGET = "ORD-2026-000901"  # packed, not shipped: cancellable once verified
 DIGITS = "4821"
 LOCKED_KO = "본인 확인을 잠시 멈춰 두었어요"
+LIMIT = 5  # the hub's default chat_verify_failures_per_order: five wrong tries on one order lock it
 
 
 def _order(prefix: str, oid: str, phone: str, name: str) -> list[Any]:
@@ -97,9 +99,10 @@ def test_twenty_guesses_from_twenty_addresses_lock_the_order_until_the_lock_expi
             r = say(c, sid, guess)
             assert r.status_code == 200, r.text
             replies.append(r.json()["reply"] or "")
-    # The first guesses are told the digits do not match; once the order is locked every answer is the lock.
-    assert "일치" in replies[0]
-    assert all(LOCKED_KO in r for r in replies[10:]), replies[10:]
+    # The first five guesses are told the digits do not match; from then on every answer is the lock.
+    assert identity.Limits.of(hub).per_order == LIMIT
+    assert all("일치" in r for r in replies[:LIMIT]), replies[:LIMIT]
+    assert all(LOCKED_KO in r for r in replies[LIMIT:]), replies[LIMIT:]
 
     # The 21st attempt, from a fresh address and session, with the RIGHT digits: refused, nothing revealed.
     with from_address(base, 21) as c:
@@ -134,7 +137,7 @@ def test_twenty_guesses_from_twenty_addresses_lock_the_order_until_the_lock_expi
 def test_a_second_lock_lasts_twice_as_long(served: tuple[str, Any, ManualClock]) -> None:
     base, hub, clock = served
     for lock in (1, 2):
-        for i in range(10):
+        for i in range(LIMIT):
             with from_address(base, lock * 20 + i) as c:
                 assert say(c, ask_to_cancel(c, TARGET), f"{2000 + lock * 20 + i:04d}").status_code == 200
         if lock == 1:

@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from deliveryhub.chatbot.nlu.entities import carrier_from_text, detect_carrier, extract_entities
+from deliveryhub.chatbot.nlu.entities import (
+    carrier_from_text,
+    detect_carrier,
+    extract_entities,
+    loose_last4,
+    order_candidates,
+)
 
 
 def test_order_ids() -> None:
@@ -91,3 +97,24 @@ def test_options() -> None:
 def test_nothing_found_means_empty() -> None:
     assert extract_entities("안녕하세요") == {}
     assert extract_entities("") == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("주문번호 ORD-261204-7900123이고 뒷자리 6709예요", ["ORD-261204-7900123"]),  # particle stripped
+        ("네이버 2026120418273645로 주문했어요", ["2026120418273645"]),
+        ("３０００１２３４５６７８９０ 배송 어디쯤", ["30001234567890"]),  # full-width folded
+        ("카페24 주문 20261204-0001234 취소", ["20261204-0001234"]),
+        ("a-2026-12-00042는 언제 와요", ["a-2026-12-00042"]),  # case kept: the lookup ignores it
+        ("뒷자리 6709, 2500원, XL-100 사이즈", []),  # too few digits to be an order number
+    ],
+)
+def test_order_candidates_are_runs_of_letters_digits_and_hyphens(text: str, expected: list[str]) -> None:
+    assert order_candidates(text) == expected
+
+
+def test_a_lone_four_digit_group_next_to_the_order_number_is_the_phone_digits() -> None:
+    assert loose_last4("ORD-261204-7900123 / 6709 배송 언제 와요", "ORD-261204-7900123") == "6709"
+    assert loose_last4("A-2026-12-00042 2026년에 주문, 1000원", "A-2026-12-00042") is None
+    assert loose_last4("A-2026-12-00042 1234 5678", "A-2026-12-00042") is None  # two: ambiguous
