@@ -362,6 +362,42 @@ _TABLE: Final[dict[str, dict[str, Pair]]] = {
         "monitor": ("자동 감시", "Monitors"),
         "hub": ("딜리버리허브", "deliveryhub"),
     },
+    # Words of the customer's tracking page (notifications/tracking.py); polite, to the customer.
+    "track_page": {
+        "title": ("배송 조회", "Delivery tracking"),
+        "greeting": ("님의 주문", ""),
+        "order": ("주문번호", "Order"),
+        "eta": ("도착 예정", "Expected delivery"),
+        "promised": ("약속드린 도착일", "Promised delivery date"),
+        "timeline": ("진행 내역", "Timeline"),
+        "parcel": ("택배사 / 송장번호", "Carrier / tracking no."),
+        "parcel_n": ("상자 {n}", "Parcel {n}"),
+        "scans": ("택배 이동 내역", "Parcel journey"),
+        "last_scan": ("마지막 확인", "Last update"),
+        "no_scans": ("택배사에서 아직 이동 정보를 보내지 않았어요.", "The carrier has not sent any update yet."),
+        "carrier_link": ("택배사에서 직접 조회", "Track at the carrier"),
+        "late": (
+            "약속드린 도착일 {promised}보다 {days}일 늦어지고 있어요. 기다리게 해 드려 죄송합니다.",
+            "Your order is {days} day(s) past the promised date ({promised}). We are sorry for the wait.",
+        ),
+        "late_eta": ("지금 예상 도착은 {eta}이에요.", "It is now expected {eta}."),
+        "late_reason": ("지연 사유: {reason}", "Reason: {reason}"),
+        "at_risk": (
+            "약속드린 도착일 {promised}보다 늦어질 수 있어요. 지금 예상 도착은 {eta}이에요.",
+            "Your order may arrive after the promised date ({promised}); it is now expected {eta}.",
+        ),
+        "due_today": ("오늘 도착 예정이에요.", "Your order is due today."),
+        "on_time": ("약속드린 도착일 {promised}까지 도착할 예정이에요.", "On track for {promised}."),
+        "delivered_late": (
+            "약속드린 도착일보다 {days}일 늦게 도착했어요. 기다려 주셔서 감사합니다.",
+            "Delivered {days} day(s) after the promised date. Thank you for waiting.",
+        ),
+        "chat": ("챗봇 상담하기", "Chat with us"),
+        "chat_hint": (
+            "주문번호 입력 없이 이 주문에 대해 바로 물어보실 수 있어요.",
+            "Ask about this order right away, no order number needed.",
+        ),
+    },
     # Words of the order page, the order search and the KPI drill-down (views/, entrypoints/web).
     "order_page": {
         "title": ("주문 상세", "Order details"),
@@ -452,6 +488,7 @@ _FALLBACK: Final[dict[str, Pair]] = {
     "exception_status": ("{name}", "{name}"),
     "evidence": ("{name}", "{name}"),
     "order_page": ("{name}", "{name}"),
+    "track_page": ("{name}", "{name}"),
     "source": ("기타 출처({name})", "Other source ({name})"),
     "contact_channel": ("기타 경로", "Other"),
     "author": ("{name}", "{name}"),

@@ -10,12 +10,15 @@ before a key rotation) gets a polite 410 page saying how to reach the shop, with
 
 from __future__ import annotations
 
+import re
+from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from deliveryhub.kernel.labels import label
-from deliveryhub.kernel.timefmt import parse_datetime
+from deliveryhub.kernel.configfile import EnvSettings, load_env
+from deliveryhub.kernel.labels import label, labels
 from deliveryhub.notifications.links import (
     EXPIRED,
     LinkCheck,
@@ -24,16 +27,20 @@ from deliveryhub.notifications.links import (
     read_token,
     tracking_key,
 )
-from deliveryhub.notifications.render import _jinja, carrier_name, eta_text
+from deliveryhub.notifications.render import _jinja, eta_text
 from deliveryhub.views.orders import customer_view, order_detail
+from deliveryhub.views.story import eta_vs_promise, lateness, local_text, parcel_story
 
 if TYPE_CHECKING:
     from deliveryhub.service_layer.hub import Core
 
 __all__ = [
     "LinkCheck",
+    "TrackingPageSettings",
+    "brand_settings",
     "chat_link",
     "gone_context",
+    "logo_file",
     "make_token",
     "page_context",
     "read_token",
@@ -48,12 +55,88 @@ def chat_link(token: str, lang: str) -> str:
     return f"/chat?t={quote(token, safe='')}" + ("&lang=en" if lang == "en" else "")
 
 
+class TrackingPageSettings(EnvSettings):
+    """The shop's look on the tracking page (DELIVERYHUB_SHOP_LOGO_FILE, DELIVERYHUB_SHOP_COLOR); the
+    shop's name is DELIVERYHUB_SHOP_NAME (notification settings)."""
+
+    shop_logo_file: Path | None = None  # PNG, SVG, JPEG or WebP, served at /static/shop/logo
+    shop_color: str = "#1f6feb"
+
+
+DEFAULT_COLOR = "#1f6feb"
+_COLOR = re.compile(r"^#[0-9a-fA-F]{3}(?:[0-9a-fA-F]{3})?$")
+LOGO_TYPES = {
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+}
+
+
+def brand_settings() -> TrackingPageSettings:
+    """The tracking page's branding from the environment (a bad colour falls back to the default)."""
+    found = load_env(TrackingPageSettings)
+    if not _COLOR.match(found.shop_color.strip()):
+        found.shop_color = DEFAULT_COLOR
+    return found
+
+
+def logo_file(brand: TrackingPageSettings) -> Path | None:
+    """The configured logo when it is a readable image file of a known type."""
+    path = brand.shop_logo_file
+    if path is None or path.suffix.lower() not in LOGO_TYPES or not path.is_file():
+        return None
+    return path
+
+
+def _day(value: date, lang: str, tz: str) -> str:
+    at = datetime(value.year, value.month, value.day, tzinfo=ZoneInfo(tz)).isoformat()
+    return eta_text(at, at, lang, tz)
+
+
+def _status_line(
+    detail: dict[str, Any], late: dict[str, Any], eta: str, lang: str, tz: str
+) -> tuple[str, str]:
+    """(state, sentence) about the promised date: late, at_risk, due_today, on_time, delivered_late or ""."""
+    promised = late["promised"]
+    if promised is None:
+        return "", ""
+    when = _day(promised, lang, tz)
+    state = late["state"]
+    if state == "late":
+        text = label("track_page", "late", lang).format(promised=when, days=late["days_late"])
+        if eta:
+            text += " " + label("track_page", "late_eta", lang).format(eta=eta)
+        return "late", text
+    if state == "delivered_late":
+        return state, label("track_page", "delivered_late", lang).format(days=late["days_late"])
+    if state in ("on_track", "due_today"):
+        if eta_vs_promise(detail.get("eta"), promised, ZoneInfo(tz)) == "after":
+            return "at_risk", label("track_page", "at_risk", lang).format(promised=when, eta=eta)
+        if state == "due_today":
+            return state, label("track_page", "due_today", lang)
+        return "on_time", label("track_page", "on_time", lang).format(promised=when)
+    return "", ""
+
+
+def _late_reason(parcels: list[dict[str, Any]], lang: str) -> str:
+    """The reason a carrier gave on its latest scan that names one."""
+    latest: tuple[str, str] | None = None
+    for p in parcels:
+        for scan in p.get("tracking") or []:
+            if scan.get("reason") and (latest is None or scan["occurred_at"] > latest[0]):
+                latest = (scan["occurred_at"], scan["reason"])
+    return label("reason", latest[1], lang) if latest else ""
+
+
 def page_context(
-    core: Core, order_id: str, lang: str, token: str | None = None, *, chat: bool = False
+    core: Core, order_id: str, lang: str, token: str | None = None, *, chat: bool = False, shop: str = ""
 ) -> dict[str, Any] | None:
     """Everything the page shows (no personal data beyond the first character of the name).
 
-    With `token` and `chat` (the app serves the chat widget), the page links to it with the same token."""
+    With `token` and `chat` (the app serves the chat widget), the page links to it with the same token;
+    `shop` is the shop's name, shown with its logo and colour (`brand_settings`)."""
     tz = ZoneInfo(core.settings.tz)
     with core.db.read() as conn:
         detail = order_detail(conn, order_id)
@@ -63,41 +146,54 @@ def page_context(
     name = cust.get("name") or ""
     en = lang == "en"
     lang = "en" if en else "ko"
+    words = labels("track_page", lang)
     stage = detail.get("stage") or "received"
-
-    def local(iso: str | None) -> str:
-        at = parse_datetime(iso)
-        return at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if at is not None else ""
-
-    eta = detail.get("eta") or {}
-    parcels = [
-        {"carrier": carrier_name(p.get("carrier"), lang), "tracking_no": p.get("tracking_no")}
-        for p in detail["parcels"]
-    ]
+    eta_window = detail.get("eta") or {}
+    eta = (
+        eta_text(eta_window.get("eta_min"), eta_window.get("eta_max"), lang, core.settings.tz)
+        if eta_window and stage != "delivered"
+        else ""
+    )
+    late = lateness(detail, core.clock.now().astimezone(tz).date(), tz)
+    state, status_text = _status_line(detail, late, eta, lang, core.settings.tz)
+    reason = _late_reason(detail["parcels"], lang) if state in ("late", "at_risk") else ""
+    parcels = [parcel_story(p, lang, tz) for p in detail["parcels"]]
+    brand = brand_settings()
     return {
         "lang": lang,
-        "title": "Delivery tracking" if en else "배송 조회",
-        "greeting": (f"{name[:1]}** " if name else "") + ("" if en else "님의 주문"),
-        "order_label": "Order" if en else "주문번호",
+        "w": words,
+        "title": words["title"],
+        "greeting": (f"{name[:1]}** " if name else "") + words["greeting"],
+        "order_label": words["order"],
         "order_id": order_id,
         "stage": stage,
         "stage_label": label("stage", stage, lang),
-        "eta_label": "Expected delivery" if en else "도착 예정",
-        "eta": eta_text(eta.get("eta_min"), eta.get("eta_max"), lang, core.settings.tz)
-        if stage != "delivered"
-        else "",
-        "timeline_label": "Timeline" if en else "진행 내역",
+        "eta_label": words["eta"],
+        "eta": eta,
+        "promised": _day(late["promised"], lang, core.settings.tz) if late["promised"] else "",
+        "state": state,
+        "status_text": status_text,
+        "reason_text": words["late_reason"].format(reason=reason) if reason else "",
+        "timeline_label": words["timeline"],
         "timeline": [
-            {"stage": s["stage"], "label": label("stage", s["stage"], lang), "at": local(s["occurred_at"])}
+            {
+                "stage": s["stage"],
+                "label": label("stage", s["stage"], lang),
+                "at": local_text(s["occurred_at"], tz),
+            }
             for s in detail["timeline"]
         ],
-        "parcels": parcels,
-        "parcel_label": "Carrier / tracking no." if en else "택배사 / 송장번호",
+        "parcels": [
+            {**p, "carrier": p["carrier_name"], "n": i + 1, "many": len(parcels) > 1}
+            for i, p in enumerate(parcels)
+        ],
+        "parcel_label": words["parcel"],
+        "shop": shop,
+        "color": brand.shop_color,
+        "logo": "/static/shop/logo" if logo_file(brand) else "",
         "chat_href": chat_link(token, lang) if token and chat else "",
-        "chat_label": "Chat with us" if en else "챗봇 상담하기",
-        "chat_hint": "Ask about this order right away, no order number needed."
-        if en
-        else "주문번호 입력 없이 이 주문에 대해 바로 물어보실 수 있어요.",
+        "chat_label": words["chat"],
+        "chat_hint": words["chat_hint"],
     }
 
 

@@ -258,8 +258,5 @@ def as_local_date(value: datetime, zone: tzinfo) -> date:
 
 
 def source_name(source: Any, lang: str) -> str:
-    """Who reported an event: "carrier:cj" reads as the carrier's name, a system by its name."""
-    text = str(source or "")
-    if text.startswith("carrier:"):
-        return label("carrier", text.split(":", 1)[1], lang)
-    return label("source", text, lang) if text else ""
+    """Who reported an event ("carrier:cj" reads as the carrier's name; the label table knows how)."""
+    return label("source", str(source), lang) if source else ""

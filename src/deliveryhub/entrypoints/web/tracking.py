@@ -6,11 +6,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from deliveryhub.bootstrap import Hub
 from deliveryhub.notifications.links import INVALID
-from deliveryhub.notifications.tracking import gone_context, page_context, render_gone, render_page
+from deliveryhub.notifications.tracking import (
+    LOGO_TYPES,
+    brand_settings,
+    gone_context,
+    logo_file,
+    page_context,
+    render_gone,
+    render_page,
+)
 
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
 NOT_FOUND = (
@@ -39,10 +47,21 @@ async def track_page(token: str, request: Request, lang: str = "ko") -> HTMLResp
     check = await run_in_threadpool(feature.links.resolve, token)
     ctx = None
     if check.valid and check.order_id:
-        ctx = await run_in_threadpool(page_context, hub, check.order_id, lang, token, chat=chat)
+        shop = feature.link_settings.shop_name
+        ctx = await run_in_threadpool(page_context, hub, check.order_id, lang, token, chat=chat, shop=shop)
     if ctx is not None:
         return HTMLResponse(render_page(ctx), headers=NO_STORE)
     if check.status != INVALID:
         html = render_gone(gone_context(feature.link_settings, check, lang, chat=chat))
         return HTMLResponse(html, status_code=410, headers=NO_STORE)
     return HTMLResponse(NOT_FOUND, status_code=404, headers=NO_STORE)
+
+
+@router.get("/static/shop/logo", summary="The shop's logo on the tracking page (DELIVERYHUB_SHOP_LOGO_FILE)")
+async def shop_logo() -> Response:
+    """The configured logo file, or 404 when none is configured."""
+    path = logo_file(brand_settings())
+    if path is None:
+        return Response("not found", status_code=404, media_type="text/plain")
+    media = LOGO_TYPES[path.suffix.lower()]
+    return FileResponse(path, media_type=media, headers={"cache-control": "public, max-age=3600"})
