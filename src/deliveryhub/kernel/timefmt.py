@@ -1,4 +1,5 @@
-"""Time formatting and parsing shared by every layer (one copy of `_iso` and of ISO-8601 parsing)."""
+"""Time and number formatting and parsing shared by every layer: ISO-8601 in and out, and values, targets,
+dates and months as people read them in Korean or English."""
 
 from __future__ import annotations
 
@@ -55,3 +56,79 @@ def parse_date(value: Any) -> date | None:
         return date.fromisoformat(text[:10])
     except ValueError:
         return None
+
+
+# Numbers as people read them: the unit a KPI is measured in, and its suffix in Korean and English.
+_SUFFIX: dict[str, tuple[str, str]] = {
+    "days": ("일", " days"),
+    "hours": ("시간", " h"),
+    "minutes": ("분", " min"),
+    "count": ("건", ""),
+    "currency": ("원", " KRW"),
+    "score": ("점", ""),
+    "kg": ("kg", " kg"),
+}
+_OPS: dict[str, tuple[str, str]] = {
+    "<": ("{v} 미만", "below {v}"),
+    "<=": ("{v} 이하", "at most {v}"),
+    ">": ("{v} 초과", "above {v}"),
+    ">=": ("{v} 이상", "at least {v}"),
+}
+
+
+def format_number(value: float | None, unit: str = "", lang: str = "ko", trim: bool = False) -> str:
+    """A measured value in its unit, with thousands separators: 11.6%, 2.4일 / 2.4 days, 1,234건, —
+    (`trim`: no trailing zeros, for round numbers such as targets: 3%, not 3.0%)."""
+    if value is None:
+        return "—"
+    v = float(value)
+    if unit == "rate":
+        pct = v * 100
+        digits = 2 if 0 < abs(pct) < 1 else 1
+        text = f"{pct:,.{digits}f}"
+        return (text.rstrip("0").rstrip(".") if trim and "." in text else text) + "%"
+    if unit in ("count", "currency"):
+        text = f"{round(v):,}"
+    else:
+        text = f"{v:,.2f}".rstrip("0").rstrip(".") if v != int(v) else f"{int(v):,}"
+    suffix = _SUFFIX.get(unit, ("", ""))[1 if lang == "en" else 0]
+    return text + suffix
+
+
+def format_target(
+    op: str | None,
+    threshold: float | None,
+    change_vs_previous: float | None,
+    unit: str = "",
+    lang: str = "ko",
+) -> str:
+    """A KPI target in the value's unit: "3% 미만" / "below 3%", "직전 기간 대비 40% 감소"; "" without one."""
+    if change_vs_previous is not None:
+        pct = f"{abs(change_vs_previous) * 100:.0f}%"
+        if lang == "en":
+            return f"{pct} {'lower' if change_vs_previous < 0 else 'higher'} than the previous period"
+        return f"직전 기간 대비 {pct} {'감소' if change_vs_previous < 0 else '증가'}"
+    if threshold is None:
+        return ""
+    shown = format_number(threshold, unit, lang, trim=True)
+    if op not in _OPS:
+        return shown
+    return _OPS[op][1 if lang == "en" else 0].format(v=shown)
+
+
+def format_date(value: Any, lang: str = "ko") -> str:
+    """A calendar date as people write it: 2026년 11월 5일 (목) / Thu 5 Nov 2026; — when missing."""
+    d = parse_date(value)
+    if d is None:
+        return "—"
+    if lang == "en":
+        return f"{d:%a} {d.day} {d:%b} {d.year}"
+    return f"{d.year}년 {d.month}월 {d.day}일 ({'월화수목금토일'[d.weekday()]})"
+
+
+def format_month(value: Any, lang: str = "ko") -> str:
+    """A month as people write it: 2026년 11월 / November 2026."""
+    d = parse_date(value if not isinstance(value, str) or len(value) > 7 else value + "-01")
+    if d is None:
+        return "—"
+    return f"{d:%B} {d.year}" if lang == "en" else f"{d.year}년 {d.month}월"

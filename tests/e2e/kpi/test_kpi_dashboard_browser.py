@@ -59,7 +59,8 @@ def test_dashboard_drilldown_and_language(served: tuple[str, str, Any]) -> None:
             page.goto(base + "/?from=2026-10-01&to=2026-10-31&grain=week")
             page.wait_for_selector("body[data-loaded='1']", timeout=30_000)
             tile = page.locator(".tile[data-kpi='delivery_delay_rate']")
-            assert "배송 지연율" in tile.inner_text() and "66.67%" in tile.inner_text()
+            shown = tile.inner_text()  # the value and its target in the same unit
+            assert "배송 지연율" in shown and "66.7%" in shown and "목표 3% 미만" in shown
             assert "breach" in (tile.get_attribute("class") or "")
             assert page.locator(".tile[data-kpi='on_time_delivery_rate'] .badge").inner_text() == "목표 미달"
             page.wait_for_selector("#trend-chart .main-svg", timeout=20_000)

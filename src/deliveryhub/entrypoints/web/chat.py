@@ -15,6 +15,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from deliveryhub.entrypoints.api.errors import ApiError
 from deliveryhub.entrypoints.web.auth import PageAuth, page_require
+from deliveryhub.entrypoints.web.i18n import label_tables
+from deliveryhub.kernel.labels import label, labels
 from deliveryhub.security.rbac import allowed
 
 if TYPE_CHECKING:
@@ -99,6 +101,26 @@ TEXT: dict[str, dict[str, str]] = {
         "answer_en": "답변(영어)",
         "keywords": "키워드(쉼표로 구분)",
         "new": "새 항목",
+        "brand": "딜리버리허브",
+        "dashboard": "대시보드",
+        "key_hint": "영문 소문자·숫자·밑줄로 된 항목 이름(예: return_fee)",
+        "question": "질문",
+        "saved": "저장했어요",
+        "name": "이름",
+        "phone": "전화번호",
+        "email": "이메일",
+        "address": "주소",
+        "order": "주문",
+        "kind": "유형",
+        "at": "시각",
+        "status": "상태",
+        "channel": "경로",
+        "source": "출처",
+        "stage": "단계",
+        "notice": "안내",
+        "manual": "직접 입력",
+        "voc": "VOC",
+        "subject": "제목",
     },
     "en": {
         "desk_title": "CS desk",
@@ -166,6 +188,26 @@ TEXT: dict[str, dict[str, str]] = {
         "answer_en": "Answer (English)",
         "keywords": "Keywords (comma separated)",
         "new": "New entry",
+        "brand": "deliveryhub",
+        "dashboard": "Dashboard",
+        "key_hint": "Entry name in lower-case letters, digits and underscores (e.g. return_fee)",
+        "question": "Question",
+        "saved": "Saved",
+        "name": "Name",
+        "phone": "Phone",
+        "email": "E-mail",
+        "address": "Address",
+        "order": "Order",
+        "kind": "Kind",
+        "at": "At",
+        "status": "Status",
+        "channel": "Channel",
+        "source": "Source",
+        "stage": "Stage",
+        "notice": "Notice",
+        "manual": "entered by hand",
+        "voc": "VOC",
+        "subject": "Subject",
     },
 }
 
@@ -174,9 +216,12 @@ def _lang(request: Request) -> str:
     return "en" if request.query_params.get("lang") == "en" else "ko"
 
 
-def _page(name: str, lang: str, **ctx: Any) -> HTMLResponse:
+def _page(name: str, lang: str, staff: bool = False, **ctx: Any) -> HTMLResponse:
+    strings: dict[str, Any] = dict(TEXT[lang])
+    if staff:  # the desk's scripts name stages, carriers, channels... from the one label table
+        strings["labels"] = label_tables(lang)
     html = _ENV.get_template(name).render(
-        lang=lang, t=TEXT[lang], i18n=json.dumps(TEXT[lang], ensure_ascii=False), **ctx
+        lang=lang, t=TEXT[lang], i18n=json.dumps(strings, ensure_ascii=False), **ctx
     )
     return HTMLResponse(html, headers={"cache-control": "no-store"})
 
@@ -192,11 +237,18 @@ def build_router(hub: Hub) -> APIRouter | None:
         if auth.response is not None or auth.principal is None:
             return auth.response or RedirectResponse("/login", status_code=303)
         who = auth.principal
+        lang = _lang(request)
+        path = request.url.path
         return _page(
             template,
-            _lang(request),
+            lang,
+            staff=True,
+            q="?lang=en" if lang == "en" else "",
+            lang_link=path + ("" if lang == "en" else "?lang=en"),
+            tz=hub.settings.tz,
             user=who.name,
-            role=who.role,
+            role_name=label("role", who.role, lang),
+            topics=labels("faq_topic", lang),
             can_act=allowed(who.role, "tickets:act"),
         )
 

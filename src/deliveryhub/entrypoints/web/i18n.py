@@ -4,6 +4,34 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from deliveryhub.kernel.labels import labels
+
+# The label kinds the pages' scripts name things with (one table: deliveryhub.kernel.labels).
+PAGE_KINDS = (
+    "stage",
+    "tag",
+    "exception",
+    "exception_status",
+    "carrier",
+    "channel",
+    "notice_channel",
+    "notice_status",
+    "priority",
+    "event_type",
+    "template",
+    "ticket_status",
+    "claim",
+    "contact_channel",
+    "author",
+    "sentiment",
+    "source",
+    "role",
+    "faq_topic",
+    "voc",
+    "intent",
+    "reason",
+)
+
 STRINGS: dict[str, dict[str, str]] = {
     "title": {"ko": "운영 대시보드", "en": "Operations dashboard"},
     "brand": {"ko": "딜리버리허브", "en": "deliveryhub"},
@@ -72,6 +100,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "language": {"ko": "English", "en": "한국어"},
     "loading": {"ko": "불러오는 중…", "en": "Loading…"},
     "error": {"ko": "데이터를 불러오지 못했습니다.", "en": "Could not load the data."},
+    "split_hint": {
+        "ko": "위에서 분할 기준(택배사·창고·채널·지역·카테고리)을 고르면 나눠서 보여 드려요.",
+        "en": "Choose a split (carrier, warehouse, channel, region, category) above to compare groups.",
+    },
+    "count": {"ko": "건수", "en": "Count"},
+    "orders_n": {"ko": "{n}건", "en": "{n} orders"},
 }
 
 
@@ -83,3 +117,8 @@ def lang_of(request: Request) -> str:
 def texts(lang: str) -> dict[str, str]:
     """Every UI string in `lang`."""
     return {k: v.get(lang, v["ko"]) for k, v in STRINGS.items()}
+
+
+def label_tables(lang: str, kinds: tuple[str, ...] = PAGE_KINDS) -> dict[str, dict[str, str]]:
+    """The label table's names in `lang` for the kinds a page's script shows ({kind: {key: name}})."""
+    return {kind: labels(kind, lang) for kind in kinds}

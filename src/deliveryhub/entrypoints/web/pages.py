@@ -92,7 +92,8 @@ def _target_texts(hub: Any, lang: str) -> dict[str, str]:
     for k in engine.with_overrides(engine.catalog[key] for key in DASHBOARD_KPIS if key in engine.catalog):
         if k.target is not None:
             target = k.target
-            op = target.op or ("<=" if k.direction == "lower" else ">=")  # a bare number: the direction decides
+            # A bare number: the direction decides which side is on target.
+            op = target.op or ("<=" if k.direction == "lower" else ">=")
             out[k.key] = format_target(op, target.threshold, target.change_vs_previous, k.unit, lang)
     return out
 

@@ -9,6 +9,19 @@
   var last = null;
   var selected = cfg.kpis[0];
   var lang = cfg.lang;
+  var LABELS = cfg.labels || {};
+  // The dimension values a split shows by name (the others are the shop's own names already).
+  var DIM_KIND = { carrier: "carrier", channel: "channel" };
+
+  function L(kind, key) {
+    if (key === null || key === undefined || key === "") { return "—"; }
+    if (kind === "source" && String(key).indexOf("carrier:") === 0) { return L("carrier", String(key).slice(8)); }
+    var table = LABELS[kind] || {};
+    return table[key] !== undefined ? table[key] : String(key);
+  }
+  function num(v, digits) {
+    return v.toLocaleString(lang === "en" ? "en-US" : "ko-KR", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  }
 
   function qs(params) {
     var parts = [];
@@ -40,16 +53,17 @@
   function fmt(key, v) {
     if (v === null || v === undefined) { return "—"; }
     var unit = catalog[key] ? catalog[key].unit : "";
-    if (unit === "rate") { return (v * 100).toFixed(2) + "%"; }
-    if (unit === "count") { return Math.round(v).toLocaleString(); }
-    if (unit === "currency") { return v.toLocaleString(undefined, { maximumFractionDigits: 0 }); }
-    var suffix = { days: lang === "en" ? " d" : "일", hours: lang === "en" ? " h" : "시간", minutes: lang === "en" ? " min" : "분" }[unit] || "";
-    return v.toFixed(2) + suffix;
+    // As kernel/timefmt.format_number does on the server: 11.6%, 2.35일 / 2.35 days, 1,234건.
+    if (unit === "rate") { var pct = v * 100; return num(pct, pct !== 0 && Math.abs(pct) < 1 ? 2 : 1) + "%"; }
+    var en = lang === "en";
+    var suffix = { days: en ? " days" : "일", hours: en ? " h" : "시간", minutes: en ? " min" : "분", count: en ? "" : "건",
+      currency: en ? " KRW" : "원", score: en ? "" : "점", kg: en ? " kg" : "kg" }[unit] || "";
+    if (unit === "count" || unit === "currency") { return num(Math.round(v), 0) + suffix; }
+    return num(v, Math.round(v) === v ? 0 : 2) + suffix;
   }
   function targetText(key, k) {
-    var c = catalog[key];
-    if (c && c.target) { return c.target; }
-    return k.target === null || k.target === undefined ? "—" : fmt(key, k.target);
+    if (cfg.targets && cfg.targets[key]) { return cfg.targets[key]; }  // in the value's unit, from the server
+    return k.target === null || k.target === undefined || typeof k.target !== "number" ? "—" : fmt(key, k.target);
   }
   function localTime(iso) {
     try {
@@ -98,7 +112,7 @@
     document.getElementById("trend-title").textContent = name(selected);
     document.getElementById("split-title").textContent = name(selected) + (cfg.by ? " · " + T[cfg.by] : "");
     var groups = {};
-    k.series.forEach(function (s) { var g = s.group === null ? (cfg.by ? "—" : name(selected)) : s.group; (groups[g] = groups[g] || []).push(s); });
+    k.series.forEach(function (s) { var g = s.group === null ? (cfg.by ? "—" : name(selected)) : groupName(s.group); (groups[g] = groups[g] || []).push(s); });
     var traces = Object.keys(groups).map(function (g) {
       return { x: groups[g].map(function (s) { return s.period; }), y: groups[g].map(function (s) { return s.value; }), name: g, type: "scatter", mode: "lines+markers" };
     });
@@ -107,13 +121,22 @@
       layout.shapes = [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: k.target, y1: k.target, line: { color: "#c62828", dash: "dash", width: 1 } }];
     }
     Plotly.react("trend-chart", traces, layout, { displayModeBar: false, responsive: true });
+    var split = document.getElementById("split-chart");
+    if (!cfg.by) {  // nothing to split by: say how, instead of one bar
+      if (window.Plotly) { Plotly.purge(split); }
+      split.innerHTML = "";
+      split.appendChild(el("p", "muted", T.split_hint));
+      return;
+    }
     var totals = {};
-    k.series.forEach(function (s) { var g = s.group === null ? "—" : s.group; (totals[g] = totals[g] || []).push(s.value); });
+    k.series.forEach(function (s) { if (s.group === null) { return; } var g = groupName(s.group); (totals[g] = totals[g] || []).push(s.value); });
     var names = Object.keys(totals);
     var vals = names.map(function (g) { var v = totals[g].filter(function (x) { return x !== null; }); return v.length ? v.reduce(function (a, b) { return a + b; }, 0) / v.length : null; });
-    Plotly.react("split-chart", [{ x: names, y: vals, type: "bar", marker: { color: "#2563eb" } }],
+    Plotly.react(split, [{ x: names, y: vals, type: "bar", marker: { color: "#2563eb" } }],
       Object.assign({}, baseLayout, { xaxis: { type: "category" } }), { displayModeBar: false, responsive: true });
   }
+
+  function groupName(g) { return DIM_KIND[cfg.by] ? L(DIM_KIND[cfg.by], g) : g; }
 
   function select(key) {
     selected = key;
@@ -133,7 +156,7 @@
       .then(function (d) {
         box.innerHTML = "";
         if (!d.orders.length) { box.appendChild(el("p", "muted", d.reason || T.no_orders)); return; }
-        box.appendChild(el("p", "muted", d.total + " " + T.order));
+        box.appendChild(el("p", "muted", T.orders_n.replace("{n}", num(d.total, 0))));
         var table = el("table", "drill-table");
         var head = el("tr");
         [T.order, T.time, T.carrier, T.value].forEach(function (h) { head.appendChild(el("th", "", h)); });
@@ -146,7 +169,7 @@
           td.appendChild(a);
           tr.appendChild(td);
           tr.appendChild(el("td", "", o.at ? localTime(o.at) : "—"));
-          tr.appendChild(el("td", "", o.carrier || "—"));
+          tr.appendChild(el("td", "", L("carrier", o.carrier)));
           tr.appendChild(el("td", "", o.value === null ? "" : fmt(key, o.value)));
           table.appendChild(tr);
         });
@@ -162,11 +185,11 @@
         box.innerHTML = "";
         var table = el("table", "exc-table");
         var head = el("tr");
-        [T.type, "#"].forEach(function (h) { head.appendChild(el("th", "", h)); });
+        [T.type, T.count].forEach(function (h) { head.appendChild(el("th", "", h)); });
         table.appendChild(head);
         Object.keys(d.counts || {}).sort(function (a, b) { return d.counts[b] - d.counts[a]; }).forEach(function (type) {
           var tr = el("tr");
-          tr.appendChild(el("td", "", type));
+          tr.appendChild(el("td", "", L("exception", type)));
           tr.appendChild(el("td", "exc-count", String(d.counts[type])));
           table.appendChild(tr);
         });

@@ -6,6 +6,8 @@
   var lang = root.getAttribute("data-lang");
   var me = root.getAttribute("data-user");
   var canAct = root.getAttribute("data-can-act") === "yes";
+  var tz = root.getAttribute("data-tz") || undefined;
+  var LABELS = T.labels || {};
   var queueEl = document.getElementById("queue");
   var view = document.getElementById("view");
   var filter = "";
@@ -19,10 +21,19 @@
     (kids || []).forEach(function (c) { if (c) { e.appendChild(typeof c === "string" ? document.createTextNode(c) : c); } });
     return e;
   }
+  // The name people read for a stored code (the one label table, sent with the page).
+  function L(kind, key) {
+    if (key === null || key === undefined || key === "") { return "-"; }
+    if (kind === "source" && String(key).indexOf("carrier:") === 0) { return L("carrier", String(key).slice(8)); }
+    var table = LABELS[kind] || {};
+    return table[key] !== undefined ? table[key] : String(key);
+  }
   function fmt(iso) {
     if (!iso) { return "-"; }
     var d = new Date(iso);
-    return d.toLocaleString(lang === "en" ? "en-GB" : "ko-KR", {month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit"});
+    try {  // the shop's time zone, as people write it: 11월 5일 오후 2:30 / 5 Nov, 14:30
+      return d.toLocaleString(lang === "en" ? "en-GB" : "ko-KR", {month: lang === "en" ? "short" : "long", day: "numeric", hour: "2-digit", minute: "2-digit", timeZone: tz});
+    } catch (e) { return d.toLocaleString(); }
   }
   function api(method, path, body) {
     return fetch(path, {method: method, credentials: "same-origin",
@@ -42,10 +53,10 @@
         var d = due(t);
         var late = d && new Date(d) < new Date() && t.status === "open";
         var li = el("li", {"data-id": String(t.id), cls: current === t.id ? "sel" : ""}, [
-          el("div", {}, [el("span", {cls: "badge " + t.priority, text: t.priority}),
+          el("div", {}, [el("span", {cls: "badge " + t.priority, text: L("priority", t.priority)}),
             late ? el("span", {cls: "badge overdue", text: T.overdue}) : null,
             el("strong", {text: "#" + t.id + " " + t.subject})]),
-          el("div", {cls: "meta", text: [t.channel, t.order_id || "", t.assignee || "-", T.due + " " + fmt(d)].join(" · ")})
+          el("div", {cls: "meta", text: [L("contact_channel", t.channel), t.order_id || "", t.assignee || "-", T.due + " " + fmt(d)].join(" · ")})
         ]);
         li.addEventListener("click", function () { open(t.id); });
         queueEl.appendChild(li);
@@ -62,16 +73,16 @@
   function orderBlock(o) {
     var parcels = (o.parcels || []).map(function (p) {
       var last = (p.tracking || []).slice(-1)[0];
-      return el("div", {cls: "muted", text: [p.carrier, p.tracking_no, p.status, last ? (last.location || "") + " " + fmt(last.occurred_at) : "",
+      return el("div", {cls: "muted", text: [L("carrier", p.carrier), p.tracking_no, L("tag", p.status), last ? (last.location || "") + " " + fmt(last.occurred_at) : "",
         p.eta ? T.eta + " " + fmt(p.eta.eta_min) + "~" + fmt(p.eta.eta_max) : ""].join(" · ")});
     });
     var notices = Array.isArray(o.notifications) ? o.notifications : (o.notifications && o.notifications.items) || [];
     return el("div", {cls: "order"}, [
-      el("h3", {text: o.order_id + " · " + (o.stage || "-") + (o.total != null ? " · " + o.total.toLocaleString() : "")}),
-      table(o.timeline || [], [[T.timeline, function (s) { return s.stage; }], ["", function (s) { return fmt(s.occurred_at); }], ["", function (s) { return s.source + (s.manual ? " (manual)" : ""); }]]),
+      el("h3", {text: o.order_id + " · " + L("stage", o.stage) + (o.total != null ? " · " + o.total.toLocaleString(lang === "en" ? "en-US" : "ko-KR") + (lang === "en" ? " KRW" : "원") : "")}),
+      table(o.timeline || [], [[T.timeline, function (s) { return L("stage", s.stage); }], [T.at, function (s) { return fmt(s.occurred_at); }], [T.source, function (s) { return L("source", s.source) + (s.manual ? " (" + T.manual + ")" : ""); }]]),
       el("div", {}, parcels),
       notices.length ? el("div", {}, [el("strong", {text: T.notifications}),
-        table(notices, [["", function (n) { return n.kind || n.type || n.template || n.rule || ""; }], ["", function (n) { return n.channel || ""; }], ["", function (n) { return n.status || ""; }], ["", function (n) { return fmt(n.sent_at || n.created_at || n.at); }]])]) : null
+        table(notices, [[T.notice, function (n) { return n.template ? L("template", n.template) : L("event_type", n.kind || n.type || ""); }], [T.channel, function (n) { return L("notice_channel", n.channel); }], [T.status, function (n) { return L("notice_status", n.status); }], [T.at, function (n) { return fmt(n.sent_at || n.created_at || n.at); }]])]) : null
     ]);
   }
 
@@ -79,15 +90,15 @@
     view.textContent = "";
     var head = el("section", {}, [
       el("h2", {text: "#" + t.id + " " + t.subject}),
-      el("div", {}, [el("span", {cls: "badge " + t.priority, text: t.priority}), el("span", {cls: "badge", text: t.status}),
-        el("span", {cls: "badge", text: t.channel}), t.voc_category ? el("span", {cls: "badge", text: "VOC " + t.voc_category + "/" + t.voc_sentiment}) : null,
+      el("div", {}, [el("span", {cls: "badge " + t.priority, text: L("priority", t.priority)}), el("span", {cls: "badge", text: L("ticket_status", t.status)}),
+        el("span", {cls: "badge", text: L("contact_channel", t.channel)}), t.voc_category ? el("span", {cls: "badge", text: T.voc + " " + L("voc", t.voc_category) + " · " + L("sentiment", t.voc_sentiment)}) : null,
         el("span", {cls: "muted", text: " " + T.due + " " + fmt(due(t)) + (t.assignee ? " · " + t.assignee : "")})]),
       t.summary ? el("p", {}, [el("strong", {text: T.summary + ": "}), t.summary]) : null
     ]);
     view.appendChild(head);
     var conv = el("ol", {cls: "conv", id: "conv"});
     (t.messages || []).forEach(function (m) {
-      conv.appendChild(el("li", {cls: "m-" + m.author_kind}, [el("span", {cls: "k", text: m.author_kind + (m.author ? " " + m.author : "") + " " + fmt(m.at)}), m.text]));
+      conv.appendChild(el("li", {cls: "m-" + m.author_kind}, [el("span", {cls: "k", text: L("author", m.author_kind) + (m.author ? " " + m.author : "") + " " + fmt(m.at)}), m.text]));
     });
     view.appendChild(el("section", {}, [el("h3", {text: T.conversation}), conv]));
     if (canAct) {
@@ -117,7 +128,7 @@
     var cust = el("section", {}, [el("h3", {text: T.customer + " · " + (t.customer_verified ? T.verified : T.unverified)})]);
     if (c) {
       var addr = c.address ? [c.address.zip, c.address.line1, c.address.line2].filter(Boolean).join(" ") : "-";
-      cust.appendChild(table([c], [["name", function (x) { return x.name; }], ["phone", function (x) { return x.phone; }], ["email", function (x) { return x.email; }], ["address", function () { return addr; }]]));
+      cust.appendChild(table([c], [[T.name, function (x) { return x.name; }], [T.phone, function (x) { return x.phone; }], [T.email, function (x) { return x.email; }], [T.address, function () { return addr; }]]));
     } else if (t.requester) { cust.appendChild(el("p", {text: t.requester})); }
     else { cust.appendChild(el("p", {cls: "muted", text: "-"})); }
     view.appendChild(cust);
@@ -125,8 +136,8 @@
     (t.orders || []).forEach(function (o) { orders.appendChild(orderBlock(o)); });
     view.appendChild(orders);
     var side = el("div", {cls: "grid2"}, [
-      el("section", {}, [el("h3", {text: T.claims}), table(t.claims || [], [["order", function (x) { return x.order_id; }], ["kind", function (x) { return x.kind; }], ["at", function (x) { return fmt(x.occurred_at); }]])]),
-      el("section", {}, [el("h3", {text: T.history}), table(t.past_conversations || [], [["#", function (x) { return x.id; }], ["", function (x) { return x.subject; }], ["", function (x) { return x.status; }], ["", function (x) { return fmt(x.created_at); }]])])
+      el("section", {}, [el("h3", {text: T.claims}), table(t.claims || [], [[T.order, function (x) { return x.order_id; }], [T.kind, function (x) { return L("claim", x.kind); }], [T.at, function (x) { return fmt(x.occurred_at); }]])]),
+      el("section", {}, [el("h3", {text: T.history}), table(t.past_conversations || [], [["#", function (x) { return x.id; }], [T.subject, function (x) { return x.subject; }], [T.status, function (x) { return L("ticket_status", x.status); }], [T.at, function (x) { return fmt(x.created_at); }]])])
     ]);
     view.appendChild(side);
   }

@@ -3,7 +3,8 @@
   "use strict";
   var T = JSON.parse(document.getElementById("i18n").textContent);
   var form = document.getElementById("form");
-  var entries = document.getElementById("entries");
+  var entries = document.querySelector("#entries tbody");
+  var topics = (T.labels && T.labels.faq_topic) || {};
   function api(method, path, body) {
     return fetch(path, {method: method, credentials: "same-origin", headers: body ? {"content-type": "application/json"} : {},
       body: body ? JSON.stringify(body) : undefined}).then(function (r) {
@@ -16,7 +17,8 @@
       entries.textContent = "";
       j.entries.forEach(function (e) {
         var tr = document.createElement("tr");
-        cell(tr, e.key); cell(tr, e.topic); cell(tr, e.question_ko);
+        cell(tr, topics[e.topic] || topics.other || e.topic); cell(tr, e.question_ko);
+        tr.title = T.key + ": " + e.key;
         tr.style.cursor = "pointer";
         tr.addEventListener("click", function () {
           ["key", "topic", "question_ko", "answer_ko", "question_en", "answer_en"].forEach(function (k) { form.elements[k].value = e[k]; });
@@ -26,7 +28,7 @@
       });
     });
     api("GET", "/v1/faq/candidates").then(function (j) {
-      var tb = document.getElementById("candidates");
+      var tb = document.querySelector("#candidates tbody");
       tb.textContent = "";
       j.candidates.forEach(function (c) { var tr = document.createElement("tr"); cell(tr, String(c.count)); cell(tr, c.question); tb.appendChild(tr); });
     });
@@ -38,7 +40,7 @@
       question_en: f.question_en.value, answer_en: f.answer_en.value,
       keywords: f.keywords.value.split(",").map(function (s) { return s.trim(); }).filter(Boolean)};
     api("PUT", "/v1/faq/" + encodeURIComponent(f.key.value), body)
-      .then(function () { document.getElementById("status").textContent = "OK"; load(); })
+      .then(function () { document.getElementById("status").textContent = T.saved; load(); })
       .catch(function (e) { document.getElementById("status").textContent = T.error + ": " + e.message; });
   });
   load();
