@@ -250,6 +250,15 @@ _TABLE: Final[dict[str, dict[str, Pair]]] = {
         "neutral": ("중립", "Neutral"),
         "negative": ("부정", "Negative"),
     },
+    # Why a notice was not sent (notifications sender/intake `last_error` codes; providers' own texts pass).
+    "notice_error": {
+        "no_channel": ("보낼 수 있는 연락처·채널 없음", "No contact or channel to send on"),
+        "opted_out": ("고객이 수신 거부", "The customer opted out"),
+        "no_ad_consent": ("광고 수신 동의 없음", "No consent to advertising"),
+        "quiet_hours": ("야간 발송 제한", "Quiet hours"),
+        "expired": ("발송 기한 지남", "Past its send-by time"),
+        "no_order": ("주문 정보 없음", "No such order"),
+    },
     # Staff roles (security/rbac.py ROLES).
     "role": {
         "admin": ("관리자", "Administrator"),
@@ -495,6 +504,7 @@ _FALLBACK: Final[dict[str, Pair]] = {
     "sentiment": ("중립", "Neutral"),
     "role": ("{name}", "{name}"),
     "faq_topic": ("기타", "Other"),
+    "notice_error": ("{name}", "{name}"),
 }
 assert set(_FALLBACK) == set(_TABLE)
 
