@@ -127,6 +127,27 @@ def order_token(text: str) -> str | None:
     return None
 
 
+def digits_not_a_call(text: str, intent: str, ents: dict[str, object]) -> bool:
+    """A message the model read as a request for a person that only gives the phone digits ("전화번호
+    뒷자리는 6709예요": 전화 is the number, not a call) and asks for nobody in words."""
+    if intent != "human_agent" or not (ents.get("phone_last4") or ents.get("phone")):
+        return False
+    try:
+        from deliveryhub.chatbot.nlu.escalation import asks_for_person
+    except ImportError:
+        return False
+    return not asks_for_person(text)
+
+
+def escalates(text: str, intent: str) -> bool:
+    """Whether the escalation rules hand this message off, read with `intent`."""
+    try:
+        from deliveryhub.chatbot.nlu.escalation import escalation_reasons
+    except ImportError:
+        return False
+    return bool(escalation_reasons(text, intent))
+
+
 def reasons_for(text: str, intent: str, escalate: bool) -> list[str]:
     """Hand-off reasons of one message: asking for a person, and what the escalation rules find."""
     reasons: list[str] = []

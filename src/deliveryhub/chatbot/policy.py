@@ -22,6 +22,8 @@ from deliveryhub.chatbot.lexicon import (
     REMEDY,
     THANKS,
     YES,
+    digits_not_a_call,
+    escalates,
     order_token,
     reasons_for,
 )
@@ -44,7 +46,12 @@ def decide(bot: Bot, ctx: TurnCtx, nlu: dict[str, Any], ents: dict[str, Any]) ->
     find_order(bot, text, ents)
     pending = s.get("pending") or {}
     need = pending.get("need")
-    reasons = reasons_for(text, ctx.intent or "other", bool(nlu.get("escalate")))
+    escalate = bool(nlu.get("escalate"))
+    if digits_not_a_call(text, ctx.intent or "other", ents):
+        known = ents.get("order_id") or s.get("order_id")
+        ctx.intent = pending.get("intent") or ("track_order" if known else "other")
+        escalate = escalates(text, ctx.intent)
+    reasons = reasons_for(text, ctx.intent or "other", escalate)
     if any(r in IMMEDIATE_REASONS for r in reasons):
         bind_order(bot, ctx, ents)
         ctx.hand_off([r for r in reasons if r in IMMEDIATE_REASONS])

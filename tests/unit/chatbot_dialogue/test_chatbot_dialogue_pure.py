@@ -240,3 +240,14 @@ def test_openai_rephraser_request_shape() -> None:
     )
     with pytest.raises(httpx.HTTPStatusError):
         failing.rephrase("x", "en")
+
+
+def test_phone_digits_are_not_a_call_request_unless_a_person_is_asked_for() -> None:
+    digits = {"phone_last4": "6709"}
+    assert lexicon.digits_not_a_call("전화번호 뒷자리는 6709예요", "human_agent", digits)
+    asked = "전화번호 뒷자리는 6709예요 상담원 연결해 주세요"
+    assert not lexicon.digits_not_a_call(asked, "human_agent", digits)
+    assert not lexicon.digits_not_a_call("상담원이랑 통화하고 싶어요", "human_agent", {})
+    assert not lexicon.digits_not_a_call("전화번호 뒷자리는 6709예요", "track_order", digits)
+    assert lexicon.escalates("사기꾼들아 신고할게요", "track_order")
+    assert not lexicon.escalates("전화번호 뒷자리는 6709예요", "track_order")

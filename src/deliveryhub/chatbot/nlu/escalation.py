@@ -81,20 +81,36 @@ _REPEAT = _rx(
 
 # Distinct problem families for the "several problems at once" rule.
 _PROBLEMS: dict[str, re.Pattern[str]] = {
-    "late": _rx(r"늦|지연|(배송|택배|물건|상품)(이|가|은|도)?(아직|아직도)?(안와|안오|안옴)|만에(왔|받|도착)|late|delay|atras"),
-    "missing": _rx(r"분실|못받|없어졌|사라졌|배송완료(라|로|인데|됐는데|떴는데)|수령(을)?못|missing|lost|naorecebi"),
-    "wrong": _rx(r"오배송|다른(상품|제품|물건|옵션|색|사이즈|게|거)|잘못(온|왔|배송|보내)|구성품(이|도)?(누락|빠)|빠져있|누락"
-                 r"|wrongitem|wrongsize"),
-    "damaged": _rx(r"파손|깨져|깨졌|찌그러|부서|망가|터져|젖어|녹아|불량|고장|찢어|긁혀|금이|damaged|broken|quebrad"),
+    "late": _rx(
+        r"늦|지연|(배송|택배|물건|상품)(이|가|은|도)?(아직|아직도)?(안와|안오|안옴)|만에(왔|받|도착)|late|delay|atras"
+    ),
+    "missing": _rx(
+        r"분실|못받|없어졌|사라졌|배송완료(라|로|인데|됐는데|떴는데)|수령(을)?못|missing|lost|naorecebi"
+    ),
+    "wrong": _rx(
+        r"오배송|다른(상품|제품|물건|옵션|색|사이즈|게|거)|잘못(온|왔|배송|보내)|구성품(이|도)?(누락|빠)|빠져있|누락"
+        r"|wrongitem|wrongsize"
+    ),
+    "damaged": _rx(
+        r"파손|깨져|깨졌|찌그러|부서|망가|터져|젖어|녹아|불량|고장|찢어|긁혀|금이|damaged|broken|quebrad"
+    ),
     "refund": _rx(r"환불(이|은|도)?(안|아직)|환불.{0,8}(말도없|소식없|연락없)|refund(not|hasn|still)"),
-    "payment": _rx(r"중복결제|이중결제|두번결제|결제(가|는|도)?(두번|2번|오류|에러|실패)|doublecharg|chargedtwice"),
+    "payment": _rx(
+        r"중복결제|이중결제|두번결제|결제(가|는|도)?(두번|2번|오류|에러|실패)|doublecharg|chargedtwice"
+    ),
     "cs": _rx(r"불친절|답변(이)?없|연락(이)?없|전화(를)?안받|rude"),
 }
+
 
 def problem_families(text: str) -> list[str]:
     """Problem families mentioned in a message (used by the multi-problem rule and by VOC hints)."""
     c = normalize(text).replace(" ", "")
     return [name for name, rx in _PROBLEMS.items() if rx.search(c)]
+
+
+def asks_for_person(text: str) -> bool:
+    """Whether the words themselves ask for a person ("상담원 연결", "사람이랑 얘기"), whatever the model says."""
+    return _HUMAN.search(normalize(text).replace(" ", "")) is not None
 
 
 def escalation_reasons(text: str, intent: str | None = None) -> list[str]:
