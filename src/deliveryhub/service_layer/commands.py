@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from deliveryhub.adapters.persistence.orders import load_order
 from deliveryhub.domain.lifecycle import STAGE_RANK
 from deliveryhub.domain.order import Order
+from deliveryhub.kernel.korean import attach
 
 if TYPE_CHECKING:
     from deliveryhub.service_layer.hub import Core
@@ -68,9 +69,8 @@ def _emit(
 
 
 def _not_found(order_id: str) -> CommandResult:
-    return CommandResult(
-        False, "not_found", f"주문번호 {order_id}을(를) 찾을 수 없어요.", f"Order {order_id} not found."
-    )
+    said = f"주문번호 {attach(order_id, '을/를')} 찾을 수 없어요."
+    return CommandResult(False, "not_found", said, f"Order {order_id} not found.")
 
 
 def cancel_order(core: Core, order_id: str, reason: str | None = None, actor: str = "cs") -> CommandResult:
