@@ -17,7 +17,10 @@ from dh_testkit import free_port, serve_hub
 sys.path.insert(0, str(Path(__file__).parent))
 from orders_web_kit import shop_hub  # noqa: E402
 
-LOGO = b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 4 4"><rect width="4" height="4" fill="#0a0"/></svg>'
+LOGO = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 4 4">'
+    b'<rect width="4" height="4" fill="#0a0"/></svg>'
+)
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from deliveryhub.entrypoints.api.deps import get_hub
 from deliveryhub.entrypoints.web.auth import PageAuth, page_require
 from deliveryhub.entrypoints.web.i18n import label_tables, lang_of, texts
-from deliveryhub.kernel.labels import label
+from deliveryhub.kernel.labels import label, labels
 from deliveryhub.kernel.timefmt import format_target
 
 HERE = Path(__file__).parent
@@ -123,6 +123,7 @@ def dashboard(request: Request, auth: Annotated[PageAuth, Depends(page_require("
         "t": texts(lang_of(request)),
         "labels": label_tables(lang_of(request)),
         "targets": _target_texts(hub, lang_of(request)),
+        "drill_words": labels("order_page", lang_of(request)),  # the drill-down's words (drill.js)
     }
     return render(
         request, "dashboard.html", auth, config=config, config_json=json.dumps(config, ensure_ascii=False)

@@ -22,6 +22,7 @@ from deliveryhub.kpi.engine import KpiEngine
 from deliveryhub.kpi.export import result_rows, to_csv, to_xlsx
 from deliveryhub.kpi.periods import KpiQueryError, current_period
 from deliveryhub.security.apikeys import Principal
+from deliveryhub.views import drill
 
 router = APIRouter(prefix="/v1/kpis", tags=["kpis"])
 
@@ -154,15 +155,35 @@ def kpi_orders(
     group: str | None = None,
     tz: str | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
+    scope: Annotated[str, Query(pattern="^(all|actionable)$")] = "all",
+    lang: str = "ko",
 ) -> dict[str, Any]:
-    """Order ids behind the numerator (ratios) or the population (means), newest/largest first."""
+    """Order ids behind the numerator (ratios) or the population (means), newest/largest first; with
+    `scope=actionable`, the open orders someone can still act on for this KPI (views/drill.py). Each
+    order comes with its current stage, days late, carrier and open exception."""
     d0, d1, zone = _range(request, date_from, date_to, tz)
+    hub = get_hub(request)
     try:
-        return _engine(request).orders_behind(key, d0, d1, zone, grain, period, by, group, limit)
+        today = hub.clock.now().astimezone(ZoneInfo(zone)).date()
+    except (ValueError, KeyError):
+        raise ApiError(422, "invalid_field", f"tz: unknown time zone {zone!r}", "tz") from None
+    try:
+        if scope == "actionable":
+            _engine(request).kpi(key)  # an unknown KPI is a 404 in both scopes
+            with hub.db.read() as conn:
+                return drill.actionable_orders(conn, key, today, lang, limit)
+        found = _engine(request).orders_behind(key, d0, d1, zone, grain, period, by, group, limit)
     except KpiQueryError as exc:
         if exc.field == "kpi":
             raise ApiError(404, "not_found", exc.message, "key") from None
         raise _bad(exc) from None
+    with hub.db.read() as conn:
+        states = {
+            r["order_id"]: r
+            for r in drill.describe_orders(conn, [o["order_id"] for o in found["orders"]], today, lang)
+        }
+    found["orders"] = [{**states.get(o["order_id"], {}), **o} for o in found["orders"]]
+    return found
 
 
 class TargetIn(BaseModel):

@@ -89,6 +89,13 @@
       meta.appendChild(el("span", "", T.target + " " + targetText(key, k)));
       meta.appendChild(el("span", "badge", statusText(k.status)));
       tile.appendChild(meta);
+      if (k.status === "low_sample" && k.min_sample) {  // too few cases behind the value to call it red
+        tile.appendChild(el("div", "note", T.sample.replace("{n}", num(k.sample || 0, 0)).replace("{min}", num(k.min_sample, 0))));
+      }
+      if (k.excluded && k.excluded.count) {  // rows left out on purpose, and why
+        tile.appendChild(el("div", "note", T.excluded.replace("{n}", num(k.excluded.count, 0))
+          .replace("{reason}", lang === "en" ? k.excluded.reason_en : k.excluded.reason_ko)));
+      }
       if (k.reason) { tile.title = k.reason; }
       var spark = el("div", "spark");
       tile.appendChild(spark);
@@ -147,14 +154,25 @@
     drill(key);
   }
 
+  var drillAll = false;  // false: the orders to act on first (drill.js); true: every order behind the number
   function drill(key) {
     var box = document.getElementById("drill");
     document.getElementById("drill-title").textContent = name(key);
+    if (!drillAll && window.dhDrill) {
+      window.dhDrill(box, key, { cfg: cfg, showAll: function () { drillAll = true; drill(key); } });
+      return;
+    }
     box.innerHTML = "";
     box.appendChild(el("p", "muted", T.loading));
     getJSON("/v1/kpis/" + encodeURIComponent(key) + "/orders?" + qs({ from: cfg.from, to: cfg.to, tz: cfg.tz, grain: cfg.grain, limit: 50 }))
       .then(function (d) {
         box.innerHTML = "";
+        box.setAttribute("data-scope", "all");
+        var back = el("a", "drill-toggle", (cfg.drill_words || {}).show_actionable);
+        back.href = "#";
+        back.id = "drill-actionable";
+        back.addEventListener("click", function (e) { e.preventDefault(); drillAll = false; drill(key); });
+        box.appendChild(back);
         if (!d.orders.length) { box.appendChild(el("p", "muted", d.reason || T.no_orders)); return; }
         box.appendChild(el("p", "muted", T.orders_n.replace("{n}", num(d.total, 0))));
         var table = el("table", "drill-table");
