@@ -22,6 +22,8 @@ WEEKDAY_KO = "월화수목금토일"
 
 # Stages before the parcel leaves: the customer hears about the waybill when it ships.
 BEFORE_SHIPPING = ("received", "stock_confirmed", "picked_packed", "waybill_created")
+# Stages after which no delivery is on its way: never an ETA nor "배송되고 있어요" next to them.
+FINISHED = ("delivered", "cancelled", "returned")
 REFUND_EVENTS = (
     "return.requested",
     "return.picked_up",
@@ -97,7 +99,8 @@ def status_text(d: dict[str, Any], lang: str, today: date, delay: bool = False) 
     last_scan = _last_scan(p)
     eta = (p or {}).get("eta") or d.get("eta")
     promised = parse_datetime(d.get("promised_delivery_date"))
-    late = bool(promised and stage != "delivered" and promised.date() < today)
+    done = stage in FINISHED
+    late = bool(promised and not done and promised.date() < today)
     cause = None
     if last_scan and last_scan.get("reason"):
         cause = str(last_scan["reason"])
@@ -108,7 +111,7 @@ def status_text(d: dict[str, Any], lang: str, today: date, delay: bool = False) 
         parts = [f"Your order {d['order_id']} is {_lower_first(label('stage', stage, 'en'))}."]
         if p and carrier:
             parts.append(
-                f"It ships with {carrier}"
+                f"It {'shipped' if done else 'ships'} with {carrier}"
                 + (f", tracking number {p['tracking_no']}." if p.get("tracking_no") else ".")
             )
         if last_scan:
@@ -119,7 +122,7 @@ def status_text(d: dict[str, Any], lang: str, today: date, delay: bool = False) 
             )
         if stage == "delivered":
             parts.append(f"It was delivered {fmt_time(d.get('delivered_at'), lang)}.")
-        elif eta:
+        elif eta and not done:
             parts.append(f"Expected delivery: {fmt_window(eta, lang)}.")
         if late or delay:
             if cause:
@@ -142,7 +145,7 @@ def status_text(d: dict[str, Any], lang: str, today: date, delay: bool = False) 
             f"마지막 위치는 {fmt_time(last_scan['occurred_at'], lang)} {loc}{_scan_status_ko(last_scan)} "
             "처리된 것으로 확인돼요."
         )
-    if stage != "delivered" and eta:
+    if eta and not done:
         window = fmt_window(eta, lang)
         parts.append(f"도착 예정 시간은 {window}{copula(window)}.")
     elif stage in BEFORE_SHIPPING:
@@ -163,7 +166,7 @@ def _parcel_ko(stage: str, carrier: str, tracking_no: str | None) -> str:
     if not tracking_no:
         return f"{attach(carrier, '으로/로')} 배송될 예정이에요."
     waybill = f"{carrier} 운송장번호 {tracking_no}"
-    if stage in ("delivered", "cancelled", "returned"):
+    if stage in FINISHED:
         return f"{attach(waybill, '으로/로')} 보내 드렸어요."
     if stage in BEFORE_SHIPPING:
         return f"{attach(waybill, '으로/로')} 곧 출고될 예정이에요."

@@ -251,3 +251,13 @@ def test_phone_digits_are_not_a_call_request_unless_a_person_is_asked_for() -> N
     assert not lexicon.digits_not_a_call("전화번호 뒷자리는 6709예요", "track_order", digits)
     assert lexicon.escalates("사기꾼들아 신고할게요", "track_order")
     assert not lexicon.escalates("전화번호 뒷자리는 6709예요", "track_order")
+
+
+@pytest.mark.parametrize("stage", ["cancelled", "returned"])
+def test_a_finished_order_gets_no_eta_nor_on_its_way(stage: str) -> None:
+    parcel = {**_parcel("123456789401"), "eta": {"eta_min": "2026-11-24T04:00:00+00:00"}}
+    d = _order(stage, promised_delivery_date="2026-11-21", parcels=[parcel])
+    ko, en = status_text(d, "ko", TODAY), status_text(d, "en", TODAY)
+    assert "도착 예정" not in ko and "배송되고 있어요" not in ko and "늦어지고" not in ko, ko
+    assert "운송장번호 123456789401로 보내 드렸어요" in ko
+    assert "Expected delivery" not in en and "It shipped with" in en
