@@ -125,11 +125,23 @@ def serve(
 
 
 @app.command()
-def worker(ctx: typer.Context, concurrency: int = 1) -> None:
+def worker(
+    ctx: typer.Context,
+    concurrency: int = 1,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option("--metrics-port", help="serve this worker's Prometheus /metrics on this port"),
+    ] = None,
+) -> None:
     """Outbox relay + bus consumers + scheduler, for scale-out (any number, any machine)."""
     from deliveryhub.entrypoints.worker import run_worker_forever
 
     hub = _hub(ctx)
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        # A worker has no HTTP API; its consumer, relay and notification metrics are served here.
+        start_http_server(metrics_port, registry=hub.metrics.registry)
     run_worker_forever(hub)
 
 

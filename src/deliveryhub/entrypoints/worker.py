@@ -39,7 +39,10 @@ class Worker:
     ) -> None:
         self.hub = hub
         self.bus = bus or hub.make_bus()
-        self.relay = OutboxRelay(hub.db, self.bus) if relay else None
+        published = hub.metrics.relay_published.inc
+        self.relay = OutboxRelay(hub.db, self.bus, on_published=published) if relay else None
+        # Each consumer's batches counted and timed for /metrics (same names, same handlers).
+        self.consumers = [hub.metrics.instrumented(c) for c in hub.consumers]
         self.scheduler = Scheduler(hub.jobs, hub.clock.now) if scheduler else None
         self.grace = grace
         self.stop_event: asyncio.Event | None = None
@@ -58,7 +61,7 @@ class Worker:
         tasks: list[Any] = []
         if self.relay is not None:
             tasks.append(asyncio.create_task(self.relay.run(self.stop_event), name="relay"))
-        for consumer in self.hub.consumers:
+        for consumer in self.consumers:
             tasks.append(
                 asyncio.create_task(
                     self.bus.consume(consumer, self.stop_event), name=f"consumer:{consumer.name}"

@@ -231,6 +231,7 @@ class Sender:
                 prefs = get_preferences(conn, job.customer_id) if job.customer_id else None
             if job.advertising and not (prefs and prefs.ad_consent):
                 finish(self.core.db, job, status="suppressed", last_error="no_ad_consent")
+                self._count("none", "suppressed")
                 return True
             allowed_at = policy.next_allowed(
                 now,
@@ -256,6 +257,7 @@ class Sender:
         if not chain:
             status = "suppressed" if reason == "opted_out" else "failed"
             finish(self.core.db, job, status=status, last_error=reason)
+            self._count("none", status)
             return True
         attempt = job.attempts + 1
         primary, address = chain[0]
@@ -287,11 +289,18 @@ class Sender:
                 log.info(
                     "notification_sent", job_id=job.id, rule=job.rule_id, channel=channel, fallback=i > 0
                 )
+                self._count(channel, "delivered" if result.status == "delivered" else "sent")
+                if job.scheduled_at is not None:
+                    latency = max(0.0, (now - job.scheduled_at).total_seconds())
+                    self.core.metrics.notification_latency.labels(channel).observe(latency)
                 return True
             errors.append(f"{channel}: {result.error}")
             retryable = retryable or result.retryable
         self._failed(job, now, "; ".join(errors), retryable=retryable, channel=primary, attempt=attempt)
         return False
+
+    def _count(self, channel: str, outcome: str) -> None:
+        self.core.metrics.notifications.labels(channel, outcome).inc()
 
     def _failed(
         self,
@@ -317,8 +326,10 @@ class Sender:
                 self.core.db, job, status="retry", next_attempt_at=now + timedelta(seconds=delay), **failure
             )
             log.warning("notification_retry", job_id=job.id, attempt=attempt, delay=round(delay, 1))
+            self._count(channel or "none", "retry")
             return
         finish(self.core.db, job, status="dead", dead_at=now, **failure)
+        self._count(channel or "none", "dead")
         log.error("notification_dead_letter", job_id=job.id, rule=job.rule_id, attempts=attempt)
         if job.audience != "ops":
             hour = now.strftime("%Y-%m-%dT%H")

@@ -1,11 +1,30 @@
-"""Prometheus metrics of one hub (own registry, so tests can build many hubs)."""
+"""Prometheus metrics of one hub (own registry, so tests can build many hubs).
+
+What an operator watches in production: ingest results, lags, request latency per route template,
+each consumer's applied messages and apply time, relay publications, notification outcomes and latency
+per channel, chat turn latency, and the standard process / Python collectors (CPU, memory, GC).
+docs/grafana-dashboard.json reads these names.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+)
+from prometheus_client.gc_collector import GCCollector
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
+from sqlalchemy.engine import Connection
 
+from deliveryhub.domain.messages import Consumer, Message
 from deliveryhub.service_layer.ingest import IngestStats
 
 
@@ -29,6 +48,67 @@ class Metrics:
         self.consumer_lag = Gauge(
             "deliveryhub_consumer_lag", "Messages not yet applied", ["consumer"], registry=self.registry
         )
+        # Route *templates* only (`/v1/orders/{order_id}`), never raw paths: a scanner probing random
+        # URLs must not grow the label set (unmatched requests share one label).
+        self.http_duration = Histogram(
+            "deliveryhub_http_request_duration_seconds",
+            "HTTP request latency by method, route template and status",
+            ["method", "route", "status"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=self.registry,
+        )
+        self.consumer_applied = Counter(
+            "deliveryhub_consumer_messages_applied_total",
+            "Messages each consumer applied",
+            ["consumer"],
+            registry=self.registry,
+        )
+        self.consumer_apply = Histogram(
+            "deliveryhub_consumer_apply_seconds",
+            "Time one consumer batch took inside its transaction",
+            ["consumer"],
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=self.registry,
+        )
+        self.relay_published = Counter(
+            "deliveryhub_relay_published_total", "Outbox messages the relay published", registry=self.registry
+        )
+        self.notifications = Counter(
+            "deliveryhub_notifications_total",
+            "Notification attempts by channel and outcome (sent, delivered, retry, dead, failed, suppressed)",
+            ["channel", "outcome"],
+            registry=self.registry,
+        )
+        self.notification_latency = Histogram(
+            "deliveryhub_notification_latency_seconds",
+            "From when a notice could be sent (after quiet hours) until its channel accepted it",
+            ["channel"],
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900),
+            registry=self.registry,
+        )
+        self.chat_turn = Histogram(
+            "deliveryhub_chat_turn_seconds",
+            "One chatbot turn: customer message in, answer out",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=self.registry,
+        )
+        # The standard collectors, into this hub's own registry (the global one is not served).
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
+
+    def instrumented(self, consumer: Consumer) -> Consumer:
+        """`consumer` with its batches counted and timed (`deliveryhub_consumer_*`); the same name."""
+        handle, name = consumer.handle, consumer.name
+        applied, apply_time = self.consumer_applied.labels(name), self.consumer_apply.labels(name)
+
+        def timed(conn: Connection, messages: Sequence[Message]) -> None:
+            started = time.perf_counter()
+            handle(conn, messages)
+            apply_time.observe(time.perf_counter() - started)
+            applied.inc(len(messages))
+
+        return replace(consumer, handle=timed)
 
     def observe_ingest(self, stats: IngestStats, _events: Any) -> None:
         """Count one ingest call."""

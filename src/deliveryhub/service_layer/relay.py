@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -20,10 +21,13 @@ RELAY_LOCK_KEY = 782312
 class OutboxRelay:
     """Moves outbox rows onto the bus and stamps them with a gap-free publication sequence."""
 
-    def __init__(self, db: Database, bus: Bus, *, batch: int = 500) -> None:
+    def __init__(
+        self, db: Database, bus: Bus, *, batch: int = 500, on_published: Callable[[int], None] | None = None
+    ) -> None:
         self.db = db
         self.bus = bus
         self.batch = batch
+        self.on_published = on_published  # e.g. the relay_published counter of /metrics
         self._leader_conn: Connection | None = None
         self.published = 0
 
@@ -61,6 +65,8 @@ class OutboxRelay:
             await self.bus.publish(messages)
             outbox.mark_published(conn, messages, datetime.now(UTC))
         self.published += len(messages)
+        if self.on_published is not None:
+            self.on_published(len(messages))
         return len(messages)
 
     async def run(self, stop: asyncio.Event, idle_sleep: float = 0.05) -> None:

@@ -109,6 +109,12 @@ def test_provider_outage_retried_then_dead_lettered_and_replayed(
         send_all(hub)
     packed = [j for j in _jobs(hub, "O-OUT") if j.rule_id == "order_packed"][0]
     assert packed.status == "dead" and packed.attempts == 4
+    # /metrics counts every outcome per channel: 3 + 3 retries, 1 dead letter, 2 sent by 알림톡.
+    counted = hub.metrics.registry.get_sample_value
+    assert counted("deliveryhub_notifications_total", {"channel": "kakao", "outcome": "retry"}) == 6
+    assert counted("deliveryhub_notifications_total", {"channel": "kakao", "outcome": "dead"}) == 1
+    assert counted("deliveryhub_notifications_total", {"channel": "kakao", "outcome": "sent"}) == 2
+    assert counted("deliveryhub_notification_latency_seconds_count", {"channel": "kakao"}) == 2
     key = create_api_key(hub.db, "ops", "ops")
     with TestClient(create_app(hub, run_worker=False)) as client:
         h = {"Authorization": f"Bearer {key}"}

@@ -33,10 +33,10 @@ def worker_env(tmp_path: Path, master_key: str, pg_url: str, nats_url: str, stre
     }
 
 
-def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """Start `deliveryhub worker`, its output appended to `log`."""
+def start_worker(env: dict[str, str], log: Path, *options: str) -> subprocess.Popen[bytes]:
+    """Start `deliveryhub worker [options]`, its output appended to `log`."""
     return subprocess.Popen(
-        [sys.executable, "-m", "deliveryhub.entrypoints.cli", "worker"],
+        [sys.executable, "-m", "deliveryhub.entrypoints.cli", "worker", *options],
         env=env,
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
@@ -127,9 +127,9 @@ class StreamRig:
     log: Path
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
-    def start(self) -> subprocess.Popen[bytes]:
-        """Start one more `deliveryhub worker` on this hub."""
-        self.procs.append(start_worker(self.env, self.log))
+    def start(self, *options: str) -> subprocess.Popen[bytes]:
+        """Start one more `deliveryhub worker [options]` on this hub."""
+        self.procs.append(start_worker(self.env, self.log, *options))
         return self.procs[-1]
 
 

@@ -21,6 +21,7 @@ from deliveryhub.entrypoints.api import security as http_security
 from deliveryhub.entrypoints.api.errors import ApiError
 from deliveryhub.entrypoints.api.idguard import IdGuard
 from deliveryhub.entrypoints.api.middleware import HttpMiddleware
+from deliveryhub.entrypoints.api.request_metrics import RequestMetrics
 from deliveryhub.entrypoints.api.routers import (
     auth,
     events,
@@ -264,5 +265,6 @@ def create_app(hub: Hub, *, run_worker: bool | None = None) -> FastAPI:
     app.add_middleware(IdGuard)  # type: ignore[arg-type]  # ids in URLs: no control/format characters
     app.add_middleware(SecurityHeaders)  # type: ignore[arg-type]
     app.add_middleware(BodyLimit, limit=hub.settings.max_body_bytes)  # type: ignore[arg-type]
+    app.add_middleware(RequestMetrics, metrics=hub.metrics)  # type: ignore[arg-type]
     app.add_middleware(CatchAll)  # type: ignore[arg-type]
     return app

@@ -141,7 +141,8 @@ def _routes(hub: Hub, cs: ChatFeature) -> APIRouter:
         limits.check(f"ip:{ip}", cfg.ip_messages_per_minute)
         limits.check(f"session:{session_id}", cfg.session_messages_per_minute)
         try:
-            turn = await run_in_threadpool(chat.post, session_id, body.text, ip, staff_request(request))
+            with hub.metrics.chat_turn.time():
+                turn = await run_in_threadpool(chat.post, session_id, body.text, ip, staff_request(request))
         except SessionNotFound:
             raise ApiError(404, "not_found", "no such chat session", "session_id") from None
         except VerifyThrottled as exc:
