@@ -64,9 +64,14 @@ _ORDERS_BY_ID_NOCASE = sa.select(t.orders.c.order_id).where(
     sa.func.lower(t.orders.c.order_id).in_(sa.bindparam("ids", expanding=True))
 )
 
+_ORDERS_BY_WAYBILL = sa.select(t.parcels.c.order_id, t.parcels.c.tracking_no).where(
+    t.parcels.c.tracking_no.in_(sa.bindparam("ids", expanding=True))
+)
+
 
 def find_order_id(conn: Connection, candidates: list[str]) -> str | None:
-    """The stored order id the first of `candidates` names: exact (also upper-cased), else ignoring case."""
+    """The stored order id the first of `candidates` names: exact (also upper-cased), else ignoring case,
+    else the order whose parcel carries that waybill number (customers often type the 운송장번호)."""
     if not candidates:
         return None
     variants = list(dict.fromkeys([*candidates, *(c.upper() for c in candidates)]))
@@ -76,10 +81,17 @@ def find_order_id(conn: Connection, candidates: list[str]) -> str | None:
             if v in found:
                 return v
     lettered = [c.lower() for c in candidates if any(ch.isalpha() for ch in c)]
-    if not lettered:  # digits and hyphens have no case: nothing more to find
+    if lettered:  # digits and hyphens have no case
+        rows = conn.execute(_ORDERS_BY_ID_NOCASE, {"ids": lettered})
+        by_lower = {r.order_id.lower(): r.order_id for r in rows}
+        found_id = next((by_lower[c] for c in lettered if c in by_lower), None)
+        if found_id is not None:
+            return found_id
+    waybills = [c.replace("-", "") for c in candidates if c.replace("-", "").isdigit()]
+    if not waybills:
         return None
-    by_lower = {r.order_id.lower(): r.order_id for r in conn.execute(_ORDERS_BY_ID_NOCASE, {"ids": lettered})}
-    return next((by_lower[c] for c in lettered if c in by_lower), None)
+    by_waybill = {r.tracking_no: r.order_id for r in conn.execute(_ORDERS_BY_WAYBILL, {"ids": waybills})}
+    return next((by_waybill[w] for w in waybills if w in by_waybill), None)
 
 
 # Contacts about the same order in the repeat-contact window (other chats, non-chat tickets), and the

@@ -44,7 +44,7 @@ def find_order(bot: Bot, text: str, ents: dict[str, Any]) -> None:
     if ents.get("tracking_no") and found.replace("-", "").upper().endswith(str(ents["tracking_no"]).upper()):
         del ents["tracking_no"]  # the number was the order's, not a waybill
     if not (ents.get("phone_last4") or ents.get("phone")):
-        digits = loose_last4(text, next(c for c in candidates if c.upper() == found.upper()))
+        digits = loose_last4(text, candidates)
         if digits:
             ents["phone_last4"] = digits
 

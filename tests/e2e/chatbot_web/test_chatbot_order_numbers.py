@@ -30,6 +30,7 @@ FORMATS = [
 ]
 LOCKED_ORDER, LOCKED_DIGITS = "ORD-261203-1100456", "2468"
 LOCKED_KO = "본인 확인을 잠시 멈춰 두었어요"
+WAYBILL_ORDER, WAYBILL_DIGITS, WAYBILL = "ORD-261202-3300789", "8813", "567890123488"
 
 
 def _order(n: int, oid: str, digits: str, tracking_no: str) -> list[dict[str, Any]]:
@@ -53,6 +54,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any,
     )
     events = [e for n, (_f, oid, d, tn) in enumerate(FORMATS) for e in _order(n, oid, d, tn)]
     events += _order(9, LOCKED_ORDER, LOCKED_DIGITS, "567890123499")
+    events += _order(8, WAYBILL_ORDER, WAYBILL_DIGITS, WAYBILL)
     hub.ingest.ingest(events)
     with serve_hub(hub) as base:
         yield base, hub, clock
@@ -155,3 +157,13 @@ def test_a_hand_off_in_working_hours_says_soon(served: tuple[str, Any, ManualClo
     with httpx.Client(base_url=base, timeout=120) as c:
         turn = say(c, new_session(c), "상담원 연결해 주세요")
     assert turn["escalated"] and "곧 답변드릴게요" in (turn["reply"] or ""), turn
+
+
+def test_a_waybill_number_typed_instead_of_the_order_number_finds_the_order(
+    served: tuple[str, Any, ManualClock],
+) -> None:
+    base, _hub, clock = served
+    clock.set(MONDAY_10)
+    with httpx.Client(base_url=base, timeout=120) as c:
+        turn = say(c, new_session(c), f"송장번호 5678-9012-3488 언제 와요? 뒷자리 {WAYBILL_DIGITS}")
+    _live_answer(turn, WAYBILL_ORDER, WAYBILL)

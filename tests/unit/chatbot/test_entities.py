@@ -115,6 +115,6 @@ def test_order_candidates_are_runs_of_letters_digits_and_hyphens(text: str, expe
 
 
 def test_a_lone_four_digit_group_next_to_the_order_number_is_the_phone_digits() -> None:
-    assert loose_last4("ORD-261204-7900123 / 6709 배송 언제 와요", "ORD-261204-7900123") == "6709"
-    assert loose_last4("A-2026-12-00042 2026년에 주문, 1000원", "A-2026-12-00042") is None
-    assert loose_last4("A-2026-12-00042 1234 5678", "A-2026-12-00042") is None  # two: ambiguous
+    assert loose_last4("ORD-261204-7900123 / 6709 배송 언제 와요", ["ORD-261204-7900123"]) == "6709"
+    assert loose_last4("A-2026-12-00042 2026년에 주문, 1000원", ["A-2026-12-00042"]) is None
+    assert loose_last4("A-2026-12-00042 1234 5678", ["A-2026-12-00042"]) is None  # two: ambiguous

@@ -356,9 +356,11 @@ def order_candidates(text: str) -> list[str]:
     return out
 
 
-def loose_last4(text: str, order_id: str) -> str | None:
-    """The one bare four-digit group in a message that also names `order_id` ("ORD-… / 6709"), if exactly
-    one stands apart from it (not a year, an amount or a count)."""
-    rest = fold_width(text).replace(order_id, " ")
+def loose_last4(text: str, numbers: list[str]) -> str | None:
+    """The one bare four-digit group in a message that also names an order ("ORD-… / 6709"), if exactly
+    one stands apart from the `numbers` typed (not a year, an amount or a count)."""
+    rest = fold_width(text)
+    for number in numbers:
+        rest = rest.replace(number, " ")
     found = {m.group(1) for m in _FOUR.finditer(rest)}
     return found.pop() if len(found) == 1 else None
