@@ -7,6 +7,7 @@ from datetime import date, tzinfo
 from typing import Any
 
 from deliveryhub.kernel.labels import label, labels
+from deliveryhub.kernel.timefmt import format_date
 from deliveryhub.views.story import (
     claim_story,
     eta_vs_promise,
@@ -37,7 +38,7 @@ def order_page_context(
         "stage_label": label("stage", stage, lang) if stage else "—",
         "late": late,
         "late_text": lateness_text(late, lang),
-        "promised": late["promised"].isoformat() if late["promised"] else "—",
+        "promised": format_date(late["promised"], lang),
         "eta_text": eta_text if eta else "",
         "eta_versus": versus,
         "eta_versus_text": label("order_page", f"eta_{versus}_promise", lang) if versus else "",

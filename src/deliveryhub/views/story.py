@@ -9,7 +9,7 @@ from datetime import date, datetime, tzinfo
 from typing import Any
 
 from deliveryhub.kernel.labels import is_known, label
-from deliveryhub.kernel.timefmt import parse_date, parse_datetime
+from deliveryhub.kernel.timefmt import format_date, parse_date, parse_datetime
 
 TERMINAL = ("delivered", "cancelled", "returned")
 # A carrier's public tracking page for a tracking number (the customer's "see it at the carrier" link).
@@ -149,6 +149,8 @@ def _evidence_value(key: str, value: Any, lang: str, zone: tzinfo) -> str:
         return label("carrier", str(value), lang)
     if key == "reason" and is_known("reason", str(value)):
         return label("reason", str(value), lang)
+    if key.endswith("_date"):
+        return format_date(value, lang)
     if key.endswith("probability") and isinstance(value, int | float):
         return f"{value * 100:.0f}%"
     if isinstance(value, str) and ("T" in value or key.endswith(("_at", "_due", "_by"))):

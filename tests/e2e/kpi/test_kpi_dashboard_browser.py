@@ -64,9 +64,12 @@ def test_dashboard_drilldown_and_language(served: tuple[str, str, Any]) -> None:
             assert "breach" in (tile.get_attribute("class") or "")
             assert page.locator(".tile[data-kpi='on_time_delivery_rate'] .badge").inner_text() == "목표 미달"
             page.wait_for_selector("#trend-chart .main-svg", timeout=20_000)
-            # Drill-down: the late orders of October are B and C, each linking to its timeline page.
+            # Drill-down: first the orders still to act on (views/drill.py); one click shows every order
+            # behind the number: the late orders of October are B and C, each linking to its page.
             tile.click()
-            page.wait_for_selector("#drill a.order-link", timeout=20_000)
+            page.wait_for_selector("#drill[data-scope='actionable'] #drill-all", timeout=20_000)
+            page.locator("#drill-all").click()
+            page.wait_for_selector("#drill[data-scope='all'] a.order-link", timeout=20_000)
             links = sorted(page.locator("#drill a.order-link").all_inner_texts())
             assert links == ["B", "C"]
             page.screenshot(path=str(ARTIFACTS / "kpi_dashboard.png"), full_page=True)

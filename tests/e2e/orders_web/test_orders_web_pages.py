@@ -49,12 +49,12 @@ def test_order_page_tells_the_late_order_story(site: dict[str, Any]) -> None:
         html = c.get("/orders/O-LATE").text
     # Against the promised date: Mon 23 Nov, and it is Thu 26 Nov.
     assert 'data-state="late"' in html and "약속일보다 3일 늦음" in html
-    assert '<dd id="promised">2026-11-23</dd>' in html
+    assert '<dd id="promised">2026년 11월 23일 (월)</dd>' in html
     # The ETA window (Fri 27 Nov) ends after the promise.
     assert "11월 27일(금)" in html and 'data-versus="after"' in html and "약속일을 넘겨 도착 예정" in html
     # Open exceptions with their evidence, in words.
     assert 'data-type="delivery_delay"' in html and "배송 지연" in html
-    assert "지연 일수</th><td>3</td>" in html and "약속 배송일</th><td>2026-11-23</td>" in html
+    assert "지연 일수</th><td>3</td>" in html and "약속 배송일</th><td>2026년 11월 23일 (월)</td>" in html
     assert 'data-type="delivery_failed"' in html and "기상 악화" in html
     # Per-parcel scans, newest first, with their location; carrier names and links.
     assert "CJ대한통운" in html and "한진택배" in html

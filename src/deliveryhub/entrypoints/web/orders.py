@@ -16,6 +16,7 @@ from deliveryhub.entrypoints.web.auth import PageAuth, page_require
 from deliveryhub.entrypoints.web.i18n import lang_of
 from deliveryhub.entrypoints.web.pages import render
 from deliveryhub.kernel.labels import label, labels
+from deliveryhub.kernel.timefmt import format_date
 from deliveryhub.security.rbac import permits
 from deliveryhub.views.order_page import order_page_context
 from deliveryhub.views.orders import order_detail
@@ -95,7 +96,7 @@ async def search_page(
             "stage": label("stage", r["stage"], lang) if r["stage"] else "—",
             "channel": label("channel", r["channel"], lang) if r["channel"] else "—",
             "created_at": local_text(r["created_at"], zone) or "—",
-            "promised": r["promised_delivery_date"] or "—",
+            "promised": format_date(r["promised_delivery_date"], lang),
         }
         for r in found
     ]
