@@ -28,6 +28,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.security.users import create_user
+from deliveryhub.simulator.history import history_notices
 from deliveryhub.simulator.run import CatchUpClock, run_simulation
 from deliveryhub.simulator.shop import KST, Emission, ShopConfig, ShopSimulator
 
@@ -116,6 +117,17 @@ def _backfill(hub: Hub, items: Any, until: datetime, progress: Progress, task: A
     if batch:
         hub.ingest.ingest(batch)
     return None
+
+
+def _write_history_notices(hub: Hub, until: datetime, seed: int, progress: Progress) -> None:
+    """The notices the shop's notifier sent during the back-filled history, at the times it sent them
+    (the hub never notifies history it learns of late); needs the read models caught up (their stages)."""
+    task = progress.add_task("지난 고객 알림 기록 / recording the notices sent in the past", total=None)
+    with hub.db.read() as conn:
+        events = list(history_notices(conn, until, seed))
+    for i in range(0, len(events), 1000):
+        hub.ingest.ingest(events[i : i + 1000])
+    progress.update(task, completed=len(events), total=len(events))
 
 
 def _caught_up(hub: Hub) -> bool:
@@ -242,6 +254,8 @@ def run_demo(
             state["reached"] = backfill_until.isoformat()
             _save_state(hub, state)
         _wait_for_consumers(hub, progress)
+        if reached < backfill_until:
+            _write_history_notices(hub, backfill_until, int(state["seed"]), progress)
         deadline = time.monotonic() + 30
         while not server.started and time.monotonic() < deadline:
             time.sleep(0.1)

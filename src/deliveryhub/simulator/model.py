@@ -72,6 +72,8 @@ class ShopConfig:
     green_packaging_rate: float = 0.35
     survey_rate: float = 0.15
     chat_rate: float = 0.05  # orders whose customer writes in with an ordinary question
+    notice_failure_rate: float = 0.01  # back-filled stage notices that failed (the study: 알림 누락 ~1 %)
+    delay_unnotified_rate: float = 0.04  # back-filled late orders the shop's notifier never warned
     cutoff_hour: int = 15  # orders before this ship the same business day
     sales_events: tuple[SalesEvent, ...] | None = None  # None = the Korean calendar of the years simulated
 
