@@ -22,24 +22,16 @@ def exceptions_recorded(conn: Connection) -> bool:
     return bool(sa.inspect(conn).has_table(EXCEPTIONS_TABLE))
 
 
-def exceptions_opened(conn: Connection, lo: datetime, hi: datetime) -> dict[str, list[tuple[Any, ...]]]:
-    """Exceptions opened in [lo, hi): counts by type, and by (carrier, type), largest first.
+def exceptions_in(conn: Connection, lo: datetime, hi: datetime) -> list[dict[str, Any]]:
+    """Every exception opened in [lo, hi), oldest first: type, order, subject, carrier, status.
 
-    Owner: monitors (read.py would be its home: `exception_counts(conn, lo, hi)`)."""
+    Owner: monitors."""
     bind = UTCDateTime().process_bind_param
-    params = {"lo": bind(lo, conn.dialect), "hi": bind(hi, conn.dialect)}
-    by_type = conn.execute(
+    rows = conn.execute(
         sa.text(
-            f"SELECT type, count(*) FROM {EXCEPTIONS_TABLE} WHERE opened_at >= :lo AND "
-            "opened_at < :hi GROUP BY type ORDER BY count(*) DESC"
+            f"SELECT type, order_id, subject, carrier, status FROM {EXCEPTIONS_TABLE} "
+            "WHERE opened_at >= :lo AND opened_at < :hi ORDER BY opened_at, id"
         ),
-        params,
+        {"lo": bind(lo, conn.dialect), "hi": bind(hi, conn.dialect)},
     ).all()
-    by_carrier = conn.execute(
-        sa.text(
-            f"SELECT coalesce(carrier, '—'), type, count(*) FROM {EXCEPTIONS_TABLE} "
-            "WHERE opened_at >= :lo AND opened_at < :hi GROUP BY 1, 2 ORDER BY 3 DESC"
-        ),
-        params,
-    ).all()
-    return {"by_type": [tuple(r) for r in by_type], "by_carrier": [tuple(r) for r in by_carrier]}
+    return [{"type": r[0], "order_id": r[1], "subject": r[2], "carrier": r[3], "status": r[4]} for r in rows]

@@ -1,12 +1,15 @@
-"""The monthly KPI/VOC report: summary, KPI table against targets and industry averages, trend charts
-(matplotlib, offline), VOC category shares against the study's reference shares, top exceptions, and the
-improvement actions implied by breached KPIs. HTML, or PDF through WeasyPrint."""
+"""The monthly KPI/VOC report: summary, KPI table against targets and industry averages (values and
+targets in their units), trend charts over every month with data (matplotlib, offline), VOC category
+shares against the study's reference shares, the month's exceptions and late deliveries by type with
+counts and examples, and improvement actions for what is off target with the evidence behind each.
+HTML, or PDF through WeasyPrint."""
 
 from __future__ import annotations
 
 import base64
 import io
 import re
+from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,10 +19,11 @@ import polars as pl
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from deliveryhub.kernel import labels as kl
+from deliveryhub.kernel.timefmt import format_date, format_month, format_number, format_target
 from deliveryhub.kpi.catalog import KpiDef
 from deliveryhub.kpi.engine import KpiEngine
 from deliveryhub.kpi.measures import evaluate_status
-from deliveryhub.kpi.peer_queries import exceptions_opened, exceptions_recorded
+from deliveryhub.kpi.peer_queries import exceptions_in, exceptions_recorded
 from deliveryhub.kpi.periods import period_end
 
 HERE = Path(__file__).parent
@@ -77,7 +81,41 @@ REPORT_KPIS = (
     "repeat_purchase_rate",
     "data_quarantine_rate",
 )
-TREND_KPIS = ("delivery_delay_rate", "order_processing_hours", "cs_first_response_minutes", "csat")
+TREND_KPIS = (
+    "delivery_delay_rate",
+    "notification_missing_rate",
+    "order_processing_hours",
+    "avg_delivery_days",
+    "cs_first_response_minutes",
+    "csat",
+)
+VOC_SOURCES = {
+    "stored": "상담 시 저장된 분류",
+    "stored+classified": "저장된 분류와 자동 분류",
+    "stored (unclassified as other)": "저장된 분류(미분류는 기타)",
+}
+MAX_TREND_MONTHS = 24  # trends reach back to the first month with orders, at most this far
+EXAMPLES = 3  # example orders per exception type / carrier
+STATUS_NAMES = {
+    "ok": "달성 OK",
+    "warning": "경고 Warning",
+    "breach": "미달 Breach",
+    "no_target": "목표 없음 No target",
+    "no_data": "데이터 없음 No data",
+    "low_sample": "표본 부족 Too few",
+}
+CHART_UNITS = {"rate": "%", "hours": "hours", "days": "days", "minutes": "min", "count": "count"}
+# KPIs a breach of which the month's late deliveries explain, and those exceptions of a type explain.
+DELAY_KPIS = ("delivery_delay_rate", "on_time_delivery_rate", "avg_delivery_days", "avg_transit_days")
+EXCEPTION_KPIS = {
+    "tracking_stale_rate": ("tracking_stale",),
+    "inventory_accuracy": ("inventory_mismatch", "stock_shortage"),
+    "inventory_sync_error_rate": ("inventory_mismatch",),
+    "stockout_rate": ("stock_shortage",),
+    "order_processing_hours": ("dispatch_delay", "waybill_missing", "handover_missing"),
+    "notification_missing_rate": ("notice_missing",),
+    "delay_unnotified_rate": ("notice_missing", "delay_risk"),
+}
 env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
 
 
@@ -93,16 +131,8 @@ def parse_month(month: str) -> tuple[date, date]:
 
 
 def fmt_value(kdef: KpiDef, value: float | None) -> str:
-    """A KPI value as the report shows it (rates in %)."""
-    if value is None:
-        return "—"
-    if kdef.unit == "rate":
-        return f"{value * 100:.2f}%"
-    if kdef.unit == "count":
-        return f"{value:,.0f}"
-    if kdef.unit == "currency":
-        return f"{value:,.0f}"
-    return f"{value:,.2f}"
+    """A KPI value as the report shows it, in its unit (11.6%, 2.35일, 14분, 1,234건)."""
+    return format_number(value, kdef.unit)
 
 
 def _industry(kdef: KpiDef) -> str:
@@ -110,21 +140,30 @@ def _industry(kdef: KpiDef) -> str:
     if ind is None:
         return "—"
     if isinstance(ind, tuple):
-        if kdef.unit == "rate":
-            return f"{ind[0] * 100:.0f}–{ind[1] * 100:.0f}%"
-        return f"{ind[0]:g}–{ind[1]:g}"
-    return fmt_value(kdef, float(ind))
+        lo, hi = (format_number(x, kdef.unit, trim=True) for x in ind)
+        return f"{lo}–{hi}"
+    return format_number(float(ind), kdef.unit, trim=True)
 
 
 def _target(kdef: KpiDef) -> str:
+    """The target in the value's unit: "3% 미만", "98% 이상", "직전 기간 대비 40% 감소"."""
     t = kdef.target
     if t is None:
         return "—"
-    if t.change_vs_previous is not None:
-        return f"{t.change_vs_previous * 100:+.0f}% (전월 대비 / vs previous)"
     op = t.op or (">=" if kdef.direction == "higher" else "<=")
-    op = {"<=": "≤", ">=": "≥"}.get(op, op)
-    return f"{op} {fmt_value(kdef, t.threshold)}" if t.threshold is not None else "—"
+    return format_target(op, t.threshold, t.change_vs_previous, kdef.unit) or "—"
+
+
+def _first_month(engine: KpiEngine, tz: str, month_start: date) -> date:
+    """The first month with orders, at most MAX_TREND_MONTHS back from the report's month."""
+    earliest = month_start
+    for _ in range(MAX_TREND_MONTHS - 1):
+        earliest = (earliest - timedelta(days=1)).replace(day=1)
+    dates = engine.facts(tz).dated("orders", "created_at")["__d"].drop_nulls()
+    first = dates.min() if len(dates) else None
+    if not isinstance(first, date) or first > month_start:
+        return month_start
+    return max(first.replace(day=1), earliest)
 
 
 def _chart(series: dict[str, list[tuple[str, float | None]]], title: str, kdef: KpiDef) -> str:
@@ -150,8 +189,8 @@ def _chart(series: dict[str, list[tuple[str, float | None]]], title: str, kdef: 
         )
     ax.set_title(title, fontsize=9)
     ax.tick_params(labelsize=7)
-    if kdef.unit == "rate":
-        ax.set_ylabel("%", fontsize=7)
+    if kdef.unit in CHART_UNITS:
+        ax.set_ylabel(CHART_UNITS[kdef.unit], fontsize=7)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=6)
     fig.tight_layout()
@@ -197,24 +236,117 @@ def voc_shares(engine: KpiEngine, start: date, end: date, tz: str) -> tuple[list
     return rows, total, source
 
 
+def _examples(order_ids: list[Any]) -> list[str]:
+    seen: list[str] = []
+    for oid in order_ids:
+        if oid and str(oid) not in seen:
+            seen.append(str(oid))
+        if len(seen) >= EXAMPLES:
+            break
+    return seen
+
+
 def _exceptions(engine: KpiEngine, start: date, end: date, tz: str) -> dict[str, Any] | None:
-    """Exceptions opened in the month by type and carrier (monitors feature), or None if absent."""
+    """Exceptions opened in the month by type (how many are still open, example orders) and by carrier
+    (monitors feature), or None when the hub has no exception monitoring."""
     zone = ZoneInfo(tz)
     lo = datetime.combine(start, datetime.min.time(), zone)
     hi = datetime.combine(end + timedelta(days=1), datetime.min.time(), zone)
     with engine.db.read() as conn:
         if not exceptions_recorded(conn):
             return None
-        opened = exceptions_opened(conn, lo, hi)
+        rows = exceptions_in(conn, lo, hi)
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_type.setdefault(r["type"], []).append(r)
+    types = sorted(by_type.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    carriers = Counter((r["carrier"], r["type"]) for r in rows if r["carrier"])
     return {
+        "total": len(rows),
         "by_type": [
-            {"type": r[0], "name": kl.label("exception", r[0]), "count": int(r[1])} for r in opened["by_type"]
-        ][:10],
+            {
+                "type": key,
+                "name": kl.label("exception", key),
+                "name_en": kl.label("exception", key, "en"),
+                "count": len(items),
+                "open": sum(1 for r in items if r["status"] != "resolved"),
+                "examples": _examples([r["order_id"] or r["subject"] for r in items]),
+            }
+            for key, items in types
+        ],
         "by_carrier": [
-            {"carrier": r[0], "type": r[1], "name": kl.label("exception", r[1]), "count": int(r[2])}
-            for r in opened["by_carrier"]
-        ][:10],
+            {
+                "carrier": kl.label("carrier", carrier),
+                "type": key,
+                "name": kl.label("exception", key),
+                "count": n,
+            }
+            for (carrier, key), n in carriers.most_common(10)
+        ],
     }
+
+
+def _late_deliveries(engine: KpiEngine, start: date, end: date, tz: str) -> dict[str, Any]:
+    """Orders delivered in the month after their promised date: count, by carrier, examples (days late)."""
+    df = (
+        engine.facts(tz)
+        .dated("delivered_orders", "delivered_at")
+        .filter(pl.col("__d").is_between(start, end) & pl.col("promised_date").is_not_null())
+        .filter(pl.col("delivered_date") > pl.col("promised_date"))
+        .with_columns((pl.col("delivered_date") - pl.col("promised_date")).dt.total_days().alias("days_late"))
+        .sort(["days_late", "order_id"], descending=[True, False])
+    )
+    by_carrier = []
+    if df.height:
+        grouped = df.group_by("carrier", maintain_order=True).agg(
+            pl.len().alias("n"), pl.col("order_id"), pl.col("days_late")
+        )
+        for row in grouped.sort("n", descending=True, maintain_order=True).iter_rows(named=True):
+            pairs = list(zip(row["order_id"], row["days_late"], strict=True))[:EXAMPLES]
+            by_carrier.append(
+                {
+                    "carrier": kl.label("carrier", row["carrier"]) if row["carrier"] else "—",
+                    "count": int(row["n"]),
+                    "examples": [f"{oid} ({int(d)}일 늦음)" for oid, d in pairs],
+                }
+            )
+    return {"count": df.height, "by_carrier": by_carrier}
+
+
+def _evidence(key: str, late: dict[str, Any], exc: dict[str, Any] | None) -> str:
+    """What in the month's orders stands behind an off-target KPI, in one Korean sentence ("" if nothing)."""
+    if key in DELAY_KPIS and late["count"]:
+        top = late["by_carrier"][0]
+        return (
+            f"이번 달 약속일보다 늦게 도착한 주문 {late['count']:,}건 중 {top['carrier']} {top['count']:,}건"
+        )
+    types = EXCEPTION_KPIS.get(key, ())
+    if exc and types:
+        found = [t for t in exc["by_type"] if t["type"] in types]
+        if found:
+            return "이번 달 예외: " + ", ".join(f"{t['name']} {t['count']:,}건" for t in found)
+    return ""
+
+
+def _note(cur: dict[str, Any]) -> str:
+    """Why a value is not judged or what was left out of it (the KPI's sample fields)."""
+    notes = []
+    if cur.get("status") == "low_sample" and cur.get("min_sample"):
+        notes.append(f"표본 {cur.get('sample') or 0:,}건(최소 {cur['min_sample']:,}건)")
+    excluded = cur.get("excluded")
+    if excluded and excluded.get("count"):
+        notes.append(f"제외 {excluded['count']:,}건: {excluded.get('reason_ko') or ''}".rstrip(": "))
+    return " · ".join(notes)
+
+
+def _change(kdef: KpiDef, value: float | None, previous: float | None) -> str:
+    """Against last month, in the value's unit: "전월 대비 1.2%p 악화" ("" without both values)."""
+    if value is None or previous is None or value == previous:
+        return ""
+    better = (value > previous) == (kdef.direction == "higher")
+    diff = abs(value - previous)
+    amount = f"{diff * 100:.1f}%p" if kdef.unit == "rate" else format_number(diff, kdef.unit)
+    return f"전월 대비 {amount} {'개선' if better else '악화'}"
 
 
 def build_report(engine: KpiEngine, month: str, tz: str) -> dict[str, Any]:
@@ -227,11 +359,12 @@ def build_report(engine: KpiEngine, month: str, tz: str) -> dict[str, Any]:
     ]
     this = engine.compute(start, end, "month", None, tz, keys)["kpis"]
     last = engine.compute(prev_start, prev_end, "month", None, tz, keys)["kpis"]
-    trend_start = start
-    for _ in range(5):
-        trend_start = (trend_start - timedelta(days=1)).replace(day=1)
-    trend = engine.compute(trend_start, end, "month", None, tz, list(TREND_KPIS))["kpis"]
+    trend_start = _first_month(engine, tz, start)
+    trend_keys = [k for k in TREND_KPIS if k in engine.catalog]
+    trend = engine.compute(trend_start, end, "month", None, tz, trend_keys)["kpis"]
     defs = {k.key: k for k in engine.with_overrides(engine.catalog[k] for k in keys)}
+    exceptions = _exceptions(engine, start, end, tz)
+    late = _late_deliveries(engine, start, end, tz)
     rows, actions = [], []
     for key in keys:
         kdef, cur, prev = defs[key], this[key], last[key]
@@ -245,10 +378,12 @@ def build_report(engine: KpiEngine, month: str, tz: str) -> dict[str, Any]:
                 "last": fmt_value(kdef, prev["value"]),
                 "industry": _industry(kdef),
                 "status": cur["status"],
+                "status_name": STATUS_NAMES.get(cur["status"], cur["status"]),
+                "note": _note(cur),
                 "reason": cur.get("reason") or "",
             }
         )
-        if cur["status"] in ("breach", "warning") and (kdef.action_ko or kdef.action_en):
+        if cur["status"] in ("breach", "warning"):
             actions.append(
                 {
                     "name_ko": kdef.name_ko,
@@ -256,15 +391,17 @@ def build_report(engine: KpiEngine, month: str, tz: str) -> dict[str, Any]:
                     "status": cur["status"],
                     "value": fmt_value(kdef, cur["value"]),
                     "target": _target(kdef),
-                    "action_ko": kdef.action_ko,
-                    "action_en": kdef.action_en,
+                    "change": _change(kdef, cur["value"], prev["value"]),
+                    "evidence": _evidence(key, late, exceptions),
+                    "action_ko": kdef.action_ko or "원인 주문을 대시보드의 근거 주문에서 확인하세요.",
+                    "action_en": kdef.action_en or "Look at the orders behind the number on the dashboard.",
                 }
             )
     charts = []
-    for key in TREND_KPIS:
+    for key in trend_keys:
         kdef = defs.get(key) or engine.catalog[key]
-        points = [(s["period"], s["value"]) for s in trend[key]["series"]]
-        if points:
+        points = [(s["period"][:7], s["value"]) for s in trend[key]["series"] if s.get("group") is None]
+        if any(v is not None for _p, v in points):
             charts.append(
                 {
                     "key": key,
@@ -296,18 +433,26 @@ def build_report(engine: KpiEngine, month: str, tz: str) -> dict[str, Any]:
     breached = [r for r in rows if r["status"] == "breach"]
     return {
         "month": month,
+        "month_text": format_month(start),
         "start": start.isoformat(),
         "end": end.isoformat(),
+        "start_text": format_date(start),
+        "end_text": format_date(end),
         "tz": tz,
         "previous": f"{prev_start.year}-{prev_start.month:02d}",
+        "previous_text": format_month(prev_start),
+        "trend_from_text": format_month(trend_start),
+        "trend_months": (end.year - trend_start.year) * 12 + end.month - trend_start.month + 1,
+        "late": late,
         "rows": rows,
         "actions": actions,
         "charts": charts,
         "voc": voc,
         "voc_total": voc_total,
         "voc_source": voc_source,
+        "voc_source_text": VOC_SOURCES.get(voc_source, voc_source),
         "voc_reference": reference,
-        "exceptions": _exceptions(engine, start, end, tz),
+        "exceptions": exceptions,
         "summary": {
             "orders": orders_m,
             "delivered": delivered_m,

@@ -1,4 +1,5 @@
-"""Every operator and customer page, in Korean and in English, in headless Chromium: no raw key on screen.
+"""Every operator and customer page, in Korean and in English, in headless Chromium, and the monthly PDF
+report through pdftotext: no raw key.
 
 A raw key is a code the hub stores instead of the name people read: `in_transit`, `shipment.eta_updated`,
 `order_paid`, `logen`, or an English word such as `previous` on a Korean page. The hub is fed three
@@ -117,6 +118,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             "token": token,
             "order_id": order_id,
             "track": "/track/" + track_url.split("/track/")[1],
+            "hub": hub,
         }
 
 
@@ -179,3 +181,28 @@ def test_no_raw_key_on_any_page(site: dict[str, Any], lang: str) -> None:
     report = "\n".join(f"{k}:\n  " + "\n  ".join(v) for k, v in problems.items())
     (ARTIFACTS / f"rawkeys_{lang}.txt").write_text(report or "none\n", encoding="utf-8")
     assert problems == {}, report
+
+
+def test_monthly_report_pdf_names_everything_and_lists_the_months_delays(
+    site: dict[str, Any], tmp_path: Path
+) -> None:
+    import subprocess
+
+    from deliveryhub.kpi.engine import KpiEngine
+    from deliveryhub.kpi.report import write_report
+
+    hub = site["hub"]
+    out = write_report(KpiEngine(hub.db, now=hub.clock.now), "2026-11", tmp_path / "report.pdf", "Asia/Seoul")
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "rawkeys_report.txt").write_text(text, encoding="utf-8")
+    # The report is bilingual (Korean with English beside it): codes and carrier keys are what must not show.
+    assert raw_keys(text, "en") == []
+    assert "2026년 11월" in text and "2026년 11월 1일 (일)" in text
+    # The monitors' exceptions of the month by type, with counts and example orders.
+    assert "약속일보다 늦은 배송" in text and "이번 달 새로 열린 예외가 없습니다" not in text
+    assert re.search(r"배송 지연 Delivery delay\s+\d+건\s+\d+건\s+ORD-", text), text
+    assert "3% 미만" in text  # the delay rate's target in the value's unit
+    assert "1개월" in text  # the trend spans the months with data (only November here), not "6 months"

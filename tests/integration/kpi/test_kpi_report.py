@@ -31,13 +31,13 @@ def test_monthly_report_pdf_has_kpi_rows_and_voc(tmp_path: Path, master_key: str
         data = build_report(engine, "2026-10", "Asia/Seoul")
         rows = {r["key"]: r for r in data["rows"]}
         assert (
-            rows["delivery_delay_rate"]["this"] == "66.67%"
+            rows["delivery_delay_rate"]["this"] == "66.7%"
             and rows["delivery_delay_rate"]["status"] == "breach"
         )
         assert (
-            rows["delivery_delay_rate"]["industry"] == "5.50%" and rows["delivery_delay_rate"]["last"] == "—"
+            rows["delivery_delay_rate"]["industry"] == "5.5%" and rows["delivery_delay_rate"]["last"] == "—"
         )
-        assert rows["claims_count"]["last"] == "1" and rows["claims_count"]["this"] == "2"
+        assert rows["claims_count"]["last"] == "1건" and rows["claims_count"]["this"] == "2건"
         # Four tickets: T1 delivery_delay and T2 damaged stored; T3/T4 classified (or 'other').
         assert data["voc_total"] == 4
         shares = {v["key"]: v["share"] for v in data["voc"]}
@@ -55,9 +55,13 @@ def test_monthly_report_pdf_has_kpi_rows_and_voc(tmp_path: Path, master_key: str
         for line in ("배송 지연율", "납기 준수율", "고객 만족도", "CS 1차 응대 시간"):
             assert line in text, line
         delay_line = next(ln for ln in text.splitlines() if "배송 지연율" in ln)
-        assert "66.67%" in delay_line and "5.50%" in delay_line and "< 3.00%" in delay_line
+        # Value, industry average and target, each in the value's unit.
+        assert "66.7%" in delay_line and "5.5%" in delay_line and "3% 미만" in delay_line
         assert "VOC 분석 / VOC categories" in text and "배송 지연" in text and "35–58%" in text
         assert "개선 과제 / Improvement actions" in text
+        # October's late deliveries (B and C) are listed with how late they were, and the trend spans the
+        # months with data rather than a fixed six.
+        assert "약속일보다 늦은 배송" in text and "일 늦음)" in text and "개월" in text
 
         html = write_report(engine, "2026-10", tmp_path / "report.html", "Asia/Seoul").read_text(
             encoding="utf-8"
