@@ -46,26 +46,8 @@ def order_page_context(
         "created_at": local_text(detail.get("created_at"), zone) or "—",
         "delivered_at": local_text(detail.get("delivered_at"), zone) or "—",
         "region": detail.get("region") or "—",
-        "timeline": [
-            {
-                "stage": s["stage"],
-                "label": label("stage", s["stage"], lang),
-                "at": local_text(s["occurred_at"], zone),
-                "source": source_name(s.get("source"), lang),
-                "automatic": s.get("automatic"),
-            }
-            for s in detail.get("timeline") or []
-        ],
-        "events": [
-            {
-                "type": e["type"],
-                "label": label("event_type", e["type"], lang),
-                "at": local_text(e["occurred_at"], zone),
-                "source": source_name(e.get("source"), lang),
-                "manual": e.get("manual"),
-            }
-            for e in detail.get("events") or []
-        ],
+        "timeline": [_entry(s, "stage", s["stage"], lang, zone) for s in detail.get("timeline") or []],
+        "events": [_entry(e, "event_type", e["type"], lang, zone) for e in detail.get("events") or []],
         "parcels": [parcel_story(p, lang, zone) for p in detail.get("parcels") or []],
         "open_exceptions": [e for e in exceptions if e["status"] != "resolved"],
         "resolved_exceptions": [e for e in exceptions if e["status"] == "resolved"],
@@ -74,4 +56,16 @@ def order_page_context(
         "tickets": ticket_story(detail.get("tickets") or [], lang, zone),
         "has_tickets": "tickets" in detail,
         "claims": claim_story(detail.get("claims") or [], lang, zone),
+    }
+
+
+def _entry(row: dict[str, Any], kind: str, key: str, lang: str, zone: tzinfo) -> dict[str, Any]:
+    """A stage or event row with its name, local time and source in words (automatic: not by hand)."""
+    manual = bool(row.get("manual")) if "manual" in row else not row.get("automatic")
+    return {
+        "key": key,
+        "label": label(kind, key, lang),
+        "at": local_text(row["occurred_at"], zone),
+        "source": source_name(row.get("source"), lang),
+        "manual": manual,
     }

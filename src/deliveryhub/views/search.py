@@ -16,14 +16,8 @@ from deliveryhub.kernel.timefmt import iso
 from deliveryhub.pii.cipher import KeyRing
 
 # Fields of `order.created` data under which shops and connectors put a marketplace's order number.
-MARKETPLACE_KEYS = (
-    "marketplace_order_id",
-    "channel_order_id",
-    "external_order_id",
-    "product_order_id",
-    "external_id",
-    "order_no",
-)
+_ORDER_IDS = ("marketplace_order_id", "channel_order_id", "external_order_id", "product_order_id")
+MARKETPLACE_KEYS = (*_ORDER_IDS, "external_id", "order_no")
 _SEP = re.compile(r"[\s\-]")
 _PHONE = re.compile(r"^(?:\+?82|0)1[016789]\d{7,8}$")
 MAX_QUERY = 64

@@ -64,9 +64,8 @@ def test_operator_and_customer_pages_in_chromium(site: dict[str, Any]) -> None:
     with sync_playwright() as p:
         browser = launch_chromium(p)
         try:
-            ctx = browser.new_context(viewport={"width": 1400, "height": 1100}, locale="ko-KR")
-            ctx.add_cookies([{"name": "dh_session", "value": site["token"], "url": base}])
-            page = ctx.new_page()
+            page = browser.new_page(viewport={"width": 1400, "height": 1100}, locale="ko-KR")
+            page.context.add_cookies([{"name": "dh_session", "value": site["token"], "url": base}])
             _watch(page, errors)
             # The dashboard's delay drill-down: the order to act on first.
             page.goto(base + "/?from=2026-11-01&to=2026-11-30")

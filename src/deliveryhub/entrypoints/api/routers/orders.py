@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from deliveryhub.contracts.ids import SafeId
-from deliveryhub.entrypoints.api.deps import HubDep, require
+from deliveryhub.entrypoints.api.deps import HubDep, get_hub, require
 from deliveryhub.entrypoints.api.errors import ApiError
 from deliveryhub.entrypoints.api.security import client_ip
 from deliveryhub.entrypoints.web.orders import router as order_pages
@@ -85,12 +85,10 @@ def _copy_link(hub: Hub, order_id: str, principal: Principal, ip: str) -> tuple[
     summary="The order's current tracking link, for staff to give the customer (audited)",
 )
 async def copy_tracking_link(
-    order_id: OrderIdPath,
-    hub: HubDep,
-    request: Request,
-    principal: Annotated[Principal, Depends(require("orders:act"))],
+    request: Request, order_id: OrderIdPath, principal: Annotated[Principal, Depends(require("orders:act"))]
 ) -> JSONResponse:
     """A link of the current generation (earlier links keep working); every copy is in the audit log."""
+    hub = get_hub(request)
     state, url = await run_in_threadpool(_copy_link, hub, order_id, principal, client_ip(request))
     if state in ("missing", "off"):
         why = f"no order {order_id}" if state == "missing" else "tracking links are off"

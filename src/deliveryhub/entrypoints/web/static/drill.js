@@ -3,11 +3,8 @@
    the number. dashboard.js calls window.dhDrill(box, key, opts). */
 (function () {
   "use strict";
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) { e.className = cls; }
-    if (text !== undefined && text !== null) { e.textContent = text; }
-    return e;
+  function el(tag, cls, text) {  // an element with its class and text
+    return Object.assign(document.createElement(tag), cls ? { className: cls } : {}, text === undefined || text === null ? {} : { textContent: text });
   }
   function qs(params) {
     return Object.keys(params).filter(function (k) { return params[k] !== undefined && params[k] !== null && params[k] !== ""; })
