@@ -6,6 +6,7 @@ resolved only at send time."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,7 @@ from deliveryhub.notifications import policy
 from deliveryhub.notifications.channels import Channels
 from deliveryhub.notifications.jobrows import new_job
 from deliveryhub.notifications.links import TrackingLinkService
-from deliveryhub.notifications.preferences import get_preferences
+from deliveryhub.notifications.preferences import Preferences, preferences_of
 from deliveryhub.notifications.rules import Rule, Trigger, trigger_of
 from deliveryhub.notifications.settings import NotificationSettings
 from deliveryhub.notifications.tables import notification_jobs as jobs_t
@@ -49,6 +50,33 @@ def _failed_attempt_reason(conn: Connection, order_id: str) -> str | None:
         .all()
     )
     return next((x.get("reason") for x in last if isinstance(x, dict) and x.get("reason")), None)
+
+
+@dataclass
+class BatchFacts:
+    """What a consumer batch's jobs read of their orders, loaded once per batch instead of per job."""
+
+    orders: dict[str, Any] = field(default_factory=dict)
+    parcels: dict[str, list[Any]] = field(default_factory=dict)
+    preferences: dict[str, Preferences] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, conn: Connection, order_ids: set[str]) -> BatchFacts:
+        """Orders, their parcels (by shipment id) and their customers' preferences: three queries."""
+        facts = cls()
+        if not order_ids:
+            return facts
+        ids = sorted(order_ids)
+        facts.orders = {
+            r.order_id: r for r in conn.execute(sa.select(t.orders).where(t.orders.c.order_id.in_(ids)))
+        }
+        for p in conn.execute(
+            sa.select(t.parcels).where(t.parcels.c.order_id.in_(ids)).order_by(t.parcels.c.shipment_id)
+        ):
+            facts.parcels.setdefault(p.order_id, []).append(p)
+        customers = {o.customer_id for o in facts.orders.values() if o.customer_id}
+        facts.preferences = preferences_of(conn, customers)
+        return facts
 
 
 class Intake:
@@ -84,19 +112,23 @@ class Intake:
         # One ingest batch puts its events before its stage changes in the outbox; customers are told in
         # the order things happened (a stage change first when it happened at the same moment).
         found.sort(key=lambda f: (f[0], f[1], f[2]))
+        facts = BatchFacts.load(conn, {f[3].order_id for f in found if f[3].order_id})
         for _at, _rank, _i, trig in found:
             if trig.kind == "stage" and trig.name == "cancelled" and trig.order_id:
                 # A cancelled order's tracking links die for good (links.py), in this transaction.
                 self.links.revoke_in(conn, trig.order_id, "cancelled", "system:cancel", close=True)
-            for rule in self.rules:
-                if rule.matches(trig):
-                    self._create_job(conn, rule, trig, now)
+            matching = [rule for rule in self.rules if rule.matches(trig)]
+            if not matching:
+                continue
+            context = self._context(conn, trig, facts)  # once per fact, however many rules match it
+            for rule in matching:
+                self._create_job(conn, rule, trig, now, context, facts)
 
-    def _context(self, conn: Connection, trig: Trigger) -> tuple[dict[str, Any], str | None]:
+    def _context(
+        self, conn: Connection, trig: Trigger, facts: BatchFacts
+    ) -> tuple[dict[str, Any], str | None]:
         """The job's non-personal context and the order's customer id."""
-        order = None
-        if trig.order_id:
-            order = conn.execute(sa.select(t.orders).where(t.orders.c.order_id == trig.order_id)).first()
+        order = facts.orders.get(trig.order_id) if trig.order_id else None
         ctx: dict[str, Any] = {
             "order_id": trig.order_id,
             "trigger": trig.kind,
@@ -105,12 +137,7 @@ class Intake:
         }
         ctx["stage"] = trig.name if trig.kind == "stage" else (order.stage if order is not None else None)
         if trig.order_id:
-            parcels = conn.execute(
-                sa.select(t.parcels)
-                .where(t.parcels.c.order_id == trig.order_id)
-                .order_by(t.parcels.c.shipment_id)
-            ).all()
-            for p in parcels:
+            for p in facts.parcels.get(trig.order_id, ()):
                 if p.tracking_no and "tracking_no" not in ctx:
                     ctx["carrier"], ctx["tracking_no"] = p.carrier, p.tracking_no
                 if p.eta_min and p.eta_max:
@@ -133,17 +160,25 @@ class Intake:
             ctx["exception_type"] = trig.name
         return ctx, (order.customer_id if order is not None else None)
 
-    def _create_job(self, conn: Connection, rule: Rule, trig: Trigger, now: datetime) -> None:
+    def _create_job(
+        self,
+        conn: Connection,
+        rule: Rule,
+        trig: Trigger,
+        now: datetime,
+        context: tuple[dict[str, Any], str | None],
+        facts: BatchFacts,
+    ) -> None:
         available = self.channels.for_audience(rule.audience)
         if rule.audience != "customer" and not any(c in available for c in rule.channels):
             return  # nothing configured to reach ops / the shop's systems with this rule
-        ctx, customer_id = self._context(conn, trig)
+        ctx, customer_id = dict(context[0]), context[1]
         if rule.audience == "customer" and not trig.order_id:
             return
         status, error = "pending", None
         scheduled = now
         if rule.audience == "customer":
-            prefs = get_preferences(conn, customer_id) if customer_id else None
+            prefs = facts.preferences.get(customer_id) if customer_id else None
             if rule.advertising and not (prefs and prefs.ad_consent):
                 status, error = "suppressed", "no_ad_consent"
             scheduled = policy.next_allowed(

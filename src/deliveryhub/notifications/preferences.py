@@ -4,6 +4,7 @@ language, and contact changes (stored encrypted with the customer's own data key
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
@@ -70,22 +71,30 @@ class Preferences:
 
 def get_preferences(conn: Connection, customer_id: str) -> Preferences:
     """Stored preferences or the defaults."""
-    row = conn.execute(sa.select(prefs_t).where(prefs_t.c.customer_id == customer_id)).first()
-    if row is None:
-        return Preferences(customer_id)
-    quiet = None
-    if row.quiet_start and row.quiet_end:
-        quiet = (parse_hhmm(row.quiet_start), parse_hhmm(row.quiet_end))
-    return Preferences(
-        customer_id,
-        channels=list(row.channels or DEFAULT_ORDER),
-        opt_out=set(row.opt_out or []),
-        quiet=quiet,
-        ad_consent=bool(row.ad_consent),
-        lang=row.lang or "ko",
-        has_phone_override=row.phone_enc is not None,
-        has_email_override=row.email_enc is not None,
-    )
+    return preferences_of(conn, [customer_id])[customer_id]
+
+
+def preferences_of(conn: Connection, customer_ids: Collection[str]) -> dict[str, Preferences]:
+    """Each customer's stored preferences or the defaults, in one query (a consumer batch's customers)."""
+    wanted = set(customer_ids)
+    found: dict[str, Preferences] = {c: Preferences(c) for c in wanted}
+    if not wanted:
+        return found
+    for row in conn.execute(sa.select(prefs_t).where(prefs_t.c.customer_id.in_(wanted))):
+        quiet = None
+        if row.quiet_start and row.quiet_end:
+            quiet = (parse_hhmm(row.quiet_start), parse_hhmm(row.quiet_end))
+        found[row.customer_id] = Preferences(
+            row.customer_id,
+            channels=list(row.channels or DEFAULT_ORDER),
+            opt_out=set(row.opt_out or []),
+            quiet=quiet,
+            ad_consent=bool(row.ad_consent),
+            lang=row.lang or "ko",
+            has_phone_override=row.phone_enc is not None,
+            has_email_override=row.email_enc is not None,
+        )
+    return found
 
 
 def _channels(value: Any, name: str) -> list[str]:
