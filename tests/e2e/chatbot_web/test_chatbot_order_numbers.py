@@ -60,6 +60,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any,
         yield base, hub, clock
 
 
+@pytest.fixture
+def chat(served: tuple[str, Any, ManualClock]) -> Iterator[httpx.Client]:
+    """A client of the served hub, its clock on a Monday at 10:00 (the desk is open)."""
+    served[2].set(MONDAY_10)
+    with httpx.Client(base_url=served[0], timeout=120) as c:
+        yield c
+
+
 def new_session(c: httpx.Client) -> str:
     r = c.post("/v1/chat/sessions", json={})
     assert r.status_code == 200, r.text
@@ -81,52 +89,39 @@ def _live_answer(turn: dict[str, Any], oid: str, tracking_no: str) -> None:
 
 
 @pytest.mark.parametrize(("fmt", "oid", "digits", "tracking_no"), FORMATS, ids=[f[0] for f in FORMATS])
-def test_number_alone_then_the_digits(
-    served: tuple[str, Any, ManualClock], fmt: str, oid: str, digits: str, tracking_no: str
+def test_number_alone_then_the_digits_and_both_in_one_sentence(
+    chat: httpx.Client, fmt: str, oid: str, digits: str, tracking_no: str
 ) -> None:
-    base, _hub, clock = served
-    clock.set(MONDAY_10)
+    c = chat
     typed = oid.lower() if fmt == "custom" else oid  # typed in lower case: found regardless of case
-    with httpx.Client(base_url=base, timeout=120) as c:
-        sid = new_session(c)
-        assert "주문번호" in (say(c, sid, "택배 언제 와요?")["reply"] or "")
-        assert "뒷자리" in (say(c, sid, f"{typed}이요")["reply"] or "")
-        # "전화번호 뒷자리는 …" gives the digits: 전화 is no request for a call (the model reads one).
-        answer = digits if fmt == "demo" else f"전화번호 뒷자리는 {attach(digits, '이에요/예요')}"
-        _live_answer(say(c, sid, answer), oid, tracking_no)
-
-
-@pytest.mark.parametrize(("fmt", "oid", "digits", "tracking_no"), FORMATS, ids=[f[0] for f in FORMATS])
-def test_number_and_digits_in_one_sentence(
-    served: tuple[str, Any, ManualClock], fmt: str, oid: str, digits: str, tracking_no: str
-) -> None:
-    base, _hub, clock = served
-    clock.set(MONDAY_10)
     if fmt == "coupang":  # typed on a phone keyboard in full-width digits, no "주문번호" before it
         wide = oid.translate({ord(ch): ord(ch) + 0xFEE0 for ch in "0123456789"})
-        text = f"{wide} 배송 어디쯤이에요? 폰 뒷자리 {digits}"
+        one_sentence = f"{wide} 배송 어디쯤이에요? 폰 뒷자리 {digits}"
     elif fmt == "demo":  # the issue's own sentence, without a question: the number and digits say it
-        text = f"주문번호 {oid} 이고 전화번호 뒷자리는 {digits}예요"
+        one_sentence = f"주문번호 {oid} 이고 전화번호 뒷자리는 {digits}예요"
     else:
-        text = f"주문번호 {oid}이고 전화번호 뒷자리는 {digits}예요. 배송 언제 와요?"
-    with httpx.Client(base_url=base, timeout=120) as c:
-        _live_answer(say(c, new_session(c), text), oid, tracking_no)
+        one_sentence = f"주문번호 {oid}이고 전화번호 뒷자리는 {digits}예요. 배송 언제 와요?"
+    sid = new_session(c)
+    assert "주문번호" in (say(c, sid, "택배 언제 와요?")["reply"] or "")
+    assert "뒷자리" in (say(c, sid, f"{typed}이요")["reply"] or "")
+    # "전화번호 뒷자리는 …" gives the digits: 전화 is no request for a call (the model reads one).
+    answer = digits if fmt == "demo" else f"전화번호 뒷자리는 {attach(digits, '이에요/예요')}"
+    _live_answer(say(c, sid, answer), oid, tracking_no)
+    # A new conversation: the number and the digits in one message answer at once.
+    _live_answer(say(c, new_session(c), one_sentence), oid, tracking_no)
 
 
 def test_five_wrong_tries_from_new_sessions_lock_the_order_and_are_audited(
-    served: tuple[str, Any, ManualClock],
+    chat: httpx.Client, served: tuple[str, Any, ManualClock]
 ) -> None:
-    base, hub, clock = served
-    clock.set(MONDAY_10)
-    with httpx.Client(base_url=base, timeout=120) as c:
-        for guess in ("1111", "2222", "3333", "4444", "5555"):
-            turn = say(c, new_session(c), f"주문번호 {LOCKED_ORDER} 뒷자리 {guess} 배송 조회해 주세요")
-            assert "일치하는 주문을 찾지 못했어요" in (turn["reply"] or ""), turn
-            assert not turn["escalated"]
-        # A sixth new session with the RIGHT digits is refused: the order is locked for a while.
-        turn = say(c, new_session(c), f"주문번호 {LOCKED_ORDER} 뒷자리 {LOCKED_DIGITS} 배송 조회해 주세요")
-        assert LOCKED_KO in (turn["reply"] or "") and "대전HUB" not in (turn["reply"] or ""), turn
-    locks = [e for e in audit_log_of(hub).entries(limit=50) if e["action"] == "chat.verify_locked"]
+    for guess in ("1111", "2222", "3333", "4444", "5555"):
+        turn = say(chat, new_session(chat), f"주문번호 {LOCKED_ORDER} 뒷자리 {guess} 배송 조회해 주세요")
+        assert "일치하는 주문을 찾지 못했어요" in (turn["reply"] or ""), turn
+        assert not turn["escalated"]
+    # A sixth new session with the RIGHT digits is refused: the order is locked for a while.
+    turn = say(chat, new_session(chat), f"주문번호 {LOCKED_ORDER} 뒷자리 {LOCKED_DIGITS} 배송 조회해 주세요")
+    assert LOCKED_KO in (turn["reply"] or "") and "대전HUB" not in (turn["reply"] or ""), turn
+    locks = [e for e in audit_log_of(served[1]).entries(limit=50) if e["action"] == "chat.verify_locked"]
     assert f"order:{LOCKED_ORDER}" in {e["target"] for e in locks}
 
 
@@ -136,34 +131,20 @@ def test_five_wrong_tries_from_new_sessions_lock_the_order_and_are_audited(
         (datetime(2026, 12, 5, 11, 0, tzinfo=KST), ("주말이라", "12월 7일(월) 09:00부터")),  # Saturday
         (datetime(2026, 12, 25, 10, 0, tzinfo=KST), ("기독탄신일 휴무일이라", "12월 28일(월) 09:00부터")),
         (datetime(2026, 9, 25, 10, 0, tzinfo=KST), ("휴무일이라", "9월 28일(월) 09:00부터")),  # 추석
+        (MONDAY_10, ("곧 답변드릴게요", "평일 09:00~18:00")),  # open: an agent answers soon
     ],
-    ids=["saturday", "christmas", "chuseok"],
+    ids=["saturday", "christmas", "chuseok", "monday"],
 )
-def test_a_hand_off_when_closed_tells_the_next_business_opening(
-    served: tuple[str, Any, ManualClock], now: datetime, said: tuple[str, str]
+def test_a_hand_off_tells_when_an_agent_answers(
+    chat: httpx.Client, served: tuple[str, Any, ManualClock], now: datetime, said: tuple[str, str]
 ) -> None:
-    base, _hub, clock = served
-    clock.set(now)
-    with httpx.Client(base_url=base, timeout=120) as c:
-        turn = say(c, new_session(c), "상담원 연결해 주세요")
+    served[2].set(now)
+    turn = say(chat, new_session(chat), "상담원 연결해 주세요")
     reply = turn["reply"] or ""
     assert turn["escalated"] and all(s in reply for s in said), reply
-    assert "곧 답변" not in reply, reply
+    assert ("곧 답변" in reply) == (now == MONDAY_10), reply
 
 
-def test_a_hand_off_in_working_hours_says_soon(served: tuple[str, Any, ManualClock]) -> None:
-    base, _hub, clock = served
-    clock.set(MONDAY_10)
-    with httpx.Client(base_url=base, timeout=120) as c:
-        turn = say(c, new_session(c), "상담원 연결해 주세요")
-    assert turn["escalated"] and "곧 답변드릴게요" in (turn["reply"] or ""), turn
-
-
-def test_a_waybill_number_typed_instead_of_the_order_number_finds_the_order(
-    served: tuple[str, Any, ManualClock],
-) -> None:
-    base, _hub, clock = served
-    clock.set(MONDAY_10)
-    with httpx.Client(base_url=base, timeout=120) as c:
-        turn = say(c, new_session(c), f"송장번호 5678-9012-3488 언제 와요? 뒷자리 {WAYBILL_DIGITS}")
+def test_a_waybill_number_typed_instead_of_the_order_number_finds_the_order(chat: httpx.Client) -> None:
+    turn = say(chat, new_session(chat), f"송장번호 5678-9012-3488 언제 와요? 뒷자리 {WAYBILL_DIGITS}")
     _live_answer(turn, WAYBILL_ORDER, WAYBILL)

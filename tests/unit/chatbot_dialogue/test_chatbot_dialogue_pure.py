@@ -112,12 +112,8 @@ def _parcel(tracking_no: str, *scans: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_a_delivered_order_is_never_said_to_be_on_its_way() -> None:
-    scan = {
-        "type": "shipment.delivered",
-        "occurred_at": "2026-11-22T05:00:00+00:00",
-        "status": "delivered",
-        "location": "문 앞",
-    }
+    at = "2026-11-22T05:00:00+00:00"
+    scan = {"type": "shipment.delivered", "occurred_at": at, "status": "delivered", "location": "문 앞"}
     d = _order("delivered", delivered_at="2026-11-22T05:00:00+00:00", parcels=[_parcel("123456789406", scan)])
     ko = status_text(d, "ko", TODAY)
     assert "배송되고 있어요" not in ko and "도착 예정" not in ko, ko
