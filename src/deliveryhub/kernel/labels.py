@@ -452,6 +452,12 @@ _TABLE: Final[dict[str, dict[str, Pair]]] = {
         "link_copied": ("복사했습니다. 이 조회는 감사 기록에 남습니다.", "Copied. This look-up is audited."),
         "link_closed": ("이 주문의 조회 링크는 닫혀 있습니다.", "This order's tracking links are closed."),
         "link_failed": ("링크를 가져오지 못했습니다.", "Could not get the link."),
+        "resend_link": ("고객에게 다시 보내기", "Send it to the customer again"),
+        "link_resent": (
+            "최근 안내를 새 조회 링크와 함께 다시 보냈습니다(발송 대기). 감사 기록에 남습니다.",
+            "The latest notice is queued again with a fresh link. This is audited.",
+        ),
+        "link_no_notice": ("아직 고객에게 보낸 안내가 없어 다시 보낼 수 없습니다.", "No notice has been sent yet."),
         "days_late": ("지연 일수", "Days late"),
         "open_exception": ("열린 예외", "Open exception"),
         "search": ("주문 검색", "Order search"),

@@ -17,8 +17,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
+
 from deliveryhub.kernel.configfile import EnvSettings, load_env
 from deliveryhub.kernel.labels import label, labels
+from deliveryhub.notifications.jobrows import new_job
 from deliveryhub.notifications.links import (
     EXPIRED,
     LinkCheck,
@@ -28,7 +31,8 @@ from deliveryhub.notifications.links import (
     tracking_key,
 )
 from deliveryhub.notifications.render import _jinja, eta_text
-from deliveryhub.views.orders import customer_view, order_detail
+from deliveryhub.notifications.tables import notification_jobs as jobs_t
+from deliveryhub.views.orders import customer_view, order_detail, order_exists
 from deliveryhub.views.story import eta_vs_promise, lateness, local_text, parcel_story
 
 if TYPE_CHECKING:
@@ -46,6 +50,7 @@ __all__ = [
     "read_token",
     "render_gone",
     "render_page",
+    "resend_link",
     "tracking_key",
 ]
 
@@ -195,6 +200,56 @@ def page_context(
         "chat_label": words["chat"],
         "chat_hint": words["chat_hint"],
     }
+
+
+RESEND_RULE = "resend_link"
+
+
+def resend_link(core: Core, links: Any, order_id: str, actor: str) -> tuple[str, int | None]:
+    """Queue the order's latest customer notice again, as a manual notice (a staff member resends the
+    customer's tracking link: every notice carries a fresh one). (state, job id): state ok, missing (no
+    order), closed (its links are closed) or nothing (no notice to the customer to repeat yet)."""
+    now = core.clock.now()
+    with core.db.write() as conn:
+        if not order_exists(conn, order_id):
+            return "missing", None
+        if links.issue_in(conn, order_id) is None:  # TrackingLinkService: cancelled or erased
+            return "closed", None
+        last = conn.execute(
+            sa.select(jobs_t)
+            .where(
+                jobs_t.c.order_id == order_id,
+                jobs_t.c.audience == "customer",
+                jobs_t.c.advertising.is_(False),
+            )
+            .order_by(jobs_t.c.id.desc())
+            .limit(1)
+        ).first()
+        if last is None:
+            return "nothing", None
+        count = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(jobs_t)
+            .where(jobs_t.c.order_id == order_id, jobs_t.c.rule_id == RESEND_RULE)
+        ).scalar_one()
+        row = new_job(
+            idem_key=f"{order_id}|{RESEND_RULE}|{int(count) + 1}"[:300],
+            order_id=order_id,
+            customer_id=last.customer_id,
+            rule_id=RESEND_RULE,
+            stage=last.stage,
+            template=last.template,
+            audience="customer",
+            channels=list(last.channels),
+            manual=True,
+            context={**dict(last.context or {}), "resent_by": actor[:128]},
+            trigger_at=now,
+            created_at=now,
+            scheduled_at=now,
+            next_attempt_at=now,
+        )
+        key = conn.execute(jobs_t.insert().values(**row)).inserted_primary_key
+    return "ok", int(key[0]) if key else None
 
 
 def gone_context(

@@ -101,6 +101,10 @@ def test_operator_and_customer_pages_in_chromium(site: dict[str, Any]) -> None:
             page.wait_for_selector("#tracking-link[data-copied='1']", timeout=30_000)
             link = page.locator("#link-url").input_value()
             assert "/track/" in link and "감사 기록" in page.locator("#link-msg").inner_text()
+            # ... or send it again with the latest notice.
+            page.locator("#resend-link").click()
+            page.wait_for_selector("#tracking-link[data-resent='1']", timeout=30_000)
+            assert "다시 보냈습니다" in page.locator("#link-msg").inner_text()
             # The header search: a phone number finds the order.
             page.fill("#order-search", PHONE)
             page.press("#order-search", "Enter")

@@ -144,3 +144,36 @@ def test_copy_tracking_link_is_audited_and_needs_orders_act(site: dict[str, Any]
             c.post("/v1/orders/O-LATE/tracking-link/copy", headers={"origin": site["base"]}).status_code
             == 403
         )
+
+
+def test_resend_tracking_link_repeats_the_latest_notice_and_is_audited(site: dict[str, Any]) -> None:
+    from deliveryhub.notifications.tables import notification_jobs as jobs
+    from deliveryhub.security.tables import audit_log
+
+    hub = site["hub"]
+    origin = {"origin": site["base"]}
+    with _client(site) as c:
+        assert 'id="resend-link"' in c.get("/orders/O-LATE").text
+        r = c.post("/v1/orders/O-LATE/tracking-link/resend", headers=origin)
+        assert r.status_code == 200 and r.json()["queued"] is True
+        job_id = r.json()["job_id"]
+        again = c.post("/v1/orders/O-LATE/tracking-link/resend", headers=origin)
+        assert again.status_code == 200 and again.json()["job_id"] != job_id  # each resend is its own notice
+        assert c.post("/v1/orders/NOPE/tracking-link/resend", headers=origin).status_code == 404
+    with hub.db.read() as conn:
+        job = conn.execute(sa.select(jobs).where(jobs.c.id == job_id)).one()
+        latest = conn.execute(
+            sa.select(jobs)
+            .where(jobs.c.order_id == "O-LATE", jobs.c.audience == "customer", jobs.c.id < job_id)
+            .order_by(jobs.c.id.desc())
+        ).first()
+        audited = conn.execute(
+            sa.select(audit_log.c.target).where(audit_log.c.action == "tracking_link.resent")
+        ).all()
+    assert latest is not None and job.template == latest.template and job.stage == latest.stage
+    assert (
+        job.manual and job.rule_id == "resend_link" and job.audience == "customer" and job.status == "pending"
+    )
+    assert [a.target for a in audited] == ["order:O-LATE", "order:O-LATE"]
+    with _client(site, "analyst") as c:
+        assert c.post("/v1/orders/O-LATE/tracking-link/resend", headers=origin).status_code == 403

@@ -15,6 +15,7 @@ from deliveryhub.entrypoints.api.deps import HubDep, get_hub, require
 from deliveryhub.entrypoints.api.errors import ApiError
 from deliveryhub.entrypoints.api.security import client_ip
 from deliveryhub.entrypoints.web.orders import router as order_pages
+from deliveryhub.notifications.tracking import resend_link
 from deliveryhub.security.apikeys import Principal
 from deliveryhub.security.rbac import PII_VIEW
 from deliveryhub.views.orders import (
@@ -96,6 +97,31 @@ async def copy_tracking_link(
     if state == "closed":
         raise ApiError(409, "links_closed", "this order's tracking links are closed (cancelled or erased)")
     return JSONResponse({"order_id": order_id, "url": url}, headers={"Cache-Control": "no-store"})
+
+
+@router.post(
+    "/orders/{order_id}/tracking-link/resend",
+    summary="Send the customer their tracking link again: the latest notice, repeated (audited)",
+)
+async def resend_tracking_link(
+    request: Request, order_id: OrderIdPath, principal: Annotated[Principal, Depends(require("orders:act"))]
+) -> dict[str, Any]:
+    """Queues the order's latest customer notice again as a manual notice; it carries a fresh link."""
+    hub = get_hub(request)
+    if hub.notifications is None:
+        raise ApiError(404, "not_found", "tracking links are off")
+    actor = f"{principal.kind}:{principal.id}"
+    links = hub.notifications.links
+    state, job_id = await run_in_threadpool(resend_link, hub, links, order_id, actor)
+    if state == "missing":
+        raise ApiError(404, "not_found", f"no order {order_id}")
+    if state == "closed":
+        raise ApiError(409, "links_closed", "this order's tracking links are closed (cancelled or erased)")
+    if state == "nothing":
+        raise ApiError(409, "no_notice", "the customer has not been sent any notice for this order yet")
+    details = {"job_id": job_id, "by": principal.role}
+    hub.audit.record(principal, "tracking_link.resent", f"order:{order_id}", details, client_ip(request))
+    return {"order_id": order_id, "queued": True, "job_id": job_id}
 
 
 @router.get("/orders/{order_id}", summary="One order: stage, timeline, parcels and tracking, ETA, exceptions")

@@ -1,4 +1,4 @@
-/* The order page: copy the customer's tracking link (the hub issues it and audits the look-up). */
+/* The order page: copy the customer's tracking link, or send it again (the hub audits both). */
 (function () {
   "use strict";
   var box = document.getElementById("tracking-link");
@@ -7,10 +7,27 @@
   var button = document.getElementById("copy-link");
   var field = document.getElementById("link-url");
   var msg = document.getElementById("link-msg");
+  var resend = document.getElementById("resend-link");
+  function post(what) {
+    return fetch("/v1/orders/" + encodeURIComponent(box.getAttribute("data-order")) + "/tracking-link/" + what,
+      { method: "POST", credentials: "same-origin" });
+  }
+  resend.addEventListener("click", function () {
+    resend.disabled = true;
+    post("resend")
+      .then(function (r) {
+        return r.json().then(function (j) {
+          if (r.ok) { msg.textContent = T.resent; box.setAttribute("data-resent", "1"); return; }
+          var code = j.error && j.error.code;
+          msg.textContent = code === "no_notice" ? T.no_notice : code === "links_closed" ? T.closed : T.failed;
+        });
+      })
+      .catch(function () { msg.textContent = T.failed; })
+      .then(function () { resend.disabled = false; });
+  });
   button.addEventListener("click", function () {
     button.disabled = true;
-    fetch("/v1/orders/" + encodeURIComponent(box.getAttribute("data-order")) + "/tracking-link/copy",
-      { method: "POST", credentials: "same-origin" })
+    post("copy")
       .then(function (r) {
         if (r.status === 409) { throw new Error(T.closed); }
         if (!r.ok) { throw new Error(T.failed); }
