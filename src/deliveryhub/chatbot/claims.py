@@ -14,9 +14,10 @@ from deliveryhub.chatbot import tables as ct
 from deliveryhub.chatbot.desk import Desk
 from deliveryhub.chatbot.queries import system_note
 from deliveryhub.kernel.labels import label
+from deliveryhub.kernel.timefmt import parse_datetime
 from deliveryhub.service_layer.messaging import Consumer, Message
 
-TOPICS = ("claim.opened", "ticket.created")
+TOPICS = ("claim.opened", "ticket.created", "ticket.replied", "ticket.resolved")
 # Claim kinds a person must look at first.
 URGENT_KINDS = frozenset({"damage", "missing", "wrong_item"})
 
@@ -35,6 +36,8 @@ class ClaimIntake:
                 self._claim(conn, m.payload)
             elif m.topic == "ticket.created" and not str(m.payload.get("event_id", "")).startswith("cs:"):
                 self._ticket(conn, m.payload)
+            elif not str(m.payload.get("event_id", "")).startswith("cs:"):
+                self._progress(conn, m.topic, m.payload)
 
     def _claim(self, conn: Connection, p: dict[str, Any]) -> None:
         src, eid = p.get("source", ""), p.get("event_id", "")
@@ -88,7 +91,37 @@ class ClaimIntake:
             order_id=p.get("order_id"),
             source_ref=ref,
             canonical_id=str(data.get("ticket_id") or f"tk-{uuid.uuid4().hex[:16]}")[:128],
+            at=parse_datetime(p.get("occurred_at")),
         )
+
+    def _progress(self, conn: Connection, topic: str, p: dict[str, Any]) -> None:
+        """Another system answered or resolved a ticket it reported: its desk ticket follows, at that time
+        (a back-filled or imported ticket is not left open and due today)."""
+        tid, at = (p.get("data") or {}).get("ticket_id"), parse_datetime(p.get("occurred_at"))
+        if not tid or at is None:
+            return
+        tk = ct.tickets
+        row = conn.execute(
+            sa.select(tk.c.id, tk.c.status, tk.c.first_response_at).where(
+                tk.c.canonical_id == str(tid)[:128],
+                tk.c.source_ref.like(f"event:{p.get('source', '')}:%"),
+            )
+        ).first()
+        if row is None or row.status == "solved":
+            return
+        if topic == "ticket.replied":
+            values: dict[str, Any] = {"awaiting_reply_since": None, "next_due": None, "updated_at": at}
+            if row.first_response_at is None:
+                values["first_response_at"] = at
+            conn.execute(tk.update().where(tk.c.id == row.id).values(**values))
+        else:
+            conn.execute(
+                tk.update()
+                .where(tk.c.id == row.id)
+                .values(
+                    status="solved", resolved_at=at, updated_at=at, awaiting_reply_since=None, next_due=None
+                )
+            )
 
     def after_commit(self, messages: Sequence[Message]) -> None:
         """After commit: record ticket.created for tickets opened from claims."""

@@ -113,9 +113,11 @@ class Desk:
         canonical_id: str | None = None,
         author_kind: str = "customer",
         transcript: Sequence[tuple[datetime, str, str]] = (),
+        at: datetime | None = None,
     ) -> int:
-        """Write a ticket and its first messages inside `conn` (no events; see `announce`)."""
-        now = self.now()
+        """Write a ticket and its first messages inside `conn` (no events; see `announce`); `at`: when it was
+        opened, for a ticket another system reports (its SLA clocks start then), else now."""
+        now = min(at, self.now()) if at is not None else self.now()
         if priority not in PRIORITIES:
             priority = "normal"
         if customer_id is None and order_id:

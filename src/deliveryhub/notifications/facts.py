@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.adapters.persistence.columns import columns
 from deliveryhub.kernel.timefmt import iso
 from deliveryhub.notifications.tables import notification_jobs as jobs_t
@@ -116,8 +117,46 @@ def notice_facts(
     }
 
 
+REPORTED_NOTICE_TYPES = ("notification.sent", "x-notification.sent")
+
+
+def reported_notices(conn: Connection, order_id: str) -> list[dict[str, Any]]:
+    """Customer notices another system reported sending for one order (e.g. the shop's notifier before the
+    hub, written as history), in the shape of `job_dict`: no id or rule, `reported_by` the source."""
+    rows = conn.execute(
+        sa.select(t.inbox.c.source, t.inbox.c.occurred_at, t.inbox.c.data)
+        .where(t.inbox.c.order_id == order_id, t.inbox.c.type.in_(REPORTED_NOTICE_TYPES))
+        .order_by(t.inbox.c.occurred_at, t.inbox.c.id)
+    ).all()
+    out = []
+    for source, at, data in rows:
+        d = data if isinstance(data, dict) else {}
+        status = str(d.get("status") or "sent")
+        out.append(
+            {
+                "id": None,
+                "order_id": order_id,
+                "rule": None,
+                "stage": d.get("stage"),
+                "template": d.get("template"),
+                "audience": "customer",
+                "status": status,
+                "channel": d.get("channel"),
+                "provider": None,
+                "recipient": None,
+                "created_at": iso(at),
+                "sent_at": iso(at) if status in SENT else None,
+                "manual": d.get("automatic") is False,
+                "reported_by": source,
+            }
+        )
+    return out
+
+
 def order_notices(conn: Connection, order_id: str) -> list[dict[str, Any]]:
-    """The notices of one order with their receipts (the order timeline's notification section)."""
+    """The notices of one order with their receipts (the order timeline's notification section), the
+    notices other systems reported (history) first."""
+    reported = reported_notices(conn, order_id)
     rows = conn.execute(sa.select(jobs_t).where(jobs_t.c.order_id == order_id).order_by(jobs_t.c.id)).all()
     receipts: dict[int, list[dict[str, Any]]] = {}
     if rows:
@@ -136,7 +175,7 @@ def order_notices(conn: Connection, order_id: str) -> list[dict[str, Any]]:
                     "at": rc.at.isoformat(),
                 }
             )
-    return [job_dict(r, receipts.get(r.id, [])) for r in rows]
+    return reported + [job_dict(r, receipts.get(r.id, [])) for r in rows]
 
 
 def job_dict(r: Any, receipts: list[dict[str, Any]] | None = None) -> dict[str, Any]:

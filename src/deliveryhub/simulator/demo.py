@@ -185,6 +185,11 @@ def run_demo(
     # The hub keeps the wall clock (sessions, timers, notices are real); the shop replays the last day at
     # `speed` and then carries on in real time, so no event is ever stamped in the future.
     catch_up = timedelta(days=1) if speed > 0 else timedelta(0)
+    # The back-fill is history: the shop's notifier told those customers then (history.py), so the hub
+    # notifies what it learns within the replayed day (plus an hour for the time the back-fill takes),
+    # not the back-fill's last three days all at one minute.
+    horizon = catch_up.total_seconds() / 3600 + 1
+    os.environ.setdefault("DELIVERYHUB_MAX_EVENT_AGE_HOURS", f"{horizon:g}")
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),

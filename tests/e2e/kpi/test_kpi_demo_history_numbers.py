@@ -139,3 +139,35 @@ def test_desk_header_equals_the_dashboard(demo_like: tuple[Any, Any, dict[str, s
     ).json()["kpis"]
     assert m["automation_rate"] == kpis["cs_automation_rate"]["value"] is not None
     assert m["voc_response_rate"] == kpis["voc_response_rate"]["value"] is not None
+
+
+def test_backfilled_tickets_are_history_on_the_desk(demo_like: tuple[Any, Any, dict[str, str]]) -> None:
+    """The CRM's past tickets open at their own time on the desk and close when the CRM closed them."""
+    from deliveryhub.chatbot import tables as ct
+
+    hub, _, _ = demo_like
+    with hub.db.read() as conn:
+        rows = conn.execute(
+            sa.select(ct.tickets.c.status, ct.tickets.c.created_at, ct.tickets.c.resolved_at).where(
+                ct.tickets.c.source_ref.like("event:crm:%")
+            )
+        ).all()
+    assert len(rows) > 20
+    assert all(r.created_at < NOW - timedelta(days=1) for r in rows)  # not "opened today"
+    solved = [r for r in rows if r.status == "solved"]
+    assert len(solved) >= 0.9 * len(rows)  # the CRM resolved nearly all of them within hours
+    assert all(r.created_at <= r.resolved_at < NOW - timedelta(hours=12) for r in solved)
+
+
+def test_an_order_page_lists_its_past_notices(demo_like: tuple[Any, Any, dict[str, str]]) -> None:
+    """GET /v1/orders/{id}: the notices the shop's notifier sent then, at their times, then the hub's."""
+    hub, client, key = demo_like
+    with hub.db.read() as conn:
+        oid = conn.execute(
+            sa.text("SELECT order_id FROM orders WHERE stage = 'delivered' ORDER BY created_at LIMIT 1")
+        ).scalar_one()
+    notices = client.get(f"/v1/orders/{oid}", headers=key).json()["notifications"]
+    past = [n for n in notices if n.get("reported_by") == "crm"]
+    assert {n["stage"] for n in past} >= {"received", "delivered"}
+    times = [n["sent_at"] for n in past if n["sent_at"]]
+    assert times == sorted(times) and len(set(t[:16] for t in times)) == len(times)  # not all one minute
