@@ -248,13 +248,20 @@ _WEEKDAY_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def agent_hours(cal: BusinessCalendar) -> tuple[str, str]:
-    """The desk's hours as said to customers, Korean and English ('평일 09:00~18:00')."""
+    """The desk's hours and closed days as said to customers ('평일 09:00~18:00, 주말·공휴일 휴무')."""
     days = sorted(cal.workdays)
-    if days == [0, 1, 2, 3, 4]:
+    weekdays = days == [0, 1, 2, 3, 4]
+    if weekdays:
         ko, en = "평일", "weekdays"
     else:
         ko, en = "·".join(WEEKDAY_KO[d] for d in days), "/".join(_WEEKDAY_EN[d] for d in days)
-    return f"{ko} {cal.start:%H:%M}~{cal.end:%H:%M}", f"{en} {cal.start:%H:%M}-{cal.end:%H:%M} KST"
+    closed_ko = [w for w, on in (("주말", weekdays), ("공휴일", cal.country is not None)) if on]
+    closed_en = [w for w, on in (("weekends", weekdays), ("public holidays", cal.country is not None)) if on]
+    ko = f"{ko} {cal.start:%H:%M}~{cal.end:%H:%M}" + (f", {'·'.join(closed_ko)} 휴무" if closed_ko else "")
+    en = f"{en} {cal.start:%H:%M}-{cal.end:%H:%M} KST" + (
+        f", closed on {' and '.join(closed_en)}" if closed_en else ""
+    )
+    return ko, en
 
 
 def agents_away(cal: BusinessCalendar, now: datetime) -> tuple[str, str] | None:

@@ -195,8 +195,8 @@ def handoff(
         when = pick(
             lang,
             f"{away[0]} 상담원이 이 대화창으로 답변드릴게요. 이 창을 닫으셔도 대화는 그대로 남아 있어요. "
-            f"(상담 시간: {hours[0]}, 주말·공휴일 휴무)",
+            f"(상담 시간: {hours[0]})",
             f"{away[1]} an agent will reply right here; the conversation stays here even if you close "
-            f"this window. (Agents: {hours[1]}, closed on weekends and public holidays)",
+            f"this window. (Agents: {hours[1]})",
         )
     return f"{opening} {when}"

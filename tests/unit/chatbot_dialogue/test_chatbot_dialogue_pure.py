@@ -257,3 +257,12 @@ def test_a_finished_order_gets_no_eta_nor_on_its_way(stage: str) -> None:
     assert "도착 예정" not in ko and "배송되고 있어요" not in ko and "늦어지고" not in ko, ko
     assert "운송장번호 123456789401로 보내 드렸어요" in ko
     assert "Expected delivery" not in en and "It shipped with" in en
+
+
+def test_the_desk_hours_said_follow_its_calendar() -> None:
+    assert agent_hours(BusinessHours().calendar())[0] == "평일 09:00~18:00, 주말·공휴일 휴무"
+    six_days = BusinessHours(days=(0, 1, 2, 3, 4, 5), end=time(17)).calendar()
+    assert agent_hours(six_days)[0] == "월·화·수·목·금·토 09:00~17:00, 공휴일 휴무"
+    assert agents_away(six_days, datetime(2026, 12, 5, 11, 0, tzinfo=KST)) is None  # its Saturday is open
+    away = agents_away(six_days, datetime(2026, 12, 5, 17, 30, tzinfo=KST))
+    assert away is not None and away[0] == "지금은 상담 시간이 아니라 12월 7일(월) 09:00부터"
