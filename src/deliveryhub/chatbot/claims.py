@@ -54,10 +54,11 @@ class ClaimIntake:
             if order_id
             else None
         )
-        note = (
-            f"claim opened: {kind}"
-            + (f", amount {data['amount']}" if data.get("amount") else "")
-            + f" (source {src})"
+        amount = data.get("amount")
+        note = (  # an agent reads it: names from the label table, not codes
+            f"클레임 접수: {label('claim', kind)}"
+            + (f", 금액 {amount:,}원" if isinstance(amount, int | float) and amount else "")
+            + f" (출처: {label('source', src)})"
         )
         if open_ticket:
             system_note(conn, open_ticket, self.desk.now(), src, note)

@@ -235,6 +235,7 @@ _TABLE: Final[dict[str, dict[str, Pair]]] = {
         "web": ("웹 문의", "Web form"),
         "board": ("게시판", "Q&A board"),
         "marketplace": ("마켓 문의", "Marketplace inquiry"),
+        "claim": ("클레임 접수", "Claim"),
     },
     # Who wrote a message in a conversation or ticket.
     "author": {
@@ -374,7 +375,7 @@ _TABLE: Final[dict[str, dict[str, Pair]]] = {
     # Words of the customer's tracking page (notifications/tracking.py); polite, to the customer.
     "track_page": {
         "title": ("배송 조회", "Delivery tracking"),
-        "greeting": ("님의 주문", ""),
+        "greeting": ("님의 주문", "· your order"),
         "order": ("주문번호", "Order"),
         "eta": ("도착 예정", "Expected delivery"),
         "promised": ("약속드린 도착일", "Promised delivery date"),
@@ -383,7 +384,10 @@ _TABLE: Final[dict[str, dict[str, Pair]]] = {
         "parcel_n": ("상자 {n}", "Parcel {n}"),
         "scans": ("택배 이동 내역", "Parcel journey"),
         "last_scan": ("마지막 확인", "Last update"),
-        "no_scans": ("택배사에서 아직 이동 정보를 보내지 않았어요.", "The carrier has not sent any update yet."),
+        "no_scans": (
+            "택배사에서 아직 이동 정보를 보내지 않았어요.",
+            "The carrier has not sent any update yet.",
+        ),
         "carrier_link": ("택배사에서 직접 조회", "Track at the carrier"),
         "late": (
             "약속드린 도착일 {promised}보다 {days}일 늦어지고 있어요. 기다리게 해 드려 죄송합니다.",
@@ -457,7 +461,10 @@ _TABLE: Final[dict[str, dict[str, Pair]]] = {
             "최근 안내를 새 조회 링크와 함께 다시 보냈습니다(발송 대기). 감사 기록에 남습니다.",
             "The latest notice is queued again with a fresh link. This is audited.",
         ),
-        "link_no_notice": ("아직 고객에게 보낸 안내가 없어 다시 보낼 수 없습니다.", "No notice has been sent yet."),
+        "link_no_notice": (
+            "아직 고객에게 보낸 안내가 없어 다시 보낼 수 없습니다.",
+            "No notice has been sent yet.",
+        ),
         "days_late": ("지연 일수", "Days late"),
         "open_exception": ("열린 예외", "Open exception"),
         "search": ("주문 검색", "Order search"),

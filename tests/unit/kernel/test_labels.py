@@ -61,3 +61,12 @@ def test_covers_the_codes_other_packages_use():
         assert is_known("ticket_status", status)
     for prio in ("urgent", "high", "normal", "low"):
         assert is_known("priority", prio)
+
+
+def test_a_carrier_source_reads_as_the_carrier_and_page_kinds_are_named():
+    assert label("source", "carrier:cj") == "CJ대한통운" and label("source", "carrier:logen", "en") == "Logen"
+    assert label("source", "wms") == "창고 시스템(WMS)"
+    assert label("contact_channel", "kakao") == "카카오톡 상담"
+    assert label("contact_channel", "claim") == "클레임 접수"
+    assert label("role", "admin") == "관리자" and label("faq_topic", "payment", "en") == "Payment"
+    assert label("notice_error", "no_channel") == "보낼 수 있는 연락처·채널 없음"

@@ -121,6 +121,7 @@ TEXT: dict[str, dict[str, str]] = {
         "manual": "직접 입력",
         "voc": "VOC",
         "subject": "제목",
+        "unassigned": "담당자 없음",
     },
     "en": {
         "desk_title": "CS desk",
@@ -208,6 +209,7 @@ TEXT: dict[str, dict[str, str]] = {
         "manual": "entered by hand",
         "voc": "VOC",
         "subject": "Subject",
+        "unassigned": "Unassigned",
     },
 }
 

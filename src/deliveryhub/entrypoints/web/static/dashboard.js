@@ -120,12 +120,15 @@
     document.getElementById("split-title").textContent = name(selected) + (cfg.by ? " · " + T[cfg.by] : "");
     var groups = {};
     k.series.forEach(function (s) { var g = s.group === null ? (cfg.by ? "—" : name(selected)) : groupName(s.group); (groups[g] = groups[g] || []).push(s); });
+    var axis = chartAxis(selected);
     var traces = Object.keys(groups).map(function (g) {
-      return { x: groups[g].map(function (s) { return s.period; }), y: groups[g].map(function (s) { return s.value; }), name: g, type: "scatter", mode: "lines+markers" };
+      return { x: groups[g].map(function (s) { return s.period; }), y: groups[g].map(function (s) { return axis.y(s.value); }),
+        name: g, type: "scatter", mode: "lines+markers", hovertemplate: "%{x}: %{y:,.2f}" + axis.suffix + "<extra></extra>" };
     });
-    var layout = Object.assign({}, baseLayout, { showlegend: !!cfg.by, xaxis: { type: "category" } });
+    var layout = Object.assign({}, baseLayout, { showlegend: !!cfg.by, xaxis: { type: "category" }, yaxis: { ticksuffix: axis.suffix } });
     if (k.target !== null && typeof k.target === "number") {
-      layout.shapes = [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: k.target, y1: k.target, line: { color: "#c62828", dash: "dash", width: 1 } }];
+      var ty = axis.y(k.target);
+      layout.shapes = [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: ty, y1: ty, line: { color: "#c62828", dash: "dash", width: 1 } }];
     }
     Plotly.react("trend-chart", traces, layout, { displayModeBar: false, responsive: true });
     var split = document.getElementById("split-chart");
@@ -139,10 +142,17 @@
     k.series.forEach(function (s) { if (s.group === null) { return; } var g = groupName(s.group); (totals[g] = totals[g] || []).push(s.value); });
     var names = Object.keys(totals);
     var vals = names.map(function (g) { var v = totals[g].filter(function (x) { return x !== null; }); return v.length ? v.reduce(function (a, b) { return a + b; }, 0) / v.length : null; });
-    Plotly.react(split, [{ x: names, y: vals, type: "bar", marker: { color: "#2563eb" } }],
-      Object.assign({}, baseLayout, { xaxis: { type: "category" } }), { displayModeBar: false, responsive: true });
+    Plotly.react(split, [{ x: names, y: vals.map(axis.y), type: "bar", marker: { color: "#2563eb" } }],
+      Object.assign({}, baseLayout, { xaxis: { type: "category" }, yaxis: { ticksuffix: axis.suffix } }), { displayModeBar: false, responsive: true });
   }
 
+  // A chart's axis in the value's unit: rates in %, durations with their unit.
+  function chartAxis(key) {
+    var unit = catalog[key] ? catalog[key].unit : "";
+    var en = lang === "en";
+    var suffix = { rate: "%", days: en ? " d" : "일", hours: en ? " h" : "시간", minutes: en ? " min" : "분", count: en ? "" : "건" }[unit] || "";
+    return { suffix: suffix, y: function (v) { return v === null || v === undefined ? null : unit === "rate" ? v * 100 : v; } };
+  }
   function groupName(g) { return DIM_KIND[cfg.by] ? L(DIM_KIND[cfg.by], g) : g; }
 
   function select(key) {

@@ -56,7 +56,7 @@
           el("div", {}, [el("span", {cls: "badge " + t.priority, text: L("priority", t.priority)}),
             late ? el("span", {cls: "badge overdue", text: T.overdue}) : null,
             el("strong", {text: "#" + t.id + " " + t.subject})]),
-          el("div", {cls: "meta", text: [L("contact_channel", t.channel), t.order_id || "", t.assignee || "-", T.due + " " + fmt(d)].join(" · ")})
+          el("div", {cls: "meta", text: [L("contact_channel", t.channel), t.order_id || "", t.assignee || T.unassigned, T.due + " " + fmt(d)].filter(Boolean).join(" · ")})
         ]);
         li.addEventListener("click", function () { open(t.id); });
         queueEl.appendChild(li);
