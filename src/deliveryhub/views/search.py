@@ -29,7 +29,8 @@ def clean_query(q: str | None) -> str:
 
 
 def search_orders(conn: Connection, keyring: KeyRing, q: str | None, limit: int = 20) -> list[dict[str, Any]]:
-    """Orders matching `q`, exact matches first; each with what it matched (`matched`)."""
+    """Orders matching `q`, each with what it matched (`matched`): exact indexed matches (order no.,
+    tracking no., phone) answer first; only when none matches are the slower scans tried."""
     text = clean_query(q)
     if len(text) < 2:
         return []
@@ -40,30 +41,14 @@ def search_orders(conn: Connection, keyring: KeyRing, q: str | None, limit: int 
         for oid in ids:
             found.setdefault(str(oid), how)
 
-    orders = t.orders.c
-    add(conn.execute(sa.select(orders.order_id).where(orders.order_id == text)).scalars(), "order_id")
-    add(
-        conn.execute(
-            sa.select(orders.order_id).where(sa.func.lower(orders.order_id) == text.lower()).limit(limit)
-        ).scalars(),
-        "order_id",
-    )
-    parcels = t.parcels.c
+    orders, parcels = t.orders.c, t.parcels.c
     numbers = {text, compact}
-    add(
-        conn.execute(
-            sa.select(parcels.order_id)
-            .where(
-                sa.or_(
-                    parcels.tracking_no.in_(numbers),
-                    sa.func.replace(parcels.tracking_no, "-", "").in_(numbers),
-                )
-            )
-            .limit(limit)
-        ).scalars(),
-        "tracking_no",
-    )
-    if _PHONE.match(compact):
+    # Indexed look-ups first; the first kind that finds something answers.
+    add(conn.execute(sa.select(orders.order_id).where(orders.order_id == text)).scalars(), "order_id")
+    if not found:
+        q = sa.select(parcels.order_id).where(parcels.tracking_no.in_(numbers)).limit(limit)
+        add(conn.execute(q).scalars(), "tracking_no")
+    if not found and _PHONE.match(compact):
         bidx = keyring.blind.phone(compact)
         add(
             conn.execute(
@@ -75,7 +60,18 @@ def search_orders(conn: Connection, keyring: KeyRing, q: str | None, limit: int 
             ).scalars(),
             "phone",
         )
-    if len(found) < limit and len(text) >= 4:
+    if found:
+        return _rows(conn, found, limit)
+    # Then the scans: the order number in any case, the tracking number as typed with hyphens, the
+    # marketplace's own number in the order's data.
+    lower = sa.select(orders.order_id).where(sa.func.lower(orders.order_id) == text.lower()).limit(limit)
+    add(conn.execute(lower).scalars(), "order_id")
+    plain = sa.func.replace(parcels.tracking_no, "-", "")
+    add(
+        conn.execute(sa.select(parcels.order_id).where(plain.in_(numbers)).limit(limit)).scalars(),
+        "tracking_no",
+    )
+    if not found and len(text) >= 4:
         add(_marketplace_matches(conn, text, limit), "external_id")
     return _rows(conn, found, limit)
 
