@@ -81,14 +81,14 @@ def _last_scan(parcel: dict[str, Any] | None) -> dict[str, Any] | None:
     return scans[-1] if scans else None
 
 
-def _scan_status_ko(scan: dict[str, Any]) -> str:
-    tags = labels("tag", "ko")
-    status = tags.get(str(scan.get("status")))
+def _scan_status(scan: dict[str, Any], lang: str = "ko") -> str:
+    """A scan's status from the label table (its tracking tag, else its event type, else the raw text)."""
+    status = labels("tag", lang).get(str(scan.get("status")))
     if status:
-        return status
+        return status if lang == "ko" else _lower_first(status)
     if scan["type"] != "shipment.tracking":
-        return label("event_type", scan["type"])
-    return str(scan.get("raw_status") or "스캔")
+        return label("event_type", scan["type"], lang)
+    return str(scan.get("raw_status") or pick(lang, "스캔", "scan"))
 
 
 def status_text(d: dict[str, Any], lang: str, today: date, delay: bool = False) -> str:
@@ -114,15 +114,13 @@ def status_text(d: dict[str, Any], lang: str, today: date, delay: bool = False) 
                 f"It {'shipped' if done else 'ships'} with {carrier}"
                 + (f", tracking number {p['tracking_no']}." if p.get("tracking_no") else ".")
             )
-        if last_scan:
-            loc = f" at {last_scan['location']}" if last_scan.get("location") else ""
-            parts.append(
-                f"Last scan: {last_scan.get('status') or last_scan['type']}{loc}, "
-                f"{fmt_time(last_scan['occurred_at'], lang)}."
-            )
-        if stage == "delivered":
-            parts.append(f"It was delivered {fmt_time(d.get('delivered_at'), lang)}.")
-        elif eta and not done:
+        loc = f" at {last_scan['location']}" if last_scan and last_scan.get("location") else ""
+        if stage == "delivered":  # the delivery is the last scan: said once
+            parts.append(f"It was delivered{loc} {fmt_time(d.get('delivered_at'), lang)}.")
+        elif last_scan:
+            when = fmt_time(last_scan["occurred_at"], lang)
+            parts.append(f"Last scan: {_scan_status(last_scan, 'en')}{loc}, {when}.")
+        if eta and not done:
             parts.append(f"Expected delivery: {fmt_window(eta, lang)}.")
         if late or delay:
             if cause:
@@ -142,7 +140,7 @@ def status_text(d: dict[str, Any], lang: str, today: date, delay: bool = False) 
     elif last_scan:
         loc = f"'{last_scan['location']}'에서 " if last_scan.get("location") else ""
         parts.append(
-            f"마지막 위치는 {fmt_time(last_scan['occurred_at'], lang)} {loc}{_scan_status_ko(last_scan)} "
+            f"마지막 위치는 {fmt_time(last_scan['occurred_at'], lang)} {loc}{_scan_status(last_scan)} "
             "처리된 것으로 확인돼요."
         )
     if eta and not done:

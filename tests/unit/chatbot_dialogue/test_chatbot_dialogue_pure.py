@@ -105,6 +105,7 @@ def test_status_text_with_carrier_scan_eta_and_a_late_promise() -> None:
     en = status_text(d, "en", TODAY)
     assert "It ships with CJ Logistics, tracking number 612345678901." in en
     assert "due to: bad weather" in en and "later than we promised" in en
+    assert "Last scan: in transit at 대전HUB" in en
 
 
 def _parcel(tracking_no: str, *scans: dict[str, Any]) -> dict[str, Any]:
@@ -119,6 +120,9 @@ def test_a_delivered_order_is_never_said_to_be_on_its_way() -> None:
     assert "배송되고 있어요" not in ko and "도착 예정" not in ko, ko
     assert ko.count("'배송 완료'") == 1 and "11월 22일(일) 14:00 '문 앞'에서 배송 완료되었어요" in ko
     assert "운송장번호 123456789406으로 보내 드렸어요" in ko  # 육: 으로, not 로
+    en = status_text(d, "en", TODAY)
+    assert "shipment.delivered" not in en and "Last scan" not in en and "Expected" not in en, en
+    assert "It shipped with CJ Logistics" in en and "It was delivered at 문 앞 Sun Nov 22, 14:00." in en
 
 
 @pytest.mark.parametrize(
