@@ -121,10 +121,11 @@ def at_period_end(kdef: KpiDef, facts: Facts, d0: date, d1: date, grain: str, by
     overall_df = all_df.filter(pl.col("__k") == len(periods) - 1) if periods else None
     _, series = aggregate(kdef, all_df, by, grain)
     overall = None
+    sample, count = (0, None) if overall_df is None else population_counts(kdef, overall_df)
     if overall_df is not None and overall_df.height:
         overall = number(overall_df.select(agg_exprs(kdef))["__v"][0])
     reason = None if overall is not None else "no parcels in flight at the end of the period"
-    return KpiResult(overall, series, reason)
+    return KpiResult(overall, series, reason, sample, count)
 
 
 def manual_result(

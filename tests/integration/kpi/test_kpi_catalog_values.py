@@ -375,6 +375,7 @@ def _check_all(hub: Any) -> None:
     assert (missing["sample"], missing["count"], missing["min_sample"]) == (9, 6, 20)
     assert missing["status"] == "low_sample" and missing["excluded"]["count"] == 6
     assert "과거 이력" in missing["excluded"]["reason_ko"]
+    assert (kpis["tracking_stale_rate"]["sample"], kpis["tracking_stale_rate"]["count"]) == (2, 1)  # E, F
     unnotified = kpis["delay_unnotified_rate"]
     assert (unnotified["sample"], unnotified["count"], unnotified["excluded"]["count"]) == (2, 1, 0)
     # Quarantine rate is attributed by receipt: everything arrived "now" (November).
