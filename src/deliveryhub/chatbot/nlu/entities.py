@@ -22,17 +22,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from deliveryhub.chatbot.nlu.normalize import basic_clean, fold_width
+from deliveryhub.chatbot.nlu.normalize import basic_clean, fold_width, rx_table
 
 CARRIERS = ("cj", "lotte", "hanjin", "epost", "logen")
 
-_CARRIER_NAMES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"cj\s*대한통운|대한통운|씨제이|cj\s*(택배|logistics)?|cj"), "cj"),
-    (re.compile(r"롯데\s*(택배|글로벌)?|lotte"), "lotte"),
-    (re.compile(r"한진\s*(택배)?|hanjin"), "hanjin"),
-    (re.compile(r"우체국\s*(택배)?|우편|epost|korea\s*post"), "epost"),
-    (re.compile(r"로젠\s*(택배)?|logen"), "logen"),
-]
+_CARRIER_NAMES = rx_table(
+    {
+        r"cj\s*대한통운|대한통운|씨제이|cj\s*(택배|logistics)?|cj": "cj",
+        r"롯데\s*(택배|글로벌)?|lotte": "lotte",
+        r"한진\s*(택배)?|hanjin": "hanjin",
+        r"우체국\s*(택배)?|우편|epost|korea\s*post": "epost",
+        r"로젠\s*(택배)?|logen": "logen",
+    }
+)
 
 
 def _mod7_ok(digits: str) -> bool:
@@ -97,17 +99,19 @@ _DATE_ISO = re.compile(r"(?<!\d)((?:19|20)\d{2})[-./년\s]\s*(\d{1,2})[-./월\s]
 _DATE_MD = re.compile(r"(?<!\d)(\d{1,2})\s*월\s*(\d{1,2})\s*일")
 _DATE_SLASH = re.compile(r"(?<![\d/.-])(\d{1,2})/(\d{1,2})(?![\d/])")
 _DAYS_AGO = re.compile(r"(\d{1,2}|한|두|세|네|닷새|사흘|나흘|이틀)\s*(일|날)\s*(전|째)")
-_REL_DATES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"그저께|그제"), "day_before_yesterday"),
-    (re.compile(r"어제|어저께|yesterday|ontem"), "yesterday"),
-    (re.compile(r"오늘|금일|today|hoje"), "today"),
-    (re.compile(r"내일|tomorrow|amanha"), "tomorrow"),
-    (re.compile(r"모레|모래까지|day after tomorrow"), "day_after_tomorrow"),
-    (re.compile(r"지난\s*주|저번\s*주|last week"), "last_week"),
-    (re.compile(r"이번\s*주|this week"), "this_week"),
-    (re.compile(r"다음\s*주|담주|next week"), "next_week"),
-    (re.compile(r"주말|weekend"), "weekend"),
-]
+_REL_DATES = rx_table(
+    {
+        r"그저께|그제": "day_before_yesterday",
+        r"어제|어저께|yesterday|ontem": "yesterday",
+        r"오늘|금일|today|hoje": "today",
+        r"내일|tomorrow|amanha": "tomorrow",
+        r"모레|모래까지|day after tomorrow": "day_after_tomorrow",
+        r"지난\s*주|저번\s*주|last week": "last_week",
+        r"이번\s*주|this week": "this_week",
+        r"다음\s*주|담주|next week": "next_week",
+        r"주말|weekend": "weekend",
+    }
+)
 _KO_NUM = {"한": 1, "두": 2, "세": 3, "네": 4, "이틀": 2, "사흘": 3, "나흘": 4, "닷새": 5}
 
 _COLOURS = [

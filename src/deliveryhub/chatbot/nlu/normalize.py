@@ -22,6 +22,7 @@ Digits are never changed (order and tracking numbers stay intact).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 _FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _FULLWIDTH[0x3000] = 0x20
@@ -48,18 +49,26 @@ _OTHER_CHARS = str.maketrans(
     }
 )
 
+
+def rx_table(rows: Mapping[str, str]) -> list[tuple[re.Pattern[str], str]]:
+    """A table of (compiled pattern, value) rows, in the order written (patterns compiled once)."""
+    return [(re.compile(pattern), value) for pattern, value in rows.items()]
+
+
 # (pattern, replacement) applied on the lower-cased text; order matters.
-_EMOTICONS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"[tㅜㅠ][_.\-]+[tㅜㅠ]"), " ㅠㅠ "),
-    (re.compile(r"[ㅜㅠ]{2,}|ㅜ|ㅠ"), "ㅠㅠ"),
-    (re.compile(r"(?<!\w)[:;]-?[(\[]|(?<!\w)\)-?[:;](?!\w)"), " ㅠㅠ "),
-    (re.compile(r"(?<!\w)[:;]-?[)\]d](?!\w)|(?<!\w)\(-?[:;](?!\w)"), " ㅎㅎ "),
-    (re.compile(r"\^[_.\-o]?\^+"), " ㅎㅎ "),
-    (re.compile(r"(?<![\w-])-_+-(?![\w-])|ㅡㅡ+|ㅡ_ㅡ|;{2,}"), " ;; "),
-    (re.compile(r"ㅋ{2,}"), "ㅋㅋ"),
-    (re.compile(r"ㅎ{2,}"), "ㅎㅎ"),
-    (re.compile(r"[♡♥❤]+|<3"), " ♡ "),
-]
+_EMOTICONS = rx_table(
+    {
+        r"[tㅜㅠ][_.\-]+[tㅜㅠ]": " ㅠㅠ ",
+        r"[ㅜㅠ]{2,}|ㅜ|ㅠ": "ㅠㅠ",
+        r"(?<!\w)[:;]-?[(\[]|(?<!\w)\)-?[:;](?!\w)": " ㅠㅠ ",
+        r"(?<!\w)[:;]-?[)\]d](?!\w)|(?<!\w)\(-?[:;](?!\w)": " ㅎㅎ ",
+        r"\^[_.\-o]?\^+": " ㅎㅎ ",
+        r"(?<![\w-])-_+-(?![\w-])|ㅡㅡ+|ㅡ_ㅡ|;{2,}": " ;; ",
+        r"ㅋ{2,}": "ㅋㅋ",
+        r"ㅎ{2,}": "ㅎㅎ",
+        r"[♡♥❤]+|<3": " ♡ ",
+    }
+)
 
 _REPEAT = re.compile(r"(\D)\1{2,}")
 _SPACES = re.compile(r"\s+")
