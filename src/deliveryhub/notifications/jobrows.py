@@ -1,8 +1,9 @@
-"""Writes to a claimed notification job and its provider receipts, each in its own short transaction
-(a send talks to a provider between them, never inside an open transaction)."""
+"""Writes to a claimed notification job and its provider receipts, in short transactions (a send talks
+to a provider between them, never inside an open transaction); a successful send is recorded in one."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -48,11 +49,12 @@ def finish(db: Database, job: Any, **values: Any) -> None:
         conn.execute(jobs_t.update().where(jobs_t.c.id == job.id).values(lease_until=None, **values))
 
 
-def finish_sent(db: Database, job: Any, partitions: int, **values: Any) -> None:
-    """Store a sent job and, for a customer notice about an order, emit `notification.sent` in the same
-    transaction (monitors end that stage's notice_missing timer and exception on it)."""
+def finish_sent(db: Database, job: Any, partitions: int, receipt: Receipt, **values: Any) -> None:
+    """Store a sent job with the provider's receipt and, for a customer notice about an order, emit
+    `notification.sent` — one transaction (monitors end that stage's notice_missing timer on it)."""
     with db.write() as conn:
         conn.execute(jobs_t.update().where(jobs_t.c.id == job.id).values(lease_until=None, **values))
+        conn.execute(receipts_t.insert().values(**receipt.row(job)))
         if job.audience == "customer" and job.order_id:
             payload = {
                 "order_id": job.order_id,
@@ -64,20 +66,32 @@ def finish_sent(db: Database, job: Any, partitions: int, **values: Any) -> None:
             write_outbox(conn, [Message.new("notification.sent", job.order_id, payload, partitions)])
 
 
+@dataclass(frozen=True)
+class Receipt:
+    """One provider answer to one attempt (accepted, delivered, failed with the error)."""
+
+    attempt: int
+    channel: str
+    result: SendResult
+    at: datetime
+
+    def row(self, job: Any) -> dict[str, Any]:
+        """The notification_receipts row of this answer for `job`."""
+        return {
+            "job_id": job.id,
+            "attempt": self.attempt,
+            "channel": self.channel,
+            "provider": self.result.provider,
+            "status": self.result.status,
+            "provider_message_id": self.result.message_id,
+            "error": self.result.error,
+            "at": self.at,
+        }
+
+
 def record_receipt(
     db: Database, job: Any, attempt: int, channel: str, result: SendResult, now: datetime
 ) -> None:
-    """Keep one provider answer (accepted, delivered, failed with the error)."""
+    """Keep one provider answer on its own (a failed try; a success is kept by `finish_sent`)."""
     with db.write() as conn:
-        conn.execute(
-            receipts_t.insert().values(
-                job_id=job.id,
-                attempt=attempt,
-                channel=channel,
-                provider=result.provider,
-                status=result.status,
-                provider_message_id=result.message_id,
-                error=result.error,
-                at=now,
-            )
-        )
+        conn.execute(receipts_t.insert().values(**Receipt(attempt, channel, result, now).row(job)))

@@ -18,9 +18,9 @@ from deliveryhub.adapters.persistence.dialect import is_postgres
 from deliveryhub.kernel.retry import backoff_delay
 from deliveryhub.notifications import policy
 from deliveryhub.notifications.channels import PHONE_CHANNELS, Channels
-from deliveryhub.notifications.jobrows import finish, finish_sent, record_receipt, release
+from deliveryhub.notifications.jobrows import Receipt, finish, finish_sent, record_receipt, release
 from deliveryhub.notifications.links import TrackingLinkService
-from deliveryhub.notifications.preferences import contact, get_preferences, mask_contact
+from deliveryhub.notifications.preferences import Preferences, contact, mask_contact, preferences_of
 from deliveryhub.notifications.render import render, variables_for
 from deliveryhub.notifications.settings import NotificationSettings
 from deliveryhub.notifications.tables import notification_jobs as jobs_t
@@ -101,13 +101,18 @@ class Sender:
         """Job `notifications.send`: send every due job once; returns how many were attempted."""
         now = now or self.core.clock.now()
         jobs = self.claim(now)
+        if not jobs:
+            return 0
+        # The batch's customers' preferences in one read, not two per job.
+        with self.core.db.read() as conn:
+            prefs = preferences_of(conn, {j.customer_id for j in jobs if j.customer_id})
         blocked_orders: set[str] = set()
         for job in jobs:
             if job.audience == "customer" and job.order_id in blocked_orders:
                 release(self.core.db, job)
                 continue
             try:
-                ok = self._deliver(job, now)
+                ok = self._deliver(job, now, prefs.get(job.customer_id) if job.customer_id else None)
             except Exception as exc:  # one broken job must not stop the batch
                 log.exception("notification_send_error", job_id=job.id)
                 ok = False
@@ -135,7 +140,9 @@ class Sender:
                 ).scalar_one()
             )
 
-    def _plan(self, job: Any) -> tuple[list[tuple[str, str | None]], dict[str, str | None], str, str | None]:
+    def _plan(
+        self, job: Any, prefs: Preferences | None
+    ) -> tuple[list[tuple[str, str | None]], dict[str, str | None], str, str | None]:
         """(channel, address) candidates in order, the contact, the language, and a reason if none."""
         available = self.channels.for_audience(job.audience)
         if job.audience == "ops":
@@ -146,7 +153,6 @@ class Sender:
         if job.audience == "webhook":
             return ([("webhook", None)] if available else []), {}, "ko", None if available else "no_channel"
         with self.core.db.read() as conn:
-            prefs = get_preferences(conn, job.customer_id) if job.customer_id else None
             who = contact(conn, self.core.keyring, job.customer_id)
         order = list(job.channels)
         if prefs is not None:
@@ -224,11 +230,9 @@ class Sender:
             personal=tuple(v for v in (who.get("name"), who.get("phone"), who.get("email")) if v),
         )
 
-    def _deliver(self, job: Any, now: datetime) -> bool:
+    def _deliver(self, job: Any, now: datetime, prefs: Preferences | None) -> bool:
         """Send one claimed job; True when it is done (sent, suppressed, or finally failed)."""
         if job.audience == "customer":
-            with self.core.db.read() as conn:
-                prefs = get_preferences(conn, job.customer_id) if job.customer_id else None
             if job.advertising and not (prefs and prefs.ad_consent):
                 finish(self.core.db, job, status="suppressed", last_error="no_ad_consent")
                 self._count("none", "suppressed")
@@ -253,7 +257,7 @@ class Sender:
                     deadline_at=deadline,
                 )
                 return True
-        chain, who, lang, reason = self._plan(job)
+        chain, who, lang, reason = self._plan(job, prefs)
         if not chain:
             status = "suppressed" if reason == "opted_out" else "failed"
             finish(self.core.db, job, status=status, last_error=reason)
@@ -269,12 +273,12 @@ class Sender:
         for i, (channel, addr) in enumerate(tries):
             notifier = self.channels.for_audience(job.audience)[channel]
             result = notifier.send(self._message(job, channel, addr or "", who, lang))
-            record_receipt(self.core.db, job, attempt, channel, result, now)
             if result.ok:
                 finish_sent(
                     self.core.db,
                     job,
                     self.core.settings.bus_partitions,
+                    Receipt(attempt, channel, result, now),
                     status="delivered" if result.status == "delivered" else "sent",
                     attempts=attempt,
                     sent_at=now,
@@ -294,6 +298,7 @@ class Sender:
                     latency = max(0.0, (now - job.scheduled_at).total_seconds())
                     self.core.metrics.notification_latency.labels(channel).observe(latency)
                 return True
+            record_receipt(self.core.db, job, attempt, channel, result, now)
             errors.append(f"{channel}: {result.error}")
             retryable = retryable or result.retryable
         self._failed(job, now, "; ".join(errors), retryable=retryable, channel=primary, attempt=attempt)
