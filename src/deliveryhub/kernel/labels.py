@@ -372,6 +372,13 @@ _TABLE: Final[dict[str, dict[str, Pair]]] = {
         "monitor": ("자동 감시", "Monitors"),
         "hub": ("딜리버리허브", "deliveryhub"),
     },
+    # A compensation decision's state (monitors/tables.py monitor_compensations.status).
+    "compensation_status": {
+        "pending_issue": ("지급 예정", "To be issued"),
+        "pending_approval": ("승인 대기", "Waiting for approval"),
+        "issued": ("지급 완료", "Issued"),
+        "rejected": ("반려", "Rejected"),
+    },
     # Words of the customer's tracking page (notifications/tracking.py); polite, to the customer.
     "track_page": {
         "title": ("배송 조회", "Delivery tracking"),
@@ -449,6 +456,7 @@ _TABLE: Final[dict[str, dict[str, Pair]]] = {
         "priority": ("우선순위", "Priority"),
         "claims": ("클레임·반품·보상", "Claims, returns and compensation"),
         "no_claims": ("클레임이 없습니다.", "No claims."),
+        "compensations": ("보상 결정", "Compensation decisions"),
         "amount": ("금액", "Amount"),
         "tracking_link": ("고객 배송 조회 링크", "Customer tracking link"),
         "copy_link": ("링크 복사", "Copy link"),
@@ -511,6 +519,7 @@ _FALLBACK: Final[dict[str, Pair]] = {
     "evidence": ("{name}", "{name}"),
     "order_page": ("{name}", "{name}"),
     "track_page": ("{name}", "{name}"),
+    "compensation_status": ("{name}", "{name}"),
     "source": ("기타 출처({name})", "Other source ({name})"),
     "contact_channel": ("기타 경로", "Other"),
     "author": ("{name}", "{name}"),

@@ -10,6 +10,7 @@ from deliveryhub.kernel.labels import label, labels
 from deliveryhub.kernel.timefmt import format_date
 from deliveryhub.views.story import (
     claim_story,
+    compensation_story,
     eta_vs_promise,
     exception_story,
     lateness,
@@ -56,6 +57,7 @@ def order_page_context(
         "tickets": ticket_story(detail.get("tickets") or [], lang, zone),
         "has_tickets": "tickets" in detail,
         "claims": claim_story(detail.get("claims") or [], lang, zone),
+        "compensations": compensation_story(detail.get("compensations") or [], lang, zone),
     }
 
 

@@ -46,8 +46,8 @@ def search_orders(conn: Connection, keyring: KeyRing, q: str | None, limit: int 
     # Indexed look-ups first; the first kind that finds something answers.
     add(conn.execute(sa.select(orders.order_id).where(orders.order_id == text)).scalars(), "order_id")
     if not found:
-        q = sa.select(parcels.order_id).where(parcels.tracking_no.in_(numbers)).limit(limit)
-        add(conn.execute(q).scalars(), "tracking_no")
+        exact = sa.select(parcels.order_id).where(parcels.tracking_no.in_(numbers)).limit(limit)
+        add(conn.execute(exact).scalars(), "tracking_no")
     if not found and _PHONE.match(compact):
         bidx = keyring.blind.phone(compact)
         add(

@@ -254,6 +254,20 @@ def claim_story(claims: list[dict[str, Any]], lang: str, zone: tzinfo) -> list[d
     return out
 
 
+def compensation_story(items: list[dict[str, Any]], lang: str, zone: tzinfo) -> list[dict[str, Any]]:
+    """The order's compensation decisions (coupon, refund, points) with amount and state in words."""
+    return [
+        {
+            "kind": label("compensation", c.get("kind") or "", lang),
+            "amount": c.get("amount"),
+            "status": c.get("status") or "",
+            "status_label": label("compensation_status", c.get("status") or "", lang),
+            "at": local_text(c.get("issued_at") or c.get("decided_at") or c.get("created_at"), zone),
+        }
+        for c in items
+    ]
+
+
 def as_local_date(value: datetime, zone: tzinfo) -> date:
     """The local calendar date of an instant."""
     return value.astimezone(zone).date()

@@ -72,6 +72,10 @@ def test_order_page_tells_the_late_order_story(site: dict[str, Any]) -> None:
     assert "클레임 접수: 배송 지연 (O-LATE)" in tickets and "진행 중" in tickets
     claims = html.split('id="claims"')[1]
     assert "클레임 접수" in claims and "배송 지연" in claims and "3,000" in claims
+    # The compensation the rules granted for the delay (2+ days late: a 3,000 coupon), not issued yet.
+    compensations = claims.split('id="compensations"')[1]
+    assert 'data-status="pending_issue"' in compensations and "쿠폰" in compensations
+    assert "3,000" in compensations and "지급 예정" in compensations
     # Stages and sources in words, no personal data.
     assert "배송 중" in html and "주문 시스템(OMS)" in html
     for raw in (

@@ -17,6 +17,7 @@ from deliveryhub.entrypoints.web.i18n import lang_of
 from deliveryhub.entrypoints.web.pages import render
 from deliveryhub.kernel.labels import label, labels
 from deliveryhub.kernel.timefmt import format_date
+from deliveryhub.monitors.read import list_compensations
 from deliveryhub.security.rbac import permits
 from deliveryhub.views.order_page import order_page_context
 from deliveryhub.views.orders import order_detail
@@ -38,6 +39,8 @@ def _page_data(hub: Hub, order_id: str, principal: Any, lang: str) -> dict[str, 
             return None
         for name, section in hub.order_sections.items():
             detail[name] = section(conn, order_id, principal)
+    if hub.monitors is not None:
+        detail["compensations"] = list_compensations(hub.db, order_id=order_id)["items"]
     zone = ZoneInfo(hub.settings.tz)
     eta = detail.get("eta") or {}
     eta_words = eta_text(eta.get("eta_min"), eta.get("eta_max"), lang, hub.settings.tz) if eta else ""
