@@ -51,6 +51,7 @@ class Sender:
         self.links = links
         self.ops = ops
         self.rand = random.Random()
+        self._contacts: dict[str, dict[str, str | None]] = {}  # this batch's decrypted contacts
 
     def claim(self, now: datetime) -> list[Any]:
         """Lease the due jobs this worker sends now (a dead worker's lease runs out; others skip them)."""
@@ -103,9 +104,16 @@ class Sender:
         jobs = self.claim(now)
         if not jobs:
             return 0
-        # The batch's customers' preferences in one read, not two per job.
+        # The batch's customers' preferences in one read, not two per job; each contact decrypted once.
         with self.core.db.read() as conn:
             prefs = preferences_of(conn, {j.customer_id for j in jobs if j.customer_id})
+        self._contacts = {}
+        try:
+            return self._send_batch(jobs, now, prefs)
+        finally:
+            self._contacts = {}  # decrypted personal data lives no longer than its batch
+
+    def _send_batch(self, jobs: list[Any], now: datetime, prefs: dict[str, Preferences]) -> int:
         blocked_orders: set[str] = set()
         for job in jobs:
             if job.audience == "customer" and job.order_id in blocked_orders:
@@ -140,6 +148,15 @@ class Sender:
                 ).scalar_one()
             )
 
+    def _contact(self, customer_id: str | None) -> dict[str, str | None]:
+        """The customer's decrypted contact, once per claimed batch (a customer often has several jobs)."""
+        key = customer_id or ""
+        who = self._contacts.get(key)
+        if who is None:
+            with self.core.db.read() as conn:
+                who = self._contacts[key] = contact(conn, self.core.keyring, customer_id)
+        return who
+
     def _plan(
         self, job: Any, prefs: Preferences | None
     ) -> tuple[list[tuple[str, str | None]], dict[str, str | None], str, str | None]:
@@ -152,8 +169,7 @@ class Sender:
             return ops_chain[:1], {}, "ko", None if ops_chain else "no_channel"
         if job.audience == "webhook":
             return ([("webhook", None)] if available else []), {}, "ko", None if available else "no_channel"
-        with self.core.db.read() as conn:
-            who = contact(conn, self.core.keyring, job.customer_id)
+        who = self._contact(job.customer_id)
         order = list(job.channels)
         if prefs is not None:
             order = [c for c in prefs.channels if c in job.channels] + [
