@@ -11,7 +11,7 @@ from typing import Any
 from deliveryhub.chatbot import identity, phrases
 from deliveryhub.chatbot import queries as q
 from deliveryhub.chatbot.lexicon import COMPLAINT_INTENTS
-from deliveryhub.chatbot.nlu.entities import loose_last4, order_candidates
+from deliveryhub.chatbot.nlu.entities import loose_last4, order_candidates, unheld_order_like
 from deliveryhub.chatbot.session import Bot, TurnCtx, VerifyThrottled
 from deliveryhub.kernel.phone import normalize_kr_phone
 from deliveryhub.views.orders import customer_view
@@ -39,7 +39,11 @@ def find_order(bot: Bot, text: str, ents: dict[str, Any]) -> None:
     with bot.tx.reading() as conn:
         found = q.find_order_id(conn, candidates)
     if found is None:
-        return
+        # A long number the hub does not hold is taken as an order number all the same: whether an order
+        # exists is never told by the answer (the digits then fail like any wrong guess).
+        found = ents.get("order_id") or next((c.upper() for c in candidates if unheld_order_like(c)), None)
+        if found is None:
+            return
     ents["order_id"] = found
     if ents.get("tracking_no") and found.replace("-", "").upper().endswith(str(ents["tracking_no"]).upper()):
         del ents["tracking_no"]  # the number was the order's, not a waybill

@@ -148,3 +148,15 @@ def test_a_hand_off_tells_when_an_agent_answers(
 def test_a_waybill_number_typed_instead_of_the_order_number_finds_the_order(chat: httpx.Client) -> None:
     turn = say(chat, new_session(chat), f"송장번호 5678-9012-3488 언제 와요? 뒷자리 {WAYBILL_DIGITS}")
     _live_answer(turn, WAYBILL_ORDER, WAYBILL)
+
+
+@pytest.mark.parametrize(
+    ("held", "unheld"), [("2026120418273645", "2026120499999999"), ("30001234567890", "30009999999990")]
+)
+def test_the_answer_does_not_tell_whether_an_order_exists(chat: httpx.Client, held: str, unheld: str) -> None:
+    replies = [say(chat, new_session(chat), f"{n} 배송 언제 와요?")["reply"] for n in (held, unheld)]
+    assert replies[0] == replies[1] and "뒷자리" in (replies[0] or ""), replies
+    wrong = [
+        say(chat, new_session(chat), f"{n} 배송 언제 와요? 뒷자리 0000")["reply"] for n in (held, unheld)
+    ]
+    assert wrong[0] == wrong[1] and "일치하는 주문을 찾지 못했어요" in (wrong[0] or ""), wrong

@@ -360,6 +360,13 @@ def order_candidates(text: str) -> list[str]:
     return out
 
 
+def unheld_order_like(token: str) -> bool:
+    """Whether a candidate no order matched still reads as an order number: eight digits or more and not
+    a mobile number (010…)."""
+    digits = re.sub(r"\D", "", token)
+    return len(digits) >= 8 and not (token.replace("-", "").isdigit() and _PHONE.fullmatch(token) is not None)
+
+
 def loose_last4(text: str, numbers: list[str]) -> str | None:
     """The one bare four-digit group in a message that also names an order ("ORD-… / 6709"), if exactly
     one stands apart from the `numbers` typed (not a year, an amount or a count)."""
