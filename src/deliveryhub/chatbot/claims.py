@@ -3,6 +3,7 @@ which orders it still holds a claim or conversation open on (the ClaimHolds port
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from deliveryhub.adapters.persistence.dialect import insert_or_ignore
 from deliveryhub.chatbot import tables as ct
 from deliveryhub.chatbot.desk import Desk
 from deliveryhub.chatbot.queries import system_note
@@ -17,7 +19,7 @@ from deliveryhub.kernel.labels import label
 from deliveryhub.kernel.timefmt import parse_datetime
 from deliveryhub.service_layer.messaging import Consumer, Message
 
-TOPICS = ("claim.opened", "ticket.created", "ticket.replied", "ticket.resolved")
+TOPICS = ("claim.opened", "ticket.created", "ticket.replied", "ticket.resolved", "survey.answered")
 # Claim kinds a person must look at first.
 URGENT_KINDS = frozenset({"damage", "missing", "wrong_item"})
 
@@ -98,7 +100,8 @@ class ClaimIntake:
     def _progress(self, conn: Connection, topic: str, p: dict[str, Any]) -> None:
         """Another system answered or resolved a ticket it reported: its desk ticket follows, at that time
         (a back-filled or imported ticket is not left open and due today)."""
-        tid, at = (p.get("data") or {}).get("ticket_id"), parse_datetime(p.get("occurred_at"))
+        data = p.get("data") or {}
+        tid, at = data.get("ticket_id"), parse_datetime(p.get("occurred_at"))
         if not tid or at is None:
             return
         tk = ct.tickets
@@ -108,7 +111,30 @@ class ClaimIntake:
                 tk.c.source_ref.like(f"event:{p.get('source', '')}:%"),
             )
         ).first()
-        if row is None or row.status == "solved":
+        if row is None:
+            return
+        if topic == "survey.answered":
+            if isinstance(data.get("csat"), int):  # that system's CSAT survey of the ticket
+                token = (
+                    "ext-"
+                    + hashlib.sha256(f"{p.get('source')}:{p.get('event_id')}".encode()).hexdigest()[:40]
+                )
+                insert_or_ignore(
+                    conn,
+                    ct.csat_surveys,
+                    [
+                        {
+                            "token": token,
+                            "ticket_id": row.id,
+                            "sent_at": at,
+                            "answered_at": at,
+                            "score": data["csat"],
+                        }
+                    ],
+                    ["token"],
+                )
+            return
+        if row.status == "solved":
             return
         if topic == "ticket.replied":
             values: dict[str, Any] = {"awaiting_reply_since": None, "next_due": None, "updated_at": at}

@@ -185,6 +185,20 @@ class ShopCore:
             timedelta(hours=rng.uniform(0.5, 30)) if escalate else timedelta(minutes=rng.uniform(1, 20))
         )
         self._event(resolved, "ticket.resolved", "crm", order, {"ticket_id": ticket}, conversation=conv_id)
+        # About half the customers answer the CRM's CSAT survey (its own random draw: the rest of the
+        # stream stays the same); angry ones rate low.
+        survey = random.Random(f"{self.seed}:{ticket}:csat")
+        if survey.random() < self.config.ticket_csat_rate:
+            top = {"calm": 5, "upset": 4, "angry": 3}.get(mood, 4)
+            score = max(1, top - weighted(survey, ((0, 0.6), (1, 0.3), (2, 0.1))))
+            self._event(
+                resolved + timedelta(minutes=survey.uniform(2, 180)),
+                "survey.answered",
+                "crm",
+                order,
+                {"ticket_id": ticket, "csat": score},
+                conversation=conv_id,
+            )
 
     def skus_by_id(self, sku: str) -> dict[str, Any]:
         """Catalogue entry of a SKU."""

@@ -74,6 +74,7 @@ class ShopConfig:
     chat_rate: float = 0.05  # orders whose customer writes in with an ordinary question
     notice_failure_rate: float = 0.01  # back-filled stage notices that failed (the study: 알림 누락 ~1 %)
     delay_unnotified_rate: float = 0.04  # back-filled late orders the shop's notifier never warned
+    ticket_csat_rate: float = 0.5  # resolved CRM tickets whose customer answers the CSAT survey
     cutoff_hour: int = 15  # orders before this ship the same business day
     sales_events: tuple[SalesEvent, ...] | None = None  # None = the Korean calendar of the years simulated
 
