@@ -117,7 +117,7 @@ def bootstrap(
         on_result=metrics.observe_ingest,
     )
     hub = Hub(settings=settings, db=db, keyring=keyring, clock=clock, ingest=ingest, metrics=metrics)
-    hub.consumers.append(health_consumer(clock.now))
+    hub.consumers.append(health_consumer(clock.now, also=hub.health_handlers))
     if features:
         wire_features(hub)
     return hub

@@ -1,5 +1,5 @@
-"""What the connectors know about their sources: raw statuses no table could map (the ``connectors.health``
-consumer counts them) and when each source last sent something.
+"""What the connectors know about their sources: raw statuses no table could map (counted by a handler
+that rides the backbone's ``integration_health`` consumer) and when each source last sent something.
 
 Per-source traffic is counted once, by the backbone's ``integration_health`` consumer (hub clock) into
 ``source_stats``; this module only reads it, for the silence watch and ``GET /v1/integrations``.
@@ -18,9 +18,7 @@ from deliveryhub.adapters.connectors import tables as ct
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.adapters.persistence.dialect import excluded, upsert
 from deliveryhub.kernel.timefmt import iso
-from deliveryhub.service_layer.messaging import Consumer, Message
-
-CONSUMER_NAME = "connectors.health"
+from deliveryhub.service_layer.messaging import Message
 
 
 def is_unknown(payload: dict[str, Any]) -> bool:
@@ -66,11 +64,6 @@ def make_handler(now: Callable[[], datetime]) -> Callable[[Connection, Sequence[
         upsert(conn, us, list(unknown.values()), ["carrier", "raw"], update)
 
     return handle
-
-
-def health_consumer(now: Callable[[], datetime]) -> Consumer:
-    """Consumer of every topic that counts the raw statuses no table could map."""
-    return Consumer(name=CONSUMER_NAME, handle=make_handler(now))
 
 
 def unknown_statuses(conn: Connection, limit: int = 100) -> list[dict[str, Any]]:

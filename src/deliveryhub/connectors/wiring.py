@@ -87,7 +87,7 @@ def register(core: Core) -> ConnectorsFeature:
             "deliveryhub_silent_sources", "Sources silent during their business hours", registry=registry
         ),
     )
-    core.consumers.append(health.health_consumer(core.clock.now))
+    core.health_handlers.append(health.make_handler(core.clock.now))  # rides integration_health
     core.jobs.append(Job(POLL_JOB, POLL_EVERY_S, feature.poller.run))
     core.jobs.append(Job(silence.JOB_NAME, SILENCE_EVERY_S, feature.silence.run))
     return feature

@@ -13,7 +13,7 @@ from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.adapters.persistence.dialect import excluded, greatest, upsert
 from deliveryhub.contracts.events import EVENT_TYPES
 from deliveryhub.kernel.timefmt import iso, parse_datetime, utc
-from deliveryhub.service_layer.messaging import Consumer, Message
+from deliveryhub.service_layer.messaging import BatchHandler, Consumer, Message
 
 
 def _upsert_stats(conn: Connection, rows: list[dict[str, Any]]) -> None:
@@ -55,12 +55,21 @@ def handle_health(conn: Connection, messages: Sequence[Message], now: datetime |
         _upsert_stats(conn, [agg[k] for k in sorted(agg)])
 
 
-def health_consumer(clock: Callable[[], datetime] | None = None) -> Consumer:
-    """The backbone's own consumer (receipt hours by `clock`, the hub's clock)."""
+def health_consumer(
+    clock: Callable[[], datetime] | None = None, also: Sequence[BatchHandler] = ()
+) -> Consumer:
+    """The backbone's own consumer (receipt hours by `clock`, the hub's clock).
+
+    `also`: features' facts about their sources (e.g. the connectors' unmapped raw statuses) applied in
+    the same batch and transaction — one health consumer, one tracking row per message, not one consumer
+    per feature. It is read at each batch, so features may add to the list after this consumer exists.
+    """
     now = clock or (lambda: datetime.now(UTC))
 
     def handle(conn: Connection, messages: Sequence[Message]) -> None:
         handle_health(conn, messages, now())
+        for extra in also:
+            extra(conn, messages)
 
     return Consumer(name="integration_health", handle=handle)
 

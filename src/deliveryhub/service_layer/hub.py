@@ -20,7 +20,7 @@ from deliveryhub.config import Settings
 from deliveryhub.kernel.clock import Clock
 from deliveryhub.pii.cipher import KeyRing
 from deliveryhub.service_layer.ingest import IngestService
-from deliveryhub.service_layer.messaging import Consumer
+from deliveryhub.service_layer.messaging import BatchHandler, Consumer
 from deliveryhub.service_layer.metrics import Metrics
 from deliveryhub.service_layer.ports import (
     AuditTrail,
@@ -103,6 +103,8 @@ class Core:
     ingest: IngestService
     metrics: Metrics
     consumers: list[Consumer] = field(default_factory=list)
+    # Per-source facts applied inside the one `integration_health` consumer (see service_layer/health.py).
+    health_handlers: list[BatchHandler] = field(default_factory=list)
     jobs: list[Job] = field(default_factory=list)
     order_sections: dict[str, OrderSection] = field(default_factory=dict)
     backlogs: dict[str, Callable[[], int]] = field(default_factory=dict)
