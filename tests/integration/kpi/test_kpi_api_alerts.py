@@ -215,12 +215,13 @@ def test_drill_down_api(api: Any, kpi_hub: Any) -> None:
 
 def test_pages_redirect_to_login_and_declare_permissions(api: Any) -> None:
     from deliveryhub.entrypoints.api.deps import route_permission
+    from deliveryhub.entrypoints.web.orders import router as order_pages
     from deliveryhub.entrypoints.web.pages import router
 
     r = api.get("/orders/N1?lang=en", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/login?next=%2Forders%2FN1%3Flang%3Den"
     perms = {}
-    for route in router.routes:
+    for route in [*router.routes, *order_pages.routes]:  # the order page lives in web/orders.py
         if getattr(route, "path", None) in ("/", "/orders/{order_id}"):
             perms[route.path] = [route_permission(d.call) for d in route.dependant.dependencies]
     assert "kpis:read" in perms["/"] and "orders:read" in perms["/orders/{order_id}"]
