@@ -27,75 +27,71 @@ from sqlalchemy.engine import Connection
 from deliveryhub.domain.messages import Consumer, Message
 from deliveryhub.service_layer.ingest import IngestStats
 
+# Histogram buckets (seconds): requests and batches are fast; notices wait on providers and queues.
+FAST_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+NOTICE_S = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900)
+
 
 class Metrics:
     """Prometheus metrics of one hub (own registry, so tests can build many hubs)."""
 
     def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.events = Counter(
-            "deliveryhub_events_total", "Ingested events by result", ["status"], registry=self.registry
+        self.registry = registry = CollectorRegistry()
+
+        def counter(name: str, documentation: str, *labels: str) -> Counter:
+            return Counter(name, documentation, labels, registry=registry)
+
+        def gauge(name: str, documentation: str, *labels: str) -> Gauge:
+            return Gauge(name, documentation, labels, registry=registry)
+
+        def histogram(name: str, documentation: str, buckets: tuple[float, ...], *labels: str) -> Histogram:
+            return Histogram(name, documentation, labels, buckets=buckets, registry=registry)
+
+        self.events = counter("deliveryhub_events_total", "Ingested events by result", "status")
+        self.unknown_status = counter(
+            "deliveryhub_unknown_raw_status_total", "Carrier statuses that could not be mapped", "carrier"
         )
-        self.unknown_status = Counter(
-            "deliveryhub_unknown_raw_status_total",
-            "Carrier statuses that could not be mapped",
-            ["carrier"],
-            registry=self.registry,
-        )
-        self.outbox_lag = Gauge(
-            "deliveryhub_outbox_lag", "Outbox rows not yet published", registry=self.registry
-        )
-        self.consumer_lag = Gauge(
-            "deliveryhub_consumer_lag", "Messages not yet applied", ["consumer"], registry=self.registry
-        )
+        self.outbox_lag = gauge("deliveryhub_outbox_lag", "Outbox rows not yet published")
+        self.consumer_lag = gauge("deliveryhub_consumer_lag", "Messages not yet applied", "consumer")
         # Route *templates* only (`/v1/orders/{order_id}`), never raw paths: a scanner probing random
         # URLs must not grow the label set (unmatched requests share one label).
-        self.http_duration = Histogram(
+        self.http_duration = histogram(
             "deliveryhub_http_request_duration_seconds",
             "HTTP request latency by method, route template and status",
-            ["method", "route", "status"],
-            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-            registry=self.registry,
+            FAST_S,
+            "method",
+            "route",
+            "status",
         )
-        self.consumer_applied = Counter(
-            "deliveryhub_consumer_messages_applied_total",
-            "Messages each consumer applied",
-            ["consumer"],
-            registry=self.registry,
+        self.consumer_applied = counter(
+            "deliveryhub_consumer_messages_applied_total", "Messages each consumer applied", "consumer"
         )
-        self.consumer_apply = Histogram(
+        self.consumer_apply = histogram(
             "deliveryhub_consumer_apply_seconds",
-            "Time one consumer batch took inside its transaction",
-            ["consumer"],
-            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
-            registry=self.registry,
+            "One consumer batch inside its transaction",
+            FAST_S,
+            "consumer",
         )
-        self.relay_published = Counter(
-            "deliveryhub_relay_published_total", "Outbox messages the relay published", registry=self.registry
-        )
-        self.notifications = Counter(
+        self.relay_published = counter("deliveryhub_relay_published_total", "Outbox messages published")
+        self.notifications = counter(
             "deliveryhub_notifications_total",
             "Notification attempts by channel and outcome (sent, delivered, retry, dead, failed, suppressed)",
-            ["channel", "outcome"],
-            registry=self.registry,
+            "channel",
+            "outcome",
         )
-        self.notification_latency = Histogram(
+        self.notification_latency = histogram(
             "deliveryhub_notification_latency_seconds",
             "From when a notice could be sent (after quiet hours) until its channel accepted it",
-            ["channel"],
-            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900),
-            registry=self.registry,
+            NOTICE_S,
+            "channel",
         )
-        self.chat_turn = Histogram(
-            "deliveryhub_chat_turn_seconds",
-            "One chatbot turn: customer message in, answer out",
-            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
-            registry=self.registry,
+        self.chat_turn = histogram(
+            "deliveryhub_chat_turn_seconds", "One chatbot turn: customer message in, answer out", FAST_S
         )
         # The standard collectors, into this hub's own registry (the global one is not served).
-        ProcessCollector(registry=self.registry)
-        PlatformCollector(registry=self.registry)
-        GCCollector(registry=self.registry)
+        ProcessCollector(registry=registry)
+        PlatformCollector(registry=registry)
+        GCCollector(registry=registry)
 
     def instrumented(self, consumer: Consumer) -> Consumer:
         """`consumer` with its batches counted and timed (`deliveryhub_consumer_*`); the same name."""
