@@ -12,16 +12,9 @@ import httpx
 import pytest
 
 from deliveryhub.adapters.llm.rephraser import OpenAiRephraser
+from deliveryhub.chatbot import answers, lexicon, phrases
 from deliveryhub.chatbot import faq as faqmod
-from deliveryhub.chatbot import lexicon, phrases
-from deliveryhub.chatbot.answers import (
-    agent_hours,
-    agents_away,
-    copula,
-    handoff_summary,
-    refund_text,
-    status_text,
-)
+from deliveryhub.chatbot.answers import copula, handoff_summary, refund_text, status_text
 from deliveryhub.chatbot.lexicon import lang_of
 from deliveryhub.chatbot.session import TurnCtx, safe_rephrase
 from deliveryhub.chatbot.settings import BusinessHours
@@ -175,16 +168,16 @@ def test_a_hand_off_outside_hours_tells_the_next_business_opening(
     now: datetime, why: str, opens: str
 ) -> None:
     cal = BusinessHours().calendar()
-    away = agents_away(cal, now)
+    away = answers.agents_away(cal, now)
     assert away is not None and why in away[0] and away[0].endswith(opens), away
-    text = phrases.handoff("human_request", "ko", agent_hours(cal), away)
+    text = phrases.handoff("human_request", "ko", answers.agent_hours(cal), away)
     assert "곧" not in text and opens in text and "평일 09:00~18:00" in text
-    assert "from " in phrases.handoff("human_request", "en", agent_hours(cal), away)
+    assert "from " in phrases.handoff("human_request", "en", answers.agent_hours(cal), away)
 
 
 def test_a_hand_off_in_working_hours_says_soon() -> None:
     cal = BusinessHours().calendar()
-    assert agents_away(cal, datetime(2026, 12, 7, 10, 0, tzinfo=KST)) is None  # Monday 10:00
+    assert answers.agents_away(cal, datetime(2026, 12, 7, 10, 0, tzinfo=KST)) is None  # Monday 10:00
 
 
 def test_short_answers_and_phone_digits() -> None:
@@ -264,9 +257,10 @@ def test_a_finished_order_gets_no_eta_nor_on_its_way(stage: str) -> None:
 
 
 def test_the_desk_hours_said_follow_its_calendar() -> None:
-    assert agent_hours(BusinessHours().calendar())[0] == "평일 09:00~18:00, 주말·공휴일 휴무"
+    assert answers.agent_hours(BusinessHours().calendar())[0] == "평일 09:00~18:00, 주말·공휴일 휴무"
     six_days = BusinessHours(days=(0, 1, 2, 3, 4, 5), end=time(17)).calendar()
-    assert agent_hours(six_days)[0] == "월·화·수·목·금·토 09:00~17:00, 공휴일 휴무"
-    assert agents_away(six_days, datetime(2026, 12, 5, 11, 0, tzinfo=KST)) is None  # its Saturday is open
-    away = agents_away(six_days, datetime(2026, 12, 5, 17, 30, tzinfo=KST))
+    assert answers.agent_hours(six_days)[0] == "월·화·수·목·금·토 09:00~17:00, 공휴일 휴무"
+    saturday = datetime(2026, 12, 5, 11, 0, tzinfo=KST)
+    assert answers.agents_away(six_days, saturday) is None  # its Saturday is open
+    away = answers.agents_away(six_days, datetime(2026, 12, 5, 17, 30, tzinfo=KST))
     assert away is not None and away[0] == "지금은 상담 시간이 아니라 12월 7일(월) 09:00부터"
