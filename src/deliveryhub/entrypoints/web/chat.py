@@ -1,6 +1,6 @@
 """Pages of the CS feature: /tickets (the desk, logged-in users), /tickets/faq (FAQ editor) and /chat
-(the public customer widget). Korean by default, English with ?lang=en. Templates in templates/cs/,
-static files in static/cs/ served under /static/chat/."""
+(the public customer widget). Korean by default, English with ?lang=en. Templates in templates/cs/ (the
+desk and FAQ in the staff pages' base.html), static files in static/cs/ served under /static/chat/."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from deliveryhub.entrypoints.api.errors import ApiError
 from deliveryhub.entrypoints.web.auth import PageAuth, page_require
 from deliveryhub.entrypoints.web.i18n import label_tables
-from deliveryhub.kernel.labels import label, labels
+from deliveryhub.entrypoints.web.pages import render
+from deliveryhub.kernel.labels import labels
 from deliveryhub.security.rbac import allowed
 
 if TYPE_CHECKING:
@@ -65,15 +66,12 @@ TEXT: dict[str, dict[str, str]] = {
         "overdue": "기한 초과",
         "verified": "본인 확인됨",
         "unverified": "본인 확인 전(마스킹)",
-        "faq": "FAQ 관리",
-        "logout": "로그아웃",
         "reply_placeholder": "고객에게 보낼 답변을 입력하세요",
         "sent": "전송했어요",
         "error": "오류",
         "tracking": "배송 추적",
         "eta": "도착 예정",
         "lang": "English",
-        "lang_href": "?lang=en",
         "metrics": "지표",
         "frt": "평균 1차 응답(분)",
         "automation": "자동화율",
@@ -101,8 +99,6 @@ TEXT: dict[str, dict[str, str]] = {
         "answer_en": "답변(영어)",
         "keywords": "키워드(쉼표로 구분)",
         "new": "새 항목",
-        "brand": "딜리버리허브",
-        "dashboard": "대시보드",
         "key_hint": "영문 소문자·숫자·밑줄로 된 항목 이름(예: return_fee)",
         "question": "질문",
         "saved": "저장했어요",
@@ -153,15 +149,12 @@ TEXT: dict[str, dict[str, str]] = {
         "overdue": "Overdue",
         "verified": "Verified",
         "unverified": "Not verified (masked)",
-        "faq": "FAQ",
-        "logout": "Log out",
         "reply_placeholder": "Write your reply to the customer",
         "sent": "Sent",
         "error": "Error",
         "tracking": "Tracking",
         "eta": "ETA",
         "lang": "한국어",
-        "lang_href": "?lang=ko",
         "metrics": "Metrics",
         "frt": "Avg first response (min)",
         "automation": "Automation rate",
@@ -189,8 +182,6 @@ TEXT: dict[str, dict[str, str]] = {
         "answer_en": "Answer (English)",
         "keywords": "Keywords (comma separated)",
         "new": "New entry",
-        "brand": "deliveryhub",
-        "dashboard": "Dashboard",
         "key_hint": "Entry name in lower-case letters, digits and underscores (e.g. return_fee)",
         "question": "Question",
         "saved": "Saved",
@@ -218,12 +209,9 @@ def _lang(request: Request) -> str:
     return "en" if request.query_params.get("lang") == "en" else "ko"
 
 
-def _page(name: str, lang: str, staff: bool = False, **ctx: Any) -> HTMLResponse:
-    strings: dict[str, Any] = dict(TEXT[lang])
-    if staff:  # the desk's scripts name stages, carriers, channels... from the one label table
-        strings["labels"] = label_tables(lang)
+def _page(name: str, lang: str, **ctx: Any) -> HTMLResponse:
     html = _ENV.get_template(name).render(
-        lang=lang, t=TEXT[lang], i18n=json.dumps(strings, ensure_ascii=False), **ctx
+        lang=lang, t=TEXT[lang], i18n=json.dumps(TEXT[lang], ensure_ascii=False), **ctx
     )
     return HTMLResponse(html, headers={"cache-control": "no-store"})
 
@@ -240,16 +228,17 @@ def build_router(hub: Hub) -> APIRouter | None:
             return auth.response or RedirectResponse("/login", status_code=303)
         who = auth.principal
         lang = _lang(request)
-        path = request.url.path
-        return _page(
-            template,
-            lang,
-            staff=True,
-            q="?lang=en" if lang == "en" else "",
-            lang_link=path + ("" if lang == "en" else "?lang=en"),
+        # The staff pages' one layout (templates/base.html: header, search, language, user); the desk's own
+        # words are `c`, and its scripts also get the label table's names.
+        strings: dict[str, Any] = {**TEXT[lang], "labels": label_tables(lang)}
+        return render(
+            request,
+            "cs/" + template,
+            auth,
+            c=TEXT[lang],
+            i18n=json.dumps(strings, ensure_ascii=False),
             tz=hub.settings.tz,
             user=who.name,
-            role_name=label("role", who.role, lang),
             topics=labels("faq_topic", lang),
             can_act=allowed(who.role, "tickets:act"),
         )

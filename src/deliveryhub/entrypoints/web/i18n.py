@@ -37,6 +37,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "brand": {"ko": "딜리버리허브", "en": "deliveryhub"},
     "nav_dashboard": {"ko": "대시보드", "en": "Dashboard"},
     "nav_tickets": {"ko": "CS 데스크", "en": "CS desk"},
+    "nav_faq": {"ko": "FAQ 관리", "en": "FAQ"},
     "nav_logout": {"ko": "로그아웃", "en": "Log out"},
     "from": {"ko": "시작일", "en": "From"},
     "to": {"ko": "종료일", "en": "To"},
@@ -81,6 +82,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "updated": {"ko": "갱신", "en": "Updated"},
     "auto_refresh": {"ko": "자동 새로고침", "en": "Auto-refresh"},
     "no_orders": {"ko": "해당 주문이 없습니다.", "en": "No orders."},
+    "drill_not_orders": {
+        "ko": "이 지표는 주문별로 나눠 볼 수 없어요(수기 입력 값이거나 주문이 아닌 자료로 계산해요).",
+        "en": "This KPI is not made of orders.",
+    },
     "export_csv": {"ko": "CSV 내보내기", "en": "Export CSV"},
     "export_xlsx": {"ko": "엑셀 내보내기", "en": "Export XLSX"},
     "order_title": {"ko": "주문 타임라인", "en": "Order timeline"},

@@ -183,7 +183,8 @@
         back.id = "drill-actionable";
         back.addEventListener("click", function (e) { e.preventDefault(); drillAll = false; drill(key); });
         box.appendChild(back);
-        if (!d.orders.length) { box.appendChild(el("p", "muted", d.reason || T.no_orders)); return; }
+        // The API's reason is English prose for developers; a Korean page says it in Korean.
+        if (!d.orders.length) { box.appendChild(el("p", "muted", d.reason ? (lang === "en" ? d.reason : T.drill_not_orders) : T.no_orders)); return; }
         box.appendChild(el("p", "muted", T.orders_n.replace("{n}", num(d.total, 0))));
         var table = el("table", "drill-table");
         var head = el("tr");
