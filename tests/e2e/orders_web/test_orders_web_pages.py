@@ -90,6 +90,17 @@ def test_order_page_tells_the_late_order_story(site: dict[str, Any]) -> None:
         assert raw not in html.replace('data-type="delivery_delay"', "").replace('"in_transit"', "")
 
 
+def test_order_api_says_how_late(site: dict[str, Any]) -> None:
+    with _client(site) as c:
+        late = c.get("/v1/orders/O-LATE").json()
+        done = c.get("/v1/orders/O-DONE").json()
+        ok = c.get("/v1/orders/O-OK").json()
+    assert late["lateness"] == {"state": "late", "days_late": 3}
+    assert done["lateness"] == {"state": "delivered_late", "days_late": 3}
+    assert ok["lateness"] == {"state": "on_track", "days_late": 0}
+    assert [c["type"] for c in late["claims"]] == ["claim.opened"]
+
+
 def test_order_page_in_english_and_unknown_order(site: dict[str, Any]) -> None:
     with _client(site) as c:
         html = c.get("/orders/O-LATE?lang=en").text

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -27,6 +28,7 @@ from deliveryhub.views.orders import (
     order_exists,
 )
 from deliveryhub.views.search import search_orders
+from deliveryhub.views.story import lateness
 
 if TYPE_CHECKING:
     from deliveryhub.bootstrap import Hub
@@ -41,6 +43,9 @@ def _detail(hub: Hub, order_id: str, principal: Principal) -> dict[str, Any] | N
         detail = order_detail(conn, order_id)
         if detail is None:
             return None
+        zone = ZoneInfo(hub.settings.tz)
+        late = lateness(detail, hub.clock.now().astimezone(zone).date(), zone)
+        detail["lateness"] = {"state": late["state"], "days_late": late["days_late"]}  # vs the promised date
         level = PII_VIEW.get(principal.role, "none")
         detail["customer"] = customer_view(conn, hub.keyring, detail.pop("customer_id"), level)
         for name, section in hub.order_sections.items():
@@ -124,7 +129,10 @@ async def resend_tracking_link(
     return {"order_id": order_id, "queued": True, "job_id": job_id}
 
 
-@router.get("/orders/{order_id}", summary="One order: stage, timeline, parcels and tracking, ETA, exceptions")
+@router.get(
+    "/orders/{order_id}",
+    summary="One order: stage, lateness, timeline, parcels and tracking, ETA, exceptions, notices, claims",
+)
 async def get_order(
     order_id: OrderIdPath, hub: HubDep, principal: Annotated[Principal, Depends(require("orders:read"))]
 ) -> dict[str, Any]:
