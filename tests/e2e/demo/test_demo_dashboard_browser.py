@@ -72,6 +72,7 @@ def test_demo_reaches_a_populated_dashboard(tmp_path: Path) -> None:
         state = json.loads((tmp_path / "var" / "demo-state.json").read_text())
         admin = state["admin"]
         assert admin and admin["email"] in out and admin["password"] in out
+        _numbers_agree(base, admin)
 
         with sync_playwright() as p:
             browser = launch_chromium(p)
@@ -99,3 +100,31 @@ def test_demo_reaches_a_populated_dashboard(tmp_path: Path) -> None:
         log.close()
     # Ctrl-C stops cleanly and says how to resume.
     assert "resume" in (tmp_path / "demo.log").read_text(errors="replace")
+
+
+def _numbers_agree(base: str, admin: dict[str, str]) -> None:
+    """Over HTTP, on the fresh demo: every dashboard KPI has a value or a stated reason; the notice KPIs
+    stand on thousands of owed notices with under 5 % missing; the desk header equals /v1/kpis."""
+    from deliveryhub.entrypoints.web.pages import DASHBOARD_KPIS
+
+    login = httpx.post(base + "/v1/auth/login", json=admin, timeout=60)
+    headers = {"Authorization": f"Bearer {login.json()['token']}"}
+    body = httpx.get(
+        base + "/v1/kpis", params={"kpi": ",".join(DASHBOARD_KPIS)}, headers=headers, timeout=300
+    )
+    kpis = body.json()["kpis"]
+    assert not [k for k, v in kpis.items() if v["value"] is None and not v.get("reason")]
+    missing, auto = kpis["notification_missing_rate"], kpis["notification_automation_rate"]
+    print("demo notice KPIs:", {k: (v["value"], v.get("sample")) for k, v in kpis.items() if "notif" in k})
+    assert missing["value"] is not None and missing["value"] < 0.05 and missing["sample"] > 1000
+    assert auto["value"] is not None and auto["value"] > 0.85
+    assert kpis["delay_unnotified_rate"]["value"] is not None
+    desk = httpx.get(base + "/v1/cs/metrics", headers=headers, timeout=300).json()
+    same = httpx.get(
+        base + "/v1/kpis",
+        params={"from": desk["from"], "to": desk["to"], "kpi": "cs_automation_rate,voc_response_rate"},
+        headers=headers,
+        timeout=300,
+    ).json()["kpis"]
+    assert desk["automation_rate"] == same["cs_automation_rate"]["value"]
+    assert desk["voc_response_rate"] == same["voc_response_rate"]["value"]
