@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from deliveryhub.adapters.persistence.columns import json_row
 from deliveryhub.adapters.persistence.dialect import insert_or_ignore_returning
 from deliveryhub.connectors.queries import push_sources
-from deliveryhub.kernel.timefmt import iso
 from deliveryhub.monitors import timers as tm
 from deliveryhub.monitors.config import CompensationCfg
 from deliveryhub.monitors.context import Context
@@ -113,21 +113,8 @@ def propose(
 
 
 def as_dict(row: Any) -> dict[str, Any]:
-    """JSON shape of a compensation record."""
-    return {
-        "id": row.id,
-        "order_id": row.order_id,
-        "rule": row.rule,
-        "kind": row.kind,
-        "amount": row.amount,
-        "status": row.status,
-        "evidence": row.evidence,
-        "event_id": row.event_id,
-        "created_at": iso(row.created_at),
-        "decided_by": row.decided_by,
-        "decided_at": iso(row.decided_at),
-        "issued_at": iso(row.issued_at),
-    }
+    """JSON shape of a compensation record (every column of `monitor_compensations`)."""
+    return json_row(row)
 
 
 # ---------------------------------------------------------------- the feature's steps

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from deliveryhub.adapters.persistence.types import BigId, UTCDateTime
+from deliveryhub.kernel.timefmt import iso
 
 
 def columns(table: sa.Table, *names: str) -> list[sa.Column[Any]]:
@@ -16,6 +17,11 @@ def columns(table: sa.Table, *names: str) -> list[sa.Column[Any]]:
     `sa.select(*columns(t.parcels, "carrier", "status"))` reads as the table named once.
     """
     return [table.c[name] for name in names]
+
+
+def json_row(row: Any) -> dict[str, Any]:
+    """A result row as a JSON-ready dict: its columns by name, dates and times as ISO-8601 text."""
+    return {name: iso(value) for name, value in row._mapping.items()}
 
 
 # Column factories for the table modules, like ORM mixins: each table says what it holds, not how.

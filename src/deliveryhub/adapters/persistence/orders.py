@@ -4,6 +4,7 @@ domain's `Order`, and to lock order rows for writing in key order."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -29,43 +30,20 @@ _LOCK_Q = (
 _LOCK_COLUMNS = ("order_id", "stage_rank", "updated_at")
 
 
+# The domain objects' fields that are stored columns of the same name (the rest are derived or loaded
+# separately): rows map onto them by name, so a new column needs no second list here.
+_ORDER_FIELDS = tuple(f.name for f in fields(Order) if f.name in t.orders.c)
+_PARCEL_FIELDS = tuple(f.name for f in fields(Parcel) if f.name in t.parcels.c)
+
+
 def _order(r: Any) -> Order:
-    return Order(
-        order_id=r.order_id,
-        stage=r.stage,
-        stage_rank=r.stage_rank,
-        stage_at=r.stage_at,
-        side_state=r.side_state,
-        side_state_at=r.side_state_at,
-        customer_id=r.customer_id,
-        channel=r.channel,
-        total=r.total,
-        warehouse=r.warehouse,
-        region=r.region,
-        category=r.category,
-        promised_date=r.promised_date,
-        created_at=r.created_at,
-        paid_at=r.paid_at,
-        cancelled_at=r.cancelled_at,
-        delivered_at=r.delivered_at,
-        last_event_at=r.last_event_at,
-    )
+    row = r._mapping
+    return Order(**{name: row[name] for name in _ORDER_FIELDS})
 
 
 def _parcel(r: Any) -> Parcel:
-    return Parcel(
-        shipment_id=r.shipment_id,
-        rank=parcel_rank(r.status),
-        carrier=r.carrier,
-        tracking_no=r.tracking_no,
-        status=r.status,
-        status_at=r.status_at,
-        handed_over_at=r.handed_over_at,
-        delivered_at=r.delivered_at,
-        last_event_at=r.last_event_at,
-        eta_min=r.eta_min,
-        eta_max=r.eta_max,
-    )
+    row = r._mapping
+    return Parcel(rank=parcel_rank(r.status), **{name: row[name] for name in _PARCEL_FIELDS})
 
 
 def load_orders(conn: Connection, order_ids: Iterable[str]) -> dict[str, Order]:

@@ -19,28 +19,16 @@ def messages(events: list[CanonicalEvent], transitions: list[StageReached], part
     return out
 
 
+_EVENT_FIELDS = ("event_id", "source", "type", "order_id", "shipment_id", "data")
+_TRANSITION_FIELDS = ("order_id", "stage", "previous", "source", "automatic", "current")
+
+
 def event_payload(ev: CanonicalEvent) -> dict[str, Any]:
     """The bus shape of a stored event."""
-    return {
-        "event_id": ev.event_id,
-        "source": ev.source,
-        "type": ev.type,
-        "occurred_at": ev.occurred_at.isoformat(),
-        "order_id": ev.order_id,
-        "shipment_id": ev.shipment_id,
-        "data": ev.data,
-        "manual": not automatic(ev),
-    }
+    payload = {name: getattr(ev, name) for name in _EVENT_FIELDS}
+    return {**payload, "occurred_at": ev.occurred_at.isoformat(), "manual": not automatic(ev)}
 
 
 def transition_payload(tr: StageReached) -> dict[str, Any]:
     """The bus shape of an order.stage_changed message."""
-    return {
-        "order_id": tr.order_id,
-        "stage": tr.stage,
-        "previous": tr.previous,
-        "occurred_at": tr.at.isoformat(),
-        "source": tr.source,
-        "automatic": tr.automatic,
-        "current": tr.current,
-    }
+    return {**{name: getattr(tr, name) for name in _TRANSITION_FIELDS}, "occurred_at": tr.at.isoformat()}
