@@ -172,7 +172,8 @@ def test_resend_tracking_link_repeats_the_latest_notice_and_is_audited(site: dic
         r = c.post("/v1/orders/O-LATE/tracking-link/resend", headers=origin)
         assert r.status_code == 200 and r.json()["queued"] is True
         job_id = r.json()["job_id"]
-        again = c.post("/v1/orders/O-LATE/tracking-link/resend", headers=origin)
+        reason = {"reason": "고객이 링크를 못 찾음"}
+        again = c.post("/v1/orders/O-LATE/tracking-link/resend", headers=origin, json=reason)
         assert again.status_code == 200 and again.json()["job_id"] != job_id  # each resend is its own notice
         assert c.post("/v1/orders/NOPE/tracking-link/resend", headers=origin).status_code == 404
     with hub.db.read() as conn:
@@ -183,12 +184,15 @@ def test_resend_tracking_link_repeats_the_latest_notice_and_is_audited(site: dic
             .order_by(jobs.c.id.desc())
         ).first()
         audited = conn.execute(
-            sa.select(audit_log.c.target).where(audit_log.c.action == "tracking_link.resent")
+            sa.select(audit_log.c.target, audit_log.c.details).where(
+                audit_log.c.action == "tracking_link.resent"
+            )
         ).all()
     assert latest is not None and job.template == latest.template and job.stage == latest.stage
     assert (
         job.manual and job.rule_id == "resend_link" and job.audience == "customer" and job.status == "pending"
     )
     assert [a.target for a in audited] == ["order:O-LATE", "order:O-LATE"]
+    assert "고객이 링크를 못 찾음" in audited[1].details
     with _client(site, "analyst") as c:
         assert c.post("/v1/orders/O-LATE/tracking-link/resend", headers=origin).status_code == 403

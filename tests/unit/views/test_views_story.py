@@ -57,23 +57,11 @@ def test_eta_against_the_promise_in_the_shop_day() -> None:
 
 
 def test_parcel_scans_newest_first_in_words() -> None:
-    parcel = {
-        "shipment_id": "P1",
-        "carrier": "cj",
-        "tracking_no": "5538-2540-6594",
-        "status": "in_transit",
-        "tracking": [
-            {"type": "shipment.handed_over", "occurred_at": "2026-11-20T08:00:00+00:00"},
-            {
-                "type": "shipment.tracking",
-                "occurred_at": "2026-11-21T03:00:00+00:00",
-                "status": "exception",
-                "raw_status": "배송 지연",
-                "location": "대전 HUB",
-                "reason": "weather_delay",
-            },
-        ],
-    }
+    handed = {"type": "shipment.handed_over", "occurred_at": "2026-11-20T08:00:00+00:00"}
+    scan = dict(type="shipment.tracking", occurred_at="2026-11-21T03:00:00+00:00", status="exception")
+    scan.update(raw_status="배송 지연", location="대전 HUB", reason="weather_delay")
+    parcel = dict(shipment_id="P1", carrier="cj", tracking_no="5538-2540-6594", status="in_transit")
+    parcel["tracking"] = [handed, scan]
     story = parcel_story(parcel, "ko", KST)
     assert story["carrier_name"] == "CJ대한통운" and story["status_label"] == "이동 중"
     assert story["carrier_url"].endswith("wblNo=553825406594")

@@ -7,7 +7,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -109,9 +109,13 @@ async def copy_tracking_link(
     summary="Send the customer their tracking link again: the latest notice, repeated (audited)",
 )
 async def resend_tracking_link(
-    request: Request, order_id: OrderIdPath, principal: Annotated[Principal, Depends(require("orders:act"))]
+    request: Request,
+    order_id: OrderIdPath,
+    principal: Annotated[Principal, Depends(require("orders:act"))],
+    body: Annotated[dict[str, Any] | None, Body(examples=[{"reason": "고객이 링크를 못 찾음"}])] = None,
 ) -> dict[str, Any]:
-    """Queues the order's latest customer notice again as a manual notice; it carries a fresh link."""
+    """Queues the order's latest customer notice again as a manual notice; it carries a fresh link. The
+    optional `reason` goes into the audit entry."""
     hub = get_hub(request)
     if hub.notifications is None:
         raise ApiError(404, "not_found", "tracking links are off")
@@ -124,7 +128,8 @@ async def resend_tracking_link(
         raise ApiError(409, "links_closed", "this order's tracking links are closed (cancelled or erased)")
     if state == "nothing":
         raise ApiError(409, "no_notice", "the customer has not been sent any notice for this order yet")
-    details = {"job_id": job_id, "by": principal.role}
+    reason = str((body or {}).get("reason") or "")[:200]
+    details = {"job_id": job_id, "by": principal.role, "reason": reason}
     hub.audit.record(principal, "tracking_link.resent", f"order:{order_id}", details, client_ip(request))
     return {"order_id": order_id, "queued": True, "job_id": job_id}
 
