@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.adapters.persistence.columns import columns
 from deliveryhub.contracts.events import Envelope
 from deliveryhub.entrypoints.api.deps import HubDep, require
 from deliveryhub.entrypoints.api.errors import ApiError
@@ -153,17 +154,9 @@ def list_quarantine(
     """Quarantined items with their reasons (payloads stay encrypted)."""
     limit = max(1, min(limit, 1000))
     with hub.db.read() as conn:
+        listed = ("id", "received_at", "source", "event_id", "reason_code", "reason", "field", "status")
         rows = conn.execute(
-            sa.select(
-                t.quarantine.c.id,
-                t.quarantine.c.received_at,
-                t.quarantine.c.source,
-                t.quarantine.c.event_id,
-                t.quarantine.c.reason_code,
-                t.quarantine.c.reason,
-                t.quarantine.c.field,
-                t.quarantine.c.status,
-            )
+            sa.select(*columns(t.quarantine, *listed))
             .where(t.quarantine.c.status == status)
             .order_by(t.quarantine.c.id.desc())
             .limit(limit)
