@@ -176,6 +176,8 @@ def test_no_raw_key_on_any_page(site: dict[str, Any], lang: str) -> None:
             check("login", page)
             page.goto(base + "/orders/" + site["order_id"] + q)
             check("order", page)
+            page.goto(base + "/search?q=" + site["order_id"] + amp)  # the header's order search
+            check("search", page)
             page.goto(base + "/tickets" + q)
             page.wait_for_selector("#queue li", timeout=60_000)
             if not page.locator("#queue li[data-id]").count():  # the simulated past is answered: solved ones

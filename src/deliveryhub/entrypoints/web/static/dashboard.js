@@ -122,7 +122,7 @@
     k.series.forEach(function (s) { var g = s.group === null ? (cfg.by ? "—" : name(selected)) : groupName(s.group); (groups[g] = groups[g] || []).push(s); });
     var axis = chartAxis(selected);
     var traces = Object.keys(groups).map(function (g) {
-      return { x: groups[g].map(function (s) { return s.period; }), y: groups[g].map(function (s) { return axis.y(s.value); }),
+      return { x: groups[g].map(function (s) { return periodName(s.period); }), y: groups[g].map(function (s) { return axis.y(s.value); }),
         name: g, type: "scatter", mode: "lines+markers", hovertemplate: "%{x}: %{y:,.2f}" + axis.suffix + "<extra></extra>" };
     });
     var layout = Object.assign({}, baseLayout, { showlegend: !!cfg.by, xaxis: { type: "category" }, yaxis: { ticksuffix: axis.suffix } });
@@ -152,6 +152,18 @@
     var en = lang === "en";
     var suffix = { rate: "%", days: en ? " d" : "일", hours: en ? " h" : "시간", minutes: en ? " min" : "분", count: en ? "" : "건" }[unit] || "";
     return { suffix: suffix, y: function (v) { return v === null || v === undefined ? null : unit === "rate" ? v * 100 : v; } };
+  }
+  // A period as people write it: 11월 3일 / 3 Nov (day), 2026년 47주 / week 47 (ISO week), 2026년 11월 / Nov 2026.
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  function periodName(p) {
+    var en = lang === "en";
+    var m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(p);
+    if (m) { return en ? +m[3] + " " + MONTHS[+m[2] - 1] : +m[2] + "월 " + +m[3] + "일"; }
+    m = /^(\d{4})-W(\d{2})$/.exec(p);
+    if (m) { return en ? "week " + +m[2] + ", " + m[1] : m[1] + "년 " + +m[2] + "주"; }
+    m = /^(\d{4})-(\d{2})$/.exec(p);
+    if (m) { return en ? MONTHS[+m[2] - 1] + " " + m[1] : m[1] + "년 " + +m[2] + "월"; }
+    return p;
   }
   function groupName(g) { return DIM_KIND[cfg.by] ? L(DIM_KIND[cfg.by], g) : g; }
 
