@@ -251,3 +251,38 @@ def rrn(front: str, gender: str, middle: str) -> str:
     weights = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
     check = (11 - sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11) % 10
     return body + str(check)
+
+
+# Personal data hidden where no schema expects it (free text, a vendor's own fields, Korean keys); the values
+# are distinctive, so finding any of HIDDEN_PII anywhere (a parsed event, the database) means a leak.
+HIDDEN_PII = (
+    "4827-1936",
+    "48271936",
+    "hidden.buyer@example.com",
+    "hidden.buyer",
+    "850315-2345678",
+    "2345678",
+    "555-7319",
+    "유재석",
+    "9876-5432",
+    "김철수",
+    "55556666",
+    "이영희",
+)
+
+
+def order_data_with_hidden_pii() -> dict[str, Any]:
+    """`order.created` data: a customer as the schema expects, and HIDDEN_PII where it does not."""
+    return {
+        "customer": {"name": "박서준", "phone": "010-2345-6789", "email": "seojun@example.com"},
+        "address": {"zip": "06236", "line1": "서울특별시 강남구 테헤란로 152"},
+        "items": [{"sku": "MUG", "qty": 1, "price": 12000, "engraving": "주민 850315-2345678"}],
+        "total": 12000,
+        "channel": "app",
+        "memo": "문 앞에 놓아주세요 010-4827-1936",
+        "gift_message": "생일 축하해, 답장은 hidden.buyer@example.com 으로",
+        "note": "경비실 (02) 555-7319",
+        "shopify": {"shipping_lines": [{"receiver_name": "유재석", "receiver_phone": "01098765432"}]},
+        "수령인연락처": "010 9876 5432",
+        "vendor": {"receiver": {"name": "김철수", "hp": "01055556666"}, "수령인": "이영희"},
+    }

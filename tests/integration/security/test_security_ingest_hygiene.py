@@ -14,42 +14,14 @@ import pytest
 import sqlalchemy as sa
 
 from deliveryhub.adapters.persistence import tables as t
-from dh_testkit import drain, event, make_hub
+from dh_testkit import HIDDEN_PII, drain, event, make_hub, order_data_with_hidden_pii
 
 AT = "2026-11-03T14:05:00+09:00"
-# Distinctive values, so finding any of them anywhere in the database means a leak.
-SECRETS = (
-    "4827-1936",
-    "48271936",
-    "hidden.buyer@example.com",
-    "hidden.buyer",
-    "850315-2345678",
-    "2345678",
-    "555-7319",
-    "유재석",
-    "9876-5432",
-)
+SECRETS = HIDDEN_PII
 
 
 def hostile_order(oid: str) -> dict[str, Any]:
-    return event(
-        f"{oid}-created",
-        "order.created",
-        oid,
-        AT,
-        {
-            "customer": {"name": "박서준", "phone": "010-2345-6789", "email": "seojun@example.com"},
-            "address": {"zip": "06236", "line1": "서울특별시 강남구 테헤란로 152"},
-            "items": [{"sku": "MUG", "qty": 1, "price": 12000, "engraving": "주민 850315-2345678"}],
-            "total": 12000,
-            "channel": "app",
-            "memo": "문 앞에 놓아주세요 010-4827-1936",
-            "gift_message": "생일 축하해, 답장은 hidden.buyer@example.com 으로",
-            "note": "경비실 (02) 555-7319",
-            "shopify": {"shipping_lines": [{"receiver_name": "유재석", "receiver_phone": "01098765432"}]},
-            "수령인연락처": "010 9876 5432",
-        },
-    )
+    return event(f"{oid}-created", "order.created", oid, AT, order_data_with_hidden_pii())
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from deliveryhub.contracts.events import ContractError, parse_event
+from dh_testkit import HIDDEN_PII, order_data_with_hidden_pii
 
 
 def ev(type_: str = "order.paid", data: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
@@ -62,25 +63,15 @@ def test_a_bad_dict_key_id_is_named_without_echoing_the_character() -> None:
 
 
 def test_personal_data_in_memo_gift_message_note_and_vendor_fields_is_masked() -> None:
-    data = {
-        "customer": {"name": "홍길동", "phone": "010-1234-5678", "email": "gildong@example.com"},
-        "address": {"zip": "06236", "line1": "서울특별시 강남구 테헤란로 152"},
-        "items": [{"sku": "SKU-1", "qty": 1, "price": 12000, "engraving": "주민 900101-1234567"}],
-        "total": 12000,
-        "channel": "app",
-        "memo": "문 앞에 놓아주세요 010-1234-5678",
-        "gift_message": "생일 축하해! 답장은 gildong@example.com 으로",
-        "note": "경비실 (02) 555-1234",
-        "vendor": {"receiver": {"name": "김철수", "hp": "01098765432"}, "수령인": "이영희"},
-    }
+    data = order_data_with_hidden_pii()
     out = parse_event(ev("order.created", data)).data
     assert out["memo"] == "문 앞에 놓아주세요 010-****-****"
     stored = repr({k: v for k, v in out.items() if k not in ("customer", "address")})
-    for secret in ("1234-5678", "gildong@", "1234567", "555-1234", "김철수", "98765432", "이영희"):
+    for secret in HIDDEN_PII:
         assert secret not in stored, (secret, stored)
     # encrypted separately at ingest (the blind index needs the real phone): untouched here
     assert out["customer"] == data["customer"] and out["address"] == data["address"]
-    assert out["items"][0]["sku"] == "SKU-1" and out["total"] == 12000 and out["channel"] == "app"
+    assert out["items"][0]["sku"] == "MUG" and out["total"] == 12000 and out["channel"] == "app"
 
 
 def test_structured_fields_are_never_altered_even_when_they_look_like_numbers() -> None:
