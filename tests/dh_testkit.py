@@ -235,10 +235,10 @@ class OpsAlertRecorder:
         self.sent: list[tuple[str, str]] = []
         self.forward = forward
 
-    def notify_ops(self, kind: str, key: str, subject: str, body: str, data: Any = None, **k: Any) -> Any:
+    def notify_ops(self, alert: Any, **k: Any) -> Any:
         """Record the alert (and forward it)."""
-        self.sent.append((kind, key))
-        return None if self.forward is None else self.forward.notify_ops(kind, key, subject, body, data, **k)
+        self.sent.append((alert.kind, alert.key))
+        return None if self.forward is None else self.forward.notify_ops(alert, **k)
 
     def keys(self, kind: str) -> list[str]:
         """The keys of the alerts of one kind, in order."""

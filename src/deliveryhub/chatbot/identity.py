@@ -19,6 +19,7 @@ import structlog
 from deliveryhub.adapters.persistence.dialect import insert_or_ignore
 from deliveryhub.chatbot import tables as ct
 from deliveryhub.service_layer.hub import Core
+from deliveryhub.service_layer.ports import OpsAlert
 
 log = structlog.get_logger(__name__)
 
@@ -193,14 +194,17 @@ class VerifyGuard:
         }[scope]
         try:
             self.core.ops_alerts.notify_ops(
-                "chat_verify_lock",
-                f"{scope}:{key}:{locks}:{until:%Y%m%d%H%M}",  # once per lock, also after backoff restarts
-                f"[보안] 챗봇 본인 확인 잠금: {what} / chat identity check locked ({scope})",
-                f"{what}에 대해 본인 확인(휴대폰 뒷자리)이 {failures}회 연속 실패해 "
-                f"{until.isoformat()}까지 잠갔어요({locks}번째 잠금). 추측 공격일 수 있으니 확인해 주세요. "
-                f"The chatbot identity check for {scope} failed {failures} times and is locked until "
-                f"{until.isoformat()} (lock #{locks}).",
-                {"order_id": order_id, "scope": scope, "lock": locks},
+                OpsAlert(
+                    "chat_verify_lock",
+                    f"{scope}:{key}:{locks}:{until:%Y%m%d%H%M}",  # once per lock, also after backoff restarts
+                    f"[보안] 챗봇 본인 확인 잠금: {what} / chat identity check locked ({scope})",
+                    f"{what}에 대해 본인 확인(휴대폰 뒷자리)이 {failures}회 연속 실패해 "
+                    f"{until.isoformat()}까지 잠갔어요({locks}번째 잠금). "
+                    "추측 공격일 수 있으니 확인해 주세요. "
+                    f"The chatbot identity check for {scope} failed {failures} times and is locked until "
+                    f"{until.isoformat()} (lock #{locks}).",
+                    {"order_id": order_id, "scope": scope, "lock": locks},
+                )
             )
         except Exception as exc:  # the lock itself already holds; a failed alert must not undo it
             log.warning("chat_verify_alert_failed", error=str(exc)[:200])

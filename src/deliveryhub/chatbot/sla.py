@@ -16,6 +16,7 @@ from deliveryhub.chatbot.queries import system_note
 from deliveryhub.chatbot.settings import PRIORITIES, BusinessHours, CsConfig
 from deliveryhub.kernel.timefmt import iso
 from deliveryhub.service_layer.hub import Core
+from deliveryhub.service_layer.ports import OpsAlert
 from deliveryhub.service_layer.scheduler import Job
 
 log = structlog.get_logger(__name__)
@@ -111,18 +112,20 @@ class SlaRules:
         ]
         name = METRIC_KO[metric]
         self.core.ops_alerts.notify_ops(
-            "cs_sla",
-            f"cs_sla:{r.id}:{key}",
-            f"[CS SLA] 티켓 #{r.id} {name} 기한 초과 / ticket #{r.id} {metric} overdue",
-            f"티켓 #{r.id} ({r.priority}) '{r.subject}' 의 {name} "
-            f"기한({iso(due) or '-'})이 지났어요. 담당자: {r.assignee or '미배정'}.",
-            {
-                "ticket_id": r.id,
-                "metric": metric,
-                "priority": r.priority,
-                "due": iso(due),
-                "assignee": r.assignee,
-            },
+            OpsAlert(
+                "cs_sla",
+                f"cs_sla:{r.id}:{key}",
+                f"[CS SLA] 티켓 #{r.id} {name} 기한 초과 / ticket #{r.id} {metric} overdue",
+                f"티켓 #{r.id} ({r.priority}) '{r.subject}' 의 {name} "
+                f"기한({iso(due) or '-'})이 지났어요. 담당자: {r.assignee or '미배정'}.",
+                {
+                    "ticket_id": r.id,
+                    "metric": metric,
+                    "priority": r.priority,
+                    "due": iso(due),
+                    "assignee": r.assignee,
+                },
+            )
         )
 
     def job(self) -> Job:

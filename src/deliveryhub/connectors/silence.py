@@ -23,6 +23,7 @@ from deliveryhub.connectors.config import SilenceRule
 from deliveryhub.connectors.health import last_seen
 from deliveryhub.kernel.timefmt import iso
 from deliveryhub.service_layer.hub import Core
+from deliveryhub.service_layer.ports import OpsAlert
 
 log = structlog.get_logger(__name__)
 
@@ -128,7 +129,7 @@ class SilenceWatch:
             return False
         subject, body = _message(s)
         try:
-            self.core.ops_alerts.notify_ops(ALERT_KIND, key, subject, body, s)
+            self.core.ops_alerts.notify_ops(OpsAlert(ALERT_KIND, key, subject, body, s))
         except Exception:  # the alert must not be lost: release the claim so the next run retries
             log.exception("silence_alert_failed", source=s["source"])
             with self.core.db.write() as conn:

@@ -13,6 +13,7 @@ from deliveryhub.adapters.persistence.dialect import insert_or_ignore
 from deliveryhub.kpi.engine import KpiEngine
 from deliveryhub.kpi.periods import current_period
 from deliveryhub.kpi.tables import kpi_alerts
+from deliveryhub.service_layer.ports import OpsAlert
 from deliveryhub.service_layer.scheduler import Job
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def check_alerts(core: Core, engine: KpiEngine, now: datetime, grain: str = "mon
         )
         alert = {"key": key, "period": label, "status": k["status"], "value": k["value"], "subject": subject}
         try:
-            core.ops_alerts.notify_ops("kpi", f"kpi:{key}:{label}", subject, body, alert)
+            core.ops_alerts.notify_ops(OpsAlert("kpi", f"kpi:{key}:{label}", subject, body, alert))
             with core.db.write() as conn:
                 conn.execute(
                     kpi_alerts.update()

@@ -8,7 +8,6 @@ import os
 import socket
 import threading
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,19 +17,9 @@ from deliveryhub.domain.order import Order
 from deliveryhub.monitors.config import AutomationConfig
 from deliveryhub.monitors.orchestration import HttpPorts, OmsPort, TmsPort, WmsPort
 from deliveryhub.service_layer.hub import Core
+from deliveryhub.service_layer.ports import OpsAlert
 
 log = structlog.get_logger(__name__)
-
-
-@dataclass
-class Alert:
-    """One message for the operators, sent once the transaction that caused it has committed."""
-
-    kind: str
-    key: str
-    subject: str
-    body: str
-    data: dict[str, Any]
 
 
 class Context:
@@ -77,15 +66,15 @@ class Context:
         """Queue an ops alert until the current transaction commits."""
         if not hasattr(self._local, "alerts"):
             self._local.alerts = []
-        self._local.alerts.append(Alert(kind, key, subject, body, data))
+        self._local.alerts.append(OpsAlert(kind, key, subject, body, data))
 
     def send_alerts(self) -> None:
         """Tell ops about what the committed transaction found (through the `ops_alerts` port)."""
-        alerts: list[Alert] = getattr(self._local, "alerts", [])
+        alerts: list[OpsAlert] = getattr(self._local, "alerts", [])
         self._local.alerts = []
         for a in alerts:
             try:
-                self.core.ops_alerts.notify_ops(a.kind, a.key, a.subject, a.body, a.data)
+                self.core.ops_alerts.notify_ops(a)
             except Exception:  # an alert channel failing must not undo the detection
                 log.exception("notify_ops_failed", key=a.key)
 

@@ -3,9 +3,6 @@ worker as customer notices (e-mail, ops webhook, console), never inside the call
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from sqlalchemy.engine import Connection
 
 from deliveryhub.adapters.persistence.database import Database
@@ -14,6 +11,7 @@ from deliveryhub.kernel.clock import Clock
 from deliveryhub.notifications.jobrows import new_job
 from deliveryhub.notifications.tables import notification_jobs as jobs_t
 from deliveryhub.pii import dlp
+from deliveryhub.service_layer.ports import OpsAlert
 
 
 class OpsAlertQueue:
@@ -23,19 +21,11 @@ class OpsAlertQueue:
         self.db = db
         self.clock = clock
 
-    def notify_ops(
-        self,
-        kind: str,
-        key: str,
-        subject: str,
-        body: str,
-        data: Mapping[str, Any] | None = None,
-        *,
-        conn: Connection | None = None,
-    ) -> None:
+    def notify_ops(self, alert: OpsAlert, *, conn: Connection | None = None) -> None:
         """Queue ONE ops alert per (kind, key); pass `conn` when already inside a write transaction."""
         now = self.clock.now()
-        facts = dict(data or {})
+        kind, key, subject, body = alert.kind, alert.key, alert.subject, alert.body
+        facts = dict(alert.data or {})
         row = new_job(
             idem_key=f"ops|{kind}|{key}"[:300],
             order_id=facts.get("order_id"),

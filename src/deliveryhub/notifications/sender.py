@@ -24,7 +24,7 @@ from deliveryhub.notifications.preferences import Preferences, contact, mask_con
 from deliveryhub.notifications.render import render, variables_for
 from deliveryhub.notifications.settings import NotificationSettings
 from deliveryhub.notifications.tables import notification_jobs as jobs_t
-from deliveryhub.service_layer.ports import OpsAlerts
+from deliveryhub.service_layer.ports import OpsAlert, OpsAlerts
 
 if TYPE_CHECKING:
     from deliveryhub.service_layer.hub import Core
@@ -355,10 +355,12 @@ class Sender:
         if job.audience != "ops":
             hour = now.strftime("%Y-%m-%dT%H")
             self.ops.notify_ops(
-                "dead_letter",
-                hour,
-                "알림 발송 실패(dead letter)",
-                f"재시도 한도를 넘은 알림이 있습니다. GET /v1/notifications/dead-letters 에서 확인 후 "
-                f"재발송하세요. (job {job.id}, rule {job.rule_id})",
-                {"job_id": job.id},
+                OpsAlert(
+                    "dead_letter",
+                    hour,
+                    "알림 발송 실패(dead letter)",
+                    f"재시도 한도를 넘은 알림이 있습니다. GET /v1/notifications/dead-letters 에서 확인 후 "
+                    f"재발송하세요. (job {job.id}, rule {job.rule_id})",
+                    {"job_id": job.id},
+                )
             )

@@ -24,6 +24,7 @@ from deliveryhub.security.passwords import PasswordRejected, check_password
 from deliveryhub.security.rbac import ROLES
 from deliveryhub.security.tables import sessions, users
 from deliveryhub.service_layer.hub import Core
+from deliveryhub.service_layer.ports import OpsAlert
 
 SESSION_HOURS = 12  # absolute lifetime
 IDLE_MINUTES = 30  # a session unused this long expires (ISMS-P 2.5.x: session timeout)
@@ -253,12 +254,15 @@ def authenticate(
             if row is not None and details.get("failures") == logins.FREE_FAILURES:
                 # Someone is guessing a real account's password: tell ops (once per account and day).
                 core.ops_alerts.notify_ops(
-                    "login_throttled",
-                    f"user:{row.id}:{now:%Y-%m-%d}",
-                    f"[deliveryhub] 로그인 실패 반복: 계정 {row.id} / repeated failed logins, user {row.id}",
-                    f"{logins.FREE_FAILURES} failed logins in a row from {ip or 'unknown'}; that address now "
-                    "waits before each try. See GET /v1/audit?action=user.login_failed",
-                    {"user_id": row.id, "ip": ip},
+                    OpsAlert(
+                        "login_throttled",
+                        f"user:{row.id}:{now:%Y-%m-%d}",
+                        f"[deliveryhub] 로그인 실패 반복: 계정 {row.id} / "
+                        f"repeated failed logins, user {row.id}",
+                        f"{logins.FREE_FAILURES} failed logins in a row from {ip or 'unknown'}; "
+                        "that address now waits before each try. See GET /v1/audit?action=user.login_failed",
+                        {"user_id": row.id, "ip": ip},
+                    ),
                     conn=conn,
                 )
         else:

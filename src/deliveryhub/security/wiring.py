@@ -21,6 +21,7 @@ from deliveryhub.security.retention import audit_retention_days, pii_retention_d
 from deliveryhub.security.rotation import install_refresher, resume_job
 from deliveryhub.security.tables import audit_reviews
 from deliveryhub.service_layer.hub import Core
+from deliveryhub.service_layer.ports import OpsAlert
 from deliveryhub.service_layer.scheduler import Job
 
 
@@ -83,11 +84,14 @@ def monthly_review_job(core: Core) -> Callable[[datetime], None]:
         report = store_review(core, month)
         if report["flagged"]:
             core.ops_alerts.notify_ops(
-                "audit_review",
-                f"audit_review:{month}",
-                f"[deliveryhub] 개인정보 접속기록 점검 {month}: 이상 {len(report['flagged'])}명",
-                "Unusual personal-data access volumes were flagged; see GET /v1/audit/review?month=" + month,
-                {"month": month, "flagged": report["flagged"]},
+                OpsAlert(
+                    "audit_review",
+                    f"audit_review:{month}",
+                    f"[deliveryhub] 개인정보 접속기록 점검 {month}: 이상 {len(report['flagged'])}명",
+                    "Unusual personal-data access volumes were flagged; see GET /v1/audit/review?month="
+                    + month,
+                    {"month": month, "flagged": report["flagged"]},
+                )
             )
 
     return run

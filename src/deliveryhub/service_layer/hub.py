@@ -28,6 +28,7 @@ from deliveryhub.service_layer.ports import (
     CustomerFiles,
     ExceptionOpener,
     NoticeFacts,
+    OpsAlert,
     OpsAlerts,
     TrackingLinks,
 )
@@ -42,8 +43,8 @@ OrderSection = Callable[[Connection, str, Any], Any]
 # The null objects accept any arguments (`*_`, `**__`): they stand for a port until its provider is
 # wired, and repeating each port's signature here would only be a second copy to keep in step.
 class _NoOpsAlerts(OpsAlerts):
-    def notify_ops(self, kind: str, key: str, *_: object, **__: object) -> None:
-        log.warning("ops_alert_unsent", kind=kind, key=key, why="notifications feature not wired")
+    def notify_ops(self, alert: OpsAlert, *_: object, **__: object) -> None:
+        log.warning("ops_alert_unsent", kind=alert.kind, key=alert.key, why="notifications feature not wired")
 
 
 class _NoAudit(AuditTrail):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -33,19 +34,21 @@ class Bus(Protocol):
     def lag(self) -> dict[str, int]: ...
 
 
+@dataclass(frozen=True)
+class OpsAlert:
+    """One message for the operators: `kind` and `key` make it once-only; `data` are its facts."""
+
+    kind: str
+    key: str
+    subject: str
+    body: str
+    data: Mapping[str, Any] | None = None
+
+
 class OpsAlerts(Protocol):
     """Tells the operators (email, webhook, chat ops channel) once per (kind, key)."""
 
-    def notify_ops(
-        self,
-        kind: str,
-        key: str,
-        subject: str,
-        body: str,
-        data: Mapping[str, Any] | None = None,
-        *,
-        conn: Connection | None = None,
-    ) -> None: ...
+    def notify_ops(self, alert: OpsAlert, *, conn: Connection | None = None) -> None: ...
 
 
 class AuditTrail(Protocol):

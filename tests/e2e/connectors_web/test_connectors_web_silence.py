@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.kernel.clock import ManualClock
 from deliveryhub.security.apikeys import create_api_key
+from deliveryhub.service_layer.ports import OpsAlert
 from dh_testkit import drain, event, make_hub
 
 KST = timezone(timedelta(hours=9))
@@ -25,10 +26,8 @@ class Ops:
     def __init__(self, send: Callable[[str, str, str, str, Any], None]) -> None:
         self.send = send
 
-    def notify_ops(
-        self, kind: str, key: str, subject: str, body: str, data: Any = None, *, conn: Any = None
-    ) -> None:
-        self.send(kind, key, subject, body, data)
+    def notify_ops(self, alert: OpsAlert, *, conn: Any = None) -> None:
+        self.send(alert.kind, alert.key, alert.subject, alert.body, alert.data)
 MONDAY = datetime(2026, 11, 23, 8, 0, tzinfo=KST)  # the Monday after today (2026-11-22)
 
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from deliveryhub.kernel.clock import ManualClock
 from deliveryhub.notifications.facts import notice_facts
 from deliveryhub.notifications.tables import notice_missing, notification_jobs
+from deliveryhub.service_layer.ports import OpsAlert
 from dh_testkit import drain, event, make_hub
 from notif_kit import EXPECTED_SUBJECTS, SmtpSink, lifecycle, send_all
 
@@ -143,15 +144,15 @@ def test_delay_notice_facts_and_one_ops_alert_per_key(
     hub.ingest.ingest(evs)
     drain(hub)
     send_all(hub)
-    notify = hub.ops_alerts.notify_ops
-    notify(
+    down = OpsAlert(
         "carrier_down",
         "cj-2026-11-22",
         "CJ 조회 장애",
         "CJ 배송조회 API가 응답하지 않습니다",
         {"carrier": "cj"},
     )
-    notify("carrier_down", "cj-2026-11-22", "CJ 조회 장애", "again", {"carrier": "cj"})
+    hub.ops_alerts.notify_ops(down)
+    hub.ops_alerts.notify_ops(OpsAlert(down.kind, down.key, down.subject, "again", down.data))
     send_all(hub)
     ops = [m for rcpt, m in smtp.messages if rcpt == ["ops@shop.example"]]
     assert [m["Subject"] for m in ops if "CJ" in m["Subject"]] == ["[운영] CJ 조회 장애"]  # one per key
