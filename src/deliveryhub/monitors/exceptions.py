@@ -4,7 +4,7 @@ ops), resolve when the awaited event arrives, and the operators' acknowledge / r
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from deliveryhub.monitors.errors import InvalidTransition, NotFound
 from deliveryhub.monitors.read import exception_dict
 from deliveryhub.monitors.rules import Finding
 from deliveryhub.monitors.tables import exceptions
+from deliveryhub.service_layer.ports import ExceptionRequest
 
 ACTIONS = ("acknowledge", "resolve", "assign")
 
@@ -225,15 +226,10 @@ class ExceptionPort:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def open_exception(
-        self,
-        exception_type: str,
-        order_id: str | None,
-        key: str | None = None,
-        evidence: Mapping[str, Any] | None = None,
-        shipment_id: str | None = None,
-    ) -> int | None:
+    def open_exception(self, request: ExceptionRequest) -> int | None:
         """Open an exception; the new id, or None if one of that type is already active for the order."""
+        exception_type, order_id, key = request.exception_type, request.order_id, request.key
+        evidence, shipment_id = request.evidence, request.shipment_id
         if exception_type not in EXCEPTION_TYPES:
             raise ValueError(f"unknown exception type {exception_type!r}")
         ctx = self.ctx

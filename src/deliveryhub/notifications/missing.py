@@ -15,7 +15,7 @@ from deliveryhub.adapters.persistence.database import Database
 from deliveryhub.adapters.persistence.dialect import insert_or_ignore
 from deliveryhub.notifications.tables import notice_missing as missing_t
 from deliveryhub.notifications.tables import notification_jobs as jobs_t
-from deliveryhub.service_layer.ports import ExceptionOpener
+from deliveryhub.service_layer.ports import ExceptionOpener, ExceptionRequest
 
 log = structlog.get_logger(__name__)
 
@@ -70,16 +70,10 @@ def check_missing(db: Database, exceptions: ExceptionOpener, now: datetime) -> i
     flagged = _flag(db, now)
     for f in flagged:
         try:
-            exceptions.open_exception(
-                exception_type="notice_missing",
-                order_id=f["order_id"],
-                key=f"notice_missing:{f['job_id']}",
-                evidence={
-                    "stage": f["stage"],
-                    "deadline_at": f["deadline_at"].isoformat(),
-                    "job_id": f["job_id"],
-                },
-            )
+            deadline = f["deadline_at"].isoformat()
+            evidence = {"stage": f["stage"], "deadline_at": deadline, "job_id": f["job_id"]}
+            key = f"notice_missing:{f['job_id']}"
+            exceptions.open_exception(ExceptionRequest("notice_missing", f["order_id"], key, evidence))
         except Exception:  # the finding is kept in notice_missing either way
             log.exception("notice_missing_exception_failed", job_id=f["job_id"])
     return len(flagged)

@@ -27,6 +27,7 @@ from deliveryhub.service_layer.ports import (
     ClaimHolds,
     CustomerFiles,
     ExceptionOpener,
+    ExceptionRequest,
     NoticeFacts,
     OpsAlert,
     OpsAlerts,
@@ -56,8 +57,8 @@ class _NoAudit(AuditTrail):
 
 
 class _NoExceptions(ExceptionOpener):
-    def open_exception(self, exception_type: str, *_: object, **__: object) -> int | None:
-        log.warning("exception_unopened", type=exception_type, why="monitors feature not wired")
+    def open_exception(self, request: ExceptionRequest, *_: object, **__: object) -> int | None:
+        log.warning("exception_unopened", type=request.exception_type, why="monitors feature not wired")
         return None
 
     def orders_with_exception(self, *_: object, **__: object) -> list[str]:

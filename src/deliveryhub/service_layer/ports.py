@@ -68,17 +68,22 @@ class AuditTrail(Protocol):
     ) -> None: ...
 
 
+@dataclass(frozen=True)
+class ExceptionRequest:
+    """An operational exception another feature asks for: its type, the order (or a `key` for what it is
+    about when there is none), the evidence, and the parcel if one."""
+
+    exception_type: str
+    order_id: str | None
+    key: str | None = None
+    evidence: Mapping[str, Any] | None = None
+    shipment_id: str | None = None
+
+
 class ExceptionOpener(Protocol):
     """Opens operational exceptions for other features (monitors provide it)."""
 
-    def open_exception(
-        self,
-        exception_type: str,
-        order_id: str | None,
-        key: str | None = None,
-        evidence: Mapping[str, Any] | None = None,
-        shipment_id: str | None = None,
-    ) -> int | None: ...
+    def open_exception(self, request: ExceptionRequest) -> int | None: ...
 
     def orders_with_exception(self, conn: Connection, exception_type: str) -> list[str]: ...
 

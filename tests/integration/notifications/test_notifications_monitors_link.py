@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from deliveryhub.kernel.clock import ManualClock
 from deliveryhub.notifications.facts import notice_facts
+from deliveryhub.service_layer.ports import ExceptionRequest
 from dh_testkit import drain, make_hub
 from notif_kit import SmtpSink, lifecycle, send_all
 
@@ -30,8 +31,9 @@ def test_exception_opened_gives_one_delay_notice_and_missing_notice_opens_except
     hub.ingest.ingest(lifecycle("O-X", START, {"name": "정우성", "email": "woo@example.com"})[:6])
     drain(hub)
     send_all(hub)
+    delay = ExceptionRequest("delivery_delay", "O-X", "test-delay", {"why": "test"})
     for _ in range(2):  # a second call for the same order and type is a no-op in monitors
-        hub.exceptions.open_exception("delivery_delay", "O-X", key="test-delay", evidence={"why": "test"})
+        hub.exceptions.open_exception(delay)
         drain(hub)
         send_all(hub)
     delays = [m for rcpt, m in smtp.messages if rcpt == ["woo@example.com"] and "지연되고" in m["Subject"]]
