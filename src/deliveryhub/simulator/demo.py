@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 console = Console()
 STATE_FILE = "demo-state.json"
 ADMIN_EMAIL = "admin@demo.deliveryhub.local"
+CATCH_UP = timedelta(hours=1)  # the last stretch of the past replayed live (at `speed`) after the back-fill
 NO_TRACKING = "(알림 기능 설치 후 표시 / shown once notifications are installed)"
 
 
@@ -119,12 +120,12 @@ def _backfill(hub: Hub, items: Any, until: datetime, progress: Progress, task: A
     return None
 
 
-def _write_history_notices(hub: Hub, until: datetime, seed: int, progress: Progress) -> None:
+def _write_history_notices(hub: Hub, since: datetime, until: datetime, seed: int, progress: Progress) -> None:
     """The notices the shop's notifier sent during the back-filled history, at the times it sent them
     (the hub never notifies history it learns of late); needs the read models caught up (their stages)."""
     task = progress.add_task("지난 고객 알림 기록 / recording the notices sent in the past", total=None)
     with hub.db.read() as conn:
-        events = list(history_notices(conn, until, seed))
+        events = list(history_notices(conn, until, seed, since=since))
     for i in range(0, len(events), 1000):
         hub.ingest.ingest(events[i : i + 1000])
     progress.update(task, completed=len(events), total=len(events))
@@ -182,12 +183,13 @@ def run_demo(
     from deliveryhub.entrypoints.api.app import create_app
     from deliveryhub.security.apikeys import create_api_key
 
-    # The hub keeps the wall clock (sessions, timers, notices are real); the shop replays the last day at
-    # `speed` and then carries on in real time, so no event is ever stamped in the future.
-    catch_up = timedelta(days=1) if speed > 0 else timedelta(0)
-    # The back-fill is history: the shop's notifier told those customers then (history.py), so the hub
-    # notifies what it learns within the replayed day (plus an hour for the time the back-fill takes),
-    # not the back-fill's last three days all at one minute.
+    # The hub keeps the wall clock (sessions, timers, notices are real); the shop replays the last hour at
+    # `speed` and then carries on in real time, so no event is ever stamped in the future. Everything
+    # before is back-filled history, told as history (its notices at their times, history.py): a longer
+    # replay would have the hub send a day of notices within two minutes.
+    catch_up = CATCH_UP if speed > 0 else timedelta(0)
+    # The hub notifies what it learns within the replayed hour (plus an hour for the time the back-fill
+    # takes), not the back-fill's last days all at one minute.
     horizon = catch_up.total_seconds() / 3600 + 1
     os.environ.setdefault("DELIVERYHUB_MAX_EVENT_AGE_HOURS", f"{horizon:g}")
     columns = (
@@ -260,7 +262,7 @@ def run_demo(
             _save_state(hub, state)
         _wait_for_consumers(hub, progress)
         if reached < backfill_until:
-            _write_history_notices(hub, backfill_until, int(state["seed"]), progress)
+            _write_history_notices(hub, reached, backfill_until, int(state["seed"]), progress)
         deadline = time.monotonic() + 30
         while not server.started and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -329,7 +331,7 @@ def _print_welcome(hub: Hub, state: dict[str, Any], base: str, speed: float) -> 
         if admin
         else f"API key (Authorization: Bearer): {state['api_key']}"
     )
-    day_min = 86400 / speed / 60 if speed > 0 else 0.0
+    replay_s = CATCH_UP.total_seconds() / speed if speed > 0 else 0.0
     order = _latest_order(hub)
     track = _tracking_url(hub, order) if order else None
     lines = [
@@ -340,8 +342,8 @@ def _print_welcome(hub: Hub, state: dict[str, Any], base: str, speed: float) -> 
         f"[bold]배송 조회 / tracking page[/bold] {track or NO_TRACKING}",
         f"[bold]API 문서 / API docs[/bold]      {base}/docs",
         f"시뮬레이터 API key (integration): {state['api_key']}",
-        f"최근 하루를 ×{speed:g} 배속으로 재생 후 실시간 ({day_min:.1f}분) / "
-        f"replaying the last day at ×{speed:g} ({day_min:.1f} min), then real time",
+        f"최근 1시간을 ×{speed:g} 배속으로 재생 후 실시간 ({replay_s:.0f}초) / "
+        f"replaying the last hour at ×{speed:g} ({replay_s:.0f} s), then real time",
         "Ctrl-C 로 종료, 다시 실행하면 이어서 / Ctrl-C stops; run again to resume",
     ]
     console.print(Panel("\n".join(lines), title="deliveryhub demo", border_style="green"))

@@ -50,17 +50,23 @@ def _channel(rng: random.Random, failed: bool) -> dict[str, Any]:
 
 
 def history_notices(
-    conn: Connection, until: datetime, seed: int, config: ShopConfig | None = None
+    conn: Connection,
+    until: datetime,
+    seed: int,
+    config: ShopConfig | None = None,
+    since: datetime | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """The notices of every customer-facing stage change before `until`, and the delay notices of the
-    orders that were late by then; a share `notice_failure_rate` failed (알림 누락), a share
-    `delay_unnotified_rate` of late orders were never warned."""
+    """The notices of every customer-facing stage change in [since, until), and the delay notices of the
+    orders late by then; a share `notice_failure_rate` failed (알림 누락), a share `delay_unnotified_rate`
+    of late orders were never warned. `since`: where a resumed demo's back-fill started (the hub told
+    what came before live)."""
     cfg = config or ShopConfig()
     stages = conn.execute(
         sa.select(t.order_stages.c.order_id, t.order_stages.c.stage, t.order_stages.c.occurred_at)
         .where(
             t.order_stages.c.stage.in_(sorted(CUSTOMER_FACING_STAGES)),
             t.order_stages.c.occurred_at < until,
+            *([t.order_stages.c.occurred_at >= since] if since is not None else []),
         )
         .order_by(t.order_stages.c.occurred_at)
     ).all()
@@ -82,7 +88,9 @@ def history_notices(
     ).all()
     for oid, promised, delivered in late:
         moment = datetime.combine(promised, DELAY_NOTICE_AT, KST)
-        if moment >= until or (delivered is not None and delivered <= moment):
+        if moment >= until or (since is not None and moment < since):
+            continue
+        if delivered is not None and delivered <= moment:
             continue
         if delivered is not None and delivered.astimezone(KST).date() <= promised:
             continue  # delivered that evening: on time after all, nobody was warned
