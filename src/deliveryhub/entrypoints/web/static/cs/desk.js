@@ -158,7 +158,7 @@
   api("GET", "/v1/cs/metrics").then(function (m) {
     function pct(v) { return v == null ? "-" : Math.round(v * 100) + "%"; }
     var frt = m.first_response_minutes.mean;
-    document.getElementById("metrics").textContent = [T.frt + " " + (frt == null ? "-" : frt.toFixed(1)), T.automation + " " + pct(m.automation_rate),
+    document.getElementById("metrics").textContent = [T.frt + " " + (frt == null ? "-" : frt.toFixed(1) + T.minutes), T.automation + " " + pct(m.automation_rate),
       T.escalation + " " + pct(m.escalation_rate), T.voc_rate + " " + pct(m.voc_response_rate)].join(" · ");
   }).catch(function () {});
   var m = /[#&]ticket=(\d+)/.exec(location.hash);
