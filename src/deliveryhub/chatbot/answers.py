@@ -293,6 +293,6 @@ def handoff_summary(
     else:
         parts.append("주문번호는 아직 받지 못했어요.")
     if intent:
-        parts.append(f"문의 유형: {intent}.")
+        parts.append(f"문의 유형: {label('intent', intent)}.")
     parts.append(f'마지막 고객 메시지: "{masked_text[:200]}".')
     return " ".join(parts)
