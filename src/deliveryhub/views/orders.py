@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -237,19 +238,22 @@ def decode_cursor(cursor: str) -> tuple[datetime | None, str]:
         raise BadCursor("cursor is not valid") from exc
 
 
+@dataclass(frozen=True)
+class OrderFilter:
+    """Which orders `list_orders` lists: stage, a parcel's carrier, created between two dates (either
+    open), an id set."""
+
+    stage: str | None = None
+    carrier: str | None = None
+    created: tuple[date | None, date | None] = (None, None)
+    order_ids: list[str] | None = None
+
+
 def list_orders(
-    conn: Connection,
-    *,
-    stage: str | None = None,
-    carrier: str | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
-    order_ids: list[str] | None = None,
-    cursor: str | None = None,
-    limit: int = 50,
+    conn: Connection, flt: OrderFilter, cursor: str | None = None, limit: int = 50
 ) -> dict[str, Any]:
     """Orders newest first, filtered, with a keyset cursor."""
-    q = _filtered(_LIST_Q, stage, carrier, date_from, date_to, order_ids)
+    q = _filtered(_LIST_Q, flt)
     created = sa.func.coalesce(t.orders.c.created_at, EPOCH)
     if cursor:
         c_created, c_oid = decode_cursor(cursor)
@@ -266,26 +270,19 @@ def list_orders(
 _LIST_Q = sa.select(*columns(t.orders, *(_DETAIL_FIELDS[name] for name in _LIST_FIELDS)))
 
 
-def _filtered(
-    q: sa.Select[Any],
-    stage: str | None,
-    carrier: str | None,
-    date_from: date | None,
-    date_to: date | None,
-    order_ids: list[str] | None,
-) -> sa.Select[Any]:
-    if stage:
-        q = q.where(t.orders.c.stage == stage)
-    if carrier:
-        q = q.where(
-            t.orders.c.order_id.in_(sa.select(t.parcels.c.order_id).where(t.parcels.c.carrier == carrier))
-        )
+def _filtered(q: sa.Select[Any], flt: OrderFilter) -> sa.Select[Any]:
+    if flt.stage:
+        q = q.where(t.orders.c.stage == flt.stage)
+    if flt.carrier:
+        by_carrier = sa.select(t.parcels.c.order_id).where(t.parcels.c.carrier == flt.carrier)
+        q = q.where(t.orders.c.order_id.in_(by_carrier))
+    date_from, date_to = flt.created
     if date_from:
         q = q.where(t.orders.c.created_at >= datetime.combine(date_from, time.min, UTC))
     if date_to:
         q = q.where(t.orders.c.created_at < datetime.combine(date_to, time.max, UTC))
-    if order_ids is not None:
-        q = q.where(t.orders.c.order_id.in_(order_ids))
+    if flt.order_ids is not None:
+        q = q.where(t.orders.c.order_id.in_(flt.order_ids))
     return q
 
 

@@ -21,6 +21,7 @@ from deliveryhub.security.apikeys import Principal
 from deliveryhub.security.rbac import PII_VIEW
 from deliveryhub.views.orders import (
     BadCursor,
+    OrderFilter,
     audit_customer_shown,
     customer_view,
     list_orders,
@@ -165,16 +166,8 @@ async def get_orders(
     def run() -> dict[str, Any]:
         with hub.db.read() as conn:
             ids = hub.exceptions.orders_with_exception(conn, exception) if exception else None
-            return list_orders(
-                conn,
-                stage=stage,
-                carrier=carrier,
-                date_from=from_,
-                date_to=to,
-                order_ids=ids,
-                cursor=cursor,
-                limit=limit,
-            )
+            flt = OrderFilter(stage=stage, carrier=carrier, created=(from_, to), order_ids=ids)
+            return list_orders(conn, flt, cursor, limit)
 
     try:
         return await run_in_threadpool(run)
