@@ -197,6 +197,15 @@ def test_no_raw_key_on_any_page(site: dict[str, Any], lang: str) -> None:
             customer.click("#send")
             customer.wait_for_selector("#log li:nth-child(2)", timeout=60_000)
             check("chat", customer)
+            # A customer asks for a person: the agent reads the bot's hand-off summary on the desk.
+            customer.fill("#text", "상담원 연결해 주세요" if lang == "ko" else "I want to talk to a person")
+            customer.click("#send")
+            customer.wait_for_selector("#log li:nth-child(4)", timeout=60_000)
+            with site["hub"].db.read() as conn:
+                newest = conn.execute(sa.text("SELECT max(id) FROM tickets")).scalar()
+            page.goto(base + "/tickets" + q + f"#ticket={newest}")
+            page.wait_for_selector("#view h2", timeout=60_000)
+            check("desk_handoff", page)
         finally:
             browser.close()
     report = "\n".join(f"{k}:\n  " + "\n  ".join(v) for k, v in problems.items())
