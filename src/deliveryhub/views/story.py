@@ -118,7 +118,8 @@ def parcel_story(parcel: dict[str, Any], lang: str, zone: tzinfo) -> dict[str, A
         "status_label": label("tag", status, lang) if status else "",
         "delivered_at": local_text(parcel.get("delivered_at"), zone),
         "scans": scans,
-        "last_scan": scans[0] if scans else None,
+        # The last time the parcel was seen somewhere (an ETA revision is news, not a scan).
+        "last_scan": next((sc for sc in scans if sc["tag"] != "shipment.eta_updated"), None),
     }
 
 

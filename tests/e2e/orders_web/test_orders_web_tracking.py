@@ -66,6 +66,7 @@ def test_late_order_is_explained_against_the_promise(site: dict[str, Any]) -> No
     assert cj.index("대전 HUB") < cj.index("곤지암 Hub")
     hanjin = html.split('data-shipment="P2"')[1]
     assert "상자 2" in hanjin and "옥천 HUB" in hanjin and "hanjin.com" in hanjin
+    assert "옥천 HUB" in hanjin.split('class="last-scan"')[1].split("</p>")[0]  # not the later ETA revision
     # Nothing personal beyond the first character of the name.
     assert "김**" in html and "김민수" not in html and "2345" not in html and "테헤란로" not in html
 

@@ -61,13 +61,16 @@ def test_parcel_scans_newest_first_in_words() -> None:
     scan = dict(type="shipment.tracking", occurred_at="2026-11-21T03:00:00+00:00", status="exception")
     scan.update(raw_status="배송 지연", location="대전 HUB", reason="weather_delay")
     parcel = dict(shipment_id="P1", carrier="cj", tracking_no="5538-2540-6594", status="in_transit")
-    parcel["tracking"] = [handed, scan]
+    eta = {"type": "shipment.eta_updated", "occurred_at": "2026-11-22T01:00:00+00:00"}
+    parcel["tracking"] = [handed, scan, eta]
     story = parcel_story(parcel, "ko", KST)
     assert story["carrier_name"] == "CJ대한통운" and story["status_label"] == "이동 중"
     assert story["carrier_url"].endswith("wblNo=553825406594")
-    assert [s["text"] for s in story["scans"]] == ["배송 이상 · 배송 지연 (기상 악화)", "택배사 인계"]
-    assert story["last_scan"] == story["scans"][0] and story["last_scan"]["location"] == "대전 HUB"
-    assert story["scans"][0]["at"] == "2026-11-21 12:00"
+    texts = [s["text"] for s in story["scans"]]
+    assert texts == ["도착 예정일 변경", "배송 이상 · 배송 지연 (기상 악화)", "택배사 인계"]
+    # The last scan is where the parcel was last seen, not the ETA revision after it.
+    assert story["last_scan"] == story["scans"][1] and story["last_scan"]["location"] == "대전 HUB"
+    assert story["last_scan"]["at"] == "2026-11-21 12:00"
     assert carrier_url("unknown", "123") == "" and carrier_url("cj", None) == ""
 
 
