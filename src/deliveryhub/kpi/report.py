@@ -11,6 +11,7 @@ import io
 import re
 from collections import Counter
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -104,7 +105,14 @@ STATUS_NAMES = {
     "no_data": "데이터 없음 No data",
     "low_sample": "표본 부족 Too few",
 }
-CHART_UNITS = {"rate": "%", "hours": "hours", "days": "days", "minutes": "min", "count": "count"}
+CHART_UNITS = {
+    "rate": ("%", "%"),
+    "hours": ("시간", "hours"),
+    "days": ("일", "days"),
+    "minutes": ("분", "min"),
+    "count": ("건", "count"),
+}
+KOREAN_FONTS = ("Noto Sans CJK KR", "NanumGothic", "Noto Sans KR", "Malgun Gothic", "AppleGothic")
 # KPIs a breach of which the month's late deliveries explain, and those exceptions of a type explain.
 DELAY_KPIS = ("delivery_delay_rate", "on_time_delivery_rate", "avg_delivery_days", "avg_transit_days")
 EXCEPTION_KPIS = {
@@ -166,13 +174,26 @@ def _first_month(engine: KpiEngine, tz: str, month_start: date) -> date:
     return max(first.replace(day=1), earliest)
 
 
+@lru_cache(maxsize=1)
+def korean_font() -> str | None:
+    """A font matplotlib can draw Korean with on this machine (None: the charts are labelled in English)."""
+    from matplotlib import font_manager
+
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    return next((n for n in KOREAN_FONTS if n in names), None)
+
+
 def _chart(series: dict[str, list[tuple[str, float | None]]], title: str, kdef: KpiDef) -> str:
-    """A small trend chart as an embedded PNG data URI (rendered offline with matplotlib's Agg backend)."""
+    """A small trend chart as an embedded PNG data URI (rendered offline with matplotlib's Agg backend);
+    in Korean when a Korean font is installed."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    font = korean_font()
+    if font:
+        plt.rcParams["font.family"] = [font, "sans-serif"]
     fig, ax = plt.subplots(figsize=(4.2, 2.2), dpi=110)
     for label, points in series.items():
         xs = [p for p, v in points if v is not None]
@@ -185,12 +206,12 @@ def _chart(series: dict[str, list[tuple[str, float | None]]], title: str, kdef: 
             color="#c62828",
             linestyle="--",
             linewidth=1,
-            label="target",
+            label="목표" if font else "target",
         )
     ax.set_title(title, fontsize=9)
     ax.tick_params(labelsize=7)
     if kdef.unit in CHART_UNITS:
-        ax.set_ylabel(CHART_UNITS[kdef.unit], fontsize=7)
+        ax.set_ylabel(CHART_UNITS[kdef.unit][0 if font else 1], fontsize=7)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=6)
     fig.tight_layout()
@@ -400,13 +421,14 @@ def build_report(engine: KpiEngine, month: str, tz: str) -> dict[str, Any]:
     charts = []
     for key in trend_keys:
         kdef = defs.get(key) or engine.catalog[key]
+        name = kdef.name_ko if korean_font() else kdef.name_en
         points = [(s["period"][:7], s["value"]) for s in trend[key]["series"] if s.get("group") is None]
         if any(v is not None for _p, v in points):
             charts.append(
                 {
                     "key": key,
                     "title": f"{kdef.name_ko} / {kdef.name_en}",
-                    "src": _chart({kdef.name_en: points}, kdef.name_en, kdef),
+                    "src": _chart({name: points}, name, kdef),
                 }
             )
     voc, voc_total, voc_source = voc_shares(engine, start, end, tz)
