@@ -125,7 +125,7 @@ def _write_history_notices(hub: Hub, since: datetime, until: datetime, seed: int
     (the hub never notifies history it learns of late); needs the read models caught up (their stages)."""
     task = progress.add_task("지난 고객 알림 기록 / recording the notices sent in the past", total=None)
     with hub.db.read() as conn:
-        events = list(history_notices(conn, until, seed, since=since))
+        events = list(history_notices(conn, (since, until), seed))
     for i in range(0, len(events), 1000):
         hub.ingest.ingest(events[i : i + 1000])
     progress.update(task, completed=len(events), total=len(events))

@@ -50,16 +50,13 @@ def _channel(rng: random.Random, failed: bool) -> dict[str, Any]:
 
 
 def history_notices(
-    conn: Connection,
-    until: datetime,
-    seed: int,
-    config: ShopConfig | None = None,
-    since: datetime | None = None,
+    conn: Connection, window: tuple[datetime | None, datetime], seed: int, config: ShopConfig | None = None
 ) -> Iterator[dict[str, Any]]:
-    """The notices of every customer-facing stage change in [since, until), and the delay notices of the
-    orders late by then; a share `notice_failure_rate` failed (알림 누락), a share `delay_unnotified_rate`
-    of late orders were never warned. `since`: where a resumed demo's back-fill started (the hub told
-    what came before live)."""
+    """The notices of every customer-facing stage change in `window` = [since, until), and the delay
+    notices of the orders late by then; a share `notice_failure_rate` failed (알림 누락), a share
+    `delay_unnotified_rate` of late orders were never warned. `since` (None: from the start) is where a
+    resumed demo's back-fill started (the hub told what came before live)."""
+    since, until = window
     cfg = config or ShopConfig()
     stages = conn.execute(
         sa.select(t.order_stages.c.order_id, t.order_stages.c.stage, t.order_stages.c.occurred_at)

@@ -54,7 +54,7 @@ def demo_like(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, A
             job.run(NOW)
     drain(hub)
     with hub.db.read() as conn:
-        past = list(history_notices(conn, until, SEED))
+        past = list(history_notices(conn, (None, until), SEED))
     hub.ingest.ingest(past)
     drain(hub)
     key = {"Authorization": f"Bearer {create_api_key(hub.db, 'k-ops', 'ops')}"}

@@ -42,12 +42,10 @@ def test_history_notices_follow_the_stages_and_the_promise(tmp_path: Path, maste
         until = datetime(2026, 11, 6, tzinfo=KST)
         never_fail = ShopConfig(notice_failure_rate=0.0, delay_unnotified_rate=0.0)
         with hub.db.read() as conn:
-            past = list(history_notices(conn, until, 7, never_fail))
-            again = list(history_notices(conn, until, 7, never_fail))
-            resumed = list(
-                history_notices(conn, until, 7, never_fail, since=datetime(2026, 11, 3, tzinfo=KST))
-            )
-            all_failed = list(history_notices(conn, until, 7, ShopConfig(notice_failure_rate=1.0)))
+            past = list(history_notices(conn, (None, until), 7, never_fail))
+            again = list(history_notices(conn, (None, until), 7, never_fail))
+            resumed = list(history_notices(conn, (datetime(2026, 11, 3, tzinfo=KST), until), 7, never_fail))
+            all_failed = list(history_notices(conn, (None, until), 7, ShopConfig(notice_failure_rate=1.0)))
     finally:
         hub.close()
     assert past == again  # deterministic: a resumed demo writes the same ids
