@@ -53,9 +53,13 @@ FAQ_FIRST_INTENTS = frozenset({"other", "payment_issue", "stock_inquiry"})
 # Claim kind opened for each problem intent.
 CLAIM_KIND = {"missing_delivery": "missing", "wrong_item": "wrong_item", "damaged_item": "damage"}
 
-IMMEDIATE_REASONS = ("human_request", "threat", "anger", "repeat_contact", "multi_problem")
+IMMEDIATE_REASONS = (
+    "human_request", "threat", "anger", "repeat_contact", "multi_problem", "long_wait", "harm",
+)
 REASON_PRIORITY = {
     "threat": "urgent",
+    "harm": "urgent",
+    "long_wait": "high",
     "anger": "high",
     "repeat_contact": "high",
     "multi_problem": "high",

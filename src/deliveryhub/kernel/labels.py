@@ -218,6 +218,8 @@ _TABLE: Final[dict[str, dict[str, Pair]]] = {
         "anger": ("강한 불만 표현", "Strong anger"),
         "repeat_contact": ("같은 주문 반복 문의", "Repeat contact about the same order"),
         "multi_problem": ("여러 문제 동시 제기", "Several problems at once"),
+        "long_wait": ("며칠·몇 주째 기다림", "Waiting for days or weeks"),
+        "harm": ("사람이 다치거나 안전 문제", "Someone hurt or a safety risk"),
         "low_confidence": ("챗봇이 두 번 연속 이해하지 못함", "The bot did not understand twice"),
         "claim_amount": ("자동 승인 한도를 넘는 클레임", "Claim above the auto-approval amount"),
         "vip": ("VIP 고객", "VIP customer"),

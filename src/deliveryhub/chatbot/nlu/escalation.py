@@ -3,7 +3,10 @@
 
 ``escalation_reasons(text, intent=None)`` returns the list of reasons among ``human_request``,
 ``threat`` (소비자원/경찰/고소/변호사/사기/신고...), ``anger`` (insults, swearing, strong anger),
-``repeat_contact`` (세 번째 문의, 몇 번을...), ``multi_problem`` (two or more distinct problems at once).
+``repeat_contact`` (세 번째 문의, 몇 번을..., the same mistake again), ``multi_problem`` (two or more distinct
+problems at once), ``long_wait`` (a wait of a week or more: "2주째", "한 달이 다 되도록") and ``harm`` (a
+person hurt or a safety risk). Quiet anger -- rhetorical questions, sarcasm, accusations, regulators,
+card-company disputes and review threats -- comes from :mod:`deliveryhub.chatbot.nlu.quiet`.
 ``should_escalate`` is ``bool(escalation_reasons(...))``. Session-level rules (low confidence twice in a
 row, claim amount, VIP) belong to the conversation layer, not here.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 import re
 
 from deliveryhub.chatbot.nlu.normalize import normalize
+from deliveryhub.chatbot.nlu.quiet import quiet_cues
 
 
 def _rx(*parts: str) -> re.Pattern[str]:
@@ -57,7 +61,7 @@ _THREAT_WORDS = re.compile(
     r"|attorneys?|golpe)\b"
 )
 _ANGER = _rx(
-    r"시발|씨발|씨팔|시팔|ㅅㅂ|ㅆㅂ|ㅂㅅ|병신|븅신|개새|개색|새끼|존나|졸라|좆|지랄|미친(놈|년|거|것|회사|업체|새|x|놈들|ㄴ|곳)?",
+    r"(?<!다)시발|씨발|씨팔|시팔|ㅅㅂ|ㅆㅂ|ㅂㅅ|병신|븅신|개새|개색|새끼|존나|졸라|좆|지랄|미친(놈|년|거|것|회사|업체|새|x|놈들|ㄴ|곳)?",
     r"꺼져라|꺼져버|꺼지라|닥쳐|엿먹|빡치|빡쳐|빡침|열받|열받네|열불|어이(가)?없|어이상실|장난(하|치|쳐|까|함|해)",
     r"화(가)?(나|납|났|난다|나네|나요|치밀)|짜증(나|난|납|내|이)|분노|최악|쓰레기|개판|엉망진창",
     r"죽을래|죽여|책임(져|지세요|자나와|자불러|지라)|가만안|가만두지|두고보|두고봐",
@@ -89,17 +93,33 @@ _PROBLEMS: dict[str, re.Pattern[str]] = {
     ),
     "wrong": _rx(
         r"오배송|다른(상품|제품|물건|옵션|색|사이즈|게|거)|잘못(온|왔|배송|보내)|구성품(이|도)?(누락|빠)|빠져있|누락"
-        r"|wrongitem|wrongsize"
+        r"|틀리고|틀려|틀렸|수량(이|도)?.{0,6}(모자|부족)|wrongitem|wrongsize"
     ),
     "damaged": _rx(
-        r"파손|깨져|깨졌|찌그러|부서|망가|터져|젖어|녹아|불량|고장|찢어|긁혀|금이|damaged|broken|quebrad"
+        r"파손|깨져|깨졌|찌그러|부서|망가|터져|젖어|녹아|불량|고장|찢어|긁혀|금이|스크래치|기스|흠집|damaged|broken|quebrad"
     ),
     "refund": _rx(r"환불(이|은|도)?(안|아직)|환불.{0,8}(말도없|소식없|연락없)|refund(not|hasn|still)"),
     "payment": _rx(
-        r"중복결제|이중결제|두번결제|결제(가|는|도)?(두번|2번|오류|에러|실패)|doublecharg|chargedtwice"
+        r"중복결제|이중결제|두번결제|두번(빠져|나갔|청구)|결제(가|는|도)?(두번|2번|오류|에러|실패)|doublecharg|chargedtwice"
     ),
-    "cs": _rx(r"불친절|답변(이)?없|연락(이)?없|전화(를)?안받|rude"),
+    "cs": _rx(r"불친절|답변(이)?없|연락(이|도)?(없|안(되|돼|됨))|연락두절|전화(를)?안받|rude"),
+    "address": _rx(r"(옛날|예전|이전|원래)주소로(가|갔|배송|보내)|주소(를)?(바꿔|변경).{0,10}(그대로|옛날|예전|이전)"),
+    "receipt": _rx(r"영수증(도|이)?(없|안)"),
 }
+
+
+# Quiet-anger families (quiet.py) -> the hand-off reason they raise.
+_QUIET_REASON = {
+    "accusation": "threat",
+    "external": "threat",
+    "rhetorical": "anger",
+    "sarcasm": "anger",
+    "exasperation": "anger",
+    "long_wait": "long_wait",
+    "harm": "harm",
+}
+# "…도 모자라", "…에 …까지": problems piled on one another, even when only one family is named.
+_PILED_UP = _rx(r"것도모자라|걸로도모자라|뿐만아니라|에다가.{0,8}까지|에.{1,6}에.{1,10}까지")
 
 
 def problem_families(text: str) -> list[str]:
@@ -123,10 +143,15 @@ def escalation_reasons(text: str, intent: str | None = None) -> list[str]:
         reasons.append("threat")
     if _ANGER.search(c):
         reasons.append("anger")
-    if _REPEAT.search(c):
+    quiet = quiet_cues(c)
+    if _REPEAT.search(c) or {"repeat", "again"} & set(quiet):
         reasons.append("repeat_contact")
-    if len(problem_families(text)) >= 2:
+    families = problem_families(text)
+    if len(families) >= 2 or (families and _PILED_UP.search(c)):
         reasons.append("multi_problem")
+    for cue, reason in _QUIET_REASON.items():
+        if cue in quiet and reason not in reasons:
+            reasons.append(reason)
     return reasons
 
 
