@@ -143,6 +143,16 @@ def digits_not_a_call(text: str, intent: str, ents: dict[str, object]) -> bool:
     return not asks_for_person(text)
 
 
+def impatient_text(text: str) -> bool:
+    """Impatience ("대체 언제까지", "며칠째") that hands off only with the order's history."""
+    try:
+        from deliveryhub.chatbot.nlu.normalize import normalize
+        from deliveryhub.chatbot.nlu.quiet import impatient
+    except ImportError:
+        return False
+    return impatient(normalize(text).replace(" ", ""))
+
+
 def escalates(text: str, intent: str) -> bool:
     """Whether the escalation rules hand this message off, read with `intent`."""
     try:

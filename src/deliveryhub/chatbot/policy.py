@@ -24,6 +24,7 @@ from deliveryhub.chatbot.lexicon import (
     YES,
     digits_not_a_call,
     escalates,
+    impatient_text,
     order_token,
     reasons_for,
 )
@@ -41,7 +42,19 @@ CONFIRMING_NEEDS = ("confirm_cancel", "offer_return", "offer_cancel", "choose_re
 
 
 def decide(bot: Bot, ctx: TurnCtx, nlu: dict[str, Any], ents: dict[str, Any]) -> None:
-    """One turn's decision (the reply and the session changes land on `ctx`)."""
+    """One turn's decision (the reply and the session changes land on `ctx`).
+
+    Impatience in this message, or in the one that opened the pending request, is kept for this turn in
+    ``s["impatient"]`` (read with the order's history once verified) and carried in the pending request."""
+    s = ctx.s
+    s["impatient"] = impatient_text(ctx.text) or bool((s.get("pending") or {}).get("impatient"))
+    _decide(bot, ctx, nlu, ents)
+    pending = s.get("pending")
+    if s["impatient"] and isinstance(pending, dict):
+        s["pending"] = {**pending, "impatient": True}
+
+
+def _decide(bot: Bot, ctx: TurnCtx, nlu: dict[str, Any], ents: dict[str, Any]) -> None:
     s, text, lang = ctx.s, ctx.text, ctx.lang
     find_order(bot, text, ents)
     pending = s.get("pending") or {}

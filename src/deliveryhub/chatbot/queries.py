@@ -123,6 +123,25 @@ CONTACTS_AND_SPEND = sa.select(
     .where(t.orders.c.customer_id == sa.bindparam("cid"))
     .scalar_subquery()
     .label("spend"),
+    # The customer's history a quiet complaint is read with: an open claim, an order past its promise.
+    sa.select(sa.func.count())
+    .select_from(ct.tickets)
+    .where(
+        ct.tickets.c.order_id == sa.bindparam("oid"),
+        ct.tickets.c.channel == "claim",
+        ct.tickets.c.status != "solved",
+    )
+    .scalar_subquery()
+    .label("open_claims"),
+    sa.select(sa.func.count())
+    .where(
+        t.orders.c.order_id == sa.bindparam("oid"),
+        t.orders.c.promised_date < sa.bindparam("today"),
+        t.orders.c.delivered_at.is_(None),
+        t.orders.c.cancelled_at.is_(None),
+    )
+    .scalar_subquery()
+    .label("late"),
 )
 
 # The chat slice of an order and its parcels, built once. The order repository (load_order) reads whole

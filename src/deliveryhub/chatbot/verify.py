@@ -135,18 +135,24 @@ def _audit_staff_attempt(bot: Bot, ctx: TurnCtx) -> None:
 
 
 def escalate_after_verify(bot: Bot, ctx: TurnCtx, intent: str) -> bool:
-    """Rules that need a verified order: the third contact about it, a VIP's complaint."""
+    """Rules that need a verified order: the third contact about it, a VIP's complaint, and impatience
+    ("대체 언제까지", "며칠째") from a customer who wrote before, has an open claim or a late order."""
     s = ctx.s
-    since = bot.now() - timedelta(days=bot.config.repeat_contact_days)
+    now = bot.now()
+    since = now - timedelta(days=bot.config.repeat_contact_days)
     with bot.tx.reading() as conn:
         row = conn.execute(
             q.CONTACTS_AND_SPEND,
-            {"oid": s["order_id"], "since": since, "sid": s["session_id"], "cid": s.get("customer_id")},
+            {"oid": s["order_id"], "since": since, "sid": s["session_id"], "cid": s.get("customer_id"),
+             "today": now.date()},
         ).one()
     contacts = int(row.chats or 0) + int(row.tickets or 0)
     spend = float(row.spend or 0) if intent in COMPLAINT_INTENTS else 0.0
     if contacts + 1 >= 3:
         ctx.hand_off(["repeat_contact"])
+        return True
+    if s.get("impatient") and (contacts or row.open_claims or row.late):
+        ctx.hand_off(["repeat_contact" if contacts else "long_wait"])
         return True
     if intent in COMPLAINT_INTENTS and spend >= bot.config.vip_min_spend:
         ctx.hand_off(["vip"])
