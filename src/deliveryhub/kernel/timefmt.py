@@ -76,6 +76,13 @@ _OPS: dict[str, tuple[str, str]] = {
 }
 
 
+def unit_suffix(unit: str, lang: str = "ko") -> str:
+    """What follows a number of `unit`: "%", "일" / " days", "시간" / " h", "분" / " min", "건"."""
+    if unit == "rate":
+        return "%"
+    return _SUFFIX.get(unit, ("", ""))[1 if lang == "en" else 0]
+
+
 def format_number(value: float | None, unit: str = "", lang: str = "ko", trim: bool = False) -> str:
     """A measured value in its unit, with thousands separators: 11.6%, 2.4일 / 2.4 days, 1,234건, —
     (`trim`: no trailing zeros, for round numbers such as targets: 3%, not 3.0%)."""
@@ -91,8 +98,7 @@ def format_number(value: float | None, unit: str = "", lang: str = "ko", trim: b
         text = f"{round(v):,}"
     else:
         text = f"{v:,.2f}".rstrip("0").rstrip(".") if v != int(v) else f"{int(v):,}"
-    suffix = _SUFFIX.get(unit, ("", ""))[1 if lang == "en" else 0]
-    return text + suffix
+    return text + unit_suffix(unit, lang)
 
 
 def format_target(

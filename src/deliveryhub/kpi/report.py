@@ -20,7 +20,7 @@ import polars as pl
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from deliveryhub.kernel import labels as kl
-from deliveryhub.kernel.timefmt import format_date, format_month, format_number, format_target
+from deliveryhub.kernel.timefmt import format_date, format_month, format_number, format_target, unit_suffix
 from deliveryhub.kpi.catalog import KpiDef
 from deliveryhub.kpi.engine import KpiEngine
 from deliveryhub.kpi.measures import evaluate_status
@@ -104,13 +104,6 @@ STATUS_NAMES = {
     "no_target": "목표 없음 No target",
     "no_data": "데이터 없음 No data",
     "low_sample": "표본 부족 Too few",
-}
-CHART_UNITS = {
-    "rate": ("%", "%"),
-    "hours": ("시간", "hours"),
-    "days": ("일", "days"),
-    "minutes": ("분", "min"),
-    "count": ("건", "count"),
 }
 KOREAN_FONTS = ("Noto Sans CJK KR", "NanumGothic", "Noto Sans KR", "Malgun Gothic", "AppleGothic")
 # KPIs a breach of which the month's late deliveries explain, and those exceptions of a type explain.
@@ -210,8 +203,9 @@ def _chart(series: dict[str, list[tuple[str, float | None]]], title: str, kdef: 
         )
     ax.set_title(title, fontsize=9)
     ax.tick_params(labelsize=7)
-    if kdef.unit in CHART_UNITS:
-        ax.set_ylabel(CHART_UNITS[kdef.unit][0 if font else 1], fontsize=7)
+    unit = unit_suffix(kdef.unit, "ko" if font else "en").strip()
+    if unit:
+        ax.set_ylabel(unit, fontsize=7)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=6)
     fig.tight_layout()

@@ -9,16 +9,7 @@ from deliveryhub.kpi.report import _change, _evidence, _industry, _note, _target
 
 
 def _kpi(unit: str, direction: str = "lower", target: Target | None = None, industry: Any = None) -> KpiDef:
-    return KpiDef(
-        key="k",
-        name_ko="지표",
-        name_en="KPI",
-        kind="ratio",
-        unit=unit,
-        direction=direction,
-        target=target,
-        industry_avg=industry,
-    )
+    return KpiDef("k", "지표", "KPI", "ratio", unit, direction, target=target, industry_avg=industry)
 
 
 def test_values_targets_and_industry_averages_in_the_values_unit() -> None:

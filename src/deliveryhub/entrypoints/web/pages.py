@@ -17,7 +17,7 @@ from deliveryhub.entrypoints.api.deps import get_hub
 from deliveryhub.entrypoints.web.auth import PageAuth, page_require
 from deliveryhub.entrypoints.web.i18n import label_tables, lang_of, texts
 from deliveryhub.kernel.labels import label, labels
-from deliveryhub.kernel.timefmt import format_target
+from deliveryhub.kernel.timefmt import format_target, unit_suffix
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -29,6 +29,7 @@ STATIC_TYPES = {
 router = APIRouter(include_in_schema=False)
 env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
 env.globals["label"] = label  # the one label table, for words every page shares (header search)
+UNITS = ("rate", "days", "hours", "minutes", "count", "currency", "score", "kg")  # the catalog's units
 DASHBOARD_KPIS = (
     "on_time_delivery_rate",
     "delivery_delay_rate",
@@ -123,6 +124,7 @@ def dashboard(request: Request, auth: Annotated[PageAuth, Depends(page_require("
         "t": texts(lang_of(request)),
         "labels": label_tables(lang_of(request)),
         "targets": _target_texts(hub, lang_of(request)),
+        "units": {u: unit_suffix(u, lang_of(request)) for u in UNITS},
         "drill_words": labels("order_page", lang_of(request)),  # the drill-down's words (drill.js)
     }
     return render(

@@ -55,9 +55,7 @@
     var unit = catalog[key] ? catalog[key].unit : "";
     // As kernel/timefmt.format_number does on the server: 11.6%, 2.35일 / 2.35 days, 1,234건.
     if (unit === "rate") { var pct = v * 100; return num(pct, pct !== 0 && Math.abs(pct) < 1 ? 2 : 1) + "%"; }
-    var en = lang === "en";
-    var suffix = { days: en ? " days" : "일", hours: en ? " h" : "시간", minutes: en ? " min" : "분", count: en ? "" : "건",
-      currency: en ? " KRW" : "원", score: en ? "" : "점", kg: en ? " kg" : "kg" }[unit] || "";
+    var suffix = (cfg.units || {})[unit] || "";  // kernel/timefmt.unit_suffix, sent with the page
     if (unit === "count" || unit === "currency") { return num(Math.round(v), 0) + suffix; }
     return num(v, Math.round(v) === v ? 0 : 2) + suffix;
   }
@@ -149,8 +147,7 @@
   // A chart's axis in the value's unit: rates in %, durations with their unit.
   function chartAxis(key) {
     var unit = catalog[key] ? catalog[key].unit : "";
-    var en = lang === "en";
-    var suffix = { rate: "%", days: en ? " d" : "일", hours: en ? " h" : "시간", minutes: en ? " min" : "분", count: en ? "" : "건" }[unit] || "";
+    var suffix = (cfg.units || {})[unit] || "";
     return { suffix: suffix, y: function (v) { return v === null || v === undefined ? null : unit === "rate" ? v * 100 : v; } };
   }
   // A period as people write it: 11월 3일 / 3 Nov (day), 2026년 47주 / week 47 (ISO week), 2026년 11월 / Nov 2026.
