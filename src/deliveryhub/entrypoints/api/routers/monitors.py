@@ -4,7 +4,7 @@ speaks HTTP."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Body, Depends, Query
@@ -98,26 +98,27 @@ async def _transition(
     return await run_in_threadpool(_answer, lambda: svc.transition(exc_id, action, actor, note, assignee))
 
 
-@router.post("/exceptions/{exc_id}/acknowledge", summary="Acknowledge / 예외 확인")
-async def acknowledge(
-    exc_id: int,
-    hub: HubDep,
-    p: Annotated[Principal, Depends(require("exceptions:act"))],
-    body: Annotated[Note | None, Body()] = None,
-) -> dict[str, Any]:
-    """open → acknowledged (the caller becomes the assignee if nobody is)."""
-    return await _transition(hub, exc_id, "acknowledge", _actor(p), body.note if body else None)
+def _note_transition(action: str, doc: str) -> Callable[..., Awaitable[dict[str, Any]]]:
+    """The endpoint of a transition that takes only an optional note (acknowledge, resolve)."""
+
+    async def endpoint(
+        exc_id: int,
+        hub: HubDep,
+        p: Annotated[Principal, Depends(require("exceptions:act"))],
+        body: Annotated[Note | None, Body()] = None,
+    ) -> dict[str, Any]:
+        return await _transition(hub, exc_id, action, _actor(p), body.note if body else None)
+
+    endpoint.__name__, endpoint.__doc__ = action, doc
+    return endpoint
 
 
-@router.post("/exceptions/{exc_id}/resolve", summary="Resolve / 예외 해결")
-async def resolve(
-    exc_id: int,
-    hub: HubDep,
-    p: Annotated[Principal, Depends(require("exceptions:act"))],
-    body: Annotated[Note | None, Body()] = None,
-) -> dict[str, Any]:
-    """open/acknowledged → resolved (manual)."""
-    return await _transition(hub, exc_id, "resolve", _actor(p), body.note if body else None)
+acknowledge = router.post("/exceptions/{exc_id}/acknowledge", summary="Acknowledge / 예외 확인")(
+    _note_transition("acknowledge", "open → acknowledged (the caller becomes the assignee if nobody is).")
+)
+resolve = router.post("/exceptions/{exc_id}/resolve", summary="Resolve / 예외 해결")(
+    _note_transition("resolve", "open/acknowledged → resolved (manual).")
+)
 
 
 @router.post("/exceptions/{exc_id}/assign", summary="Assign / 담당자 지정")
