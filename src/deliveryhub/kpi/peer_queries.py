@@ -35,3 +35,23 @@ def exceptions_in(conn: Connection, lo: datetime, hi: datetime) -> list[dict[str
         {"lo": bind(lo, conn.dialect), "hi": bind(hi, conn.dialect)},
     ).all()
     return [{"type": r[0], "order_id": r[1], "subject": r[2], "carrier": r[3], "status": r[4]} for r in rows]
+
+
+NOTICE_JOBS_TABLE = "notification_jobs"  # owned by notifications (notifications/tables.py)
+
+
+def delay_notices_sent(conn: Connection, lo: datetime, hi: datetime) -> int | None:
+    """Customer delay notices (rules with `delay_notice`) sent in [lo, hi); None without the
+    notifications feature's table. Owner: notifications."""
+    if not sa.inspect(conn).has_table(NOTICE_JOBS_TABLE):
+        return None
+    bind = UTCDateTime().process_bind_param
+    return int(
+        conn.execute(
+            sa.text(
+                f"SELECT count(*) FROM {NOTICE_JOBS_TABLE} WHERE delay_notice AND audience = 'customer' "
+                "AND status IN ('sent', 'delivered') AND sent_at >= :lo AND sent_at < :hi"
+            ),
+            {"lo": bind(lo, conn.dialect), "hi": bind(hi, conn.dialect)},
+        ).scalar_one()
+    )

@@ -24,7 +24,7 @@ from deliveryhub.kernel.timefmt import format_date, format_month, format_number,
 from deliveryhub.kpi.catalog import KpiDef
 from deliveryhub.kpi.engine import KpiEngine
 from deliveryhub.kpi.measures import evaluate_status
-from deliveryhub.kpi.peer_queries import exceptions_in, exceptions_recorded
+from deliveryhub.kpi.peer_queries import delay_notices_sent, exceptions_in, exceptions_recorded
 from deliveryhub.kpi.periods import period_end
 
 HERE = Path(__file__).parent
@@ -343,6 +343,31 @@ def _evidence(key: str, late: dict[str, Any], exc: dict[str, Any] | None) -> str
     return ""
 
 
+def _delay_notices_sent(engine: KpiEngine, start: date, end: date, tz: str) -> int | None:
+    zone = ZoneInfo(tz)
+    lo = datetime.combine(start, datetime.min.time(), zone)
+    hi = datetime.combine(end + timedelta(days=1), datetime.min.time(), zone)
+    with engine.db.read() as conn:
+        return delay_notices_sent(conn, lo, hi)
+
+
+def action_for(kdef: KpiDef, delay_notices_sent: int | None) -> dict[str, str]:
+    """What to do about an off-target KPI, from what is actually the case: the catalog's advice to turn
+    delay notices on is not given to a shop whose delay notices already went out this month."""
+    if kdef.key == "delay_unnotified_rate" and delay_notices_sent:
+        return {
+            "action_ko": f"지연 안내는 이미 켜져 있어요(이번 달 {delay_notices_sent:,}건 발송). "
+            "안내 없이 늦은 주문에서 지연 감지 시점, 채널 발송 실패, 수신 거부를 확인하세요.",
+            "action_en": f"Delay notices are already on ({delay_notices_sent:,} sent this month). "
+            "For the late orders nobody warned, check when the delay was detected, channel failures and "
+            "opt-outs.",
+        }
+    return {
+        "action_ko": kdef.action_ko or "원인 주문을 대시보드의 근거 주문에서 확인하세요.",
+        "action_en": kdef.action_en or "Look at the orders behind the number on the dashboard.",
+    }
+
+
 def _note(cur: dict[str, Any]) -> str:
     """Why a value is not judged or what was left out of it (the KPI's sample fields)."""
     notes = []
@@ -380,6 +405,7 @@ def build_report(engine: KpiEngine, month: str, tz: str) -> dict[str, Any]:
     defs = {k.key: k for k in engine.with_overrides(engine.catalog[k] for k in keys)}
     exceptions = _exceptions(engine, start, end, tz)
     late = _late_deliveries(engine, start, end, tz)
+    delay_sent = _delay_notices_sent(engine, start, end, tz)
     rows, actions = [], []
     for key in keys:
         kdef, cur, prev = defs[key], this[key], last[key]
@@ -408,8 +434,7 @@ def build_report(engine: KpiEngine, month: str, tz: str) -> dict[str, Any]:
                     "target": _target(kdef),
                     "change": _change(kdef, cur["value"], prev["value"]),
                     "evidence": _evidence(key, late, exceptions),
-                    "action_ko": kdef.action_ko or "원인 주문을 대시보드의 근거 주문에서 확인하세요.",
-                    "action_en": kdef.action_en or "Look at the orders behind the number on the dashboard.",
+                    **action_for(kdef, delay_sent),
                 }
             )
     charts = []

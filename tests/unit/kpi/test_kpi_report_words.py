@@ -48,3 +48,24 @@ def test_notes_say_too_few_and_what_was_left_out() -> None:
     }
     assert _note(cur) == "표본 3건(최소 30건) · 제외 6건: 과거 이력"
     assert _note({"status": "ok"}) == ""
+
+
+def test_advice_follows_what_is_the_case_not_the_catalog_alone() -> None:
+    from deliveryhub.kpi.report import action_for
+
+    unnotified = KpiDef(
+        "delay_unnotified_rate",
+        "지연 미고지율",
+        "Unnotified delay rate",
+        "ratio",
+        "rate",
+        "lower",
+        action_ko="지연 위험 감지 시 자동 지연 안내(알림톡/문자)를 켜세요.",
+        action_en="Turn on automatic delay notices when a delay risk is detected.",
+    )
+    already_on = action_for(unnotified, 37)
+    assert "켜세요" not in already_on["action_ko"] and "37건 발송" in already_on["action_ko"]
+    assert "already on (37 sent" in already_on["action_en"]
+    # No delay notice went out this month, or no notifications feature: the catalog's advice stands.
+    assert action_for(unnotified, 0)["action_ko"].endswith("켜세요.")
+    assert action_for(unnotified, None)["action_en"].startswith("Turn on")
