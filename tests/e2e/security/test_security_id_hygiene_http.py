@@ -10,7 +10,6 @@ import secrets
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.bench.common import answers_healthz
 from dh_testkit import event, free_port, make_hub
 
 AT = "2026-11-03T14:05:00+09:00"
@@ -184,13 +184,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str, Any]]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(450):
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
+        if not answers_healthz(base, 90, proc):
             raise RuntimeError((tmp_path / "serve.log").read_text(errors="replace")[-2000:])
         yield base, key, hub
     finally:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from deliveryhub.adapters.connectors import tables as ct
 from deliveryhub.adapters.connectors.base import get_connector
 from deliveryhub.adapters.connectors.signatures import sign_push
+from deliveryhub.bench.common import answers_healthz
 from deliveryhub.connectors import inbound, queries
 from deliveryhub.connectors.pushes import bind_orders
 from dh_testkit import drain, free_port, make_hub
@@ -107,12 +108,7 @@ def test_concurrent_replays_on_postgres_have_one_effect_and_no_500(
     thread.start()
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                threading.Event().wait(0.1)
+        assert answers_healthz(base, 30), "the in-thread server did not come up"
         hub.ingest.ingest(waybill_order("PG-2", "cj", "553825406594"))
         shop_body = (
             shared_data / "carrier_shop_api_payloads/shopify/sample_webhook_orders_create.json"

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from scale_accounting import settled, wait_settled
 
 from deliveryhub.adapters.persistence import tables as t
-from deliveryhub.bench.common import stop_processes
+from deliveryhub.bench.common import answers_healthz, stop_processes
 from deliveryhub.bench.ingest import shop_events
 from dh_testkit import free_port, make_hub
 
@@ -156,14 +156,7 @@ class Deployment:
         self.port = free_port()
         self.api = self._spawn(["serve", "--port", str(self.port)], "api")
         self.base = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
+        if not answers_healthz(self.base, 60, self.api):
             raise RuntimeError("API did not start: " + (tmp / "api.log").read_text()[-2000:])
 
     def _spawn(self, args: list[str], name: str) -> subprocess.Popen[bytes]:
