@@ -55,8 +55,13 @@ def test_problem_families() -> None:
     assert "late" in fams and "damaged" in fams
 
 
+# Reasons of the original escalation corpus; the quiet-anger round's rows (reason = a quiet family) are
+# measured by test_quiet_anger.py with their own floor.
+_FIRST_ROUND = {"", "threat", "anger", "repeat_contact", "multi_problem", "human_request"}
+
+
 def _recall(path: Path) -> tuple[float, float]:
-    rows = read_jsonl(path)
+    rows = [r for r in read_jsonl(path) if r.get("reason", "") in _FIRST_ROUND]
     pos = [r for r in rows if r["escalate"]]
     neg = [r for r in rows if not r["escalate"]]
     recall = sum(should_escalate(r["text"]) for r in pos) / len(pos)

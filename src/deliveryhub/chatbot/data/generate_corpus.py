@@ -46,6 +46,7 @@ from deliveryhub.chatbot.data.corpus_templates import (
     VOC_TEMPLATES,
     VOWEL_SLIPS,
 )
+from deliveryhub.chatbot.data.quiet_templates import QUIET_ESCALATE, QUIET_HOLDOUT, QUIET_LOOKALIKE
 
 SEED = 20241103
 HERE = Path(__file__).resolve().parent
@@ -324,6 +325,30 @@ def _round2(train: list[dict[str, object]], test_texts: set[str], seen: set[str]
     return out
 
 
+QUIET_TRAIN_PER_TEMPLATE = 8
+QUIET_TEST_PER_TEMPLATE = 5
+QUIET_INTENT_PER_TEMPLATE = 3
+
+
+def build_quiet(split: str, seen: set[str], count: int = 0) -> list[dict[str, object]]:
+    """Quiet-anger rows (escalate) and their polite look-alikes (do not) of one split, from their own stream
+    so the rows generated before this round stay byte-identical."""
+    rng = random.Random(SEED + 11 + (split == "test"))
+    count = count or (QUIET_TEST_PER_TEMPLATE if split == "test" else QUIET_TRAIN_PER_TEMPLATE)
+    out: list[dict[str, object]] = []
+    for family, templates in QUIET_ESCALATE.items():
+        for i, (intent, tpl) in enumerate(templates):
+            if (i < QUIET_HOLDOUT) == (split == "test"):
+                for text in _sample_template(tpl, count, rng, seen):
+                    out.append({"text": text, "intent": intent, "escalate": True, "reason": family})
+    for i, (intent, tpl) in enumerate(QUIET_LOOKALIKE):
+        if (i % 4 == 0) == (split == "test"):
+            for text in _sample_template(tpl, count, rng, seen):
+                out.append({"text": text, "intent": intent, "escalate": False, "reason": ""})
+    rng.shuffle(out)
+    return out
+
+
 def build_intents(rng: random.Random) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     train: list[dict[str, object]] = []
     test: list[dict[str, object]] = []
@@ -360,6 +385,14 @@ def build_intents(rng: random.Random) -> tuple[list[dict[str, object]], list[dic
     # the round-2 rows are mixed in with their own stream so the test split stays byte-identical
     train.extend(round2)
     random.Random(SEED + 8).shuffle(train)
+    test_texts = {str(r["text"]) for r in test}
+    # fewer per template than the escalation corpus: the intent split keeps its held-out share
+    # Only the escalating rows: the look-alikes would also reach the VOC models (intent rows reused there).
+    quiet = [
+        r for r in build_quiet("train", seen, QUIET_INTENT_PER_TEMPLATE)
+        if r["escalate"] and str(r["text"]) not in test_texts
+    ]
+    train.extend({"text": r["text"], "intent": r["intent"], "escalate": r["escalate"]} for r in quiet)
     return train, test
 
 
@@ -396,6 +429,11 @@ def build_escalation(rng: random.Random) -> tuple[list[dict[str, object]], list[
         for tpl in human[:9] if split == "train" else human[9:]:
             recs.append({"text": perturb(expand(tpl, rng), rng), "escalate": True, "reason": "human_request"})
         rng.shuffle(recs)
+    seen: set[str] = set()
+    for split in ("test", "train"):
+        out[split].extend(
+            {"text": r["text"], "escalate": r["escalate"], "reason": r["reason"]} for r in build_quiet(split, seen)
+        )
     return out["train"], out["test"]
 
 
