@@ -70,12 +70,17 @@ def master_key() -> str:
     return base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+def _running(what: str, port: int, url: str) -> str:
+    """`url` of a local service the test needs; the test fails (never skips) when it is not listening."""
+    if not port_open("127.0.0.1", port):
+        pytest.fail(f"{what} is not listening on 127.0.0.1:{port} (run `make services`)")
+    return url
+
+
 @pytest.fixture(scope="session")
 def postgres_admin() -> str:
     """Admin URL of the local PostgreSQL (must be running; `make services` starts it)."""
-    if not port_open("127.0.0.1", 5432):
-        pytest.fail("PostgreSQL is not listening on 127.0.0.1:5432 (run `make services`)")
-    return PG_ADMIN_URL
+    return _running("PostgreSQL", 5432, PG_ADMIN_URL)
 
 
 @pytest.fixture
@@ -101,9 +106,7 @@ def pg_url(postgres_admin: str) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def nats_url() -> str:
     """URL of the local NATS JetStream server (must be running)."""
-    if not port_open("127.0.0.1", 4222):
-        pytest.fail("NATS is not listening on 127.0.0.1:4222 (run `make services`)")
-    return NATS_URL
+    return _running("NATS", 4222, NATS_URL)
 
 
 @pytest.fixture
