@@ -15,13 +15,9 @@ from __future__ import annotations
 
 import re
 
+from deliveryhub.chatbot.nlu.normalize import any_of as _rx
 from deliveryhub.chatbot.nlu.normalize import normalize
 from deliveryhub.chatbot.nlu.quiet import quiet_cues
-
-
-def _rx(*parts: str) -> re.Pattern[str]:
-    return re.compile("|".join(parts))
-
 
 # Matched against the normalised text with all spaces removed (spacing-insensitive).
 _HUMAN = _rx(

@@ -50,6 +50,11 @@ _OTHER_CHARS = str.maketrans(
 )
 
 
+def any_of(*parts: str) -> re.Pattern[str]:
+    """One compiled pattern matching any of the alternatives given."""
+    return re.compile("|".join(parts))
+
+
 def rx_table(rows: Mapping[str, str]) -> list[tuple[re.Pattern[str], str]]:
     """A table of (compiled pattern, value) rows, in the order written (patterns compiled once)."""
     return [(re.compile(pattern), value) for pattern, value in rows.items()]

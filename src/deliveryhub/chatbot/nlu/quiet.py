@@ -22,10 +22,7 @@ from __future__ import annotations
 
 import re
 
-
-def _rx(*parts: str) -> re.Pattern[str]:
-    return re.compile("|".join(parts))
-
+from deliveryhub.chatbot.nlu.normalize import any_of as _rx
 
 RHETORICAL = _rx(
     r"(이게|이건|이런게|이거|이게무슨|이런)(정상|말|장사|서비스|배송|응대|고객응대|일처리|쇼핑몰|회사)(이|인|적인|적)?(가요|인가|입니까|냐|이냐|예요|에요|맞|가|인지|되|돼|됩|라고)",
