@@ -53,8 +53,8 @@ class Dispatcher:
         self.settings = settings
         self.links = links or TrackingLinkService(core)
         self.ops = OpsAlertQueue(core.db, core.clock)
-        self.intake = Intake(core, self.rules, channels, settings, self.links)
-        self.sender = Sender(core, channels, settings, self.links, self.ops)
+        self.intake = Intake(self)
+        self.sender = Sender(self)
 
     def handle(self, conn: Connection, messages: Sequence[Message]) -> None:
         """Consumer handler: one job per matching rule, idempotent on (order, rule, stage)."""

@@ -17,18 +17,15 @@ from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.adapters.persistence.dialect import insert_or_ignore
 from deliveryhub.kernel.timefmt import iso, parse_datetime
 from deliveryhub.notifications import policy
-from deliveryhub.notifications.channels import Channels
 from deliveryhub.notifications.jobrows import new_job
-from deliveryhub.notifications.links import TrackingLinkService
 from deliveryhub.notifications.preferences import Preferences, preferences_of
 from deliveryhub.notifications.rules import Rule, Trigger, trigger_of
-from deliveryhub.notifications.settings import NotificationSettings
 from deliveryhub.notifications.tables import notification_jobs as jobs_t
 from deliveryhub.pii import dlp
 from deliveryhub.service_layer.messaging import Message
 
 if TYPE_CHECKING:
-    from deliveryhub.service_layer.hub import Core
+    from deliveryhub.notifications.dispatcher import Dispatcher
 
 TOPICS = ("order.", "shipment.", "return.", "exchange.", "claim.", "compensation.", "exception.")
 KIND_ORDER = {"stage": 0, "event": 1, "exception": 2}
@@ -82,19 +79,10 @@ class BatchFacts:
 class Intake:
     """Consumer handler: one job per matching rule for every fact the customer (or ops) should hear of."""
 
-    def __init__(
-        self,
-        core: Core,
-        rules: Sequence[Rule],
-        channels: Channels,
-        settings: NotificationSettings,
-        links: TrackingLinkService,
-    ) -> None:
-        self.core = core
-        self.rules = list(rules)
-        self.channels = channels
-        self.settings = settings
-        self.links = links
+    def __init__(self, parts: Dispatcher) -> None:
+        """Works with the dispatcher's core, rules, channels, settings and tracking links."""
+        self.core, self.rules, self.channels = parts.core, parts.rules, parts.channels
+        self.settings, self.links = parts.settings, parts.links
 
     def handle(self, conn: Connection, messages: Sequence[Message]) -> None:
         """One job per matching rule, idempotent on (order, rule, stage)."""

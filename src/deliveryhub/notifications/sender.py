@@ -17,17 +17,15 @@ from deliveryhub.adapters.channels.base import OutgoingMessage
 from deliveryhub.adapters.persistence.dialect import is_postgres
 from deliveryhub.kernel.retry import backoff_delay
 from deliveryhub.notifications import policy
-from deliveryhub.notifications.channels import PHONE_CHANNELS, Channels
+from deliveryhub.notifications.channels import PHONE_CHANNELS
 from deliveryhub.notifications.jobrows import Receipt, finish, finish_sent, record_receipt, release
-from deliveryhub.notifications.links import TrackingLinkService
 from deliveryhub.notifications.preferences import Preferences, contact, mask_contact, preferences_of
 from deliveryhub.notifications.render import render, variables_for
-from deliveryhub.notifications.settings import NotificationSettings
 from deliveryhub.notifications.tables import notification_jobs as jobs_t
-from deliveryhub.service_layer.ports import OpsAlert, OpsAlerts
+from deliveryhub.service_layer.ports import OpsAlert
 
 if TYPE_CHECKING:
-    from deliveryhub.service_layer.hub import Core
+    from deliveryhub.notifications.dispatcher import Dispatcher
 
 log = structlog.get_logger(__name__)
 
@@ -37,19 +35,10 @@ OPEN = ("pending", "retry", "sending")
 class Sender:
     """Claims due jobs and sends them once each."""
 
-    def __init__(
-        self,
-        core: Core,
-        channels: Channels,
-        settings: NotificationSettings,
-        links: TrackingLinkService,
-        ops: OpsAlerts,
-    ) -> None:
-        self.core = core
-        self.channels = channels
-        self.settings = settings
-        self.links = links
-        self.ops = ops
+    def __init__(self, parts: Dispatcher) -> None:
+        """Works with the dispatcher's core, channels, settings, tracking links and ops alerts."""
+        self.core, self.channels, self.settings = parts.core, parts.channels, parts.settings
+        self.links, self.ops = parts.links, parts.ops
         self.rand = random.Random()
         self._contacts: dict[str, dict[str, str | None]] = {}  # this batch's decrypted contacts
 
