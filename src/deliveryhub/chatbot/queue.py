@@ -1,5 +1,6 @@
-"""What the desk shows: the queue (open tickets by priority and SLA due time), the one screen of a ticket
-(conversation, customer, orders with timelines, claims, past conversations) and an order's tickets."""
+"""What the desk shows: the queue (waiting live chats first, then by SLA due time; filters, search,
+pages and counts per view), the one screen of a ticket (conversation, customer, orders with timelines, claims,
+past conversations) and an order's tickets."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from deliveryhub.chatbot.desk import Desk
 from deliveryhub.kernel.timefmt import iso
 from deliveryhub.service_layer.hub import Core
 from deliveryhub.views.orders import audit_customer_shown, customer_view, order_detail
+from deliveryhub.views.search import clean_query, search_orders
 
 
 def ticket_brief(r: Any) -> dict[str, Any]:
@@ -46,30 +48,120 @@ def ticket_brief(r: Any) -> dict[str, Any]:
     }
 
 
-def list_tickets(
+def due_at() -> Any:
+    """The SLA clock a ticket is on now: first response until answered, then next reply or resolution."""
+    tk = ct.tickets.c
+    return sa.case(
+        (tk.first_response_at.is_(None), tk.first_due), else_=sa.func.coalesce(tk.next_due, tk.resolve_due)
+    )
+
+
+def waiting_chat() -> Any:
+    """A live chat handed to a person and waiting for their answer (shown before everything else)."""
+    tk = ct.tickets.c
+    return sa.and_(
+        tk.channel == "chat",
+        tk.session_id.is_not(None),
+        tk.status != "solved",
+        tk.awaiting_reply_since.is_not(None),
+    )
+
+
+def breached(now: Any) -> Any:
+    """Tickets past an SLA due time: an open clock already run out, or a breach recorded."""
+    tk = ct.tickets.c
+    missed = sa.cast(tk.sla_missed, sa.Text)
+    return sa.or_(
+        sa.and_(tk.status != "solved", sa.or_(due_at() < now, tk.resolve_due < now)),
+        sa.and_(tk.sla_missed.is_not(None), missed.not_in(["[]", "null"])),
+    )
+
+
+def _search(conn: Connection, core: Core, q: str) -> Any:
+    """Tickets matching `q`: ticket number, order number, tracking number or marketplace number (through
+    the ops order search), or the customer's phone through the blind index (nothing decrypted)."""
+    tk = ct.tickets.c
+    text = clean_query(q)
+    conds: list[Any] = []
+    digits = text.lstrip("#")
+    if digits.isdigit() and len(digits) <= 12:
+        conds.append(tk.id == int(digits))
+    order_ids = [o["order_id"] for o in search_orders(conn, core.keyring, text, limit=200)]
+    if order_ids:
+        conds.append(tk.order_id.in_(order_ids))
+    compact = "".join(ch for ch in text if ch.isdigit() or ch == "+")
+    if len(compact) >= 9:
+        bidx = core.keyring.blind.phone(compact)
+        conds.append(
+            tk.customer_id.in_(sa.select(t.customers.c.customer_id).where(t.customers.c.phone_bidx == bidx))
+        )
+    return sa.or_(*conds) if conds else sa.false()
+
+
+def _filters(conn: Connection, core: Core, f: dict[str, Any], now: Any) -> list[Any]:
+    tk = ct.tickets.c
+    conds: list[Any] = []
+    for name in ("assignee", "priority", "order_id", "channel"):
+        if f.get(name):
+            conds.append(getattr(tk, name) == f[name])
+    if f.get("breached"):
+        conds.append(breached(now))
+    if f.get("q"):
+        conds.append(_search(conn, core, f["q"]))
+    return conds
+
+
+def _status(status: str | None) -> list[Any]:
+    tk = ct.tickets.c
+    if status == "all":
+        return []
+    return [tk.status == status] if status else [tk.status != "solved"]
+
+
+def queue_page(
     core: Core,
     *,
     status: str | None = None,
-    assignee: str | None = None,
-    priority: str | None = None,
-    order_id: str | None = None,
     limit: int = 100,
-) -> list[dict[str, Any]]:
-    """The queue: unsolved tickets (or those of `status`, "all" for every one), most urgent first."""
+    offset: int = 0,
+    **filters: Any,
+) -> dict[str, Any]:
+    """One page of the queue with its total and the counts per view. Unsolved tickets (or those of
+    `status`, "all" for every one): live chats waiting for a person first, then by SLA due time.
+    Filters: assignee, priority, order_id, channel, breached (bool), q (ticket/order/tracking no., phone)."""
     tk = ct.tickets
-    q = sa.select(tk)
-    if status != "all":
-        q = q.where(tk.c.status == status) if status else q.where(tk.c.status != "solved")
-    if assignee:
-        q = q.where(tk.c.assignee == assignee)
-    if priority:
-        q = q.where(tk.c.priority == priority)
-    if order_id:
-        q = q.where(tk.c.order_id == order_id)
-    due = sa.func.coalesce(tk.c.first_due, tk.c.next_due, tk.c.resolve_due)
-    q = q.order_by(tk.c.priority_rank, due, tk.c.id).limit(limit)
+    now = core.clock.now()
     with core.db.read() as conn:
-        return [ticket_brief(r) for r in conn.execute(q)]
+        conds = _filters(conn, core, filters, now)
+        where = [*conds, *_status(status)]
+        first = sa.case((waiting_chat(), 0), else_=1)
+        q = (
+            sa.select(tk)
+            .where(*where)
+            .order_by(first, due_at().is_(None), due_at(), tk.c.priority_rank, tk.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        rows = [ticket_brief(r) for r in conn.execute(q)]
+        total = conn.execute(sa.select(sa.func.count()).select_from(tk).where(*where)).scalar_one()
+        n = sa.func.count
+        open_ = tk.c.status != "solved"
+        c = conn.execute(
+            sa.select(
+                n().filter(open_).label("open"),
+                n().filter(tk.c.status == "pending").label("pending"),
+                n().filter(tk.c.status == "solved").label("solved"),
+                n().filter(waiting_chat()).label("waiting_chat"),
+                n().filter(sa.and_(open_, breached(now))).label("breached"),
+                n().filter(sa.and_(open_, tk.c.assignee.is_(None))).label("unassigned"),
+            ).where(*conds)
+        ).one()
+    return {"tickets": rows, "total": total, "offset": offset, "limit": limit, "counts": dict(c._mapping)}
+
+
+def list_tickets(core: Core, *, limit: int = 100, **filters: Any) -> list[dict[str, Any]]:
+    """The queue as a list (see `queue_page`)."""
+    return list(queue_page(core, limit=limit, **filters)["tickets"])
 
 
 def order_exists(core: Core, order_id: str) -> bool:

@@ -102,29 +102,40 @@ def build_router(hub: Hub) -> APIRouter | None:
 def _tickets(router: APIRouter, hub: Hub, cs: ChatFeature) -> None:
     desk, chat = cs.desk, cs.chat
 
-    @router.get("/v1/tickets", summary="The CS queue: open tickets by priority and SLA due time")
+    @router.get(
+        "/v1/tickets",
+        summary="The CS queue: live chats waiting for a person first, then by SLA due time; filters, "
+        "search (ticket, order, tracking no., phone), paging and counts per view",
+    )
     async def list_tickets(
         _p: ReadDep,
         status: str | None = None,
         assignee: str | None = None,
         priority: str | None = None,
         order_id: str | None = None,
+        channel: str | None = None,
+        breached: bool = False,
+        q: Annotated[str | None, Query(max_length=64)] = None,
         limit_: Annotated[int, Query(alias="limit", ge=1, le=500)] = 100,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     ) -> dict[str, Any]:
         if status is not None and status not in (*STATUSES, "all"):
             raise ApiError(400, "invalid_field", f"status: one of {', '.join(STATUSES)}, all", "status")
         if priority is not None and priority not in PRIORITIES:
             raise ApiError(400, "invalid_field", f"priority: one of {', '.join(PRIORITIES)}", "priority")
-        rows = await run_in_threadpool(
-            queue.list_tickets,
+        return await run_in_threadpool(
+            queue.queue_page,
             hub,
             status=status,
             assignee=assignee,
             priority=priority,
             order_id=order_id,
+            channel=channel,
+            breached=breached,
+            q=q,
             limit=limit_,
+            offset=offset,
         )
-        return {"tickets": rows}
 
     @router.post("/v1/tickets", status_code=201, summary="Open a ticket (API channel)")
     async def create_ticket(body: TicketIn, _p: ActDep) -> dict[str, Any]:

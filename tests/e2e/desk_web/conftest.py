@@ -1,0 +1,94 @@
+"""A desk with thousands of open tickets, written in one SQL insert, for the queue tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from deliveryhub.chatbot import tables as ct
+from deliveryhub.kernel.clock import ManualClock
+from dh_testkit import drain, event, make_hub
+
+NOW = datetime.fromisoformat("2026-12-01T10:00:00+09:00")  # a Tuesday, business hours
+OID = "ORD-2026-007701"
+PHONE = "010-7777-3141"
+TRACKING = "410099887766"
+N = 2000
+CHANNELS = ("email", "api", "claim", "chat")
+PRIORITIES = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+
+
+def bulk_tickets(hub: Any, n: int = N) -> None:
+    """`n` open tickets with SLA due times spread around now (one in ten already late), some assigned."""
+    rows = []
+    for i in range(n):
+        prio = list(PRIORITIES)[i % 4]
+        at = NOW - timedelta(hours=1 + i % 48)
+        rows.append(
+            {
+                "created_at": at,
+                "updated_at": at,
+                "channel": CHANNELS[i % 3],  # no live chat among them
+                "subject": f"문의 {i}",
+                "status": "pending" if i % 5 == 0 else "open",
+                "priority": prio,
+                "priority_rank": PRIORITIES[prio],
+                "assignee": "kim@shop.example" if i % 7 == 0 else None,
+                "canonical_id": f"tk-bulk-{i}",
+                "customer_verified": False,
+                "awaiting_reply_since": at,
+                "first_due": NOW + timedelta(minutes=(i % 100) - 10),
+                "resolve_due": NOW + timedelta(days=2),
+                "sla_missed": [],
+            }
+        )
+    with hub.db.write() as conn:
+        conn.execute(ct.tickets.insert(), rows)
+
+
+@pytest.fixture
+def seed() -> SimpleNamespace:
+    """What the seeded desk holds (order, phone, tracking number, ticket count)."""
+    return SimpleNamespace(now=NOW, oid=OID, phone=PHONE, tracking=TRACKING, n=N)
+
+
+def desk_hub(tmp_path: Path, master_key: str) -> Any:
+    """A hub on a pinned clock with one customer's order (phone, tracking number) and N open tickets."""
+    from dh_testkit import waybill
+
+    hub = make_hub(tmp_path, master_key, clock=ManualClock(NOW))
+    hub.ingest.ingest(
+        [
+            event(
+                "d1",
+                "order.created",
+                OID,
+                "2026-11-28T10:00:00+09:00",
+                {
+                    "customer": {"name": "오민수", "phone": PHONE},
+                    "address": {"zip": "06236", "line1": "서울 강남구 테헤란로 152"},
+                    "items": [{"sku": "SKU-D-1", "qty": 1, "price": 30000}],
+                    "total": 30000,
+                },
+            ),
+            waybill("d2", OID, "2026-11-29T09:00:00+09:00", "cj", TRACKING),
+        ]
+    )
+    drain(hub)
+    bulk_tickets(hub)
+    return hub
+
+
+@pytest.fixture
+def busy_hub(tmp_path: Path, master_key: str) -> Iterator[Any]:
+    """`desk_hub`, closed after the test."""
+    hub = desk_hub(tmp_path, master_key)
+    try:
+        yield hub
+    finally:
+        hub.close()
