@@ -1,4 +1,4 @@
-// The CS desk: queue by priority and SLA, one-screen ticket view with order context, reply box.
+// The CS desk: queue (waiting live chats first, then SLA due time; search, filters, counts, pages), one-screen ticket view with order context, reply box.
 (function () {
   "use strict";
   var root = document.getElementById("desk");
@@ -42,18 +42,46 @@
   }
   function due(t) { return t.first_response_at ? (t.next_due || t.resolve_due) : t.first_due; }
 
+  var PAGE = 50;
+  var offset = 0;
+  function queueQuery() {
+    var p = ["limit=" + PAGE, "offset=" + offset];
+    if (filter === "mine") { p.push("assignee=" + encodeURIComponent(me)); }
+    else if (filter) { p.push("status=" + filter); }
+    var q = document.getElementById("q").value.trim();
+    if (q) { p.push("q=" + encodeURIComponent(q)); }
+    var ch = document.getElementById("f-channel").value;
+    if (ch) { p.push("channel=" + encodeURIComponent(ch)); }
+    var pr = document.getElementById("f-priority").value;
+    if (pr) { p.push("priority=" + encodeURIComponent(pr)); }
+    if (document.getElementById("f-breached").checked) { p.push("breached=true"); }
+    return "/v1/tickets?" + p.join("&");
+  }
+  function showCounts(j) {
+    Array.prototype.forEach.call(root.querySelectorAll("[data-count]"), function (s) {
+      var n = j.counts[s.getAttribute("data-count")];
+      s.textContent = n == null ? "" : n.toLocaleString(lang === "en" ? "en-US" : "ko-KR");
+    });
+    document.getElementById("waiting").hidden = !j.counts.waiting_chat;
+    var from = j.total ? j.offset + 1 : 0, to = j.offset + j.tickets.length;
+    document.getElementById("range").textContent = T.page_of.replace("{from}", from.toLocaleString()).replace("{to}", to.toLocaleString())
+      .replace("{total}", j.total.toLocaleString(lang === "en" ? "en-US" : "ko-KR"));
+    document.getElementById("prev").disabled = j.offset <= 0;
+    document.getElementById("next").disabled = to >= j.total;
+  }
+  function waitingChat(t) { return t.channel === "chat" && t.session_id && t.status !== "solved" && t.awaiting_reply_since; }
+
   function loadQueue() {
-    var q = "/v1/tickets?limit=200";
-    if (filter === "mine") { q += "&assignee=" + encodeURIComponent(me); }
-    else if (filter) { q += "&status=" + filter; }
-    return api("GET", q).then(function (j) {
+    return api("GET", queueQuery()).then(function (j) {
       queueEl.textContent = "";
+      showCounts(j);
       if (!j.tickets.length) { queueEl.appendChild(el("li", {cls: "muted", text: T.no_tickets})); }
       j.tickets.forEach(function (t) {
         var d = due(t);
-        var late = d && new Date(d) < new Date() && t.status === "open";
+        var late = d && new Date(d) < new Date() && t.status !== "solved";
         var li = el("li", {"data-id": String(t.id), cls: current === t.id ? "sel" : ""}, [
           el("div", {}, [el("span", {cls: "badge " + t.priority, text: L("priority", t.priority)}),
+            waitingChat(t) ? el("span", {cls: "badge waiting", text: T.waiting_chat}) : null,
             late ? el("span", {cls: "badge overdue", text: T.overdue}) : null,
             el("strong", {text: "#" + t.id + " " + t.subject})]),
           el("div", {cls: "meta", text: [L("contact_channel", t.channel), t.order_id || "", t.assignee || T.unassigned, T.due + " " + fmt(d)].filter(Boolean).join(" · ")})
@@ -63,6 +91,18 @@
       });
     }).catch(function (e) { queueEl.textContent = T.error + ": " + e.message; });
   }
+  function reload() { offset = 0; return loadQueue(); }
+  function options(id, kind) {
+    var sel = document.getElementById(id);
+    Object.keys(LABELS[kind] || {}).forEach(function (k) { sel.appendChild(el("option", {value: k, text: L(kind, k)})); });
+    sel.addEventListener("change", reload);
+  }
+  options("f-channel", "contact_channel");
+  options("f-priority", "priority");
+  document.getElementById("f-breached").addEventListener("change", reload);
+  document.getElementById("qsearch").addEventListener("submit", function (ev) { ev.preventDefault(); reload(); });
+  document.getElementById("prev").addEventListener("click", function () { offset = Math.max(0, offset - PAGE); loadQueue(); });
+  document.getElementById("next").addEventListener("click", function () { offset += PAGE; loadQueue(); });
 
   function table(rows, cols) {
     var tb = el("table", {}, [el("tr", {}, cols.map(function (c) { return el("th", {text: c[0]}); }))]);
@@ -153,7 +193,7 @@
     if (!b) { return; }
     filter = b.getAttribute("data-status");
     Array.prototype.forEach.call(this.children, function (x) { x.className = x === b ? "on" : ""; });
-    loadQueue();
+    reload();
   });
   api("GET", "/v1/cs/metrics").then(function (m) {
     function pct(v) { return v == null ? "-" : Math.round(v * 100) + "%"; }
