@@ -57,11 +57,11 @@ def seed() -> SimpleNamespace:
     return SimpleNamespace(now=NOW, oid=OID, phone=PHONE, tracking=TRACKING, n=N)
 
 
-def desk_hub(tmp_path: Path, master_key: str) -> Any:
+def desk_hub(tmp_path: Path, master_key: str, db_url: str | None = None) -> Any:
     """A hub on a pinned clock with one customer's order (phone, tracking number) and N open tickets."""
     from dh_testkit import waybill
 
-    hub = make_hub(tmp_path, master_key, clock=ManualClock(NOW))
+    hub = make_hub(tmp_path, master_key, db_url=db_url, clock=ManualClock(NOW))
     hub.ingest.ingest(
         [
             event(
@@ -88,6 +88,16 @@ def desk_hub(tmp_path: Path, master_key: str) -> Any:
 def busy_hub(tmp_path: Path, master_key: str) -> Iterator[Any]:
     """`desk_hub`, closed after the test."""
     hub = desk_hub(tmp_path, master_key)
+    try:
+        yield hub
+    finally:
+        hub.close()
+
+
+@pytest.fixture
+def busy_pg_hub(tmp_path: Path, master_key: str, pg_url: str) -> Iterator[Any]:
+    """`desk_hub` on a fresh PostgreSQL database, closed after the test."""
+    hub = desk_hub(tmp_path, master_key, pg_url)
     try:
         yield hub
     finally:
