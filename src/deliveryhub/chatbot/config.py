@@ -34,7 +34,7 @@ from deliveryhub.kernel import configfile
 from deliveryhub.kernel.calendar import WEEKDAYS, BusinessCalendar
 from deliveryhub.kernel.configfile import ConfigError, expand_env
 
-__all__ = ["ChatbotCfg", "ConfigError", "apply", "load_section", "sla_calendar"]
+__all__ = ["ChatbotCfg", "ConfigError", "apply", "load_section", "shop_closed_days", "sla_calendar"]
 Priority = Literal["urgent", "high", "normal", "low"]
 Clock = Literal["first_response", "next_response", "resolution"]
 
@@ -140,13 +140,30 @@ def sla_calendar(section: ChatbotCfg) -> BusinessCalendar:
     return BusinessCalendar.around_the_clock()
 
 
+class _ShopClosedDays(BaseModel):
+    """The shop-wide closed days of the top-level `business_hours:` (checked strictly by the monitors)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    extra_holidays: list[date] = Field(default_factory=list)
+    extra_closures: list[date] = Field(default_factory=list)
+
+
 def load_section(config_file: Path | str | None) -> ChatbotCfg:
     """The checked `chatbot:` section of the config file (empty when there is none)."""
     return configfile.load_section(config_file, "chatbot", ChatbotCfg)
 
 
-def apply(cfg: CsConfig, section: ChatbotCfg) -> CsConfig:
-    """Write the file's settings onto `cfg` (keys the file leaves out keep their defaults)."""
+def shop_closed_days(config_file: Path | str | None) -> frozenset[date]:
+    """The days the whole shop is closed (`business_hours.extra_holidays`): the desk is closed then too."""
+    days = configfile.load_section(config_file, "business_hours", _ShopClosedDays)
+    return frozenset((*days.extra_holidays, *days.extra_closures))
+
+
+def apply(cfg: CsConfig, section: ChatbotCfg, closed: frozenset[date] = frozenset()) -> CsConfig:
+    """Write the file's settings onto `cfg` (keys the file leaves out keep their defaults); `closed`: the
+    shop's own closed days, which no SLA clock counts and on which no agent answers."""
+    cfg.closed_days = frozenset(closed)
     for priority, sla in section.sla.items():
         cfg.sla[priority] = SlaPolicy(sla.first_response, sla.next_response, sla.resolution)
     cfg.on_breach.update({str(k): str(v) for k, v in section.on_breach.items()})
@@ -157,7 +174,7 @@ def apply(cfg: CsConfig, section: ChatbotCfg) -> CsConfig:
             days=tuple(sorted(WEEKDAYS.index(d) for d in set(bh.workdays))),
             start=bh.start,
             end=bh.end,
-            extra_closures=frozenset(bh.extra_closures),
+            extra_closures=frozenset(bh.extra_closures) | cfg.closed_days,
         )
     for name in (
         "confidence_threshold",

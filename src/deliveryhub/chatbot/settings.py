@@ -3,7 +3,7 @@ the bot's thresholds and the optional LLM rephraser (config.py fills them from t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, time
 from zoneinfo import ZoneInfo
 
@@ -57,6 +57,7 @@ class CsConfig:
         }
     )
     business_hours: BusinessHours | None = None  # None = the clock runs around the clock
+    closed_days: frozenset[date] = frozenset()  # the shop's own closed days (top-level business_hours)
     # What a breach does: "alert" (ops alert, once), "reassign" (back to the queue, priority up), "both".
     on_breach: dict[str, str] = field(
         default_factory=lambda: {"first_response": "alert", "next_response": "alert", "resolution": "alert"}
@@ -77,7 +78,11 @@ class CsConfig:
     def agent_calendar(self) -> BusinessCalendar:
         """When agents answer: the desk's business hours, else the shop's default (weekdays 09:00–18:00,
         Korean public holidays closed), as the bot and the FAQ tell customers."""
-        return self.business_hours.calendar() if self.business_hours is not None else default_calendar()
+        if self.business_hours is not None:
+            return self.business_hours.calendar()
+        if self.closed_days:
+            return replace(default_calendar(), extra_closures=self.closed_days)
+        return default_calendar()
 
     def policy(self, priority: str) -> SlaPolicy:
         """The SLA targets of a priority (normal's for an unknown one)."""

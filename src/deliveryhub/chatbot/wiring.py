@@ -44,9 +44,9 @@ class ChatFeature:
 def config_from_env(config_file: Path | str | None = None) -> CsConfig:
     """CS settings: defaults, then the config file's `chatbot:` section (checked, refused with its line),
     then environment variables. The LLM rephrasing backend is off unless a URL is configured."""
-    from deliveryhub.chatbot.config import apply, load_section
+    from deliveryhub.chatbot.config import apply, load_section, shop_closed_days
 
-    cfg = apply(CsConfig(), load_section(config_file))
+    cfg = apply(CsConfig(), load_section(config_file), shop_closed_days(config_file))
     cfg.llm_url = os.environ.get("DELIVERYHUB_CHAT_LLM_URL") or cfg.llm_url
     cfg.llm_model = os.environ.get("DELIVERYHUB_CHAT_LLM_MODEL", cfg.llm_model)
     cfg.llm_api_key = os.environ.get("DELIVERYHUB_CHAT_LLM_KEY") or cfg.llm_api_key

@@ -3,7 +3,7 @@ bot's thresholds reach the desk; a bad value refuses the start naming its line."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,35 @@ def test_chatbot_section_reaches_the_desk(
         with hub.db.read() as conn:
             row = conn.execute(sa.select(ct.tickets).where(ct.tickets.c.id == tid)).one()
         assert row.first_due == MONDAY_1000_KST + timedelta(minutes=3)
+    finally:
+        hub.close()
+
+
+def test_the_shops_own_closed_days_stop_the_desk_too(tmp_path: Path, master_key: str) -> None:
+    # A company holiday on Tuesday 2026-11-24, declared once for the whole shop (top-level business_hours):
+    # a ticket written on Monday at 17:58 with a 3-minute target is due on Wednesday at 09:01, and the
+    # desk tells a customer on the holiday that agents answer again on Wednesday.
+    path = tmp_path / "deliveryhub.yaml"
+    path.write_text(
+        GOOD.replace(
+            "timezone: Asia/Seoul\n",
+            'timezone: Asia/Seoul\nbusiness_hours:\n  extra_holidays: ["2026-11-24"]\n',
+        ),
+        encoding="utf-8",
+    )
+    monday_1758 = datetime(2026, 11, 23, 8, 58, tzinfo=UTC)
+    hub = _hub(tmp_path, master_key, path, ManualClock(monday_1758))
+    try:
+        cfg = hub.chat.config
+        assert cfg.business_hours is not None and date(2026, 11, 24) in cfg.business_hours.extra_closures
+        tid = hub.chat.desk.create_ticket(channel="api", subject="문의", text="언제 와요?")
+        with hub.db.read() as conn:
+            row = conn.execute(sa.select(ct.tickets).where(ct.tickets.c.id == tid)).one()
+        assert row.first_due == datetime(2026, 11, 25, 0, 1, tzinfo=UTC)  # Wednesday 09:01 KST
+        # Without desk hours of its own, the agents' calendar (what the bot promises) closes that day too.
+        cfg.business_hours = None
+        holiday_noon = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+        assert cfg.agent_calendar().next_opening(holiday_noon) == datetime(2026, 11, 25, 0, 0, tzinfo=UTC)
     finally:
         hub.close()
 
