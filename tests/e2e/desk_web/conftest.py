@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -12,7 +12,7 @@ import pytest
 
 from deliveryhub.chatbot import tables as ct
 from deliveryhub.kernel.clock import ManualClock
-from dh_testkit import drain, event, make_hub
+from dh_testkit import drain, make_hub, order_created, waybill
 
 NOW = datetime.fromisoformat("2026-12-01T10:00:00+09:00")  # a Tuesday, business hours
 OID = "ORD-2026-007701"
@@ -57,48 +57,51 @@ def seed() -> SimpleNamespace:
     return SimpleNamespace(now=NOW, oid=OID, phone=PHONE, tracking=TRACKING, n=N)
 
 
-def desk_hub(tmp_path: Path, master_key: str, db_url: str | None = None) -> Any:
-    """A hub on a pinned clock with one customer's order (phone, tracking number) and N open tickets."""
-    from dh_testkit import waybill
-
+def desk_hub(tmp_path: Path, master_key: str, db_url: str | None = None) -> Iterator[Any]:
+    """A hub on a pinned clock with one customer's order (phone, tracking number) and N open tickets,
+    closed after the test."""
     hub = make_hub(tmp_path, master_key, db_url=db_url, clock=ManualClock(NOW))
-    hub.ingest.ingest(
-        [
-            event(
-                "d1",
-                "order.created",
-                OID,
-                "2026-11-28T10:00:00+09:00",
-                {
-                    "customer": {"name": "오민수", "phone": PHONE},
-                    "address": {"zip": "06236", "line1": "서울 강남구 테헤란로 152"},
-                    "items": [{"sku": "SKU-D-1", "qty": 1, "price": 30000}],
-                    "total": 30000,
-                },
-            ),
-            waybill("d2", OID, "2026-11-29T09:00:00+09:00", "cj", TRACKING),
-        ]
-    )
-    drain(hub)
-    bulk_tickets(hub)
-    return hub
+    try:
+        customer = {"name": "오민수", "phone": PHONE}
+        hub.ingest.ingest(
+            [
+                order_created("d1", OID, "2026-11-28T10:00:00+09:00", customer),
+                waybill("d2", OID, "2026-11-29T09:00:00+09:00", "cj", TRACKING),
+            ]
+        )
+        drain(hub)
+        bulk_tickets(hub)
+        yield hub
+    finally:
+        hub.close()
 
 
 @pytest.fixture
 def busy_hub(tmp_path: Path, master_key: str) -> Iterator[Any]:
-    """`desk_hub`, closed after the test."""
-    hub = desk_hub(tmp_path, master_key)
-    try:
-        yield hub
-    finally:
-        hub.close()
+    """`desk_hub` on SQLite."""
+    yield from desk_hub(tmp_path, master_key)
 
 
 @pytest.fixture
 def busy_pg_hub(tmp_path: Path, master_key: str, pg_url: str) -> Iterator[Any]:
-    """`desk_hub` on a fresh PostgreSQL database, closed after the test."""
-    hub = desk_hub(tmp_path, master_key, pg_url)
-    try:
-        yield hub
-    finally:
-        hub.close()
+    """`desk_hub` on a fresh PostgreSQL database."""
+    yield from desk_hub(tmp_path, master_key, pg_url)
+
+
+def escalate(hub: Any, session_id: str) -> int:
+    """A live chat handed to a person about the seeded order, as the chat's escalation opens it."""
+    return int(
+        hub.chat.desk.create_ticket(
+            channel="chat",
+            session_id=session_id,
+            subject="상담원 연결 요청",
+            text="상담원 연결해주세요",
+            order_id=OID,
+        )
+    )
+
+
+@pytest.fixture
+def chat_escalation() -> Callable[[Any, str], int]:
+    """`escalate` (a fixture, since test modules here do not import each other)."""
+    return escalate

@@ -24,7 +24,9 @@ def live(busy_hub: Any) -> Iterator[tuple[str, Any]]:
 
 
 @pytest.mark.browser
-def test_desk_queue_page_with_thousands_of_tickets(live: tuple[str, Any], seed: Any) -> None:
+def test_desk_queue_page_with_thousands_of_tickets(
+    live: tuple[str, Any], seed: Any, chat_escalation: Any
+) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     base, hub = live
@@ -43,13 +45,7 @@ def test_desk_queue_page_with_thousands_of_tickets(live: tuple[str, Any], seed: 
             expect(queue).to_have_count(50, timeout=30_000)
             expect(page.locator("#range")).to_contain_text("전체 2,000건")
 
-            tid = hub.chat.desk.create_ticket(
-                channel="chat",
-                session_id="s-live-9",
-                subject="상담원 연결 요청",
-                text="상담원 연결해주세요",
-                order_id=seed.oid,
-            )
+            tid = chat_escalation(hub, "s-live-9")
             expect(queue.first).to_contain_text(f"#{tid} 상담원 연결 요청", timeout=30_000)
             expect(queue.first).to_contain_text("상담원 연결 대기")
             expect(page.locator("#waiting")).to_be_visible()

@@ -34,20 +34,14 @@ def get(c: TestClient, h: dict[str, str], **params: Any) -> dict[str, Any]:
     return r.json()  # type: ignore[no-any-return]
 
 
-def test_a_new_chat_escalation_comes_first_among_thousands(desk: Any) -> None:
+def test_a_new_chat_escalation_comes_first_among_thousands(desk: Any, chat_escalation: Any) -> None:
     hub, c, h = desk
     first = get(c, h, limit=5)
     assert first["total"] == N and first["counts"]["waiting_chat"] == 0
     # The bulk tickets are by SLA due time: the first is the one whose clock ran out earliest.
     dues = [t["first_due"] for t in get(c, h, limit=50)["tickets"]]
     assert dues == sorted(dues)
-    tid = hub.chat.desk.create_ticket(
-        channel="chat",
-        session_id="s-live-1",
-        subject="상담원 연결 요청",
-        text="상담원 연결해주세요",
-        order_id=OID,
-    )
+    tid = chat_escalation(hub, "s-live-1")
     page = get(c, h, limit=5)
     assert page["tickets"][0]["id"] == tid and page["total"] == N + 1
     assert page["counts"]["waiting_chat"] == 1

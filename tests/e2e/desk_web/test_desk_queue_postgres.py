@@ -11,16 +11,10 @@ from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.security.apikeys import create_api_key
 
 
-def test_queue_on_postgres(busy_pg_hub: Any, seed: Any) -> None:
+def test_queue_on_postgres(busy_pg_hub: Any, seed: Any, chat_escalation: Any) -> None:
     hub = busy_pg_hub
     h = {"Authorization": f"Bearer {create_api_key(hub.db, 'agent', 'cs_agent')}"}
-    tid = hub.chat.desk.create_ticket(
-        channel="chat",
-        session_id="s-pg-1",
-        subject="상담원 연결 요청",
-        text="상담원 연결해주세요",
-        order_id=seed.oid,
-    )
+    tid = chat_escalation(hub, "s-pg-1")
     with TestClient(create_app(hub, run_worker=False)) as c:
 
         def get(**params: Any) -> dict[str, Any]:
