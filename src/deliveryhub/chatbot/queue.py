@@ -57,14 +57,10 @@ def due_at() -> Any:
 
 
 def waiting_chat() -> Any:
-    """A live chat handed to a person and waiting for their answer (shown before everything else)."""
-    tk = ct.tickets.c
-    return sa.and_(
-        tk.channel == "chat",
-        tk.session_id.is_not(None),
-        tk.status != "solved",
-        tk.awaiting_reply_since.is_not(None),
-    )
+    """A live chat handed to a person (not given back to the bot) and waiting for their answer."""
+    tk, cs = ct.tickets.c, ct.chat_sessions.c
+    live = sa.exists().where(cs.session_id == tk.session_id, cs.state == "handed_off")
+    return sa.and_(tk.channel == "chat", tk.status != "solved", tk.awaiting_reply_since.is_not(None), live)
 
 
 def breached(now: Any) -> Any:

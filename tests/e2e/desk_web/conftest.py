@@ -88,20 +88,19 @@ def busy_pg_hub(tmp_path: Path, master_key: str, pg_url: str) -> Iterator[Any]:
     yield from desk_hub(tmp_path, master_key, pg_url)
 
 
-def escalate(hub: Any, session_id: str) -> int:
-    """A live chat handed to a person about the seeded order, as the chat's escalation opens it."""
-    return int(
-        hub.chat.desk.create_ticket(
-            channel="chat",
-            session_id=session_id,
-            subject="상담원 연결 요청",
-            text="상담원 연결해주세요",
-            order_id=OID,
-        )
-    )
+def escalate(client: Any) -> int:
+    """A customer in the chat widget asks for a person (the real dialogue's hand-off); the ticket id."""
+    r = client.post("/v1/chat/sessions", json={})
+    assert r.status_code == 200, r.text
+    sid = r.json()["session_id"]
+    r = client.post(f"/v1/chat/sessions/{sid}/messages", json={"text": "상담원 연결해주세요"})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["escalated"] and out["ticket_id"], out
+    return int(out["ticket_id"])
 
 
 @pytest.fixture
-def chat_escalation() -> Callable[[Any, str], int]:
+def chat_escalation() -> Callable[[Any], int]:
     """`escalate` (a fixture, since test modules here do not import each other)."""
     return escalate

@@ -41,13 +41,19 @@ def test_a_new_chat_escalation_comes_first_among_thousands(desk: Any, chat_escal
     # The bulk tickets are by SLA due time: the first is the one whose clock ran out earliest.
     dues = [t["first_due"] for t in get(c, h, limit=50)["tickets"]]
     assert dues == sorted(dues)
-    tid = chat_escalation(hub, "s-live-1")
+    tid = chat_escalation(c)
     page = get(c, h, limit=5)
     assert page["tickets"][0]["id"] == tid and page["total"] == N + 1
     assert page["counts"]["waiting_chat"] == 1
     # Once an agent answers, the chat takes its place by due time again.
     hub.chat.desk.reply(tid, "agent", "안녕하세요, 상담원입니다.", by="agent")
     assert get(c, h, limit=5)["tickets"][0]["id"] != tid
+    # A chat given back to the bot is no longer waiting for a person either.
+    again = chat_escalation(c)
+    assert get(c, h, limit=5)["tickets"][0]["id"] == again
+    hub.chat.desk.handback(again, "agent")
+    page = get(c, h, limit=5)
+    assert page["tickets"][0]["id"] != again and page["counts"]["waiting_chat"] == 0
 
 
 def test_search_finds_a_customers_ticket_by_phone_tracking_and_order_number(desk: Any) -> None:

@@ -14,8 +14,11 @@ from deliveryhub.security.apikeys import create_api_key
 def test_queue_on_postgres(busy_pg_hub: Any, seed: Any, chat_escalation: Any) -> None:
     hub = busy_pg_hub
     h = {"Authorization": f"Bearer {create_api_key(hub.db, 'agent', 'cs_agent')}"}
-    tid = chat_escalation(hub, "s-pg-1")
+    mail = hub.chat.desk.create_ticket(
+        channel="email", subject="배송 문의", text="언제 오나요?", order_id=seed.oid
+    )
     with TestClient(create_app(hub, run_worker=False)) as c:
+        tid = chat_escalation(c)
 
         def get(**params: Any) -> dict[str, Any]:
             r = c.get("/v1/tickets", params=params, headers=h)
@@ -23,12 +26,12 @@ def test_queue_on_postgres(busy_pg_hub: Any, seed: Any, chat_escalation: Any) ->
             return r.json()  # type: ignore[no-any-return]
 
         first = get(limit=20)
-        assert first["tickets"][0]["id"] == tid and first["total"] == seed.n + 1
+        assert first["tickets"][0]["id"] == tid and first["total"] == seed.n + 2
         assert first["counts"]["waiting_chat"] == 1 and first["counts"]["pending"] == seed.n // 5
         dues = [t["first_due"] for t in first["tickets"][1:]]
         assert dues == sorted(dues)
-        assert [t["id"] for t in get(q=seed.phone)["tickets"]] == [tid]
+        assert [t["id"] for t in get(q=seed.phone)["tickets"]] == [mail]
         late = get(breached="true", limit=1)
         assert 0 < late["total"] < seed.n and late["total"] == first["counts"]["breached"]
-        seen = [t["id"] for off in range(0, seed.n + 1, 400) for t in get(limit=400, offset=off)["tickets"]]
-        assert len(seen) == seed.n + 1 == len(set(seen))
+        seen = [t["id"] for off in range(0, seed.n + 2, 400) for t in get(limit=400, offset=off)["tickets"]]
+        assert len(seen) == seed.n + 2 == len(set(seen))
