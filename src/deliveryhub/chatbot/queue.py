@@ -75,7 +75,7 @@ def breached(now: Any) -> Any:
 
 def _search(conn: Connection, core: Core, q: str) -> Any:
     """Tickets matching `q`: ticket number, order number, tracking number or marketplace number (through
-    the ops order search), or the customer's phone through the blind index (nothing decrypted)."""
+    the ops order search), or the customer's phone or e-mail through the blind index (nothing decrypted)."""
     tk = ct.tickets.c
     text = clean_query(q)
     conds: list[Any] = []
@@ -86,11 +86,13 @@ def _search(conn: Connection, core: Core, q: str) -> Any:
     if order_ids:
         conds.append(tk.order_id.in_(order_ids))
     compact = "".join(ch for ch in text if ch.isdigit() or ch == "+")
-    if len(compact) >= 9:
-        bidx = core.keyring.blind.phone(compact)
-        conds.append(
-            tk.customer_id.in_(sa.select(t.customers.c.customer_id).where(t.customers.c.phone_bidx == bidx))
-        )
+    people = t.customers.c
+    if "@" in text:
+        who = people.email_bidx == core.keyring.blind.email(text)
+        conds.append(tk.customer_id.in_(sa.select(people.customer_id).where(who)))
+    elif len(compact) >= 9:
+        who = people.phone_bidx == core.keyring.blind.phone(compact)
+        conds.append(tk.customer_id.in_(sa.select(people.customer_id).where(who)))
     return sa.or_(*conds) if conds else sa.false()
 
 
@@ -124,7 +126,8 @@ def queue_page(
 ) -> dict[str, Any]:
     """One page of the queue with its total and the counts per view. Unsolved tickets (or those of
     `status`, "all" for every one): live chats waiting for a person first, then by SLA due time.
-    Filters: assignee, priority, order_id, channel, breached (bool), q (ticket/order/tracking no., phone)."""
+    Filters: assignee, priority, order_id, channel, breached (bool), q (ticket/order/tracking no., phone,
+    e-mail)."""
     tk = ct.tickets
     now = core.clock.now()
     with core.db.read() as conn:

@@ -18,6 +18,7 @@ NOW = datetime.fromisoformat("2026-12-01T10:00:00+09:00")  # a Tuesday, business
 OID = "ORD-2026-007701"
 PHONE = "010-7777-3141"
 TRACKING = "410099887766"
+EMAIL = "minsu.oh@example.com"
 N = 2000
 CHANNELS = ("email", "api", "claim", "chat")
 PRIORITIES = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
@@ -54,7 +55,7 @@ def bulk_tickets(hub: Any, n: int = N) -> None:
 @pytest.fixture
 def seed() -> SimpleNamespace:
     """What the seeded desk holds (order, phone, tracking number, ticket count)."""
-    return SimpleNamespace(now=NOW, oid=OID, phone=PHONE, tracking=TRACKING, n=N)
+    return SimpleNamespace(now=NOW, oid=OID, phone=PHONE, email=EMAIL, tracking=TRACKING, n=N)
 
 
 def desk_hub(tmp_path: Path, master_key: str, db_url: str | None = None) -> Iterator[Any]:
@@ -62,7 +63,7 @@ def desk_hub(tmp_path: Path, master_key: str, db_url: str | None = None) -> Iter
     closed after the test."""
     hub = make_hub(tmp_path, master_key, db_url=db_url, clock=ManualClock(NOW))
     try:
-        customer = {"name": "오민수", "phone": PHONE}
+        customer = {"name": "오민수", "phone": PHONE, "email": EMAIL}
         hub.ingest.ingest(
             [
                 order_created("d1", OID, "2026-11-28T10:00:00+09:00", customer),

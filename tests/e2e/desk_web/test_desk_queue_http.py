@@ -56,17 +56,17 @@ def test_a_new_chat_escalation_comes_first_among_thousands(desk: Any, chat_escal
     assert page["tickets"][0]["id"] != again and page["counts"]["waiting_chat"] == 0
 
 
-def test_search_finds_a_customers_ticket_by_phone_tracking_and_order_number(desk: Any) -> None:
+def test_search_finds_a_customers_ticket_by_phone_email_tracking_and_order_number(desk: Any) -> None:
     hub, c, h = desk
     tid = hub.chat.desk.create_ticket(channel="email", subject="배송 문의", text="언제 오나요?", order_id=OID)
-    for q in (PHONE, PHONE.replace("-", ""), TRACKING, OID, f"#{tid}"):
+    for q in (PHONE, PHONE.replace("-", ""), " Minsu.Oh@example.com", TRACKING, OID, f"#{tid}"):
         found = get(c, h, q=q)
         assert [t["id"] for t in found["tickets"]] == [tid], q
         assert found["total"] == 1
     assert get(c, h, q="010-0000-0000")["total"] == 0
     # Nothing personal in the queue rows.
     body = c.get("/v1/tickets", params={"q": PHONE}, headers=h).text
-    assert "7777" not in body and "3141" not in body and "오민수" not in body
+    assert "7777" not in body and "3141" not in body and "오민수" not in body and "minsu" not in body
 
 
 def test_paging_returns_every_ticket_exactly_once(desk: Any) -> None:

@@ -105,7 +105,7 @@ def _tickets(router: APIRouter, hub: Hub, cs: ChatFeature) -> None:
     @router.get(
         "/v1/tickets",
         summary="The CS queue: live chats waiting for a person first, then by SLA due time; filters, "
-        "search (ticket, order, tracking no., phone), paging and counts per view",
+        "search (ticket, order, tracking no., phone, e-mail), paging and counts per view",
     )
     async def list_tickets(
         _p: ReadDep,
