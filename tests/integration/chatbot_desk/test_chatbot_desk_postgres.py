@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.chatbot.dialogue import ChatService
-from dh_testkit import event, make_hub
+from dh_testkit import event, make_hub, order_created
 
 SHIPPED = "ORD-2026-000777"
 PACKED = "ORD-2026-000778"
@@ -34,17 +34,13 @@ def keyword_nlu(text: str) -> dict[str, Any]:
 
 def _order(oid: str, phone: str, i: int) -> list[dict[str, Any]]:
     return [
-        event(
+        order_created(
             f"{oid}-c",
-            "order.created",
             oid,
             "2026-11-20T10:00:00+09:00",
-            {
-                "customer": {"name": "김민지", "phone": phone},
-                "address": {"zip": "06236", "line1": "서울 강남구 테헤란로 1"},
-                "items": [{"sku": "A", "qty": 1, "price": 19000}],
-                "total": 19000,
-            },
+            {"name": "김민지", "phone": phone},
+            {"zip": "06236", "line1": "서울 강남구 테헤란로 1"},
+            [{"sku": "A", "qty": 1, "price": 19000}],
         ),
         event(f"{oid}-p", "fulfillment.packed", oid, "2026-11-20T15:00:00+09:00", {}, source="wms"),
     ] + (
@@ -101,12 +97,10 @@ def test_chatbot_pg_link_and_repeat_contact(pg_chat: tuple[Any, ChatService]) ->
     assert opened["verified"] is True
     assert "555000000001" in (chat.post(opened["session_id"], "언제 와요?").reply or "")
     # That was one contact; a second conversation is served, the third about the same order is handed off.
-    second = chat.new_session()["session_id"]
-    chat.post(second, f"{SHIPPED} 어디예요")
-    assert not chat.post(second, "3456").escalated
-    third = chat.new_session()["session_id"]
-    chat.post(third, f"{SHIPPED} 어디예요")
-    assert chat.post(third, "3456").escalated
+    for handed_off in (False, True):
+        sid = chat.new_session()["session_id"]
+        chat.post(sid, f"{SHIPPED} 어디예요")
+        assert chat.post(sid, "3456").escalated is handed_off
 
 
 def test_chatbot_pg_cancel_before_handover(pg_chat: tuple[Any, ChatService]) -> None:

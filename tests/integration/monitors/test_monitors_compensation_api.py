@@ -104,20 +104,10 @@ def test_claims_auto_refund_under_threshold_and_need_approval_above(tmp_path, ne
     ops = create_api_key(hub.db, "ops", "ops")
     agent = create_api_key(hub.db, "agent", "cs_agent")
     for oid, amount in (("D1", 20000), ("D2", 45000)):
-        ingest_ok(
-            hub,
-            [
-                event(f"{oid}-c", "order.created", oid, START.isoformat(), {"items": [{"sku": "A"}]}),
-                event(
-                    f"{oid}-cl",
-                    "claim.opened",
-                    oid,
-                    START.isoformat(),
-                    {"kind": "damage", "amount": amount},
-                    source="cs",
-                ),
-            ],
-        )
+        created = event(f"{oid}-c", "order.created", oid, START.isoformat(), {"items": [{"sku": "A"}]})
+        damage = {"kind": "damage", "amount": amount}
+        claim = event(f"{oid}-cl", "claim.opened", oid, START.isoformat(), damage, source="cs")
+        ingest_ok(hub, [created, claim])
     drain(hub)
     hub.monitors.fire_due()
     assert [e.event_id for e in _issued(hub)] == ["comp:D1:damage_small"]
