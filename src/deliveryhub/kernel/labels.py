@@ -140,6 +140,7 @@ _TABLE: Final[dict[str, dict[str, Pair]]] = {
         "survey.answered": ("만족도 응답", "Survey answered"),
         "cost.recorded": ("비용 기록", "Cost recorded"),
         "notification.sent": ("고객 안내 발송", "Notice sent"),
+        "x-notification.sent": ("고객 안내 발송(외부 시스템)", "Notice sent (another system)"),
         "exception.opened": ("예외 발생", "Exception opened"),
         "exception.resolved": ("예외 해소", "Exception resolved"),
     },
@@ -434,6 +435,10 @@ _TABLE: Final[dict[str, dict[str, Pair]]] = {
         "eta_unknown": ("도착 예정 정보 없음", "No estimate yet"),
         "eta_after_promise": ("약속일을 넘겨 도착 예정", "Expected after the promised date"),
         "eta_within_promise": ("약속일 안에 도착 예정", "Expected by the promised date"),
+        "eta_passed_promise": (
+            "예정 시각이 지났고 새 예정이 없어요",
+            "The estimate has passed; no new one yet",
+        ),
         "open_exceptions": ("처리할 예외", "Open exceptions"),
         "no_open_exceptions": ("열린 예외가 없습니다.", "No open exceptions."),
         "resolved_exceptions": ("해소된 예외", "Resolved exceptions"),

@@ -31,7 +31,9 @@ def order_page_context(
     late = lateness(detail, today, zone)
     exceptions = [exception_story(e, lang, zone) for e in detail.get("exceptions") or []]
     eta = detail.get("eta")
-    versus = eta_vs_promise(eta, late["promised"], zone) if detail.get("stage") != "delivered" else None
+    versus = (
+        eta_vs_promise(eta, late["promised"], zone, today) if detail.get("stage") != "delivered" else None
+    )
     stage = detail.get("stage") or ""
     return {
         "L": labels("order_page", lang),

@@ -64,13 +64,19 @@ def lateness_text(late: dict[str, Any], lang: str) -> str:
     return label("order_page", key, lang).format(days=late["days_late"]) if key else ""
 
 
-def eta_vs_promise(eta: dict[str, Any] | None, promised: date | None, zone: tzinfo) -> str | None:
-    """Whether the ETA window ends after the promised date (after) or not (within); None without both."""
+def eta_vs_promise(
+    eta: dict[str, Any] | None, promised: date | None, zone: tzinfo, today: date | None = None
+) -> str | None:
+    """Whether the ETA window ends after the promised date (after) or not (within), or — given `today`
+    for an order not yet delivered — has already ended without a newer estimate (passed); None without
+    both."""
     if not eta or promised is None:
         return None
     end = parse_datetime(eta.get("eta_max") or eta.get("eta_min"))
     if end is None:
         return None
+    if today is not None and end.astimezone(zone).date() < today:
+        return "passed"  # a stale window must not read "arriving by the promised date"
     return "after" if end.astimezone(zone).date() > promised else "within"
 
 
@@ -158,11 +164,14 @@ def _evidence_value(key: str, value: Any, lang: str, zone: tzinfo) -> str:
         at = parse_datetime(value)
         if at is not None and "T" in value:
             return local_text(at, zone)
-    if isinstance(value, list | dict):
-        return (
-            ", ".join(str(v) for v in value)
-            if isinstance(value, list)
-            else ", ".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, list):
+        return "; ".join(_evidence_value(key, v, lang, zone) for v in value)
+    if isinstance(value, dict):
+        # Nested evidence (e.g. the silent parcels of tracking_stale): each field named, never a repr.
+        return " · ".join(
+            f"{label('evidence', str(k), lang)} {_evidence_value(str(k), v, lang, zone)}"
+            for k, v in value.items()
+            if v is not None and v != ""
         )
     return str(value)
 

@@ -130,3 +130,36 @@ def test_evidence_and_notices_in_words() -> None:
         {"channel": "문자", "counts": "실패 1"},
         {"channel": "알림톡", "counts": "수신 확인 1"},
     ]
+
+
+def test_a_stale_estimate_is_not_read_as_on_time() -> None:
+    # Promised 1 Dec, the carrier's last window ended 1 Dec 21:00, and it is now 6 Dec: not "within".
+    window = {"eta_min": "2026-12-01T00:00:00+00:00", "eta_max": "2026-12-01T12:00:00+00:00"}
+    promised = date(2026, 12, 1)
+    assert eta_vs_promise(window, promised, KST, date(2026, 12, 6)) == "passed"
+    assert eta_vs_promise(window, promised, KST, date(2026, 12, 1)) == "within"
+    assert eta_vs_promise(window, promised, KST) == "within"  # no today given: the old comparison
+
+
+def test_nested_evidence_is_named_not_a_repr() -> None:
+    parcel = {
+        "shipment_id": "ORD-1-1",
+        "carrier": "cj",
+        "tracking_no": "858732309539",
+        "status": "in_transit",
+        "last_update": "2026-11-30T08:40:39+00:00",
+        "hours_silent": 145.7,
+    }
+    for lang, words in (
+        ("ko", ("송장번호 858732309539", "CJ대한통운", "이동 중", "무소식 시간 145.7")),
+        ("en", ("Tracking no. 858732309539", "in transit", "Hours without news 145.7")),
+    ):
+        value = evidence_rows({"parcels": [parcel, parcel]}, lang, KST)[0]["value"]
+        assert (
+            "{" not in value
+            and "'" not in value
+            and "in_transit" not in value
+            and "hours_silent" not in value
+        )
+        assert all(w.lower() in value.lower() for w in words), value
+        assert value.count("858732309539") == 2  # both parcels
