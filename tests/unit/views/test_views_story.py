@@ -142,14 +142,8 @@ def test_a_stale_estimate_is_not_read_as_on_time() -> None:
 
 
 def test_nested_evidence_is_named_not_a_repr() -> None:
-    parcel = {
-        "shipment_id": "ORD-1-1",
-        "carrier": "cj",
-        "tracking_no": "858732309539",
-        "status": "in_transit",
-        "last_update": "2026-11-30T08:40:39+00:00",
-        "hours_silent": 145.7,
-    }
+    parcel = {"shipment_id": "S-1", "carrier": "cj", "tracking_no": "858732309539", "status": "in_transit"}
+    parcel |= {"last_update": "2026-11-30T08:40:39+00:00", "hours_silent": 145.7}
     for lang, words in (
         ("ko", ("송장번호 858732309539", "CJ대한통운", "이동 중", "무소식 시간 145.7")),
         ("en", ("Tracking no. 858732309539", "in transit", "Hours without news 145.7")),
