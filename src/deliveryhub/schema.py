@@ -15,6 +15,7 @@ from deliveryhub.kpi import tables as kpi_tables
 from deliveryhub.monitors import tables as monitor_tables
 from deliveryhub.notifications import tables as notification_tables
 from deliveryhub.security import tables as security_tables
+from deliveryhub.shops import tables as shop_tables
 
 # Importing a feature's tables module registers its tables on the shared metadata.
 _FEATURE_TABLES = (
@@ -24,6 +25,7 @@ _FEATURE_TABLES = (
     monitor_tables,
     notification_tables,
     security_tables,
+    shop_tables,
 )
 
 
