@@ -28,7 +28,7 @@ from deliveryhub.monitors import wiring as monitors_wiring
 from deliveryhub.monitors.service import MonitorService
 from deliveryhub.notifications import wiring as notifications_wiring
 from deliveryhub.notifications.wiring import NotificationsFeature
-from deliveryhub.pii.cipher import KeyRing, load_master_key
+from deliveryhub.pii.cipher import KeyRing, MasterKeyProvider, load_master_key
 from deliveryhub.security import wiring as security_wiring
 from deliveryhub.security.wiring import SecurityFeature
 from deliveryhub.service_layer.health import health_consumer
@@ -92,18 +92,22 @@ def bootstrap(
     clock: Clock | None = None,
     migrate: bool = True,
     features: bool = True,
+    master: MasterKeyProvider | None = None,
     **overrides: Any,
 ) -> Hub:
-    """Build a hub: open the database (migrating if asked), load keys, wire services and features."""
+    """Build a hub: open the database (migrating if asked), load keys, wire services and features.
+
+    `master` replaces the platform master key (a shop's hub gets its own root key, see shops/)."""
     settings = settings or load_settings(**overrides)
     db = Database(settings.db_url)
     if migrate:
         from deliveryhub.migrations.runner import upgrade
 
         upgrade(db)
-    master = load_master_key(
-        settings.master_key, settings.master_key_file, settings.data_dir, create=settings.env != "prod"
-    )
+    if master is None:
+        master = load_master_key(
+            settings.master_key, settings.master_key_file, settings.data_dir, create=settings.env != "prod"
+        )
     keyring = KeyRing(master)
     _load_keys(db, keyring)
     clock = clock or SystemClock()

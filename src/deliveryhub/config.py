@@ -17,6 +17,8 @@ class Settings(EnvSettings):
     """Every tunable of the hub; environment variables win over defaults."""
 
     db_url: str = DEFAULT_DB_URL
+    # The shop this hub serves (issue 20); a platform process builds one hub per shop from its own.
+    shop_slug: str = "default"
     bus_url: str = "inprocess://"
     master_key: str | None = None
     master_key_file: Path | None = None

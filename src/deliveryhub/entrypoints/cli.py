@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
+from deliveryhub.entrypoints.shops_cli import ShopOption, shop_hub, shops_app
+from deliveryhub.security.tenancy import DEFAULT_SHOP
+
 if TYPE_CHECKING:
     from deliveryhub.bench.common import BenchRequest
     from deliveryhub.bootstrap import Hub
@@ -43,6 +46,7 @@ for sub, name in (
     (monitors_app, "monitors"),
     (audit_app, "audit"),
     (crypto_app, "crypto"),
+    (shops_app, "shops"),
 ):
     app.add_typer(sub, name=name)
 
@@ -111,12 +115,12 @@ def serve(
             **uvicorn_options(hub.settings),
         )
         return
-    from deliveryhub.entrypoints.api.app import create_app
+    from deliveryhub.entrypoints.api.app import create_platform_app
 
     # On SIGTERM: no new connections, requests in flight get SERVE_GRACE_S to finish (then they are
     # cancelled), then the in-process worker stops (it finishes its batch and releases the relay).
     uvicorn.run(
-        create_app(hub),
+        create_platform_app(hub),
         host=host,
         port=port,
         timeout_graceful_shutdown=SERVE_GRACE_S,
@@ -134,7 +138,8 @@ def worker(
     ] = None,
 ) -> None:
     """Outbox relay + bus consumers + scheduler, for scale-out (any number, any machine)."""
-    from deliveryhub.entrypoints.worker import run_worker_forever
+    from deliveryhub.entrypoints.worker import run_workers_forever
+    from deliveryhub.shops.hubs import ShopHubs
 
     hub = _hub(ctx)
     if metrics_port is not None:
@@ -142,7 +147,8 @@ def worker(
 
         # A worker has no HTTP API; its consumer, relay and notification metrics are served here.
         start_http_server(metrics_port, registry=hub.metrics.registry)
-    run_worker_forever(hub)
+    # Every shop's relay, consumers and scheduler (a one-shop hub runs just its own, as before).
+    run_workers_forever([shop_hub for _shop, shop_hub in ShopHubs(hub).all()])
 
 
 @app.command()
@@ -209,11 +215,12 @@ def keys_create(
     expires_days: Annotated[
         int | None, typer.Option("--expires-days", min=1, max=3660, help="the key expires after this")
     ] = None,
+    shop: ShopOption = DEFAULT_SHOP,
 ) -> None:
-    """Create an API key (audited); the key is printed once, as the last line."""
+    """Create an API key of a shop (audited); the key is printed once, as the last line."""
     from deliveryhub.security.apikeys import create_key_cli
 
-    hub = _hub(ctx, features=False)
+    hub = shop_hub(ctx, shop, features=False)
     try:
         key = create_key_cli(hub, name, role, scopes, expires_days)
     except ValueError as exc:
@@ -224,20 +231,22 @@ def keys_create(
 
 
 @keys_app.command("list")
-def keys_list(ctx: typer.Context) -> None:
-    """Every API key without its secret (prefix, role, scopes, expiry, last use)."""
+def keys_list(ctx: typer.Context, shop: ShopOption = DEFAULT_SHOP) -> None:
+    """Every API key of a shop without its secret (prefix, role, scopes, expiry, last use)."""
     from deliveryhub.security.apikeys import list_api_keys
 
-    hub = _hub(ctx, features=False)
+    hub = shop_hub(ctx, shop, features=False)
     print(json.dumps(list_api_keys(hub.db), ensure_ascii=False))
 
 
 @keys_app.command("revoke")
-def keys_revoke(ctx: typer.Context, key_id: Annotated[int, typer.Argument(min=1)]) -> None:
-    """Revoke an API key by id (audited)."""
+def keys_revoke(
+    ctx: typer.Context, key_id: Annotated[int, typer.Argument(min=1)], shop: ShopOption = DEFAULT_SHOP
+) -> None:
+    """Revoke an API key of a shop by id (audited)."""
     from deliveryhub.security.apikeys import revoke_key_cli
 
-    hub = _hub(ctx, features=False)
+    hub = shop_hub(ctx, shop, features=False)
     if not revoke_key_cli(hub, key_id):
         err.print(f"[red]no API key {key_id}[/red]")
         raise typer.Exit(2)
@@ -250,8 +259,9 @@ def users_create(
     email: Annotated[str, typer.Option("--email")],
     role: Annotated[str, typer.Option("--role")],
     password: Annotated[str | None, typer.Option("--password", help="prompted when omitted")] = None,
+    shop: ShopOption = DEFAULT_SHOP,
 ) -> None:
-    """Create a user account (argon2 password hash)."""
+    """Create a staff account of a shop (argon2 password hash); its role holds in that shop only."""
     import getpass
     import secrets
 
@@ -268,7 +278,7 @@ def users_create(
         else:
             password = secrets.token_urlsafe(15)
             generated = True
-    hub = _hub(ctx)
+    hub = shop_hub(ctx, shop)
     try:
         user_id = create_user(hub, email, role, password, actor=cli_actor())
     except AuthError as exc:

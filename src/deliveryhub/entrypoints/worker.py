@@ -167,12 +167,18 @@ class Worker:
 def run_worker_forever(hub: Hub, grace: float = STOP_GRACE_S) -> None:
     """`deliveryhub worker`: run until SIGTERM/SIGINT, then stop within about `grace` seconds (a second
     signal stops at once)."""
-    worker = Worker(hub, grace=grace)
+    run_workers_forever([hub], grace)
+
+
+def run_workers_forever(hubs: list[Hub], grace: float = STOP_GRACE_S) -> None:
+    """One worker per shop hub in one event loop (each shop has its own outbox, stream and consumers, so a
+    busy shop's backlog never sits in front of another's); signals stop them all."""
+    workers = [Worker(hub, grace=grace) for hub in hubs]
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
-        task = asyncio.create_task(worker.run())
-        while worker.stop_event is None and not task.done():
+        tasks = [asyncio.create_task(w.run()) for w in workers]
+        while any(w.stop_event is None for w in workers) and not all(t.done() for t in tasks):
             await asyncio.sleep(0.01)
         signals = 0
 
@@ -180,16 +186,18 @@ def run_worker_forever(hub: Hub, grace: float = STOP_GRACE_S) -> None:
             nonlocal signals
             signals += 1
             log.info("worker_signal", signal=sig.name, count=signals)
-            if signals == 1:
-                worker.stop(wait=False)
-            else:
-                worker.force()
+            for w in workers:
+                if signals == 1:
+                    w.stop(wait=False)
+                else:
+                    w.force()
 
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, on_signal, sig)
-        await task
+        await asyncio.gather(*tasks)
 
     try:
         asyncio.run(main())
     finally:
-        hub.close()
+        for hub in hubs:
+            hub.close()

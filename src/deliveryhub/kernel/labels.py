@@ -271,6 +271,7 @@ _TABLE: Final[dict[str, dict[str, Pair]]] = {
         "analyst": ("분석 담당", "Analyst"),
         "integration": ("연동 계정", "Integration"),
         "auditor": ("감사 담당", "Auditor"),
+        "platform": ("플랫폼 운영자", "Platform operator"),
     },
     # FAQ topics (the desk's FAQ editor).
     "faq_topic": {

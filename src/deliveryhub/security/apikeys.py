@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.adapters.persistence.database import Database
 from deliveryhub.security.rbac import PERMISSIONS, ROLES, allowed
+from deliveryhub.security.tenancy import DEFAULT_SHOP, PLATFORM_ROLE, token_shop_part
 
 if TYPE_CHECKING:
     from deliveryhub.service_layer.hub import Core
@@ -74,23 +75,26 @@ def create_api_key(
     scopes: list[str] | None = None,
     expires_at: datetime | None = None,
     now: datetime | None = None,
+    shop: str = DEFAULT_SHOP,
 ) -> str:
-    """Create a key and return it (the only time it is visible)."""
+    """Create a key of `shop` and return it (the only time it is visible)."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+    if role == PLATFORM_ROLE and shop != DEFAULT_SHOP:
+        raise ValueError("the platform role belongs to the hub's operator: create it without --shop")
     if not name.strip():
         raise ValueError("a key needs a name")
     checked = check_scopes(role, scopes)
     now = now or datetime.now(UTC)
     if expires_at is not None and expires_at <= now:
         raise ValueError("expires_at must be in the future")
-    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = KEY_PREFIX + token_shop_part(shop) + secrets.token_urlsafe(32)
     with db.write() as conn:
         conn.execute(
             t.api_keys.insert().values(
                 name=name.strip(),
                 role=role,
-                prefix=key[:10],
+                prefix=key[: min(16, len(KEY_PREFIX + token_shop_part(shop)) + 6)],
                 key_hash=hash_key(key),
                 scopes=checked,
                 created_at=now,
@@ -188,7 +192,7 @@ def create_key_cli(
     now = core.clock.now()
     expires = now + timedelta(days=expires_days) if expires_days else None
     wanted = [s for s in scopes.split(",") if s.strip()]
-    key = create_api_key(core.db, name, role, wanted, expires, now)
+    key = create_api_key(core.db, name, role, wanted, expires, now, shop=core.settings.shop_slug)
     audit_log_of(core).record(
         cli_actor(),
         "api_key.created",

@@ -4,29 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
-ROLES = ("admin", "ops", "cs_agent", "analyst", "integration", "auditor")
+ROLES = ("admin", "ops", "cs_agent", "analyst", "integration", "auditor", "platform")
+# `platform` is the hub operator's role: every permission in every shop (it exists only in the platform
+# database, i.e. the `default` shop's, and names the shop it acts on with ?shop= or X-Shop).
 
 # permission -> roles that hold it. Every route declares exactly one permission (or `public`).
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "events:write": frozenset({"admin", "ops", "integration"}),
-    "events:read": frozenset({"admin", "ops", "analyst", "auditor"}),
-    "quarantine:manage": frozenset({"admin", "ops"}),
-    "orders:read": frozenset({"admin", "ops", "cs_agent", "analyst", "integration", "auditor"}),
-    "orders:act": frozenset({"admin", "ops", "cs_agent"}),
-    "exceptions:read": frozenset({"admin", "ops", "cs_agent", "analyst", "auditor"}),
-    "exceptions:act": frozenset({"admin", "ops"}),
-    "kpis:read": frozenset({"admin", "ops", "analyst", "auditor"}),
-    "kpis:admin": frozenset({"admin"}),
-    "tickets:read": frozenset({"admin", "ops", "cs_agent", "auditor"}),
-    "tickets:act": frozenset({"admin", "ops", "cs_agent"}),
-    "integrations:read": frozenset({"admin", "ops", "integration", "auditor"}),
-    "notifications:read": frozenset({"admin", "ops", "cs_agent", "auditor"}),
-    "notifications:admin": frozenset({"admin", "ops"}),
-    "audit:read": frozenset({"admin", "auditor"}),
-    "users:admin": frozenset({"admin"}),
-    "keys:admin": frozenset({"admin"}),
-    "metrics:read": frozenset({"admin", "ops", "auditor"}),
-    "customers:erase": frozenset({"admin"}),
+    "events:write": frozenset({"platform", "admin", "ops", "integration"}),
+    "events:read": frozenset({"platform", "admin", "ops", "analyst", "auditor"}),
+    "quarantine:manage": frozenset({"platform", "admin", "ops"}),
+    "orders:read": frozenset({"platform", "admin", "ops", "cs_agent", "analyst", "integration", "auditor"}),
+    "orders:act": frozenset({"platform", "admin", "ops", "cs_agent"}),
+    "exceptions:read": frozenset({"platform", "admin", "ops", "cs_agent", "analyst", "auditor"}),
+    "exceptions:act": frozenset({"platform", "admin", "ops"}),
+    "kpis:read": frozenset({"platform", "admin", "ops", "analyst", "auditor"}),
+    "kpis:admin": frozenset({"platform", "admin"}),
+    "tickets:read": frozenset({"platform", "admin", "ops", "cs_agent", "auditor"}),
+    "tickets:act": frozenset({"platform", "admin", "ops", "cs_agent"}),
+    "integrations:read": frozenset({"platform", "admin", "ops", "integration", "auditor"}),
+    "notifications:read": frozenset({"platform", "admin", "ops", "cs_agent", "auditor"}),
+    "notifications:admin": frozenset({"platform", "admin", "ops"}),
+    "audit:read": frozenset({"platform", "admin", "auditor"}),
+    "users:admin": frozenset({"platform", "admin"}),
+    "keys:admin": frozenset({"platform", "admin"}),
+    "metrics:read": frozenset({"platform", "admin", "ops", "auditor"}),
+    "customers:erase": frozenset({"platform", "admin"}),
+    "shops:admin": frozenset({"platform"}),
 }
 
 # How much personal data each role sees on an order or ticket. cs_agent stays masked: a customer's chat
@@ -38,6 +41,7 @@ PII_VIEW: dict[str, str] = {
     "analyst": "pseudonym",
     "integration": "none",
     "auditor": "masked",
+    "platform": "masked",
 }
 
 

@@ -23,6 +23,7 @@ from deliveryhub.security.audit import audit_log_of
 from deliveryhub.security.passwords import PasswordRejected, check_password
 from deliveryhub.security.rbac import ROLES
 from deliveryhub.security.tables import sessions, users
+from deliveryhub.security.tenancy import DEFAULT_SHOP, PLATFORM_ROLE, token_shop_part
 from deliveryhub.service_layer.hub import Core
 from deliveryhub.service_layer.ports import OpsAlert
 
@@ -81,11 +82,17 @@ def _totp_key(core: Core) -> bytes:
     return key
 
 
+def _check_role(core: Core, role: str) -> None:
+    if role not in ROLES:
+        raise AuthError("invalid_field", f"role: one of {', '.join(ROLES)}", 422, "role")
+    if role == PLATFORM_ROLE and core.settings.shop_slug != DEFAULT_SHOP:
+        raise AuthError("invalid_field", "role: the platform role exists only outside any shop", 422, "role")
+
+
 def create_user(core: Core, email: str, role: str, password: str, actor: Any = "cli") -> int:
     """Create an account; returns its id. Raises AuthError on bad input or a duplicate e-mail."""
     email = normalize_email(email)
-    if role not in ROLES:
-        raise AuthError("invalid_field", f"role: one of {', '.join(ROLES)}", 422, "role")
+    _check_role(core, role)
     check_password_policy(password, email, int(core.settings.password_min_length))
     now = core.clock.now()
     with core.db.write() as conn:
@@ -111,8 +118,7 @@ def create_user(core: Core, email: str, role: str, password: str, actor: Any = "
 
 def set_role(core: Core, user_id: int, role: str, actor: Any) -> None:
     """Change a user's role (audited); their sessions end so the new role applies at once."""
-    if role not in ROLES:
-        raise AuthError("invalid_field", f"role: one of {', '.join(ROLES)}", 422, "role")
+    _check_role(core, role)
     with core.db.write() as conn:
         row = conn.execute(sa.select(users).where(users.c.id == user_id)).first()
         if row is None:
@@ -291,7 +297,7 @@ def _token_hash(token: str) -> str:
 
 def create_session(core: Core, user: Any, ip: str | None = None, kind: str = "cookie") -> Session:
     """A new session for an authenticated user; the token is returned once and stored hashed."""
-    token = SESSION_PREFIX + secrets.token_urlsafe(32)
+    token = SESSION_PREFIX + token_shop_part(core.settings.shop_slug) + secrets.token_urlsafe(32)
     now = core.clock.now()
     expires = now + timedelta(hours=SESSION_HOURS)
     with core.db.write() as conn:

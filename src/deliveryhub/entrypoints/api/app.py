@@ -35,6 +35,7 @@ from deliveryhub.entrypoints.api.routers import (
 from deliveryhub.entrypoints.api.routers import chat as chat_api
 from deliveryhub.entrypoints.api.routers import desk as desk_api
 from deliveryhub.entrypoints.api.routers import security as security_admin
+from deliveryhub.entrypoints.api.shop_router import ShopRouter
 from deliveryhub.entrypoints.web import chat as chat_pages
 from deliveryhub.entrypoints.web import tracking
 from deliveryhub.logs import configure_logging
@@ -268,3 +269,11 @@ def create_app(hub: Hub, *, run_worker: bool | None = None) -> FastAPI:
     app.add_middleware(RequestMetrics, metrics=hub.metrics)  # type: ignore[arg-type]
     app.add_middleware(CatchAll)  # type: ignore[arg-type]
     return app
+
+
+def create_platform_app(hub: Hub, *, run_worker: bool | None = None) -> ShopRouter:
+    """The app of a whole platform: `hub` is the `default` shop's (and holds the list of shops); each
+    request goes to the app of its shop (see shop_router.py), every shop's worker runs in-process."""
+    from deliveryhub.shops.hubs import ShopHubs
+
+    return ShopRouter(ShopHubs(hub), lambda shop_hub: create_app(shop_hub, run_worker=run_worker))

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
 
-
-def create_app_from_env() -> FastAPI:
-    """Build a hub from environment settings and return its app."""
+def create_app_from_env() -> Any:
+    """Build the platform hub from environment settings and return the app serving every shop."""
     from deliveryhub.bootstrap import bootstrap
-    from deliveryhub.entrypoints.api.app import create_app
+    from deliveryhub.entrypoints.api.app import create_platform_app
 
-    return create_app(bootstrap())
+    return create_platform_app(bootstrap())
 
 
 def uvicorn_options(settings: Any) -> dict[str, Any]:

@@ -179,7 +179,9 @@ def build_router(hub: Hub) -> APIRouter | None:
         now = hub.clock.now()
         expires = now + timedelta(days=body.expires_in_days) if body.expires_in_days else None
         try:
-            key = apikeys.create_api_key(hub.db, body.name, body.role, body.scopes, expires, now)
+            key = apikeys.create_api_key(
+                hub.db, body.name, body.role, body.scopes, expires, now, shop=hub.settings.shop_slug
+            )
         except ValueError as exc:
             field = "scopes" if "scope" in str(exc) else None
             raise ApiError(422, "invalid_field", str(exc), field) from None
