@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -37,6 +37,9 @@ from deliveryhub.service_layer.ingest import IngestService
 from deliveryhub.service_layer.metrics import Metrics
 from deliveryhub.service_layer.ports import Bus
 
+if TYPE_CHECKING:
+    from deliveryhub.shops.hubs import ShopHubs
+
 
 @dataclass
 class Hub(Core):
@@ -49,6 +52,8 @@ class Hub(Core):
     notifications: NotificationsFeature | None = None
     kpi: KpiFeature | None = None
     chat: ChatFeature | None = None
+    # Set on the platform hub (the `default` shop's) by create_platform_app: every shop of the hub.
+    shops: ShopHubs | None = None
 
     def make_bus(self) -> Bus:
         """The bus named by the settings."""

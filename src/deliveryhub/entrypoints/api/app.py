@@ -35,8 +35,10 @@ from deliveryhub.entrypoints.api.routers import (
 from deliveryhub.entrypoints.api.routers import chat as chat_api
 from deliveryhub.entrypoints.api.routers import desk as desk_api
 from deliveryhub.entrypoints.api.routers import security as security_admin
+from deliveryhub.entrypoints.api.routers import shops as shops_api
 from deliveryhub.entrypoints.api.shop_router import ShopRouter
 from deliveryhub.entrypoints.web import chat as chat_pages
+from deliveryhub.entrypoints.web import shops as shop_pages
 from deliveryhub.entrypoints.web import tracking
 from deliveryhub.logs import configure_logging
 from deliveryhub.security.ratelimit import RateLimited
@@ -62,6 +64,8 @@ ROUTER_BUILDERS: tuple[RouterBuilder, ...] = (
     chat_api.build_router,
     desk_api.build_router,
     chat_pages.build_router,
+    shops_api.build_router,
+    shop_pages.build_router,
 )
 
 # Feature middleware (security: client IP for the audit log, chat rate limits), innermost first; all of it
@@ -276,4 +280,6 @@ def create_platform_app(hub: Hub, *, run_worker: bool | None = None) -> ShopRout
     request goes to the app of its shop (see shop_router.py), every shop's worker runs in-process."""
     from deliveryhub.shops.hubs import ShopHubs
 
-    return ShopRouter(ShopHubs(hub), lambda shop_hub: create_app(shop_hub, run_worker=run_worker))
+    hubs = ShopHubs(hub)
+    hub.shops = hubs
+    return ShopRouter(hubs, lambda shop_hub: create_app(shop_hub, run_worker=run_worker))
