@@ -9,7 +9,15 @@ from collections import Counter
 import pytest
 
 from deliveryhub.chatbot.nlu.model import DATA_DIR, read_jsonl
-from deliveryhub.chatbot.voc import CATEGORIES, SENTIMENTS, classify_voc, classify_voc_many, run_voc_stream
+from deliveryhub.chatbot.voc import (
+    CATEGORIES,
+    SENTIMENTS,
+    classify_voc,
+    classify_voc_many,
+    compact,
+    cue_category,
+    run_voc_stream,
+)
 
 from .conftest import shared_data_dir
 
@@ -98,3 +106,34 @@ def test_olist_classified_reviews() -> None:
     late = [p for p, r in zip(preds, rows, strict=True) if r["most_voted_subclass"] == "atrasado"]
     assert sum(p["sentiment"] == "positive" for p in pos) / len(pos) >= 0.8
     assert sum(p["sentiment"] == "negative" for p in late) / len(late) >= 0.75
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # tuning examples (dev list of the phone round, issue 18 item 5)
+        ("결제하고 닷새째 출고 소식이 없네요", "delivery_delay"),
+        ("배송ㅈㄴ느림", "delivery_delay"),
+        ("빨강 시켰는데 파랑 옴", "wrong_item"),
+        ("제 주문이 아닌 물건이 도착했어요", "wrong_item"),
+        ("박스 뜯으니까 화장품이 다 터져있네요", "damaged"),
+        ("조회해도 배송정보없음 ㅡㅡ", "status_notice"),
+        ("택배사 바뀐거 말도 없이 보내셨네요", "status_notice"),
+        ("전화 왜 안받으세요", "cs_response"),
+        ("고객센터 연결 진짜 안됨", "cs_response"),
+        # "늦" that is not about the parcel
+        ("환불 아직인가요 밤늦게 죄송합니다", "return_exchange"),
+        ("교환 요청 늦게 해서 죄송한데 가능할까요", "return_exchange"),
+        ("늦은 시간인데 결제 오류 좀 봐주세요", "price_payment"),
+        ("늦둥이 조카 선물로 딱이에요", "positive"),
+    ],
+)
+def test_phone_examples(text: str, category: str) -> None:
+    assert classify_voc(text)["category"] == category
+
+
+def test_late_cue_ignores_late_night_and_late_check() -> None:
+    assert cue_category(compact("배송이 너무 늦어요")) == "delivery_delay"
+    assert cue_category(compact("밤늦게 죄송해요 쿠폰 적용이 안 돼요")) == "price_payment"
+    assert cue_category(compact("답변이 너무 늦어요")) == "cs_response"
+    assert cue_category(compact("늦둥이 선물")) is None

@@ -1,7 +1,10 @@
 """VOC category accuracy on the phone-typed evaluation set (voc_holdout_phone.yaml, issue 18 item 5).
 
 The set was written before the VOC cue and corpus round and scored once on the untouched code for the
-baseline; it is never used to train or to tune a cue. The issue's bar is accuracy >= 0.85.
+baseline (0.765, 114/149); it is never used to train or to tune a cue. The issue's bar is accuracy >= 0.85.
+After the phone-corpus and cue round, measured once after tuning on a separate dev list: 0.879 (131/149).
+Caveat: the same person wrote this set, the dev list, the templates and the cues, so the figure is
+optimistic; the generated held-out voc_test.jsonl went 0.709 -> 0.810 in the same round.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import pytest
 import yaml
 
 from deliveryhub.chatbot.nlu.model import DATA_DIR
-from deliveryhub.chatbot.voc import CATEGORIES
+from deliveryhub.chatbot.voc import CATEGORIES, classify_voc_many
 
 HOLDOUT = Path(__file__).with_name("voc_holdout_phone.yaml")
 
@@ -41,3 +44,13 @@ def test_holdout_texts_are_not_in_the_corpus(rows: list[dict[str, Any]]) -> None
     copied = [r["text"] for r in rows if r["text"].replace(" ", "") in flat]
     assert not copied, copied
 
+
+def test_holdout_voc_accuracy(rows: list[dict[str, Any]]) -> None:
+    preds = classify_voc_many([r["text"] for r in rows])
+    wrong = [
+        (r["text"], r["category"], p["category"])
+        for r, p in zip(rows, preds, strict=True)
+        if p["category"] != r["category"]
+    ]
+    accuracy = 1 - len(wrong) / len(rows)
+    assert accuracy >= 0.85, (accuracy, wrong)
