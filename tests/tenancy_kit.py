@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import base64
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 
+from deliveryhub.entrypoints.api.app import create_platform_app
+from deliveryhub.security.apikeys import create_api_key
 from deliveryhub.shops.hubs import ShopHubs
-from dh_testkit import order_created
+from dh_testkit import drain, make_hub, order_created
 
 STAFF_ROLES = ("admin", "ops", "cs_agent", "analyst", "integration", "auditor")
 SHARED_ID = "ORD-261204-1001"
 B_ONLY_ID = "ORD-261204-7777"
+A_NAME, A_PHONE = "김가나", "010-1111-2222"
+B_NAME, B_PHONE = "이라마", "010-3333-4444"
 
 
 @dataclass
@@ -44,3 +53,34 @@ def seed(client: TestClient, key: str, prefix: str, name: str, phone: str, order
 def auth(key: str, **headers: str) -> dict[str, Any]:
     """Headers of a request made with `key`."""
     return {"Authorization": f"Bearer {key}", **headers}
+
+
+@contextmanager
+def two_shops(tmp: Path) -> Iterator[Tenants]:
+    """A platform with shops shop-a and shop-b (same order id in both, one more only in B), a key per
+    role per shop and a platform key; the platform app is served by a TestClient without workers."""
+    platform = make_hub(tmp, base64.b64encode(secrets.token_bytes(32)).decode())
+    app = create_platform_app(platform, run_worker=False)
+    hubs: ShopHubs = app.hubs
+    now = platform.clock.now()
+    for slug, name in (("shop-a", "가나다 상점"), ("shop-b", "라마바 상점")):
+        hubs.directory.create(name, slug, now)
+    world = Tenants(client=TestClient(app), hubs=hubs)
+    for slug in ("shop-a", "shop-b"):
+        hub = hubs.hub(slug)
+        assert hub is not None
+        world.keys[slug] = {
+            role: create_api_key(hub.db, f"{slug}-{role}", role, shop=slug) for role in STAFF_ROLES
+        }
+    world.platform_key = create_api_key(platform.db, "operator", "platform")
+    try:
+        with world.client:
+            seed(world.client, world.keys["shop-a"]["integration"], "a", A_NAME, A_PHONE, [SHARED_ID])
+            b_orders = [SHARED_ID, B_ONLY_ID]
+            seed(world.client, world.keys["shop-b"]["integration"], "b", B_NAME, B_PHONE, b_orders)
+            for slug in ("shop-a", "shop-b"):
+                drain(hubs.hub(slug))
+            yield world
+    finally:
+        hubs.close()
+        platform.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +27,7 @@ from deliveryhub.shops.directory import Shop, ShopDirectory, ShopError
 if TYPE_CHECKING:
     from deliveryhub.bootstrap import Hub
 
+RECHECK_SECONDS = 5.0
 HubBuilder = Callable[[Settings, MasterKeyProvider], "Hub"]
 
 
@@ -95,21 +97,32 @@ class ShopHubs:
         self.directory = ShopDirectory(platform.db, platform.keyring.master, default_name=str(name))
         self._build = build
         self._hubs: dict[str, Hub] = {DEFAULT_SHOP: platform}
+        self._checked: dict[str, float] = {}
         self._lock = threading.RLock()
         self.on_new_hub: list[Callable[[str, Hub], None]] = []
 
     def hub(self, slug: str) -> Hub | None:
-        """The shop's hub, built on first use; None for an unknown or erased shop."""
+        """The shop's hub, built on first use; None for an unknown or erased shop.
+
+        A cached shop's status is read again every RECHECK_SECONDS, so a shop erased by another process
+        (`deliveryhub shops erase`) stops being served within that time."""
         found = self._hubs.get(slug)
-        if found is not None:
+        now = time.monotonic()
+        if found is not None and (
+            slug == DEFAULT_SHOP or now - self._checked.get(slug, 0.0) < RECHECK_SECONDS
+        ):
             return found
         with self._lock:
+            shop = self.directory.get(slug)
+            if shop is None or not shop.active:
+                stale = self._hubs.pop(slug, None)
+                if stale is not None:
+                    stale.close()
+                return None
+            self._checked[slug] = now
             found = self._hubs.get(slug)
             if found is not None:
                 return found
-            shop = self.directory.get(slug)
-            if shop is None or not shop.active:
-                return None
             found = self._open(shop)
             self._hubs[slug] = found
         for hook in self.on_new_hub:

@@ -125,14 +125,12 @@ class ShopRouter:
         return principal if principal is not None and principal.role == PLATFORM_ROLE else None
 
     async def _app(self, slug: str) -> ASGIApp:
-        app = self.apps.get(slug)
-        if app is not None:
-            return app
         hub = self.hubs.hub(slug)
         if hub is None:
+            self.apps.pop(slug, None)
             raise NOT_FOUND
         app = self.apps.get(slug)
-        if app is None:
+        if app is None or app.state.hub is not hub:  # type: ignore[attr-defined]
             app = self.make_app(hub)
             if self._stack is not None:
                 await self._stack.enter_async_context(_lifespan_of(app))
