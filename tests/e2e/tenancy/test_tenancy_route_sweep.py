@@ -25,7 +25,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tenants]:
 
 
 def _routes(app: Any) -> list[tuple[str, str]]:
-    out = []
+    out: list[tuple[str, str]] = []
     for ctx in iter_route_contexts(app.routes):
         if isinstance(ctx.original_route, APIRoute):
             out.extend((method, str(ctx.path)) for method in sorted(ctx.methods or ()))
