@@ -39,6 +39,7 @@ from deliveryhub.service_layer.ports import Bus
 
 if TYPE_CHECKING:
     from deliveryhub.shops.hubs import ShopHubs
+    from deliveryhub.shops.profile import ShopProfile
 
 
 @dataclass
@@ -54,6 +55,8 @@ class Hub(Core):
     chat: ChatFeature | None = None
     # Set on the platform hub (the `default` shop's) by create_platform_app: every shop of the hub.
     shops: ShopHubs | None = None
+    # This hub's own shop in the platform directory (GET/PATCH /v1/shop); set by shops.profile.
+    profile: ShopProfile | None = None
 
     def make_bus(self) -> Bus:
         """The bus named by the settings."""

@@ -500,6 +500,80 @@ _TABLE: Final[dict[str, dict[str, Pair]]] = {
         "show_all": ("전체 보기", "Show all"),
         "show_actionable": ("처리할 주문만", "Only orders to act on"),
     },
+    # Words of a shop's own onboarding checklist (shops/checklist.py, the /shop/checklist page).
+    "shop_page": {
+        "title": ("상점 시작하기", "Getting the shop started"),
+        "intro": (
+            "아래 항목을 마치면 주문 추적과 고객 안내가 자동으로 돌아갑니다.",
+            "Once these are done, order tracking and customer notices run on their own.",
+        ),
+        "progress": ("{done}/{total} 완료", "{done} of {total} done"),
+        "done": ("완료", "Done"),
+        "todo": ("할 일", "To do"),
+        "next": ("다음 할 일", "Next step"),
+        "shop": ("상점", "Shop"),
+        "brand_color": ("브랜드 색상", "Brand colour"),
+        "contact": ("고객 연락처", "Customer contact"),
+        "none": ("없음", "None"),
+        "connectors": ("연동 연결", "Connectors connected"),
+        "connectors_done": ("연결된 출처: {sources}", "Connected sources: {sources}"),
+        "connectors_todo": ("아직 연결된 시스템이 없습니다.", "No system is connected yet."),
+        "connectors_next": (
+            "연동 키를 만들어 주문 시스템(OMS)·창고(WMS)·택배사 연동에 넣으세요.",
+            "Create an integration key and give it to your order system, warehouse and carrier feeds.",
+        ),
+        "first_events": ("첫 이벤트 수신", "First events received"),
+        "first_events_done": (
+            "이벤트 {n}건 · 첫 수신 {first} · 마지막 수신 {last}",
+            "{n} events · first received {first} · last received {last}",
+        ),
+        "first_events_todo": ("아직 받은 이벤트가 없습니다.", "No event has arrived yet."),
+        "first_events_next": (
+            "연동 키로 주문 이벤트를 보내세요(POST /v1/events). 도착하면 여기에 바로 표시됩니다.",
+            "Send order events with the integration key (POST /v1/events); they show here as they arrive.",
+        ),
+        "templates": ("알림 템플릿 승인", "Notice templates approved"),
+        "templates_done": (
+            "고객 안내 {covered}/{rules}건이 설정된 채널({channels})로 나갑니다.",
+            "{covered} of {rules} customer notices go out on the configured channels ({channels}).",
+        ),
+        "templates_todo": (
+            "고객 안내 {covered}/{rules}건만 보낼 채널이 있습니다.",
+            "Only {covered} of {rules} customer notices have a channel to go out on.",
+        ),
+        "templates_next": (
+            "알림톡(카카오) 발신 프로필을 설정하고 같은 템플릿 코드로 검수를 받으세요. "
+            "이메일만 쓰려면 SMTP를 설정하세요.",
+            "Set up the KakaoTalk sender profile and get the templates approved under the same codes; "
+            "for e-mail only, configure SMTP.",
+        ),
+        "test_notice": ("테스트 알림 발송", "Test notice sent"),
+        "test_notice_done": ("마지막 발송 {at} ({channel})", "Last sent {at} ({channel})"),
+        "test_notice_todo": ("아직 보낸 알림이 없습니다.", "No notice has been sent yet."),
+        "test_notice_next": (
+            "본인 이메일로 테스트 알림을 보내 채널이 동작하는지 확인하세요.",
+            "Send a test notice to your own e-mail address to check the channel works.",
+        ),
+        "api_keys": ("API 키 발급", "API keys created"),
+        "api_keys_done": ("사용 중인 키 {n}개", "{n} active key(s)"),
+        "api_keys_todo": ("발급된 키가 없습니다.", "No key has been created yet."),
+        "api_keys_next": (
+            "연동용 키를 만드세요. 키는 한 번만 보이니 바로 안전한 곳에 보관하세요.",
+            "Create an integration key; it is shown once, so store it safely right away.",
+        ),
+        "staff_users": ("담당자 계정 생성", "Staff accounts created"),
+        "staff_users_done": ("담당자 {n}명", "{n} staff account(s)"),
+        "staff_users_todo": ("담당자 계정이 없습니다.", "No staff account yet."),
+        "staff_users_next": (
+            "관리자 계정을 만들고, 상담원·운영 담당자 계정을 역할별로 추가하세요.",
+            "Create an admin account, then add agents and operators with their roles.",
+        ),
+        "test_notice_subject": ("[{shop}] 테스트 알림", "[{shop}] Test notice"),
+        "test_notice_text": (
+            "[{shop}] 테스트 알림입니다. 이 메시지를 받으셨다면 고객 안내 채널이 정상적으로 연결된 것입니다.",
+            "[{shop}] This is a test notice. If you received it, the customer notice channel works.",
+        ),
+    },
 }
 
 # What an unknown key of a known kind reads as; "{name}" is the key made readable. Stages and tags
@@ -535,6 +609,7 @@ _FALLBACK: Final[dict[str, Pair]] = {
     "role": ("{name}", "{name}"),
     "faq_topic": ("기타", "Other"),
     "notice_error": ("{name}", "{name}"),
+    "shop_page": ("{name}", "{name}"),
 }
 assert set(_FALLBACK) == set(_TABLE)
 
