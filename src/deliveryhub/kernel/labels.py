@@ -525,7 +525,7 @@ _TABLE: Final[dict[str, dict[str, Pair]]] = {
         "first_events": ("첫 이벤트 수신", "First events received"),
         "first_events_done": (
             "이벤트 {n}건 · 첫 수신 {first} · 마지막 수신 {last}",
-            "{n} events · first received {first} · last received {last}",
+            "{n} event(s) · first received {first} · last received {last}",
         ),
         "first_events_todo": ("아직 받은 이벤트가 없습니다.", "No event has arrived yet."),
         "first_events_next": (

@@ -199,8 +199,8 @@ def _kpi_targets(hub: Hub) -> list[dict[str, Any]]:
 
 def shop_settings_view(hub: Hub) -> dict[str, Any]:
     """What GET /v1/shop shows: the shop, its brand, time zone, calendar, SLA, KPI targets, config file."""
-    profile = getattr(hub, "profile", None)
-    shop = profile.get() if profile is not None else None
+    profile = hub.profile
+    shop: Shop | None = profile.get() if profile is not None else None
     feature = hub.notifications
     fallback_name = str(feature.settings.shop_name) if feature is not None else hub.settings.shop_slug
     fallback_contact = str(feature.settings.shop_contact or "") if feature is not None else ""
@@ -213,7 +213,7 @@ def shop_settings_view(hub: Hub) -> dict[str, Any]:
         "editable": profile is not None and hub.settings.shop_slug != DEFAULT_SHOP,
         "brand": {
             "color": shop.brand_color if shop is not None else None,
-            "contact": shop.contact if own_row else fallback_contact or None,
+            "contact": shop.contact if shop is not None and own_row else fallback_contact or None,
         },
         "time_zone": hub.settings.tz,
         "business_calendar": _calendar(hub),
