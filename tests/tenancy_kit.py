@@ -22,6 +22,11 @@ SHARED_ID = "ORD-261204-1001"
 B_ONLY_ID = "ORD-261204-7777"
 A_NAME, A_PHONE = "김가나", "010-1111-2222"
 B_NAME, B_PHONE = "이라마", "010-3333-4444"
+# A ships in Seoul, B in Busan: the region on an order page tells whose order it is.
+ADDRESSES = {
+    "a": {"zip": "06236", "line1": "서울 강남구 테헤란로 152"},
+    "b": {"zip": "48058", "line1": "부산 해운대구 센텀중앙로 79"},
+}
 
 
 @dataclass
@@ -42,6 +47,7 @@ def seed(client: TestClient, key: str, prefix: str, name: str, phone: str, order
             order_id,
             "2026-12-01T10:00:00+09:00",
             {"name": name, "phone": phone, "email": f"{prefix}{n}@example.com"},
+            address=ADDRESSES[prefix],
             warehouse=f"{prefix}-창고",
         )
         for n, order_id in enumerate(order_ids)

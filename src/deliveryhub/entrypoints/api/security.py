@@ -190,7 +190,8 @@ def _login_redirect(scope: Scope, send: Send) -> Send:
             target = scope.get("path", "/") + (
                 "?" + scope["query_string"].decode("latin-1") if scope.get("query_string") else ""
             )
-            location = "/login?next=" + quote(target, safe="")
+            base = str(scope.get("root_path") or "")  # a shop's prefix (/s/<slug>), when there is one
+            location = base + "/login?next=" + quote(target, safe="")
             await send(
                 {
                     "type": "http.response.start",

@@ -28,8 +28,10 @@ def page_require(permission: str) -> Callable[[Request], PageAuth]:
     def dependency(request: Request) -> PageAuth:
         principal = current_principal(request)
         if principal is None:
-            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            return PageAuth(None, RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303))
+            base = str(request.scope.get("root_path") or "")  # a shop's prefix /s/<slug>, if any
+            target = base + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            login = f"{base}/login?next={quote(target, safe='')}"
+            return PageAuth(None, RedirectResponse(login, status_code=303))
         if not permits(principal, permission):  # the role, and a scoped key's scopes
             lang = "en" if request.query_params.get("lang") == "en" else "ko"
             msg = (

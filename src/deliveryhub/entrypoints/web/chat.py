@@ -282,8 +282,11 @@ def build_router(hub: Hub) -> APIRouter | None:
         lang = _lang(request)
         token = request.query_params.get("t") or request.query_params.get("token") or ""
         other = "ko" if lang == "en" else "en"
-        lang_link = f"/chat?lang={other}" + (f"&t={quote(token[:400], safe='')}" if token else "")
-        page = _page("chat.html", lang, lang_link=lang_link)
+        # Under a shop's prefix (/s/<slug>/chat) the widget talks to that shop's API (root_path is set by
+        # the platform's front door, from a validated slug only).
+        base = str(request.scope.get("root_path") or "")
+        lang_link = f"{base}/chat?lang={other}" + (f"&t={quote(token[:400], safe='')}" if token else "")
+        page = _page("chat.html", lang, lang_link=lang_link, base=base)
         if token:
             page.headers["referrer-policy"] = "no-referrer"  # the token must not leak through Referer
         return page

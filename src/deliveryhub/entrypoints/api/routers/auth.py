@@ -74,7 +74,9 @@ def _login_page(
     request: Request, hub: Hub, lang: str, error: str | None = None, status: int = 200, next_: str = "/"
 ) -> HTMLResponse:
     csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
-    html = _LOGIN.render(lang=lang, t=_TEXT[lang], error=error, csrf=csrf, next=_safe_next(next_))
+    # A shop's login page (/s/<slug>/login) posts back under the same prefix, to that shop's accounts.
+    base = str(request.scope.get("root_path") or "")
+    html = _LOGIN.render(lang=lang, t=_TEXT[lang], error=error, csrf=csrf, next=_safe_next(next_), base=base)
     response = HTMLResponse(html, status_code=status, headers={"cache-control": "no-store"})
     response.set_cookie(
         CSRF_COOKIE, csrf, httponly=True, samesite="strict", secure=_secure(request, hub), path="/"

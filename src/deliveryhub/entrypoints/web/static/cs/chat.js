@@ -5,6 +5,7 @@
   "use strict";
   var root = document.getElementById("chat");
   var lang = root.getAttribute("data-lang") || "ko";
+  var base = root.getAttribute("data-base") || "";  // "/s/<shop>" when the page is a shop's
   var T = JSON.parse(document.getElementById("i18n").textContent);
   var log = document.getElementById("log");
   var form = document.getElementById("form");
@@ -49,7 +50,7 @@
   }
 
   function api(method, path, body) {
-    return fetch(path, {
+    return fetch(base + path, {
       method: method, credentials: "same-origin",
       headers: body ? {"content-type": "application/json"} : {},
       body: body ? JSON.stringify(body) : undefined
@@ -125,7 +126,7 @@
     if (!photo.files.length || !sessionId) { return; }
     var fd = new FormData();
     fd.append("file", photo.files[0]);
-    fetch("/v1/chat/sessions/" + encodeURIComponent(sessionId) + "/attachments", {method: "POST", body: fd})
+    fetch(base + "/v1/chat/sessions/" + encodeURIComponent(sessionId) + "/attachments", {method: "POST", body: fd})
       .then(function (r) { return r.json(); })
       .then(function (j) {
         poll();
