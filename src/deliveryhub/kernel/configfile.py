@@ -1,7 +1,11 @@
 """The one config loader. The YAML file (DELIVERYHUB_CONFIG_FILE) is read once with its node marks and
 each feature takes its section as a typed pydantic model; environment settings (DELIVERYHUB_*) are typed
 models too. Every refusal is a ConfigError naming where the bad value is: `file.yaml:12 (line 12):
-section.key: message` for the file, `DELIVERYHUB_NAME: message` for the environment."""
+section.key: message` for the file, `DELIVERYHUB_NAME: message` for the environment.
+
+A file may start from another one with a top-level `extends: <path>` (relative to the file): a shop's
+file names the platform's and says only what differs. The two are merged with `merge` (mappings key by
+key, anything else replaced whole), and an error still names the file and line the offending key is in."""
 
 from __future__ import annotations
 
@@ -98,6 +102,17 @@ def line_of(node: yaml.Node | None, path: tuple[Any, ...]) -> int:
     return target.start_mark.line + 1 if target is not None else 1
 
 
+def _reaches(node: yaml.Node | None, path: tuple[Any, ...]) -> bool:
+    """Whether every mapping key of `path` is present along `node`."""
+    for part in path:
+        if not isinstance(node, yaml.MappingNode):
+            return False
+        node = next((v for k, v in node.value if str(k.value) == str(part)), None)
+        if node is None:
+            return False
+    return True
+
+
 def merge(base: Any, over: Any) -> Any:
     """`over` merged onto `base`: mappings key by key, anything else (lists too) replaced whole."""
     if isinstance(base, dict) and isinstance(over, dict):
@@ -122,25 +137,42 @@ class ConfigDocument:
     name: str
     data: dict[str, Any] = field(default_factory=dict)
     node: yaml.Node | None = None
+    base: ConfigDocument | None = None  # the file this one `extends:` (merged into `data`)
+
+    def owner(self, path: tuple[Any, ...]) -> ConfigDocument:
+        """The file the value at `path` comes from: this one, or (for a key it does not set) its base."""
+        node = self.node
+        for i, part in enumerate(path):
+            if not isinstance(node, yaml.MappingNode):
+                return self  # a list or a value here replaced the base's whole
+            found = next((v for k, v in node.value if str(k.value) == str(part)), None)
+            if found is None:
+                if self.base is not None and _reaches(self.base.node, path[: i + 1]):
+                    return self.base.owner(path)
+                return self
+            node = found
+        return self
 
     def line(self, path: tuple[Any, ...]) -> int:
         """1-based line of the key at `path` (nearest enclosing key when missing)."""
-        return line_of(self.node, path)
+        return line_of(self.owner(path).node, path)
 
     def error(self, path: tuple[Any, ...], message: str) -> ConfigError:
-        """A ConfigError naming this file, the line of `path` and the dotted field."""
-        line = self.line(path)
+        """A ConfigError naming the file `path` is in, its line and the dotted field."""
+        owner = self.owner(path)
+        line = line_of(owner.node, path)
         where = ".".join(str(p) for p in path)
-        return ConfigError(f"{self.name}:{line} (line {line}): {where + ': ' if where else ''}{message}")
+        return ConfigError(f"{owner.name}:{line} (line {line}): {where + ': ' if where else ''}{message}")
 
     def check_sections(self, known: Iterable[str] = SECTIONS) -> None:
-        """Refuse any top-level key not in `known`, naming its line."""
+        """Refuse any top-level key not in `known`, naming its file and line."""
         allowed = list(known)
         for key in self.data:
             if key not in allowed:
-                line = self.line((key,))
+                owner = self.owner((key,))
+                line = line_of(owner.node, (key,))
                 raise ConfigError(
-                    f"{self.name}:{line} (line {line}): unknown section {key!r}; known: {', '.join(allowed)}"
+                    f"{owner.name}:{line} (line {line}): unknown section {key!r}; known: {', '.join(allowed)}"
                 )
 
     def raw(self, name: str) -> Any:
@@ -191,7 +223,27 @@ def validate(model: type[M], data: Any, doc: ConfigDocument, prefix: tuple[Any, 
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise validation_error(exc, doc.name, doc.node, prefix) from None
+        owner = doc
+        if doc.base is not None:  # the error names the file its key is in
+            err = exc.errors(include_url=False)[0]
+            loc = (*prefix, *tuple(err.get("loc", ())))
+            msg = str(err.get("msg", ""))
+            owner = doc.owner(loc)
+            for candidate in _chain(doc):
+                child = _named_child(candidate.node, loc, msg)
+                if child is not None:
+                    owner = doc.owner((*loc, child))
+                    break
+        raise validation_error(exc, owner.name, owner.node, prefix) from None
+
+
+def _chain(doc: ConfigDocument) -> list[ConfigDocument]:
+    out = []
+    found: ConfigDocument | None = doc
+    while found is not None:
+        out.append(found)
+        found = found.base
+    return out
 
 
 def parse_config(text: str, name: str) -> ConfigDocument:
@@ -210,8 +262,47 @@ _CACHE_LOCK = threading.Lock()
 _CACHE: dict[str, tuple[tuple[int, int], ConfigDocument]] = {}
 
 
+EXTENDS = "extends"
+MAX_EXTENDS = 4  # a shop's file -> the platform's (-> a shared base): deeper is a mistake
+
+
 def read_config(path: Path | str) -> ConfigDocument:
-    """The config file at `path`, parsed once per version of the file (features share one parse)."""
+    """The config file at `path`, parsed once per version of the file (features share one parse); a
+    top-level `extends: <file>` merges this file onto that one (see the module's docstring)."""
+    return _extended(_read_one(path), Path(path), ())
+
+
+def _extended(doc: ConfigDocument, path: Path, seen: tuple[Path, ...]) -> ConfigDocument:
+    if EXTENDS not in doc.data:
+        return doc
+    target = doc.data[EXTENDS]
+    if not isinstance(target, str) or not target.strip():
+        raise doc.error((EXTENDS,), "the path of the config file this one builds on")
+    base_path = Path(target.strip())
+    if not base_path.is_absolute():
+        base_path = Path(os.path.normpath(path.parent / base_path))  # "shops/../x.yaml" reads as "x.yaml"
+    here = path.resolve()
+    chain = (*seen, here)
+    if base_path.resolve() in chain:
+        raise doc.error((EXTENDS,), f"{target} extends this file again (a loop)")
+    if len(chain) > MAX_EXTENDS:
+        raise doc.error((EXTENDS,), f"more than {MAX_EXTENDS} files extend one another")
+    try:
+        base = _extended(_read_one(base_path), base_path, chain)
+    except ConfigError as exc:
+        line = doc.line((EXTENDS,))
+        raise ConfigError(f"{doc.name}:{line} (line {line}): extends: {exc}") from None
+    own = {k: v for k, v in doc.data.items() if k != EXTENDS}
+    return ConfigDocument(doc.name, merge(base.data, own), doc.node, base)
+
+
+def config_files(path: Path | str) -> list[Path]:
+    """The files a config is made of: the deepest `extends:` base first, `path` itself last."""
+    return [Path(d.name) for d in reversed(_chain(read_config(path)))]
+
+
+def _read_one(path: Path | str) -> ConfigDocument:
+    """One file as written (its own `extends:` not followed), from the cache when unchanged."""
     p = Path(path)
     try:
         st = p.stat()

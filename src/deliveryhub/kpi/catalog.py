@@ -11,7 +11,7 @@ from typing import Any
 import polars as pl
 import yaml
 
-from deliveryhub.kernel.configfile import ConfigError, read_config
+from deliveryhub.kernel.configfile import ConfigError, config_files, read_config
 
 DEFAULT_CATALOG = Path(__file__).with_name("catalog.yaml")
 ENV_VAR = "DELIVERYHUB_KPI_CATALOG"
@@ -426,7 +426,11 @@ def load_catalog(user_file: Path | None = None, *, config_file: Path | None = No
     if path is not None:
         if not Path(path).exists():
             raise CatalogError(f"{path}: KPI catalog file does not exist")
-        catalog = parse_catalog_text(Path(path).read_text(encoding="utf-8"), str(path), catalog)
+        files = [Path(path)]
+        if user_file is None and config_file is not None and Path(path) == Path(config_file):
+            files = config_files(path)  # a shop's file builds on the platform's (`extends:`)
+        for part in files:
+            catalog = parse_catalog_text(part.read_text(encoding="utf-8"), str(part), catalog)
     return catalog
 
 
