@@ -47,6 +47,7 @@ from deliveryhub.chatbot.data.corpus_templates import (
     VOWEL_SLIPS,
 )
 from deliveryhub.chatbot.data.quiet_templates import QUIET_ESCALATE, QUIET_HOLDOUT, QUIET_LOOKALIKE
+from deliveryhub.chatbot.data.tone_templates import TONE_ANGRY, TONE_PER_TEMPLATE, TONE_POLITE
 
 SEED = 20241103
 HERE = Path(__file__).resolve().parent
@@ -349,6 +350,24 @@ def build_quiet(split: str, seen: set[str], count: int = 0) -> list[dict[str, ob
     return out
 
 
+def build_tone(seen: set[str]) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """(train, test) intent rows under an angry or a polite tone (tone_templates.py), from their own stream
+    and appended last, so every row generated before stays byte-identical. Every fifth template is held
+    out whole for the test split. Polite rows carry ``"src": "tone"`` so the VOC models do not borrow them."""
+    rng = random.Random(SEED + 21)
+    out: dict[bool, list[dict[str, object]]] = {True: [], False: []}
+    rows = [(intent, tpl, True) for intent, tpl in TONE_ANGRY] + [(i, t, False) for i, t in TONE_POLITE]
+    for n, (intent, tpl, angry) in enumerate(rows):
+        for text in _sample_template(tpl, TONE_PER_TEMPLATE, rng, seen):
+            rec: dict[str, object] = {"text": text, "intent": intent, "escalate": angry}
+            if not angry:
+                rec["src"] = "tone"
+            out[n % 5 == 0].append(rec)
+    rng.shuffle(out[False])
+    rng.shuffle(out[True])
+    return out[False], out[True]
+
+
 def build_intents(rng: random.Random) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     train: list[dict[str, object]] = []
     test: list[dict[str, object]] = []
@@ -393,6 +412,9 @@ def build_intents(rng: random.Random) -> tuple[list[dict[str, object]], list[dic
         if r["escalate"] and str(r["text"]) not in test_texts
     ]
     train.extend({"text": r["text"], "intent": r["intent"], "escalate": r["escalate"]} for r in quiet)
+    tone_train, tone_test = build_tone(seen)
+    train.extend(r for r in tone_train if str(r["text"]) not in test_texts)
+    test.extend(tone_test)
     return train, test
 
 

@@ -18,6 +18,7 @@ from deliveryhub.chatbot.nlu.escalation import escalation_reasons
 from deliveryhub.chatbot.nlu.model import DATA_DIR, intent_model, read_jsonl
 from deliveryhub.chatbot.nlu.normalize import normalize
 from deliveryhub.chatbot.nlu.stream import run_stream
+from deliveryhub.chatbot.nlu.tone import adjust_intent
 
 BATCH = 512
 _HUMAN_OVERRIDE_CONFIDENCE = 0.6
@@ -27,6 +28,8 @@ def _result(text: str, intent: str, confidence: float) -> dict[str, Any]:
     reasons = escalation_reasons(text, intent)
     if "human_request" in reasons and intent != "human_agent" and confidence < _HUMAN_OVERRIDE_CONFIDENCE:
         intent = "human_agent"
+    elif intent != "human_agent":
+        intent = adjust_intent(text, intent, reasons)
     return {
         "text": text,
         "intent": intent,

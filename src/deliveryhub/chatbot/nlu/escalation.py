@@ -18,6 +18,7 @@ import re
 from deliveryhub.chatbot.nlu.normalize import any_of as _rx
 from deliveryhub.chatbot.nlu.normalize import normalize
 from deliveryhub.chatbot.nlu.quiet import quiet_cues
+from deliveryhub.chatbot.nlu.stance import benign_mention, stance_cues
 
 # Matched against the normalised text with all spaces removed (spacing-insensitive).
 _HUMAN = _rx(
@@ -96,9 +97,9 @@ _PROBLEMS: dict[str, re.Pattern[str]] = {
     ),
     "refund": _rx(r"환불(이|은|도)?(안|아직)|환불.{0,8}(말도없|소식(이)?없|연락(이)?없)|refund(not|hasn|still)"),
     "payment": _rx(
-        r"중복결제|이중결제|두번결제|두번(빠져|나갔|청구)|결제(가|는|도)?(두번|2번|오류|에러|실패)|doublecharg|chargedtwice"
+        r"(두번|2번|중복)(승인|결제|청구|빠져|나갔)|중복결제|이중결제|두번결제|두번(빠져|나갔|청구)|결제(가|는|도)?(두번|2번|오류|에러|실패)|doublecharg|chargedtwice"
     ),
-    "cs": _rx(r"불친절|답변(이)?없|연락(이|도)?(없|안(되|돼|됨))|연락두절|전화(를)?안받|rude"),
+    "cs": _rx(r"불친절|무시당|읽씹|처리(가|도)?안(됐|돼|되|해)|답변(이)?없|연락(이|도)?(없|안(되|돼|됨))|연락두절|전화(를)?안받|rude"),
     "address": _rx(r"(옛날|예전|이전|원래|변경전|바꾸기전)주소로(가|갔|배송|보내)|주소(를)?(바꿔|변경).{0,10}(그대로|옛날|예전|이전)"),
     "receipt": _rx(r"영수증(도|이)?(없|안)"),
 }
@@ -118,10 +119,27 @@ _QUIET_REASON = {
 _PILED_UP = _rx(r"것도모자라|걸로도모자라|뿐만아니라|에다가.{0,8}까지|에.{1,6}에.{1,10}까지")
 
 
+# A problem the customer says they do NOT have ("불량은 아니고", "파손 없이", "흠집도 없고").
+_NEGATED = _rx(
+    r"(불량|파손|하자|고장|오배송|누락|분실|지연|스크래치|흠집|기스|깨진거|깨진곳|찌그러진거)(은|는|이|가|도)?(아니|없|전혀없)"
+)
+
+
+def _problem_text(text: str) -> str:
+    return _NEGATED.sub(" ", normalize(text).replace(" ", ""))
+
+
 def problem_families(text: str) -> list[str]:
     """Problem families mentioned in a message (used by the multi-problem rule and by VOC hints)."""
-    c = normalize(text).replace(" ", "")
+    c = _problem_text(text)
     return [name for name, rx in _PROBLEMS.items() if rx.search(c)]
+
+
+def problem_order(text: str) -> list[str]:
+    """Problem families in the order the message first names them."""
+    c = _problem_text(text)
+    found = [(m.start(), name) for name, rx in _PROBLEMS.items() if (m := rx.search(c))]
+    return [name for _, name in sorted(found)]
 
 
 def asks_for_person(text: str) -> bool:
@@ -135,11 +153,16 @@ def escalation_reasons(text: str, intent: str | None = None) -> list[str]:
     reasons: list[str] = []
     if intent == "human_agent" or _HUMAN.search(c):
         reasons.append("human_request")
-    if _THREAT.search(c) or _THREAT_WORDS.search(normalize(text)):
+    benign = benign_mention(c)
+    composed = stance_cues(c)
+    if (_THREAT.search(c) or _THREAT_WORDS.search(normalize(text))) and not benign:
         reasons.append("threat")
     if _ANGER.search(c):
         reasons.append("anger")
     quiet = quiet_cues(c)
+    if benign:  # a phishing SMS, a place or a polite policy question: only the composed cues count
+        quiet = [q for q in quiet if q not in {"accusation", "external"}]
+    quiet += [q for q in composed if q not in quiet]
     if _REPEAT.search(c) or {"repeat", "again"} & set(quiet):
         reasons.append("repeat_contact")
     families = problem_families(text)

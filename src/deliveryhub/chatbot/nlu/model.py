@@ -263,7 +263,7 @@ def _extra_rows(kind: str, label_key: str) -> list[dict[str, Any]]:
     out = []
     for row in read_jsonl(DATA_DIR / "intents_train.jsonl"):
         mapped = INTENT_TO_VOC.get(str(row["intent"]))
-        if mapped is not None and not row.get("escalate"):
+        if mapped is not None and not row.get("escalate") and row.get("src") != "tone":
             out.append({"text": row["text"], label_key: mapped[idx]})
     return out[::2]  # every other row keeps the review-style corpus dominant
 

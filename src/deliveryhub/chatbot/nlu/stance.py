@@ -1,0 +1,217 @@
+# ruff: noqa: E501  -- Korean lexicon lines: ruff counts Hangul as double width.
+"""Compositional quiet-anger cues (issue 18 item 3): target x stance x intensity instead of fixed strings.
+
+The fixed patterns of :mod:`deliveryhub.chatbot.nlu.quiet` name whole phrasings; this module combines
+small word classes so that new phrasings of the same move are caught and polite look-alikes are not:
+
+* **outside party x stance** -- a regulator, card company, lawyer, police, review or community (*target*)
+  counts only with the customer's own action or intention (*stance*: "신청할게요", "넣었어요", "진행",
+  "알아보고 있어요"); a polite question about a rule ("소비자원 기준으로 …인가요?") or the word used as a
+  place ("변호사 사무실로", "경찰서 앞") does not. Reviews need a hostile *intensity* ("다", "하나하나",
+  "최하", "있는 그대로") because "리뷰 남길게요" is usually kind;
+* **praise x failure** -- sarcasm: a compliment ("빠르시네요", "꼼꼼하시네요", "감동이에요", "덕분에")
+  in the same message as a failure (late, missing, broken, wrong, a long wait), unless the failure is
+  framed as past and contrasted ("지난번엔 좀 늦었는데 이번엔 빨리 왔네요");
+* **again x failure** -- "또", "이번에도", "…마저", "매번" near a failure word;
+* **mocking question** -- "…긴 하세요?", "…생각은 있으세요?", "일부러 그러시는 거죠?", "이게 무슨 X예요",
+  "…하시는 게 정상이에요?" (a question about the shop's conduct, not about a product);
+* **accusation** -- lying, counterfeit, denial of what the customer did ("보냈는데 안 왔다고 우기시면"),
+  fraud -- but not "사기 문자/스미싱/사칭" (a phishing message) or "사기 당할까봐" (worry, not blame);
+* **person x symptom** -- harm to someone (a child, a parent, the customer) with a symptom word;
+* **since x span** -- "신청한 지 보름", "한 달 전에 취소했는데 아직" -- an elapsed wait with an anchor;
+* **several refusals** -- "환불도 안 되고 답변도 없고 …" (two or more "…도/…은 안/없" clauses).
+
+:func:`stance_cues` returns family names shared with quiet.py; :func:`benign_mention` says when a
+threat word is only a place or a polite policy question, which vetoes the fixed threat patterns too.
+"""
+
+from __future__ import annotations
+
+import re
+
+from deliveryhub.chatbot.nlu.normalize import any_of as _rx
+
+# --- outside parties and the customer's stance towards them ------------------------------------------
+AUTHORITY = _rx(
+    r"소비자(원|보호원|단체|센터|상담센터)|소보원|(?<!\d)1372(?!\d)|공정(위|거래위원회|거래위)|국민신문고|신문고|식약처|금감원|금융감독원",
+    r"카드(사|회사)|차지백|지급정지|이의(제기|신청)|변호사|법무(법인|사)|경찰|고소|고발|소송|내용증명|법적|법대로|민사|형사",
+    r"맘카페|커뮤니티|언론|기자|방송국|제보",
+)
+REVIEW = _rx(r"리뷰|후기|구매평|상품평|평점|별점|블로그|인스타|sns|유튜브|카페")
+EVIDENCE = _rx(r"녹음|녹취|캡처|캡쳐|스샷|스크린샷|증거")
+# The customer's own action or intention (declarative, first person).
+ACTION = _rx(
+    r"(할|하겠|할거|할께|갈|갈거|넣을|올릴|적을|쓸|남길|알릴|보낼|걸|진행할|신청할|접수할|공유할)(게|께|거|겁|예정|생각|려고|까합|까해|까봐요|랍니다)",
+    r"(하겠|넣겠|올리겠|적겠|쓰겠|남기겠|알리겠|보내겠|걸겠|진행하겠|신청하겠|접수하겠|공유하겠|대응하겠|조치하겠)",
+    r"(했|넣었|올렸|적었|썼|남겼|알렸|보냈|걸었|진행했|신청했|접수했|공유했|해뒀|해놨|해놓|해두|떠놨|떠뒀)(어|습|고|으니|는데|다)",
+    r"(신청|접수|진행|제기|고소|신고|민원|대응|공유|제보)(합니다|해요|할게|들어갑|들어가|중|예정|준비|하려|할까|하고있)",
+    r"(방법|절차)(을|를)?(알아보|찾아보|확인하고)|알아보고(있|있어|있습)|준비(하고|중|했)",
+    r"(해야겠|해야할것같|해야지|해야될것같|할수밖에|하는수밖에)|공유해야|올려야|알려야|써야겠|적어야",
+    r"알아서하세요|두고보|두고봐|가만(히)?(안|있지않|안있)",
+)
+# Hostile intensity for reviews ("리뷰에 다/하나하나/있는 그대로/최하로").
+REVIEW_HOSTILE = _rx(
+    r"다(올|쓰|쓸|적|남기|남길|까|공개|알리)|(전부|모두|하나하나|낱낱이|있는그대로|그대로|적나라|자세히|상세히|솔직하게|최하|최저|1점|일점|별하나|이과정|과정|대화|내용|경험|사진이랑|캡처)",
+)
+# A threat word used as a place, a name or a flavour, not as a threat.
+PLACE_USE = _rx(
+    r"(변호사|법무|세무|경찰|법원|소방)(님)?(사무실|사무소|서|청|댁|집|앞|근처|옆|건물|회사)",
+    r"(경찰|소방|군인)(제복|복|옷|코스프레|장난감|놀이)|고소(한|하고|해서|하네|함|한맛)",
+)
+# A polite question about a rule or a standard ("…기준으로 …인가요?", "표준약관대로 …되나요?").
+POLICY_QUESTION = _rx(
+    r"(기준|표준약관|약관|규정|권고|고시|법상|법에따르|법적으로는|에따르면|대로)(으로|이|상|에|대로)?.{0,24}(나요|까요|가요|인가요|인지|있나요|되나요|맞나요|어떻게|\?)",
+    r"(어디서|어떻게|가능한가요|가능할까요|되나요|해도되나요|궁금)",
+)
+
+# --- praise used as sarcasm ------------------------------------------------------------------------
+PRAISE = _rx(
+    r"(빠르|빨르|친절하|대단하|훌륭하|꼼꼼하|신속하|정확하|성실하|부지런하|센스있|센스가|재주(도|가)?좋|능력(도|이)?좋|잘하|멋지)(시|세|십|으시|으세|셔)?(네|군|다|요|어요|죠)",
+    r"(예술|최고|감동|일품|명품|대박)(이네|이에|입니|이다|이군|네요)|(감사|고맙)(해요|합니다|네요|습니다)?(정말|진짜|ㅎㅎ)|(정말|진짜|참|너무)(감사|고맙)",
+    r"덕분에|잘받으시네|잘받으세|잘(도)?하시네",
+)
+FAILURE = _rx(
+    r"늦|지연|안와|안오|안옴|안보내|안받|못받|안들어|안되|안돼|없이|없어|빠져|빠졌|누락|모자|부족|반만|짝짝이|딴판|다른(거|게|걸|색|사이즈|상품|물건)|엉뚱",
+    r"잘못(온|왔|보내)|틀|깨|파손|찌그러|젖|불량|고장|망가|부러|찢|터져|상해|녹아|흠집|스크래치|기스|오배송|망쳤|망했|날렸",
+    r"박살|금(이)?(가|간|갔)|금간|찍혀|긁혀|뭉개|구멍|얼룩|곰팡|걸렸|걸리|만에|째|지나(고|서)|끝나(고|서)|복붙|신호만|한번(이|꼴)|한번\b|멈춰|그대로|감감|무소식|읽씹|안읽",
+)
+# "지난번엔 좀 늦었는데 이번엔 빨리 왔네요": a past failure contrasted with a good present.
+PAST_CONTRAST = _rx(r"(지난번|저번|예전|전에|지난주문)(엔|에는|은|때는)[^.?!]{0,16}(는데|지만|었는데|었지만)")
+
+# --- again / repeated failure --------------------------------------------------------------------------
+AGAIN_WORD = _rx(r"또(다시|한번)?|이번(주문|것|거|건|택배)?(에도|도)|(받은|해준|보내준|보내주신|해주신|교환받은|재발송받은|재배송받은|다시받은)(것|거|물건|상품)?(도|마저|까지)|마저|매번|맨날|번번이|역시나?")
+# "또 주문할게요", "이번에도 만족", "매번 빠르게": the same words about a good thing.
+AGAIN_GOOD = _rx(r"(또|다시|이번에도|매번|역시)(주문|구매|살|사려|재구매|만족|빠르|친절|잘|부탁|감사|예쁘|좋)")
+
+# --- mocking questions about the shop's conduct -------------------------------------------------
+MOCKING = _rx(
+    r"[가-힣](긴|기는|기나|기라도)(하|한|했|있|계시|하신|보신|읽으)[가-힣]{0,6}(나요|냐|니|까|죠|지|는지|세요|가요|거예요|거에요|건가|거야|\?)",
+    r"생각(은|이)?(있|없)(으세요|으신|긴|는거|는건|어요\?|나요|습니까)|(계획|생각)이(세요|신가요|십니까)\?",
+    r"(일부러|고의로|작정하고)(그러|이러|이렇게|저렇게|하시|보내|안)",
+    r"이게(도대체|대체)?무슨(?!뜻|의미|말인지|단어|용어|표시|상태|문자|코드|알림|색|소리|냄새)[가-힣]{1,6}(인가요|이에요|예요|이냐|냐|입니까|이죠|죠)",
+    r"(하시|보내시|파시|처리하시|일하시|장사하시)는(게|거|건)(맞|정상|말이)",
+    r"(확인|검수|관리|답변)(은|는|을|를)?(해보|하고|해주|해보신|하신)[가-힣]{0,4}(건가|거맞|건지|거예|거에|긴)",
+    r"(듣고|읽고|보고|일하고)(계신|계시는|계시긴|있으신)(거|건)(죠|가요|맞|예요|에요|지)",
+    r"(그냥|단순)?장식(인가|이에|이죠|이냐|용인가)|누가(사|삽|사요|살까|사겠|주문하)",
+    r"(장사|응대|일)(를|을)?이렇게(하시|해서|하면)",
+    r"걸리는(게|거|건)(맞|정상|말이)",
+)
+
+# --- accusations ------------------------------------------------------------------------------------
+ACCUSE = _rx(
+    r"거짓말|허위|가짜로|짝퉁|가품|위조|먹튀|사기꾼|사기업체|사기(치|쳐|친|죠|네|잖|같|인거|였|다|야|예요|에요|아니에요|아닌가요|아니냐|아니야|아닌지|였네|당했|당한)",
+    r"(보냈|반품했|돌려보냈|받았|못받았|안왔|배송했|드렸)(다고|는데|잖아요)?.{0,12}(우기|안왔다고|못받았다고|없다고|안받았다고|그러시|하시)(시|세|네|면|는데|고)",
+    r"(해준다|해주겠다|보내준다|준다)고(해놓고|하더니|해놓구|하시더니).{0,12}(연락|잠수|끊|안|없)",
+    r"연락(을)?끊|잠수|읽씹",
+)
+# 사기 about a phishing message or a worry, not about this shop.
+SCAM_BENIGN = _rx(
+    r"사기(문자|전화|링크|메일|메시지|톡|사이트)|사칭|스미싱|피싱|보이스피싱|(사기|짝퉁|가품)(당할까|일까봐|인지확인|인지궁금|아니죠\?|아니겠죠)|사기(인지|일까요|인가요)\?*(확인|궁금|알려)",
+)
+
+# --- harm to a person -------------------------------------------------------------------------------------
+PERSON = _rx(r"아이|애기|아기|애가|딸|아들|아버지|어머니|엄마|아빠|할머니|할아버지|가족|남편|아내|와이프|동생|조카|손주|제가|저도|손가락|손이|손을|발이|얼굴|피부|입안|목이|강아지|고양이")
+SYMPTOM = _rx(
+    r"토했|토하|구토|베였|베이|다쳤|다치|넘어지|넘어졌|응급|병원|배아프|배가아프|아프다고|복통|설사|두드러기|발진|화상|데였|찔려|찔렸|피가|부었|부어|어지러|숨이|삼켰|삼킬|질식|가려워|따가워",
+    r"(알러지|알레르기)(반응|가올|가생|가났|가일|때문에병원)|반응(와|이와|이왔|이올|이나|나서)",
+)
+FOOD_SYMPTOM = _rx(r"(먹|드시|드셨|마시|마셨|발랐|바르|썼는데|쓰고)[가-힣]{0,10}(복통|설사|구토|토했|토하|배탈|두드러기|배아프|배가아프|아프|가려|따가|발진|부어)")
+HAZARD = _rx(r"탄내|타는냄새|탄냄새|연기|불꽃|스파크|합선|감전|폭발|불이|녹아내|날카로|칼날|유리조각|파편|위험")
+
+# --- elapsed waits with an anchor ---------------------------------------------------------------------
+_NUM = r"(\d{1,3}|한|두|세|네|다섯|여섯|일곱|여덟|아홉|열|몇|수)"
+_SPAN = r"(" + _NUM + r"(주일|주|달|개월)|(1[0-9]|[2-9]\d|열|스무|스물|삼십)(일|날)|열흘|보름|한달|일주일|지난달|지난주|몇주|몇달)"
+SINCE = re.compile(
+    r"(한|린|낸|청한|은|된|던|넣은|보낸|받은|접수한|신청한|요청한|주문한|결제한)지(가|도)?(벌써|거의|이미|어느덧|무려|꼬박)?" + _SPAN
+    + r"|" + _SPAN + r"(전|전에|째|넘게|가넘|이넘|이지|가지|이다|가다|나지|나기다|동안|이나|씩이나)[^.?!]{0,24}(아직|여태|안|없|못|그대로|소식|째)"
+    + r"|(지난달|지난주|저번달|저번주)[가-힣]{0,6}(했|한|넣|보냈|신청|접수|요청|주문|결제)[^.?!]{0,16}(아직|여태|그대로|소식이없|안)"
+)
+
+# --- several refusals in one message ---------------------------------------------------------------
+REFUSAL = re.compile(r"(?<!에)(도|은|는|조차|마저)(안되|안돼|안해|안받|안주|안오|안와|없고|없어|없네|없으|없습|못받|제대로안|읽씹|무시)")
+UPSET_END = _rx(
+    r"(라는|다는|단|란|겠다는)(말|얘기|답변|소리)(만|뿐)|되풀이|돼풀이|앵무새|복붙|진(이)?빠|녹초|질렸|질린다|지긋지긋|넌더리|신물",
+    r"까지(겹|한꺼번|터졌|생겼)|(한두|한둘)(가|개)?아니",
+    r"더이상(못|안)|이번이마지막|마지막(입니다|이에요|경고|기회)|뭐하나(제대로|되는)|제대로(되는|하는)(게|거)(없|하나)")
+
+# --- repeated contacts -------------------------------------------------------------------------------------
+CONTACT_COUNT = _rx(
+    r"([3-9]|\d{2}|세|네|다섯|여섯|일곱|여덟|아홉|열|몇|수십|스무|스물|여러)(번|통|차례|회)(째|이나|넘게|넘|이상|을|를|씩)?.{0,4}(문의|연락|전화|채팅|톡|글|메일|상담|드렸|넣었|남겼|걸었|말씀|물어|여쭤)",
+    r"(\d+|세|네|다섯|여섯|일곱|여덟|아홉|열|몇)번째(문의|연락|전화|채팅|톡|글|메일|상담|말씀|얘기|요청|듣|받|이야기)",
+    r"(전화|연락|문의|채팅|톡)(를|을)?(\d{2,}|스무|스물|수십|열|여러)(통|번)",
+    r"(어제|그제|그저께|아까|오전|지난주|저번주|며칠전)(에도|도)[^.?!]{0,20}(오후|오늘|어제|아까|지금)(에도|도)",
+    r"(계속|여러번|몇번|수차례|자꾸|매일)[^.?!]{0,12}(했|넣었|드렸|남겼|보냈|걸었)(는데|지만).{0,10}(답|연락|소식|회신|대답)(이|도|은)?(없|안)",
+    r"몇번을(말|얘기|말씀|문의|물어|남겨|설명)",
+    r"(어제|그제|그저께|지난주|저번주|아까|전에|며칠전)(에도|도)[^.?!]{0,14}(여쭤|물어|문의|연락|말씀|얘기|남겼|드렸)",
+    r"(하루종일|오전내내|오후내내|몇시간|한시간|종일|내내)[^.?!]{0,10}(걸었|걸엇|전화|기다렸|대기)[^.?!]{0,10}(통화중|연결이안|연결안|안받|안돼|신호만)",
+)
+
+
+def _praise_with_failure(c: str) -> bool:
+    if not PRAISE.search(c):
+        return False
+    rest = PAST_CONTRAST.sub("", c)
+    return FAILURE.search(rest) is not None
+
+
+def _again(c: str) -> bool:
+    for m in AGAIN_WORD.finditer(c):
+        if AGAIN_GOOD.match(c, m.start()):
+            continue
+        window = c[max(0, m.start() - 10) : m.end() + 14]
+        if FAILURE.search(window):
+            return True
+    return False
+
+
+def _authority_threat(c: str) -> bool:
+    if not AUTHORITY.search(c) or PLACE_USE.search(c) and not ACTION.search(PLACE_USE.sub("", c)):
+        return False
+    if not ACTION.search(c):
+        return False
+    return not (POLICY_QUESTION.search(c) and not _declared(c))
+
+
+def _declared(c: str) -> bool:
+    """A first-person declaration of what the customer does (not a question about whether they may)."""
+    return re.search(r"(할게|할께|하겠|했어|했습|넣었|접수했|신청했|갑니다|들어갑|진행합|할거|할겁|예정|준비)", c) is not None
+
+
+def _review_threat(c: str) -> bool:
+    m = REVIEW.search(c)
+    if not m or not ACTION.search(c):
+        return False
+    return REVIEW_HOSTILE.search(c) is not None and re.search(r"(이벤트|적립|포인트|혜택|쿠폰|어디서|어떻게|방법|참여|예쁘게|정성|꼭|좋은)", c) is None
+
+
+def benign_mention(c: str) -> bool:
+    """A threat word used as a place/flavour, or inside a polite policy question without any action."""
+    if PLACE_USE.search(c) and not ACTION.search(PLACE_USE.sub("", c)):
+        return True
+    if SCAM_BENIGN.search(c):
+        return True
+    return bool(AUTHORITY.search(c) and POLICY_QUESTION.search(c) and not _declared(c))
+
+
+def stance_cues(c: str) -> list[str]:
+    """Quiet-anger families found compositionally in a normalised, spacing-free text."""
+    found: list[str] = []
+    if _authority_threat(c) or _review_threat(c) or (EVIDENCE.search(c) and ACTION.search(c)):
+        found.append("external")
+    if ACCUSE.search(c) and not SCAM_BENIGN.search(c):
+        found.append("accusation")
+    if MOCKING.search(c):
+        found.append("rhetorical")
+    if _praise_with_failure(c):
+        found.append("sarcasm")
+    if _again(c):
+        found.append("again")
+    if (PERSON.search(c) and SYMPTOM.search(c)) or FOOD_SYMPTOM.search(c) or (HAZARD.search(c) and (PERSON.search(c) or SYMPTOM.search(c))):
+        found.append("harm")
+    if SINCE.search(c):
+        found.append("long_wait")
+    if len(REFUSAL.findall(c)) >= 2 or UPSET_END.search(c):
+        found.append("exasperation")
+    if CONTACT_COUNT.search(c):
+        found.append("repeat")
+    return found
