@@ -13,6 +13,7 @@ from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.adapters.persistence.columns import columns
 from deliveryhub.chatbot import tables as ct
 from deliveryhub.chatbot.desk import Desk
+from deliveryhub.chatbot.relabel import history as voc_history
 from deliveryhub.kernel.timefmt import iso
 from deliveryhub.service_layer.hub import Core
 from deliveryhub.views.orders import audit_customer_shown, customer_view, order_detail
@@ -307,6 +308,7 @@ def ticket_view(core: Core, desk: Desk, ticket_id: int, principal: Any, level: s
         row = desk.get(ticket_id, conn)
         out = ticket_brief(row)
         out["summary"] = row.summary
+        out["voc_relabels"] = voc_history(conn, ticket_id)
         out.update(_messages(conn, row))
         customer_id = row.customer_id
         if customer_id is None and row.order_id:

@@ -180,3 +180,17 @@ csat_surveys = sa.Table(
     sa.Column("score", sa.SmallInteger()),
     sa.Column("comment", sa.String(2000)),
 )
+
+# A CS lead's correction of a ticket's VOC category (issue 18 item 5). The newest row per ticket is the
+# ticket's category for the next training round; `text` is the DLP-masked customer text it was read from.
+voc_relabels = sa.Table(
+    "voc_relabels",
+    metadata,
+    id_column(),
+    sa.Column("ticket_id", sa.BigInteger(), nullable=False, index=True),
+    timestamp("at", nullable=False, index=True),
+    sa.Column("actor", sa.String(128), nullable=False),
+    sa.Column("from_category", sa.String(32)),
+    sa.Column("to_category", sa.String(32), nullable=False),
+    sa.Column("text", sa.String(4000), nullable=False),
+)

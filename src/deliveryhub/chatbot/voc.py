@@ -123,7 +123,13 @@ def load_models(directory: Path | None = None) -> VocModels:
         if found is not None:
             return found
         category = train_or_load(
-            "voc2_category", [*CORPUS, *relabels], "category", c=8.0, directory=directory, extra="intent_as_voc"
+            # a model with relabels caches under its own name: it never evicts the shipped corpus's model
+            "voc2_category_relabelled" if relabels else "voc2_category",
+            [*CORPUS, *relabels],
+            "category",
+            c=8.0,
+            directory=directory,
+            extra="intent_as_voc",
         )
         sentiment = train_or_load(
             "voc2_sentiment", list(CORPUS), "sentiment", c=4.0, directory=directory, extra="intent_as_voc"

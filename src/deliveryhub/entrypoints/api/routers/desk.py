@@ -1,6 +1,6 @@
 """HTTP API of the CS desk (tickets:read / tickets:act): the queue, one ticket with everything about its
-customer, replies and notes, assignment, resolution, hand-back to the bot, a suggested reply; the FAQ
-editor and its weekly candidates; CS metrics of a period."""
+customer, replies and notes, assignment, resolution, hand-back to the bot, a suggested reply; a CS lead's
+VOC relabel; the FAQ editor and its weekly candidates; CS metrics of a period."""
 
 from __future__ import annotations
 
@@ -10,19 +10,21 @@ from datetime import time as dtime
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from deliveryhub.chatbot import faq as faqmod
 from deliveryhub.chatbot import metrics as cs_metrics
 from deliveryhub.chatbot import queue
+from deliveryhub.chatbot import relabel as voc_relabel
 from deliveryhub.chatbot.desk import PRIORITIES, STATUSES, TicketNotFound
 from deliveryhub.chatbot.wiring import ChatFeature
 from deliveryhub.entrypoints.api.deps import require
 from deliveryhub.entrypoints.api.errors import ApiError
+from deliveryhub.entrypoints.api.security import client_ip
 from deliveryhub.security.apikeys import Principal
-from deliveryhub.security.rbac import PII_VIEW
+from deliveryhub.security.rbac import PERMISSIONS, PII_VIEW, permits
 
 if TYPE_CHECKING:
     from deliveryhub.bootstrap import Hub
@@ -30,6 +32,10 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 ReadDep = Annotated[Principal, Depends(require("tickets:read"))]
 ActDep = Annotated[Principal, Depends(require("tickets:act"))]
+# A VOC relabel is a CS lead's call (it changes the VOC report and the next model): `voc:relabel` once the
+# permission matrix names it, until then the same roles through `exceptions:act` (not cs_agent).
+RELABEL_PERMISSION = "voc:relabel" if "voc:relabel" in PERMISSIONS else "exceptions:act"
+RelabelDep = Annotated[Principal, Depends(require(RELABEL_PERMISSION))]
 
 
 class TicketIn(BaseModel):
@@ -55,6 +61,12 @@ class AssignIn(BaseModel):
 
     assignee: str | None = Field(default=None, max_length=128)
     priority: str | None = Field(default=None, pattern="^(urgent|high|normal|low)$")
+
+
+class VocIn(BaseModel):
+    """A CS lead's VOC category for a ticket (one of chatbot.voc.CATEGORIES)."""
+
+    category: str = Field(max_length=32)
 
 
 class FaqIn(BaseModel):
@@ -159,9 +171,11 @@ def _tickets(router: APIRouter, hub: Hub, cs: ChatFeature) -> None:
     async def get_ticket(ticket_id: int, p: ReadDep) -> dict[str, Any]:
         level = PII_VIEW.get(p.role, "none")
         try:
-            return await run_in_threadpool(queue.ticket_view, hub, desk, ticket_id, p, level)
+            out = await run_in_threadpool(queue.ticket_view, hub, desk, ticket_id, p, level)
         except TicketNotFound:
             raise ApiError(404, "not_found", f"no ticket {ticket_id}", "ticket_id") from None
+        out["can_relabel"] = permits(p, RELABEL_PERMISSION)  # the desk page shows the VOC control by it
+        return out
 
     @router.get("/v1/tickets/{ticket_id}/suggested-reply", summary="A draft answer from the bot")
     async def suggested(ticket_id: int, _p: ReadDep) -> dict[str, Any]:
@@ -191,6 +205,22 @@ def _tickets(router: APIRouter, hub: Hub, cs: ChatFeature) -> None:
     async def assign(ticket_id: int, body: AssignIn, _p: ActDep) -> dict[str, Any]:
         await _act(desk.assign, ticket_id, body.assignee, body.priority)
         return {"id": ticket_id, "assignee": body.assignee}
+
+    @router.patch(
+        "/v1/tickets/{ticket_id}/voc",
+        summary="Relabel a ticket's VOC category (CS lead; audited; feeds the next VOC training round)",
+    )
+    async def relabel(ticket_id: int, body: VocIn, request: Request, p: RelabelDep) -> dict[str, Any]:
+        ip = client_ip(request)
+
+        def run() -> dict[str, Any]:
+            with hub.db.write() as conn:
+                out = voc_relabel.relabel_ticket(conn, ticket_id, body.category, p.name, hub.clock.now())
+            details = {"from": out["previous"], "to": out["voc_category"]}
+            hub.audit.record(p, "ticket.voc_relabelled", f"ticket:{ticket_id}", details, ip)
+            return out
+
+        return await _act(run)
 
     @router.post("/v1/tickets/{ticket_id}/handback", summary="Give a chat back to the bot")
     async def handback(ticket_id: int, p: ActDep) -> dict[str, Any]:

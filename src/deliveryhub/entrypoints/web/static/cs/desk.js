@@ -126,6 +126,31 @@
     ]);
   }
 
+  // A CS lead's VOC relabel: the category names come from the label table; the newest relabel is shown.
+  function relabelBox(t) {
+    var W = lang === "en" ? {title: "VOC category", save: "Relabel", saved: "Relabelled", last: "Last relabel"}
+      : {title: "VOC 분류", save: "분류 변경", saved: "변경했어요", last: "최근 변경"};
+    var sel = el("select", {id: "voc-category", "aria-label": T.voc_relabel_title || W.title});
+    Object.keys(LABELS.voc || {}).forEach(function (k) {
+      var o = el("option", {value: k, text: L("voc", k)});
+      if (k === t.voc_category) { o.selected = true; }
+      sel.appendChild(o);
+    });
+    var msg = el("span", {cls: "muted", id: "voc-status"});
+    var btn = el("button", {type: "button", id: "voc-save", text: T.voc_relabel_save || W.save});
+    btn.addEventListener("click", function () {
+      api("PATCH", "/v1/tickets/" + t.id + "/voc", {category: sel.value})
+        .then(function () { return open(t.id); })
+        .then(function () { var s = document.getElementById("voc-status"); if (s) { s.textContent = T.voc_relabel_saved || W.saved; } })
+        .catch(function (e) { msg.textContent = T.error + ": " + e.message; });
+    });
+    var last = (t.voc_relabels || [])[0];
+    return el("section", {cls: "voc-relabel"}, [
+      el("label", {}, [(T.voc_relabel_title || W.title) + " ", sel]), " ", btn, " ", msg,
+      last ? el("div", {cls: "muted", id: "voc-last", text: (T.voc_relabel_last || W.last) + ": " + L("voc", last.from) + " → " + L("voc", last.to) + " · " + last.by + " · " + fmt(last.at)}) : null
+    ]);
+  }
+
   function render(t) {
     view.textContent = "";
     var head = el("section", {}, [
@@ -136,6 +161,7 @@
       t.summary ? el("p", {}, [el("strong", {text: T.summary + ": "}), t.summary]) : null
     ]);
     view.appendChild(head);
+    if (t.can_relabel) { view.appendChild(relabelBox(t)); }
     var conv = el("ol", {cls: "conv", id: "conv"});
     (t.messages || []).forEach(function (m) {
       conv.appendChild(el("li", {cls: "m-" + m.author_kind}, [el("span", {cls: "k", text: L("author", m.author_kind) + (m.author ? " " + m.author : "") + " " + fmt(m.at)}), m.text]));
