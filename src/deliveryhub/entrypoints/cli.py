@@ -515,6 +515,10 @@ def _bench_runner(which: str) -> Callable[[BenchRequest], dict[str, Any]]:
         from deliveryhub.bench import api
 
         return api.run
+    if which == "shops":
+        from deliveryhub.bench import shops
+
+        return shops.run
     from deliveryhub.bench import chat
 
     return chat.run
@@ -523,7 +527,7 @@ def _bench_runner(which: str) -> Callable[[BenchRequest], dict[str, Any]]:
 @app.command()
 def bench(
     ctx: typer.Context,
-    which: Annotated[str, typer.Argument(help="ingest | kpi | api | chat")],
+    which: Annotated[str, typer.Argument(help="ingest | kpi | api | chat | shops")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
     orders: Annotated[int | None, typer.Option("--orders", help="size override (kpi)")] = None,
     seconds: Annotated[float | None, typer.Option("--seconds", help="duration override")] = None,
@@ -532,8 +536,8 @@ def bench(
     ] = None,
 ) -> None:
     """Benchmarks; each measures the hub and the raw limit in the same run and prints the ratio."""
-    if which not in ("ingest", "kpi", "api", "chat"):
-        err.print("[red]bench takes one of: ingest, kpi, api, chat[/red]")
+    if which not in ("ingest", "kpi", "api", "chat", "shops"):
+        err.print("[red]bench takes one of: ingest, kpi, api, chat, shops[/red]")
         raise typer.Exit(2)
     if rate is not None and which != "chat":
         err.print("[red]--rate applies to: bench chat[/red]")
