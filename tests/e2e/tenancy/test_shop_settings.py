@@ -100,6 +100,13 @@ def test_only_the_admin_changes_settings(tenants: Tenants) -> None:
     assert _shop(tenants, tenants.keys["shop-a"]["ops"])["name"] == "가나다 상점"
 
 
+def test_the_default_shop_is_named_by_the_environment(tenants: Tenants) -> None:
+    body = _shop(tenants, tenants.platform_key)  # no shop named: the platform's own, `default`
+    assert body["slug"] == "default" and body["editable"] is False
+    res = tenants.client.patch("/v1/shop", json={"name": "x"}, headers=auth(tenants.platform_key))
+    assert res.status_code == 409 and res.json()["error"]["field"] == "shop"
+
+
 def _items(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {i["key"]: i for i in body["items"]}
 
