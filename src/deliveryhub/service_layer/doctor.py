@@ -91,6 +91,10 @@ def run_checks(checks: list[Check]) -> Iterator[CheckResult]:
 
 
 # ---------------------------------------------------------------- one shop (`doctor --shop SLUG`)
+class ToDo(Exception):
+    """An onboarding item not done yet (printed as `ToDo: what was found. Next: …`)."""
+
+
 def _shop_database(hubs: ShopHubs, slug: str) -> Any:
     """The shop's database (never created here: a missing SQLite file is the diagnosis)."""
     from deliveryhub.adapters.persistence.database import Database
@@ -170,7 +174,7 @@ def _checklist_checks(hubs: ShopHubs, slug: str) -> list[Check]:
         if found["done"]:
             return str(found["summary"]["en"])
         command = f" — {found['command']}" if found["command"] else ""
-        raise RuntimeError(f"{found['summary']['en']} Next: {found['next']['en']}{command}")
+        raise ToDo(f"{found['summary']['en']} Next: {found['next']['en']}{command}")
 
     def bound(key: str) -> Callable[[], str]:
         return lambda: check(key)
