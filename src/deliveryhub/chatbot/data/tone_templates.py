@@ -83,7 +83,7 @@ TONE_ANGRY: list[tuple[str, str]] = [
 # Polite messages with the same words (사기/피싱, 리뷰·후기, 카드 취소, 몇 번째, 또·다시, 아이, 성분,
 # the name of a court or the police, thanks and praise) and their intent: the bot keeps them.
 TONE_POLITE: list[tuple[str, str]] = [
-    ("other", "(문자로 받은|카톡으로 온) 링크 (눌러도 되는 건지|열어도 되는지) 모르겠어요 (공식 번호가|고객센터 번호가) 뭐예요"),
+    ("other", "(문자로 받은|카톡으로 온) 링크 (눌러도 되는 건지|열어도 되는지) 모르겠어요 (공식 번호가|공식 채널이) 뭐예요"),
     ("other", "(결제하라는|입금하라는) 메시지가 왔는데 (피싱|사칭) 같아서 (여쭤봐요|확인차 물어봐요)"),
     ("other", "(상품평|구매평) (작성 기간이|작성 기한이) 따로 있나요"),
     ("refund_status", "(승인 취소 문자는|취소 완료 문자는) 왔는데 (결제 내역에|카드 앱에) 아직 남아 있어요 (정상인가요|원래 그런가요)"),

@@ -122,7 +122,7 @@ _HINTS: dict[str, re.Pattern[str]] = {
         "stock": r"재입고|재고|품절|입고|단종|stock|soldout|available|예약주문|예약구매|수량|남았|남아있|haveany|willyouhave|restock|다시팔|재판매|다시판매|다시만드|솔드아웃|soldout|backinstock",
         "return": r"반품|반송|회수|돌려보내|return|sendback|수거|착불|보내도",
         "exchange": r"교환|바꿔|바꾸|바꿀|exchange|swap|다른사이즈로|치수|새로보내|새걸로|replacement|교체|체인지|다시보내주|가져가시고|회수해가시고|trade",
-        "refund": r"환불|돌려받|돌려줘|refund|moneyback|카드취소|결제취소|돈언제|돈이언제|돈은언제|환불금|입금돼|돈이안들어|돈안들어|돈이덜|입금이안|moneyback",
+        "refund": r"환불|돌려받|돌려줘|돌려주|돈(이나|이라도|을|은)?(돌려|빼줘|빼주)|refund|moneyback|카드취소|결제취소|돈언제|돈이언제|돈은언제|환불금|입금돼|돈이안들어|돈안들어|돈이덜|입금이안|moneyback",
         "cancel": r"취소|cancel|철회|안살래|않살래|주문안할|없던걸로|없던일로|없애|지워|무효로|잘못눌러|void",
         "damaged": r"파손|깨|불량|고장|녹아|녹은|찌그러|부서|망가|금이|흠집|스크래치|기스|찢어|터져|상해|썩|broken|damag"
         r"|defect|crack|crush|누수|새요|작동|안켜|하자|전원|충전이안|소리가안|줄이|뭉개|멍|찌그|smash|doesn'?twork|won'?tturnon"

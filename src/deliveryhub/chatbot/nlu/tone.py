@@ -30,8 +30,8 @@ _ACCEPT = _rx(r"괜찮아요|괜찮습니다|괜찮네요|상관없어요|상관
 _ASKS = _rx(
     r"\?|나요|까요|가요|는지|은지|ㄴ지|인지|주세요|줘요|주실|해줘|해주|부탁|되나|될까|할까|하나요|있나요|있을까|언제|어디|어떻게|얼마|몇|원해|싶어요|싶은데|싶습니다|하려고|할게요|바꿔|교환|환불|반품|취소",
 )
-_DELAY = _rx(r"안보내|안보냄|안와|안오|안옴|안왔|늦|지연|째|아직|여태|기다|감감|소식(이)?없|출고(가)?안|발송(이)?안|보낼생각|보내긴|보내실")
-_TRACK_ASK = _rx(r"송장|운송장|조회해|조회좀|번호(좀|를|알려)|어디쯤|어디에있|위치")
+_DELAY = _rx(r"안보내|안보냄|안와|안오|안옴|안왔|늦|지연|(\d|일|주|달|며칠|몇일|보름|열흘)째|아직|여태|기다|감감|소식(이)?없|출고(가)?안|발송(이)?안|보낼생각|보내긴|보내실")
+_TRACK_ASK = _rx(r"송장|운송장|조회해|조회좀|번호(좀|를|알려)|어디쯤|어디에있|위치|shipped|tracking|whereis|status")
 # A problem named, even when thanks close the message ("분실 처리 감사합니다").
 _PROBLEM = _rx(r"분실|잘못|옆집|남의|다른집|못받|없어졌|도난|안됐|안돼|안되|누락|파손|불량|고장|오배송|지연")
 _HARM_KEEP = frozenset({"damaged_item"})
@@ -42,14 +42,18 @@ def pure_feedback(c: str) -> bool:
     """Thanks, praise or acceptance with nothing asked and no failure left (spacing-free normalised text)."""
     if not (_POSITIVE.search(c) or _ACCEPT.search(c)) or _ASKS.search(c):
         return False
-    if _ACCEPT.search(c):
-        return True
     rest = PAST_CONTRAST.sub("", c)
+    if _ACCEPT.search(c):  # a small problem reported and let go ("찌그러졌는데 물건은 괜찮아요 참고하세요")
+        return bool(FAILURE.search(rest) or _PROBLEM.search(rest) or _POSITIVE.search(c))
     if _PROBLEM.search(rest) or problem_families(rest):
         return False
     return FAILURE.search(rest) is None or re.search(r"(없이|안깨|멀쩡|이상없)", c) is not None
 
 
+_PHISHING = _rx(r"스미싱|피싱|사칭|사기(문자|전화|링크|메일|메시지|톡)|이상한링크|수상한(문자|링크)|링크(눌러|열어|클릭)")
+_CARD_DISPUTE = _rx(r"카드(사|회사)(에|에다|쪽|한테|랑)?.{0,10}(차지백|이의|분쟁|민원|취소요청|결제취소|신고|접수|요청)|차지백|지급정지")
+_CONCEDE = _rx(r"(것|거|건)?도(모자라|참았|넘어가|이해하|그렇다치|봐줬)|(은|는)그렇다(치|쳐)|(열어|뜯어|받아|꺼내)보니")
+_REFUND_WORD = _rx(r"환불|refund")
 # The claim intent of each problem family (escalation.problem_order).
 FAMILY_INTENT = {
     "late": "delivery_delay", "missing": "missing_delivery", "wrong": "wrong_item", "damaged": "damaged_item",
@@ -73,10 +77,20 @@ def adjust_intent(text: str, intent: str, reasons: list[str]) -> str:
         return "damaged_item"
     if reasons and intent == "track_order" and (_DELAY.search(c) or "long_wait" in reasons) and not _TRACK_ASK.search(c):
         return "delivery_delay"
+    if _PHISHING.search(c) and intent == "notification_issue":
+        return "other"  # a message the shop did not send is not a notification preference
     if reasons:
+        if _CARD_DISPUTE.search(c) and intent in {"refund_status", "other", "cancel_order"} and not _REFUND_WORD.search(c):
+            return "payment_issue"  # a dispute with the card company is about the payment
         claims = [FAMILY_INTENT[f] for f in problem_order(text) if f in FAMILY_INTENT]
-        if claims and (intent == "other" or ("multi_problem" in reasons and intent not in claims)):
-            return claims[0]  # anger about a named problem: the claim for the first problem named
+        if "multi_problem" in reasons and len(claims) >= 2:
+            # several problems: money taken twice first; else the first one named, unless it is conceded
+            # ("…도 참았는데", "…것도 모자라") or the last is what opening the parcel showed ("열어보니")
+            if "payment_issue" in claims:
+                return "payment_issue"
+            return claims[-1] if _CONCEDE.search(c) else claims[0]
+        if claims and intent == "other":
+            return claims[0]  # anger about a named problem: the claim for that problem
         if intent in _CONTACT_ONLY and not claims and _CONTACT.search(c) and not _ORDER_WORDS.search(c):
             return "other"  # "전화를 열 번 했는데 아무도 안 받네요": about reaching the shop, no order named
     return intent
