@@ -19,6 +19,7 @@ class Settings(EnvSettings):
     db_url: str = DEFAULT_DB_URL
     # The shop this hub serves (issue 20); a platform process builds one hub per shop from its own.
     shop_slug: str = "default"
+    shop_discover_seconds: float = 30.0  # how often `deliveryhub worker` looks for newly created shops
     bus_url: str = "inprocess://"
     master_key: str | None = None
     master_key_file: Path | None = None

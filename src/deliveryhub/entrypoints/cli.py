@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
+from deliveryhub.entrypoints.bench_cli import bench_command
 from deliveryhub.entrypoints.shops_cli import ShopOption, shop_hub, shops_app
 from deliveryhub.security.tenancy import DEFAULT_SHOP
 
 if TYPE_CHECKING:
-    from deliveryhub.bench.common import BenchRequest
     from deliveryhub.bootstrap import Hub
 
 app = typer.Typer(
@@ -147,8 +146,14 @@ def worker(
 
         # A worker has no HTTP API; its consumer, relay and notification metrics are served here.
         start_http_server(metrics_port, registry=hub.metrics.registry)
-    # Every shop's relay, consumers and scheduler (a one-shop hub runs just its own, as before).
-    run_workers_forever([shop_hub for _shop, shop_hub in ShopHubs(hub).all()])
+    # Every shop's relay, consumers and scheduler (a one-shop hub runs just its own, as before); shops
+    # created later are picked up within DELIVERYHUB_SHOP_DISCOVER_SECONDS.
+    shops = ShopHubs(hub)
+    run_workers_forever(
+        [h for _shop, h in shops.all()],
+        discover=lambda: [h for _s, h in shops.all()],
+        discover_every=hub.settings.shop_discover_seconds,
+    )
 
 
 @app.command()
@@ -408,6 +413,20 @@ def voc_classify() -> None:
     run(sys.stdin, sys.stdout)
 
 
+@voc_app.command("export-relabels")
+def voc_export_relabels(
+    ctx: typer.Context, out: Annotated[Path | None, typer.Option("--out")] = None
+) -> None:
+    """A CS lead's VOC relabels → JSON lines the next VOC model trains on."""
+    from deliveryhub.chatbot.relabel import export_relabels
+
+    hub = _hub(ctx, features=False)
+    try:
+        typer.echo(export_relabels(hub.db, out))
+    finally:
+        hub.close()
+
+
 # ---------------------------------------------------------------- operations
 @monitors_app.command("run-once")
 def monitors_run_once(ctx: typer.Context) -> None:
@@ -435,8 +454,13 @@ def _shop_endpoints(config_file: Path | str | None) -> tuple[list[Any], list[Any
         return [], [("shop outbound config", broken)]
     timeout = cfg.orchestration.timeout_seconds
     endpoints = [
-        Endpoint(f"shop {shop} {what.split()[0].lower()}", f"shop {shop} {what} endpoint", url, timeout,
-                 f"{shop} credentials")
+        Endpoint(
+            f"shop {shop} {what.split()[0].lower()}",
+            f"shop {shop} {what} endpoint",
+            url,
+            timeout,
+            f"{shop} credentials",
+        )
         for shop, cfg_shop in sorted(cfg.orchestration.shops.items())
         for what, url in (("WMS reserve-stock", cfg_shop.wms_url), ("TMS create-waybill", cfg_shop.tms_url))
         if url
@@ -445,13 +469,24 @@ def _shop_endpoints(config_file: Path | str | None) -> tuple[list[Any], list[Any
 
 
 @app.command()
-def doctor(ctx: typer.Context) -> None:
-    """Check every configured connection end to end; plain-words diagnosis."""
+def doctor(
+    ctx: typer.Context,
+    shop: Annotated[
+        str | None,
+        typer.Option("--shop", help="also check this shop: database, root key, onboarding / 상점 점검"),
+    ] = None,
+) -> None:
+    """Check every configured connection end to end (and a shop's own setup); plain-words diagnosis."""
     from deliveryhub.config import load_settings
-    from deliveryhub.service_layer.doctor import doctor_checks, run_checks
+    from deliveryhub.service_layer.doctor import doctor_checks, run_checks, shop_checks
 
     settings = load_settings(db_url=ctx.obj.get("db_url"), bus_url=ctx.obj.get("bus_url"))
     outbound, broken = _shop_endpoints(settings.config_file)
+    if shop is not None:
+        from deliveryhub.entrypoints.shops_cli import platform_hub
+        from deliveryhub.shops.hubs import ShopHubs
+
+        broken = [*broken, *shop_checks(ShopHubs(platform_hub(ctx)), shop)]
     out = Console()
     ok = True
     for result in run_checks(doctor_checks(settings, outbound, broken)):
@@ -501,65 +536,7 @@ def crypto_rotate(ctx: typer.Context) -> None:
     print(json.dumps(run(hub), ensure_ascii=False))
 
 
-def _bench_runner(which: str) -> Callable[[BenchRequest], dict[str, Any]]:
-    # Imported on demand: each benchmark pulls in what it measures.
-    if which == "ingest":
-        from deliveryhub.bench import ingest
-
-        return ingest.run
-    if which == "kpi":
-        from deliveryhub.bench import kpi
-
-        return kpi.run
-    if which == "api":
-        from deliveryhub.bench import api
-
-        return api.run
-    if which == "shops":
-        from deliveryhub.bench import shops
-
-        return shops.run
-    from deliveryhub.bench import chat
-
-    return chat.run
-
-
-@app.command()
-def bench(
-    ctx: typer.Context,
-    which: Annotated[str, typer.Argument(help="ingest | kpi | api | chat | shops")],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-    orders: Annotated[int | None, typer.Option("--orders", help="size override (kpi)")] = None,
-    seconds: Annotated[float | None, typer.Option("--seconds", help="duration override")] = None,
-    rate: Annotated[
-        float | None, typer.Option("--rate", help="offered load in messages/s (chat; default 25)", min=0.1)
-    ] = None,
-) -> None:
-    """Benchmarks; each measures the hub and the raw limit in the same run and prints the ratio."""
-    if which not in ("ingest", "kpi", "api", "chat", "shops"):
-        err.print("[red]bench takes one of: ingest, kpi, api, chat, shops[/red]")
-        raise typer.Exit(2)
-    if rate is not None and which != "chat":
-        err.print("[red]--rate applies to: bench chat[/red]")
-        raise typer.Exit(2)
-    from deliveryhub.bench.common import BenchRequest
-
-    run = _bench_runner(which)
-    request = BenchRequest(ctx.obj.get("db_url"), ctx.obj.get("bus_url"), orders, seconds, rate)
-    result = run(request)
-    if as_json:
-        print(json.dumps(result))
-    else:
-        from rich.table import Table
-
-        table = Table(title=f"bench {which}")
-        table.add_column("metric")
-        table.add_column("value", justify="right")
-        for k, v in result.items():
-            for name, value in v.items() if isinstance(v, dict) else [(k, v)]:
-                label = f"{k}.{name}" if isinstance(v, dict) else k
-                table.add_row(label, f"{value:,.3f}" if isinstance(value, float) else str(value))
-        Console().print(table)
+app.command("bench")(bench_command)
 
 
 def main() -> None:

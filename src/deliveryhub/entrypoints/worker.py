@@ -8,6 +8,7 @@ import contextlib
 import signal
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -23,6 +24,7 @@ log = structlog.get_logger(__name__)
 # Seconds a stopping worker gives its in-flight work (one consumer batch, one scheduled job, one relay
 # batch) before it cancels what is left; well inside a process manager's usual 30 s grace period.
 STOP_GRACE_S = 3.0
+DISCOVER_EVERY_S = 30.0  # how often `deliveryhub worker` looks for shops created since it started
 
 
 class Worker:
@@ -170,13 +172,22 @@ def run_worker_forever(hub: Hub, grace: float = STOP_GRACE_S) -> None:
     run_workers_forever([hub], grace)
 
 
-def run_workers_forever(hubs: list[Hub], grace: float = STOP_GRACE_S) -> None:
+def run_workers_forever(
+    hubs: list[Hub],
+    grace: float = STOP_GRACE_S,
+    *,
+    discover: Callable[[], list[Hub]] | None = None,
+    discover_every: float = DISCOVER_EVERY_S,
+) -> None:
     """One worker per shop hub in one event loop (each shop has its own outbox, stream and consumers, so a
-    busy shop's backlog never sits in front of another's); signals stop them all."""
+    busy shop's backlog never sits in front of another's); `discover()` is asked every `discover_every`
+    seconds for the hubs of shops created since (their workers join); signals stop them all."""
     workers = [Worker(hub, grace=grace) for hub in hubs]
+    known = {id(hub) for hub in hubs}
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
+        stopping = asyncio.Event()
         tasks = [asyncio.create_task(w.run()) for w in workers]
         while any(w.stop_event is None for w in workers) and not all(t.done() for t in tasks):
             await asyncio.sleep(0.01)
@@ -185,6 +196,7 @@ def run_workers_forever(hubs: list[Hub], grace: float = STOP_GRACE_S) -> None:
         def on_signal(sig: signal.Signals) -> None:
             nonlocal signals
             signals += 1
+            stopping.set()
             log.info("worker_signal", signal=sig.name, count=signals)
             for w in workers:
                 if signals == 1:
@@ -194,6 +206,19 @@ def run_workers_forever(hubs: list[Hub], grace: float = STOP_GRACE_S) -> None:
 
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, on_signal, sig)
+        while discover is not None and not stopping.is_set() and not all(t.done() for t in tasks):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), discover_every)
+            if stopping.is_set():
+                break
+            for hub in await asyncio.to_thread(discover):
+                if id(hub) not in known:
+                    known.add(id(hub))
+                    hubs.append(hub)
+                    worker = Worker(hub, grace=grace)
+                    workers.append(worker)
+                    tasks.append(asyncio.create_task(worker.run()))
+                    log.info("worker_shop_added", shop=hub.settings.shop_slug)
         await asyncio.gather(*tasks)
 
     try:

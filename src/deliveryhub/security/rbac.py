@@ -30,6 +30,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "metrics:read": frozenset({"platform", "admin", "ops", "auditor"}),
     "customers:erase": frozenset({"platform", "admin"}),
     "shops:admin": frozenset({"platform"}),
+    # A CS lead's correction of a ticket's VOC category (it feeds the next training round).
+    "voc:relabel": frozenset({"platform", "admin", "ops"}),
 }
 
 # How much personal data each role sees on an order or ticket. cs_agent stays masked: a customer's chat

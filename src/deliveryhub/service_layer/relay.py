@@ -39,11 +39,18 @@ class OutboxRelay:
         if self._leader_conn is not None:
             return True
         conn = self.db.engine.connect()
-        got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": RELAY_LOCK_KEY}).scalar()
+        # One leader per outbox: shops other than `default` keep theirs in their own schema, so their lock
+        # is keyed by the schema too (the two-key form never collides with the one-key form of `public`).
+        schema = conn.execute(sa.text("SELECT current_schema()")).scalar()
+        if schema in (None, "public"):
+            got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": RELAY_LOCK_KEY}).scalar()
+        else:
+            lock = sa.text("SELECT pg_try_advisory_lock(:k, hashtext(:schema))")
+            got = conn.execute(lock, {"k": RELAY_LOCK_KEY % 2**31, "schema": schema}).scalar()
         conn.commit()
         if got:
             self._leader_conn = conn
-            log.info("relay_leader_acquired")
+            log.info("relay_leader_acquired", schema=schema)
             return True
         conn.close()
         return False

@@ -23,6 +23,7 @@ from deliveryhub.config import Settings
 from deliveryhub.pii.cipher import MasterKeyProvider
 from deliveryhub.security.tenancy import DEFAULT_SHOP
 from deliveryhub.shops.directory import Shop, ShopDirectory, ShopError
+from deliveryhub.shops.profile import ShopProfile
 
 if TYPE_CHECKING:
     from deliveryhub.bootstrap import Hub
@@ -97,6 +98,8 @@ class ShopHubs:
         self.directory = ShopDirectory(platform.db, platform.keyring.master, default_name=str(name))
         self._build = build
         self._hubs: dict[str, Hub] = {DEFAULT_SHOP: platform}
+        if platform.profile is None:
+            platform.profile = ShopProfile(self.directory, DEFAULT_SHOP, platform)
         self._checked: dict[str, float] = {}
         self._lock = threading.RLock()
         self.on_new_hub: list[Callable[[str, Hub], None]] = []
@@ -136,6 +139,7 @@ class ShopHubs:
                 conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema_name(shop.slug)}"'))
         hub = self._build(settings, self.directory.root_key(shop.slug))
         apply_brand(hub, shop)
+        hub.profile = ShopProfile(self.directory, shop.slug, hub)  # before any request can reach it
         return hub
 
     def all(self) -> list[tuple[Shop, Hub]]:

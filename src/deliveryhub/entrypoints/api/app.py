@@ -35,9 +35,11 @@ from deliveryhub.entrypoints.api.routers import (
 from deliveryhub.entrypoints.api.routers import chat as chat_api
 from deliveryhub.entrypoints.api.routers import desk as desk_api
 from deliveryhub.entrypoints.api.routers import security as security_admin
+from deliveryhub.entrypoints.api.routers import shop_settings as shop_settings_api
 from deliveryhub.entrypoints.api.routers import shops as shops_api
 from deliveryhub.entrypoints.api.shop_router import ShopRouter
 from deliveryhub.entrypoints.web import chat as chat_pages
+from deliveryhub.entrypoints.web import shop_checklist as shop_checklist_page
 from deliveryhub.entrypoints.web import shops as shop_pages
 from deliveryhub.entrypoints.web import tracking
 from deliveryhub.logs import configure_logging
@@ -66,15 +68,15 @@ ROUTER_BUILDERS: tuple[RouterBuilder, ...] = (
     chat_pages.build_router,
     shops_api.build_router,
     shop_pages.build_router,
+    shop_settings_api.build_router,
+    shop_checklist_page.build_router,
 )
 
 # Feature middleware (security: client IP for the audit log, chat rate limits), innermost first; all of it
 # runs inside the id guard, the security headers, the body limit and the catch-all.
 MIDDLEWARE_BUILDERS: tuple[MiddlewareBuilder, ...] = (http_security.middleware,)
 
-PUBLIC_PATHS = frozenset(
-    {"/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
-)
+PUBLIC_PATHS = frozenset({"/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
 
 
 class BodyLimit(HttpMiddleware):
