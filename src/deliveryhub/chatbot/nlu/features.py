@@ -110,7 +110,7 @@ def morph_tokens_many(texts: Sequence[str]) -> list[list[str]]:
 _HINTS: dict[str, re.Pattern[str]] = {
     name: re.compile(rx)
     for name, rx in {
-        "payment": r"결제|할부|영수증|쿠폰|적립금|포인트|입금|카드|페이|청구|charged(?!up)|overcharg|billed|billing|coupon|payment|discount|promo|receipt"
+        "payment": r"결제|할부|영수증|쿠폰|적립금|포인트|입금|(?<!메시지)(?<!메세지)(?<!선물)(?<!축하)(?<!생일)(?<!편지)(?<!엽서)카드|페이|청구|charged(?!up)|overcharg|billed|billing|coupon|payment|discount|promo|receipt"
         r"|invoice|세금계산서|전표|checkout|가상계좌|무통장|계좌이체|승인|voucher|billing|할인|쿠폰코드|쿠폰번호|프로모션코드|카드값"
         r"|declined|카드대금",
         "double_charge": r"두번|2번|2건|중복|이중|twice|double",

@@ -166,6 +166,15 @@ def quiet_cues(c: str) -> list[str]:
     return found
 
 
+# Shorter anchored waits and asking again ("주문한 지 닷새인데", "또 여쭤봐요", "다시 문의드려요"): ordinary
+# from a customer whose order is on time, impatience from one whose order is late or whose claim is open.
+SOFT_IMPATIENCE = _rx(
+    r"(주문한|결제한|입금한|보낸|반품한|취소한|신청한|요청한|접수한|문의한|연락한)지(가|도)?(벌써|이미)?(\d{1,2}일|이틀|사흘|나흘|닷새|엿새|일주일|한주|며칠|몇일|수일)",
+    r"(또|다시|재차|한번더)(여쭤|물어|문의|연락|확인요청|글남|톡드|전화드)",
+    r"(언제까지|얼마나|언제쯤까지)(더)?(기다|걸리)|계속기다|아직도(안|그대로|준비|배송준비|출고전|발송전)",
+)
+
+
 def impatient(c: str) -> bool:
     """Impatience that escalates only with the customer's history (late order, open claim, earlier contact)."""
-    return IMPATIENCE.search(c) is not None or elapsed_days(c) >= 2
+    return IMPATIENCE.search(c) is not None or elapsed_days(c) >= 2 or SOFT_IMPATIENCE.search(c) is not None
