@@ -25,6 +25,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -40,12 +41,15 @@ DEFAULT_SILENCE: dict[str, dict[str, Any]] = {
 }
 
 
-def load_connectors_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The ``connectors:`` section of ``DELIVERYHUB_CONFIG_FILE`` merged with the file named by
-    ``DELIVERYHUB_CONNECTORS_CONFIG`` (which wins); {} when neither is set. Broken files raise
-    ``ConfigError`` (a ValueError) naming the file and line."""
+def load_connectors_config(
+    env: Mapping[str, str] | None = None, config_file: Path | str | None = None
+) -> dict[str, Any]:
+    """The ``connectors:`` section of the hub's config file (``config_file``: a shop's own; else
+    ``DELIVERYHUB_CONFIG_FILE``) merged with the file named by ``DELIVERYHUB_CONNECTORS_CONFIG`` (which
+    wins); {} when neither is set. Broken files raise ``ConfigError`` (a ValueError) naming file and line."""
     source_env: Mapping[str, str] = os.environ if env is None else env
-    section = read_optional(source_env.get("DELIVERYHUB_CONFIG_FILE") or None).mapping("connectors") or {}
+    main = config_file or source_env.get("DELIVERYHUB_CONFIG_FILE") or None
+    section = read_optional(main).mapping("connectors") or {}
     extra = read_optional(source_env.get("DELIVERYHUB_CONNECTORS_CONFIG") or None).data
     merged: dict[str, Any] = merge(section, extra)
     return merged

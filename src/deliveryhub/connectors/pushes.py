@@ -38,10 +38,11 @@ log = structlog.get_logger(__name__)
 _SHOP_DOMAIN = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
 
 
-def connectors_config() -> dict[str, Any]:
-    """The connectors config, read per request so a rotated per-shop secret applies without a restart."""
+def connectors_config(core: Core) -> dict[str, Any]:
+    """The hub's connectors config (a shop's own file for a shop's hub), read per request so a rotated
+    per-shop secret applies without a restart."""
     try:
-        return config.load_connectors_config()
+        return config.load_connectors_config(config_file=core.settings.config_file)
     except ValueError:
         log.exception("connectors_config_unreadable")
         return {}
@@ -173,7 +174,7 @@ def auth_status(core: Core) -> dict[str, str]:
     """How each push route authenticates now: signature, allowlist, both, or refused (not configured)."""
     out = {code: inbound.auth_method(get_connector(code).settings(), code) for code in push_codes()}
     shop = get_connector("shopify").settings()
-    per_shop = (connectors_config().get("shopify") or {}).get("shops") or {}
+    per_shop = (connectors_config(core).get("shopify") or {}).get("shops") or {}
     has_shop_secret = core.settings.shopify_webhook_secret or config.secret_value(shop) or per_shop
     out["shopify"] = "signature" if has_shop_secret else "refused"
     return out
@@ -184,7 +185,7 @@ def auth_status(core: Core) -> dict[str, str]:
 
 def shopify_secrets(core: Core, shop: str | None) -> list[str]:
     """The secrets a push from ``shop`` may be signed with (its own, else the app's); refused when none."""
-    per_shop = config.shop_secret(connectors_config(), shop)
+    per_shop = config.shop_secret(connectors_config(core), shop)
     if per_shop:
         return [per_shop]
     app = config.secret_value(get_connector("shopify").settings())

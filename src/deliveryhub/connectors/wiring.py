@@ -51,9 +51,9 @@ class ConnectorsFeature:
         return out
 
 
-def _rules() -> list[config.SilenceRule]:
+def _rules(core: Core) -> list[config.SilenceRule]:
     try:
-        settings = config.load_connectors_config()
+        settings = config.load_connectors_config(config_file=core.settings.config_file)
     except ValueError:
         log.exception("connectors_config_unreadable")
         settings = {}
@@ -76,7 +76,7 @@ def register(core: Core) -> ConnectorsFeature:
     feature = ConnectorsFeature(
         core=core,
         poller=Poller(core, on_poll=lambda carrier, result: polls.labels(carrier, result).inc()),
-        silence=silence.SilenceWatch(core, _rules()),
+        silence=silence.SilenceWatch(core, _rules(core)),
         lag=Gauge(
             "deliveryhub_connector_poll_lag_seconds",
             "How overdue the oldest due parcel is",
