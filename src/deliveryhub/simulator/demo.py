@@ -28,6 +28,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.security.users import create_user
+from deliveryhub.simulator import demo_shops
 from deliveryhub.simulator.history import history_notices
 from deliveryhub.simulator.run import CatchUpClock, run_simulation
 from deliveryhub.simulator.shop import KST, Emission, ShopConfig, ShopSimulator
@@ -40,6 +41,7 @@ STATE_FILE = "demo-state.json"
 ADMIN_EMAIL = "admin@demo.deliveryhub.local"
 CATCH_UP = timedelta(hours=1)  # the last stretch of the past replayed live (at `speed`) after the back-fill
 NO_TRACKING = "(알림 기능 설치 후 표시 / shown once notifications are installed)"
+_STATE_LOCK = threading.Lock()  # every shop's simulator thread saves where it reached
 
 
 def _state_path(hub: Hub) -> Path:
@@ -59,11 +61,12 @@ def _save_state(hub: Hub, state: dict[str, Any]) -> None:
     path = _state_path(hub)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    # The state holds the shop's API key and the admin password: owner-only.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(state, fh, ensure_ascii=False, indent=1)
-    tmp.replace(path)
+    with _STATE_LOCK:
+        # The state holds the shop's API key and the admin password: owner-only.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(state, fh, ensure_ascii=False, indent=1)
+        tmp.replace(path)
 
 
 def _order_count(hub: Hub) -> int:
@@ -175,13 +178,17 @@ def run_demo(
     seed: int = 7,
     open_browser: bool = True,
     history_days: int = 21,
+    shops: int = 1,
 ) -> None:
-    """Run the demo until Ctrl-C; a later start resumes where this one stopped."""
+    """Run the demo until Ctrl-C; a later start resumes where this one stopped. `shops` > 1 adds
+    simulated sellers (demo_shops.py) and the platform operator who sees them all on /platform."""
     import uvicorn
 
     from deliveryhub.bootstrap import bootstrap
-    from deliveryhub.entrypoints.api.app import create_app
+    from deliveryhub.entrypoints.api.app import create_app, create_platform_app
     from deliveryhub.security.apikeys import create_api_key
+
+    demo_shops.check_shops(shops)
 
     # The hub keeps the wall clock (sessions, timers, notices are real); the shop replays the last hour at
     # `speed` and then carries on in real time, so no event is ever stamped in the future. Everything
@@ -239,7 +246,18 @@ def run_demo(
             stream = itertools.dropwhile(lambda e: e.at <= reached, stream)
             progress.update(t_skip, completed=1, total=1)
 
-        app = create_app(hub)
+        sellers: list[demo_shops.Seller] = []
+        if shops > 1:
+            t_shops = progress.add_task(
+                f"판매자 {shops - 1}곳 준비 / preparing {shops - 1} more sellers", total=1
+            )
+            app: Any = create_platform_app(hub)
+            demo_shops.ensure_operator(hub, state)
+            sellers = demo_shops.prepare_sellers(app.hubs, state, shops, now, history_days, orders_per_day)
+            _save_state(hub, state)
+            progress.update(t_shops, completed=1)
+        else:
+            app = create_app(hub)
         from deliveryhub.entrypoints.api.asgi import uvicorn_options
 
         options = uvicorn_options(hub.settings)
@@ -263,6 +281,9 @@ def run_demo(
         _wait_for_consumers(hub, progress)
         if reached < backfill_until:
             _write_history_notices(hub, reached, backfill_until, int(state["seed"]), progress)
+        for seller in sellers:
+            _backfill_seller(seller, backfill_until, progress)
+            _save_state(hub, state)
         deadline = time.monotonic() + 30
         while not server.started and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -298,7 +319,10 @@ def run_demo(
 
     shop_thread = threading.Thread(target=live, name="demo-shop", daemon=True)
     shop_thread.start()
-    _print_welcome(hub, state, base, speed)
+    seller_threads = [_start_seller(s, base, speed, stop, lambda: _save_state(hub, state)) for s in sellers]
+    _print_welcome(
+        hub, state, base, speed, demo_shops.welcome_lines(state, sellers, base) if shops > 1 else []
+    )
     if open_browser:
         with contextlib.suppress(Exception):
             webbrowser.open(base + "/")
@@ -315,6 +339,8 @@ def run_demo(
     finally:
         stop.set()
         shop_thread.join(timeout=15)
+        for thread in seller_threads:
+            thread.join(timeout=15)
         server.should_exit = True
         server_thread.join(timeout=15)
         _save_state(hub, state)
@@ -324,7 +350,58 @@ def run_demo(
         )
 
 
-def _print_welcome(hub: Hub, state: dict[str, Any], base: str, speed: float) -> None:
+def _backfill_seller(seller: demo_shops.Seller, until: datetime, progress: Progress) -> None:
+    """One extra seller's history, as the demo's own shop gets it: events, read models, past notices."""
+    reached = datetime.fromisoformat(seller.state["reached"])
+    if reached < until:
+        task = progress.add_task(f"판매자 {seller.name} 이력 채우기 / back-filling {seller.slug}", total=None)
+        pending = _backfill(seller.hub, seller.stream, until, progress, task)
+        progress.update(task, total=progress.tasks[task].completed)
+        if pending is not None:
+            seller.stream = itertools.chain([pending], seller.stream)
+        seller.state["reached"] = until.isoformat()
+    _wait_for_consumers(seller.hub, progress)
+    if reached < until:
+        _write_history_notices(seller.hub, reached, until, int(seller.state["seed"]), progress)
+
+
+def _start_seller(
+    seller: demo_shops.Seller, base: str, speed: float, stop: threading.Event, save: Any
+) -> threading.Thread:
+    """The seller's live traffic over HTTP through its own shop's URLs (`/s/<slug>/…`) and key."""
+    live_start = datetime.fromisoformat(seller.state["reached"])
+
+    def remember(_n: int, at: datetime) -> None:
+        seller.state["reached"] = at.isoformat()
+        save()
+
+    def live() -> None:
+        try:
+            run_simulation(
+                f"{base}/s/{seller.slug}",
+                seller.state["api_key"],
+                days=3650,
+                orders_per_day=int(seller.state["orders_per_day"]),
+                speed=speed,
+                seed=int(seller.state["seed"]),
+                start=live_start,
+                simulator=seller.sim,
+                stop=stop,
+                clock=CatchUpClock(live_start, speed),
+                emissions=seller.stream,
+                on_batch=remember,
+            )
+        except Exception as exc:  # the demo keeps serving even if a seller stops
+            console.print(f"[red]시뮬레이터 중단 / simulator stopped ({seller.slug}): {exc}[/red]")
+
+    thread = threading.Thread(target=live, name=f"demo-{seller.slug}", daemon=True)
+    thread.start()
+    return thread
+
+
+def _print_welcome(
+    hub: Hub, state: dict[str, Any], base: str, speed: float, platform: list[str] | None = None
+) -> None:
     admin = state.get("admin")
     login = (
         f"{admin['email']} / {admin['password']}"
@@ -342,6 +419,7 @@ def _print_welcome(hub: Hub, state: dict[str, Any], base: str, speed: float) -> 
         f"[bold]배송 조회 / tracking page[/bold] {track or NO_TRACKING}",
         f"[bold]API 문서 / API docs[/bold]      {base}/docs",
         f"시뮬레이터 API key (integration): {state['api_key']}",
+        *(platform or []),
         f"최근 1시간을 ×{speed:g} 배속으로 재생 후 실시간 ({replay_s:.0f}초) / "
         f"replaying the last hour at ×{speed:g} ({replay_s:.0f} s), then real time",
         "Ctrl-C 로 종료, 다시 실행하면 이어서 / Ctrl-C stops; run again to resume",
