@@ -20,7 +20,7 @@ import hashlib
 import ipaddress
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -279,6 +279,25 @@ class TrackingProxy:
 
 
 @dataclass(frozen=True)
+class WritebackRequest:
+    """A waybill the hub learned of, to be written back to the marketplace its order came from."""
+
+    order_id: str
+    shipment_id: str | None
+    carrier: str
+    tracking_no: str
+    # The order's own facts as the connector mapped them (its order.created `data`, personal data
+    # removed): where a mapper keeps the vendor's ids (e.g. data["marketplace"]).
+    order_data: Mapping[str, Any]
+
+
+class WriteBack(Protocol):
+    """Writes one waybill back to the vendor with `settings`; raises UpstreamError to be retried."""
+
+    def __call__(self, settings: ConnectorSettings, request: WritebackRequest) -> None: ...
+
+
+@dataclass(frozen=True)
 class Connector:
     """What the registry knows about one outside system; built from data by ``registry.py``."""
 
@@ -290,6 +309,8 @@ class Connector:
     polls: bool = False  # has a tracking API the poller may call
     settings_cls: type[ConnectorSettings] = ConnectorSettings
     validate_number: Callable[[str], bool] | None = None
+    # Marketplaces: tell the vendor about a waybill (발송처리 / 송장 업로드); see connectors/writeback.py.
+    write_back: WriteBack | None = None
 
     @property
     def env_prefix(self) -> str:

@@ -95,3 +95,21 @@ connector_pushed_orders = sa.Table(
     timestamp("last_pushed_at", nullable=False),
     sa.Column("pushes", sa.Integer(), nullable=False, default=1),
 )
+
+# A waybill written back to the marketplace an order came from (발송처리 / 송장 업로드): one row per
+# (source, order, tracking number), so a retried or replayed waybill never dispatches twice.
+connector_writebacks = sa.Table(
+    "connector_writebacks",
+    metadata,
+    source_column(primary_key=True),
+    order_id_column(primary_key=True),
+    sa.Column("tracking_no", sa.String(64), primary_key=True),
+    shipment_id_column(),
+    sa.Column("carrier", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, index=True),  # pending | done | dead
+    sa.Column("attempts", sa.Integer(), nullable=False, default=0),
+    timestamp("next_attempt_at", nullable=False),
+    timestamp("created_at", nullable=False),
+    timestamp("done_at"),
+    sa.Column("last_error", sa.String(500)),
+)
