@@ -113,3 +113,13 @@ connector_writebacks = sa.Table(
     timestamp("done_at"),
     sa.Column("last_error", sa.String(500)),
 )
+
+# Where a polling marketplace connector left off (Naver's lastChangedFrom, Coupang's time window, Cafe24's
+# catch-up date): one row per source, in each hub's (shop's) own database.
+connector_cursors = sa.Table(
+    "connector_cursors",
+    metadata,
+    source_column(primary_key=True),
+    sa.Column("cursor", sa.String(500)),
+    timestamp("updated_at"),
+)
