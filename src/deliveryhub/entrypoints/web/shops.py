@@ -168,5 +168,8 @@ async def platform_report(
             f"<p>{text}</p><p><a href='{back}'>{w['back']}</a></p>",
             status_code=exc.status,
         )
-    hub.audit.record(auth.principal, "shop.report_read", f"shop:{slug}", {"month": data["month"]})
+    # A seller's numbers read by the platform operator: on the platform's audit trail (as the API does).
+    await run_in_threadpool(
+        hub.audit.record, auth.principal, "shop.report_read", f"shop:{slug}", {"month": data["month"]}
+    )
     return HTMLResponse(render_html(data), headers={"cache-control": "no-store"})
