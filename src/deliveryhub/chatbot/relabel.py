@@ -14,7 +14,7 @@ import json
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -23,6 +23,9 @@ from deliveryhub.chatbot import tables as ct
 from deliveryhub.chatbot.desk import TicketNotFound
 from deliveryhub.chatbot.voc import CATEGORIES, RELABELS_ENV, RELABELS_FILE
 from deliveryhub.kernel.timefmt import iso
+
+if TYPE_CHECKING:
+    from deliveryhub.service_layer.hub import Core
 
 TEXT_LIMIT = 4000
 
@@ -116,3 +119,19 @@ def export_relabels(db: Any, out: Path | None = None) -> str:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     tmp.replace(path)
     return f"{len(rows)} VOC relabels -> {path}"
+
+
+def emit_recategorized(core: Core, ticket: Any, category: str, now: datetime) -> None:
+    """The canonical `ticket.recategorized` event of a relabel (the KPIs count the newest category)."""
+    core.ingest.ingest(
+        [
+            {
+                "event_id": f"cs:{ticket.canonical_id}:voc:{int(now.timestamp() * 1000)}",
+                "source": "crm",
+                "type": "ticket.recategorized",
+                "occurred_at": now.isoformat(),
+                "order_id": ticket.order_id,
+                "data": {"ticket_id": ticket.canonical_id, "category": category},
+            }
+        ]
+    )

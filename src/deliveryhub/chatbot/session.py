@@ -358,6 +358,8 @@ def finish(bot: Bot, ctx: TurnCtx) -> Turn:
             faqmod.record_unanswered(conn, s["session_id"], ctx.text, ctx.lang, ctx.intent, now)
         if ctx.escalated:
             ticket_id = _handoff_ticket(bot, conn, ctx, now)
+            if voc is not None and _relabelled(conn, ticket_id):
+                voc = None  # a CS lead set this ticket's VOC category: later messages do not undo it
             if voc is not None:
                 conn.execute(
                     ct.tickets.update()
@@ -372,12 +374,22 @@ def finish(bot: Bot, ctx: TurnCtx) -> Turn:
             values["handed_off_at"] = now
         if emitted:
             values["emitted"] = ["created", "replied", "resolved"]
+        if voc is not None and ticket_id is not None and _relabelled(conn, ticket_id):
+            voc = None
         if voc is not None and (voc["category"] != "other" or not s.get("voc_category")):
             values.update(voc_category=voc["category"], voc_sentiment=voc["sentiment"])
         conn.execute(q.UPDATE_SESSION, {**values, "b_sid": s["session_id"]})
     if new_ticket and ticket_id is not None:
         bot.desk.announce(ticket_id, "chatbot")
     return Turn(ctx.reply, ctx.intent, ctx.escalated or s["state"] == "handed_off", ticket_id, ctx.confidence)
+
+
+def _relabelled(conn: Any, ticket_id: int | None) -> bool:
+    """Whether a CS lead relabelled the ticket's VOC category (their label stands)."""
+    if ticket_id is None:
+        return False
+    vr = ct.voc_relabels
+    return conn.execute(sa.select(vr.c.id).where(vr.c.ticket_id == ticket_id).limit(1)).first() is not None
 
 
 def emit_conversation(bot: Bot, s: dict[str, Any]) -> bool:

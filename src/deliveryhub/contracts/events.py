@@ -47,6 +47,7 @@ ORDERLESS_TYPES = frozenset(
         "ticket.created",
         "ticket.replied",
         "ticket.resolved",
+        "ticket.recategorized",
         "survey.answered",
     }
 )
@@ -198,6 +199,13 @@ class TicketCreated(_Data):
     TEXT: ClassVar[frozenset[str]] = frozenset({"subject", "text"})
 
 
+class TicketRecategorized(_Data):
+    """A CS lead's correction of a ticket's VOC category (the KPIs count the newest one)."""
+
+    category: SafeId
+    ticket_id: SafeId | None = None
+
+
 class TicketReplied(_Data):
     by: Literal["agent", "bot"]
     ticket_id: SafeId | None = None
@@ -260,6 +268,7 @@ DATA_MODELS: dict[str, type[_Data]] = {
     "ticket.created": TicketCreated,
     "ticket.replied": TicketReplied,
     "ticket.resolved": TicketResolved,
+    "ticket.recategorized": TicketRecategorized,
     "survey.answered": SurveyAnswered,
     "cost.recorded": CostRecorded,
 }

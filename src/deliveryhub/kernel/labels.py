@@ -137,6 +137,7 @@ _TABLE: Final[dict[str, dict[str, Pair]]] = {
         "ticket.created": ("문의 접수", "Ticket created"),
         "ticket.replied": ("문의 답변", "Ticket replied"),
         "ticket.resolved": ("문의 해결", "Ticket resolved"),
+        "ticket.recategorized": ("VOC 분류 변경", "VOC category corrected"),
         "survey.answered": ("만족도 응답", "Survey answered"),
         "cost.recorded": ("비용 기록", "Cost recorded"),
         "notification.sent": ("고객 안내 발송", "Notice sent"),

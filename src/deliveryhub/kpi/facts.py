@@ -229,6 +229,18 @@ class _Base:
                     "text",
                 )
             )
+            # A CS lead's relabel (ticket.recategorized) wins over the category the ticket was created with.
+            relabelled = (
+                self.evs("ticket.recategorized")
+                .sort("occurred_at")
+                .unique("ticket_key", keep="last")
+                .select("ticket_key", pl.col("category").alias("relabelled_category"))
+            )
+            created = (
+                created.join(relabelled, on="ticket_key", how="left")
+                .with_columns(pl.coalesce("relabelled_category", "voc_category").alias("voc_category"))
+                .drop("relabelled_category")
+            )
             replies = (
                 self.evs("ticket.replied")
                 .group_by("ticket_key")

@@ -37,6 +37,7 @@ LIGHT_TYPES = (
     "ticket.created",
     "ticket.replied",
     "ticket.resolved",
+    "ticket.recategorized",
     "survey.answered",
     "cost.recorded",
     "notification.sent",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from deliveryhub.chatbot import relabel, voc
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.entrypoints.api.routers.desk import RELABEL_PERMISSION
 from deliveryhub.kernel.clock import ManualClock
+from deliveryhub.kpi.report import voc_shares
 from deliveryhub.security.apikeys import create_api_key
 from deliveryhub.security.audit import audit_log_of
 from deliveryhub.security.rbac import PERMISSIONS
@@ -83,6 +84,11 @@ def test_a_lead_relabels_and_the_desk_counts_it(desk: Any) -> None:
     # The desk's CS metrics (the header and the VOC shares) count the lead's category.
     m = c.get("/v1/cs/metrics", params={"from": "2026-12-01", "to": "2026-12-01"}, headers=keys["ops"]).json()
     assert m["voc"]["counts"].get(target) == 1 and first not in m["voc"]["counts"]
+    # ...and so do the KPIs (computed from canonical events): the monthly report's VOC shares agree.
+    drain(hub)
+    assert hub.kpi is not None
+    shares, total, _source = voc_shares(hub.kpi.engine, date(2026, 12, 1), date(2026, 12, 31), "Asia/Seoul")
+    assert total == 1 and [s["key"] for s in shares if s["count"]] == [target], shares
 
 
 def test_the_next_model_answers_the_leads_category(

@@ -214,8 +214,12 @@ def _tickets(router: APIRouter, hub: Hub, cs: ChatFeature) -> None:
         ip = client_ip(request)
 
         def run() -> dict[str, Any]:
+            now = hub.clock.now()
             with hub.db.write() as conn:
-                out = voc_relabel.relabel_ticket(conn, ticket_id, body.category, p.name, hub.clock.now())
+                out = voc_relabel.relabel_ticket(conn, ticket_id, body.category, p.name, now)
+            # The KPIs are computed from canonical events: the new category is one, so /v1/kpis and the
+            # monthly report count what the lead decided, as the desk does.
+            voc_relabel.emit_recategorized(hub, desk.get(ticket_id), out["voc_category"], now)
             details = {"from": out["previous"], "to": out["voc_category"]}
             hub.audit.record(p, "ticket.voc_relabelled", f"ticket:{ticket_id}", details, ip)
             return out
