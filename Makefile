@@ -29,8 +29,10 @@ system-deps:
 services:
 	@bash scripts/ensure-services.sh
 
+## `make demo` is one shop; `make demo SHOPS=3` adds two simulated sellers and the cross-shop /platform page.
+SHOPS ?= 1
 demo: install
-	$(BIN)/deliveryhub demo
+	$(BIN)/deliveryhub demo --shops $(SHOPS)
 
 lint: install
 	$(BIN)/ruff check src tests

@@ -165,6 +165,15 @@ def demo(
     seed: int = 7,
     no_browser: Annotated[bool, typer.Option("--no-browser")] = False,
     history_days: Annotated[int, typer.Option("--history-days")] = 21,
+    shops: Annotated[
+        int,
+        typer.Option(
+            "--shops",
+            min=1,
+            max=10,
+            help="sellers to simulate, the demo's own shop included (3: the overview at /platform) / 판매자 수",
+        ),
+    ] = 1,
 ) -> None:
     """What `make demo` runs: the hub plus a simulated shop sending real traffic to it."""
     from deliveryhub.simulator.demo import run_demo
@@ -178,6 +187,7 @@ def demo(
         seed=seed,
         open_browser=not no_browser,
         history_days=history_days,
+        shops=shops,
     )
 
 

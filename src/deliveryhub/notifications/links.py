@@ -161,6 +161,7 @@ class LinkSettings:
     max_days: int = DEFAULT_MAX_DAYS  # hard cap on a link's life after issue
     shop_name: str = ""
     shop_contact: str = ""  # how customers reach the shop, shown on the expired-link page
+    brand_color: str | None = None  # a shop's own colour on its tracking page (else DELIVERYHUB_SHOP_COLOR)
 
 
 def _closed(conn: Connection, order_id: str) -> tuple[Any, str | None]:

@@ -136,7 +136,14 @@ def _late_reason(parcels: list[dict[str, Any]], lang: str) -> str:
 
 
 def page_context(
-    core: Core, order_id: str, lang: str, token: str | None = None, *, chat: bool = False, shop: str = ""
+    core: Core,
+    order_id: str,
+    lang: str,
+    token: str | None = None,
+    *,
+    chat: bool = False,
+    shop: str = "",
+    color: str | None = None,
 ) -> dict[str, Any] | None:
     """Everything the page shows (no personal data beyond the first character of the name).
 
@@ -194,7 +201,7 @@ def page_context(
         ],
         "parcel_label": words["parcel"],
         "shop": shop,
-        "color": brand.shop_color,
+        "color": color if color and _COLOR.match(color) else brand.shop_color,
         "logo": "/static/shop/logo" if logo_file(brand) else "",
         "chat_href": chat_link(token, lang) if token and chat else "",
         "chat_label": words["chat"],

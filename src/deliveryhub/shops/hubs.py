@@ -67,7 +67,7 @@ def shop_settings(platform: Settings, shop: Shop) -> Settings:
 
 
 def apply_brand(hub: Hub, shop: Shop) -> None:
-    """The shop's name and contact on its notices, tracking pages and expired-link page."""
+    """The shop's name, contact and colour on its notices, tracking pages and expired-link page."""
     feature = hub.notifications
     if feature is None:
         return
@@ -78,6 +78,7 @@ def apply_brand(hub: Hub, shop: Shop) -> None:
         feature.link_settings,
         shop_name=shop.name,
         shop_contact=shop.contact or feature.link_settings.shop_contact,
+        brand_color=shop.brand_color,
     )
     feature.links.settings = feature.link_settings
 

@@ -47,8 +47,10 @@ async def track_page(token: str, request: Request, lang: str = "ko") -> HTMLResp
     check = await run_in_threadpool(feature.links.resolve, token)
     ctx = None
     if check.valid and check.order_id:
-        shop = feature.link_settings.shop_name
-        ctx = await run_in_threadpool(page_context, hub, check.order_id, lang, token, chat=chat, shop=shop)
+        shop, color = feature.link_settings.shop_name, feature.link_settings.brand_color
+        ctx = await run_in_threadpool(
+            page_context, hub, check.order_id, lang, token, chat=chat, shop=shop, color=color
+        )
     if ctx is not None:
         return HTMLResponse(render_page(ctx), headers=NO_STORE)
     if check.status != INVALID:
