@@ -171,7 +171,7 @@ def demo(
             "--shops",
             min=1,
             max=10,
-            help="sellers to simulate, the demo's own shop included (3: the overview at /platform) / 판매자 수",
+            help="sellers to simulate, the demo's own shop included (3: see /platform) / 판매자 수",
         ),
     ] = 1,
 ) -> None:
