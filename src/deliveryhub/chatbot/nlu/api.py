@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from deliveryhub.chatbot.nlu.entities import extract_entities
-from deliveryhub.chatbot.nlu.escalation import escalation_reasons
+from deliveryhub.chatbot.nlu.escalation import asks_hours_only, escalation_reasons
 from deliveryhub.chatbot.nlu.model import DATA_DIR, intent_model, read_jsonl
 from deliveryhub.chatbot.nlu.normalize import normalize
 from deliveryhub.chatbot.nlu.stream import run_stream
@@ -25,6 +25,8 @@ _HUMAN_OVERRIDE_CONFIDENCE = 0.6
 
 
 def _result(text: str, intent: str, confidence: float) -> dict[str, Any]:
+    if intent == "human_agent" and asks_hours_only(text):
+        intent = "other"  # "상담 가능한 시간이 언제예요": the hours, answered from the FAQ
     reasons = escalation_reasons(text, intent)
     if "human_request" in reasons and intent != "human_agent" and confidence < _HUMAN_OVERRIDE_CONFIDENCE:
         intent = "human_agent"

@@ -94,15 +94,16 @@ _PROBLEMS: dict[str, re.Pattern[str]] = {
         r"|짝짝이|한짝만|짝이안맞|딴판|엉뚱한(거|게|걸|물건|상품)|(가품|짝퉁|위조품|모조품)(을|를|이|가)?(보내|팔|파|왔|받)"
     ),
     "damaged": _rx(
-        r"터진|터졌|실밥|파손|깨져|깨졌|찌그러|부서|망가|터져|젖어|녹아|불량|고장|찢어|긁혀|금이|스크래치|기스|흠집|damaged|broken|quebrad"
+        r"젖고|젖은|젖었|곰팡|터진|터졌|실밥|파손|깨져|깨졌|찌그러|부서|망가|터져|젖어|녹아|불량|고장|찢어|긁혀|금이|스크래치|기스|흠집|damaged|broken|quebrad"
     ),
     "refund": _rx(r"환불(이|은|도)?(안|아직)|환불.{0,8}(말도없|소식(이)?없|연락(이)?없)|refund(not|hasn|still)"),
     "payment": _rx(
-        r"(두번|2번|중복)(승인|결제|청구|빠져|나갔)|중복결제|이중결제|두번결제|두번(빠져|나갔|청구)|결제(가|는|도)?(두번|2번|오류|에러|실패)|doublecharg|chargedtwice"
+        r"(두번|2번|중복)(승인|결제|청구|빠져|나갔)|(돈|카드값|금액|결제)(은|도|이|까지)?(나갔|빠져나갔|청구됐|결제됐)|중복결제|이중결제|두번결제|두번(빠져|나갔|청구)|결제(가|는|도)?(두번|2번|오류|에러|실패)|doublecharg|chargedtwice"
     ),
     "cs": _rx(r"불친절|무시당|읽씹|답변(이)?없|연락(이|도)?(없|안(되|돼|됨))|연락두절|전화(를)?안받|rude"),
     "address": _rx(r"(옛날|예전|이전|원래|변경전|바꾸기전)주소로(가|갔|배송|보내)|주소(를)?(바꿔|변경).{0,10}(그대로|옛날|예전|이전)"),
     "receipt": _rx(r"영수증(도|이)?(없|안)"),
+    "cancel_ignored": _rx(r"취소(했|한|됐|요청했)[가-힣]{0,6}(는데|데도|건데|는데도)[^.?!]{0,10}(왔|배송|발송|출고|도착|나갔|빠져|결제|청구)"),
 }
 
 
@@ -136,6 +137,18 @@ def problem_families(text: str) -> list[str]:
     return [name for name, rx in _PROBLEMS.items() if rx.search(c)]
 
 
+# Asking when a person can be reached is not asking for one now ("전화 상담 가능한 시간대 알려주세요").
+_HOURS_ONLY = _rx(r"(상담|통화|전화|연결)[가-힣]{0,6}(가능한|가능|되는|하는)?(시간|시간대|몇시|운영|요일|영업)(?!.{0,10}(연결|바꿔|불러))")
+# An ordinal about purchases, not contacts ("세 번째 주문", "몇 번째 구매인지").
+_PURCHASE_ORDINAL = _rx(r"(몇|\d+|두|세|네|다섯|여러)번(째)?(주문|구매|이용|방문|재구매|사는|산|샀|구입)")
+_CONTACT_WORD = _rx(r"문의|연락|전화|채팅|톡|메일|글|상담|말씀|얘기|물어|여쭤")
+
+
+def asks_hours_only(text: str) -> bool:
+    """Whether the message asks when a person can be reached rather than for one now."""
+    return _HOURS_ONLY.search(normalize(text).replace(" ", "")) is not None
+
+
 def problem_order(text: str) -> list[str]:
     """Problem families in the order the message first names them."""
     c = _problem_text(text)
@@ -152,7 +165,7 @@ def escalation_reasons(text: str, intent: str | None = None) -> list[str]:
     """Reasons to hand this message to a human (empty list when none)."""
     c = normalize(text).replace(" ", "")
     reasons: list[str] = []
-    if intent == "human_agent" or _HUMAN.search(c):
+    if (intent == "human_agent" or _HUMAN.search(c)) and not _HOURS_ONLY.search(c):
         reasons.append("human_request")
     benign = benign_mention(c)
     composed = stance_cues(c)
@@ -164,7 +177,9 @@ def escalation_reasons(text: str, intent: str | None = None) -> list[str]:
     if benign:  # a phishing SMS, a place or a polite policy question: only the composed cues count
         quiet = [q for q in quiet if q not in {"accusation", "external"}]
     quiet += [q for q in composed if q not in quiet]
-    if _REPEAT.search(c) or {"repeat", "again"} & set(quiet):
+    if _PURCHASE_ORDINAL.search(c) and not _CONTACT_WORD.search(_PURCHASE_ORDINAL.sub("", c)):
+        quiet = [q for q in quiet if q != "repeat"]  # "몇 번째 주문인지 모르겠네요": a loyal buyer
+    if (_REPEAT.search(c) and not _PURCHASE_ORDINAL.search(c)) or {"repeat", "again"} & set(quiet):
         reasons.append("repeat_contact")
     families = problem_families(text)
     if len(families) >= 2 or (families and _PILED_UP.search(c)):
