@@ -13,6 +13,9 @@ from functools import partial
 
 from deliveryhub.adapters.connectors import aftership, easypost, numbers, tracking
 from deliveryhub.adapters.connectors.base import Connector
+from deliveryhub.adapters.connectors.coupang import CoupangSettings
+from deliveryhub.adapters.connectors.coupang import client as coupang_client
+from deliveryhub.adapters.connectors.coupang import mapper as coupang
 from deliveryhub.adapters.connectors.shopify import ShopifySettings
 from deliveryhub.adapters.connectors.shopify import mapper as shopify
 from deliveryhub.adapters.connectors.statuses import KoreanCarrier, vocabulary
@@ -47,6 +50,15 @@ def _build() -> dict[str, Connector]:
             source=shopify.SOURCE,
             map_payload=shopify.map_payload,
             settings_cls=ShopifySettings,
+        ),
+        Connector(
+            code="coupang",
+            name="쿠팡 Wing",
+            kind="shop",
+            source=coupang.SOURCE,
+            map_payload=coupang.map_payload,
+            settings_cls=CoupangSettings,
+            write_back=coupang_client.write_back,
         ),
         *(korean_connector(carrier) for carrier in vocabulary().korean.values()),
         *(

@@ -1,0 +1,33 @@
+"""쿠팡 Wing (Coupang Open API): HMAC-signed ordersheet polling, mapper, 상품준비중 and 송장 write-back.
+
+Events have source ``coupang``; the canonical order id is Coupang's ``orderId``; each ``shipmentBoxId`` is a
+parcel (``shipment_id``). Wire the poller with ``deliveryhub.adapters.connectors.coupang.poller.register``.
+"""
+
+from pydantic import SecretStr
+
+from deliveryhub.adapters.connectors.base import ConnectorSettings
+
+CODE = "coupang"
+SOURCE = "coupang"
+DEFAULT_BASE_URL = "https://api-gateway.coupang.com"
+
+
+class CoupangSettings(ConnectorSettings):
+    """``DELIVERYHUB_COUPANG_*`` or the hub config's ``connectors.coupang``: the seller's Wing keys."""
+
+    base_url: str = DEFAULT_BASE_URL
+    vendor_id: str = ""
+    access_key: SecretStr | None = None
+    secret_key: SecretStr | None = None
+    order_poll_s: int = 300  # how often the ordersheets are polled
+    window_overlap_minutes: int = 10  # each window starts this much before the previous one ended
+    first_window_hours: int = 24  # first poll looks back this far (Coupang's timeFrame allows 24 h)
+    max_per_page: int = 50
+    statuses: str = "ACCEPT,INSTRUCT,DEPARTURE,DELIVERING,FINAL_DELIVERY"
+    acknowledge: bool = True  # 상품준비중: acknowledge new (ACCEPT) shipment boxes when polled
+
+    @property
+    def configured(self) -> bool:
+        """Vendor id and both keys are set."""
+        return bool(self.vendor_id and self.access_key and self.secret_key)

@@ -1,0 +1,201 @@
+"""Coupang Wing HTTP client: HMAC-SHA256 signing as published, ordersheet paging, 상품준비중, 송장 업로드.
+
+Signature (Coupang's hmac example): message = signed-date (``yyMMdd'T'HHmmss'Z'``, UTC) + method + path +
+query (without ``?``); ``Authorization: CEA algorithm=HmacSHA256, access-key=…, signed-date=…, signature=…``
+with the hex HMAC-SHA256 of the message under the secret key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from deliveryhub.adapters.connectors.base import (
+    UpstreamError,
+    UpstreamUnavailable,
+    WritebackRequest,
+    raise_for_status,
+)
+from deliveryhub.adapters.connectors.coupang import CoupangSettings
+from deliveryhub.adapters.connectors.coupang.codes import coupang_code
+
+API = "/v2/providers/openapi/apis/api/v4/vendors/{vendor_id}"
+ALREADY = ("ALREADY", "이미")  # an invoice Coupang already has: the upload is done
+
+
+def signed_date(now: datetime) -> str:
+    """Coupang's signed-date: UTC ``yyMMdd'T'HHmmss'Z'``."""
+    return now.astimezone(UTC).strftime("%y%m%dT%H%M%SZ")
+
+
+def signature(secret_key: str, date: str, method: str, path: str, query: str) -> str:
+    """Hex HMAC-SHA256 of signed-date + method + path + query."""
+    message = f"{date}{method.upper()}{path}{query}"
+    return hmac.new(secret_key.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def authorization(access_key: str, secret_key: str, method: str, path: str, query: str, now: datetime) -> str:
+    """The ``Authorization`` header value of one request."""
+    date = signed_date(now)
+    sig = signature(secret_key, date, method, path, query)
+    return f"CEA algorithm=HmacSHA256, access-key={access_key}, signed-date={date}, signature={sig}"
+
+
+def parse_authorization(header: str) -> dict[str, str]:
+    """The fields of a ``CEA …`` header (for servers and tests); empty when it is not one."""
+    if not header.startswith("CEA "):
+        return {}
+    fields = {}
+    for part in header[4:].split(","):
+        key, _, value = part.strip().partition("=")
+        fields[key] = value
+    return fields
+
+
+class CoupangClient:
+    """One seller's Wing API; ``transport`` is the test seam, ``clock`` gives the signed-date."""
+
+    def __init__(
+        self,
+        settings: CoupangSettings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        clock: Any = None,
+    ) -> None:
+        if not settings.configured:
+            raise ValueError("coupang: vendor_id, access_key and secret_key are required")
+        self.settings = settings
+        self._transport = transport
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    @property
+    def base_path(self) -> str:
+        """The vendor's API prefix."""
+        return API.format(vendor_id=self.settings.vendor_id)
+
+    def request(self, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None) -> Any:
+        """One signed request; the JSON answer, or the ConnectorError tree on HTTP trouble."""
+        query = urlencode({k: v for k, v in (params or {}).items() if v is not None})
+        assert self.settings.access_key is not None and self.settings.secret_key is not None
+        header = authorization(
+            self.settings.access_key.get_secret_value(),
+            self.settings.secret_key.get_secret_value(),
+            method,
+            path,
+            query,
+            self._clock(),
+        )
+        url = self.settings.base_url.rstrip("/") + path + (f"?{query}" if query else "")
+        headers = {"authorization": header, "content-type": "application/json;charset=UTF-8"}
+        content = json.dumps(body, ensure_ascii=False).encode() if body is not None else None
+        timeout = httpx.Timeout(self.settings.timeout_s, connect=self.settings.connect_timeout_s)
+        try:
+            with httpx.Client(timeout=timeout, transport=self._transport) as client:
+                response = client.request(method, url, headers=headers, content=content)
+        except httpx.TransportError as exc:
+            raise UpstreamUnavailable(f"coupang {method} {path}: {exc}", status=0) from exc
+        if 400 <= response.status_code < 500 and response.status_code != 429:
+            # Coupang explains refusals in the body ("이미 등록된 송장" …): keep it in the error.
+            raise UpstreamError(
+                f"coupang {method} {path}: HTTP {response.status_code}: {response.text[:300]}",
+                status=response.status_code,
+            )
+        raise_for_status(response, what=f"coupang {method} {path}")
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise UpstreamError(f"coupang {path}: answer is not JSON", status=response.status_code) from exc
+
+    def ordersheets(self, start: datetime, end: datetime, status: str) -> Iterator[dict[str, Any]]:
+        """Every page of the per-minute ordersheet list (searchType=timeFrame) for one status."""
+        path = f"{self.base_path}/ordersheets"
+        token: str | None = None
+        seen: set[str] = set()
+        while True:
+            params = {
+                "createdAtFrom": start.strftime("%Y-%m-%dT%H:%M"),
+                "createdAtTo": end.strftime("%Y-%m-%dT%H:%M"),
+                "searchType": "timeFrame",
+                "status": status,
+                "maxPerPage": self.settings.max_per_page,
+                "nextToken": token,
+            }
+            page = self.request("GET", path, params)
+            yield page
+            token = str(page.get("nextToken") or "") if isinstance(page, dict) else ""
+            if not token or token in seen:
+                return
+            seen.add(token)
+
+    def acknowledge(self, shipment_box_ids: list[int]) -> dict[str, Any]:
+        """상품준비중: PUT …/ordersheets/acknowledgement; the answer's data (responseList per box)."""
+        body = {"vendorId": self.settings.vendor_id, "shipmentBoxIds": shipment_box_ids}
+        answer = self.request("PUT", f"{self.base_path}/ordersheets/acknowledgement", body=body)
+        return answer.get("data") or {} if isinstance(answer, dict) else {}
+
+    def upload_invoices(self, dtos: list[dict[str, Any]]) -> dict[str, Any]:
+        """송장 업로드: POST …/orders/invoices; the answer's data (responseList per box)."""
+        body = {"vendorId": self.settings.vendor_id, "orderSheetInvoiceApplyDtos": dtos}
+        answer = self.request("POST", f"{self.base_path}/orders/invoices", body=body)
+        return answer.get("data") or {} if isinstance(answer, dict) else {}
+
+
+def invoice_dtos(request: WritebackRequest, company: str) -> list[dict[str, Any]]:
+    """orderSheetInvoiceApplyDtos for one waybill: one per vendor item of its shipment box."""
+    market = request.order_data.get("marketplace") or {}
+    boxes = [b for b in market.get("boxes") or [] if isinstance(b, dict) and b.get("shipment_box_id")]
+    chosen = [b for b in boxes if str(b["shipment_box_id"]) == str(request.shipment_id)]
+    if not chosen and len(boxes) == 1:
+        chosen = boxes
+    if not chosen:
+        raise UpstreamError(
+            f"coupang: order {request.order_id} has no shipment box {request.shipment_id!r}", status=0
+        )
+    return [
+        {
+            "shipmentBoxId": int(box["shipment_box_id"]),
+            "orderId": int(request.order_id),
+            "vendorItemId": int(item),
+            "deliveryCompanyCode": company,
+            "invoiceNumber": request.tracking_no,
+            "splitShipping": False,
+            "preSplitShipped": False,
+            "estimatedShippingDate": box.get("estimated_shipping_date") or "",
+        }
+        for box in chosen
+        for item in box.get("vendor_item_ids") or []
+    ]
+
+
+def _failures(data: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = [r for r in data.get("responseList") or [] if isinstance(r, dict)]
+    bad = [r for r in rows if not r.get("succeed")]
+    return [
+        r for r in bad if not any(w in f"{r.get('resultCode')} {r.get('resultMessage')}" for w in ALREADY)
+    ]
+
+
+def write_back(
+    settings: Any, request: WritebackRequest, *, transport: httpx.BaseTransport | None = None
+) -> None:
+    """송장 업로드 of one waybill; an invoice Coupang already has counts as done; UpstreamError to retry."""
+    company = coupang_code(request.carrier)
+    if company is None:
+        raise UpstreamError(f"coupang: no Coupang delivery company for carrier {request.carrier!r}", status=0)
+    client = CoupangClient(settings, transport=transport)
+    try:
+        failed = _failures(client.upload_invoices(invoice_dtos(request, company)))
+    except UpstreamError as exc:
+        if 400 <= exc.status < 500 and exc.status != 429 and any(w in str(exc) for w in ALREADY):
+            return  # Coupang already has this invoice (an earlier attempt got through)
+        raise
+    if failed:
+        summary = ", ".join(f"{r.get('shipmentBoxId')}:{r.get('resultCode')}" for r in failed)
+        raise UpstreamError(f"coupang invoice upload refused: {summary}", status=200)

@@ -1,0 +1,188 @@
+"""The ``connectors.coupang`` job: poll one seller's ordersheets by time window, ingest, acknowledge new ones.
+
+Each run (at most every ``order_poll_s``) reads the window ``[cursor - overlap, now]`` (at most 24 hours;
+Coupang's per-minute ``searchType=timeFrame`` form), every configured status, every ``nextToken`` page;
+maps and ingests the pages (duplicates are no-ops), quarantines what the mapper could not map, and sends
+상품준비중 (acknowledgement) for boxes still in ``ACCEPT`` — once acknowledged Coupang lists them as
+``INSTRUCT``, so a box is acknowledged once. The window's end is saved in ``connector_cursors`` only when the
+whole window was read. A 429 (Retry-After) or a 5xx leaves the cursor and backs off.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import sqlalchemy as sa
+import structlog
+
+from deliveryhub.adapters.connectors import tables as ct
+from deliveryhub.adapters.connectors.base import ConnectorError, UpstreamError
+from deliveryhub.adapters.connectors.coupang import CODE, SOURCE, CoupangSettings
+from deliveryhub.adapters.connectors.coupang.client import CoupangClient
+from deliveryhub.adapters.connectors.coupang.mapper import KST, map_payload
+from deliveryhub.contracts.events import ContractError
+
+if TYPE_CHECKING:
+    from deliveryhub.service_layer.hub import Core
+
+log = structlog.get_logger(__name__)
+
+JOB_NAME = "connectors.coupang"
+EVERY_S = 30.0
+MAX_WINDOW = timedelta(hours=24)
+DEFAULT_BACKOFF_S = 60.0
+
+
+@dataclass
+class CoupangPollReport:
+    """What one run did."""
+
+    pages: int = 0
+    events: int = 0
+    accepted: int = 0
+    acknowledged: list[int] = field(default_factory=list)
+    unmapped: list[str] = field(default_factory=list)
+    error: str | None = None
+    window: tuple[str, str] | None = None
+
+
+def read_cursor(core: Core) -> tuple[datetime | None, datetime | None]:
+    """The saved window end and when it was saved (None, None before the first poll)."""
+    cc = ct.connector_cursors
+    with core.db.read() as conn:
+        row = conn.execute(sa.select(cc.c.cursor, cc.c.updated_at).where(cc.c.source == SOURCE)).first()
+    if row is None or not row.cursor:
+        return None, None
+    updated = row.updated_at
+    if updated is not None and updated.tzinfo is None:
+        updated = updated.replace(tzinfo=UTC)
+    return datetime.fromisoformat(row.cursor), updated
+
+
+def save_cursor(core: Core, end: datetime, now: datetime) -> None:
+    """Save the window end (upsert of this source's one row)."""
+    cc = ct.connector_cursors
+    with core.db.write() as conn:
+        done = conn.execute(
+            cc.update().where(cc.c.source == SOURCE).values(cursor=end.isoformat(), updated_at=now)
+        )
+        if done.rowcount == 0:
+            conn.execute(cc.insert().values(source=SOURCE, cursor=end.isoformat(), updated_at=now))
+
+
+class CoupangPoller:
+    """One hub's (shop's) Coupang ordersheet poller; ``transport`` and ``settings`` are test seams."""
+
+    def __init__(
+        self,
+        core: Core,
+        *,
+        settings: CoupangSettings | None = None,
+        transport: httpx.BaseTransport | None = None,
+        wall: Any = None,
+    ) -> None:
+        self.core = core
+        self._settings = settings
+        self._transport = transport
+        self.wall = wall or (lambda: datetime.now(UTC))
+        self.backoff_until: datetime | None = None
+
+    def settings(self) -> CoupangSettings:
+        """This hub's Coupang settings (its config file over the environment)."""
+        if self._settings is not None:
+            return self._settings
+        from deliveryhub.connectors.writeback import connector_settings
+
+        found = connector_settings(self.core, CODE)
+        assert isinstance(found, CoupangSettings)
+        return found
+
+    def run(self, now: datetime | None = None, *, force: bool = False) -> CoupangPollReport:
+        """Poll one window if due (``force``: now); never raises on vendor trouble."""
+        report = CoupangPollReport()
+        settings = self.settings()
+        if not settings.configured:
+            return report
+        now = now or self.core.clock.now()
+        if not force and self.backoff_until is not None and self.wall() < self.backoff_until:
+            return report
+        cursor, saved_at = read_cursor(self.core)
+        if not force and saved_at is not None and (now - saved_at).total_seconds() < settings.order_poll_s:
+            return report
+        start = (cursor - timedelta(minutes=settings.window_overlap_minutes)) if cursor else None
+        start = start or now - timedelta(hours=settings.first_window_hours)
+        end = min(now, start + MAX_WINDOW)
+        report.window = (start.isoformat(), end.isoformat())
+        client = CoupangClient(settings, transport=self._transport)
+        try:
+            for status in [s.strip() for s in settings.statuses.split(",") if s.strip()]:
+                for page in client.ordersheets(start.astimezone(KST), end.astimezone(KST), status):
+                    self._page(page, report)
+            self._acknowledge(client, settings, report)
+        except ConnectorError as exc:
+            self._backoff(exc, report)
+            return report
+        save_cursor(self.core, end, now)
+        self.backoff_until = None
+        return report
+
+    def _page(self, page: Any, report: CoupangPollReport) -> None:
+        report.pages += 1
+        mapped = map_payload(page)
+        report.events += len(mapped.events)
+        if mapped.events:
+            results = self.core.ingest.ingest(mapped.events, source_hint=SOURCE)
+            report.accepted += sum(1 for r in results if r.status == "accepted")
+        if mapped.unmapped:
+            report.unmapped.extend(mapped.unmapped)
+            self._quarantine(page, mapped.unmapped)
+        rows = page.get("data") if isinstance(page, dict) else None
+        for sheet in rows if isinstance(rows, list) else []:
+            if isinstance(sheet, dict) and sheet.get("status") == "ACCEPT" and sheet.get("shipmentBoxId"):
+                box = int(sheet["shipmentBoxId"])
+                if box not in report.acknowledged:
+                    report.acknowledged.append(box)
+
+    def _quarantine(self, page: Any, reasons: list[str]) -> None:
+        reason = "; ".join(sorted(set(reasons)))[:1000]
+        item = json.loads(json.dumps(page, ensure_ascii=False, default=str))
+        error = ContractError("unmapped", f"coupang: {reason}", "data")
+        with self.core.db.write() as conn:
+            self.core.ingest.quarantine(conn, [(0, item, error)], self.core.clock.now(), SOURCE)
+        log.warning("coupang_unmapped", reasons=len(reasons))
+
+    def _acknowledge(
+        self, client: CoupangClient, settings: CoupangSettings, report: CoupangPollReport
+    ) -> None:
+        boxes, report.acknowledged = report.acknowledged, []
+        if not settings.acknowledge:
+            return
+        for i in range(0, len(boxes), 50):
+            answer = client.acknowledge(boxes[i : i + 50])
+            for row in answer.get("responseList") or []:
+                if isinstance(row, dict) and row.get("succeed"):
+                    report.acknowledged.append(int(row["shipmentBoxId"]))
+                elif isinstance(row, dict):
+                    log.warning(
+                        "coupang_ack_refused", box=row.get("shipmentBoxId"), code=row.get("resultCode")
+                    )
+
+    def _backoff(self, exc: ConnectorError, report: CoupangPollReport) -> None:
+        retry_after = exc.retry_after if isinstance(exc, UpstreamError) else None
+        delay = retry_after if retry_after is not None else DEFAULT_BACKOFF_S
+        self.backoff_until = self.wall() + timedelta(seconds=delay)
+        report.error = f"{type(exc).__name__}: {exc}"[:300]
+        log.warning("coupang_poll_failed", error=report.error, retry_in_s=delay)
+
+
+def register(core: Core) -> CoupangPoller:
+    """Add the Coupang ordersheet job to ``core`` (it does nothing until the seller's keys are configured)."""
+    from deliveryhub.service_layer.scheduler import Job
+
+    poller = CoupangPoller(core)
+    core.jobs.append(Job(JOB_NAME, EVERY_S, poller.run))
+    return poller
