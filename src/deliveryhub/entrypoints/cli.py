@@ -57,17 +57,27 @@ def main_options(
     ctx: typer.Context,
     db: Annotated[str | None, typer.Option("--db", envvar="DELIVERYHUB_DB_URL", help="database URL")] = None,
     bus: Annotated[str | None, typer.Option("--bus", envvar="DELIVERYHUB_BUS_URL", help="bus URL")] = None,
+    shop: Annotated[
+        str | None,
+        typer.Option("--shop", help="run the command in this shop (import, export, report…) / 이 상점에서"),
+    ] = None,
 ) -> None:
     """Global options."""
     from deliveryhub.logs import configure_logging
 
     configure_logging()  # every command: plain tracebacks, secrets redacted
-    ctx.obj = {"db_url": db, "bus_url": bus}
+    ctx.obj = {"db_url": db, "bus_url": bus, "shop": shop}
 
 
-def _hub(ctx: typer.Context, *, migrate: bool = True, features: bool = True, **extra: Any) -> Hub:
+def _hub(
+    ctx: typer.Context, *, migrate: bool = True, features: bool = True, platform: bool = False, **extra: Any
+) -> Hub:
     from deliveryhub.bootstrap import bootstrap
 
+    shop = ctx.obj.get("shop")
+    if shop and shop != DEFAULT_SHOP and not platform and not extra:
+        # `deliveryhub --shop SLUG import csv …`: the command works on that shop's own hub.
+        return shop_hub(ctx, shop, features=features)
     try:
         return bootstrap(
             migrate=migrate,
@@ -97,7 +107,7 @@ def serve(
 
     from deliveryhub.entrypoints.api.asgi import uvicorn_options
 
-    hub = _hub(ctx)
+    hub = _hub(ctx, platform=True)  # the platform serves every shop
     if workers > 1:
         import os
 
@@ -140,7 +150,7 @@ def worker(
     from deliveryhub.entrypoints.worker import run_workers_forever
     from deliveryhub.shops.hubs import ShopHubs
 
-    hub = _hub(ctx)
+    hub = _hub(ctx, platform=True)  # the platform's worker runs every shop
     if metrics_port is not None:
         from prometheus_client import start_http_server
 

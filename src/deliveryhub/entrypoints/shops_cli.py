@@ -37,6 +37,8 @@ def shop_hub(ctx: typer.Context, shop: str, *, features: bool = True) -> Hub:
     from deliveryhub.bootstrap import bootstrap
     from deliveryhub.shops.hubs import ShopHubs
 
+    if shop == DEFAULT_SHOP and ctx.obj.get("shop"):
+        shop = str(ctx.obj["shop"])  # `deliveryhub --shop SLUG keys create …` names it globally
     platform = platform_hub(ctx, features=features and shop == DEFAULT_SHOP)
     if shop == DEFAULT_SHOP:
         return platform
