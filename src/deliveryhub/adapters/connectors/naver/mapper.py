@@ -1,0 +1,426 @@
+"""Naver Commerce API payloads -> canonical events (pure; never raises).
+
+    product-order detail (query / conditional GET), one order per orderId:
+      order + productOrder[]                      order.created {customer, address, items, total,
+                                                  marketplace}                         naver:order:{orderId}
+      paymentDate, status not PAYMENT_WAITING     order.paid {amount, method}          naver:paid:{orderId}
+      delivery.trackingNumber + deliveryCompany   shipment.waybill_created             naver:waybill:{..}
+      sendDate/pickupDate, shipped status         shipment.handed_over                 naver:handed_over:{..}
+      DELIVERY_COMPLETION/DELIVERED+deliveredDate shipment.delivered                   naver:delivered:{..}
+      every product order cancelled               order.cancelled {reason}             naver:cancelled:{order}
+      RETURN claim (requested .. done)            return.requested (+ return.received) naver:return:{po}
+      EXCHANGE claim                              exchange.requested (+ .completed)    naver:exchange:{po}
+      status item DELIVERY_ADDRESS_CHANGED/flag   order.address_changed {address}      naver:address:{hash}
+
+    last-changed-statuses alone: PAYED -> order.paid; CLAIM_REQUESTED RETURN/EXCHANGE -> *.requested;
+    an order whose every listed product order is cancelled -> order.cancelled.
+
+Ids are built from Naver's ids only, so a re-poll of the same facts is an inbox duplicate. Unknown status,
+claim or delivery codes are reported in ``unmapped`` (the poller quarantines them) naming the code.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from deliveryhub.adapters.connectors.base import MappingResult, guarded, new_event, stable_id
+from deliveryhub.adapters.connectors.naver import SOURCE, codes
+from deliveryhub.adapters.connectors.payload import as_dict, as_list, as_str, to_rfc3339
+
+CHANNEL = "naver_smartstore"
+
+# Known non-order bodies (responses of action APIs, token, errors, request bodies): nothing to map.
+_NOT_ORDER_FACTS: tuple[tuple[str, str], ...] = (
+    ("access_token", "an OAuth token response"),
+    ("dispatchProductOrders", "a dispatch (발송처리) request body"),
+    ("productOrderIds", "a product-order query request body"),
+    ("successProductOrderIds", "an action result (success/fail product order ids)"),
+    ("successProductOrderInfos", "an action result (success/fail product order infos)"),
+    ("invalidInputs", "a gateway error body"),
+)
+
+
+def _event(type_: str, event_id: str, at: str, order_id: str, shipment_id: str | None, data: Any) -> Any:
+    return new_event(
+        event_id=event_id,
+        source=SOURCE,
+        type=type_,
+        occurred_at=at,
+        order_id=order_id,
+        shipment_id=shipment_id,
+        data=data,
+    )
+
+
+def _first_time(*values: object) -> str | None:
+    for value in values:
+        parsed = to_rfc3339(value)
+        if parsed is not None:
+            return parsed
+    return None
+
+
+def _amount(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if value >= 0 else None
+
+
+def _address(raw: object) -> dict[str, Any]:
+    addr = as_dict(raw)
+    return {
+        "zip": as_str(addr.get("zipCode")),
+        "line1": as_str(addr.get("baseAddress")),
+        "line2": as_str(addr.get("detailedAddress")),
+    }
+
+
+def _item(po: dict[str, Any]) -> dict[str, Any] | None:
+    sku = (
+        as_str(po.get("sellerProductCode"))
+        or as_str(po.get("optionManageCode"))
+        or as_str(po.get("productId"))
+        or as_str(po.get("productOrderId"))
+    )
+    if sku is None:
+        return None
+    qty = po.get("quantity")
+    valid = isinstance(qty, int) and not isinstance(qty, bool) and 0 <= qty <= 1_000_000
+    return {"sku": sku[:128], "qty": qty if valid else 1, "price": _amount(po.get("unitPrice"))}
+
+
+def _claim(detail: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The claim object of ``kind`` ("cancel" | "return" | "exchange") of a detail, wherever it sits."""
+    return as_dict(detail.get(kind)) or as_dict(as_dict(detail.get("currentClaim")).get(kind))
+
+
+def _known(result: MappingResult, what: str, field: str, value: str | None, table: frozenset[str]) -> bool:
+    """Whether ``value`` is a known code (or absent); unknown codes are reported, naming the code."""
+    if value is None or value in table:
+        return True
+    result.unmapped.append(f"naver {what}: unknown {field} {value!r}")
+    return False
+
+
+# ------------------------------------------------------------------------------------------- details
+
+
+def _usable(detail: dict[str, Any], result: MappingResult) -> tuple[str, dict[str, Any]] | None:
+    order = as_dict(detail.get("order"))
+    po = as_dict(detail.get("productOrder"))
+    order_id, po_id = as_str(order.get("orderId")), as_str(po.get("productOrderId"))
+    if order_id is None or po_id is None:
+        result.unmapped.append("naver product-order detail without orderId/productOrderId")
+        return None
+    what = f"product order {po_id}"
+    status = as_str(po.get("productOrderStatus"))
+    if status is None or not _known(result, what, "productOrderStatus", status, codes.PRODUCT_ORDER_STATUSES):
+        if status is None:
+            result.unmapped.append(f"naver {what}: no productOrderStatus")
+        return None
+    _known(result, what, "claimType", as_str(po.get("claimType")), codes.CLAIM_TYPES)
+    _known(result, what, "claimStatus", as_str(po.get("claimStatus")), codes.CLAIM_STATUSES)
+    delivery = as_dict(detail.get("delivery"))
+    _known(result, what, "deliveryStatus", as_str(delivery.get("deliveryStatus")), codes.DELIVERY_STATUSES)
+    return order_id, detail
+
+
+def _order_events(
+    order_id: str, details: list[dict[str, Any]], changes: list[dict[str, Any]], result: MappingResult
+) -> None:
+    order = as_dict(details[0].get("order"))
+    pos = [as_dict(d.get("productOrder")) for d in details]
+    po_ids = [str(as_str(p.get("productOrderId"))) for p in pos]
+    statuses = {str(as_str(p.get("productOrderStatus"))) for p in pos}
+    ordered = _first_time(order.get("orderDate"), order.get("paymentDate"))
+    if ordered is None:
+        result.unmapped.append(f"naver order {order_id}: no orderDate with offset")
+        return
+    shipping = next((as_dict(p.get("shippingAddress")) for p in pos if p.get("shippingAddress")), {})
+    items = [i for i in (_item(p) for p in pos) if i is not None]
+    total = sum(a for a in (_amount(p.get("totalPaymentAmount")) for p in pos) if a is not None)
+    data = {
+        "customer": {
+            "name": as_str(order.get("ordererName")),
+            "phone": as_str(order.get("ordererTel")),
+            "external_id": as_str(order.get("ordererNo")),
+        },
+        "address": _address(shipping),
+        "items": items,
+        "total": total,
+        "currency": "KRW",
+        "channel": CHANNEL,
+        "recipient": {"name": as_str(shipping.get("name")), "phone": as_str(shipping.get("tel1"))},
+        "marketplace": {"source": SOURCE, "order_id": order_id, "product_order_ids": po_ids},
+    }
+    result.events.append(
+        _event("order.created", stable_id("naver:order", order_id), ordered, order_id, None, data)
+    )
+    paid_at = to_rfc3339(order.get("paymentDate"))
+    if paid_at is not None and not statuses <= codes.UNPAID:
+        paid = {"amount": total, "method": as_str(order.get("paymentMeans"))}
+        result.events.append(
+            _event("order.paid", stable_id("naver:paid", order_id), paid_at, order_id, None, paid)
+        )
+    _address_change(order_id, shipping, changes, result)
+    for detail in details:
+        _delivery(order_id, detail, result)
+        _claims(order_id, detail, result)
+    _cancelled(order_id, details, result)
+
+
+def _address_change(
+    order_id: str, shipping: dict[str, Any], changes: list[dict[str, Any]], result: MappingResult
+) -> None:
+    flagged = [
+        c
+        for c in changes
+        if c.get("receiverAddressChanged") is True or c.get("lastChangedType") == "DELIVERY_ADDRESS_CHANGED"
+    ]
+    address = _address(shipping)
+    if not flagged or not any(address.values()):
+        return
+    at = _first_time(*(c.get("lastChangedDate") for c in flagged))
+    if at is None:
+        return
+    event_id = stable_id(f"naver:address:{order_id}", address["zip"], address["line1"], address["line2"])
+    result.events.append(_event("order.address_changed", event_id, at, order_id, None, {"address": address}))
+
+
+def _delivery(order_id: str, detail: dict[str, Any], result: MappingResult) -> None:
+    po = as_dict(detail.get("productOrder"))
+    delivery = as_dict(detail.get("delivery"))
+    number, company = as_str(delivery.get("trackingNumber")), as_str(delivery.get("deliveryCompany"))
+    if number is None or company is None:
+        return
+    carrier = codes.NAVER_TO_HUB_CARRIER.get(company)
+    if carrier is None:
+        result.unmapped.append(f"naver order {order_id}: unknown deliveryCompany {company!r}")
+        carrier = company.lower()[:32]
+    number = number[:64]
+    status = as_str(po.get("productOrderStatus"))
+    state = as_str(delivery.get("deliveryStatus"))
+    sent = _first_time(delivery.get("sendDate"), po.get("shippingStartDate"), delivery.get("pickupDate"))
+    if sent is not None:
+        waybill = {"carrier": carrier, "tracking_no": number}
+        event_id = stable_id("naver:waybill", order_id, number)
+        result.events.append(_event("shipment.waybill_created", event_id, sent, order_id, number, waybill))
+    moving = status in codes.SHIPPED or state in codes.DELIVERY_MOVING
+    picked = _first_time(delivery.get("pickupDate"), delivery.get("sendDate"))
+    if moving and picked is not None:
+        event_id = stable_id("naver:handed_over", order_id, number)
+        result.events.append(
+            _event("shipment.handed_over", event_id, picked, order_id, number, {"carrier": carrier})
+        )
+    delivered_at = to_rfc3339(delivery.get("deliveredDate"))
+    if delivered_at is not None and (state == "DELIVERY_COMPLETION" or status in codes.DELIVERED):
+        event_id = stable_id("naver:delivered", order_id, number)
+        result.events.append(_event("shipment.delivered", event_id, delivered_at, order_id, number, {}))
+
+
+def _claims(order_id: str, detail: dict[str, Any], result: MappingResult) -> None:
+    po = as_dict(detail.get("productOrder"))
+    po_id = str(as_str(po.get("productOrderId")))
+    kind = as_str(po.get("claimType"))
+    item = _item(po)
+    for claim_type, name, open_codes, done_codes, done_type in (
+        ("RETURN", "return", codes.RETURN_OPEN, codes.RETURN_RECEIVED, "return.received"),
+        ("EXCHANGE", "exchange", codes.EXCHANGE_OPEN, frozenset({"EXCHANGE_DONE"}), "exchange.completed"),
+    ):
+        claim = _claim(detail, name)
+        status = as_str(claim.get("claimStatus")) or (
+            as_str(po.get("claimStatus")) if kind == claim_type else None
+        )
+        if kind != claim_type and not claim:
+            continue
+        if status not in open_codes:
+            continue
+        at = _first_time(claim.get("claimRequestDate"))
+        if at is None:
+            result.unmapped.append(f"naver product order {po_id}: {name} claim without claimRequestDate")
+            continue
+        reason = " / ".join(
+            r for r in (as_str(claim.get(f"{name}Reason")), as_str(claim.get(f"{name}DetailedReason"))) if r
+        )
+        qty = claim.get("requestQuantity")
+        items = [{**item, "qty": qty} if item and isinstance(qty, int) and qty > 0 else item] if item else []
+        data = {"items": items, "reason": reason or None, "product_order_id": po_id}
+        event_id = stable_id(f"naver:{name}", order_id, po_id)
+        result.events.append(_event(f"{name}.requested", event_id, at, order_id, None, data))
+        done_at = _first_time(
+            claim.get("collectCompletedDate"),
+            claim.get("returnCompletedDate") if name == "return" else claim.get("reDeliveryOperationDate"),
+        )
+        if status in done_codes and done_at is not None:
+            event_id = stable_id(f"naver:{done_type}", order_id, po_id)
+            result.events.append(
+                _event(done_type, event_id, done_at, order_id, None, {"product_order_id": po_id})
+            )
+
+
+def _cancelled(order_id: str, details: list[dict[str, Any]], result: MappingResult) -> None:
+    """order.cancelled once every product order of the order is cancelled (Naver cancels each one)."""
+    reasons, times = [], []
+    for detail in details:
+        po = as_dict(detail.get("productOrder"))
+        cancel = _claim(detail, "cancel")
+        status = as_str(po.get("productOrderStatus"))
+        done = status in codes.CANCELLED or as_str(cancel.get("claimStatus")) in codes.CANCEL_DONE
+        if not done:
+            return
+        reason = as_str(cancel.get("cancelReason")) or (
+            "no_payment" if status == "CANCELED_BY_NOPAYMENT" else None
+        )
+        if reason:
+            reasons.append(reason)
+        times.append(
+            _first_time(
+                cancel.get("cancelCompletedDate"),
+                cancel.get("cancelApprovalDate"),
+                cancel.get("claimRequestDate"),
+                po.get("claimRequestDate"),
+            )
+        )
+    at = max((t for t in times if t is not None), default=None)
+    if at is None:
+        result.unmapped.append(f"naver order {order_id}: cancelled without a cancel date")
+        return
+    data = {"reason": reasons[0] if reasons else "unspecified"}
+    result.events.append(
+        _event("order.cancelled", stable_id("naver:cancelled", order_id), at, order_id, None, data)
+    )
+
+
+def _fill_order(
+    group: list[dict[str, Any]], result: MappingResult, *, order_id: str, changes: list[dict[str, Any]]
+) -> None:
+    _order_events(order_id, group, changes, result)
+
+
+def map_details(details: list[Any], changes: list[Any] | None = None) -> MappingResult:
+    """Product-order details (and the last-changed status items that led to them) -> canonical events."""
+
+    def fill(payload: list[Any], result: MappingResult) -> None:
+        by_order: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for raw in payload:
+            found = _usable(as_dict(raw), result)
+            if found is not None:
+                by_order[found[0]].append(found[1])
+        changed: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for change in as_list(changes):
+            change = as_dict(change)
+            changed[str(as_str(change.get("orderId")))].append(change)
+        for order_id, group in by_order.items():
+            result.extend(
+                guarded(
+                    f"naver order {order_id}",
+                    _fill_order,
+                    group,
+                    order_id=order_id,
+                    changes=changed[order_id],
+                )
+            )
+
+    return guarded("naver details", fill, details)
+
+
+# -------------------------------------------------------------------------------- last-changed statuses
+
+
+def map_changes(changes: list[Any]) -> MappingResult:
+    """last-changed-statuses items alone -> the events they state by themselves (payment, claims, cancels)."""
+
+    def fill(payload: list[Any], result: MappingResult) -> None:
+        by_order: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for raw in payload:
+            item = as_dict(raw)
+            order_id, po_id = as_str(item.get("orderId")), as_str(item.get("productOrderId"))
+            if order_id is None or po_id is None:
+                result.unmapped.append("naver status item without orderId/productOrderId")
+                continue
+            what = f"product order {po_id}"
+            ok = _known(
+                result,
+                what,
+                "productOrderStatus",
+                as_str(item.get("productOrderStatus")),
+                codes.PRODUCT_ORDER_STATUSES,
+            )
+            ok = (
+                _known(
+                    result, what, "lastChangedType", as_str(item.get("lastChangedType")), codes.CHANGE_TYPES
+                )
+                and ok
+            )
+            ok = _known(result, what, "claimType", as_str(item.get("claimType")), codes.CLAIM_TYPES) and ok
+            ok = (
+                _known(result, what, "claimStatus", as_str(item.get("claimStatus")), codes.CLAIM_STATUSES)
+                and ok
+            )
+            if ok:
+                by_order[order_id].append(item)
+        for order_id, items in by_order.items():
+            _change_events(order_id, items, result)
+
+    return guarded("naver last-changed-statuses", fill, changes)
+
+
+def _change_events(order_id: str, items: list[dict[str, Any]], result: MappingResult) -> None:
+    for item in items:
+        at = to_rfc3339(item.get("lastChangedDate"))
+        po_id = str(as_str(item.get("productOrderId")))
+        change, claim = item.get("lastChangedType"), item.get("claimType")
+        if at is None:
+            result.unmapped.append(f"naver product order {po_id}: no lastChangedDate with offset")
+            continue
+        if change == "PAYED":
+            event_id = stable_id("naver:paid", order_id)
+            result.events.append(
+                _event("order.paid", event_id, at, order_id, None, {"amount": None, "method": None})
+            )
+        elif change == "CLAIM_REQUESTED" and claim in ("RETURN", "EXCHANGE"):
+            name = "return" if claim == "RETURN" else "exchange"
+            data = {"items": [po_id], "reason": None, "product_order_id": po_id}
+            event_id = stable_id(f"naver:{name}", order_id, po_id)
+            result.events.append(_event(f"{name}.requested", event_id, at, order_id, None, data))
+    cancelled = [
+        i
+        for i in items
+        if i.get("productOrderStatus") in codes.CANCELLED or i.get("claimStatus") in codes.CANCEL_DONE
+    ]
+    if cancelled and len(cancelled) == len(items):
+        at = max((t for t in (to_rfc3339(i.get("lastChangedDate")) for i in items) if t), default=None)
+        if at is not None:
+            event_id = stable_id("naver:cancelled", order_id)
+            result.events.append(
+                _event("order.cancelled", event_id, at, order_id, None, {"reason": "unspecified"})
+            )
+
+
+# ------------------------------------------------------------------------------------------ dispatch
+
+
+def map_payload(
+    payload: Any, *, order_id: str | None = None, tracking_no: str | None = None
+) -> MappingResult:
+    """Any Naver Commerce response body (query, conditional GET, last-changed-statuses, one detail)."""
+    body = as_dict(payload)
+    data = body.get("data", body) if isinstance(payload, dict) else payload
+    if isinstance(data, list):
+        return map_details(data)
+    data = as_dict(data)
+    if "lastChangeStatuses" in data:
+        return map_changes(as_list(data.get("lastChangeStatuses")))
+    if "contents" in data:
+        return map_details([as_dict(c).get("content") for c in as_list(data.get("contents"))])
+    if "productOrder" in data:
+        return map_details([data])
+    for key, what in _NOT_ORDER_FACTS:
+        if key in data or key in body:
+            return MappingResult(unmapped=[f"naver: {what} carries no order facts (nothing to map)"])
+    if "code" in body and "message" in body:
+        return MappingResult(
+            unmapped=[f"naver: an error body ({as_str(body.get('code'))}) carries no order facts"]
+        )
+    return MappingResult(unmapped=["naver: not a product-order, detail or last-changed-statuses body"])

@@ -1,0 +1,158 @@
+"""The Naver polling job: last-changed-statuses since the hub's cursor -> details -> canonical events.
+
+Each hub (each shop) polls with its own seller credentials (``connector_settings(core, "naver")``) and keeps
+its own cursor in ``connector_cursors`` (source ``naver``). A cycle reads at most 24 hours of changes (the
+API's window), re-reading ``overlap_s`` before the cursor: events have stable ids, so what was seen before
+is an inbox duplicate. The cursor moves only after the cycle's events are stored. A 429 waits for its
+Retry-After, other failures back off; unknown codes are quarantined (once per reason per process).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+import structlog
+
+from deliveryhub.adapters.connectors import tables as ct
+from deliveryhub.adapters.connectors.base import RateLimited, UpstreamError
+from deliveryhub.adapters.connectors.naver import CODE, SOURCE, NaverSettings
+from deliveryhub.adapters.connectors.naver.client import NaverClient
+from deliveryhub.adapters.connectors.naver.mapper import map_details
+from deliveryhub.adapters.persistence.dialect import upsert
+from deliveryhub.contracts.events import ContractError
+from deliveryhub.service_layer.scheduler import Job
+
+if TYPE_CHECKING:
+    import httpx
+
+    from deliveryhub.service_layer.hub import Core
+
+log = structlog.get_logger(__name__)
+
+JOB_NAME = "connectors.naver.poll"
+EVERY_S = 30.0
+WINDOW = timedelta(hours=24)
+BACKOFF_S = 60.0
+MAX_BACKOFF_S = 1800.0
+
+
+def read_cursor(core: Core, source: str = SOURCE) -> datetime | None:
+    """Where polling of ``source`` left off in this hub, or None before the first cycle."""
+    cursors = ct.connector_cursors
+    with core.db.read() as conn:
+        value = conn.execute(sa.select(cursors.c.cursor).where(cursors.c.source == source)).scalar()
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def write_cursor(core: Core, at: datetime, now: datetime, source: str = SOURCE) -> None:
+    """Move the cursor of ``source`` to ``at``."""
+    with core.db.write() as conn:
+        row = {"source": source, "cursor": at.isoformat(), "updated_at": now}
+        upsert(conn, ct.connector_cursors, [row], ["source"])
+
+
+class NaverPollJob:
+    """One poll cycle per interval for this hub's seller account."""
+
+    def __init__(self, core: Core, *, transport: httpx.BaseTransport | None = None) -> None:
+        self.core = core
+        self.transport = transport
+        self.not_before: datetime | None = None
+        self.failures = 0
+        self.last_error: str | None = None
+        self._quarantined: set[str] = set()
+
+    def settings(self) -> NaverSettings | None:
+        """This hub's Naver settings, or None while no seller application is configured."""
+        from deliveryhub.connectors.writeback import connector_settings
+
+        settings = connector_settings(self.core, CODE)
+        if (
+            not isinstance(settings, NaverSettings)
+            or not settings.client_id
+            or settings.client_secret is None
+        ):
+            return None
+        return settings
+
+    def run(self, now: datetime | None = None) -> int:
+        """Poll when due; returns how many new events were stored (0 when not due or not configured)."""
+        now = now or self.core.clock.now()
+        if self.not_before is not None and now < self.not_before:
+            return 0
+        settings = self.settings()
+        if settings is None:
+            return 0
+        try:
+            stored = self.cycle(settings, now)
+        except RateLimited as exc:
+            self._back_off(now, exc.retry_after, str(exc))
+            return 0
+        except UpstreamError as exc:
+            self._back_off(now, None, str(exc))
+            return 0
+        self.failures, self.last_error = 0, None
+        self.not_before = now + timedelta(seconds=settings.poll_interval_s)
+        return stored
+
+    def cycle(self, settings: NaverSettings, now: datetime) -> int:
+        """One poll: changed statuses since the cursor, their details, ingest, then move the cursor."""
+        cursor = read_cursor(self.core) or now - timedelta(hours=settings.initial_lookback_hours)
+        since = cursor - timedelta(seconds=settings.overlap_s)
+        until = min(now, since + WINDOW)
+        changes: list[dict[str, Any]] = []
+        with NaverClient(settings, transport=self.transport) as client:
+            for page in client.last_changed(since, until):
+                changes.extend(page)
+            ids = list(dict.fromkeys(str(c["productOrderId"]) for c in changes if c.get("productOrderId")))
+            details = client.details(ids) if ids else []
+        mapped = map_details(details, changes)
+        stored = 0
+        if mapped.events:
+            results = self.core.ingest.ingest(mapped.events, source_hint=SOURCE)
+            stored = sum(1 for r in results if r.status == "accepted")
+        self._quarantine(mapped.unmapped, now)
+        write_cursor(self.core, until, now)
+        log.info("naver_polled", changes=len(changes), details=len(details), events=len(mapped.events))
+        return stored
+
+    def _back_off(self, now: datetime, retry_after: float | None, error: str) -> None:
+        self.failures += 1
+        self.last_error = error[:500]
+        delay = min(MAX_BACKOFF_S, BACKOFF_S * 2 ** (self.failures - 1))
+        self.not_before = now + timedelta(
+            seconds=max(retry_after or 0.0, delay if retry_after is None else 0)
+        )
+        log.warning(
+            "naver_poll_failed", error=self.last_error, retry_in_s=(self.not_before - now).total_seconds()
+        )
+
+    def _quarantine(self, reasons: list[str], now: datetime) -> None:
+        fresh = [r for r in dict.fromkeys(reasons) if r not in self._quarantined]
+        if not fresh:
+            return
+        rejected = [
+            (
+                i,
+                {"source": SOURCE, "type": "x-naver.unmapped", "order_id": None, "data": {"reason": r}},
+                ContractError("naver_unmapped", r, "data"),
+            )
+            for i, r in enumerate(fresh)
+        ]
+        with self.core.db.write() as conn:
+            self.core.ingest.quarantine(conn, rejected, now, SOURCE)
+        self._quarantined.update(fresh)
+
+
+def register(core: Core) -> NaverPollJob:
+    """Add the Naver polling job to ``core`` (one per hub, i.e. per shop); returns it."""
+    job = NaverPollJob(core)
+    core.jobs.append(Job(JOB_NAME, EVERY_S, job.run))
+    return job
