@@ -9,7 +9,9 @@ from deliveryhub.adapters.channels.base import Notifier
 from deliveryhub.adapters.channels.console import ConsoleChannel
 from deliveryhub.adapters.channels.email import SmtpEmail
 from deliveryhub.adapters.channels.kakao import NhnAlimtalk
+from deliveryhub.adapters.channels.opschat import KakaoWorkBot, SlackWebhook
 from deliveryhub.adapters.channels.sms import GenericJsonSms, NhnSms
+from deliveryhub.adapters.channels.solapi import SolapiAlimtalk, SolapiSms
 from deliveryhub.adapters.channels.webhook import WebhookSender
 from deliveryhub.config import Settings
 from deliveryhub.notifications.settings import NotificationSettings
@@ -35,7 +37,28 @@ class Channels:
         return self.customer
 
 
+def _solapi_account(ns: NotificationSettings, what: str) -> tuple[str, str, str, str]:
+    if not ns.solapi_api_key or not ns.solapi_api_secret:
+        raise ValueError(
+            f"DELIVERYHUB_SOLAPI_API_KEY and DELIVERYHUB_SOLAPI_API_SECRET are required for {what}=solapi"
+        )
+    return ns.solapi_url, ns.solapi_api_key, ns.solapi_api_secret, ns.solapi_sender_no or ns.sms_sender_no
+
+
+def _kakao(ns: NotificationSettings) -> Notifier | None:
+    if ns.kakao_provider == "solapi":
+        account = _solapi_account(ns, "DELIVERYHUB_KAKAO_PROVIDER")
+        if not ns.solapi_pf_id:
+            raise ValueError("DELIVERYHUB_SOLAPI_PF_ID is required for DELIVERYHUB_KAKAO_PROVIDER=solapi")
+        return SolapiAlimtalk(*account, ns.solapi_pf_id, sms_fallback=ns.solapi_kakao_sms_fallback)
+    if ns.kakao_url and ns.kakao_appkey:
+        return NhnAlimtalk(ns.kakao_url, ns.kakao_appkey, ns.kakao_secret_key, ns.kakao_sender_key)
+    return None
+
+
 def _sms(ns: NotificationSettings) -> Notifier | None:
+    if ns.sms_provider == "solapi":
+        return SolapiSms(*_solapi_account(ns, "DELIVERYHUB_SMS_PROVIDER"))
     if not ns.sms_url:
         return None
     if ns.sms_provider == "generic":
@@ -59,10 +82,9 @@ def _signed_webhook(url: str | None, secret: str | None, name: str) -> WebhookSe
 def build_channels(hub_settings: Settings, ns: NotificationSettings) -> Channels:
     """Channel plugins from the settings (only what is configured)."""
     customer: dict[str, Notifier] = {}
-    if ns.kakao_url and ns.kakao_appkey:
-        customer["kakao"] = NhnAlimtalk(
-            ns.kakao_url, ns.kakao_appkey, ns.kakao_secret_key, ns.kakao_sender_key
-        )
+    kakao = _kakao(ns)
+    if kakao is not None:
+        customer["kakao"] = kakao
     sms = _sms(ns)
     if sms is not None:
         customer["sms"] = sms
@@ -77,6 +99,12 @@ def build_channels(hub_settings: Settings, ns: NotificationSettings) -> Channels
     if console is not None:
         customer["console"] = console
     ops: dict[str, Notifier] = {}
+    if ns.ops_slack_webhook_url:
+        ops["slack"] = SlackWebhook(ns.ops_slack_webhook_url)
+    if ns.ops_kakaowork_app_key and ns.ops_kakaowork_conversation_id:
+        ops["kakaowork"] = KakaoWorkBot(
+            ns.ops_kakaowork_app_key, ns.ops_kakaowork_conversation_id, ns.ops_kakaowork_url
+        )
     if email is not None and ns.ops_email:
         ops["email"] = email
     ops_hook = _signed_webhook(ns.ops_webhook_url, ns.webhook_secret, "OPS_WEBHOOK_URL")

@@ -1,5 +1,6 @@
 """Ops alerts: the hub's `core.ops_alerts` port. One queued job per (kind, key), sent by the same
-worker as customer notices (e-mail, ops webhook, console), never inside the caller's request."""
+worker as customer notices (Slack, KakaoWork, e-mail, ops webhook, console), never inside the
+caller's request."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from deliveryhub.notifications.jobrows import new_job
 from deliveryhub.notifications.tables import notification_jobs as jobs_t
 from deliveryhub.pii import dlp
 from deliveryhub.service_layer.ports import OpsAlert
+
+# An ops alert goes to the first configured of these (the team chat first; console always exists).
+OPS_CHANNELS = ("slack", "kakaowork", "email", "webhook", "console")
 
 
 class OpsAlertQueue:
@@ -33,7 +37,7 @@ class OpsAlertQueue:
             stage=str(key)[:128],
             template="ops_alert",
             audience="ops",
-            channels=["email", "webhook", "console"],
+            channels=list(OPS_CHANNELS),
             context={
                 "subject": dlp.mask_text(subject),
                 "body": dlp.mask_text(body),

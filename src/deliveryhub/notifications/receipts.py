@@ -39,7 +39,7 @@ def poll_receipts(db: Database, channels: Channels, now: datetime, batch: int) -
             continue
         result = SendResult(
             ok=status == "delivered",
-            provider="nhn-alimtalk",
+            provider=getattr(kakao, "provider", "nhn-alimtalk"),
             status=status,
             message_id=job.provider_message_id,
             error=None if status == "delivered" else "provider reported failure",

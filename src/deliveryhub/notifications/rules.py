@@ -12,7 +12,7 @@ import yaml
 from deliveryhub.notifications.render import template_codes
 
 DEFAULT_RULES = Path(__file__).with_name("default_rules.yaml")
-CHANNELS = ("kakao", "sms", "email", "webhook", "console")
+CHANNELS = ("kakao", "sms", "email", "webhook", "console", "slack", "kakaowork")
 AUDIENCES = ("customer", "ops", "webhook")
 KINDS = ("stage", "event", "exception")
 ONCE_PER = ("stage", "event", "eta")

@@ -219,6 +219,8 @@ class Sender:
                 "subject": ctx.get("subject"),
                 "data": ctx.get("data"),
             }
+        elif channel in ("slack", "kakaowork"):
+            data = {"kind": ctx.get("kind"), "key": ctx.get("key")}
         # 알림톡 template codes are registered per language ("delivered", "delivered_en").
         code = job.template if lang == "ko" else f"{job.template}_{lang}"
         return OutgoingMessage(

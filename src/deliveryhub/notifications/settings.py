@@ -21,19 +21,32 @@ class NotificationSettings(EnvSettings):
     mail_from: str = "deliveryhub <no-reply@deliveryhub.local>"
     ops_email: str | None = None
     ops_webhook_url: str | None = None
+    # Ops alerts in the team chat: a Slack incoming webhook and/or a KakaoWork bot (app key + 채팅방 id).
+    ops_slack_webhook_url: str | None = None
+    ops_kakaowork_app_key: str | None = None
+    ops_kakaowork_conversation_id: str | None = None
+    ops_kakaowork_url: str = "https://api.kakaowork.com"
     # Outgoing webhook for the shop's own systems (every stage change and exception, signed).
     notify_webhook_url: str | None = None
     webhook_secret: str | None = None
+    kakao_provider: str = "nhn"  # nhn | solapi
     kakao_url: str | None = None
     kakao_appkey: str | None = None
     kakao_secret_key: str = ""
     kakao_sender_key: str = ""
-    sms_provider: str = "nhn"  # nhn | generic
+    sms_provider: str = "nhn"  # nhn | generic | solapi
     sms_url: str | None = None
     sms_appkey: str | None = None
     sms_secret_key: str = ""
     sms_sender_no: str = ""
     sms_token: str | None = None
+    # SOLAPI (DELIVERYHUB_SMS_PROVIDER=solapi / DELIVERYHUB_KAKAO_PROVIDER=solapi).
+    solapi_url: str = "https://api.solapi.com"
+    solapi_api_key: str | None = None
+    solapi_api_secret: str = ""
+    solapi_sender_no: str = ""  # registered calling number (발신번호); default: DELIVERYHUB_SMS_SENDER_NO
+    solapi_pf_id: str = ""  # KakaoTalk channel id (pfId) for 알림톡
+    solapi_kakao_sms_fallback: bool = True  # SOLAPI's own 알림톡 → SMS re-send (kakaoOptions.disableSms)
     console_notifications: bool | None = None  # default: on in dev when nothing else is configured
     notice_deadline_minutes: float = 10.0
     retry_budget: int = 8
