@@ -19,6 +19,10 @@ from deliveryhub.adapters.connectors.coupang import mapper as coupang
 from deliveryhub.adapters.connectors.shopify import ShopifySettings
 from deliveryhub.adapters.connectors.shopify import mapper as shopify
 from deliveryhub.adapters.connectors.statuses import KoreanCarrier, vocabulary
+from deliveryhub.adapters.connectors.sweettracker import SweetTrackerSettings
+from deliveryhub.adapters.connectors.sweettracker import mapper as sweettracker
+from deliveryhub.adapters.connectors.trackerdelivery import TrackerDeliverySettings
+from deliveryhub.adapters.connectors.trackerdelivery import mapper as trackerdelivery
 
 
 def korean_connector(carrier: KoreanCarrier) -> Connector:
@@ -64,6 +68,23 @@ def _build() -> dict[str, Connector]:
         *(
             Connector(code, name, "aggregator", f"carrier:{code}", mapper, polls=True)
             for code, name, mapper in AGGREGATORS
+        ),
+        # Korean tracking sources: polled per routed carrier (trackerdelivery/routing.py), not by code.
+        Connector(
+            trackerdelivery.CODE,
+            "tracker.delivery",
+            "aggregator",
+            f"carrier:{trackerdelivery.CODE}",
+            trackerdelivery.map_payload,
+            settings_cls=TrackerDeliverySettings,
+        ),
+        Connector(
+            sweettracker.CODE,
+            "Sweet Tracker (스마트택배)",
+            "aggregator",
+            f"carrier:{sweettracker.CODE}",
+            sweettracker.map_payload,
+            settings_cls=SweetTrackerSettings,
         ),
     ]
     return {c.code: c for c in found}
