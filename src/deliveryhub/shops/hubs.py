@@ -104,6 +104,7 @@ class ShopHubs:
         self._checked: dict[str, float] = {}
         self._lock = threading.RLock()
         self.on_new_hub: list[Callable[[str, Hub], None]] = []
+        self.on_gone: list[Callable[[str], None]] = []
 
     def hub(self, slug: str) -> Hub | None:
         """The shop's hub, built on first use; None for an unknown or erased shop.
@@ -121,6 +122,8 @@ class ShopHubs:
             if shop is None or not shop.active:
                 stale = self._hubs.pop(slug, None)
                 if stale is not None:
+                    for gone in self.on_gone:
+                        gone(slug)  # e.g. the front door stops that shop's in-process worker first
                     stale.close()
                 return None
             self._checked[slug] = now

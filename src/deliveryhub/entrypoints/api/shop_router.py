@@ -74,6 +74,14 @@ class ShopRouter:
         self.make_app = make_app
         self.apps: dict[str, ASGIApp] = {DEFAULT_SHOP: make_app(hubs.platform)}
         self._stack: AsyncExitStack | None = None
+        hubs.on_gone.append(self._retire)
+
+    def _retire(self, slug: str) -> None:
+        """A shop erased (possibly by another process): stop its in-process worker, drop its app."""
+        app = self.apps.pop(slug, None)
+        worker = getattr(getattr(app, "state", None), "worker", None)
+        if worker is not None:
+            worker.stop()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -127,7 +135,6 @@ class ShopRouter:
     async def _app(self, slug: str) -> ASGIApp:
         hub = self.hubs.hub(slug)
         if hub is None:
-            self.apps.pop(slug, None)
             raise NOT_FOUND
         app = self.apps.get(slug)
         if app is None or app.state.hub is not hub:  # type: ignore[attr-defined]
