@@ -1,0 +1,173 @@
+"""쿠팡 Wing against a local Wing server (real HTTP, HMAC checked server-side): polling with nextToken paging,
+429 Retry-After, 상품준비중 acknowledgement, the order in GET /v1/orders/{id}, 송장 upload once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from deliveryhub.adapters.connectors import tables as ct
+from deliveryhub.adapters.connectors.base import UpstreamError, WritebackRequest
+from deliveryhub.adapters.connectors.coupang import CoupangSettings
+from deliveryhub.adapters.connectors.coupang.client import CoupangClient, write_back
+from deliveryhub.adapters.connectors.coupang.mapper import KST
+from deliveryhub.adapters.connectors.coupang.poller import CoupangPoller, read_cursor, register
+from deliveryhub.connectors.writeback import WritebackJob
+from deliveryhub.entrypoints.api.app import create_app
+from deliveryhub.security.apikeys import create_api_key
+from dh_testkit import drain, make_hub, serving, waybill
+from integration.connectors_coupang.fake_wing import ACCESS, SECRET, VENDOR, Wing, build, sheet
+
+
+@pytest.fixture
+def wing() -> Iterator[tuple[Wing, str]]:
+    state = Wing()
+    with serving(build(state)) as base:
+        yield state, base
+
+
+@pytest.fixture
+def hub(
+    tmp_path: Path, master_key: str, wing: tuple[Wing, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Any]:
+    for name, value in {
+        "BASE_URL": wing[1],
+        "VENDOR_ID": VENDOR,
+        "ACCESS_KEY": ACCESS,
+        "SECRET_KEY": SECRET,
+        "MAX_PER_PAGE": "1",
+    }.items():
+        monkeypatch.setenv(f"DELIVERYHUB_COUPANG_{name}", value)
+    hub = make_hub(tmp_path, master_key)
+    try:
+        yield hub
+    finally:
+        hub.close()
+
+
+def _ordered(minutes_ago: int = 5) -> str:
+    return (datetime.now(UTC) - timedelta(minutes=minutes_ago)).astimezone(KST).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _settings(base: str, **extra: Any) -> CoupangSettings:
+    return CoupangSettings(base_url=base, vendor_id=VENDOR, access_key=ACCESS, secret_key=SECRET, **extra)
+
+
+def test_a_wrong_key_is_refused_by_the_server(wing: tuple[Wing, str]) -> None:
+    state, base = wing
+    bad = CoupangClient(_settings(base).model_copy(update={"secret_key": SecretStr("x")}))
+    with pytest.raises(UpstreamError) as caught:
+        bad.acknowledge([1])
+    assert caught.value.status == 401 and "Invalid signature" in str(caught.value)
+    assert state.refused_auth == 1 and state.calls == []
+
+
+def test_poll_pages_backs_off_on_429_and_acknowledges_once(hub: Any, wing: tuple[Wing, str]) -> None:
+    state, _ = wing
+    state.sheets += [
+        sheet(91000000000001, 5001, "ACCEPT", _ordered(), [7001]),
+        sheet(91000000000002, 5002, "ACCEPT", _ordered(), [7002, 7003]),
+        sheet(91000000000003, 5003, "INSTRUCT", _ordered(), [7004]),
+    ]
+    state.fail["/ordersheets"] = [(429, {"Retry-After": "7"}, {"code": 429, "message": "Too many requests"})]
+    poller = register(hub)
+    assert [j.name for j in hub.jobs].count("connectors.coupang") == 1
+
+    first = poller.run(force=True)
+    assert first.error is not None and first.error.startswith("RateLimited")
+    assert poller.backoff_until is not None and poller.backoff_until > datetime.now(UTC) + timedelta(
+        seconds=5
+    )
+    assert read_cursor(hub) == (None, None)
+    assert poller.run().pages == 0  # still backing off: nothing asked
+
+    second = poller.run(force=True)
+    assert second.error is None and second.unmapped == []
+    accept_pages = [c for c in state.calls_to("/ordersheets") if c[2]["status"] == "ACCEPT"]
+    assert [c[2].get("nextToken") for c in accept_pages] == [None, None, "1"]  # the 429, page 1, page 2
+    assert {c[2]["searchType"] for c in accept_pages} == {"timeFrame"}
+    assert sorted(second.acknowledged) == [5001, 5002]
+    acks = state.calls_to("/ordersheets/acknowledgement")
+    assert len(acks) == 1 and sorted(acks[0][3]["shipmentBoxIds"]) == [5001, 5002]
+    assert acks[0][3]["vendorId"] == VENDOR
+    cursor, _ = read_cursor(hub)
+    assert cursor is not None
+
+    third = poller.run(force=True)  # acknowledged boxes are INSTRUCT now: no second acknowledgement
+    assert third.error is None and third.acknowledged == [] and third.accepted == 0
+    assert len(state.calls_to("/ordersheets/acknowledgement")) == 1
+    with hub.db.read() as conn:
+        rows = conn.execute(sa.select(ct.connector_cursors.c.source)).scalars().all()
+    assert rows == ["coupang"]
+
+
+def test_e2e_order_reaches_the_hub_and_its_waybill_is_uploaded_once(hub: Any, wing: tuple[Wing, str]) -> None:
+    state, _ = wing
+    order_id, box = "92000000000001", 6001
+    state.sheets.append(sheet(int(order_id), box, "ACCEPT", _ordered(), [8001, 8002]))
+    report = CoupangPoller(hub).run(force=True)
+    assert report.error is None and report.accepted >= 2
+    drain(hub)
+    with TestClient(create_app(hub, run_worker=False)) as client:
+        auth = {"authorization": f"Bearer {create_api_key(hub.db, 't-admin', 'admin')}"}
+        body = client.get(f"/v1/orders/{order_id}", headers=auth).json()
+        assert body["order_id"] == order_id and body["stage"] == "received", body
+        found = client.get("/v1/orders", params={"q": order_id}, headers=auth)
+        assert found.status_code == 200
+
+        # The hub creates the waybill; the TMS sends it twice; Coupang answers the first upload with a 500.
+        at = datetime.now(UTC).isoformat()
+        hub.ingest.ingest([waybill("tms-wb-1", order_id, at, "cj", "640012345678", shipment_id=str(box))])
+        hub.ingest.ingest(
+            [waybill("tms-wb-1-again", order_id, at, "cj", "640012345678", shipment_id=str(box))]
+        )
+        drain(hub)
+        assert client.get(f"/v1/orders/{order_id}", headers=auth).json()["stage"] == "waybill_created"
+
+    state.fail["/orders/invoices"] = [(500, {}, {"code": 500, "message": "Internal Server Error"})]
+    job = WritebackJob(hub)
+    now = datetime.now(UTC)
+    assert job.run(now) == 0  # the 500: retried later
+    assert job.run(now) == 0  # not due yet: nothing sent
+    assert job.run(now + timedelta(hours=1)) == 1
+    assert job.run(now + timedelta(hours=2)) == 0
+    uploads = state.calls_to("/orders/invoices")
+    assert len(uploads) == 2 and state.invoices == {box: "640012345678"}
+    dtos = uploads[1][3]["orderSheetInvoiceApplyDtos"]
+    assert [d["vendorItemId"] for d in dtos] == [8001, 8002]
+    assert dtos[0] == {
+        "shipmentBoxId": box,
+        "orderId": int(order_id),
+        "vendorItemId": 8001,
+        "deliveryCompanyCode": "CJGLS",
+        "invoiceNumber": "640012345678",
+        "splitShipping": False,
+        "preSplitShipped": False,
+        "estimatedShippingDate": "2026-12-08",
+    }
+    with hub.db.read() as conn:
+        rows = conn.execute(sa.select(ct.connector_writebacks)).all()
+    assert [(r.source, r.status, r.attempts) for r in rows] == [("coupang", "done", 2)]
+
+
+def test_an_invoice_coupang_already_has_counts_as_uploaded(wing: tuple[Wing, str]) -> None:
+    state, base = wing
+    market = {
+        "source": "coupang",
+        "boxes": [{"shipment_box_id": "7001", "vendor_item_ids": ["9"], "estimated_shipping_date": None}],
+    }
+    request = WritebackRequest("93000000000001", "7001", "hanjin", "4300111", {"marketplace": market})
+    write_back(_settings(base), request)
+    write_back(_settings(base), request)  # Coupang: 이미 송장이 등록되었습니다 -> done, no error
+    assert len(state.calls_to("/orders/invoices")) == 2 and state.invoices == {7001: "4300111"}
+    with pytest.raises(UpstreamError):
+        write_back(
+            _settings(base), WritebackRequest("1", "7001", "pigeon-post", "1", {"marketplace": market})
+        )
