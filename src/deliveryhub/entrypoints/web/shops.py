@@ -21,7 +21,7 @@ from deliveryhub.entrypoints.api.routers.shops import ReportError, overview, sel
 from deliveryhub.entrypoints.web.auth import PageAuth, page_require
 from deliveryhub.entrypoints.web.i18n import lang_of
 from deliveryhub.entrypoints.web.pages import render
-from deliveryhub.kernel.labels import label
+from deliveryhub.kernel.labels import label, labels
 from deliveryhub.kernel.timefmt import format_date, format_month, parse_datetime
 from deliveryhub.views.story import local_text
 
@@ -30,48 +30,9 @@ if TYPE_CHECKING:
 
 router = APIRouter(include_in_schema=False)
 
-# This page's words, Korean first (the shared words come from kernel/labels.py).
-WORDS: dict[str, tuple[str, str]] = {
-    "title": ("판매자 현황", "Sellers overview"),
-    "intro": (
-        "이 허브에 있는 모든 판매자의 지연 주문, 연동 무응답, 처리할 예외와 이번 달 사용량입니다.",
-        "Every seller on this hub: late orders, silent integrations, open exceptions and usage this month.",
-    ),
-    "seller": ("판매자", "Seller"),
-    "created": ("등록일", "Since"),
-    "late_orders": ("지연 주문", "Late orders"),
-    "late_hint": (
-        "약속 배송일이 지났는데 아직 배송 완료·취소·반품되지 않은 주문",
-        "Past the promised date and not yet delivered, cancelled or returned",
-    ),
-    "open_exceptions": ("처리할 예외", "Open exceptions"),
-    "integrations": ("연동 상태", "Integrations"),
-    "silent": ("무응답", "Silent"),
-    "all_ok": ("정상", "All sending"),
-    "no_events": ("아직 이벤트 없음", "No events yet"),
-    "last_event": ("마지막 이벤트", "Last event"),
-    "usage": ("이번 달 사용량", "Usage this month"),
-    "events": ("이벤트", "Events"),
-    "notices": ("알림 발송", "Notices sent"),
-    "chats": ("채팅", "Chats"),
-    "report": ("월간 리포트", "Monthly report"),
-    "this_month": ("이번 달", "This month"),
-    "last_month": ("지난달", "Last month"),
-    "sellers_n": ("판매자 {n}곳", "{n} sellers"),
-    "late_sellers": ("지연 주문이 있는 판매자 {n}곳", "{n} with late orders"),
-    "silent_sellers": ("연동 무응답 판매자 {n}곳", "{n} with silent integrations"),
-    "updated": ("기준 시각", "As of"),
-    "count": ("{n}건", "{n}"),
-    "not_found": ("판매자를 찾을 수 없습니다.", "No such seller."),
-    "bad_month": ("월은 YYYY-MM 형식으로 적어 주세요.", "Give the month as YYYY-MM."),
-    "back": ("판매자 현황으로", "Back to the sellers"),
-}
-
-
 def words(lang: str) -> dict[str, str]:
-    """This page's words in `lang`."""
-    i = 1 if lang == "en" else 0
-    return {k: v[i] for k, v in WORDS.items()}
+    """This page's words in `lang` (the label table's `platform_page` kind)."""
+    return labels("platform_page", lang)
 
 
 def build_router(hub: Hub) -> APIRouter | None:
