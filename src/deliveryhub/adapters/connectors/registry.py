@@ -13,6 +13,9 @@ from functools import partial
 
 from deliveryhub.adapters.connectors import aftership, easypost, numbers, tracking
 from deliveryhub.adapters.connectors.base import Connector
+from deliveryhub.adapters.connectors.cafe24 import Cafe24Settings
+from deliveryhub.adapters.connectors.cafe24 import client as cafe24_client
+from deliveryhub.adapters.connectors.cafe24 import mapper as cafe24
 from deliveryhub.adapters.connectors.coupang import CoupangSettings
 from deliveryhub.adapters.connectors.coupang import client as coupang_client
 from deliveryhub.adapters.connectors.coupang import mapper as coupang
@@ -54,6 +57,15 @@ def _build() -> dict[str, Connector]:
             source=shopify.SOURCE,
             map_payload=shopify.map_payload,
             settings_cls=ShopifySettings,
+        ),
+        Connector(
+            code="cafe24",
+            name="Cafe24",
+            kind="shop",
+            source=cafe24.SOURCE,
+            map_payload=cafe24.map_payload,
+            settings_cls=Cafe24Settings,
+            write_back=cafe24_client.write_back,
         ),
         Connector(
             code="coupang",

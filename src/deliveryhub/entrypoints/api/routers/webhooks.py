@@ -1,4 +1,4 @@
-"""Inbound webhooks: Shopify order webhooks and carrier tracking pushes (``/v1/webhooks/...``).
+"""Inbound webhooks: Shopify and Cafe24 order webhooks and carrier tracking pushes (``/v1/webhooks/...``).
 
 Public by prefix: the signature (or an operator-configured IP allowlist) is the authentication. This module
 only speaks HTTP: it works out the real peer address, reads the body once a secret exists to check it with,
@@ -14,7 +14,7 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
-from deliveryhub.connectors import pushes
+from deliveryhub.connectors import marketplace_jobs, pushes
 from deliveryhub.connectors.inbound import Refused
 from deliveryhub.entrypoints.api.deps import HubDep
 from deliveryhub.entrypoints.api.errors import ApiError
@@ -69,6 +69,23 @@ async def shopify_webhook(request: Request, hub: HubDep) -> dict[str, Any]:
         return answer
 
     return await _answer("shopify", request, hub, work)
+
+
+@router.post(
+    "/cafe24", summary="Cafe24 order webhook (per-mall shared secret: X-Cafe24-Webhook-Secret / x-api-key)"
+)
+async def cafe24_webhook(request: Request, hub: HubDep) -> dict[str, Any]:
+    """Check the mall's shared secret before reading the body, then map and ingest (a replay is a no-op)."""
+
+    async def work() -> dict[str, Any]:
+        settings, malls = await run_in_threadpool(marketplace_jobs.authenticate_cafe24, hub, request.headers)
+        body = await request.body()
+        answer: dict[str, Any] = await run_in_threadpool(
+            marketplace_jobs.receive_cafe24, hub, settings, malls, body
+        )
+        return answer
+
+    return await _answer("cafe24", request, hub, work)
 
 
 @router.post("/carriers/{carrier}", summary="Carrier tracking push (shared secret and/or IP allowlist)")
