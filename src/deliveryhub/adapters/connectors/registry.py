@@ -19,6 +19,9 @@ from deliveryhub.adapters.connectors.cafe24 import mapper as cafe24
 from deliveryhub.adapters.connectors.coupang import CoupangSettings
 from deliveryhub.adapters.connectors.coupang import client as coupang_client
 from deliveryhub.adapters.connectors.coupang import mapper as coupang
+from deliveryhub.adapters.connectors.naver import NaverSettings
+from deliveryhub.adapters.connectors.naver import client as naver_client
+from deliveryhub.adapters.connectors.naver import mapper as naver
 from deliveryhub.adapters.connectors.shopify import ShopifySettings
 from deliveryhub.adapters.connectors.shopify import mapper as shopify
 from deliveryhub.adapters.connectors.statuses import KoreanCarrier, vocabulary
@@ -75,6 +78,15 @@ def _build() -> dict[str, Connector]:
             map_payload=coupang.map_payload,
             settings_cls=CoupangSettings,
             write_back=coupang_client.write_back,
+        ),
+        Connector(
+            code="naver",
+            name="네이버 스마트스토어",
+            kind="shop",
+            source=naver.SOURCE,
+            map_payload=naver.map_payload,
+            settings_cls=NaverSettings,
+            write_back=naver_client.write_back,
         ),
         *(korean_connector(carrier) for carrier in vocabulary().korean.values()),
         *(
