@@ -80,6 +80,20 @@ def cafe24_app(state: State) -> FastAPI:
         offset, limit = int(q.get("offset", "0")), int(q.get("limit", "10"))
         return {"orders": state.orders[offset : offset + limit]}
 
+    @app.get("/api/v2/admin/orders/{order_id}")
+    async def one_order(order_id: str, request: Request) -> Any:
+        found = [o for o in state.orders if o["order_id"] == order_id]
+        if not found:
+            return _error(404, 404, "No API found or order not found")
+        if request.query_params.get("embed") != "items,receivers":
+            return {"order": {k: v for k, v in found[0].items() if k not in ("items", "receivers")}}
+        return {"order": found[0]}
+
+    @app.get("/api/v2/admin/orders/{order_id}/receivers")
+    async def receivers(order_id: str) -> Any:
+        found = [o for o in state.orders if o["order_id"] == order_id]
+        return {"receivers": found[0]["receivers"] if found else []}
+
     @app.get("/api/v2/admin/orders/{order_id}/shipments")
     async def shipments(order_id: str) -> Any:
         return {"shipments": state.shipments.get(order_id, [])}

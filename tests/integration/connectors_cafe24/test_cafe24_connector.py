@@ -218,3 +218,68 @@ def test_poll_then_write_back_exactly_once(
             assert shipment["order_item_code"] == [f"{order_id}-01"] and shipment["status"] == "shipping"
         finally:
             hub.close()
+
+
+def test_webhooks_read_what_they_leave_out_from_the_admin_api(
+    tmp_path: Path, master_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """90023 carries no items or address: with API access the hub reads the order; 90064 reads receivers."""
+    state = State()
+    order = _order(7, "2026-12-01")
+    state.orders = [order]
+    with serving(cafe24_app(state)) as base:
+        _config(
+            tmp_path,
+            monkeypatch,
+            {
+                "mall_id": "myshop",
+                "base_url": base,
+                "access_token": "fresh-token",
+                "malls": {"myshop": {"webhook_secret": SECRET}},
+            },
+        )
+        hub = make_hub(tmp_path, master_key)
+        try:
+            with TestClient(create_app(hub, run_worker=False)) as client:
+                received = {
+                    "event_no": 90023,
+                    "resource": {
+                        "mall_id": "myshop",
+                        "event_shop_no": "1",
+                        "event_code": "create_order",
+                        "order_id": order["order_id"],
+                        "order_date": "2026-12-01T10:00:00+09:00",
+                        "paid": "T",
+                        "payment_date": "2026-12-01T10:05:00+09:00",
+                        "ordering_product_code": "P000000N",
+                    },
+                }
+                ok = client.post("/v1/webhooks/cafe24", json=received, headers={"x-api-key": SECRET})
+                assert ok.status_code == 200 and ok.json()["accepted"] == 2, ok.text
+                with hub.db.read() as conn:
+                    data = conn.execute(
+                        sa.select(t.inbox.c.data).where(t.inbox.c.type == "order.created")
+                    ).scalar_one()
+                assert data["marketplace"]["order_item_codes"] == [f"{order['order_id']}-01"]
+                assert data["items"][0]["sku"] == "P000000N000A"
+
+                order["receivers"] = [
+                    {"name": "김민수", "zipcode": "04524", "address1": "서울 중구 세종대로 110"}
+                ]
+                changed = {
+                    "event_no": 90064,
+                    "resource": {
+                        "mall_id": "myshop",
+                        "order_id": order["order_id"],
+                        "order_place_id": "self",
+                    },
+                }
+                first = client.post("/v1/webhooks/cafe24", json=changed, headers={"x-api-key": SECRET})
+                assert first.status_code == 200 and first.json()["accepted"] == 1, first.text
+                again = client.post("/v1/webhooks/cafe24", json=changed, headers={"x-api-key": SECRET})
+                assert again.json()["accepted"] == 0 and again.json()["duplicate"] == 1
+                with hub.db.read() as conn:
+                    types = [r.type for r in conn.execute(sa.select(t.inbox.c.type))]
+                assert sorted(types) == ["order.address_changed", "order.created", "order.paid"]
+        finally:
+            hub.close()
