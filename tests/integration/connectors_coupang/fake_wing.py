@@ -66,7 +66,11 @@ def build(wing: Wing) -> FastAPI:
         q = request.query_params
         if not (q.get("createdAtFrom") and q.get("createdAtTo") and q.get("status")):
             return _error(400, "createdAtFrom, createdAtTo and status are required")
-        rows = [s for s in wing.sheets if s["status"] == q["status"]]
+        width = 16 if q.get("searchType") == "timeFrame" else 10  # per minute or per day
+        low, high = q["createdAtFrom"][:width], q["createdAtTo"][:width]
+        rows = [
+            s for s in wing.sheets if s["status"] == q["status"] and low <= s["orderedAt"][:width] <= high
+        ]
         size = int(q.get("maxPerPage") or 50)
         start = int(q.get("nextToken") or 0)
         page = rows[start : start + size]

@@ -105,7 +105,36 @@ def test_poll_pages_backs_off_on_429_and_acknowledges_once(hub: Any, wing: tuple
     assert len(state.calls_to("/ordersheets/acknowledgement")) == 1
     with hub.db.read() as conn:
         rows = conn.execute(sa.select(ct.connector_cursors.c.source)).scalars().all()
-    assert rows == ["coupang"]
+    assert sorted(rows) == ["coupang", "coupang:rescan"]
+
+
+def test_an_older_order_shipped_from_wing_is_found_by_the_daily_rescan(
+    hub: Any, wing: tuple[Wing, str]
+) -> None:
+    state, _ = wing
+    old = sheet(94000000000001, 8101, "DEPARTURE", _ordered(minutes_ago=3 * 24 * 60), [9101])
+    old.update(deliveryCompanyName="CJ 대한통운", invoiceNumber="640099990001", inTrasitDateTime=_ordered(60))
+    state.sheets.append(old)
+    report = CoupangPoller(hub).run(force=True)
+    assert report.error is None and report.rescanned and report.accepted >= 4
+    minute = [c[2] for c in state.calls_to("/ordersheets") if c[2].get("searchType") == "timeFrame"]
+    day = [c[2] for c in state.calls_to("/ordersheets") if "searchType" not in c[2]]
+    assert {p["status"] for p in day} == {"INSTRUCT", "DEPARTURE", "DELIVERING", "FINAL_DELIVERY"}
+    assert all(len(p["createdAtFrom"]) == 10 for p in day) and all(
+        len(p["createdAtFrom"]) == 16 for p in minute
+    )
+    drain(hub)
+    with TestClient(create_app(hub, run_worker=False)) as client:
+        auth = {"authorization": f"Bearer {create_api_key(hub.db, 't-admin', 'admin')}"}
+        body = client.get("/v1/orders/94000000000001", headers=auth).json()
+    assert body["stage"] == "handed_over", body
+    # Coupang's own invoice is not uploaded back to Coupang
+    WritebackJob(hub).run(datetime.now(UTC))
+    assert state.calls_to("/orders/invoices") == []
+    with hub.db.read() as conn:
+        queued = conn.execute(sa.select(ct.connector_writebacks.c.status)).scalars().all()
+    assert queued == ["done"]  # queued by the waybill, then done without a call
+    assert CoupangPoller(hub).run().rescanned is False  # not due again yet
 
 
 def test_e2e_order_reaches_the_hub_and_its_waybill_is_uploaded_once(hub: Any, wing: tuple[Wing, str]) -> None:

@@ -26,6 +26,11 @@ class CoupangSettings(ConnectorSettings):
     max_per_page: int = 50
     statuses: str = "ACCEPT,INSTRUCT,DEPARTURE,DELIVERING,FINAL_DELIVERY"
     acknowledge: bool = True  # 상품준비중: acknowledge new (ACCEPT) shipment boxes when polled
+    # Orders created before the window still change status (shipped from Wing itself, delivered): these
+    # statuses are re-read per day over the last rescan_days, at most every rescan_s.
+    rescan_statuses: str = "INSTRUCT,DEPARTURE,DELIVERING,FINAL_DELIVERY"
+    rescan_days: int = 7
+    rescan_s: int = 1800
 
     @property
     def configured(self) -> bool:

@@ -27,7 +27,13 @@ from deliveryhub.adapters.connectors.coupang import CoupangSettings
 from deliveryhub.adapters.connectors.coupang.codes import coupang_code
 
 API = "/v2/providers/openapi/apis/api/v4/vendors/{vendor_id}"
-ALREADY = ("ALREADY", "이미")  # an invoice Coupang already has: the upload is done
+ALREADY = ("ALREADY", "이미")
+SHIPPED = (
+    "DEPARTURE",
+    "DELIVERING",
+    "FINAL_DELIVERY",
+    "NONE_TRACKING",
+)  # an invoice Coupang already has: the upload is done
 
 
 def signed_date(now: datetime) -> str:
@@ -113,16 +119,19 @@ class CoupangClient:
         except ValueError as exc:
             raise UpstreamError(f"coupang {path}: answer is not JSON", status=response.status_code) from exc
 
-    def ordersheets(self, start: datetime, end: datetime, status: str) -> Iterator[dict[str, Any]]:
-        """Every page of the per-minute ordersheet list (searchType=timeFrame) for one status."""
+    def ordersheets(
+        self, start: datetime, end: datetime, status: str, *, by_day: bool = False
+    ) -> Iterator[dict[str, Any]]:
+        """Every page of the ordersheet list for one status: per minute (searchType=timeFrame) or per day."""
         path = f"{self.base_path}/ordersheets"
         token: str | None = None
         seen: set[str] = set()
         while True:
+            form = "%Y-%m-%d" if by_day else "%Y-%m-%dT%H:%M"
             params = {
-                "createdAtFrom": start.strftime("%Y-%m-%dT%H:%M"),
-                "createdAtTo": end.strftime("%Y-%m-%dT%H:%M"),
-                "searchType": "timeFrame",
+                "createdAtFrom": start.strftime(form),
+                "createdAtTo": end.strftime(form),
+                "searchType": None if by_day else "timeFrame",
                 "status": status,
                 "maxPerPage": self.settings.max_per_page,
                 "nextToken": token,
@@ -147,8 +156,7 @@ class CoupangClient:
         return answer.get("data") or {} if isinstance(answer, dict) else {}
 
 
-def invoice_dtos(request: WritebackRequest, company: str) -> list[dict[str, Any]]:
-    """orderSheetInvoiceApplyDtos for one waybill: one per vendor item of its shipment box."""
+def _boxes(request: WritebackRequest) -> list[dict[str, Any]]:
     market = request.order_data.get("marketplace") or {}
     boxes = [b for b in market.get("boxes") or [] if isinstance(b, dict) and b.get("shipment_box_id")]
     chosen = [b for b in boxes if str(b["shipment_box_id"]) == str(request.shipment_id)]
@@ -158,6 +166,12 @@ def invoice_dtos(request: WritebackRequest, company: str) -> list[dict[str, Any]
         raise UpstreamError(
             f"coupang: order {request.order_id} has no shipment box {request.shipment_id!r}", status=0
         )
+    return chosen
+
+
+def invoice_dtos(request: WritebackRequest, company: str) -> list[dict[str, Any]]:
+    """orderSheetInvoiceApplyDtos for one waybill: one per vendor item of its shipment box."""
+    chosen = _boxes(request)
     return [
         {
             "shipmentBoxId": int(box["shipment_box_id"]),
@@ -189,6 +203,8 @@ def write_back(
     company = coupang_code(request.carrier)
     if company is None:
         raise UpstreamError(f"coupang: no Coupang delivery company for carrier {request.carrier!r}", status=0)
+    if all(b.get("status") in SHIPPED for b in _boxes(request)):
+        return  # Coupang listed the box as shipped when the hub first saw it: its invoice is Coupang's own
     client = CoupangClient(settings, transport=transport)
     try:
         failed = _failures(client.upload_invoices(invoice_dtos(request, company)))

@@ -35,6 +35,7 @@ JOB_NAME = "connectors.coupang"
 EVERY_S = 30.0
 MAX_WINDOW = timedelta(hours=24)
 DEFAULT_BACKOFF_S = 60.0
+RESCAN = f"{SOURCE}:rescan"  # connector_cursors row of the per-day status rescan
 
 
 @dataclass
@@ -42,19 +43,21 @@ class CoupangPollReport:
     """What one run did."""
 
     pages: int = 0
+    rescanned: bool = False
     events: int = 0
     accepted: int = 0
     acknowledged: list[int] = field(default_factory=list)
+    pending: list[int] = field(default_factory=list)  # ACCEPT boxes seen, to acknowledge
     unmapped: list[str] = field(default_factory=list)
     error: str | None = None
     window: tuple[str, str] | None = None
 
 
-def read_cursor(core: Core) -> tuple[datetime | None, datetime | None]:
+def read_cursor(core: Core, key: str = SOURCE) -> tuple[datetime | None, datetime | None]:
     """The saved window end and when it was saved (None, None before the first poll)."""
     cc = ct.connector_cursors
     with core.db.read() as conn:
-        row = conn.execute(sa.select(cc.c.cursor, cc.c.updated_at).where(cc.c.source == SOURCE)).first()
+        row = conn.execute(sa.select(cc.c.cursor, cc.c.updated_at).where(cc.c.source == key)).first()
     if row is None or not row.cursor:
         return None, None
     updated = row.updated_at
@@ -63,15 +66,15 @@ def read_cursor(core: Core) -> tuple[datetime | None, datetime | None]:
     return datetime.fromisoformat(row.cursor), updated
 
 
-def save_cursor(core: Core, end: datetime, now: datetime) -> None:
-    """Save the window end (upsert of this source's one row)."""
+def save_cursor(core: Core, end: datetime, now: datetime, key: str = SOURCE) -> None:
+    """Save the window end (upsert of this source's row; the status rescan keeps its own under RESCAN)."""
     cc = ct.connector_cursors
     with core.db.write() as conn:
         done = conn.execute(
-            cc.update().where(cc.c.source == SOURCE).values(cursor=end.isoformat(), updated_at=now)
+            cc.update().where(cc.c.source == key).values(cursor=end.isoformat(), updated_at=now)
         )
         if done.rowcount == 0:
-            conn.execute(cc.insert().values(source=SOURCE, cursor=end.isoformat(), updated_at=now))
+            conn.execute(cc.insert().values(source=key, cursor=end.isoformat(), updated_at=now))
 
 
 class CoupangPoller:
@@ -128,7 +131,34 @@ class CoupangPoller:
             return report
         save_cursor(self.core, end, now)
         self.backoff_until = None
+        try:
+            self._rescan(client, settings, now, force, report)
+        except ConnectorError as exc:
+            self._backoff(exc, report)
         return report
+
+    def _rescan(
+        self,
+        client: CoupangClient,
+        settings: CoupangSettings,
+        now: datetime,
+        force: bool,
+        report: CoupangPollReport,
+    ) -> None:
+        """Re-read later statuses of the last days' orders (per day), at most every ``rescan_s``."""
+        statuses = [s.strip() for s in settings.rescan_statuses.split(",") if s.strip()]
+        if not statuses or settings.rescan_days <= 0:
+            return
+        _, saved_at = read_cursor(self.core, RESCAN)
+        if not force and saved_at is not None and (now - saved_at).total_seconds() < settings.rescan_s:
+            return
+        start = (now - timedelta(days=min(settings.rescan_days, 30))).astimezone(KST)
+        for status in statuses:
+            for page in client.ordersheets(start, now.astimezone(KST), status, by_day=True):
+                self._page(page, report)
+        self._acknowledge(client, settings, report)  # only if ACCEPT is among rescan_statuses
+        save_cursor(self.core, now, now, RESCAN)
+        report.rescanned = True
 
     def _page(self, page: Any, report: CoupangPollReport) -> None:
         report.pages += 1
@@ -144,8 +174,8 @@ class CoupangPoller:
         for sheet in rows if isinstance(rows, list) else []:
             if isinstance(sheet, dict) and sheet.get("status") == "ACCEPT" and sheet.get("shipmentBoxId"):
                 box = int(sheet["shipmentBoxId"])
-                if box not in report.acknowledged:
-                    report.acknowledged.append(box)
+                if box not in report.pending and box not in report.acknowledged:
+                    report.pending.append(box)
 
     def _quarantine(self, page: Any, reasons: list[str]) -> None:
         reason = "; ".join(sorted(set(reasons)))[:1000]
@@ -158,7 +188,7 @@ class CoupangPoller:
     def _acknowledge(
         self, client: CoupangClient, settings: CoupangSettings, report: CoupangPollReport
     ) -> None:
-        boxes, report.acknowledged = report.acknowledged, []
+        boxes, report.pending = report.pending, []
         if not settings.acknowledge:
             return
         for i in range(0, len(boxes), 50):
