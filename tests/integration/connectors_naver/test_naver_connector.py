@@ -106,6 +106,9 @@ def test_poll_then_write_back_exactly_once(tmp_path: Path, master_key: str, conf
             cursor = read_cursor(hub)
             assert cursor is not None and cursor <= now + timedelta(seconds=3)
             assert poll.run(now + timedelta(seconds=30)) == 0  # not due yet (poll_interval_s)
+            requests = len(state.seen)
+            assert NaverPollJob(hub).run(now + timedelta(seconds=31)) == 0  # a second worker: not claimed
+            assert len(state.seen) == requests
             assert poll.run(now + timedelta(minutes=2)) == 0  # overlap re-read: all duplicates
             assert state.token_requests == 1  # the token is cached until it expires
 

@@ -3,8 +3,10 @@
 Each hub (each shop) polls with its own seller credentials (``connector_settings(core, "naver")``) and keeps
 its own cursor in ``connector_cursors`` (source ``naver``). A cycle reads at most 24 hours of changes (the
 API's window), re-reading ``overlap_s`` before the cursor: events have stable ids, so what was seen before
-is an inbox duplicate. The cursor moves only after the cycle's events are stored. A 429 waits for its
-Retry-After, other failures back off; unknown codes are quarantined (once per reason per process).
+is an inbox duplicate. The cursor moves only after the cycle's events are stored. The row's ``updated_at``
+is also the lease: a worker claims a cycle with a conditional UPDATE, so two workers of one hub never poll
+at once, and a 429's Retry-After (or a failure's backoff) holds every worker. Unknown codes are
+quarantined (once per reason per process).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from deliveryhub.adapters.connectors.base import RateLimited, UpstreamError
 from deliveryhub.adapters.connectors.naver import CODE, SOURCE, NaverSettings
 from deliveryhub.adapters.connectors.naver.client import NaverClient
 from deliveryhub.adapters.connectors.naver.mapper import map_details
-from deliveryhub.adapters.persistence.dialect import upsert
+from deliveryhub.adapters.persistence.dialect import insert_or_ignore, upsert
 from deliveryhub.contracts.events import ContractError
 from deliveryhub.service_layer.scheduler import Job
 
@@ -49,6 +51,27 @@ def read_cursor(core: Core, source: str = SOURCE) -> datetime | None:
         return datetime.fromisoformat(str(value))
     except ValueError:
         return None
+
+
+def claim_cycle(core: Core, now: datetime, interval_s: float, source: str = SOURCE) -> bool:
+    """Claim this hub's next poll cycle of ``source`` (none ran within ``interval_s``); False when not due."""
+    cursors = ct.connector_cursors
+    due = sa.or_(cursors.c.updated_at.is_(None), cursors.c.updated_at <= now - timedelta(seconds=interval_s))
+    with core.db.write() as conn:
+        insert_or_ignore(conn, cursors, [{"source": source, "cursor": None, "updated_at": None}], ["source"])
+        claimed = conn.execute(cursors.update().where(cursors.c.source == source, due).values(updated_at=now))
+        return claimed.rowcount == 1
+
+
+def hold_cycles(core: Core, until: datetime, interval_s: float, source: str = SOURCE) -> None:
+    """No worker claims a cycle of ``source`` before ``until`` (after a 429 or a failure)."""
+    cursors = ct.connector_cursors
+    with core.db.write() as conn:
+        conn.execute(
+            cursors.update()
+            .where(cursors.c.source == source)
+            .values(updated_at=until - timedelta(seconds=interval_s))
+        )
 
 
 def write_cursor(core: Core, at: datetime, now: datetime, source: str = SOURCE) -> None:
@@ -90,13 +113,16 @@ class NaverPollJob:
         settings = self.settings()
         if settings is None:
             return 0
+        interval = float(settings.poll_interval_s)
+        if not claim_cycle(self.core, now, interval):
+            return 0  # another worker polled this hub's account within the interval
         try:
             stored = self.cycle(settings, now)
         except RateLimited as exc:
-            self._back_off(now, exc.retry_after, str(exc))
+            self._back_off(now, exc.retry_after, str(exc), interval)
             return 0
         except UpstreamError as exc:
-            self._back_off(now, None, str(exc))
+            self._back_off(now, None, str(exc), interval)
             return 0
         self.failures, self.last_error = 0, None
         self.not_before = now + timedelta(seconds=settings.poll_interval_s)
@@ -123,13 +149,12 @@ class NaverPollJob:
         log.info("naver_polled", changes=len(changes), details=len(details), events=len(mapped.events))
         return stored
 
-    def _back_off(self, now: datetime, retry_after: float | None, error: str) -> None:
+    def _back_off(self, now: datetime, retry_after: float | None, error: str, interval_s: float) -> None:
         self.failures += 1
         self.last_error = error[:500]
-        delay = min(MAX_BACKOFF_S, BACKOFF_S * 2 ** (self.failures - 1))
-        self.not_before = now + timedelta(
-            seconds=max(retry_after or 0.0, delay if retry_after is None else 0)
-        )
+        backoff = min(MAX_BACKOFF_S, BACKOFF_S * 2 ** (self.failures - 1))
+        self.not_before = now + timedelta(seconds=retry_after if retry_after is not None else backoff)
+        hold_cycles(self.core, self.not_before, interval_s)
         log.warning(
             "naver_poll_failed", error=self.last_error, retry_in_s=(self.not_before - now).total_seconds()
         )
