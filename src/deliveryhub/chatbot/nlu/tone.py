@@ -22,7 +22,7 @@ from deliveryhub.chatbot.nlu.normalize import normalize
 from deliveryhub.chatbot.nlu.stance import FAILURE, PAST_CONTRAST
 
 _POSITIVE = _rx(
-    r"좋아요|좋네요|좋습니다|좋았어요|만족|감사|고마|친절하셨|친절하시네|최고|대박|예뻐|예쁘네|맘에들|마음에들|잘받았|잘왔|잘도착|잘쓸|잘쓰고|잘입",
+    r"번창|응원|믿고|추천할게|또올게|또살게|재구매할게|또주문할게|좋아요|좋네요|좋습니다|좋았어요|만족|감사|고마|친절하셨|친절하시네|최고|대박|예뻐|예쁘네|맘에들|마음에들|잘받았|잘왔|잘도착|잘쓸|잘쓰고|잘입",
     r"빠르네|빨라서|빨리왔|빨리오|일찍왔|일찍와|하루만에|이틀만에|감동|훌륭|꼼꼼하|센스",
 )
 _ACCEPT = _rx(r"괜찮아요|괜찮습니다|괜찮네요|상관없어요|상관없습니다|신경쓰지마|참고만|참고하세요|참고해주세요|천천히보내|천천히주")
@@ -38,9 +38,12 @@ _HARM_KEEP = frozenset({"damaged_item"})
 _HARM_FROM = frozenset({"other", "track_order", "stock_inquiry", "notification_issue", "delivery_delay", "human_agent"})
 
 
+_COMING_BACK = _rx(r"(또|다시|재)(주문|구매|올|살|이용)(할|하)?(게요|께요|겠습니다)")
+
+
 def pure_feedback(c: str) -> bool:
     """Thanks, praise or acceptance with nothing asked and no failure left (spacing-free normalised text)."""
-    if not (_POSITIVE.search(c) or _ACCEPT.search(c)) or _ASKS.search(c):
+    if not (_POSITIVE.search(c) or _ACCEPT.search(c)) or _ASKS.search(_COMING_BACK.sub("", c)):
         return False
     rest = PAST_CONTRAST.sub("", c)
     if _ACCEPT.search(c):  # a small problem reported and let go ("찌그러졌는데 물건은 괜찮아요 참고하세요")
@@ -68,6 +71,22 @@ _CONTACT = _rx(r"전화|문의|연락|답변|답장|회신|상담|채팅|톡|메
 _CONTACT_ONLY = frozenset({"delivery_delay", "track_order"})
 
 
+# Wider topic words than the escalation families, used only to name the intent of an angry message the
+# model called ``other`` (a hand-off never depends on them).
+_TOPICS: dict[str, re.Pattern[str]] = {
+    "damaged_item": _rx(r"깨|파손|찌그러|젖|불량|고장|망가|부러|부서|찢|터져|터진|열려|뜯겨|뜯긴|샜|흠집|스크래치|기스|얼룩|냄새|곰팡|녹아|상했|변질"),
+    "wrong_item": _rx(r"다른(거|게|걸|색|사이즈|상품|물건)|딴판|엉뚱|누락|빠져|빠졌|짝퉁|가품|중고|입었던|쓰던|반만|모자라"),
+    "missing_delivery": _rx(r"분실|없어졌|사라졌|(다른|남의)(사람|집)|옆집|못받았"),
+    "refund_status": _rx(r"환불|돈(을|은|이)?(돌려|언제|안들어)"),
+    "delivery_delay": _rx(r"(배송|발송|출고)(은|이|가|도)?안|안와|안오|안보내|늦|지연|언제까지|준비중|출발(도)?안"),
+}
+
+
+def _first_topic(c: str) -> str | None:
+    found = [(m.start(), name) for name, rx in _TOPICS.items() if (m := rx.search(c))]
+    return min(found)[1] if found else None
+
+
 def adjust_intent(text: str, intent: str, reasons: list[str]) -> str:
     """The intent after the tone corrections above (``reasons`` from escalation_reasons)."""
     c = normalize(text).replace(" ", "")
@@ -91,6 +110,8 @@ def adjust_intent(text: str, intent: str, reasons: list[str]) -> str:
             return claims[-1] if _CONCEDE.search(c) else claims[0]
         if claims and intent == "other":
             return claims[0]  # anger about a named problem: the claim for that problem
+        if intent == "other" and (topic := _first_topic(c)) is not None:
+            return topic  # the same, from the wider topic words (intent only, never a hand-off reason)
         if intent in _CONTACT_ONLY and not claims and _CONTACT.search(c) and not _ORDER_WORDS.search(c):
             return "other"  # "전화를 열 번 했는데 아무도 안 받네요": about reaching the shop, no order named
     return intent
