@@ -157,7 +157,8 @@ def test_last_event_ahead_of_events_is_a_summary() -> None:
 def test_errors_and_garbage_never_raise() -> None:
     not_found = {"data": {"track": None}, "errors": [{"message": "no", "extensions": {"code": "NOT_FOUND"}}]}
     assert map_payload(not_found).unmapped[0] == "trackerdelivery: GraphQL error NOT_FOUND: no"
-    for junk in (None, [], "x", {"data": {"track": {"events": "nope"}}}, {"a": 1}):
+    junks: list[Any] = [None, [], "x", {"data": {"track": {"events": "nope"}}}, {"a": 1}]
+    for junk in junks:
         result = map_payload(junk, tracking_no="1")
         assert result.events == [] and result.unmapped
     naive = map_payload(_answer(_node("2024-04-25 13:00", "IN_TRANSIT", "간선상차")), order_id="O")

@@ -26,6 +26,7 @@ from deliveryhub.adapters.connectors.base import (
 from deliveryhub.adapters.connectors.sweettracker import SweetTrackerSettings
 from deliveryhub.adapters.connectors.sweettracker.codes import hub_carrier, t_code
 from deliveryhub.adapters.connectors.sweettracker.mapper import map_payload
+from deliveryhub.adapters.connectors.trackerdelivery.scans import Resolve, attach
 
 NOT_FOUND_CODES = frozenset({"104", "105"})
 KEY_CODES = frozenset({"101", "102"})
@@ -104,11 +105,17 @@ class SweetTrackerProxy(TrackingProxy):
     carrier is recommended from the tracking number (each recommendation tried, most likely first)."""
 
     def __init__(
-        self, carrier: str, settings: SweetTrackerSettings, *, transport: httpx.BaseTransport | None = None
+        self,
+        carrier: str,
+        settings: SweetTrackerSettings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        resolve: Resolve | None = None,
     ) -> None:
         self.carrier = carrier
         self.code = t_code(carrier)
         self.settings = settings
+        self.resolve = resolve
         self.client = SweetTrackerClient(settings, transport=transport)
 
     def fetch(self, tracking_no: str, *, order_id: str | None = None) -> MappingResult:
@@ -123,7 +130,8 @@ class SweetTrackerProxy(TrackingProxy):
                 if index == len(codes) - 1:
                     raise
                 continue
-            return map_payload(answer, order_id=order_id, tracking_no=tracking_no)
+            mapped = map_payload(answer, order_id=order_id, tracking_no=tracking_no)
+            return attach(mapped, self.resolve(order_id, tracking_no) if self.resolve else None)
         raise TrackingNotFound(f"sweettracker {tracking_no}: not found")
 
     async def afetch(self, tracking_no: str, *, order_id: str | None = None) -> MappingResult:

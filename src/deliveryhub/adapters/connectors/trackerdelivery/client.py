@@ -25,6 +25,7 @@ from deliveryhub.adapters.connectors.base import (
 )
 from deliveryhub.adapters.connectors.trackerdelivery.carriers import tracker_id
 from deliveryhub.adapters.connectors.trackerdelivery.mapper import map_payload
+from deliveryhub.adapters.connectors.trackerdelivery.scans import Resolve, attach
 from deliveryhub.adapters.connectors.trackerdelivery.settings import TrackerDeliverySettings
 
 TRACK_QUERY = """query Track($carrierId: ID!, $trackingNumber: String!) {
@@ -130,6 +131,7 @@ class TrackerDeliveryProxy(TrackingProxy):
         settings: TrackerDeliverySettings,
         *,
         transport: httpx.BaseTransport | None = None,
+        resolve: Resolve | None = None,
     ) -> None:
         carrier_id = tracker_id(carrier)
         if carrier_id is None:
@@ -137,11 +139,13 @@ class TrackerDeliveryProxy(TrackingProxy):
         self.carrier = carrier
         self.carrier_id = carrier_id
         self.settings = settings
+        self.resolve = resolve
         self.client = TrackerDeliveryClient(settings, transport=transport)
 
     def fetch(self, tracking_no: str, *, order_id: str | None = None) -> MappingResult:
         """Query ``track`` for one parcel and map the answer."""
-        return map_payload(self.client.track(self.carrier_id, tracking_no), order_id=order_id)
+        mapped = map_payload(self.client.track(self.carrier_id, tracking_no), order_id=order_id)
+        return attach(mapped, self.resolve(order_id, tracking_no) if self.resolve else None)
 
     async def afetch(self, tracking_no: str, *, order_id: str | None = None) -> MappingResult:
         """As ``fetch`` (the poller is synchronous; this keeps the proxy shape)."""

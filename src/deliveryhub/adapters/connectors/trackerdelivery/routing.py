@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import sqlalchemy as sa
 import structlog
 
 from deliveryhub.adapters.connectors.base import ConnectorSettings, TrackingProxy
 from deliveryhub.adapters.connectors.sweettracker import SweetTrackerSettings
 from deliveryhub.adapters.connectors.sweettracker.client import SweetTrackerProxy
 from deliveryhub.adapters.connectors.trackerdelivery.client import TrackerDeliveryProxy
+from deliveryhub.adapters.connectors.trackerdelivery.scans import Resolve
 from deliveryhub.adapters.connectors.trackerdelivery.settings import TrackerDeliverySettings, routed
+from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.connectors.polling import PolledCarrier
 from deliveryhub.service_layer.hub import Core
 
@@ -26,20 +29,25 @@ log = structlog.get_logger(__name__)
 SOURCES: tuple[str, ...] = ("trackerdelivery", "sweettracker")
 
 
-def _proxy(source: str, carrier: str, settings: ConnectorSettings, transport: object) -> TrackingProxy | None:
+def _proxy(
+    source: str, carrier: str, settings: ConnectorSettings, transport: object, resolve: Resolve | None
+) -> TrackingProxy | None:
     if source == "trackerdelivery" and isinstance(settings, TrackerDeliverySettings):
         if not settings.client_id or settings.client_secret is None:
             return None
-        return TrackerDeliveryProxy(carrier, settings, transport=transport)  # type: ignore[arg-type]
+        return TrackerDeliveryProxy(carrier, settings, transport=transport, resolve=resolve)  # type: ignore[arg-type]
     if source == "sweettracker" and isinstance(settings, SweetTrackerSettings):
         if settings.api_key is None:
             return None
-        return SweetTrackerProxy(carrier, settings, transport=transport)  # type: ignore[arg-type]
+        return SweetTrackerProxy(carrier, settings, transport=transport, resolve=resolve)  # type: ignore[arg-type]
     return None
 
 
 def routed_carriers(
-    settings_of: Callable[[str], ConnectorSettings], *, transport: object = None
+    settings_of: Callable[[str], ConnectorSettings],
+    *,
+    transport: object = None,
+    resolve: Resolve | None = None,
 ) -> dict[str, PolledCarrier]:
     """Hub carrier code -> the poller's entry for the source it is routed to."""
     found: dict[str, PolledCarrier] = {}
@@ -52,7 +60,7 @@ def routed_carriers(
                 )
                 continue
             try:
-                proxy = _proxy(source, carrier, settings, transport)
+                proxy = _proxy(source, carrier, settings, transport, resolve)
             except ValueError as exc:
                 log.warning("tracking_source_unusable", source=source, carrier=carrier, error=str(exc))
                 continue
@@ -65,7 +73,24 @@ def tracking_sources(core: Core, *, transport: object = None) -> dict[str, Polle
     """The routed carriers of this hub (each shop's own config file and credentials)."""
     from deliveryhub.connectors.writeback import connector_settings
 
-    return routed_carriers(lambda code: connector_settings(core, code), transport=transport)
+    return routed_carriers(
+        lambda code: connector_settings(core, code), transport=transport, resolve=shipment_resolver(core)
+    )
+
+
+def shipment_resolver(core: Core) -> Resolve:
+    """(order id, tracking no.) -> the parcel's shipment id in this hub (the poller's events attach to it)."""
+
+    def resolve(order_id: str | None, tracking_no: str) -> str | None:
+        p = t.parcels
+        query = sa.select(p.c.shipment_id).where(p.c.tracking_no == tracking_no)
+        if order_id:
+            query = query.where(p.c.order_id == order_id)
+        with core.db.read() as conn:
+            rows = conn.execute(query.limit(2)).all()
+        return str(rows[0].shipment_id) if len(rows) == 1 else None
+
+    return resolve
 
 
 def source_of(carriers: dict[str, PolledCarrier], carrier: str) -> str | None:

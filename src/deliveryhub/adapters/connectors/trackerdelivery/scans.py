@@ -8,6 +8,7 @@ is kept in ``raw_status``/``message`` masked; the driver's name and phone are ke
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,3 +110,15 @@ def emit(feed: Feed, scans: list[Found], result: MappingResult) -> None:
     events = [tracking_event(feed, scan, result) for scan in scans]
     result.events.extend(events)
     result.events.extend(derive_shipment_events(feed, events))
+
+
+Resolve = Callable[[str | None, str], str | None]
+"""(order id, tracking no.) -> the hub's shipment id of that parcel (None: keep the tracking number)."""
+
+
+def attach(result: MappingResult, shipment_id: str | None) -> MappingResult:
+    """Point the events at the parcel the hub knows (its shipment id may differ from the tracking no.)."""
+    if shipment_id:
+        for event in result.events:
+            event["shipment_id"] = shipment_id
+    return result

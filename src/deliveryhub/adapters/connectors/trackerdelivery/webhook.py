@@ -30,6 +30,7 @@ from deliveryhub.adapters.connectors.payload import as_str
 from deliveryhub.adapters.connectors.trackerdelivery.carriers import tracker_id
 from deliveryhub.adapters.connectors.trackerdelivery.client import TrackerDeliveryClient
 from deliveryhub.adapters.connectors.trackerdelivery.mapper import CODE, map_payload
+from deliveryhub.adapters.connectors.trackerdelivery.scans import attach
 from deliveryhub.adapters.connectors.trackerdelivery.settings import TrackerDeliverySettings, routed
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.service_layer.hub import Core
@@ -127,11 +128,10 @@ def receive_callback(
         return {"accepted": 0, "ignored": "body needs carrierId and trackingNumber"}
     p = t.parcels
     with core.db.read() as conn:
-        orders = [
-            str(r.order_id)
-            for r in conn.execute(sa.select(p.c.order_id).where(p.c.tracking_no == number)).all()
-        ]
-    if not orders:
+        parcels = conn.execute(
+            sa.select(p.c.order_id, p.c.shipment_id).where(p.c.tracking_no == number)
+        ).all()
+    if not parcels:
         return {"accepted": 0, "ignored": "no parcel with this tracking number"}
     client = TrackerDeliveryClient(settings, transport=transport)
     try:
@@ -139,12 +139,12 @@ def receive_callback(
     except TrackingNotFound:
         return {"accepted": 0, "ignored": "tracker.delivery has no track for it yet"}
     accepted = 0
-    for order_id in orders:
-        mapped = map_payload(answer, order_id=order_id)
+    for parcel in parcels:
+        mapped = attach(map_payload(answer, order_id=str(parcel.order_id)), str(parcel.shipment_id))
         if mapped.events:
             results = core.ingest.ingest(mapped.events, source_hint=f"carrier:{CODE}")
             accepted += sum(1 for r in results if r.status == "accepted")
-    return {"accepted": accepted, "orders": len(orders)}
+    return {"accepted": accepted, "parcels": len(parcels)}
 
 
 def register(core: Core) -> WebhookRenewer:
@@ -158,14 +158,14 @@ def build_router(hub: Any) -> APIRouter | None:
     """``POST /v1/webhooks/trackerdelivery`` (None when the connectors feature is not wired)."""
     if getattr(hub, "connectors", None) is None:
         return None
-    from deliveryhub.entrypoints.api.deps import HubDep
     from deliveryhub.entrypoints.api.errors import ApiError
 
     router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
     @router.post("/trackerdelivery", summary="tracker.delivery tracking webhook callback (token)")
-    async def trackerdelivery_webhook(request: Request, hub: HubDep) -> dict[str, Any]:
+    async def trackerdelivery_webhook(request: Request) -> dict[str, Any]:
         """Check the token, then query track for the parcel and ingest."""
+        hub = request.app.state.hub  # as deps.get_hub: the hub (a shop's) the app was built with
         settings = settings_of(hub)
         given = request.query_params.get("token") or request.headers.get("x-deliveryhub-token")
         try:
