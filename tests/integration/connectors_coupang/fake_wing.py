@@ -27,6 +27,8 @@ class Wing:
     calls: list[tuple[str, str, dict[str, str], Any]] = field(default_factory=list)
     fail: dict[str, list[tuple[int, dict[str, str], Any]]] = field(default_factory=dict)
     invoices: dict[int, str] = field(default_factory=dict)  # box -> invoice number accepted
+    returns: list[dict[str, Any]] = field(default_factory=list)  # by receiptStatus code (RU, UC, …)
+    exchanges: list[dict[str, Any]] = field(default_factory=list)
     refused_auth: int = 0
 
     def calls_to(self, name: str) -> list[tuple[str, str, dict[str, str], Any]]:
@@ -76,6 +78,30 @@ def build(wing: Wing) -> FastAPI:
         page = rows[start : start + size]
         token = str(start + size) if start + size < len(rows) else ""
         return {"code": 200, "message": "OK", "data": page, "nextToken": token}
+
+    def _window(q: Any, rows: list[dict[str, Any]], width: int) -> list[dict[str, Any]]:
+        low, high = q["createdAtFrom"][:width], q["createdAtTo"][:width]
+        return [r for r in rows if low <= r["createdAt"][:width] <= high]
+
+    @app.get(f"{BASE}/returnRequests")
+    def returns(request: Request) -> Any:
+        q = request.query_params
+        if q.get("searchType") != "timeFrame" or not q.get("status"):
+            return _error(400, "searchType=timeFrame and status are required")
+        rows = [r for r in _window(q, wing.returns, 16) if r["_status"] == q["status"]]
+        return {
+            "code": 200,
+            "message": "OK",
+            "data": [{k: v for k, v in r.items() if k != "_status"} for r in rows],
+        }
+
+    @app.get(f"{BASE}/exchangeRequests")
+    def exchanges(request: Request) -> Any:
+        q = request.query_params
+        rows = _window(q, wing.exchanges, 19)
+        size, start = int(q.get("maxPerPage") or 50), int(q.get("nextToken") or 0)
+        token = str(start + size) if start + size < len(rows) else None
+        return {"code": 200, "message": "OK", "data": rows[start : start + size], "nextToken": token}
 
     @app.put(f"{BASE}/ordersheets/acknowledgement")
     async def acknowledge(request: Request) -> Any:
@@ -156,4 +182,50 @@ def sheet(order_id: int, box: int, status: str, ordered_at: str, items: list[int
         ],
         "deliveryCompanyName": "",
         "invoiceNumber": "",
+    }
+
+
+def return_request(
+    order_id: int, receipt_id: int, status: str, created_at: str, box: int, item: int
+) -> dict[str, Any]:
+    """A return request shaped as the published per-minute list (``_status`` is the list's status filter)."""
+    return {
+        "_status": status,
+        "receiptId": receipt_id,
+        "orderId": order_id,
+        "receiptType": "RETURN",
+        "receiptStatus": "RELEASE_STOP_UNCHECKED" if status == "RU" else "RETURNS_UNCHECKED",
+        "createdAt": created_at,
+        "modifiedAt": created_at,
+        "cancelReasonCategory1": "고객변심",
+        "cancelReasonCategory2": "단순변심(사유없음)",
+        "reasonCode": "CHANGEMIND",
+        "reasonCodeText": "필요 없어짐 (단순 변심)",
+        "returnItems": [
+            {
+                "vendorItemId": item,
+                "vendorItemName": f"상품 {item}",
+                "purchaseCount": 1,
+                "cancelCount": 1,
+                "shipmentBoxId": box,
+            }
+        ],
+    }
+
+
+def exchange_request(order_id: int, exchange_id: int, created_at: str, box: int, item: int) -> dict[str, Any]:
+    """An exchange request shaped as the published list."""
+    return {
+        "exchangeId": exchange_id,
+        "orderId": order_id,
+        "exchangeStatus": "RECEIPT",
+        "reasonCode": "DIFFERENTOPT",
+        "reasonCodeText": "색상/ 사이즈가 기대와 다름",
+        "reasonEtcDetail": "사이즈 교환 부탁드려요",
+        "createdAt": created_at,
+        "modifiedAt": created_at,
+        "faultType": "CUSTOMER",
+        "exchangeItemDtoV1s": [
+            {"orderItemId": item, "targetItemId": item, "quantity": 1, "originalShipmentBoxId": box}
+        ],
     }

@@ -19,11 +19,21 @@ from deliveryhub.adapters.connectors.coupang import CoupangSettings
 from deliveryhub.adapters.connectors.coupang.client import CoupangClient, write_back
 from deliveryhub.adapters.connectors.coupang.mapper import KST
 from deliveryhub.adapters.connectors.coupang.poller import CoupangPoller, read_cursor, register
+from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.connectors.writeback import WritebackJob
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.security.apikeys import create_api_key
 from dh_testkit import drain, make_hub, serving, waybill
-from integration.connectors_coupang.fake_wing import ACCESS, SECRET, VENDOR, Wing, build, sheet
+from integration.connectors_coupang.fake_wing import (
+    ACCESS,
+    SECRET,
+    VENDOR,
+    Wing,
+    build,
+    exchange_request,
+    return_request,
+    sheet,
+)
 
 
 @pytest.fixture
@@ -200,3 +210,41 @@ def test_an_invoice_coupang_already_has_counts_as_uploaded(wing: tuple[Wing, str
         write_back(
             _settings(base), WritebackRequest("1", "7001", "pigeon-post", "1", {"marketplace": market})
         )
+
+
+def test_return_and_exchange_requests_are_polled_in_the_window(hub: Any, wing: tuple[Wing, str]) -> None:
+    state, _ = wing
+    state.sheets.append(sheet(95000000000001, 9501, "INSTRUCT", _ordered(30), [9601]))
+    delivered = sheet(95000000000002, 9502, "FINAL_DELIVERY", _ordered(40), [9602])
+    delivered.update(
+        deliveryCompanyName="한진택배", invoiceNumber="430012341234", inTrasitDateTime=_ordered(30)
+    )
+    state.sheets.append({**delivered, "deliveredDate": _ordered(20).replace("T", " ")})
+    state.returns += [
+        return_request(95000000000001, 700001, "RU", _ordered(10), 9501, 9601),
+        return_request(95000000000002, 700002, "UC", _ordered(10), 9502, 9602),
+        return_request(95000000000002, 700009, "UC", _ordered(5 * 24 * 60), 9502, 9602),  # before the window
+    ]
+    state.exchanges += [
+        exchange_request(95000000000002, 800001 + i, _ordered(10 + i), 9502, 9602) for i in range(3)
+    ]
+    report = CoupangPoller(hub, settings=None).run(force=True)
+    assert report.error is None and report.unmapped == []
+    assert {c[2]["status"] for c in state.calls_to("/returnRequests")} == {"RU", "UC"}
+    assert [c[2].get("nextToken") for c in state.calls_to("/exchangeRequests")] == [None, "1", "2"]
+    with hub.db.read() as conn:
+        rows = conn.execute(
+            sa.select(t.inbox.c.event_id, t.inbox.c.type, t.inbox.c.data).where(
+                t.inbox.c.type.in_(["return.requested", "exchange.requested"])
+            )
+        ).all()
+    found = sorted((r.event_id, r.type) for r in rows)
+    assert found == [
+        ("coupang:exchange:800001", "exchange.requested"),
+        ("coupang:exchange:800002", "exchange.requested"),
+        ("coupang:exchange:800003", "exchange.requested"),
+        ("coupang:return:700001", "return.requested"),
+        ("coupang:return:700002", "return.requested"),
+    ]
+    stop = next(r.data for r in rows if r.event_id == "coupang:return:700001")
+    assert stop["stop_shipment"] is True and stop["reason"] == "CHANGEMIND"

@@ -25,6 +25,8 @@ class CoupangSettings(ConnectorSettings):
     first_window_hours: int = 24  # first poll looks back this far (Coupang's timeFrame allows 24 h)
     max_per_page: int = 50
     statuses: str = "ACCEPT,INSTRUCT,DEPARTURE,DELIVERING,FINAL_DELIVERY"
+    return_statuses: str = "RU,UC"  # 출고중지요청, 반품접수 (empty: do not poll returns)
+    exchanges: bool = True  # poll exchange requests
     acknowledge: bool = True  # 상품준비중: acknowledge new (ACCEPT) shipment boxes when polled
     # Orders created before the window still change status (shipped from Wing itself, delivered): these
     # statuses are re-read per day over the last rescan_days, at most every rescan_s.

@@ -119,29 +119,50 @@ class CoupangClient:
         except ValueError as exc:
             raise UpstreamError(f"coupang {path}: answer is not JSON", status=response.status_code) from exc
 
-    def ordersheets(
-        self, start: datetime, end: datetime, status: str, *, by_day: bool = False
-    ) -> Iterator[dict[str, Any]]:
-        """Every page of the ordersheet list for one status: per minute (searchType=timeFrame) or per day."""
-        path = f"{self.base_path}/ordersheets"
+    def pages(self, name: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """GET …/{name} and every following ``nextToken`` page."""
         token: str | None = None
         seen: set[str] = set()
         while True:
-            form = "%Y-%m-%d" if by_day else "%Y-%m-%dT%H:%M"
-            params = {
-                "createdAtFrom": start.strftime(form),
-                "createdAtTo": end.strftime(form),
-                "searchType": None if by_day else "timeFrame",
-                "status": status,
-                "maxPerPage": self.settings.max_per_page,
-                "nextToken": token,
-            }
-            page = self.request("GET", path, params)
+            page = self.request("GET", f"{self.base_path}/{name}", {**params, "nextToken": token})
             yield page
             token = str(page.get("nextToken") or "") if isinstance(page, dict) else ""
             if not token or token in seen:
                 return
             seen.add(token)
+
+    def ordersheets(
+        self, start: datetime, end: datetime, status: str, *, by_day: bool = False
+    ) -> Iterator[dict[str, Any]]:
+        """Every page of the ordersheet list for one status: per minute (searchType=timeFrame) or per day."""
+        form = "%Y-%m-%d" if by_day else "%Y-%m-%dT%H:%M"
+        params = {
+            "createdAtFrom": start.strftime(form),
+            "createdAtTo": end.strftime(form),
+            "searchType": None if by_day else "timeFrame",
+            "status": status,
+            "maxPerPage": self.settings.max_per_page,
+        }
+        return self.pages("ordersheets", params)
+
+    def return_requests(self, start: datetime, end: datetime, status: str) -> Iterator[dict[str, Any]]:
+        """반품/출고중지 requests created in the window (per minute, searchType=timeFrame) for one status."""
+        params = {
+            "searchType": "timeFrame",
+            "createdAtFrom": start.strftime("%Y-%m-%dT%H:%M"),
+            "createdAtTo": end.strftime("%Y-%m-%dT%H:%M"),
+            "status": status,
+        }
+        return self.pages("returnRequests", params)
+
+    def exchange_requests(self, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
+        """교환 requests created in the window, every status, ``nextToken`` paged."""
+        params = {
+            "createdAtFrom": start.strftime("%Y-%m-%dT%H:%M:%S"),
+            "createdAtTo": end.strftime("%Y-%m-%dT%H:%M:%S"),
+            "maxPerPage": self.settings.max_per_page,
+        }
+        return self.pages("exchangeRequests", params)
 
     def acknowledge(self, shipment_box_ids: list[int]) -> dict[str, Any]:
         """상품준비중: PUT …/ordersheets/acknowledgement; the answer's data (responseList per box)."""

@@ -267,6 +267,7 @@ def _returns(rows: list[Any], result: MappingResult) -> None:
             "reason_text": as_str(receipt.get("reasonCodeText")) or as_str(receipt.get("cancelReason")),
             "receipt_id": receipt_id,
             "receipt_status": as_str(receipt.get("receiptStatus")),
+            "stop_shipment": as_str(receipt.get("receiptStatus")) == "RELEASE_STOP_UNCHECKED",  # 출고중지요청
             "fault_by": as_str(receipt.get("faultByType")),
         }
         if kind == "return":

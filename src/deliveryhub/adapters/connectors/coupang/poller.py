@@ -126,6 +126,7 @@ class CoupangPoller:
                 for page in client.ordersheets(start.astimezone(KST), end.astimezone(KST), status):
                     self._page(page, report)
             self._acknowledge(client, settings, report)
+            self._claims(client, settings, start.astimezone(KST), end.astimezone(KST), report)
         except ConnectorError as exc:
             self._backoff(exc, report)
             return report
@@ -136,6 +137,22 @@ class CoupangPoller:
         except ConnectorError as exc:
             self._backoff(exc, report)
         return report
+
+    def _claims(
+        self,
+        client: CoupangClient,
+        settings: CoupangSettings,
+        start: datetime,
+        end: datetime,
+        report: CoupangPollReport,
+    ) -> None:
+        """Return (출고중지/반품) and exchange requests created in the window."""
+        for status in [s.strip() for s in settings.return_statuses.split(",") if s.strip()]:
+            for page in client.return_requests(start, end, status):
+                self._page(page, report)
+        if settings.exchanges:
+            for page in client.exchange_requests(start, end):
+                self._page(page, report)
 
     def _rescan(
         self,
