@@ -14,6 +14,7 @@ the lease: a worker claims a cycle with a conditional UPDATE, so two workers nev
 
 from __future__ import annotations
 
+import base64
 import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,12 +29,13 @@ from deliveryhub.adapters.connectors import tables as ct
 from deliveryhub.adapters.connectors.base import MappingResult, UpstreamError
 from deliveryhub.adapters.connectors.cafe24 import CODE, SOURCE, Cafe24Settings
 from deliveryhub.adapters.connectors.cafe24 import mapper as cafe24_mapper
-from deliveryhub.adapters.connectors.cafe24.client import Cafe24Client
+from deliveryhub.adapters.connectors.cafe24.client import Cafe24Client, use_token_store
 from deliveryhub.adapters.connectors.payload import as_dict, as_str
 from deliveryhub.adapters.persistence.dialect import insert_or_ignore
 from deliveryhub.connectors import inbound, writeback
 from deliveryhub.connectors.inbound import Refused
 from deliveryhub.contracts.events import ContractError
+from deliveryhub.pii.cipher import KeyError_, open_, seal
 from deliveryhub.service_layer.hub import Core
 from deliveryhub.service_layer.scheduler import Job
 
@@ -45,10 +47,56 @@ POLL_JOB = "connectors.cafe24.poll"
 POLL_EVERY_S = 30.0
 
 
+class SealedTokens:
+    """A mall's refreshed OAuth pair in ``connector_cursors`` (``cafe24:<mall>:token``), sealed with a key
+    derived from the hub's master key and bound to the row."""
+
+    def __init__(self, core: Core, mall_id: str) -> None:
+        self.core = core
+        self.source = f"{CODE}:{mall_id}:token"[:72]
+        self._key = core.keyring.master.derive("deliveryhub cafe24 tokens v1")
+
+    def load(self, origin: str) -> tuple[str, str] | None:
+        """The stored pair when it grew from the configured refresh token ``origin``."""
+        cur = ct.connector_cursors
+        with self.core.db.read() as conn:
+            text = conn.execute(
+                sa.select(cur.c.cursor).where(cur.c.source == self.source)
+            ).scalar_one_or_none()
+        if not text:
+            return None
+        try:
+            value = orjson.loads(open_(self._key, base64.b64decode(text), self.source.encode()))
+        except (KeyError_, ValueError):
+            log.warning("cafe24_tokens_unreadable", source=self.source)
+            return None
+        if not isinstance(value, dict) or value.get("origin") != origin:
+            return None
+        return str(value["access"]), str(value["refresh"])
+
+    def save(self, origin: str, access: str, refresh: str) -> None:
+        """Seal and keep the newest pair."""
+        blob = seal(
+            self._key,
+            orjson.dumps({"origin": origin, "access": access, "refresh": refresh}),
+            self.source.encode(),
+        )
+        text = base64.b64encode(blob).decode()
+        cur = ct.connector_cursors
+        now = self.core.clock.now()
+        with self.core.db.write() as conn:
+            insert_or_ignore(
+                conn, cur, [{"source": self.source, "cursor": None, "updated_at": now}], ["source"]
+            )
+            conn.execute(cur.update().where(cur.c.source == self.source).values(cursor=text, updated_at=now))
+
+
 def cafe24_settings(core: Core) -> Cafe24Settings:
-    """The hub's Cafe24 settings (environment overridden by its config file)."""
+    """The hub's Cafe24 settings (environment over its config file); binds each mall's token store."""
     settings = writeback.connector_settings(core, CODE)
     assert isinstance(settings, Cafe24Settings)
+    for mall in settings.mall_ids():
+        use_token_store(settings.mall(mall).api_base(), mall, SealedTokens(core, mall))
     return settings
 
 
@@ -253,5 +301,9 @@ POLLERS: tuple[tuple[str, float, Callable[[Core], Callable[[datetime], Any]]], .
 
 def register(core: Core) -> None:
     """Add every marketplace catch-up poll to the hub's jobs (wired from connectors/wiring.py)."""
+    try:
+        cafe24_settings(core)  # bind the malls' token stores before a write-back needs them
+    except ValueError:
+        log.exception("cafe24_settings_unreadable")
     for name, every, factory in POLLERS:
         core.jobs.append(Job(name, every, factory(core)))

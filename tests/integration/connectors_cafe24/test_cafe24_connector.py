@@ -8,12 +8,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from deliveryhub.adapters.connectors import tables as ct
+from deliveryhub.adapters.connectors.cafe24 import client as cafe24_client
 from deliveryhub.adapters.connectors.cafe24.client import forget_tokens
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.connectors.marketplace_jobs import Cafe24Catchup
@@ -171,7 +173,8 @@ def test_poll_then_write_back_exactly_once(
             poll = Cafe24Catchup(hub)
             assert poll.run(now) == 0  # 429: backed off, cursor not moved
             with hub.db.read() as conn:
-                row = conn.execute(sa.select(ct.connector_cursors)).one()
+                mine = ct.connector_cursors.c.source == "cafe24:myshop"
+                row = conn.execute(sa.select(ct.connector_cursors).where(mine)).one()
             assert row.cursor is None
             assert poll.run(now + timedelta(seconds=1)) == 0  # held (interval and Retry-After)
             assert poll.run(now + timedelta(minutes=11)) == 10  # 5 orders x (created + paid)
@@ -182,8 +185,8 @@ def test_poll_then_write_back_exactly_once(
             assert offsets[-3:] == ["0", "2", "4"]
             with hub.db.read() as conn:
                 assert (
-                    conn.execute(sa.select(ct.connector_cursors.c.cursor)).scalar_one()
-                    == now.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Seoul")).date().isoformat()
+                    conn.execute(sa.select(ct.connector_cursors.c.cursor).where(mine)).scalar_one()
+                    == now.astimezone(ZoneInfo("Asia/Seoul")).date().isoformat()
                 )
             assert poll.run(now + timedelta(minutes=22)) == 0  # overlap: all duplicates
             drain(hub)
@@ -192,6 +195,17 @@ def test_poll_then_write_back_exactly_once(
                 order_id = state.orders[0]["order_id"]
                 seen = client.get(f"/v1/orders/{order_id}", headers={"authorization": f"Bearer {key}"})
                 assert seen.status_code == 200, seen.text
+
+            # A restart forgets the tokens in memory; the refreshed pair is sealed in the database (the
+            # configured refresh token is spent: using it again would fail).
+            cafe24_client._tokens.clear()
+            with hub.db.read() as conn:
+                sealed = conn.execute(
+                    sa.select(ct.connector_cursors.c.cursor).where(
+                        ct.connector_cursors.c.source == "cafe24:myshop:token"
+                    )
+                ).scalar_one()
+            assert "token-1" not in sealed and "refresh-2" not in sealed
 
             # A waybill created in the hub, reported twice: one write-back row.
             for n in (1, 2):
@@ -212,7 +226,7 @@ def test_poll_then_write_back_exactly_once(
             assert job.run(now + timedelta(hours=1)) == 0
             assert job.run(now + timedelta(hours=3)) == 1  # the retry finds the waybill: no second POST
             assert job.run(now + timedelta(hours=5)) == 0
-            assert state.shipment_posts == 1
+            assert state.shipment_posts == 1 and state.refreshes == 1
             (shipment,) = state.shipments[order_id]
             assert shipment["tracking_no"] == "553825406594" and shipment["shipping_company_code"] == "0006"
             assert shipment["order_item_code"] == [f"{order_id}-01"] and shipment["status"] == "shipping"

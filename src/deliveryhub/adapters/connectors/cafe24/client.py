@@ -8,14 +8,18 @@
 
 Every call sends ``Authorization: Bearer``, ``X-Cafe24-Api-Version``. A 401 refreshes the token once and
 retries; 429 (``X-Api-Call-Limit`` spent) is ``RateLimited`` with Retry-After; 5xx ``UpstreamUnavailable``.
-A refreshed token pair is kept in memory per mall (Cafe24 rotates the refresh token on every use).
+A refreshed token pair is kept per mall (Cafe24 rotates the refresh token on every use): in memory and, when
+the hub binds one, in a ``TokenStore`` (sealed in the hub's database), so a restart does not fall back to a
+spent refresh token. Both remember which configured refresh token they grew from: a new pair in the config
+(the operator re-authorised the app) wins over what was stored.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
@@ -33,8 +37,27 @@ from deliveryhub.adapters.connectors.payload import as_dict, as_list, as_str
 
 MAX_OFFSET = 15000  # Cafe24 refuses offsets past this; narrow the date window instead
 
-_tokens: dict[str, tuple[str, str]] = {}  # "{base}|{mall}" -> (access token, refresh token), refreshed ones
+_tokens: dict[str, tuple[str, str]] = {}  # "{base}|{mall}|{origin}" -> refreshed (access, refresh)
 _lock = threading.Lock()
+
+
+class TokenStore(Protocol):
+    """Where a mall's refreshed token pair outlives the process (the hub seals it in its database)."""
+
+    def load(self, origin: str) -> tuple[str, str] | None:
+        """The pair refreshed from the configured token ``origin`` (a digest), if any."""
+
+    def save(self, origin: str, access: str, refresh: str) -> None:
+        """Keep the newest pair."""
+
+
+_stores: dict[str, TokenStore] = {}  # "{base}|{mall}" -> store
+
+
+def use_token_store(base: str, mall_id: str, store: TokenStore) -> None:
+    """Keep this mall's refreshed tokens in ``store`` (bound by the hub that owns the mall's settings)."""
+    with _lock:
+        _stores[f"{base.rstrip('/')}|{mall_id}"] = store
 
 
 class Cafe24Client:
@@ -45,7 +68,10 @@ class Cafe24Client:
             raise ValueError("cafe24: mall_id is not configured")
         self.settings = settings
         self.base = settings.api_base()
-        self._key = f"{self.base}|{settings.mall_id}"
+        refresh = settings.refresh_token.get_secret_value() if settings.refresh_token else ""
+        self._origin = hashlib.sha256(refresh.encode()).hexdigest()[:16]
+        self._mall = f"{self.base}|{settings.mall_id}"
+        self._key = f"{self._mall}|{self._origin}"
         self._transport = transport
 
     # ------------------------------------------------------------------------------------------ tokens
@@ -53,6 +79,12 @@ class Cafe24Client:
         with _lock:
             if self._key in _tokens:
                 return _tokens[self._key]
+            store = _stores.get(self._mall)
+        stored = store.load(self._origin) if store is not None else None
+        if stored is not None:
+            with _lock:
+                _tokens[self._key] = stored
+            return stored
         s = self.settings
         access = s.access_token.get_secret_value() if s.access_token else ""
         refresh = s.refresh_token.get_secret_value() if s.refresh_token else ""
@@ -78,8 +110,12 @@ class Cafe24Client:
             raise UpstreamError(
                 "cafe24 token refresh: no access_token in the answer", status=response.status_code
             )
+        pair = (access, as_str(body.get("refresh_token")) or refresh)
         with _lock:
-            _tokens[self._key] = (access, as_str(body.get("refresh_token")) or refresh)
+            _tokens[self._key] = pair
+            store = _stores.get(self._mall)
+        if store is not None:
+            store.save(self._origin, *pair)
         return access
 
     # ------------------------------------------------------------------------------------------ requests
@@ -224,6 +260,7 @@ def write_back(
 
 
 def forget_tokens() -> None:
-    """Drop every refreshed token kept in memory (tests, credential rotation)."""
+    """Drop every refreshed token kept in memory and every bound store (tests, credential rotation)."""
     with _lock:
         _tokens.clear()
+        _stores.clear()
