@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Form, Request
@@ -138,6 +138,18 @@ def naver_app(state: State) -> FastAPI:
                 continue
             state.dispatched.append(po_id)
             success.append(po_id)
+            # Naver now reports the product order as shipped, with the carrier and number we sent.
+            detail = state.details[po_id]
+            detail["productOrder"]["productOrderStatus"] = "DELIVERING"
+            detail["delivery"] = {
+                "deliveryCompany": entry["deliveryCompanyCode"],
+                "trackingNumber": entry["trackingNumber"],
+                "deliveryMethod": entry["deliveryMethod"],
+                "deliveryStatus": "DELIVERING",
+                "sendDate": entry["dispatchDate"],
+                "pickupDate": entry["dispatchDate"],
+            }
+            state.changed[po_id] = datetime.now(UTC).isoformat()
         return {**TRACE, "data": {"successProductOrderIds": success, "failProductOrderInfos": fail}}
 
     return app

@@ -151,6 +151,17 @@ def test_poll_then_write_back_exactly_once(tmp_path: Path, master_key: str, conf
             with hub.db.read() as conn:
                 row = conn.execute(sa.select(ct.connector_writebacks)).one()
             assert (row.status, row.attempts) == ("done", 2)
+
+            # Naver now reports the dispatch: its waybill and hand-over land on the hub's own parcel S1.
+            for po_id in state.dispatched:  # the job's clock runs ahead of the wall clock in this test
+                state.changed[po_id] = (now + timedelta(hours=3, minutes=1)).isoformat()
+            assert poll.run(now + timedelta(hours=4)) >= 2
+            drain(hub)
+            with TestClient(create_app(hub, run_worker=False)) as client:
+                body = client.get(f"/v1/orders/{KST_ORDER_A}", headers=auth).json()
+            assert body["stage"] == "handed_over", body
+            assert [p["shipment_id"] for p in body["parcels"]] == ["S1"], body["parcels"]
+            assert job.run(now + timedelta(hours=6)) == 0 and len(state.dispatch_calls) == 2  # no echo
         finally:
             hub.close()
 

@@ -28,7 +28,7 @@ from deliveryhub.adapters.connectors.base import MappingResult, guarded, new_eve
 from deliveryhub.adapters.connectors.naver import SOURCE, codes
 from deliveryhub.adapters.connectors.payload import as_dict, as_list, as_str, to_rfc3339
 
-CHANNEL = "naver_smartstore"
+CHANNEL = "naver"  # the sales-channel label key (kernel/labels.py "channel")
 
 # Known non-order bodies (responses of action APIs, token, errors, request bodies): nothing to map.
 _NOT_ORDER_FACTS: tuple[tuple[str, str], ...] = (

@@ -22,6 +22,7 @@ from deliveryhub.adapters.connectors.base import RateLimited, UpstreamError
 from deliveryhub.adapters.connectors.naver import CODE, SOURCE, NaverSettings
 from deliveryhub.adapters.connectors.naver.client import NaverClient
 from deliveryhub.adapters.connectors.naver.mapper import map_details
+from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.adapters.persistence.dialect import insert_or_ignore, upsert
 from deliveryhub.contracts.events import ContractError
 from deliveryhub.service_layer.scheduler import Job
@@ -79,6 +80,27 @@ def write_cursor(core: Core, at: datetime, now: datetime, source: str = SOURCE) 
     with core.db.write() as conn:
         row = {"source": source, "cursor": at.isoformat(), "updated_at": now}
         upsert(conn, ct.connector_cursors, [row], ["source"])
+
+
+def bind_parcels(core: Core, events: list[dict[str, Any]]) -> None:
+    """Naver's parcel events name the parcel by its tracking number; a parcel the hub already knows under
+    that number (e.g. the TMS's waybill we wrote back) keeps its own shipment id, so it is not doubled."""
+    wanted = {(e["order_id"], e["shipment_id"]) for e in events if e.get("shipment_id")}
+    if not wanted:
+        return
+    parcels = t.parcels
+    with core.db.read() as conn:
+        rows = conn.execute(
+            sa.select(parcels.c.order_id, parcels.c.shipment_id, parcels.c.tracking_no).where(
+                parcels.c.order_id.in_(sorted({o for o, _ in wanted})),
+                parcels.c.tracking_no.in_(sorted({n for _, n in wanted})),
+            )
+        ).all()
+    known = {(r.order_id, r.tracking_no): r.shipment_id for r in rows}
+    for event in events:
+        shipment = known.get((event["order_id"], event.get("shipment_id")))
+        if shipment is not None:
+            event["shipment_id"] = shipment
 
 
 class NaverPollJob:
@@ -140,6 +162,7 @@ class NaverPollJob:
             ids = list(dict.fromkeys(str(c["productOrderId"]) for c in changes if c.get("productOrderId")))
             details = client.details(ids) if ids else []
         mapped = map_details(details, changes)
+        bind_parcels(self.core, mapped.events)
         stored = 0
         if mapped.events:
             results = self.core.ingest.ingest(mapped.events, source_hint=SOURCE)
