@@ -115,7 +115,10 @@ def test_poll_pages_backs_off_on_429_and_acknowledges_once(hub: Any, wing: tuple
     assert len(state.calls_to("/ordersheets/acknowledgement")) == 1
     with hub.db.read() as conn:
         rows = conn.execute(sa.select(ct.connector_cursors.c.source)).scalars().all()
-    assert sorted(rows) == ["coupang", "coupang:rescan"]
+    assert sorted(rows) == ["coupang", "coupang:lease", "coupang:rescan"]
+    other_worker = CoupangPoller(hub)
+    assert other_worker.run().window is None  # the cycle was just taken: a second worker does nothing
+    assert len(state.calls_to("/ordersheets/acknowledgement")) == 1
 
 
 def test_an_older_order_shipped_from_wing_is_found_by_the_daily_rescan(

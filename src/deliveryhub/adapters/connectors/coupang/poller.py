@@ -1,11 +1,14 @@
-"""The ``connectors.coupang`` job: poll one seller's ordersheets by time window, ingest, acknowledge new ones.
+"""The ``connectors.coupang`` job: poll one seller's Wing by time window, ingest, acknowledge new orders.
 
-Each run (at most every ``order_poll_s``) reads the window ``[cursor - overlap, now]`` (at most 24 hours;
-Coupang's per-minute ``searchType=timeFrame`` form), every configured status, every ``nextToken`` page;
-maps and ingests the pages (duplicates are no-ops), quarantines what the mapper could not map, and sends
-상품준비중 (acknowledgement) for boxes still in ``ACCEPT`` — once acknowledged Coupang lists them as
-``INSTRUCT``, so a box is acknowledged once. The window's end is saved in ``connector_cursors`` only when the
-whole window was read. A 429 (Retry-After) or a 5xx leaves the cursor and backs off.
+A cycle runs at most every ``order_poll_s`` across all workers (the ``coupang:lease`` row of
+``connector_cursors`` is claimed with a conditional UPDATE). It reads the window ``[cursor - overlap, now]``
+(at most 24 hours, Coupang's per-minute ``searchType=timeFrame`` form): ordersheets of every configured
+status, return requests (RU 출고중지요청, UC 반품접수) and exchange requests, every ``nextToken`` page; maps
+and ingests the pages (duplicates are no-ops), quarantines what the mapper could not map, and sends 상품준비중
+(acknowledgement) for boxes still in ``ACCEPT`` — acknowledged boxes are listed as ``INSTRUCT`` afterwards,
+so each is acknowledged once. The window's end (row ``coupang``) is saved only when the whole window was
+read; a 429 (Retry-After) or a 5xx leaves it and backs off. Every ``rescan_s`` a per-day rescan of the last
+``rescan_days`` (row ``coupang:rescan``) picks up later statuses of older orders (shipped from Wing itself).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from deliveryhub.adapters.connectors.base import ConnectorError, UpstreamError
 from deliveryhub.adapters.connectors.coupang import CODE, SOURCE, CoupangSettings
 from deliveryhub.adapters.connectors.coupang.client import CoupangClient
 from deliveryhub.adapters.connectors.coupang.mapper import KST, map_payload
+from deliveryhub.adapters.persistence.dialect import insert_or_ignore
 from deliveryhub.contracts.events import ContractError
 
 if TYPE_CHECKING:
@@ -36,6 +40,8 @@ EVERY_S = 30.0
 MAX_WINDOW = timedelta(hours=24)
 DEFAULT_BACKOFF_S = 60.0
 RESCAN = f"{SOURCE}:rescan"  # connector_cursors row of the per-day status rescan
+LEASE = f"{SOURCE}:lease"  # connector_cursors row whose updated_at is the last claimed cycle
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -113,9 +119,9 @@ class CoupangPoller:
         now = now or self.core.clock.now()
         if not force and self.backoff_until is not None and self.wall() < self.backoff_until:
             return report
-        cursor, saved_at = read_cursor(self.core)
-        if not force and saved_at is not None and (now - saved_at).total_seconds() < settings.order_poll_s:
-            return report
+        if not self._claim(now, settings.order_poll_s, force):
+            return report  # polled less than order_poll_s ago, by this worker or another
+        cursor, _ = read_cursor(self.core)
         start = (cursor - timedelta(minutes=settings.window_overlap_minutes)) if cursor else None
         start = start or now - timedelta(hours=settings.first_window_hours)
         end = min(now, start + MAX_WINDOW)
@@ -176,6 +182,16 @@ class CoupangPoller:
         self._acknowledge(client, settings, report)  # only if ACCEPT is among rescan_statuses
         save_cursor(self.core, now, now, RESCAN)
         report.rescanned = True
+
+    def _claim(self, now: datetime, every_s: int, force: bool) -> bool:
+        """Take this cycle (row LEASE): one worker per ``every_s``, whichever gets the conditional UPDATE."""
+        cc = ct.connector_cursors
+        with self.core.db.write() as conn:
+            insert_or_ignore(conn, cc, [{"source": LEASE, "cursor": None, "updated_at": EPOCH}], ["source"])
+            claim = cc.update().where(cc.c.source == LEASE)
+            if not force:
+                claim = claim.where(cc.c.updated_at <= now - timedelta(seconds=every_s))
+            return bool(conn.execute(claim.values(updated_at=now)).rowcount == 1)
 
     def _page(self, page: Any, report: CoupangPollReport) -> None:
         report.pages += 1
