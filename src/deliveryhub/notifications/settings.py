@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 
@@ -29,12 +30,12 @@ class NotificationSettings(EnvSettings):
     # Outgoing webhook for the shop's own systems (every stage change and exception, signed).
     notify_webhook_url: str | None = None
     webhook_secret: str | None = None
-    kakao_provider: str = "nhn"  # nhn | solapi
+    kakao_provider: Literal["nhn", "solapi"] = "nhn"
     kakao_url: str | None = None
     kakao_appkey: str | None = None
     kakao_secret_key: str = ""
     kakao_sender_key: str = ""
-    sms_provider: str = "nhn"  # nhn | generic | solapi
+    sms_provider: Literal["nhn", "generic", "solapi"] = "nhn"
     sms_url: str | None = None
     sms_appkey: str | None = None
     sms_secret_key: str = ""

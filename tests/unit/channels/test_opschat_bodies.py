@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from deliveryhub.adapters.channels.base import OutgoingMessage
 from deliveryhub.adapters.channels.opschat import kakaowork_body, slack_body
+from deliveryhub.adapters.channels.solapi import SolapiAlimtalk, SolapiSms
+from deliveryhub.config import Settings
+from deliveryhub.kernel.configfile import ConfigError
 from deliveryhub.notifications.channels import build_channels
-from deliveryhub.notifications.settings import NotificationSettings
+from deliveryhub.notifications.settings import NotificationSettings, load_notification_settings
 
 ALERT = OutgoingMessage(
     to="",
@@ -44,8 +49,6 @@ def test_kakaowork_body_has_conversation_text_and_blocks() -> None:
 
 
 def test_chat_channels_are_configured_from_settings(tmp_path: Path) -> None:
-    from deliveryhub.config import Settings
-
     hub = Settings(data_dir=tmp_path, env="test")
     ns = NotificationSettings(
         ops_slack_webhook_url="https://hooks.slack.com/services/T/B/X",
@@ -55,3 +58,27 @@ def test_chat_channels_are_configured_from_settings(tmp_path: Path) -> None:
     channels = build_channels(hub, ns)
     assert list(channels.ops)[:2] == ["slack", "kakaowork"]
     assert "kakaowork" not in build_channels(hub, NotificationSettings(ops_kakaowork_app_key="key")).ops
+
+
+def test_solapi_selection_needs_its_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    hub = Settings(data_dir=tmp_path, env="test")
+    with pytest.raises(ValueError, match="DELIVERYHUB_SOLAPI_API_KEY"):
+        build_channels(hub, NotificationSettings(sms_provider="solapi"))
+
+    def solapi(**more: str) -> NotificationSettings:
+        return NotificationSettings(
+            solapi_api_key="k",
+            solapi_api_secret="s",
+            sms_sender_no="15770000",
+            **more,  # type: ignore[arg-type]
+        )
+
+    with pytest.raises(ValueError, match="DELIVERYHUB_SOLAPI_PF_ID"):
+        build_channels(hub, solapi(kakao_provider="solapi"))
+    both = build_channels(hub, solapi(kakao_provider="solapi", sms_provider="solapi", solapi_pf_id="KA01"))
+    assert isinstance(both.customer["kakao"], SolapiAlimtalk)
+    sms = both.customer["sms"]
+    assert isinstance(sms, SolapiSms) and sms.sender_no == "15770000"
+    monkeypatch.setenv("DELIVERYHUB_SMS_PROVIDER", "solpai")
+    with pytest.raises(ConfigError, match="SMS_PROVIDER"):
+        load_notification_settings()
