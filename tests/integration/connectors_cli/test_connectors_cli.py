@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 MODULE = "deliveryhub.entrypoints.connectors_cli"
 
 TRACK = {
@@ -118,3 +120,57 @@ def test_replay_ingests_and_list_shows_the_source(tmp_path: Path, master_key: st
     assert rows["sweettracker"]["configured"] is False and rows["trackerdelivery"]["carriers"] == []
     synced = _run(tmp_path, master_key, "sync", "sweettracker", "--once")
     assert synced.returncode == 1 and "nothing to poll" in synced.stderr
+
+
+def test_sync_once_polls_a_routed_carrier_through_its_source(
+    tmp_path: Path, master_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`sync trackerdelivery --once` against a local tracker.delivery: the order's parcel is tracked."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from dh_testkit import drain, event, make_hub, serving, waybill
+
+    asked: list[dict[str, Any]] = []
+
+    async def graphql(request: Request) -> JSONResponse:
+        if request.headers.get("authorization") != "TRACKQL-API-KEY cid:s3cr3t-td":
+            return JSONResponse({"errors": [{"message": "unauthorized"}]}, status_code=401)
+        variables = (await request.json())["variables"]
+        asked.append(variables)
+        return JSONResponse(
+            TRACK if variables["carrierId"] == "kr.cjlogistics" else {"data": {"track": None}}
+        )
+
+    hub = make_hub(tmp_path, master_key)
+    try:
+        at = "2030-01-01T09:00:00+09:00"
+        created = event(
+            "c1", "order.created", "O-7", at, {"customer": {"name": "김고객"}, "items": [], "total": 0}
+        )
+        hub.ingest.ingest([created, waybill("w1", "O-7", at, "cj", "553825406594")])
+        drain(hub)
+    finally:
+        hub.close()
+    app = Starlette(routes=[Route("/graphql", graphql, methods=["POST"])])
+    with serving(app) as url:
+        env = {
+            "DELIVERYHUB_TRACKERDELIVERY_BASE_URL": f"{url}/graphql",
+            "DELIVERYHUB_TRACKERDELIVERY_CLIENT_ID": "cid",
+            "DELIVERYHUB_TRACKERDELIVERY_CLIENT_SECRET": "s3cr3t-td",
+            "DELIVERYHUB_TRACKERDELIVERY_CARRIERS": "cj",
+        }
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        synced = _run(tmp_path, master_key, "sync", "trackerdelivery", "--once")
+        listed = _run(tmp_path, master_key, "list", "--json")
+    assert synced.returncode == 0, synced.stderr
+    report = json.loads(synced.stdout.strip().splitlines()[-1])
+    assert report["polled"] == {"cj": 1} and report["accepted"] > 0
+    assert asked == [{"carrierId": "kr.cjlogistics", "trackingNumber": "553825406594"}]
+    assert "s3cr3t-td" not in synced.stdout + synced.stderr + listed.stdout + listed.stderr
+    rows = {row["source"]: row for row in _lines(listed.stdout)}
+    assert rows["trackerdelivery"]["configured"] is True and rows["trackerdelivery"]["carriers"] == ["cj"]
+    assert rows["trackerdelivery"]["last_success_at"] is not None
