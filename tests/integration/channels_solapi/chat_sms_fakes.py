@@ -99,8 +99,8 @@ def _shape_problem(message: dict[str, Any]) -> str | None:
             return "LMS needs a subject"
     elif kind != "SMS":
         return f"type {kind!r}"
-    if not message.get("text"):
-        return "text"
+    if not message.get("text") and not (message.get("kakaoOptions") or {}).get("variables"):
+        return "text (or kakaoOptions.variables)"
     return None
 
 

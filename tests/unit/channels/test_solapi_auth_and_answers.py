@@ -68,7 +68,10 @@ def test_bodies_match_the_documented_requests(shared_data: Path) -> None:
     msg = OutgoingMessage(to="010-0000-0001", text="안내", template_code="tpl", variables={"이름": "홍길동"})
     ours = kakao.message("01000000001", msg)
     doc = ata_doc["messages"][0]
-    assert {k for k in doc if k != "kakaoOptions"} <= set(ours)
+    assert {k for k in doc if k not in ("kakaoOptions", "text")} <= set(ours)
+    assert "text" not in ours  # the template is filled from variables
+    plain = kakao.message("01000000001", OutgoingMessage(to="", text="안내", template_code="tpl"))
+    assert plain["text"] == "안내" and plain["kakaoOptions"]["variables"] == {}
     assert ours["type"] == doc["type"] and ours["from"] == doc["from"] == "029302266"
     assert ours["kakaoOptions"]["pfId"] == doc["kakaoOptions"]["pfId"]
     assert ours["kakaoOptions"]["variables"] == {"#{이름}": "홍길동"}

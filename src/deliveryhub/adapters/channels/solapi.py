@@ -8,9 +8,10 @@ gets a fresh salt.
 
 Sending (the documented "send-many" API):
     POST {base}/messages/v4/send-many
-    {"messages": [{"to": "01012345678", "from": "0212345678", "text": "...", "type": "ATA",
+    {"messages": [{"to": "01012345678", "from": "0212345678", "type": "ATA",
                    "kakaoOptions": {"pfId": "KA01PF...", "templateId": "...",
                                     "variables": {"#{주문번호}": "..."}, "disableSms": false}}]}
+    (SOLAPI fills the registered template with ``variables``; ``text`` is sent only without variables.)
     SMS/LMS: the same without kakaoOptions, "type" SMS (≤ 90 EUC-KR bytes) or LMS (with "subject").
     → the message group: {"groupId": "G4V...", "count": {"registeredFailed": 0, ...}, "status": ...};
       the newer detail form answers {"groupInfo": {...}, "failedMessageList": [{"to", "statusCode",
@@ -237,10 +238,9 @@ class SolapiAlimtalk(SolapiChannel):
     def message(self, to: str, message: OutgoingMessage) -> dict[str, Any]:
         """An ATA message: template id, ``#{name}`` variables, SOLAPI's own SMS fallback as configured."""
         variables = {f"#{{{k}}}": str(v) for k, v in message.variables.items()}
-        return {
+        out: dict[str, Any] = {
             "to": to,
             "from": self.sender_no,
-            "text": message.text,
             "type": "ATA",
             "kakaoOptions": {
                 "pfId": self.pf_id,
@@ -249,3 +249,7 @@ class SolapiAlimtalk(SolapiChannel):
                 "disableSms": not self.sms_fallback,
             },
         }
+        if not variables:
+            # Without variables SOLAPI matches `text` against the registered template (the older form).
+            out["text"] = message.text
+        return out
