@@ -19,7 +19,9 @@ DEFAULT_BASE_URL = "https://api.commerce.naver.com"
 class NaverSettings(ConnectorSettings):
     """``DELIVERYHUB_NAVER_*``: the seller application's client id/secret (커머스API센터 애플리케이션)."""
 
-    base_url: str = DEFAULT_BASE_URL
+    # Empty = Naver's own gateway (DEFAULT_BASE_URL); set it only for a proxy or a test server. Left empty
+    # so `doctor` does not probe Naver for a hub that has no Naver account.
+    base_url: str = ""
     client_id: str = ""
     client_secret: SecretStr | None = None
     poll_interval_s: int = 300

@@ -26,7 +26,7 @@ from deliveryhub.adapters.connectors.base import (
     WritebackRequest,
     raise_for_status,
 )
-from deliveryhub.adapters.connectors.naver import NaverSettings, codes
+from deliveryhub.adapters.connectors.naver import DEFAULT_BASE_URL, NaverSettings, codes
 from deliveryhub.adapters.connectors.naver.auth import TOKEN_PATH, TOKENS, TokenCache, client_secret_sign
 from deliveryhub.adapters.connectors.payload import as_dict, as_list, as_str
 
@@ -60,7 +60,7 @@ class NaverClient:
         if not settings.client_id or settings.client_secret is None:
             raise ValueError("naver: client_id and client_secret are not configured")
         self.settings = settings
-        self._base = settings.base_url.rstrip("/")
+        self._base = (settings.base_url or DEFAULT_BASE_URL).rstrip("/")
         self._key = (self._base, settings.client_id)
         self._tokens = tokens
         self._millis = millis
