@@ -10,7 +10,7 @@ from typing import Any
 import structlog
 from prometheus_client import Counter, Gauge
 
-from deliveryhub.connectors import config, health, pushes, silence, writeback
+from deliveryhub.connectors import config, health, marketplace_jobs, pushes, silence, writeback
 from deliveryhub.connectors.polling import JOB_NAME as POLL_JOB
 from deliveryhub.connectors.polling import Poller, polling_status
 from deliveryhub.service_layer.hub import Core
@@ -90,6 +90,7 @@ def register(core: Core) -> ConnectorsFeature:
     core.health_handlers.append(health.make_handler(core.clock.now))  # rides integration_health
     core.health_handlers.append(writeback.intake_handler(core.clock.now))  # waybills to write back
     core.jobs.append(Job(writeback.JOB_NAME, writeback.EVERY_S, writeback.WritebackJob(core).run))
+    marketplace_jobs.register(core)  # the marketplaces' catch-up polls (POLLERS)
     core.jobs.append(Job(POLL_JOB, POLL_EVERY_S, feature.poller.run))
     core.jobs.append(Job(silence.JOB_NAME, SILENCE_EVERY_S, feature.silence.run))
     return feature
