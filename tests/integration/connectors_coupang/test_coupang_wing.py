@@ -251,3 +251,24 @@ def test_return_and_exchange_requests_are_polled_in_the_window(hub: Any, wing: t
     ]
     stop = next(r.data for r in rows if r.event_id == "coupang:return:700001")
     assert stop["stop_shipment"] is True and stop["reason"] == "CHANGEMIND"
+
+
+def test_an_unknown_delivery_company_is_quarantined_by_name(hub: Any, wing: tuple[Wing, str]) -> None:
+    state, _ = wing
+    odd = sheet(96000000000001, 9701, "DEPARTURE", _ordered(15), [9801])
+    odd.update(deliveryCompanyCode="PIGEONPOST", invoiceNumber="77001", inTrasitDateTime=_ordered(10))
+    state.sheets.append(odd)
+    report = CoupangPoller(hub).run(force=True)
+    assert report.error is None
+    # seen by the window and by the daily rescan: reported each time, quarantined once
+    assert set(report.unmapped) == {"ordersheet 96000000000001/9701: unknown delivery company 'PIGEONPOST'"}
+    with hub.db.read() as conn:
+        rows = conn.execute(sa.select(t.quarantine.c.source, t.quarantine.c.reason)).all()
+    assert [(r.source, r.reason) for r in rows] == [
+        ("coupang", "coupang: ordersheet 96000000000001/9701: unknown delivery company 'PIGEONPOST'")
+    ]
+    drain(hub)
+    with TestClient(create_app(hub, run_worker=False)) as client:
+        auth = {"authorization": f"Bearer {create_api_key(hub.db, 't-admin', 'admin')}"}
+        body = client.get("/v1/orders/96000000000001", headers=auth).json()
+    assert body["stage"] == "handed_over"  # the rest of the sheet still counts

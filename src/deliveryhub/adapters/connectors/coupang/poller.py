@@ -27,6 +27,7 @@ from deliveryhub.adapters.connectors.base import ConnectorError, UpstreamError
 from deliveryhub.adapters.connectors.coupang import CODE, SOURCE, CoupangSettings
 from deliveryhub.adapters.connectors.coupang.client import CoupangClient
 from deliveryhub.adapters.connectors.coupang.mapper import KST, map_payload
+from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.adapters.persistence.dialect import insert_or_ignore
 from deliveryhub.contracts.events import ContractError
 
@@ -214,7 +215,15 @@ class CoupangPoller:
         reason = "; ".join(sorted(set(reasons)))[:1000]
         item = json.loads(json.dumps(page, ensure_ascii=False, default=str))
         error = ContractError("unmapped", f"coupang: {reason}", "data")
+        q = t.quarantine
         with self.core.db.write() as conn:
+            known = conn.execute(
+                sa.select(q.c.id).where(
+                    q.c.source == SOURCE, q.c.reason == error.message, q.c.status == "open"
+                )
+            ).first()
+            if known is not None:
+                return  # the same page seen again (overlap, rescan): one open quarantine row is enough
             self.core.ingest.quarantine(conn, [(0, item, error)], self.core.clock.now(), SOURCE)
         log.warning("coupang_unmapped", reasons=len(reasons))
 
