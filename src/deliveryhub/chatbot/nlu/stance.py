@@ -19,7 +19,18 @@ small word classes so that new phrasings of the same move are caught and polite 
   fraud -- but not "사기 문자/스미싱/사칭" (a phishing message) or "사기 당할까봐" (worry, not blame);
 * **person x symptom** -- harm to someone (a child, a parent, the customer) with a symptom word;
 * **since x span** -- "신청한 지 보름", "한 달 전에 취소했는데 아직" -- an elapsed wait with an anchor;
-* **several refusals** -- "환불도 안 되고 답변도 없고 …" (two or more "…도/…은 안/없" clauses).
+* **several refusals** -- "환불도 안 되고 답변도 없고 …" (two or more "…도/…은 안/없" clauses), being sent
+  round in circles ("…다 하고 …다 하고"), the shop's deeds listed ("거절하시고 … 받으시고"), a word said
+  three times, resignation ("기다리라면 기다려야죠 언제까지요?");
+* **broken promises and contradictions** -- "분명 … 하셨잖아요", "포장하셨다더니 … 열려서", "완료라고 떴는데
+  카드사에선 없대요", "새 상품이라더니";
+* **look-alike vetoes** -- a purchase ordinal ("몇 번째 주문"), product age ("받은 지 열흘"), a worry
+  ("짝퉁일까봐", "사기 당하지 않으려면"), a negated problem ("불량은 아니고"), a past failure contrasted
+  with a good present.
+
+These rules were grown in rounds against tuning sets (dev_escalation_c.yaml, probes) and measured on
+hold-out sets never tuned on (tests/unit/chatbot/test_blind_escalation_b.py has the figures): on fresh
+text they catch a little over half of quiet anger, so they are a floor, not the whole answer.
 
 :func:`stance_cues` returns family names shared with quiet.py; :func:`benign_mention` says when a
 threat word is only a place or a polite policy question, which vetoes the fixed threat patterns too.
