@@ -60,6 +60,8 @@ class FakeTracker:
             return JSONResponse({"errors": [{"message": "unauthorized"}]}, status_code=401)
         body = await request.json()
         variables = body.get("variables") or {}
+        if "carrier(id:" in body.get("query", ""):
+            return JSONResponse({"data": {"carrier": {"id": "kr.cjlogistics"}}})
         if "registerTrackWebhook" in body.get("query", ""):
             self.registered.append(variables["input"])
             return JSONResponse({"data": {"registerTrackWebhook": True}})
@@ -111,6 +113,11 @@ class FakeSweet:
             }
         )
 
+    async def companies(self, request: Request) -> JSONResponse:
+        if not self._key_ok(request):
+            return JSONResponse({"status": False, "code": "101", "msg": "유효하지 않은 키값 입니다."})
+        return JSONResponse({"Company": [{"Code": "04", "Name": "CJ대한통운", "International": "false"}]})
+
     async def recommend(self, request: Request) -> JSONResponse:
         if not self._key_ok(request):
             return JSONResponse({"status": False, "code": "101", "msg": "유효하지 않은 키값 입니다."})
@@ -122,6 +129,7 @@ class FakeSweet:
             routes=[
                 Route("/api/v1/trackingInfo", self.tracking_info),
                 Route("/api/v1/recommend", self.recommend),
+                Route("/api/v1/companylist", self.companies),
             ]
         )
 
@@ -312,3 +320,20 @@ def test_sweettracker_refuses_a_wrong_key(servers: tuple[FakeTracker, str, FakeS
     with pytest.raises(UpstreamError) as caught:
         SweetTrackerClient(settings).tracking_info("04", "1")
     assert caught.value.status == 401 and "wrong" not in str(caught.value)
+
+
+def test_doctor_checks_each_source_end_to_end(hub: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from deliveryhub.adapters.connectors.doctor import ConnectionProblem
+    from deliveryhub.adapters.connectors.trackerdelivery import doctor
+    from deliveryhub.connectors.writeback import connector_settings
+
+    found = doctor.checks(lambda code: connector_settings(hub, code))
+    assert [name for name, _ in found] == ["connector trackerdelivery", "connector sweettracker"]
+    lines = [run() for _, run in found]
+    assert "tracks cj, lotte" in lines[0] and "1 carriers listed" in lines[1]
+    monkeypatch.setenv("DELIVERYHUB_TRACKERDELIVERY_CLIENT_SECRET", "wrong")
+    monkeypatch.setenv("DELIVERYHUB_SWEETTRACKER_API_KEY", "wrong")
+    for _, run in doctor.checks(lambda code: connector_settings(hub, code)):
+        with pytest.raises(ConnectionProblem) as caught:
+            run()
+        assert "refused our credentials" in str(caught.value) and "wrong" not in str(caught.value)

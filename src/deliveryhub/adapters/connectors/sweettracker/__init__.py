@@ -11,7 +11,7 @@ class SweetTrackerSettings(ConnectorSettings):
     """``api_key`` is the ``t_key``; ``carriers`` the hub carrier codes routed here ("unknown" included:
     a parcel without a known carrier is tracked through ``/api/v1/recommend``)."""
 
-    base_url: str = DEFAULT_URL
+    base_url: str = ""  # empty: DEFAULT_URL (left empty so the generic doctor probe skips it)
     carriers: str = ""
 
 

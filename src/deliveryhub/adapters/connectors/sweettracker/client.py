@@ -23,7 +23,7 @@ from deliveryhub.adapters.connectors.base import (
     UpstreamUnavailable,
     raise_for_status,
 )
-from deliveryhub.adapters.connectors.sweettracker import SweetTrackerSettings
+from deliveryhub.adapters.connectors.sweettracker import DEFAULT_URL, SweetTrackerSettings
 from deliveryhub.adapters.connectors.sweettracker.codes import hub_carrier, t_code
 from deliveryhub.adapters.connectors.sweettracker.mapper import map_payload
 from deliveryhub.adapters.connectors.trackerdelivery.scans import Resolve, attach
@@ -47,7 +47,7 @@ class SweetTrackerClient:
         try:
             with httpx.Client(timeout=timeout, transport=self._transport) as client:
                 response = client.get(
-                    self.settings.base_url.rstrip("/") + path,
+                    (self.settings.base_url or DEFAULT_URL).rstrip("/") + path,
                     params={"t_key": key, **params},
                     headers={"accept": "application/json"},
                 )

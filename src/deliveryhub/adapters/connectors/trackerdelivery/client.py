@@ -26,7 +26,7 @@ from deliveryhub.adapters.connectors.base import (
 from deliveryhub.adapters.connectors.trackerdelivery.carriers import tracker_id
 from deliveryhub.adapters.connectors.trackerdelivery.mapper import map_payload
 from deliveryhub.adapters.connectors.trackerdelivery.scans import Resolve, attach
-from deliveryhub.adapters.connectors.trackerdelivery.settings import TrackerDeliverySettings
+from deliveryhub.adapters.connectors.trackerdelivery.settings import DEFAULT_URL, TrackerDeliverySettings
 
 TRACK_QUERY = """query Track($carrierId: ID!, $trackingNumber: String!) {
   track(carrierId: $carrierId, trackingNumber: $trackingNumber) {
@@ -37,6 +37,8 @@ TRACK_QUERY = """query Track($carrierId: ID!, $trackingNumber: String!) {
     } } }
   }
 }"""
+
+PROBE_QUERY = 'query { carrier(id: "kr.cjlogistics") { id } }'
 
 REGISTER_MUTATION = """mutation RegisterTrackWebhook($input: RegisterTrackWebhookInput!) {
   registerTrackWebhook(input: $input)
@@ -66,7 +68,7 @@ class TrackerDeliveryClient:
         try:
             with httpx.Client(timeout=timeout, transport=self._transport) as client:
                 response = client.post(
-                    self.settings.base_url,
+                    self.settings.base_url or DEFAULT_URL,
                     json={"query": query, "variables": variables},
                     headers=self._headers(),
                 )
@@ -106,6 +108,12 @@ class TrackerDeliveryClient:
             }
         }
         self.graphql(REGISTER_MUTATION, variables, what=f"trackerdelivery webhook {carrier_id} {tracking_no}")
+
+    def probe(self) -> str:
+        """One authenticated query (the CJ carrier's id) for ``doctor``; raises ConnectorError on trouble."""
+        body = self.graphql(PROBE_QUERY, {}, what="trackerdelivery probe")
+        found = (body.get("data") or {}).get("carrier") or {}
+        return f"tracker.delivery answers with our credentials (carrier {found.get('id', '?')})"
 
 
 def _raise_graphql(body: dict[str, Any], what: str) -> None:

@@ -12,7 +12,7 @@ DEFAULT_URL = "https://apis.tracker.delivery/graphql"
 class TrackerDeliverySettings(ConnectorSettings):
     """Credentials, the carriers routed here, and the tracking webhook (callback URL, token, lifetime)."""
 
-    base_url: str = DEFAULT_URL
+    base_url: str = ""  # empty: DEFAULT_URL (left empty so the generic doctor probe skips it)
     client_id: str = ""
     client_secret: SecretStr | None = None
     # Hub carrier codes this source tracks (comma-separated, e.g. "cj,lotte"); empty: none.
