@@ -272,3 +272,17 @@ def test_an_unknown_delivery_company_is_quarantined_by_name(hub: Any, wing: tupl
         auth = {"authorization": f"Bearer {create_api_key(hub.db, 't-admin', 'admin')}"}
         body = client.get("/v1/orders/96000000000001", headers=auth).json()
     assert body["stage"] == "handed_over"  # the rest of the sheet still counts
+
+
+def test_a_5xx_keeps_the_window_for_later(hub: Any, wing: tuple[Wing, str]) -> None:
+    state, _ = wing
+    state.sheets.append(sheet(97000000000001, 9901, "ACCEPT", _ordered(5), [9911]))
+    state.fail["/ordersheets"] = [(503, {}, {"code": 503, "message": "Service Unavailable"})]
+    poller = CoupangPoller(hub)
+    failed = poller.run(force=True)
+    assert failed.error is not None and failed.error.startswith("UpstreamUnavailable")
+    assert read_cursor(hub) == (None, None) and state.calls_to("/ordersheets/acknowledgement") == []
+    assert poller.backoff_until is not None
+    again = poller.run(force=True)
+    assert again.error is None and again.acknowledged == [9901]
+    assert read_cursor(hub)[0] is not None
