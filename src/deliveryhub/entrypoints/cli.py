@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from deliveryhub.entrypoints.bench_cli import bench_command
+from deliveryhub.entrypoints.import_xlsx_cli import import_xlsx_command
 from deliveryhub.entrypoints.shops_cli import ShopOption, shop_hub, shops_app
 from deliveryhub.security.tenancy import DEFAULT_SHOP
 
@@ -375,6 +376,9 @@ def import_csv(ctx: typer.Context, file: Path, mapping: Annotated[Path, typer.Op
     print(json.dumps(summary, ensure_ascii=False))
     if summary.get("error"):
         raise typer.Exit(2)
+
+
+import_app.command("xlsx")(import_xlsx_command)
 
 
 # ---------------------------------------------------------------- KPIs & reports

@@ -100,6 +100,8 @@ _TABLE: Final[dict[str, dict[str, Pair]]] = {
         "email": ("이메일", "E-mail"),
         "webhook": ("웹훅", "Webhook"),
         "console": ("콘솔", "Console"),
+        "slack": ("슬랙", "Slack"),
+        "kakaowork": ("카카오워크", "KakaoWork"),
     },
     # CS ticket priorities (chatbot desk SLA policies).
     "priority": {

@@ -47,7 +47,9 @@ class NotificationSettings(EnvSettings):
     solapi_api_secret: str = ""
     solapi_sender_no: str = ""  # registered calling number (발신번호); default: DELIVERYHUB_SMS_SENDER_NO
     solapi_pf_id: str = ""  # KakaoTalk channel id (pfId) for 알림톡
-    solapi_kakao_sms_fallback: bool = True  # SOLAPI's own 알림톡 → SMS re-send (kakaoOptions.disableSms)
+    # SOLAPI's own 알림톡 → SMS re-send (kakaoOptions.disableSms). Off by default: it cannot see a customer's
+    # SMS opt-out, while the dispatcher's own fallback does.
+    solapi_kakao_sms_fallback: bool = False
     console_notifications: bool | None = None  # default: on in dev when nothing else is configured
     notice_deadline_minutes: float = 10.0
     retry_budget: int = 8

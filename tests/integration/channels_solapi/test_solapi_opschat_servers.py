@@ -115,7 +115,8 @@ def test_solapi_alimtalk_signed_retried_dead_lettered_and_receipted(
     assert msg["to"] == "01023456789" and msg["from"] == "0212345678"
     opts = msg["kakaoOptions"]
     assert opts["pfId"] == PF_ID and opts["templateId"] == "order_received"
-    assert opts["disableSms"] is False  # SOLAPI's own fallback when the number is not a KakaoTalk user
+    # SOLAPI's own SMS re-send is off by default: it cannot see the customer's SMS opt-out (ours can)
+    assert opts["disableSms"] is True
     assert opts["variables"] and all(k.startswith("#{") for k in opts["variables"])
     assert "#{주문번호}" in opts["variables"] and opts["variables"]["#{주문번호}"] == "O-SOL-1"
 

@@ -64,7 +64,9 @@ def test_bodies_match_the_documented_requests(shared_data: Path) -> None:
         (shared_data / PAYLOADS / "solapi__send_many_v4_alimtalk_ATA__request.json").read_text()
     )
     sms_doc = json.loads((shared_data / PAYLOADS / "solapi__send_many_v4_sms__request.json").read_text())
-    kakao = SolapiAlimtalk("http://x", "k", "s", "02-930-2266", "KA01PF190227072057634pRBhbpAw1w1")
+    kakao = SolapiAlimtalk(
+        "http://x", "k", "s", "02-930-2266", "KA01PF190227072057634pRBhbpAw1w1", sms_fallback=True
+    )
     msg = OutgoingMessage(to="010-0000-0001", text="안내", template_code="tpl", variables={"이름": "홍길동"})
     ours = kakao.message("01000000001", msg)
     doc = ata_doc["messages"][0]

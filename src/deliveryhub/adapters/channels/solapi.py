@@ -228,7 +228,7 @@ class SolapiAlimtalk(SolapiChannel):
         sender_no: str,
         pf_id: str,
         *,
-        sms_fallback: bool = True,
+        sms_fallback: bool = False,
         timeout: float = 10.0,
     ) -> None:
         super().__init__(base_url, api_key, api_secret, sender_no, timeout)
