@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from deliveryhub.adapters.connectors import tables as ct
 from deliveryhub.adapters.connectors.naver.client import LAST_CHANGED_PATH
-from deliveryhub.adapters.connectors.naver.poller import NaverPollJob, read_cursor
+from deliveryhub.adapters.connectors.naver.poller import NaverPollJob, read_cursor, write_cursor
 from deliveryhub.connectors.writeback import WritebackJob
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.security.apikeys import create_api_key
@@ -181,5 +181,24 @@ def test_a_wrong_secret_is_refused_by_the_server(tmp_path: Path, master_key: str
             assert state.bad_signatures == 1 and poll.last_error is not None
             assert "zyxw" not in poll.last_error  # the secret never appears in an error
             assert read_cursor(hub) is None
+        finally:
+            hub.close()
+
+
+def test_a_hub_that_was_down_catches_up_day_by_day(tmp_path: Path, master_key: str, config: Any) -> None:
+    now = datetime.now(UTC)
+    state = State()
+    old, recent = now - timedelta(hours=49), now - timedelta(hours=1)
+    state.place(_detail("2026120400000001", "202612040000000101", "PAYED", old), old.isoformat())
+    state.place(_detail("2026120600000002", "202612060000000201", "PAYED", recent), recent.isoformat())
+    with serving(naver_app(state)) as base:
+        config(base)
+        hub = make_hub(tmp_path, master_key)
+        try:
+            write_cursor(hub, now - timedelta(hours=50), now - timedelta(hours=50))
+            assert NaverPollJob(hub).run(now) == 4  # both orders: created + paid
+            windows = [q["lastChangedFrom"] for m, p, q in state.seen if p == LAST_CHANGED_PATH]
+            assert len(windows) == 3  # 24 h each (Naver's longest), then the rest up to now
+            assert read_cursor(hub) == now
         finally:
             hub.close()

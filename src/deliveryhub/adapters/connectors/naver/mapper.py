@@ -310,6 +310,8 @@ def map_details(details: list[Any], changes: list[Any] | None = None) -> Mapping
         changed: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for change in as_list(changes):
             change = as_dict(change)
+            what = f"product order {as_str(change.get('productOrderId'))}"
+            _known(result, what, "lastChangedType", as_str(change.get("lastChangedType")), codes.CHANGE_TYPES)
             changed[str(as_str(change.get("orderId")))].append(change)
         for order_id, group in by_order.items():
             result.extend(

@@ -36,7 +36,8 @@ log = structlog.get_logger(__name__)
 
 JOB_NAME = "connectors.naver.poll"
 EVERY_S = 30.0
-WINDOW = timedelta(hours=24)
+WINDOW = timedelta(hours=24)  # the longest lastChangedFrom..lastChangedTo Naver answers
+MAX_WINDOWS = 7
 BACKOFF_S = 60.0
 MAX_BACKOFF_S = 1800.0
 
@@ -151,16 +152,29 @@ class NaverPollJob:
         return stored
 
     def cycle(self, settings: NaverSettings, now: datetime) -> int:
-        """One poll: changed statuses since the cursor, their details, ingest, then move the cursor."""
-        cursor = read_cursor(self.core) or now - timedelta(hours=settings.initial_lookback_hours)
-        since = cursor - timedelta(seconds=settings.overlap_s)
-        until = min(now, since + WINDOW)
-        changes: list[dict[str, Any]] = []
+        """One poll: up to MAX_WINDOWS 24-hour windows from the cursor (a hub that was down catches up),
+        each one's changed statuses and details ingested before the cursor moves past it."""
+        stored = 0
         with NaverClient(settings, transport=self.transport) as client:
-            for page in client.last_changed(since, until):
-                changes.extend(page)
-            ids = list(dict.fromkeys(str(c["productOrderId"]) for c in changes if c.get("productOrderId")))
-            details = client.details(ids) if ids else []
+            for _ in range(MAX_WINDOWS):
+                cursor = read_cursor(self.core)
+                since = (
+                    cursor - timedelta(seconds=settings.overlap_s)
+                    if cursor is not None
+                    else now - timedelta(hours=min(settings.initial_lookback_hours, 24))
+                )
+                until = min(now, since + WINDOW)
+                stored += self._window(client, since, until, now)
+                if until >= now:
+                    break
+        return stored
+
+    def _window(self, client: NaverClient, since: datetime, until: datetime, now: datetime) -> int:
+        changes: list[dict[str, Any]] = []
+        for page in client.last_changed(since, until):
+            changes.extend(page)
+        ids = list(dict.fromkeys(str(c["productOrderId"]) for c in changes if c.get("productOrderId")))
+        details = client.details(ids) if ids else []
         mapped = map_details(details, changes)
         bind_parcels(self.core, mapped.events)
         stored = 0
