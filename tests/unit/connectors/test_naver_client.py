@@ -19,7 +19,7 @@ from deliveryhub.adapters.connectors.base import (
 )
 from deliveryhub.adapters.connectors.naver import NaverSettings
 from deliveryhub.adapters.connectors.naver.auth import TokenCache, verify_sign
-from deliveryhub.adapters.connectors.naver.client import NaverClient, dispatch_orders, naver_time
+from deliveryhub.adapters.connectors.naver.client import NaverClient, dispatch_orders, naver_time, probe
 
 SECRET = "$2a$04$abcdefghijklmnopqrstuu"  # cost 4: fast
 
@@ -120,3 +120,13 @@ def test_dispatch_entries_cover_every_product_order_with_naver_codes() -> None:
         )
     with pytest.raises(UpstreamError, match="no productOrderIds"):
         dispatch_orders(WritebackRequest("O1", None, "cj", "1", {}), at)
+
+
+def test_probe_requests_a_fresh_token() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"access_token": "t", "expires_in": 100})
+
+    assert "token issued (cid)" in probe(settings(), transport=httpx.MockTransport(handler))
+    refused = httpx.MockTransport(lambda r: httpx.Response(401, json={"code": "GW.AUTHN", "message": "x"}))
+    with pytest.raises(UpstreamError):
+        probe(settings(), transport=refused)

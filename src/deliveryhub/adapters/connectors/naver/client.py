@@ -218,3 +218,12 @@ def write_back(
         raise UpstreamError(
             f"naver dispatch {request.order_id}: refused ({', '.join(codes_seen)})", status=422
         )
+
+
+def probe(settings: ConnectorSettings, *, transport: httpx.BaseTransport | None = None) -> str:
+    """For `doctor`: request a fresh token with this seller's credentials; one plain line when it works."""
+    with NaverClient(settings, transport=transport, tokens=TokenCache()) as client:
+        client.token()
+        return (
+            f"네이버 스마트스토어 커머스API: 인증 토큰 발급 성공 / token issued ({client.settings.client_id})"
+        )
