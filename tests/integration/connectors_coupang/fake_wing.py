@@ -142,6 +142,26 @@ def build(wing: Wing) -> FastAPI:
             )
         return {"code": "200", "message": "OK", "data": {"responseCode": 0, "responseList": answers}}
 
+    @app.post(f"{BASE}/orders/updateInvoices")
+    async def update_invoices(request: Request) -> Any:
+        body = await request.json()
+        answers = []
+        for dto in body["orderSheetInvoiceApplyDtos"]:
+            box = dto["shipmentBoxId"]
+            known = box in wing.invoices
+            if known:
+                wing.invoices[box] = dto["invoiceNumber"]
+            answers.append(
+                {
+                    "shipmentBoxId": box,
+                    "succeed": known,
+                    "retryRequired": False,
+                    "resultCode": "OK" if known else "NOT_REGISTERED_INVOICE",
+                    "resultMessage": None,
+                }
+            )
+        return {"code": 200, "message": "OK", "data": {"responseCode": 0, "responseList": answers}}
+
     return app
 
 

@@ -199,7 +199,7 @@ def test_e2e_order_reaches_the_hub_and_its_waybill_is_uploaded_once(hub: Any, wi
     assert [(r.source, r.status, r.attempts) for r in rows] == [("coupang", "done", 2)]
 
 
-def test_an_invoice_coupang_already_has_counts_as_uploaded(wing: tuple[Wing, str]) -> None:
+def test_a_box_with_an_invoice_gets_the_invoice_update(wing: tuple[Wing, str]) -> None:
     state, base = wing
     market = {
         "source": "coupang",
@@ -207,8 +207,18 @@ def test_an_invoice_coupang_already_has_counts_as_uploaded(wing: tuple[Wing, str
     }
     request = WritebackRequest("93000000000001", "7001", "hanjin", "4300111", {"marketplace": market})
     write_back(_settings(base), request)
-    write_back(_settings(base), request)  # Coupang: 이미 송장이 등록되었습니다 -> done, no error
+    write_back(
+        _settings(base), request
+    )  # Coupang: 이미 송장이 등록되었습니다 -> 송장 수정 with the same number
     assert len(state.calls_to("/orders/invoices")) == 2 and state.invoices == {7001: "4300111"}
+    assert len(state.calls_to("/orders/updateInvoices")) == 1
+    corrected = WritebackRequest("93000000000001", "7001", "hanjin", "4300222", {"marketplace": market})
+    write_back(_settings(base), corrected)  # a new waybill for the same box replaces Coupang's invoice
+    assert state.invoices == {7001: "4300222"}
+    update = state.calls_to("/orders/updateInvoices")[-1][3]["orderSheetInvoiceApplyDtos"]
+    assert [(d["shipmentBoxId"], d["vendorItemId"], d["invoiceNumber"]) for d in update] == [
+        (7001, 9, "4300222")
+    ]
     with pytest.raises(UpstreamError):
         write_back(
             _settings(base), WritebackRequest("1", "7001", "pigeon-post", "1", {"marketplace": market})

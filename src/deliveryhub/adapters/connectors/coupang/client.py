@@ -170,10 +170,11 @@ class CoupangClient:
         answer = self.request("PUT", f"{self.base_path}/ordersheets/acknowledgement", body=body)
         return answer.get("data") or {} if isinstance(answer, dict) else {}
 
-    def upload_invoices(self, dtos: list[dict[str, Any]]) -> dict[str, Any]:
-        """송장 업로드: POST …/orders/invoices; the answer's data (responseList per box)."""
+    def upload_invoices(self, dtos: list[dict[str, Any]], *, update: bool = False) -> dict[str, Any]:
+        """송장 업로드 (POST …/orders/invoices) or 송장 수정 (…/orders/updateInvoices); the answer's data."""
         body = {"vendorId": self.settings.vendor_id, "orderSheetInvoiceApplyDtos": dtos}
-        answer = self.request("POST", f"{self.base_path}/orders/invoices", body=body)
+        name = "updateInvoices" if update else "invoices"
+        answer = self.request("POST", f"{self.base_path}/orders/{name}", body=body)
         return answer.get("data") or {} if isinstance(answer, dict) else {}
 
 
@@ -209,30 +210,49 @@ def invoice_dtos(request: WritebackRequest, company: str) -> list[dict[str, Any]
     ]
 
 
-def _failures(data: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = [r for r in data.get("responseList") or [] if isinstance(r, dict)]
-    bad = [r for r in rows if not r.get("succeed")]
-    return [
-        r for r in bad if not any(w in f"{r.get('resultCode')} {r.get('resultMessage')}" for w in ALREADY)
-    ]
+def _is_already(text: str) -> bool:
+    return any(w in text for w in ALREADY)
+
+
+def _split(data: dict[str, Any]) -> tuple[list[dict[str, Any]], set[int]]:
+    """Refused rows (to retry) and the boxes Coupang says already have an invoice."""
+    rows = [r for r in data.get("responseList") or [] if isinstance(r, dict) and not r.get("succeed")]
+    already = {
+        int(r["shipmentBoxId"])
+        for r in rows
+        if _is_already(f"{r.get('resultCode')} {r.get('resultMessage')}")
+    }
+    return [r for r in rows if int(r.get("shipmentBoxId") or 0) not in already], already
+
+
+def _send(client: CoupangClient, dtos: list[dict[str, Any]], update: bool) -> set[int]:
+    """One upload/update; the boxes answered 'already has an invoice'; UpstreamError for the rest."""
+    try:
+        failed, already = _split(client.upload_invoices(dtos, update=update))
+    except UpstreamError as exc:
+        if 400 <= exc.status < 500 and exc.status != 429 and _is_already(str(exc)):
+            return {int(d["shipmentBoxId"]) for d in dtos}
+        raise
+    if failed:
+        summary = ", ".join(f"{r.get('shipmentBoxId')}:{r.get('resultCode')}" for r in failed)
+        raise UpstreamError(
+            f"coupang invoice {'update' if update else 'upload'} refused: {summary}", status=200
+        )
+    return already
 
 
 def write_back(
     settings: Any, request: WritebackRequest, *, transport: httpx.BaseTransport | None = None
 ) -> None:
-    """송장 업로드 of one waybill; an invoice Coupang already has counts as done; UpstreamError to retry."""
+    """송장 업로드 of one waybill; a box that already has an invoice gets 송장 수정 with this one (a retry
+    after a lost answer sends the same number again: done either way); UpstreamError to retry."""
     company = coupang_code(request.carrier)
     if company is None:
         raise UpstreamError(f"coupang: no Coupang delivery company for carrier {request.carrier!r}", status=0)
     if all(b.get("status") in SHIPPED for b in _boxes(request)):
         return  # Coupang listed the box as shipped when the hub first saw it: its invoice is Coupang's own
     client = CoupangClient(settings, transport=transport)
-    try:
-        failed = _failures(client.upload_invoices(invoice_dtos(request, company)))
-    except UpstreamError as exc:
-        if 400 <= exc.status < 500 and exc.status != 429 and any(w in str(exc) for w in ALREADY):
-            return  # Coupang already has this invoice (an earlier attempt got through)
-        raise
-    if failed:
-        summary = ", ".join(f"{r.get('shipmentBoxId')}:{r.get('resultCode')}" for r in failed)
-        raise UpstreamError(f"coupang invoice upload refused: {summary}", status=200)
+    dtos = invoice_dtos(request, company)
+    already = _send(client, dtos, update=False)
+    if already:
+        _send(client, [d for d in dtos if d["shipmentBoxId"] in already], update=True)
