@@ -2,6 +2,15 @@
 
 Events have source ``coupang``; the canonical order id is Coupang's ``orderId``; each ``shipmentBoxId`` is a
 parcel (``shipment_id``). Wire the poller with ``deliveryhub.adapters.connectors.coupang.poller.register``.
+
+A seller's keys (Wing > 판매자정보 > 추가판매정보 > OPEN API 키), in the shop's config file or the environment
+(``DELIVERYHUB_COUPANG_VENDOR_ID`` …); they are never logged::
+
+    connectors:
+      coupang:
+        vendor_id: A00012345
+        access_key: ${COUPANG_ACCESS_KEY}
+        secret_key: ${COUPANG_SECRET_KEY}
 """
 
 from pydantic import SecretStr
