@@ -114,7 +114,12 @@ class CoupangPoller:
     def run(self, now: datetime | None = None, *, force: bool = False) -> CoupangPollReport:
         """Poll one window if due (``force``: now); never raises on vendor trouble."""
         report = CoupangPollReport()
-        settings = self.settings()
+        try:
+            settings = self.settings()
+        except ValueError as exc:  # an unreadable config file: say so, poll nothing
+            report.error = f"settings: {exc}"[:300]
+            log.warning("coupang_settings_unreadable", error=report.error)
+            return report
         if not settings.configured:
             return report
         now = now or self.core.clock.now()
