@@ -32,7 +32,7 @@ from deliveryhub.adapters.connectors.cafe24 import mapper as cafe24_mapper
 from deliveryhub.adapters.connectors.cafe24.client import Cafe24Client, use_token_store
 from deliveryhub.adapters.connectors.payload import as_dict, as_str
 from deliveryhub.adapters.persistence.dialect import insert_or_ignore
-from deliveryhub.connectors import inbound, writeback
+from deliveryhub.connectors import coupang_poll, inbound, naver_poll, writeback
 from deliveryhub.connectors.inbound import Refused
 from deliveryhub.contracts.events import ContractError
 from deliveryhub.pii.cipher import KeyError_, open_, seal
@@ -296,6 +296,8 @@ class Cafe24Catchup:
 # (job name, seconds between ticks, factory(core) -> run(now)); others append one line each via the lead.
 POLLERS: tuple[tuple[str, float, Callable[[Core], Callable[[datetime], Any]]], ...] = (
     (POLL_JOB, POLL_EVERY_S, lambda core: Cafe24Catchup(core).run),
+    (naver_poll.JOB_NAME, naver_poll.EVERY_S, lambda core: naver_poll.NaverPollJob(core).run),
+    (coupang_poll.JOB_NAME, coupang_poll.EVERY_S, lambda core: coupang_poll.CoupangPoller(core).run),
 )
 
 

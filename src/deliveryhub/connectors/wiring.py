@@ -10,9 +10,18 @@ from typing import Any
 import structlog
 from prometheus_client import Counter, Gauge
 
-from deliveryhub.connectors import config, health, marketplace_jobs, pushes, silence, writeback
+from deliveryhub.connectors import (
+    config,
+    health,
+    marketplace_jobs,
+    pushes,
+    silence,
+    trackerdelivery_webhook,
+    writeback,
+)
 from deliveryhub.connectors.polling import JOB_NAME as POLL_JOB
-from deliveryhub.connectors.polling import Poller, polling_status
+from deliveryhub.connectors.polling import Poller, configured_carriers, polling_status
+from deliveryhub.connectors.tracking_sources import tracking_sources
 from deliveryhub.service_layer.hub import Core
 from deliveryhub.service_layer.scheduler import Job
 
@@ -75,7 +84,12 @@ def register(core: Core) -> ConnectorsFeature:
     )
     feature = ConnectorsFeature(
         core=core,
-        poller=Poller(core, on_poll=lambda carrier, result: polls.labels(carrier, result).inc()),
+        # A carrier routed to a Korean tracking source (tracker.delivery, Sweet Tracker) is polled there.
+        poller=Poller(
+            core,
+            carriers={**configured_carriers(), **tracking_sources(core)},
+            on_poll=lambda carrier, result: polls.labels(carrier, result).inc(),
+        ),
         silence=silence.SilenceWatch(core, _rules(core)),
         lag=Gauge(
             "deliveryhub_connector_poll_lag_seconds",
@@ -91,6 +105,7 @@ def register(core: Core) -> ConnectorsFeature:
     core.health_handlers.append(writeback.intake_handler(core.clock.now))  # waybills to write back
     core.jobs.append(Job(writeback.JOB_NAME, writeback.EVERY_S, writeback.WritebackJob(core).run))
     marketplace_jobs.register(core)  # the marketplaces' catch-up polls (POLLERS)
+    trackerdelivery_webhook.register(core)  # tracker.delivery webhook registration and renewal
     core.jobs.append(Job(POLL_JOB, POLL_EVERY_S, feature.poller.run))
     core.jobs.append(Job(silence.JOB_NAME, SILENCE_EVERY_S, feature.silence.run))
     return feature

@@ -95,6 +95,8 @@ def intake_handler(now: Any) -> Any:
             data = m.payload.get("data") or {}
             if source not in writers or not data.get("tracking_no"):
                 continue
+            if m.payload.get("source") == source:
+                continue  # the marketplace told us of this waybill itself: nothing to tell it back
             rows.append(
                 {
                     "source": source,

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from deliveryhub.entrypoints.bench_cli import bench_command
+from deliveryhub.entrypoints.connectors_cli import connectors_app
 from deliveryhub.entrypoints.import_xlsx_cli import import_xlsx_command
 from deliveryhub.entrypoints.shops_cli import ShopOption, shop_hub, shops_app
 from deliveryhub.security.tenancy import DEFAULT_SHOP
@@ -47,6 +48,7 @@ for sub, name in (
     (audit_app, "audit"),
     (crypto_app, "crypto"),
     (shops_app, "shops"),
+    (connectors_app, "connectors"),
 ):
     app.add_typer(sub, name=name)
 
@@ -502,7 +504,8 @@ def doctor(
 ) -> None:
     """Check every configured connection end to end (and a shop's own setup); plain-words diagnosis."""
     from deliveryhub.config import load_settings
-    from deliveryhub.service_layer.doctor import doctor_checks, run_checks, shop_checks
+    from deliveryhub.service_layer.doctor import doctor_checks, run_checks
+    from deliveryhub.shops.doctor import shop_checks
 
     settings = load_settings(db_url=ctx.obj.get("db_url"), bus_url=ctx.obj.get("bus_url"))
     outbound, broken = _shop_endpoints(settings.config_file)

@@ -83,7 +83,7 @@ def _polled(hub: Hub, source: str) -> dict[str, PolledCarrier]:
     from deliveryhub.connectors.writeback import connector_settings
 
     if source in ROUTED_SOURCES:
-        from deliveryhub.adapters.connectors.trackerdelivery.routing import routed_carriers, source_of
+        from deliveryhub.connectors.tracking_sources import routed_carriers, source_of
 
         routed = routed_carriers(lambda code: connector_settings(hub, code))
         return {c: p for c, p in routed.items() if source_of(routed, c) == source}

@@ -414,6 +414,9 @@ _TABLE: Final[dict[str, dict[str, Pair]]] = {
         "shop": ("쇼핑몰", "Shop"),
         "monitor": ("자동 감시", "Monitors"),
         "hub": ("딜리버리허브", "deliveryhub"),
+        "naver": ("네이버 스마트스토어", "Naver Smart Store"),
+        "coupang": ("쿠팡", "Coupang"),
+        "cafe24": ("카페24", "Cafe24"),
     },
     # A compensation decision's state (monitors/tables.py monitor_compensations.status).
     "compensation_status": {

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-MODULE = "deliveryhub.entrypoints.connectors_cli"
+MODULE = "deliveryhub.entrypoints.cli"
 
 TRACK = {
     "carrierId": "kr.cjlogistics",

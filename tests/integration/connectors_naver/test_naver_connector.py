@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from deliveryhub.adapters.connectors import tables as ct
 from deliveryhub.adapters.connectors.naver.client import LAST_CHANGED_PATH
-from deliveryhub.adapters.connectors.naver.poller import NaverPollJob, read_cursor, write_cursor
+from deliveryhub.connectors.naver_poll import NaverPollJob, read_cursor, write_cursor
 from deliveryhub.connectors.writeback import WritebackJob
 from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.security.apikeys import create_api_key

@@ -14,8 +14,13 @@ from deliveryhub.adapters.connectors.base import ConnectorSettings
 
 def test_registry() -> None:
     assert base.carrier_codes() == ["cj", "lotte", "hanjin", "epost", "logen"]
-    codes = ["shopify", "cj", "lotte", "hanjin", "epost", "logen", "aftership", "easypost"]
-    assert base.connector_codes() == codes
+    shops = ["shopify", "cafe24", "coupang", "naver"]
+    carriers = ["cj", "lotte", "hanjin", "epost", "logen"]
+    tracking = ["aftership", "easypost", "trackerdelivery", "sweettracker"]
+    assert base.connector_codes() == [*shops, *carriers, *tracking]
+    # The marketplaces write waybills back; their orders carry their own source.
+    assert {c: base.get_connector(c).source for c in shops[1:]} == {c: c for c in shops[1:]}
+    assert [c for c in base.connector_codes() if base.get_connector(c).write_back] == shops[1:]
     cj = base.get_connector("cj")
     assert (cj.source, cj.kind, cj.polls, cj.name) == ("carrier:cj", "carrier", True, "CJ대한통운")
     assert cj.validate_number is not None and cj.validate_number("553825406594")

@@ -7,7 +7,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from deliveryhub.service_layer.doctor import run_checks, shop_checks
+from deliveryhub.service_layer.doctor import run_checks
+from deliveryhub.shops.doctor import shop_checks
 from deliveryhub.shops.hubs import ShopHubs
 from deliveryhub.shops.tables import shops
 

@@ -93,7 +93,7 @@ def _build() -> dict[str, Connector]:
             Connector(code, name, "aggregator", f"carrier:{code}", mapper, polls=True)
             for code, name, mapper in AGGREGATORS
         ),
-        # Korean tracking sources: polled per routed carrier (trackerdelivery/routing.py), not by code.
+        # Korean tracking sources: polled per routed carrier (connectors/tracking_sources.py), not by code.
         Connector(
             trackerdelivery.CODE,
             "tracker.delivery",

@@ -37,6 +37,7 @@ from deliveryhub.entrypoints.api.routers import desk as desk_api
 from deliveryhub.entrypoints.api.routers import security as security_admin
 from deliveryhub.entrypoints.api.routers import shop_settings as shop_settings_api
 from deliveryhub.entrypoints.api.routers import shops as shops_api
+from deliveryhub.entrypoints.api.routers import trackerdelivery as trackerdelivery_api
 from deliveryhub.entrypoints.api.shop_router import ShopRouter
 from deliveryhub.entrypoints.web import chat as chat_pages
 from deliveryhub.entrypoints.web import shop_checklist as shop_checklist_page
@@ -70,6 +71,7 @@ ROUTER_BUILDERS: tuple[RouterBuilder, ...] = (
     shop_pages.build_router,
     shop_settings_api.build_router,
     shop_checklist_page.build_router,
+    trackerdelivery_api.build_router,
 )
 
 # Feature middleware (security: client IP for the audit log, chat rate limits), innermost first; all of it

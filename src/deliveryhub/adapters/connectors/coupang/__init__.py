@@ -1,7 +1,7 @@
 """쿠팡 Wing (Coupang Open API): HMAC-signed ordersheet polling, mapper, 상품준비중 and 송장 write-back.
 
 Events have source ``coupang``; the canonical order id is Coupang's ``orderId``; each ``shipmentBoxId`` is a
-parcel (``shipment_id``). Wire the poller with ``deliveryhub.adapters.connectors.coupang.poller.register``.
+parcel (``shipment_id``). Its poller: ``deliveryhub.connectors.coupang_poll`` (marketplace_jobs.POLLERS).
 
 A seller's keys (Wing > 판매자정보 > 추가판매정보 > OPEN API 키), in the shop's config file or the environment
 (``DELIVERYHUB_COUPANG_VENDOR_ID`` …); they are never logged::
@@ -25,7 +25,7 @@ DEFAULT_BASE_URL = "https://api-gateway.coupang.com"
 class CoupangSettings(ConnectorSettings):
     """``DELIVERYHUB_COUPANG_*`` or the hub config's ``connectors.coupang``: the seller's Wing keys."""
 
-    base_url: str = DEFAULT_BASE_URL
+    base_url: str = ""  # empty: Coupang's gateway (so doctor does not probe Coupang for a hub without it)
     vendor_id: str = ""
     access_key: SecretStr | None = None
     secret_key: SecretStr | None = None

@@ -23,7 +23,7 @@ from deliveryhub.adapters.connectors.base import (
     WritebackRequest,
     raise_for_status,
 )
-from deliveryhub.adapters.connectors.coupang import CoupangSettings
+from deliveryhub.adapters.connectors.coupang import DEFAULT_BASE_URL, CoupangSettings
 from deliveryhub.adapters.connectors.coupang.codes import coupang_code
 
 API = "/v2/providers/openapi/apis/api/v4/vendors/{vendor_id}"
@@ -98,7 +98,7 @@ class CoupangClient:
             query,
             self._clock(),
         )
-        url = self.settings.base_url.rstrip("/") + path + (f"?{query}" if query else "")
+        url = (self.settings.base_url or DEFAULT_BASE_URL).rstrip("/") + path + (f"?{query}" if query else "")
         headers = {"authorization": header, "content-type": "application/json;charset=UTF-8"}
         content = json.dumps(body, ensure_ascii=False).encode() if body is not None else None
         timeout = httpx.Timeout(self.settings.timeout_s, connect=self.settings.connect_timeout_s)

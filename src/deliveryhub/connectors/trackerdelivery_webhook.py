@@ -22,8 +22,6 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 import structlog
-from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 
 from deliveryhub.adapters.connectors.base import ConnectorError, TrackingNotFound
 from deliveryhub.adapters.connectors.payload import as_str
@@ -33,6 +31,7 @@ from deliveryhub.adapters.connectors.trackerdelivery.mapper import CODE, map_pay
 from deliveryhub.adapters.connectors.trackerdelivery.scans import attach
 from deliveryhub.adapters.connectors.trackerdelivery.settings import TrackerDeliverySettings, routed
 from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.connectors.writeback import connector_settings
 from deliveryhub.service_layer.hub import Core
 from deliveryhub.service_layer.scheduler import Job
 
@@ -45,7 +44,6 @@ TERMINAL = ("delivered", "expired")
 
 def settings_of(core: Core) -> TrackerDeliverySettings:
     """This hub's tracker.delivery settings (its config file over the environment)."""
-    from deliveryhub.connectors.writeback import connector_settings
 
     found = connector_settings(core, CODE)
     assert isinstance(found, TrackerDeliverySettings)
@@ -152,35 +150,3 @@ def register(core: Core) -> WebhookRenewer:
     renewer = WebhookRenewer(core)
     core.jobs.append(Job(JOB_NAME, EVERY_S, renewer.run))
     return renewer
-
-
-def build_router(hub: Any) -> APIRouter | None:
-    """``POST /v1/webhooks/trackerdelivery`` (None when the connectors feature is not wired)."""
-    if getattr(hub, "connectors", None) is None:
-        return None
-    from deliveryhub.entrypoints.api.errors import ApiError
-
-    router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
-
-    @router.post("/trackerdelivery", summary="tracker.delivery tracking webhook callback (token)")
-    async def trackerdelivery_webhook(request: Request) -> dict[str, Any]:
-        """Check the token, then query track for the parcel and ingest."""
-        hub = request.app.state.hub  # as deps.get_hub: the hub (a shop's) the app was built with
-        settings = settings_of(hub)
-        given = request.query_params.get("token") or request.headers.get("x-deliveryhub-token")
-        try:
-            check_token(settings, given)
-        except Unauthorized:
-            log.warning("webhook_refused", connector=CODE, status=401)
-            raise ApiError(401, "unauthorized", "tracker.delivery callback token missing or wrong") from None
-        try:
-            body = await request.json()
-        except ValueError:
-            raise ApiError(400, "invalid_json", "body is not JSON") from None
-        try:
-            answer: dict[str, Any] = await run_in_threadpool(receive_callback, hub, settings, body)
-        except ConnectorError as exc:
-            raise ApiError(503, "upstream_unavailable", f"tracker.delivery: {exc}") from None
-        return answer
-
-    return router

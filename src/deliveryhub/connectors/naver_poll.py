@@ -25,7 +25,6 @@ from deliveryhub.adapters.connectors.naver.mapper import map_details
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.adapters.persistence.dialect import insert_or_ignore, upsert
 from deliveryhub.contracts.events import ContractError
-from deliveryhub.service_layer.scheduler import Job
 
 if TYPE_CHECKING:
     import httpx
@@ -211,10 +210,3 @@ class NaverPollJob:
         with self.core.db.write() as conn:
             self.core.ingest.quarantine(conn, rejected, now, SOURCE)
         self._quarantined.update(fresh)
-
-
-def register(core: Core) -> NaverPollJob:
-    """Add the Naver polling job to ``core`` (one per hub, i.e. per shop); returns it."""
-    job = NaverPollJob(core)
-    core.jobs.append(Job(JOB_NAME, EVERY_S, job.run))
-    return job

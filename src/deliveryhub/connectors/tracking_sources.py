@@ -22,6 +22,7 @@ from deliveryhub.adapters.connectors.trackerdelivery.scans import Resolve
 from deliveryhub.adapters.connectors.trackerdelivery.settings import TrackerDeliverySettings, routed
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.connectors.polling import PolledCarrier
+from deliveryhub.connectors.writeback import connector_settings
 from deliveryhub.service_layer.hub import Core
 
 log = structlog.get_logger(__name__)
@@ -71,7 +72,6 @@ def routed_carriers(
 
 def tracking_sources(core: Core, *, transport: object = None) -> dict[str, PolledCarrier]:
     """The routed carriers of this hub (each shop's own config file and credentials)."""
-    from deliveryhub.connectors.writeback import connector_settings
 
     return routed_carriers(
         lambda code: connector_settings(core, code), transport=transport, resolve=shipment_resolver(core)

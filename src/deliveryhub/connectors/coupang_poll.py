@@ -254,12 +254,3 @@ class CoupangPoller:
         self.backoff_until = self.wall() + timedelta(seconds=delay)
         report.error = f"{type(exc).__name__}: {exc}"[:300]
         log.warning("coupang_poll_failed", error=report.error, retry_in_s=delay)
-
-
-def register(core: Core) -> CoupangPoller:
-    """Add the Coupang ordersheet job to ``core`` (it does nothing until the seller's keys are configured)."""
-    from deliveryhub.service_layer.scheduler import Job
-
-    poller = CoupangPoller(core)
-    core.jobs.append(Job(JOB_NAME, EVERY_S, poller.run))
-    return poller
