@@ -23,9 +23,8 @@ def usage_of(hub: Core, now: datetime) -> dict[str, int | str]:
     with hub.db.read() as conn:
         events = conn.execute(sa.select(sa.func.count()).where(t.inbox.c.received_at >= since)).scalar_one()
         notices = conn.execute(
-            sa.select(sa.func.count()).where(
-                notification_jobs.c.status == "sent", notification_jobs.c.sent_at >= since
-            )
+            # handed to a channel this month, whatever happened next (sent, delivered, or a failed receipt)
+            sa.select(sa.func.count()).where(notification_jobs.c.sent_at >= since)
         ).scalar_one()
         chats = conn.execute(
             sa.select(sa.func.count()).where(chat_sessions.c.created_at >= since)
