@@ -13,7 +13,11 @@ from deliveryhub.notifications.links import LinkSettings, TrackingLinkService
 from deliveryhub.notifications.ops_alerts import OpsAlertQueue
 from deliveryhub.notifications.preferences import PreferenceService
 from deliveryhub.notifications.rules import load_rules
-from deliveryhub.notifications.settings import NotificationSettings, load_notification_settings
+from deliveryhub.notifications.settings import (
+    NotificationSettings,
+    file_overrides,
+    load_notification_settings,
+)
 from deliveryhub.service_layer.hub import Core
 from deliveryhub.service_layer.messaging import Consumer
 from deliveryhub.service_layer.scheduler import Job
@@ -43,7 +47,8 @@ class NotificationsFeature:
 def register(core: Core) -> NotificationsFeature:
     """Wire the notification engine into `core`; the handle (bootstrap points ops_alerts, notice_facts
     and links at it)."""
-    settings = load_notification_settings()
+    # The environment, overridden by the hub's config file (a shop's own channels and templates).
+    settings = load_notification_settings(**file_overrides(getattr(core.settings, "config_file", None)))
     rules = load_rules(settings.notification_rules)
     link_settings = LinkSettings(
         max_days=settings.tracking_link_max_days,
