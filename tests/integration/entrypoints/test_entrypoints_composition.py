@@ -11,13 +11,19 @@ from fastapi.testclient import TestClient
 
 from deliveryhub.bootstrap import Hub
 from deliveryhub.entrypoints.api.app import MIDDLEWARE_BUILDERS, ROUTER_BUILDERS, create_app
+from deliveryhub.entrypoints.api.routers import shops as shops_api
+from deliveryhub.entrypoints.web import shops as shop_pages
 from deliveryhub.security.apikeys import create_api_key
 from deliveryhub.service_layer.hub import Core
 from dh_testkit import make_hub
 
 PORTS = ("ops_alerts", "audit", "exceptions", "notice_facts", "links", "customer_files", "claim_holds")
 CORE_FIELDS = {f.name for f in dataclasses.fields(Core)}
-HANDLES = tuple(f.name for f in dataclasses.fields(Hub) if f.name not in CORE_FIELDS)
+# The feature handles; `shops` and `profile` are the platform's (set when a hub serves several shops).
+PLATFORM_FIELDS = ("shops", "profile")
+HANDLES = tuple(
+    f.name for f in dataclasses.fields(Hub) if f.name not in CORE_FIELDS and f.name not in PLATFORM_FIELDS
+)
 
 
 def _null(port: object) -> bool:
@@ -36,7 +42,10 @@ def test_a_wired_hub_has_every_handle_and_every_port_provided(tmp_path: Path, ma
         assert all(getattr(hub, name) is not None for name in HANDLES)
         assert not [name for name in PORTS if _null(getattr(hub, name))]
         assert hub.security is not None and hub.audit is hub.security.audit
-        assert all(build(hub) is not None for build in ROUTER_BUILDERS)
+        # Every router but the platform's own (the sellers overview needs the list of shops).
+        platform_only = {shops_api.build_router, shop_pages.build_router}
+        assert all(build(hub) is not None for build in ROUTER_BUILDERS if build not in platform_only)
+        assert hub.shops is None and all(build(hub) is None for build in platform_only)
         assert all(build(hub) is not None for build in MIDDLEWARE_BUILDERS)
         paths = _paths(hub)
         assert {"/healthz", "/login", "/v1/auth/login", "/v1/audit", "/v1/exceptions"} <= paths

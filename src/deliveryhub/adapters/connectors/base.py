@@ -303,7 +303,8 @@ class Connector:
 
     code: str
     name: str
-    kind: str  # "shop" | "carrier" | "aggregator"
+    # "shop" | "carrier" | "aggregator" | "tracking_source" (polled per routed carrier; no push route)
+    kind: str
     source: str  # canonical event source, e.g. "oms", "carrier:cj"
     map_payload: Mapper
     polls: bool = False  # has a tracking API the poller may call
@@ -350,7 +351,7 @@ def connector_codes() -> list[str]:
 
 def push_codes() -> list[str]:
     """Connectors whose tracking pushes the carrier webhook route takes (carriers and aggregators)."""
-    return [c.code for c in _registry().values() if c.kind != "shop"]
+    return [c.code for c in _registry().values() if c.kind in ("carrier", "aggregator")]
 
 
 def carrier_codes() -> list[str]:

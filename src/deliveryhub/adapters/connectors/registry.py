@@ -97,7 +97,7 @@ def _build() -> dict[str, Connector]:
         Connector(
             trackerdelivery.CODE,
             "tracker.delivery",
-            "aggregator",
+            "tracking_source",
             f"carrier:{trackerdelivery.CODE}",
             trackerdelivery.map_payload,
             settings_cls=TrackerDeliverySettings,
@@ -105,7 +105,7 @@ def _build() -> dict[str, Connector]:
         Connector(
             sweettracker.CODE,
             "Sweet Tracker (스마트택배)",
-            "aggregator",
+            "tracking_source",
             f"carrier:{sweettracker.CODE}",
             sweettracker.map_payload,
             settings_cls=SweetTrackerSettings,
