@@ -186,7 +186,7 @@ def test_poll_then_write_back_exactly_once(
             with hub.db.read() as conn:
                 assert (
                     conn.execute(sa.select(ct.connector_cursors.c.cursor).where(mine)).scalar_one()
-                    == now.astimezone(ZoneInfo("Asia/Seoul")).date().isoformat()
+                    == (now + timedelta(minutes=11)).astimezone(ZoneInfo("Asia/Seoul")).date().isoformat()
                 )
             assert poll.run(now + timedelta(minutes=22)) == 0  # overlap: all duplicates
             drain(hub)
