@@ -16,11 +16,15 @@ import sqlalchemy as sa
 from deliveryhub.adapters.connectors.statuses import normalize_status
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.adapters.persistence.database import Database
+from deliveryhub.aftersales import wiring as aftersales_wiring
+from deliveryhub.aftersales.wiring import AftersalesFeature
 from deliveryhub.chatbot import wiring as chatbot_wiring
 from deliveryhub.chatbot.wiring import ChatFeature
 from deliveryhub.config import Settings, load_settings
 from deliveryhub.connectors import wiring as connectors_wiring
 from deliveryhub.connectors.wiring import ConnectorsFeature
+from deliveryhub.effects import wiring as effects_wiring
+from deliveryhub.effects.wiring import EffectsFeature
 from deliveryhub.kernel.clock import Clock, SystemClock
 from deliveryhub.kpi import wiring as kpi_wiring
 from deliveryhub.kpi.wiring import KpiFeature
@@ -28,6 +32,8 @@ from deliveryhub.monitors import wiring as monitors_wiring
 from deliveryhub.monitors.service import MonitorService
 from deliveryhub.notifications import wiring as notifications_wiring
 from deliveryhub.notifications.wiring import NotificationsFeature
+from deliveryhub.payments import wiring as payments_wiring
+from deliveryhub.payments.wiring import PaymentsFeature
 from deliveryhub.pii.cipher import KeyRing, MasterKeyProvider, load_master_key
 from deliveryhub.security import wiring as security_wiring
 from deliveryhub.security.wiring import SecurityFeature
@@ -53,6 +59,9 @@ class Hub(Core):
     notifications: NotificationsFeature | None = None
     kpi: KpiFeature | None = None
     chat: ChatFeature | None = None
+    effects: EffectsFeature | None = None
+    payments_feature: PaymentsFeature | None = None
+    aftersales: AftersalesFeature | None = None
     # Set on the platform hub (the `default` shop's) by create_platform_app: every shop of the hub.
     shops: ShopHubs | None = None
     # This hub's own shop in the platform directory (GET/PATCH /v1/shop); set by shops.profile.
@@ -146,6 +155,11 @@ def wire_features(hub: Hub) -> None:
     hub.notifications = notifications_wiring.register(hub)
     hub.chat = chatbot_wiring.register(hub)
     hub.kpi = kpi_wiring.register(hub)
+    # Acting outside (issue 16): each sets the Core ports it provides (outside, payments adapter and
+    # refunds, returns) inside register, since their providers are built from the hub's own config.
+    hub.effects = effects_wiring.register(hub)
+    hub.payments_feature = payments_wiring.register(hub)
+    hub.aftersales = aftersales_wiring.register(hub)
 
     hub.audit = hub.security.audit
     hub.exceptions = hub.monitors.exceptions

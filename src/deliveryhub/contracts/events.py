@@ -100,6 +100,9 @@ class OrderCreated(_Data):
 class OrderPaid(_Data):
     amount: float | None = Field(default=None, ge=0)
     method: SafeId | None = None
+    # The payment provider's own id of the payment (Toss `paymentKey`): what a refund is asked against.
+    payment_key: SafeId | None = Field(default=None, max_length=200)
+    provider: SafeId | None = Field(default=None, max_length=32)
 
 
 class WithReason(_Data):
@@ -116,6 +119,65 @@ class WithItems(_Data):
     reason: str | None = None
     TEXT: ClassVar[frozenset[str]] = frozenset({"reason"})
     NESTED: ClassVar[dict[str, type[_Data]]] = {"items": Item}
+
+
+ReasonCode = Literal["change_of_mind", "defective", "damaged", "wrong_item", "not_as_described", "other"]
+
+
+class ReturnOpened(WithItems):
+    """return.requested / exchange.requested: the workflow's id, the reason's code and who pays the fee."""
+
+    return_id: SafeId | None = Field(default=None, max_length=64)
+    reason_code: ReasonCode | None = None
+    fee: float | None = Field(default=None, ge=0)
+    fee_payer: Literal["customer", "shop"] | None = None
+
+
+class ReturnStep(_Data):
+    """A step of a return or exchange (picked up, received, completed), by the workflow's id."""
+
+    return_id: SafeId | None = Field(default=None, max_length=64)
+    tracking_no: SafeId | None = Field(default=None, max_length=64)
+
+
+class PickupBooked(ReturnStep):
+    carrier: SafeId | None = Field(default=None, max_length=32)
+    pickup_ref: SafeId | None = Field(default=None, max_length=128)
+    via: SafeId | None = Field(default=None, max_length=32)
+
+
+class Inspected(ReturnStep):
+    result: Literal["pass", "fail"]
+    note: str | None = Field(default=None, max_length=2000)
+    photo_id: SafeId | None = Field(default=None, max_length=64)
+    TEXT: ClassVar[frozenset[str]] = frozenset({"note"})
+
+
+class Reshipped(ReturnStep):
+    carrier: SafeId | None = Field(default=None, max_length=32)
+
+
+class Refunded(_Data):
+    """return.refunded / payment.refunded: money given back through the payments port."""
+
+    amount: float | None = Field(default=None, ge=0)
+    return_id: SafeId | None = Field(default=None, max_length=64)
+    refund_id: SafeId | None = Field(default=None, max_length=200)
+    cause: Literal["return", "cancel", "compensation", "manual"] | None = None
+
+
+OutsideSystem = Literal["payments", "pickup", "fulfilment", "rewards", "marketplace"]
+
+
+class ActionOutcome(_Data):
+    """action.completed / action.failed: an action the hub carried out in an outside system."""
+
+    system: OutsideSystem
+    action: SafeId = Field(max_length=64)
+    key: SafeId = Field(max_length=200)
+    ref: SafeId | None = Field(default=None, max_length=200)
+    message: str | None = Field(default=None, max_length=2000)
+    TEXT: ClassVar[frozenset[str]] = frozenset({"message"})
 
 
 class InventoryShortage(_Data):
@@ -257,12 +319,18 @@ DATA_MODELS: dict[str, type[_Data]] = {
     "shipment.delivered": Delivered,
     "shipment.delivery_failed": WithReason,
     "shipment.eta_updated": EtaUpdated,
-    "return.requested": WithItems,
-    "return.picked_up": Empty,
-    "return.received": Empty,
-    "return.refunded": Amount,
-    "exchange.requested": WithItems,
-    "exchange.completed": Empty,
+    "return.requested": ReturnOpened,
+    "return.pickup_booked": PickupBooked,
+    "return.picked_up": ReturnStep,
+    "return.received": ReturnStep,
+    "return.inspected": Inspected,
+    "return.refunded": Refunded,
+    "exchange.requested": ReturnOpened,
+    "exchange.reshipped": Reshipped,
+    "exchange.completed": ReturnStep,
+    "payment.refunded": Refunded,
+    "action.completed": ActionOutcome,
+    "action.failed": ActionOutcome,
     "claim.opened": ClaimOpened,
     "compensation.issued": CompensationIssued,
     "ticket.created": TicketCreated,

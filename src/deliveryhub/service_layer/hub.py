@@ -23,14 +23,33 @@ from deliveryhub.service_layer.ingest import IngestService
 from deliveryhub.service_layer.messaging import BatchHandler, Consumer
 from deliveryhub.service_layer.metrics import Metrics
 from deliveryhub.service_layer.ports import (
+    ActionState,
+    AddressLookup,
     AuditTrail,
     ClaimHolds,
     CustomerFiles,
     ExceptionOpener,
     ExceptionRequest,
+    Fulfilment,
+    NormalisedAddress,
     NoticeFacts,
     OpsAlert,
     OpsAlerts,
+    OutsideAction,
+    OutsideActions,
+    OutsideResult,
+    Payments,
+    PickupRequest,
+    RefundAsk,
+    RefundDecision,
+    RefundRequest,
+    Refunds,
+    ReturnAsk,
+    ReturnDecision,
+    ReturnPickups,
+    ReturnsDesk,
+    RewardRequest,
+    Rewards,
     TrackingLinks,
 )
 from deliveryhub.service_layer.scheduler import Job
@@ -94,6 +113,81 @@ class _NoClaims:
         return set()
 
 
+def _unconfigured(system: str) -> OutsideResult:
+    # Refused, not retried: an operator carries it out by hand from the action_failed exception.
+    return OutsideResult("refused", message=f"{system} is not configured for this shop")
+
+
+class _NoPickups:
+    def book_pickup(self, request: PickupRequest, idempotency_key: str) -> OutsideResult:
+        return _unconfigured("return pickup")
+
+
+class _NoPayments:
+    def refund(self, request: RefundRequest, idempotency_key: str) -> OutsideResult:
+        return _unconfigured("payments")
+
+
+class _NoFulfilment:
+    def release_reservation(self, *_: object, **__: object) -> OutsideResult:
+        return _unconfigured("fulfilment (WMS)")
+
+    def push_address(self, *_: object, **__: object) -> OutsideResult:
+        return _unconfigured("fulfilment (WMS/TMS)")
+
+    def reship(self, *_: object, **__: object) -> OutsideResult:
+        return _unconfigured("fulfilment (WMS)")
+
+
+class _NoRewards:
+    def grant(self, request: RewardRequest, idempotency_key: str) -> OutsideResult:
+        return _unconfigured("coupons/points")
+
+
+class _NoAddressBook:
+    def lookup(self, text: str) -> list[NormalisedAddress]:
+        return []
+
+
+class _NoOutside:
+    def enqueue(self, conn: Connection, action: OutsideAction) -> bool:
+        log.warning("outside_action_unqueued", key=action.key, why="effects feature not wired")
+        return False
+
+    def state(self, conn: Connection, key: str) -> ActionState | None:
+        return None
+
+    def for_order(self, conn: Connection, order_id: str) -> list[ActionState]:
+        return []
+
+
+class _NoRefunds:
+    def refundable(self, conn: Connection, order_id: str) -> int:
+        return 0
+
+    def request_refund(self, conn: Connection, ask: RefundAsk) -> RefundDecision:
+        return RefundDecision(False, "nothing_paid", 0, 0)
+
+
+class _NoReturns:
+    def _off(self) -> ReturnDecision:
+        return ReturnDecision(
+            False,
+            "unavailable",
+            "지금은 반품·교환을 접수할 수 없어요. 상담원을 연결해 드릴게요.",
+            "Returns and exchanges cannot be taken here right now; a person will help.",
+        )
+
+    def quote(self, order_id: str, reason_code: str | None, kind: str = "return") -> ReturnDecision:
+        return self._off()
+
+    def open(self, ask: ReturnAsk) -> ReturnDecision:
+        return self._off()
+
+    def inspect(self, *_: object, **__: object) -> ReturnDecision:
+        return self._off()
+
+
 @dataclass
 class Core:
     """Storage, keys, clock, ingest and the typed ports every feature is given."""
@@ -119,3 +213,12 @@ class Core:
     links: TrackingLinks = field(default_factory=_NoLinks)
     customer_files: CustomerFiles = field(default_factory=_NoFiles)
     claim_holds: ClaimHolds = field(default_factory=_NoClaims)
+    # Acting outside (issue 16): outside systems' adapters, the once-only ledger, refunds and returns.
+    pickups: ReturnPickups = field(default_factory=_NoPickups)
+    payments: Payments = field(default_factory=_NoPayments)
+    fulfilment: Fulfilment = field(default_factory=_NoFulfilment)
+    rewards: Rewards = field(default_factory=_NoRewards)
+    address_book: AddressLookup = field(default_factory=_NoAddressBook)
+    outside: OutsideActions = field(default_factory=_NoOutside)
+    refunds: Refunds = field(default_factory=_NoRefunds)
+    returns: ReturnsDesk = field(default_factory=_NoReturns)

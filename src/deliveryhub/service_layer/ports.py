@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from sqlalchemy.engine import Connection
 
@@ -116,3 +116,244 @@ class ClaimHolds(Protocol):
     """Orders that must be kept past retention because a claim or dispute on them is still open."""
 
     def orders_with_open_claims(self, conn: Connection, order_ids: Sequence[str]) -> set[str]: ...
+
+
+# ---------------------------------------------------------------------------------------------------
+# Acting outside (issue 16): the outside systems' ports (adapters provide them), the durable ledger that
+# drives them once (the effects feature), and the after-sales ports other features call.
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutsideResult:
+    """What an outside system answered to one action: done (with its reference), retry later (5xx, 429,
+    timeout; `retry_after` seconds when it said), or refused for good (4xx with its reason)."""
+
+    outcome: Literal["done", "retry", "refused"]
+    ref: str | None = None
+    message: str = ""
+    retry_after: float | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PickupRequest:
+    """Book the collection of a return (or an exchange's old goods) from the customer's address.
+
+    `source` is the marketplace the order came from (naver, coupang, cafe24) when it did: its own claim
+    API books the pickup; otherwise the shop's carrier-return port does."""
+
+    return_id: str
+    order_id: str
+    kind: Literal["return", "exchange"]
+    items: Sequence[Mapping[str, Any]]
+    address: Mapping[str, Any]
+    reason_code: str
+    source: str | None = None
+    marketplace_ref: str | None = None
+
+
+class ReturnPickups(Protocol):
+    """Books return pickups (carrier-return HTTP port, or the marketplace's claim API)."""
+
+    def book_pickup(self, request: PickupRequest, idempotency_key: str) -> OutsideResult: ...
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    """Give money back against a payment (Toss: cancel `amount` of `payment_key` with `reason`)."""
+
+    order_id: str
+    payment_key: str
+    amount: int
+    reason: str
+
+
+class Payments(Protocol):
+    """The payment provider (Toss Payments): refunds, each at most once per idempotency key."""
+
+    def refund(self, request: RefundRequest, idempotency_key: str) -> OutsideResult: ...
+
+
+class Fulfilment(Protocol):
+    """The shop's WMS/TMS/OMS as far as the hub acts on them."""
+
+    def release_reservation(
+        self, order_id: str, items: Sequence[Mapping[str, Any]], idempotency_key: str
+    ) -> OutsideResult: ...
+
+    def push_address(
+        self, order_id: str, address: Mapping[str, Any], idempotency_key: str
+    ) -> OutsideResult: ...
+
+    def reship(
+        self,
+        order_id: str,
+        return_id: str,
+        items: Sequence[Mapping[str, Any]],
+        address: Mapping[str, Any],
+        idempotency_key: str,
+    ) -> OutsideResult: ...
+
+
+@dataclass(frozen=True)
+class RewardRequest:
+    """A coupon or points for a customer (a compensation), created in the shop's own system."""
+
+    order_id: str
+    customer_ref: str | None
+    kind: Literal["coupon", "points"]
+    amount: int
+    reason: str
+
+
+class Rewards(Protocol):
+    """The shop's coupon/points system."""
+
+    def grant(self, request: RewardRequest, idempotency_key: str) -> OutsideResult: ...
+
+
+@dataclass(frozen=True)
+class NormalisedAddress:
+    """A Korean address in the shape the hub stores: 5-digit 우편번호, 도로명 line, detail line, and
+    whether it is on Jeju or a remote island (도서산간: extra shipping, longer lead time)."""
+
+    zip: str
+    line1: str
+    line2: str = ""
+    jeju: bool = False
+    remote: bool = False
+    jibun: str | None = None
+    source: Literal["format", "juso"] = "format"
+
+    def as_event_address(self) -> dict[str, Any]:
+        """The `address` object of order.address_changed."""
+        return {"zip": self.zip, "line1": self.line1, "line2": self.line2}
+
+
+class AddressLookup(Protocol):
+    """A road-name address search (도로명주소 API); [] when nothing matched or the service is unreachable."""
+
+    def lookup(self, text: str) -> list[NormalisedAddress]: ...
+
+
+@dataclass(frozen=True)
+class OutsideAction:
+    """One action to carry out in an outside system, exactly once.
+
+    `key` is the idempotency key, deterministic from what the action is for (e.g. `release:ORD-1`,
+    `refund:return:RT-1`): queuing the same key twice does nothing, and it is sent as the provider's
+    Idempotency-Key on every attempt, so a restart or a retry after a 500 never acts twice.
+    `payload` holds the request's fields (JSON). On success the effects feature records `done_event`
+    (a canonical event type; `action.completed` when None) with `done_data` plus the result's `ref`,
+    under the event id `act:<key>`; when refused or out of attempts it records `action.failed` and opens
+    an `action_failed` exception for the operators."""
+
+    key: str
+    system: Literal["payments", "pickup", "fulfilment", "rewards"]
+    action: Literal["refund", "book_pickup", "release_reservation", "push_address", "reship", "grant"]
+    order_id: str | None
+    payload: Mapping[str, Any]
+    done_event: str | None = None
+    done_data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ActionState:
+    """Where a queued outside action stands."""
+
+    key: str
+    status: Literal["pending", "done", "failed"]
+    attempts: int
+    ref: str | None
+    last_error: str | None
+
+
+class OutsideActions(Protocol):
+    """The durable ledger of outside actions (the effects feature provides it)."""
+
+    def enqueue(self, conn: Connection, action: OutsideAction) -> bool:
+        """Queue inside the caller's transaction; False when the key was queued before."""
+        ...
+
+    def state(self, conn: Connection, key: str) -> ActionState | None: ...
+
+    def for_order(self, conn: Connection, order_id: str) -> list[ActionState]: ...
+
+
+@dataclass(frozen=True)
+class RefundAsk:
+    """Money to give back for an order; `key` makes it once-only (e.g. `refund:return:RT-1`)."""
+
+    order_id: str
+    amount: int
+    cause: Literal["return", "cancel", "compensation", "manual"]
+    key: str
+    reason: str
+    return_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RefundDecision:
+    """queued, or why not: nothing_paid, over_refund (more than is left of what was paid), duplicate."""
+
+    ok: bool
+    code: Literal["queued", "duplicate", "nothing_paid", "over_refund", "no_payment_key"]
+    amount: int
+    refundable: int
+
+
+class Refunds(Protocol):
+    """Refunds against what the customer paid (the payments feature provides it): never more than was
+    paid, never twice."""
+
+    def refundable(self, conn: Connection, order_id: str) -> int: ...
+
+    def request_refund(self, conn: Connection, ask: RefundAsk) -> RefundDecision: ...
+
+
+@dataclass(frozen=True)
+class ReturnAsk:
+    """A customer's, agent's or marketplace's request to return or exchange an order."""
+
+    order_id: str
+    kind: Literal["return", "exchange"]
+    reason: str | None
+    reason_code: str | None
+    items: Sequence[Any]
+    actor: str
+    photo_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReturnDecision:
+    """The workflow's answer, in words for the customer (Korean and English)."""
+
+    ok: bool
+    code: str
+    message_ko: str
+    message_en: str
+    return_id: str | None = None
+    status: str | None = None
+    fee: int = 0
+    fee_payer: Literal["customer", "shop"] | None = None
+    event_ids: tuple[str, ...] = ()
+
+
+class ReturnsDesk(Protocol):
+    """Returns and exchanges (the aftersales feature provides it)."""
+
+    def quote(self, order_id: str, reason_code: str | None, kind: str = "return") -> ReturnDecision:
+        """What opening would answer (eligibility, fee, who pays), without opening anything."""
+        ...
+
+    def open(self, ask: ReturnAsk) -> ReturnDecision: ...
+
+    def inspect(
+        self,
+        return_id: str,
+        result: Literal["pass", "fail"],
+        note: str | None,
+        actor: str,
+        photo_id: str | None = None,
+    ) -> ReturnDecision: ...

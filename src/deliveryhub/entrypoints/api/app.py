@@ -34,12 +34,16 @@ from deliveryhub.entrypoints.api.routers import (
 )
 from deliveryhub.entrypoints.api.routers import chat as chat_api
 from deliveryhub.entrypoints.api.routers import desk as desk_api
+from deliveryhub.entrypoints.api.routers import order_actions as order_actions_api
+from deliveryhub.entrypoints.api.routers import payments as payments_api
+from deliveryhub.entrypoints.api.routers import returns as returns_api
 from deliveryhub.entrypoints.api.routers import security as security_admin
 from deliveryhub.entrypoints.api.routers import shop_settings as shop_settings_api
 from deliveryhub.entrypoints.api.routers import shops as shops_api
 from deliveryhub.entrypoints.api.routers import trackerdelivery as trackerdelivery_api
 from deliveryhub.entrypoints.api.shop_router import ShopRouter
 from deliveryhub.entrypoints.web import chat as chat_pages
+from deliveryhub.entrypoints.web import ops as ops_pages
 from deliveryhub.entrypoints.web import shop_checklist as shop_checklist_page
 from deliveryhub.entrypoints.web import shops as shop_pages
 from deliveryhub.entrypoints.web import tracking
@@ -72,6 +76,10 @@ ROUTER_BUILDERS: tuple[RouterBuilder, ...] = (
     shop_settings_api.build_router,
     shop_checklist_page.build_router,
     trackerdelivery_api.build_router,
+    returns_api.build_router,
+    payments_api.build_router,
+    order_actions_api.build_router,
+    ops_pages.build_router,
 )
 
 # Feature middleware (security: client IP for the audit log, chat rate limits), innermost first; all of it

@@ -1,0 +1,12 @@
+"""Issue 16 (returns-workflow): placeholder until helper A fills it in."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from deliveryhub.bootstrap import Hub
+
+
+def build_router(hub: Hub) -> APIRouter | None:
+    """None until built."""
+    return None
