@@ -20,8 +20,23 @@ import structlog
 # Field names whose values are secrets whatever they look like.
 SECRET_KEYS = frozenset(
     {
-        "authorization", "cookie", "set-cookie", "set_cookie", "password", "passwd", "new_password",
-        "totp", "otp", "token", "api_key", "apikey", "x-api-key", "secret", "csrf", "headers", "body",
+        "authorization",
+        "cookie",
+        "set-cookie",
+        "set_cookie",
+        "password",
+        "passwd",
+        "new_password",
+        "totp",
+        "otp",
+        "token",
+        "api_key",
+        "apikey",
+        "x-api-key",
+        "secret",
+        "csrf",
+        "headers",
+        "body",
         "master_key",
     }
 )
@@ -29,8 +44,13 @@ MASK = "***"
 
 _REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Authorization / Cookie headers in any rendering: `authorization: …`, `(b'cookie', b'…')`, JSON.
-    (re.compile(r"(?i)((?:proxy-)?authorization|set-cookie|cookie|x-api-key)(['\"]?\s*[:=,]\s*\(?\s*b?['\"]?)"
-                r"[^'\"\r\n)]+"), r"\1\2" + MASK),
+    (
+        re.compile(
+            r"(?i)((?:proxy-)?authorization|set-cookie|cookie|x-api-key)(['\"]?\s*[:=,]\s*\(?\s*b?['\"]?)"
+            r"[^'\"\r\n)]+"
+        ),
+        r"\1\2" + MASK,
+    ),
     # Bearer credentials anywhere; Basic ones (base64, so not plain lower-case words: "basic validation").
     (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=\-]{6,}"), r"\1 " + MASK),
     (re.compile(r"\b([Bb]asic)\s+(?=[A-Za-z0-9+/=]*[A-Z0-9+/=])[A-Za-z0-9+/=]{8,}"), r"\1 " + MASK),
@@ -39,8 +59,13 @@ _REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Our cookies by name (also inside a dumped Cookie header or a Set-Cookie line).
     (re.compile(r"(?i)\b(dh_session|dh_csrf|sessionid|session)=[^;,\s'\"&]+"), r"\1=" + MASK),
     # key=value / "key": "value" pairs that name a secret (form bodies, query strings, JSON, reprs).
-    (re.compile(r"(?i)([\"']?\b(?:password|passwd|new_password|totp|otp|secret|api_?key|token|csrf)\b[\"']?"
-                r"\s*[:=]\s*)(\"[^\"]*\"|'[^']*'|[^\s&,;}]+)"), r"\1" + MASK),
+    (
+        re.compile(
+            r"(?i)([\"']?\b(?:password|passwd|new_password|totp|otp|secret|api_?key|token|csrf)\b[\"']?"
+            r"\s*[:=]\s*)(\"[^\"]*\"|'[^']*'|[^\s&,;}]+)"
+        ),
+        r"\1" + MASK,
+    ),
 )
 
 
@@ -68,8 +93,10 @@ def masking_processor(
         if isinstance(value, str):
             return mask_text(value)
         if isinstance(value, dict):
-            return {k: mask if str(k).lower() in keys and v not in (None, "") else walk(v, depth + 1)
-                    for k, v in value.items()}
+            return {
+                k: mask if str(k).lower() in keys and v not in (None, "") else walk(v, depth + 1)
+                for k, v in value.items()
+            }
         if isinstance(value, list | tuple):
             return [walk(v, depth + 1) for v in value]
         return value

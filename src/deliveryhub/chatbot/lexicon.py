@@ -54,7 +54,13 @@ FAQ_FIRST_INTENTS = frozenset({"other", "payment_issue", "stock_inquiry"})
 CLAIM_KIND = {"missing_delivery": "missing", "wrong_item": "wrong_item", "damaged_item": "damage"}
 
 IMMEDIATE_REASONS = (
-    "human_request", "threat", "anger", "repeat_contact", "multi_problem", "long_wait", "harm",
+    "human_request",
+    "threat",
+    "anger",
+    "repeat_contact",
+    "multi_problem",
+    "long_wait",
+    "harm",
 )
 REASON_PRIORITY = {
     "threat": "urgent",

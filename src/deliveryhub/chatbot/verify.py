@@ -143,8 +143,13 @@ def escalate_after_verify(bot: Bot, ctx: TurnCtx, intent: str) -> bool:
     with bot.tx.reading() as conn:
         row = conn.execute(
             q.CONTACTS_AND_SPEND,
-            {"oid": s["order_id"], "since": since, "sid": s["session_id"], "cid": s.get("customer_id"),
-             "today": now.date()},
+            {
+                "oid": s["order_id"],
+                "since": since,
+                "sid": s["session_id"],
+                "cid": s.get("customer_id"),
+                "today": now.date(),
+            },
         ).one()
     contacts = int(row.chats or 0) + int(row.tickets or 0)
     spend = float(row.spend or 0) if intent in COMPLAINT_INTENTS else 0.0

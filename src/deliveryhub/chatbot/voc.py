@@ -24,8 +24,17 @@ from deliveryhub.chatbot.nlu.normalize import normalize
 from deliveryhub.chatbot.nlu.stream import run_stream
 
 CATEGORIES = (
-    "delivery_delay", "wrong_item", "damaged", "missing", "status_notice", "cs_response", "return_exchange",
-    "product_quality", "price_payment", "positive", "other",
+    "delivery_delay",
+    "wrong_item",
+    "damaged",
+    "missing",
+    "status_notice",
+    "cs_response",
+    "return_exchange",
+    "product_quality",
+    "price_payment",
+    "positive",
+    "other",
 )
 SENTIMENTS = ("negative", "neutral", "positive")
 CORPUS = (DATA_DIR / "voc_train.jsonl", DATA_DIR / "voc_train_phone.jsonl")
@@ -35,38 +44,105 @@ RELABELS_ENV = "DELIVERYHUB_VOC_RELABELS"
 # "늦" that is not about a parcel: late at night, a late child, the customer's own late check.
 _NOT_LATE = r"(밤늦|늦은시간|늦은밤|늦게(확인|봐|봤|연락|문의|답장)|늦둥이|늦잠|늦가을|늦여름|뒤늦게)"
 _LATE = re.compile(r"늦")
-_CS_SUBJECT = r"(답변|답장|회신|응대|대응|상담|문의|고객센터|콜센터|상담원|상담사|직원|담당자|연락|전화|메일|채팅)"
+_CS_SUBJECT = (
+    r"(답변|답장|회신|응대|대응|상담|문의|고객센터|콜센터|상담원|상담사|직원|담당자|연락|전화|메일|채팅)"
+)
 _RETURN = r"(반품|교환|환불|회수|수거|devolu|troca|reembols|estorno|refund|return|exchange)"
 
 # Lexicon cues on the spacing-free normalised text (accents already stripped), most specific first.
 _CUES: list[tuple[str, re.Pattern[str]]] = [
-    ("missing", re.compile(r"(배송|배달)?완료.{0,14}(못받|없|안왔|사라|비어)|분실|도난|(택배|물건|상품)(이|가)?사라|가져간|naorecebi|naochegou(o|meu)?(produto|pedido)|extravi"
-                           r"|neverreceived|didn'?t(receive|get)|notreceived|nuncachegou")),
-    ("damaged", re.compile(r"파손|깨져|깨졌|깨짐|금(이)?가|금간|찌그러|부서|부러|박살|불량|고장|녹아|녹은|해동|뭉개|새서|샜|쏟아|스크래치|찍혀|찍힘"
-                           r"|전원이?(안|아예)|안켜|작동(을|이)?안|먹통이에요$"
-                           r"|quebrad|danificad|amassad|defeito|broken|damaged|defective|cracked|naofunciona")),
-    ("wrong_item", re.compile(r"오배송|(주문|제것|제꺼|내것|내꺼)이?아닌|잘못(보내|왔|옴|배송)|다른(상품|색|사이즈|제품|모델|물건|게|거|맛|사람|분)|엉뚱한|누락|빠져|구성품|부속품|사은품|"
-                              r"(개|박스)?(만|뿐)(왔|들어|있)|시켰는데.{1,8}(왔|들어있)|주문했는데.{1,8}(왔|들어있)"
-                              r"|errad|diferente|faltou|faltando|veioapenas|somenteum|sorecebi(um|1)|wrong(item|size|color|product)|missing(item|part)")),
-    ("return_exchange", re.compile(_RETURN + r".{0,16}(언제|처리|늦|느려|안되|안돼|아직|가능|얼마|접수|진행|기사|안오|안와|안해)|(반품|교환|환불)(비|신청|요청)")),
-    ("price_payment", re.compile(r"결제(가|를|이)?(취소|오류|에러|실패|안|두번|중복|됐는데)|이중결제|중복결제|쿠폰|할인|적립금|포인트|입금|청구|차액|영수증|두번(빠져|찍|나갔)|cobra|boleto|charged|coupon")),
-    ("cs_response", re.compile(_CS_SUBJECT + r".{0,14}(없|안받|안와|늦|느려|불친절|짜증|대기|통화중|연결(이)?안|안돼|안되|읽지|무시)"
-                               r"|(답변|답장|회신).{0,6}빨리|빨리.{0,4}(답변|답장|회신)|불친절|반말|읽씹|무응답|복붙|돌리기만|떠넘|atendimento|sac|customerservice|support")),
-    ("status_notice", re.compile(r"(조회|송장|운송장|트래킹|추적|링크).{0,12}(안돼|안되|안됨|안나|없음|정보없|오류|에러|먹통|안떠|다르)"
-                                 r"|(알림|알림톡|문자|카톡|안내|연락).{0,10}(안왔|안와|안옴|못받|없이|없어|없네|엉망|틀|바뀌|뒤에|늦게)"
-                                 r"|(안내|알림|공지)(가|도)?(없|미흡|부족)|(송장|운송장)(번호)?(를|도)?(안|못)알려|rastre|tracking|notification")),
-    ("delivery_delay", re.compile(r"지연|빨리(좀)?보내|느려|느리|느림|오래걸|안와|안오|안옴|언제와|언제오|언제옴|언제받|(일|주)째|밀렸|미뤄|미루|연기|예정일.{0,6}지났|감감"
-                                  r"|atras|demor|prazo(passou|estourou|venceu)|foradoprazo|late|delay|slow|took(forever|weeks)")),
-    ("product_quality", re.compile(r"품질|퀄리티|재질|소재|원단|마감|보풀|냄새|사이즈가|작아요|커요|작게나|크게나|사진(이랑|과|하고)|색감|설명(이랑|과)|얇|qualidade|tamanho|quality|asdescribed")),
-    ("positive", re.compile(r"좋아|좋네|딱이|딱좋|예뻐|이뻐|잘쓰고|만족|최고|감사|빨리왔|빠르|빨라|빠름|추천|재구매|번창|굿|맘에들|마음에들|otimo|excelente|bom|recomendo|adorei|perfeito|antesdoprazo"
-                            r"|great|excellent|love|satisfied|fast|recommend|perfect|gost|indico|prestativ|parabens|tudocerto|noprazo"
-                            r"|dentrodoprazo|rapid|bemembalad|boaqualidade|atendeu|sensaciona|satisfeit|confiav")),
+    (
+        "missing",
+        re.compile(
+            r"(배송|배달)?완료.{0,14}(못받|없|안왔|사라|비어)|분실|도난|(택배|물건|상품)(이|가)?사라|가져간|naorecebi|naochegou(o|meu)?(produto|pedido)|extravi"
+            r"|neverreceived|didn'?t(receive|get)|notreceived|nuncachegou"
+        ),
+    ),
+    (
+        "damaged",
+        re.compile(
+            r"파손|깨져|깨졌|깨짐|금(이)?가|금간|찌그러|부서|부러|박살|불량|고장|녹아|녹은|해동|뭉개|새서|샜|쏟아|스크래치|찍혀|찍힘"
+            r"|전원이?(안|아예)|안켜|작동(을|이)?안|먹통이에요$"
+            r"|quebrad|danificad|amassad|defeito|broken|damaged|defective|cracked|naofunciona"
+        ),
+    ),
+    (
+        "wrong_item",
+        re.compile(
+            r"오배송|(주문|제것|제꺼|내것|내꺼)이?아닌|잘못(보내|왔|옴|배송)|다른(상품|색|사이즈|제품|모델|물건|게|거|맛|사람|분)|엉뚱한|누락|빠져|구성품|부속품|사은품|"
+            r"(개|박스)?(만|뿐)(왔|들어|있)|시켰는데.{1,8}(왔|들어있)|주문했는데.{1,8}(왔|들어있)"
+            r"|errad|diferente|faltou|faltando|veioapenas|somenteum|sorecebi(um|1)|wrong(item|size|color|product)|missing(item|part)"
+        ),
+    ),
+    (
+        "return_exchange",
+        re.compile(
+            _RETURN
+            + r".{0,16}(언제|처리|늦|느려|안되|안돼|아직|가능|얼마|접수|진행|기사|안오|안와|안해)|(반품|교환|환불)(비|신청|요청)"
+        ),
+    ),
+    (
+        "price_payment",
+        re.compile(
+            r"결제(가|를|이)?(취소|오류|에러|실패|안|두번|중복|됐는데)|이중결제|중복결제|쿠폰|할인|적립금|포인트|입금|청구|차액|영수증|두번(빠져|찍|나갔)|cobra|boleto|charged|coupon"
+        ),
+    ),
+    (
+        "cs_response",
+        re.compile(
+            _CS_SUBJECT
+            + r".{0,14}(없|안받|안와|늦|느려|불친절|짜증|대기|통화중|연결(이)?안|안돼|안되|읽지|무시)"
+            r"|(답변|답장|회신).{0,6}빨리|빨리.{0,4}(답변|답장|회신)|불친절|반말|읽씹|무응답|복붙|돌리기만|떠넘|atendimento|sac|customerservice|support"
+        ),
+    ),
+    (
+        "status_notice",
+        re.compile(
+            r"(조회|송장|운송장|트래킹|추적|링크).{0,12}(안돼|안되|안됨|안나|없음|정보없|오류|에러|먹통|안떠|다르)"
+            r"|(알림|알림톡|문자|카톡|안내|연락).{0,10}(안왔|안와|안옴|못받|없이|없어|없네|엉망|틀|바뀌|뒤에|늦게)"
+            r"|(안내|알림|공지)(가|도)?(없|미흡|부족)|(송장|운송장)(번호)?(를|도)?(안|못)알려|rastre|tracking|notification"
+        ),
+    ),
+    (
+        "delivery_delay",
+        re.compile(
+            r"지연|빨리(좀)?보내|느려|느리|느림|오래걸|안와|안오|안옴|언제와|언제오|언제옴|언제받|(일|주)째|밀렸|미뤄|미루|연기|예정일.{0,6}지났|감감"
+            r"|atras|demor|prazo(passou|estourou|venceu)|foradoprazo|late|delay|slow|took(forever|weeks)"
+        ),
+    ),
+    (
+        "product_quality",
+        re.compile(
+            r"품질|퀄리티|재질|소재|원단|마감|보풀|냄새|사이즈가|작아요|커요|작게나|크게나|사진(이랑|과|하고)|색감|설명(이랑|과)|얇|qualidade|tamanho|quality|asdescribed"
+        ),
+    ),
+    (
+        "positive",
+        re.compile(
+            r"좋아|좋네|딱이|딱좋|예뻐|이뻐|잘쓰고|만족|최고|감사|빨리왔|빠르|빨라|빠름|추천|재구매|번창|굿|맘에들|마음에들|otimo|excelente|bom|recomendo|adorei|perfeito|antesdoprazo"
+            r"|great|excellent|love|satisfied|fast|recommend|perfect|gost|indico|prestativ|parabens|tudocerto|noprazo"
+            r"|dentrodoprazo|rapid|bemembalad|boaqualidade|atendeu|sensaciona|satisfeit|confiav"
+        ),
+    ),
 ]
-_NEG = re.compile(r"안|못|없|늦|별로|최악|실망|불만|nao|nunca|pessim|ruim|nao|not|never|bad|worst|terrible|poor")
+_NEG = re.compile(
+    r"안|못|없|늦|별로|최악|실망|불만|nao|nunca|pessim|ruim|nao|not|never|bad|worst|terrible|poor"
+)
 _CUE_OVERRIDE_BELOW = 0.45
 # a study-category cue (delay, wrong item, damage, notice, CS response) also wins over a fairly sure model
 _STRONG_CUE_BELOW = 0.7
-_STRONG = frozenset({"missing", "damaged", "wrong_item", "status_notice", "cs_response", "delivery_delay", "return_exchange", "price_payment"})
+_STRONG = frozenset(
+    {
+        "missing",
+        "damaged",
+        "wrong_item",
+        "status_notice",
+        "cs_response",
+        "delivery_delay",
+        "return_exchange",
+        "price_payment",
+    }
+)
 # categories whose texts may be praise or neutral questions; all others are complaints
 _MIXED_SENTIMENT = frozenset({"other", "price_payment", "cs_response", "return_exchange", "product_quality"})
 

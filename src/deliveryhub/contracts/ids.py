@@ -18,21 +18,40 @@ from pydantic import Field, StringConstraints
 # word joiner, invisible operators, bidi isolates and deprecated format controls (U+2060–U+206F); BOM;
 # interlinear annotation controls; Unicode tag characters.
 _RANGES = (
-    (0x00, 0x1F), (0x7F, 0x9F), (0xAD, 0xAD), (0x61C, 0x61C), (0x180E, 0x180E), (0x200B, 0x200F),
-    (0x2028, 0x202E), (0x2060, 0x206F), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0xE0000, 0xE007F),
+    (0x00, 0x1F),
+    (0x7F, 0x9F),
+    (0xAD, 0xAD),
+    (0x61C, 0x61C),
+    (0x180E, 0x180E),
+    (0x200B, 0x200F),
+    (0x2028, 0x202E),
+    (0x2060, 0x206F),
+    (0xFEFF, 0xFEFF),
+    (0xFFF9, 0xFFFB),
+    (0xE0000, 0xE007F),
 )
 # Lone surrogates too on the Python side (pydantic already refuses them as invalid strings).
 _CLASS = "".join(f"{chr(a)}-{chr(b)}" if a != b else re.escape(chr(a)) for a, b in _RANGES)
 FORBIDDEN_ID_CHARS = re.compile(f"[{_CLASS}\ud800-\udfff]")
 # The same rule as a pattern for pydantic's Rust regex engine: checked inside validation, no Python call.
-SAFE_ID_PATTERN = "^[^" + "".join(
-    f"\\x{{{a:X}}}-\\x{{{b:X}}}" if a != b else f"\\x{{{a:X}}}" for a, b in _RANGES
-) + "]*$"
+SAFE_ID_PATTERN = (
+    "^[^" + "".join(f"\\x{{{a:X}}}-\\x{{{b:X}}}" if a != b else f"\\x{{{a:X}}}" for a, b in _RANGES) + "]*$"
+)
 ID_ERROR_CODE = "invalid_id"
 # Field names that hold ids wherever they appear (CSV mapping targets, query parameters).
 ID_FIELDS = frozenset(
-    {"event_id", "order_id", "shipment_id", "tracking_no", "sku", "expected_sku", "scanned_sku",
-     "external_id", "customer_id", "ticket_id"}
+    {
+        "event_id",
+        "order_id",
+        "shipment_id",
+        "tracking_no",
+        "sku",
+        "expected_sku",
+        "scanned_sku",
+        "external_id",
+        "customer_id",
+        "ticket_id",
+    }
 )
 
 
@@ -50,9 +69,11 @@ def id_problem(value: str) -> str | None:
 
 # JSON Schema (OpenAPI) readers use ECMA-262 or Python regexes, not Rust's \\x{...}: the same rule in
 # \\uXXXX escapes for the Basic Multilingual Plane (tag characters are checked, just not described here).
-_SCHEMA_PATTERN = "^[^" + "".join(
-    f"\\u{a:04X}-\\u{b:04X}" if a != b else f"\\u{a:04X}" for a, b in _RANGES if b <= 0xFFFF
-) + "]*$"
+_SCHEMA_PATTERN = (
+    "^[^"
+    + "".join(f"\\u{a:04X}-\\u{b:04X}" if a != b else f"\\u{a:04X}" for a, b in _RANGES if b <= 0xFFFF)
+    + "]*$"
+)
 
 
 def _portable(schema: dict[str, Any]) -> None:
@@ -63,9 +84,7 @@ def _portable(schema: dict[str, Any]) -> None:
 
 # Use as a field type wherever an id enters a pydantic model (events, request bodies, path parameters);
 # a violation is the error type "string_pattern_mismatch" with this pattern (see `is_id_error`).
-SafeId = Annotated[
-    str, StringConstraints(pattern=SAFE_ID_PATTERN), Field(json_schema_extra=_portable)
-]
+SafeId = Annotated[str, StringConstraints(pattern=SAFE_ID_PATTERN), Field(json_schema_extra=_portable)]
 
 
 def is_id_error(error: dict[str, Any]) -> bool:

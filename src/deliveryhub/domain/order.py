@@ -223,4 +223,3 @@ def _update_parcel(
         parcel.eta_max = parse_datetime(data.get("eta_max")) or parcel.eta_max
     if stage is not None:
         parcel.rank = max(parcel.rank, STAGE_RANK[stage])
-

@@ -1,1 +1,1 @@
-"""Acting outside, exactly once: the ledger of outside actions (pickup, refund, WMS, coupons) and its driver."""
+"""Acting outside, exactly once: the ledger of outside actions (pickup, refund, WMS, coupons), its driver."""

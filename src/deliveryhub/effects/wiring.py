@@ -1,4 +1,4 @@
-"""Plug the effects feature into the core (the outside-action ledger and its driver); handle on `Hub.effects`."""
+"""Plug the effects feature into the core (the outside-action ledger and its driver); on `Hub.effects`."""
 
 from __future__ import annotations
 

@@ -43,23 +43,35 @@ _RRN = re.compile(r"(?<![\d-])(\d{2})(\d{2})(\d{2})(\s?-\s?|\s)?([1-8])(\d{6})(?
 _CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
 _ACCOUNT_GROUPED = re.compile(r"(?<![\w-])\d{2,6}-\d{2,6}-\d{1,7}(?:-\d{1,3})?(?![\w-])")
 _DIGIT_RUN = re.compile(r"(?<![\w-])\d{10,14}(?![\w-])")
-_BANK_WORDS = re.compile(r"(계좌|은행|입금|송금|예금주|농협|국민|신한|우리|하나|기업|"
-                         r"카카오뱅크|토스뱅크|새마을|우체국|수협|account|bank|iban)", re.IGNORECASE)
-_PROVINCE = (r"(?:서울|부산|대구|인천|광주|대전|울산|세종|경기|강원|충북|충남|전북|전남|경북|경남|제주)"
-             r"(?:특별시|광역시|특별자치시|특별자치도|도)?")
+_BANK_WORDS = re.compile(
+    r"(계좌|은행|입금|송금|예금주|농협|국민|신한|우리|하나|기업|"
+    r"카카오뱅크|토스뱅크|새마을|우체국|수협|account|bank|iban)",
+    re.IGNORECASE,
+)
+_PROVINCE = (
+    r"(?:서울|부산|대구|인천|광주|대전|울산|세종|경기|강원|충북|충남|전북|전남|경북|경남|제주)"
+    r"(?:특별시|광역시|특별자치시|특별자치도|도)?"
+)
 _CITY = r"[가-힣]{1,6}(?:시|군|구)"
-_ROAD = (rf"(?:{_PROVINCE}\s*)?(?:{_CITY}\s+){{0,2}}"
-         r"[가-힣0-9]{1,12}(?:대로|로|길)\s?\d{1,4}(?:-\d{1,4})?(?:번길\s?\d{1,4})?"
-         r"(?:\s*,?\s*(?:[가-힣A-Za-z0-9]{1,15}\s*)?(?:\d{1,4}\s?동\s*)?\d{1,5}\s?(?:호|층))?")
-_LOT = (rf"(?:{_PROVINCE}\s*)?(?:{_CITY}\s+){{1,2}}[가-힣0-9]{{1,10}}(?:동|읍|면|리|가)\s?"
-        r"(?:산\s?)?\d{1,5}(?:-\d{1,5})?(?:\s?번지)?(?:\s*,?\s*(?:\d{1,4}\s?동\s*)?\d{1,5}\s?호)?")
+_ROAD = (
+    rf"(?:{_PROVINCE}\s*)?(?:{_CITY}\s+){{0,2}}"
+    r"[가-힣0-9]{1,12}(?:대로|로|길)\s?\d{1,4}(?:-\d{1,4})?(?:번길\s?\d{1,4})?"
+    r"(?:\s*,?\s*(?:[가-힣A-Za-z0-9]{1,15}\s*)?(?:\d{1,4}\s?동\s*)?\d{1,5}\s?(?:호|층))?"
+)
+_LOT = (
+    rf"(?:{_PROVINCE}\s*)?(?:{_CITY}\s+){{1,2}}[가-힣0-9]{{1,10}}(?:동|읍|면|리|가)\s?"
+    r"(?:산\s?)?\d{1,5}(?:-\d{1,5})?(?:\s?번지)?(?:\s*,?\s*(?:\d{1,4}\s?동\s*)?\d{1,5}\s?호)?"
+)
 _ADDRESS_KO = re.compile(rf"(?:{_ROAD})|(?:{_LOT})")
 _ADDRESS_EN = re.compile(
     r"\b\d{1,6}\s+(?:[A-Z][A-Za-z]+\s+){1,4}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|"
-    r"Court|Ct|Way|Place|Pl)\b\.?(?:,?\s*(?:Apt|Suite|Unit|#)\s*[\w-]+)?")
-_SURNAMES = ("김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우"
-             "구민진지엄채원천방공현함변염여추도소석선설마길연위표명기반라왕금옥육인맹제모탁국어은편용예경봉"
-             "나빈피승태감호가상시아영온운창초판평필학해형후")
+    r"Court|Ct|Way|Place|Pl)\b\.?(?:,?\s*(?:Apt|Suite|Unit|#)\s*[\w-]+)?"
+)
+_SURNAMES = (
+    "김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우"
+    "구민진지엄채원천방공현함변염여추도소석선설마길연위표명기반라왕금옥육인맹제모탁국어은편용예경봉"
+    "나빈피승태감호가상시아영온운창초판평필학해형후"
+)
 _SUR = f"[{_SURNAMES}]"
 # Names are found by context only (a bare Korean word cannot be told from a name): after a label
 # (수령인, 이름은, 예금주, …), as a self-introduction (…입니다 at the start), or before 님/씨.
@@ -75,12 +87,66 @@ _NAME_CTX = re.compile(
     rf"|{_ROLE}\s*:?\s*({_SUR}[가-힣]{{2}})(?=\s*$)"
 )
 _NOT_NAMES = (
-    "기사", "고객", "택배", "배송", "담당", "상담", "사장", "선생", "관리자", "매니저", "판매자",
-    "회원", "부장", "과장", "대리", "팀장", "실장", "차장", "이사", "원장", "교수", "주임", "소장",
-    "반장", "점장", "사모", "완료", "예정", "도착", "출발", "문의", "접수", "이름",
+    "기사",
+    "고객",
+    "택배",
+    "배송",
+    "담당",
+    "상담",
+    "사장",
+    "선생",
+    "관리자",
+    "매니저",
+    "판매자",
+    "회원",
+    "부장",
+    "과장",
+    "대리",
+    "팀장",
+    "실장",
+    "차장",
+    "이사",
+    "원장",
+    "교수",
+    "주임",
+    "소장",
+    "반장",
+    "점장",
+    "사모",
+    "완료",
+    "예정",
+    "도착",
+    "출발",
+    "문의",
+    "접수",
+    "이름",
     # words that follow 기사/담당자 in carrier texts and start with a surname syllable
-    "연락", "전화", "배정", "방문", "정보", "변경", "확인", "안내", "조회", "성함", "전달", "요청", "부재",
-    "지연", "호출", "번호", "휴대", "위치", "차량", "현재", "오늘", "내일", "금일", "명일", "배달", "출동",
+    "연락",
+    "전화",
+    "배정",
+    "방문",
+    "정보",
+    "변경",
+    "확인",
+    "안내",
+    "조회",
+    "성함",
+    "전달",
+    "요청",
+    "부재",
+    "지연",
+    "호출",
+    "번호",
+    "휴대",
+    "위치",
+    "차량",
+    "현재",
+    "오늘",
+    "내일",
+    "금일",
+    "명일",
+    "배달",
+    "출동",
 )
 _CARD_PREFIX = re.compile(r"^(4|5[1-5]|2[2-7]|3[47]|35|36|30|6|9)")
 
@@ -155,8 +221,12 @@ def _account_ok(raw: str, text: str, start: int) -> bool:
         return bool(_BANK_WORDS.search(text[max(0, start - 20) : start]))
     groups = raw.split("-")
     # 2026-11-22-style dates and 3-group phone shapes are excluded by length; order numbers by \w-.
-    return not (len(groups[0]) == 4 and groups[0].startswith(("19", "20")) and len(groups) == 3
-                and len(groups[1]) == 2)
+    return not (
+        len(groups[0]) == 4
+        and groups[0].startswith(("19", "20"))
+        and len(groups) == 3
+        and len(groups[1]) == 2
+    )
 
 
 # Every detector needs a digit, an "@", a name context or a Korean digit word: most strings have none and
@@ -171,14 +241,23 @@ QUICK = re.compile(
 _FOLD = str.maketrans(
     {
         **{chr(0xFF10 + i): str(i) for i in range(10)},
-        "＠": "@", "．": ".", "－": "-", "（": "(", "）": ")", "＋": "+", "／": "/", "\u3000": " ",
+        "＠": "@",
+        "．": ".",
+        "－": "-",
+        "（": "(",
+        "）": ")",
+        "＋": "+",
+        "／": "/",
+        "\u3000": " ",
         **{c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\u30fc"},
         **{c: " " for c in "\u00a0\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"},
         **{c: " " for c in "\u202a\u202b\u202c\u202d\u202e"},
     }
 )
-_NEEDS_FOLD = re.compile("[\uff10-\uff19＠．－（）＋／\u3000\u2010-\u2015\u2212\ufe63\u30fc"
-                         "\u00a0\u00ad\u200b-\u200f\u2060\ufeff\u202a-\u202e]")
+_NEEDS_FOLD = re.compile(
+    "[\uff10-\uff19＠．－（）＋／\u3000\u2010-\u2015\u2212\ufe63\u30fc"
+    "\u00a0\u00ad\u200b-\u200f\u2060\ufeff\u202a-\u202e]"
+)
 
 
 def _folded(text: str) -> str:
@@ -312,8 +391,25 @@ def mask_phone(phone: str | None) -> str | None:
 
 # ---------------------------------------------------------------------- logs
 # Keys whose values are personal data whatever they look like.
-SENSITIVE_KEYS = frozenset({"name", "phone", "email", "address", "customer_name", "recipient", "password",
-                            "token", "authorization", "cookie", "totp", "line1", "line2", "zip", "rrn"})
+SENSITIVE_KEYS = frozenset(
+    {
+        "name",
+        "phone",
+        "email",
+        "address",
+        "customer_name",
+        "recipient",
+        "password",
+        "token",
+        "authorization",
+        "cookie",
+        "totp",
+        "line1",
+        "line2",
+        "zip",
+        "rrn",
+    }
+)
 
 
 # structlog processor: structured logs never carry personal data.

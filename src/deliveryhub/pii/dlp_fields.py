@@ -29,8 +29,28 @@ _CONTROL_IN_JSON = re.compile(
 _NOTHING_TO_DO = re.compile(f"{_CONTROL.pattern}|{dlp.QUICK.pattern}", re.IGNORECASE)
 _TOKENS = re.compile(r"[_\-\s.:/]+|(?<=[a-z])(?=[A-Z])")
 _PERSON = frozenset(
-    {"recipient", "receiver", "buyer", "orderer", "sender", "customer", "driver", "contact", "consignee",
-     "shipper", "courier", "member", "user", "holder", "owner", "first", "last", "full", "nick", "person"}
+    {
+        "recipient",
+        "receiver",
+        "buyer",
+        "orderer",
+        "sender",
+        "customer",
+        "driver",
+        "contact",
+        "consignee",
+        "shipper",
+        "courier",
+        "member",
+        "user",
+        "holder",
+        "owner",
+        "first",
+        "last",
+        "full",
+        "nick",
+        "person",
+    }
 )
 _PERSON_KO = re.compile(
     r"(?:수령인|수취인|받는(?:분|사람)|보내는(?:분|사람)|주문자|구매자|예금주|고객|(?:배송|택배)?기사)(?:님)?"
@@ -40,8 +60,22 @@ _PHONE_WORDS = ("phone", "mobile", "연락처", "전화", "휴대", "핸드폰")
 _ADDRESS_WORDS = ("address", "addr", "주소", "street", "zipcode", "postcode", "postal")
 _NAME_PARTS = frozenset({"name", "first", "last", "full", "first_name", "last_name"})
 _NUMBER_KINDS = frozenset({"phone", "email", "rrn", "card", "account", "secret", "name"})
-_SECRET = frozenset({"password", "passwd", "secret", "token", "apikey", "authorization", "cookie", "otp",
-                     "totp", "cvc", "cvv", "pin"})
+_SECRET = frozenset(
+    {
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "apikey",
+        "authorization",
+        "cookie",
+        "otp",
+        "totp",
+        "cvc",
+        "cvv",
+        "pin",
+    }
+)
 
 
 @lru_cache(maxsize=4096)
@@ -131,9 +165,7 @@ def mask_unknown(key: str, value: Any, depth: int = 0, person: bool = False) -> 
         return clean_text(value) if kind in (None, "person") else _by_kind(kind, value)
     if isinstance(value, dict):
         inner = person or kind in ("person", "name")
-        return {
-            clean_text(str(k)): mask_unknown(str(k), v, depth + 1, inner) for k, v in value.items()
-        }
+        return {clean_text(str(k)): mask_unknown(str(k), v, depth + 1, inner) for k, v in value.items()}
     if isinstance(value, list):
         return [mask_unknown(key, v, depth + 1, person) for v in value]
     if isinstance(value, int | float) and not isinstance(value, bool) and kind in _NUMBER_KINDS:

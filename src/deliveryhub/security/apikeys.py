@@ -197,8 +197,13 @@ def create_key_cli(
         cli_actor(),
         "api_key.created",
         f"api_key:{key[:10]}",
-        {"name": name.strip(), "role": role, "scopes": check_scopes(role, wanted),
-         "expires_at": expires.isoformat() if expires else None, "via": "cli"},
+        {
+            "name": name.strip(),
+            "role": role,
+            "scopes": check_scopes(role, wanted),
+            "expires_at": expires.isoformat() if expires else None,
+            "via": "cli",
+        },
     )
     return key
 

@@ -74,8 +74,17 @@ def _ts(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def entry_hash(key: bytes, seq: int, at: datetime, actor: str, action: str, target: str | None,
-               details: str, ip: str | None, prev_hash: str) -> str:
+def entry_hash(
+    key: bytes,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    target: str | None,
+    details: str,
+    ip: str | None,
+    prev_hash: str,
+) -> str:
     """The chained HMAC of one entry."""
     material = "\x1f".join([str(seq), _ts(at), actor, action, target or "", details, ip or "", prev_hash])
     return hmac.new(key, material.encode(), hashlib.sha256).hexdigest()
@@ -95,8 +104,14 @@ class AuditLog:
         self.now = now or (lambda: datetime.now(UTC))
 
     # ------------------------------------------------------------------ writing
-    def record(self, actor: object, action: str, target: str | None,
-               details: Mapping[str, Any] | None = None, ip: str | None = None) -> None:
+    def record(
+        self,
+        actor: object,
+        action: str,
+        target: str | None,
+        details: Mapping[str, Any] | None = None,
+        ip: str | None = None,
+    ) -> None:
         """Append one entry in its own transaction."""
         with self.db.write() as conn:
             self.record_in(conn, actor, action, target, details, ip)
@@ -110,29 +125,65 @@ class AuditLog:
             {"fields": sorted(str(f) for f in fields), "why": why, "role": getattr(principal, "role", None)},
         )
 
-    def record_in(self, conn: Connection, actor: object, action: str, target: str | None,
-                  details: Mapping[str, Any] | None = None, ip: str | None = None) -> int:
+    def record_in(
+        self,
+        conn: Connection,
+        actor: object,
+        action: str,
+        target: str | None,
+        details: Mapping[str, Any] | None = None,
+        ip: str | None = None,
+    ) -> int:
         """Append one entry inside the caller's transaction (commits or rolls back with it)."""
         head = self._lock_head(conn)
         seq = head.last_seq + 1
         at = self.now().astimezone(UTC)
         label = principal_label(actor)
         body = _canonical(details or {})
-        ip = (ip if ip is not None else request_ip.get())
+        ip = ip if ip is not None else request_ip.get()
         ip = ip[:64] if ip else None
         target = target[:200] if target else None
         digest = entry_hash(self.key, seq, at, label, action[:64], target, body, ip, head.last_hash)
-        conn.execute(audit_log.insert().values(seq=seq, at=at, actor=label, action=action[:64], target=target,
-                                               details=body, ip=ip, prev_hash=head.last_hash, hash=digest))
-        conn.execute(audit_head.update().where(audit_head.c.id == 1).values(
-            last_seq=seq, last_hash=digest,
-            mac=_head_mac(self.key, head.first_seq, head.anchor_hash, seq, digest)))
+        conn.execute(
+            audit_log.insert().values(
+                seq=seq,
+                at=at,
+                actor=label,
+                action=action[:64],
+                target=target,
+                details=body,
+                ip=ip,
+                prev_hash=head.last_hash,
+                hash=digest,
+            )
+        )
+        conn.execute(
+            audit_head.update()
+            .where(audit_head.c.id == 1)
+            .values(
+                last_seq=seq,
+                last_hash=digest,
+                mac=_head_mac(self.key, head.first_seq, head.anchor_hash, seq, digest),
+            )
+        )
         return seq
 
     def _lock_head(self, conn: Connection) -> Any:
-        insert_ignore(conn, audit_head, [{
-            "id": 1, "first_seq": 1, "anchor_hash": GENESIS, "last_seq": 0, "last_hash": GENESIS,
-            "mac": _head_mac(self.key, 1, GENESIS, 0, GENESIS)}], ["id"])
+        insert_ignore(
+            conn,
+            audit_head,
+            [
+                {
+                    "id": 1,
+                    "first_seq": 1,
+                    "anchor_hash": GENESIS,
+                    "last_seq": 0,
+                    "last_hash": GENESIS,
+                    "mac": _head_mac(self.key, 1, GENESIS, 0, GENESIS),
+                }
+            ],
+            ["id"],
+        )
         # FOR UPDATE serializes writers on PostgreSQL; SQLite writers are serialized by BEGIN IMMEDIATE.
         return conn.execute(sa.select(audit_head).where(audit_head.c.id == 1).with_for_update()).one()
 
@@ -146,8 +197,9 @@ class AuditLog:
                 if any_row is None:
                     return VerifyResult(True, 0)
                 return VerifyResult(False, 0, any_row.seq, "the chain head is missing")
-            if not hmac.compare_digest(head.mac, _head_mac(self.key, head.first_seq, head.anchor_hash,
-                                                           head.last_seq, head.last_hash)):
+            if not hmac.compare_digest(
+                head.mac, _head_mac(self.key, head.first_seq, head.anchor_hash, head.last_seq, head.last_hash)
+            ):
                 return VerifyResult(False, 0, head.last_seq, "the chain head was altered")
             expected, prev, checked = head.first_seq, head.anchor_hash, 0
             for row in _rows(conn, head.first_seq):
@@ -155,11 +207,21 @@ class AuditLog:
                     return VerifyResult(False, checked, row.seq, "entry beyond the chain head (inserted)")
                 if row.seq != expected:
                     return VerifyResult(False, checked, expected, "entry is missing (deleted)")
-                digest = entry_hash(self.key, row.seq, row.at, row.actor, row.action, row.target, row.details,
-                                    row.ip, row.prev_hash)
+                digest = entry_hash(
+                    self.key,
+                    row.seq,
+                    row.at,
+                    row.actor,
+                    row.action,
+                    row.target,
+                    row.details,
+                    row.ip,
+                    row.prev_hash,
+                )
                 if not hmac.compare_digest(digest, row.hash):
-                    return VerifyResult(False, checked, row.seq,
-                                        "entry content does not match its hash (edited)")
+                    return VerifyResult(
+                        False, checked, row.seq, "entry content does not match its hash (edited)"
+                    )
                 if not hmac.compare_digest(row.prev_hash, prev):
                     return VerifyResult(False, checked, row.seq, "entry does not follow the previous one")
                 prev, expected, checked = row.hash, expected + 1, checked + 1
@@ -175,21 +237,40 @@ class AuditLog:
         with self.db.write() as conn:
             head = self._lock_head(conn)
             last_old = conn.execute(
-                sa.select(audit_log.c.seq, audit_log.c.hash).where(audit_log.c.at < before)
-                .order_by(audit_log.c.seq.desc()).limit(1)).first()
+                sa.select(audit_log.c.seq, audit_log.c.hash)
+                .where(audit_log.c.at < before)
+                .order_by(audit_log.c.seq.desc())
+                .limit(1)
+            ).first()
             if last_old is None:
                 return 0
             deleted = conn.execute(audit_log.delete().where(audit_log.c.seq <= last_old.seq)).rowcount
             first = last_old.seq + 1
-            conn.execute(audit_head.update().where(audit_head.c.id == 1).values(
-                first_seq=first, anchor_hash=last_old.hash,
-                mac=_head_mac(self.key, first, last_old.hash, head.last_seq, head.last_hash)))
-            self.record_in(conn, "system:retention", "audit.pruned", None,
-                           {"before": before.isoformat(), "deleted": deleted, "anchor_seq": last_old.seq})
+            conn.execute(
+                audit_head.update()
+                .where(audit_head.c.id == 1)
+                .values(
+                    first_seq=first,
+                    anchor_hash=last_old.hash,
+                    mac=_head_mac(self.key, first, last_old.hash, head.last_seq, head.last_hash),
+                )
+            )
+            self.record_in(
+                conn,
+                "system:retention",
+                "audit.pruned",
+                None,
+                {"before": before.isoformat(), "deleted": deleted, "anchor_seq": last_old.seq},
+            )
         return int(deleted)
 
-    def entries(self, limit: int = 100, before_seq: int | None = None, action: str | None = None,
-                actor: str | None = None) -> list[dict[str, Any]]:
+    def entries(
+        self,
+        limit: int = 100,
+        before_seq: int | None = None,
+        action: str | None = None,
+        actor: str | None = None,
+    ) -> list[dict[str, Any]]:
         """Newest entries first, optionally filtered."""
         q = sa.select(audit_log).order_by(audit_log.c.seq.desc()).limit(limit)
         if before_seq is not None:
@@ -200,16 +281,27 @@ class AuditLog:
             q = q.where(audit_log.c.actor == actor)
         with self.db.read() as conn:
             rows = conn.execute(q).all()
-        return [{"seq": r.seq, "at": r.at.isoformat(), "actor": r.actor, "action": r.action,
-                 "target": r.target, "details": json.loads(r.details), "ip": r.ip} for r in rows]
+        return [
+            {
+                "seq": r.seq,
+                "at": r.at.isoformat(),
+                "actor": r.actor,
+                "action": r.action,
+                "target": r.target,
+                "details": json.loads(r.details),
+                "ip": r.ip,
+            }
+            for r in rows
+        ]
 
 
 def _rows(conn: Connection, start: int, chunk: int = 5000) -> Iterator[Any]:
     # Keyset pagination keeps memory flat on long chains.
     after = start - 1
     while True:
-        rows = conn.execute(sa.select(audit_log).where(audit_log.c.seq > after).order_by(audit_log.c.seq)
-                            .limit(chunk)).all()
+        rows = conn.execute(
+            sa.select(audit_log).where(audit_log.c.seq > after).order_by(audit_log.c.seq).limit(chunk)
+        ).all()
         if not rows:
             return
         yield from rows
@@ -258,9 +350,11 @@ def access_review(core: Core, month: str, *, tz: str | None = None, floor: int =
     history: dict[str, int] = defaultdict(int)
     with core.db.read() as conn:
         rows = conn.execute(
-            sa.select(audit_log.c.actor, audit_log.c.at, audit_log.c.target)
-            .where(audit_log.c.action == "pii.read", audit_log.c.at >= hist_local.astimezone(UTC),
-                   audit_log.c.at < end_local.astimezone(UTC))
+            sa.select(audit_log.c.actor, audit_log.c.at, audit_log.c.target).where(
+                audit_log.c.action == "pii.read",
+                audit_log.c.at >= hist_local.astimezone(UTC),
+                audit_log.c.at < end_local.astimezone(UTC),
+            )
         )
         for r in rows:
             local = r.at.astimezone(zone)
@@ -283,10 +377,23 @@ def access_review(core: Core, month: str, *, tz: str | None = None, floor: int =
             reasons.append(f"reads {p['reads']} > 3x own 3-month average {own:.0f}")
         if p["night"] >= 20 and p["night"] > p["reads"] / 4:
             reasons.append(f"{p['night']} reads at night (22-07)")
-        actors.append({"actor": actor, "reads": p["reads"], "distinct_customers": len(p["customers"]),
-                       "night_reads": p["night"], "flagged": bool(reasons), "reasons": reasons})
-    return {"month": month, "tz": str(zone), "median_reads": median, "actors": actors,
-            "flagged": [a["actor"] for a in actors if a["flagged"]]}
+        actors.append(
+            {
+                "actor": actor,
+                "reads": p["reads"],
+                "distinct_customers": len(p["customers"]),
+                "night_reads": p["night"],
+                "flagged": bool(reasons),
+                "reasons": reasons,
+            }
+        )
+    return {
+        "month": month,
+        "tz": str(zone),
+        "median_reads": median,
+        "actors": actors,
+        "flagged": [a["actor"] for a in actors if a["flagged"]],
+    }
 
 
 def store_review(core: Core, month: str) -> dict[str, Any]:
@@ -295,6 +402,10 @@ def store_review(core: Core, month: str) -> dict[str, Any]:
     with core.db.write() as conn:
         row = {"month": month, "created_at": core.clock.now(), "report": report}
         insert_ignore(conn, audit_reviews, [row], ["month"])
-    audit_log_of(core).record("system:review", "audit.reviewed", f"month:{month}",
-                             {"flagged": report["flagged"], "actors": len(report["actors"])})
+    audit_log_of(core).record(
+        "system:review",
+        "audit.reviewed",
+        f"month:{month}",
+        {"flagged": report["flagged"], "actors": len(report["actors"])},
+    )
     return report

@@ -127,8 +127,11 @@ def export_events(
                     }
                     own_ids = {
                         raw: str(record[name])
-                        for raw, name in ((r.order_id, "order_id"), (r.shipment_id, "shipment_id"),
-                                          (r.event_id, "event_id"))
+                        for raw, name in (
+                            (r.order_id, "order_id"),
+                            (r.shipment_id, "shipment_id"),
+                            (r.event_id, "event_id"),
+                        )
                         if raw and len(raw) >= 4
                     }
                     # longest first: a shipment id usually contains its order id

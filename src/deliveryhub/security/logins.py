@@ -50,9 +50,7 @@ def wait_after(failures: int) -> timedelta | None:
 def record_failure(conn: Connection, key: str, now: datetime) -> tuple[int, datetime | None]:
     """Count one failure of the pair; returns (consecutive failures, blocked until)."""
     insert_ignore(conn, login_throttle, [{"key": key, "failures": 0, "last_failure_at": now}], ["key"])
-    row = conn.execute(
-        sa.select(login_throttle).where(login_throttle.c.key == key).with_for_update()
-    ).one()
+    row = conn.execute(sa.select(login_throttle).where(login_throttle.c.key == key).with_for_update()).one()
     failures = 1 if now - row.last_failure_at > FORGET else int(row.failures) + 1
     wait = wait_after(failures)
     until = now + wait if wait is not None else None

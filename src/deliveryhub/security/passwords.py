@@ -32,8 +32,10 @@ def common_passwords() -> frozenset[str]:
 
 def _is_sequence(value: str) -> bool:
     # Runs like "123456789012", "abcdefghijkl" or "987654321098": every step the same +1 or -1.
-    steps = {(ord(b) - ord(a)) % 10 if a.isdigit() and b.isdigit() else ord(b) - ord(a)
-             for a, b in zip(value, value[1:], strict=False)}
+    steps = {
+        (ord(b) - ord(a)) % 10 if a.isdigit() and b.isdigit() else ord(b) - ord(a)
+        for a, b in zip(value, value[1:], strict=False)
+    }
     return len(steps) == 1 and (steps <= {1, 9, -1})
 
 

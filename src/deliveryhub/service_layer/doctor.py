@@ -85,4 +85,3 @@ def run_checks(checks: list[Check]) -> Iterator[CheckResult]:
             yield CheckResult(name, True, check())
         except Exception as exc:  # noqa: BLE001 - a broken connection is the answer, not a crash
             yield CheckResult(name, False, f"{type(exc).__name__}: {exc}")
-

@@ -78,8 +78,19 @@ def _order_phrase(rng: random.Random) -> str:
         return ""
     oid = _order_id(rng)
     return rng.choice(
-        [f"주문번호 {oid}", f"{oid}", f"주문번호 {oid}인데요", f"{oid} 주문", f"주문번호는 {oid}", f"주문 {oid}",
-         "제 주문", "제가 주문한 거", "주문한 물건", f"order {oid}", f"{oid} 건"]
+        [
+            f"주문번호 {oid}",
+            f"{oid}",
+            f"주문번호 {oid}인데요",
+            f"{oid} 주문",
+            f"주문번호는 {oid}",
+            f"주문 {oid}",
+            "제 주문",
+            "제가 주문한 거",
+            "주문한 물건",
+            f"order {oid}",
+            f"{oid} 건",
+        ]
     )
 
 
@@ -89,8 +100,16 @@ def _order_en(rng: random.Random) -> str:
 
 def _track_phrase(rng: random.Random) -> str:
     trk = _tracking(rng)
-    return rng.choice([f"송장번호 {trk}", f"운송장 {trk}", f"{trk}", f"{rng.choice(CARRIERS_KO)} {trk}",
-                       f"송장 {trk}", f"운송장번호 {trk}"])
+    return rng.choice(
+        [
+            f"송장번호 {trk}",
+            f"운송장 {trk}",
+            f"{trk}",
+            f"{rng.choice(CARRIERS_KO)} {trk}",
+            f"송장 {trk}",
+            f"운송장번호 {trk}",
+        ]
+    )
 
 
 SLOTS: dict[str, Callable[[random.Random], str]] = {
@@ -196,9 +215,24 @@ def _is_korean(text: str) -> bool:
 
 def _problem_lines(rng: random.Random) -> dict[str, list[str]]:
     return {
-        "late": ["배송이 일주일이나 늦었고", "택배가 너무 늦게 왔는데", "배송도 늦었고", "주문한 지 열흘 만에 왔는데"],
-        "damaged": ["박스가 찌그러져서 안에 컵이 깨졌어요", "제품이 파손돼서 왔어요", "불량이에요", "화면에 금이 가 있어요"],
-        "wrong": ["색상도 다른 게 왔어요", "사이즈가 잘못 왔어요", "구성품도 누락됐어요", "다른 상품이 왔어요"],
+        "late": [
+            "배송이 일주일이나 늦었고",
+            "택배가 너무 늦게 왔는데",
+            "배송도 늦었고",
+            "주문한 지 열흘 만에 왔는데",
+        ],
+        "damaged": [
+            "박스가 찌그러져서 안에 컵이 깨졌어요",
+            "제품이 파손돼서 왔어요",
+            "불량이에요",
+            "화면에 금이 가 있어요",
+        ],
+        "wrong": [
+            "색상도 다른 게 왔어요",
+            "사이즈가 잘못 왔어요",
+            "구성품도 누락됐어요",
+            "다른 상품이 왔어요",
+        ],
         "refund": ["환불도 아직 안 됐어요", "환불은 언제 되는지 말도 없어요"],
         "payment": ["결제도 두 번 됐어요", "중복결제까지 됐네요"],
         "missing": ["한 박스는 분실됐어요", "나머지 하나는 못 받았어요"],
@@ -408,7 +442,8 @@ def build_intents(rng: random.Random) -> tuple[list[dict[str, object]], list[dic
     # fewer per template than the escalation corpus: the intent split keeps its held-out share
     # Only the escalating rows: the look-alikes would also reach the VOC models (intent rows reused there).
     quiet = [
-        r for r in build_quiet("train", seen, QUIET_INTENT_PER_TEMPLATE)
+        r
+        for r in build_quiet("train", seen, QUIET_INTENT_PER_TEMPLATE)
         if r["escalate"] and str(r["text"]) not in test_texts
     ]
     train.extend({"text": r["text"], "intent": r["intent"], "escalate": r["escalate"]} for r in quiet)
@@ -454,7 +489,8 @@ def build_escalation(rng: random.Random) -> tuple[list[dict[str, object]], list[
     seen: set[str] = set()
     for split in ("test", "train"):
         out[split].extend(
-            {"text": r["text"], "escalate": r["escalate"], "reason": r["reason"]} for r in build_quiet(split, seen)
+            {"text": r["text"], "escalate": r["escalate"], "reason": r["reason"]}
+            for r in build_quiet(split, seen)
         )
     return out["train"], out["test"]
 
@@ -469,7 +505,9 @@ def build_voc(rng: random.Random) -> tuple[list[dict[str, object]], list[dict[st
             is_test = i in held
             count = TEST_PER_TEMPLATE if is_test else TRAIN_PER_TEMPLATE
             for text in _sample_template(tpl, count, rng, seen):
-                (test if is_test else train).append({"text": text, "category": category, "sentiment": sentiment})
+                (test if is_test else train).append(
+                    {"text": text, "category": category, "sentiment": sentiment}
+                )
         for text, sentiment in VOC_FREE.get(category, []):
             train.append({"text": text, "category": category, "sentiment": sentiment})
     train_texts = {str(r["text"]) for r in train}
@@ -490,7 +528,9 @@ def generate(out_dir: Path = HERE, seed: int = SEED) -> dict[str, int]:
     counts: dict[str, int] = {}
     files = {}
     files["intents_train.jsonl"], files["intents_test.jsonl"] = build_intents(random.Random(seed))
-    files["escalation_train.jsonl"], files["escalation_test.jsonl"] = build_escalation(random.Random(seed + 1))
+    files["escalation_train.jsonl"], files["escalation_test.jsonl"] = build_escalation(
+        random.Random(seed + 1)
+    )
     files["voc_train.jsonl"], files["voc_test.jsonl"] = build_voc(random.Random(seed + 2))
     for name, recs in files.items():
         _write(name, recs, out_dir)

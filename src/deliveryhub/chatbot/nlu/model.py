@@ -27,9 +27,21 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 _CODE_FILES = ("normalize.py", "features.py", "model.py")
 
 INTENTS = (
-    "track_order", "delivery_delay", "missing_delivery", "wrong_item", "damaged_item", "cancel_order",
-    "change_address", "return_request", "exchange_request", "refund_status", "payment_issue",
-    "stock_inquiry", "notification_issue", "human_agent", "other",
+    "track_order",
+    "delivery_delay",
+    "missing_delivery",
+    "wrong_item",
+    "damaged_item",
+    "cancel_order",
+    "change_address",
+    "return_request",
+    "exchange_request",
+    "refund_status",
+    "payment_issue",
+    "stock_inquiry",
+    "notification_issue",
+    "human_agent",
+    "other",
 )
 
 
@@ -60,8 +72,12 @@ def build_pipeline(c: float = 8.0, hint_weight: float = HINT_WEIGHT) -> Any:
             (
                 "tfidf",
                 TfidfVectorizer(
-                    tokenizer=split_tokens, token_pattern=None, lowercase=False, ngram_range=(1, 2),
-                    sublinear_tf=True, min_df=1,
+                    tokenizer=split_tokens,
+                    token_pattern=None,
+                    lowercase=False,
+                    ngram_range=(1, 2),
+                    sublinear_tf=True,
+                    min_df=1,
                 ),
             ),
         ]
@@ -194,8 +210,16 @@ class _FastPath:
                     return None
                 idf = vec.idf_ if vec.use_idf else None
                 branches.append(
-                    _Branch(pre, vec.build_analyzer(), dict(vec.vocabulary_), idf, bool(vec.sublinear_tf),
-                            vec.norm == "l2", float(weights.get(name, 1.0)), offset)
+                    _Branch(
+                        pre,
+                        vec.build_analyzer(),
+                        dict(vec.vocabulary_),
+                        idf,
+                        bool(vec.sublinear_tf),
+                        vec.norm == "l2",
+                        float(weights.get(name, 1.0)),
+                        offset,
+                    )
                 )
                 offset += len(vec.vocabulary_)
             if clf.coef_.shape[0] < 2 or clf.coef_.shape[1] != offset:

@@ -90,9 +90,13 @@ FAILURE = _rx(
 PAST_CONTRAST = _rx(r"(지난번|저번|예전|전에|지난주문)(엔|에는|은|때는)[^.?!]{0,16}(는데|지만|었는데|었지만)")
 
 # --- again / repeated failure --------------------------------------------------------------------------
-AGAIN_WORD = _rx(r"([두세네]|\d)번째(도|마저|까지)|오늘도|지금도|또(다시|한번)?|이번(주문|것|거|건|택배)?(에도|도)|(받은|해준|보내준|보내주신|해주신|교환받은|재발송받은|재배송받은|다시받은)(것|거|물건|상품)?(도|마저|까지)|마저|매번|맨날|번번이|역시나?")
+AGAIN_WORD = _rx(
+    r"([두세네]|\d)번째(도|마저|까지)|오늘도|지금도|또(다시|한번)?|이번(주문|것|거|건|택배)?(에도|도)|(받은|해준|보내준|보내주신|해주신|교환받은|재발송받은|재배송받은|다시받은)(것|거|물건|상품)?(도|마저|까지)|마저|매번|맨날|번번이|역시나?"
+)
 # "또 주문할게요", "이번에도 만족", "매번 빠르게": the same words about a good thing.
-AGAIN_GOOD = _rx(r"(또|다시|이번에도|매번|역시)(주문|구매|살|사려|재구매|만족|빠르|친절|잘|부탁|감사|예쁘|좋)")
+AGAIN_GOOD = _rx(
+    r"(또|다시|이번에도|매번|역시)(주문|구매|살|사려|재구매|만족|빠르|친절|잘|부탁|감사|예쁘|좋)"
+)
 
 # --- mocking questions about the shop's conduct -------------------------------------------------
 MOCKING = _rx(
@@ -142,7 +146,9 @@ SCAM_BENIGN = _rx(
 )
 
 # --- harm to a person -------------------------------------------------------------------------------------
-PERSON = _rx(r"아이|애기|아기|애가|딸|아들|아버지|어머니|엄마|아빠|할머니|할아버지|가족|남편|아내|와이프|동생|조카|손주|제가|저도|손가락|손이|손을|발이|얼굴|피부|입안|목이|강아지|고양이")
+PERSON = _rx(
+    r"아이|애기|아기|애가|딸|아들|아버지|어머니|엄마|아빠|할머니|할아버지|가족|남편|아내|와이프|동생|조카|손주|제가|저도|손가락|손이|손을|발이|얼굴|피부|입안|목이|강아지|고양이"
+)
 SYMPTOM = _rx(
     r"토했|토하|구토|베였|베이|다쳤|다치|넘어지|넘어졌|응급|병원|배아프|배가아프|아프다고|복통|설사|두드러기|발진|(?<!전)(?<!영)화상|데였|찔려|찔렸|피가|부었|부어(올|서|있|오르)|어지러|숨이|삼켰|삼킬|질식|가려워|따가워",
     r"(알러지|알레르기)(반응|가올|가생|가났|가일|때문에병원)|반응(와|이와|이왔|이올|이나|나서)",
@@ -150,9 +156,13 @@ SYMPTOM = _rx(
 SWALLOWED = _rx(
     r"(녹아|녹은|이물|조각|파편|가루|곰팡|벌레|플라스틱|유리)[^.?!]{0,16}(먹었|먹어|마셨|삼켰|들어갔|넣었)|(먹었|마셨|삼켰)는데(괜찮|몸|건강|이상)|입에(넣|물)"
 )
-FOOD_SYMPTOM = _rx(r"(먹|드시|드셨|마시|마셨|발랐|바르|썼는데|쓰고)[가-힣]{0,10}(복통|설사|구토|토했|토하|배탈|두드러기|배아프|배가아프|아프|가려|따가|발진|부어)")
+FOOD_SYMPTOM = _rx(
+    r"(먹|드시|드셨|마시|마셨|발랐|바르|썼는데|쓰고)[가-힣]{0,10}(복통|설사|구토|토했|토하|배탈|두드러기|배아프|배가아프|아프|가려|따가|발진|부어)"
+)
 STRONG_HAZARD = _rx(r"부풀|팽창|터질것|폭발할|불날뻔|불날것|불이붙|불났|감전|합선|스파크")
-HAZARD = _rx(r"탄내|타는냄새|탄냄새|연기|불꽃|스파크|합선|감전|폭발|불이(붙|났|나서|번|옮)|녹아내|날카로|칼날|유리조각|파편|위험")
+HAZARD = _rx(
+    r"탄내|타는냄새|탄냄새|연기|불꽃|스파크|합선|감전|폭발|불이(붙|났|나서|번|옮)|녹아내|날카로|칼날|유리조각|파편|위험"
+)
 
 # --- elapsed waits with an anchor ---------------------------------------------------------------------
 _NUM = r"(\d{1,3}|한|두|세|네|다섯|여섯|일곱|여덟|아홉|열|몇|수)"
@@ -162,9 +172,17 @@ _SPAN = r"((\d{1,3}|[2-9]|두|세|네|다섯|여섯|일곱|여덟|아홉|열|몇
 # product was received, bought or first used ("받은 지 열흘 됐는데 반품 될까요" is a policy question).
 _ANCHOR = r"(주문한|결제한|입금한|보낸|돌려보낸|반품한|회수된|회수해간|취소한|신청한|요청한|접수한|넣은|기다린|연락한|문의한|남긴|교환한|발송된|출고된|안온|못받은|된)"
 SINCE = re.compile(
-    _ANCHOR + r"지(가|도)?(벌써|거의|이미|어느덧|무려|꼬박)?" + _SPAN
-    + r"|" + _ANCHOR[:-1] + r"|낸|넣은)(게|것이|건|거)" + _SPAN + r"(전|째|넘|이넘|가넘|지났|이지|가지|됐|되었)"
-    + r"|" + _SPAN + r"(?!(전에?|전에도)(받은|산|샀|구매한|구입한|쓴|입은|신은))(전에|전|째|넘게|가넘|이넘|이지|가지|이다|가다|나지|나기다|동안|이나|씩이나)(?!에?까지)[^.?!]{0,24}(아직|여태|안와|안오|안됐|안돼|안되|안들어|없|못받|그대로|소식)"
+    _ANCHOR
+    + r"지(가|도)?(벌써|거의|이미|어느덧|무려|꼬박)?"
+    + _SPAN
+    + r"|"
+    + _ANCHOR[:-1]
+    + r"|낸|넣은)(게|것이|건|거)"
+    + _SPAN
+    + r"(전|째|넘|이넘|가넘|지났|이지|가지|됐|되었)"
+    + r"|"
+    + _SPAN
+    + r"(?!(전에?|전에도)(받은|산|샀|구매한|구입한|쓴|입은|신은))(전에|전|째|넘게|가넘|이넘|이지|가지|이다|가다|나지|나기다|동안|이나|씩이나)(?!에?까지)[^.?!]{0,24}(아직|여태|안와|안오|안됐|안돼|안되|안들어|없|못받|그대로|소식)"
     + r"|(지난달|저번달)[가-힣]{0,6}(했|한|넣|보냈|신청|접수|요청|주문|결제)[^.?!]{0,16}(아직|여태|그대로|소식이없)"
     # a claim (not an order) filed last week and still untouched
     + r"|(지난주|저번주)[가-힣]{0,6}(환불|반품|교환|취소|회수)[가-힣]{0,4}(접수|신청|요청|했|보냈)[^.?!]{0,8}(아직도|여태)"
@@ -173,13 +191,16 @@ SINCE = re.compile(
 # --- several refusals in one message ---------------------------------------------------------------
 # Being sent round in circles: "분실됐다 하고 재발송은 못 한다 하고 …" (two reported answers or more).
 REPORTED = re.compile(r"[가-힣](다|라|래|대)(하고|고하고|하더니|고하더니|면서)")
-REFUSAL = re.compile(r"(?<!에)(도|은|는|조차|마저)(오류|에러|거절|반려|거부|안되|안돼|안해|안받|안주|안오|안와|없고|없어|없네|없으|없습|못받|제대로안|읽씹|무시)")
+REFUSAL = re.compile(
+    r"(?<!에)(도|은|는|조차|마저)(오류|에러|거절|반려|거부|안되|안돼|안해|안받|안주|안오|안와|없고|없어|없네|없으|없습|못받|제대로안|읽씹|무시)"
+)
 UPSET_END = _rx(
     r"(라면|라시면|하라면|하시면)[가-힣]{0,6}(야죠|야지요|야겠죠|야겠네요)|언제까지요\?|봇만|기계만|자동응답만|(망신|창피|민망)(만|을|를|당|했|하)|체면(이|을)?(구겼|말이)",
     r"(한달|일주일|몇주|몇달|보름|열흘|일년)더\?|(또|계속|평생)기다릴게요|평생기다",
     r"(라는|다는|단|란|겠다는)(말|얘기|답변|소리)(만|뿐)|되풀이|돼풀이|앵무새|복붙|진(이)?빠|녹초|질렸|질린다|지긋지긋|넌더리|신물",
     r"까지(겹|한꺼번|터졌|생겼)|(한두|한둘)(가|개)?아니",
-    r"더이상(못|안)|이번이마지막|마지막(입니다|이에요|경고|기회)|뭐하나(제대로|되는)|제대로(되는|하는)(게|거)(없|하나)")
+    r"더이상(못|안)|이번이마지막|마지막(입니다|이에요|경고|기회)|뭐하나(제대로|되는)|제대로(되는|하는)(게|거)(없|하나)",
+)
 
 # --- repeated contacts -------------------------------------------------------------------------------------
 CONTACT_COUNT = _rx(
@@ -207,10 +228,14 @@ AGAIN_BACK = _rx(
     r"(저번|지난번|전번|예전)(이랑|하고|과|와|처럼|이랑똑같이)(똑같|같|마찬가지)",
 )
 # The same failure every time: "세 번 예약했는데 세 번 다 안 오셨어요".
-EVERY_TIME = _rx(r"([세네]|다섯|여러|몇|\d)번(다|모두|전부|이나|째)[가-힣]{0,4}(안|못|없|틀|늦|다른|깨|불량)|(매번|번번이|갈때마다|올때마다)[가-힣]{0,6}(안|못|없|틀|늦|다른|깨)")
+EVERY_TIME = _rx(
+    r"([세네]|다섯|여러|몇|\d)번(다|모두|전부|이나|째)[가-힣]{0,4}(안|못|없|틀|늦|다른|깨|불량)|(매번|번번이|갈때마다|올때마다)[가-힣]{0,6}(안|못|없|틀|늦|다른|깨)"
+)
 
 
-PAST_TOO = _rx(r"(저번|지난|전번|이전|예전|작년)(달|주|번|주문|택배|주문때|번주문|번에)?(에|때)?(도|에도|때도)")
+PAST_TOO = _rx(
+    r"(저번|지난|전번|이전|예전|작년)(달|주|번|주문|택배|주문때|번주문|번에)?(에|때)?(도|에도|때도)"
+)
 # "저번에도 문의했던 사람인데요 …": what happened before was a contact or a purchase, not the failure.
 _NOT_A_FAILURE_BEFORE = _rx(r"문의|연락|전화|사람|주문했|주문한|구매|샀|산|이용|말씀|여쭤")
 # The shop's deeds listed one after another: "교환은 거절하시고 반품비는 두 배로 받으시고".
@@ -226,7 +251,11 @@ def _again(c: str) -> bool:
         if fail and not _NOT_A_FAILURE_BEFORE.search(window[: fail.start()]):
             return True
     back = AGAIN_BACK.search(c)
-    if back and (FAILURE.search(c[: back.start()]) or re.search(r"(보내|오|왔|주)(셨|시)", c)) and not POLITE_ASK.search(c):
+    if (
+        back
+        and (FAILURE.search(c[: back.start()]) or re.search(r"(보내|오|왔|주)(셨|시)", c))
+        and not POLITE_ASK.search(c)
+    ):
         return True
     if EVERY_TIME.search(c):
         return True
@@ -256,14 +285,23 @@ def _declared(c: str) -> bool:
     """A first-person declaration of what the customer does (not a question about whether they may)."""
     if _CONSIDERING.search(c):
         return True  # "경찰서 가야 되나요": a question in form, a threat in fact
-    return re.search(r"(할게|할께|하겠|했어|했습|넣었|접수했|신청했|갑니다|들어갑|진행합|할거|할겁|예정|준비)", c) is not None
+    return (
+        re.search(
+            r"(할게|할께|하겠|했어|했습|넣었|접수했|신청했|갑니다|들어갑|진행합|할거|할겁|예정|준비)", c
+        )
+        is not None
+    )
 
 
 def _review_threat(c: str) -> bool:
     m = REVIEW.search(c)
     if not m or not ACTION.search(c):
         return False
-    return REVIEW_HOSTILE.search(c) is not None and re.search(r"(이벤트|적립|포인트|혜택|쿠폰|어디서|어떻게|방법|참여|예쁘게|정성|꼭|좋은)", c) is None
+    return (
+        REVIEW_HOSTILE.search(c) is not None
+        and re.search(r"(이벤트|적립|포인트|혜택|쿠폰|어디서|어떻게|방법|참여|예쁘게|정성|꼭|좋은)", c)
+        is None
+    )
 
 
 def benign_mention(c: str) -> bool:
@@ -288,12 +326,24 @@ def stance_cues(c: str) -> list[str]:
         found.append("sarcasm")
     if _again(c):
         found.append("again")
-    if (PERSON.search(c) and SYMPTOM.search(c)) or FOOD_SYMPTOM.search(c) or STRONG_HAZARD.search(c) or SWALLOWED.search(c) or (HAZARD.search(c) and (PERSON.search(c) or SYMPTOM.search(c))):
+    if (
+        (PERSON.search(c) and SYMPTOM.search(c))
+        or FOOD_SYMPTOM.search(c)
+        or STRONG_HAZARD.search(c)
+        or SWALLOWED.search(c)
+        or (HAZARD.search(c) and (PERSON.search(c) or SYMPTOM.search(c)))
+    ):
         found.append("harm")
     if SINCE.search(c):
         found.append("long_wait")
     grievances = len(GRIEVANCE.findall(c)) >= 2 and not POLITE_ASK.search(c)
-    if re.search(r"([가-힣]{2,4})\1\1", c) or len(REFUSAL.findall(c)) >= 2 or len(REPORTED.findall(c)) >= 2 or UPSET_END.search(c) or grievances:
+    if (
+        re.search(r"([가-힣]{2,4})\1\1", c)
+        or len(REFUSAL.findall(c)) >= 2
+        or len(REPORTED.findall(c)) >= 2
+        or UPSET_END.search(c)
+        or grievances
+    ):
         found.append("exasperation")
     if CONTACT_COUNT.search(c):
         found.append("repeat")

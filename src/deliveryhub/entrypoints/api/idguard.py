@@ -85,8 +85,9 @@ class IdGuard:
         raw_query = scope.get("query_string") or b""
         if b"%" not in raw_query and not any(b < 0x20 or b == 0x7F for b in raw_query):
             return None  # nothing encoded: no control or format character can hide in it
-        for name, value in parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True, encoding="utf-8",
-                                     errors="replace"):
+        for name, value in parse_qsl(
+            raw_query.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="replace"
+        ):
             if name in ID_QUERY_NAMES and (problem := id_problem(value)) is not None:
                 return ApiError(422, ID_ERROR_CODE, f"{name}: {problem}", name)
         return None

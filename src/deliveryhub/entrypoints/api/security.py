@@ -37,9 +37,7 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 def rate_limited(exc: RateLimited) -> ApiError:
     """The 429 answer (with Retry-After) for a caller over its limit."""
-    return ApiError(
-        429, "rate_limited", exc.message, headers={"Retry-After": str(exc.retry_after)}
-    )
+    return ApiError(429, "rate_limited", exc.message, headers={"Retry-After": str(exc.retry_after)})
 
 
 # ---------------------------------------------------------------------- client address

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 router = APIRouter(include_in_schema=False)
 
+
 def words(lang: str) -> dict[str, str]:
     """This page's words in `lang` (the label table's `platform_page` kind)."""
     return labels("platform_page", lang)

@@ -55,8 +55,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Drop both tables."""
     op.drop_table("connector_pushed_orders")
-    op.drop_index(
-        op.f("ix_connector_webhook_receipts_received_at"), table_name="connector_webhook_receipts"
-    )
+    op.drop_index(op.f("ix_connector_webhook_receipts_received_at"), table_name="connector_webhook_receipts")
     op.drop_index("ix_connector_webhook_receipts_body", table_name="connector_webhook_receipts")
     op.drop_table("connector_webhook_receipts")

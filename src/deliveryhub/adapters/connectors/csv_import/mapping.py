@@ -49,8 +49,16 @@ ORDERLESS_TYPES = frozenset({"inventory.snapshot", "cost.recorded"})
 # data fields copied into an event when its `data` is not given (only those with a value are copied)
 DEFAULT_DATA: dict[str, list[str]] = {  # fmt: skip
     "order.created": [
-        "customer", "address", "items", "total", "currency", "channel", "promised_delivery_date",
-        "region", "category", "warehouse",
+        "customer",
+        "address",
+        "items",
+        "total",
+        "currency",
+        "channel",
+        "promised_delivery_date",
+        "region",
+        "category",
+        "warehouse",
     ],
     "order.paid": ["amount", "method", "currency"],
     "order.cancelled": ["reason"],
@@ -58,7 +66,13 @@ DEFAULT_DATA: dict[str, list[str]] = {  # fmt: skip
     "shipment.waybill_created": ["carrier", "tracking_no"],
     "shipment.handed_over": ["carrier", "tracking_no"],
     "shipment.tracking": [
-        "carrier", "tracking_no", "status", "raw_status", "raw_code", "location", "message",
+        "carrier",
+        "tracking_no",
+        "status",
+        "raw_status",
+        "raw_code",
+        "location",
+        "message",
     ],
     "shipment.delivered": ["carrier", "tracking_no", "proof"],
     "shipment.delivery_failed": ["carrier", "tracking_no", "reason"],
@@ -186,9 +200,7 @@ class CsvMapping(_Strict):
     @model_validator(mode="after")
     def _consistent(self) -> CsvMapping:
         fields = [c.field for c in self.columns.values()]
-        if "order_id" not in fields and any(
-            e.type not in ORDERLESS_TYPES for e in self.events
-        ):
+        if "order_id" not in fields and any(e.type not in ORDERLESS_TYPES for e in self.events):
             raise ValueError("columns: no column is mapped to order_id")
         dupes = {f for f in fields if fields.count(f) > 1}
         if dupes:

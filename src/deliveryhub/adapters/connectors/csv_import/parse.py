@@ -81,8 +81,15 @@ def _offset(text: str | None) -> timezone | None:
 
 
 def _build(
-    y: str, mo: str, d: str, h: str | None = None, mi: str | None = None, s: str | None = None,
-    frac: str | None = None, ampm: str | None = None, tz: timezone | None = None,
+    y: str,
+    mo: str,
+    d: str,
+    h: str | None = None,
+    mi: str | None = None,
+    s: str | None = None,
+    frac: str | None = None,
+    ampm: str | None = None,
+    tz: timezone | None = None,
 ) -> datetime:
     try:
         hour = _hour(int(h), ampm) if h is not None else 0

@@ -166,8 +166,20 @@ def map_order(
                 "order.created",
                 purchased,
                 oid,
-                _created_data(order, status, customer, lines, ordered_items, total, pay_total, estimated,
-                              products, sellers, oid, an),
+                _created_data(
+                    order,
+                    status,
+                    customer,
+                    lines,
+                    ordered_items,
+                    total,
+                    pay_total,
+                    estimated,
+                    products,
+                    sellers,
+                    oid,
+                    an,
+                ),
             )
         )
     else:
@@ -326,8 +338,13 @@ def _review_events(review: Row, rid: str, oid: str, tz: ZoneInfo, an: ImportAnom
                 "ticket.created",
                 at,
                 oid,
-                {"channel": "review", "subject": subject, "text": message or title, "review_id": rid,
-                 "csat": score},
+                {
+                    "channel": "review",
+                    "subject": subject,
+                    "text": message or title,
+                    "review_id": rid,
+                    "csat": score,
+                },
                 suffix=rid,
             )
         )

@@ -49,6 +49,7 @@ class ErrorBody(BaseModel):
 class ErrorResponse(BaseModel):
     error: ErrorBody
 
+
 EVENTS_EXAMPLE = {
     "event_id": "evt-1",
     "source": "oms",

@@ -190,8 +190,12 @@ def build_router(hub: Hub) -> APIRouter | None:
             principal,
             "api_key.created",
             f"api_key:{key[:10]}",
-            {"name": body.name, "role": body.role, "scopes": scopes,
-             "expires_at": expires.isoformat() if expires else None},
+            {
+                "name": body.name,
+                "role": body.role,
+                "scopes": scopes,
+                "expires_at": expires.isoformat() if expires else None,
+            },
             client_ip(request),
         )
         return {
