@@ -10,10 +10,13 @@ import sqlalchemy as sa
 
 from deliveryhub.adapters.connectors import tables as connector_tables
 from deliveryhub.adapters.persistence import tables as core_tables
+from deliveryhub.aftersales import tables as aftersales_tables
 from deliveryhub.chatbot import tables as chat_tables
+from deliveryhub.effects import tables as effects_tables
 from deliveryhub.kpi import tables as kpi_tables
 from deliveryhub.monitors import tables as monitor_tables
 from deliveryhub.notifications import tables as notification_tables
+from deliveryhub.payments import tables as payments_tables
 from deliveryhub.security import tables as security_tables
 from deliveryhub.shops import tables as shop_tables
 
@@ -26,6 +29,9 @@ _FEATURE_TABLES = (
     notification_tables,
     security_tables,
     shop_tables,
+    aftersales_tables,
+    effects_tables,
+    payments_tables,
 )
 
 
