@@ -96,6 +96,50 @@ def shops_list(ctx: typer.Context) -> None:
     print(json.dumps(rows, ensure_ascii=False))
 
 
+@shops_app.command("set")
+def shops_set(
+    ctx: typer.Context,
+    slug: Annotated[str, typer.Option("--slug")],
+    name: Annotated[str | None, typer.Option("--name", help="display name / 상점 이름")] = None,
+    color: Annotated[str | None, typer.Option("--color", help="brand colour, e.g. #1f6feb")] = None,
+    contact: Annotated[str | None, typer.Option("--contact", help="how customers reach the shop")] = None,
+    rate_limit: Annotated[
+        int | None,
+        typer.Option(
+            "--rate-limit", min=10, max=100_000, help="requests per minute per client / 분당 요청 한도"
+        ),
+    ] = None,
+) -> None:
+    """Change a shop's name, brand colour, contact or rate limit (a running server applies it soon)."""
+    from deliveryhub.security.audit import audit_log_of, cli_actor
+    from deliveryhub.shops.directory import ShopError
+    from deliveryhub.shops.hubs import ShopHubs
+
+    values: dict[str, Any] = {
+        k: v
+        for k, v in (
+            ("name", name),
+            ("brand_color", color),
+            ("contact", contact),
+            ("rate_limit_per_minute", rate_limit),
+        )
+        if v is not None
+    }
+    if not values:
+        err.print(
+            "[red]nothing to change / 바꿀 값이 없습니다: --name, --color, --contact, --rate-limit[/red]"
+        )
+        raise typer.Exit(2)
+    platform = platform_hub(ctx, features=True)
+    try:
+        shop = ShopHubs(platform).directory.update(slug, **values)
+    except ShopError as exc:
+        err.print(f"[red]{exc}[/red]", markup=True)
+        raise typer.Exit(2) from None
+    audit_log_of(platform).record(cli_actor(), "shop.changed", f"shop:{slug}", values)
+    print(json.dumps({"slug": shop.slug, **values}, ensure_ascii=False))
+
+
 @shops_app.command("erase")
 def shops_erase(
     ctx: typer.Context,

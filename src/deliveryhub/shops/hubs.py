@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from deliveryhub.config import Settings
 from deliveryhub.pii.cipher import MasterKeyProvider
+from deliveryhub.security.ratelimit import RateLimits
 from deliveryhub.security.tenancy import DEFAULT_SHOP
 from deliveryhub.shops.directory import Shop, ShopDirectory, ShopError
 from deliveryhub.shops.profile import ShopProfile
@@ -83,6 +84,17 @@ def apply_brand(hub: Hub, shop: Shop) -> None:
     feature.links.settings = feature.link_settings
 
 
+def refresh(hub: Hub, shop: Shop) -> None:
+    """Apply a shop's changed settings to its live hub: brand, and the rate limit (a platform operator's
+    `PATCH /v1/shops/{slug}` or `deliveryhub shops set` reaches a running server within RECHECK_SECONDS)."""
+    apply_brand(hub, shop)
+    limit = shop.rate_limit_per_minute
+    if limit and limit != hub.settings.rate_limit_per_minute:
+        hub.settings.rate_limit_per_minute = limit
+        if hub.security is not None:
+            hub.security.limits = RateLimits.from_settings(hub.settings)
+
+
 def _default_builder(settings: Settings, master: MasterKeyProvider) -> Hub:
     from deliveryhub.bootstrap import bootstrap
 
@@ -129,6 +141,7 @@ class ShopHubs:
             self._checked[slug] = now
             found = self._hubs.get(slug)
             if found is not None:
+                refresh(found, shop)
                 return found
             found = self._open(shop)
             self._hubs[slug] = found

@@ -97,3 +97,23 @@ def test_an_operator_onboards_and_erases_a_seller(tmp_path: Path) -> None:
     after = _cli(tmp_path, master, "keys", "list", "--shop", "shop-a")
     assert after.returncode == 2
     assert [s["slug"] for s in json.loads(_cli(tmp_path, master, "shops", "list").stdout)] == ["default"]
+
+
+def test_an_operator_changes_a_sellers_limit_from_the_command_line(tmp_path: Path) -> None:
+    master = base64.b64encode(secrets.token_bytes(32)).decode()
+    assert _cli(tmp_path, master, "shops", "create", "--name", "가나다", "--slug", "shop-a").returncode == 0
+    done = _cli(
+        tmp_path, master, "shops", "set", "--slug", "shop-a", "--rate-limit", "120", "--name", "가나다몰"
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {
+        "slug": "shop-a",
+        "name": "가나다몰",
+        "rate_limit_per_minute": 120,
+    }
+    nothing = _cli(tmp_path, master, "shops", "set", "--slug", "shop-a")
+    assert nothing.returncode == 2 and "--rate-limit" in nothing.stderr
+    too_low = _cli(tmp_path, master, "shops", "set", "--slug", "shop-a", "--rate-limit", "1")
+    assert too_low.returncode == 2 and "rate-limit" in too_low.stderr
+    unknown = _cli(tmp_path, master, "shops", "set", "--slug", "nope", "--name", "x")
+    assert unknown.returncode == 2 and "nope" in unknown.stderr

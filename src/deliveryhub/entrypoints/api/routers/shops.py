@@ -32,7 +32,7 @@ from deliveryhub.entrypoints.api.errors import ApiError
 from deliveryhub.entrypoints.api.security import client_ip
 from deliveryhub.kernel.timefmt import iso
 from deliveryhub.security.apikeys import Principal
-from deliveryhub.security.tenancy import SLUG_PATTERN
+from deliveryhub.security.tenancy import DEFAULT_SHOP, SLUG_PATTERN
 from deliveryhub.shops.directory import Shop, ShopError
 from deliveryhub.shops.usage import usage_of
 from deliveryhub.views.drill import CLOSED_STAGES
@@ -118,6 +118,7 @@ def shop_dict(shop: Shop) -> dict[str, Any]:
         "created_at": iso(shop.created_at),
         "brand_color": shop.brand_color,
         "contact": shop.contact,
+        "rate_limit_per_minute": shop.rate_limit_per_minute,
     }
 
 
@@ -230,6 +231,56 @@ def create_shop(
             f"deliveryhub keys create --shop {shop.slug} --name shop-system --role integration",
         ],
     }
+
+
+class ShopChange(BaseModel):
+    """A platform operator's change to a shop: any of its name, brand, contact and API rate limit."""
+
+    model_config = {"extra": "forbid"}
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    brand_color: str | None = Field(default=None, pattern=r"^#[0-9A-Fa-f]{6}$")
+    contact: str | None = Field(default=None, max_length=64)
+    rate_limit_per_minute: int | None = Field(
+        default=None, ge=10, le=100_000, description="요청 한도(분당) / requests per minute per client"
+    )
+
+
+@router.patch(
+    "/{slug}", summary="Change a shop's name, brand, contact or rate limit / 상점 설정 변경 (audited)"
+)
+def change_shop(
+    request: Request,
+    slug: str,
+    body: ShopChange,
+    principal: Annotated[Principal, Depends(require("shops:admin"))],
+) -> dict[str, Any]:
+    """Applies to the running shop within a few seconds (its hub re-reads the directory)."""
+    values = body.model_dump(exclude_none=True)
+    if not values:
+        raise ApiError(
+            422,
+            "invalid_field",
+            "nothing to change: give name, brand_color, contact or rate_limit_per_minute",
+            "body",
+        )
+    if slug == DEFAULT_SHOP and "rate_limit_per_minute" in values:
+        raise ApiError(
+            422,
+            "invalid_field",
+            "the default shop's rate limit is the hub's own (DELIVERYHUB_RATE_LIMIT_PER_MINUTE)",
+            "rate_limit_per_minute",
+        )
+    hubs = _hubs(request)
+    before = hubs.directory.get(slug)
+    try:
+        shop = hubs.directory.update(slug, **values)
+    except ShopError as exc:
+        code = "not_found" if exc.status == 404 else "invalid_field"
+        raise ApiError(exc.status, code, str(exc), exc.field) from None
+    changed = {k: {"from": getattr(before, k, None), "to": v} for k, v in values.items()}
+    hubs.platform.audit.record(principal, "shop.changed", f"shop:{slug}", changed, client_ip(request))
+    return shop_dict(shop)
 
 
 @router.get(
