@@ -174,6 +174,34 @@ def raise_for_status(response: httpx.Response, *, what: str) -> None:
     raise UpstreamError(f"{what}: HTTP {status}", status=status, retry_after=retry_after)
 
 
+def request_json(
+    transport: httpx.BaseTransport | None,
+    timeout: httpx.Timeout,
+    method: str,
+    url: str,
+    *,
+    what: str,
+    explain_4xx: bool = False,
+    **kwargs: Any,
+) -> Any:
+    """One vendor call whose answer must be JSON: an unreachable vendor is UpstreamUnavailable, a failed
+    status goes through raise_for_status (with the body's first 300 characters on a refusal when
+    `explain_4xx`: vendors explain 4xx in the body), an answer that is not JSON is UpstreamError."""
+    try:
+        with httpx.Client(timeout=timeout, transport=transport) as client:
+            response = client.request(method, url, **kwargs)
+    except httpx.TransportError as exc:
+        raise UpstreamUnavailable(f"{what}: {type(exc).__name__}", status=0) from exc
+    status = response.status_code
+    if explain_4xx and 400 <= status < 500 and status != 429:
+        raise UpstreamError(f"{what}: HTTP {status}: {response.text[:300]}", status=status)
+    raise_for_status(response, what=what)
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise UpstreamError(f"{what}: answer is not JSON", status=status) from exc
+
+
 # ------------------------------------------------------------------------------------- settings + proxy
 
 

@@ -19,9 +19,8 @@ import httpx
 
 from deliveryhub.adapters.connectors.base import (
     UpstreamError,
-    UpstreamUnavailable,
     WritebackRequest,
-    raise_for_status,
+    request_json,
 )
 from deliveryhub.adapters.connectors.coupang import DEFAULT_BASE_URL, CoupangSettings
 from deliveryhub.adapters.connectors.coupang.codes import coupang_code
@@ -102,22 +101,17 @@ class CoupangClient:
         headers = {"authorization": header, "content-type": "application/json;charset=UTF-8"}
         content = json.dumps(body, ensure_ascii=False).encode() if body is not None else None
         timeout = httpx.Timeout(self.settings.timeout_s, connect=self.settings.connect_timeout_s)
-        try:
-            with httpx.Client(timeout=timeout, transport=self._transport) as client:
-                response = client.request(method, url, headers=headers, content=content)
-        except httpx.TransportError as exc:
-            raise UpstreamUnavailable(f"coupang {method} {path}: {exc}", status=0) from exc
-        if 400 <= response.status_code < 500 and response.status_code != 429:
-            # Coupang explains refusals in the body ("이미 등록된 송장" …): keep it in the error.
-            raise UpstreamError(
-                f"coupang {method} {path}: HTTP {response.status_code}: {response.text[:300]}",
-                status=response.status_code,
-            )
-        raise_for_status(response, what=f"coupang {method} {path}")
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise UpstreamError(f"coupang {path}: answer is not JSON", status=response.status_code) from exc
+        # Coupang explains refusals in the body ("이미 등록된 송장" …): explain_4xx keeps it in the error.
+        return request_json(
+            self._transport,
+            timeout,
+            method,
+            url,
+            what=f"coupang {method} {path}",
+            explain_4xx=True,
+            headers=headers,
+            content=content,
+        )
 
     def pages(self, name: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """GET …/{name} and every following ``nextToken`` page."""

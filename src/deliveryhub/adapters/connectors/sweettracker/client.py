@@ -20,8 +20,7 @@ from deliveryhub.adapters.connectors.base import (
     TrackingNotFound,
     TrackingProxy,
     UpstreamError,
-    UpstreamUnavailable,
-    raise_for_status,
+    request_json,
 )
 from deliveryhub.adapters.connectors.sweettracker import DEFAULT_URL, SweetTrackerSettings
 from deliveryhub.adapters.connectors.sweettracker.codes import hub_carrier, t_code
@@ -44,20 +43,15 @@ class SweetTrackerClient:
     def _get(self, path: str, params: dict[str, str], *, what: str) -> Any:
         key = self.settings.api_key.get_secret_value() if self.settings.api_key else ""
         timeout = httpx.Timeout(self.settings.timeout_s, connect=self.settings.connect_timeout_s)
-        try:
-            with httpx.Client(timeout=timeout, transport=self._transport) as client:
-                response = client.get(
-                    (self.settings.base_url or DEFAULT_URL).rstrip("/") + path,
-                    params={"t_key": key, **params},
-                    headers={"accept": "application/json"},
-                )
-        except httpx.TransportError as exc:
-            raise UpstreamUnavailable(f"{what}: {type(exc).__name__}", status=0) from exc
-        raise_for_status(response, what=what)
-        try:
-            body = response.json()
-        except ValueError as exc:
-            raise UpstreamError(f"{what}: answer is not JSON", status=response.status_code) from exc
+        body = request_json(
+            self._transport,
+            timeout,
+            "GET",
+            (self.settings.base_url or DEFAULT_URL).rstrip("/") + path,
+            what=what,
+            params={"t_key": key, **params},
+            headers={"accept": "application/json"},
+        )
         if isinstance(body, dict) and body.get("status") is False:
             code = str(body.get("code") or "")
             if code in NOT_FOUND_CODES:

@@ -21,7 +21,7 @@ from deliveryhub.adapters.connectors.base import (
     TrackingProxy,
     UpstreamError,
     UpstreamUnavailable,
-    raise_for_status,
+    request_json,
 )
 from deliveryhub.adapters.connectors.trackerdelivery.carriers import tracker_id
 from deliveryhub.adapters.connectors.trackerdelivery.mapper import map_payload
@@ -65,22 +65,17 @@ class TrackerDeliveryClient:
     def graphql(self, query: str, variables: dict[str, Any], *, what: str) -> dict[str, Any]:
         """POST one GraphQL operation; the answer's JSON (GraphQL errors raised as ConnectorErrors)."""
         timeout = httpx.Timeout(self.settings.timeout_s, connect=self.settings.connect_timeout_s)
-        try:
-            with httpx.Client(timeout=timeout, transport=self._transport) as client:
-                response = client.post(
-                    self.settings.base_url or DEFAULT_URL,
-                    json={"query": query, "variables": variables},
-                    headers=self._headers(),
-                )
-        except httpx.TransportError as exc:
-            raise UpstreamUnavailable(f"{what}: {type(exc).__name__}", status=0) from exc
-        raise_for_status(response, what=what)
-        try:
-            body = response.json()
-        except ValueError as exc:
-            raise UpstreamError(f"{what}: answer is not JSON", status=response.status_code) from exc
+        body = request_json(
+            self._transport,
+            timeout,
+            "POST",
+            self.settings.base_url or DEFAULT_URL,
+            what=what,
+            json={"query": query, "variables": variables},
+            headers=self._headers(),
+        )
         if not isinstance(body, dict):
-            raise UpstreamError(f"{what}: answer is not an object", status=response.status_code)
+            raise UpstreamError(f"{what}: answer is not an object", status=200)
         _raise_graphql(body, what)
         return body
 
