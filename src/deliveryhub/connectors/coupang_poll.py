@@ -22,13 +22,12 @@ import httpx
 import sqlalchemy as sa
 import structlog
 
-from deliveryhub.adapters.connectors import tables as ct
 from deliveryhub.adapters.connectors.base import ConnectorError, UpstreamError
 from deliveryhub.adapters.connectors.coupang import CODE, SOURCE, CoupangSettings
 from deliveryhub.adapters.connectors.coupang.client import CoupangClient
 from deliveryhub.adapters.connectors.coupang.mapper import KST, map_payload
 from deliveryhub.adapters.persistence import tables as t
-from deliveryhub.adapters.persistence.dialect import insert_or_ignore
+from deliveryhub.connectors import cursors
 from deliveryhub.contracts.events import ContractError
 
 if TYPE_CHECKING:
@@ -42,7 +41,6 @@ MAX_WINDOW = timedelta(hours=24)
 DEFAULT_BACKOFF_S = 60.0
 RESCAN = f"{SOURCE}:rescan"  # connector_cursors row of the per-day status rescan
 LEASE = f"{SOURCE}:lease"  # connector_cursors row whose updated_at is the last claimed cycle
-EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -62,26 +60,13 @@ class CoupangPollReport:
 
 def read_cursor(core: Core, key: str = SOURCE) -> tuple[datetime | None, datetime | None]:
     """The saved window end and when it was saved (None, None before the first poll)."""
-    cc = ct.connector_cursors
-    with core.db.read() as conn:
-        row = conn.execute(sa.select(cc.c.cursor, cc.c.updated_at).where(cc.c.source == key)).first()
-    if row is None or not row.cursor:
-        return None, None
-    updated = row.updated_at
-    if updated is not None and updated.tzinfo is None:
-        updated = updated.replace(tzinfo=UTC)
-    return datetime.fromisoformat(row.cursor), updated
+    end = cursors.read_time(core, key)
+    return (end, cursors.read(core, key)[1]) if end is not None else (None, None)
 
 
 def save_cursor(core: Core, end: datetime, now: datetime, key: str = SOURCE) -> None:
-    """Save the window end (upsert of this source's row; the status rescan keeps its own under RESCAN)."""
-    cc = ct.connector_cursors
-    with core.db.write() as conn:
-        done = conn.execute(
-            cc.update().where(cc.c.source == key).values(cursor=end.isoformat(), updated_at=now)
-        )
-        if done.rowcount == 0:
-            conn.execute(cc.insert().values(source=key, cursor=end.isoformat(), updated_at=now))
+    """Save the window end (this source's row; the status rescan keeps its own under RESCAN)."""
+    cursors.write(core, key, end.isoformat(), now)
 
 
 class CoupangPoller:
@@ -125,7 +110,7 @@ class CoupangPoller:
         now = now or self.core.clock.now()
         if not force and self.backoff_until is not None and self.wall() < self.backoff_until:
             return report
-        if not self._claim(now, settings.order_poll_s, force):
+        if not cursors.claim(self.core, LEASE, now, settings.order_poll_s, force=force):
             return report  # polled less than order_poll_s ago, by this worker or another
         cursor, _ = read_cursor(self.core)
         start = (cursor - timedelta(minutes=settings.window_overlap_minutes)) if cursor else None
@@ -188,16 +173,6 @@ class CoupangPoller:
         self._acknowledge(client, settings, report)  # only if ACCEPT is among rescan_statuses
         save_cursor(self.core, now, now, RESCAN)
         report.rescanned = True
-
-    def _claim(self, now: datetime, every_s: int, force: bool) -> bool:
-        """Take this cycle (row LEASE): one worker per ``every_s``, whichever gets the conditional UPDATE."""
-        cc = ct.connector_cursors
-        with self.core.db.write() as conn:
-            insert_or_ignore(conn, cc, [{"source": LEASE, "cursor": None, "updated_at": EPOCH}], ["source"])
-            claim = cc.update().where(cc.c.source == LEASE)
-            if not force:
-                claim = claim.where(cc.c.updated_at <= now - timedelta(seconds=every_s))
-            return bool(conn.execute(claim.values(updated_at=now)).rowcount == 1)
 
     def _page(self, page: Any, report: CoupangPollReport) -> None:
         report.pages += 1

@@ -32,7 +32,7 @@ from deliveryhub.adapters.connectors.cafe24 import mapper as cafe24_mapper
 from deliveryhub.adapters.connectors.cafe24.client import Cafe24Client, use_token_store
 from deliveryhub.adapters.connectors.payload import as_dict, as_str
 from deliveryhub.adapters.persistence.dialect import insert_or_ignore
-from deliveryhub.connectors import coupang_poll, inbound, naver_poll, writeback
+from deliveryhub.connectors import coupang_poll, cursors, inbound, naver_poll, writeback
 from deliveryhub.connectors.inbound import Refused
 from deliveryhub.contracts.events import ContractError
 from deliveryhub.pii.cipher import KeyError_, open_, seal
@@ -234,41 +234,21 @@ class Cafe24Catchup:
                 accepted += self.poll_mall(mall_settings, now)
             except UpstreamError as exc:
                 log.warning("cafe24_poll_failed", mall=mall, status=exc.status, retry_after=exc.retry_after)
-                self._hold(mall, now, exc.retry_after)
+                self._hold(mall_settings, now, exc.retry_after)
         return accepted
 
-    def _claim(self, mall: str, now: datetime, interval: float) -> str | None:
-        """Claim this mall's cycle (the row's updated_at is the lease); its cursor, or None when not due."""
-        cur = ct.connector_cursors
-        key = f"{CODE}:{mall}"[:72]
-        with self.core.db.write() as conn:
-            insert_or_ignore(conn, cur, [{"source": key, "cursor": None, "updated_at": None}], ["source"])
-            due = sa.or_(cur.c.updated_at.is_(None), cur.c.updated_at <= now - timedelta(seconds=interval))
-            claimed = conn.execute(
-                cur.update().where(cur.c.source == key, due).values(updated_at=now)
-            ).rowcount
-            if claimed != 1:
-                return None
-            row = conn.execute(sa.select(cur.c.cursor).where(cur.c.source == key)).first()
-        return (row.cursor if row is not None else None) or ""
-
-    def _hold(self, mall: str, now: datetime, retry_after: float | None) -> None:
-        """After a 429/5xx: the next cycle not before Retry-After (the lease row's updated_at moves on)."""
-        if not retry_after:
-            return
-        cur = ct.connector_cursors
-        with self.core.db.write() as conn:
-            conn.execute(
-                cur.update()
-                .where(cur.c.source == f"{CODE}:{mall}"[:72])
-                .values(updated_at=now + timedelta(seconds=retry_after))
-            )
+    def _hold(self, settings: Cafe24Settings, now: datetime, retry_after: float | None) -> None:
+        """After a 429/5xx: the next cycle not before Retry-After."""
+        if retry_after:
+            until = now + timedelta(seconds=retry_after)
+            cursors.hold(self.core, f"{CODE}:{settings.mall_id}", until, float(settings.poll_interval_s))
 
     def poll_mall(self, settings: Cafe24Settings, now: datetime) -> int:
         """Pages of orders from the cursor's date (one day of overlap) to today; cursor moves on success."""
-        cursor = self._claim(settings.mall_id, now, float(settings.poll_interval_s))
-        if cursor is None:
+        key = f"{CODE}:{settings.mall_id}"
+        if not cursors.claim(self.core, key, now, float(settings.poll_interval_s)):
             return 0
+        cursor, _ = cursors.read(self.core, key)
         today = now.astimezone(KST).date()
         start = today - timedelta(days=max(1, settings.catchup_days))
         if cursor:
@@ -282,13 +262,7 @@ class Cafe24Catchup:
             if result.events:
                 found = self.core.ingest.ingest(result.events, source_hint=SOURCE)
                 accepted += sum(1 for r in found if r.as_dict()["status"] == "accepted")
-        cur = ct.connector_cursors
-        with self.core.db.write() as conn:
-            conn.execute(
-                cur.update()
-                .where(cur.c.source == f"{CODE}:{settings.mall_id}"[:72])
-                .values(cursor=today.isoformat())
-            )
+        cursors.write_keeping_lease(self.core, key, today.isoformat())
         log.info("cafe24_poll_done", mall=settings.mall_id, start=start.isoformat(), accepted=accepted)
         return accepted
 

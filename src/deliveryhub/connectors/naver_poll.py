@@ -17,13 +17,12 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 import structlog
 
-from deliveryhub.adapters.connectors import tables as ct
 from deliveryhub.adapters.connectors.base import RateLimited, UpstreamError
 from deliveryhub.adapters.connectors.naver import CODE, SOURCE, NaverSettings
 from deliveryhub.adapters.connectors.naver.client import NaverClient
 from deliveryhub.adapters.connectors.naver.mapper import map_details
 from deliveryhub.adapters.persistence import tables as t
-from deliveryhub.adapters.persistence.dialect import insert_or_ignore, upsert
+from deliveryhub.connectors import cursors
 from deliveryhub.contracts.events import ContractError
 
 if TYPE_CHECKING:
@@ -43,43 +42,12 @@ MAX_BACKOFF_S = 1800.0
 
 def read_cursor(core: Core, source: str = SOURCE) -> datetime | None:
     """Where polling of ``source`` left off in this hub, or None before the first cycle."""
-    cursors = ct.connector_cursors
-    with core.db.read() as conn:
-        value = conn.execute(sa.select(cursors.c.cursor).where(cursors.c.source == source)).scalar()
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-
-
-def claim_cycle(core: Core, now: datetime, interval_s: float, source: str = SOURCE) -> bool:
-    """Claim this hub's next poll cycle of ``source`` (none ran within ``interval_s``); False when not due."""
-    cursors = ct.connector_cursors
-    due = sa.or_(cursors.c.updated_at.is_(None), cursors.c.updated_at <= now - timedelta(seconds=interval_s))
-    with core.db.write() as conn:
-        insert_or_ignore(conn, cursors, [{"source": source, "cursor": None, "updated_at": None}], ["source"])
-        claimed = conn.execute(cursors.update().where(cursors.c.source == source, due).values(updated_at=now))
-        return claimed.rowcount == 1
-
-
-def hold_cycles(core: Core, until: datetime, interval_s: float, source: str = SOURCE) -> None:
-    """No worker claims a cycle of ``source`` before ``until`` (after a 429 or a failure)."""
-    cursors = ct.connector_cursors
-    with core.db.write() as conn:
-        conn.execute(
-            cursors.update()
-            .where(cursors.c.source == source)
-            .values(updated_at=until - timedelta(seconds=interval_s))
-        )
+    return cursors.read_time(core, source)
 
 
 def write_cursor(core: Core, at: datetime, now: datetime, source: str = SOURCE) -> None:
     """Move the cursor of ``source`` to ``at``."""
-    with core.db.write() as conn:
-        row = {"source": source, "cursor": at.isoformat(), "updated_at": now}
-        upsert(conn, ct.connector_cursors, [row], ["source"])
+    cursors.write(core, source, at.isoformat(), now)
 
 
 def bind_parcels(core: Core, events: list[dict[str, Any]]) -> None:
@@ -136,7 +104,7 @@ class NaverPollJob:
         if settings is None:
             return 0
         interval = float(settings.poll_interval_s)
-        if not claim_cycle(self.core, now, interval):
+        if not cursors.claim(self.core, SOURCE, now, interval):
             return 0  # another worker polled this hub's account within the interval
         try:
             stored = self.cycle(settings, now)
@@ -190,7 +158,7 @@ class NaverPollJob:
         self.last_error = error[:500]
         backoff = min(MAX_BACKOFF_S, BACKOFF_S * 2 ** (self.failures - 1))
         self.not_before = now + timedelta(seconds=retry_after if retry_after is not None else backoff)
-        hold_cycles(self.core, self.not_before, interval_s)
+        cursors.hold(self.core, SOURCE, self.not_before, interval_s)
         log.warning(
             "naver_poll_failed", error=self.last_error, retry_in_s=(self.not_before - now).total_seconds()
         )
