@@ -196,6 +196,9 @@ class Driver:
             known = DATA_MODELS[row.done_event].model_fields
             extra = {k: v for k, v in result.data.items() if k in known and isinstance(v, str | int | float)}
             data = {**extra, **dict(row.done_data or {}), "ref": ref}
+            for name in ("pickup_ref", "refund_id"):  # the event's own name for the reference
+                if name in known and not data.get(name) and ref:
+                    data[name] = ref
             status, error = self._ingest({**base, "type": row.done_event, "data": data})
             if status == "rejected":
                 log.error("outside_done_event_rejected", key=row.key, type=row.done_event, error=error)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -251,5 +252,58 @@ def test_refused_opens_an_action_failed_exception(
         hub.effects.driver.run(clock.now())
         with hub.db.read() as conn:
             assert "O-1" in hub.exceptions.orders_with_exception(conn, "action_failed")
+    finally:
+        hub.close()
+
+
+def test_a_pickup_records_its_done_event_with_the_carriers_answer(
+    tmp_path: Path, master_key: str, clock: ManualClock, servers: OutsideServers
+) -> None:
+    hub = effects_hub(tmp_path, master_key, clock)
+    try:
+        new_order(hub, "O-1")
+        payload = {
+            "return_id": "RT-1",
+            "order_id": "O-1",
+            "kind": "return",
+            "items": [{"sku": "SKU-1", "qty": 1}],
+            "reason_code": "change_of_mind",
+        }
+        done = {"return_id": "RT-1"}
+        action = OutsideAction("pickup:RT-1", "pickup", "book_pickup", "O-1", payload)
+        action = replace(action, done_event="return.pickup_booked", done_data=done)
+        with hub.db.write() as conn:
+            hub.outside.enqueue(conn, action)
+        hub.effects.driver.run(clock.now())
+        sent = servers.pickup.calls("/pickups")
+        assert len(sent) == 1 and sent[0].key == "pickup:RT-1"
+        # The address is the order's, read at send time with the contact the carrier needs.
+        assert sent[0].body["address"] == {
+            "zip": "06236",
+            "line1": "서울 강남구 테헤란로 152",
+            "name": "김민수",
+            "phone": "010-2345-6789",
+        }
+        recorded = inbox(hub, "act:")
+        assert [(r.event_id, r.type) for r in recorded] == [("act:pickup:RT-1", "return.pickup_booked")]
+        data = recorded[0].data if isinstance(recorded[0].data, dict) else json.loads(recorded[0].data)
+        assert data["return_id"] == "RT-1" and data["ref"] == data["pickup_ref"] == "PIC-1"
+        assert data["carrier"] == "cj" and data["tracking_no"] == "R600000001"
+    finally:
+        hub.close()
+
+
+def test_an_action_without_an_address_on_file_is_refused_not_retried(
+    tmp_path: Path, master_key: str, clock: ManualClock, servers: OutsideServers
+) -> None:
+    hub = effects_hub(tmp_path, master_key, clock)
+    try:
+        with hub.db.write() as conn:
+            action = OutsideAction("address:O-X:e1", "fulfilment", "push_address", "O-X", {"order_id": "O-X"})
+            hub.outside.enqueue(conn, action)
+        hub.effects.driver.run(clock.now())
+        row = rows(hub)["address:O-X:e1"]
+        assert row.status == "failed" and "no delivery address" in row.last_error
+        assert servers.wms.requests == []
     finally:
         hub.close()
