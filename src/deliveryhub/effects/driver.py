@@ -228,7 +228,7 @@ class Driver:
             held = ledger.finish(conn, row.key, self.worker, now, "failed", error=why)
         if not held:
             return  # another driver recorded this action meanwhile: it told the operators
-        evidence = {**data, "attempts": row.attempts}
+        evidence = {**data, "order_id": row.order_id, "attempts": row.attempts}
         try:
             self.core.exceptions.open_exception(
                 ExceptionRequest("action_failed", row.order_id, key=row.key, evidence=evidence)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from effects_kit import effects_hub, inbox, new_order, rows
 
 from deliveryhub.effects import ledger
@@ -216,6 +217,10 @@ def test_refused_becomes_action_failed_and_an_ops_alert(
         clock.advance(timedelta(hours=1))
         assert hub.effects.driver.run(clock.now()) == 0  # never tried again
         assert len(servers.wms.calls("/release")) == 1
+        with hub.db.read() as conn:  # the operators are told once
+            q = "SELECT order_id, context FROM notification_jobs WHERE idem_key = :k"
+            alerts = conn.execute(sa.text(q), {"k": "ops|action_failed|release:O-1"}).all()
+        assert [a.order_id for a in alerts] == ["O-1"]
     finally:
         hub.close()
 
