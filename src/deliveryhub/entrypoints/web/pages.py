@@ -18,6 +18,7 @@ from deliveryhub.entrypoints.web.auth import PageAuth, page_require
 from deliveryhub.entrypoints.web.i18n import label_tables, lang_of, texts
 from deliveryhub.kernel.labels import label, labels
 from deliveryhub.kernel.timefmt import format_target, unit_suffix
+from deliveryhub.security.rbac import permits
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -29,6 +30,25 @@ STATIC_TYPES = {
 router = APIRouter(include_in_schema=False)
 env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
 env.globals["label"] = label  # the one label table, for words every page shares (header search)
+# The ops work screens (entrypoints/web/ops.py): (path, label key in `ops_page`, permission to open it).
+OPS_TABS = (
+    ("/ops/exceptions", "nav_exceptions", "exceptions:read"),
+    ("/ops/compensations", "nav_compensations", "exceptions:read"),
+    ("/ops/returns", "nav_returns", "orders:read"),
+    ("/ops/quarantine", "nav_quarantine", "quarantine:manage"),
+    ("/ops/dead-letters", "nav_dead_letters", "notifications:read"),
+)
+
+
+def ops_home(principal: Any) -> str | None:
+    """The first ops screen this principal may open (the header's 운영 업무 link), or None."""
+    for path, _key, permission in OPS_TABS:
+        if principal is not None and permits(principal, permission):
+            return path
+    return None
+
+
+env.globals["ops_home"] = ops_home
 UNITS = ("rate", "days", "hours", "minutes", "count", "currency", "score", "kg")  # the catalog's units
 DASHBOARD_KPIS = (
     "on_time_delivery_rate",
@@ -126,6 +146,7 @@ def dashboard(request: Request, auth: Annotated[PageAuth, Depends(page_require("
         "targets": _target_texts(hub, lang_of(request)),
         "units": {u: unit_suffix(u, lang_of(request)) for u in UNITS},
         "drill_words": labels("order_page", lang_of(request)),  # the drill-down's words (drill.js)
+        "ops_words": {"no_exceptions": label("ops_page", "no_open_exceptions", lang_of(request))},
     }
     return render(
         request, "dashboard.html", auth, config=config, config_json=json.dumps(config, ensure_ascii=False)

@@ -1,6 +1,6 @@
-"""Ops API of the monitors feature: exceptions (list with counts, acknowledge, resolve, assign) and
-compensations (list, approve, reject). The feature's service functions do the work; this module only
-speaks HTTP."""
+"""Ops API of the monitors feature: exceptions (list with counts, acknowledge, resolve, assign, and the
+same for many at once) and compensations (list, approve, reject). The feature's service functions do the
+work; this module only speaks HTTP."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from deliveryhub.entrypoints.api.deps import HubDep, require
 from deliveryhub.entrypoints.api.errors import ApiError
+from deliveryhub.kernel.labels import label
 from deliveryhub.monitors import read
 from deliveryhub.monitors.errors import InvalidTransition, NotFound
 from deliveryhub.monitors.service import MonitorService
@@ -37,6 +38,16 @@ class Assign(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     assignee: str = Field(min_length=1, max_length=128)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class Bulk(BaseModel):
+    """One action on many exceptions (the inbox's selected rows)."""
+
+    model_config = ConfigDict(extra="forbid")
+    ids: list[int] = Field(min_length=1, max_length=500)
+    action: Literal["acknowledge", "resolve", "assign"]
+    assignee: str | None = Field(default=None, min_length=1, max_length=128)
     note: str | None = Field(default=None, max_length=2000)
 
 
@@ -88,7 +99,9 @@ async def list_exceptions(
     except ValueError as exc:
         field = str(exc).split(":", 1)[0]
         raise ApiError(422, "invalid_field", str(exc), field) from None
-    return await run_in_threadpool(read.list_exceptions, hub.db, flt, lang, limit, offset)
+    out = await run_in_threadpool(read.list_exceptions, hub.db, flt, lang, limit, offset)
+    out["labels"] = {k: label("exception", k, lang) for k in out["counts"]}  # the counts' names
+    return out
 
 
 async def _transition(
@@ -127,6 +140,33 @@ async def assign(
 ) -> dict[str, Any]:
     """(Re)assign an active exception."""
     return await _transition(hub, exc_id, "assign", _actor(p), body.note, body.assignee)
+
+
+@router.post("/exceptions/bulk", summary="Acknowledge, resolve or assign many / 예외 일괄 처리")
+async def bulk(
+    body: Bulk, hub: HubDep, p: Annotated[Principal, Depends(require("exceptions:act"))]
+) -> dict[str, Any]:
+    """Each id on its own: one that is unknown or already resolved does not stop the others."""
+    if body.action == "assign" and not body.assignee:
+        raise ApiError(422, "invalid_field", "assignee: required to assign", "assignee")
+    svc, actor = _svc(hub), _actor(p)
+
+    def run() -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for exc_id in dict.fromkeys(body.ids):  # each once, in the order given
+            try:
+                done = svc.transition(exc_id, body.action, actor, body.note, body.assignee)
+            except NotFound as exc:
+                out.append({"id": exc_id, "ok": False, "error": {"code": "not_found", "message": str(exc)}})
+            except InvalidTransition as exc:
+                error = {"code": "invalid_transition", "message": str(exc)}
+                out.append({"id": exc_id, "ok": False, "error": error})
+            else:
+                out.append({"id": exc_id, "ok": True, "status": done.get("status")})
+        return out
+
+    results = await run_in_threadpool(run)
+    return {"results": results, "done": sum(1 for r in results if r["ok"])}
 
 
 @router.get("/compensations", summary="Compensations / 보상 내역")

@@ -225,12 +225,22 @@
         var head = el("tr");
         [T.type, T.count].forEach(function (h) { head.appendChild(el("th", "", h)); });
         table.appendChild(head);
-        Object.keys(d.counts || {}).sort(function (a, b) { return d.counts[b] - d.counts[a]; }).forEach(function (type) {
+        var names = d.labels || {};  // the API names every type it counts (new types too)
+        var types = Object.keys(d.counts || {}).filter(function (type) { return d.counts[type] > 0; });
+        types.sort(function (a, b) { return d.counts[b] - d.counts[a]; }).forEach(function (type) {
           var tr = el("tr");
-          tr.appendChild(el("td", "", L("exception", type)));
-          tr.appendChild(el("td", "exc-count", String(d.counts[type])));
+          tr.setAttribute("data-type", type);
+          var td = el("td");
+          var a = el("a", "exc-link", names[type] || L("exception", type));
+          a.href = "/ops/exceptions?" + qs({ type: type, status: "open", lang: lang === "en" ? "en" : "" });
+          td.appendChild(a);
+          tr.appendChild(td);
+          tr.appendChild(el("td", "exc-count", num(d.counts[type], 0)));
           table.appendChild(tr);
         });
+        if (!types.length) {
+          box.appendChild(el("p", "muted", (cfg.ops_words || {}).no_exceptions || ""));
+        }
         box.appendChild(table);
       })
       .catch(function () { box.innerHTML = ""; box.appendChild(el("p", "muted", T.exceptions_unavailable)); });
