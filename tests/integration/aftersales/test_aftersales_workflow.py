@@ -96,6 +96,17 @@ def step(
     drain(hub)
 
 
+def templates(hub: Any, order_id: str) -> list[str]:
+    """The customer notices queued for the order's after-sales steps."""
+    from deliveryhub.notifications.tables import notification_jobs as jobs  # noqa: PLC0415
+
+    with hub.db.read() as conn:
+        found = conn.execute(
+            sa.select(jobs.c.template).where(jobs.c.order_id == order_id, jobs.c.audience == "customer")
+        ).scalars()
+        return sorted(t for t in found if t.startswith(("return_", "exchange_")))
+
+
 def action(hub: Any, key: str) -> Any:
     with hub.db.read() as conn:
         return hub.outside.state(conn, key)
@@ -184,6 +195,17 @@ def test_return_from_request_to_refund_once(hub: Any, clock: ManualClock) -> Non
         "refunded",
     ]
 
+    # the customer was told at each step (one notice per step, replays included)
+    assert templates(hub, "ORD-R1") == sorted(
+        [
+            "return_pickup_booked",
+            "return_picked_up",
+            "return_received",
+            "return_refunded",
+            "return_requested",
+        ]
+    )
+
     # both KPIs read the workflow's events
     from deliveryhub.kpi.engine import KpiEngine  # noqa: PLC0415
 
@@ -227,6 +249,14 @@ def test_exchange_reships_and_completes(hub: Any, clock: ManualClock) -> None:
     clock.advance(timedelta(days=2))
     step(hub, "x-done", "exchange.completed", "ORD-X1", {"return_id": rid}, source="tms")
     assert row(hub, rid).status == "completed"
+    assert templates(hub, "ORD-X1") == sorted(
+        [
+            "exchange_completed",
+            "exchange_requested",
+            "exchange_reshipped",
+            "return_received",
+        ]
+    )
 
     from deliveryhub.kpi.engine import KpiEngine  # noqa: PLC0415
 
