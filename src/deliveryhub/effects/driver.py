@@ -24,6 +24,7 @@ from deliveryhub.effects import ledger
 from deliveryhub.effects.backoff import Backoff
 from deliveryhub.effects.contacts import order_contact
 from deliveryhub.kernel.korean import attach
+from deliveryhub.kernel.labels import label_pair
 from deliveryhub.service_layer.ports import (
     ExceptionRequest,
     OpsAlert,
@@ -46,14 +47,6 @@ EVERY_S = 3.0
 BATCH = 20
 LEASE = timedelta(minutes=2)  # longer than any port's timeout: a live sender always finishes in time
 SOURCE = "hub"  # the source of the events the hub records about its own actions
-ACTION_LABELS = {
-    "refund": "환불 / refund",
-    "book_pickup": "반품 회수 접수 / return pickup",
-    "release_reservation": "재고 예약 해제 / stock release",
-    "push_address": "배송지 변경 전달 / address update",
-    "reship": "교환 재발송 / exchange reshipment",
-    "grant": "쿠폰·적립금 지급 / coupon or points",
-}
 
 
 class MissingAddress(LookupError):
@@ -228,14 +221,22 @@ class Driver:
             held = ledger.finish(conn, row.key, self.worker, now, "failed", error=why)
         if not held:
             return  # another driver recorded this action meanwhile: it told the operators
-        evidence = {**data, "order_id": row.order_id, "attempts": row.attempts}
+        # `system` is taken in the evidence labels (system stock): the outside system has its own name.
+        evidence = {
+            "outside_system": row.system,
+            "action": row.action,
+            "key": row.key,
+            "message": why,
+            "order_id": row.order_id,
+            "attempts": row.attempts,
+        }
         try:
             self.core.exceptions.open_exception(
                 ExceptionRequest("action_failed", row.order_id, key=row.key, evidence=evidence)
             )
         except Exception:  # noqa: BLE001 - the alert below still goes out
             log.exception("action_failed_exception_unopened", key=row.key)
-        label = ACTION_LABELS.get(row.action, row.action)
-        subject = f"{label} 실패 / failed: {row.order_id or row.key}"
-        body = f"{attach(label.split(' / ')[0], '이/가')} 처리되지 않았어요. 직접 처리해 주세요. {why}"
+        ko, en = label_pair("outside_action", row.action)
+        subject = f"{ko} 실패 / {en} failed: {row.order_id or row.key}"
+        body = f"{attach(ko, '이/가')} 처리되지 않았어요. 직접 처리해 주세요. / Please do it by hand. {why}"
         self.core.ops_alerts.notify_ops(OpsAlert("action_failed", row.key, subject, body, evidence))
