@@ -48,11 +48,6 @@ class PaymentsCfg(_Strict):
     toss_base_url: str | None = None
     timeout_s: float = Field(default=10.0, gt=0, le=60)
 
-    @field_validator("toss_secret_key", mode="before")
-    @classmethod
-    def _secret(cls, value: object) -> object:
-        return expand_env(value) if isinstance(value, str) else value
-
     @field_validator("toss_base_url")
     @classmethod
     def _base(cls, value: str | None) -> str | None:
@@ -65,11 +60,6 @@ class AddressLookupCfg(_Strict):
     juso_key: SecretStr | None = None
     juso_url: str | None = None
     timeout_s: float = Field(default=3.0, gt=0, le=30)
-
-    @field_validator("juso_key", mode="before")
-    @classmethod
-    def _secret(cls, value: object) -> object:
-        return expand_env(value) if isinstance(value, str) else value
 
     @field_validator("juso_url")
     @classmethod
@@ -86,8 +76,8 @@ def load_payments(config_file: Path | str | None, environ: Mapping[str, str] | N
     """The `payments:` section, the environment filling what the file leaves out."""
     env = os.environ if environ is None else environ
     cfg = configfile.load_section(config_file, "payments", PaymentsCfg)
-    secret = cfg.toss_secret_key.get_secret_value() if cfg.toss_secret_key else None
-    secret = secret or _env(env, "DELIVERYHUB_TOSS_SECRET_KEY")
+    secret = expand_env(cfg.toss_secret_key.get_secret_value(), env) if cfg.toss_secret_key else None
+    secret = (secret or "").strip() or _env(env, "DELIVERYHUB_TOSS_SECRET_KEY")
     base = cfg.toss_base_url or _url(_env(env, "DELIVERYHUB_TOSS_BASE_URL")) or TOSS_URL
     return PaymentsCfg(
         toss_secret_key=SecretStr(secret) if secret else None, toss_base_url=base, timeout_s=cfg.timeout_s
@@ -100,7 +90,7 @@ def load_address_lookup(
     """The `address_lookup:` section, the environment filling what the file leaves out."""
     env = os.environ if environ is None else environ
     cfg = configfile.load_section(config_file, "address_lookup", AddressLookupCfg)
-    key = cfg.juso_key.get_secret_value() if cfg.juso_key else None
-    key = key or _env(env, "DELIVERYHUB_JUSO_KEY")
+    key = expand_env(cfg.juso_key.get_secret_value(), env) if cfg.juso_key else None
+    key = (key or "").strip() or _env(env, "DELIVERYHUB_JUSO_KEY")
     url = cfg.juso_url or _url(_env(env, "DELIVERYHUB_JUSO_URL")) or JUSO_URL
     return AddressLookupCfg(juso_key=SecretStr(key) if key else None, juso_url=url, timeout_s=cfg.timeout_s)
