@@ -30,7 +30,7 @@ from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.adapters.persistence.dialect import insert_or_ignore
 from deliveryhub.connectors import config
 from deliveryhub.domain.messages import Message
-from deliveryhub.kernel.configfile import expand_env
+from deliveryhub.kernel.configfile import env_overrides
 from deliveryhub.kernel.korean import attach
 from deliveryhub.service_layer.ports import OpsAlert
 
@@ -52,12 +52,7 @@ def connector_settings(core: Core, code: str) -> ConnectorSettings:
     read from the environment)."""
     connector = get_connector(code)
     section = config.load_connectors_config(config_file=core.settings.config_file).get(code) or {}
-    fields = connector.settings_cls.model_fields
-    values = {
-        k: expand_env(v) if isinstance(v, str) else v
-        for k, v in (section.items() if isinstance(section, dict) else ())
-        if k in fields
-    }
+    values = env_overrides(section if isinstance(section, dict) else {}, connector.settings_cls.model_fields)
     # pydantic-settings takes the prefix per instance; explicit values win over the environment.
     arguments: dict[str, Any] = {"_env_prefix": connector.env_prefix, **values}
     return connector.settings_cls(**arguments)

@@ -130,6 +130,13 @@ def expand_env(value: str | None, environ: Mapping[str, str] | None = None) -> s
     return value
 
 
+def env_overrides(section: Mapping[str, Any], known: Iterable[str]) -> dict[str, Any]:
+    """The keys of `section` a settings model knows, `${VAR}` values read from the environment: what a
+    hub's config file sets over the model's environment variables (unknown keys are left out)."""
+    fields = set(known)
+    return {k: expand_env(v) if isinstance(v, str) else v for k, v in section.items() if k in fields}
+
+
 @dataclass(frozen=True)
 class ConfigDocument:
     """One parsed config file: its top-level mapping and node tree (for the line of every key)."""
@@ -187,6 +194,16 @@ class ConfigDocument:
         if not isinstance(value, dict):
             raise self.error((name,), "the section must be a mapping")
         return value
+
+    def overrides(self, name: str, known: Iterable[str]) -> dict[str, Any]:
+        """Section `name` as settings over the environment (see env_overrides); an unknown key is a
+        ConfigError naming its file and line."""
+        section = self.mapping(name) or {}
+        fields = sorted(set(known))
+        for key in section:
+            if key not in fields:
+                raise self.error((name, key), f"unknown setting; known: {', '.join(fields)}")
+        return env_overrides(section, fields)
 
     def section(self, name: str, model: type[M]) -> M:
         """The top-level section `name` validated as `model` (defaults when absent); errors name the line."""

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from deliveryhub.kernel.configfile import EnvSettings, expand_env, load_env, read_optional
+from deliveryhub.kernel.configfile import EnvSettings, load_env, read_optional
 
 
 class NotificationSettings(EnvSettings):
@@ -71,12 +71,4 @@ def file_overrides(config_file: Path | str | None) -> dict[str, object]:
     """The `notifications:` section of a hub's config file as settings that win over the environment: a
     shop's own 알림톡/SMS account, sender, templates (`notification_rules`) and brand live there. `${VAR}`
     values are read from the environment; an unknown key is a ConfigError naming its file and line."""
-    doc = read_optional(config_file)
-    section = doc.mapping("notifications") or {}
-    known = NotificationSettings.model_fields
-    out: dict[str, object] = {}
-    for key, value in section.items():
-        if key not in known:
-            raise doc.error(("notifications", key), f"unknown setting; known: {', '.join(sorted(known))}")
-        out[key] = expand_env(value) if isinstance(value, str) else value
-    return out
+    return read_optional(config_file).overrides("notifications", NotificationSettings.model_fields)

@@ -12,6 +12,7 @@ from deliveryhub.kernel.configfile import (
     ConfigDocument,
     ConfigError,
     EnvSettings,
+    env_overrides,
     expand_env,
     load_env,
     merge,
@@ -115,3 +116,22 @@ def test_env_settings_name_the_variable(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("DELIVERYHUB_MAX_BATCH", "lots")
     with pytest.raises(ConfigError, match="DELIVERYHUB_MAX_BATCH: "):
         load_env(Env)
+
+
+def test_overrides_read_env_values_and_name_an_unknown_key_with_its_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DH_TEST_SOLAPI_KEY", "k-123")
+    doc = parse_config(
+        "notifications:\n  sender: '0212345678'\n  api_key: ${DH_TEST_SOLAPI_KEY}\n", "shop.yaml"
+    )
+    assert doc.overrides("notifications", ["sender", "api_key", "other"]) == {
+        "sender": "0212345678",
+        "api_key": "k-123",
+    }
+    assert doc.overrides("absent", ["sender"]) == {}
+    bad = parse_config("notifications:\n  sender: '02'\n  sendr: x\n", "shop.yaml")
+    with pytest.raises(ConfigError) as err:
+        bad.overrides("notifications", ["sender"])
+    assert "shop.yaml:3" in str(err.value) and "notifications.sendr" in str(err.value)
+    assert env_overrides({"sender": "${DH_TEST_SOLAPI_KEY}", "nope": 1}, ["sender"]) == {"sender": "k-123"}
