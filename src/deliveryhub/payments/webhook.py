@@ -37,6 +37,8 @@ log = structlog.get_logger(__name__)
 MAX_BODY = 64 * 1024
 SOURCE = "toss"
 PAID_STATES = frozenset({"DONE", "PARTIAL_CANCELED", "CANCELED"})
+# Toss's status -> the hub's word for the payment (payments.status).
+STATUS = {"DONE": "paid", "PARTIAL_CANCELED": "partially_refunded", "CANCELED": "refunded"}
 
 
 class WebhookRefused(Exception):
@@ -183,7 +185,7 @@ def _record(
             sa.update(pt.payments)
             .where(pt.payments.c.order_id == order_id, pt.payments.c.payment_key == payment_key)
             .values(
-                status=status.lower(),
+                status=STATUS[status],
                 cancelled=max(0, _amount(payment.get("totalAmount")) - _amount(payment.get("balanceAmount"))),
                 updated_at=core.clock.now(),
             )

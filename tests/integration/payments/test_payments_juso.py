@@ -100,6 +100,6 @@ def test_wired_as_the_address_book_when_configured(
         assert isinstance(hub.address_book, JusoLookup)
         assert hub.address_book.lookup("세종대로 110")[0].zip == "04524"
     finally:
-        hub.db.dispose()
+        hub.close()
     cfg = load_address_lookup(None, environ={})
     assert cfg.juso_key is None

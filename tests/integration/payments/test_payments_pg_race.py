@@ -29,7 +29,7 @@ def hub(tmp_path: Path, master_key: str, pg_url: str) -> Any:
     )
     drain(h)
     yield h
-    h.db.dispose()
+    h.close()
 
 
 def _waiting_on_a_lock(url: str) -> bool:

@@ -32,7 +32,7 @@ def toss(monkeypatch: pytest.MonkeyPatch) -> Iterator[TossState]:
 def hub(tmp_path: Path, master_key: str, toss: TossState) -> Any:
     h = make_hub(tmp_path, master_key)
     yield h
-    h.db.dispose()
+    h.close()
 
 
 def paid(hub: Any, order_id: str, amount: int, payment_key: str | None = "pk_test_1") -> None:
@@ -187,3 +187,29 @@ def test_toss_refusal_marks_the_refund_failed(hub: Any, toss: TossState) -> None
     assert row.status == "failed" and "NOT_CANCELABLE_AMOUNT" in (row.message or "")
     assert toss.cancels(key) == []
     assert toss.secret_key not in (row.message or "")
+
+
+def test_a_restart_between_the_lost_answer_and_the_retry_still_cancels_once(
+    tmp_path: Path, master_key: str, toss: TossState
+) -> None:
+    first = make_hub(tmp_path, master_key)
+    key = toss.add_payment("ORD-9", 40000)
+    try:
+        paid(first, "ORD-9", 40000, payment_key=key)
+        assert ask(first, "ORD-9", 40000, "refund:cancel:ORD-9", cause="cancel", reason="주문 취소").ok
+        toss.fail_next(500, after=True)
+        first.effects.driver.run(datetime.now(UTC))
+    finally:
+        first.close()
+    second = make_hub(tmp_path, master_key)  # the hub restarts on the same database
+    try:
+        second.effects.driver.run(datetime.now(UTC) + timedelta(hours=1))
+        drain(second)
+        assert len(toss.cancels(key)) == 1 and toss.payment(key)["status"] == "CANCELED"
+        assert {p.idempotency_key for p in toss.calls("POST", "/cancel")} == {"refund:cancel:ORD-9"}
+        row = refund_rows(second, "ORD-9")["refund:cancel:ORD-9"]
+        assert row.status == "done" and row.cause == "cancel"
+        assert refundable(second, "ORD-9") == 0
+        assert ask(second, "ORD-9", 1, "refund:comp:late", cause="compensation").code == "over_refund"
+    finally:
+        second.close()

@@ -36,7 +36,7 @@ def toss(monkeypatch: pytest.MonkeyPatch) -> Iterator[TossState]:
 def hub(tmp_path: Path, master_key: str, toss: TossState) -> Any:
     h = make_hub(tmp_path, master_key)
     yield h
-    h.db.dispose()
+    h.close()
 
 
 @pytest.fixture
@@ -207,7 +207,7 @@ def test_a_cancel_made_in_the_toss_dashboard_is_reconciled(
         "done",
     )
     assert left == 30000 - 5000 - 8000
-    assert (pay.status, pay.cancelled) == ("partial_canceled", 13000)
+    assert (pay.status, pay.cancelled) == ("partially_refunded", 13000)
     again = post(client, toss.webhook_body(key))
     assert again.status_code == 200 and again.json().get("recorded") is None
 
@@ -223,4 +223,4 @@ def test_without_toss_configured_the_route_says_so(
             answer = post(c, body)
         assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_configured"
     finally:
-        hub.db.dispose()
+        hub.close()
