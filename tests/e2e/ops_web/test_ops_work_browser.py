@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from dh_testkit import drain, event, launch_chromium, make_hub, serve_hub, waybill
+from dh_testkit import carrier_event, drain, event, handed_over, launch_chromium, make_hub, serve_hub, waybill
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 KST = ZoneInfo("Asia/Seoul")
@@ -114,6 +114,28 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                     ),
                 ],
             )
+        # Two delivered orders that will be returned (one return, one exchange).
+        for oid in ("OPS-R1", "OPS-R2"):
+            ship = f"S-{oid}"
+            _ingest(
+                hub,
+                [
+                    _order(oid, START),
+                    waybill(
+                        f"{oid}-w", oid, START.isoformat(), "cj", f"5550000001{oid[-1]}", shipment_id=ship
+                    ),
+                    handed_over(f"{oid}-h", oid, (START + timedelta(hours=2)).isoformat(), "cj", ship),
+                    carrier_event(
+                        f"{oid}-d",
+                        "shipment.delivered",
+                        oid,
+                        (START + timedelta(days=1)).isoformat(),
+                        "cj",
+                        {},
+                        ship,
+                    ),
+                ],
+            )
         claim = event(
             "OPS-9-cl", "claim.opened", "OPS-9", START.isoformat(), {"kind": "damage", "amount": 45000}
         )
@@ -128,6 +150,18 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             create_user(hub, email, role, PASSWORD)
             users[role] = create_session(hub, authenticate(hub, email, PASSWORD)).token
         with serve_hub(hub, run_worker=False) as base:
+            # Returns asked through the API: one two days ago (its pickup booking is overdue), one now.
+            with httpx.Client(
+                base_url=base, cookies={"dh_session": users["ops"]}, headers={"Origin": base}
+            ) as api:
+                clock.set(START + timedelta(days=1, hours=3))
+                asked = api.post("/v1/orders/OPS-R1/returns", json={"reason_code": "change_of_mind"})
+                assert asked.status_code == 200, asked.text
+                clock.set(NOW)
+                asked = api.post(
+                    "/v1/orders/OPS-R2/returns", json={"kind": "exchange", "reason_code": "damaged"}
+                )
+                assert asked.status_code == 200, asked.text
             yield {"base": base, "hub": hub, "users": users, "send_all": send_all, "provider": provider}
     finally:
         mp.undo()
@@ -295,6 +329,30 @@ def test_operator_resends_a_dead_lettered_notice(site: dict[str, Any], browser: 
     assert page.errors == []  # type: ignore[attr-defined]
 
 
+def test_returns_in_progress_show_stage_and_sla(site: dict[str, Any], browser: Any) -> None:
+    with _api(site) as api:
+        listed = {r["order_id"]: r for r in api.get("/v1/returns").json()["returns"]}
+    assert listed["OPS-R1"]["overdue"] is True and listed["OPS-R2"]["overdue"] is False
+    page = _page(browser, site)
+    page.goto(site["base"] + "/ops/returns")
+    page.wait_for_selector("#returns-table", timeout=60_000)
+    late = page.locator(f"#returns-table tr[data-id='{listed['OPS-R1']['return_id']}']")
+    assert "overdue" in (late.get_attribute("class") or "")
+    assert (
+        "기한 초과" in late.inner_text()
+        and "단순 변심" in late.inner_text()
+        and "신청 접수" in late.inner_text()
+    )
+    other = page.locator(f"#returns-table tr[data-id='{listed['OPS-R2']['return_id']}']").inner_text()
+    assert "교환" in other and "파손" in other and "판매자 부담" in other and "기한 내" in other
+    page.goto(site["base"] + "/ops/returns?lang=en")
+    page.wait_for_selector("#returns-table", timeout=60_000)
+    assert "Overdue" in page.inner_text("#returns-table") and "Change of mind" in page.inner_text(
+        "#returns-table"
+    )
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_every_ops_page_speaks_the_language_without_raw_keys(
     site: dict[str, Any], browser: Any, lang: str
@@ -362,3 +420,71 @@ def test_read_only_role_sees_no_action_and_gets_403(site: dict[str, Any], browse
         assert status == [403, "forbidden"], (url, status)
     with _api(site) as api:
         assert any_id in [e["id"] for e in api.get("/v1/exceptions").json()["items"]]  # still active
+
+
+def test_other_features_exceptions_read_in_words() -> None:
+    """An outside action that failed and a stalled return (opened by the effects and after-sales features)
+    read in words: the action, the system, the return's status, step and reason named, the key kept aside."""
+    from deliveryhub.entrypoints.web.ops import exception_row
+
+    base = {"order_id": "OPS-X", "carrier": None, "status": "open", "opened_at": NOW.isoformat()}
+    failed = exception_row(
+        {
+            **base,
+            "id": 1,
+            "type": "action_failed",
+            "evidence": {
+                "outside_system": "payments",
+                "action": "refund",
+                "key": "refund:return:R-1",
+                "message": "잔액이 부족해요",
+                "order_id": "OPS-X",
+                "attempts": 3,
+            },
+        },
+        "ko",
+        KST,
+    )
+    stalled = exception_row(
+        {
+            **base,
+            "id": 2,
+            "type": "return_stalled",
+            "evidence": {
+                "return_id": "R-1",
+                "kind": "return",
+                "status": "pickup_booked",
+                "waiting_for": "picked_up",
+                "due_at": NOW.isoformat(),
+                "reason_code": "damaged",
+            },
+        },
+        "ko",
+        KST,
+    )
+    for row in (failed, stalled):
+        text = " ".join(
+            [row["label"], row["next_action"], *(f"{r['name']} {r['value']}" for r in row["evidence"])]
+        )
+        assert raw_keys(text, "ko") == [], text
+    assert failed["technical"] == "refund:return:R-1"
+    assert {r["name"]: r["value"] for r in stalled["evidence"]}["기다리는 단계"] == "회수 완료"
+
+
+def test_quarantined_payload_is_masked_for_a_role_without_personal_data(site: dict[str, Any]) -> None:
+    from deliveryhub.entrypoints.web.ops import quarantine_rows
+
+    bad = event(
+        "OPS-QP-c",
+        "order.created",
+        "OPS-QP",
+        "2026-11-28T11:00:00",
+        {"customer": {"name": "홍길동", "phone": "010-9876-5432"}, "items": [{"sku": "Q-2"}]},
+    )
+    with _api(site) as api:
+        assert api.post("/v1/events", json=bad).json()["results"][0]["status"] == "rejected"
+    full = next(r for r in quarantine_rows(site["hub"], "open", True, "ko") if r["event_id"] == "OPS-QP-c")
+    masked = next(r for r in quarantine_rows(site["hub"], "open", False, "ko") if r["event_id"] == "OPS-QP-c")
+    assert "010-9876-5432" in full["payload"] and "홍길동" in full["payload"]
+    assert "010-9876-5432" not in masked["payload"] and "홍길동" not in masked["payload"]
+    assert "5432" in masked["payload"] or "***" in masked["payload"]

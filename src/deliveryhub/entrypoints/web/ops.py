@@ -35,8 +35,8 @@ HIDDEN_EVIDENCE = ("notes",)  # shown as the notes list, not as evidence rows
 
 
 def build_router(hub: Hub) -> APIRouter | None:
-    """The ops pages (always present: each page says so when its feature is not wired)."""
-    return router
+    """The ops pages (None without staff log-in; each page says so when its feature is not wired)."""
+    return router if getattr(hub, "security", None) is not None else None
 
 
 def tabs(principal: Any, lang: str) -> list[dict[str, str]]:
@@ -109,6 +109,7 @@ def exception_row(e: dict[str, Any], lang: str, zone: ZoneInfo) -> dict[str, Any
             resolution_text = label("ops_page", "resolved_auto", lang).format(event=event)
     else:
         resolution_text = ""
+    evidence, technical = readable_evidence(e["type"], evidence, lang)
     rows = evidence_rows(evidence, lang, zone)
     if resolved_by:
         rows += evidence_rows({"resolved_by_event": resolved_by}, lang, zone)
@@ -138,7 +139,39 @@ def exception_row(e: dict[str, Any], lang: str, zone: ZoneInfo) -> dict[str, Any
         ],
         "next_action": label("ops_next_action", e["type"], lang),
         "resolution": resolution_text,
+        "technical": technical,
     }
+
+
+def return_word(status: str | None, lang: str) -> str:
+    """A return's status or step in words (the after-sales table's, else this page's own)."""
+    if not status:
+        return "—"
+    if is_known("return_status", status):
+        return label("return_status", status, lang)
+    key = f"return_{status}"
+    return label("ops_page", key if is_known("ops_page", key) else "return_other", lang)
+
+
+def readable_evidence(exc_type: str, evidence: dict[str, Any], lang: str) -> tuple[dict[str, Any], str]:
+    """The evidence with the codes other features keep named (outside actions and systems, a return's
+    kind, status and reason); the idempotency key goes to the technical detail."""
+    ev = dict(evidence)
+    key = str(ev.pop("key", "") or "")
+    for field, kind in (
+        ("action", "outside_action"),
+        ("outside_system", "outside_system"),
+        ("reason_code", "return_reason"),
+    ):
+        if isinstance(ev.get(field), str):
+            ev[field] = label(kind, ev[field], lang)
+    if exc_type == "return_stalled":
+        for field in ("status", "waiting_for"):
+            if isinstance(ev.get(field), str):
+                ev[field] = return_word(ev[field], lang)
+    if ev.get("kind") in ("return", "exchange"):
+        ev["kind"] = label("ops_page", str(ev["kind"]), lang)
+    return ev, key
 
 
 def _choice(value: str | None, allowed: tuple[str, ...] | list[str]) -> str | None:

@@ -121,7 +121,8 @@
     var W = JSON.parse(box.getAttribute("data-words"));
     var lang = box.getAttribute("data-lang");
     var tz = box.getAttribute("data-tz");
-    var DONE = { completed: 1, cancelled: 1, refused: 1, closed: 1 };
+    // Finished ones leave the screen; a failed inspection stays (someone must decide what happens).
+    var DONE = { completed: 1, refunded: 1, cancelled: 1, refused: 1, closed: 1 };
     var el = function (tag, cls, text) {
       var e = document.createElement(tag);
       if (cls) { e.className = cls; }
@@ -152,7 +153,7 @@
         var table = el("table");
         table.id = "returns-table";
         var head = el("tr");
-        [P.order, P.kind, P.stage, P.reason, P.fee, P.requested_at, P.sla, P.steps].forEach(function (h) { head.appendChild(el("th", "", h)); });
+        [P.order, P.kind, P.stage, P.waiting_for, P.reason, P.fee, P.requested_at, P.sla, P.steps].forEach(function (h) { head.appendChild(el("th", "", h)); });
         table.appendChild(head);
         rows.forEach(function (x) {
           var tr = el("tr", x.overdue ? "overdue" : "");
@@ -164,12 +165,13 @@
           td.appendChild(a);
           tr.appendChild(td);
           tr.appendChild(el("td", "", x.kind === "exchange" ? P.exchange : P.return));
-          tr.appendChild(el("td", "", stage(x.status)));
+          tr.appendChild(el("td", x.status === "inspection_failed" ? "bad" : "", stage(x.status)));
+          tr.appendChild(el("td", "", x.waiting_for ? stage(x.waiting_for) : "—"));
           tr.appendChild(el("td", "", reason(x.reason_code)));
           var payer = x.fee_payer === "shop" ? P.fee_shop : x.fee_payer === "customer" ? P.fee_customer : "";
           tr.appendChild(el("td", "", won(x.fee) + (payer ? " (" + payer + ")" : "")));
           tr.appendChild(el("td", "", when(x.requested_at)));
-          var sla = el("td", x.overdue ? "bad" : "", when(x.due_at) + " · " + (x.overdue ? P.overdue : P.on_time));
+          var sla = el("td", x.overdue ? "bad sla" : "sla", x.due_at ? when(x.due_at) + " · " + (x.overdue ? P.overdue : P.on_time) : "—");
           tr.appendChild(sla);
           tr.appendChild(el("td", "muted", (x.steps || []).map(function (s) { return stage(s.step) + " " + when(s.at); }).join(" → ")));
           table.appendChild(tr);
