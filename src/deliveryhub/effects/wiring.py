@@ -10,9 +10,11 @@ from typing import Any
 from pydantic_settings import SettingsConfigDict
 
 from deliveryhub.adapters.outside.http import OutsideSettings, build_ports
+from deliveryhub.connectors.writeback import connector_settings
 from deliveryhub.effects import ledger as ledger_mod
 from deliveryhub.effects.driver import EVERY_S, JOB_NAME, Driver
 from deliveryhub.effects.ledger import Ledger
+from deliveryhub.effects.pickups import RoutedPickups
 from deliveryhub.effects.reactions import TOPICS, Reactions
 from deliveryhub.kernel.configfile import EnvSettings, expand_env, load_env, load_section
 from deliveryhub.service_layer.hub import Core
@@ -69,8 +71,9 @@ def register(core: Core) -> EffectsFeature:
     """Wire the ledger, its driver and reactions, and the configured outside ports."""
     settings = outside_settings(core.settings.config_file)
     pickups, fulfilment, rewards = build_ports(settings)
-    if pickups is not None:
-        core.pickups = pickups
+    # Marketplace orders' returns are registered at the marketplace too (Naver) or refused with the
+    # seller centre to use; the others go to the carrier port alone.
+    core.pickups = RoutedPickups(core, pickups, lambda code: connector_settings(core, code))
     if fulfilment is not None:
         core.fulfilment = fulfilment
     if rewards is not None:
