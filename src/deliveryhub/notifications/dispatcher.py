@@ -52,7 +52,7 @@ class Dispatcher:
         self.channels = channels
         self.settings = settings
         self.links = links or TrackingLinkService(core)
-        self.ops = OpsAlertQueue(core.db, core.clock)
+        self.ops = OpsAlertQueue(core.db, core.clock, team_chats=list(channels.ops))
         self.intake = Intake(self)
         self.sender = Sender(self)
 

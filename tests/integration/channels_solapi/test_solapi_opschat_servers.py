@@ -281,3 +281,36 @@ def test_kakaowork_wrong_app_key_is_permanent(
     job = _jobs(hub, "ops")[0]
     assert job.status == "dead" and job.attempts == 1 and "http 401" in job.last_error
     hub.close()
+
+
+def test_an_alert_reaches_every_team_chat_once_when_a_shop_has_both(
+    tmp_path: Path,
+    master_key: str,
+    monkeypatch: pytest.MonkeyPatch,
+    chat: tuple[str, Recorder, Recorder],
+) -> None:
+    base, slack, kakaowork = chat
+    _reset(slack, kakaowork)
+    hub, clock = _ops_hub(
+        tmp_path,
+        master_key,
+        monkeypatch,
+        {
+            "DELIVERYHUB_OPS_SLACK_WEBHOOK_URL": base + "/services/T000/B000/XXXX",
+            "DELIVERYHUB_OPS_KAKAOWORK_APP_KEY": KAKAOWORK_KEY,
+            "DELIVERYHUB_OPS_KAKAOWORK_CONVERSATION_ID": CONVERSATION,
+            "DELIVERYHUB_OPS_KAKAOWORK_URL": base,
+        },
+    )
+    _alert(hub, "T-1")
+    _alert(hub, "T-1")  # the same alert again (a retried job, a second worker): still once per chat
+    kakaowork.fail_remaining = 1  # one team's outage does not hold the other's alert back
+    send_all(hub)
+    clock.advance(timedelta(minutes=5))
+    send_all(hub)
+    jobs = _jobs(hub, "ops")
+    assert sorted((j.channel, j.status) for j in jobs) == [("kakaowork", "delivered"), ("slack", "delivered")]
+    assert len(slack.ok("slack")) == 1 and len(kakaowork.ok("kakaowork")) == 1
+    assert "CS 응답 SLA 초과" in slack.ok("slack")[0]["json"]["text"]
+    assert kakaowork.ok("kakaowork")[0]["json"]["conversation_id"] == CONVERSATION
+    hub.close()
