@@ -5,7 +5,10 @@ What was paid comes from `order.paid` (amount, payment_key, provider) into `paym
 written as a `refunds` row under its key and queued on the outside-action ledger (`core.outside`) in the
 same transaction, so the refund is either wholly asked for or not at all. On PostgreSQL the payment row is
 locked (SELECT … FOR UPDATE) first, so two concurrent asks for one order run one after the other; SQLite
-write transactions are exclusive already (BEGIN IMMEDIATE).
+write transactions are exclusive already (BEGIN IMMEDIATE). Consumers run on their own, so the order's
+stored events (`order.paid`, refunds reported elsewhere) are read at ask time too: a refund asked right after
+the payment (a cancel in the same batch) sees it, and one reported by a marketplace counts before the
+consumer has recorded it.
 
 The `payments` consumer keeps the rows true to what happened: `order.paid` records the payment, the
 refunded event the ledger records when the provider said done (event id `act:<key>`) marks the row done
@@ -25,6 +28,7 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Connection
 
+from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.adapters.persistence.dialect import insert_or_ignore
 from deliveryhub.domain.messages import Consumer, Message
 from deliveryhub.effects.driver import event_id as act_event_id
@@ -70,16 +74,75 @@ class RefundBook:
         ).scalar_one()
         return int(total)
 
+    @staticmethod
+    def _stored(conn: Connection, order_id: str) -> list[Message]:
+        """The order's stored events this feature follows, oldest first, as the bus carries them."""
+        i = t.inbox
+        rows = conn.execute(
+            sa.select(i.c.event_id, i.c.source, i.c.type, i.c.occurred_at, i.c.data)
+            .where(i.c.order_id == order_id, i.c.type.in_(TOPICS))
+            .order_by(i.c.id)
+        ).all()
+        return [
+            Message.new(
+                str(r.type),
+                order_id,
+                {
+                    "event_id": r.event_id,
+                    "source": r.source,
+                    "occurred_at": r.occurred_at.isoformat() if r.occurred_at else None,
+                    "data": r.data if isinstance(r.data, dict) else {},
+                },
+            )
+            for r in rows
+        ]
+
+    def _not_yet_applied(self, conn: Connection, order_id: str) -> tuple[int | None, int]:
+        """(what was paid when no payments row exists yet, refunds reported that have no row yet), read from
+        the stored events: the consumer runs on its own, so a refund asked right after `order.paid` or a
+        marketplace's refund must not wait for it (read only: no row is written)."""
+        stored = self._stored(conn, order_id)
+        paid: int | None = None
+        if self._payment(conn, order_id, lock=False) is None:
+            for m in stored:
+                if m.topic == "order.paid":
+                    amount = _amount((m.payload.get("data") or {}).get("amount"))
+                    paid = amount if amount is not None else paid
+        r = pt.refunds
+        rows = conn.execute(sa.select(r.c.key, r.c.refund_id).where(r.c.order_id == order_id)).all()
+        keys = {row.key for row in rows}
+        refs = {row.refund_id for row in rows if row.refund_id}
+        unrecorded = 0
+        for m in stored:
+            data = m.payload.get("data") or {}
+            event_id = str(m.payload.get("event_id") or "")
+            if m.topic not in ("return.refunded", "payment.refunded") or event_id.startswith(ACT_PREFIX):
+                continue
+            ref = data.get("refund_id") or data.get("ref")
+            if _event_key(event_id) in keys or (ref and str(ref) in refs):
+                continue
+            unrecorded += max(0, _amount(data.get("amount")) or 0)
+        return paid, unrecorded
+
     def refundable(self, conn: Connection, order_id: str) -> int:
         """What may still be refunded: paid − (pending + done refunds); 0 when nothing was paid."""
         pay = self._payment(conn, order_id, lock=False)
-        if pay is None:
-            return 0
-        return max(0, int(pay.amount) - self._given_back(conn, order_id))
+        paid_unapplied, unrecorded = self._not_yet_applied(conn, order_id)
+        paid = int(pay.amount) if pay is not None else (paid_unapplied or 0)
+        return max(0, paid - self._given_back(conn, order_id) - unrecorded)
+
+    def _catch_up(self, conn: Connection, order_id: str) -> Any:
+        """Apply the order's stored events the consumer may not have applied yet (idempotent), then lock
+        the payment row: every later read in the caller's transaction sees the whole truth."""
+        stored = self._stored(conn, order_id)
+        self.handle(conn, [m for m in stored if m.topic == "order.paid"])
+        pay = self._payment(conn, order_id, lock=True)  # serialises asks for one order on PostgreSQL
+        self.handle(conn, [m for m in stored if m.topic != "order.paid"])
+        return pay
 
     def request_refund(self, conn: Connection, ask: RefundAsk) -> RefundDecision:
         """Record and queue a refund in the caller's transaction, unless a duplicate or over what is left."""
-        pay = self._payment(conn, ask.order_id, lock=True)  # serialises asks for one order on PostgreSQL
+        pay = self._catch_up(conn, ask.order_id)
         existing = conn.execute(
             sa.select(pt.refunds.c.amount).where(pt.refunds.c.key == ask.key)
         ).scalar_one_or_none()
@@ -165,7 +228,7 @@ class RefundBook:
             "provider": pay.provider,
             "method": pay.method,
             "status": pay.status,
-            "refundable": max(0, int(pay.amount) - self._given_back(conn, order_id)),
+            "refundable": self.refundable(conn, order_id),
             "refunds": refunds,
         }
 
@@ -244,7 +307,7 @@ class RefundBook:
             return
         cause = data.get("cause") if data.get("cause") in ("return", "cancel", "compensation") else "manual"
         row = {
-            "key": f"refund:event:{event_id}"[:200],
+            "key": _event_key(event_id),
             "order_id": str(m.order_id),
             "amount": amount,
             "cause": cause,
@@ -289,6 +352,11 @@ def _when(value: Any) -> datetime | None:
         return parse_datetime(value)
     except ValueError:
         return None
+
+
+def _event_key(event_id: str) -> str:
+    """The refunds key of a refund someone else reported (by the event that told it)."""
+    return f"refund:event:{event_id}"[:200]
 
 
 def _default_reason(cause: str) -> str:

@@ -213,3 +213,44 @@ def test_a_restart_between_the_lost_answer_and_the_retry_still_cancels_once(
         assert ask(second, "ORD-9", 1, "refund:comp:late", cause="compensation").code == "over_refund"
     finally:
         second.close()
+
+
+def test_a_refund_asked_before_the_consumer_ran_sees_the_payment_and_other_refunds(hub: Any) -> None:
+    hub.ingest.ingest(
+        [
+            order_created("c-10", "ORD-10", AT, CUSTOMER, total=30000),
+            event("p-10", "order.paid", "ORD-10", AT, {"amount": 30000, "payment_key": "pk_10"}),
+            event(
+                "nv-10",
+                "payment.refunded",
+                "ORD-10",
+                AT,
+                {"amount": 4000, "refund_id": "NV-10"},
+                source="naver",
+            ),
+        ]
+    )  # not drained: the payments consumer has not seen any of it
+    assert refundable(hub, "ORD-10") == 26000
+    assert ask(hub, "ORD-10", 26001, "refund:comp:E-10", cause="compensation").code == "over_refund"
+    assert ask(hub, "ORD-10", 26000, "refund:return:RT-10").ok
+    drain(hub)  # the consumer catches up and adds nothing twice
+    assert refundable(hub, "ORD-10") == 0
+    assert sorted(refund_rows(hub, "ORD-10")) == ["refund:event:nv-10", "refund:return:RT-10"]
+
+
+def test_cancel_right_after_payment_refunds_what_was_paid(hub: Any, toss: TossState) -> None:
+    key = toss.add_payment("ORD-11", 21000)
+    hub.ingest.ingest(
+        [
+            order_created("c-11", "ORD-11", AT, CUSTOMER, total=21000),
+            event("p-11", "order.paid", "ORD-11", AT, {"amount": 21000, "payment_key": key}),
+            event("x-11", "order.cancelled", "ORD-11", "2026-12-01T10:05:00+09:00", {"reason": "단순 변심"}),
+        ]
+    )
+    drain(hub)  # one round: the reactions consumer may run before the payments consumer
+    rows = refund_rows(hub, "ORD-11")
+    assert list(rows) == ["refund:cancel:ORD-11"] and rows["refund:cancel:ORD-11"].amount == 21000
+    hub.effects.driver.run(datetime.now(UTC))
+    drain(hub)
+    assert toss.payment(key)["status"] == "CANCELED"
+    assert refund_rows(hub, "ORD-11")["refund:cancel:ORD-11"].status == "done"
