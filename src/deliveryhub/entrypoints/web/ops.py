@@ -259,8 +259,10 @@ def compensation_row(c: dict[str, Any], lang: str, zone: ZoneInfo) -> dict[str, 
         "status": c.get("status"),
         "status_label": label("compensation_status", c.get("status") or "", lang),
         "created_at": local_text(c.get("created_at"), zone) or "—",
-        "decided_by": who(c.get("decided_by"), lang) if c.get("decided_by") else "—",
-        "decided_at": local_text(c.get("decided_at"), zone) or "—",
+        "decided_by": who(c.get("decided_by"), lang)
+        if c.get("decided_by")
+        else label("ops_page", "decided_auto", lang),
+        "decided_at": local_text(c.get("decided_at"), zone) or "",
     }
 
 
