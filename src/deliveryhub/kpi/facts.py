@@ -282,7 +282,14 @@ class _Base:
                 if name == "returns"
                 else ("exchange.requested", "exchange.completed", "completed_at")
             )
-            s = self.evs(start_t).group_by("order_id").agg(pl.col("occurred_at").min().alias("requested_at"))
+            s = (
+                self.evs(start_t)
+                .sort("occurred_at")
+                .group_by("order_id")
+                .agg(
+                    pl.col("occurred_at").min().alias("requested_at"), pl.col("kind").first().alias("reason")
+                )
+            )
             e = self.evs(end_t).group_by("order_id").agg(pl.col("occurred_at").min().alias(end_name))
             return s.join(e, on="order_id", how="left").with_columns(
                 _days(pl.col(end_name), pl.col("requested_at")).alias("processing_days")

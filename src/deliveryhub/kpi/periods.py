@@ -11,7 +11,8 @@ import polars as pl
 from deliveryhub.kpi.snapshot import UTC_DT
 
 GRAINS = ("day", "week", "month")
-DIMENSIONS = ("carrier", "warehouse", "channel", "region", "category", "stage")
+# `reason` splits the return/exchange KPIs by the return reason code (domain/returns.py REASON_CODES).
+DIMENSIONS = ("carrier", "warehouse", "channel", "region", "category", "stage", "reason")
 
 
 class KpiQueryError(ValueError):

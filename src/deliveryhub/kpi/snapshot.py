@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from deliveryhub.adapters.persistence.database import Database
+from deliveryhub.domain.returns import classify_reason
 from deliveryhub.notifications.facts import customer_notices_query, notices_recorded, sent_notices_marker
 
 # Inbox types the engine reads with their data (rare per order; the heavy stream types are not needed:
@@ -44,6 +45,7 @@ LIGHT_TYPES = (
     "x-notification.sent",
 )
 NOTICE_TYPES = ("notification.sent", "x-notification.sent")
+REQUEST_TYPES = ("return.requested", "exchange.requested")
 UTC_DT = pl.Datetime("us", "UTC")
 
 ORDER_COLS = (
@@ -221,6 +223,8 @@ def _event_row(r: Any) -> tuple[list[Any], list[list[Any]]]:
         else:
             ticket_key = f"{r[2]}:{data.get('review_id') or ''}"
     kind = data.get("kind")
+    if typ in REQUEST_TYPES:  # a return's reason code (classified from its words when not given)
+        kind = data.get("reason_code") or classify_reason(data.get("reason"))
     if typ in NOTICE_TYPES:
         kind = data.get("kind") or data.get("template")
     text = data.get("text") if typ == "ticket.created" else None
