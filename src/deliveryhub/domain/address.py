@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 
 from deliveryhub.contracts.outside import NormalisedAddress
 
@@ -168,6 +169,7 @@ class AddressCheck:
     sigungu: str | None = None
     road: str | None = None
     building_no: str | None = None
+    detail: str = ""  # the detail line read (동·호·층), also when the address is not ok: keep it for a lookup
 
     @property
     def codes(self) -> list[str]:
@@ -370,11 +372,13 @@ def check_address(
         problems.append(problem("no_sigungu"))
 
     sigungu = " ".join(parsed.sigungu) or None
-    check_parts = {
+    detail = _detail_text([*parsed.detail, *([extra_detail] if extra_detail else [])])
+    check_parts: dict[str, Any] = {
         "sido": sido,
         "sigungu": sigungu,
         "road": parsed.road,
         "building_no": parsed.building_no,
+        "detail": detail,
     }
     if problems or not (sido and parsed.road and parsed.building_no and found_zip):
         return AddressCheck(False, None, problems, **check_parts)
@@ -385,7 +389,6 @@ def check_address(
     if parsed.underground:
         words.append("지하")
     words.append(parsed.building_no)
-    detail = _detail_text([*parsed.detail, *([extra_detail] if extra_detail else [])])
     address = NormalisedAddress(
         zip=found_zip,
         line1=" ".join(words),

@@ -194,3 +194,9 @@ def test_confirm_text_mentions_jeju_and_islands() -> None:
     assert "제주" in confirm_text(jeju)[0] and "Jeju" in confirm_text(jeju)[1]
     assert "도서산간" in confirm_text(island)[0] and "[40220]" in confirm_text(island)[0]
     assert confirm_text(seoul) == ("[06236] 서울특별시 강남구 테헤란로 152, 10층",) * 2
+
+
+def test_the_detail_is_kept_even_when_the_address_is_not_ok() -> None:
+    check = check_address("서울 강남구 테헤란로 152 강남파이낸스센터 10층")  # no zip: a lookup can find it
+    assert not check.ok and check.codes == ["no_zip"]
+    assert (check.road, check.building_no, check.detail) == ("테헤란로", "152", "강남파이낸스센터 10층")
