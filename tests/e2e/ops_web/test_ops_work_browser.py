@@ -344,6 +344,9 @@ def test_operator_fixes_and_replays_a_quarantined_event(site: dict[str, Any], br
         replayed = api.get("/v1/quarantine", params={"status": "replayed"}).json()["items"]
         assert item["id"] in [q["id"] for q in replayed]
         assert api.get("/v1/orders/OPS-Q").status_code == 200
+    with _api(site, "auditor") as api:  # opening the payloads unmasked is audited, as is the replay
+        actions = [e["action"] for e in api.get("/v1/audit", params={"limit": 500}).json()["entries"]]
+        assert "quarantine.viewed" in actions and "quarantine.replayed" in actions
     assert page.errors == []  # type: ignore[attr-defined]
 
 

@@ -392,6 +392,18 @@ async def quarantine_page(
     status = "replayed" if request.query_params.get("status") == "replayed" else "open"
     full = _sees_pii(auth.principal)
     rows = await run_in_threadpool(quarantine_rows, hub, status, full, lang)
+    if full and rows:  # personal data shown unmasked: who saw which items, as for any other PII read
+        from deliveryhub.entrypoints.api.security import client_ip
+
+        ids = {"ids": [r["id"] for r in rows]}
+        await run_in_threadpool(
+            hub.audit.record,
+            auth.principal,
+            "quarantine.viewed",
+            f"quarantine:{status}",
+            ids,
+            client_ip(request),
+        )
     return _page(request, "ops/quarantine.html", auth, rows=rows, status=status, full=full, can_act=True)
 
 
