@@ -1,5 +1,6 @@
-"""The returns workflow on a real SQLite hub with a pinned clock: a return from request to refund, an
-exchange to completion, a marketplace's own claim, replays that do nothing twice, the SLA job."""
+"""The returns workflow on a real hub (SQLite, PostgreSQL) with a pinned clock: a return from request
+to refund, an exchange to completion, a marketplace's own claim, replays that do nothing twice, the SLA
+job."""
 
 from __future__ import annotations
 
@@ -27,9 +28,10 @@ def clock() -> ManualClock:
     return ManualClock(datetime(2026, 3, 5, 10, 0, tzinfo=KST))
 
 
-@pytest.fixture
-def hub(tmp_path: Path, master_key: str, clock: ManualClock) -> Iterator[Any]:
-    h = make_hub(tmp_path, master_key, clock=clock)
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def hub(request: pytest.FixtureRequest, tmp_path: Path, master_key: str, clock: ManualClock) -> Iterator[Any]:
+    db_url = request.getfixturevalue("pg_url") if request.param == "postgres" else None
+    h = make_hub(tmp_path, master_key, db_url=db_url, clock=clock)
     try:
         yield h
     finally:
