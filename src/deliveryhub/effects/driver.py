@@ -45,7 +45,9 @@ log = structlog.get_logger(__name__)
 JOB_NAME = "effects.driver"
 EVERY_S = 3.0
 BATCH = 20
-LEASE = timedelta(minutes=2)  # longer than any port's timeout: a live sender always finishes in time
+# Longer than any action takes alive (an address goes to the WMS and the TMS, a Naver return to the carrier
+# and Naver, each ≤ 60 s): a live sender always records before another may take the row over.
+LEASE = timedelta(minutes=5)
 SOURCE = "hub"  # the source of the events the hub records about its own actions
 
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from deliveryhub.adapters.persistence.dialect import insert_or_ignore
+from deliveryhub.contracts.events import DATA_MODELS
 from deliveryhub.effects.tables import outside_actions as oa
 from deliveryhub.service_layer.ports import ActionState, OutsideAction
 
@@ -55,6 +56,8 @@ class Ledger:
             raise ValueError(f"unknown outside action {action.system}/{action.action}")
         if not action.key or len(action.key) > 200:
             raise ValueError("an outside action's key must be 1-200 characters")
+        if action.done_event is not None and action.done_event not in DATA_MODELS:
+            raise ValueError(f"unknown done_event {action.done_event!r}")
         at = self.now()
         row = {
             "key": action.key,
