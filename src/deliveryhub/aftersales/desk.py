@@ -229,12 +229,18 @@ class Desk:
             "photo_id": photo_id,
         }
         raw = self._event(f"inspected:{return_id}", "cs", "return.inspected", str(row.order_id), data, actor)
-        if result == "pass":
-            ko = "검수 합격으로 처리했어요. " + (
-                "환불을 진행할게요." if row.kind == "return" else "교환 상품을 보내 드릴게요."
+        if result == "pass" and row.kind == "exchange":
+            ko, en = (
+                "검수 합격으로 처리했어요. 교환 상품을 보내 드릴게요.",
+                "Passed inspection; the exchange ships next.",
             )
-            en = "Passed inspection; " + (
-                "the refund is on its way." if row.kind == "return" else "the exchange ships next."
+        elif result == "pass" and store.marketplace_of(row.via) is not None:
+            ko = "검수 합격으로 처리했어요. 환불은 마켓에서 진행돼요."
+            en = "Passed inspection; the marketplace refunds the buyer."
+        elif result == "pass":
+            ko, en = (
+                "검수 합격으로 처리했어요. 환불을 진행할게요.",
+                "Passed inspection; the refund is on its way.",
             )
         else:
             ko, en = (

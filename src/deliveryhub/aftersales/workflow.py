@@ -273,8 +273,8 @@ class Workflow:
             )
             return
         if store.marketplace_of(fresh.via) is not None:
-            # the marketplace refunds through its own claim flow once it is told the goods passed
-            store.update(conn, str(fresh.return_id), {"refund_status": "marketplace"})
+            # the marketplace refunds the buyer through its own claim flow: the hub's part ends here
+            self._advance(conn, fresh, "completed", at, {"refund_status": "marketplace"})
             return
         self._refund(conn, fresh)
 

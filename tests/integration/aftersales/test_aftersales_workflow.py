@@ -291,6 +291,10 @@ def test_marketplace_claim_opens_a_row_once(hub: Any) -> None:
     assert action(hub, f"pickup:{r.return_id}") is None  # the marketplace collects through its own claim
     step(hub, "naver:return:po-1:rcv", "return.received", "ORD-N1", {}, source="naver")
     assert row(hub, str(r.return_id)).status == "received"
+    done = hub.returns.inspect(str(r.return_id), "pass", None, "cs:a")
+    assert done.ok and done.status == "completed"  # the marketplace refunds the buyer itself
+    assert row(hub, str(r.return_id)).refund_status == "marketplace"
+    assert action(hub, f"refund:return:{r.return_id}") is None
 
 
 def test_stalled_step_opens_one_exception(
