@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
+from deliveryhub.adapters.persistence.columns import json_row
 from deliveryhub.adapters.persistence.dialect import insert_or_ignore
 from deliveryhub.contracts.events import DATA_MODELS
 from deliveryhub.effects.tables import outside_actions as oa
@@ -164,3 +165,11 @@ def due_count(conn: Connection, now: datetime) -> int:
     """How many actions are due to be carried out now (the `effects` backlog)."""
     q = sa.select(sa.func.count()).where(oa.c.status == "pending", oa.c.next_attempt_at <= now)
     return int(conn.execute(q).scalar() or 0)
+
+
+def order_section(conn: Connection, order_id: str, _principal: Any = None) -> list[dict[str, Any]]:
+    """The `outside_actions` section of GET /v1/orders/{id}: what the hub did (or could not do) outside."""
+    cols = ("key", "system", "action", "status", "attempts", "ref", "last_error", "created_at", "done_at")
+    q = sa.select(*(oa.c[c] for c in cols)).where(oa.c.order_id == order_id)
+    q = q.order_by(oa.c.created_at, oa.c.key)
+    return [json_row(r) for r in conn.execute(q)]

@@ -84,6 +84,7 @@ def register(core: Core) -> EffectsFeature:
     reactions = Reactions(core)
     core.consumers.append(Consumer(CONSUMER, reactions.handle, topics=TOPICS))
     core.jobs.append(Job(JOB_NAME, EVERY_S, driver.run))
+    core.order_sections["outside_actions"] = ledger_mod.order_section
 
     def backlog() -> int:
         with core.db.read() as conn:

@@ -95,7 +95,12 @@ def test_once_across_a_500_with_the_same_key_and_one_done_event(
         ]
         with hub.db.read() as conn:
             state = hub.outside.state(conn, "release:O-1")
+            section = hub.order_sections["outside_actions"](conn, "O-1", None)
         assert state is not None and state.status == "done" and state.ref == "WMS-1"
+        assert [(a["action"], a["status"], a["attempts"], a["ref"]) for a in section] == [
+            ("release_reservation", "done", 2, "WMS-1")
+        ]
+        assert section[0]["done_at"].startswith("2026-12-01T01:00:30")
     finally:
         hub.close()
 
