@@ -20,8 +20,33 @@ EXCEPTION_TYPE = "return_stalled"
 INTERVAL_SECONDS = 300.0
 
 
+def complete_exchanges(core: Core, order_ids: list[str] | None = None) -> int:
+    """Record exchange.completed for replacements the carrier delivered (event id `completed:<id>`, so
+    the consumer's after-commit and this job's sweep never record it twice); returns how many."""
+    with core.db.read() as conn:
+        rows = store.delivered_replacements(conn, order_ids)
+    done = 0
+    for row in rows:
+        raw = {
+            "event_id": f"completed:{row.return_id}",
+            "source": "hub",
+            "type": "exchange.completed",
+            "occurred_at": iso(row.delivered_at),
+            "order_id": row.order_id,
+            "data": {"return_id": row.return_id, "tracking_no": row.tracking_no},
+        }
+        result = core.ingest.ingest([raw])[0]
+        if result.status == "accepted":
+            done += 1
+        elif result.status == "rejected":
+            log.error("exchange_completed_rejected", return_id=row.return_id, error=result.error)
+    return done
+
+
 def check_stalled(core: Core, now: datetime) -> int:
-    """Open an exception for every return whose next step is overdue; returns how many were reported."""
+    """Open an exception for every return whose next step is overdue; returns how many were reported.
+    Exchanges whose replacement was delivered are completed first (a backstop for the consumer)."""
+    complete_exchanges(core)
     with core.db.read() as conn:
         rows = store.overdue_rows(conn, now)
     reported = 0

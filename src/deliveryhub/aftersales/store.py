@@ -158,3 +158,17 @@ def overdue_rows(conn: Connection, now: datetime, limit: int = 500) -> list[Row[
         .limit(limit)
     )
     return list(conn.execute(q).all())
+
+
+def delivered_replacements(conn: Connection, order_ids: list[str] | None = None) -> list[Any]:
+    """Reshipped exchanges whose replacement parcel (by its tracking number) the carrier delivered:
+    (return_id, order_id, tracking_no, delivered_at)."""
+    p = t.parcels
+    q = (
+        sa.select(returns.c.return_id, returns.c.order_id, p.c.tracking_no, p.c.delivered_at)
+        .join(p, sa.and_(p.c.order_id == returns.c.order_id, p.c.tracking_no == returns.c.reship_tracking_no))
+        .where(returns.c.status == "reshipped", p.c.delivered_at.is_not(None))
+    )
+    if order_ids is not None:
+        q = q.where(returns.c.order_id.in_(order_ids))
+    return list(conn.execute(q).all())

@@ -5,6 +5,7 @@ SLA job that reports stalled returns, and the `returns` section of GET /v1/order
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,9 @@ from sqlalchemy.engine import Connection
 
 from deliveryhub.aftersales import queries
 from deliveryhub.aftersales.desk import Desk
-from deliveryhub.aftersales.sla import INTERVAL_SECONDS, check_stalled
+from deliveryhub.aftersales.sla import INTERVAL_SECONDS, check_stalled, complete_exchanges
 from deliveryhub.aftersales.workflow import TOPICS, Workflow
-from deliveryhub.domain.messages import Consumer
+from deliveryhub.domain.messages import Consumer, Message
 from deliveryhub.domain.returns import ReturnPolicy, load_return_policy
 from deliveryhub.kernel import configfile
 from deliveryhub.kernel.calendar import BusinessCalendar
@@ -76,7 +77,14 @@ def register(core: Core) -> AftersalesFeature:
     workflow = Workflow(core, policy, calendar)
     desk = Desk(core, workflow, policy, calendar)
     core.returns = desk
-    core.consumers.append(Consumer(CONSUMER, workflow.handle, topics=TOPICS))
+
+    def after_commit(messages: Sequence[Message]) -> None:
+        # a delivered replacement completes its exchange: recorded after the batch, as its own event
+        orders = workflow.delivered_orders(messages)
+        if orders:
+            complete_exchanges(core, orders)
+
+    core.consumers.append(Consumer(CONSUMER, workflow.handle, topics=TOPICS, after_commit=after_commit))
     core.jobs.append(Job(JOB_NAME, INTERVAL_SECONDS, lambda now: check_stalled(core, now)))
 
     def section(conn: Connection, order_id: str, _principal: Any) -> list[dict[str, Any]]:

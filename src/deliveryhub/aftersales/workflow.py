@@ -40,7 +40,9 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-TOPICS = ("return.", "exchange.", "action.failed")
+# shipment.delivered: a replacement parcel delivered completes its exchange (the SLA job's sweep also
+# catches one a carrier reported only as a tracking scan).
+TOPICS = ("return.", "exchange.", "action.failed", "shipment.delivered")
 STEP_TYPES: dict[str, str] = {
     "return.pickup_booked": "pickup_booked",
     "return.picked_up": "picked_up",
@@ -73,9 +75,15 @@ class Workflow:
             if msg.topic.startswith(TOPICS):
                 self.apply(conn, msg.payload)
 
+    def delivered_orders(self, messages: Sequence[Message]) -> list[str]:
+        """Orders a parcel of which was delivered in this batch (a replacement may be among them)."""
+        return sorted({str(m.order_id) for m in messages if m.topic == "shipment.delivered" and m.order_id})
+
     def apply(self, conn: Connection, ev: Mapping[str, Any]) -> str | None:
         """Apply one event (bus payload shape); the return id it touched, if any."""
         kind = str(ev.get("type") or "")
+        if kind not in STEP_TYPES and not kind.startswith(("return.", "exchange.", "action.failed")):
+            return None
         data: Mapping[str, Any] = ev.get("data") or {}
         if kind in ("return.requested", "exchange.requested"):
             return self._requested(conn, ev, data)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
+from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.aftersales import store
 from deliveryhub.kernel.clock import ManualClock
 from deliveryhub.service_layer.ports import ReturnAsk
@@ -248,9 +249,27 @@ def test_exchange_reships_and_completes(hub: Any, clock: ManualClock) -> None:
         source="hub",
     )
     assert row(hub, rid).status == "reshipped" and row(hub, rid).reship_tracking_no == "X0009"
+    # the replacement parcel: its waybill, then the carrier delivers it two days later
+    _ok(hub, [waybill("x-w2", "ORD-X1", clock.now().isoformat(), "cj", "X0009", shipment_id="P2")])
     clock.advance(timedelta(days=2))
-    step(hub, "x-done", "exchange.completed", "ORD-X1", {"return_id": rid}, source="tms")
-    assert row(hub, rid).status == "completed"
+    delivered = event(
+        "x-d2",
+        "shipment.delivered",
+        "ORD-X1",
+        clock.now().isoformat(),
+        {},
+        source="carrier:cj",
+        shipment_id="P2",
+    )
+    _ok(hub, [delivered])
+    drain(hub)
+    assert row(hub, rid).status == "completed"  # exchange.completed recorded by the hub, once
+    with hub.db.read() as conn:
+        n = conn.execute(
+            sa.select(sa.func.count()).select_from(t.inbox).where(t.inbox.c.type == "exchange.completed")
+        ).scalar()
+    assert n == 1
+    assert hub.aftersales.stalled(clock.now()) == 0  # the sweep finds nothing more to complete
     assert templates(hub, "ORD-X1") == sorted(
         [
             "exchange_completed",
