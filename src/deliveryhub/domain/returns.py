@@ -16,6 +16,22 @@ already paid the outbound shipping. A change-of-mind exchange always costs the r
 back and a new parcel comes out). Whether the customer paid shipping is read from order.created: its
 `shipping_fee` field when present (> 0 → paid); otherwise the items' value (Σ price×qty, else `total`)
 below `free_shipping_threshold` (30,000원, as the FAQ says) → paid.
+
+Config (the hub's config file; every key optional, the defaults shown):
+
+    returns:
+      window_days: 7                          # 청약철회, calendar days after the delivery day
+      fee_change_of_mind_free_shipping: 6000  # round trip, the order shipped free
+      fee_change_of_mind_paid_shipping: 3000  # return leg only, the customer paid shipping
+      fee_exchange_change_of_mind: 6000
+      free_shipping_threshold: 30000
+      shop_pays: [defective, damaged, wrong_item, not_as_described]
+      defect_window_days: 90
+      refund_business_days: 3                 # 18조: refund due after the goods are received
+      sla: {pickup_booked: 1, picked_up: 2, received: 3, inspected: 1, reshipped: 2, completed: 3}
+
+Step SLAs are business days (the shop's `business_hours:` calendar, Korean public holidays closed): a
+step is due at the close of the N-th business day after the previous step.
 """
 
 from __future__ import annotations
