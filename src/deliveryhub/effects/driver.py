@@ -87,12 +87,14 @@ class Driver:
         for key in keys:
             if stop_requested():
                 break  # a held row not yet sent is taken over once its lease expires
+            # The time now, not the run's start: a long batch must not hand out leases already running out.
+            at = max(now, self.core.clock.now())
             with self.core.db.write() as conn:
-                row = ledger.claim(conn, key, self.worker, now, LEASE)
+                row = ledger.claim(conn, key, self.worker, at, LEASE)
             if row is None:
                 continue  # another driver holds it, or it is done
             tried += 1
-            self.carry_out(row, now)
+            self.carry_out(row, at)
         return tried
 
     def carry_out(self, row: Row[Any], now: datetime) -> OutsideResult:
@@ -112,6 +114,7 @@ class Driver:
             outcome=result.outcome,
             attempt=row.attempts,
         )
+        now = max(now, self.core.clock.now())  # after the call: the outcome's own time
         if result.outcome == "done":
             self._done(row, result, now)
         elif result.outcome == "retry" and not self.backoff.exhausted(row.attempts):
