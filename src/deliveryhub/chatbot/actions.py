@@ -5,12 +5,16 @@ once it shipped, a cancel instead of a return before it did)."""
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import timedelta
 from typing import Any
 
+import sqlalchemy as sa
 import structlog
 
 from deliveryhub.chatbot import phrases
+from deliveryhub.chatbot import tables as ct
 from deliveryhub.chatbot.answers import KST, REFUND_EVENTS, exchange_text, refund_text, status_text
 from deliveryhub.chatbot.lexicon import (
     CLAIM_KIND,
@@ -18,14 +22,15 @@ from deliveryhub.chatbot.lexicon import (
     NOTICE_QUIET,
     NOTICE_STOP,
     REMEDY_EXCHANGE,
-    ZIP,
 )
 from deliveryhub.chatbot.session import Bot, TurnCtx
 from deliveryhub.chatbot.verify import may_act
 from deliveryhub.domain.lifecycle import STAGE_RANK
+from deliveryhub.domain.returns import classify_reason
 from deliveryhub.kernel.korean import attach
 from deliveryhub.kernel.timefmt import parse_datetime
 from deliveryhub.pii import dlp
+from deliveryhub.pii.cipher import KeyError_, open_, seal
 from deliveryhub.service_layer import commands
 from deliveryhub.service_layer.commands import CommandResult
 
@@ -69,7 +74,7 @@ def serve(bot: Bot, ctx: TurnCtx, intent: str) -> None:
     elif intent == "return_request":
         _return(bot, ctx, d, prefix)
     elif intent == "exchange_request":
-        _exchange(bot, ctx, prefix)
+        _exchange(bot, ctx, d, prefix)
     elif intent == "refund_status":
         ctx.reply = prefix + refund_text(bot.events(oid, REFUND_EVENTS), lang)
     elif intent in CLAIM_KIND:
@@ -129,20 +134,110 @@ def _return(bot: Bot, ctx: TurnCtx, d: dict[str, Any], prefix: str) -> None:
             "order? (yes/no)",
         )
         return
-    res = commands.request_return(bot.core, ctx.s["order_id"], reason=ctx.text[:200], actor="chatbot")
-    ctx.reply = prefix + _said(res, lang)
-    ctx.acted = res.ok
+    start_return(bot, ctx, "return", ctx.text, prefix)
 
 
-def _exchange(bot: Bot, ctx: TurnCtx, prefix: str) -> None:
+def _exchange(bot: Bot, ctx: TurnCtx, d: dict[str, Any], prefix: str) -> None:
     oid = ctx.s["order_id"]
     existing = bot.events(oid, ("exchange.requested", "exchange.completed"))
     if existing:
         ctx.reply = prefix + exchange_text(existing, ctx.lang)
         return
-    res = commands.request_exchange(bot.core, oid, reason=ctx.text[:200], actor="chatbot")
-    ctx.reply = prefix + _said(res, ctx.lang)
-    ctx.acted = res.ok
+    start_return(bot, ctx, "exchange", ctx.text, prefix)
+
+
+_KIND_WORDS = {"return": ("반품", "return"), "exchange": ("교환", "exchange")}
+
+
+def start_return(bot: Bot, ctx: TurnCtx, kind: str, text: str, prefix: str = "") -> None:
+    """A return or exchange: the reason from the customer's words (asked when they gave none), then the
+    quote (eligibility and fee from the returns policy), then the customer's yes opens it."""
+    code = classify_reason(text) if text else "other"
+    if code == "other" and ctx.verified_now:
+        code = _recent_reason(bot, ctx.s["session_id"])  # said with the request, before the digits
+    if code == "other":
+        ko, en = _KIND_WORDS[kind]
+        ctx.s["pending"] = {"need": "return_reason", "intent": f"{kind}_request", "kind": kind}
+        ctx.reply = prefix + phrases.pick(
+            ctx.lang,
+            f"{ko} 사유를 알려 주세요. 단순 변심(사이즈·색상 포함), 파손, 불량, 오배송, 상품 설명과 다름 중 "
+            "어떤 경우인지에 따라 배송비 부담과 신청 기간이 달라져요.",
+            f"What is the reason for the {en}? A change of mind (size, colour), damage, a defect, a wrong "
+            "item or not as described: the shipping fee and the time limit depend on it.",
+        )
+        return
+    _quote(bot, ctx, kind, code, text, prefix)
+
+
+def _recent_reason(bot: Bot, session_id: str) -> str:
+    """The reason in the customer's last few messages of this conversation ("other" when none says)."""
+    with bot.tx.reading() as conn:
+        said = conn.execute(
+            sa.select(ct.chat_messages.c.text)
+            .where(ct.chat_messages.c.session_id == session_id, ct.chat_messages.c.role == "customer")
+            .order_by(ct.chat_messages.c.id.desc())
+            .limit(3)
+        ).scalars()
+        for text in said:
+            code = classify_reason(text)
+            if code != "other":
+                return code
+    return "other"
+
+
+def return_reason(bot: Bot, ctx: TurnCtx, text: str) -> None:
+    """The customer gave the reason the bot asked for: quote the return or exchange."""
+    s = ctx.s
+    pending = s.get("pending") or {}
+    kind = "exchange" if pending.get("kind") == "exchange" else "return"
+    s["pending"] = None
+    ctx.intent = f"{kind}_request"
+    if not (s.get("order_id") and may_act(s)):
+        ctx.reply = phrases.ask_order(ctx.lang)
+        return
+    ctx.answered = True
+    _quote(bot, ctx, kind, classify_reason(text), text, "")
+
+
+def _quote(bot: Bot, ctx: TurnCtx, kind: str, code: str, text: str, prefix: str) -> None:
+    s, lang = ctx.s, ctx.lang
+    ko, en = _KIND_WORDS[kind]
+    res = commands.quote_return(
+        bot.core, s["order_id"], code, kind="exchange" if kind == "exchange" else "return"
+    )
+    ctx.reply = prefix + _said(res, lang)
+    if res.ok:
+        s["pending"] = {
+            "need": "confirm_return",
+            "intent": f"{kind}_request",
+            "kind": kind,
+            "reason_code": code,
+            "reason": (dlp.mask_text(text) or "")[:200],
+        }
+        ctx.reply += phrases.pick(
+            lang, f" {ko}을 접수할까요? (네/아니요)", f" Shall I open the {en}? (yes/no)"
+        )
+        return
+    if res.code in ("window_passed", "not_eligible") and code not in SHOP_FAULT_CODES:
+        # A change of mind past the window: the defect route stays open (3 months, at the shop's cost).
+        s["pending"] = {"need": "return_reason", "intent": f"{kind}_request", "kind": kind}
+        ctx.reply += phrases.pick(
+            lang,
+            " 상품이 파손되었거나 불량·오배송이라면 그 내용을 알려 주세요. 그런 경우에는 받으신 날부터 "
+            "3개월 안에 저희 부담으로 반품·교환해 드려요.",
+            " If the item arrived damaged, is defective or is the wrong item, tell me what happened: then "
+            "it can be returned or exchanged at our cost within 3 months of delivery.",
+        )
+    elif res.code == "not_shipped":
+        s["pending"] = {"need": "offer_cancel", "intent": "cancel_order"}
+        ctx.reply += phrases.pick(
+            lang, " 주문을 취소해 드릴까요? (네/아니요)", " Shall I cancel it? (yes/no)"
+        )
+
+
+SHOP_FAULT_CODES = frozenset({"defective", "damaged", "wrong_item", "not_as_described"})
+# The claim a remedy follows and the reason code it carries (the shop's fault: no fee).
+_REMEDY_REASON = {"damaged_item": "damaged", "wrong_item": "wrong_item"}
 
 
 def _claim(bot: Bot, ctx: TurnCtx, d: dict[str, Any], intent: str, prefix: str) -> None:
@@ -190,9 +285,11 @@ def _claim(bot: Bot, ctx: TurnCtx, d: dict[str, Any], intent: str, prefix: str) 
 
 
 def confirmed(bot: Bot, ctx: TurnCtx, need: str, text: str) -> None:
-    """The customer said yes to the offered cancel or return, or chose a remedy (1 exchange, 2 refund)."""
+    """The customer said yes to the offered cancel, return (quoted), exchange or address, or chose a
+    remedy (1 exchange, 2 refund)."""
     s, lang = ctx.s, ctx.lang
     oid = s.get("order_id")
+    pending = dict(s.get("pending") or {})
     s["pending"] = None
     if not oid or not may_act(s):
         ctx.reply = phrases.ask_order(lang)
@@ -207,40 +304,83 @@ def confirmed(bot: Bot, ctx: TurnCtx, need: str, text: str) -> None:
             s["pending"] = {"need": "offer_return", "intent": "return_request"}
             ctx.reply += phrases.pick(lang, OFFER_RETURN_KO, OFFER_RETURN_EN)
         return
-    remedy_exchange = need == "choose_remedy" and REMEDY_EXCHANGE.search(text) is not None
-    if remedy_exchange:
-        ctx.intent = "exchange_request"
-        res = commands.request_exchange(bot.core, oid, reason="chatbot remedy", actor="chatbot")
-    else:
+    if need == "confirm_address":
+        _apply_address(bot, ctx, pending)
+        return
+    if need == "offer_return":
+        start_return(bot, ctx, "return", "", "")
         ctx.intent = "return_request"
-        reason = "chatbot remedy" if need == "choose_remedy" else "customer request via chatbot"
-        res = commands.request_return(bot.core, oid, reason=reason, actor="chatbot")
+        return
+    kind = "exchange" if pending.get("kind") == "exchange" else "return"
+    reason = pending.get("reason") or "customer request via chatbot"
+    code = pending.get("reason_code")
+    if need == "choose_remedy":
+        kind = "exchange" if REMEDY_EXCHANGE.search(text) is not None else "return"
+        code = _REMEDY_REASON.get(str(pending.get("intent")), "damaged")
+        reason = "chatbot remedy"
+    ctx.intent = f"{kind}_request"
+    opener = commands.request_exchange if kind == "exchange" else commands.request_return
+    res = opener(bot.core, oid, reason=reason, actor="chatbot", reason_code=code)
     ctx.acted = res.ok
     ctx.reply = _said(res, lang)
-    if need == "choose_remedy" and res.ok and not remedy_exchange:
-        ctx.reply += phrases.pick(
-            lang,
-            " 상품 문제로 인한 반품이라 배송비는 받지 않아요.",
-            " Since the problem is ours, return shipping is free.",
-        )
 
 
 def change_address(bot: Bot, ctx: TurnCtx, text: str) -> None:
-    """The customer typed the new address the bot asked for."""
+    """The customer typed the new address the bot asked for: show it normalised (zip, 도로명, flags and
+    problems) and ask to confirm; nothing changes until they say yes."""
     s, lang = ctx.s, ctx.lang
+    tries = int((s.get("pending") or {}).get("tries") or 0)
     s["pending"] = None
     ctx.intent = "change_address"
     if not (s.get("order_id") and may_act(s)):
         ctx.reply = phrases.ask_order(lang)
         return
-    zip_m = ZIP.search(text)
-    address = {"line1": text[:300], "zip": zip_m.group(1) if zip_m else None}
-    res = commands.change_address(
-        bot.core, s["order_id"], {k: v for k, v in address.items() if v}, actor="chatbot"
-    )
-    ctx.acted = res.ok
+    res = commands.change_address(bot.core, s["order_id"], text[:600], actor="chatbot")
     ctx.answered = True
     ctx.reply = _said(res, lang)
+    if res.code == "confirm_address":
+        s["pending"] = {
+            "need": "confirm_address",
+            "intent": "change_address",
+            "sealed": _seal(bot, s["session_id"], res.data["address"]),
+        }
+    elif res.code == "address_invalid" and tries < 2:
+        s["pending"] = {"need": "address", "intent": "change_address", "tries": tries + 1}
+
+
+def _apply_address(bot: Bot, ctx: TurnCtx, pending: dict[str, Any]) -> None:
+    s, lang = ctx.s, ctx.lang
+    ctx.intent = "change_address"
+    address = _unseal(bot, s["session_id"], str(pending.get("sealed") or ""))
+    if address is None:
+        s["pending"] = {"need": "address", "intent": "change_address"}
+        ctx.reply = phrases.pick(
+            lang, "새 배송지 주소를 다시 한 번 적어 주세요.", "Please type the new address once more."
+        )
+        return
+    parts = {k: address.get(k) or "" for k in ("zip", "line1", "line2")}
+    res = commands.change_address(bot.core, s["order_id"], parts, actor="chatbot", confirm=True)
+    ctx.acted = res.ok
+    ctx.reply = _said(res, lang)
+
+
+def _pending_key(bot: Bot) -> bytes:
+    return bot.core.keyring.master.derive("deliveryhub chat pending address v1")
+
+
+def _seal(bot: Bot, session_id: str, address: dict[str, Any]) -> str:
+    """The address to confirm, encrypted for the session row (never stored in the clear)."""
+    plain = json.dumps({k: address.get(k) for k in ("zip", "line1", "line2")}, ensure_ascii=False)
+    return base64.b64encode(seal(_pending_key(bot), plain.encode(), session_id.encode())).decode()
+
+
+def _unseal(bot: Bot, session_id: str, blob: str) -> dict[str, Any] | None:
+    try:
+        plain = open_(_pending_key(bot), base64.b64decode(blob), session_id.encode())
+        value = json.loads(plain)
+    except (KeyError_, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _preference_changes(text: str) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from deliveryhub.chatbot.session import (
     load,
 )
 from deliveryhub.chatbot.settings import CsConfig
+from deliveryhub.domain.returns import ReturnPolicy, load_return_policy, policy_facts
 from deliveryhub.pii import dlp
 from deliveryhub.service_layer.hub import Core
 
@@ -47,6 +48,15 @@ log = structlog.get_logger(__name__)
 Classifier = Callable[[str], dict[str, Any]]
 MAX_LINK_TOKEN = 400
 _CSAT_MARK = re.compile(r"\s*\[csat:[^\]]+\]")
+
+
+def _return_policy(core: Core) -> ReturnPolicy:
+    """The shop's return policy (config section `returns:`), defaults when the file has none."""
+    try:
+        return load_return_policy(getattr(core.settings, "config_file", None))
+    except (OSError, ValueError) as exc:
+        log.warning("return_policy_unreadable", error=str(exc)[:200])
+        return ReturnPolicy()
 
 
 def default_classifier() -> Classifier:
@@ -71,7 +81,8 @@ class ChatService:
         self.desk = desk
         self.config = config
         self._classify = classify
-        self.bot = Bot(core, desk, config, faqmod.FaqCache(core.db), identity.VerifyGuard(core), rephraser)
+        faq = faqmod.FaqCache(core.db, facts=policy_facts(_return_policy(core)))
+        self.bot = Bot(core, desk, config, faq, identity.VerifyGuard(core), rephraser)
 
     @property
     def classify(self) -> Classifier:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +23,29 @@ from deliveryhub.pii import dlp
 
 FAQ_FILE = Path(__file__).with_name("faq.yaml")
 FIELDS = ("topic", "question_ko", "answer_ko", "question_en", "answer_en", "keywords")
+_PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\}")
+
+
+def render(text: str, facts: Mapping[str, str], lang: str = "ko") -> str:
+    """`{return_fee_free_shipping}`-style placeholders filled from the policy's facts (the English
+    answer prefers the `_en` form); unknown names are left as written."""
+
+    def fill(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if lang == "en" and f"{name}_en" in facts:
+            return facts[f"{name}_en"]
+        return facts.get(name, m.group(0))
+
+    return _PLACEHOLDER.sub(fill, text)
+
+
+def rendered(entry: FaqEntry, facts: Mapping[str, str]) -> FaqEntry:
+    """The entry with its answers filled from `facts` (the bot quotes the same values)."""
+    if not facts:
+        return entry
+    return replace(
+        entry, answer_ko=render(entry.answer_ko, facts, "ko"), answer_en=render(entry.answer_en, facts, "en")
+    )
 
 
 @dataclass(frozen=True)
@@ -128,18 +152,20 @@ def entries(conn: Connection, include_inactive: bool = False) -> list[FaqEntry]:
 
 
 class FaqCache:
-    """Active entries, read again after `ttl` seconds (edits in the UI show up quickly) or on demand."""
+    """Active entries, read again after `ttl` seconds (edits in the UI show up quickly) or on demand;
+    answers rendered from `facts` (the returns policy's fees and windows)."""
 
-    def __init__(self, db: Database, ttl: float = 30.0) -> None:
+    def __init__(self, db: Database, ttl: float = 30.0, facts: Mapping[str, str] | None = None) -> None:
         self.db = db
         self.ttl = ttl
+        self.facts = dict(facts or {})
         self._cached: tuple[float, list[FaqEntry]] | None = None
 
     def entries(self) -> list[FaqEntry]:
         """The active entries."""
         if self._cached is None or time.monotonic() - self._cached[0] > self.ttl:
             with self.db.read() as conn:
-                self._cached = (time.monotonic(), entries(conn))
+                self._cached = (time.monotonic(), [rendered(e, self.facts) for e in entries(conn)])
         return self._cached[1]
 
     def invalidate(self) -> None:

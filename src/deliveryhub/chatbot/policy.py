@@ -38,7 +38,14 @@ from deliveryhub.chatbot.verify import (
     may_act,
 )
 
-CONFIRMING_NEEDS = ("confirm_cancel", "offer_return", "offer_cancel", "choose_remedy")
+CONFIRMING_NEEDS = (
+    "confirm_cancel",
+    "offer_return",
+    "offer_cancel",
+    "choose_remedy",
+    "confirm_return",
+    "confirm_address",
+)
 
 
 def decide(bot: Bot, ctx: TurnCtx, nlu: dict[str, Any], ents: dict[str, Any]) -> None:
@@ -74,6 +81,9 @@ def _decide(bot: Bot, ctx: TurnCtx, nlu: dict[str, Any], ents: dict[str, Any]) -
         ctx.store_text = "[새 배송지 입력됨]" if lang == "ko" else "[new address given]"
         actions.change_address(bot, ctx, text)
         return
+    if need == "return_reason" and ctx.intent not in ("cancel_order", "human_agent") and not NO.match(text):
+        actions.return_reason(bot, ctx, text)
+        return
     if need in CONFIRMING_NEEDS:
         if YES.match(text) or (need == "choose_remedy" and REMEDY.search(text)):
             actions.confirmed(bot, ctx, need, text)
@@ -82,6 +92,10 @@ def _decide(bot: Bot, ctx: TurnCtx, nlu: dict[str, Any], ents: dict[str, Any]) -
             s["pending"] = None
             ctx.intent = "other"
             ctx.reply = phrases.keep_as_is(lang)
+            return
+        if need == "confirm_address" and len(text) >= 5 and ctx.intent not in ("cancel_order", "human_agent"):
+            ctx.store_text = "[새 배송지 입력됨]" if lang == "ko" else "[new address given]"
+            actions.change_address(bot, ctx, text)  # a corrected address instead of yes/no
             return
     answered_need = (need == "order_id" and (ents.get("order_id") or ORDER_TOKEN.match(text))) or (
         need == "phone_last4" and (ents.get("phone_last4") or ents.get("phone"))

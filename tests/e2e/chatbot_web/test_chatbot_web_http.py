@@ -210,8 +210,12 @@ def test_cancel_after_handover_explains_and_offers_a_return(server: tuple[str, A
         talk(c, sid, f"{SHIPPED} 취소해 주세요")
         out = talk(c, sid, "4821")
         assert "취소할 수 없어요" in out["reply"] and "반품" in out["reply"]
+        why = talk(c, sid, "네")  # the return is quoted by its reason first
+        assert why["intent"] == "return_request" and "사유" in why["reply"]
+        quote = talk(c, sid, "단순 변심이에요")
+        assert "6,000원" in quote["reply"] and "반품을 접수할까요" in quote["reply"]
         ok = talk(c, sid, "네")
-        assert ok["intent"] == "return_request" and "반품이 접수되었어요" in ok["reply"]
+        assert ok["intent"] == "return_request" and "반품 신청이 접수되었어요" in ok["reply"]
     with hub.db.read() as conn:
         order = conn.execute(sa.select(t.orders).where(t.orders.c.order_id == SHIPPED)).one()
         types = set(conn.execute(sa.select(t.inbox.c.type).where(t.inbox.c.order_id == SHIPPED)).scalars())
