@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.aftersales import store
 from deliveryhub.kernel.clock import ManualClock
+from deliveryhub.kernel.configfile import SECTIONS
 from deliveryhub.service_layer.ports import ReturnAsk
 from dh_testkit import drain, event, handed_over, make_hub, order_created, waybill
 
@@ -348,3 +349,22 @@ def test_stalled_step_opens_one_exception(
     # the next step moves the deadline on; a stall there is reported again
     step(hub, f"act:pickup:{rid}", "return.pickup_booked", "ORD-S1", {"return_id": rid}, source="hub")
     assert row(hub, rid).stalled_step == "requested" and row(hub, rid).status == "pickup_booked"
+
+
+@pytest.mark.skipif(
+    "returns" not in SECTIONS, reason="the config file's `returns:` section is not registered in SECTIONS yet"
+)
+def test_policy_from_the_config_file(tmp_path: Path, master_key: str) -> None:
+    cfg = tmp_path / "hub.yaml"
+    cfg.write_text(
+        "returns:\n  window_days: 14\n  fee_change_of_mind_free_shipping: 5000\n", encoding="utf-8"
+    )
+    clock = ManualClock(DELIVERED + timedelta(days=10))
+    h = make_hub(tmp_path, master_key, clock=clock, config_file=str(cfg))
+    try:
+        delivered_order(h, "ORD-C1")
+        quote = h.returns.quote("ORD-C1", "change_of_mind")
+        assert quote.ok and quote.fee == 5000  # day 10 is inside this shop's 14 days
+        assert h.aftersales.policy().window_days == 14
+    finally:
+        h.close()
