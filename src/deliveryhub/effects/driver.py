@@ -212,9 +212,11 @@ class Driver:
             why = f"{row.attempts}번 시도했지만 실패 / gave up after {row.attempts} attempts: {why}"
         why = why[:500]
         data = {"system": row.system, "action": row.action, "key": row.key, "ref": None, "message": why}
+        # A row an operator sent again after it failed (ledger.retry_failed) fails under a new id.
+        round_ = f":{int(row.done_at.timestamp())}" if row.done_at is not None else ""
         self._ingest(
             {
-                "event_id": event_id("actfail", row.key),
+                "event_id": event_id("actfail", row.key + round_),
                 "source": SOURCE,
                 "type": "action.failed",
                 "occurred_at": now.isoformat(),
@@ -244,4 +246,5 @@ class Driver:
         ko, en = label_pair("outside_action", row.action)
         subject = f"{ko} 실패 / {en} failed: {row.order_id or row.key}"
         body = f"{attach(ko, '이/가')} 처리되지 않았어요. 직접 처리해 주세요. / Please do it by hand. {why}"
-        self.core.ops_alerts.notify_ops(OpsAlert("action_failed", row.key, subject, body, evidence))
+        alert = OpsAlert("action_failed", row.key + round_, subject, body, evidence)
+        self.core.ops_alerts.notify_ops(alert)

@@ -19,6 +19,7 @@ from deliveryhub.effects.reactions import TOPICS, Reactions
 from deliveryhub.kernel.configfile import EnvSettings, expand_env, load_env, load_section
 from deliveryhub.service_layer.hub import Core
 from deliveryhub.service_layer.messaging import Consumer
+from deliveryhub.service_layer.ports import ActionState
 from deliveryhub.service_layer.scheduler import Job
 
 CONSUMER = "effects.reactions"
@@ -61,10 +62,21 @@ def outside_settings(config_file: Any) -> OutsideSettings:
 class EffectsFeature:
     """What the rest of the hub uses of the effects feature."""
 
+    core: Core
     ledger: Ledger
     driver: Driver
     reactions: Reactions
     settings: OutsideSettings
+
+    def retry(self, key: str, actor: Any) -> ActionState | None:
+        """An operator sends a failed action again (not a refund: ask that through core.refunds); audited.
+        The action's state after, or None when it is not a failed pickup/WMS/TMS/coupon action."""
+        with self.core.db.write() as conn:
+            if not ledger_mod.retry_failed(conn, key, self.core.clock.now()):
+                return None
+            state = self.ledger.state(conn, key)
+        self.core.audit.record(actor, "outside_action.retry", f"outside_action:{key}", {"key": key})
+        return state
 
 
 def register(core: Core) -> EffectsFeature:
@@ -91,4 +103,4 @@ def register(core: Core) -> EffectsFeature:
             return ledger_mod.due_count(conn, core.clock.now())
 
     core.backlogs["effects"] = backlog
-    return EffectsFeature(ledger, driver, reactions, settings)
+    return EffectsFeature(core, ledger, driver, reactions, settings)

@@ -317,3 +317,46 @@ def test_an_action_without_an_address_on_file_is_refused_not_retried(
         assert servers.wms.requests == []
     finally:
         hub.close()
+
+
+def test_an_operator_sends_a_failed_action_again(
+    tmp_path: Path, master_key: str, clock: ManualClock, servers: OutsideServers
+) -> None:
+    hub = effects_hub(tmp_path, master_key, clock)
+    try:
+        new_order(hub, "O-1")
+        _release(hub, "O-1")
+        servers.wms.fail_next(400, message="창고 점검 중", times=2)
+        hub.effects.driver.run(clock.now())
+        assert rows(hub)["release:O-1"].status == "failed"
+        clock.advance(timedelta(hours=1))
+        state = hub.effects.retry("release:O-1", "ops-kim")
+        assert state is not None and (state.status, state.attempts) == ("pending", 0)
+        hub.effects.driver.run(clock.now())  # refused again: a second failure, told apart
+        assert [r.event_id for r in inbox(hub, "actfail:")] == [
+            "actfail:release:O-1",
+            f"actfail:release:O-1:{int((clock.now() - timedelta(hours=1)).timestamp())}",
+        ]
+        assert hub.effects.retry("release:O-1", "ops-kim") is not None
+        hub.effects.driver.run(clock.now())
+        assert rows(hub)["release:O-1"].status == "done"
+        assert len(servers.wms.done("/release")) == 1
+        assert hub.effects.retry("release:O-1", "ops-kim") is None  # done: nothing to send again
+    finally:
+        hub.close()
+
+
+def test_a_failed_refund_is_not_sent_again_from_the_ledger(
+    tmp_path: Path, master_key: str, clock: ManualClock, servers: OutsideServers
+) -> None:
+    hub = effects_hub(tmp_path, master_key, clock)  # no payment provider configured: refused
+    try:
+        payload = {"order_id": "O-1", "payment_key": "pk_1", "amount": 1000, "reason": "취소"}
+        with hub.db.write() as conn:
+            action = OutsideAction("refund:manual:O-1", "payments", "refund", "O-1", payload)
+            hub.outside.enqueue(conn, action)
+        hub.effects.driver.run(clock.now())
+        assert rows(hub)["refund:manual:O-1"].status == "failed"
+        assert hub.effects.retry("refund:manual:O-1", "ops-kim") is None
+    finally:
+        hub.close()
