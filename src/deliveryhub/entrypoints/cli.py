@@ -104,8 +104,16 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     workers: Annotated[int, typer.Option(help="API processes (uvicorn workers)")] = 1,
+    worker_process: Annotated[
+        bool,
+        typer.Option(
+            "--worker-process",
+            help="run the worker (consumers, relay, scheduler) in its own process, off the API's GIL",
+        ),
+    ] = False,
 ) -> None:
-    """API + dashboard; with the in-process bus it also runs the worker and scheduler."""
+    """API + dashboard; with the in-process bus it also runs the worker and scheduler (in a thread, or
+    with --worker-process in a child process that `serve` starts, restarts and stops)."""
     import uvicorn
 
     from deliveryhub.entrypoints.api.asgi import uvicorn_options
@@ -128,11 +136,18 @@ def serve(
         )
         return
     from deliveryhub.entrypoints.api.app import create_platform_app
+    from deliveryhub.entrypoints.worker import start_worker_process
 
+    child = start_worker_process(hub.settings) if worker_process else None
+    app: Any = create_platform_app(hub, run_worker=False if child is not None else None)
+    if child is not None:
+        from deliveryhub.entrypoints.api.asgi import AfterShutdown
+
+        app = AfterShutdown(app, child.stop)
     # On SIGTERM: no new connections, requests in flight get SERVE_GRACE_S to finish (then they are
-    # cancelled), then the in-process worker stops (it finishes its batch and releases the relay).
+    # cancelled), then the worker stops (it finishes its batch and releases the relay).
     uvicorn.run(
-        create_platform_app(hub),
+        app,
         host=host,
         port=port,
         timeout_graceful_shutdown=SERVE_GRACE_S,

@@ -226,3 +226,84 @@ def run_workers_forever(
     finally:
         for hub in hubs:
             hub.close()
+
+
+RESTART_AFTER_S = (1.0, 5.0, 30.0)  # back-off between restarts of a worker process that died
+
+
+def _term_with_parent() -> None:
+    """In the child before exec: SIGTERM when the parent dies (Linux PR_SET_PDEATHSIG; else nothing)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if name:
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(name, use_errno=True).prctl(1, int(signal.SIGTERM))  # 1 = PR_SET_PDEATHSIG
+
+
+class WorkerProcess:
+    """`deliveryhub worker` as a child of `serve --worker-process`: the consumers, relay and scheduler
+    run off the API process's GIL (the in-process bus follows the outbox in the database, so a second
+    process on the same SQLite file or PostgreSQL works as any scale-out worker does). A child that dies
+    is started again after a back-off; `stop` sends SIGTERM and waits for its clean stop."""
+
+    def __init__(self, env: dict[str, str], args: tuple[str, ...] = ()) -> None:
+        self.env = env
+        self.args = args
+        self.proc: Any = None
+        self.restarts = 0
+        self._stopping = threading.Event()
+        self._watch: threading.Thread | None = None
+
+    def _spawn(self) -> None:
+        import subprocess
+        import sys
+
+        command = [sys.executable, "-m", "deliveryhub.entrypoints.cli", *self.args, "worker"]
+        # Our own module with fixed args; the child is told SIGTERM if serve dies without
+        # stopping it (SIGKILL, a crash), so no orphan worker outlives its server.
+        self.proc = subprocess.Popen(command, env=self.env, preexec_fn=_term_with_parent)  # noqa: S603, PLW1509
+        log.info("worker_process_started", pid=self.proc.pid)
+
+    def start(self) -> None:
+        """Start the child and watch it."""
+        self._spawn()
+        self._watch = threading.Thread(target=self._supervise, name="worker-process", daemon=True)
+        self._watch.start()
+
+    def _supervise(self) -> None:
+        while not self._stopping.is_set():
+            code = self.proc.wait()
+            if self._stopping.is_set():
+                return
+            delay = RESTART_AFTER_S[min(self.restarts, len(RESTART_AFTER_S) - 1)]
+            log.error("worker_process_died", code=code, restart_in_s=delay)
+            if self._stopping.wait(delay):
+                return
+            self.restarts += 1
+            self._spawn()
+
+    def stop(self, timeout: float = STOP_GRACE_S + 10) -> None:
+        """SIGTERM the child and wait for it (killed if it does not stop within `timeout`)."""
+        self._stopping.set()
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=timeout)
+        except Exception:  # noqa: BLE001 - subprocess.TimeoutExpired: a stuck child must not keep serve up
+            log.error("worker_process_killed", pid=self.proc.pid)
+            self.proc.kill()
+            self.proc.wait()
+        log.info("worker_process_stopped", code=self.proc.returncode)
+
+
+def start_worker_process(settings: Any) -> WorkerProcess:
+    """Start `deliveryhub worker` as serve's child on the same database and bus."""
+    import os
+
+    env = {**os.environ, "DELIVERYHUB_DB_URL": settings.db_url, "DELIVERYHUB_BUS_URL": settings.bus_url}
+    child = WorkerProcess(env)
+    child.start()
+    return child

@@ -28,3 +28,28 @@ def uvicorn_options(settings: Any) -> dict[str, Any]:
         "log_level": "warning",
         "access_log": False,
     }
+
+
+class AfterShutdown:
+    """Runs `hook` once the app's lifespan has shut down (requests drained, in-process workers stopped),
+    before uvicorn reports the shutdown complete: `serve --worker-process` stops its child there, since
+    uvicorn re-raises SIGTERM after shutdown and code after `uvicorn.run` never runs."""
+
+    def __init__(self, app: Any, hook: Any) -> None:
+        self.app = app
+        self.hook = hook
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """ASGI entry."""
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def sending(message: Any) -> None:
+            if message["type"] == "lifespan.shutdown.complete":
+                import asyncio
+
+                await asyncio.to_thread(self.hook)
+            await send(message)
+
+        await self.app(scope, receive, sending)
