@@ -213,7 +213,7 @@ class OutsideServers:
     tms: FakeSystem
     rewards: FakeSystem
 
-    def env(self, timeout_seconds: float = 2.0) -> dict[str, str]:
+    def env(self, timeout_seconds: float = 10.0) -> dict[str, str]:
         """DELIVERYHUB_OUTSIDE_* variables pointing a hub at these servers."""
         out = {"DELIVERYHUB_OUTSIDE_TIMEOUT_SECONDS": str(timeout_seconds)}
         for s in (self.pickup, self.wms, self.tms, self.rewards):
@@ -221,7 +221,7 @@ class OutsideServers:
             out[f"DELIVERYHUB_OUTSIDE_{s.name.upper()}_TOKEN"] = s.token
         return out
 
-    def config(self, timeout_seconds: float = 2.0) -> dict[str, Any]:
+    def config(self, timeout_seconds: float = 10.0) -> dict[str, Any]:
         """The `outside:` section of a hub config file pointing at these servers."""
         out: dict[str, Any] = {"timeout_seconds": timeout_seconds}
         for s in (self.pickup, self.wms, self.tms, self.rewards):
