@@ -43,6 +43,10 @@ SECTIONS: dict[str, str] = {
     "kpis": "kpi",
     "chatbot": "chatbot",
     "security": "security",
+    "returns": "aftersales",
+    "outside": "effects",
+    "payments": "payments",
+    "address_lookup": "payments",
 }
 
 

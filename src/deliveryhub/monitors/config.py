@@ -41,6 +41,10 @@ EXCEPTION_TYPES = (
     "pick_error",
     "duplicate_order",
     "notice_missing",
+    # Opened by other features through the ExceptionOpener port (issue 16): an action in an outside
+    # system that was refused or ran out of attempts (effects), a return step past its SLA (aftersales).
+    "action_failed",
+    "return_stalled",
 )
 
 

@@ -29,7 +29,16 @@ from deliveryhub.service_layer.messaging import Message
 
 log = structlog.get_logger(__name__)
 
-TOPICS = ("order.", "inventory.", "fulfillment.", "shipment.", "claim.", "notification.")
+TOPICS = (
+    "order.",
+    "inventory.",
+    "fulfillment.",
+    "shipment.",
+    "claim.",
+    "notification.",
+    "return.",
+    "exchange.",
+)
 # Every timer about one order: a cancelled or delivered order cancels them all.
 RULE_TIMER_KINDS = (
     "dispatch_pack",
@@ -419,6 +428,22 @@ def on_notification(ctx: Context, conn: Connection, p: dict[str, Any], now: date
         resolve(ctx, conn, str(oid), ["notice_missing"], now, "auto:notification", {"stage": stage})
 
 
+def on_return_step(ctx: Context, conn: Connection, ev: Event) -> None:
+    """A return or exchange moved on: a return_stalled exception of the order ends (the aftersales SLA
+    job opens a new one if the next step stalls too)."""
+    resolve(ctx, conn, ev.order_id, ["return_stalled"], ev.now, f"auto:{ev.message.topic}", ev.note)
+
+
+RETURN_STEPS = (
+    "return.pickup_booked",
+    "return.picked_up",
+    "return.received",
+    "return.inspected",
+    "return.refunded",
+    "exchange.reshipped",
+    "exchange.completed",
+)
+
 ORDER_HANDLERS: dict[str, OrderHandler] = {
     "order.created": on_created,
     "order.paid": on_paid,
@@ -434,6 +459,7 @@ ORDER_HANDLERS: dict[str, OrderHandler] = {
     "shipment.delivery_failed": on_delivery_failed,
     "shipment.eta_updated": on_eta_updated,
     "claim.opened": on_claim,
+    **dict.fromkeys(RETURN_STEPS, on_return_step),
 }
 OTHER_HANDLERS: dict[str, OtherHandler] = {
     "order.stage_changed": on_stage_changed,

@@ -38,7 +38,17 @@ def _paths(hub: Hub) -> set[str]:
 def test_a_wired_hub_has_every_handle_and_every_port_provided(tmp_path: Path, master_key: str) -> None:
     hub = make_hub(tmp_path, master_key, features=True)
     try:
-        assert set(HANDLES) == {"security", "monitors", "connectors", "notifications", "kpi", "chat"}
+        assert set(HANDLES) == {
+        "security",
+        "monitors",
+        "connectors",
+        "notifications",
+        "kpi",
+        "chat",
+        "effects",
+        "payments_feature",
+        "aftersales",
+    }
         assert all(getattr(hub, name) is not None for name in HANDLES)
         assert not [name for name in PORTS if _null(getattr(hub, name))]
         assert hub.security is not None and hub.audit is hub.security.audit
