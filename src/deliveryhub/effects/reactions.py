@@ -4,8 +4,8 @@
   paid, refund what is left of it (`core.refunds`, key `refund:cancel:<order>`).
 - `order.address_changed` said by CS, the chatbot or the web UI (never the OMS's own change: no echo) →
   push the address to the WMS/TMS (`address:<order>:<event id>`), before handover only.
-- `compensation.issued` → a coupon or points through the shop's rewards port (`reward:<event id>`), or a
-  refund (`refund:comp:<event id>`).
+- `compensation.issued` → a coupon or points through the shop's rewards port (`reward:<event id>`) when
+  one is configured, or a refund (`refund:comp:<event id>`).
 Everything is queued in the consumer's transaction through the ledger (once per key); the driver job
 carries it out."""
 
@@ -141,6 +141,8 @@ class Reactions:
         if amount <= 0:
             return
         if kind in ("coupon", "points"):
+            if not wired(self.core.rewards):
+                return  # no coupon system to create it in: issued by hand from the compensation list
             self.core.outside.enqueue(
                 conn,
                 OutsideAction(

@@ -108,3 +108,19 @@ def test_compensation_coupon_is_granted_once(
         assert [r.type for r in inbox(hub, "act:")] == ["action.completed"]
     finally:
         hub.close()
+
+
+def test_nothing_is_queued_for_systems_the_shop_has_not_configured(
+    tmp_path: Path, master_key: str, clock: ManualClock, clean_env: None
+) -> None:
+    hub = effects_hub(tmp_path, master_key, clock)  # no outside: section, no DELIVERYHUB_OUTSIDE_*
+    try:
+        new_order(hub, "O-1")
+        say(hub, "ad-1", "order.address_changed", "O-1", {"address": NEW_ADDRESS}, source="cs")
+        say(
+            hub, "comp-1", "compensation.issued", "O-1", {"kind": "points", "amount": 1000}, source="monitors"
+        )
+        say(hub, "cx-1", "order.cancelled", "O-1", {"reason": "고객 요청"}, source="cs")
+        assert rows(hub) == {}
+    finally:
+        hub.close()
