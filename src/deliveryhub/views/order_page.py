@@ -12,6 +12,7 @@ from deliveryhub.views.story import (
     claim_story,
     compensation_story,
     eta_vs_promise,
+    event_detail,
     exception_story,
     lateness,
     lateness_text,
@@ -64,11 +65,13 @@ def order_page_context(
 
 
 def _entry(row: dict[str, Any], kind: str, key: str, lang: str, zone: tzinfo) -> dict[str, Any]:
-    """A stage or event row with its name, local time and source in words (automatic: not by hand)."""
+    """A stage or event row with its name, what it adds in words (after-sales and outside actions), local
+    time and source (automatic: not by hand)."""
     manual = bool(row.get("manual")) if "manual" in row else not row.get("automatic")
     return {
         "key": key,
         "label": label(kind, key, lang),
+        "detail": event_detail(row, lang) if kind == "event_type" else "",
         "at": local_text(row["occurred_at"], zone),
         "source": source_name(row.get("source"), lang),
         "manual": manual,

@@ -278,6 +278,54 @@ def compensation_story(items: list[dict[str, Any]], lang: str, zone: tzinfo) -> 
     ]
 
 
+def _won(amount: Any, lang: str) -> str:
+    try:
+        value = int(round(float(amount)))
+    except (TypeError, ValueError):
+        return ""
+    return f"{value:,} won" if lang == "en" else f"{value:,}원"
+
+
+_INSPECTION = {"pass": ("검수 통과", "passed"), "fail": ("검수 불합격", "failed")}
+
+
+def event_detail(row: dict[str, Any], lang: str) -> str:
+    """What an after-sales or outside-action event adds in words — which action in which system
+    (action.completed / action.failed, with the system's message when it failed), a return's reason and
+    fee, a refund's amount, an inspection's result; "" when the row carries no `data`."""
+    data = row.get("data") or {}
+    if not isinstance(data, dict):
+        return ""
+    kind = row.get("type") or ""
+    parts: list[str] = []
+    if kind in ("action.completed", "action.failed"):
+        if data.get("action"):
+            parts.append(label("outside_action", str(data["action"]), lang))
+        if data.get("system"):
+            parts.append(label("outside_system", str(data["system"]), lang))
+        if kind == "action.failed" and data.get("message"):
+            parts.append(str(data["message"])[:200])
+    elif kind in ("return.requested", "exchange.requested"):
+        if data.get("reason_code"):
+            parts.append(label("return_reason", str(data["reason_code"]), lang))
+        if data.get("fee") is not None and data.get("fee_payer"):
+            payer = {"customer": ("고객 부담", "paid by the customer"), "shop": ("판매자 부담", "paid by us")}
+            ko, en = payer.get(str(data["fee_payer"]), ("", ""))
+            who = en if lang == "en" else ko
+            parts.append(f"{_won(data['fee'], lang)} {who}".strip() if data["fee"] else who)
+    elif kind in ("return.refunded", "payment.refunded"):
+        if data.get("amount") is not None:
+            parts.append(_won(data["amount"], lang))
+    elif kind == "return.inspected" and data.get("result") in _INSPECTION:
+        ko, en = _INSPECTION[str(data["result"])]
+        parts.append(en if lang == "en" else ko)
+    elif kind in ("return.pickup_booked", "exchange.reshipped") and data.get("carrier"):
+        parts.append(label("carrier", str(data["carrier"]), lang))
+    if data.get("return_id") and kind != "return.requested" and kind != "exchange.requested":
+        parts.append(str(data["return_id"]))
+    return " · ".join(p for p in parts if p)
+
+
 def as_local_date(value: datetime, zone: tzinfo) -> date:
     """The local calendar date of an instant."""
     return value.astimezone(zone).date()

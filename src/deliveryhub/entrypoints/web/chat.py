@@ -225,6 +225,92 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 
+# The desk's order panel (templates/cs/desk_actions.js): its words, merged into the desk's strings.
+DESK_ACTION_TEXT: dict[str, dict[str, str]] = {
+    "ko": {
+        "act_title": "주문 처리",
+        "act_reason": "사유 (선택)",
+        "act_cancel": "주문 취소",
+        "act_cancel_sure": "이 주문을 취소할까요?",
+        "act_resend": "안내 다시 보내기",
+        "act_address_placeholder": "새 배송지 (예: 06236 서울 강남구 테헤란로 152, 101동 1203호)",
+        "act_address_check": "주소 확인",
+        "act_address_confirm": "이 주소로 변경",
+        "act_return": "반품 접수",
+        "act_exchange": "교환 접수",
+        "act_inspect_pass": "검수 통과",
+        "act_inspect_fail": "검수 불합격",
+        "act_inspect_note": "검수 메모",
+        "act_approve": "보상 승인",
+        "act_approved": "보상을 승인했어요.",
+        "act_events": "주문의 최근 이력",
+        "act_photos": "고객이 보낸 사진",
+        "act_photo": "사진",
+        "rc_change_of_mind": "단순 변심",
+        "rc_damaged": "파손",
+        "rc_defective": "불량",
+        "rc_wrong_item": "오배송",
+        "rc_not_as_described": "상품 설명과 다름",
+        "rc_other": "기타",
+        "act_received": "입고 확인",
+        "act_no_photo": "검수 사진 없음",
+        "rk_return": "반품",
+        "rk_exchange": "교환",
+        "rs_requested": "접수",
+        "rs_pickup_booked": "회수 예약",
+        "rs_picked_up": "회수 완료",
+        "rs_received": "입고",
+        "rs_inspected": "검수 완료",
+        "rs_inspection_failed": "검수 불합격",
+        "rs_reshipped": "교환 상품 발송",
+        "rs_refunded": "환불 완료",
+        "rs_completed": "완료",
+    },
+    "en": {
+        "act_title": "Order actions",
+        "act_reason": "Reason (optional)",
+        "act_cancel": "Cancel order",
+        "act_cancel_sure": "Cancel this order?",
+        "act_resend": "Resend notice",
+        "act_address_placeholder": "New address (e.g. 06236 서울 강남구 테헤란로 152, 101동 1203호)",
+        "act_address_check": "Check address",
+        "act_address_confirm": "Change to this address",
+        "act_return": "Open return",
+        "act_exchange": "Open exchange",
+        "act_inspect_pass": "Inspection passed",
+        "act_inspect_fail": "Inspection failed",
+        "act_inspect_note": "Inspection note",
+        "act_approve": "Approve compensation",
+        "act_approved": "Compensation approved.",
+        "act_events": "Latest order events",
+        "act_photos": "Photos from the customer",
+        "act_photo": "Photo",
+        "rc_change_of_mind": "Change of mind",
+        "rc_damaged": "Damaged",
+        "rc_defective": "Defective",
+        "rc_wrong_item": "Wrong item",
+        "rc_not_as_described": "Not as described",
+        "rc_other": "Other",
+        "act_received": "Mark received",
+        "act_no_photo": "No inspection photo",
+        "rk_return": "Return",
+        "rk_exchange": "Exchange",
+        "rs_requested": "Requested",
+        "rs_pickup_booked": "Pickup booked",
+        "rs_picked_up": "Picked up",
+        "rs_received": "Received",
+        "rs_inspected": "Inspected",
+        "rs_inspection_failed": "Failed inspection",
+        "rs_reshipped": "Exchange shipped",
+        "rs_refunded": "Refunded",
+        "rs_completed": "Completed",
+    },
+}
+for _lang_code, _words in DESK_ACTION_TEXT.items():
+    TEXT[_lang_code].update(_words)
+DESK_ACTIONS_JS = HERE / "templates" / "cs" / "desk_actions.js"
+
+
 def _lang(request: Request) -> str:
     return "en" if request.query_params.get("lang") == "en" else "ko"
 
@@ -268,6 +354,13 @@ def build_router(hub: Hub) -> APIRouter | None:
         request: Request, auth: Annotated[PageAuth, Depends(page_require("tickets:read"))]
     ) -> Response:
         return agent_page("desk.html", request, auth)
+
+    @router.get("/tickets/desk-actions.js")
+    def desk_actions_js() -> Response:
+        # The desk's order panel script (the page's CSP allows scripts from this origin only).
+        return FileResponse(
+            DESK_ACTIONS_JS, media_type=STATIC_TYPES[".js"], headers={"cache-control": "max-age=300"}
+        )
 
     @router.get("/tickets/faq")
     def faq_page(

@@ -1,6 +1,7 @@
 """HTTP API of the CS desk (tickets:read / tickets:act): the queue, one ticket with everything about its
 customer, replies and notes, assignment, resolution, hand-back to the bot, a suggested reply; a CS lead's
-VOC relabel; the FAQ editor and its weekly candidates; CS metrics of a period."""
+VOC relabel; the FAQ editor and its weekly candidates; CS metrics of a period; what an agent may do on a
+ticket's order and the ticket's photos (the desk's order panel)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import time as dtime
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
@@ -18,9 +20,10 @@ from deliveryhub.chatbot import faq as faqmod
 from deliveryhub.chatbot import metrics as cs_metrics
 from deliveryhub.chatbot import queue
 from deliveryhub.chatbot import relabel as voc_relabel
+from deliveryhub.chatbot import tables as ct
 from deliveryhub.chatbot.desk import PRIORITIES, STATUSES, TicketNotFound
 from deliveryhub.chatbot.wiring import ChatFeature
-from deliveryhub.entrypoints.api.deps import require
+from deliveryhub.entrypoints.api.deps import require, route_permission
 from deliveryhub.entrypoints.api.errors import ApiError
 from deliveryhub.entrypoints.api.security import client_ip
 from deliveryhub.security.apikeys import Principal
@@ -108,7 +111,86 @@ def build_router(hub: Hub) -> APIRouter | None:
     router = APIRouter(tags=["cs"])
     _tickets(router, hub, hub.chat)
     _faq_and_metrics(router, hub, hub.chat)
+    _ticket_actions(router, hub)
     return router
+
+
+# The routes the desk's order panel calls and the permission each needs (the panel shows a control only
+# when the agent's role may use it); the inspection route is the returns feature's, read from the app.
+ORDER_ACTIONS = ("cancel", "change_address", "resend_notice", "return", "exchange")
+INSPECTION_PATH = "/v1/returns/{return_id}/inspection"
+APPROVE_PATH = "/v1/compensations/{comp_id}/approve"
+
+
+def _route_permission(request: Request, path: str, fallback: str) -> str:
+    """The permission the app's POST `path` route requires (`fallback` when it is not mounted)."""
+    for route in request.app.routes:
+        if getattr(route, "path", None) == path and "POST" in getattr(route, "methods", ()):
+            for dep in route.dependant.dependencies:
+                found = route_permission(dep.call)
+                if found:
+                    return found
+    return fallback
+
+
+def _ticket_files(hub: Hub, ticket_id: int) -> tuple[str | None, list[dict[str, Any]]] | None:
+    """(order id, photos) of a ticket: the chat uploads of its conversation and of its order."""
+    with hub.db.read() as conn:
+        tk = conn.execute(sa.select(ct.tickets).where(ct.tickets.c.id == ticket_id)).first()
+        if tk is None:
+            return None
+        conds = []
+        if tk.session_id:
+            conds.append(ct.chat_attachments.c.session_id == tk.session_id)
+        if tk.order_id:
+            conds.append(ct.chat_attachments.c.order_id == tk.order_id)
+        rows = (
+            conn.execute(
+                sa.select(ct.chat_attachments)
+                .where(sa.or_(*conds))
+                .order_by(ct.chat_attachments.c.created_at)
+            ).all()
+            if conds
+            else []
+        )
+    photos = [
+        {
+            "id": r.id,
+            "url": f"/v1/attachments/{r.id}",
+            "content_type": r.content_type,
+            "size": r.size,
+            "created_at": r.created_at.isoformat() if r.created_at else None,
+        }
+        for r in rows
+    ]
+    return tk.order_id, photos
+
+
+def _ticket_actions(router: APIRouter, hub: Hub) -> None:
+    @router.get(
+        "/v1/tickets/{ticket_id}/actions",
+        summary="What an agent may do on a ticket's order (by role) and the ticket's photos",
+    )
+    async def ticket_actions(ticket_id: int, request: Request, p: ReadDep) -> dict[str, Any]:
+        found = await run_in_threadpool(_ticket_files, hub, ticket_id)
+        if found is None:
+            raise ApiError(404, "not_found", f"no ticket {ticket_id}", "ticket_id")
+        order_id, photos = found
+        act = permits(p, "orders:act")
+        approve = _route_permission(request, APPROVE_PATH, "exceptions:act")
+        return {
+            "ticket_id": ticket_id,
+            "order_id": order_id,
+            "can": {
+                "act": act,
+                "inspect": permits(p, _route_permission(request, INSPECTION_PATH, "orders:act")),
+                "approve_compensation": permits(p, approve),
+                "read_compensations": permits(p, "exceptions:read"),
+                "view_photos": permits(p, "tickets:read"),
+            },
+            "actions": list(ORDER_ACTIONS) if act and order_id else [],
+            "photos": photos,
+        }
 
 
 def _tickets(router: APIRouter, hub: Hub, cs: ChatFeature) -> None:
