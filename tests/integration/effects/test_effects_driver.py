@@ -19,6 +19,7 @@ from deliveryhub.effects import ledger
 from deliveryhub.effects.driver import LEASE, Driver
 from deliveryhub.kernel.clock import ManualClock
 from deliveryhub.service_layer.ports import OutsideAction
+from dh_testkit import make_hub
 from providers.outside_servers import OutsideServers
 
 
@@ -256,7 +257,6 @@ def test_out_of_attempts_fails_for_good(
         hub.close()
 
 
-@pytest.mark.xfail(strict=True, reason="needs 'action_failed' in monitors/config.py EXCEPTION_TYPES (lead)")
 def test_refused_opens_an_action_failed_exception(
     tmp_path: Path, master_key: str, clock: ManualClock, servers: OutsideServers
 ) -> None:
@@ -268,6 +268,11 @@ def test_refused_opens_an_action_failed_exception(
         hub.effects.driver.run(clock.now())
         with hub.db.read() as conn:
             assert "O-1" in hub.exceptions.orders_with_exception(conn, "action_failed")
+            q = "SELECT evidence FROM monitor_exceptions WHERE type = 'action_failed' AND order_id = 'O-1'"
+            evidence = conn.execute(sa.text(q)).scalar_one()
+        evidence = evidence if isinstance(evidence, dict) else json.loads(evidence)
+        assert evidence["key"] == "release:O-1" and evidence["outside_system"] == "fulfilment"
+        assert "unknown order" in evidence["message"] and evidence["attempts"] == 1
     finally:
         hub.close()
 
@@ -364,5 +369,31 @@ def test_a_failed_refund_is_not_sent_again_from_the_ledger(
         hub.effects.driver.run(clock.now())
         assert rows(hub)["refund:manual:O-1"].status == "failed"
         assert hub.effects.retry("refund:manual:O-1", "ops-kim") is None
+    finally:
+        hub.close()
+
+
+def test_the_ports_come_from_the_hubs_config_file(
+    tmp_path: Path,
+    master_key: str,
+    clock: ManualClock,
+    servers: OutsideServers,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in list(servers.env()):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("SHOP_WMS_TOKEN", servers.wms.token)
+    cfg = tmp_path / "hub.yaml"
+    cfg.write_text(
+        f"outside:\n  wms_url: {servers.wms.url}\n  wms_token: ${{SHOP_WMS_TOKEN}}\n", encoding="utf-8"
+    )
+    hub = make_hub(tmp_path, master_key, clock=clock, config_file=str(cfg))
+    try:
+        assert hub.effects.settings.pickup_url is None and hub.effects.settings.rewards_url is None
+        new_order(hub, "O-1")
+        _release(hub, "O-1")
+        hub.effects.driver.run(clock.now())
+        assert rows(hub)["release:O-1"].status == "done"
+        assert servers.wms.calls("/release")[0].auth == f"Bearer {servers.wms.token}"
     finally:
         hub.close()
