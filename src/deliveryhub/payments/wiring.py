@@ -58,5 +58,4 @@ def register(core: Core) -> PaymentsFeature:
     lookup = address_lookup(core)
     if lookup is not None:
         core.address_book = lookup
-    log.info("payments_wired", toss=toss is not None, address_lookup=lookup is not None)
     return PaymentsFeature(refunds=book, toss=toss, address_lookup=lookup)
