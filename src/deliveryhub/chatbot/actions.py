@@ -76,7 +76,7 @@ def serve(bot: Bot, ctx: TurnCtx, intent: str) -> None:
     elif intent == "exchange_request":
         _exchange(bot, ctx, d, prefix)
     elif intent == "refund_status":
-        ctx.reply = prefix + refund_text(bot.events(oid, REFUND_EVENTS), lang)
+        ctx.reply = prefix + refund_text(bot.events(oid, REFUND_EVENTS), lang, bot.faq.facts)
     elif intent in CLAIM_KIND:
         _claim(bot, ctx, d, intent, prefix)
     elif intent == "notification_issue":

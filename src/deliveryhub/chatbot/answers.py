@@ -26,9 +26,12 @@ BEFORE_SHIPPING = ("received", "stock_confirmed", "picked_packed", "waybill_crea
 FINISHED = ("delivered", "cancelled", "returned")
 REFUND_EVENTS = (
     "return.requested",
+    "return.pickup_booked",
     "return.picked_up",
     "return.received",
+    "return.inspected",
     "return.refunded",
+    "payment.refunded",
     "order.cancelled",
 )
 
@@ -182,8 +185,12 @@ def _won(amount: Any, lang: str) -> str:
     return f" ({amount:,.0f} won)" if lang == "en" else f" ({amount:,.0f}원)"
 
 
-def refund_text(events: list[dict[str, Any]], lang: str) -> str:
-    """How a cancellation or return stands, from the order's last refund-related event."""
+def refund_text(events: list[dict[str, Any]], lang: str, facts: dict[str, str] | None = None) -> str:
+    """How a cancellation or return stands, from the order's last refund-related event; lead times from
+    the returns policy's `facts` (policy_facts), the same the FAQ quotes."""
+    facts = facts or {}
+    refund_days = facts.get("refund_business_days", "3")
+    pickup_days = facts.get("pickup_business_days", "3")
     last = events[-1] if events else None
     if last is None:
         return pick(
@@ -193,18 +200,32 @@ def refund_text(events: list[dict[str, Any]], lang: str) -> str:
             '"return".',
         )
     when = fmt_time(last["occurred_at"], lang)
-    if last["type"] == "return.refunded":
-        amt = _won((last["data"] or {}).get("amount"), lang)
+    data = last.get("data") or {}
+    if last["type"] in ("return.refunded", "payment.refunded"):
+        amt = _won(data.get("amount"), lang)
         return pick(
             lang,
-            f"환불{amt}은 {when}에 완료되었어요. 카드 결제는 카드사 사정으로 3~5영업일 뒤에 보일 수 있어요.",
-            f"Your refund{amt} was completed on {when}. Card refunds can take 3-5 business days to show.",
+            f"환불{amt}은 {when}에 완료되었어요. 카드 결제는 카드사 사정으로 며칠 뒤에 보일 수 있어요.",
+            f"Your refund{amt} was completed on {when}. Card refunds can take a few days to show.",
+        )
+    if last["type"] == "return.inspected":
+        if data.get("result") == "fail":
+            return pick(
+                lang,
+                f"반품 상품 검수({when})에서 확인이 더 필요한 부분이 있어 담당자가 따로 연락드릴게요.",
+                f"The inspection on {when} needs a closer look; a person will contact you.",
+            )
+        return pick(
+            lang,
+            f"반품 상품 검수가 {when}에 끝났어요. 곧 결제하신 수단으로 환불해 드려요.",
+            f"Your return passed inspection on {when}; the refund to your payment method follows shortly.",
         )
     if last["type"] == "return.received":
         return pick(
             lang,
-            f"반품 상품이 {when}에 물류센터에 도착했어요. 검수 후 1영업일 안에 환불해 드려요.",
-            f"We received your return on {when}; the refund follows within one business day of inspection.",
+            f"반품 상품이 {when}에 물류센터에 도착했어요. 검수 후 받은 날부터 {refund_days}영업일 안에 "
+            "환불해 드려요.",
+            f"We received your return on {when}; the refund follows within {refund_days} business days.",
         )
     if last["type"] == "return.picked_up":
         return pick(
@@ -212,18 +233,25 @@ def refund_text(events: list[dict[str, Any]], lang: str) -> str:
             f"반품 상품은 {when}에 회수되었어요. 물류센터에 도착해 검수가 끝나면 바로 환불해 드려요.",
             f"Your return was picked up on {when}. The refund follows once it reaches us and is inspected.",
         )
+    if last["type"] == "return.pickup_booked":
+        return pick(
+            lang,
+            f"반품 회수가 {when}에 예약되었어요. 택배 기사님이 방문해 상품을 가져가요.",
+            f"The pickup of your return was booked on {when}; a courier will collect it.",
+        )
     if last["type"] == "return.requested":
         return pick(
             lang,
-            f"반품은 {when}에 접수되었어요. 1~2일 안에 택배 기사님이 회수하러 방문하고, 검수 후 환불해 "
-            "드려요.",
-            f"Your return was registered on {when}; a courier will pick it up within 1-2 days, and the "
-            "refund follows after inspection.",
+            f"반품은 {when}에 접수되었어요. 영업일 기준 {pickup_days}일 안에 택배 기사님이 회수하러 "
+            "방문하고, 검수 후 환불해 드려요.",
+            f"Your return was registered on {when}; a courier will pick it up within {pickup_days} business "
+            "days, and the refund follows after inspection.",
         )
     return pick(
         lang,
-        f"주문은 {when}에 취소되었고, 결제 금액은 영업일 기준 3~5일 안에 환불돼요.",
-        f"The order was cancelled on {when}; the payment is refunded within 3-5 business days.",
+        f"주문은 {when}에 취소되었어요. 결제하신 금액이 있으면 영업일 기준 {refund_days}일 안에 "
+        "환불해 드려요.",
+        f"The order was cancelled on {when}; anything paid is refunded within {refund_days} business days.",
     )
 
 

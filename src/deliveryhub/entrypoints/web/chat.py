@@ -15,7 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from deliveryhub.entrypoints.api.errors import ApiError
 from deliveryhub.entrypoints.web.auth import PageAuth, page_require
-from deliveryhub.entrypoints.web.i18n import label_tables
+from deliveryhub.entrypoints.web.i18n import PAGE_KINDS, label_tables
 from deliveryhub.entrypoints.web.pages import render
 from deliveryhub.kernel.labels import labels
 from deliveryhub.security.rbac import allowed
@@ -309,6 +309,8 @@ DESK_ACTION_TEXT: dict[str, dict[str, str]] = {
 for _lang_code, _words in DESK_ACTION_TEXT.items():
     TEXT[_lang_code].update(_words)
 DESK_ACTIONS_JS = HERE / "templates" / "cs" / "desk_actions.js"
+# The label kinds the desk's scripts name things by (the order panel adds compensations and returns).
+DESK_LABEL_KINDS = (*PAGE_KINDS, "compensation", "compensation_status", "return_reason", "outside_action")
 
 
 def _lang(request: Request) -> str:
@@ -336,7 +338,7 @@ def build_router(hub: Hub) -> APIRouter | None:
         lang = _lang(request)
         # The staff pages' one layout (templates/base.html: header, search, language, user); the desk's own
         # words are `c`, and its scripts also get the label table's names.
-        strings: dict[str, Any] = {**TEXT[lang], "labels": label_tables(lang)}
+        strings: dict[str, Any] = {**TEXT[lang], "labels": label_tables(lang, DESK_LABEL_KINDS)}
         return render(
             request,
             "cs/" + template,
@@ -355,7 +357,7 @@ def build_router(hub: Hub) -> APIRouter | None:
     ) -> Response:
         return agent_page("desk.html", request, auth)
 
-    @router.get("/tickets/desk-actions.js")
+    @router.get("/static/desk/actions.js")
     def desk_actions_js() -> Response:
         # The desk's order panel script (the page's CSP allows scripts from this origin only).
         return FileResponse(

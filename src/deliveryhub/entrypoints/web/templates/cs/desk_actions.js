@@ -148,7 +148,7 @@
     if (!d.can.read_compensations) { return box; }
     call("GET", "/v1/compensations?order_id=" + encodeURIComponent(d.order_id)).then(function (j) {
       (j.compensations || j.items || []).forEach(function (c) {
-        var row = el("div", {cls: "act-row"}, [el("span", {text: L("compensation", c.kind) + " · " + (c.amount || 0).toLocaleString() + " · " + L("compensation_status", c.status)})]);
+        var row = el("div", {cls: "act-row"}, [el("span", {text: L("compensation", c.kind) + " · " + (c.amount || 0).toLocaleString() + (lang === "en" ? " KRW" : "원") + " · " + L("compensation_status", c.status)})]);
         if (d.can.approve_compensation && c.status === "pending_approval") {
           var b = el("button", {type: "button", cls: "act-approve", text: S.act_approve});
           b.addEventListener("click", function () {
