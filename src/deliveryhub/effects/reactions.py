@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.adapters.persistence.orders import load_orders
 from deliveryhub.domain.lifecycle import STAGE_RANK
+from deliveryhub.service_layer.hub import is_wired
 from deliveryhub.service_layer.messaging import Message
 from deliveryhub.service_layer.ports import OutsideAction, RefundAsk
 
@@ -34,11 +35,6 @@ TOPICS = ("order.cancelled", "order.address_changed", "compensation.issued")
 HANDOVER_RANK = STAGE_RANK["handed_over"]
 # Sources whose address change the OMS/WMS/TMS have not heard of yet (people acting through the hub).
 PUSHED_ADDRESS_SOURCES = frozenset({"cs", "chatbot", "ui"})
-
-
-def wired(port: object) -> bool:
-    """Whether a Core port has a provider (the null objects in service_layer/hub.py are named `_No…`)."""
-    return not type(port).__name__.startswith("_No")
 
 
 def action_key(prefix: str, order_id: str, event_id: str) -> str:
@@ -94,7 +90,7 @@ class Reactions:
         if order.stage_rank >= HANDOVER_RANK:
             return  # the parcel left: a return, not a release
         core = self.core
-        if wired(core.fulfilment):
+        if is_wired(core.fulfilment):
             items = order_items(conn, oid)
             core.outside.enqueue(
                 conn,
@@ -115,7 +111,7 @@ class Reactions:
 
     def address_changed(self, conn: Connection, m: Message, order: Any) -> None:
         """A change made through the hub reaches the WMS/TMS (the address is read at send time)."""
-        if m.payload.get("source") not in PUSHED_ADDRESS_SOURCES or not wired(self.core.fulfilment):
+        if m.payload.get("source") not in PUSHED_ADDRESS_SOURCES or not is_wired(self.core.fulfilment):
             return
         if order.stage_rank >= HANDOVER_RANK or order.cancelled_at is not None:
             return
@@ -141,7 +137,7 @@ class Reactions:
         if amount <= 0:
             return
         if kind in ("coupon", "points"):
-            if not wired(self.core.rewards):
+            if not is_wired(self.core.rewards):
                 return  # no coupon system to create it in: issued by hand from the compensation list
             self.core.outside.enqueue(
                 conn,

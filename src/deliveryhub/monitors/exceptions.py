@@ -220,6 +220,9 @@ def transition(
     return exception_dict(fresh)
 
 
+PER_KEY_TYPES = frozenset({"action_failed"})
+
+
 class ExceptionPort:
     """`core.exceptions`: other features open exceptions here (each in its own transaction)."""
 
@@ -238,8 +241,11 @@ class ExceptionPort:
         ev = dict(evidence or {})
         if key:
             ev.setdefault("key", key)
+        # One active exception per type and order, except a failed outside action: each action (its key)
+        # is its own piece of work (a refused refund and a refused WMS release of one order are two).
+        by_key = exception_type in PER_KEY_TYPES or not order_id
         finding = Finding(
-            exception_type, order_id, ev, shipment_id=shipment_id, subject=None if order_id else key
+            exception_type, order_id, ev, shipment_id=shipment_id, subject=key if by_key else None
         )
         with ctx.core.db.write() as conn:
             order = load_order(conn, order_id) if order_id else None

@@ -188,6 +188,30 @@ class _NoReturns:
         return self._off()
 
 
+_NULL_PORTS = (
+    _NoOpsAlerts,
+    _NoAudit,
+    _NoExceptions,
+    _NoNoticeFacts,
+    _NoLinks,
+    _NoFiles,
+    _NoClaims,
+    _NoPickups,
+    _NoPayments,
+    _NoFulfilment,
+    _NoRewards,
+    _NoAddressBook,
+    _NoOutside,
+    _NoRefunds,
+    _NoReturns,
+)
+
+
+def is_wired(port: object) -> bool:
+    """Whether a Core port has a provider (not the null object it starts as)."""
+    return not isinstance(port, _NULL_PORTS)
+
+
 @dataclass
 class Core:
     """Storage, keys, clock, ingest and the typed ports every feature is given."""

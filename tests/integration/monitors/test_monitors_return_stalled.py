@@ -33,7 +33,16 @@ def test_a_return_step_ends_the_stalled_exception_of_its_order(tmp_path: Path, m
         failed = hub.exceptions.open_exception(
             ExceptionRequest("action_failed", "ORD-1", key="release:ORD-1", evidence={"system": "fulfilment"})
         )
-        assert stalled and other and failed
+        refund_failed = hub.exceptions.open_exception(
+            ExceptionRequest(
+                "action_failed", "ORD-1", key="refund:cancel:ORD-1", evidence={"system": "payments"}
+            )
+        )
+        again = hub.exceptions.open_exception(ExceptionRequest("action_failed", "ORD-1", key="release:ORD-1"))
+        assert stalled and other and failed and refund_failed
+        assert (
+            again is None
+        )  # the same failed action is one exception, a second action of the order is another
         assert _status(hub, stalled) == "open"
         picked = event(
             "rp-1", "return.picked_up", "ORD-1", "2026-12-03T10:00:00+09:00", {"return_id": "RT-1"}

@@ -19,9 +19,10 @@ from deliveryhub.adapters.outside.http import (
 from deliveryhub.contracts.outside import OutsideResult
 from deliveryhub.effects.backoff import Backoff
 from deliveryhub.effects.driver import event_id, safe_ref
-from deliveryhub.effects.reactions import action_key, wired
+from deliveryhub.effects.reactions import action_key
 from deliveryhub.effects.wiring import outside_settings
 from deliveryhub.kernel.configfile import ConfigError
+from deliveryhub.service_layer.hub import is_wired
 
 
 def _resp(status: int, body: object = None, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -101,9 +102,9 @@ def test_the_hubs_own_event_ids_are_deterministic_and_fit() -> None:
 def test_null_ports_are_not_wired() -> None:
     from deliveryhub.service_layer import hub
 
-    assert not wired(hub._NoFulfilment()) and not wired(hub._NoRewards())
+    assert not is_wired(hub._NoFulfilment()) and not is_wired(hub._NoRewards())
     fulfilment = build_ports(OutsideSettings(wms_url="http://127.0.0.1:1"))[1]
-    assert fulfilment is not None and wired(fulfilment)
+    assert fulfilment is not None and is_wired(fulfilment)
 
 
 def test_settings_from_the_file_with_the_environment_filling_in(
