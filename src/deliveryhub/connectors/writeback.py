@@ -4,7 +4,7 @@ Intake rides the integration_health consumer: a `shipment.waybill_created` of an
 `order.created` came from a connector with a `write_back` becomes one `connector_writebacks` row per
 (source, order, tracking number) — a replayed or duplicated waybill finds the row and adds nothing. The
 job sends due rows outside any transaction, marks them done, or retries with backoff (the vendor's 429
-Retry-After is honoured) and, after MAX_ATTEMPTS, marks the row dead and tells the operators.
+Retry-After is honoured) and, after BACKOFF.max_attempts, marks the row dead and tells the operators.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.adapters.persistence.dialect import insert_or_ignore
 from deliveryhub.connectors import config
 from deliveryhub.domain.messages import Message
+from deliveryhub.effects.backoff import Backoff
 from deliveryhub.kernel.configfile import env_overrides
 from deliveryhub.kernel.korean import attach
 from deliveryhub.service_layer.ports import OpsAlert
@@ -41,8 +42,7 @@ log = structlog.get_logger(__name__)
 
 JOB_NAME = "connectors.writeback"
 EVERY_S = 5.0
-MAX_ATTEMPTS = 8
-BASE_DELAY_S = 30.0
+BACKOFF = Backoff(max_attempts=8, base_s=30.0)
 BATCH = 20
 
 
@@ -173,7 +173,7 @@ class WritebackJob:
     def _failed(
         self, key: dict[str, str], attempts: int, error: str, retry_after: float | None, now: datetime
     ) -> None:
-        if attempts >= MAX_ATTEMPTS:
+        if BACKOFF.exhausted(attempts):
             self._update(key, status="dead", attempts=attempts, last_error=error[:500])
             source, order_id, waybill = key["source"], key["order_id"], key["tracking_no"]
             body = f"{source}에 송장 {attach(waybill, '을/를')} {attempts}번 보내지 못했어요: {error[:200]}"
@@ -186,7 +186,7 @@ class WritebackJob:
             )
             self.core.ops_alerts.notify_ops(alert)
             return
-        delay = max(retry_after or 0.0, BASE_DELAY_S * 2 ** (attempts - 1))
+        delay = BACKOFF.delay(attempts, retry_after)
         self._update(
             key, attempts=attempts, last_error=error[:500], next_attempt_at=now + timedelta(seconds=delay)
         )
