@@ -35,6 +35,7 @@ from deliveryhub.entrypoints.api.routers import (
 from deliveryhub.entrypoints.api.routers import chat as chat_api
 from deliveryhub.entrypoints.api.routers import desk as desk_api
 from deliveryhub.entrypoints.api.routers import order_actions as order_actions_api
+from deliveryhub.entrypoints.api.routers import outside_actions as outside_actions_api
 from deliveryhub.entrypoints.api.routers import payments as payments_api
 from deliveryhub.entrypoints.api.routers import returns as returns_api
 from deliveryhub.entrypoints.api.routers import security as security_admin
@@ -79,6 +80,7 @@ ROUTER_BUILDERS: tuple[RouterBuilder, ...] = (
     returns_api.build_router,
     payments_api.build_router,
     order_actions_api.build_router,
+    outside_actions_api.build_router,
     ops_pages.build_router,
 )
 
