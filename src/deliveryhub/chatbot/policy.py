@@ -81,7 +81,12 @@ def _decide(bot: Bot, ctx: TurnCtx, nlu: dict[str, Any], ents: dict[str, Any]) -
         ctx.store_text = "[새 배송지 입력됨]" if lang == "ko" else "[new address given]"
         actions.change_address(bot, ctx, text)
         return
-    if need == "return_reason" and ctx.intent not in ("cancel_order", "human_agent") and not NO.match(text):
+    if need == "return_reason" and ctx.intent not in ("cancel_order", "human_agent"):
+        if NO.match(text):  # changed their mind about returning
+            s["pending"] = None
+            ctx.intent = "other"
+            ctx.reply = phrases.keep_as_is(lang)
+            return
         actions.return_reason(bot, ctx, text)
         return
     if need in CONFIRMING_NEEDS:

@@ -161,3 +161,14 @@ def test_the_quoted_fee_is_the_faqs(chat: ChatService, hub: Any, clock: ManualCl
     assert "return.requested" not in _types(hub, DELIVERED)  # a quote opens nothing
     chat.post(sid, "아니요")
     assert "return.requested" not in _types(hub, DELIVERED)
+
+
+def test_an_exchange_is_quoted_and_opened_on_yes(chat: ChatService, hub: Any, clock: ManualClock) -> None:
+    _returns_wired(chat, DELIVERED)
+    clock.set(datetime(2026, 11, 14, 11, 0, tzinfo=KST))  # day 2
+    sid, quote = _verified(chat, f"{DELIVERED} 교환하고 싶어요 사이즈가 안 맞아요")
+    assert "교환" in quote and "6,000원" in quote and "교환을 접수할까요? (네/아니요)" in quote
+    assert "exchange.requested" not in _types(hub, DELIVERED)
+    opened = chat.post(sid, "네").reply or ""
+    assert "교환 신청이 접수되었어요" in opened
+    assert _types(hub, DELIVERED).count("exchange.requested") == 1
