@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.aftersales import store
 from deliveryhub.kernel.clock import ManualClock
-from deliveryhub.kernel.configfile import SECTIONS
 from deliveryhub.service_layer.ports import ReturnAsk
 from dh_testkit import drain, event, handed_over, make_hub, order_created, waybill
 
@@ -351,9 +350,6 @@ def test_stalled_step_opens_one_exception(
     assert row(hub, rid).stalled_step == "requested" and row(hub, rid).status == "pickup_booked"
 
 
-@pytest.mark.skipif(
-    "returns" not in SECTIONS, reason="the config file's `returns:` section is not registered in SECTIONS yet"
-)
 def test_policy_from_the_config_file(tmp_path: Path, master_key: str) -> None:
     cfg = tmp_path / "hub.yaml"
     cfg.write_text(
@@ -366,5 +362,8 @@ def test_policy_from_the_config_file(tmp_path: Path, master_key: str) -> None:
         quote = h.returns.quote("ORD-C1", "change_of_mind")
         assert quote.ok and quote.fee == 5000  # day 10 is inside this shop's 14 days
         assert h.aftersales.policy().window_days == 14
+        # The FAQ the bot answers from says this shop's fee too, not the default.
+        faq = next(e for e in h.chat.chat.faq_entries() if e.key == "return_fee")
+        assert "주문이면 왕복 배송비 5,000원" in faq.answer_ko
     finally:
         h.close()
