@@ -45,6 +45,7 @@ def live(tmp_path: Path, master_key: str) -> Iterator[tuple[str, Any, int, str]]
     try:
         create_user(hub, "agent@shop.example", "cs_agent", PASSWORD)
         create_user(hub, "auditor@shop.example", "auditor", PASSWORD)
+        create_user(hub, "lead@shop.example", "ops", PASSWORD)
         hub.ingest.ingest(
             [
                 order_created(
@@ -212,3 +213,43 @@ def test_an_agent_opens_a_return_and_passes_its_inspection_from_the_desk(
             assert errors == []
         finally:
             browser.close()
+
+
+@pytest.mark.browser
+def test_a_lead_approves_the_orders_compensation_from_the_desk(live: tuple[str, Any, int, str]) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    from deliveryhub.monitors.tables import compensations
+
+    base, hub, tid, _ = live
+    with hub.db.write() as conn:  # a claim's compensation above the approval threshold, waiting
+        conn.execute(
+            compensations.insert().values(
+                order_id=DELIVERED,
+                rule="damage_coupon",
+                kind="coupon",
+                amount=5000.0,
+                status="pending_approval",
+                evidence={"trigger": "claim.opened"},
+                event_id=f"comp:{DELIVERED}:damage_coupon",
+                created_at=NOW,
+            )
+        )
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            agent = _login(browser, base, "agent@shop.example", tid + 1)
+            expect(agent.locator("#act-compensations")).to_contain_text("쿠폰", timeout=30_000)
+            expect(agent.locator("#act-compensations")).to_contain_text("승인 대기")
+            assert agent.locator(".act-approve").count() == 0  # a CS agent may not approve money
+
+            lead = _login(browser, base, "lead@shop.example", tid + 1)
+            lead.click(".act-approve", timeout=30_000)
+            expect(lead.locator("#act-status")).to_contain_text("보상을 승인했어요", timeout=30_000)
+            expect(lead.locator("#act-compensations")).to_contain_text("지급", timeout=30_000)
+        finally:
+            browser.close()
+    with hub.db.read() as conn:
+        row = conn.execute(compensations.select().where(compensations.c.order_id == DELIVERED)).one()
+    assert row.status == "issued" and row.decided_by
+    assert "compensation.issued" in _events(hub, DELIVERED)
