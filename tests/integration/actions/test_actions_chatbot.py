@@ -30,6 +30,7 @@ RULES = [
     (r"배송지", "change_address", 0.95, False),
     (r"반품", "return_request", 0.95, False),
     (r"교환", "exchange_request", 0.95, False),
+    (r"깨져", "damaged_item", 0.95, False),
 ]
 
 
@@ -172,3 +173,15 @@ def test_an_exchange_is_quoted_and_opened_on_yes(chat: ChatService, hub: Any, cl
     opened = chat.post(sid, "네").reply or ""
     assert "교환 신청이 접수되었어요" in opened
     assert _types(hub, DELIVERED).count("exchange.requested") == 1
+
+
+def test_a_damage_claims_refund_remedy_opens_a_return_at_the_shops_cost(
+    chat: ChatService, hub: Any, clock: ManualClock
+) -> None:
+    _returns_wired(chat, DELIVERED)
+    clock.set(datetime(2026, 12, 2, 11, 0, tzinfo=KST))  # day 20: past the change-of-mind window
+    sid, asked = _verified(chat, f"{DELIVERED} 상품이 깨져서 왔어요")
+    assert "1) 교환" in asked and "2) 환불" in asked
+    opened = chat.post(sid, "2").reply or ""
+    assert "반품 신청이 접수되었어요" in opened and "저희가 부담" in opened
+    assert _types(hub, DELIVERED).count("return.requested") == 1
