@@ -219,14 +219,16 @@ def _quote(bot: Bot, ctx: TurnCtx, kind: str, code: str, text: str, prefix: str)
         )
         return
     if res.code in ("window_passed", "not_eligible") and code not in SHOP_FAULT_CODES:
-        # A change of mind past the window: the defect route stays open (3 months, at the shop's cost).
+        # A change of mind past the window: the defect route stays open (the policy's defect window, at
+        # the shop's cost).
+        days = bot.faq.facts.get("defect_window_days", "90")
         s["pending"] = {"need": "return_reason", "intent": f"{kind}_request", "kind": kind}
         ctx.reply += phrases.pick(
             lang,
             " 상품이 파손되었거나 불량·오배송이라면 그 내용을 알려 주세요. 그런 경우에는 받으신 날부터 "
-            "3개월 안에 저희 부담으로 반품·교환해 드려요.",
+            f"{days}일 안에 저희 부담으로 반품·교환해 드려요.",
             " If the item arrived damaged, is defective or is the wrong item, tell me what happened: then "
-            "it can be returned or exchanged at our cost within 3 months of delivery.",
+            f"it can be returned or exchanged at our cost within {days} days of delivery.",
         )
     elif res.code == "not_shipped":
         s["pending"] = {"need": "offer_cancel", "intent": "cancel_order"}
