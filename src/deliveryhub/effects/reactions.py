@@ -1,7 +1,8 @@
 """The `effects.reactions` consumer: what the hub must do outside when certain facts arrive.
 
-- `order.cancelled` before handover → release the WMS reservation (`release:<order>`) and, when money was
-  paid, refund what is left of it (`core.refunds`, key `refund:cancel:<order>`).
+- `order.cancelled` before handover → release the WMS reservation (`release:<order>`), tell the marketplace
+  the order came from when the cancel was made through the hub (`marketplace-cancel:<order>`), and, when
+  money was paid, refund what is left of it (`core.refunds`, key `refund:cancel:<order>`).
 - `order.address_changed` said by CS, the chatbot or the web UI (never the OMS's own change: no echo) →
   push the address to the WMS/TMS (`address:<order>:<event id>`), before handover only.
 - `compensation.issued` → a coupon or points through the shop's rewards port (`reward:<event id>`) when
@@ -22,6 +23,7 @@ from sqlalchemy.engine import Connection
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.adapters.persistence.orders import load_orders
 from deliveryhub.domain.lifecycle import STAGE_RANK
+from deliveryhub.effects import marketplace_cancel
 from deliveryhub.service_layer.hub import is_wired
 from deliveryhub.service_layer.messaging import Message
 from deliveryhub.service_layer.ports import OutsideAction, RefundAsk
@@ -102,12 +104,16 @@ class Reactions:
                     payload={"order_id": oid, "items": items},
                 ),
             )
-        refundable = core.refunds.refundable(conn, oid)
+        # Refunds only where the hub holds the payment provider (a shop refunding in its own system is not
+        # asked to, as for releases and pushes); then a refund that could not be queued is worth a line.
+        marketplace_cancel.queue(core, conn, m, oid)  # a marketplace order: told once, never echoed
+        refundable = core.refunds.refundable(conn, oid) if is_wired(core.payments) else 0
         if refundable > 0:
             reason = str((m.payload.get("data") or {}).get("reason") or "주문 취소 / order cancelled")[:200]
             ask = RefundAsk(oid, refundable, "cancel", f"refund:cancel:{oid}", reason)
             decision = core.refunds.request_refund(conn, ask)
-            log.info("cancel_refund", order_id=oid, code=decision.code, amount=decision.amount)
+            if not decision.ok and decision.code != "duplicate":
+                log.warning("cancel_refund_not_queued", order_id=oid, code=decision.code, amount=refundable)
 
     def address_changed(self, conn: Connection, m: Message, order: Any) -> None:
         """A change made through the hub reaches the WMS/TMS (the address is read at send time)."""
