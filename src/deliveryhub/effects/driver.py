@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -78,6 +78,8 @@ class Driver:
         self.core = core
         self.backoff = backoff or Backoff()
         self.worker = worker or f"{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        # (system, action) -> the sender of an action a feature module carries out (not a Core port).
+        self.senders: dict[tuple[str, str], Callable[[Row[Any]], OutsideResult]] = {}
 
     def run(self, now: datetime) -> int:
         """Carry out every due action (up to BATCH per run); returns how many were tried."""
@@ -162,6 +164,9 @@ class Driver:
                     order_id, p.get("customer_ref"), p["kind"], int(p["amount"]), str(p.get("reason") or "")
                 )
                 return core.rewards.grant(reward, key)
+        sender = self.senders.get((row.system, row.action))
+        if sender is not None:
+            return sender(row)
         return OutsideResult("refused", message=f"unknown action {row.system}/{row.action}")
 
     def _address(self, payload: Mapping[str, Any], order_id: str) -> dict[str, Any]:

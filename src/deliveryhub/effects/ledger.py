@@ -26,6 +26,7 @@ KNOWN = frozenset(
         ("fulfilment", "push_address"),
         ("fulfilment", "reship"),
         ("rewards", "grant"),
+        ("marketplace", "cancel_order"),
     }
 )
 
@@ -163,7 +164,7 @@ def postpone(conn: Connection, key: str, worker: str, at: datetime, error: str) 
 
 # A failed refund is asked for again through core.refunds (under a new key), never re-sent from here: the
 # payments feature counted its amount as refundable again when it failed.
-RETRYABLE_SYSTEMS = ("pickup", "fulfilment", "rewards")
+RETRYABLE_SYSTEMS = ("pickup", "fulfilment", "rewards", "marketplace")
 
 
 def retry_failed(conn: Connection, key: str, now: datetime) -> bool:

@@ -12,8 +12,10 @@ from pydantic_settings import SettingsConfigDict
 from deliveryhub.adapters.outside.http import OutsideSettings, build_ports
 from deliveryhub.connectors.writeback import connector_settings
 from deliveryhub.effects import ledger as ledger_mod
+from deliveryhub.effects import marketplace_cancel
 from deliveryhub.effects.driver import EVERY_S, JOB_NAME, Driver
 from deliveryhub.effects.ledger import Ledger
+from deliveryhub.effects.marketplace_cancel import MarketplaceCancels
 from deliveryhub.effects.pickups import RoutedPickups
 from deliveryhub.effects.reactions import TOPICS, Reactions
 from deliveryhub.kernel.configfile import EnvSettings, expand_env, load_env, load_section
@@ -93,6 +95,8 @@ def register(core: Core) -> EffectsFeature:
     ledger = Ledger(core.clock.now)
     core.outside = ledger
     driver = Driver(core)
+    cancels = MarketplaceCancels(lambda code: connector_settings(core, code))
+    driver.senders[(marketplace_cancel.SYSTEM, marketplace_cancel.ACTION)] = cancels.carry_out
     reactions = Reactions(core)
     core.consumers.append(Consumer(CONSUMER, reactions.handle, topics=TOPICS))
     core.jobs.append(Job(JOB_NAME, EVERY_S, driver.run))

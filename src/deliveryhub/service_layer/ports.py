@@ -197,8 +197,10 @@ class OutsideAction:
     an `action_failed` exception for the operators."""
 
     key: str
-    system: Literal["payments", "pickup", "fulfilment", "rewards"]
-    action: Literal["refund", "book_pickup", "release_reservation", "push_address", "reship", "grant"]
+    system: Literal["payments", "pickup", "fulfilment", "rewards", "marketplace"]
+    action: Literal[
+        "refund", "book_pickup", "release_reservation", "push_address", "reship", "grant", "cancel_order"
+    ]
     order_id: str | None
     payload: Mapping[str, Any]
     done_event: str | None = None

@@ -29,6 +29,8 @@ class CoupangSettings(ConnectorSettings):
     vendor_id: str = ""
     access_key: SecretStr | None = None
     secret_key: SecretStr | None = None
+    # The seller's Wing login id: Coupang's cancel API (상품준비중 취소 처리) asks for it as `userId`.
+    wing_user_id: str = ""
     order_poll_s: int = 300  # how often the ordersheets are polled
     window_overlap_minutes: int = 10  # each window starts this much before the previous one ended
     first_window_hours: int = 24  # first poll looks back this far (Coupang's timeFrame allows 24 h)
