@@ -192,7 +192,24 @@ def _stage_entry(s: Any) -> dict[str, Any]:
     }
 
 
+# What an after-sales or outside-action event adds to its name on the timeline (views.story.event_detail);
+# ids, codes and amounts only (free text such as `message` is DLP-masked at ingest).
+_EVENT_FACTS = (
+    "action",
+    "system",
+    "message",
+    "reason_code",
+    "fee",
+    "fee_payer",
+    "amount",
+    "result",
+    "return_id",
+    "carrier",
+)
+
+
 def _event_entry(e: Any) -> dict[str, Any]:
+    data = e.data if isinstance(e.data, dict) else {}
     return {
         "event_id": e.event_id,
         "type": e.type,
@@ -200,6 +217,7 @@ def _event_entry(e: Any) -> dict[str, Any]:
         "source": e.source,
         "shipment_id": e.shipment_id,
         "manual": bool(e.manual),
+        "data": {k: data[k] for k in _EVENT_FACTS if k in data},
     }
 
 
