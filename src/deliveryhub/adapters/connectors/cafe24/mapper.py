@@ -64,22 +64,38 @@ _CANCELLED = frozenset({"C34", "C35", "C36", "C40", "C41", "C47", "C48", "C49"})
 
 
 @cache
-def carrier_table() -> dict[str, str]:
-    """Hub carrier code -> Cafe24 shipping_company_code (``carriers.yaml``)."""
+def _carrier_doc() -> dict[str, list[str]]:
+    """``carriers.yaml``: hub carrier code -> its Cafe24 codes (the first is the one written back)."""
     doc = yaml.safe_load((Path(__file__).parent / "carriers.yaml").read_text(encoding="utf-8"))
-    return {str(k): str(v) for k, v in (doc or {}).items()}
+    return {
+        str(hub): [str(c) for c in (codes if isinstance(codes, list) else [codes])]
+        for hub, codes in (doc or {}).items()
+    }
+
+
+def carrier_table() -> dict[str, str]:
+    """Hub carrier code -> the Cafe24 shipping_company_code written back (``carriers.yaml``)."""
+    return {hub: codes[0] for hub, codes in _carrier_doc().items() if codes}
+
+
+def inbound_codes() -> dict[str, str]:
+    """Every Cafe24 shipping_company_code of ``carriers.yaml`` -> hub carrier code."""
+    return {code: hub for hub, codes in _carrier_doc().items() for code in codes}
 
 
 def hub_carrier(code: object, overrides: dict[str, str] | None = None) -> str:
-    """Our carrier code for a Cafe24 shipping_company_code; ``cafe24-<code>`` when not in the table."""
+    """Our carrier code for a Cafe24 shipping_company_code; ``cafe24-<code>`` when not in the table.
+
+    A mall's own codes (``overrides``, hub -> code) win over the shipped table; an unknown code is
+    never guessed.
+    """
     text = as_str(code)
     if text is None:
         return "unknown"
-    table = {**carrier_table(), **(overrides or {})}
-    for hub, cafe24 in table.items():
+    for hub, cafe24 in (overrides or {}).items():
         if cafe24 == text:
             return hub
-    return f"cafe24-{text}"[:32]
+    return inbound_codes().get(text, f"cafe24-{text}"[:32])
 
 
 def _money(value: object) -> float | None:

@@ -89,38 +89,38 @@ DELIVERY_STATUSES = frozenset(
 )
 DELIVERY_MOVING = frozenset({"COLLECT_CARGO", "DELIVERING", "DELIVERY_COMPLETION", "DELIVERY_FAIL"})
 
-# deliveryCompany code (택배사 코드, logistics-companies) -> hub carrier code
+# Delivery company codes (택배사 코드): ``delivery.deliveryCompany`` in a product-order detail and
+# ``deliveryCompanyCode`` of 발송처리 (POST /v1/pay-order/seller/product-orders/dispatch) use one list.
+#
+# Source (every code below): Naver's own dispatch reference, "deliveryCompanyCode" table of
+# https://apicenter.commerce.naver.com/docs/commerce-api/current/seller-dispatch-product-orders-pay-order-seller,
+# as mirrored in github.com/myso-kr/naver-commerce-api-docs-cli
+# docs/api/v1/pay-order/seller/product-orders/dispatch.POST.md (2026-03-13). The data folder's real doc
+# examples use CJGLS and KDEXP (naver_commerce__dispatch__request_multi.json).
+# Naver keeps the historical codes: 롯데택배 is HYUNDAI (ex-현대택배) and 로젠택배 is KGB. There is no
+# LOTTE, LOGEN, CUPOST or DONGBU code in Naver's list (an earlier table had them; fixed), so a payload
+# carrying one of those is unknown and the mapper quarantines it rather than guessing.
 NAVER_TO_HUB_CARRIER: dict[str, str] = {
-    "CJGLS": "cj",
-    "LOTTE": "lotte",
-    "HYUNDAI": "lotte",  # 현대택배, now 롯데택배
-    "HANJIN": "hanjin",
-    "EPOST": "epost",
-    "LOGEN": "logen",
-    "KDEXP": "kdexp",
-    "DAESIN": "daesin",
-    "ILYANG": "ilyang",
-    "CHUNIL": "chunil",
-    "HDEXP": "hdexp",
-    "CVSNET": "cvsnet",
-    "CUPOST": "cupost",
-    "KGB": "kgb",
-    "DONGBU": "dongbu",
+    "CJGLS": "cj",  # CJ대한통운
+    "HYUNDAI": "lotte",  # 롯데택배
+    "HANJIN": "hanjin",  # 한진택배
+    "KGB": "logen",  # 로젠택배 (was wrongly "kgb")
+    "EPOST": "epost",  # 우체국택배
+    "KDEXP": "kdexp",  # 경동택배
+    "DAESIN": "daesin",  # 대신택배
+    "ILYANG": "ilyang",  # 일양로지스
+    "CHUNIL": "chunil",  # 천일택배
+    "HDEXP": "hdexp",  # 합동택배
+    "CVSNET": "cvsnet",  # GSPostbox택배
+    "CUPARCEL": "cupost",  # CU편의점택배
+    "KUNYOUNG": "kunyoung",  # 건영택배
+    "HONAM": "honam",  # 우리택배 (ex-호남택배)
 }
 
-# hub carrier code -> deliveryCompanyCode for 발송처리
+# hub carrier code -> deliveryCompanyCode for 발송처리 (same source; "post" is an alias of epost)
 HUB_TO_NAVER_CARRIER: dict[str, str] = {
-    "cj": "CJGLS",
-    "lotte": "LOTTE",
-    "hanjin": "HANJIN",
-    "epost": "EPOST",
+    **{hub: code for code, hub in NAVER_TO_HUB_CARRIER.items()},
     "post": "EPOST",
-    "logen": "LOGEN",
-    "kdexp": "KDEXP",
-    "daesin": "DAESIN",
-    "ilyang": "ILYANG",
-    "chunil": "CHUNIL",
-    "hdexp": "HDEXP",
-    "cvsnet": "CVSNET",
-    "cupost": "CUPOST",
+    "hapdong": "HDEXP",
+    "kyungdong": "KDEXP",
 }

@@ -1,19 +1,33 @@
-"""Hub carrier code <-> Sweet Tracker company code (``t_code``; ``/api/v1/companylist`` lists them all)."""
+"""Hub carrier code <-> Sweet Tracker company code (``t_code``; ``/api/v1/companylist`` lists them all).
+
+Sources for the codes (the data folder has the companylist schema only, no codes:
+sweettracker__trackingInfo_companylist_recommend__schema.md):
+- A: a published companylist code table, gist.github.com/JunsikChoi/a834a2547769505107626c7658a07181
+  ("deliveryProviderList": 04 CJ대한통운, 05 한진택배, 08 롯데택배, 01 우체국택배, 06 로젠택배,
+  11 일양로지스, 22 대신택배, 23 경동택배, 32 합동택배, 46 CU 편의점택배, 24 GS Postbox 택배,
+  17 천일택배, 18 건영택배 ...);
+- B: public Sweet Tracker integrations found through the code index (the index names no repository):
+  a companylist stub {"Code":"04","Name":"CJ대한통운"}, {"Code":"05","Name":"한진택배"} (file id
+  67281578429), and enums with 01/04/05/06/08 for 우체국/CJ/한진/로젠/롯데 and 46 for CU 편의점택배.
+Every code below agrees across the sources that list it; none was changed.
+"""
 
 from __future__ import annotations
 
 HUB_TO_SWEET: dict[str, str] = {
-    "epost": "01",  # 우체국택배
-    "cj": "04",  # CJ대한통운
-    "hanjin": "05",  # 한진택배
-    "logen": "06",  # 로젠택배
-    "lotte": "08",  # 롯데택배
-    "ilyang": "11",  # 일양로지스
-    "chunil": "17",  # 천일택배
-    "kunyoung": "18",  # 건영택배
-    "daesin": "22",  # 대신택배
-    "kdexp": "23",  # 경동택배
-    "cvsnet": "24",  # GS Postbox 택배 (CVSnet)
+    "epost": "01",  # 우체국택배 (A, B)
+    "cj": "04",  # CJ대한통운 (A, B)
+    "hanjin": "05",  # 한진택배 (A, B)
+    "logen": "06",  # 로젠택배 (A, B)
+    "lotte": "08",  # 롯데택배 (A, B)
+    "ilyang": "11",  # 일양로지스 (A)
+    "chunil": "17",  # 천일택배 (A)
+    "kunyoung": "18",  # 건영택배 (A)
+    "daesin": "22",  # 대신택배 (A)
+    "kdexp": "23",  # 경동택배 (A)
+    "cvsnet": "24",  # GS Postbox 택배 (CVSnet) (A)
+    "hdexp": "32",  # 합동택배 (A; added)
+    "cupost": "46",  # CU 편의점택배 (A, B; added)
 }
 SWEET_TO_HUB: dict[str, str] = {code: hub for hub, code in HUB_TO_SWEET.items()}
 
@@ -39,5 +53,5 @@ def t_code(carrier: str) -> str | None:
 
 
 def hub_carrier(code: str) -> str:
-    """The hub carrier code of a Sweet Tracker code; ``sweet:<code>`` when the hub has none."""
+    """The hub carrier code of a Sweet Tracker code; ``sweet-<code>`` when the hub has none."""
     return SWEET_TO_HUB.get(code, f"sweet-{code}")

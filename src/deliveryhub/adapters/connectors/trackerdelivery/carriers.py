@@ -7,6 +7,12 @@ tracker.delivery id itself (e.g. ``jp.yamato``) so nothing is lost.
 
 from __future__ import annotations
 
+# Source (every id below): the carrier directories of github.com/shlee322/delivery-tracker
+# packages/core/src/carriers/ @ 3b3d63b4a754a6939c0f9eaee08c04c164ddb582, listed in the data folder's
+# tracker_delivery__carrier_ids.md; kr.cjlogistics is also the id of the vendor's own track example
+# (tracker_delivery__track_query_request_example.md) and kr.lotte the one of its webhook docs excerpt.
+# All ids checked present there; none changed. The old v1 ids kr.cupost / kr.hdexp are not in the
+# current core, so CU편의점택배 and 합동택배 have no tracker.delivery id (the hub must not invent one).
 HUB_TO_TRACKER: dict[str, str] = {
     "cj": "kr.cjlogistics",
     "lotte": "kr.lotte",
