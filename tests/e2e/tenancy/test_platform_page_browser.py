@@ -128,6 +128,12 @@ def test_platform_page_equals_the_api_in_both_languages(site: dict[str, Any]) ->
                 # Each row links to that seller's monthly report.
                 href = page.locator("tr[data-slug='shop-a'] a.seller-report").get_attribute("href")
                 assert href and href.startswith("/platform/shop-a/report?month=")
+            # The header never pushes the name or 로그아웃 off a laptop-sized screen (it wraps instead).
+            for width in (1300, 1024, 800):
+                page.set_viewport_size({"width": width, "height": 900})
+                page.goto(base + "/platform")
+                logout = page.locator("header.top form.inline button").bounding_box()
+                assert logout is not None and logout["x"] + logout["width"] <= width, (width, logout)
             report = page.goto(base + href)
             assert report is not None and report.status == 200
             assert "가나다" in page.inner_text("body") or page.locator("table").count() > 0
