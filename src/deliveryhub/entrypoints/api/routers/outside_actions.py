@@ -25,7 +25,9 @@ def _state(hub: Hub, key: str) -> dict[str, Any] | None:
     return asdict(state) if state is not None else None
 
 
-@router.get("/{key:path}", summary="One outside action: status, attempts, reference, last error / 외부 처리 상태")
+@router.get(
+    "/{key:path}", summary="One outside action: status, attempts, reference, last error / 외부 처리 상태"
+)
 async def get_action(
     request: Request, key: KeyPath, _p: Annotated[Principal, Depends(require("orders:read"))]
 ) -> dict[str, Any]:
@@ -36,7 +38,9 @@ async def get_action(
     return found
 
 
-@router.post("/{key:path}/retry", summary="Send a failed action again / 실패한 외부 처리 다시 보내기 (audited)")
+@router.post(
+    "/{key:path}/retry", summary="Send a failed action again / 실패한 외부 처리 다시 보내기 (audited)"
+)
 async def retry_action(
     request: Request, key: KeyPath, principal: Annotated[Principal, Depends(require("orders:act"))]
 ) -> dict[str, Any]:
