@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from deliveryhub.aftersales import store
+from deliveryhub.aftersales import store, tables
 from deliveryhub.aftersales.tables import STEP_COLUMNS
 from deliveryhub.domain.returns import FINAL_STATUSES, STATUSES, next_step
 from deliveryhub.kernel.timefmt import iso
@@ -108,3 +109,21 @@ def list_returns(
 def for_order(conn: Connection, order_id: str, now: datetime) -> list[dict[str, Any]]:
     """The order's returns (the `returns` section of GET /v1/orders/{id})."""
     return list_returns(conn, now, order_id=order_id, limit=50)
+
+
+# Returns whose collection the carrier may still report: booked, not yet received at the warehouse.
+AWAITING_PICKUP = ("pickup_booked", "picked_up")
+
+
+def returns_by_waybill(conn: Connection, numbers: list[str], carrier: str | None = None) -> dict[str, Any]:
+    """Open returns by their return waybill number (a carrier's scans of it are the pickup, not a parcel
+    of the order); with `carrier`, only returns that carrier collects (or whose carrier is unknown)."""
+    if not numbers:
+        return {}
+    r = tables.returns
+    query = sa.select(r.c.return_id, r.c.order_id, r.c.return_tracking_no, r.c.status).where(
+        r.c.return_tracking_no.in_(sorted(set(numbers))), r.c.status.in_(AWAITING_PICKUP)
+    )
+    if carrier is not None:
+        query = query.where(sa.or_(r.c.carrier == carrier, r.c.carrier.is_(None)))
+    return {row.return_tracking_no: row for row in conn.execute(query)}

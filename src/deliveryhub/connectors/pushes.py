@@ -27,6 +27,7 @@ from deliveryhub.adapters.connectors.signatures import verify_base64_hmac
 from deliveryhub.adapters.connectors.tracking import KOREAN_CARRIERS
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.adapters.persistence.columns import columns
+from deliveryhub.aftersales.queries import returns_by_waybill
 from deliveryhub.connectors import config, inbound
 from deliveryhub.connectors.inbound import Refused
 from deliveryhub.contracts.events import ContractError
@@ -125,6 +126,48 @@ def bind_orders(core: Core, carrier: str, mapped: MappingResult) -> list[dict[st
     mapped.events = bound
     mapped.unmapped = [u for u in mapped.unmapped if "unknown:" not in u]
     return unknown
+
+
+# A scan that shows the carrier has the return parcel in hand (a label alone does not).
+_COLLECTED_TAGS = ("in_transit", "out_for_delivery", "delivered", "available_for_pickup", "attempt_fail")
+
+
+def _collected(ev: dict[str, Any]) -> bool:
+    if ev.get("type") in ("shipment.handed_over", "shipment.delivered"):
+        return True
+    data = ev.get("data")
+    status = data.get("status") if isinstance(data, dict) else None
+    return ev.get("type") == "shipment.tracking" and status in _COLLECTED_TAGS
+
+
+def bind_returns(
+    core: Core, carrier: str, events: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Scans of a return waybill (booked for a return's pickup) become that return's `return.picked_up`,
+    once per return (a stable event id); returns (those events, the scans still unknown)."""
+    numbers = [n for n in (_number(e) for e in events) if n]
+    if not numbers:
+        return [], events
+    with core.db.read() as conn:
+        known = returns_by_waybill(conn, numbers, carrier if carrier in KOREAN_CARRIERS else None)
+    picked: dict[str, dict[str, Any]] = {}
+    unknown: list[dict[str, Any]] = []
+    for ev in events:
+        found = known.get(_number(ev))
+        if found is None:
+            unknown.append(ev)
+            continue
+        if not _collected(ev) or found.return_id in picked:
+            continue  # a label scan, or a later scan of a return already picked up: nothing new
+        picked[found.return_id] = {
+            "event_id": f"return-pickup:{found.return_id}",
+            "source": ev.get("source") or f"carrier:{carrier}",
+            "type": "return.picked_up",
+            "occurred_at": ev.get("occurred_at"),
+            "order_id": found.order_id,
+            "data": {"return_id": found.return_id, "tracking_no": _number(ev)},
+        }
+    return list(picked.values()), unknown
 
 
 def _quarantine_unknown(core: Core, carrier: str, source: str, events: list[dict[str, Any]]) -> list[str]:
@@ -364,6 +407,8 @@ def receive_carrier(
             return _replayed(carrier=carrier)
     mapped = connector.map_payload(payload)
     unknown = bind_orders(core, carrier, mapped)
+    picked_up, unknown = bind_returns(core, carrier, unknown)
+    mapped.events.extend(picked_up)
     mapped.unmapped.extend(_quarantine_unknown(core, carrier, connector.source, unknown))
     _remember_orders(core, f"webhook:{carrier}", mapped)
     receipt = (carrier, "", auth.replay_key) if auth.replay_key else None
