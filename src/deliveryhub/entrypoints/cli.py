@@ -519,6 +519,7 @@ def doctor(
 ) -> None:
     """Check every configured connection end to end (and a shop's own setup); plain-words diagnosis."""
     from deliveryhub.config import load_settings
+    from deliveryhub.notifications.doctor import notification_checks
     from deliveryhub.service_layer.doctor import doctor_checks, run_checks
     from deliveryhub.shops.doctor import shop_checks
 
@@ -531,7 +532,8 @@ def doctor(
         broken = [*broken, *shop_checks(ShopHubs(platform_hub(ctx)), shop)]
     out = Console()
     ok = True
-    for result in run_checks(doctor_checks(settings, outbound, broken)):
+    extra = [*notification_checks(settings.config_file), *broken]  # SOLAPI, Slack, KakaoWork
+    for result in run_checks(doctor_checks(settings, outbound, extra)):
         ok = ok and result.ok
         mark = "[green]✔[/green]" if result.ok else "[red]✘[/red]"
         out.print(f"{mark} {result.name}: ", end="")

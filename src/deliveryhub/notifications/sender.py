@@ -294,7 +294,7 @@ class Sender:
                     provider=result.provider,
                     provider_message_id=result.message_id,
                     recipient_masked=mask_contact(channel, addr),
-                    fallback=i > 0,
+                    fallback=i > 0 or bool(job.fallback),  # also: re-sent after a failed 알림톡 receipt
                     last_error=None,
                 )
                 log.info(

@@ -50,6 +50,9 @@ class NotificationSettings(EnvSettings):
     # SOLAPI's own 알림톡 → SMS re-send (kakaoOptions.disableSms). Off by default: it cannot see a customer's
     # SMS opt-out, while the dispatcher's own fallback does.
     solapi_kakao_sms_fallback: bool = False
+    # Shared secret of SOLAPI's delivery report webhook (POST /v1/webhooks/solapi?token=…, or the header
+    # X-Deliveryhub-Token); SOLAPI signs nothing, so without it every report is refused with 401.
+    solapi_webhook_secret: str | None = None
     console_notifications: bool | None = None  # default: on in dev when nothing else is configured
     notice_deadline_minutes: float = 10.0
     retry_budget: int = 8

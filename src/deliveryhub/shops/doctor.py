@@ -103,6 +103,16 @@ def _checklist_checks(hubs: ShopHubs, slug: str) -> list[Check]:
     return [(f"shop {slug} checklist: {label('shop_page', key, 'en')}", bound(key)) for key in ITEMS]
 
 
+def _channel_checks(hubs: ShopHubs, slug: str) -> list[Check]:
+    """The shop's own notification channels (its config file's `notifications:` over the environment)."""
+    from deliveryhub.notifications.doctor import notification_checks
+
+    shop = hubs.directory.get(slug)
+    if shop is None or not shop.active or not shop.config_file:
+        return []
+    return [(f"shop {slug} {name}", check) for name, check in notification_checks(shop.config_file)]
+
+
 def shop_checks(hubs: ShopHubs, slug: str) -> list[Check]:
     """`doctor --shop SLUG`: the shop exists, its database answers at the current schema, its root key
     unwraps its keys, then each onboarding item (done, or what to do next)."""
@@ -111,4 +121,5 @@ def shop_checks(hubs: ShopHubs, slug: str) -> list[Check]:
         (f"shop {slug} database", lambda: _check_shop_db(hubs, slug)),
         (f"shop {slug} root key", lambda: _check_shop_keys(hubs, slug)),
         *_checklist_checks(hubs, slug),
+        *_channel_checks(hubs, slug),
     ]

@@ -290,13 +290,23 @@ def test_provider_receipts_delivered_and_failed(
     provider.failed_receipts = {jobs[1].provider_message_id}
     assert hub.notifications.dispatcher.poll_receipts(clock.now()) == 2
     jobs = _jobs(hub, "O-RC")
-    assert [j.status for j in jobs] == ["delivered", "failed"]
-    with hub.db.read() as conn:
-        receipts = conn.execute(sa.text("SELECT job_id, status FROM notification_receipts ORDER BY id")).all()
-    assert [tuple(r) for r in receipts] == [
-        (jobs[0].id, "sent"),
-        (jobs[1].id, "sent"),
-        (jobs[0].id, "delivered"),
-        (jobs[1].id, "failed"),
-    ]
+    # The failed 알림톡 (known only from its receipt) is queued once more, as SMS.
+    assert [j.status for j in jobs] == ["delivered", "retry"] and jobs[1].channels[0] == "sms"
     assert hub.notifications.dispatcher.poll_receipts(clock.now()) == 0  # final receipts are not asked again
+    send_all(hub)
+    jobs = _jobs(hub, "O-RC")
+    assert [(j.status, j.channel, j.fallback) for j in jobs] == [
+        ("delivered", "kakao", False),
+        ("sent", "sms", True),
+    ]
+    with hub.db.read() as conn:
+        receipts = conn.execute(
+            sa.text("SELECT job_id, channel, status FROM notification_receipts ORDER BY id")
+        ).all()
+    assert [tuple(r) for r in receipts] == [
+        (jobs[0].id, "kakao", "sent"),
+        (jobs[1].id, "kakao", "sent"),
+        (jobs[0].id, "kakao", "delivered"),
+        (jobs[1].id, "kakao", "failed"),
+        (jobs[1].id, "sms", "sent"),
+    ]

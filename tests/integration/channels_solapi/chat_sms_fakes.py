@@ -138,6 +138,15 @@ def solapi_app(state: Recorder) -> FastAPI:
             }
         )
 
+    @app.get("/cash/v1/balance")
+    async def balance(request: Request) -> Response:
+        denied = _check_auth(state, request.headers.get("authorization", ""))
+        if denied is not None:
+            state.record("denied", None, False)
+            return denied
+        state.record("balance", None, True)
+        return JSONResponse({"balance": 12000, "point": 300, "accountId": "13628535"})
+
     @app.get("/messages/v4/list")
     async def listing(request: Request) -> Response:
         denied = _check_auth(state, request.headers.get("authorization", ""))
@@ -197,6 +206,16 @@ def chat_app(slack: Recorder, kakaowork: Recorder) -> FastAPI:
             return PlainTextResponse("invalid_payload", status_code=400)
         return PlainTextResponse("ok")
 
+    @app.get("/v1/bots.info")
+    async def kakaowork_bot(request: Request) -> Response:
+        if request.headers.get("authorization") != f"Bearer {KAKAOWORK_KEY}":
+            kakaowork.record("denied", None, False)
+            err = {"code": "unauthorized", "message": "invalid app key"}
+            return JSONResponse({"success": False, "error": err}, status_code=401)
+        kakaowork.record("bots.info", None, True)
+        info = {"bot_id": 77, "title": "배송알림봇", "status": "activated"}
+        return JSONResponse({"success": True, "info": info})
+
     @app.post("/v1/messages.send")
     async def kakaowork_send(request: Request) -> Response:
         if request.headers.get("authorization") != f"Bearer {KAKAOWORK_KEY}":
@@ -215,3 +234,12 @@ def chat_app(slack: Recorder, kakaowork: Recorder) -> FastAPI:
         return JSONResponse({"success": True, "message": {"id": "9001", **body}})
 
     return app
+
+
+def reset(*recorders: Recorder) -> None:
+    """Forget the requests seen and end any outage."""
+    for r in recorders:
+        with r.lock:
+            r.requests.clear()
+            r.fail_remaining = 0
+            r.fail_always = False

@@ -4,7 +4,6 @@ and SOLAPI delivery receipts on the existing receipts job."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,42 +17,17 @@ from chat_sms_fakes import (
     KAKAOWORK_KEY,
     PF_ID,
     Recorder,
-    chat_app,
-    solapi_app,
 )
+from chat_sms_fakes import reset as _reset
 
 from deliveryhub.kernel.clock import ManualClock
 from deliveryhub.notifications.tables import notification_jobs as jobs_t
 from deliveryhub.service_layer.ports import OpsAlert
-from dh_testkit import drain, make_hub, serving
+from dh_testkit import drain, make_hub
 from notif_kit import lifecycle, send_all
 
 START = datetime(2026, 12, 6, 1, 0, tzinfo=UTC)  # 10:00 in Seoul
 CUSTOMER = {"name": "김민지", "phone": "010-2345-6789", "email": "minji@example.com"}
-
-
-@pytest.fixture(scope="module")
-def solapi() -> Iterator[tuple[str, Recorder]]:
-    """A running fake SOLAPI and its recorder."""
-    state = Recorder()
-    with serving(solapi_app(state)) as base:
-        yield base, state
-
-
-@pytest.fixture(scope="module")
-def chat() -> Iterator[tuple[str, Recorder, Recorder]]:
-    """A running fake Slack webhook + KakaoWork API and their recorders."""
-    slack, kakaowork = Recorder(), Recorder()
-    with serving(chat_app(slack, kakaowork)) as base:
-        yield base, slack, kakaowork
-
-
-def _reset(*recorders: Recorder) -> None:
-    for r in recorders:
-        with r.lock:
-            r.requests.clear()
-            r.fail_remaining = 0
-            r.fail_always = False
 
 
 def _jobs(hub: Any, audience: str) -> list[Any]:

@@ -41,6 +41,7 @@ from deliveryhub.entrypoints.api.routers import returns as returns_api
 from deliveryhub.entrypoints.api.routers import security as security_admin
 from deliveryhub.entrypoints.api.routers import shop_settings as shop_settings_api
 from deliveryhub.entrypoints.api.routers import shops as shops_api
+from deliveryhub.entrypoints.api.routers import solapi_reports as solapi_reports_api
 from deliveryhub.entrypoints.api.routers import trackerdelivery as trackerdelivery_api
 from deliveryhub.entrypoints.api.shop_router import ShopRouter
 from deliveryhub.entrypoints.web import chat as chat_pages
@@ -82,6 +83,7 @@ ROUTER_BUILDERS: tuple[RouterBuilder, ...] = (
     order_actions_api.build_router,
     outside_actions_api.build_router,
     ops_pages.build_router,
+    solapi_reports_api.build_router,
 )
 
 # Feature middleware (security: client IP for the audit log, chat rate limits), innermost first; all of it
