@@ -141,6 +141,18 @@ def _ops_hub(
     return make_hub(tmp_path, master_key, clock=clock), clock
 
 
+def _lasting_outage_dead_letters(hub: Any, clock: ManualClock, chat: Recorder) -> None:
+    """The team chat stays down: after the retry budget (3) the next alert is dead-lettered."""
+    chat.fail_always = True
+    _alert(hub, "T-2")
+    for _ in range(10):
+        send_all(hub)
+        clock.advance(timedelta(minutes=30))
+    second = _jobs(hub, "ops")[1]
+    assert second.status == "dead" and second.attempts == 3
+    hub.close()
+
+
 def _alert(hub: Any, key: str) -> None:
     hub.ops_alerts.notify_ops(
         OpsAlert("sla", key, "CS 응답 SLA 초과", "티켓 T-1 이 30분 넘게 답을 기다립니다.", {"ticket": "T-1"})
@@ -176,14 +188,7 @@ def test_slack_ops_alert_shape_outage_retried_and_dead_lettered(
     assert "티켓 T-1" in body["blocks"][1]["text"]["text"]
     assert "sla" in body["blocks"][2]["elements"][0]["text"]
 
-    slack.fail_always = True
-    _alert(hub, "T-2")
-    for _ in range(10):
-        send_all(hub)
-        clock.advance(timedelta(minutes=30))
-    second = _jobs(hub, "ops")[1]
-    assert second.status == "dead" and second.attempts == 3
-    hub.close()
+    _lasting_outage_dead_letters(hub, clock, slack)
 
 
 def test_kakaowork_ops_alert_bearer_and_blocks_retried_and_dead_lettered(
@@ -222,14 +227,7 @@ def test_kakaowork_ops_alert_bearer_and_blocks_retried_and_dead_lettered(
     assert body["blocks"][0]["style"] == "red"
     assert slack.requests == []
 
-    kakaowork.fail_always = True
-    _alert(hub, "T-2")
-    for _ in range(10):
-        send_all(hub)
-        clock.advance(timedelta(minutes=30))
-    second = _jobs(hub, "ops")[1]
-    assert second.status == "dead" and second.attempts == 3
-    hub.close()
+    _lasting_outage_dead_letters(hub, clock, kakaowork)
 
 
 def test_kakaowork_wrong_app_key_is_permanent(
