@@ -14,10 +14,10 @@ from typing import Any
 
 import httpx
 
-from deliveryhub.adapters.connectors.base import ConnectorSettings, UpstreamError
-from deliveryhub.adapters.connectors.naver.client import PREFIX, NaverClient
+from deliveryhub.adapters.connectors.base import ConnectorSettings
+from deliveryhub.adapters.connectors.naver.claims import claims_done, request_claims
+from deliveryhub.adapters.connectors.naver.client import PREFIX
 from deliveryhub.adapters.connectors.naver.codes import HUB_TO_NAVER_CARRIER
-from deliveryhub.adapters.connectors.payload import as_dict, as_list
 from deliveryhub.contracts.outside import OutsideResult
 
 # The hub's reason codes as Naver's claim request reasons.
@@ -47,43 +47,6 @@ def return_request_path(product_order_id: str) -> str:
     return f"{PREFIX}/{product_order_id}/claim/return/request"
 
 
-class NaverClaims(NaverClient):
-    """The Naver client, with the seller's return request."""
-
-    def request_return(self, product_order_id: str, body: Mapping[str, Any]) -> tuple[int, Any]:
-        """POST one return request; (HTTP status, parsed body). A revoked token is renewed once."""
-        path = return_request_path(product_order_id)
-        response = self._send("POST", path, json=dict(body))
-        if response.status_code == 401 and _code(response) == "GW.AUTHN":
-            self._tokens.drop(self._key)
-            response = self._send("POST", path, json=dict(body))
-        try:
-            parsed: Any = response.json() if response.content else {}
-        except ValueError:
-            parsed = {"message": response.text[:300]}
-        if response.status_code == 429 or response.status_code >= 500:
-            after = response.headers.get("retry-after")
-            raise _Retry(f"naver {response.status_code}", float(after) if after and after.isdigit() else None)
-        return response.status_code, parsed
-
-
-class _Retry(Exception):
-    def __init__(self, message: str, retry_after: float | None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-def _code(response: httpx.Response) -> str | None:
-    try:
-        return str(as_dict(response.json()).get("code") or "") or None
-    except ValueError:
-        return None
-
-
-def _already(message: Any) -> bool:
-    return any(h in str(message or "") for h in ALREADY_HINTS)
-
-
 def naver_return(
     settings: ConnectorSettings,
     product_order_ids: Sequence[str],
@@ -98,49 +61,24 @@ def naver_return(
     company = HUB_TO_NAVER_CARRIER.get(carrier.lower())
     if company is None:
         return OutsideResult("refused", message=f"naver: carrier {carrier!r} has no Naver delivery company")
-    if not product_order_ids:
-        return OutsideResult("refused", message="naver: the order has no productOrderIds")
-    refused: list[str] = []
-    try:
-        client = NaverClaims(settings, transport=transport)
-        try:
-            for po_id in product_order_ids:
-                body = {
-                    "returnReason": NAVER_RETURN_REASONS.get(reason_code, "INTENT_CHANGED"),
-                    "collectDeliveryMethod": "DELIVERY",
-                    "collectDeliveryCompany": company,
-                    "collectTrackingNumber": tracking_no,
-                    "returnQuantity": int((quantities or {}).get(po_id) or 1),
-                }
-                status, answer = client.request_return(po_id, body)
-                refused += _refusals(po_id, status, answer)
-        finally:
-            client.close()
-    except ValueError as exc:  # no client id / secret for this shop
-        return OutsideResult("refused", message=f"naver: {exc}")
-    except _Retry as exc:
-        return OutsideResult("retry", message=str(exc), retry_after=exc.retry_after)
-    except UpstreamError as exc:  # the token request failed
-        if exc.status == 0 or exc.status >= 500 or exc.status == 429:
-            return OutsideResult("retry", message=str(exc), retry_after=exc.retry_after)
-        return OutsideResult("refused", message=str(exc))
+
+    def body(po_id: str) -> dict[str, Any]:
+        return {
+            "returnReason": NAVER_RETURN_REASONS.get(reason_code, "INTENT_CHANGED"),
+            "collectDeliveryMethod": "DELIVERY",
+            "collectDeliveryCompany": company,
+            "collectTrackingNumber": tracking_no,
+            "returnQuantity": int((quantities or {}).get(po_id) or 1),
+        }
+
+    refused = request_claims(
+        settings, product_order_ids, return_request_path, body, ALREADY_HINTS, transport=transport
+    )
+    if isinstance(refused, OutsideResult):
+        return refused
     if refused:
-        return OutsideResult("refused", message="; ".join(refused)[:500])
-    return OutsideResult("done", ref=",".join(product_order_ids)[:200], data={"via": "naver"})
-
-
-def _refusals(po_id: str, status: int, answer: Any) -> list[str]:
-    body = as_dict(answer)
-    if 200 <= status < 300:
-        fails = [as_dict(f) for f in as_list(as_dict(body.get("data")).get("failProductOrderInfos"))]
-        return [
-            f"{f.get('productOrderId')}: {f.get('code')} {f.get('message')}"
-            for f in fails
-            if not _already(f.get("message")) and not _already(f.get("code"))
-        ]
-    if _already(body.get("message")) or _already(body.get("code")):
-        return []
-    return [f"{po_id}: HTTP {status} {body.get('code') or ''} {body.get('message') or ''}".strip()]
+        return OutsideResult("refused", message="; ".join(words for _, words in refused)[:500])
+    return claims_done(product_order_ids)
 
 
 def seller_centre_refusal(source: str) -> OutsideResult | None:
