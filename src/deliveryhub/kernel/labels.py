@@ -163,6 +163,7 @@ _TABLE: Final[dict[str, dict[str, Pair]]] = {
         "book_pickup": ("반품 회수 예약", "Return pickup booking"),
         "reship": ("교환 상품 재발송", "Exchange reshipment"),
         "grant": ("쿠폰·적립금 지급", "Coupon/points grant"),
+        "cancel_order": ("마켓 주문 취소", "Marketplace order cancel"),
     },
     # The outside systems those actions go to (action.completed / action.failed `system`).
     "outside_system": {
