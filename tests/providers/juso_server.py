@@ -21,9 +21,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from providers.serving import serving
 
 CONFM_KEY = "devU01TX0FVVEgyMDI2MTIwNjE1"
 PATH = "/addrlink/addrLinkApi.do"
@@ -209,14 +211,6 @@ def _handler(state: JusoState) -> type[BaseHTTPRequestHandler]:
 def juso_server(confm_key: str = CONFM_KEY) -> Iterator[JusoState]:
     """Start a local 도로명주소 API on a free loopback port (`.api_url`); stop it on exit."""
     state = JusoState(confm_key=confm_key)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    server.daemon_threads = True
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True, name="fake-juso")
-    thread.start()
-    try:
+    with serving(_handler(state), "fake-juso") as url:
+        state.url = url
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)

@@ -18,10 +18,12 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from providers.serving import serving
 
 
 @dataclass(frozen=True)
@@ -179,32 +181,6 @@ def _handler(system: FakeSystem) -> type[BaseHTTPRequestHandler]:
 
 
 @dataclass
-class Running:
-    """One started server."""
-
-    system: FakeSystem
-    server: ThreadingHTTPServer
-    thread: threading.Thread
-
-
-def start(system: FakeSystem) -> Running:
-    """Serve `system` on a free loopback port in a thread (`system.url` set)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(system))
-    server.daemon_threads = True
-    system.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True, name=f"fake-{system.name}")
-    thread.start()
-    return Running(system, server, thread)
-
-
-def stop(running: Running) -> None:
-    """Stop a started server."""
-    running.server.shutdown()
-    running.server.server_close()
-    running.thread.join(timeout=10)
-
-
-@dataclass
 class OutsideServers:
     """The four systems, started: `.pickup`, `.wms`, `.tms`, `.rewards`."""
 
@@ -236,9 +212,7 @@ def outside_servers(duplicate_status: int = 200) -> Iterator[OutsideServers]:
     systems = [
         FakeSystem(name, f"tok-{name}-5d1f", duplicate_status) for name in ("pickup", "wms", "tms", "rewards")
     ]
-    running = [start(s) for s in systems]
-    try:
+    with ExitStack() as stack:
+        for s in systems:
+            s.url = stack.enter_context(serving(_handler(s), f"fake-{s.name}"))
         yield OutsideServers(*systems)
-    finally:
-        for r in running:
-            stop(r)

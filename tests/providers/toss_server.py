@@ -31,8 +31,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from providers.serving import serving
 
 KST = timezone(timedelta(hours=9))
 SECRET_KEY = "test_sk_local_5d1f0c2e9b7a"
@@ -293,14 +295,6 @@ def _handler(state: TossState) -> type[BaseHTTPRequestHandler]:
 def toss_server(secret_key: str = SECRET_KEY) -> Iterator[TossState]:
     """Start a local Toss Payments server on a free loopback port (`.url`); stop it on exit."""
     state = TossState(secret_key=secret_key)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    server.daemon_threads = True
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True, name="fake-toss")
-    thread.start()
-    try:
+    with serving(_handler(state), "fake-toss") as url:
+        state.url = url
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
