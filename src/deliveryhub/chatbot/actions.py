@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 import structlog
@@ -313,7 +313,7 @@ def confirmed(bot: Bot, ctx: TurnCtx, need: str, text: str) -> None:
         start_return(bot, ctx, "return", "", "")
         ctx.intent = "return_request"
         return
-    kind = "exchange" if pending.get("kind") == "exchange" else "return"
+    kind: Literal["return", "exchange"] = "exchange" if pending.get("kind") == "exchange" else "return"
     reason = pending.get("reason") or "customer request via chatbot"
     code = pending.get("reason_code")
     if need == "choose_remedy":
@@ -321,8 +321,7 @@ def confirmed(bot: Bot, ctx: TurnCtx, need: str, text: str) -> None:
         code = _REMEDY_REASON.get(str(pending.get("intent")), "damaged")
         reason = "chatbot remedy"
     ctx.intent = f"{kind}_request"
-    opener = commands.request_exchange if kind == "exchange" else commands.request_return
-    res = opener(bot.core, oid, reason=reason, actor="chatbot", reason_code=code)
+    res = commands.request_return(bot.core, oid, reason=reason, actor="chatbot", reason_code=code, kind=kind)
     ctx.acted = res.ok
     ctx.reply = _said(res, lang)
 

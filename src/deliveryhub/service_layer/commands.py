@@ -298,7 +298,11 @@ def _from_decision(dec: ReturnDecision) -> CommandResult:
     return CommandResult(dec.ok, dec.code, dec.message_ko, dec.message_en, list(dec.event_ids), data)
 
 
-def _not_shipped(order: Order) -> CommandResult | None:
+def _not_returnable(core: Core, order_id: str) -> CommandResult | None:
+    """Why no return or exchange can be opened for the order (unknown, or not shipped yet), or None."""
+    order = _order(core, order_id)
+    if order is None:
+        return _not_found(order_id)
     if order.stage_rank < HANDOVER_RANK and order.stage != "cancelled":
         return CommandResult(
             False,
@@ -313,33 +317,10 @@ def quote_return(
     core: Core, order_id: str, reason_code: str | None, kind: Literal["return", "exchange"] = "return"
 ) -> CommandResult:
     """What opening a return or exchange would answer (eligibility, fee, who pays), opening nothing."""
-    order = _order(core, order_id)
-    if order is None:
-        return _not_found(order_id)
-    early = _not_shipped(order)
+    early = _not_returnable(core, order_id)
     if early is not None:
         return early
     return _from_decision(core.returns.quote(order_id, reason_code, kind))
-
-
-def _open(
-    core: Core,
-    kind: Literal["return", "exchange"],
-    order_id: str,
-    reason: str | None,
-    items: list[Any] | None,
-    actor: str,
-    reason_code: str | None,
-    photo_ids: tuple[str, ...],
-) -> CommandResult:
-    order = _order(core, order_id)
-    if order is None:
-        return _not_found(order_id)
-    early = _not_shipped(order)
-    if early is not None:
-        return early
-    ask = ReturnAsk(order_id, kind, reason, reason_code, list(items or []), actor, tuple(photo_ids))
-    return _from_decision(core.returns.open(ask))
 
 
 def request_return(
@@ -350,23 +331,16 @@ def request_return(
     actor: str = "cs",
     reason_code: str | None = None,
     photo_ids: tuple[str, ...] = (),
+    kind: Literal["return", "exchange"] = "return",
 ) -> CommandResult:
-    """Open a return for a handed-over or delivered order through the returns desk (eligibility and the
-    fee from the configured policy; the pickup is booked by the workflow)."""
-    return _open(core, "return", order_id, reason, items, actor, reason_code, photo_ids)
-
-
-def request_exchange(
-    core: Core,
-    order_id: str,
-    reason: str | None = None,
-    items: list[Any] | None = None,
-    actor: str = "cs",
-    reason_code: str | None = None,
-    photo_ids: tuple[str, ...] = (),
-) -> CommandResult:
-    """Open an exchange through the returns desk."""
-    return _open(core, "exchange", order_id, reason, items, actor, reason_code, photo_ids)
+    """Open a return (or, with ``kind="exchange"``, an exchange) for a handed-over or delivered order
+    through the returns desk (eligibility and the fee from the configured policy; the pickup is booked by
+    the workflow)."""
+    early = _not_returnable(core, order_id)
+    if early is not None:
+        return early
+    ask = ReturnAsk(order_id, kind, reason, reason_code, list(items or []), actor, tuple(photo_ids))
+    return _from_decision(core.returns.open(ask))
 
 
 # ------------------------------------------------------------------------------------------- notices

@@ -159,5 +159,5 @@ def test_a_return_quote_follows_the_policy_day_8_change_of_mind_refused_damage_a
 def test_a_return_before_handover_is_a_cancellation(shop: Any) -> None:
     res = commands.request_return(shop, PACKED, reason_code="change_of_mind")
     assert not res.ok and res.code == "not_shipped"
-    missing = commands.request_exchange(shop, "ORD-2026-999999")
+    missing = commands.request_return(shop, "ORD-2026-999999", kind="exchange")
     assert missing.code == "not_found"

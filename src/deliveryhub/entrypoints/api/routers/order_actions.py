@@ -106,8 +106,7 @@ def run_action(hub: Hub, order_id: str, action: str, body: Any, actor: str) -> C
         return commands.change_address(hub, order_id, address, actor=actor, confirm=body.confirm)
     if action == "resend_notice":
         return commands.resend_notice(hub, order_id, _resender(hub), actor=actor)
-    opener = commands.request_return if action == "return" else commands.request_exchange
-    return opener(
+    return commands.request_return(
         hub,
         order_id,
         reason=body.reason,
@@ -115,6 +114,7 @@ def run_action(hub: Hub, order_id: str, action: str, body: Any, actor: str) -> C
         actor=actor,
         reason_code=body.reason_code,
         photo_ids=tuple(body.photo_ids),
+        kind="return" if action == "return" else "exchange",
     )
 
 
