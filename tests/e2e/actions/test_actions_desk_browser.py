@@ -175,8 +175,6 @@ def test_an_agent_opens_a_return_and_passes_its_inspection_from_the_desk(
     from playwright.sync_api import expect, sync_playwright
 
     base, hub, tid, photo = live
-    if hub.returns.quote(DELIVERED, "damaged").code == "unavailable":
-        pytest.skip("the aftersales feature (core.returns) is not wired in this tree")
     with sync_playwright() as p:
         browser = launch_chromium(p)
         try:

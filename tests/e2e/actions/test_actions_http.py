@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from actions_kit import seed_orders
 from deliveryhub.kernel.clock import ManualClock
 from deliveryhub.security.apikeys import create_api_key
-from dh_testkit import drain, event, handed_over, make_hub, order_created, serve_hub, waybill
+from dh_testkit import make_hub, serve_hub
 
 KST = ZoneInfo("Asia/Seoul")
 PACKED = "ORD-2026-000901"
@@ -27,26 +28,8 @@ CUSTOMER = {"name": "정하늘", "phone": "010-5555-0101"}
 def served(tmp_path: Path, master_key: str) -> Iterator[dict[str, Any]]:
     clock = ManualClock(datetime(2026, 11, 20, 10, 0, tzinfo=KST))  # DELIVERED was delivered on day 8
     hub = make_hub(tmp_path, master_key, clock=clock)
-    items = [{"sku": "SKU-MUG", "qty": 2, "price": 12000}]
-    hub.ingest.ingest(
-        [
-            order_created("a1", PACKED, "2026-11-20T08:00:00+09:00", CUSTOMER, items=items),
-            event("a2", "fulfillment.packed", PACKED, "2026-11-20T08:30:00+09:00", {}, source="wms"),
-            order_created("b1", DELIVERED, "2026-11-10T08:00:00+09:00", CUSTOMER, items=items),
-            waybill("b2", DELIVERED, "2026-11-10T09:00:00+09:00", "cj", "600100200501"),
-            handed_over("b3", DELIVERED, "2026-11-10T13:00:00+09:00", "cj"),
-            event(
-                "b4",
-                "shipment.delivered",
-                DELIVERED,
-                "2026-11-12T15:00:00+09:00",
-                {"carrier": "cj"},
-                source="carrier:cj",
-                shipment_id="P1",
-            ),
-        ]
-    )
-    drain(hub)
+    item = {"sku": "SKU-MUG", "qty": 2, "price": 12000}
+    seed_orders(hub, CUSTOMER, item, packed=PACKED, delivered=(DELIVERED, "600100200501"))
     keys = {role: create_api_key(hub.db, f"test-{role}", role) for role in ("cs_agent", "analyst", "admin")}
     keys["integration"] = create_api_key(hub.db, "test-integration", "integration")
     with serve_hub(hub) as base:
@@ -140,8 +123,6 @@ def test_cancel_is_audited_and_in_the_timeline_and_refused_after_handover(served
 
 
 def test_returns_follow_the_policy_and_show_in_the_timeline(served: dict[str, Any]) -> None:
-    if served["hub"].returns.quote(DELIVERED, "damaged").code == "unavailable":
-        pytest.skip("the aftersales feature (core.returns) is not wired in this tree")
     url = f"/v1/orders/{DELIVERED}/actions/return"
     with _client(served, "cs_agent") as c:
         late = c.post(url, json={"reason_code": "change_of_mind", "reason": "단순 변심"})

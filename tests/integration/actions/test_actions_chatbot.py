@@ -14,11 +14,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
+from actions_kit import keyword_classifier, seed_orders
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.chatbot import tables as ct
 from deliveryhub.chatbot.dialogue import ChatService
 from deliveryhub.kernel.clock import ManualClock
-from dh_testkit import drain, event, handed_over, make_hub, order_created, waybill
+from dh_testkit import make_hub
 
 KST = ZoneInfo("Asia/Seoul")
 PACKED = "ORD-2026-000801"
@@ -34,20 +35,6 @@ RULES = [
 ]
 
 
-def stub(text: str) -> dict[str, Any]:
-    """Keyword rules; order numbers and four-digit answers as entities."""
-    ents: dict[str, Any] = {}
-    m = re.search(r"ORD-\d{4}-\d{6}", text)
-    if m:
-        ents["order_id"] = m.group(0)
-    if re.fullmatch(r"\d{4}", text.strip()):
-        ents["phone_last4"] = text.strip()
-    for rx, intent, conf, esc in RULES:
-        if re.search(rx, text):
-            return {"text": text, "intent": intent, "confidence": conf, "escalate": esc, "entities": ents}
-    return {"text": text, "intent": "other", "confidence": 0.2, "escalate": False, "entities": ents}
-
-
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(datetime(2026, 11, 20, 9, 0, tzinfo=KST))
@@ -56,26 +43,8 @@ def clock() -> ManualClock:
 @pytest.fixture
 def hub(tmp_path: Path, master_key: str, clock: ManualClock) -> Iterator[Any]:
     h = make_hub(tmp_path, master_key, clock=clock)
-    items = [{"sku": "SKU-LAMP", "qty": 1, "price": 42000}]
-    h.ingest.ingest(
-        [
-            order_created("a1", PACKED, "2026-11-20T08:00:00+09:00", CUSTOMER, items=items),
-            event("a2", "fulfillment.packed", PACKED, "2026-11-20T08:30:00+09:00", {}, source="wms"),
-            order_created("b1", DELIVERED, "2026-11-10T08:00:00+09:00", CUSTOMER, items=items),
-            waybill("b2", DELIVERED, "2026-11-10T09:00:00+09:00", "cj", "600100200401"),
-            handed_over("b3", DELIVERED, "2026-11-10T13:00:00+09:00", "cj"),
-            event(
-                "b4",
-                "shipment.delivered",
-                DELIVERED,
-                "2026-11-12T15:00:00+09:00",
-                {"carrier": "cj"},
-                source="carrier:cj",
-                shipment_id="P1",
-            ),
-        ]
-    )
-    drain(h)
+    item = {"sku": "SKU-LAMP", "qty": 1, "price": 42000}
+    seed_orders(h, CUSTOMER, item, packed=PACKED, delivered=(DELIVERED, "600100200401"))
     try:
         yield h
     finally:
@@ -84,7 +53,7 @@ def hub(tmp_path: Path, master_key: str, clock: ManualClock) -> Iterator[Any]:
 
 @pytest.fixture
 def chat(hub: Any) -> ChatService:
-    return ChatService(hub, hub.chat.desk, hub.chat.config, classify=stub)
+    return ChatService(hub, hub.chat.desk, hub.chat.config, classify=keyword_classifier(RULES))
 
 
 def _types(hub: Any, order_id: str) -> list[str]:
@@ -97,11 +66,6 @@ def _verified(chat: ChatService, first: str) -> tuple[str, str]:
     chat.post(sid, first)
     turn = chat.post(sid, "7788")
     return sid, turn.reply or ""
-
-
-def _returns_wired(chat: ChatService, order_id: str) -> None:
-    if chat.core.returns.quote(order_id, "change_of_mind").code == "unavailable":
-        pytest.skip("the aftersales feature (core.returns) is not wired in this tree")
 
 
 def test_the_address_is_shown_normalised_and_applied_only_on_yes(chat: ChatService, hub: Any) -> None:
@@ -135,7 +99,6 @@ def test_no_keeps_the_address_and_problems_are_named(chat: ChatService, hub: Any
 def test_day_8_change_of_mind_is_refused_and_damage_is_accepted_at_the_shops_cost(
     chat: ChatService, hub: Any, clock: ManualClock
 ) -> None:
-    _returns_wired(chat, DELIVERED)
     clock.set(datetime(2026, 11, 20, 11, 0, tzinfo=KST))  # delivered 12 Nov: day 8
     sid, refused = _verified(chat, f"{DELIVERED} 반품하고 싶어요 단순 변심이에요")
     assert "7일" in refused and "반품을 접수할까요" not in refused
@@ -149,7 +112,6 @@ def test_day_8_change_of_mind_is_refused_and_damage_is_accepted_at_the_shops_cos
 
 
 def test_the_quoted_fee_is_the_faqs(chat: ChatService, hub: Any, clock: ManualClock) -> None:
-    _returns_wired(chat, DELIVERED)
     clock.set(datetime(2026, 11, 14, 11, 0, tzinfo=KST))  # day 2
     sid, asked = _verified(chat, f"{DELIVERED} 반품 신청할게요")
     assert "사유" in asked  # no reason given: asked before any quote
@@ -165,7 +127,6 @@ def test_the_quoted_fee_is_the_faqs(chat: ChatService, hub: Any, clock: ManualCl
 
 
 def test_an_exchange_is_quoted_and_opened_on_yes(chat: ChatService, hub: Any, clock: ManualClock) -> None:
-    _returns_wired(chat, DELIVERED)
     clock.set(datetime(2026, 11, 14, 11, 0, tzinfo=KST))  # day 2
     sid, quote = _verified(chat, f"{DELIVERED} 교환하고 싶어요 사이즈가 안 맞아요")
     assert "교환" in quote and "6,000원" in quote and "교환을 접수할까요? (네/아니요)" in quote
@@ -178,7 +139,6 @@ def test_an_exchange_is_quoted_and_opened_on_yes(chat: ChatService, hub: Any, cl
 def test_a_damage_claims_refund_remedy_opens_a_return_at_the_shops_cost(
     chat: ChatService, hub: Any, clock: ManualClock
 ) -> None:
-    _returns_wired(chat, DELIVERED)
     clock.set(datetime(2026, 12, 2, 11, 0, tzinfo=KST))  # day 20: past the change-of-mind window
     sid, asked = _verified(chat, f"{DELIVERED} 상품이 깨져서 왔어요")
     assert "1) 교환" in asked and "2) 환불" in asked

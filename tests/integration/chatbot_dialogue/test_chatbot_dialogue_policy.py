@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from actions_kit import keyword_classifier
 from deliveryhub.chatbot import tables as ct
 from deliveryhub.chatbot.dialogue import ChatService
 from dh_testkit import order_created, waybill
@@ -25,20 +25,6 @@ RULES = [
 ]
 
 
-def stub(text: str) -> dict[str, Any]:
-    """Keyword rules; order numbers and four-digit answers as entities."""
-    ents: dict[str, Any] = {}
-    m = re.search(r"ORD-\d{4}-\d{6}", text)
-    if m:
-        ents["order_id"] = m.group(0)
-    if re.fullmatch(r"\d{4}", text.strip()):
-        ents["phone_last4"] = text.strip()
-    for rx, intent, conf, esc in RULES:
-        if re.search(rx, text):
-            return {"text": text, "intent": intent, "confidence": conf, "escalate": esc, "entities": ents}
-    return {"text": text, "intent": "other", "confidence": 0.2, "escalate": False, "entities": ents}
-
-
 @pytest.fixture
 def chat(hub: Any) -> ChatService:
     hub.ingest.ingest(
@@ -54,7 +40,7 @@ def chat(hub: Any) -> ChatService:
             waybill("o2", OID, "2026-11-21T10:00:00+09:00", "cj", "123456789012", shipment_id="S1"),
         ]
     )
-    return ChatService(hub, hub.chat.desk, hub.chat.config, classify=stub)
+    return ChatService(hub, hub.chat.desk, hub.chat.config, classify=keyword_classifier(RULES))
 
 
 def test_asks_order_then_phone_and_never_reveals_before_verification(chat: ChatService) -> None:
