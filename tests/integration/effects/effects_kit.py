@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -9,8 +10,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from deliveryhub.effects.driver import Driver
 from deliveryhub.effects.tables import outside_actions
 from deliveryhub.kernel.clock import ManualClock
+from deliveryhub.service_layer.ports import OutsideAction
 from dh_testkit import drain, event, make_hub, order_created
 
 T0 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 10:00 KST
@@ -58,3 +61,32 @@ def inbox(hub: Any, prefix: str) -> list[Any]:
     with hub.db.read() as conn:
         q = sa.text("SELECT source, event_id, type, data FROM inbox WHERE event_id LIKE :p ORDER BY id")
         return list(conn.execute(q, {"p": prefix + "%"}))
+
+
+def enqueue_release(hub: Any, oid: str, qty: int = 1) -> bool:
+    """Queue the WMS release of the order's reservation (`qty` of SKU-1); whether it was new."""
+    payload = {"order_id": oid, "items": [{"sku": "SKU-1", "qty": qty}]}
+    with hub.db.write() as conn:
+        return bool(
+            hub.outside.enqueue(
+                conn, OutsideAction(f"release:{oid}", "fulfilment", "release_reservation", oid, payload)
+            )
+        )
+
+
+def race_drivers(hub: Any, clock: ManualClock, count: int) -> int:
+    """Start `count` drivers at once (a barrier) and wait for them; the rows they tried between them."""
+    drivers = [Driver(hub, worker=f"w{i}") for i in range(count)]
+    start = threading.Barrier(len(drivers))
+    tried: list[int] = []
+
+    def go(d: Driver) -> None:
+        start.wait()
+        tried.append(d.run(clock.now()))
+
+    threads = [threading.Thread(target=go, args=(d,)) for d in drivers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(tried)

@@ -8,23 +8,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from effects_kit import effects_hub, rows
+from effects_kit import effects_hub, enqueue_release, race_drivers, rows
 
 from deliveryhub.effects import ledger
-from deliveryhub.effects.driver import LEASE, Driver
+from deliveryhub.effects.driver import LEASE
 from deliveryhub.kernel.clock import ManualClock
-from deliveryhub.service_layer.ports import OutsideAction
 from providers.outside_servers import OutsideServers
 
 pytestmark = pytest.mark.postgres
 
 
 def _queue(hub: Any, oids: list[str]) -> None:
-    with hub.db.write() as conn:
-        for oid in oids:
-            payload = {"order_id": oid, "items": [{"sku": "SKU-1", "qty": 1}]}
-            action = OutsideAction(f"release:{oid}", "fulfilment", "release_reservation", oid, payload)
-            hub.outside.enqueue(conn, action)
+    for oid in oids:
+        enqueue_release(hub, oid)
 
 
 def test_a_second_claim_waits_then_finds_the_row_held(
@@ -63,20 +59,7 @@ def test_racing_drivers_send_each_row_once(
     try:
         oids = [f"O-{i}" for i in range(16)]
         _queue(hub, oids)
-        drivers = [Driver(hub, worker=f"w{i}") for i in range(4)]
-        start = threading.Barrier(len(drivers))
-        tried: list[int] = []
-
-        def go(d: Driver) -> None:
-            start.wait()
-            tried.append(d.run(clock.now()))
-
-        threads = [threading.Thread(target=go, args=(d,)) for d in drivers]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert sum(tried) == len(oids)
+        assert race_drivers(hub, clock, 4) == len(oids)
         assert sorted(servers.wms.keys("/release")) == sorted(f"release:{o}" for o in oids)
         assert {r.status for r in rows(hub).values()} == {"done"}
     finally:
