@@ -3,36 +3,19 @@ outcome; and the whole way out to a local Toss server (one cancel, one Idempoten
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from deliveryhub.payments import tables as pt
 from deliveryhub.service_layer.ports import RefundAsk
 from dh_testkit import drain, event, make_hub, order_created
-from providers.toss_server import TossState, toss_server
+from providers.toss_server import TossState
 
 AT = "2026-12-01T10:00:00+09:00"
 CUSTOMER = {"name": "김민지", "phone": "010-1234-5678"}
-
-
-@pytest.fixture
-def toss(monkeypatch: pytest.MonkeyPatch) -> Iterator[TossState]:
-    with toss_server() as state:
-        monkeypatch.setenv("DELIVERYHUB_TOSS_SECRET_KEY", state.secret_key)
-        monkeypatch.setenv("DELIVERYHUB_TOSS_BASE_URL", state.url)
-        yield state
-
-
-@pytest.fixture
-def hub(tmp_path: Path, master_key: str, toss: TossState) -> Any:
-    h = make_hub(tmp_path, master_key)
-    yield h
-    h.close()
 
 
 def paid(hub: Any, order_id: str, amount: int, payment_key: str | None = "pk_test_1") -> None:

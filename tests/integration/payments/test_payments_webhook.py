@@ -17,26 +17,11 @@ from deliveryhub.entrypoints.api.app import create_app
 from deliveryhub.payments import tables as pt
 from deliveryhub.service_layer.ports import RefundAsk
 from dh_testkit import drain, event, make_hub, order_created
-from providers.toss_server import TossState, toss_server
+from providers.toss_server import TossState
 
 AT = "2026-12-01T10:00:00+09:00"
 URL = "/v1/webhooks/tosspayments"
 CUSTOMER = {"name": "이서준", "phone": "010-2222-3333"}
-
-
-@pytest.fixture
-def toss(monkeypatch: pytest.MonkeyPatch) -> Iterator[TossState]:
-    with toss_server() as state:
-        monkeypatch.setenv("DELIVERYHUB_TOSS_SECRET_KEY", state.secret_key)
-        monkeypatch.setenv("DELIVERYHUB_TOSS_BASE_URL", state.url)
-        yield state
-
-
-@pytest.fixture
-def hub(tmp_path: Path, master_key: str, toss: TossState) -> Any:
-    h = make_hub(tmp_path, master_key)
-    yield h
-    h.close()
 
 
 @pytest.fixture
