@@ -11,6 +11,32 @@ from deliveryhub.kpi.engine import KpiEngine
 from dh_testkit import drain, event, make_hub, order_created
 
 
+def _refunded_return(
+    oid: str, requested: str, refunded: str, reason_code: str, fee: int, fee_payer: str, amount: int
+) -> list[dict[str, Any]]:
+    """A return of the order requested at 10:00 KST on 2026-`requested` (MM-DD) with the workflow's reason
+    code, and its refund at 10:00 on 2026-`refunded`."""
+    return_id = f"RT-{oid}"
+    return [
+        event(
+            f"{oid}-r",
+            "return.requested",
+            oid,
+            f"2026-{requested}T10:00:00+09:00",
+            {"return_id": return_id, "reason_code": reason_code, "fee": fee, "fee_payer": fee_payer},
+            source="cs",
+        ),
+        event(
+            f"{oid}-f",
+            "return.refunded",
+            oid,
+            f"2026-{refunded}T10:00:00+09:00",
+            {"return_id": return_id, "amount": amount, "cause": "return"},
+            source="hub",
+        ),
+    ]
+
+
 def test_returns_by_reason(tmp_path: Path, master_key: str) -> None:
     hub = make_hub(tmp_path, master_key)
     try:
@@ -21,38 +47,8 @@ def test_returns_by_reason(tmp_path: Path, master_key: str) -> None:
             )
         raws += [
             # K1: change of mind, refunded 2 days later; K2: damaged, refunded 5 days later
-            event(
-                "K1-r",
-                "return.requested",
-                "K1",
-                "2026-03-05T10:00:00+09:00",
-                {"return_id": "RT-K1", "reason_code": "change_of_mind", "fee": 6000, "fee_payer": "customer"},
-                source="cs",
-            ),
-            event(
-                "K1-f",
-                "return.refunded",
-                "K1",
-                "2026-03-07T10:00:00+09:00",
-                {"return_id": "RT-K1", "amount": 24000, "cause": "return"},
-                source="hub",
-            ),
-            event(
-                "K2-r",
-                "return.requested",
-                "K2",
-                "2026-03-06T10:00:00+09:00",
-                {"return_id": "RT-K2", "reason_code": "damaged", "fee": 0, "fee_payer": "shop"},
-                source="cs",
-            ),
-            event(
-                "K2-f",
-                "return.refunded",
-                "K2",
-                "2026-03-11T10:00:00+09:00",
-                {"return_id": "RT-K2", "amount": 30000, "cause": "return"},
-                source="hub",
-            ),
+            *_refunded_return("K1", "03-05", "03-07", "change_of_mind", 6000, "customer", 24000),
+            *_refunded_return("K2", "03-06", "03-11", "damaged", 0, "shop", 30000),
             # K3: a marketplace's claim in words only
             event(
                 "naver:return:K3",
