@@ -3,7 +3,8 @@
 A cycle runs at most every ``order_poll_s`` across all workers (the ``coupang:lease`` row of
 ``connector_cursors`` is claimed with a conditional UPDATE). It reads the window ``[cursor - overlap, now]``
 (at most 24 hours, Coupang's per-minute ``searchType=timeFrame`` form): ordersheets of every configured
-status, return requests (RU 출고중지요청, UC 반품접수) and exchange requests, every ``nextToken`` page; maps
+status, return requests (RU 출고중지요청, UC 반품접수), buyers' cancels (the same list with
+``cancelType=CANCEL``) and exchange requests, every ``nextToken`` page; maps
 and ingests the pages (duplicates are no-ops), quarantines what the mapper could not map, and sends 상품준비중
 (acknowledgement) for boxes still in ``ACCEPT`` — acknowledged boxes are listed as ``INSTRUCT`` afterwards,
 so each is acknowledged once. The window's end (row ``coupang``) is saved only when the whole window was
@@ -25,7 +26,7 @@ import structlog
 from deliveryhub.adapters.connectors.base import ConnectorError, UpstreamError
 from deliveryhub.adapters.connectors.coupang import CODE, SOURCE, CoupangSettings
 from deliveryhub.adapters.connectors.coupang.client import CoupangClient
-from deliveryhub.adapters.connectors.coupang.mapper import KST, map_payload
+from deliveryhub.adapters.connectors.coupang.mapper import KST, PARTIAL_CANCEL, map_payload
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.connectors import cursors
 from deliveryhub.contracts.events import ContractError
@@ -143,9 +144,12 @@ class CoupangPoller:
         end: datetime,
         report: CoupangPollReport,
     ) -> None:
-        """Return (출고중지/반품) and exchange requests created in the window."""
+        """Return (출고중지/반품), cancel (cancelType=CANCEL) and exchange requests created in the window."""
         for status in [s.strip() for s in settings.return_statuses.split(",") if s.strip()]:
             for page in client.return_requests(start, end, status):
+                self._page(page, report)
+        if settings.cancels:
+            for page in client.cancel_requests(start, end):
                 self._page(page, report)
         if settings.exchanges:
             for page in client.exchange_requests(start, end):
@@ -176,7 +180,7 @@ class CoupangPoller:
 
     def _page(self, page: Any, report: CoupangPollReport) -> None:
         report.pages += 1
-        mapped = map_payload(page)
+        mapped = map_payload(page, open_lines=self._open_lines(page))
         report.events += len(mapped.events)
         if mapped.events:
             results = self.core.ingest.ingest(mapped.events, source_hint=SOURCE)
@@ -190,6 +194,52 @@ class CoupangPoller:
                 box = int(sheet["shipmentBoxId"])
                 if box not in report.pending and box not in report.acknowledged:
                     report.pending.append(box)
+
+    def _open_lines(self, page: Any) -> dict[str, dict[str, int]] | None:
+        """For a page of CANCEL receipts: per order, each vendor item's quantity still open in the hub (its
+        order.created items minus the items of cancels already recorded as partial), so the mapper can tell
+        a cancel of the whole order from a cancel of some items. None for other pages."""
+        rows = page.get("data") if isinstance(page, dict) else None
+        orders = sorted(
+            {
+                str(r["orderId"])
+                for r in (rows if isinstance(rows, list) else [])
+                if isinstance(r, dict) and r.get("orderId") and r.get("receiptType") in ("CANCEL", "취소")
+            }
+        )
+        if not orders:
+            return None
+        receipts = {str(r.get("receiptId")) for r in rows if isinstance(r, dict)}  # type: ignore[union-attr]
+        inbox = t.inbox
+        with self.core.db.read() as conn:
+            found = conn.execute(
+                sa.select(inbox.c.order_id, inbox.c.type, inbox.c.data)
+                .where(
+                    inbox.c.source == SOURCE,
+                    inbox.c.order_id.in_(orders),
+                    inbox.c.type.in_(["order.created", PARTIAL_CANCEL]),
+                )
+                .order_by(inbox.c.id)
+            ).all()
+        lines: dict[str, dict[str, int]] = {}
+        for row in found:
+            data = row.data if isinstance(row.data, dict) else {}
+            if row.type == "order.created":
+                open_ = lines.setdefault(str(row.order_id), {})
+                for item in data.get("items") or []:
+                    if isinstance(item, dict) and item.get("vendor_item_id"):
+                        key = str(item["vendor_item_id"])
+                        open_[key] = open_.get(key, 0) + int(item.get("qty") or 1)
+        for row in found:
+            data = row.data if isinstance(row.data, dict) else {}
+            left = lines.get(str(row.order_id))
+            mine = str(data.get("receipt_id")) in receipts  # this page's own receipt, seen before
+            if row.type == PARTIAL_CANCEL and left is not None and not mine:
+                for item in data.get("items") or []:
+                    key = str(item.get("vendor_item_id") or item.get("sku")) if isinstance(item, dict) else ""
+                    if key in left:
+                        left[key] = max(0, left[key] - int(item.get("qty") or 1))
+        return lines
 
     def _quarantine(self, page: Any, reasons: list[str]) -> None:
         reason = "; ".join(sorted(set(reasons)))[:1000]

@@ -71,6 +71,41 @@ def bind_parcels(core: Core, events: list[dict[str, Any]]) -> None:
             event["shipment_id"] = shipment
 
 
+CANCEL_CLAIMS = ("CANCEL", "ADMIN_CANCEL")
+
+
+def known_product_orders(core: Core, changes: list[dict[str, Any]]) -> list[str]:
+    """The other product orders the hub knows of the orders a cancel touched (from their order.created), so
+    their details are read too: a cancel of one product order is then told from a cancel of the whole order
+    (the mapper cancels the order only when every product order of it is cancelled)."""
+    orders = sorted(
+        {
+            str(c["orderId"])
+            for c in changes
+            if c.get("orderId")
+            and (
+                c.get("claimType") in ("CANCEL", "ADMIN_CANCEL") or c.get("productOrderStatus") == "CANCELED"
+            )
+        }
+    )
+    if not orders:
+        return []
+    inbox = t.inbox
+    with core.db.read() as conn:
+        rows = conn.execute(
+            sa.select(inbox.c.data).where(
+                inbox.c.source == SOURCE, inbox.c.type == "order.created", inbox.c.order_id.in_(orders)
+            )
+        ).all()
+    found: list[str] = []
+    for row in rows:
+        market = row.data.get("marketplace") if isinstance(row.data, dict) else None
+        for po_id in (market or {}).get("product_order_ids") or []:
+            if str(po_id) not in found:
+                found.append(str(po_id))
+    return found
+
+
 class NaverPollJob:
     """One poll cycle per interval for this hub's seller account."""
 
@@ -141,6 +176,7 @@ class NaverPollJob:
         for page in client.last_changed(since, until):
             changes.extend(page)
         ids = list(dict.fromkeys(str(c["productOrderId"]) for c in changes if c.get("productOrderId")))
+        ids += [i for i in known_product_orders(self.core, changes) if i not in ids]
         details = client.details(ids) if ids else []
         mapped = map_details(details, changes)
         bind_parcels(self.core, mapped.events)

@@ -29,6 +29,7 @@ class Wing:
     invoices: dict[int, str] = field(default_factory=dict)  # box -> invoice number accepted
     returns: list[dict[str, Any]] = field(default_factory=list)  # by receiptStatus code (RU, UC, …)
     exchanges: list[dict[str, Any]] = field(default_factory=list)
+    cancels: list[dict[str, Any]] = field(default_factory=list)  # listed with cancelType=CANCEL
     refused_auth: int = 0
 
     def calls_to(self, name: str) -> list[tuple[str, str, dict[str, str], Any]]:
@@ -86,6 +87,13 @@ def build(wing: Wing) -> FastAPI:
     @app.get(f"{BASE}/returnRequests")
     def returns(request: Request) -> Any:
         q = request.query_params
+        if q.get("cancelType") == "CANCEL":  # buyers' cancels: Coupang wants no status / orderId with it
+            if q.get("status") or q.get("orderId") or q.get("searchType") != "timeFrame":
+                return _error(400, "cancelType=CANCEL takes searchType=timeFrame and no status or orderId")
+            found = _window(q, wing.cancels, 16)
+            size, start = int(q.get("maxPerPage") or 50), int(q.get("nextToken") or 0)
+            token = str(start + size) if start + size < len(found) else ""
+            return {"code": 200, "message": "OK", "data": found[start : start + size], "nextToken": token}
         if q.get("searchType") != "timeFrame" or not q.get("status"):
             return _error(400, "searchType=timeFrame and status are required")
         rows = [r for r in _window(q, wing.returns, 16) if r["_status"] == q["status"]]
@@ -247,5 +255,36 @@ def exchange_request(order_id: int, exchange_id: int, created_at: str, box: int,
         "faultType": "CUSTOMER",
         "exchangeItemDtoV1s": [
             {"orderItemId": item, "targetItemId": item, "quantity": 1, "originalShipmentBoxId": box}
+        ],
+    }
+
+
+def cancel_request(
+    order_id: int, receipt_id: int, created_at: str, lines: list[tuple[int, int, int, int]]
+) -> dict[str, Any]:
+    """A buyer's cancel as the return/cancel list shows it with ``cancelType=CANCEL`` (receiptType CANCEL);
+    ``lines`` are (vendorItemId, shipmentBoxId, purchaseCount, cancelCount)."""
+    return {
+        "receiptId": receipt_id,
+        "orderId": order_id,
+        "receiptType": "CANCEL",
+        "receiptStatus": "RETURNS_COMPLETED",
+        "createdAt": created_at,
+        "modifiedAt": created_at,
+        "cancelReasonCategory1": "고객변심",
+        "cancelReasonCategory2": "단순변심(사유없음)",
+        "cancelReason": "다른 상품으로 다시 주문할게요",
+        "cancelCountSum": sum(c for *_, c in lines),
+        "reasonCode": "CHANGEMIND",
+        "reasonCodeText": "필요 없어짐 (단순 변심)",
+        "returnItems": [
+            {
+                "vendorItemId": item,
+                "vendorItemName": f"상품 {item}",
+                "purchaseCount": purchased,
+                "cancelCount": cancelled,
+                "shipmentBoxId": box,
+            }
+            for item, box, purchased, cancelled in lines
         ],
     }

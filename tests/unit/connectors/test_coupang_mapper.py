@@ -122,13 +122,20 @@ def test_cancels_need_what_the_answer_lacks(shared_data: Path) -> None:
     alone = map_payload(instruct)
     assert alone.events == [] and alone.unmapped == ["instruct cancel 44698107: no time (pass occurred_at)"]
     timed = map_payload(instruct, occurred_at="2019-01-02T10:00:00+09:00")
-    assert _facts(timed) == [("order.cancelled", "2000006593044", None, "2019-01-02T10:00:00+09:00")]
+    # Coupang could not cancel 3145181064 ("PARTIAL"): that item stays in the order, so the order is not
+    # cancelled; the two cancelled items are recorded as a partial cancel.
+    partial = ("x-order.partially_cancelled", "2000006593044", None, "2019-01-02T10:00:00+09:00")
+    assert _facts(timed) == [partial]
     assert timed.events[0]["data"] == {
         "reason": "STOP_SHIPMENT",
         "receipt_id": "44698107",
         "vendor_item_ids": ["3145181065", "3145181067"],
         "failed_vendor_item_ids": ["3145181064"],
         "partial": True,
+        "items": [
+            {"sku": "3145181065", "vendor_item_id": "3145181065"},
+            {"sku": "3145181067", "vendor_item_id": "3145181067"},
+        ],
     }
     refund = _load(shared_data, "payment_complete_cancel_refund__response.json")
     assert map_payload(refund).events == []

@@ -37,6 +37,7 @@ class CoupangSettings(ConnectorSettings):
     max_per_page: int = 50
     statuses: str = "ACCEPT,INSTRUCT,DEPARTURE,DELIVERING,FINAL_DELIVERY"
     return_statuses: str = "RU,UC"  # 출고중지요청, 반품접수 (empty: do not poll returns)
+    cancels: bool = True  # poll buyers' cancels (return/cancel request list with cancelType=CANCEL)
     exchanges: bool = True  # poll exchange requests
     acknowledge: bool = True  # 상품준비중: acknowledge new (ACCEPT) shipment boxes when polled
     # Orders created before the window still change status (shipped from Wing itself, delivered): these

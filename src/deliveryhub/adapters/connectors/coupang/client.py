@@ -149,6 +149,18 @@ class CoupangClient:
         }
         return self.pages("returnRequests", params)
 
+    def cancel_requests(self, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
+        """Buyers' cancels before shipment (결제완료 취소) created in the window: the return/cancel
+        request list with ``cancelType=CANCEL`` and, as Coupang documents, no ``status``/``orderId``."""
+        params = {
+            "searchType": "timeFrame",
+            "createdAtFrom": start.strftime("%Y-%m-%dT%H:%M"),
+            "createdAtTo": end.strftime("%Y-%m-%dT%H:%M"),
+            "cancelType": "CANCEL",
+            "maxPerPage": self.settings.max_per_page,
+        }
+        return self.pages("returnRequests", params)
+
     def exchange_requests(self, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
         """교환 requests created in the window, every status, ``nextToken`` paged."""
         params = {

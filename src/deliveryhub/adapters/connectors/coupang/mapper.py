@@ -8,10 +8,28 @@
                                             + shipment.handed_over (coupang:handed:{box})
       status DELIVERING                     ... + shipment.tracking in_transit (coupang:transit:{box})
       status FINAL_DELIVERY                 ... + shipment.delivered (coupang:delivered:{box})
-    returnRequests (receiptId, returnItems) return.requested; CANCEL receipts order.cancelled
+    returnRequests (receiptId, returnItems) RETURN receipts: return.requested (coupang:return:{receiptId})
+      receiptType CANCEL (cancelType=CANCEL) whole order: order.cancelled {reason} (coupang:cancel:{rid})
+                                            some items: x-order.partially_cancelled (coupang:cancel:{rid})
     exchangeRequests (exchangeId)           exchange.requested (coupang:exchange:{exchangeId})
-    instruct cancel (receiptMap)            order.cancelled (coupang:cancel:{receiptId})
+      deliveryInvoiceGroupDtos invoice      exchange.reshipped {carrier, tracking_no}
+                                              (coupang:reshipped:{exchangeId}:{invoiceNumber})
+      that invoice FINAL_DELIVERY / SUCCESS exchange.completed (coupang:exchange_done:{exchangeId})
+    exchange invoice upload body (list)     exchange.reshipped when order_id and occurred_at are given
+    instruct cancel (receiptMap)            order.cancelled, or x-order.partially_cancelled when Coupang
+                                            names failedVendorItemIds (coupang:cancel:{receiptId})
     refund cancel (cancelIds)               order.cancelled when the order id is given (coupang:refund:{ids})
+
+Partial cancels. EVENTS.md has one cancel fact, ``order.cancelled``, and it ends the whole order (side
+state ``cancelled``). Coupang cancels per vendor item and count (a CANCEL receipt lists returnItems with
+purchaseCount / cancelCount; an order may have several items and shipment boxes), so a receipt that leaves
+anything of the order open must not cancel the order. Such a receipt becomes the custom event
+``x-order.partially_cancelled`` {reason, items[{sku, qty, vendor_item_id, shipment_id}], receipt_id}
+(stored, not interpreted, so the order keeps its stage); the Naver mapper emits the same type for a
+cancelled product order of a multi-product order. A receipt is whole-order only when every listed item is
+cancelled in full (cancelCount >= purchaseCount) and, when the caller knows the order's open lines
+(``open_lines``: vendorItemId -> quantity still open, from the hub's own order, which the poller passes),
+it covers every one of them; without that knowledge the receipt alone decides.
 
 Write-back answers (acknowledgement, invoices, approvals ...) carry no new fact: no events, one note.
 Coupang's times are KST wall clock. Personal data stays as Coupang sends it (already masked by Coupang).
@@ -21,7 +39,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from deliveryhub.adapters.connectors.base import MappingResult, guarded, new_event, stable_id
@@ -33,10 +51,14 @@ KST = timezone(timedelta(hours=9), "KST")
 STATUSES = ("ACCEPT", "INSTRUCT", "DEPARTURE", "DELIVERING", "FINAL_DELIVERY", "NONE_TRACKING")
 SHIPPED = ("DEPARTURE", "DELIVERING", "FINAL_DELIVERY", "NONE_TRACKING")
 RETURN_TYPES = {"RETURN": "return", "반품": "return", "CANCEL": "cancel", "취소": "cancel"}
+PARTIAL_CANCEL = "x-order.partially_cancelled"  # custom type (EVENTS.md allows x-…): see the docstring
+OpenLines = dict[str, dict[str, int]]  # order id -> vendorItemId -> quantity still open
 
 
 def _time(*candidates: object) -> str | None:
     for value in candidates:
+        if isinstance(value, int) and not isinstance(value, bool) and value > 10**11:
+            value = datetime.fromtimestamp(value / 1000, KST).isoformat()  # Wing's epoch milliseconds
         parsed = to_rfc3339(value, default_tz=KST)
         if parsed is not None:
             return parsed
@@ -232,7 +254,29 @@ def _ordersheets(rows: list[Any], result: MappingResult) -> None:
 # ------------------------------------------------------------------------------------ claims / cancels
 
 
-def _returns(rows: list[Any], result: MappingResult) -> None:
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _whole_order(
+    order_id: str, items: list[dict[str, Any]], open_lines: OpenLines | None, counts: list[tuple[int, int]]
+) -> bool:
+    """Whether a cancel of ``items`` ends the order (see the module docstring); updates ``open_lines``."""
+    if any(cancelled < purchased for purchased, cancelled in counts):
+        whole = False
+    else:
+        whole = True
+    lines = (open_lines or {}).get(order_id)
+    if lines is not None:
+        for item in items:
+            key = str(item.get("vendor_item_id") or item.get("sku"))
+            if key in lines:
+                lines[key] = max(0, lines[key] - int(item.get("qty") or 0))
+        whole = whole and all(qty <= 0 for qty in lines.values())
+    return whole
+
+
+def _returns(rows: list[Any], result: MappingResult, open_lines: OpenLines | None) -> None:
     for raw in rows:
         receipt = as_dict(raw)
         order_id, receipt_id = as_str(receipt.get("orderId")), as_str(receipt.get("receiptId"))
@@ -252,6 +296,7 @@ def _returns(rows: list[Any], result: MappingResult) -> None:
             or as_str(receipt.get("cancelReasonCategory1"))
             or "unknown"
         )
+        raw_items = [as_dict(x) for x in as_list(receipt.get("returnItems"))]
         items = [
             {
                 "sku": as_str(i.get("vendorItemId")),
@@ -259,7 +304,7 @@ def _returns(rows: list[Any], result: MappingResult) -> None:
                 "name": as_str(i.get("vendorItemName")),
                 "shipment_id": as_str(i.get("shipmentBoxId")),
             }
-            for i in (as_dict(x) for x in as_list(receipt.get("returnItems")))
+            for i in raw_items
             if as_str(i.get("vendorItemId"))
         ]
         data: dict[str, Any] = {
@@ -275,9 +320,19 @@ def _returns(rows: list[Any], result: MappingResult) -> None:
             result.events.append(
                 _event("return", (receipt_id,), "return.requested", at, order_id, None, data)
             )
-        else:
-            data["vendor_item_ids"] = [i["sku"] for i in items if i["sku"]]
+            continue
+        counts = [
+            (p, c)
+            for p, c in ((_count(i.get("purchaseCount")), _count(i.get("cancelCount"))) for i in raw_items)
+            if p is not None and c is not None
+        ]
+        lines = [{**i, "vendor_item_id": i["sku"]} for i in items]
+        data["vendor_item_ids"] = [i["sku"] for i in items if i["sku"]]
+        if _whole_order(order_id, lines, open_lines, counts):
             result.events.append(_event("cancel", (receipt_id,), "order.cancelled", at, order_id, None, data))
+        else:
+            data["items"] = lines
+            result.events.append(_event("cancel", (receipt_id,), PARTIAL_CANCEL, at, order_id, None, data))
 
 
 def _exchanges(rows: list[Any], result: MappingResult) -> None:
@@ -311,6 +366,80 @@ def _exchanges(rows: list[Any], result: MappingResult) -> None:
         result.events.append(
             _event("exchange", (exchange_id,), "exchange.requested", at, order_id, None, data)
         )
+        _redelivery(request, order_id, exchange_id, result)
+
+
+def _redelivery(request: dict[str, Any], order_id: str, exchange_id: str, result: MappingResult) -> None:
+    """The replacement parcel Wing lists under deliveryInvoiceGroupDtos[].deliveryInvoiceDtos[] (교환 재배송:
+    invoiceNumber, deliverCode, statusCode, deliveredDate): exchange.reshipped once per invoice, and
+    exchange.completed when that parcel is FINAL_DELIVERY or the exchange is SUCCESS (완료)."""
+    done_at: str | None = None
+    for group in (as_dict(g) for g in as_list(request.get("deliveryInvoiceGroupDtos"))):
+        box = as_str(group.get("shipmentBoxId"))
+        for invoice in (as_dict(i) for i in as_list(group.get("deliveryInvoiceDtos"))):
+            number = as_str(invoice.get("invoiceNumber"))
+            if not number:
+                continue
+            code = as_str(invoice.get("deliverCode"))
+            carrier = hub_carrier(code)
+            if carrier is None:
+                result.unmapped.append(f"exchange {exchange_id}: unknown deliverCode {code!r}")
+            at = _time(
+                invoice.get("invoiceNumberUploadDate"),
+                invoice.get("statusModifiedAt"),
+                request.get("modifiedAt"),
+                request.get("createdAt"),
+            )
+            if at is None:
+                result.unmapped.append(f"exchange {exchange_id}: re-delivery invoice {number} without a time")
+                continue
+            data = {
+                "carrier": carrier or "unknown",
+                "tracking_no": number[:64],
+                "exchange_id": exchange_id,
+                "shipment_box_id": box,
+                "raw_status": as_str(invoice.get("statusCode")),
+            }
+            result.events.append(
+                _event("reshipped", (exchange_id, number), "exchange.reshipped", at, order_id, None, data)
+            )
+            if as_str(invoice.get("statusCode")) == "FINAL_DELIVERY":
+                done_at = _time(invoice.get("deliveredDate"), invoice.get("statusModifiedAt")) or done_at
+    if done_at is None and as_str(request.get("exchangeStatus")) == "SUCCESS":
+        done_at = _time(request.get("modifiedAt"), request.get("createdAt"))
+    if done_at is not None:
+        data = {"exchange_id": exchange_id}
+        result.events.append(
+            _event("exchange_done", (exchange_id,), "exchange.completed", done_at, order_id, None, data)
+        )
+
+
+def _exchange_invoices(rows: list[Any], result: MappingResult, order_id: str | None, at: str | None) -> None:
+    """교환 송장 업로드 body (POST …/exchangeRequests/{exchangeId}/invoices): it names no order and no time,
+    so it maps only when the caller gives both (the hub's own upload); otherwise it is reported."""
+    if order_id is None or at is None:
+        result.unmapped.append(
+            "exchange invoice upload body: no orderId or time in it (pass order_id and occurred_at)"
+        )
+        return
+    for row in (as_dict(r) for r in rows):
+        exchange_id, number = as_str(row.get("exchangeId")), as_str(row.get("invoiceNumber"))
+        if exchange_id is None or not number:
+            result.unmapped.append("exchange invoice upload row without exchangeId or invoiceNumber")
+            continue
+        code = as_str(row.get("goodsDeliveryCode"))
+        carrier = hub_carrier(code)
+        if carrier is None:
+            result.unmapped.append(f"exchange {exchange_id}: unknown goodsDeliveryCode {code!r}")
+        data = {
+            "carrier": carrier or "unknown",
+            "tracking_no": number[:64],
+            "exchange_id": exchange_id,
+            "shipment_box_id": as_str(row.get("shipmentBoxId")),
+        }
+        result.events.append(
+            _event("reshipped", (exchange_id, number), "exchange.reshipped", at, order_id, None, data)
+        )
 
 
 def _instruct_cancel(data: dict[str, Any], result: MappingResult, at: str | None) -> None:
@@ -329,7 +458,12 @@ def _instruct_cancel(data: dict[str, Any], result: MappingResult, at: str | None
         "failed_vendor_item_ids": [as_str(v) for v in as_list(data.get("failedVendorItemIds"))],
         "partial": bool(as_list(data.get("failedVendorItemIds"))),
     }
-    result.events.append(_event("cancel", (receipt_id,), "order.cancelled", at, order_id, None, body))
+    # Items Coupang could not cancel stay in the order: then only the named items are cancelled.
+    type_ = PARTIAL_CANCEL if body["partial"] else "order.cancelled"
+    if body["partial"]:
+        named = [as_str(v) for v in as_list(receipt.get("vendorItemIds"))]
+        body["items"] = [{"sku": v, "vendor_item_id": v} for v in named if v]
+    result.events.append(_event("cancel", (receipt_id,), type_, at, order_id, None, body))
 
 
 def _refund_cancel(data: dict[str, Any], result: MappingResult, order_id: str | None, at: str | None) -> None:
@@ -358,9 +492,19 @@ def _lenient(text: str) -> Any:
         return text
 
 
-def _fill(payload: Any, result: MappingResult, *, order_id: str | None, occurred_at: str | None) -> None:
+def _fill(
+    payload: Any,
+    result: MappingResult,
+    *,
+    order_id: str | None,
+    occurred_at: str | None,
+    open_lines: OpenLines | None = None,
+) -> None:
     if isinstance(payload, str | bytes):
         payload = _lenient(payload.decode(errors="replace") if isinstance(payload, bytes) else payload)
+    if isinstance(payload, list) and payload and all("exchangeId" in as_dict(r) for r in payload):
+        _exchange_invoices(payload, result, order_id, occurred_at)
+        return
     if not isinstance(payload, dict):
         result.unmapped.append(f"not a Coupang JSON answer ({type(payload).__name__})")
         return
@@ -372,7 +516,7 @@ def _fill(payload: Any, result: MappingResult, *, order_id: str | None, occurred
         if "shipmentBoxId" in first and "orderItems" in first:
             _ordersheets(data, result)
         elif "receiptId" in first and "returnItems" in first:
-            _returns(data, result)
+            _returns(data, result, open_lines)
         elif "exchangeId" in first:
             _exchanges(data, result)
         elif "returnCenterCode" in first:
@@ -403,7 +547,13 @@ def map_payload(
     order_id: str | None = None,
     tracking_no: str | None = None,
     occurred_at: str | None = None,
+    open_lines: OpenLines | None = None,
 ) -> MappingResult:
-    """Map one Coupang Wing API answer (parsed JSON, or raw text) to canonical events; never raises."""
+    """Map one Coupang Wing API answer (parsed JSON, or raw text) to canonical events; never raises.
+
+    ``open_lines`` (order id -> vendorItemId -> quantity still open, from the hub's own order) lets a CANCEL
+    receipt that covers only part of the order be told from a whole-order cancel; it is updated in place."""
     del tracking_no
-    return guarded("coupang", _fill, payload, order_id=order_id, occurred_at=occurred_at)
+    return guarded(
+        "coupang", _fill, payload, order_id=order_id, occurred_at=occurred_at, open_lines=open_lines
+    )

@@ -8,12 +8,25 @@
       sendDate/pickupDate, shipped status         shipment.handed_over                 naver:handed_over:{..}
       DELIVERY_COMPLETION/DELIVERED+deliveredDate shipment.delivered                   naver:delivered:{..}
       every product order cancelled               order.cancelled {reason}             naver:cancelled:{order}
+      some product orders cancelled, not all      x-order.partially_cancelled          naver:partial_cancel:..
       RETURN claim (requested .. done)            return.requested (+ return.received) naver:return:{po}
       EXCHANGE claim                              exchange.requested (+ .completed)    naver:exchange:{po}
+        reDeliveryCompany + reDeliveryTrackingNumber  exchange.reshipped {carrier, tracking_no}
+          (교환 재배송)                                                                 naver:reshipped:{..}
+        reDeliveryStatus DELIVERY_COMPLETION      exchange.completed             naver:exchange.completed:{..}
       status item DELIVERY_ADDRESS_CHANGED/flag   order.address_changed {address}      naver:address:{hash}
 
     last-changed-statuses alone: PAYED -> order.paid; CLAIM_REQUESTED RETURN/EXCHANGE -> *.requested;
-    an order whose every listed product order is cancelled -> order.cancelled.
+    an order whose every listed product order is cancelled -> order.cancelled, some of them ->
+    x-order.partially_cancelled per cancelled product order.
+
+Partial cancels: Naver cancels per product order (one line of the order). ``order.cancelled`` ends the
+whole order, so it is emitted only when every product order of the order is cancelled; a cancelled product
+order next to open ones becomes the custom event ``x-order.partially_cancelled`` {reason, items,
+product_order_id} (EVENTS.md allows ``x-`` types: stored, not interpreted, the order keeps its stage) —
+the same type the Coupang mapper emits for a cancel of some items. The poller queries the details of every
+product order the hub knows for a changed order, so "every" means the whole order, not just the ones that
+changed in the window.
 
 Ids are built from Naver's ids only, so a re-poll of the same facts is an inbox duplicate. Unknown status,
 claim or delivery codes are reported in ``unmapped`` (the poller quarantines them) naming the code.
@@ -29,6 +42,7 @@ from deliveryhub.adapters.connectors.naver import SOURCE, codes
 from deliveryhub.adapters.connectors.payload import as_dict, as_list, as_str, to_rfc3339
 
 CHANNEL = "naver"  # the sales-channel label key (kernel/labels.py "channel")
+PARTIAL_CANCEL = "x-order.partially_cancelled"  # custom type (EVENTS.md allows x-…): see the docstring
 
 # Known non-order bodies (responses of action APIs, token, errors, request bodies): nothing to map.
 _NOT_ORDER_FACTS: tuple[tuple[str, str], ...] = (
@@ -248,9 +262,12 @@ def _claims(order_id: str, detail: dict[str, Any], result: MappingResult) -> Non
         data = {"items": items, "reason": reason or None, "product_order_id": po_id}
         event_id = stable_id(f"naver:{name}", order_id, po_id)
         result.events.append(_event(f"{name}.requested", event_id, at, order_id, None, data))
-        done_at = _first_time(
-            claim.get("collectCompletedDate"),
-            claim.get("returnCompletedDate") if name == "return" else claim.get("reDeliveryOperationDate"),
+        if name == "exchange" and _redelivery(order_id, po_id, claim, result):
+            status = "EXCHANGE_DONE"
+        done_at = (
+            _first_time(claim.get("collectCompletedDate"), claim.get("returnCompletedDate"))
+            if name == "return"
+            else _first_time(claim.get("reDeliveryOperationDate"), claim.get("collectCompletedDate"))
         )
         if status in done_codes and done_at is not None:
             event_id = stable_id(f"naver:{done_type}", order_id, po_id)
@@ -259,29 +276,61 @@ def _claims(order_id: str, detail: dict[str, Any], result: MappingResult) -> Non
             )
 
 
+def _redelivery(order_id: str, po_id: str, claim: dict[str, Any], result: MappingResult) -> bool:
+    """교환 재배송: the replacement parcel's carrier and number in the exchange claim (reDeliveryCompany,
+    reDeliveryTrackingNumber, reDeliveryOperationDate) -> exchange.reshipped; True when its reDeliveryStatus
+    says it was delivered (the exchange is then completed)."""
+    number, company = as_str(claim.get("reDeliveryTrackingNumber")), as_str(claim.get("reDeliveryCompany"))
+    if number is None or company is None:
+        return False
+    carrier = codes.NAVER_TO_HUB_CARRIER.get(company)
+    if carrier is None:
+        result.unmapped.append(f"naver product order {po_id}: unknown reDeliveryCompany {company!r}")
+        carrier = company.lower()[:32]
+    at = _first_time(claim.get("reDeliveryOperationDate"), claim.get("claimRequestDate"))
+    if at is None:
+        result.unmapped.append(f"naver product order {po_id}: exchange re-delivery without a date")
+        return False
+    data = {"carrier": carrier, "tracking_no": number[:64], "product_order_id": po_id}
+    event_id = stable_id("naver:reshipped", order_id, po_id, number)
+    result.events.append(_event("exchange.reshipped", event_id, at, order_id, None, data))
+    return as_str(claim.get("reDeliveryStatus")) == "DELIVERY_COMPLETION"
+
+
+def _cancel_time(po: dict[str, Any], cancel: dict[str, Any]) -> str | None:
+    return _first_time(
+        cancel.get("cancelCompletedDate"),
+        cancel.get("cancelApprovalDate"),
+        cancel.get("claimRequestDate"),
+        po.get("claimRequestDate"),
+    )
+
+
 def _cancelled(order_id: str, details: list[dict[str, Any]], result: MappingResult) -> None:
-    """order.cancelled once every product order of the order is cancelled (Naver cancels each one)."""
-    reasons, times = [], []
+    """order.cancelled once every product order of the order is cancelled (Naver cancels each one); a
+    cancelled product order next to open ones is x-order.partially_cancelled (see the module docstring)."""
+    reasons, times, done_pos, open_pos = [], [], [], 0
     for detail in details:
         po = as_dict(detail.get("productOrder"))
         cancel = _claim(detail, "cancel")
         status = as_str(po.get("productOrderStatus"))
         done = status in codes.CANCELLED or as_str(cancel.get("claimStatus")) in codes.CANCEL_DONE
         if not done:
-            return
+            open_pos += 1
+            continue
+        done_pos.append(detail)
         reason = as_str(cancel.get("cancelReason")) or (
             "no_payment" if status == "CANCELED_BY_NOPAYMENT" else None
         )
         if reason:
             reasons.append(reason)
-        times.append(
-            _first_time(
-                cancel.get("cancelCompletedDate"),
-                cancel.get("cancelApprovalDate"),
-                cancel.get("claimRequestDate"),
-                po.get("claimRequestDate"),
-            )
-        )
+        times.append(_cancel_time(po, cancel))
+    if not done_pos:
+        return
+    if open_pos:
+        for detail in done_pos:
+            _partial_cancel(order_id, detail, result)
+        return
     at = max((t for t in times if t is not None), default=None)
     if at is None:
         result.unmapped.append(f"naver order {order_id}: cancelled without a cancel date")
@@ -290,6 +339,30 @@ def _cancelled(order_id: str, details: list[dict[str, Any]], result: MappingResu
     result.events.append(
         _event("order.cancelled", stable_id("naver:cancelled", order_id), at, order_id, None, data)
     )
+
+
+def _partial_cancel(order_id: str, detail: dict[str, Any], result: MappingResult) -> None:
+    po = as_dict(detail.get("productOrder"))
+    cancel = _claim(detail, "cancel")
+    po_id = str(as_str(po.get("productOrderId")))
+    at = _cancel_time(po, cancel)
+    if at is None:
+        result.unmapped.append(f"naver product order {po_id}: cancelled without a cancel date")
+        return
+    item = _item(po)
+    qty = cancel.get("requestQuantity")
+    if item and isinstance(qty, int) and not isinstance(qty, bool) and qty > 0:
+        item = {**item, "qty": qty}
+    reason = " / ".join(
+        r for r in (as_str(cancel.get("cancelReason")), as_str(cancel.get("cancelDetailedReason"))) if r
+    )
+    data = {
+        "reason": reason or "unspecified",
+        "items": [item] if item else [],
+        "product_order_id": po_id,
+    }
+    event_id = stable_id("naver:partial_cancel", order_id, po_id)
+    result.events.append(_event(PARTIAL_CANCEL, event_id, at, order_id, None, data))
 
 
 def _fill_order(
@@ -398,15 +471,48 @@ def _change_events(order_id: str, items: list[dict[str, Any]], result: MappingRe
             result.events.append(
                 _event("order.cancelled", event_id, at, order_id, None, {"reason": "unspecified"})
             )
+        return
+    for item in cancelled:  # some product orders of the order only: the order stays open
+        at = to_rfc3339(item.get("lastChangedDate"))
+        po_id = str(as_str(item.get("productOrderId")))
+        if at is None:
+            continue
+        data = {"reason": "unspecified", "items": [], "product_order_id": po_id}
+        event_id = stable_id("naver:partial_cancel", order_id, po_id)
+        result.events.append(_event(PARTIAL_CANCEL, event_id, at, order_id, None, data))
 
 
 # ------------------------------------------------------------------------------------------ dispatch
 
 
-def map_payload(
-    payload: Any, *, order_id: str | None = None, tracking_no: str | None = None
+def _redelivery_request(
+    data: dict[str, Any], order_id: str | None, product_order_id: str | None, occurred_at: str | None
 ) -> MappingResult:
-    """Any Naver Commerce response body (query, conditional GET, last-changed-statuses, one detail)."""
+    """교환 재배송 처리 body (POST …/{productOrderId}/claim/exchange/dispatch): the order, product order and
+    time are not in it (path and clock), so it maps only when the caller gives them (the hub's own call)."""
+    result = MappingResult()
+    at = to_rfc3339(occurred_at) if occurred_at else None
+    if order_id is None or at is None:
+        result.unmapped.append(
+            "naver: an exchange re-delivery (교환 재배송) request body names no order or time "
+            "(pass order_id and occurred_at)"
+        )
+        return result
+    claim = {**data, "reDeliveryOperationDate": at}
+    _redelivery(order_id, product_order_id or order_id, claim, result)
+    return result
+
+
+def map_payload(
+    payload: Any,
+    *,
+    order_id: str | None = None,
+    tracking_no: str | None = None,
+    occurred_at: str | None = None,
+    product_order_id: str | None = None,
+) -> MappingResult:
+    """Any Naver Commerce response body (query, conditional GET, last-changed-statuses, one detail); the
+    교환 재배송 request body too when ``order_id`` and ``occurred_at`` say whose and when."""
     body = as_dict(payload)
     data = body.get("data", body) if isinstance(payload, dict) else payload
     if isinstance(data, list):
@@ -418,6 +524,8 @@ def map_payload(
         return map_details([as_dict(c).get("content") for c in as_list(data.get("contents"))])
     if "productOrder" in data:
         return map_details([data])
+    if "reDeliveryTrackingNumber" in data:
+        return _redelivery_request(data, order_id, product_order_id, occurred_at)
     for key, what in _NOT_ORDER_FACTS:
         if key in data or key in body:
             return MappingResult(unmapped=[f"naver: {what} carries no order facts (nothing to map)"])
