@@ -152,6 +152,7 @@ _TABLE: Final[dict[str, dict[str, Pair]]] = {
         "cost.recorded": ("비용 기록", "Cost recorded"),
         "notification.sent": ("고객 안내 발송", "Notice sent"),
         "x-notification.sent": ("고객 안내 발송(외부 시스템)", "Notice sent (another system)"),
+        "x-order.partially_cancelled": ("부분 취소", "Some items cancelled"),
         "exception.opened": ("예외 발생", "Exception opened"),
         "exception.resolved": ("예외 해소", "Exception resolved"),
     },
