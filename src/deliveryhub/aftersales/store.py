@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection, Row
 
 from deliveryhub.adapters.persistence import tables as t
 from deliveryhub.adapters.persistence.dialect import insert_or_ignore, is_postgres
-from deliveryhub.adapters.persistence.orders import load_order
+from deliveryhub.adapters.persistence.orders import load_order, order_origin
 from deliveryhub.aftersales.tables import returns
 from deliveryhub.domain.order import Order
 from deliveryhub.domain.returns import FINAL_STATUSES
@@ -110,16 +110,8 @@ class OrderFacts:
 def order_facts(conn: Connection, order_id: str) -> OrderFacts:
     """The order, its order.created data and source (the first one stored)."""
     order = load_order(conn, order_id)
-    row = conn.execute(
-        sa.select(t.inbox.c.data, t.inbox.c.source)
-        .where(t.inbox.c.order_id == order_id, t.inbox.c.type == "order.created")
-        .order_by(t.inbox.c.id)
-        .limit(1)
-    ).first()
-    if row is None:
-        return OrderFacts(order)
-    data = row.data if isinstance(row.data, dict) else {}
-    return OrderFacts(order, dict(data), row.source)
+    source, data = order_origin(conn, order_id)
+    return OrderFacts(order, data, source)
 
 
 def list_rows(

@@ -11,14 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from deliveryhub.adapters.connectors.base import ConnectorSettings
 from deliveryhub.adapters.connectors.cafe24.cancel import cancel_order as cafe24_cancel
 from deliveryhub.adapters.connectors.coupang.cancel import cancel_order as coupang_cancel
 from deliveryhub.adapters.connectors.naver.cancel import cancel_order as naver_cancel
-from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.adapters.persistence.orders import order_origin
 from deliveryhub.effects.pickups import marketplace_of
 from deliveryhub.service_layer.messaging import Message
 from deliveryhub.service_layer.ports import OutsideAction, OutsideResult
@@ -37,25 +36,12 @@ def key_of(order_id: str) -> str:
     return f"marketplace-cancel:{order_id}"[:200]
 
 
-def origin(conn: Connection, order_id: str) -> tuple[str | None, dict[str, Any]]:
-    """The source of the order's first `order.created` and its data ({} when unknown)."""
-    row = conn.execute(
-        sa.select(t.inbox.c.source, t.inbox.c.data)
-        .where(t.inbox.c.order_id == order_id, t.inbox.c.type == "order.created")
-        .order_by(t.inbox.c.id)
-        .limit(1)
-    ).first()
-    if row is None:
-        return None, {}
-    return row.source, dict(row.data) if isinstance(row.data, dict) else {}
-
-
 def queue(core: Core, conn: Connection, m: Message, order_id: str) -> bool:
     """Queue the marketplace cancel when the order came from one and the cancel came from the hub's side;
     False when nothing was queued (or it was queued before)."""
     if m.payload.get("source") not in HUB_SOURCES:
         return False  # the marketplace (or another system) said it: no echo
-    source, data = origin(conn, order_id)
+    source, data = order_origin(conn, order_id)
     market = marketplace_of(source)
     if market is None:
         return False

@@ -5,13 +5,11 @@ seller centre to use (Coupang, Cafe24), since the marketplace refunds its own or
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from deliveryhub.adapters.connectors.base import ConnectorSettings
 from deliveryhub.adapters.outside.marketplace import naver_return, seller_centre_refusal
-from deliveryhub.adapters.persistence import tables as t
+from deliveryhub.adapters.persistence.orders import order_origin
 from deliveryhub.service_layer.ports import OutsideResult, PickupRequest, ReturnPickups
 
 if TYPE_CHECKING:
@@ -63,13 +61,7 @@ class RoutedPickups:
     def _naver_product_orders(self, request: PickupRequest) -> tuple[list[str], dict[str, int]]:
         """The product order ids of the order (all of them, or those whose SKU is returned)."""
         with self.core.db.read() as conn:
-            row = conn.execute(
-                sa.select(t.inbox.c.data)
-                .where(t.inbox.c.order_id == request.order_id, t.inbox.c.type == "order.created")
-                .order_by(t.inbox.c.id)
-                .limit(1)
-            ).first()
-        data: dict[str, Any] = dict(row.data) if row is not None and isinstance(row.data, dict) else {}
+            data = order_origin(conn, request.order_id)[1]
         market = data.get("marketplace") if isinstance(data.get("marketplace"), dict) else {}
         ids = [str(i) for i in (market or {}).get("product_order_ids") or [] if i]
         items = [i for i in data.get("items") or [] if isinstance(i, dict)]

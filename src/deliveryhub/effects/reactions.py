@@ -16,12 +16,10 @@ import hashlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Connection
 
-from deliveryhub.adapters.persistence import tables as t
-from deliveryhub.adapters.persistence.orders import load_orders
+from deliveryhub.adapters.persistence.orders import load_orders, order_origin
 from deliveryhub.domain.lifecycle import STAGE_RANK
 from deliveryhub.effects import marketplace_cancel
 from deliveryhub.service_layer.hub import is_wired
@@ -49,13 +47,7 @@ def action_key(prefix: str, order_id: str, event_id: str) -> str:
 
 def order_items(conn: Connection, order_id: str) -> list[dict[str, Any]]:
     """The order's items as order.created gave them ([{sku, qty}]); [] when unknown."""
-    row = conn.execute(
-        sa.select(t.inbox.c.data)
-        .where(t.inbox.c.order_id == order_id, t.inbox.c.type == "order.created")
-        .order_by(t.inbox.c.id)
-        .limit(1)
-    ).first()
-    items = (row.data or {}).get("items") if row is not None and isinstance(row.data, dict) else None
+    items = order_origin(conn, order_id)[1].get("items")
     out = []
     for item in items or []:
         if isinstance(item, dict) and item.get("sku"):

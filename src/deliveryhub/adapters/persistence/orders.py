@@ -68,6 +68,19 @@ def load_order(conn: Connection, order_id: str) -> Order | None:
     return load_orders(conn, [order_id]).get(order_id)
 
 
+def order_origin(conn: Connection, order_id: str) -> tuple[str | None, dict[str, Any]]:
+    """The source and the data of the order's first stored `order.created` ((None, {}) when none)."""
+    row = conn.execute(
+        sa.select(t.inbox.c.source, t.inbox.c.data)
+        .where(t.inbox.c.order_id == order_id, t.inbox.c.type == "order.created")
+        .order_by(t.inbox.c.id)
+        .limit(1)
+    ).first()
+    if row is None:
+        return None, {}
+    return row.source, dict(row.data) if isinstance(row.data, dict) else {}
+
+
 def lock_orders(conn: Connection, order_ids: Iterable[str]) -> None:
     """Lock the existing rows of these orders in key order (PostgreSQL; SQLite has one writer anyway).
 
