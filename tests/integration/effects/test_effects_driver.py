@@ -5,7 +5,6 @@ refusal becomes action.failed for the operators."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -21,16 +20,6 @@ from deliveryhub.kernel.clock import ManualClock
 from deliveryhub.service_layer.ports import OutsideAction
 from dh_testkit import make_hub
 from providers.outside_servers import OutsideServers
-
-
-@pytest.fixture
-def hub(tmp_path: Path, master_key: str, clock: ManualClock, servers: OutsideServers) -> Iterator[Any]:
-    """A hub pointed at the outside servers, closed after the test."""
-    built = effects_hub(tmp_path, master_key, clock)
-    try:
-        yield built
-    finally:
-        built.close()
 
 
 def _release(hub: Any, oid: str) -> None:

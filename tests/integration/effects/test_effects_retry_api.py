@@ -3,9 +3,9 @@ from here, an unknown key is 404 and a role without orders:act is 403; the retry
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
-from effects_kit import effects_hub, new_order, rows
+from effects_kit import new_order, rows
 from fastapi.testclient import TestClient
 
 from deliveryhub.entrypoints.api.app import create_app
@@ -20,45 +20,41 @@ def _auth(key: str) -> dict[str, str]:
 
 
 def test_an_operator_retries_a_failed_release_over_http(
-    tmp_path: Path, master_key: str, clock: ManualClock, servers: OutsideServers
+    hub: Any, clock: ManualClock, servers: OutsideServers
 ) -> None:
-    hub = effects_hub(tmp_path, master_key, clock)
-    try:
-        new_order(hub, "O-1")
-        with hub.db.write() as conn:
-            release = OutsideAction(
-                "release:O-1", "fulfilment", "release_reservation", "O-1", {"order_id": "O-1", "items": []}
-            )
-            refund = OutsideAction(
-                "refund:manual:O-1",
-                "payments",
-                "refund",
-                "O-1",
-                {"order_id": "O-1", "payment_key": "pk", "amount": 100, "reason": "x"},
-            )
-            hub.outside.enqueue(conn, release)
-            hub.outside.enqueue(conn, refund)
-        servers.wms.fail_next(400, message="창고 점검 중")
-        hub.effects.driver.run(clock.now())
-        assert rows(hub)["release:O-1"].status == "failed"
-        ops = create_api_key(hub.db, "ops", "ops")
-        analyst = create_api_key(hub.db, "analyst", "analyst")
-        client = TestClient(create_app(hub, run_worker=False))
+    new_order(hub, "O-1")
+    with hub.db.write() as conn:
+        release = OutsideAction(
+            "release:O-1", "fulfilment", "release_reservation", "O-1", {"order_id": "O-1", "items": []}
+        )
+        refund = OutsideAction(
+            "refund:manual:O-1",
+            "payments",
+            "refund",
+            "O-1",
+            {"order_id": "O-1", "payment_key": "pk", "amount": 100, "reason": "x"},
+        )
+        hub.outside.enqueue(conn, release)
+        hub.outside.enqueue(conn, refund)
+    servers.wms.fail_next(400, message="창고 점검 중")
+    hub.effects.driver.run(clock.now())
+    assert rows(hub)["release:O-1"].status == "failed"
+    ops = create_api_key(hub.db, "ops", "ops")
+    analyst = create_api_key(hub.db, "analyst", "analyst")
+    client = TestClient(create_app(hub, run_worker=False))
 
-        got = client.get("/v1/outside-actions/release:O-1", headers=_auth(analyst))
-        assert got.status_code == 200 and got.json()["status"] == "failed"
-        assert client.post("/v1/outside-actions/release:O-1/retry", headers=_auth(analyst)).status_code == 403
-        assert client.post("/v1/outside-actions/release:O-1/retry").status_code == 401
-        res = client.post("/v1/outside-actions/release:O-1/retry", headers=_auth(ops))
-        assert res.status_code == 200 and res.json()["status"] == "pending"
-        hub.effects.driver.run(clock.now())
-        assert rows(hub)["release:O-1"].status == "done" and len(servers.wms.done("/release")) == 1
-        again = client.post("/v1/outside-actions/release:O-1/retry", headers=_auth(ops))
-        assert again.status_code == 409 and "done" in again.json()["error"]["message"]
-        refunded = client.post("/v1/outside-actions/refund:manual:O-1/retry", headers=_auth(ops))
-        assert refunded.status_code == 409 and "refund" in refunded.json()["error"]["message"]
-        assert client.post("/v1/outside-actions/nope:1/retry", headers=_auth(ops)).status_code == 404
-        audit = client.get("/v1/audit", headers=_auth(create_api_key(hub.db, "adm", "admin"))).json()
-        assert any(e["action"] == "outside_action.retry" for e in audit["entries"])
-    finally:
-        hub.close()
+    got = client.get("/v1/outside-actions/release:O-1", headers=_auth(analyst))
+    assert got.status_code == 200 and got.json()["status"] == "failed"
+    assert client.post("/v1/outside-actions/release:O-1/retry", headers=_auth(analyst)).status_code == 403
+    assert client.post("/v1/outside-actions/release:O-1/retry").status_code == 401
+    res = client.post("/v1/outside-actions/release:O-1/retry", headers=_auth(ops))
+    assert res.status_code == 200 and res.json()["status"] == "pending"
+    hub.effects.driver.run(clock.now())
+    assert rows(hub)["release:O-1"].status == "done" and len(servers.wms.done("/release")) == 1
+    again = client.post("/v1/outside-actions/release:O-1/retry", headers=_auth(ops))
+    assert again.status_code == 409 and "done" in again.json()["error"]["message"]
+    refunded = client.post("/v1/outside-actions/refund:manual:O-1/retry", headers=_auth(ops))
+    assert refunded.status_code == 409 and "refund" in refunded.json()["error"]["message"]
+    assert client.post("/v1/outside-actions/nope:1/retry", headers=_auth(ops)).status_code == 404
+    audit = client.get("/v1/audit", headers=_auth(create_api_key(hub.db, "adm", "admin"))).json()
+    assert any(e["action"] == "outside_action.retry" for e in audit["entries"])
