@@ -110,65 +110,63 @@ def _delivered_marketplace_order(hub: Any, oid: str, source: str, product_order_
     drain(hub)
 
 
-def test_a_naver_return_is_booked_and_registered_at_naver_once(
-    tmp_path: Path, master_key: str, clock: ManualClock, servers: OutsideServers, naver: Naver
-) -> None:
-    hub = effects_hub(tmp_path, master_key, clock)
+@pytest.fixture
+def hub(tmp_path: Path, master_key: str, clock: ManualClock, naver: Naver) -> Iterator[Any]:
+    """A hub built once the local Naver is configured, closed after the test."""
+    built = effects_hub(tmp_path, master_key, clock)
     try:
-        _delivered_marketplace_order(hub, "N-1", "naver", ["PO-1", "PO-2"])
-        ask = ReturnAsk("N-1", "return", "파손됐어요", "damaged", [{"sku": "SKU-B", "qty": 2}], "chatbot")
-        decision = hub.returns.open(ask)
-        assert decision.ok, decision
-        drain(hub)
-        key = f"pickup:{decision.return_id}"
-        naver.fail_next.append(500)
-        hub.effects.driver.run(clock.now())
-        assert rows(hub)[key].status == "pending"
-        clock.advance(timedelta(seconds=30))
-        hub.effects.driver.run(clock.now())
-        drain(hub)
-        assert rows(hub)[key].status == "done"
-        assert servers.pickup.keys("/pickups") == [key, key] and len(servers.pickup.done("/pickups")) == 1
-        assert [po for po, _ in naver.calls] == ["PO-2", "PO-2"]  # only the returned item's product order
-        assert naver.calls[-1][1] == {
-            "returnReason": "BROKEN",
-            "collectDeliveryMethod": "DELIVERY",
-            "collectDeliveryCompany": "CJGLS",
-            "collectTrackingNumber": "R600000001",
-            "returnQuantity": 2,
-        }
-        assert naver.requested == {"PO-2"}
+        yield built
     finally:
-        hub.close()
+        built.close()
+
+
+def test_a_naver_return_is_booked_and_registered_at_naver_once(
+    hub: Any, clock: ManualClock, servers: OutsideServers, naver: Naver
+) -> None:
+    _delivered_marketplace_order(hub, "N-1", "naver", ["PO-1", "PO-2"])
+    ask = ReturnAsk("N-1", "return", "파손됐어요", "damaged", [{"sku": "SKU-B", "qty": 2}], "chatbot")
+    decision = hub.returns.open(ask)
+    assert decision.ok, decision
+    drain(hub)
+    key = f"pickup:{decision.return_id}"
+    naver.fail_next.append(500)
+    hub.effects.driver.run(clock.now())
+    assert rows(hub)[key].status == "pending"
+    clock.advance(timedelta(seconds=30))
+    hub.effects.driver.run(clock.now())
+    drain(hub)
+    assert rows(hub)[key].status == "done"
+    assert servers.pickup.keys("/pickups") == [key, key] and len(servers.pickup.done("/pickups")) == 1
+    assert [po for po, _ in naver.calls] == ["PO-2", "PO-2"]  # only the returned item's product order
+    assert naver.calls[-1][1] == {
+        "returnReason": "BROKEN",
+        "collectDeliveryMethod": "DELIVERY",
+        "collectDeliveryCompany": "CJGLS",
+        "collectTrackingNumber": "R600000001",
+        "returnQuantity": 2,
+    }
+    assert naver.requested == {"PO-2"}
 
 
 def test_naver_already_having_the_return_counts_as_done(
-    tmp_path: Path, master_key: str, clock: ManualClock, servers: OutsideServers, naver: Naver
+    hub: Any, clock: ManualClock, servers: OutsideServers, naver: Naver
 ) -> None:
-    hub = effects_hub(tmp_path, master_key, clock)
-    try:
-        _delivered_marketplace_order(hub, "N-2", "naver", ["PO-9"])
-        naver.requested.add("PO-9")  # a previous attempt reached Naver, its answer was lost
-        decision = hub.returns.open(ReturnAsk("N-2", "return", None, "change_of_mind", [], "chatbot"))
-        drain(hub)
-        hub.effects.driver.run(clock.now())
-        assert rows(hub)[f"pickup:{decision.return_id}"].status == "done"
-        assert naver.calls[0][1]["returnReason"] == "INTENT_CHANGED"
-    finally:
-        hub.close()
+    _delivered_marketplace_order(hub, "N-2", "naver", ["PO-9"])
+    naver.requested.add("PO-9")  # a previous attempt reached Naver, its answer was lost
+    decision = hub.returns.open(ReturnAsk("N-2", "return", None, "change_of_mind", [], "chatbot"))
+    drain(hub)
+    hub.effects.driver.run(clock.now())
+    assert rows(hub)[f"pickup:{decision.return_id}"].status == "done"
+    assert naver.calls[0][1]["returnReason"] == "INTENT_CHANGED"
 
 
 def test_a_coupang_return_is_refused_with_the_seller_centre(
-    tmp_path: Path, master_key: str, clock: ManualClock, servers: OutsideServers
+    hub: Any, clock: ManualClock, servers: OutsideServers
 ) -> None:
-    hub = effects_hub(tmp_path, master_key, clock)
-    try:
-        _delivered_marketplace_order(hub, "C-1", "coupang", [])
-        decision = hub.returns.open(ReturnAsk("C-1", "return", None, "defective", [], "chatbot"))
-        drain(hub)
-        hub.effects.driver.run(clock.now())
-        row = rows(hub)[f"pickup:{decision.return_id}"]
-        assert row.status == "failed" and "쿠팡 Wing" in row.last_error
-        assert servers.pickup.requests == []
-    finally:
-        hub.close()
+    _delivered_marketplace_order(hub, "C-1", "coupang", [])
+    decision = hub.returns.open(ReturnAsk("C-1", "return", None, "defective", [], "chatbot"))
+    drain(hub)
+    hub.effects.driver.run(clock.now())
+    row = rows(hub)[f"pickup:{decision.return_id}"]
+    assert row.status == "failed" and "쿠팡 Wing" in row.last_error
+    assert servers.pickup.requests == []

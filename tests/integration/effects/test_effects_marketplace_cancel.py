@@ -189,180 +189,162 @@ def _run_through_a_500(hub: Any, clock: ManualClock, key: str) -> Any:
     return row
 
 
-def test_a_cs_cancel_of_a_naver_order_reaches_naver_once(
-    tmp_path: Path, master_key: str, clock: ManualClock, markets: Marketplaces
-) -> None:
-    hub = effects_hub(tmp_path, master_key, clock)
+@pytest.fixture
+def hub(tmp_path: Path, master_key: str, clock: ManualClock, markets: Marketplaces) -> Iterator[Any]:
+    """A hub built once the marketplaces' servers is configured, closed after the test."""
+    built = effects_hub(tmp_path, master_key, clock)
     try:
-        market = {"source": "naver", "order_id": "N-10", "product_order_ids": ["PO-1", "PO-2"]}
-        _marketplace_order(hub, "N-10", "naver", market, ITEMS)
-        assert commands.cancel_order(hub, "N-10", "고객 요청", actor="cs").ok
-        drain(hub)
-        markets.naver_fail.append(500)
-        row = _run_through_a_500(hub, clock, "marketplace-cancel:N-10")
-        assert row.system == "marketplace" and row.action == "cancel_order"
-        # PO-1 cancelled under the lost answer, then both asked again: PO-1 "already", PO-2 cancelled.
-        assert [po for po, _ in markets.naver_calls] == ["PO-1", "PO-1", "PO-2"]
-        assert markets.naver_calls[-1][1] == {
-            "cancelReason": "INTENT_CHANGED",
-            "cancelDetailedReason": "고객 요청",
-        }
-        assert markets.naver_cancelled == {"PO-1", "PO-2"}
-        assert [r.type for r in inbox(hub, "act:marketplace-cancel:")] == ["action.completed"]
-        hub.effects.driver.run(clock.now() + timedelta(hours=1))
-        assert len(markets.naver_calls) == 3  # done: never sent again
+        yield built
     finally:
-        hub.close()
+        built.close()
+
+
+def test_a_cs_cancel_of_a_naver_order_reaches_naver_once(
+    hub: Any, clock: ManualClock, markets: Marketplaces
+) -> None:
+    market = {"source": "naver", "order_id": "N-10", "product_order_ids": ["PO-1", "PO-2"]}
+    _marketplace_order(hub, "N-10", "naver", market, ITEMS)
+    assert commands.cancel_order(hub, "N-10", "고객 요청", actor="cs").ok
+    drain(hub)
+    markets.naver_fail.append(500)
+    row = _run_through_a_500(hub, clock, "marketplace-cancel:N-10")
+    assert row.system == "marketplace" and row.action == "cancel_order"
+    # PO-1 cancelled under the lost answer, then both asked again: PO-1 "already", PO-2 cancelled.
+    assert [po for po, _ in markets.naver_calls] == ["PO-1", "PO-1", "PO-2"]
+    assert markets.naver_calls[-1][1] == {
+        "cancelReason": "INTENT_CHANGED",
+        "cancelDetailedReason": "고객 요청",
+    }
+    assert markets.naver_cancelled == {"PO-1", "PO-2"}
+    assert [r.type for r in inbox(hub, "act:marketplace-cancel:")] == ["action.completed"]
+    hub.effects.driver.run(clock.now() + timedelta(hours=1))
+    assert len(markets.naver_calls) == 3  # done: never sent again
 
 
 def test_a_chatbot_cancel_of_a_coupang_order_reaches_wing_once(
-    tmp_path: Path, master_key: str, clock: ManualClock, markets: Marketplaces
+    hub: Any, clock: ManualClock, markets: Marketplaces
 ) -> None:
-    hub = effects_hub(tmp_path, master_key, clock)
-    try:
-        items = [
-            {"sku": "SKU-1", "qty": 2, "price": 10000, "vendor_item_id": "3145181065"},
-            {"sku": "SKU-2", "qty": 1, "price": 10000, "vendor_item_id": "3145181067"},
-        ]
-        box = {"shipment_box_id": "642538971006401429", "status": "INSTRUCT"}
-        market = {
-            "source": "coupang",
-            "shipment_box_ids": [box["shipment_box_id"]],
-            "vendor_item_ids": ["3145181065", "3145181067"],
-            "boxes": [{**box, "vendor_item_ids": ["3145181065", "3145181067"]}],
-        }
-        _marketplace_order(hub, "2000006593044", "coupang", market, items)
-        markets.wing.fail["/cancel"] = [(500, {}, {"code": 500, "message": "내부 오류"})]
-        assert commands.cancel_order(hub, "2000006593044", "품절", actor="chatbot").ok
-        drain(hub)
-        row = _run_through_a_500(hub, clock, "marketplace-cancel:2000006593044")
-        calls = markets.wing.calls_to("/cancel")
-        assert len(calls) == 2 and markets.wing.refused_auth == 0  # HMAC-signed both times
-        assert calls[0][1] == cancel_path(fake_wing.VENDOR, "2000006593044")
-        assert calls[1][3] == {
-            "orderId": 2000006593044,
-            "vendorItemIds": [3145181065, 3145181067],
-            "receiptCounts": [2, 1],
-            "bigCancelCode": "CANERR",
-            "middleCancelCode": "CCTTER",
-            "vendorId": fake_wing.VENDOR,
-            "userId": "wing-login",
-        }
-        assert markets.wing_cancelled == {2000006593044: {3145181065, 3145181067}}
-        assert row.ref == "44698107"
-    finally:
-        hub.close()
+    items = [
+        {"sku": "SKU-1", "qty": 2, "price": 10000, "vendor_item_id": "3145181065"},
+        {"sku": "SKU-2", "qty": 1, "price": 10000, "vendor_item_id": "3145181067"},
+    ]
+    box = {"shipment_box_id": "642538971006401429", "status": "INSTRUCT"}
+    market = {
+        "source": "coupang",
+        "shipment_box_ids": [box["shipment_box_id"]],
+        "vendor_item_ids": ["3145181065", "3145181067"],
+        "boxes": [{**box, "vendor_item_ids": ["3145181065", "3145181067"]}],
+    }
+    _marketplace_order(hub, "2000006593044", "coupang", market, items)
+    markets.wing.fail["/cancel"] = [(500, {}, {"code": 500, "message": "내부 오류"})]
+    assert commands.cancel_order(hub, "2000006593044", "품절", actor="chatbot").ok
+    drain(hub)
+    row = _run_through_a_500(hub, clock, "marketplace-cancel:2000006593044")
+    calls = markets.wing.calls_to("/cancel")
+    assert len(calls) == 2 and markets.wing.refused_auth == 0  # HMAC-signed both times
+    assert calls[0][1] == cancel_path(fake_wing.VENDOR, "2000006593044")
+    assert calls[1][3] == {
+        "orderId": 2000006593044,
+        "vendorItemIds": [3145181065, 3145181067],
+        "receiptCounts": [2, 1],
+        "bigCancelCode": "CANERR",
+        "middleCancelCode": "CCTTER",
+        "vendorId": fake_wing.VENDOR,
+        "userId": "wing-login",
+    }
+    assert markets.wing_cancelled == {2000006593044: {3145181065, 3145181067}}
+    assert row.ref == "44698107"
 
 
 def test_coupang_answering_nothing_left_to_cancel_counts_as_done(
-    tmp_path: Path, master_key: str, clock: ManualClock, markets: Marketplaces
+    hub: Any, clock: ManualClock, markets: Marketplaces
 ) -> None:
-    hub = effects_hub(tmp_path, master_key, clock)
-    try:
-        market = {"source": "coupang", "vendor_item_ids": ["31"], "boxes": [{"shipment_box_id": "9"}]}
-        _marketplace_order(hub, "2000000000031", "coupang", market, ITEMS)
-        markets.wing_cancelled[2000000000031] = {31}  # an earlier attempt reached Wing, its answer lost
-        say(hub, "cs-cancel-31", "order.cancelled", "2000000000031", {"reason": "고객 요청"}, source="cs")
-        hub.effects.driver.run(clock.now())
-        assert rows(hub)["marketplace-cancel:2000000000031"].status == "done"
-    finally:
-        hub.close()
+    market = {"source": "coupang", "vendor_item_ids": ["31"], "boxes": [{"shipment_box_id": "9"}]}
+    _marketplace_order(hub, "2000000000031", "coupang", market, ITEMS)
+    markets.wing_cancelled[2000000000031] = {31}  # an earlier attempt reached Wing, its answer lost
+    say(hub, "cs-cancel-31", "order.cancelled", "2000000000031", {"reason": "고객 요청"}, source="cs")
+    hub.effects.driver.run(clock.now())
+    assert rows(hub)["marketplace-cancel:2000000000031"].status == "done"
 
 
 def test_a_ui_cancel_of_a_cafe24_order_creates_one_cancellation(
-    tmp_path: Path, master_key: str, clock: ManualClock, markets: Marketplaces
+    hub: Any, clock: ManualClock, markets: Marketplaces
 ) -> None:
-    hub = effects_hub(tmp_path, master_key, clock)
-    try:
-        oid = "20261201-0000011"
-        market = {"source": "cafe24", "mall_id": "myshop", "order_item_codes": [f"{oid}-01", f"{oid}-02"]}
-        _marketplace_order(hub, oid, "cafe24", market, ITEMS)
-        markets.cafe24_fail.append(500)
-        say(hub, "ui-cancel-1", "order.cancelled", oid, {"reason": "고객 변심"}, source="ui")
-        _run_through_a_500(hub, clock, f"marketplace-cancel:{oid}")
-        assert [o for o, _ in markets.cafe24_calls] == [oid, oid]
-        assert markets.cafe24_calls[0][1] == {
-            "shop_no": 1,
-            "request": {
-                "status": "canceled",
-                "payment_gateway_cancel": "T",
-                "recover_inventory": "T",
-                "reason": "고객 변심",
-                "claim_reason_type": "A",
-                "items": [
-                    {"order_item_code": f"{oid}-01", "quantity": 1},
-                    {"order_item_code": f"{oid}-02", "quantity": 2},
-                ],
-            },
-        }
-        assert markets.cafe24_cancelled == {oid}
-        assert [s[1] for s in markets.cafe24.seen if s[0] == "POST"] == [cancellation_path(oid)] * 2
-    finally:
-        hub.close()
+    oid = "20261201-0000011"
+    market = {"source": "cafe24", "mall_id": "myshop", "order_item_codes": [f"{oid}-01", f"{oid}-02"]}
+    _marketplace_order(hub, oid, "cafe24", market, ITEMS)
+    markets.cafe24_fail.append(500)
+    say(hub, "ui-cancel-1", "order.cancelled", oid, {"reason": "고객 변심"}, source="ui")
+    _run_through_a_500(hub, clock, f"marketplace-cancel:{oid}")
+    assert [o for o, _ in markets.cafe24_calls] == [oid, oid]
+    assert markets.cafe24_calls[0][1] == {
+        "shop_no": 1,
+        "request": {
+            "status": "canceled",
+            "payment_gateway_cancel": "T",
+            "recover_inventory": "T",
+            "reason": "고객 변심",
+            "claim_reason_type": "A",
+            "items": [
+                {"order_item_code": f"{oid}-01", "quantity": 1},
+                {"order_item_code": f"{oid}-02", "quantity": 2},
+            ],
+        },
+    }
+    assert markets.cafe24_cancelled == {oid}
+    assert [s[1] for s in markets.cafe24.seen if s[0] == "POST"] == [cancellation_path(oid)] * 2
 
 
 def test_a_cancel_the_marketplace_sent_is_not_echoed_and_other_orders_send_nothing(
-    tmp_path: Path, master_key: str, clock: ManualClock, markets: Marketplaces
+    hub: Any, clock: ManualClock, markets: Marketplaces
 ) -> None:
-    hub = effects_hub(tmp_path, master_key, clock)
-    try:
-        market = {"source": "naver", "order_id": "N-20", "product_order_ids": ["PO-20"]}
-        _marketplace_order(hub, "N-20", "naver", market, ITEMS)
-        say(
-            hub,
-            "naver:cancelled:N-20",
-            "order.cancelled",
-            "N-20",
-            {"reason": "구매 의사 취소"},
-            source="naver",
-        )
-        c_market = {"source": "coupang", "vendor_item_ids": ["77"]}
-        _marketplace_order(hub, "2000000000077", "coupang", c_market, ITEMS)
-        say(hub, "coupang:cancel:1", "order.cancelled", "2000000000077", {"reason": "x"}, source="coupang")
-        new_order(hub, "ORD-OWN-1")  # the shop's own OMS order
-        assert commands.cancel_order(hub, "ORD-OWN-1", "고객 요청", actor="cs").ok
-        drain(hub)
-        hub.effects.driver.run(clock.now())
-        drain(hub)
-        assert not [k for k in rows(hub) if k.startswith("marketplace-cancel:")]
-        assert markets.calls() == 0
-        assert "release:ORD-OWN-1" in rows(hub)  # the WMS release still goes out
-    finally:
-        hub.close()
+    market = {"source": "naver", "order_id": "N-20", "product_order_ids": ["PO-20"]}
+    _marketplace_order(hub, "N-20", "naver", market, ITEMS)
+    say(
+        hub,
+        "naver:cancelled:N-20",
+        "order.cancelled",
+        "N-20",
+        {"reason": "구매 의사 취소"},
+        source="naver",
+    )
+    c_market = {"source": "coupang", "vendor_item_ids": ["77"]}
+    _marketplace_order(hub, "2000000000077", "coupang", c_market, ITEMS)
+    say(hub, "coupang:cancel:1", "order.cancelled", "2000000000077", {"reason": "x"}, source="coupang")
+    new_order(hub, "ORD-OWN-1")  # the shop's own OMS order
+    assert commands.cancel_order(hub, "ORD-OWN-1", "고객 요청", actor="cs").ok
+    drain(hub)
+    hub.effects.driver.run(clock.now())
+    drain(hub)
+    assert not [k for k in rows(hub) if k.startswith("marketplace-cancel:")]
+    assert markets.calls() == 0
+    assert "release:ORD-OWN-1" in rows(hub)  # the WMS release still goes out
 
 
 def test_a_shipped_naver_order_is_refused_with_the_seller_centre(
-    tmp_path: Path, master_key: str, clock: ManualClock, markets: Marketplaces
+    hub: Any, clock: ManualClock, markets: Marketplaces
 ) -> None:
-    hub = effects_hub(tmp_path, master_key, clock)
-    try:
-        market = {"source": "naver", "order_id": "N-30", "product_order_ids": ["PO-30"]}
-        _marketplace_order(hub, "N-30", "naver", market, ITEMS)
-        markets.naver_shipped.add("PO-30")  # dispatched at Naver before the hub heard of it
-        say(hub, "cs-cancel-30", "order.cancelled", "N-30", {"reason": "고객 요청"}, source="cs")
-        hub.effects.driver.run(clock.now())
-        drain(hub)
-        row = rows(hub)["marketplace-cancel:N-30"]
-        assert row.status == "failed"
-        assert "스마트스토어센터" in row.last_error and "Smartstore Center" in row.last_error
-        assert "104442" in row.last_error
-        failed = inbox(hub, "actfail:marketplace-cancel:N-30")
-        assert [r.type for r in failed] == ["action.failed"]
-    finally:
-        hub.close()
+    market = {"source": "naver", "order_id": "N-30", "product_order_ids": ["PO-30"]}
+    _marketplace_order(hub, "N-30", "naver", market, ITEMS)
+    markets.naver_shipped.add("PO-30")  # dispatched at Naver before the hub heard of it
+    say(hub, "cs-cancel-30", "order.cancelled", "N-30", {"reason": "고객 요청"}, source="cs")
+    hub.effects.driver.run(clock.now())
+    drain(hub)
+    row = rows(hub)["marketplace-cancel:N-30"]
+    assert row.status == "failed"
+    assert "스마트스토어센터" in row.last_error and "Smartstore Center" in row.last_error
+    assert "104442" in row.last_error
+    failed = inbox(hub, "actfail:marketplace-cancel:N-30")
+    assert [r.type for r in failed] == ["action.failed"]
 
 
 def test_a_coupang_order_past_instruct_is_refused_with_wing(
-    tmp_path: Path, master_key: str, clock: ManualClock, markets: Marketplaces
+    hub: Any, clock: ManualClock, markets: Marketplaces
 ) -> None:
-    hub = effects_hub(tmp_path, master_key, clock)
-    try:
-        market = {"source": "coupang", "vendor_item_ids": ["55"]}
-        _marketplace_order(hub, "2000000000055", "coupang", market, ITEMS)
-        markets.wing_shipped.add(2000000000055)
-        say(hub, "cs-cancel-55", "order.cancelled", "2000000000055", {"reason": "고객 요청"}, source="cs")
-        hub.effects.driver.run(clock.now())
-        row = rows(hub)["marketplace-cancel:2000000000055"]
-        assert row.status == "failed" and "쿠팡 Wing" in row.last_error and "Coupang Wing" in row.last_error
-    finally:
-        hub.close()
+    market = {"source": "coupang", "vendor_item_ids": ["55"]}
+    _marketplace_order(hub, "2000000000055", "coupang", market, ITEMS)
+    markets.wing_shipped.add(2000000000055)
+    say(hub, "cs-cancel-55", "order.cancelled", "2000000000055", {"reason": "고객 요청"}, source="cs")
+    hub.effects.driver.run(clock.now())
+    row = rows(hub)["marketplace-cancel:2000000000055"]
+    assert row.status == "failed" and "쿠팡 Wing" in row.last_error and "Coupang Wing" in row.last_error
