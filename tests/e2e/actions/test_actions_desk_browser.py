@@ -7,6 +7,7 @@ from __future__ import annotations
 import struct
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -83,6 +84,26 @@ def live(tmp_path: Path, master_key: str) -> Iterator[tuple[str, Any, int, str]]
         hub.close()
 
 
+@contextmanager
+def _chromium() -> Iterator[Any]:
+    """Headless Chromium, closed on exit."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _page_errors(page: Any) -> list[str]:
+    """The page's uncaught script errors, as they happen."""
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors
+
+
 def _login(browser: Any, base: str, email: str, tid: int) -> Any:
     page = browser.new_context().new_page()
     page.goto(base + "/tickets")
@@ -98,46 +119,41 @@ def _login(browser: Any, base: str, email: str, tid: int) -> Any:
 def test_an_agent_changes_the_address_from_the_desk_and_sees_the_photo(
     live: tuple[str, Any, int, str],
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     base, hub, tid, photo = live
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
-        try:
-            page = _login(browser, base, "agent@shop.example", tid)
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            panel = page.locator("#desk-actions")
-            expect(panel).to_be_visible(timeout=30_000)
-            expect(panel).to_contain_text("주문 처리")
-            page.fill("#act-address", "06236 서울 강남구 테헤란로 152, 12층")
-            page.click("#act-address-check")
-            expect(page.locator("#act-address-preview")).to_contain_text(
-                "[06236] 서울특별시 강남구 테헤란로 152, 12층", timeout=30_000
-            )
-            expect(page.locator("#act-status")).to_contain_text("이 주소로 변경할까요")
-            assert not [e for e in _events(hub) if e == "order.address_changed"]  # nothing before confirm
-            page.click("#act-address-confirm")
-            expect(page.locator("#act-status")).to_contain_text("배송지를 변경했어요", timeout=30_000)
-            expect(page.locator("#act-events")).to_contain_text("배송지 변경", timeout=30_000)
-            assert _events(hub).count("order.address_changed") == 1
-            thumb = page.locator(f"#act-photos img[data-photo='{photo}']")
-            expect(thumb).to_be_visible(timeout=30_000)
-            page.wait_for_function(
-                "id => { const i = document.querySelector(`img[data-photo='${id}']`); "
-                "return i && i.complete && i.naturalWidth > 0; }",
-                arg=photo,
-                timeout=30_000,
-            )
-            assert errors == []
+    with _chromium() as browser:
+        page = _login(browser, base, "agent@shop.example", tid)
+        errors = _page_errors(page)
+        panel = page.locator("#desk-actions")
+        expect(panel).to_be_visible(timeout=30_000)
+        expect(panel).to_contain_text("주문 처리")
+        page.fill("#act-address", "06236 서울 강남구 테헤란로 152, 12층")
+        page.click("#act-address-check")
+        expect(page.locator("#act-address-preview")).to_contain_text(
+            "[06236] 서울특별시 강남구 테헤란로 152, 12층", timeout=30_000
+        )
+        expect(page.locator("#act-status")).to_contain_text("이 주소로 변경할까요")
+        assert not [e for e in _events(hub) if e == "order.address_changed"]  # nothing before confirm
+        page.click("#act-address-confirm")
+        expect(page.locator("#act-status")).to_contain_text("배송지를 변경했어요", timeout=30_000)
+        expect(page.locator("#act-events")).to_contain_text("배송지 변경", timeout=30_000)
+        assert _events(hub).count("order.address_changed") == 1
+        thumb = page.locator(f"#act-photos img[data-photo='{photo}']")
+        expect(thumb).to_be_visible(timeout=30_000)
+        page.wait_for_function(
+            "id => { const i = document.querySelector(`img[data-photo='${id}']`); "
+            "return i && i.complete && i.naturalWidth > 0; }",
+            arg=photo,
+            timeout=30_000,
+        )
+        assert errors == []
 
-            auditor = _login(browser, base, "auditor@shop.example", tid)
-            expect(auditor.locator("#desk-actions")).to_be_visible(timeout=30_000)
-            expect(auditor.locator("#act-events")).to_contain_text("배송지 변경", timeout=30_000)
-            assert auditor.locator("#act-cancel").count() == 0
-            assert auditor.locator("#act-address").count() == 0
-        finally:
-            browser.close()
+        auditor = _login(browser, base, "auditor@shop.example", tid)
+        expect(auditor.locator("#desk-actions")).to_be_visible(timeout=30_000)
+        expect(auditor.locator("#act-events")).to_contain_text("배송지 변경", timeout=30_000)
+        assert auditor.locator("#act-cancel").count() == 0
+        assert auditor.locator("#act-address").count() == 0
     from deliveryhub.security.tables import audit_log
 
     with hub.db.read() as conn:
@@ -172,50 +188,45 @@ def _wait_for_status(hub: Any, return_id: str, status: str) -> None:
 def test_an_agent_opens_a_return_and_passes_its_inspection_from_the_desk(
     live: tuple[str, Any, int, str],
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     base, hub, tid, photo = live
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
-        try:
-            page = _login(browser, base, "agent@shop.example", tid + 1)
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            expect(page.locator("#desk-actions")).to_contain_text(DELIVERED, timeout=30_000)
-            page.select_option("#act-reason-code", "damaged")
-            page.click("#act-return")
-            expect(page.locator("#act-status")).to_contain_text("접수되었어요", timeout=30_000)
-            row = page.locator("#act-returns .act-row").first
-            expect(row).to_contain_text("반품", timeout=30_000)
-            return_id = row.get_attribute("data-return")
-            assert return_id and _events(hub, DELIVERED).count("return.requested") == 1
-            hub.ingest.ingest(  # the carrier collected it (the return waybill's scan)
-                [
-                    event(
-                        "rp1",
-                        "return.picked_up",
-                        DELIVERED,
-                        "2026-12-01T09:30:00+09:00",
-                        {"return_id": return_id},
-                    )
-                ]
-            )
-            _wait_for_status(hub, return_id, "picked_up")  # the served hub's worker applies it
-            page.click(f"#queue li[data-id='{tid + 1}']")
-            expect(page.locator(".act-inspect-pass")).to_be_visible(timeout=30_000)
-            page.fill(".act-note", "상자 파손 확인")
-            page.click(".act-inspect-pass")
-            expect(page.locator("#act-status")).to_contain_text("합격", timeout=30_000)
-            expect(page.locator("#act-events")).to_contain_text("반품 검수", timeout=30_000)
-            assert "return.inspected" in _events(hub, DELIVERED)
-            assert errors == []
-        finally:
-            browser.close()
+    with _chromium() as browser:
+        page = _login(browser, base, "agent@shop.example", tid + 1)
+        errors = _page_errors(page)
+        expect(page.locator("#desk-actions")).to_contain_text(DELIVERED, timeout=30_000)
+        page.select_option("#act-reason-code", "damaged")
+        page.click("#act-return")
+        expect(page.locator("#act-status")).to_contain_text("접수되었어요", timeout=30_000)
+        row = page.locator("#act-returns .act-row").first
+        expect(row).to_contain_text("반품", timeout=30_000)
+        return_id = row.get_attribute("data-return")
+        assert return_id and _events(hub, DELIVERED).count("return.requested") == 1
+        hub.ingest.ingest(  # the carrier collected it (the return waybill's scan)
+            [
+                event(
+                    "rp1",
+                    "return.picked_up",
+                    DELIVERED,
+                    "2026-12-01T09:30:00+09:00",
+                    {"return_id": return_id},
+                )
+            ]
+        )
+        _wait_for_status(hub, return_id, "picked_up")  # the served hub's worker applies it
+        page.click(f"#queue li[data-id='{tid + 1}']")
+        expect(page.locator(".act-inspect-pass")).to_be_visible(timeout=30_000)
+        page.fill(".act-note", "상자 파손 확인")
+        page.click(".act-inspect-pass")
+        expect(page.locator("#act-status")).to_contain_text("합격", timeout=30_000)
+        expect(page.locator("#act-events")).to_contain_text("반품 검수", timeout=30_000)
+        assert "return.inspected" in _events(hub, DELIVERED)
+        assert errors == []
 
 
 @pytest.mark.browser
 def test_a_lead_approves_the_orders_compensation_from_the_desk(live: tuple[str, Any, int, str]) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from deliveryhub.monitors.tables import compensations
 
@@ -233,20 +244,16 @@ def test_a_lead_approves_the_orders_compensation_from_the_desk(live: tuple[str, 
                 created_at=NOW,
             )
         )
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
-        try:
-            agent = _login(browser, base, "agent@shop.example", tid + 1)
-            expect(agent.locator("#act-compensations")).to_contain_text("쿠폰", timeout=30_000)
-            expect(agent.locator("#act-compensations")).to_contain_text("승인 대기")
-            assert agent.locator(".act-approve").count() == 0  # a CS agent may not approve money
+    with _chromium() as browser:
+        agent = _login(browser, base, "agent@shop.example", tid + 1)
+        expect(agent.locator("#act-compensations")).to_contain_text("쿠폰", timeout=30_000)
+        expect(agent.locator("#act-compensations")).to_contain_text("승인 대기")
+        assert agent.locator(".act-approve").count() == 0  # a CS agent may not approve money
 
-            lead = _login(browser, base, "lead@shop.example", tid + 1)
-            lead.click(".act-approve", timeout=30_000)
-            expect(lead.locator("#act-status")).to_contain_text("보상을 승인했어요", timeout=30_000)
-            expect(lead.locator("#act-compensations")).to_contain_text("지급", timeout=30_000)
-        finally:
-            browser.close()
+        lead = _login(browser, base, "lead@shop.example", tid + 1)
+        lead.click(".act-approve", timeout=30_000)
+        expect(lead.locator("#act-status")).to_contain_text("보상을 승인했어요", timeout=30_000)
+        expect(lead.locator("#act-compensations")).to_contain_text("지급", timeout=30_000)
     with hub.db.read() as conn:
         row = conn.execute(compensations.select().where(compensations.c.order_id == DELIVERED)).one()
     assert row.status == "issued" and row.decided_by
