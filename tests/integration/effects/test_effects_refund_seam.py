@@ -26,6 +26,16 @@ def toss(monkeypatch: pytest.MonkeyPatch, servers: OutsideServers) -> Iterator[T
         yield state
 
 
+@pytest.fixture
+def hub(tmp_path: Path, master_key: str, clock: ManualClock, toss: TossState) -> Iterator[Any]:
+    """A hub built once the outside servers and Toss are configured, closed after the test."""
+    built = effects_hub(tmp_path, master_key, clock)
+    try:
+        yield built
+    finally:
+        built.close()
+
+
 def _paid_order(hub: Any, toss: TossState, oid: str, amount: int) -> str:
     key = toss.add_payment(oid, amount)
     new_order(hub, oid)
@@ -35,48 +45,40 @@ def _paid_order(hub: Any, toss: TossState, oid: str, amount: int) -> str:
 
 
 def test_cancel_before_handover_releases_and_refunds_once(
-    tmp_path: Path, master_key: str, clock: ManualClock, servers: OutsideServers, toss: TossState
+    hub: Any, clock: ManualClock, servers: OutsideServers, toss: TossState
 ) -> None:
-    hub = effects_hub(tmp_path, master_key, clock)
-    try:
-        key = _paid_order(hub, toss, "O-1", 30000)
-        say(hub, "cx-1", "order.cancelled", "O-1", {"reason": "고객 요청"}, source="cs")
-        say(hub, "cx-2", "order.cancelled", "O-1", {"reason": "again"}, source="chatbot")
-        assert sorted(rows(hub)) == ["refund:cancel:O-1", "release:O-1"]
-        toss.fail_next(500, after=True)  # Toss cancels, the answer is lost
-        hub.effects.driver.run(clock.now())
-        clock.advance(timedelta(seconds=30))
-        hub.effects.driver.run(clock.now())
-        assert {k: r.status for k, r in rows(hub).items()} == {
-            "refund:cancel:O-1": "done",
-            "release:O-1": "done",
-        }
-        assert [c["cancelAmount"] for c in toss.cancels(key)] == [30000]
-        assert {r.idempotency_key for r in toss.calls("POST", "/cancel")} == {"refund:cancel:O-1"}
-        assert len(servers.wms.done("/release")) == 1
-        assert {r.event_id: r.type for r in inbox(hub, "act:")} == {
-            "act:release:O-1": "action.completed",
-            "act:refund:cancel:O-1": "payment.refunded",
-        }
-        with hub.db.read() as conn:
-            assert hub.refunds.refundable(conn, "O-1") == 0
-    finally:
-        hub.close()
+    key = _paid_order(hub, toss, "O-1", 30000)
+    say(hub, "cx-1", "order.cancelled", "O-1", {"reason": "고객 요청"}, source="cs")
+    say(hub, "cx-2", "order.cancelled", "O-1", {"reason": "again"}, source="chatbot")
+    assert sorted(rows(hub)) == ["refund:cancel:O-1", "release:O-1"]
+    toss.fail_next(500, after=True)  # Toss cancels, the answer is lost
+    hub.effects.driver.run(clock.now())
+    clock.advance(timedelta(seconds=30))
+    hub.effects.driver.run(clock.now())
+    assert {k: r.status for k, r in rows(hub).items()} == {
+        "refund:cancel:O-1": "done",
+        "release:O-1": "done",
+    }
+    assert [c["cancelAmount"] for c in toss.cancels(key)] == [30000]
+    assert {r.idempotency_key for r in toss.calls("POST", "/cancel")} == {"refund:cancel:O-1"}
+    assert len(servers.wms.done("/release")) == 1
+    assert {r.event_id: r.type for r in inbox(hub, "act:")} == {
+        "act:release:O-1": "action.completed",
+        "act:refund:cancel:O-1": "payment.refunded",
+    }
+    with hub.db.read() as conn:
+        assert hub.refunds.refundable(conn, "O-1") == 0
 
 
 def test_a_refund_compensation_is_paid_once(
-    tmp_path: Path, master_key: str, clock: ManualClock, servers: OutsideServers, toss: TossState
+    hub: Any, clock: ManualClock, servers: OutsideServers, toss: TossState
 ) -> None:
-    hub = effects_hub(tmp_path, master_key, clock)
-    try:
-        key = _paid_order(hub, toss, "O-2", 30000)
-        data = {"kind": "refund", "amount": 5000, "rule": "delay_refund"}
-        say(hub, "comp-9", "compensation.issued", "O-2", data, source="monitors")
-        say(hub, "comp-9", "compensation.issued", "O-2", data, source="monitors")
-        assert list(rows(hub)) == ["refund:comp:comp-9"]
-        hub.effects.driver.run(clock.now())
-        assert [c["cancelAmount"] for c in toss.cancels(key)] == [5000]
-        with hub.db.read() as conn:
-            assert hub.refunds.refundable(conn, "O-2") == 25000
-    finally:
-        hub.close()
+    key = _paid_order(hub, toss, "O-2", 30000)
+    data = {"kind": "refund", "amount": 5000, "rule": "delay_refund"}
+    say(hub, "comp-9", "compensation.issued", "O-2", data, source="monitors")
+    say(hub, "comp-9", "compensation.issued", "O-2", data, source="monitors")
+    assert list(rows(hub)) == ["refund:comp:comp-9"]
+    hub.effects.driver.run(clock.now())
+    assert [c["cancelAmount"] for c in toss.cancels(key)] == [5000]
+    with hub.db.read() as conn:
+        assert hub.refunds.refundable(conn, "O-2") == 25000
