@@ -159,7 +159,7 @@ def test_a_return_from_chat_to_one_refund(
     client = TestClient(create_app(hub, run_worker=False))
     state = client.get(f"/v1/returns/{rid}", headers={"Authorization": f"Bearer {analyst}"}).json()
     assert state["status"] in ("refunded", "completed"), state
-    assert state.get("refund_amount", PRICE - 6000) == PRICE - 6000
+    assert state["refund"]["amount"] == PRICE - 6000 and state["refund"]["status"] == "done", state["refund"]
 
     # Told at every step, once each, by 알림톡.
     told = _told(hub)
